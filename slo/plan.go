@@ -1,0 +1,225 @@
+// Package slo holds tailgate's plan file: the components to load, their
+// workloads, and the service-level objectives they are judged against.
+//
+// A plan is YAML, decoded strictly: unknown keys are errors, and every error
+// names file:line:column. All errors of a plan are reported at once.
+//
+// The accepted value forms, as a small grammar:
+//
+//	duration   = number unit            e.g. 2ms, 1.5s, 250us, 5m
+//	unit       = "ns" | "us" | "µs" | "ms" | "s" | "m" | "h"
+//	percentile = "p50" | "p90" | "p99" | "p99.9" | "p99.99" | "max"
+//	percent    = number "%"             e.g. 0.1%, 99%
+//	relative   = ("+" | "-") number "%" e.g. +10%   (regression tier only)
+//
+// Latency metrics (percentiles and max) take a duration in the minimum and
+// aspirational tiers; error_rate and throughput take a percent (throughput is
+// the achieved rate as a share of the asked rate). The regression tier takes a
+// relative change against a baseline run for every metric.
+package slo
+
+import (
+	"time"
+)
+
+// Plan is one decoded, validated plan file.
+type Plan struct {
+	// Version is the plan format version; only 1 exists.
+	Version int
+	// File is the path the plan was read from, used in messages.
+	File string
+	// Defaults apply to every component.
+	Defaults Defaults
+	// Components are the systems under test, in file order.
+	Components []Component
+	// Secrets are values that must never be printed or written: passwords
+	// from target URLs, values of ${ENV} references, secret header values.
+	Secrets []string
+}
+
+// Defaults are the run settings shared by every component.
+type Defaults struct {
+	// Duration is the measured soak length.
+	Duration time.Duration
+	// Warmup is applied before the measured window and excluded from it.
+	Warmup time.Duration
+	// Seed fixes keys, values and arrival times.
+	Seed int64
+	// Confirm is how many times a failing run is measured again (same seed)
+	// before its failure is believed; 0 turns confirmation off.
+	Confirm int
+	// Confidence is the confidence level (0..1) of the statistics behind
+	// regression verdicts, 0.95 by default.
+	Confidence float64
+}
+
+// Position is a place in the plan file, 1-based.
+type Position struct {
+	Line   int
+	Column int
+}
+
+// Component is one system under test with its workload and objectives.
+type Component struct {
+	Name string
+	// Target is the URL to load, with ${ENV} references already expanded.
+	Target   string
+	Workload Workload
+	SLO      SLO
+	Pos      Position
+	// TargetPos locates the target key, for messages about the target.
+	TargetPos Position
+}
+
+// Arrival names an arrival process for open-loop load.
+type Arrival string
+
+// The arrival processes.
+const (
+	ArrivalPoisson Arrival = "poisson"
+	ArrivalUniform Arrival = "uniform"
+)
+
+// Distribution names how keys are drawn.
+type Distribution string
+
+// The key distributions.
+const (
+	DistributionUniform Distribution = "uniform"
+	DistributionZipf    Distribution = "zipf"
+)
+
+// Workload is the load applied to one component.
+type Workload struct {
+	// Rate is operations per second, open loop; 0 means closed loop.
+	Rate        float64
+	Arrival     Arrival
+	Connections int
+	// Timeout bounds one operation; a timed-out operation is an error.
+	Timeout   time.Duration
+	Keys      Keys
+	ValueSize int
+	// Mix weights key-value operations (get, set); empty for request-based protocols.
+	Mix []MixEntry
+	// Requests are the named requests of HTTP and gRPC components.
+	Requests []Request
+	// MaxErrorRate aborts the run as unmeasurable (exit 3) when the share of
+	// failed operations in the measured window exceeds it.
+	MaxErrorRate float64
+}
+
+// Keys describes the seeded key generator.
+type Keys struct {
+	Count        int
+	Distribution Distribution
+	// Prefix starts every key; tailgate never touches a key outside it.
+	Prefix string
+	// ZipfS is the Zipf exponent (> 1).
+	ZipfS float64
+}
+
+// MixEntry is one weighted key-value operation.
+type MixEntry struct {
+	Operation string
+	Weight    int
+}
+
+// Request is one named HTTP or gRPC request.
+type Request struct {
+	Name   string
+	Method string
+	Path   string
+	// Headers are sent as given; values may hold secrets.
+	Headers map[string]string
+	// SecretHeaders names headers whose values are redacted from all output.
+	SecretHeaders []string
+	Body          string
+	Weight        int
+	// ExpectStatus lists the statuses counted as success (HTTP); empty means 2xx.
+	ExpectStatus []int
+	Pos          Position
+}
+
+// SLO holds a component's objectives by tier.
+type SLO struct {
+	Minimum      []Objective
+	Aspirational []Objective
+	Regression   []Objective
+}
+
+// Tier is an objective's tier.
+type Tier string
+
+// The tiers.
+const (
+	TierMinimum      Tier = "minimum"
+	TierAspirational Tier = "aspirational"
+	TierRegression   Tier = "regression"
+)
+
+// Metric names what an objective measures.
+type Metric string
+
+// The metrics.
+const (
+	MetricP50        Metric = "p50"
+	MetricP90        Metric = "p90"
+	MetricP99        Metric = "p99"
+	MetricP999       Metric = "p99.9"
+	MetricP9999      Metric = "p99.99"
+	MetricMax        Metric = "max"
+	MetricErrorRate  Metric = "error_rate"
+	MetricThroughput Metric = "throughput"
+)
+
+// Metrics lists every metric in display order.
+var Metrics = []Metric{MetricP50, MetricP90, MetricP99, MetricP999, MetricP9999, MetricMax, MetricErrorRate, MetricThroughput}
+
+// Quantile returns the quantile (0..1) a latency percentile names; ok is
+// false for max and for non-latency metrics.
+func (m Metric) Quantile() (q float64, ok bool) {
+	switch m {
+	case MetricP50:
+		return 0.50, true
+	case MetricP90:
+		return 0.90, true
+	case MetricP99:
+		return 0.99, true
+	case MetricP999:
+		return 0.999, true
+	case MetricP9999:
+		return 0.9999, true
+	}
+	return 0, false
+}
+
+// IsLatency reports whether the metric is a latency (a percentile or max).
+func (m Metric) IsLatency() bool {
+	_, ok := m.Quantile()
+	return ok || m == MetricMax
+}
+
+// AllOperations is the operation name that aggregates every operation of a component.
+const AllOperations = "all"
+
+// Objective is one bar: in a tier, on an operation, for a metric.
+type Objective struct {
+	Tier      Tier
+	Operation string
+	Metric    Metric
+	Threshold Threshold
+	// Raw is the threshold as written, for reports.
+	Raw string
+	Pos Position
+}
+
+// Threshold is an objective's bar. Exactly one of its forms is meaningful,
+// chosen by tier and metric.
+type Threshold struct {
+	// Latency is the bar of a latency metric in the minimum and aspirational tiers.
+	Latency time.Duration
+	// Ratio is a fraction: 0.001 for 0.1% (error_rate), 0.99 for 99%
+	// (throughput), or the allowed relative change in the regression tier
+	// (+0.10 for +10%).
+	Ratio float64
+}
