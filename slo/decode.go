@@ -1,0 +1,642 @@
+package slo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxPlanSize is the largest plan accepted, in bytes (1 MiB). Real plans are
+// a few kilobytes; the cap bounds the memory a hostile file can claim.
+const MaxPlanSize = 1 << 20
+
+// maxNodes bounds how many YAML nodes one decode visits, counting a node
+// again each time an alias leads to it, so alias bombs ("billion laughs")
+// fail fast in bounded memory and time. A plan of a thousand components
+// visits far fewer.
+const maxNodes = 100_000
+
+// extensionPrefix starts top-level keys that the plan ignores, so that they
+// can hold YAML anchors shared by several components (x-common: &common ...).
+const extensionPrefix = "x-"
+
+// The keys each mapping of the plan allows, in the order messages list them.
+var (
+	planKeys      = []string{"version", "defaults", "components"}
+	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence"}
+	componentKeys = []string{"name", "target", "workload", "slo"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate"}
+	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
+	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "weight", "expect_status"}
+	sloKeys       = []string{string(TierMinimum), string(TierAspirational), string(TierRegression)}
+)
+
+// Load reads and parses the plan file at path. References to environment
+// variables are expanded from the process environment.
+func Load(path string) (*Plan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: "cannot read plan: " + pathCause(err), Err: err}}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxPlanSize+1))
+	if err != nil {
+		return nil, Errors{{File: path, Msg: "cannot read plan: " + pathCause(err), Err: err}}
+	}
+	return Parse(data, path)
+}
+
+// pathCause drops the path an *fs.PathError repeats, since messages start with it.
+func pathCause(err error) string {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return pathErr.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse decodes and validates a plan; file names it in messages. ${NAME}
+// references in targets, header values and bodies are expanded from the
+// process environment ("$${" writes a literal "${"). YAML anchors, aliases
+// and << merge keys work anywhere; top-level keys starting with "x-" are
+// ignored so they can hold shared anchors. On failure the error is an
+// Errors holding every problem found, each with its position.
+func Parse(data []byte, file string) (*Plan, error) {
+	return ParseWithEnv(data, file, os.LookupEnv)
+}
+
+// ParseWithEnv is Parse with ${NAME} references expanded by lookup instead
+// of the process environment.
+func ParseWithEnv(data []byte, file string, lookup func(string) (string, bool)) (*Plan, error) {
+	if len(data) > MaxPlanSize {
+		return nil, Errors{{File: file, Msg: fmt.Sprintf("%v: over %d bytes (1 MiB)", ErrTooLarge, MaxPlanSize), Err: ErrTooLarge}}
+	}
+	root, err := parseYAML(data, file)
+	if err != nil {
+		return nil, Errors{err}
+	}
+	d := &decoder{
+		file:       file,
+		lookup:     lookup,
+		origins:    make(map[any]origin),
+		merging:    make(map[*yaml.Node]bool),
+		incomplete: make(map[*Component]bool),
+	}
+	p := &Plan{File: file}
+	if !d.run(func() { d.plan(root, p) }) {
+		return nil, d.errs.sorted()
+	}
+	v := newValidator(file, d.origins)
+	v.plan(p)
+	errs := append(d.errs, v.errs...)
+	if o := d.origins[&p.Defaults.Duration]; !o.bad && validDuration(p.Defaults.Duration) {
+		errs = append(errs, p.sampleErrors(p.Defaults.Duration, func(c *Component) bool { return d.incomplete[c] })...)
+	}
+	if len(errs) > 0 {
+		return nil, errs.sorted()
+	}
+	for _, s := range d.secrets {
+		p.addSecret(s)
+	}
+	p.collectSecrets()
+	return p, nil
+}
+
+// yamlLine matches the position yaml.v3 puts in its syntax errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses data as exactly one YAML document.
+func parseYAML(data []byte, file string) (root *yaml.Node, err *Error) {
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; a plan error is the
+		// right answer to any input, never a crash.
+		if r := recover(); r != nil {
+			root, err = nil, &Error{File: file, Msg: fmt.Sprintf("invalid YAML: parser failed: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if e := dec.Decode(&doc); e != nil {
+		if errors.Is(e, io.EOF) {
+			return nil, &Error{File: file, Msg: "plan is empty; it needs at least version and components"}
+		}
+		return nil, yamlError(file, e)
+	}
+	var extra yaml.Node
+	switch e := dec.Decode(&extra); {
+	case errors.Is(e, io.EOF):
+	case e != nil:
+		return nil, yamlError(file, e)
+	default:
+		return nil, &Error{File: file, Line: extra.Line, Column: extra.Column, Msg: "a plan is one YAML document; remove this second one (or its --- separator)"}
+	}
+	if len(doc.Content) != 1 {
+		return nil, &Error{File: file, Msg: "plan is empty; it needs at least version and components"}
+	}
+	return doc.Content[0], nil
+}
+
+// yamlError turns a yaml.v3 syntax error into an Error with its line.
+func yamlError(file string, err error) *Error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2], Err: err}
+	}
+	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: "), Err: err}
+}
+
+// origin is where a decoded value came from, so that rules checked after
+// decoding can point at it and quote it as written.
+type origin struct {
+	pos Position
+	raw string
+	// bad means decoding the value failed and was reported: later rules skip
+	// it rather than pile a second message on the same mistake.
+	bad bool
+}
+
+// decoder walks a plan's YAML nodes into a Plan, collecting every error.
+type decoder struct {
+	file   string
+	lookup func(string) (string, bool)
+	// component names the component being decoded, for messages.
+	component string
+	visits    int
+	// merging holds the mappings whose << merge is being expanded, to catch
+	// a merge that includes itself.
+	merging map[*yaml.Node]bool
+	// origins is keyed by a pointer to the decoded field (or a headerKey).
+	origins map[any]origin
+	// incomplete marks components whose workload failed to decode, whose
+	// sample counts would only be guesses.
+	incomplete map[*Component]bool
+	errs       Errors
+	// secrets are the values ${NAME} references expanded to.
+	secrets []string
+}
+
+// budgetSpent is the panic value that unwinds a decode past maxNodes.
+type budgetSpent struct{}
+
+// run runs walk and reports false if it ran out of node budget.
+func (d *decoder) run(walk func()) (completed bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(budgetSpent); !ok {
+				panic(r)
+			}
+			completed = false
+		}
+	}()
+	walk()
+	return true
+}
+
+// resolve follows n through aliases, counting each step against the budget.
+func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
+	d.spend()
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		d.spend()
+		n = n.Alias
+	}
+	return n
+}
+
+// spend counts one node visit and stops the decode once over budget.
+func (d *decoder) spend() {
+	d.visits++
+	if d.visits > maxNodes {
+		d.errs = append(d.errs, &Error{
+			File: d.file,
+			Msg:  fmt.Sprintf("%v: more than %d YAML nodes with aliases expanded", ErrTooComplex, maxNodes),
+			Err:  ErrTooComplex,
+		})
+		panic(budgetSpent{})
+	}
+}
+
+// errorf reports a problem at n. A %w verb in format sets the Error's cause.
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	err := fmt.Errorf(format, args...)
+	d.errs = append(d.errs, &Error{
+		File: d.file, Line: n.Line, Column: n.Column,
+		Component: d.component, Msg: err.Error(), Err: errors.Unwrap(err),
+	})
+}
+
+// markBad records that the value at dst could not be decoded.
+func (d *decoder) markBad(dst any, n *yaml.Node) {
+	d.origins[dst] = origin{pos: position(n), bad: true}
+}
+
+// expanded decodes a string in which ${NAME} references are expanded. The
+// origin keeps the text as written, which names variables but holds none of
+// their (secret) values.
+func (d *decoder) expanded(n *yaml.Node, what string) (string, origin) {
+	return decodeValue(d, n, what, func(s *yaml.Node) (string, error) {
+		v, values, err := expand(s.Value, d.lookup)
+		if err != nil {
+			return "", err
+		}
+		d.secrets = append(d.secrets, values...)
+		return v, nil
+	})
+}
+
+// plan decodes the document root.
+func (d *decoder) plan(n *yaml.Node, p *Plan) {
+	p.Defaults = Defaults{
+		Duration:   60 * time.Second,
+		Warmup:     10 * time.Second,
+		Seed:       1,
+		Confidence: 0.95,
+	}
+	f, ok := d.fieldsWith(n, "the plan", planKeys, true)
+	if !ok {
+		d.markBad(&p.Version, n)
+		d.markBad(&p.Components, n)
+		return
+	}
+	if e, ok := f["version"]; ok {
+		decodeField(d, e.value, &p.Version, "version", asInt)
+	} else {
+		d.errorf(n, "version is required; add version: 1 at the top")
+		d.markBad(&p.Version, n)
+	}
+	if e, ok := f["defaults"]; ok {
+		d.defaults(e.value, &p.Defaults)
+	}
+	e, ok := f["components"]
+	if !ok {
+		d.errorf(n, "components is required: list the systems under test")
+		d.markBad(&p.Components, n)
+		return
+	}
+	items, ok := d.sequence(e.value, "components")
+	if !ok {
+		d.markBad(&p.Components, e.value)
+		return
+	}
+	d.origins[&p.Components] = origin{pos: position(e.key)}
+	// Components are decoded in place: origins point into this slice.
+	p.Components = make([]Component, len(items))
+	for i, item := range items {
+		d.componentAt(item, &p.Components[i], i)
+	}
+}
+
+// defaults decodes the defaults mapping over the built-in defaults.
+func (d *decoder) defaults(n *yaml.Node, def *Defaults) {
+	f, ok := d.fields(n, "defaults", defaultsKeys)
+	if !ok {
+		return
+	}
+	if e, ok := f["duration"]; ok {
+		decodeField(d, e.value, &def.Duration, "defaults.duration", asDuration)
+	}
+	if e, ok := f["warmup"]; ok {
+		decodeField(d, e.value, &def.Warmup, "defaults.warmup", asDuration)
+	}
+	if e, ok := f["seed"]; ok {
+		decodeField(d, e.value, &def.Seed, "defaults.seed", asInt64)
+	}
+	if e, ok := f["confirm"]; ok {
+		decodeField(d, e.value, &def.Confirm, "defaults.confirm", asInt)
+	}
+	if e, ok := f["confidence"]; ok {
+		decodeField(d, e.value, &def.Confidence, "defaults.confidence", asPercent)
+	}
+}
+
+// componentAt decodes the index-th component.
+func (d *decoder) componentAt(n *yaml.Node, c *Component, index int) {
+	n = d.resolve(n)
+	c.Pos = position(n)
+	c.TargetPos = c.Pos
+	defaultWorkload(&c.Workload)
+	f, ok := d.fields(n, fmt.Sprintf("components[%d]", index), componentKeys)
+	if !ok {
+		d.markBad(c, n)
+		return
+	}
+	// The name first, so that every later message names the component.
+	if e, ok := f["name"]; ok {
+		if decodeField(d, e.value, &c.Name, "name", asString) {
+			d.component = c.Name
+		}
+	}
+	defer func() { d.component = "" }()
+	if e, ok := f["target"]; ok {
+		c.TargetPos = position(e.key)
+		var o origin
+		c.Target, o = d.expanded(e.value, "target")
+		d.origins[&c.Target] = o
+	} else {
+		d.errorf(n, "target is required: the URL to load, such as redis://127.0.0.1:6379 or %s", EmbeddedRedis)
+		d.markBad(&c.Target, n)
+	}
+	hasMix, hasRequests := false, false
+	if e, ok := f["workload"]; ok {
+		hasMix, hasRequests = d.workload(e.value, c)
+	} else {
+		d.errorf(n, "workload is required: at least its rate")
+		d.markBad(&c.Workload.Rate, n)
+		d.incomplete[c] = true
+	}
+	if !hasMix && !hasRequests {
+		if proto, err := Protocol(c.Target); err == nil && isKeyValue(proto) {
+			c.Workload.Mix = []MixEntry{{Operation: OperationGet, Weight: 90}, {Operation: OperationSet, Weight: 10}}
+		}
+	}
+	if e, ok := f["slo"]; ok {
+		d.slo(e.value, &c.SLO)
+	}
+}
+
+// defaultWorkload fills in every workload default but the mix, which
+// depends on the protocol.
+func defaultWorkload(w *Workload) {
+	*w = Workload{
+		Arrival:     ArrivalPoisson,
+		Connections: 8,
+		Timeout:     time.Second,
+		Keys: Keys{
+			Count:        10000,
+			Distribution: DistributionUniform,
+			Prefix:       "tailgate:",
+			ZipfS:        1.1,
+		},
+		ValueSize:    64,
+		MaxErrorRate: 0.5,
+	}
+}
+
+// workload decodes a component's workload and reports whether it has a
+// mix and requests.
+func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool) {
+	w := &c.Workload
+	f, ok := d.fields(n, "workload", workloadKeys)
+	if !ok {
+		d.markBad(&w.Rate, n)
+		d.incomplete[c] = true
+		return false, false
+	}
+	track := func(ok bool) {
+		if !ok {
+			d.incomplete[c] = true
+		}
+	}
+	if e, ok := f["rate"]; ok {
+		track(decodeField(d, e.value, &w.Rate, "workload.rate", asNumber))
+	} else {
+		d.errorf(n, "workload.rate is required: operations per second, or 0 for closed loop")
+		d.markBad(&w.Rate, n)
+		track(false)
+	}
+	if e, ok := f["arrival"]; ok {
+		decodeField(d, e.value, &w.Arrival, "workload.arrival", func(s *yaml.Node) (Arrival, error) { return Arrival(s.Value), nil })
+	}
+	if e, ok := f["connections"]; ok {
+		decodeField(d, e.value, &w.Connections, "workload.connections", asInt)
+	}
+	if e, ok := f["timeout"]; ok {
+		decodeField(d, e.value, &w.Timeout, "workload.timeout", asDuration)
+	}
+	if e, ok := f["keys"]; ok {
+		d.keys(e.value, &w.Keys)
+	}
+	if e, ok := f["value_size"]; ok {
+		decodeField(d, e.value, &w.ValueSize, "workload.value_size", asInt)
+	}
+	if e, ok := f["max_error_rate"]; ok {
+		decodeField(d, e.value, &w.MaxErrorRate, "workload.max_error_rate", asPercent)
+	}
+	if e, ok := f["mix"]; ok {
+		track(d.mix(e, w))
+		hasMix = true
+	}
+	if e, ok := f["requests"]; ok {
+		track(d.requests(e, w))
+		hasRequests = true
+	}
+	return hasMix, hasRequests
+}
+
+// keys decodes the key generator settings.
+func (d *decoder) keys(n *yaml.Node, k *Keys) {
+	f, ok := d.fields(n, "workload.keys", keysKeys)
+	if !ok {
+		return
+	}
+	if e, ok := f["count"]; ok {
+		decodeField(d, e.value, &k.Count, "workload.keys.count", asInt)
+	}
+	if e, ok := f["distribution"]; ok {
+		decodeField(d, e.value, &k.Distribution, "workload.keys.distribution", func(s *yaml.Node) (Distribution, error) { return Distribution(s.Value), nil })
+	}
+	if e, ok := f["prefix"]; ok {
+		decodeField(d, e.value, &k.Prefix, "workload.keys.prefix", asString)
+	}
+	if e, ok := f["zipf_s"]; ok {
+		decodeField(d, e.value, &k.ZipfS, "workload.keys.zipf_s", asNumber)
+	}
+}
+
+// mix decodes the operation weights in file order.
+func (d *decoder) mix(e pair, w *Workload) bool {
+	entries, ok := d.pairs(e.value, "workload.mix")
+	if !ok {
+		d.markBad(&w.Mix, e.value)
+		return false
+	}
+	d.origins[&w.Mix] = origin{pos: position(e.key)}
+	w.Mix = make([]MixEntry, len(entries))
+	complete := true
+	for i, p := range entries {
+		m := &w.Mix[i]
+		m.Operation = p.key.Value
+		d.origins[&m.Operation] = origin{pos: position(p.key), raw: p.key.Value}
+		if !decodeField(d, p.value, &m.Weight, "workload.mix."+p.key.Value, asInt) {
+			complete = false
+		}
+	}
+	if !complete {
+		d.markBad(&w.Mix, e.value)
+	}
+	return complete
+}
+
+// requests decodes the named requests of an HTTP or gRPC workload.
+func (d *decoder) requests(e pair, w *Workload) bool {
+	items, ok := d.sequence(e.value, "workload.requests")
+	if !ok {
+		d.markBad(&w.Requests, e.value)
+		return false
+	}
+	d.origins[&w.Requests] = origin{pos: position(e.key)}
+	// Decoded in place: origins point into this slice.
+	w.Requests = make([]Request, len(items))
+	complete := true
+	for i, item := range items {
+		if !d.request(item, &w.Requests[i], i) {
+			complete = false
+		}
+	}
+	if !complete {
+		d.markBad(&w.Requests, e.value)
+	}
+	return complete
+}
+
+// headerKey locates one header of a request in decoder origins.
+type headerKey struct {
+	request *Request
+	name    string
+}
+
+// request decodes one request; false when it is not a mapping.
+func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
+	n = d.resolve(n)
+	r.Pos = position(n)
+	r.Weight = 1
+	what := fmt.Sprintf("workload.requests[%d]", index)
+	f, ok := d.fields(n, what, requestKeys)
+	if !ok {
+		d.markBad(r, n)
+		return false
+	}
+	if e, ok := f["name"]; ok && decodeField(d, e.value, &r.Name, what+".name", asString) {
+		what = fmt.Sprintf("request %q", r.Name)
+	}
+	if e, ok := f["method"]; ok {
+		decodeField(d, e.value, &r.Method, what+" method", asString)
+	}
+	if e, ok := f["path"]; ok {
+		decodeField(d, e.value, &r.Path, what+" path", asString)
+	}
+	if e, ok := f["headers"]; ok {
+		if entries, ok := d.pairs(e.value, what+" headers"); ok {
+			r.Headers = make(map[string]string, len(entries))
+			for _, p := range entries {
+				r.Headers[p.key.Value], _ = d.expanded(p.value, fmt.Sprintf("%s header %q", what, p.key.Value))
+				d.origins[headerKey{r, p.key.Value}] = origin{pos: position(p.key), raw: p.key.Value}
+			}
+		}
+	}
+	if e, ok := f["secret_headers"]; ok {
+		if items, ok := d.sequence(e.value, what+" secret_headers"); ok {
+			r.SecretHeaders = make([]string, len(items))
+			for i, item := range items {
+				decodeField(d, item, &r.SecretHeaders[i], what+" secret_headers", asString)
+			}
+		}
+	}
+	if e, ok := f["body"]; ok {
+		var o origin
+		r.Body, o = d.expanded(e.value, what+" body")
+		d.origins[&r.Body] = o
+	}
+	if e, ok := f["weight"]; ok {
+		decodeField(d, e.value, &r.Weight, what+" weight", asInt)
+	}
+	if e, ok := f["expect_status"]; ok {
+		if items, ok := d.sequence(e.value, what+" expect_status"); ok {
+			r.ExpectStatus = make([]int, len(items))
+			for i, item := range items {
+				decodeField(d, item, &r.ExpectStatus[i], what+" expect_status", asInt)
+			}
+		}
+	}
+	return true
+}
+
+// slo decodes a component's objectives, tier by tier.
+func (d *decoder) slo(n *yaml.Node, s *SLO) {
+	f, ok := d.fields(n, "slo", sloKeys)
+	if !ok {
+		return
+	}
+	if e, ok := f[string(TierMinimum)]; ok {
+		s.Minimum = d.tier(e.value, TierMinimum)
+	}
+	if e, ok := f[string(TierAspirational)]; ok {
+		s.Aspirational = d.tier(e.value, TierAspirational)
+	}
+	if e, ok := f[string(TierRegression)]; ok {
+		s.Regression = d.tier(e.value, TierRegression)
+	}
+}
+
+// tier decodes one tier's {operation: {metric: value}} in file order.
+func (d *decoder) tier(n *yaml.Node, tier Tier) []Objective {
+	what := "slo." + string(tier)
+	ops, ok := d.pairs(n, what)
+	if !ok {
+		return nil
+	}
+	var objectives []Objective
+	var opPos []Position
+	for _, op := range ops {
+		metrics, ok := d.pairs(op.value, what+"."+op.key.Value)
+		if !ok {
+			continue
+		}
+		for _, m := range metrics {
+			metric, err := ParseMetric(m.key.Value)
+			if err != nil {
+				d.errorf(m.key, "%s.%s: %w", what, op.key.Value, err)
+				continue
+			}
+			name := fmt.Sprintf("%s %s %s", tier, op.key.Value, metric)
+			value, ok := d.scalar(m.value, name)
+			if !ok {
+				continue
+			}
+			threshold, err := parseThreshold(tier, metric, value.Value)
+			if err != nil {
+				d.errorf(value, "%s: %w", name, err)
+				continue
+			}
+			objectives = append(objectives, Objective{
+				Tier:      tier,
+				Operation: op.key.Value,
+				Metric:    metric,
+				Threshold: threshold,
+				Raw:       value.Value,
+				Pos:       position(value),
+			})
+			opPos = append(opPos, position(op.key))
+		}
+	}
+	for i := range objectives {
+		d.origins[&objectives[i].Operation] = origin{pos: opPos[i], raw: objectives[i].Operation}
+	}
+	return objectives
+}
+
+// parseThreshold parses an objective's value in the form its tier and
+// metric take: a relative change in the regression tier, else a duration
+// for latencies and a percent for error_rate and throughput.
+func parseThreshold(tier Tier, metric Metric, s string) (Threshold, error) {
+	switch {
+	case tier == TierRegression:
+		r, err := ParseRelative(s)
+		return Threshold{Ratio: r}, err
+	case metric.IsLatency():
+		l, err := ParseDuration(s)
+		return Threshold{Latency: l}, err
+	default:
+		r, err := ParsePercent(s)
+		return Threshold{Ratio: r}, err
+	}
+}

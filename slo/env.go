@@ -1,0 +1,144 @@
+package slo
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// variableName is the form of NAME in a ${NAME} reference.
+var variableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// expand replaces every ${NAME} in s with the value lookup gives NAME, and
+// returns the values it used (they are secrets). "$${" stands for a literal
+// "${"; any other "$" is kept as written. An unset variable is an error
+// wrapping ErrUnsetVariable: a silently empty password or host would only
+// fail later, far from its cause.
+func expand(s string, lookup func(string) (string, bool)) (string, []string, error) {
+	if !strings.Contains(s, "${") {
+		return s, nil, nil
+	}
+	var out strings.Builder
+	var values []string
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			out.WriteString(s)
+			return out.String(), values, nil
+		}
+		if i > 0 && s[i-1] == '$' {
+			out.WriteString(s[:i-1])
+			out.WriteString("${")
+			s = s[i+2:]
+			continue
+		}
+		out.WriteString(s[:i])
+		end := strings.IndexByte(s[i+2:], '}')
+		if end < 0 {
+			return "", nil, fmt.Errorf(`unterminated "${": close it with "}", or write "$${" for a literal "${"`)
+		}
+		name := s[i+2 : i+2+end]
+		if !variableName.MatchString(name) {
+			return "", nil, fmt.Errorf("invalid variable name %q in ${...}: use letters, digits and _, not starting with a digit", name)
+		}
+		value, ok := lookup(name)
+		if !ok {
+			return "", nil, fmt.Errorf("${%s}: %w", name, ErrUnsetVariable)
+		}
+		out.WriteString(value)
+		values = append(values, value)
+		s = s[i+3+end:]
+	}
+}
+
+// targetSecrets returns the secrets in a target URL's userinfo: the
+// password, both decoded and as written (reports may show either). For
+// Redis, a lone user name is also taken as secret, since redis://secret@host
+// is a common way to write a password-only AUTH.
+func targetSecrets(target string) []string {
+	u, err := url.Parse(target)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	var secrets []string
+	if password, ok := u.User.Password(); ok {
+		secrets = append(secrets, password)
+		if raw := rawPassword(target); raw != password {
+			secrets = append(secrets, raw)
+		}
+	} else if proto, _ := Protocol(target); proto == ProtocolRedis {
+		secrets = append(secrets, u.User.Username())
+	}
+	return secrets
+}
+
+// rawPassword returns the password of a URL's userinfo exactly as written,
+// percent-encoding included.
+func rawPassword(target string) string {
+	rest := target
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return ""
+	}
+	userinfo := rest[:at]
+	colon := strings.IndexByte(userinfo, ':')
+	if colon < 0 {
+		return ""
+	}
+	return userinfo[colon+1:]
+}
+
+// redactTarget returns target with any userinfo replaced, for messages.
+func redactTarget(target string) string {
+	scheme := strings.Index(target, "://")
+	if scheme < 0 {
+		return target
+	}
+	rest := target[scheme+3:]
+	authority := rest
+	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+		authority = authority[:i]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return target
+	}
+	return target[:scheme+3] + "xxxxx" + rest[at:]
+}
+
+// addSecret records a secret once; empty values are not secrets.
+func (p *Plan) addSecret(secret string) {
+	if secret == "" {
+		return
+	}
+	for _, s := range p.Secrets {
+		if s == secret {
+			return
+		}
+	}
+	p.Secrets = append(p.Secrets, secret)
+}
+
+// collectSecrets adds the secrets the plan's structure reveals: target
+// passwords, values of headers listed in secret_headers, and Authorization.
+func (p *Plan) collectSecrets() {
+	for _, c := range p.Components {
+		for _, s := range targetSecrets(c.Target) {
+			p.addSecret(s)
+		}
+		for _, r := range c.Workload.Requests {
+			for _, name := range sortedKeys(r.Headers) {
+				if strings.EqualFold(name, "Authorization") || containsFold(r.SecretHeaders, name) {
+					p.addSecret(r.Headers[name])
+				}
+			}
+		}
+	}
+}

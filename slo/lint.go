@@ -1,0 +1,66 @@
+package slo
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Lint returns warnings about a valid plan that is probably not what its
+// author meant: an aspirational bar no tighter than the minimum it should
+// improve on, an objective on an operation the workload never issues, a
+// latency bar at or above the timeout (slower operations are errors, so the
+// bar can never be missed on latency), and a component with no objectives.
+func (p *Plan) Lint() []Warning {
+	var warnings []Warning
+	warn := func(c *Component, pos Position, format string, args ...any) {
+		warnings = append(warnings, Warning{File: p.File, Pos: pos, Component: c.Name, Msg: fmt.Sprintf(format, args...)})
+	}
+	for i := range p.Components {
+		c := &p.Components[i]
+		s := &c.SLO
+		if len(s.Minimum)+len(s.Aspirational)+len(s.Regression) == 0 {
+			warn(c, c.Pos, "no objectives: the component is loaded but never judged")
+		}
+		for _, tier := range [][]Objective{s.Minimum, s.Aspirational, s.Regression} {
+			for _, o := range tier {
+				if o.Operation != AllOperations && contains(c.Operations(), o.Operation) && c.Share(o.Operation) == 0 {
+					warn(c, o.Pos, "%s %s %s: %s has weight 0, so the workload never issues it and the objective has no data",
+						o.Tier, o.Operation, o.Metric, o.Operation)
+				}
+				if o.Tier != TierRegression && o.Metric.IsLatency() && c.Workload.Timeout > 0 && o.Threshold.Latency >= c.Workload.Timeout {
+					warn(c, o.Pos, "%s %s %s %s is not below the timeout %s: slower operations count as errors, so this bar is never missed on latency",
+						o.Tier, o.Operation, o.Metric, o.shown(), FormatDuration(c.Workload.Timeout))
+				}
+			}
+		}
+		for _, a := range s.Aspirational {
+			for _, m := range s.Minimum {
+				if a.Operation == m.Operation && a.Metric == m.Metric && !tighter(a, m) {
+					warn(c, a.Pos, "aspirational %s %s %s is not tighter than the minimum %s (line %d): it is met whenever the minimum is, so promoting it changes nothing",
+						a.Operation, a.Metric, a.shown(), m.shown(), m.Pos.Line)
+				}
+			}
+		}
+	}
+	sort.SliceStable(warnings, func(i, j int) bool {
+		a, b := warnings[i].Pos, warnings[j].Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	return warnings
+}
+
+// tighter reports whether objective a is a stricter bar than b on the same
+// operation and metric: lower latency or error rate, higher throughput.
+func tighter(a, b Objective) bool {
+	switch {
+	case a.Metric.IsLatency():
+		return a.Threshold.Latency < b.Threshold.Latency
+	case a.Metric == MetricThroughput:
+		return a.Threshold.Ratio > b.Threshold.Ratio
+	default:
+		return a.Threshold.Ratio < b.Threshold.Ratio
+	}
+}

@@ -1,0 +1,172 @@
+package slo
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// The protocols a target can speak, as Protocol returns them.
+const (
+	ProtocolRedis    = "redis"
+	ProtocolMemcache = "memcache"
+	ProtocolHTTP     = "http"
+	ProtocolGRPC     = "grpc"
+)
+
+// EmbeddedRedis is the target that starts an in-process Redis-compatible server.
+const EmbeddedRedis = "embedded:redis"
+
+// The key-value operations a mix may weight.
+const (
+	OperationGet = "get"
+	OperationSet = "set"
+)
+
+// mixOperations lists the operations a key-value mix may name, in display order.
+var mixOperations = []string{OperationGet, OperationSet}
+
+// schemes maps every accepted target form to its protocol, in display order.
+var schemes = []struct{ scheme, protocol string }{
+	{"redis", ProtocolRedis},
+	{"rediss", ProtocolRedis},
+	{"memcache", ProtocolMemcache},
+	{"http", ProtocolHTTP},
+	{"https", ProtocolHTTP},
+	{"grpc", ProtocolGRPC},
+	{"grpcs", ProtocolGRPC},
+}
+
+// schemeList renders the accepted target forms for messages.
+func schemeList() string {
+	forms := make([]string, 0, len(schemes)+1)
+	for _, s := range schemes {
+		forms = append(forms, s.scheme+"://")
+	}
+	return strings.Join(append(forms, EmbeddedRedis), ", ")
+}
+
+// Protocol returns the protocol a target URL speaks: "redis" (redis://,
+// rediss://, embedded:redis), "memcache", "http" (http://, https://) or
+// "grpc" (grpc://, grpcs://). The error never repeats the target, which may
+// hold a password.
+func Protocol(target string) (string, error) {
+	if target == EmbeddedRedis {
+		return ProtocolRedis, nil
+	}
+	if target == "" {
+		return "", errors.New("target is empty")
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return "", fmt.Errorf("target is not a URL: %v", err)
+	}
+	if u.Scheme == "" {
+		return "", fmt.Errorf("target has no scheme; allowed: %s", schemeList())
+	}
+	for _, s := range schemes {
+		if u.Scheme != s.scheme {
+			continue
+		}
+		if u.Host == "" {
+			return "", fmt.Errorf("%s target has no host; write it as %s://host:port", s.scheme, s.scheme)
+		}
+		return s.protocol, nil
+	}
+	if u.Scheme == "embedded" {
+		return "", fmt.Errorf("unsupported embedded target %q; only %s exists", u.Opaque, EmbeddedRedis)
+	}
+	return "", fmt.Errorf("unsupported scheme %q; allowed: %s", u.Scheme, schemeList())
+}
+
+// isKeyValue reports whether a protocol is driven by a get/set mix rather
+// than by named requests.
+func isKeyValue(protocol string) bool {
+	return protocol == ProtocolRedis || protocol == ProtocolMemcache
+}
+
+// Component returns the component named name, or nil.
+func (p *Plan) Component(name string) *Component {
+	for i := range p.Components {
+		if p.Components[i].Name == name {
+			return &p.Components[i]
+		}
+	}
+	return nil
+}
+
+// Operations returns the names of the operations the component issues, in
+// file order: its mix operations (key-value) or its request names (HTTP,
+// gRPC). AllOperations is not among them.
+func (c *Component) Operations() []string {
+	ops := make([]string, 0, len(c.Workload.Mix)+len(c.Workload.Requests))
+	for _, m := range c.Workload.Mix {
+		ops = append(ops, m.Operation)
+	}
+	for _, r := range c.Workload.Requests {
+		ops = append(ops, r.Name)
+	}
+	return ops
+}
+
+// Share returns the fraction (0..1) of the component's operations that op
+// makes up by weight: 1 for AllOperations, 0 for an operation it never issues.
+// Rate × Share is the rate an operation is asked for.
+func (c *Component) Share(op string) float64 {
+	if op == AllOperations {
+		return 1
+	}
+	var weight, total float64
+	for _, m := range c.Workload.Mix {
+		total += float64(m.Weight)
+		if m.Operation == op {
+			weight = float64(m.Weight)
+		}
+	}
+	for _, r := range c.Workload.Requests {
+		total += float64(r.Weight)
+		if r.Name == op {
+			weight = float64(r.Weight)
+		}
+	}
+	if total <= 0 {
+		return 0
+	}
+	return weight / total
+}
+
+// SetTarget points the named component at another target, as --target
+// NAME=URL does, after checking that the target speaks a protocol the
+// component's workload fits. A password in the new target joins Secrets.
+func (p *Plan) SetTarget(name, target string) error {
+	c := p.Component(name)
+	if c == nil {
+		return fmt.Errorf("no component %q in %s; components: %s", name, p.File, strings.Join(p.componentNames(), ", "))
+	}
+	changed := *c
+	changed.Target = target
+	v := newValidator(p.File, nil)
+	v.target(&changed)
+	if len(v.errs) > 0 {
+		return fmt.Errorf("--target %s: %s", name, v.errs[0].Msg)
+	}
+	c.Target = target
+	for _, secret := range targetSecrets(target) {
+		p.addSecret(secret)
+	}
+	return nil
+}
+
+// componentNames lists the components' names in file order.
+func (p *Plan) componentNames() []string {
+	names := make([]string, len(p.Components))
+	for i, c := range p.Components {
+		names[i] = c.Name
+	}
+	return names
+}

@@ -1,0 +1,70 @@
+package slo
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// MinSamples is how many samples a metric needs before it can be judged:
+// ceil(10 / (1 − q)) for a percentile q, so that about ten samples lie
+// beyond it (20 for p50, 1000 for p99, 100000 for p99.99), and 1 for max,
+// error_rate and throughput.
+func MinSamples(m Metric) int64 {
+	q, ok := m.Quantile()
+	if !ok {
+		return 1
+	}
+	// The epsilon absorbs binary noise: 1 − 0.99 is not exactly 0.01.
+	return int64(math.Ceil(10/(1-q) - 1e-6))
+}
+
+// SampleErrors returns an error for each latency objective that a run of
+// the given duration cannot judge: its expected sample count (rate ×
+// duration × the operation's share of the mix; the whole rate for "all") is
+// below MinSamples. Closed-loop components (rate 0) ask no rate, and
+// operations of weight 0 are never issued (see Lint): both are skipped. Parse applies it with Defaults.Duration; callers that change the
+// duration (--duration) apply it again.
+func (p *Plan) SampleErrors(duration time.Duration) Errors {
+	return p.sampleErrors(duration, func(*Component) bool { return false })
+}
+
+// sampleErrors is SampleErrors without the components skip selects.
+func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) Errors {
+	var errs Errors
+	for i := range p.Components {
+		c := &p.Components[i]
+		rate := c.Workload.Rate
+		if skip(c) || !(rate > 0) || math.IsInf(rate, 0) {
+			continue
+		}
+		for _, tier := range [][]Objective{c.SLO.Minimum, c.SLO.Aspirational, c.SLO.Regression} {
+			for _, o := range tier {
+				need := MinSamples(o.Metric)
+				if need <= 1 {
+					continue
+				}
+				share := c.Share(o.Operation)
+				if share == 0 {
+					// Never issued: Lint says so; no duration would help.
+					continue
+				}
+				expected := rate * duration.Seconds() * share
+				if expected >= float64(need) {
+					continue
+				}
+				how := fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(duration.Seconds()))
+				if o.Operation != AllOperations {
+					how += fmt.Sprintf(" × %.3g%%", share*100)
+				}
+				errs = append(errs, &Error{
+					File: p.File, Line: o.Pos.Line, Column: o.Pos.Column, Component: c.Name,
+					Msg: fmt.Sprintf("%s %s needs at least %d samples; %s gives %s: lengthen the duration or drop the objective",
+						o.Operation, o.Metric, need, how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64)),
+				})
+			}
+		}
+	}
+	return errs
+}

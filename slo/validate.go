@@ -1,0 +1,486 @@
+package slo
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The plan's limits. Each is generous for real use and small enough that a
+// typo (an extra zero, ms for s) is caught rather than run for a day.
+const (
+	minDuration       = time.Second
+	maxDuration       = 24 * time.Hour
+	maxWarmup         = time.Hour
+	maxConfirm        = 10
+	minConfidence     = 0.50
+	maxConfidence     = 0.999
+	maxRate           = 1_000_000
+	maxConnections    = 4096
+	minTimeout        = time.Millisecond
+	maxTimeout        = 60 * time.Second
+	maxKeyCount       = 1_000_000_000
+	maxPrefixLen      = 128
+	maxZipfS          = 10
+	maxValueSize      = 16 << 20
+	maxWeight         = 1_000_000
+	maxNameLen        = 63
+	minRelativeChange = -1.0
+	maxRelativeChange = 10.0
+)
+
+var (
+	// namePattern is the form of component and request names: safe in file
+	// names, metric labels and environment variable names once upper-cased.
+	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+	// grpcMethod is a full gRPC method name, package.Service/Method; the
+	// package is optional, as it is in a .proto file.
+	grpcMethod = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_]*\.)*[A-Za-z_][A-Za-z0-9_]*/[A-Za-z_][A-Za-z0-9_]*$`)
+	// headerToken is an HTTP header field name (RFC 9110 token).
+	headerToken = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
+)
+
+// httpMethods are the methods an HTTP request may use.
+var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+// Validate checks a plan against every rule Parse applies, including sample
+// sufficiency at Defaults.Duration; use it on plans built or changed in
+// code. Errors point at the Pos fields the plan holds.
+func (p *Plan) Validate() error {
+	v := newValidator(p.File, nil)
+	v.plan(p)
+	errs := v.errs
+	if validDuration(p.Defaults.Duration) {
+		errs = append(errs, p.SampleErrors(p.Defaults.Duration)...)
+	}
+	return errs.sorted().err()
+}
+
+// validDuration reports whether d is an acceptable soak length.
+func validDuration(d time.Duration) bool {
+	return minDuration <= d && d <= maxDuration
+}
+
+// validator checks decoded values against the plan's rules. The same rules
+// serve Parse, which knows where every value came from, and Validate, which
+// falls back to the positions the plan records.
+type validator struct {
+	file    string
+	origins map[any]origin
+	// component names the component being checked, for messages.
+	component string
+	errs      Errors
+}
+
+// newValidator returns a validator; origins may be nil.
+func newValidator(file string, origins map[any]origin) *validator {
+	return &validator{file: file, origins: origins}
+}
+
+// errorf reports a problem at pos.
+func (v *validator) errorf(pos Position, format string, args ...any) {
+	v.errs = append(v.errs, &Error{
+		File: v.file, Line: pos.Line, Column: pos.Column,
+		Component: v.component, Msg: fmt.Sprintf(format, args...),
+	})
+}
+
+// place returns where the value at key came from (fallback when unknown)
+// and its text as written (shown when unknown); skip is true when decoding
+// it already failed and was reported.
+func (v *validator) place(key any, fallback Position, shown string) (pos Position, raw string, skip bool) {
+	o, ok := v.origins[key]
+	if !ok {
+		return fallback, shown, false
+	}
+	return o.pos, o.raw, o.bad
+}
+
+// check reports `what "value" rule` at the value's place unless ok.
+func (v *validator) check(key any, fallback Position, ok bool, what, shown, rule string) {
+	if ok {
+		return
+	}
+	pos, raw, skip := v.place(key, fallback, shown)
+	if !skip {
+		v.errorf(pos, "%s %q %s", what, raw, rule)
+	}
+}
+
+// skipped reports whether decoding the value at key failed.
+func (v *validator) skipped(key any) bool {
+	return v.origins[key].bad
+}
+
+// plan checks the whole plan.
+func (v *validator) plan(p *Plan) {
+	v.check(&p.Version, Position{}, p.Version == 1, "version", strconv.Itoa(p.Version), "is not supported; the only plan version is 1")
+	d := &p.Defaults
+	v.check(&d.Duration, Position{}, validDuration(d.Duration), "defaults.duration", FormatDuration(d.Duration),
+		"is out of range: must be between 1s and 24h")
+	v.check(&d.Warmup, Position{}, 0 <= d.Warmup && d.Warmup <= maxWarmup, "defaults.warmup", FormatDuration(d.Warmup),
+		"is out of range: must be between 0 and 1h")
+	v.check(&d.Confirm, Position{}, 0 <= d.Confirm && d.Confirm <= maxConfirm, "defaults.confirm", strconv.Itoa(d.Confirm),
+		"is out of range: must be 0 (off) to 10 reruns")
+	v.check(&d.Confidence, Position{}, minConfidence <= d.Confidence && d.Confidence <= maxConfidence, "defaults.confidence", formatPercent(d.Confidence),
+		"is out of range: must be between 50% and 99.9%")
+
+	if len(p.Components) == 0 && !v.skipped(&p.Components) {
+		pos, _, _ := v.place(&p.Components, Position{}, "")
+		v.errorf(pos, "components is empty: a plan needs at least one component")
+	}
+	seen := make(map[string]Position)
+	for i := range p.Components {
+		c := &p.Components[i]
+		if v.skipped(c) {
+			continue
+		}
+		pos, _, skip := v.place(&c.Name, c.Pos, c.Name)
+		if first, dup := seen[c.Name]; dup && !skip && c.Name != "" {
+			v.component = ""
+			v.errorf(pos, "component name %q is already used at line %d; names must be unique", c.Name, first.Line)
+		} else {
+			seen[c.Name] = pos
+		}
+		v.componentRules(c)
+	}
+	v.component = ""
+}
+
+// componentRules checks one component.
+func (v *validator) componentRules(c *Component) {
+	v.component = c.Name
+	v.name(&c.Name, c.Pos, "name")
+	protoKnown := v.target(c)
+	w := &c.Workload
+	v.check(&w.Rate, c.Pos, 0 <= w.Rate && w.Rate <= maxRate, "workload.rate", formatNumber(w.Rate),
+		"is out of range: must be 0 (closed loop) to 1000000 operations per second")
+	v.check(&w.Arrival, c.Pos, w.Arrival == ArrivalPoisson || w.Arrival == ArrivalUniform, "workload.arrival", string(w.Arrival),
+		"is not supported; allowed: poisson, uniform")
+	v.check(&w.Connections, c.Pos, 1 <= w.Connections && w.Connections <= maxConnections, "workload.connections", strconv.Itoa(w.Connections),
+		"is out of range: must be 1 to 4096")
+	v.check(&w.Timeout, c.Pos, minTimeout <= w.Timeout && w.Timeout <= maxTimeout, "workload.timeout", FormatDuration(w.Timeout),
+		"is out of range: must be between 1ms and 60s")
+	k := &w.Keys
+	v.check(&k.Count, c.Pos, 1 <= k.Count && k.Count <= maxKeyCount, "workload.keys.count", strconv.Itoa(k.Count),
+		"is out of range: must be 1 to 1000000000")
+	v.check(&k.Distribution, c.Pos, k.Distribution == DistributionUniform || k.Distribution == DistributionZipf, "workload.keys.distribution", string(k.Distribution),
+		"is not supported; allowed: uniform, zipf")
+	v.check(&k.Prefix, c.Pos, k.Prefix != "" && len(k.Prefix) <= maxPrefixLen, "workload.keys.prefix", k.Prefix,
+		"must be 1 to 128 bytes: tailgate only touches keys under its prefix, so it cannot be empty")
+	v.check(&k.ZipfS, c.Pos, 1 < k.ZipfS && k.ZipfS <= maxZipfS, "workload.keys.zipf_s", formatNumber(k.ZipfS),
+		"is out of range: must be more than 1 and at most 10")
+	v.check(&w.ValueSize, c.Pos, 0 <= w.ValueSize && w.ValueSize <= maxValueSize, "workload.value_size", strconv.Itoa(w.ValueSize),
+		"is out of range: must be 0 to 16777216 bytes (16 MiB)")
+	v.check(&w.MaxErrorRate, c.Pos, 0 <= w.MaxErrorRate && w.MaxErrorRate <= 1, "workload.max_error_rate", formatPercent(w.MaxErrorRate),
+		"is out of range: must be between 0% and 100%")
+	v.mix(c)
+	v.requests(c)
+	opsKnown := protoKnown && !v.skipped(&w.Mix) && !v.skipped(&w.Requests)
+	v.objectives(c, TierMinimum, c.SLO.Minimum, opsKnown)
+	v.objectives(c, TierAspirational, c.SLO.Aspirational, opsKnown)
+	v.objectives(c, TierRegression, c.SLO.Regression, opsKnown)
+}
+
+// name checks a component or request name.
+func (v *validator) name(key *string, fallback Position, what string) {
+	name := *key
+	if name == "" && !v.skipped(key) {
+		pos, _, _ := v.place(key, fallback, "")
+		v.errorf(pos, "%s is required", what)
+		return
+	}
+	v.check(key, fallback, len(name) <= maxNameLen && namePattern.MatchString(name), what, name,
+		`is not a valid name: use 1 to 63 of a-z, 0-9, "_", "." and "-", starting with a letter or digit`)
+}
+
+// target checks a component's target and that its workload fits the
+// target's protocol: a mix for key-value stores, requests of the right
+// shape for HTTP and gRPC. It reports whether the protocol is known.
+func (v *validator) target(c *Component) bool {
+	pos, raw, skip := v.place(&c.Target, c.TargetPos, c.Target)
+	if skip {
+		return false
+	}
+	proto, err := Protocol(c.Target)
+	if err != nil {
+		v.errorf(pos, "target %q: %v", redactTarget(raw), err)
+		return false
+	}
+	w := &c.Workload
+	if isKeyValue(proto) {
+		if len(w.Requests) > 0 {
+			pos, _, _ := v.place(&w.Requests, c.Pos, "")
+			v.errorf(pos, "workload.requests are for HTTP and gRPC targets; a %s target takes a mix of %s", proto, strings.Join(mixOperations, " and "))
+		}
+		return true
+	}
+	if len(w.Mix) > 0 {
+		pos, _, _ := v.place(&w.Mix, c.Pos, "")
+		v.errorf(pos, "workload.mix is for key-value targets; a %s target takes named requests", proto)
+	}
+	if len(w.Requests) == 0 && !v.skipped(&w.Requests) {
+		pos, _, _ := v.place(&w.Requests, c.Pos, "")
+		v.errorf(pos, "workload.requests is empty: a %s target needs at least one request", proto)
+	}
+	for i := range w.Requests {
+		r := &w.Requests[i]
+		if v.skipped(r) {
+			continue
+		}
+		what := requestWhat(r, i)
+		switch proto {
+		case ProtocolHTTP:
+			v.check(&r.Method, r.Pos, contains(httpMethods, r.Method), what+" method", r.Method,
+				"is not supported; allowed: "+strings.Join(httpMethods, ", "))
+			v.check(&r.Path, r.Pos, strings.HasPrefix(r.Path, "/") && printable(r.Path), what+" path", r.Path,
+				`must start with "/" and hold no spaces or control characters`)
+		case ProtocolGRPC:
+			rule := "must be a full gRPC method name, like helloworld.Greeter/SayHello"
+			if strings.HasPrefix(r.Method, "/") {
+				rule += ", without the leading /"
+			}
+			v.check(&r.Method, r.Pos, grpcMethod.MatchString(r.Method), what+" method", r.Method, rule)
+			v.check(&r.Path, r.Pos, r.Path == "", what+" path", r.Path, "must be empty: a gRPC request names its method, not a path")
+		}
+	}
+	return true
+}
+
+// requestWhat names a request in messages.
+func requestWhat(r *Request, index int) string {
+	if r.Name == "" {
+		return fmt.Sprintf("workload.requests[%d]", index)
+	}
+	return fmt.Sprintf("request %q", r.Name)
+}
+
+// printable reports whether s has no spaces or control characters.
+func printable(s string) bool {
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// mix checks a key-value workload's operation weights.
+func (v *validator) mix(c *Component) {
+	w := &c.Workload
+	if len(w.Mix) == 0 || v.skipped(&w.Mix) {
+		return
+	}
+	total := 0
+	seen := make(map[string]bool)
+	for i := range w.Mix {
+		m := &w.Mix[i]
+		pos, _, _ := v.place(&m.Operation, c.Pos, m.Operation)
+		switch {
+		case !contains(mixOperations, m.Operation):
+			v.errorf(pos, "workload.mix operation %q is not supported; allowed: %s", m.Operation, strings.Join(mixOperations, ", "))
+		case seen[m.Operation]:
+			v.errorf(pos, "workload.mix has operation %q twice", m.Operation)
+		}
+		seen[m.Operation] = true
+		v.check(&m.Weight, c.Pos, 0 <= m.Weight && m.Weight <= maxWeight, "workload.mix."+m.Operation, strconv.Itoa(m.Weight),
+			"is out of range: a weight must be 0 to 1000000")
+		if 0 < m.Weight && m.Weight <= maxWeight {
+			total += m.Weight
+		}
+	}
+	if total == 0 {
+		pos, _, _ := v.place(&w.Mix, c.Pos, "")
+		v.errorf(pos, "workload.mix weights add up to 0: at least one operation needs a positive weight")
+	}
+}
+
+// requests checks the parts of requests that do not depend on the protocol.
+func (v *validator) requests(c *Component) {
+	w := &c.Workload
+	seen := make(map[string]Position)
+	for i := range w.Requests {
+		r := &w.Requests[i]
+		if v.skipped(r) {
+			continue
+		}
+		what := requestWhat(r, i)
+		v.name(&r.Name, r.Pos, fmt.Sprintf("workload.requests[%d].name", i))
+		pos, _, _ := v.place(&r.Name, r.Pos, r.Name)
+		if r.Name == AllOperations {
+			v.errorf(pos, "request name %q is reserved: it stands for every operation of the component", r.Name)
+		}
+		if first, dup := seen[r.Name]; dup && r.Name != "" {
+			v.errorf(pos, "request name %q is already used at line %d; names must be unique", r.Name, first.Line)
+		} else {
+			seen[r.Name] = pos
+		}
+		v.check(&r.Weight, r.Pos, 1 <= r.Weight && r.Weight <= maxWeight, what+" weight", strconv.Itoa(r.Weight),
+			"is out of range: must be 1 to 1000000")
+		for j := range r.ExpectStatus {
+			status := r.ExpectStatus[j]
+			v.check(&r.ExpectStatus[j], r.Pos, 100 <= status && status <= 599, what+" expect_status", strconv.Itoa(status),
+				"is not an HTTP status: must be 100 to 599")
+		}
+		v.headers(r, what)
+	}
+}
+
+// headers checks a request's header names and values, and that every
+// secret header is one of them.
+func (v *validator) headers(r *Request, what string) {
+	lower := make(map[string]string, len(r.Headers))
+	for _, name := range sortedKeys(r.Headers) {
+		pos, _, _ := v.place(headerKey{r, name}, r.Pos, name)
+		if !headerToken.MatchString(name) {
+			v.errorf(pos, "%s header name %q is not valid: use letters, digits and !#$%%&'*+-.^_`|~", what, name)
+		}
+		if other, dup := lower[strings.ToLower(name)]; dup {
+			v.errorf(pos, "%s has headers %q and %q: header names ignore case, so they are the same header", what, other, name)
+		}
+		lower[strings.ToLower(name)] = name
+		// The value is never quoted: it may be a secret.
+		if strings.ContainsAny(r.Headers[name], "\r\n\x00") {
+			v.errorf(pos, "%s header %q value must not contain line breaks or NUL", what, name)
+		}
+	}
+	for i, name := range r.SecretHeaders {
+		if v.skipped(&r.SecretHeaders[i]) {
+			continue
+		}
+		if _, ok := lower[strings.ToLower(name)]; !ok {
+			pos, _, _ := v.place(&r.SecretHeaders[i], r.Pos, name)
+			v.errorf(pos, "%s secret_headers names %q, which is not among its headers", what, name)
+		}
+	}
+}
+
+// objectives checks one tier's objectives. Operation names are checked only
+// when opsKnown: with an invalid target or workload they would be noise.
+func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, opsKnown bool) {
+	ops := c.Operations()
+	type slot struct {
+		op     string
+		metric Metric
+	}
+	seen := make(map[slot]bool)
+	for i := range objectives {
+		o := &objectives[i]
+		raw := o.shown()
+		name := fmt.Sprintf("%s %s %s", tier, o.Operation, o.Metric)
+		if o.Tier != tier {
+			v.errorf(o.Pos, "%s is in the %s tier but says it is %q", name, tier, o.Tier)
+		}
+		if _, err := ParseMetric(string(o.Metric)); err != nil {
+			v.errorf(o.Pos, "slo.%s.%s: %v", tier, o.Operation, err)
+			continue
+		}
+		if opsKnown && o.Operation != AllOperations && !contains(ops, o.Operation) {
+			pos, _, _ := v.place(&o.Operation, o.Pos, o.Operation)
+			v.errorf(pos, "slo.%s: operation %q is not issued by this component; valid: %s", tier, o.Operation, strings.Join(append(ops, AllOperations), ", "))
+		}
+		if seen[slot{o.Operation, o.Metric}] {
+			v.errorf(o.Pos, "%s is set twice", name)
+		}
+		seen[slot{o.Operation, o.Metric}] = true
+		t := o.Threshold
+		switch {
+		case tier == TierRegression:
+			if !(minRelativeChange <= t.Ratio && t.Ratio <= maxRelativeChange) {
+				v.errorf(o.Pos, "%s %q is out of range: must be between -100%% and +1000%%", name, raw)
+			}
+		case o.Metric.IsLatency():
+			if t.Latency <= 0 {
+				v.errorf(o.Pos, "%s %q must be more than 0", name, raw)
+			}
+		default:
+			if !(0 <= t.Ratio && t.Ratio <= 1) {
+				v.errorf(o.Pos, "%s %q is out of range: must be between 0%% and 100%%", name, raw)
+			}
+			if o.Metric == MetricThroughput && c.Workload.Rate == 0 && !v.skipped(&c.Workload.Rate) {
+				v.errorf(o.Pos, "%s needs an open-loop rate: with rate 0 (closed loop) no rate is asked, so there is no share of it to achieve", name)
+			}
+		}
+	}
+}
+
+// shown is the objective's threshold as written, or as a plan would write
+// it when the objective was built in code.
+func (o *Objective) shown() string {
+	if o.Raw != "" {
+		return o.Raw
+	}
+	switch {
+	case o.Tier == TierRegression:
+		return formatRelative(o.Threshold.Ratio)
+	case o.Metric.IsLatency():
+		return FormatDuration(o.Threshold.Latency)
+	}
+	return formatPercent(o.Threshold.Ratio)
+}
+
+// formatNumber renders a plain number as a plan writes it.
+func formatNumber(f float64) string {
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// formatPercent renders a fraction as a percent: 0.001 as 0.1%.
+func formatPercent(f float64) string {
+	return formatNumber(roundPercent(f)) + "%"
+}
+
+// formatRelative renders a relative change with its sign: 0.1 as +10%.
+func formatRelative(f float64) string {
+	if f >= 0 {
+		return "+" + formatPercent(f)
+	}
+	return "-" + formatPercent(-f)
+}
+
+// roundPercent converts a fraction to percent, rounding away the binary
+// noise of the division (0.001 × 100 is 0.1, not 0.10000000000000001).
+func roundPercent(f float64) float64 {
+	p := f * 100
+	if math.IsInf(p, 0) || math.IsNaN(p) {
+		return p
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(p, 'g', 12, 64), 64)
+	if err != nil {
+		return p
+	}
+	return r
+}
+
+// sortedKeys returns a map's keys in order, for deterministic output.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// contains reports whether list holds s.
+func contains(list []string, s string) bool {
+	for _, item := range list {
+		if item == s {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether list holds s, ignoring case as HTTP header names do.
+func containsFold(list []string, s string) bool {
+	for _, item := range list {
+		if strings.EqualFold(item, s) {
+			return true
+		}
+	}
+	return false
+}
