@@ -106,6 +106,22 @@ type Workload struct {
 	// MaxErrorRate aborts the run as unmeasurable (exit 3) when the share of
 	// failed operations in the measured window exceeds it.
 	MaxErrorRate float64
+	// Protoset names a file of compiled protobuf descriptors
+	// (protoc --descriptor_set_out --include_imports) for gRPC targets whose
+	// reflection service is off; relative to the plan's directory.
+	Protoset string
+	// TLS tunes certificate checks for rediss://, https:// and grpcs://.
+	TLS TLS
+}
+
+// TLS holds the certificate settings of a TLS target.
+type TLS struct {
+	// CAFile is a PEM bundle of roots to trust instead of the system's.
+	CAFile string
+	// ServerName overrides the name checked in the server's certificate.
+	ServerName string
+	// InsecureSkipVerify turns certificate checks off; reports flag it.
+	InsecureSkipVerify bool
 }
 
 // Keys describes the seeded key generator.

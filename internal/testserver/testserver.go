@@ -1,0 +1,110 @@
+// Package testserver starts real servers (redis-server, memcached from the
+// system's packages) on free loopback ports for tests, and stops them when
+// the test ends.
+package testserver
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Server is a running server process.
+type Server struct {
+	// Addr is host:port on loopback.
+	Addr string
+	cmd  *exec.Cmd
+	t    testing.TB
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start runs the binary with args and waits until addr accepts connections.
+func start(t testing.TB, addr, bin string, args ...string) *Server {
+	t.Helper()
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		t.Fatalf("%s is not installed: run scripts/test, which installs it (%v)", bin, err)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	s := &Server{Addr: addr, cmd: cmd, t: t}
+	t.Cleanup(s.Stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not listen on %s within 10s: %v", bin, addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Redis starts redis-server on a free loopback port, persistence off.
+func Redis(t testing.TB, extraArgs ...string) *Server {
+	t.Helper()
+	port := FreePort(t)
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--loglevel", "warning", "--dir", t.TempDir()}, extraArgs...)
+	return start(t, fmt.Sprintf("127.0.0.1:%d", port), "redis-server", args...)
+}
+
+// Memcached starts memcached on a free loopback port.
+func Memcached(t testing.TB, extraArgs ...string) *Server {
+	t.Helper()
+	port := FreePort(t)
+	args := append([]string{"-p", strconv.Itoa(port), "-l", "127.0.0.1", "-U", "0", "-u", "root", "-m", "64"}, extraArgs...)
+	return start(t, fmt.Sprintf("127.0.0.1:%d", port), "memcached", args...)
+}
+
+// Freeze stops the server process (SIGSTOP): it keeps its sockets but
+// answers nothing until Thaw.
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT).
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+
+// Kill ends the server at once (SIGKILL), as a crash would.
+func (s *Server) Kill() {
+	s.signal(syscall.SIGKILL)
+	s.cmd.Wait()
+}
+
+func (s *Server) signal(sig os.Signal) {
+	if s.cmd.Process != nil {
+		if err := s.cmd.Process.Signal(sig); err != nil && s.cmd.ProcessState == nil {
+			s.t.Logf("signalling %v: %v", sig, err)
+		}
+	}
+}
+
+// Stop ends the server; it is safe to call more than once.
+func (s *Server) Stop() {
+	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGCONT)
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+}

@@ -1,0 +1,158 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Op is one operation the engine asks a driver to perform. The engine owns it
+// and reuses it: a driver must not keep Key or Value after Do returns.
+type Op struct {
+	// Kind indexes the component's operations (Spec.Operations): a mix entry
+	// for key-value protocols, a request for HTTP and gRPC.
+	Kind int
+	// Index is the operation's place in the run's global, seeded sequence.
+	Index uint64
+	// Key is the drawn key, prefix included.
+	Key []byte
+	// KeyIndex is the drawn key's number, for drivers that format their own.
+	KeyIndex uint64
+	// Value is the payload of writes, Spec's value_size bytes.
+	Value []byte
+}
+
+// Conn is one connection's worth of a driver: the engine runs one worker per
+// connection and calls Do from that worker only. A Conn must survive errors:
+// after a broken connection the next Do reconnects.
+type Conn interface {
+	Do(ctx context.Context, op *Op) error
+	Close() error
+}
+
+// Driver opens connections to one component's target.
+type Driver interface {
+	// Connect opens one connection and proves the target answers, so an
+	// unreachable target fails before load starts.
+	Connect(ctx context.Context) (Conn, error)
+	// Describe says what the driver talks to, for reports (secrets redacted).
+	Describe() string
+	Close() error
+}
+
+// Opener builds a driver for a component. target is the parsed target URL.
+type Opener func(ctx context.Context, target *url.URL, spec *Spec) (Driver, error)
+
+var (
+	openersMu sync.RWMutex
+	openers   = map[string]Opener{}
+)
+
+// Register makes a driver available for a URL scheme; drivers call it from
+// init. Registering a scheme twice panics, as it is a programming error.
+func Register(scheme string, open Opener) {
+	openersMu.Lock()
+	defer openersMu.Unlock()
+	if _, dup := openers[scheme]; dup {
+		panic("workloads: driver registered twice for scheme " + scheme)
+	}
+	openers[scheme] = open
+}
+
+// Schemes lists the registered URL schemes, sorted.
+func Schemes() []string {
+	openersMu.RLock()
+	defer openersMu.RUnlock()
+	out := make([]string, 0, len(openers))
+	for s := range openers {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ErrUnsupportedScheme is returned for a target whose scheme no driver speaks.
+var ErrUnsupportedScheme = errors.New("unsupported target scheme")
+
+// ErrUnreachable wraps a failure to reach a target before load starts.
+var ErrUnreachable = errors.New("target unreachable")
+
+// Open builds the driver for spec's target.
+func Open(ctx context.Context, spec *Spec) (Driver, error) {
+	target := spec.Component.Target
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, fmt.Errorf("component %q: target %q: %w", spec.Component.Name, Redact(target, spec.Secrets), redactErr(err, spec.Secrets))
+	}
+	scheme := u.Scheme
+	if scheme == "embedded" {
+		scheme = "embedded:" + u.Opaque
+	}
+	openersMu.RLock()
+	open, ok := openers[scheme]
+	openersMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("component %q: target %q: %w %q (tailgate speaks %s)", spec.Component.Name,
+			Redact(target, spec.Secrets), ErrUnsupportedScheme, u.Scheme, strings.Join(Schemes(), ", "))
+	}
+	return open(ctx, u, spec)
+}
+
+// StatusError is a driver's error for a response the server gave but that is
+// not a success (an HTTP status, a gRPC code, a server error reply).
+type StatusError struct {
+	// Kind is how the error is counted, e.g. "http 503", "grpc Unavailable".
+	Kind string
+	// Detail is the server's message, if any.
+	Detail string
+}
+
+func (e *StatusError) Error() string {
+	if e.Detail == "" {
+		return e.Kind
+	}
+	return e.Kind + ": " + e.Detail
+}
+
+// Error kinds that the engine counts errors by, besides StatusError kinds.
+const (
+	KindTimeout  = "timeout"
+	KindRefused  = "refused"
+	KindReset    = "reset"
+	KindClosed   = "closed"
+	KindUnsent   = "unsent"
+	KindCanceled = "canceled"
+	KindOther    = "other"
+)
+
+// ErrorKind classifies an operation's error for the per-kind counts.
+func ErrorKind(err error) string {
+	var se *StatusError
+	switch {
+	case errors.As(err, &se):
+		return se.Kind
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return KindTimeout
+	case errors.Is(err, context.Canceled):
+		return KindCanceled
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return KindRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+		return KindReset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return KindClosed
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return KindTimeout
+	}
+	return KindOther
+}

@@ -1,0 +1,96 @@
+package workloads
+
+import (
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram geometry: nanoseconds from 1 ns to one hour at 3 significant
+// digits, so every latency keeps 0.1% precision.
+const (
+	histLowest  = 1
+	histHighest = int64(3600e9)
+	histDigits  = 3
+)
+
+// NewHistogram returns an empty latency histogram in tailgate's geometry.
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histLowest, histHighest, histDigits)
+}
+
+// opSlice is one worker's record of one operation kind for one interval.
+type opSlice struct {
+	latency *hdrhistogram.Histogram // completion − intended start
+	service *hdrhistogram.Histogram // completion − actual send
+	errors  int64
+	late    int64
+	kinds   map[string]int64 // errors by kind; nil until the first error
+	// warmupOps and warmupErrors count operations intended before the
+	// measured window: applied, not measured.
+	warmupOps    int64
+	warmupErrors int64
+}
+
+// sliceSet is one worker's record of every operation kind for one interval.
+type sliceSet struct {
+	worker   int
+	interval int // index from the measured window's start; negative in warmup
+	ops      []opSlice
+}
+
+func newSliceSet(worker, kinds int) *sliceSet {
+	s := &sliceSet{worker: worker, ops: make([]opSlice, kinds)}
+	for i := range s.ops {
+		s.ops[i].latency = NewHistogram()
+		s.ops[i].service = NewHistogram()
+	}
+	return s
+}
+
+func (s *sliceSet) reset() {
+	for i := range s.ops {
+		o := &s.ops[i]
+		o.latency.Reset()
+		o.service.Reset()
+		o.errors, o.late, o.warmupOps, o.warmupErrors = 0, 0, 0, 0
+		clear(o.kinds)
+	}
+}
+
+func (s *sliceSet) empty() bool {
+	for i := range s.ops {
+		o := &s.ops[i]
+		if o.latency.TotalCount() > 0 || o.errors > 0 || o.warmupOps > 0 || o.warmupErrors > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// clampNS keeps a value inside the histogram's range, so recording never fails.
+func clampNS(v int64) int64 {
+	if v < histLowest {
+		return histLowest
+	}
+	if v > histHighest {
+		return histHighest
+	}
+	return v
+}
+
+// record notes one measured success. It neither allocates nor locks.
+func (o *opSlice) record(latencyNS, serviceNS int64, late bool) {
+	_ = o.latency.RecordValue(clampNS(latencyNS))
+	_ = o.service.RecordValue(clampNS(serviceNS))
+	if late {
+		o.late++
+	}
+}
+
+// fail notes one measured error of the given kind.
+func (o *opSlice) fail(kind string) {
+	o.errors++
+	if o.kinds == nil {
+		o.kinds = make(map[string]int64, 4)
+	}
+	o.kinds[kind]++
+}

@@ -1,0 +1,453 @@
+package workloads
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+// Schema identifies tailgate result files.
+const Schema = "tailgate.result/v1"
+
+// Verdicts a result can carry.
+const (
+	VerdictPass  = "pass"
+	VerdictFail  = "fail"
+	VerdictError = "error"
+)
+
+// Result is one run's measurements: the result file's contents.
+type Result struct {
+	Schema  string `json:"schema"`
+	Tool    string `json:"tool,omitempty"`
+	Verdict string `json:"verdict"`
+	// Complete is false when the run was cut short; Incomplete says why.
+	Complete   bool   `json:"complete"`
+	Incomplete string `json:"incomplete_reason,omitempty"`
+	Plan       string `json:"plan,omitempty"`
+	Seed       int64  `json:"seed"`
+	Shard      *Shard `json:"shard,omitempty"`
+	// StartedAt is when the load (warmup included) began.
+	StartedAt time.Time `json:"started_at"`
+	// WarmupNS is the applied, unmeasured lead; MeasuredNS the exact
+	// length of the measured window.
+	WarmupNS   int64 `json:"warmup_ns"`
+	MeasuredNS int64 `json:"measured_ns"`
+	// IntervalNS is the length of one per-interval histogram.
+	IntervalNS int64              `json:"interval_ns"`
+	Components []ComponentResult  `json:"components"`
+	Warnings   []string           `json:"warnings,omitempty"`
+	Baseline   *BaselineReference `json:"baseline,omitempty"`
+}
+
+// BaselineReference says which result a verdict compared against.
+type BaselineReference struct {
+	File      string    `json:"file,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// ComponentResult is one component's measurements and verdicts.
+type ComponentResult struct {
+	Name string `json:"name"`
+	// Target is the URL loaded, secrets redacted.
+	Target   string `json:"target"`
+	Protocol string `json:"protocol"`
+	// Embedded is true when tailgate served the target itself.
+	Embedded     bool              `json:"embedded,omitempty"`
+	AskedRate    float64           `json:"asked_rate"`
+	WorkloadHash string            `json:"workload_hash"`
+	Workload     WorkloadIdentity  `json:"workload"`
+	Operations   []OperationResult `json:"operations"`
+	Objectives   []ObjectiveResult `json:"objectives"`
+	// FirstErrors holds the first message of each error kind and when it
+	// happened, relative to the measured window's start.
+	FirstErrors map[string]ErrorSample `json:"first_errors,omitempty"`
+	// WarmupOperations counts what warmup applied, errors included.
+	WarmupOperations int64 `json:"warmup_operations"`
+	WarmupErrors     int64 `json:"warmup_errors"`
+}
+
+// ErrorSample is the first occurrence of one kind of error.
+type ErrorSample struct {
+	Message string `json:"message"`
+	AtNS    int64  `json:"at_ns"`
+}
+
+// Percentiles are latencies in nanoseconds.
+type Percentiles struct {
+	P50   int64 `json:"p50"`
+	P90   int64 `json:"p90"`
+	P99   int64 `json:"p99"`
+	P999  int64 `json:"p99.9"`
+	P9999 int64 `json:"p99.99"`
+	Max   int64 `json:"max"`
+	Min   int64 `json:"min"`
+	Mean  int64 `json:"mean"`
+}
+
+// OperationResult is the record of one operation of a component, or of all
+// of them ("all").
+type OperationResult struct {
+	Name string `json:"name"`
+	// Count is successful operations measured; Errors the failed ones.
+	Count      int64            `json:"count"`
+	Errors     int64            `json:"errors"`
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	// Late counts operations sent more than LateAfter past their intended
+	// start (still measured from it).
+	Late         int64   `json:"late"`
+	AchievedRate float64 `json:"achieved_rate"`
+	// AskedRate is this operation's expected share of the asked rate.
+	AskedRate float64 `json:"asked_rate"`
+	// LatencyNS is measured from the intended start (corrected for
+	// coordinated omission); ServiceNS from the actual send.
+	LatencyNS Percentiles `json:"latency_ns"`
+	ServiceNS Percentiles `json:"service_ns"`
+	// Histogram and ServiceHistogram are whole-run HdrHistograms, V2
+	// compressed, base64.
+	Histogram        string     `json:"histogram"`
+	ServiceHistogram string     `json:"service_histogram"`
+	Intervals        []Interval `json:"intervals"`
+}
+
+// Interval is one slice of the measured window.
+type Interval struct {
+	// OffsetNS is the interval's start from the measured window's start.
+	OffsetNS  int64  `json:"offset_ns"`
+	Count     int64  `json:"count"`
+	Errors    int64  `json:"errors"`
+	Histogram string `json:"histogram"`
+}
+
+// ObjectiveResult is one objective's verdict, as the gate judged it.
+type ObjectiveResult struct {
+	Tier      string `json:"tier"`
+	Operation string `json:"operation"`
+	Metric    string `json:"metric"`
+	// Threshold is the bar as written; ThresholdValue in ns, or a fraction.
+	Threshold      string  `json:"threshold"`
+	ThresholdValue float64 `json:"threshold_value"`
+	// Measured is the value as displayed; MeasuredValue in ns, or a fraction.
+	Measured      string  `json:"measured"`
+	MeasuredValue float64 `json:"measured_value"`
+	// Margin is how far the measured value is from the bar, relative to it:
+	// positive is worse than the bar.
+	Margin float64 `json:"margin"`
+	// Status is pass, fail, insufficient (too few samples to judge), met or
+	// missed (aspirational), or "~" (no significant change).
+	Status string `json:"status"`
+	// Baseline fields are set for regression objectives.
+	Baseline      string  `json:"baseline,omitempty"`
+	BaselineValue float64 `json:"baseline_value,omitempty"`
+	// Interval is the confidence interval of the measured value (or of the
+	// ratio, for regressions) when statistics were computed.
+	IntervalLow  float64 `json:"interval_low,omitempty"`
+	IntervalHigh float64 `json:"interval_high,omitempty"`
+	PValue       float64 `json:"p_value,omitempty"`
+	Detail       string  `json:"detail,omitempty"`
+	Line         int     `json:"line,omitempty"`
+	Column       int     `json:"column,omitempty"`
+}
+
+// encodeHist returns the standard base64 V2-compressed encoding.
+func encodeHist(h interface {
+	Encode(int32) ([]byte, error)
+}) string {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		panic(fmt.Sprintf("workloads: encoding a histogram: %v", err))
+	}
+	return string(b)
+}
+
+// encodePacked encodes a packed histogram.
+func encodePacked(h *hdrhistogram.PackedHistogram) string {
+	b, err := h.Encode()
+	if err != nil {
+		panic(fmt.Sprintf("workloads: encoding a histogram: %v", err))
+	}
+	return string(b)
+}
+
+// PercentilesOf reads the standard percentiles of a histogram.
+func PercentilesOf(h *hdrhistogram.Histogram) Percentiles {
+	if h.TotalCount() == 0 {
+		return Percentiles{}
+	}
+	v := h.ValueAtPercentilesSlice([]float64{50, 90, 99, 99.9, 99.99})
+	return Percentiles{P50: v[0], P90: v[1], P99: v[2], P999: v[3], P9999: v[4],
+		Max: h.Max(), Min: h.Min(), Mean: int64(h.Mean())}
+}
+
+func buildResult(runs []*componentRun, start, end time.Time, tool string) *Result {
+	res := &Result{Schema: Schema, Tool: tool, Complete: true, StartedAt: start.UTC(), Verdict: VerdictPass}
+	for _, c := range runs {
+		spec := c.spec
+		res.Seed = spec.Seed
+		res.WarmupNS = spec.Warmup.Nanoseconds()
+		if spec.Shard.Count > 1 {
+			sh := spec.Shard
+			res.Shard = &sh
+		}
+		res.IntervalNS = c.interval.Nanoseconds()
+		window := min(spec.Duration, max(end.Sub(start.Add(spec.Warmup)), 0))
+		res.MeasuredNS = max(res.MeasuredNS, window.Nanoseconds())
+		id := spec.Identity()
+		proto, _ := slo.Protocol(spec.Component.Target)
+		cr := ComponentResult{
+			Name: spec.Component.Name, Target: c.driver.Describe(), Protocol: proto,
+			Embedded:  spec.Component.Target == "embedded:redis",
+			AskedRate: spec.rate(), WorkloadHash: id.Hash(), Workload: id,
+			WarmupOperations: c.warmupOps, WarmupErrors: c.warmupErrors,
+			Objectives: []ObjectiveResult{},
+		}
+		if len(c.firstErrors) > 0 {
+			cr.FirstErrors = c.firstErrors
+		}
+		weights := spec.weights()
+		totalWeight := 0
+		for _, w := range weights {
+			totalWeight += w
+		}
+		all := OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), ErrorKinds: map[string]int64{}}
+		allHist, allService := NewHistogram(), NewHistogram()
+		allIvals := make([]*hdrhistogram.Histogram, 0, c.nIvals)
+		allIvalErrors := make([]int64, 0, c.nIvals)
+		for k, name := range c.ops {
+			op := OperationResult{
+				Name: name, Count: c.whole[k].TotalCount(), Errors: c.errors[k], Late: c.late[k],
+				LatencyNS: PercentilesOf(c.whole[k]), ServiceNS: PercentilesOf(c.service[k]),
+				Histogram: encodeHist(c.whole[k]), ServiceHistogram: encodeHist(c.service[k]),
+			}
+			if totalWeight > 0 {
+				op.AskedRate = spec.rate() * float64(weights[k]) / float64(totalWeight)
+			}
+			if len(c.kinds[k]) > 0 {
+				op.ErrorKinds = c.kinds[k]
+				for kind, v := range c.kinds[k] {
+					all.ErrorKinds[kind] += v
+				}
+			}
+			if window > 0 {
+				op.AchievedRate = float64(op.Count+op.Errors) / window.Seconds()
+			}
+			for i, iv := range c.ivals[k] {
+				for len(allIvals) <= i {
+					allIvals = append(allIvals, NewHistogram())
+					allIvalErrors = append(allIvalErrors, 0)
+				}
+				if iv.hist == nil {
+					iv.hist = hdrhistogram.NewPacked(histLowest, histHighest, histDigits)
+				}
+				iv.hist.MergeInto(allIvals[i])
+				allIvalErrors[i] += iv.errors
+				op.Intervals = append(op.Intervals, Interval{
+					OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: iv.hist.TotalCount(),
+					Errors: iv.errors, Histogram: encodePacked(iv.hist),
+				})
+			}
+			if op.Intervals == nil {
+				op.Intervals = []Interval{}
+			}
+			allHist.Merge(c.whole[k])
+			allService.Merge(c.service[k])
+			all.Count += op.Count
+			all.Errors += op.Errors
+			all.Late += op.Late
+			cr.Operations = append(cr.Operations, op)
+		}
+		all.LatencyNS, all.ServiceNS = PercentilesOf(allHist), PercentilesOf(allService)
+		all.Histogram, all.ServiceHistogram = encodeHist(allHist), encodeHist(allService)
+		if window > 0 {
+			all.AchievedRate = float64(all.Count+all.Errors) / window.Seconds()
+		}
+		all.Intervals = []Interval{}
+		for i, h := range allIvals {
+			all.Intervals = append(all.Intervals, Interval{
+				OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: h.TotalCount(),
+				Errors: allIvalErrors[i], Histogram: encodeHist(h),
+			})
+		}
+		if len(all.ErrorKinds) == 0 {
+			all.ErrorKinds = nil
+		}
+		if len(c.ops) > 1 {
+			cr.Operations = append(cr.Operations, all)
+		} else {
+			// One operation: "all" is the same record under its own name.
+			all.Name = slo.AllOperations
+			cr.Operations = append(cr.Operations, all)
+		}
+		res.Components = append(res.Components, cr)
+	}
+	return res
+}
+
+// Component returns the named component's result, or nil.
+func (r *Result) Component(name string) *ComponentResult {
+	for i := range r.Components {
+		if r.Components[i].Name == name {
+			return &r.Components[i]
+		}
+	}
+	return nil
+}
+
+// Operation returns the named operation's result, or nil.
+func (c *ComponentResult) Operation(name string) *OperationResult {
+	for i := range c.Operations {
+		if c.Operations[i].Name == name {
+			return &c.Operations[i]
+		}
+	}
+	return nil
+}
+
+// WholeHistogram decodes the operation's whole-run latency histogram.
+func (o *OperationResult) WholeHistogram() (*hdrhistogram.Histogram, error) {
+	if o.Histogram == "" {
+		return NewHistogram(), nil
+	}
+	h, err := hdrhistogram.Decode([]byte(o.Histogram))
+	if err != nil {
+		return nil, fmt.Errorf("operation %q: histogram: %w", o.Name, err)
+	}
+	return h, nil
+}
+
+// IntervalHistograms decodes the operation's per-interval histograms.
+func (o *OperationResult) IntervalHistograms() ([]*hdrhistogram.Histogram, error) {
+	out := make([]*hdrhistogram.Histogram, 0, len(o.Intervals))
+	for i, iv := range o.Intervals {
+		h, err := hdrhistogram.Decode([]byte(iv.Histogram))
+		if err != nil {
+			return nil, fmt.Errorf("operation %q: interval %d: histogram: %w", o.Name, i, err)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// ErrBadResult marks a result file that is unreadable, truncated, corrupt or
+// not a tailgate result.
+var ErrBadResult = errors.New("not a valid tailgate result")
+
+// maxResultSize bounds what ReadResult will load.
+const maxResultSize = 512 << 20
+
+// ReadResult loads and checks a result file.
+func ReadResult(path string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("result %q: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxResultSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("result %q: %w", path, err)
+	}
+	if len(data) > maxResultSize {
+		return nil, fmt.Errorf("result %q: %w: larger than %d MiB", path, ErrBadResult, maxResultSize>>20)
+	}
+	r, err := DecodeResult(data)
+	if err != nil {
+		return nil, fmt.Errorf("result %q: %w", path, err)
+	}
+	return r, nil
+}
+
+// DecodeResult parses and checks result JSON: schema, fields and every
+// histogram must be sound.
+func DecodeResult(data []byte) (*Result, error) {
+	var r Result
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadResult, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("%w: schema is %q, want %q", ErrBadResult, r.Schema, Schema)
+	}
+	switch r.Verdict {
+	case VerdictPass, VerdictFail, VerdictError:
+	default:
+		return nil, fmt.Errorf("%w: verdict %q is not pass, fail or error", ErrBadResult, r.Verdict)
+	}
+	if len(r.Components) == 0 {
+		return nil, fmt.Errorf("%w: no components", ErrBadResult)
+	}
+	if r.MeasuredNS < 0 || r.WarmupNS < 0 || r.IntervalNS < 0 {
+		return nil, fmt.Errorf("%w: negative window length", ErrBadResult)
+	}
+	for ci := range r.Components {
+		c := &r.Components[ci]
+		if c.Name == "" {
+			return nil, fmt.Errorf("%w: component %d has no name", ErrBadResult, ci)
+		}
+		for oi := range c.Operations {
+			o := &c.Operations[oi]
+			if o.Count < 0 || o.Errors < 0 {
+				return nil, fmt.Errorf("%w: component %q operation %q: negative count", ErrBadResult, c.Name, o.Name)
+			}
+			h, err := o.WholeHistogram()
+			if err != nil {
+				return nil, fmt.Errorf("%w: component %q: %v", ErrBadResult, c.Name, err)
+			}
+			if h.TotalCount() != o.Count {
+				return nil, fmt.Errorf("%w: component %q operation %q: histogram holds %d samples, count says %d",
+					ErrBadResult, c.Name, o.Name, h.TotalCount(), o.Count)
+			}
+			if _, err := o.IntervalHistograms(); err != nil {
+				return nil, fmt.Errorf("%w: component %q: %v", ErrBadResult, c.Name, err)
+			}
+		}
+	}
+	return &r, nil
+}
+
+// WriteFile writes the result atomically: a temporary file in the same
+// directory, synced, then renamed over path.
+func (r *Result) WriteFile(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding result: %w", err)
+	}
+	return WriteFileAtomic(path, append(data, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file and a rename,
+// so readers never see a partial file.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing %q: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %q: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %q: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %q: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing %q: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %q: %w", path, err)
+	}
+	return nil
+}
