@@ -91,7 +91,7 @@ func (d *decoder) pairs(n *yaml.Node, what string) ([]pair, bool) {
 // mapping or a list of mappings.
 func (d *decoder) merge(mapping, value *yaml.Node, what string) []pair {
 	if d.merging[mapping] {
-		d.errorf(value, "%s merges itself through <<", what)
+		d.errorf(value, "%s merges itself through <<", strings.TrimPrefix(what, "<< in "))
 		return nil
 	}
 	d.merging[mapping] = true

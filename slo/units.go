@@ -70,6 +70,8 @@ func ParseRelative(s string) (float64, error) {
 		switch {
 		case unsignedPattern.MatchString(s):
 			return 0, fmt.Errorf("invalid relative change %q: needs a sign, like +%s", s, s)
+		case bareNumber.MatchString(s) && (s[0] == '+' || s[0] == '-'):
+			return 0, fmt.Errorf("invalid relative change %q: needs a %% sign, like %s%%", s, s)
 		case bareNumber.MatchString(s):
 			return 0, fmt.Errorf("invalid relative change %q: needs a sign and a %% sign, like +10%% or -5%%", s)
 		}
@@ -141,7 +143,13 @@ func FormatDuration(d time.Duration) string {
 			return sign + text + unit.name
 		}
 	}
-	return sign + threeDigits(magnitude/float64(time.Hour)) + "h"
+	hours := magnitude / float64(time.Hour)
+	if hours >= 1000 {
+		// Whole hours, rounded down so that the longest durations still
+		// parse back without overflow.
+		return sign + strconv.FormatFloat(math.Floor(hours), 'f', 0, 64) + "h"
+	}
+	return sign + threeDigits(hours) + "h"
 }
 
 // threeDigits formats v ≥ 0 with at most three significant digits (more

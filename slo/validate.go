@@ -215,17 +215,17 @@ func (v *validator) target(c *Component) bool {
 	if isKeyValue(proto) {
 		if len(w.Requests) > 0 {
 			pos, _, _ := v.place(&w.Requests, c.Pos, "")
-			v.errorf(pos, "workload.requests are for HTTP and gRPC targets; a %s target takes a mix of %s", proto, strings.Join(mixOperations, " and "))
+			v.errorf(pos, "workload.requests are for HTTP and gRPC targets; %s target takes a mix of %s", protocolPhrase(proto), strings.Join(mixOperations, " and "))
 		}
 		return true
 	}
 	if len(w.Mix) > 0 {
 		pos, _, _ := v.place(&w.Mix, c.Pos, "")
-		v.errorf(pos, "workload.mix is for key-value targets; a %s target takes named requests", proto)
+		v.errorf(pos, "workload.mix is for key-value targets; %s target takes named requests", protocolPhrase(proto))
 	}
 	if len(w.Requests) == 0 && !v.skipped(&w.Requests) {
 		pos, _, _ := v.place(&w.Requests, c.Pos, "")
-		v.errorf(pos, "workload.requests is empty: a %s target needs at least one request", proto)
+		v.errorf(pos, "workload.requests is empty: %s target needs at least one request", protocolPhrase(proto))
 	}
 	for i := range w.Requests {
 		r := &w.Requests[i]
@@ -249,6 +249,21 @@ func (v *validator) target(c *Component) bool {
 		}
 	}
 	return true
+}
+
+// protocolPhrase names a protocol with its article, for messages.
+func protocolPhrase(proto string) string {
+	switch proto {
+	case ProtocolRedis:
+		return "a Redis"
+	case ProtocolMemcache:
+		return "a Memcached"
+	case ProtocolHTTP:
+		return "an HTTP"
+	case ProtocolGRPC:
+		return "a gRPC"
+	}
+	return "a " + proto
 }
 
 // requestWhat names a request in messages.
@@ -423,8 +438,11 @@ func (o *Objective) shown() string {
 	return formatPercent(o.Threshold.Ratio)
 }
 
-// formatNumber renders a plain number as a plan writes it.
+// formatNumber renders a plain number as a plan writes it: 1000000, not 1e+06.
 func formatNumber(f float64) string {
+	if math.Abs(f) < 1e21 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 

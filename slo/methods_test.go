@@ -1,0 +1,268 @@
+package slo
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProtocol(t *testing.T) {
+	tests := []struct {
+		target, want, err string
+	}{
+		{target: "redis://127.0.0.1:6379/0", want: ProtocolRedis},
+		{target: "rediss://:pw@cache:6380", want: ProtocolRedis},
+		{target: "REDIS://h:1", want: ProtocolRedis},
+		{target: "embedded:redis", want: ProtocolRedis},
+		{target: "memcache://h:11211", want: ProtocolMemcache},
+		{target: "http://h", want: ProtocolHTTP},
+		{target: "https://h:8443/base", want: ProtocolHTTP},
+		{target: "grpc://h:50051", want: ProtocolGRPC},
+		{target: "grpcs://h:443", want: ProtocolGRPC},
+		{target: "", err: "target is empty"},
+		{target: "h:6379", err: `unsupported scheme "h"`},
+		{target: "localhost", err: "target has no scheme; allowed: redis://"},
+		{target: "mysql://h", err: `unsupported scheme "mysql"; allowed: redis://, rediss://, memcache://, http://, https://, grpc://, grpcs://, embedded:redis`},
+		{target: "embedded:memcache", err: `unsupported embedded target "memcache"`},
+		{target: "http://", err: "http target has no host"},
+		{target: "redis://:pw@h:port", err: "target is not a URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			got, err := Protocol(tt.target)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("Protocol(%q) = %q, %v; want an error containing %q", tt.target, got, err, tt.err)
+				}
+				if strings.Contains(err.Error(), "pw") {
+					t.Errorf("the error shows the password: %v", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("Protocol(%q) = %q, %v; want %q", tt.target, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// builtPlan returns a valid plan made in code, as tests and tools do.
+func builtPlan() *Plan {
+	return &Plan{
+		Version:  1,
+		File:     "built.yaml",
+		Defaults: Defaults{Duration: time.Minute, Warmup: 10 * time.Second, Seed: 1, Confidence: 0.95},
+		Components: []Component{{
+			Name:   "cache",
+			Target: "redis://h:6379",
+			Workload: Workload{
+				Rate: 500, Arrival: ArrivalPoisson, Connections: 8, Timeout: time.Second,
+				Keys:      Keys{Count: 100, Distribution: DistributionUniform, Prefix: "t:", ZipfS: 1.1},
+				ValueSize: 64, Mix: []MixEntry{{"get", 90}, {"set", 10}}, MaxErrorRate: 0.5,
+			},
+			SLO: SLO{Minimum: []Objective{
+				{Tier: TierMinimum, Operation: "get", Metric: MetricP99, Threshold: Threshold{Latency: 2 * time.Millisecond}, Pos: Position{10, 3}},
+			}},
+			Pos: Position{5, 3},
+		}},
+	}
+}
+
+func TestOperationsAndShares(t *testing.T) {
+	c := &builtPlan().Components[0]
+	if got, want := c.Operations(), []string{"get", "set"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("operations %v, want %v", got, want)
+	}
+	for op, want := range map[string]float64{"get": 0.9, "set": 0.1, "all": 1, "del": 0} {
+		if got := c.Share(op); got != want {
+			t.Errorf("Share(%q) = %v, want %v", op, got, want)
+		}
+	}
+	http := Component{Workload: Workload{Requests: []Request{{Name: "a", Weight: 1}, {Name: "b", Weight: 3}}}}
+	if got, want := http.Operations(), []string{"a", "b"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("operations %v, want %v", got, want)
+	}
+	if got := http.Share("b"); got != 0.75 {
+		t.Errorf("Share(b) = %v, want 0.75", got)
+	}
+}
+
+func TestComponentLookup(t *testing.T) {
+	p := builtPlan()
+	c := p.Component("cache")
+	if c != &p.Components[0] {
+		t.Errorf("Component(cache) = %p, want the plan's own %p", c, &p.Components[0])
+	}
+	if p.Component("nope") != nil {
+		t.Error("Component(nope) is not nil")
+	}
+}
+
+func TestABuiltPlanValidates(t *testing.T) {
+	if err := builtPlan().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidateFindsBrokenRulesInBuiltPlans(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(p *Plan)
+		want   string
+	}{
+		{"no version", func(p *Plan) { p.Version = 0 }, `version "0" is not supported`},
+		{"a short soak", func(p *Plan) { p.Defaults.Duration = 500 * time.Millisecond }, `built.yaml: defaults.duration "500ms" is out of range`},
+		{"a confidence level of 1", func(p *Plan) { p.Defaults.Confidence = 1 }, `defaults.confidence "100%" is out of range`},
+		{"no components", func(p *Plan) { p.Components = nil }, "components is empty"},
+		{"a bad name", func(p *Plan) { p.Components[0].Name = "Cache" }, `built.yaml:5:3: component "Cache": name "Cache" is not a valid name`},
+		{"a duplicate name", func(p *Plan) { p.Components = append(p.Components, p.Components[0]) }, `component name "cache" is already used`},
+		{"a bad target", func(p *Plan) { p.Components[0].Target = "ftp://u:secret@h" }, `target "ftp://xxxxx@h": unsupported scheme "ftp"`},
+		{"a fast timeout", func(p *Plan) { p.Components[0].Workload.Timeout = time.Microsecond }, `workload.timeout "1us" is out of range`},
+		{"an empty mix", func(p *Plan) { p.Components[0].Workload.Mix = nil }, ""},
+		{"a zero latency bar", func(p *Plan) { p.Components[0].SLO.Minimum[0].Threshold.Latency = 0 }, `built.yaml:10:3: component "cache": minimum get p99 "0s" must be more than 0`},
+		{"an objective in the wrong tier", func(p *Plan) { p.Components[0].SLO.Minimum[0].Tier = TierRegression }, `is in the minimum tier but says it is "regression"`},
+		{"an unknown operation", func(p *Plan) { p.Components[0].SLO.Minimum[0].Operation = "del" }, `operation "del" is not issued by this component; valid: get, set, all`},
+		{"too few samples", func(p *Plan) { p.Components[0].SLO.Minimum[0].Metric = MetricP9999 }, "get p99.99 needs at least 100000 samples; rate 500/s × 60s × 90% gives 27000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := builtPlan()
+			tt.change(p)
+			err := p.Validate()
+			if tt.want == "" {
+				// An empty mix is valid for a struct only if nothing refers
+				// to its operations; here the objective on get does.
+				if err == nil || !strings.Contains(err.Error(), `operation "get" is not issued`) {
+					t.Fatalf("want an error about get, got %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("want an error containing %q, got %v", tt.want, err)
+			}
+		})
+	}
+}
+
+func TestSampleErrors(t *testing.T) {
+	p := builtPlan()
+	c := &p.Components[0]
+	c.Name = "c"
+	c.SLO.Minimum = []Objective{
+		{Tier: TierMinimum, Operation: "get", Metric: MetricP9999, Threshold: Threshold{Latency: time.Millisecond}, Pos: Position{10, 3}},
+		{Tier: TierMinimum, Operation: "all", Metric: MetricP9999, Threshold: Threshold{Latency: time.Millisecond}, Pos: Position{11, 3}},
+		{Tier: TierMinimum, Operation: "all", Metric: MetricMax, Threshold: Threshold{Latency: time.Millisecond}, Pos: Position{12, 3}},
+		{Tier: TierMinimum, Operation: "set", Metric: MetricP99, Threshold: Threshold{Latency: time.Millisecond}, Pos: Position{13, 3}},
+	}
+	c.SLO.Regression = []Objective{
+		{Tier: TierRegression, Operation: "set", Metric: MetricP999, Threshold: Threshold{Ratio: 0.1}, Pos: Position{14, 3}},
+	}
+	got := p.SampleErrors(time.Minute)
+	want := []string{
+		`built.yaml:10:3: component "c": get p99.99 needs at least 100000 samples; rate 500/s × 60s × 90% gives 27000: lengthen the duration or drop the objective`,
+		`built.yaml:11:3: component "c": all p99.99 needs at least 100000 samples; rate 500/s × 60s gives 30000: lengthen the duration or drop the objective`,
+		`built.yaml:14:3: component "c": set p99.9 needs at least 10000 samples; rate 500/s × 60s × 10% gives 3000: lengthen the duration or drop the objective`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].Error() != want[i] {
+			t.Errorf("got  %s\nwant %s", got[i], want[i])
+		}
+	}
+	if errs := p.SampleErrors(time.Hour); len(errs) != 0 {
+		t.Errorf("an hour is enough, got %v", errs)
+	}
+	c.Workload.Rate = 0
+	if errs := p.SampleErrors(time.Minute); len(errs) != 0 {
+		t.Errorf("closed loop asks no rate, got %v", errs)
+	}
+}
+
+func TestLint(t *testing.T) {
+	data := `version: 1
+components:
+  - name: cache
+    target: redis://h:6379
+    workload:
+      rate: 1000
+      timeout: 100ms
+      mix: {get: 1, set: 0}
+    slo:
+      minimum:
+        get: {p99: 2ms, max: 100ms}
+        set: {p99: 3ms}
+        all: {error_rate: 1%, throughput: 99%}
+      aspirational:
+        get: {p99: 5ms}
+        all: {error_rate: 1%, throughput: 99.5%}
+  - name: quiet
+    target: embedded:redis
+    workload: {rate: 10}
+`
+	p, err := ParseWithEnv([]byte(data), "lint.yaml", lookupTestEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range p.Lint() {
+		got = append(got, w.String())
+	}
+	want := []string{
+		`lint.yaml:11:30: warning: component "cache": minimum get max 100ms is not below the timeout 100ms: slower operations count as errors, so this bar is never missed on latency`,
+		`lint.yaml:12:20: warning: component "cache": minimum set p99: set has weight 0, so the workload never issues it and the objective has no data`,
+		`lint.yaml:15:20: warning: component "cache": aspirational get p99 5ms is not tighter than the minimum 2ms (line 11): it is met whenever the minimum is, so promoting it changes nothing`,
+		`lint.yaml:16:27: warning: component "cache": aspirational all error_rate 1% is not tighter than the minimum 1% (line 13): it is met whenever the minimum is, so promoting it changes nothing`,
+		`lint.yaml:17:5: warning: component "quiet": no objectives: the component is loaded but never judged`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	design, _, err := parseTestdata(t, "testdata/design.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := design.Lint(); len(w) != 0 {
+		t.Errorf("the design example has warnings: %v", w)
+	}
+}
+
+func TestSetTarget(t *testing.T) {
+	p := builtPlan()
+	if err := p.SetTarget("cache", "rediss://:n3w@candidate:6380"); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Components[0].Target; got != "rediss://:n3w@candidate:6380" {
+		t.Errorf("target %q", got)
+	}
+	if !reflect.DeepEqual(p.Secrets, []string{"n3w"}) {
+		t.Errorf("secrets %q, want the new password", p.Secrets)
+	}
+	err := p.SetTarget("cache", "http://candidate")
+	if err == nil || !strings.Contains(err.Error(), "workload.mix is for key-value targets") {
+		t.Errorf("a Redis workload on an HTTP target: got %v", err)
+	}
+	if err := p.SetTarget("nope", "redis://h:1"); err == nil || !strings.Contains(err.Error(), `no component "nope"`) {
+		t.Errorf("unknown component: got %v", err)
+	}
+	if err := p.SetTarget("cache", "ftp://u:pw@h"); err == nil || strings.Contains(err.Error(), "pw") {
+		t.Errorf("a bad target must fail without showing its password: got %v", err)
+	}
+	if got := p.Components[0].Target; got != "rediss://:n3w@candidate:6380" {
+		t.Errorf("a refused target changed the plan: %q", got)
+	}
+}
+
+func TestErrorsUnwrapToTheirCauses(t *testing.T) {
+	errs := Errors{{Msg: "a"}, {Msg: "b", Err: ErrTooComplex}}
+	if !errors.Is(errs, ErrTooComplex) {
+		t.Error("errors.Is does not see a cause inside Errors")
+	}
+	var one *Error
+	if !errors.As(error(errs), &one) || one.Msg != "a" {
+		t.Errorf("errors.As: got %v", one)
+	}
+}
