@@ -34,7 +34,8 @@ var (
 	planKeys      = []string{"version", "defaults", "components"}
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls"}
+	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify"}
 	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
 	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "weight", "expect_status"}
 	sloKeys       = []string{string(TierMinimum), string(TierAspirational), string(TierRegression)}
@@ -421,6 +422,12 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 	if e, ok := f["max_error_rate"]; ok {
 		decodeField(d, e.value, &w.MaxErrorRate, "workload.max_error_rate", asPercent)
 	}
+	if e, ok := f["protoset"]; ok {
+		decodeField(d, e.value, &w.Protoset, "workload.protoset", asString)
+	}
+	if e, ok := f["tls"]; ok {
+		d.tls(e.value, &w.TLS)
+	}
 	if e, ok := f["mix"]; ok {
 		track(d.mix(e, w))
 		hasMix = true
@@ -449,6 +456,23 @@ func (d *decoder) keys(n *yaml.Node, k *Keys) {
 	}
 	if e, ok := f["zipf_s"]; ok {
 		decodeField(d, e.value, &k.ZipfS, "workload.keys.zipf_s", asNumber)
+	}
+}
+
+// tls decodes the certificate settings of a TLS target.
+func (d *decoder) tls(n *yaml.Node, t *TLS) {
+	f, ok := d.fields(n, "workload.tls", tlsKeys)
+	if !ok {
+		return
+	}
+	if e, ok := f["ca_file"]; ok {
+		decodeField(d, e.value, &t.CAFile, "workload.tls.ca_file", asString)
+	}
+	if e, ok := f["server_name"]; ok {
+		decodeField(d, e.value, &t.ServerName, "workload.tls.server_name", asString)
+	}
+	if e, ok := f["insecure_skip_verify"]; ok {
+		decodeField(d, e.value, &t.InsecureSkipVerify, "workload.tls.insecure_skip_verify", asBool)
 	}
 }
 

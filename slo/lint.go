@@ -3,13 +3,15 @@ package slo
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Lint returns warnings about a valid plan that is probably not what its
 // author meant: an aspirational bar no tighter than the minimum it should
 // improve on, an objective on an operation the workload never issues, a
 // latency bar at or above the timeout (slower operations are errors, so the
-// bar can never be missed on latency), and a component with no objectives.
+// bar can never be missed on latency), a component with no objectives, and
+// TLS settings that have no effect.
 func (p *Plan) Lint() []Warning {
 	var warnings []Warning
 	warn := func(c *Component, pos Position, format string, args ...any) {
@@ -20,6 +22,11 @@ func (p *Plan) Lint() []Warning {
 		s := &c.SLO
 		if len(s.Minimum)+len(s.Aspirational)+len(s.Regression) == 0 {
 			warn(c, c.Pos, "no objectives: the component is loaded but never judged")
+		}
+		if tls := c.Workload.TLS; tls != (TLS{}) && !usesTLS(c.Target) {
+			warn(c, c.Pos, "workload.tls has no effect on a target without TLS; use rediss://, https:// or grpcs://")
+		} else if tls.CAFile != "" && tls.InsecureSkipVerify {
+			warn(c, c.Pos, "workload.tls.ca_file has no effect while insecure_skip_verify is true")
 		}
 		for _, tier := range [][]Objective{s.Minimum, s.Aspirational, s.Regression} {
 			for _, o := range tier {
@@ -50,6 +57,16 @@ func (p *Plan) Lint() []Warning {
 		return a.Column < b.Column
 	})
 	return warnings
+}
+
+// usesTLS reports whether a target's scheme speaks TLS.
+func usesTLS(target string) bool {
+	for _, scheme := range []string{"rediss://", "https://", "grpcs://"} {
+		if len(target) >= len(scheme) && strings.EqualFold(target[:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 // tighter reports whether objective a is a stricter bar than b on the same

@@ -266,3 +266,46 @@ func TestErrorsUnwrapToTheirCauses(t *testing.T) {
 		t.Errorf("errors.As: got %v", one)
 	}
 }
+
+func TestTLSAndProtosetAreDecoded(t *testing.T) {
+	p, _, err := parseTestdata(t, "testdata/grpc.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := p.Component("secure").Workload
+	if w.Protoset != "protos/api.protoset" {
+		t.Errorf("protoset %q", w.Protoset)
+	}
+	if want := (TLS{CAFile: "certs/ca.pem", ServerName: "api.internal"}); w.TLS != want {
+		t.Errorf("tls %+v, want %+v", w.TLS, want)
+	}
+}
+
+func TestLintTLS(t *testing.T) {
+	data := `version: 1
+components:
+  - name: plain
+    target: redis://h:6379
+    workload: {rate: 10, tls: {server_name: h}}
+    slo: {minimum: {all: {error_rate: 1%}}}
+  - name: contradictory
+    target: rediss://h:6380
+    workload: {rate: 10, tls: {ca_file: ca.pem, insecure_skip_verify: true}}
+    slo: {minimum: {all: {error_rate: 1%}}}
+`
+	p, err := ParseWithEnv([]byte(data), "tls.yaml", lookupTestEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range p.Lint() {
+		got = append(got, w.String())
+	}
+	want := []string{
+		`tls.yaml:3:5: warning: component "plain": workload.tls has no effect on a target without TLS; use rediss://, https:// or grpcs://`,
+		`tls.yaml:7:5: warning: component "contradictory": workload.tls.ca_file has no effect while insecure_skip_verify is true`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -250,6 +250,15 @@ func asInt(n *yaml.Node) (int, error) {
 	return int(v), nil
 }
 
+// asBool accepts true or false.
+func asBool(n *yaml.Node) (bool, error) {
+	var b bool
+	if n.Tag != "!!bool" || n.Decode(&b) != nil {
+		return false, fmt.Errorf("%s is not true or false", describe(n))
+	}
+	return b, nil
+}
+
 // asDuration parses a duration such as 2ms.
 func asDuration(n *yaml.Node) (time.Duration, error) { return ParseDuration(n.Value) }
 

@@ -212,6 +212,10 @@ func (v *validator) target(c *Component) bool {
 		return false
 	}
 	w := &c.Workload
+	if w.Protoset != "" && proto != ProtocolGRPC {
+		pos, _, _ := v.place(&w.Protoset, c.Pos, "")
+		v.errorf(pos, "workload.protoset is for gRPC targets; this is %s target", protocolPhrase(proto))
+	}
 	if isKeyValue(proto) {
 		if len(w.Requests) > 0 {
 			pos, _, _ := v.place(&w.Requests, c.Pos, "")
