@@ -1,0 +1,456 @@
+package stats
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Defaults of CompareQuantile. The calibration behind them is in the package
+// documentation and reproducible with TestCalibration.
+const (
+	// DefaultConfidence is the confidence level the gate should pass to
+	// CompareQuantile. At 90% two-sided, RegressionVerdict fails a candidate
+	// only when a regression beyond the tolerance is established at 95%
+	// one-sided confidence.
+	DefaultConfidence = 0.90
+
+	// MinIntervals is how many intervals on each side must hold enough
+	// samples to estimate the quantile before CompareQuantile compares
+	// per-interval quantiles; with fewer it compares the pooled samples.
+	MinIntervals = 8
+
+	// BootstrapResamples is the number of bootstrap resamples behind the
+	// ratio interval of MethodIntervals.
+	BootstrapResamples = 2000
+
+	// BootstrapSeed seeds the bootstrap, so the same histograms always give
+	// the same Comparison.
+	BootstrapSeed = 0x7a11_9a7e
+
+	// maxClusters bounds the clusters the bootstrap resamples: longer runs
+	// have consecutive intervals grouped, which keeps memory flat for any
+	// soak length.
+	maxClusters = 64
+)
+
+// Sentinel errors found (with errors.Is) in Comparison.Warnings.
+var (
+	// ErrNotEnoughSamples means a side has too few samples for a confidence
+	// interval of the quantile at the requested confidence: the comparison
+	// says nothing, and a gate must not read it as a pass.
+	ErrNotEnoughSamples = errors.New("not enough samples")
+
+	// ErrPooled means too few intervals could estimate the quantile on their
+	// own, so the comparison used the pooled samples of each side.
+	ErrPooled = errors.New("compared pooled samples")
+
+	// ErrSkippedIntervals means some intervals held too few samples to
+	// estimate the quantile and were left out of the U test (they still count
+	// in the estimates and the ratio interval).
+	ErrSkippedIntervals = errors.New("intervals skipped")
+
+	// ErrMixedPrecision means the histograms do not all share one bucket
+	// geometry, so quantiles are only as precise as the coarsest of them.
+	ErrMixedPrecision = errors.New("histograms of different precision")
+
+	// ErrInvalidArgument means the quantile or the confidence is outside
+	// (0, 1).
+	ErrInvalidArgument = errors.New("invalid argument")
+)
+
+// Method names how a Comparison was made.
+type Method string
+
+const (
+	// MethodIntervals compares the per-interval quantiles of each side with
+	// the Mann-Whitney U test, and bounds the ratio of the whole-run
+	// quantiles with a bootstrap that resamples intervals.
+	MethodIntervals Method = "intervals"
+
+	// MethodPooled compares the pooled samples: a two-sample quantile test
+	// for the p-value, and the order-statistic confidence intervals of the
+	// two sides combined for the ratio interval.
+	MethodPooled Method = "pooled"
+
+	// MethodNone means there was nothing to compare: no samples on a side,
+	// or an invalid quantile or confidence.
+	MethodNone Method = "none"
+)
+
+// Comparison is the outcome of comparing one quantile of a candidate run
+// with the same quantile of a baseline run. It is a value to report, not a
+// decision; RegressionVerdict turns it into one.
+type Comparison struct {
+	// Quantile is the compared quantile in (0, 1), e.g. 0.99.
+	Quantile float64
+	// Confidence is the confidence level of the ratio interval; the
+	// difference is Significant when PValue < 1-Confidence.
+	Confidence float64
+	// Method says which of the two methods produced the comparison.
+	Method Method
+
+	// BaseEstimate and CandEstimate are the quantiles of the whole runs (all
+	// intervals merged), as ValueAtRank reads them; 0 for an empty side.
+	BaseEstimate, CandEstimate int64
+	// Ratio is CandEstimate/BaseEstimate: 1.2 means the candidate is 20%
+	// slower at this quantile.
+	Ratio float64
+	// RatioLo and RatioHi bound Ratio at the Confidence level. They are NaN
+	// when there are not enough samples for an interval (see HasInterval).
+	RatioLo, RatioHi float64
+
+	// PValue is the two-sided p-value of the test for a shift of the
+	// quantile; 1 when no test could be made.
+	PValue float64
+	// Significant is PValue < 1-Confidence: the quantile moved.
+	Significant bool
+
+	// NBase and NCand count the intervals used: with MethodIntervals those
+	// holding enough samples to estimate the quantile (the U test's sample
+	// sizes), otherwise the non-empty intervals.
+	NBase, NCand int
+	// BaseSamples and CandSamples count the recorded samples of each side.
+	BaseSamples, CandSamples int64
+
+	// Warnings explain anything that weakens the comparison; match them with
+	// errors.Is against the Err sentinels.
+	Warnings []error
+}
+
+// HasInterval reports whether the comparison has a ratio and a confidence
+// interval for it. Without one, it carries no evidence either way.
+func (c Comparison) HasInterval() bool {
+	return !math.IsNaN(c.Ratio) && !math.IsNaN(c.RatioLo) && !math.IsNaN(c.RatioHi)
+}
+
+// settings are the tunables of compareQuantile; the calibration test varies
+// them, CompareQuantile uses defaultSettings.
+type settings struct {
+	minIntervals int
+	resamples    int
+	seed         uint64
+	// smallClusterCorrection widens the bootstrap deviations of a side with
+	// k clusters by sqrt(k/(k-1)), undoing the bootstrap's shrinking of the
+	// variance of a mean of k clusters by (k-1)/k.
+	smallClusterCorrection bool
+}
+
+var defaultSettings = settings{
+	minIntervals:           MinIntervals,
+	resamples:              BootstrapResamples,
+	seed:                   BootstrapSeed,
+	smallClusterCorrection: true,
+}
+
+// CompareQuantile compares the q-quantile (e.g. 0.99) of a candidate run with
+// that of a baseline run, each given as its per-interval histograms (one per
+// second or so, in time order; nil and empty ones are ignored).
+//
+// When at least MinIntervals intervals of each side hold enough samples to
+// estimate the quantile on their own (ceil(1/(1-q)) samples: 100 for p99),
+// it uses MethodIntervals: the Mann-Whitney U test of the per-interval
+// quantiles gives the p-value, and a percentile bootstrap gives the ratio
+// interval: BootstrapResamples times, each side's intervals are resampled
+// with replacement and merged, and the ratio of the merged quantiles is
+// taken. Resampling whole intervals keeps the correlation of the latencies
+// within a second (a stall, a GC pause) in the resamples. Otherwise, as for
+// p99.9 and p99.99 at a few thousand operations per second, it uses
+// MethodPooled: a two-sample quantile test on the pooled samples gives the
+// p-value, and the order-statistic intervals of the two sides (QuantileCI),
+// each at confidence sqrt(confidence), give the ratio interval
+// [candLo/baseHi, candHi/baseLo]. Both sides' intervals cover their true
+// quantiles together with probability at least confidence, so this interval
+// is conservative.
+//
+// The result is deterministic: the bootstrap uses a fixed seed.
+func CompareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64) Comparison {
+	return compareQuantile(base, cand, q, confidence, defaultSettings)
+}
+
+func compareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64, set settings) Comparison {
+	c := Comparison{
+		Quantile:   q,
+		Confidence: confidence,
+		Method:     MethodNone,
+		Ratio:      math.NaN(),
+		RatioLo:    math.NaN(),
+		RatioHi:    math.NaN(),
+		PValue:     1,
+	}
+	if !(q > 0 && q < 1) || !(confidence > 0 && confidence < 1) {
+		c.Warnings = append(c.Warnings, fmt.Errorf("%w: quantile %v and confidence %v must both be in (0, 1)", ErrInvalidArgument, q, confidence))
+		return c
+	}
+	baseIntervals, candIntervals := nonEmpty(base), nonEmpty(cand)
+	if mixedPrecision(baseIntervals, candIntervals) {
+		c.Warnings = append(c.Warnings, fmt.Errorf("%w: the baseline and candidate histograms do not all have the same lowest value and significant digits", ErrMixedPrecision))
+	}
+	baseAll, candAll := merge(baseIntervals), merge(candIntervals)
+	c.BaseSamples, c.CandSamples = baseAll.total, candAll.total
+	c.NBase, c.NCand = len(baseIntervals), len(candIntervals)
+	if baseAll.total == 0 || candAll.total == 0 {
+		c.Warnings = append(c.Warnings, fmt.Errorf("%w: %d baseline and %d candidate samples", ErrNotEnoughSamples, baseAll.total, candAll.total))
+		return c
+	}
+	c.BaseEstimate = baseAll.at(quantileRank(q, baseAll.total)).hi
+	c.CandEstimate = candAll.at(quantileRank(q, candAll.total)).hi
+	c.Ratio = ratio(c.CandEstimate, c.BaseEstimate)
+
+	need := ceilTolerant(1 / (1 - q))
+	baseQuantiles := intervalQuantiles(baseIntervals, q, need)
+	candQuantiles := intervalQuantiles(candIntervals, q, need)
+	if len(baseQuantiles) >= set.minIntervals && len(candQuantiles) >= set.minIntervals {
+		c.Method = MethodIntervals
+		if skipped := len(baseIntervals) + len(candIntervals) - len(baseQuantiles) - len(candQuantiles); skipped > 0 {
+			c.Warnings = append(c.Warnings, fmt.Errorf("%w: %d of %d intervals hold fewer than the %d samples needed to estimate %s on their own and were left out of the U test",
+				ErrSkippedIntervals, skipped, len(baseIntervals)+len(candIntervals), need, quantileName(q)))
+		}
+		c.NBase, c.NCand = len(baseQuantiles), len(candQuantiles)
+		_, c.PValue = MannWhitney(candQuantiles, baseQuantiles)
+		c.RatioLo, c.RatioHi = bootstrapRatio(baseIntervals, candIntervals, q, confidence, set)
+	} else {
+		c.Method = MethodPooled
+		c.Warnings = append(c.Warnings, fmt.Errorf("%w: only %d baseline and %d candidate intervals hold the %d samples needed to estimate %s on their own (want %d each)",
+			ErrPooled, len(baseQuantiles), len(candQuantiles), need, quantileName(q), set.minIntervals))
+		c.PValue = pooledQuantileTest(baseAll, candAll, q)
+		c.RatioLo, c.RatioHi = pooledRatio(baseAll, candAll, q, confidence)
+		if math.IsNaN(c.RatioLo) {
+			c.Warnings = append(c.Warnings, fmt.Errorf("%w: %d baseline and %d candidate samples are too few for a %v%% confidence interval of %s",
+				ErrNotEnoughSamples, baseAll.total, candAll.total, 100*confidence, quantileName(q)))
+		}
+	}
+	c.Significant = c.PValue < 1-confidence
+	return c
+}
+
+// nonEmpty reads the histograms that hold samples.
+func nonEmpty(hs []*hdrhistogram.Histogram) []sparse {
+	out := make([]sparse, 0, len(hs))
+	for _, h := range hs {
+		if s := sparseOf(h); s.total > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func mixedPrecision(groups ...[]sparse) bool {
+	var first *sparse
+	for _, g := range groups {
+		for i := range g {
+			if first == nil {
+				first = &g[i]
+			} else if g[i].lowest != first.lowest || g[i].digits != first.digits {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// intervalQuantiles returns the q-quantiles of the intervals holding at least
+// need samples.
+func intervalQuantiles(intervals []sparse, q float64, need int64) []float64 {
+	var out []float64
+	for _, s := range intervals {
+		if s.total >= need {
+			out = append(out, float64(s.at(quantileRank(q, s.total)).hi))
+		}
+	}
+	return out
+}
+
+// ratio is a/b, with 0/0 read as no change and a/0 as an infinite one.
+func ratio(a, b int64) float64 {
+	switch {
+	case b != 0:
+		return float64(a) / float64(b)
+	case a == 0:
+		return 1
+	}
+	return math.Inf(1)
+}
+
+func quantileName(q float64) string {
+	return "p" + strconv.FormatFloat(math.Round(q*100*1e6)/1e6, 'f', -1, 64)
+}
+
+// pooledRatio combines the order-statistic intervals of both sides, each at
+// confidence sqrt(confidence): the samples of the two runs are independent,
+// so both intervals cover together with probability at least confidence, and
+// then the ratio lies in [candLo/baseHi, candHi/baseLo]. NaN when a side has
+// too few samples.
+func pooledRatio(base, cand sparse, q, confidence float64) (lo, hi float64) {
+	each := math.Sqrt(confidence)
+	baseLo, _, baseHi, okBase := base.quantileCI(q, each)
+	candLo, _, candHi, okCand := cand.quantileCI(q, each)
+	if !okBase || !okCand {
+		return math.NaN(), math.NaN()
+	}
+	return ratio(candLo, baseHi), ratio(candHi, baseLo)
+}
+
+// pooledQuantileTest is the two-sided p-value of the two-sample quantile test
+// (Mood's median test generalised to any quantile): the pooled samples'
+// q-quantile splits each side into samples at or below it and above it, and
+// a two-proportion z-test asks whether the sides split alike. Samples in the
+// bucket of the pooled quantile count as at or below it.
+func pooledQuantileTest(base, cand sparse, q float64) float64 {
+	pooled := merge([]sparse{base, cand})
+	split := pooled.at(quantileRank(q, pooled.total))
+	atOrBelow := func(s sparse) float64 {
+		var n int64
+		for _, b := range s.buckets {
+			if compareBuckets(b, split) > 0 {
+				break
+			}
+			n += b.count
+		}
+		return float64(n)
+	}
+	nBase, nCand := float64(base.total), float64(cand.total)
+	belowBase, belowCand := atOrBelow(base), atOrBelow(cand)
+	share := (belowBase + belowCand) / (nBase + nCand)
+	variance := share * (1 - share) * (1/nBase + 1/nCand)
+	if variance <= 0 {
+		return 1
+	}
+	z := math.Abs(belowBase/nBase-belowCand/nCand) / math.Sqrt(variance)
+	return min(1, 2*normalSurvival(z))
+}
+
+// bootstrapRatio is the percentile bootstrap interval of the ratio of the
+// candidate's to the baseline's q-quantile, resampling each side's intervals
+// (grouped into at most maxClusters clusters of consecutive intervals) with
+// replacement.
+func bootstrapRatio(base, cand []sparse, q, confidence float64, set settings) (lo, hi float64) {
+	rng := rand.New(rand.NewPCG(set.seed, set.seed^0x9e3779b97f4a7c15))
+	baseSide, candSide := newResampler(clusters(base)), newResampler(clusters(cand))
+	baseCentre, candCentre := baseSide.centre(q), candSide.centre(q)
+	logRatios := make([]float64, set.resamples)
+	for i := range logRatios {
+		b := baseSide.resampleLog(rng, q, baseCentre, set.smallClusterCorrection)
+		c := candSide.resampleLog(rng, q, candCentre, set.smallClusterCorrection)
+		logRatios[i] = c - b
+	}
+	slices.Sort(logRatios)
+	tail := (1 - confidence) / 2
+	last := float64(len(logRatios) - 1)
+	loIdx := int(math.Floor(tail * last))
+	hiIdx := int(math.Ceil((1 - tail) * last))
+	return math.Exp(logRatios[loIdx]), math.Exp(logRatios[hiIdx])
+}
+
+// clusters groups consecutive intervals into at most maxClusters clusters of
+// near-equal length.
+func clusters(intervals []sparse) []sparse {
+	if len(intervals) <= maxClusters {
+		return intervals
+	}
+	out := make([]sparse, 0, maxClusters)
+	for i := range maxClusters {
+		from, to := i*len(intervals)/maxClusters, (i+1)*len(intervals)/maxClusters
+		out = append(out, merge(intervals[from:to]))
+	}
+	return out
+}
+
+// resampler draws the q-quantile of a bootstrap resample of one side's
+// clusters without merging histograms: cumulative[k*clusters+i] counts
+// cluster i's samples in the side's buckets 0..k, so the merged count up to
+// bucket k of any resample is a weighted sum, and its quantile a binary
+// search over k.
+type resampler struct {
+	buckets    []bucket
+	clusters   int
+	cumulative []int64
+	totals     []int64
+	weights    []int64
+	drawn      []int
+}
+
+func newResampler(clusters []sparse) *resampler {
+	all := merge(clusters)
+	k := len(clusters)
+	r := &resampler{
+		buckets:    all.buckets,
+		clusters:   k,
+		cumulative: make([]int64, k*len(all.buckets)),
+		totals:     make([]int64, k),
+		weights:    make([]int64, k),
+	}
+	for i, c := range clusters {
+		j := 0
+		var running int64
+		for b, merged := range all.buckets {
+			if j < len(c.buckets) && compareBuckets(c.buckets[j], merged) == 0 {
+				running += c.buckets[j].count
+				j++
+			}
+			r.cumulative[b*k+i] = running
+		}
+		r.totals[i] = c.total
+	}
+	return r
+}
+
+// quantile is the q-quantile of the clusters merged with the given weights.
+func (r *resampler) quantile(weights []int64, q float64) float64 {
+	r.drawn = r.drawn[:0]
+	var n int64
+	for i, w := range weights {
+		if w > 0 {
+			r.drawn = append(r.drawn, i)
+			n += w * r.totals[i]
+		}
+	}
+	rank := quantileRank(q, n)
+	lo, hi := 0, len(r.buckets)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		row := r.cumulative[mid*r.clusters : (mid+1)*r.clusters]
+		var below int64
+		for _, i := range r.drawn {
+			below += weights[i] * row[i]
+		}
+		if below >= rank {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return float64(r.buckets[lo].hi)
+}
+
+// centre is the q-quantile of all clusters, each once.
+func (r *resampler) centre(q float64) float64 {
+	for i := range r.weights {
+		r.weights[i] = 1
+	}
+	return r.quantile(r.weights, q)
+}
+
+// resampleLog draws one bootstrap resample and returns the log of its
+// quantile; with correct set, the deviation from the log of centre (the
+// quantile of the original sample) is widened by sqrt(k/(k-1)) for k
+// clusters.
+func (r *resampler) resampleLog(rng *rand.Rand, q, centre float64, correct bool) float64 {
+	k := r.clusters
+	clear(r.weights)
+	for range k {
+		r.weights[rng.IntN(k)]++
+	}
+	// A quantile of 0 (all but a few samples recorded as 0) is read as 1,
+	// the histogram's finest unit, to keep the logarithm finite.
+	logV, logCentre := math.Log(max(r.quantile(r.weights, q), 1)), math.Log(max(centre, 1))
+	if !correct || k < 2 {
+		return logV
+	}
+	return logCentre + (logV-logCentre)*math.Sqrt(float64(k)/float64(k-1))
+}
