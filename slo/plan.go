@@ -6,7 +6,9 @@
 //
 // The accepted value forms, as a small grammar:
 //
-//	duration   = number unit            e.g. 2ms, 1.5s, 250us, 5m
+//	duration   = number unit { number unit } | "0"
+//	                                    e.g. 2ms, 1.5s, 250us, 5m, 1m30s
+//	number     = digits [ "." digits ]  no sign, no exponent
 //	unit       = "ns" | "us" | "µs" | "ms" | "s" | "m" | "h"
 //	percentile = "p50" | "p90" | "p99" | "p99.9" | "p99.99" | "max"
 //	percent    = number "%"             e.g. 0.1%, 99%
