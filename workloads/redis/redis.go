@@ -21,10 +21,18 @@ import (
 )
 
 func init() {
+	// go-redis logs dial failures to stderr on its own; tailgate counts and
+	// reports errors itself and keeps the log for its report.
+	goredis.SetLogger(silent{})
 	workloads.Register("redis", Open)
 	workloads.Register("rediss", Open)
 	workloads.Register("embedded:redis", OpenEmbedded)
 }
+
+// silent discards go-redis's internal log lines.
+type silent struct{}
+
+func (silent) Printf(context.Context, string, ...interface{}) {}
 
 // Driver loads one Redis target through a pool of the plan's connections.
 type Driver struct {

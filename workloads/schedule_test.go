@@ -1,0 +1,149 @@
+package workloads
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+func testSpec(arrival slo.Arrival, rate float64) *Spec {
+	return &Spec{
+		Component: slo.Component{Name: "c", Target: "redis://127.0.0.1:1", Workload: slo.Workload{
+			Rate: rate, Arrival: arrival, Connections: 2, Timeout: time.Second, ValueSize: 16, MaxErrorRate: 0.5,
+			Keys: slo.Keys{Count: 1000, Distribution: slo.DistributionZipf, Prefix: "tg:", ZipfS: 1.1},
+			Mix:  []slo.MixEntry{{Operation: "get", Weight: 90}, {Operation: "set", Weight: 10}},
+		}},
+		Duration: 10 * time.Second, Seed: 42,
+	}
+}
+
+func TestScheduleIsFixedBySeed(t *testing.T) {
+	for _, arrival := range []slo.Arrival{slo.ArrivalPoisson, slo.ArrivalUniform} {
+		t.Run(string(arrival)+" arrivals repeat exactly run after run", func(t *testing.T) {
+			a, b := newSchedule(testSpec(arrival, 1000)), newSchedule(testSpec(arrival, 1000))
+			for range 1000 {
+				ia, da := a.next()
+				ib, db := b.next()
+				require.Equal(t, ia, ib)
+				require.Equal(t, da, db)
+			}
+		})
+	}
+	t.Run("another seed gives other arrivals", func(t *testing.T) {
+		s := testSpec(slo.ArrivalPoisson, 1000)
+		a := newSchedule(s)
+		s.Seed = 43
+		b := newSchedule(s)
+		_, da := a.next()
+		_, db := b.next()
+		assert.NotEqual(t, da, db)
+	})
+}
+
+func TestScheduleRates(t *testing.T) {
+	tests := []struct {
+		arrival slo.Arrival
+		tol     float64
+	}{{slo.ArrivalUniform, 0.0001}, {slo.ArrivalPoisson, 0.02}}
+	for _, tt := range tests {
+		t.Run(string(tt.arrival)+" arrivals hold the asked rate", func(t *testing.T) {
+			s := newSchedule(testSpec(tt.arrival, 5000))
+			n := 0
+			for {
+				_, due := s.next()
+				if due >= 10*time.Second {
+					break
+				}
+				n++
+			}
+			assert.InEpsilon(t, 50000, n, tt.tol)
+		})
+	}
+}
+
+func TestShardsPartitionTheSingleRunnerSequence(t *testing.T) {
+	single := newSchedule(testSpec(slo.ArrivalPoisson, 3000))
+	type op struct {
+		index uint64
+		due   time.Duration
+	}
+	var want []op
+	for range 3000 {
+		i, d := single.next()
+		want = append(want, op{i, d})
+	}
+	got := map[uint64]time.Duration{}
+	for shard := 1; shard <= 3; shard++ {
+		spec := testSpec(slo.ArrivalPoisson, 3000)
+		spec.Shard = Shard{Index: shard, Count: 3}
+		s := newSchedule(spec)
+		for range 1000 {
+			i, d := s.next()
+			_, dup := got[i]
+			require.False(t, dup, "operation %d sent by two shards", i)
+			assert.Equal(t, uint64(shard-1), i%3)
+			got[i] = d
+		}
+	}
+	for _, w := range want {
+		assert.Equal(t, w.due, got[w.index], "operation %d", w.index)
+	}
+}
+
+func TestDrawerDependsOnTheIndexOnly(t *testing.T) {
+	spec := testSpec(slo.ArrivalPoisson, 1000)
+	a, b := newDrawer(spec), newDrawer(spec)
+	var opA, opB Op
+	kinds := map[int]int{}
+	for i := uint64(0); i < 2000; i++ {
+		a.draw(i, &opA)
+		b.draw(1999-i, &opB) // another worker, another order
+		b.draw(i, &opB)
+		require.Equal(t, opA.Kind, opB.Kind)
+		require.Equal(t, opA.Key, opB.Key)
+		require.True(t, bytes.HasPrefix(opA.Key, []byte("tg:")), "key %q outside the prefix", opA.Key)
+		require.Less(t, opA.KeyIndex, uint64(1000))
+		kinds[opA.Kind]++
+	}
+	assert.InDelta(t, 1800, kinds[0], 80, "get share of a 90/10 mix")
+}
+
+func TestSeededValue(t *testing.T) {
+	spec := testSpec(slo.ArrivalPoisson, 1000)
+	v := seededValue(spec)
+	assert.Len(t, v, 16)
+	assert.Equal(t, v, seededValue(spec))
+}
+
+func BenchmarkRecord(b *testing.B) {
+	s := newSliceSet(0, 2)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.ops[i&1].record(int64(50_000+i%100_000), int64(40_000+i%50_000), i%64 == 0)
+	}
+}
+
+func BenchmarkScheduleAndDraw(b *testing.B) {
+	spec := testSpec(slo.ArrivalPoisson, 50_000)
+	s, d := newSchedule(spec), newDrawer(spec)
+	var op Op
+	b.ReportAllocs()
+	for b.Loop() {
+		i, _ := s.next()
+		d.draw(i, &op)
+	}
+}
+
+func BenchmarkPreciseWait(b *testing.B) {
+	s := newSleeper()
+	defer s.close()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.precise.wait(time.Microsecond)
+	}
+}
