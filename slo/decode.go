@@ -94,7 +94,7 @@ func ParseWithEnv(data []byte, file string, lookup func(string) (string, bool)) 
 	}
 	p := &Plan{File: file}
 	if !d.run(func() { d.plan(root, p) }) {
-		return nil, d.errs.sorted()
+		return nil, d.errs.sorted().capped()
 	}
 	v := newValidator(file, d.origins)
 	v.plan(p)
@@ -103,7 +103,7 @@ func ParseWithEnv(data []byte, file string, lookup func(string) (string, bool)) 
 		errs = append(errs, p.sampleErrors(p.Defaults.Duration, func(c *Component) bool { return d.incomplete[c] })...)
 	}
 	if len(errs) > 0 {
-		return nil, errs.sorted()
+		return nil, errs.sorted().capped()
 	}
 	for _, s := range d.secrets {
 		p.addSecret(s)
@@ -490,7 +490,7 @@ func (d *decoder) mix(e pair, w *Workload) bool {
 		m := &w.Mix[i]
 		m.Operation = p.key.Value
 		d.origins[&m.Operation] = origin{pos: position(p.key), raw: p.key.Value}
-		if !decodeField(d, p.value, &m.Weight, "workload.mix."+p.key.Value, asInt) {
+		if !decodeField(d, p.value, &m.Weight, "workload.mix."+clip(p.key.Value), asInt) {
 			complete = false
 		}
 	}
@@ -540,7 +540,7 @@ func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
 		return false
 	}
 	if e, ok := f["name"]; ok && decodeField(d, e.value, &r.Name, what+".name", asString) {
-		what = fmt.Sprintf("request %q", r.Name)
+		what = fmt.Sprintf("request %q", clip(r.Name))
 	}
 	if e, ok := f["method"]; ok {
 		decodeField(d, e.value, &r.Method, what+" method", asString)
@@ -552,7 +552,7 @@ func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
 		if entries, ok := d.pairs(e.value, what+" headers"); ok {
 			r.Headers = make(map[string]string, len(entries))
 			for _, p := range entries {
-				r.Headers[p.key.Value], _ = d.expanded(p.value, fmt.Sprintf("%s header %q", what, p.key.Value))
+				r.Headers[p.key.Value], _ = d.expanded(p.value, fmt.Sprintf("%s header %q", what, clip(p.key.Value)))
 				d.origins[headerKey{r, p.key.Value}] = origin{pos: position(p.key), raw: p.key.Value}
 			}
 		}
@@ -611,17 +611,17 @@ func (d *decoder) tier(n *yaml.Node, tier Tier) []Objective {
 	var objectives []Objective
 	var opPos []Position
 	for _, op := range ops {
-		metrics, ok := d.pairs(op.value, what+"."+op.key.Value)
+		metrics, ok := d.pairs(op.value, what+"."+clip(op.key.Value))
 		if !ok {
 			continue
 		}
 		for _, m := range metrics {
 			metric, err := ParseMetric(m.key.Value)
 			if err != nil {
-				d.errorf(m.key, "%s.%s: %w", what, op.key.Value, err)
+				d.errorf(m.key, "%s.%s: %w", what, clip(op.key.Value), err)
 				continue
 			}
-			name := fmt.Sprintf("%s %s %s", tier, op.key.Value, metric)
+			name := fmt.Sprintf("%s %s %s", tier, clip(op.key.Value), metric)
 			value, ok := d.scalar(m.value, name)
 			if !ok {
 				continue

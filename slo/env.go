@@ -40,7 +40,7 @@ func expand(s string, lookup func(string) (string, bool)) (string, []string, err
 		}
 		name := s[i+2 : i+2+end]
 		if !variableName.MatchString(name) {
-			return "", nil, fmt.Errorf("invalid variable name %q in ${...}: use letters, digits and _, not starting with a digit", name)
+			return "", nil, fmt.Errorf("invalid variable name %q in ${...}: use letters, digits and _, not starting with a digit", clip(name))
 		}
 		value, ok := lookup(name)
 		if !ok {

@@ -35,7 +35,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(location(e.File, Position{Line: e.Line, Column: e.Column}))
 	if e.Component != "" {
-		fmt.Fprintf(&b, "component %q: ", e.Component)
+		fmt.Fprintf(&b, "component %q: ", clip(e.Component))
 	}
 	b.WriteString(e.Msg)
 	return b.String()
@@ -63,7 +63,8 @@ func location(file string, pos Position) string {
 	return b.String()
 }
 
-// Errors are all the problems found in one plan, in file order.
+// Errors are the problems found in one plan, in file order: all of them,
+// up to 200, and then one more saying how many were left out.
 type Errors []*Error
 
 // Error lists the problems, one a line.
@@ -81,6 +82,24 @@ func (es Errors) Unwrap() []error {
 	for i, e := range es {
 		out[i] = e
 	}
+	return out
+}
+
+// maxReported bounds the problems one plan reports: enough for any real
+// plan, while a generated file of a hundred thousand mistakes still gets a
+// readable answer.
+const maxReported = 200
+
+// capped keeps the first maxReported problems and says how many it dropped.
+func (es Errors) capped() Errors {
+	if len(es) <= maxReported {
+		return es
+	}
+	last := es[maxReported-1]
+	out := append(es[:maxReported:maxReported], &Error{
+		File: last.File,
+		Msg:  fmt.Sprintf("%d more problems not shown; fix these first", len(es)-maxReported),
+	})
 	return out
 }
 
@@ -132,7 +151,7 @@ func (w Warning) String() string {
 	b.WriteString(location(w.File, w.Pos))
 	b.WriteString("warning: ")
 	if w.Component != "" {
-		fmt.Fprintf(&b, "component %q: ", w.Component)
+		fmt.Fprintf(&b, "component %q: ", clip(w.Component))
 	}
 	b.WriteString(w.Msg)
 	return b.String()

@@ -26,11 +26,7 @@ func describe(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "nothing"
 		}
-		v := n.Value
-		if len(v) > 40 {
-			v = v[:40] + "..."
-		}
-		return strconv.Quote(v)
+		return strconv.Quote(clip(n.Value))
 	}
 	return "an unexpected YAML node"
 }
@@ -67,7 +63,7 @@ func (d *decoder) pairs(n *yaml.Node, what string) ([]pair, bool) {
 			continue
 		}
 		if written[key.Value] {
-			d.errorf(key, "%s has key %q twice; remove one", what, key.Value)
+			d.errorf(key, "%s has key %q twice; remove one", what, clip(key.Value))
 			continue
 		}
 		written[key.Value] = true
@@ -134,7 +130,7 @@ func (d *decoder) fieldsWith(n *yaml.Node, what string, allowed []string, extens
 			continue
 		}
 		if !contains(allowed, p.key.Value) {
-			d.errorf(p.key, "unknown key %q in %s%s; allowed: %s", p.key.Value, what, suggest(p.key.Value, allowed), strings.Join(allowed, ", "))
+			d.errorf(p.key, "unknown key %q in %s%s; allowed: %s", clip(p.key.Value), what, suggest(p.key.Value, allowed), strings.Join(allowed, ", "))
 			continue
 		}
 		out[p.key.Value] = p
@@ -163,7 +159,7 @@ func (d *decoder) scalar(n *yaml.Node, what string) (*yaml.Node, bool) {
 		d.errorf(n, "%s needs a value", what)
 		return n, false
 	case n.Tag == "!!binary" || !strings.HasPrefix(n.Tag, "!!"):
-		d.errorf(n, "%s: YAML tag %q is not supported here", what, n.Tag)
+		d.errorf(n, "%s: YAML tag %q is not supported here", what, clip(n.Tag))
 		return n, false
 	}
 	return n, true

@@ -425,3 +425,34 @@ func TestErrorFormat(t *testing.T) {
 		t.Errorf("Warning: got %q, want %q", got, want)
 	}
 }
+
+func TestThousandsOfMistakesAreCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\ncomponents:\n  - name: c\n    target: embedded:redis\n    workload:\n      rate: 1\n")
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "      bogus%d: 1\n", i)
+	}
+	_, err := ParseWithEnv([]byte(b.String()), "many.yaml", lookupTestEnv)
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want Errors, got %v", err)
+	}
+	if len(errs) != maxReported+1 {
+		t.Fatalf("%d errors, want %d and a summary", len(errs), maxReported)
+	}
+	if got, want := errs[len(errs)-1].Error(), "many.yaml: 4800 more problems not shown; fix these first"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+}
+
+func TestHugeValuesAreClippedInMessages(t *testing.T) {
+	long := strings.Repeat("a", 100_000)
+	data := "version: 1\ncomponents:\n  - name: " + long + "\n    target: " + long + "\n    workload: {rate: 1, timeout: " + long + "}\n"
+	_, err := ParseWithEnv([]byte(data), "long.yaml", lookupTestEnv)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	if n := len(err.Error()); n > 2000 {
+		t.Errorf("%d bytes of errors for three long values:\n%.3000s", n, err)
+	}
+}

@@ -79,9 +79,9 @@ func Protocol(target string) (string, error) {
 		return s.protocol, nil
 	}
 	if u.Scheme == "embedded" {
-		return "", fmt.Errorf("unsupported embedded target %q; only %s exists", u.Opaque, EmbeddedRedis)
+		return "", fmt.Errorf("unsupported embedded target %q; only %s exists", clip(u.Opaque), EmbeddedRedis)
 	}
-	return "", fmt.Errorf("unsupported scheme %q; allowed: %s", u.Scheme, schemeList())
+	return "", fmt.Errorf("unsupported scheme %q; allowed: %s", clip(u.Scheme), schemeList())
 }
 
 // isKeyValue reports whether a protocol is driven by a get/set mix rather
@@ -146,7 +146,7 @@ func (c *Component) Share(op string) float64 {
 func (p *Plan) SetTarget(name, target string) error {
 	c := p.Component(name)
 	if c == nil {
-		return fmt.Errorf("no component %q in %s; components: %s", name, p.File, strings.Join(p.componentNames(), ", "))
+		return fmt.Errorf("no component %q in %s; components: %s", clip(name), p.File, strings.Join(p.componentNames(), ", "))
 	}
 	changed := *c
 	changed.Target = target

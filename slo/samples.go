@@ -61,7 +61,7 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 				errs = append(errs, &Error{
 					File: p.File, Line: o.Pos.Line, Column: o.Pos.Column, Component: c.Name,
 					Msg: fmt.Sprintf("%s %s needs at least %d samples; %s gives %s: lengthen the duration or drop the objective",
-						o.Operation, o.Metric, need, how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64)),
+						clip(o.Operation), o.Metric, need, how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64)),
 				})
 			}
 		}

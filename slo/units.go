@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // durationUnits lists the accepted duration units, for messages.
@@ -30,18 +31,18 @@ func ParseDuration(s string) (time.Duration, error) {
 	case s == "0":
 		return 0, nil
 	case s == "":
-		return 0, fmt.Errorf("invalid duration %q: empty; want a number and a unit, like 250ms or 1.5s", s)
+		return 0, fmt.Errorf("invalid duration %q: empty; want a number and a unit, like 250ms or 1.5s", clip(s))
 	case s[0] == '-':
-		return 0, fmt.Errorf("invalid duration %q: must not be negative", s)
+		return 0, fmt.Errorf("invalid duration %q: must not be negative", clip(s))
 	case bareNumber.MatchString(s):
-		return 0, fmt.Errorf("invalid duration %q: missing unit; use one of %s", s, durationUnits)
+		return 0, fmt.Errorf("invalid duration %q: missing unit; use one of %s", clip(s), durationUnits)
 	case !durationPattern.MatchString(s):
-		return 0, fmt.Errorf("invalid duration %q: want a number and a unit, like 250ms or 1.5s (units: %s)", s, durationUnits)
+		return 0, fmt.Errorf("invalid duration %q: want a number and a unit, like 250ms or 1.5s (units: %s)", clip(s), durationUnits)
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		// The syntax was checked above, so only overflow is left.
-		return 0, fmt.Errorf("invalid duration %q: too large", s)
+		return 0, fmt.Errorf("invalid duration %q: too large", clip(s))
 	}
 	return d, nil
 }
@@ -53,11 +54,11 @@ func ParsePercent(s string) (float64, error) {
 	if !unsignedPattern.MatchString(s) {
 		switch {
 		case strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-"):
-			return 0, fmt.Errorf("invalid percent %q: must not have a sign (signed changes like +10%% belong in the regression tier)", s)
+			return 0, fmt.Errorf("invalid percent %q: must not have a sign (signed changes like +10%% belong in the regression tier)", clip(s))
 		case bareNumber.MatchString(s):
-			return 0, fmt.Errorf("invalid percent %q: needs a %% sign, like 99%% or 0.1%%", s)
+			return 0, fmt.Errorf("invalid percent %q: needs a %% sign, like 99%% or 0.1%%", clip(s))
 		}
-		return 0, fmt.Errorf("invalid percent %q: want a number and a %% sign, like 99%% or 0.1%%", s)
+		return 0, fmt.Errorf("invalid percent %q: want a number and a %% sign, like 99%% or 0.1%%", clip(s))
 	}
 	return percentValue(s, strings.TrimSuffix(s, "%"))
 }
@@ -69,13 +70,13 @@ func ParseRelative(s string) (float64, error) {
 	if !signedPattern.MatchString(s) {
 		switch {
 		case unsignedPattern.MatchString(s):
-			return 0, fmt.Errorf("invalid relative change %q: needs a sign, like +%s", s, s)
+			return 0, fmt.Errorf("invalid relative change %q: needs a sign, like +%s", clip(s), clip(s))
 		case bareNumber.MatchString(s) && (s[0] == '+' || s[0] == '-'):
-			return 0, fmt.Errorf("invalid relative change %q: needs a %% sign, like %s%%", s, s)
+			return 0, fmt.Errorf("invalid relative change %q: needs a %% sign, like %s%%", clip(s), clip(s))
 		case bareNumber.MatchString(s):
-			return 0, fmt.Errorf("invalid relative change %q: needs a sign and a %% sign, like +10%% or -5%%", s)
+			return 0, fmt.Errorf("invalid relative change %q: needs a sign and a %% sign, like +10%% or -5%%", clip(s))
 		}
-		return 0, fmt.Errorf("invalid relative change %q: want a sign, a number and a %% sign, like +10%% or -5%%", s)
+		return 0, fmt.Errorf("invalid relative change %q: want a sign, a number and a %% sign, like +10%% or -5%%", clip(s))
 	}
 	return percentValue(s, strings.TrimSuffix(s, "%"))
 }
@@ -84,7 +85,7 @@ func ParseRelative(s string) (float64, error) {
 func percentValue(s, number string) (float64, error) {
 	f, err := strconv.ParseFloat(number, 64)
 	if err != nil || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("invalid percent %q: too large", s)
+		return 0, fmt.Errorf("invalid percent %q: too large", clip(s))
 	}
 	return f / 100, nil
 }
@@ -97,7 +98,21 @@ func ParseMetric(s string) (Metric, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown metric %q; allowed: %s", s, metricList())
+	return "", fmt.Errorf("unknown metric %q; allowed: %s", clip(s), metricList())
+}
+
+// clip shortens s for quoting in a message, so that a megabyte of garbage
+// in a plan does not become a megabyte of error.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // metricList renders Metrics for messages.

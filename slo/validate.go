@@ -107,7 +107,7 @@ func (v *validator) check(key any, fallback Position, ok bool, what, shown, rule
 	}
 	pos, raw, skip := v.place(key, fallback, shown)
 	if !skip {
-		v.errorf(pos, "%s %q %s", what, raw, rule)
+		v.errorf(pos, "%s %q %s", what, clip(raw), rule)
 	}
 }
 
@@ -142,7 +142,7 @@ func (v *validator) plan(p *Plan) {
 		pos, _, skip := v.place(&c.Name, c.Pos, c.Name)
 		if first, dup := seen[c.Name]; dup && !skip && c.Name != "" {
 			v.component = ""
-			v.errorf(pos, "component name %q is already used at line %d; names must be unique", c.Name, first.Line)
+			v.errorf(pos, "component name %q is already used at line %d; names must be unique", clip(c.Name), first.Line)
 		} else {
 			seen[c.Name] = pos
 		}
@@ -208,7 +208,7 @@ func (v *validator) target(c *Component) bool {
 	}
 	proto, err := Protocol(c.Target)
 	if err != nil {
-		v.errorf(pos, "target %q: %v", redactTarget(raw), err)
+		v.errorf(pos, "target %q: %v", clip(redactTarget(raw)), err)
 		return false
 	}
 	w := &c.Workload
@@ -275,7 +275,7 @@ func requestWhat(r *Request, index int) string {
 	if r.Name == "" {
 		return fmt.Sprintf("workload.requests[%d]", index)
 	}
-	return fmt.Sprintf("request %q", r.Name)
+	return fmt.Sprintf("request %q", clip(r.Name))
 }
 
 // printable reports whether s has no spaces or control characters.
@@ -301,9 +301,9 @@ func (v *validator) mix(c *Component) {
 		pos, _, _ := v.place(&m.Operation, c.Pos, m.Operation)
 		switch {
 		case !contains(mixOperations, m.Operation):
-			v.errorf(pos, "workload.mix operation %q is not supported; allowed: %s", m.Operation, strings.Join(mixOperations, ", "))
+			v.errorf(pos, "workload.mix operation %q is not supported; allowed: %s", clip(m.Operation), strings.Join(mixOperations, ", "))
 		case seen[m.Operation]:
-			v.errorf(pos, "workload.mix has operation %q twice", m.Operation)
+			v.errorf(pos, "workload.mix has operation %q twice", clip(m.Operation))
 		}
 		seen[m.Operation] = true
 		v.check(&m.Weight, c.Pos, 0 <= m.Weight && m.Weight <= maxWeight, "workload.mix."+m.Operation, strconv.Itoa(m.Weight),
@@ -334,7 +334,7 @@ func (v *validator) requests(c *Component) {
 			v.errorf(pos, "request name %q is reserved: it stands for every operation of the component", r.Name)
 		}
 		if first, dup := seen[r.Name]; dup && r.Name != "" {
-			v.errorf(pos, "request name %q is already used at line %d; names must be unique", r.Name, first.Line)
+			v.errorf(pos, "request name %q is already used at line %d; names must be unique", clip(r.Name), first.Line)
 		} else {
 			seen[r.Name] = pos
 		}
@@ -356,15 +356,15 @@ func (v *validator) headers(r *Request, what string) {
 	for _, name := range sortedKeys(r.Headers) {
 		pos, _, _ := v.place(headerKey{r, name}, r.Pos, name)
 		if !headerToken.MatchString(name) {
-			v.errorf(pos, "%s header name %q is not valid: use letters, digits and !#$%%&'*+-.^_`|~", what, name)
+			v.errorf(pos, "%s header name %q is not valid: use letters, digits and !#$%%&'*+-.^_`|~", what, clip(name))
 		}
 		if other, dup := lower[strings.ToLower(name)]; dup {
-			v.errorf(pos, "%s has headers %q and %q: header names ignore case, so they are the same header", what, other, name)
+			v.errorf(pos, "%s has headers %q and %q: header names ignore case, so they are the same header", what, clip(other), clip(name))
 		}
 		lower[strings.ToLower(name)] = name
 		// The value is never quoted: it may be a secret.
 		if strings.ContainsAny(r.Headers[name], "\r\n\x00") {
-			v.errorf(pos, "%s header %q value must not contain line breaks or NUL", what, name)
+			v.errorf(pos, "%s header %q value must not contain line breaks or NUL", what, clip(name))
 		}
 	}
 	for i, name := range r.SecretHeaders {
@@ -373,7 +373,7 @@ func (v *validator) headers(r *Request, what string) {
 		}
 		if _, ok := lower[strings.ToLower(name)]; !ok {
 			pos, _, _ := v.place(&r.SecretHeaders[i], r.Pos, name)
-			v.errorf(pos, "%s secret_headers names %q, which is not among its headers", what, name)
+			v.errorf(pos, "%s secret_headers names %q, which is not among its headers", what, clip(name))
 		}
 	}
 }
@@ -390,17 +390,17 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 	for i := range objectives {
 		o := &objectives[i]
 		raw := o.shown()
-		name := fmt.Sprintf("%s %s %s", tier, o.Operation, o.Metric)
+		name := fmt.Sprintf("%s %s %s", tier, clip(o.Operation), clip(string(o.Metric)))
 		if o.Tier != tier {
-			v.errorf(o.Pos, "%s is in the %s tier but says it is %q", name, tier, o.Tier)
+			v.errorf(o.Pos, "%s is in the %s tier but says it is %q", name, tier, clip(string(o.Tier)))
 		}
 		if _, err := ParseMetric(string(o.Metric)); err != nil {
-			v.errorf(o.Pos, "slo.%s.%s: %v", tier, o.Operation, err)
+			v.errorf(o.Pos, "slo.%s.%s: %v", tier, clip(o.Operation), err)
 			continue
 		}
 		if opsKnown && o.Operation != AllOperations && !contains(ops, o.Operation) {
 			pos, _, _ := v.place(&o.Operation, o.Pos, o.Operation)
-			v.errorf(pos, "slo.%s: operation %q is not issued by this component; valid: %s", tier, o.Operation, strings.Join(append(ops, AllOperations), ", "))
+			v.errorf(pos, "slo.%s: operation %q is not issued by this component; valid: %s", tier, clip(o.Operation), strings.Join(append(ops, AllOperations), ", "))
 		}
 		if seen[slot{o.Operation, o.Metric}] {
 			v.errorf(o.Pos, "%s is set twice", name)
