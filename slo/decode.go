@@ -76,8 +76,11 @@ func Parse(data []byte, file string) (*Plan, error) {
 }
 
 // ParseWithEnv is Parse with ${NAME} references expanded by lookup instead
-// of the process environment.
+// of the process environment; a nil lookup has no variables set.
 func ParseWithEnv(data []byte, file string, lookup func(string) (string, bool)) (*Plan, error) {
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
 	if len(data) > MaxPlanSize {
 		return nil, Errors{{File: file, Msg: fmt.Sprintf("%v: over %d bytes (1 MiB)", ErrTooLarge, MaxPlanSize), Err: ErrTooLarge}}
 	}

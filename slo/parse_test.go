@@ -318,10 +318,13 @@ func TestExpand(t *testing.T) {
 }
 
 func TestAnUnsetVariableIsErrUnsetVariable(t *testing.T) {
-	_, err := ParseWithEnv([]byte("version: 1\ncomponents:\n  - {name: c, target: '${NOPE}', workload: {rate: 1}}\n"), "p.yaml",
-		func(string) (string, bool) { return "", false })
+	data := []byte("version: 1\ncomponents:\n  - {name: c, target: '${NOPE}', workload: {rate: 1}}\n")
+	_, err := ParseWithEnv(data, "p.yaml", func(string) (string, bool) { return "", false })
 	if !errors.Is(err, ErrUnsetVariable) {
 		t.Errorf("want ErrUnsetVariable, got %v", err)
+	}
+	if _, err := ParseWithEnv(data, "p.yaml", nil); !errors.Is(err, ErrUnsetVariable) {
+		t.Errorf("a nil lookup: want ErrUnsetVariable, got %v", err)
 	}
 }
 
