@@ -104,7 +104,9 @@ type OperationResult struct {
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
 	// Late counts operations sent more than LateAfter past their intended
 	// start (still measured from it).
-	Late         int64   `json:"late"`
+	Late int64 `json:"late"`
+	// AchievedRate is operations sent per second of the measured window:
+	// successes and errors, less those never sent.
 	AchievedRate float64 `json:"achieved_rate"`
 	// AskedRate is this operation's expected share of the asked rate.
 	AskedRate float64 `json:"asked_rate"`
@@ -238,7 +240,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 				}
 			}
 			if window > 0 {
-				op.AchievedRate = float64(op.Count+op.Errors) / window.Seconds()
+				op.AchievedRate = float64(op.Count+op.Errors-c.kinds[k][KindUnsent]) / window.Seconds()
 			}
 			for i, iv := range c.ivals[k] {
 				for len(allIvals) <= i {
@@ -268,7 +270,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 		all.LatencyNS, all.ServiceNS = PercentilesOf(allHist), PercentilesOf(allService)
 		all.Histogram, all.ServiceHistogram = encodeHist(allHist), encodeHist(allService)
 		if window > 0 {
-			all.AchievedRate = float64(all.Count+all.Errors) / window.Seconds()
+			all.AchievedRate = float64(all.Count+all.Errors-all.ErrorKinds[KindUnsent]) / window.Seconds()
 		}
 		all.Intervals = []Interval{}
 		for i, h := range allIvals {
@@ -280,13 +282,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 		if len(all.ErrorKinds) == 0 {
 			all.ErrorKinds = nil
 		}
-		if len(c.ops) > 1 {
-			cr.Operations = append(cr.Operations, all)
-		} else {
-			// One operation: "all" is the same record under its own name.
-			all.Name = slo.AllOperations
-			cr.Operations = append(cr.Operations, all)
-		}
+		cr.Operations = append(cr.Operations, all)
 		res.Components = append(res.Components, cr)
 	}
 	return res

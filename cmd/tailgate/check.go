@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+func newCheckCmd(env environment) *cobra.Command {
+	var plan, baselineFile, reportDir string
+	cmd := &cobra.Command{
+		Use:   "check -c PLAN RESULT [--baseline RESULT] [--report-dir DIR]",
+		Short: "Judge a saved result against the plan, without sending load",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := loadPlan(plan)
+			if err != nil {
+				return err
+			}
+			res, err := workloads.ReadResult(args[0])
+			if err != nil {
+				return usageError(err)
+			}
+			var baseline *workloads.Result
+			if baselineFile != "" {
+				if baseline, err = workloads.ReadResult(baselineFile); err != nil {
+					return usageError(err)
+				}
+				if err := gate.Comparable(baseline, res); err != nil {
+					return usageError(fmt.Errorf("--baseline %q: %w", baselineFile, err))
+				}
+			}
+			if reportDir != "" {
+				if err := checkWritableDir(reportDir, "--report-dir"); err != nil {
+					return err
+				}
+			}
+			if !res.Complete {
+				return judgeAndReport(p, res, baseline, baselineFile, "", reportDir,
+					runError(fmt.Errorf("result %q is incomplete: %s", args[0], res.Incomplete)), env)
+			}
+			return judgeAndReport(p, res, baseline, baselineFile, "", reportDir, nil, env)
+		},
+	}
+	cmd.Flags().StringVarP(&plan, "config", "c", "", "plan file (YAML)")
+	cmd.Flags().StringVar(&baselineFile, "baseline", "", "baseline result file for the regression tier")
+	cmd.Flags().StringVar(&reportDir, "report-dir", "", "directory for the reports")
+	return cmd
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// invocation is one in-process run of the CLI.
+type invocation struct {
+	code           int
+	stdout, stderr string
+	elapsed        time.Duration
+}
+
+func invoke(t *testing.T, env map[string]string, args ...string) invocation {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	e := environment{stdout: &out, stderr: &errOut, lookupEnv: lookup,
+		getenv: func(k string) string { return env[k] }}
+	start := time.Now()
+	code := run(context.Background(), args, e)
+	inv := invocation{code: code, stdout: out.String(), stderr: errOut.String(), elapsed: time.Since(start)}
+	t.Logf("tailgate %s → exit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, inv.stdout, inv.stderr)
+	return inv
+}
+
+// writePlan writes a plan into a temp dir and returns its path.
+func writePlan(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "plan.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	return path
+}
+
+const redisPlan = `version: 1
+defaults: {duration: 3s, warmup: 500ms, seed: 7}
+components:
+  - name: cache
+    target: %TARGET%
+    workload:
+      rate: 2000
+      arrival: uniform
+      connections: 8
+      timeout: 1s
+      keys: {count: 1000, distribution: zipf, prefix: "tailgate:test:"}
+      value_size: 64
+      mix: {get: 80, set: 20}
+    slo:
+      minimum:
+        get: {p99: %BAR%}
+        all: {error_rate: 0.1%, throughput: 97%}
+`
+
+func planFor(target, bar string) string {
+	return strings.NewReplacer("%TARGET%", target, "%BAR%", bar).Replace(redisPlan)
+}
+
+func TestRunAgainstRealRedis(t *testing.T) {
+	srv := testserver.Redis(t)
+	target := "redis://" + srv.Addr + "/0"
+	tests := []struct {
+		name     string
+		bar      string
+		wantCode int
+		wantOut  []string
+	}{
+		{name: "a 2000 ops/s soak with generous bars passes", bar: "100ms", wantCode: 0, wantOut: []string{"tailgate: PASS", "cache"}},
+		{name: "an impossible bar fails and the report names it", bar: "1us", wantCode: 1,
+			wantOut: []string{"tailgate: FAIL: 1 of 3 objectives failed", "get        p99", "1us", "FAIL    minimum"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "result.json")
+			inv := invoke(t, nil, "run", "-c", writePlan(t, planFor(target, tt.bar)), "--out", out)
+			assert.Equal(t, tt.wantCode, inv.code)
+			for _, s := range tt.wantOut {
+				assert.Contains(t, inv.stdout, s)
+			}
+			res, err := workloads.ReadResult(out)
+			require.NoError(t, err)
+			assert.True(t, res.Complete)
+			all := res.Components[0].Operation("all")
+			require.NotNil(t, all)
+			assert.Zero(t, all.Errors)
+			assert.InDelta(t, 2000, all.AchievedRate, 2000*0.03, "achieved rate")
+			assert.InDelta(t, 6000, all.Count, 6000*0.03, "3 s at 2000/s")
+			assert.Len(t, all.Intervals, 3)
+		})
+	}
+}
+
+func TestRunRejectsAMisspelledKeyNamingItsLine(t *testing.T) {
+	plan := strings.Replace(planFor("redis://127.0.0.1:1", "1ms"), "value_size: 64", "value_sise: 64", 1)
+	inv := invoke(t, nil, "run", "-c", writePlan(t, plan))
+	assert.Equal(t, 2, inv.code)
+	assert.Contains(t, inv.stderr, "plan.yaml:12:7:")
+	assert.Contains(t, inv.stderr, "value_sise")
+}
+
+func TestRunExitsThreeQuicklyWhenTheTargetIsUnreachable(t *testing.T) {
+	port := testserver.FreePort(t)
+	target := "redis://:hunter2secret@127.0.0.1:" + itoa(port)
+	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor(target, "10ms")), "--out", filepath.Join(t.TempDir(), "r.json"))
+	assert.Equal(t, 3, inv.code)
+	assert.Less(t, inv.elapsed, 6*time.Second)
+	assert.Contains(t, inv.stderr, "unreachable")
+	assert.Contains(t, inv.stderr, "127.0.0.1:"+itoa(port))
+	assert.NotContains(t, inv.stderr+inv.stdout, "hunter2secret")
+}
+
+func TestTargetOverrides(t *testing.T) {
+	srv := testserver.Redis(t)
+	plan := writePlan(t, planFor("redis://127.0.0.1:1", "100ms"))
+	t.Run("the environment points a component at the candidate", func(t *testing.T) {
+		inv := invoke(t, map[string]string{"TAILGATE_TARGET_CACHE": "redis://" + srv.Addr},
+			"run", "-c", plan, "--duration", "1s", "--out", filepath.Join(t.TempDir(), "r.json"))
+		assert.Equal(t, 0, inv.code)
+	})
+	t.Run("an unknown component in --target is a usage error", func(t *testing.T) {
+		inv := invoke(t, nil, "run", "-c", plan, "--target", "nope=redis://"+srv.Addr)
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, `no component "nope"`)
+	})
+	t.Run("a target of another protocol is a usage error", func(t *testing.T) {
+		inv := invoke(t, nil, "run", "-c", plan, "--target", "cache=http://"+srv.Addr)
+		assert.Equal(t, 2, inv.code)
+	})
+}
+
+func TestCheckJudgesASavedResultWithoutLoad(t *testing.T) {
+	srv := testserver.Redis(t)
+	out := filepath.Join(t.TempDir(), "result.json")
+	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor("redis://"+srv.Addr, "100ms")), "--duration", "1s", "--out", out)
+	require.Equal(t, 0, inv.code)
+	srv.Stop()
+	strict := writePlan(t, planFor("redis://"+srv.Addr, "1us"))
+	inv = invoke(t, nil, "check", "-c", strict, out)
+	assert.Equal(t, 1, inv.code)
+	assert.Contains(t, inv.stdout, "FAIL")
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"schema": "tailgate.result/v1", "verdict": "pa`), 0o644))
+	inv = invoke(t, nil, "check", "-c", strict, bad)
+	assert.Equal(t, 2, inv.code)
+	assert.Contains(t, inv.stderr, "not a valid tailgate result")
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	for _, args := range [][]string{{"run"}, {"run", "--no-such-flag"}, {"frobnicate"}, {"check", "-c", "x.yaml"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			assert.Equal(t, 2, invoke(t, nil, args...).code)
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	inv := invoke(t, nil, "version")
+	assert.Equal(t, 0, inv.code)
+	assert.Contains(t, inv.stdout, "tailgate ")
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// offTerminalEvery is how often progress is printed when no one watches a
+// terminal: CI logs get a line every ten seconds, not a flood.
+const offTerminalEvery = 10 * time.Second
+
+// progressPrinter shows a run's progress: a live line on a terminal, a
+// line every ten seconds elsewhere. Never both.
+type progressPrinter struct {
+	w        io.Writer
+	terminal bool
+	last     time.Time
+	drawn    bool
+}
+
+func (p *progressPrinter) show(pr workloads.Progress) {
+	if !p.terminal && time.Since(p.last) < offTerminalEvery {
+		return
+	}
+	p.last = time.Now()
+	var b strings.Builder
+	phase := "measuring"
+	if pr.Warmup {
+		phase = "warming up"
+	}
+	fmt.Fprintf(&b, "tailgate: %s %s/%s", phase, pr.Elapsed.Round(time.Second), pr.Total.Round(time.Second))
+	for _, c := range pr.Components {
+		fmt.Fprintf(&b, " | %s %.0f/s errors %d", c.Name, c.Rate, c.Errors)
+		if c.Operations > 0 {
+			fmt.Fprintf(&b, " p99 %s", slo.FormatDuration(c.P99))
+		}
+	}
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r\033[K%s", b.String())
+		p.drawn = true
+	} else {
+		fmt.Fprintln(p.w, b.String())
+	}
+}
+
+// done ends the live line, so what follows starts on a fresh line.
+func (p *progressPrinter) done() {
+	if p.terminal && p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// DefaultResultFile is where run writes its result without --out.
+const DefaultResultFile = "tailgate-result.json"
+
+type runFlags struct {
+	plan            string
+	targets         []string
+	baseline        string
+	out             string
+	reportDir       string
+	duration        string
+	seed            int64
+	baselineTargets []string
+	shard           string
+}
+
+func newRunCmd(env environment) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run -c PLAN [--target NAME=URL]... [--baseline RESULT] [--out RESULT] [--report-dir DIR]",
+		Short: "Soak the plan's targets, judge the result and exit with the verdict",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRun(cmd.Context(), cmd, f, env)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.plan, "config", "c", "", "plan file (YAML)")
+	fl.StringArrayVar(&f.targets, "target", nil, "point component NAME at URL (repeatable); also TAILGATE_TARGET_<NAME>")
+	fl.StringVar(&f.baseline, "baseline", "", "baseline result file for the regression tier")
+	fl.StringVar(&f.out, "out", DefaultResultFile, "where to write the result file")
+	fl.StringVar(&f.reportDir, "report-dir", "", "directory for report.md, junit.xml, report.html, histograms.hlog and the result")
+	fl.StringVar(&f.duration, "duration", "", "measured soak length, overriding the plan's (e.g. 30s)")
+	fl.Int64Var(&f.seed, "seed", 0, "seed, overriding the plan's")
+	fl.StringArrayVar(&f.baselineTargets, "baseline-target", nil, "run interleaved A/B against a live baseline: NAME=URL (repeatable)")
+	fl.StringVar(&f.shard, "shard", "", "send shard I of N of the workload (I/N)")
+	return cmd
+}
+
+func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment) error {
+	p, err := loadPlan(f.plan)
+	if err != nil {
+		return err
+	}
+	if err := overrideTargets(p, f.targets, env); err != nil {
+		return err
+	}
+	if f.duration != "" {
+		if p.Defaults.Duration, err = parseDurationFlag("duration", f.duration); err != nil {
+			return err
+		}
+		if errs := p.SampleErrors(p.Defaults.Duration); len(errs) > 0 {
+			return usageError(fmt.Errorf("with --duration %s:\n%w", f.duration, errs))
+		}
+	}
+	if cmd.Flags().Changed("seed") {
+		p.Defaults.Seed = f.seed
+	}
+	shard, err := parseShard(f.shard)
+	if err != nil {
+		return err
+	}
+	if len(f.baselineTargets) > 0 {
+		return usageError(errors.New("--baseline-target: interleaved A/B runs are not available in this build"))
+	}
+	var baseline *workloads.Result
+	if f.baseline != "" {
+		if baseline, err = workloads.ReadResult(f.baseline); err != nil {
+			return usageError(err)
+		}
+	}
+	// Find unwritable outputs before any load is sent.
+	if err := writable(f.out, "--out"); err != nil {
+		return err
+	}
+	if f.reportDir != "" {
+		if err := checkWritableDir(f.reportDir, "--report-dir"); err != nil {
+			return err
+		}
+	}
+	specs := specsFor(p, shard)
+	if baseline != nil {
+		if err := gate.Comparable(baseline, identityResult(specs)); err != nil {
+			return usageError(fmt.Errorf("--baseline %q: %w", f.baseline, err))
+		}
+	}
+
+	pp := &progressPrinter{w: env.stderr, terminal: env.terminal}
+	res, runErr := workloads.Run(ctx, specs, workloads.Options{Progress: pp.show, Tool: "tailgate " + version})
+	pp.done()
+	if res == nil {
+		return runError(runErr)
+	}
+	res.Plan = p.File
+	return judgeAndReport(p, res, baseline, f.baseline, f.out, f.reportDir, runErr, env)
+}
+
+// judgeAndReport judges a result, writes it and its reports, prints the
+// diff report and returns the verdict's exit status.
+func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, out, reportDir string, runErr error, env environment) error {
+	if baseline != nil {
+		res.Baseline = &workloads.BaselineReference{File: baselineFile, StartedAt: baseline.StartedAt}
+	}
+	v, err := gate.Judge(p, res, baseline)
+	if err != nil {
+		return usageError(err)
+	}
+	v.Apply(res)
+	if runErr != nil && res.Verdict != workloads.VerdictError {
+		res.Verdict = workloads.VerdictError
+	}
+	if out != "" {
+		if err := res.WriteFile(out); err != nil {
+			return runError(err)
+		}
+	}
+	if reportDir != "" {
+		if err := report.WriteDir(reportDir, res); err != nil {
+			return runError(err)
+		}
+	}
+	if err := report.Text(env.stdout, res); err != nil {
+		return runError(err)
+	}
+	if out != "" {
+		fmt.Fprintf(env.stderr, "tailgate: result written to %s\n", out)
+	}
+	if runErr != nil {
+		return runError(runErr)
+	}
+	code := gate.ExitPass
+	switch res.Verdict {
+	case workloads.VerdictFail:
+		code = gate.ExitFail
+	case workloads.VerdictError:
+		code = gate.ExitRun
+	}
+	if code != gate.ExitPass {
+		return &verdictExit{code: code}
+	}
+	return nil
+}
+
+// identityResult describes the specs as a result carrying only identities,
+// so a baseline is checked for comparability before load is sent.
+func identityResult(specs []*workloads.Spec) *workloads.Result {
+	r := &workloads.Result{}
+	for _, s := range specs {
+		id := s.Identity()
+		r.Components = append(r.Components, workloads.ComponentResult{Name: s.Component.Name, Workload: id, WorkloadHash: id.Hash()})
+	}
+	return r
+}
+
+// parseShard reads --shard I/N.
+func parseShard(s string) (workloads.Shard, error) {
+	if s == "" {
+		return workloads.Shard{}, nil
+	}
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n || n > 1024 {
+		return workloads.Shard{}, usageError(fmt.Errorf("--shard %q: want I/N with 1 <= I <= N <= 1024, e.g. 2/3", s))
+	}
+	return workloads.Shard{Index: i, Count: n}, nil
+}
+
+// resultPathIn is the result file's place in a report directory.
+func resultPathIn(dir string) string { return filepath.Join(dir, "result.json") }

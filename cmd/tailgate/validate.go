@@ -1,0 +1,30 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newValidateCmd(env environment) *cobra.Command {
+	var plan string
+	cmd := &cobra.Command{
+		Use:   "validate -c PLAN",
+		Short: "Check a plan: errors as run would report them, plus warnings",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			p, err := loadPlan(plan)
+			if err != nil {
+				return err
+			}
+			warnings := p.Lint()
+			for _, w := range warnings {
+				fmt.Fprintf(env.stdout, "warning: %s\n", w)
+			}
+			fmt.Fprintf(env.stdout, "%s: valid, %d components, %d warnings\n", p.File, len(p.Components), len(warnings))
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&plan, "config", "c", "", "plan file (YAML)")
+	return cmd
+}

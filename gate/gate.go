@@ -1,0 +1,319 @@
+// Package gate judges a run's result against a plan's objectives and, for the
+// regression tier, against a baseline result. It never runs load.
+//
+// Statuses of one objective:
+//
+//	pass          the bar is met
+//	fail          the bar is missed (minimum, regression)
+//	met, missed   an aspirational milestone is reached or not
+//	insufficient  too few samples to estimate the metric: never a pass
+//	~             a regression objective whose change is not significant
+//
+// The overall verdict is fail when any minimum or regression objective fails,
+// error when the run was incomplete or a minimum objective could not be judged,
+// and pass otherwise.
+package gate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// Statuses of one objective.
+const (
+	StatusPass         = "pass"
+	StatusFail         = "fail"
+	StatusMet          = "met"
+	StatusMissed       = "missed"
+	StatusInsufficient = "insufficient"
+	StatusNoChange     = "~"
+)
+
+// Exit statuses of the CLI contract.
+const (
+	ExitPass  = 0
+	ExitFail  = 1
+	ExitUsage = 2
+	ExitRun   = 3
+)
+
+// Verdict is the judgment of one result.
+type Verdict struct {
+	// Status is workloads.VerdictPass, VerdictFail or VerdictError.
+	Status string
+	// Objectives holds each component's judged objectives, by component name.
+	Objectives map[string][]workloads.ObjectiveResult
+	// Warnings are things a reader must know: estimates from few samples,
+	// an incomplete run.
+	Warnings []string
+}
+
+// ExitCode maps the verdict to the CLI's exit status.
+func (v *Verdict) ExitCode() int {
+	switch v.Status {
+	case workloads.VerdictPass:
+		return ExitPass
+	case workloads.VerdictFail:
+		return ExitFail
+	}
+	return ExitRun
+}
+
+// Apply writes the verdict into the result, so the result file carries it.
+func (v *Verdict) Apply(res *workloads.Result) {
+	res.Verdict = v.Status
+	for i := range res.Components {
+		c := &res.Components[i]
+		c.Objectives = v.Objectives[c.Name]
+		if c.Objectives == nil {
+			c.Objectives = []workloads.ObjectiveResult{}
+		}
+	}
+	res.Warnings = appendUnique(res.Warnings, v.Warnings...)
+}
+
+func appendUnique(list []string, add ...string) []string {
+	for _, a := range add {
+		found := false
+		for _, l := range list {
+			if l == a {
+				found = true
+				break
+			}
+		}
+		if !found {
+			list = append(list, a)
+		}
+	}
+	return list
+}
+
+// Judge judges res against plan's objectives. baseline may be nil; then
+// regression objectives are not judged and a warning says so.
+func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*Verdict, error) {
+	v := &Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}}
+	confidence := plan.Defaults.Confidence
+	if confidence <= 0 {
+		confidence = 0.95
+	}
+	for ci := range plan.Components {
+		comp := &plan.Components[ci]
+		cr := res.Component(comp.Name)
+		if cr == nil {
+			return nil, fmt.Errorf("component %q of plan %q is not in the result: the result is of another plan", comp.Name, plan.File)
+		}
+		var out []workloads.ObjectiveResult
+		for _, o := range comp.SLO.Minimum {
+			out = append(out, judgeAbsolute(o, cr))
+		}
+		for _, o := range comp.SLO.Aspirational {
+			out = append(out, judgeAbsolute(o, cr))
+		}
+		if len(comp.SLO.Regression) > 0 {
+			if baseline == nil {
+				v.Warnings = appendUnique(v.Warnings, "regression objectives were not judged: no baseline given (--baseline)")
+			} else {
+				bc := baseline.Component(comp.Name)
+				if bc == nil {
+					return nil, fmt.Errorf("%w: component %q is not in the baseline", ErrIncomparable, comp.Name)
+				}
+				for _, o := range comp.SLO.Regression {
+					out = append(out, judgeRegression(o, cr, bc, confidence))
+				}
+			}
+		}
+		sortObjectives(out)
+		for _, r := range out {
+			switch {
+			case r.Status == StatusFail:
+				if v.Status == workloads.VerdictPass {
+					v.Status = workloads.VerdictFail
+				}
+			case r.Status == StatusInsufficient && r.Tier != string(slo.TierAspirational):
+				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s could not be judged: %s", comp.Name, r.Operation, r.Metric, r.Detail))
+				v.Status = workloads.VerdictError
+			}
+		}
+		v.Objectives[comp.Name] = out
+	}
+	if !res.Complete {
+		v.Status = workloads.VerdictError
+		v.Warnings = appendUnique(v.Warnings, "the run is incomplete: "+res.Incomplete)
+	}
+	return v, nil
+}
+
+// statusRank orders objectives: what needs action first.
+func statusRank(s string) int {
+	switch s {
+	case StatusFail:
+		return 0
+	case StatusInsufficient:
+		return 1
+	case StatusMissed:
+		return 2
+	case StatusNoChange:
+		return 4
+	}
+	return 3
+}
+
+func tierRank(t string) int {
+	switch slo.Tier(t) {
+	case slo.TierMinimum:
+		return 0
+	case slo.TierRegression:
+		return 1
+	}
+	return 2
+}
+
+// sortObjectives puts failures first, keeping plan order otherwise.
+func sortObjectives(out []workloads.ObjectiveResult) {
+	sort.SliceStable(out, func(i, j int) bool {
+		if a, b := statusRank(out[i].Status), statusRank(out[j].Status); a != b {
+			return a < b
+		}
+		return tierRank(out[i].Tier) < tierRank(out[j].Tier)
+	})
+}
+
+// judgeAbsolute judges a minimum or aspirational objective.
+func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult) workloads.ObjectiveResult {
+	r := workloads.ObjectiveResult{
+		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
+		Line: o.Pos.Line, Column: o.Pos.Column,
+	}
+	pass, fail := StatusPass, StatusFail
+	if o.Tier == slo.TierAspirational {
+		pass, fail = StatusMet, StatusMissed
+	}
+	op := cr.Operation(o.Operation)
+	if op == nil || op.Count+op.Errors == 0 {
+		r.Status = StatusInsufficient
+		r.Measured = "no data"
+		r.Detail = fmt.Sprintf("operation %q recorded no operations", o.Operation)
+		if o.Tier == slo.TierAspirational {
+			r.Status = StatusMissed
+		}
+		return r
+	}
+	switch {
+	case o.Metric.IsLatency():
+		r.ThresholdValue = float64(o.Threshold.Latency.Nanoseconds())
+		need := slo.MinSamples(o.Metric)
+		if op.Count < need {
+			r.Status = StatusInsufficient
+			r.Measured = fmt.Sprintf("%d samples", op.Count)
+			r.Detail = fmt.Sprintf("%s needs at least %d successful samples, the run has %d", o.Metric, need, op.Count)
+			if op.Errors > 0 {
+				r.Detail += fmt.Sprintf(" (%d operations failed)", op.Errors)
+			}
+			return r
+		}
+		ns := latencyOf(op, o.Metric)
+		r.MeasuredValue = float64(ns)
+		r.Measured = slo.FormatDuration(time.Duration(ns))
+		r.Margin = (r.MeasuredValue - r.ThresholdValue) / r.ThresholdValue
+		r.Status = pass
+		if r.MeasuredValue > r.ThresholdValue {
+			r.Status = fail
+		}
+		if h, err := op.WholeHistogram(); err == nil {
+			if q, ok := o.Metric.Quantile(); ok {
+				if lo, hi, ok := quantileInterval(h, q); ok {
+					r.IntervalLow, r.IntervalHigh = float64(lo), float64(hi)
+				}
+			}
+		}
+	case o.Metric == slo.MetricErrorRate:
+		r.ThresholdValue = o.Threshold.Ratio
+		r.MeasuredValue = float64(op.Errors) / float64(op.Count+op.Errors)
+		r.Measured = FormatPercent(r.MeasuredValue)
+		r.Margin = marginAbove(r.MeasuredValue, r.ThresholdValue)
+		r.Status = pass
+		if r.MeasuredValue > r.ThresholdValue {
+			r.Status = fail
+		}
+	case o.Metric == slo.MetricThroughput:
+		r.ThresholdValue = o.Threshold.Ratio
+		if op.AskedRate <= 0 {
+			r.Status = StatusInsufficient
+			r.Measured = "closed loop"
+			r.Detail = "throughput is judged against an asked rate; this run had none"
+			return r
+		}
+		// Every operation intended in the window ends as a success, an
+		// error or unsent; the share sent is judged, so the randomness of
+		// Poisson arrivals does not count against the target.
+		intended := op.Count + op.Errors
+		sent := intended - op.ErrorKinds[workloads.KindUnsent]
+		r.MeasuredValue = float64(sent) / float64(intended)
+		r.Measured = fmt.Sprintf("%s (%.0f/s)", FormatPercent(r.MeasuredValue), op.AchievedRate)
+		r.Margin = (r.ThresholdValue - r.MeasuredValue) / r.ThresholdValue
+		r.Status = pass
+		if r.MeasuredValue < r.ThresholdValue {
+			r.Status = fail
+		}
+	}
+	return r
+}
+
+// marginAbove is the relative distance above a bar; a zero bar makes any
+// excess infinite, which reports print as such.
+func marginAbove(measured, bar float64) float64 {
+	if bar == 0 {
+		if measured == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return (measured - bar) / bar
+}
+
+// latencyOf reads a latency metric from an operation's percentiles.
+func latencyOf(op *workloads.OperationResult, m slo.Metric) int64 {
+	p := op.LatencyNS
+	switch m {
+	case slo.MetricP50:
+		return p.P50
+	case slo.MetricP90:
+		return p.P90
+	case slo.MetricP99:
+		return p.P99
+	case slo.MetricP999:
+		return p.P999
+	case slo.MetricP9999:
+		return p.P9999
+	}
+	return p.Max
+}
+
+// FormatPercent prints a fraction as a compact percentage: 0.1%, 99.5%.
+func FormatPercent(f float64) string {
+	switch p := f * 100; {
+	case p == 0:
+		return "0%"
+	case math.Abs(p) < 0.01:
+		return fmt.Sprintf("%.2g%%", p)
+	case math.Abs(p) < 10:
+		return trimZeros(fmt.Sprintf("%.2f", p)) + "%"
+	default:
+		return trimZeros(fmt.Sprintf("%.1f", p)) + "%"
+	}
+}
+
+func trimZeros(s string) string {
+	for len(s) > 1 && s[len(s)-1] == '0' {
+		s = s[:len(s)-1]
+	}
+	if s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,170 @@
+package gate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/stats"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// ErrIncomparable marks two results whose workloads differ, so comparing
+// them would compare apples to oranges.
+var ErrIncomparable = errors.New("results are not comparable")
+
+// Comparable checks that two results ran the same workloads, and says what
+// differs when they did not.
+func Comparable(base, cand *workloads.Result) error {
+	var diffs []string
+	for i := range cand.Components {
+		c := &cand.Components[i]
+		b := base.Component(c.Name)
+		if b == nil {
+			diffs = append(diffs, fmt.Sprintf("component %q is not in the baseline", c.Name))
+			continue
+		}
+		if b.WorkloadHash == c.WorkloadHash {
+			continue
+		}
+		diffs = append(diffs, fmt.Sprintf("component %q: %s", c.Name, strings.Join(identityDiff(b.Workload, c.Workload), ", ")))
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("%w: %s", ErrIncomparable, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+func identityDiff(b, c workloads.WorkloadIdentity) []string {
+	var out []string
+	add := func(name string, bv, cv any) {
+		if fmt.Sprint(bv) != fmt.Sprint(cv) {
+			out = append(out, fmt.Sprintf("%s %v in the baseline, %v in the candidate", name, bv, cv))
+		}
+	}
+	add("seed", b.Seed, c.Seed)
+	add("rate", b.Rate, c.Rate)
+	add("arrival", b.Arrival, c.Arrival)
+	add("connections", b.Connections, c.Connections)
+	add("timeout", b.Timeout, c.Timeout)
+	add("keys", b.Keys, c.Keys)
+	add("value_size", b.ValueSize, c.ValueSize)
+	add("mix", b.Mix, c.Mix)
+	add("requests", b.Requests, c.Requests)
+	if len(out) == 0 {
+		out = append(out, "workload hashes differ")
+	}
+	return out
+}
+
+// judgeRegression judges one regression objective: the candidate's metric
+// may be at most the tolerance worse than the baseline's, with the plan's
+// confidence.
+func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, confidence float64) workloads.ObjectiveResult {
+	r := workloads.ObjectiveResult{
+		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
+		ThresholdValue: o.Threshold.Ratio, Line: o.Pos.Line, Column: o.Pos.Column,
+	}
+	cop, bop := cand.Operation(o.Operation), base.Operation(o.Operation)
+	if cop == nil || bop == nil || cop.Count == 0 || bop.Count == 0 {
+		r.Status = StatusInsufficient
+		r.Measured = "no data"
+		r.Detail = fmt.Sprintf("operation %q has no samples in the candidate or the baseline", o.Operation)
+		return r
+	}
+	tol := o.Threshold.Ratio
+	switch {
+	case o.Metric.IsLatency() && o.Metric != slo.MetricMax:
+		q, _ := o.Metric.Quantile()
+		need := slo.MinSamples(o.Metric)
+		if cop.Count < need || bop.Count < need {
+			r.Status = StatusInsufficient
+			r.Measured = fmt.Sprintf("%d samples", cop.Count)
+			r.Detail = fmt.Sprintf("%s needs at least %d samples on both sides (candidate %d, baseline %d)", o.Metric, need, cop.Count, bop.Count)
+			return r
+		}
+		bi, err1 := bop.IntervalHistograms()
+		ci, err2 := cop.IntervalHistograms()
+		if err := errors.Join(err1, err2); err != nil {
+			r.Status = StatusInsufficient
+			r.Detail = err.Error()
+			return r
+		}
+		cmp := stats.CompareQuantile(bi, ci, q, confidence)
+		r.MeasuredValue = float64(cmp.CandEstimate)
+		r.BaselineValue = float64(cmp.BaseEstimate)
+		r.Measured = slo.FormatDuration(time.Duration(cmp.CandEstimate))
+		r.Baseline = slo.FormatDuration(time.Duration(cmp.BaseEstimate))
+		r.Margin = cmp.Ratio - 1
+		r.IntervalLow, r.IntervalHigh = cmp.RatioLo-1, cmp.RatioHi-1
+		r.PValue = cmp.PValue
+		r.Status = stats.RegressionVerdict(cmp, tol)
+		if len(cmp.Warnings) > 0 {
+			r.Detail = errors.Join(cmp.Warnings...).Error()
+		}
+	case o.Metric == slo.MetricMax:
+		// A maximum is one sample: no interval exists, so it is compared as is.
+		r.MeasuredValue, r.BaselineValue = float64(cop.LatencyNS.Max), float64(bop.LatencyNS.Max)
+		r.Measured = slo.FormatDuration(time.Duration(cop.LatencyNS.Max))
+		r.Baseline = slo.FormatDuration(time.Duration(bop.LatencyNS.Max))
+		r.Margin = r.MeasuredValue/r.BaselineValue - 1
+		r.Status = StatusPass
+		if r.Margin > tol {
+			r.Status = StatusFail
+		}
+		r.Detail = "a maximum is a single sample: compared without statistics"
+	case o.Metric == slo.MetricErrorRate:
+		cn, bn := float64(cop.Count+cop.Errors), float64(bop.Count+bop.Errors)
+		cr, br := float64(cop.Errors)/cn, float64(bop.Errors)/bn
+		r.MeasuredValue, r.BaselineValue = cr, br
+		r.Measured, r.Baseline = FormatPercent(cr), FormatPercent(br)
+		r.Margin = marginAbove(cr, br)
+		r.PValue = twoProportionP(cop.Errors, int64(cn), bop.Errors, int64(bn))
+		switch {
+		case cr <= br*(1+tol):
+			r.Status = StatusPass
+		case r.PValue < 1-confidence:
+			r.Status = StatusFail
+		default:
+			r.Status = StatusNoChange
+		}
+	case o.Metric == slo.MetricThroughput:
+		r.MeasuredValue, r.BaselineValue = cop.AchievedRate, bop.AchievedRate
+		r.Measured = fmt.Sprintf("%.0f/s", cop.AchievedRate)
+		r.Baseline = fmt.Sprintf("%.0f/s", bop.AchievedRate)
+		// Lower is worse for throughput: the tolerance allows a drop.
+		r.Margin = 1 - cop.AchievedRate/bop.AchievedRate
+		r.Status = StatusPass
+		if r.Margin > math.Abs(tol) {
+			r.Status = StatusFail
+		}
+	}
+	return r
+}
+
+// twoProportionP is the one-sided p-value that the candidate's error share
+// is above the baseline's (pooled z-test).
+func twoProportionP(cErr, cN, bErr, bN int64) float64 {
+	p1, p2 := float64(cErr)/float64(cN), float64(bErr)/float64(bN)
+	pool := float64(cErr+bErr) / float64(cN+bN)
+	se := math.Sqrt(pool * (1 - pool) * (1/float64(cN) + 1/float64(bN)))
+	if se == 0 {
+		if p1 > p2 {
+			return 0
+		}
+		return 1
+	}
+	z := (p1 - p2) / se
+	return 0.5 * math.Erfc(z/math.Sqrt2)
+}
+
+// quantileInterval is the 95% order-statistic interval of a quantile.
+func quantileInterval(h *hdrhistogram.Histogram, q float64) (lo, hi int64, ok bool) {
+	lo, _, hi, ok = stats.QuantileCI(h, q, 0.95)
+	return lo, hi, ok
+}
