@@ -87,6 +87,9 @@ func percentValue(s, number string) (float64, error) {
 	if err != nil || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("invalid percent %q: too large", clip(s))
 	}
+	if f == 0 {
+		return 0, nil // never -0: "-0%" is no change, and prints as +0%
+	}
 	return f / 100, nil
 }
 

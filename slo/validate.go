@@ -442,12 +442,10 @@ func (o *Objective) shown() string {
 	return formatPercent(o.Threshold.Ratio)
 }
 
-// formatNumber renders a plain number as a plan writes it: 1000000, not 1e+06.
+// formatNumber renders a plain number as a plan writes it: 1000000, not
+// 1e+06, which the plan's percent grammar would not read back.
 func formatNumber(f float64) string {
-	if math.Abs(f) < 1e21 {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // formatPercent renders a fraction as a percent: 0.001 as 0.1%.
@@ -458,7 +456,7 @@ func formatPercent(f float64) string {
 // formatRelative renders a relative change with its sign: 0.1 as +10%.
 func formatRelative(f float64) string {
 	if f >= 0 {
-		return "+" + formatPercent(f)
+		return "+" + formatPercent(math.Abs(f)) // Abs turns -0 into 0
 	}
 	return "-" + formatPercent(-f)
 }
