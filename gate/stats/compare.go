@@ -135,17 +135,16 @@ type settings struct {
 	minIntervals int
 	resamples    int
 	seed         uint64
-	// smallClusterCorrection widens the bootstrap deviations of a side with
-	// k clusters by sqrt(k/(k-1)), undoing the bootstrap's shrinking of the
-	// variance of a mean of k clusters by (k-1)/k.
-	smallClusterCorrection bool
+	// expand widens the percentile interval for the few clusters it
+	// resamples (see expandedTail).
+	expand bool
 }
 
 var defaultSettings = settings{
-	minIntervals:           MinIntervals,
-	resamples:              BootstrapResamples,
-	seed:                   BootstrapSeed,
-	smallClusterCorrection: true,
+	minIntervals: MinIntervals,
+	resamples:    BootstrapResamples,
+	seed:         BootstrapSeed,
+	expand:       true,
 }
 
 // CompareQuantile compares the q-quantile (e.g. 0.99) of a candidate run with
@@ -328,23 +327,55 @@ func pooledQuantileTest(base, cand sparse, q float64) float64 {
 // bootstrapRatio is the percentile bootstrap interval of the ratio of the
 // candidate's to the baseline's q-quantile, resampling each side's intervals
 // (grouped into at most maxClusters clusters of consecutive intervals) with
-// replacement.
+// replacement; with set.expand, it is the expanded percentile interval.
 func bootstrapRatio(base, cand []sparse, q, confidence float64, set settings) (lo, hi float64) {
 	rng := rand.New(rand.NewPCG(set.seed, set.seed^0x9e3779b97f4a7c15))
 	baseSide, candSide := newResampler(clusters(base)), newResampler(clusters(cand))
-	baseCentre, candCentre := baseSide.centre(q), candSide.centre(q)
-	logRatios := make([]float64, set.resamples)
-	for i := range logRatios {
-		b := baseSide.resampleLog(rng, q, baseCentre, set.smallClusterCorrection)
-		c := candSide.resampleLog(rng, q, candCentre, set.smallClusterCorrection)
-		logRatios[i] = c - b
+	ratios := make([]float64, set.resamples)
+	for i := range ratios {
+		ratios[i] = ratio(candSide.resample(rng, q), baseSide.resample(rng, q))
 	}
-	slices.Sort(logRatios)
+	slices.Sort(ratios)
 	tail := (1 - confidence) / 2
-	last := float64(len(logRatios) - 1)
-	loIdx := int(math.Floor(tail * last))
-	hiIdx := int(math.Ceil((1 - tail) * last))
-	return math.Exp(logRatios[loIdx]), math.Exp(logRatios[hiIdx])
+	if set.expand {
+		tail = expandedTail(tail, baseSide.clusters, candSide.clusters)
+	}
+	last := float64(len(ratios) - 1)
+	return ratios[int(math.Floor(tail*last))], ratios[int(math.Ceil((1-tail)*last))]
+}
+
+// expandedTail is the tail probability of the expanded percentile interval
+// (Hesterberg, "What teachers should know about the bootstrap", 2015) for
+// two sides of kb and kc clusters. The plain percentile interval is too
+// narrow for a handful of clusters, as a z interval is next to a t interval
+// with an estimated variance: the bootstrap variance of a mean of k clusters
+// is (k-1)/k of the true one, and the variance itself is estimated from
+// kb+kc-2 degrees of freedom. So the interval reaches out to the percentiles
+// at which a normal variable is sqrt(k/(k-1)) * t(kb+kc-2) out, k the
+// smaller side. Simulations (TestCalibration) bring the coverage of a
+// nominal 90% interval from about 87% to 90%.
+func expandedTail(tail float64, kb, kc int) float64 {
+	k := float64(min(kb, kc))
+	if k < 2 {
+		return tail
+	}
+	z := math.Sqrt(k/(k-1)) * studentQuantile(1-tail, float64(kb+kc-2))
+	return normalSurvival(z)
+}
+
+// studentQuantile is the p-quantile of Student's t distribution with df
+// degrees of freedom, from the Cornish-Fisher expansion around the normal
+// quantile (Abramowitz and Stegun 26.7.5): within 1e-3 of the exact value
+// from 10 degrees of freedom at the quantiles used here, and the bootstrap
+// always has at least 2*(MinIntervals-1).
+func studentQuantile(p, df float64) float64 {
+	z := normalQuantile(p)
+	z2 := z * z
+	g1 := (z2 + 1) * z / 4
+	g2 := ((5*z2+16)*z2 + 3) * z / 96
+	g3 := (((3*z2+19)*z2+17)*z2 - 15) * z / 384
+	g4 := ((((79*z2+776)*z2+1482)*z2-1920)*z2 - 945) * z / 92160
+	return z + g1/df + g2/(df*df) + g3/(df*df*df) + g4/(df*df*df*df)
 }
 
 // clusters groups consecutive intervals into at most maxClusters clusters of
@@ -401,7 +432,7 @@ func newResampler(clusters []sparse) *resampler {
 }
 
 // quantile is the q-quantile of the clusters merged with the given weights.
-func (r *resampler) quantile(weights []int64, q float64) float64 {
+func (r *resampler) quantile(weights []int64, q float64) int64 {
 	r.drawn = r.drawn[:0]
 	var n int64
 	for i, w := range weights {
@@ -425,32 +456,15 @@ func (r *resampler) quantile(weights []int64, q float64) float64 {
 			lo = mid + 1
 		}
 	}
-	return float64(r.buckets[lo].hi)
+	return r.buckets[lo].hi
 }
 
-// centre is the q-quantile of all clusters, each once.
-func (r *resampler) centre(q float64) float64 {
-	for i := range r.weights {
-		r.weights[i] = 1
+// resample draws one bootstrap resample, as many clusters as there are
+// drawn with replacement, and returns its q-quantile.
+func (r *resampler) resample(rng *rand.Rand, q float64) int64 {
+	clear(r.weights)
+	for range r.clusters {
+		r.weights[rng.IntN(r.clusters)]++
 	}
 	return r.quantile(r.weights, q)
-}
-
-// resampleLog draws one bootstrap resample and returns the log of its
-// quantile; with correct set, the deviation from the log of centre (the
-// quantile of the original sample) is widened by sqrt(k/(k-1)) for k
-// clusters.
-func (r *resampler) resampleLog(rng *rand.Rand, q, centre float64, correct bool) float64 {
-	k := r.clusters
-	clear(r.weights)
-	for range k {
-		r.weights[rng.IntN(k)]++
-	}
-	// A quantile of 0 (all but a few samples recorded as 0) is read as 1,
-	// the histogram's finest unit, to keep the logarithm finite.
-	logV, logCentre := math.Log(max(r.quantile(r.weights, q), 1)), math.Log(max(centre, 1))
-	if !correct || k < 2 {
-		return logV
-	}
-	return logCentre + (logV-logCentre)*math.Sqrt(float64(k)/float64(k-1))
 }

@@ -1,0 +1,95 @@
+package stats
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestRegressionVerdict(t *testing.T) {
+	nan := math.NaN()
+	comparison := func(lo, ratio, hi float64, significant bool) Comparison {
+		return Comparison{Quantile: 0.99, Confidence: 0.9, Method: MethodIntervals, Ratio: ratio, RatioLo: lo, RatioHi: hi, Significant: significant}
+	}
+	tests := []struct {
+		name      string
+		c         Comparison
+		tolerance float64
+		want      string
+	}{
+		{"a regression significantly beyond the tolerance fails", comparison(1.2, 1.3, 1.4, true), 0.10, StatusFail},
+		{"a lower bound exactly at the limit does not fail", comparison(1.1, 1.3, 1.4, true), 0.10, StatusInconclusive},
+		{"an estimate beyond the tolerance, not significantly, is inconclusive", comparison(1.05, 1.15, 1.25, true), 0.10, StatusInconclusive},
+		{"an insignificant change beyond the tolerance is inconclusive", comparison(0.95, 1.15, 1.35, false), 0.10, StatusInconclusive},
+		{"an insignificant change within the tolerance passes", comparison(0.9, 1.05, 1.2, false), 0.10, StatusPass},
+		{"a significant change within the tolerance passes", comparison(1.02, 1.06, 1.12, true), 0.10, StatusPass},
+		{"an interval entirely within the tolerance passes", comparison(1.0, 1.05, 1.09, true), 0.10, StatusPass},
+		{"an improvement passes", comparison(0.6, 0.7, 0.8, true), 0.10, StatusPass},
+		{"a zero tolerance fails any significant regression", comparison(1.01, 1.03, 1.05, true), 0, StatusFail},
+		{"a negative tolerance fails a candidate that did not improve enough", comparison(0.96, 0.98, 1.0, true), -0.05, StatusFail},
+		{"a negative tolerance passes a large enough improvement", comparison(0.85, 0.9, 0.94, true), -0.05, StatusPass},
+		{"no interval is insufficient, never a pass", comparison(nan, 1, nan, false), 0.10, StatusInsufficient},
+		{"no ratio is insufficient", comparison(nan, nan, nan, false), 0.10, StatusInsufficient},
+		{"a NaN tolerance is insufficient", comparison(1.2, 1.3, 1.4, true), nan, StatusInsufficient},
+		{"a tolerance of -100% is insufficient", comparison(0.2, 0.3, 0.4, true), -1, StatusInsufficient},
+		{"an infinite upper bound does not stop a pass", comparison(0.5, 1.0, math.Inf(1), false), 0.10, StatusPass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RegressionVerdict(tt.c, tt.tolerance); got != tt.want {
+				t.Errorf("RegressionVerdict([%v, %v, %v], %v) = %q, want %q", tt.c.RatioLo, tt.c.Ratio, tt.c.RatioHi, tt.tolerance, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRegressionVerdictSimulated holds the gate to its design goals: with
+// log-normal service times (median 2 ms, sigma 0.5) measured into per-second
+// histograms for 10 s, at most 1 A/A comparison in 20 fails, and at least 19
+// in 20 candidates 30% slower fail a +10% objective on p50 and on p99.
+func TestRegressionVerdictSimulated(t *testing.T) {
+	const trials = 100
+	const tolerance = 0.10
+	scenarios := []struct {
+		q       float64
+		rate    int // operations per second
+		seconds int
+	}{
+		{0.5, 300, 10},
+		{0.99, 500, 10},
+	}
+	for i, sc := range scenarios {
+		t.Run(fmt.Sprintf("p%v at %d ops/s for %d s", 100*sc.q, sc.rate, sc.seconds), func(t *testing.T) {
+			t.Parallel()
+			d := logNormal{median: 2e6, sigma: 0.5}
+			falseAlarms, caught := make([]bool, trials), make([]bool, trials)
+			parallel(trials, func(trial int) {
+				rng := rand.New(rand.NewPCG(uint64(i), uint64(trial)))
+				base := run(t, rng, d, sc.rate, sc.seconds, 1)
+				same := run(t, rng, d, sc.rate, sc.seconds, 1)
+				slower := run(t, rng, d, sc.rate, sc.seconds, 1.3)
+				falseAlarms[trial] = RegressionVerdict(CompareQuantile(base, same, sc.q, DefaultConfidence), tolerance) == StatusFail
+				caught[trial] = RegressionVerdict(CompareQuantile(base, slower, sc.q, DefaultConfidence), tolerance) == StatusFail
+			})
+			alarmRate, power := share(falseAlarms), share(caught)
+			t.Logf("A/A fails %.0f%%, A/B +30%% fails %.0f%%", 100*alarmRate, 100*power)
+			if alarmRate > 1.0/20 {
+				t.Errorf("%.0f%% of A/A comparisons failed, want at most 5%%", 100*alarmRate)
+			}
+			if power < 0.95 {
+				t.Errorf("%.0f%% of +30%% candidates failed, want at least 95%%", 100*power)
+			}
+		})
+	}
+}
+
+func share(outcomes []bool) float64 {
+	n := 0
+	for _, o := range outcomes {
+		if o {
+			n++
+		}
+	}
+	return float64(n) / float64(len(outcomes))
+}
