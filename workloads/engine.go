@@ -21,6 +21,10 @@ const LateAfter = time.Millisecond
 // operations in this span cannot be measured, and the run stops.
 const abortWindow = 3 * time.Second
 
+// stopGrace is how long in-flight operations may finish after the run was
+// interrupted or aborted before their connections are closed.
+const stopGrace = 250 * time.Millisecond
+
 // ErrAborted wraps the reason a run stopped before its end on its own.
 var ErrAborted = errors.New("run aborted")
 
@@ -72,6 +76,7 @@ type componentRun struct {
 	sched    *schedule
 	value    []byte
 	closedN  atomic.Uint64
+	closing  sync.Once
 	free     []chan *sliceSet
 	interval time.Duration
 	nIvals   int
@@ -134,10 +139,7 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 	runs, err := connectAll(ctx, specs, opt.ConnectTimeout)
 	defer func() {
 		for _, c := range runs {
-			for _, conn := range c.conns {
-				conn.Close()
-			}
-			c.driver.Close()
+			c.close()
 		}
 	}()
 	if err != nil {
@@ -185,7 +187,25 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 		defer close(monitorDone)
 		monitor(loadCtx, cancel, runs, start, longest, opt, stopMonitor)
 	}()
+	workersDone := make(chan struct{})
+	go func() {
+		// On an interrupt or an abort, operations stuck on a hung target
+		// must not hold the partial result back for their timeout: after a
+		// short grace the connections are closed under them.
+		select {
+		case <-workersDone:
+		case <-loadCtx.Done():
+			select {
+			case <-workersDone:
+			case <-time.After(stopGrace):
+				for _, c := range runs {
+					c.close()
+				}
+			}
+		}
+	}()
 	workers.Wait()
+	close(workersDone)
 	close(flushes)
 	<-collected
 	close(stopMonitor)
@@ -337,6 +357,18 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 	if !cur.empty() {
 		out <- cur
 	}
+}
+
+// close closes the component's connections and driver, once.
+func (c *componentRun) close() {
+	c.closing.Do(func() {
+		for _, conn := range c.conns {
+			if conn != nil {
+				conn.Close()
+			}
+		}
+		c.driver.Close()
+	})
 }
 
 // intervalOf is the interval index of instant t: negative during warmup,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -62,7 +63,9 @@ type ComponentResult struct {
 	Target   string `json:"target"`
 	Protocol string `json:"protocol"`
 	// Embedded is true when tailgate served the target itself.
-	Embedded     bool              `json:"embedded,omitempty"`
+	Embedded bool `json:"embedded,omitempty"`
+	// Insecure is true when TLS certificate checks were off.
+	Insecure     bool              `json:"insecure_skip_verify,omitempty"`
 	AskedRate    float64           `json:"asked_rate"`
 	WorkloadHash string            `json:"workload_hash"`
 	Workload     WorkloadIdentity  `json:"workload"`
@@ -211,6 +214,10 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 			AskedRate: spec.rate(), WorkloadHash: id.Hash(), Workload: id,
 			WarmupOperations: c.warmupOps, WarmupErrors: c.warmupErrors,
 			Objectives: []ObjectiveResult{},
+		}
+		if spec.Component.Workload.TLS.InsecureSkipVerify || strings.Contains(spec.Component.Target, "skip_verify=true") {
+			cr.Insecure = true
+			res.Warnings = append(res.Warnings, fmt.Sprintf("component %q: TLS certificate checks were off (insecure_skip_verify): the target's identity was not verified", cr.Name))
 		}
 		if len(c.firstErrors) > 0 {
 			cr.FirstErrors = c.firstErrors

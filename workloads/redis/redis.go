@@ -82,6 +82,17 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 	opt.PoolTimeout = w.Timeout
 	opt.DisableIdentity = true
 	opt.Protocol = 2
+	if opt.TLSConfig != nil {
+		tc, err := workloads.TLSConfig(w.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("component %q: %w", spec.Component.Name, err)
+		}
+		if tc.ServerName == "" {
+			tc.ServerName = opt.TLSConfig.ServerName
+		}
+		tc.InsecureSkipVerify = tc.InsecureSkipVerify || opt.TLSConfig.InsecureSkipVerify
+		opt.TLSConfig = tc
+	}
 	d := &Driver{describe: describe}
 	for _, name := range spec.Operations() {
 		switch name {

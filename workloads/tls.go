@@ -1,0 +1,33 @@
+package workloads
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+// TLSConfig builds a client's TLS settings from the plan: the system's roots
+// unless a CA file is given, the URL's host unless a server name is, and
+// certificate checks off only when the plan says insecure_skip_verify.
+func TLSConfig(t slo.TLS) (*tls.Config, error) {
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         t.ServerName,
+		InsecureSkipVerify: t.InsecureSkipVerify,
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.ca_file %q: no PEM certificate in it", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
