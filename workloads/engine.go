@@ -65,6 +65,21 @@ type ComponentProgress struct {
 	Rate float64
 	// P99 is the corrected p99 of the measured window so far.
 	P99 time.Duration
+	// Ops hold each operation's measured record so far, for exporters
+	// that publish histograms while the run lasts.
+	Ops []OperationProgress
+}
+
+// OperationProgress is one operation's measured record so far.
+type OperationProgress struct {
+	Name   string
+	Count  int64
+	Errors int64
+	// ErrorKinds counts errors by kind.
+	ErrorKinds map[string]int64
+	// Latency is a copy of the whole-run corrected histogram so far; the
+	// receiver owns it.
+	Latency *hdrhistogram.Histogram
 }
 
 // componentRun is one component's load and its aggregated record.
@@ -462,10 +477,16 @@ func monitor(ctx context.Context, cancel context.CancelCauseFunc, runs []*compon
 				cur := seen{c.seenOps, c.seenErrors}
 				cp := ComponentProgress{Name: c.spec.Component.Name}
 				all := NewHistogram()
-				for k := range c.ops {
+				for k, name := range c.ops {
 					cp.Operations += c.whole[k].TotalCount()
 					cp.Errors += c.errors[k]
 					all.Merge(c.whole[k])
+					kinds := make(map[string]int64, len(c.kinds[k]))
+					for kind, v := range c.kinds[k] {
+						kinds[kind] = v
+					}
+					cp.Ops = append(cp.Ops, OperationProgress{Name: name, Count: c.whole[k].TotalCount(),
+						Errors: c.errors[k], ErrorKinds: kinds, Latency: c.whole[k].Clone()})
 				}
 				cp.P99 = time.Duration(all.ValueAtQuantile(99))
 				c.mu.Unlock()
