@@ -44,6 +44,11 @@ var (
 // Load reads and parses the plan file at path. References to environment
 // variables are expanded from the process environment.
 func Load(path string) (*Plan, error) {
+	return LoadWithEnv(path, os.LookupEnv)
+}
+
+// LoadWithEnv is Load with ${NAME} references expanded by lookup.
+func LoadWithEnv(path string, lookup func(string) (string, bool)) (*Plan, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, Errors{{File: path, Msg: "cannot read plan: " + pathCause(err), Err: err}}
@@ -53,7 +58,7 @@ func Load(path string) (*Plan, error) {
 	if err != nil {
 		return nil, Errors{{File: path, Msg: "cannot read plan: " + pathCause(err), Err: err}}
 	}
-	return Parse(data, path)
+	return ParseWithEnv(data, path, lookup)
 }
 
 // pathCause drops the path an *fs.PathError repeats, since messages start with it.

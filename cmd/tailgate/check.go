@@ -16,7 +16,7 @@ func newCheckCmd(env environment) *cobra.Command {
 		Short: "Judge a saved result against the plan, without sending load",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := loadPlan(plan)
+			p, err := loadPlan(plan, env)
 			if err != nil {
 				return err
 			}

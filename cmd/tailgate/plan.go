@@ -12,11 +12,11 @@ import (
 )
 
 // loadPlan reads and validates a plan; every problem is a usage error.
-func loadPlan(path string) (*slo.Plan, error) {
+func loadPlan(path string, env environment) (*slo.Plan, error) {
 	if path == "" {
 		return nil, usageError(errors.New("no plan given: use -c PLAN"))
 	}
-	p, err := slo.Load(path)
+	p, err := slo.LoadWithEnv(path, env.lookupEnv)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("invalid plan:\n%w", err))
 	}

@@ -55,7 +55,7 @@ func newRunCmd(env environment) *cobra.Command {
 }
 
 func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment) error {
-	p, err := loadPlan(f.plan)
+	p, err := loadPlan(f.plan, env)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,12 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 	res, runErr := workloads.Run(ctx, specs, workloads.Options{Progress: pp.show, Tool: "tailgate " + version})
 	pp.done()
 	if res == nil {
-		return runError(runErr)
+		if errors.Is(runErr, workloads.ErrUnreachable) || errors.Is(runErr, workloads.ErrInterrupted) {
+			return runError(runErr)
+		}
+		// Everything else a driver refuses before load is bad input: an
+		// unsupported scheme, an unknown method, a body that does not fit.
+		return usageError(runErr)
 	}
 	res.Plan = p.File
 	return judgeAndReport(p, res, baseline, f.baseline, f.out, f.reportDir, runErr, env)

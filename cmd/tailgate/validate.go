@@ -13,7 +13,7 @@ func newValidateCmd(env environment) *cobra.Command {
 		Short: "Check a plan: errors as run would report them, plus warnings",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			p, err := loadPlan(plan)
+			p, err := loadPlan(plan, env)
 			if err != nil {
 				return err
 			}
