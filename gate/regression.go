@@ -95,7 +95,7 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, con
 			r.Detail = err.Error()
 			return r
 		}
-		cmp := stats.CompareQuantile(bi, ci, q, confidence)
+		cmp := stats.CompareQuantile(bi, ci, q, twoSided(confidence))
 		r.MeasuredValue = float64(cmp.CandEstimate)
 		r.BaselineValue = float64(cmp.BaseEstimate)
 		r.Measured = slo.FormatDuration(time.Duration(cmp.CandEstimate))
@@ -146,6 +146,11 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, con
 	}
 	return r
 }
+
+// twoSided turns the plan's confidence, a one-sided level ("fail only when
+// the regression is established at 95%"), into the two-sided level of the
+// comparison's interval, whose lower bound is then that one-sided bound.
+func twoSided(confidence float64) float64 { return 2*confidence - 1 }
 
 // twoProportionP is the one-sided p-value that the candidate's error share
 // is above the baseline's (pooled z-test).

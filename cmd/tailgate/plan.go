@@ -131,3 +131,12 @@ func writable(path, what string) error {
 	}
 	return nil
 }
+
+// parsePercentFlag reads a percentage flag such as 95%.
+func parsePercentFlag(name, value string) (float64, error) {
+	f, err := slo.ParsePercent(value)
+	if err != nil {
+		return 0, usageError(fmt.Errorf("--%s: %w", name, err))
+	}
+	return f, nil
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+func newCompareCmd(env environment) *cobra.Command {
+	var confidence string
+	cmd := &cobra.Command{
+		Use:   "compare BASELINE CANDIDATE",
+		Short: "Print the side-by-side diff of two results, with what changed beyond noise",
+		Long: `compare lines up every operation and percentile of two results of the same workload:
+the baseline's value, the candidate's, the change with its confidence interval and p-value,
+and "~" where nothing changed significantly. It judges nothing: the exit status is 0 unless
+the input is bad (2), such as results of different workloads.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			conf := 0.95
+			if confidence != "" {
+				c, err := parsePercentFlag("confidence", confidence)
+				if err != nil {
+					return err
+				}
+				conf = c
+			}
+			base, err := workloads.ReadResult(args[0])
+			if err != nil {
+				return usageError(err)
+			}
+			cand, err := workloads.ReadResult(args[1])
+			if err != nil {
+				return usageError(err)
+			}
+			changes, err := gate.Compare(base, cand, conf)
+			if err != nil {
+				return usageError(err)
+			}
+			return report.Compare(env.stdout, args[0], args[1], changes)
+		},
+	}
+	cmd.Flags().StringVar(&confidence, "confidence", "", "one-sided confidence of \"beyond noise\" (default 95%)")
+	return cmd
+}

@@ -1,0 +1,124 @@
+package gate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/stats"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// CompareMetrics are the rows `compare` prints for every operation.
+var CompareMetrics = []slo.Metric{slo.MetricP50, slo.MetricP90, slo.MetricP99, slo.MetricP999, slo.MetricP9999, slo.MetricMax, slo.MetricErrorRate}
+
+// Change is one metric of one operation, baseline beside candidate.
+type Change struct {
+	Component string
+	Operation string
+	Metric    slo.Metric
+	// Base and Cand are in ns for latencies, fractions for error_rate.
+	Base, Cand float64
+	// Ratio is Cand/Base; Low and High bound it when an interval exists.
+	Ratio     float64
+	Low, High float64
+	PValue    float64
+	// Significant is true when the change is beyond noise at the
+	// confidence; false prints as "~".
+	Significant bool
+	// Judgeable is false when there were too few samples to say anything.
+	Judgeable bool
+	Note      string
+}
+
+// Compare lines up every operation and metric of two comparable results.
+// confidence is one-sided, as in the plan (0.95 by default).
+func Compare(base, cand *workloads.Result, confidence float64) ([]Change, error) {
+	if err := Comparable(base, cand); err != nil {
+		return nil, err
+	}
+	var out []Change
+	for ci := range cand.Components {
+		cc := &cand.Components[ci]
+		bc := base.Component(cc.Name)
+		for oi := range cc.Operations {
+			cop := &cc.Operations[oi]
+			bop := bc.Operation(cop.Name)
+			if bop == nil {
+				continue
+			}
+			bi, err1 := bop.IntervalHistograms()
+			ci, err2 := cop.IntervalHistograms()
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, err
+			}
+			for _, m := range CompareMetrics {
+				out = append(out, compareMetric(cc.Name, m, bop, cop, bi, ci, confidence))
+			}
+		}
+	}
+	return out, nil
+}
+
+func compareMetric(component string, m slo.Metric, bop, cop *workloads.OperationResult, bi, ci []*hdrhistogram.Histogram, confidence float64) Change {
+	ch := Change{Component: component, Operation: cop.Name, Metric: m, PValue: 1}
+	switch {
+	case m == slo.MetricMax:
+		ch.Base, ch.Cand = float64(bop.LatencyNS.Max), float64(cop.LatencyNS.Max)
+		ch.Ratio = ratioOf(ch.Cand, ch.Base)
+		ch.Note = "a maximum is one sample: no statistics"
+	case m == slo.MetricErrorRate:
+		bn, cn := bop.Count+bop.Errors, cop.Count+cop.Errors
+		if bn == 0 || cn == 0 {
+			ch.Note = "no operations"
+			return ch
+		}
+		ch.Base, ch.Cand = float64(bop.Errors)/float64(bn), float64(cop.Errors)/float64(cn)
+		ch.Ratio = ratioOf(ch.Cand, ch.Base)
+		ch.PValue = twoProportionP(cop.Errors, cn, bop.Errors, bn)
+		ch.Significant = ch.PValue < 1-confidence
+		ch.Judgeable = true
+	default:
+		q, _ := m.Quantile()
+		need := slo.MinSamples(m)
+		ch.Base, ch.Cand = float64(latencyOf(bop, m)), float64(latencyOf(cop, m))
+		ch.Ratio = ratioOf(ch.Cand, ch.Base)
+		if bop.Count < need || cop.Count < need {
+			ch.Note = fmt.Sprintf("needs %d samples a side (baseline %d, candidate %d)", need, bop.Count, cop.Count)
+			return ch
+		}
+		c := stats.CompareQuantile(bi, ci, q, twoSided(confidence))
+		if !c.HasInterval() {
+			ch.Note = "too few samples for an interval"
+			return ch
+		}
+		ch.Base, ch.Cand, ch.Ratio = float64(c.BaseEstimate), float64(c.CandEstimate), c.Ratio
+		ch.Low, ch.High, ch.PValue = c.RatioLo, c.RatioHi, c.PValue
+		// Moved when the test says so and the interval excludes no change.
+		ch.Significant = c.Significant && (c.RatioLo > 1 || c.RatioHi < 1)
+		ch.Judgeable = true
+	}
+	return ch
+}
+
+func ratioOf(cand, base float64) float64 {
+	if base == 0 {
+		if cand == 0 {
+			return 1
+		}
+		return math.Inf(1)
+	}
+	return cand / base
+}
+
+// FormatValue prints a Change's value in its metric's unit.
+func FormatValue(m slo.Metric, v float64) string {
+	if m == slo.MetricErrorRate {
+		return FormatPercent(v)
+	}
+	return slo.FormatDuration(time.Duration(v))
+}

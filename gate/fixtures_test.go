@@ -1,0 +1,99 @@
+package gate_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// fixture describes a synthetic run: log-normal latencies per interval.
+type fixture struct {
+	seed      uint64
+	medianNS  float64
+	sigma     float64
+	intervals int
+	perSecond int
+	errors    int64
+	unsent    int64
+}
+
+func encode(h *hdrhistogram.Histogram) string {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// operation builds one operation's record from the fixture.
+func (f fixture) operation(name string) workloads.OperationResult {
+	rng := rand.New(rand.NewPCG(f.seed, 7))
+	whole := workloads.NewHistogram()
+	op := workloads.OperationResult{Name: name, AskedRate: float64(f.perSecond)}
+	for i := range f.intervals {
+		h := workloads.NewHistogram()
+		for range f.perSecond {
+			v := f.medianNS * math.Exp(f.sigma*rng.NormFloat64())
+			h.RecordValue(int64(v))
+		}
+		whole.Merge(h)
+		op.Intervals = append(op.Intervals, workloads.Interval{OffsetNS: int64(i) * int64(time.Second), Count: h.TotalCount(), Histogram: encode(h)})
+	}
+	op.Count = whole.TotalCount()
+	op.Errors = f.errors + f.unsent
+	if op.Errors > 0 {
+		op.ErrorKinds = map[string]int64{}
+		if f.errors > 0 {
+			op.ErrorKinds[workloads.KindTimeout] = f.errors
+		}
+		if f.unsent > 0 {
+			op.ErrorKinds[workloads.KindUnsent] = f.unsent
+		}
+	}
+	op.LatencyNS = workloads.PercentilesOf(whole)
+	op.ServiceNS = op.LatencyNS
+	op.Histogram = encode(whole)
+	op.AchievedRate = float64(op.Count+op.Errors-f.unsent) / float64(f.intervals)
+	return op
+}
+
+// result builds a one-component result ("cache", operation "get" and "all").
+func (f fixture) result() *workloads.Result {
+	id := workloads.WorkloadIdentity{Seed: 1, Rate: float64(f.perSecond), Arrival: "poisson", Connections: 8, Timeout: "1s",
+		Keys: workloads.IdentityKeys{Count: 100, Distribution: "uniform", Prefix: "t:"}, ValueSize: 64, Mix: map[string]int{"get": 100}}
+	get := f.operation("get")
+	all := get
+	all.Name = slo.AllOperations
+	return &workloads.Result{
+		Schema: workloads.Schema, Verdict: workloads.VerdictPass, Complete: true, Seed: 1,
+		StartedAt: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), MeasuredNS: int64(f.intervals) * int64(time.Second),
+		IntervalNS: int64(time.Second),
+		Components: []workloads.ComponentResult{{
+			Name: "cache", Target: "redis://127.0.0.1:6379", Protocol: "redis", AskedRate: float64(f.perSecond),
+			Workload: id, WorkloadHash: id.Hash(), Operations: []workloads.OperationResult{get, all},
+		}},
+	}
+}
+
+// planWith parses a one-component plan with the given slo block.
+func planWith(sloBlock string) *slo.Plan {
+	p, err := slo.Parse([]byte(`version: 1
+defaults: {duration: 15s, warmup: 0s}
+components:
+  - name: cache
+    target: redis://127.0.0.1:6379
+    workload:
+      rate: 1000
+      mix: {get: 100}
+    slo:
+`+sloBlock), "plan.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}

@@ -1,0 +1,115 @@
+package gate_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./gate/ -update to create %s", path)
+	assert.Equal(t, string(want), string(got))
+}
+
+var base = fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}
+
+func TestMinimumObjectives(t *testing.T) {
+	tests := []struct {
+		name   string
+		slo    string
+		run    fixture
+		status string
+		want   string
+	}{
+		{"a p99 under its bar passes", "      minimum: {get: {p99: 20ms}}\n", base, gate.StatusPass, workloads.VerdictPass},
+		{"a p99 over its bar fails", "      minimum: {get: {p99: 2ms}}\n", base, gate.StatusFail, workloads.VerdictFail},
+		{"too few samples for p99.9 is never a pass", "      minimum: {get: {p99.9: 1s}}\n",
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 2, perSecond: 1000}, gate.StatusInsufficient, workloads.VerdictError},
+		{"an error rate over its bar fails", "      minimum: {all: {error_rate: 0.1%}}\n",
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 100}, gate.StatusFail, workloads.VerdictFail},
+		{"operations never sent cut throughput", "      minimum: {all: {throughput: 99%}}\n",
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, unsent: 500}, gate.StatusFail, workloads.VerdictFail},
+		{"a full send passes throughput", "      minimum: {all: {throughput: 99%}}\n", base, gate.StatusPass, workloads.VerdictPass},
+		{"a missed aspirational milestone does not fail the run", "      aspirational: {get: {p99: 1ms}}\n", base, gate.StatusMissed, workloads.VerdictPass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := planWith(tt.slo)
+			v, err := gate.Judge(p, tt.run.result(), nil)
+			require.NoError(t, err)
+			require.Len(t, v.Objectives["cache"], 1)
+			assert.Equal(t, tt.status, v.Objectives["cache"][0].Status)
+			assert.Equal(t, tt.want, v.Status)
+		})
+	}
+}
+
+func TestRegressionTier(t *testing.T) {
+	const tier = "      regression: {get: {p50: +10%, p99: +10%}}\n"
+	tests := []struct {
+		name      string
+		candidate fixture
+		verdict   string
+		golden    string
+	}{
+		{"the same service again passes", fixture{seed: 2, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, workloads.VerdictPass, "regression-aa.golden"},
+		{"a 30% slower service fails", fixture{seed: 3, medianNS: 2.6e6, sigma: 0.5, intervals: 15, perSecond: 1000}, workloads.VerdictFail, "regression-ab.golden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cand := tt.candidate.result()
+			v, err := gate.Judge(planWith(tier), cand, base.result())
+			require.NoError(t, err)
+			assert.Equal(t, tt.verdict, v.Status)
+			v.Apply(cand)
+			var buf bytes.Buffer
+			require.NoError(t, report.Text(&buf, cand))
+			golden(t, tt.golden, buf.Bytes())
+		})
+	}
+	t.Run("without a baseline the tier is skipped, loudly", func(t *testing.T) {
+		v, err := gate.Judge(planWith(tier), base.result(), nil)
+		require.NoError(t, err)
+		assert.Empty(t, v.Objectives["cache"])
+		assert.Contains(t, v.Warnings[0], "no baseline")
+	})
+}
+
+func TestCompare(t *testing.T) {
+	cand := fixture{seed: 3, medianNS: 2.6e6, sigma: 0.5, intervals: 15, perSecond: 1000}.result()
+	changes, err := gate.Compare(base.result(), cand, 0.95)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, report.Compare(&buf, "base.json", "cand.json", changes))
+	golden(t, "compare.golden", buf.Bytes())
+	for _, c := range changes {
+		if c.Operation == "get" && c.Metric == "p50" {
+			assert.True(t, c.Significant)
+			assert.InDelta(t, 1.3, c.Ratio, 0.05)
+		}
+	}
+}
+
+func TestIncomparableResultsSayWhatDiffers(t *testing.T) {
+	other := fixture{seed: 3, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 2000}.result()
+	_, err := gate.Compare(base.result(), other, 0.95)
+	require.ErrorIs(t, err, gate.ErrIncomparable)
+	assert.Contains(t, err.Error(), "rate 1000 in the baseline, 2000 in the candidate")
+}
