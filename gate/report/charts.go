@@ -1,0 +1,622 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"sort"
+	"strings"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// The percentile axis is in "nines": x = -log10(1 - p), so 90% is 1, 99% is
+// 2, 99.9% is 3. It spans 50% to 99.999% in every chart, so charts of
+// different runs line up.
+var (
+	minNines = math.Log10(2)
+	maxNines = 5.0
+)
+
+// ninesTicks label the percentile axis.
+var ninesTicks = []struct {
+	nines float64
+	label string
+}{
+	{math.Log10(2), "50%"}, {1, "90%"}, {2, "99%"}, {3, "99.9%"}, {4, "99.99%"}, {5, "99.999%"},
+}
+
+// opPalette colours operations; "all" is drawn in near-black and the
+// baseline in grey, which the palette avoids.
+var opPalette = []string{"#0969da", "#bc4c00", "#1a7f37", "#8250df", "#bf3989", "#0a7b83", "#6e5500", "#a40e26"}
+
+const (
+	allColour      = "#24292f"
+	baselineColour = "#8c959f"
+)
+
+// tierDash is a bar's dash pattern: long dashes for the minimum, dots for
+// aspirational milestones.
+func tierDash(tier string) string {
+	if tier == string(slo.TierAspirational) {
+		return "2 3"
+	}
+	return "8 4"
+}
+
+// opColours assigns each operation of a component its colour; "all" shares
+// the colour of a single operation it only repeats.
+func opColours(c *workloads.ComponentResult) map[string]string {
+	colours := map[string]string{}
+	plotted := operationsToPlot(c)
+	for i, op := range plotted {
+		if op.Name == slo.AllOperations {
+			colours[op.Name] = allColour
+			continue
+		}
+		colours[op.Name] = opPalette[i%len(opPalette)]
+	}
+	if len(plotted) == 1 {
+		colours[slo.AllOperations] = colours[plotted[0].Name]
+	}
+	return colours
+}
+
+// curve is one operation's percentile spectrum: nines and latencies.
+type curve struct {
+	nines, values []float64
+	count         int64
+}
+
+// spectrumOf samples a histogram's percentiles every 0.05 nines, up to the
+// highest percentile its sample count resolves (99.9% needs 1,000 samples);
+// the last point is the maximum.
+func spectrumOf(h *hdrhistogram.Histogram) curve {
+	n := h.TotalCount()
+	if n == 0 {
+		return curve{}
+	}
+	end := math.Max(math.Min(maxNines, math.Log10(float64(n))), minNines)
+	var nines []float64
+	for i := 0; ; i++ {
+		x := minNines + float64(i)*0.05
+		if x >= end-1e-9 {
+			break
+		}
+		nines = append(nines, x)
+	}
+	nines = append(nines, end)
+	percentiles := make([]float64, len(nines))
+	for i, x := range nines {
+		percentiles[i] = 100 * (1 - math.Pow(10, -x))
+	}
+	raw := h.ValueAtPercentilesSlice(percentiles)
+	values := make([]float64, len(raw))
+	for i, v := range raw {
+		values[i] = float64(v)
+	}
+	values[len(values)-1] = float64(h.Max())
+	return curve{nines: nines, values: values, count: n}
+}
+
+// latencyBars lists the component's absolute latency bars: minimum and
+// aspirational objectives on a percentile or the maximum.
+func latencyBars(c *workloads.ComponentResult) []workloads.ObjectiveResult {
+	var bars []workloads.ObjectiveResult
+	for _, o := range c.Objectives {
+		if isRegression(o) || !slo.Metric(o.Metric).IsLatency() || o.ThresholdValue <= 0 {
+			continue
+		}
+		bars = append(bars, o)
+	}
+	return bars
+}
+
+// metricNines places a latency metric on the percentile axis.
+func metricNines(metric string) float64 {
+	if q, ok := slo.Metric(metric).Quantile(); ok {
+		return -math.Log10(1 - q)
+	}
+	return maxNines
+}
+
+// spectrumChart draws the component's percentile spectrum: one line per
+// operation from its whole-run histogram, the baseline's as dashed grey
+// lines, and every latency bar as a dashed horizontal line, labelled.
+func spectrumChart(id string, c *workloads.ComponentResult, base *workloads.ComponentResult) (template.HTML, error) {
+	colours := opColours(c)
+	type drawn struct {
+		op    string
+		curve curve
+	}
+	var lines, baseLines []drawn
+	lo, hi := math.Inf(1), math.Inf(-1)
+	widen := func(values ...float64) {
+		for _, v := range values {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	for _, op := range operationsToPlot(c) {
+		h, err := op.WholeHistogram()
+		if err != nil {
+			return "", fmt.Errorf("component %q: %w", c.Name, err)
+		}
+		cv := spectrumOf(h)
+		if cv.count == 0 {
+			continue
+		}
+		lines = append(lines, drawn{op.Name, cv})
+		widen(cv.values...)
+		if base == nil {
+			continue
+		}
+		if bop := base.Operation(op.Name); bop != nil {
+			bh, err := bop.WholeHistogram()
+			if err != nil {
+				return "", fmt.Errorf("baseline component %q: %w", base.Name, err)
+			}
+			if bcv := spectrumOf(bh); bcv.count > 0 {
+				baseLines = append(baseLines, drawn{op.Name, bcv})
+				widen(bcv.values...)
+			}
+		}
+	}
+	bars := latencyBars(c)
+	for _, b := range bars {
+		widen(b.ThresholdValue)
+	}
+
+	var desc strings.Builder
+	desc.WriteString("Latency (log scale) against percentile (50% to 99.999%), from the whole-run histograms.")
+	for _, l := range lines {
+		fmt.Fprintf(&desc, " %s: median %s, highest %s over %d samples.", l.op,
+			chartLatency(l.curve.values[0]), chartLatency(l.curve.values[len(l.curve.values)-1]), l.curve.count)
+	}
+	for _, b := range bars {
+		fmt.Fprintf(&desc, " Bar: %s %s %s (%s), %s.", b.Operation, b.Metric, barExpression(b, "at most", "at least"), b.Tier, b.Status)
+	}
+	if len(baseLines) > 0 {
+		desc.WriteString(" Dashed grey lines are the baseline run.")
+	}
+
+	f := frame{width: 920, height: 400, left: 64, right: 200, top: 16, bottom: 48}
+	var s svgWriter
+	s.open(id, "chart spectrum", f.width, f.height, "Percentile spectrum of "+c.Name, desc.String())
+	if len(lines) == 0 {
+		s.text(float64(f.width)/2, float64(f.height)/2, "middle", "empty", "no successful operations to plot")
+		s.close()
+		return template.HTML(s.String()), nil
+	}
+	lo, hi, yTicks := logBounds(lo, hi)
+	xs := scale{lo: minNines, hi: maxNines, from: f.x0(), to: f.x1()}
+	ys := scale{lo: lo, hi: hi, from: f.y0(), to: f.y1(), logarithms: true}
+
+	for _, t := range yTicks {
+		y := ys.at(t)
+		s.line(f.x0(), y, f.x1(), y, "grid")
+		s.text(f.x0()-6, y+4, "end", "tick", chartLatency(t))
+	}
+	for _, t := range ninesTicks {
+		x := xs.at(t.nines)
+		s.line(x, f.y1(), x, f.y0(), "grid")
+		s.text(x, f.y0()+16, "middle", "tick", t.label)
+	}
+	s.line(f.x0(), f.y0(), f.x1(), f.y0(), "axis")
+	s.line(f.x0(), f.y0(), f.x0(), f.y1(), "axis")
+	s.text((f.x0()+f.x1())/2, f.y0()+36, "middle", "axis-label", "percentile")
+	s.printf(`<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-label">latency</text>`,
+		num((f.y0()+f.y1())/2))
+
+	for _, b := range bars {
+		y := ys.at(b.ThresholdValue)
+		colour := colours[b.Operation]
+		if colour == "" {
+			colour = allColour
+		}
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s" class="bar">`,
+			num(f.x0()), num(y), num(f.x1()), num(y), colour, tierDash(b.Tier))
+		s.printf(`<title>%s</title></line>`, esc(barLabel(b)))
+		x := xs.at(metricNines(b.Metric))
+		s.printf(`<path d="M%s %sl5 5l-5 5l-5 -5z" fill="%s"/>`, num(x), num(y-5), colour)
+	}
+	for _, l := range baseLines {
+		px, py := project(l.curve, xs, ys)
+		s.polyline(px, py, `stroke="`+baselineColour+`" stroke-width="1.5" stroke-dasharray="5 4" class="baseline"`,
+			"baseline "+l.op)
+	}
+	for _, l := range lines {
+		px, py := project(l.curve, xs, ys)
+		colour := colours[l.op]
+		s.polyline(px, py, `stroke="`+colour+`" stroke-width="2" stroke-linejoin="round"`, l.op)
+		last := len(px) - 1
+		s.printf(`<circle cx="%s" cy="%s" r="3" fill="%s"><title>%s max %s</title></circle>`,
+			num(px[last]), num(py[last]), colour, esc(l.op), esc(chartLatency(l.curve.values[last])))
+	}
+
+	// Bar labels at the right end, above their lines, moved apart if close.
+	type label struct {
+		y    float64
+		text string
+	}
+	labels := make([]label, len(bars))
+	for i, b := range bars {
+		labels[i] = label{ys.at(b.ThresholdValue) - 4, barLabel(b)}
+	}
+	sort.SliceStable(labels, func(i, j int) bool { return labels[i].y < labels[j].y })
+	positions := make([]float64, len(labels))
+	for i := range labels {
+		positions[i] = labels[i].y
+	}
+	spreadLabels(positions, 13, f.y1()+10, f.y0()-4)
+	for i, l := range labels {
+		s.text(f.x1()-6, positions[i], "end", "bar-label", l.text)
+	}
+
+	// Legend, right of the plot.
+	lx, ly := f.x1()+16, f.y1()+8
+	for _, l := range lines {
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"/>`, num(lx), num(ly), num(lx+22), num(ly), colours[l.op])
+		s.text(lx+28, ly+4, "start", "legend", fmt.Sprintf("%s (%s samples)", l.op, countLabel(l.curve.count)))
+		ly += 18
+	}
+	if len(baseLines) > 0 {
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="5 4"/>`,
+			num(lx), num(ly), num(lx+22), num(ly), baselineColour)
+		s.text(lx+28, ly+4, "start", "legend", "baseline")
+		ly += 18
+	}
+	seen := map[string]bool{}
+	for _, b := range bars {
+		if seen[b.Tier] {
+			continue
+		}
+		seen[b.Tier] = true
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"/>`,
+			num(lx), num(ly), num(lx+22), num(ly), allColour, tierDash(b.Tier))
+		s.text(lx+28, ly+4, "start", "legend", b.Tier+" bar")
+		ly += 18
+	}
+	s.close()
+	return template.HTML(s.String()), nil
+}
+
+// barLabel names a bar on a chart: "get p99 ≤ 2ms (minimum): FAIL".
+func barLabel(b workloads.ObjectiveResult) string {
+	return fmt.Sprintf("%s %s %s (%s): %s", b.Operation, b.Metric, barExpression(b, "≤", "≥"), b.Tier, StatusText(b.Status))
+}
+
+// countLabel prints a sample count compactly: 950, 12.3k, 4.5M.
+func countLabel(n int64) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.3gM", float64(n)/1e6)
+	case n >= 1e4:
+		return fmt.Sprintf("%.3gk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}
+
+func project(c curve, xs, ys scale) (px, py []float64) {
+	px, py = make([]float64, len(c.nines)), make([]float64, len(c.values))
+	for i := range c.nines {
+		px[i], py[i] = xs.at(c.nines[i]), ys.at(c.values[i])
+	}
+	return px, py
+}
+
+// maxColumns bounds a time chart's columns; longer runs merge neighbouring
+// intervals, so a soak of hours still makes a small file.
+const maxColumns = 200
+
+// column is one or more consecutive intervals drawn as one.
+type column struct {
+	start, end    float64 // seconds from the measured window's start
+	count, errors int64
+	hist          *hdrhistogram.Histogram
+}
+
+// columnsOf groups an operation's intervals into at most maxColumns columns;
+// histograms are merged only when withHistograms is set.
+func columnsOf(op *workloads.OperationResult, intervalNS, measuredNS int64, withHistograms bool) ([]column, error) {
+	var hists []*hdrhistogram.Histogram
+	if withHistograms {
+		var err error
+		if hists, err = op.IntervalHistograms(); err != nil {
+			return nil, err
+		}
+	}
+	n := len(op.Intervals)
+	per := (n + maxColumns - 1) / maxColumns
+	var cols []column
+	for first := 0; first < n; first += per {
+		last := min(first+per, n) - 1
+		end := op.Intervals[last].OffsetNS + intervalNS
+		if measuredNS > op.Intervals[last].OffsetNS {
+			end = min(end, measuredNS)
+		}
+		col := column{start: float64(op.Intervals[first].OffsetNS) / 1e9, end: float64(end) / 1e9}
+		for i := first; i <= last; i++ {
+			col.count += op.Intervals[i].Count
+			col.errors += op.Intervals[i].Errors
+		}
+		if withHistograms {
+			if per == 1 {
+				col.hist = hists[first]
+			} else {
+				col.hist = workloads.NewHistogram()
+				for i := first; i <= last; i++ {
+					col.hist.Merge(hists[i])
+				}
+			}
+		}
+		cols = append(cols, col)
+	}
+	return cols, nil
+}
+
+// heatStops is the colour ramp of the waterfall, light to dark: even the
+// rarest latencies stay visible on white.
+var heatStops = [][3]float64{{0xc6, 0xdb, 0xef}, {0x6b, 0xae, 0xd6}, {0x21, 0x71, 0xb5}, {0x08, 0x30, 0x6b}}
+
+// The colour ramp spans shares of a column from heatLow (its lightest
+// colour, and anything rarer) to heatHigh (its darkest, and anything more
+// common): on a log scale, so a 0.01% tail is as visible as the bulk.
+const (
+	heatLow  = 1e-4
+	heatHigh = 0.1
+)
+
+// heatColour is the colour of a cell holding the given share of its column.
+func heatColour(share float64) string {
+	t := (math.Log10(share) - math.Log10(heatLow)) / (math.Log10(heatHigh) - math.Log10(heatLow))
+	t = math.Min(math.Max(t, 0), 1) * float64(len(heatStops)-1)
+	i := min(int(t), len(heatStops)-2)
+	frac := t - float64(i)
+	var rgb [3]int
+	for k := range rgb {
+		rgb[k] = int(math.Round(heatStops[i][k] + frac*(heatStops[i+1][k]-heatStops[i][k])))
+	}
+	return fmt.Sprintf("#%02x%02x%02x", rgb[0], rgb[1], rgb[2])
+}
+
+// heatKey is the colour key of the waterfall.
+var heatKey = []struct {
+	share float64
+	label string
+}{{heatHigh, "10% or more"}, {0.03, "3%"}, {0.01, "1%"}, {0.001, "0.1%"}, {heatLow, "0.01% or less"}}
+
+// heatRows is the number of latency rows of the waterfall.
+const heatRows = 36
+
+// heatmapChart draws one operation's latency over time: a column per
+// interval, a row per log-latency band, each cell coloured by the share of
+// the interval's operations in it, with the interval p99 and the
+// operation's bars over it.
+func heatmapChart(id, component string, op *workloads.OperationResult, bars []workloads.ObjectiveResult, intervalNS, measuredNS int64) (template.HTML, error) {
+	cols, err := columnsOf(op, intervalNS, measuredNS, true)
+	if err != nil {
+		return "", fmt.Errorf("component %q: %w", component, err)
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	window := 0.0
+	for _, col := range cols {
+		window = math.Max(window, col.end)
+		if col.hist.TotalCount() > 0 {
+			lo = math.Min(lo, float64(col.hist.Min()))
+			hi = math.Max(hi, float64(col.hist.Max()))
+		}
+	}
+	var opBars []workloads.ObjectiveResult
+	for _, b := range bars {
+		if b.Operation == op.Name {
+			opBars = append(opBars, b)
+		}
+	}
+	title := fmt.Sprintf("Latency over time of %s %s", component, op.Name)
+	f := frame{width: 920, height: 260, left: 64, right: 200, top: 12, bottom: 40}
+	var s svgWriter
+	if math.IsInf(lo, 1) {
+		s.open(id, "chart heatmap", f.width, 60, title, "No successful operations were recorded.")
+		s.text(float64(f.width)/2, 34, "middle", "empty", "no successful "+op.Name+" operations to plot")
+		s.close()
+		return template.HTML(s.String()), nil
+	}
+	for _, b := range opBars {
+		lo, hi = math.Min(lo, b.ThresholdValue), math.Max(hi, b.ThresholdValue)
+	}
+	lo, hi, yTicks := logBounds(lo, hi)
+	desc := fmt.Sprintf("Waterfall of %s latencies: time across (%d columns), latency up on a log scale from %s to %s; "+
+		"darker cells hold a larger share of their interval's operations (0.01%% or less lightest, 10%% or more darkest). "+
+		"The orange line is each interval's p99.",
+		op.Name, len(cols), chartLatency(lo), chartLatency(hi))
+	s.open(id, "chart heatmap", f.width, f.height, title, desc)
+	xs := scale{lo: 0, hi: math.Max(window, 1e-9), from: f.x0(), to: f.x1()}
+	ys := scale{lo: lo, hi: hi, from: f.y0(), to: f.y1(), logarithms: true}
+	logLo, logHi := math.Log10(lo), math.Log10(hi)
+	rowHeight := (f.y0() - f.y1()) / heatRows
+
+	s.printf(`<rect x="%s" y="%s" width="%s" height="%s" class="plot-bg"/>`, num(f.x0()), num(f.y1()), num(f.x1()-f.x0()), num(f.y0()-f.y1()))
+	var p99x, p99y []float64
+	for _, col := range cols {
+		total := col.hist.TotalCount()
+		if total == 0 {
+			continue
+		}
+		var rows [heatRows]int64
+		for _, bar := range col.hist.Distribution() {
+			if bar.Count == 0 {
+				continue
+			}
+			mid := math.Max(float64(bar.From+bar.To)/2, 1)
+			row := int((math.Log10(mid) - logLo) / (logHi - logLo) * heatRows)
+			rows[min(max(row, 0), heatRows-1)] += bar.Count
+		}
+		x0, x1 := xs.at(col.start), xs.at(col.end)
+		for r, n := range rows {
+			if n == 0 {
+				continue
+			}
+			y := f.y0() - float64(r+1)*rowHeight
+			s.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`,
+				num(x0), num(y), num(math.Max(x1-x0, 0.5)+0.3), num(rowHeight+0.3), heatColour(float64(n)/float64(total)))
+		}
+		p99x = append(p99x, (x0+x1)/2)
+		p99y = append(p99y, ys.at(float64(col.hist.ValueAtPercentile(99))))
+	}
+	for _, t := range yTicks {
+		y := ys.at(t)
+		s.line(f.x0()-4, y, f.x0(), y, "axis")
+		s.text(f.x0()-6, y+4, "end", "tick", chartLatency(t))
+	}
+	timeAxis(&s, f, xs, window)
+	if len(p99x) > 1 {
+		s.polyline(p99x, p99y, `stroke="#e36209" stroke-width="1.5" class="p99"`, "p99 per interval")
+	}
+	for _, b := range opBars {
+		y := ys.at(b.ThresholdValue)
+		colour := "#cf222e"
+		if b.Tier == string(slo.TierAspirational) {
+			colour = "#8250df"
+		}
+		// A white line under the dashes keeps the bar visible on dark cells.
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#fff" stroke-width="3.5" stroke-opacity="0.8"/>`,
+			num(f.x0()), num(y), num(f.x1()), num(y))
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"><title>%s</title></line>`,
+			num(f.x0()), num(y), num(f.x1()), num(y), colour, tierDash(b.Tier), esc(barLabel(b)))
+		s.text(f.x1()-6, y-4, "end", "bar-label", fmt.Sprintf("%s %s (%s)", b.Metric, barExpression(b, "≤", "≥"), b.Tier))
+	}
+
+	// Colour legend and line key, right of the plot.
+	lx, ly := f.x1()+16, f.y1()+4
+	s.text(lx, ly+8, "start", "legend", "share of interval")
+	ly += 16
+	for i, k := range heatKey {
+		s.printf(`<rect x="%s" y="%s" width="14" height="14" fill="%s"/>`, num(lx), num(ly+float64(i)*17), heatColour(k.share))
+		s.text(lx+20, ly+float64(i)*17+11, "start", "legend", k.label)
+	}
+	ly += float64(len(heatKey))*17 + 12
+	s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#e36209" stroke-width="1.5"/>`, num(lx), num(ly), num(lx+22), num(ly))
+	s.text(lx+28, ly+4, "start", "legend", "p99 per interval")
+	s.close()
+	return template.HTML(s.String()), nil
+}
+
+// timeAxis draws the time axis of a chart over the measured window.
+func timeAxis(s *svgWriter, f frame, xs scale, window float64) {
+	s.line(f.x0(), f.y0(), f.x1(), f.y0(), "axis")
+	s.line(f.x0(), f.y0(), f.x0(), f.y1(), "axis")
+	for _, t := range timeTicks(window) {
+		x := xs.at(t)
+		s.line(x, f.y0(), x, f.y0()+4, "axis")
+		s.text(x, f.y0()+16, "middle", "tick", secondsLabel(t))
+	}
+	s.text((f.x0()+f.x1())/2, f.y0()+32, "middle", "axis-label", "time into the measured window")
+}
+
+// throughputChart draws the component's operations per second over the
+// measured window, with the asked rate, and its errors per second below.
+func throughputChart(id string, c *workloads.ComponentResult, intervalNS, measuredNS int64) (template.HTML, error) {
+	op := c.Operation(slo.AllOperations)
+	if op == nil && len(c.Operations) > 0 {
+		op = &c.Operations[0]
+	}
+	title := "Throughput and errors over time of " + c.Name
+	var s svgWriter
+	if op == nil || len(op.Intervals) == 0 {
+		s.open(id, "chart throughput", 920, 60, title, "No intervals were recorded.")
+		s.text(460, 34, "middle", "empty", "no intervals recorded")
+		s.close()
+		return template.HTML(s.String()), nil
+	}
+	cols, err := columnsOf(op, intervalNS, measuredNS, false)
+	if err != nil {
+		return "", err
+	}
+	window, peak, peakErrors := 0.0, c.AskedRate, 0.0
+	var totalErrors int64
+	rates, errRates := make([]float64, len(cols)), make([]float64, len(cols))
+	for i, col := range cols {
+		window = math.Max(window, col.end)
+		if length := col.end - col.start; length > 0 {
+			rates[i] = float64(col.count) / length
+			errRates[i] = float64(col.errors) / length
+		}
+		peak = math.Max(peak, rates[i])
+		peakErrors = math.Max(peakErrors, errRates[i])
+		totalErrors += col.errors
+	}
+	desc := fmt.Sprintf("Successful operations per second over %s in %d columns, peak %s/s", secondsLabel(window), len(cols), rateLabel(peak))
+	if c.AskedRate > 0 {
+		desc += fmt.Sprintf(", asked rate %s/s (dashed)", rateLabel(c.AskedRate))
+	}
+	desc += fmt.Sprintf("; below, errors per second: %d errors in all.", totalErrors)
+
+	// Two panels sharing the time axis: throughput above, errors below.
+	top := frame{width: 920, height: 190, left: 64, right: 200, top: 12, bottom: 10}
+	bottom := frame{width: 920, height: 310, left: 64, right: 200, top: 206, bottom: 40}
+	s.open(id, "chart throughput", top.width, bottom.height, title, desc)
+	xs := scale{lo: 0, hi: math.Max(window, 1e-9), from: top.x0(), to: top.x1()}
+
+	rateTop, rateTicks := linearBounds(peak * 1.05)
+	ys := scale{lo: 0, hi: rateTop, from: top.y0(), to: top.y1()}
+	for _, t := range rateTicks {
+		y := ys.at(t)
+		s.line(top.x0(), y, top.x1(), y, "grid")
+		s.text(top.x0()-6, y+4, "end", "tick", rateLabel(t))
+	}
+	s.line(top.x0(), top.y0(), top.x1(), top.y0(), "axis")
+	s.line(top.x0(), top.y0(), top.x0(), top.y1(), "axis")
+	s.printf(`<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-label">ops/s</text>`,
+		num((top.y0()+top.y1())/2))
+	if c.AskedRate > 0 {
+		y := ys.at(c.AskedRate)
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"><title>asked rate %s/s</title></line>`,
+			num(top.x0()), num(y), num(top.x1()), num(y), baselineColour, esc(rateLabel(c.AskedRate)))
+	}
+	px, py := make([]float64, len(cols)), make([]float64, len(cols))
+	for i, col := range cols {
+		px[i], py[i] = xs.at((col.start+col.end)/2), ys.at(rates[i])
+	}
+	s.polyline(px, py, `stroke="`+opPalette[0]+`" stroke-width="2" stroke-linejoin="round"`, "successful operations per second")
+
+	errTop, errTicks := linearBounds(peakErrors * 1.05)
+	es := scale{lo: 0, hi: errTop, from: bottom.y0(), to: bottom.y1()}
+	for _, t := range errTicks {
+		y := es.at(t)
+		s.line(bottom.x0(), y, bottom.x1(), y, "grid")
+		s.text(bottom.x0()-6, y+4, "end", "tick", rateLabel(t))
+	}
+	s.printf(`<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-label">errors/s</text>`,
+		num((bottom.y0()+bottom.y1())/2))
+	for i, col := range cols {
+		if col.errors == 0 {
+			continue
+		}
+		x0, x1 := xs.at(col.start), xs.at(col.end)
+		y := es.at(errRates[i])
+		s.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="#cf222e"><title>%d errors at %s</title></rect>`,
+			num(x0+0.5), num(y), num(math.Max(x1-x0-1, 0.5)), num(bottom.y0()-y), col.errors, esc(secondsLabel(col.start)))
+	}
+	if totalErrors == 0 {
+		s.text((bottom.x0()+bottom.x1())/2, (bottom.y0()+bottom.y1())/2+4, "middle", "empty", "no errors in the measured window")
+	}
+	timeAxis(&s, bottom, xs, window)
+
+	lx, ly := top.x1()+16, top.y1()+8
+	s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"/>`, num(lx), num(ly), num(lx+22), num(ly), opPalette[0])
+	s.text(lx+28, ly+4, "start", "legend", "successful ops/s")
+	if c.AskedRate > 0 {
+		ly += 18
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+			num(lx), num(ly), num(lx+22), num(ly), baselineColour)
+		s.text(lx+28, ly+4, "start", "legend", "asked rate")
+	}
+	ly = bottom.y1() + 8
+	s.printf(`<rect x="%s" y="%s" width="22" height="10" fill="#cf222e"/>`, num(lx), num(ly-5))
+	s.text(lx+28, ly+4, "start", "legend", "errors/s")
+	s.close()
+	return template.HTML(s.String()), nil
+}

@@ -1,0 +1,502 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	gotLines, wantLines := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < max(len(gotLines), len(wantLines)); i++ {
+		var g, w string
+		if i < len(gotLines) {
+			g = gotLines[i]
+		}
+		if i < len(wantLines) {
+			w = wantLines[i]
+		}
+		if g != w {
+			t.Fatalf("%s differs from the golden file at line %d (run go test -update if the change is intended):\n got: %q\nwant: %q",
+				name, i+1, g, w)
+		}
+	}
+}
+
+// The fixtures are results as a run would write them, with real histograms
+// of seeded random latencies, judged by hand the way the gate judges.
+
+var fixtureStart = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
+
+const (
+	fixtureIntervals = 20
+	fixtureInterval  = int64(time.Second)
+)
+
+// opSpec describes one operation's load: samples per interval and how to
+// draw a latency in a given interval.
+type opSpec struct {
+	name      string
+	perSecond int
+	latency   func(rng *rand.Rand, interval int) int64
+	// errors returns how many operations failed in an interval.
+	errors     func(interval int) int64
+	errorKinds map[string]int64
+}
+
+// logNormal draws a latency with the given median and shape.
+func logNormal(median time.Duration, sigma float64) func(*rand.Rand, int) int64 {
+	return func(rng *rand.Rand, _ int) int64 {
+		return int64(float64(median) * math.Exp(sigma*rng.NormFloat64()))
+	}
+}
+
+// withStall adds a stall: in the given interval, share of the operations
+// wait an extra uniform 5 to 15ms.
+func withStall(base func(*rand.Rand, int) int64, at int, share float64) func(*rand.Rand, int) int64 {
+	return func(rng *rand.Rand, interval int) int64 {
+		v := base(rng, interval)
+		if interval == at && rng.Float64() < share {
+			v += int64(5*time.Millisecond) + rng.Int64N(int64(10*time.Millisecond))
+		}
+		return v
+	}
+}
+
+func encode(t testing.TB, h *hdrhistogram.Histogram) string {
+	t.Helper()
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func record(t testing.TB, h *hdrhistogram.Histogram, v int64) {
+	t.Helper()
+	if err := h.RecordValue(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeComponent measures a component: its operations and their "all".
+func makeComponent(t testing.TB, seed uint64, name, target, protocol string, intervals int, ops ...opSpec) workloads.ComponentResult {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 42))
+	window := float64(intervals) * float64(fixtureInterval) / 1e9
+	c := workloads.ComponentResult{Name: name, Target: target, Protocol: protocol, WorkloadHash: fmt.Sprintf("sha256:%016x", seed)}
+	all := workloads.OperationResult{Name: slo.AllOperations}
+	allWhole, allService := workloads.NewHistogram(), workloads.NewHistogram()
+	allIntervals := make([]*hdrhistogram.Histogram, intervals)
+	allErrors := make([]int64, intervals)
+	for i := range allIntervals {
+		allIntervals[i] = workloads.NewHistogram()
+	}
+	for _, spec := range ops {
+		op := workloads.OperationResult{Name: spec.name, AskedRate: float64(spec.perSecond), ErrorKinds: spec.errorKinds}
+		whole, service := workloads.NewHistogram(), workloads.NewHistogram()
+		for i := 0; i < intervals; i++ {
+			h := workloads.NewHistogram()
+			// Poisson arrivals make counts vary a little from second to second.
+			n := spec.perSecond + int(math.Round(float64(spec.perSecond)*0.015*math.Sin(float64(i)*1.7+float64(seed))))
+			for k := 0; k < n; k++ {
+				v := spec.latency(rng, i)
+				record(t, h, v)
+				record(t, service, v*4/5)
+			}
+			var errs int64
+			if spec.errors != nil {
+				errs = spec.errors(i)
+			}
+			whole.Merge(h)
+			allIntervals[i].Merge(h)
+			allErrors[i] += errs
+			op.Errors += errs
+			op.Intervals = append(op.Intervals, workloads.Interval{
+				OffsetNS: int64(i) * fixtureInterval, Count: h.TotalCount(), Errors: errs, Histogram: encode(t, h),
+			})
+		}
+		op.Count = whole.TotalCount()
+		op.AchievedRate = float64(op.Count+op.Errors) / window
+		op.LatencyNS, op.ServiceNS = workloads.PercentilesOf(whole), workloads.PercentilesOf(service)
+		op.Histogram, op.ServiceHistogram = encode(t, whole), encode(t, service)
+		allWhole.Merge(whole)
+		allService.Merge(service)
+		all.Count += op.Count
+		all.Errors += op.Errors
+		all.AskedRate += op.AskedRate
+		for kind, n := range spec.errorKinds {
+			if all.ErrorKinds == nil {
+				all.ErrorKinds = map[string]int64{}
+			}
+			all.ErrorKinds[kind] += n
+		}
+		c.Operations = append(c.Operations, op)
+	}
+	c.AskedRate = all.AskedRate
+	all.AchievedRate = float64(all.Count+all.Errors) / window
+	all.LatencyNS, all.ServiceNS = workloads.PercentilesOf(allWhole), workloads.PercentilesOf(allService)
+	all.Histogram, all.ServiceHistogram = encode(t, allWhole), encode(t, allService)
+	for i, h := range allIntervals {
+		all.Intervals = append(all.Intervals, workloads.Interval{
+			OffsetNS: int64(i) * fixtureInterval, Count: h.TotalCount(), Errors: allErrors[i], Histogram: encode(t, h),
+		})
+	}
+	c.Operations = append(c.Operations, all)
+	return c
+}
+
+// latencyOf reads a latency metric from measured percentiles.
+func latencyOf(p workloads.Percentiles, metric slo.Metric) int64 {
+	switch metric {
+	case slo.MetricP50:
+		return p.P50
+	case slo.MetricP90:
+		return p.P90
+	case slo.MetricP99:
+		return p.P99
+	case slo.MetricP999:
+		return p.P999
+	case slo.MetricP9999:
+		return p.P9999
+	}
+	return p.Max
+}
+
+// judgeLatency judges a minimum or aspirational latency bar.
+func judgeLatency(t testing.TB, c *workloads.ComponentResult, tier slo.Tier, op string, metric slo.Metric, bar string, line int) workloads.ObjectiveResult {
+	t.Helper()
+	d, err := slo.ParseDuration(bar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := workloads.ObjectiveResult{Tier: string(tier), Operation: op, Metric: string(metric), Threshold: bar,
+		ThresholdValue: float64(d), Line: line, Column: 9}
+	or := c.Operation(op)
+	if need := slo.MinSamples(metric); or.Count < need {
+		o.Status = "insufficient"
+		o.Measured = fmt.Sprintf("%d samples", or.Count)
+		o.Detail = fmt.Sprintf("%s needs at least %d successful samples, the run has %d", metric, need, or.Count)
+		return o
+	}
+	ns := latencyOf(or.LatencyNS, metric)
+	o.MeasuredValue = float64(ns)
+	o.Measured = slo.FormatDuration(time.Duration(ns))
+	o.Margin = (o.MeasuredValue - o.ThresholdValue) / o.ThresholdValue
+	pass, fail := "pass", "fail"
+	if tier == slo.TierAspirational {
+		pass, fail = "met", "missed"
+	}
+	o.Status = pass
+	if o.MeasuredValue > o.ThresholdValue {
+		o.Status = fail
+	}
+	return o
+}
+
+// judgeErrorRate judges an error-rate bar written as a percent.
+func judgeErrorRate(t testing.TB, c *workloads.ComponentResult, op, bar string, ratio float64, line int) workloads.ObjectiveResult {
+	t.Helper()
+	or := c.Operation(op)
+	measured := float64(or.Errors) / float64(or.Count+or.Errors)
+	o := workloads.ObjectiveResult{Tier: "minimum", Operation: op, Metric: "error_rate", Threshold: bar,
+		ThresholdValue: ratio, MeasuredValue: measured, Measured: fmt.Sprintf("%.3g%%", measured*100),
+		Margin: (measured - ratio) / ratio, Status: "pass", Line: line, Column: 9}
+	if measured > ratio {
+		o.Status = "fail"
+	}
+	return o
+}
+
+// judgeThroughput judges a throughput bar: achieved over asked rate.
+func judgeThroughput(t testing.TB, c *workloads.ComponentResult, op, bar string, ratio float64, line int) workloads.ObjectiveResult {
+	t.Helper()
+	or := c.Operation(op)
+	measured := or.AchievedRate / or.AskedRate
+	o := workloads.ObjectiveResult{Tier: "minimum", Operation: op, Metric: "throughput", Threshold: bar,
+		ThresholdValue: ratio, MeasuredValue: measured, Measured: fmt.Sprintf("%.4g%% (%.0f/s)", measured*100, or.AchievedRate),
+		Margin: (ratio - measured) / ratio, Status: "pass", Line: line, Column: 9}
+	if measured < ratio {
+		o.Status = "fail"
+	}
+	return o
+}
+
+// regression is a judged regression objective, as the gate's statistics
+// would have found it: the change's interval reaches below and above it.
+func regression(op, metric, bar string, tol float64, cand, base int64, below, above, p float64, status string) workloads.ObjectiveResult {
+	change := float64(cand)/float64(base) - 1
+	return workloads.ObjectiveResult{
+		Tier: "regression", Operation: op, Metric: metric, Threshold: bar, ThresholdValue: tol,
+		Measured: slo.FormatDuration(time.Duration(cand)), MeasuredValue: float64(cand),
+		Baseline: slo.FormatDuration(time.Duration(base)), BaselineValue: float64(base),
+		Margin: change, IntervalLow: change - below, IntervalHigh: change + above, PValue: p, Status: status,
+		Line: 31, Column: 14,
+	}
+}
+
+// sortObjectives orders objectives as the gate does: what needs action
+// first, then passes, then regressions without a significant change.
+func sortObjectives(objectives []workloads.ObjectiveResult) {
+	order := map[string]int{"fail": 0, "insufficient": 1, "missed": 2, "pass": 3, "met": 3, "~": 4}
+	sort.SliceStable(objectives, func(i, j int) bool {
+		return order[objectives[i].Status] < order[objectives[j].Status]
+	})
+}
+
+func baseResult() *workloads.Result {
+	return &workloads.Result{
+		Schema: workloads.Schema, Tool: "tailgate v0.4.0", Complete: true, Plan: "perf/plan.yaml", Seed: 1,
+		StartedAt: fixtureStart, WarmupNS: int64(10 * time.Second), MeasuredNS: fixtureIntervals * fixtureInterval,
+		IntervalNS: fixtureInterval,
+	}
+}
+
+// cacheComponent is a Redis session cache: 90% gets, 10% sets, one
+// interval in which 2% of the gets stall.
+func cacheComponent(t testing.TB, seed uint64, getMedian time.Duration, errorsAt int) workloads.ComponentResult {
+	return makeComponent(t, seed, "session-cache", "redis://:xxxxx@cache.internal:6379/0", "redis", fixtureIntervals,
+		opSpec{name: "get", perSecond: 1800, latency: withStall(logNormal(getMedian, 0.55), 12, 0.02),
+			errors: func(i int) int64 {
+				if i == errorsAt {
+					return 3
+				}
+				return 0
+			},
+			errorKinds: map[string]int64{"timeout": 3}},
+		opSpec{name: "set", perSecond: 200, latency: logNormal(700*time.Microsecond, 0.5)},
+	)
+}
+
+// apiComponent is an HTTP service with two requests.
+func apiComponent(t testing.TB, seed uint64) workloads.ComponentResult {
+	return makeComponent(t, seed, "user-api", "http://users.internal:8080", "http", fixtureIntervals,
+		opSpec{name: "get-user", perSecond: 150, latency: logNormal(8*time.Millisecond, 0.4)},
+		opSpec{name: "search", perSecond: 50, latency: logNormal(35*time.Millisecond, 0.6)},
+	)
+}
+
+// baselineResult is yesterday's run of the fail fixture's plan.
+func baselineResult(t testing.TB) *workloads.Result {
+	res := baseResult()
+	res.StartedAt = fixtureStart.Add(-24 * time.Hour)
+	res.Verdict = workloads.VerdictPass
+	res.Components = []workloads.ComponentResult{cacheComponent(t, 7, 560*time.Microsecond, -1), apiComponent(t, 8)}
+	return res
+}
+
+// failResult misses the session cache's p99 bar and regresses from the
+// baseline.
+func failResult(t testing.TB) *workloads.Result {
+	t.Helper()
+	res := baseResult()
+	res.Verdict = workloads.VerdictFail
+	res.Baseline = &workloads.BaselineReference{File: "baseline/result.json", StartedAt: fixtureStart.Add(-24 * time.Hour)}
+	base := baselineResult(t)
+	cache := cacheComponent(t, 1, 650*time.Microsecond, 12)
+	cache.Objectives = []workloads.ObjectiveResult{
+		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP99, "2ms", 17),
+		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP999, "25ms", 17),
+		judgeLatency(t, &cache, slo.TierMinimum, "set", slo.MetricP99, "3ms", 18),
+		judgeErrorRate(t, &cache, "all", "0.1%", 0.001, 19),
+		judgeThroughput(t, &cache, "all", "99%", 0.99, 19),
+		judgeLatency(t, &cache, slo.TierAspirational, "get", slo.MetricP99, "1ms", 22),
+		regression("get", "p99", "+10%", 0.10, cache.Operation("get").LatencyNS.P99,
+			base.Components[0].Operation("get").LatencyNS.P99, 0.04, 0.08, 0.0004, "fail"),
+	}
+	sortObjectives(cache.Objectives)
+	api := apiComponent(t, 2)
+	api.Objectives = []workloads.ObjectiveResult{
+		judgeLatency(t, &api, slo.TierMinimum, "get-user", slo.MetricP99, "50ms", 40),
+		judgeLatency(t, &api, slo.TierMinimum, "search", slo.MetricP99, "250ms", 41),
+		regression("search", "p99", "+10%", 0.10, api.Operation("search").LatencyNS.P99,
+			base.Components[1].Operation("search").LatencyNS.P99, 0.25, 0.15, 0.41, "~"),
+	}
+	sortObjectives(api.Objectives)
+	res.Components = []workloads.ComponentResult{cache, api}
+	return res
+}
+
+// passResult meets every bar against tailgate's embedded server; one
+// milestone is met, another missed.
+func passResult(t testing.TB) *workloads.Result {
+	t.Helper()
+	res := baseResult()
+	res.Verdict = workloads.VerdictPass
+	cache := cacheComponent(t, 3, 300*time.Microsecond, -1)
+	cache.Target = "embedded:redis"
+	cache.Embedded = true
+	cache.Objectives = []workloads.ObjectiveResult{
+		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP99, "2ms", 17),
+		judgeLatency(t, &cache, slo.TierMinimum, "set", slo.MetricP99, "3ms", 18),
+		judgeErrorRate(t, &cache, "all", "0.1%", 0.001, 19),
+		judgeLatency(t, &cache, slo.TierAspirational, "get", slo.MetricP99, "1.5ms", 22),
+		judgeLatency(t, &cache, slo.TierAspirational, "get", slo.MetricP999, "1ms", 23),
+	}
+	sortObjectives(cache.Objectives)
+	res.Components = []workloads.ComponentResult{cache}
+	res.Warnings = []string{"regression objectives were not judged: no baseline given (--baseline)"}
+	return res
+}
+
+// errorResult is a run cut short when its target went away: too few
+// samples for the p99, most operations failed.
+func errorResult(t testing.TB) *workloads.Result {
+	t.Helper()
+	res := baseResult()
+	res.Verdict = workloads.VerdictError
+	res.Complete = false
+	res.Incomplete = "too many errors to measure: 4224 of 4624 operations failed"
+	const intervals = 12
+	res.MeasuredNS = intervals * fixtureInterval
+	cache := makeComponent(t, 5, "session-cache", "redis://:xxxxx@10.0.0.7:6379/0", "redis", intervals,
+		opSpec{name: "get", perSecond: 400, latency: logNormal(900*time.Microsecond, 0.5),
+			errors: func(i int) int64 {
+				if i >= 1 {
+					return 384
+				}
+				return 0
+			},
+			errorKinds: map[string]int64{"connect": 4210, "timeout": 14},
+		},
+	)
+	// Past the outage, nothing succeeded: keep the first interval's samples only.
+	get := &cache.Operations[0]
+	for i := 1; i < len(get.Intervals); i++ {
+		get.Intervals[i].Count = 0
+		get.Intervals[i].Histogram = encode(t, workloads.NewHistogram())
+	}
+	first, err := hdrhistogram.Decode([]byte(get.Intervals[0].Histogram))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get.Count, get.Histogram, get.LatencyNS = first.TotalCount(), get.Intervals[0].Histogram, workloads.PercentilesOf(first)
+	get.ErrorKinds = map[string]int64{"connect": 4210, "timeout": 14}
+	get.Errors = 4224
+	get.AchievedRate = float64(get.Count+get.Errors) / intervals
+	all := &cache.Operations[1]
+	all.Intervals, all.Count, all.Errors = get.Intervals, get.Count, get.Errors
+	all.Histogram, all.LatencyNS, all.AchievedRate = get.Histogram, get.LatencyNS, get.AchievedRate
+	cache.FirstErrors = map[string]workloads.ErrorSample{
+		"connect": {Message: "dial tcp 10.0.0.7:6379: connect: connection refused", AtNS: int64(1100 * time.Millisecond)},
+		"timeout": {Message: "read tcp 10.0.1.2:51944->10.0.0.7:6379: i/o timeout", AtNS: int64(1020 * time.Millisecond)},
+	}
+	cache.Objectives = []workloads.ObjectiveResult{
+		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP99, "2ms", 17),
+		judgeErrorRate(t, &cache, "all", "0.1%", 0.001, 19),
+	}
+	sortObjectives(cache.Objectives)
+	res.Components = []workloads.ComponentResult{cache}
+	var detail string
+	for _, o := range cache.Objectives {
+		if o.Status == "insufficient" {
+			detail = o.Detail
+		}
+	}
+	res.Warnings = []string{
+		`component "session-cache": get p99 could not be judged: ` + detail,
+		"the run is incomplete: " + res.Incomplete,
+	}
+	return res
+}
+
+var fixtureCache struct {
+	once     sync.Once
+	results  map[string]*workloads.Result
+	baseline *workloads.Result
+}
+
+// fixtures are the results every renderer is tested on, by name: built
+// once, and shared, so tests must not change them (clone one first).
+func fixtures(t testing.TB) map[string]*workloads.Result {
+	fixtureCache.once.Do(func() {
+		fixtureCache.results = map[string]*workloads.Result{"pass": passResult(t), "fail": failResult(t), "error": errorResult(t)}
+		fixtureCache.baseline = baselineResult(t)
+	})
+	return fixtureCache.results
+}
+
+// fixtureBaseline is the baseline the fail fixture was judged against.
+func fixtureBaseline(t testing.TB) *workloads.Result {
+	fixtures(t)
+	return fixtureCache.baseline
+}
+
+// clone deep-copies a result through its JSON form, as a saved result
+// would be read back.
+func clone(t testing.TB, res *workloads.Result) *workloads.Result {
+	t.Helper()
+	data, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := workloads.DecodeResult(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// hostileResult is the error fixture with names and messages full of
+// markup, control characters and terminators of every format.
+func hostileResult(t testing.TB) *workloads.Result {
+	t.Helper()
+	res := clone(t, fixtures(t)["error"])
+	res.Plan = "plans/<b>|`x`.yaml"
+	res.Incomplete = "stopped: <script>alert(1)</script> | *boom* ]]>"
+	c := &res.Components[0]
+	c.Name = `cache<&>"|*_[x](y)`
+	c.Target = `redis://:xxxxx@h/0?a=<b>&c="d"`
+	c.FirstErrors = map[string]workloads.ErrorSample{
+		"connect": {Message: "bad ]]> \x00\x07 <b>@team</b> | $x$ `tick`", AtNS: 1},
+	}
+	for i := range c.Operations {
+		if c.Operations[i].Name == "get" {
+			c.Operations[i].Name = "get|`x`"
+		}
+	}
+	for i := range c.Objectives {
+		if c.Objectives[i].Operation == "get" {
+			c.Objectives[i].Operation = "get|`x`"
+		}
+		c.Objectives[i].Detail = "line one\nline two | <i>three</i>"
+	}
+	res.Warnings = append(res.Warnings, "# not a heading\n- not a list | <img src=x>")
+	return res
+}

@@ -1,0 +1,296 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// maxListed bounds the items of one "what to do next" list, so a bad run
+// still makes a comment short enough to read in a pull request.
+const maxListed = 10
+
+// Markdown writes the report as GitHub-flavoured Markdown, for a job summary
+// or a pull-request comment: the verdict, one table row per objective with
+// failures first, what to do next, and the measurements folded away.
+func Markdown(w io.Writer, res *workloads.Result) error {
+	ew := &errWriter{w: w}
+	ew.printf("### tailgate: **%s** — %s\n\n", verdictWord(res), mdText(headline(res)))
+	ew.printf("%s\n\n", mdRunLine(res))
+
+	rows := objectiveRows(res)
+	if len(rows) > 0 {
+		ew.printf("| Component | Operation | Metric | Bar | Measured | Change vs baseline | Status |\n")
+		ew.printf("|---|---|---|---|---|---:|---|\n")
+		for _, row := range rows {
+			o := row.o
+			ew.printf("| %s | %s | %s | %s | %s | %s | %s |\n", mdText(row.component), mdText(o.Operation),
+				mdText(o.Metric), mdText(barExpression(o, "≤", "≥")+" ("+o.Tier+")"), mdText(o.Measured),
+				mdText(changeText(o)), mdStatus(o))
+		}
+		ew.printf("\n")
+	}
+
+	ew.printf("#### What to do next\n\n")
+	nextSteps(ew, res, rows)
+
+	for _, c := range res.Components {
+		if c.Embedded {
+			ew.printf("> **Note:** %s ran against tailgate's embedded in-process server, not a deployment.\n\n", mdText(c.Name))
+		}
+	}
+	if len(res.Warnings) > 0 {
+		ew.printf("**Warnings**\n\n")
+		for _, warn := range res.Warnings {
+			ew.printf("- %s\n", mdText(warn))
+		}
+		ew.printf("\n")
+	}
+
+	ew.printf("<details><summary>Measurements</summary>\n\n")
+	ew.printf("| Component | Operation | Count | Errors | Rate | p50 | p99 | p99.9 | Max |\n")
+	ew.printf("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range res.Components {
+		for _, op := range c.Operations {
+			ew.printf("| %s | %s | %d | %d | %.0f/s | %s | %s | %s | %s |\n", mdText(c.Name), mdText(op.Name),
+				op.Count, op.Errors, op.AchievedRate, Latency(op.LatencyNS.P50), Latency(op.LatencyNS.P99),
+				Latency(op.LatencyNS.P999), Latency(op.LatencyNS.Max))
+		}
+	}
+	ew.printf("\nLatency is measured from each operation's intended start, so a stalled server shows in the tail.\n\n")
+	ew.printf("</details>\n")
+	return ew.err
+}
+
+// mdRunLine describes the run in one Markdown line.
+func mdRunLine(res *workloads.Result) string {
+	var parts []string
+	if res.Plan != "" {
+		parts = append(parts, "plan "+mdCode(res.Plan))
+	}
+	parts = append(parts, fmt.Sprintf("seed %d", res.Seed),
+		"measured "+Latency(res.MeasuredNS), "warmup "+Latency(res.WarmupNS))
+	if res.Shard != nil {
+		parts = append(parts, fmt.Sprintf("shard %d/%d", res.Shard.Index, res.Shard.Count))
+	}
+	if res.Baseline != nil {
+		parts = append(parts, "baseline "+mdCode(res.Baseline.File))
+	}
+	if res.Tool != "" {
+		parts = append(parts, mdText(res.Tool))
+	}
+	s := strings.Join(parts, " · ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// mdStatus is an objective's status cell: what needs action in bold, with
+// how far off it is.
+func mdStatus(o workloads.ObjectiveResult) string {
+	switch o.Status {
+	case gate.StatusFail:
+		if isRegression(o) {
+			return "**FAIL**"
+		}
+		return "**FAIL** (" + mdText(shortfall(o)) + ")"
+	case gate.StatusInsufficient:
+		return "**INSUFFICIENT**"
+	case gate.StatusMissed:
+		if o.Detail != "" {
+			// Not measured at all (no data): there is no distance to give.
+			return "missed"
+		}
+		return "missed (" + mdText(shortfall(o)) + ")"
+	case gate.StatusNoChange:
+		return mdText("~ no significant change")
+	}
+	return mdText(o.Status)
+}
+
+// nextSteps writes the advice that fits the verdict.
+func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
+	var failed, blocked, missed, met []objectiveRow
+	for _, row := range rows {
+		switch {
+		case row.o.Status == gate.StatusFail:
+			failed = append(failed, row)
+		case row.o.Status == gate.StatusInsufficient && row.o.Tier != string(slo.TierAspirational):
+			blocked = append(blocked, row)
+		case row.o.Status == gate.StatusMissed:
+			missed = append(missed, row)
+		case row.o.Status == gate.StatusMet:
+			met = append(met, row)
+		}
+	}
+	wrote := false
+	if !res.Complete {
+		wrote = true
+		ew.printf("The run did not complete")
+		if res.Incomplete != "" {
+			ew.printf(": %s", mdCode(res.Incomplete))
+		}
+		ew.printf(". Anything judged on the partial data does not make a pass. ")
+		ew.printf("Check that every target is reachable from this runner and answers, then run again.\n\n")
+		incompleteDetails(ew, res)
+	}
+	if len(failed) > 0 {
+		wrote = true
+		ew.printf("Fix %s before merging:\n\n", plural(len(failed), "failed objective", "failed objectives"))
+		regressed := false
+		listRows(ew, failed, func(row objectiveRow) string {
+			o := row.o
+			if isRegression(o) {
+				regressed = true
+				s := fmt.Sprintf("**%s %s %s** is %s (regression)", mdText(row.component), mdText(o.Operation), mdText(o.Metric),
+					mdText(shortfall(o)))
+				if o.PValue > 0 {
+					s += fmt.Sprintf(", p = %.2g", o.PValue)
+				}
+				return s + "."
+			}
+			return fmt.Sprintf("**%s %s %s** measured %s against %s (%s): %s.", mdText(row.component), mdText(o.Operation),
+				mdText(o.Metric), mdText(o.Measured), mdText(barExpression(o, "≤", "≥")), mdText(o.Tier), mdText(shortfall(o)))
+		})
+		if regressed {
+			ew.printf("A regression is judged with statistics over the per-interval histograms, so rerunning rarely makes it go away. ")
+			ew.printf("`tailgate compare BASELINE RESULT` shows every operation's change.\n\n")
+		}
+	}
+	if len(blocked) > 0 {
+		wrote = true
+		ew.printf("%s too few samples to be judged, and an unjudged bar is never a pass:\n\n",
+			plural(len(blocked), "objective had", "objectives had"))
+		listRows(ew, blocked, func(row objectiveRow) string {
+			s := fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
+			if row.o.Detail != "" {
+				s += ": " + mdText(row.o.Detail)
+			}
+			return s + "."
+		})
+		if !res.Complete {
+			ew.printf("They follow from the run's end; if they remain once it completes, ")
+		} else {
+			ew.printf("To judge them, ")
+		}
+		ew.printf("lengthen the measured window (`duration` in the plan, or `--duration`) or raise the `rate`: ")
+		ew.printf("a percentile needs at least 10/(1−q) samples, 1,000 for p99 and 10,000 for p99.9.\n\n")
+	}
+	if res.Complete && res.Verdict == workloads.VerdictError && len(failed) == 0 && len(blocked) == 0 {
+		wrote = true
+		ew.printf("The run failed without a failed objective; the warnings below say why.\n\n")
+		incompleteDetails(ew, res)
+	}
+	if res.Verdict != workloads.VerdictPass {
+		return
+	}
+	if len(missed) > 0 {
+		wrote = true
+		ew.printf("Every required bar is met. %s still missed; milestones never fail the gate:\n\n",
+			plural(len(missed), "aspirational milestone is", "aspirational milestones are"))
+		listRows(ew, missed, func(row objectiveRow) string {
+			o := row.o
+			return fmt.Sprintf("**%s %s %s** measured %s against %s.", mdText(row.component), mdText(o.Operation),
+				mdText(o.Metric), mdText(o.Measured), mdText(barExpression(o, "≤", "≥")))
+		})
+	}
+	if len(met) > 0 {
+		wrote = true
+		plan := "PLAN"
+		if res.Plan != "" {
+			plan = res.Plan
+		}
+		pronoun := "them"
+		if len(met) == 1 {
+			pronoun = "it"
+		}
+		ew.printf("%s met: %s makes %s the new minimum, so later changes cannot slide back.\n\n",
+			plural(len(met), "aspirational milestone was", "aspirational milestones were"),
+			mdCode("tailgate promote -c "+plan+" RESULT --write"), pronoun)
+	} else if len(missed) > 0 {
+		ew.printf("Once a milestone is met, `tailgate promote` makes it the new minimum.\n\n")
+	}
+	if !wrote {
+		ew.printf("Nothing: every bar is met.\n\n")
+	}
+}
+
+// incompleteDetails lists each component's first errors, where it ran, and
+// what warmup saw.
+func incompleteDetails(ew *errWriter, res *workloads.Result) {
+	for _, c := range res.Components {
+		target := mdCode(c.Target)
+		if c.Embedded {
+			target += " (embedded)"
+		}
+		ew.printf("- **%s** → %s\n", mdText(c.Name), target)
+		for _, kind := range sortedKeys(c.FirstErrors) {
+			s := c.FirstErrors[kind]
+			ew.printf("  - first %s error at %s: %s\n", mdText(kind), slo.FormatDuration(time.Duration(s.AtNS)), mdCode(s.Message))
+		}
+		if all := c.Operation(slo.AllOperations); all != nil && len(all.ErrorKinds) > 0 {
+			ew.printf("  - errors: %s\n", mdText(ErrorKindsText(all.ErrorKinds)))
+		}
+	}
+	ew.printf("\n")
+}
+
+// listRows writes a bulleted list of at most maxListed rows.
+func listRows(ew *errWriter, rows []objectiveRow, item func(objectiveRow) string) {
+	for i, row := range rows {
+		if i == maxListed {
+			ew.printf("- and %d more, in the table above.\n", len(rows)-maxListed)
+			break
+		}
+		ew.printf("- %s\n", item(row))
+	}
+	ew.printf("\n")
+}
+
+// mdEscaper backslash-escapes what Markdown (and GitHub's extensions:
+// tables, strikethrough, math) would read as markup, and folds line breaks,
+// which would end a table row.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`,
+	"|", `\|`, "~", `\~`, "&", `\&`, "$", `\$`, "#", `\#`, "\r\n", " ", "\n", " ", "\r", " ",
+)
+
+// mdText escapes a value for Markdown text, table cells included.
+func mdText(s string) string {
+	return mdEscaper.Replace(withoutControls(s))
+}
+
+// withoutControls replaces control characters, which have no business in a
+// report, with U+FFFD; line breaks stay for the caller to fold.
+func withoutControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// mdCode writes s as a code span, fenced by more backticks than it holds.
+// It is for text outside tables: in a cell, GitHub would split on its pipes.
+func mdCode(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(withoutControls(s))
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || longest > 0 {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}

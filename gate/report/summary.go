@@ -1,0 +1,211 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// tally counts a result's objectives by what they mean for the verdict.
+type tally struct {
+	total int
+	// required counts minimum and regression objectives; aspirational the
+	// milestones, of which met were reached.
+	required, aspirational, met int
+	failed                      int
+	// blocked counts required objectives that could not be judged.
+	blocked int
+	missed  int
+}
+
+func tallyOf(res *workloads.Result) tally {
+	var t tally
+	for _, c := range res.Components {
+		for _, o := range c.Objectives {
+			t.total++
+			aspirational := o.Tier == string(slo.TierAspirational)
+			if aspirational {
+				t.aspirational++
+			} else {
+				t.required++
+			}
+			switch {
+			case o.Status == gate.StatusFail:
+				t.failed++
+			case o.Status == gate.StatusInsufficient && !aspirational:
+				t.blocked++
+			case o.Status == gate.StatusMissed:
+				t.missed++
+			case o.Status == gate.StatusMet:
+				t.met++
+			}
+		}
+	}
+	return t
+}
+
+// plural writes "1 objective", "2 objectives".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// verdictWord is the verdict as the reports' headlines print it.
+func verdictWord(res *workloads.Result) string {
+	if res.Verdict == "" {
+		return "UNKNOWN"
+	}
+	return strings.ToUpper(res.Verdict)
+}
+
+// headline says in one sentence why the verdict is what it is.
+func headline(res *workloads.Result) string {
+	t := tallyOf(res)
+	switch {
+	case !res.Complete:
+		s := "the run did not complete"
+		if res.Incomplete != "" {
+			s += ": " + res.Incomplete
+		}
+		return s
+	case t.failed > 0:
+		return fmt.Sprintf("%d of %s failed", t.failed, plural(t.total, "objective", "objectives"))
+	case t.blocked > 0:
+		return fmt.Sprintf("%d of %s could not be judged: too few samples", t.blocked, plural(t.total, "objective", "objectives"))
+	case res.Verdict == workloads.VerdictError:
+		return "the run failed"
+	case t.total == 0:
+		return "no objectives to judge"
+	}
+	var s string
+	switch t.required {
+	case 0:
+		s = "no required objectives"
+	case 1:
+		s = "the 1 required objective passed"
+	default:
+		s = fmt.Sprintf("all %d required objectives passed", t.required)
+	}
+	if t.aspirational > 0 {
+		s += fmt.Sprintf("; %d of %s met", t.met, plural(t.aspirational, "aspirational milestone", "aspirational milestones"))
+	}
+	return s
+}
+
+// isRegression reports whether an objective compares with a baseline.
+func isRegression(o workloads.ObjectiveResult) bool {
+	return o.Tier == string(slo.TierRegression)
+}
+
+// lowerIsBetter reports the direction of an objective's bar: throughput must
+// stay high, everything else low.
+func lowerIsBetter(o workloads.ObjectiveResult) bool {
+	return o.Metric != string(slo.MetricThroughput)
+}
+
+// barExpression writes an objective's bar with the given comparison signs:
+// "<= 2ms", ">= 99%", "<= baseline +10%", ">= baseline -5%".
+func barExpression(o workloads.ObjectiveResult, atMost, atLeast string) string {
+	switch {
+	case isRegression(o) && lowerIsBetter(o):
+		return atMost + " baseline " + o.Threshold
+	case isRegression(o):
+		// The gate allows a drop of the threshold's size, whatever its sign.
+		return atLeast + " baseline -" + strings.TrimLeft(o.Threshold, "+-")
+	case lowerIsBetter(o):
+		return atMost + " " + o.Threshold
+	}
+	return atLeast + " " + o.Threshold
+}
+
+// objectiveName names an objective in plain ASCII, as a test case:
+// "get p99 <= 2ms (minimum)".
+func objectiveName(o workloads.ObjectiveResult) string {
+	return fmt.Sprintf("%s %s %s (%s)", o.Operation, o.Metric, barExpression(o, "<=", ">="), o.Tier)
+}
+
+// changeText describes a regression objective's change from the baseline:
+// "+15% [+8%, +22%] from 1.2ms". It is empty for other tiers.
+func changeText(o workloads.ObjectiveResult) string {
+	if !isRegression(o) || o.Status == gate.StatusInsufficient {
+		return ""
+	}
+	change := o.Margin
+	if !lowerIsBetter(o) {
+		// The gate's throughput margin is the drop; the change is its opposite.
+		change = -o.Margin
+	}
+	s := SignedPercent(change)
+	if o.IntervalLow != 0 || o.IntervalHigh != 0 {
+		s += " [" + SignedPercent(o.IntervalLow) + ", " + SignedPercent(o.IntervalHigh) + "]"
+	}
+	if o.Baseline != "" {
+		s += " from " + o.Baseline
+	}
+	return s
+}
+
+// shortfall says how far a failed or missed objective is from its bar:
+// "25% over the bar", "3% under the bar", "+15% vs baseline, +10% allowed".
+func shortfall(o workloads.ObjectiveResult) string {
+	if isRegression(o) {
+		allowed := o.Threshold
+		if !lowerIsBetter(o) {
+			allowed = "-" + strings.TrimLeft(o.Threshold, "+-")
+		}
+		return changeText(o) + ", " + allowed + " allowed"
+	}
+	if math.IsInf(o.Margin, 1) {
+		return "above a bar of zero"
+	}
+	if lowerIsBetter(o) && o.Margin >= 1 {
+		// Twice the bar or more reads better as a factor: 913× the bar.
+		return fmt.Sprintf("%.3g× the bar", o.Margin+1)
+	}
+	amount := strings.TrimPrefix(SignedPercent(o.Margin), "+")
+	if lowerIsBetter(o) {
+		return amount + " over the bar"
+	}
+	return amount + " under the bar"
+}
+
+// operationsToPlot lists the operations a chart draws: every operation, but
+// not "all" when it only repeats a component's single operation.
+func operationsToPlot(c *workloads.ComponentResult) []*workloads.OperationResult {
+	var named []*workloads.OperationResult
+	var all *workloads.OperationResult
+	for i := range c.Operations {
+		if c.Operations[i].Name == slo.AllOperations {
+			all = &c.Operations[i]
+			continue
+		}
+		named = append(named, &c.Operations[i])
+	}
+	if all != nil && len(named) != 1 {
+		named = append(named, all)
+	}
+	return named
+}
+
+// waterfallOperations lists the operations that get a latency waterfall:
+// each one the component issues; "all" only when it is the only one.
+func waterfallOperations(c *workloads.ComponentResult) []*workloads.OperationResult {
+	var ops []*workloads.OperationResult
+	for i := range c.Operations {
+		if c.Operations[i].Name != slo.AllOperations {
+			ops = append(ops, &c.Operations[i])
+		}
+	}
+	if len(ops) == 0 {
+		for i := range c.Operations {
+			ops = append(ops, &c.Operations[i])
+		}
+	}
+	return ops
+}

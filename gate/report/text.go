@@ -1,0 +1,234 @@
+// Package report renders a judged result for its readers: a text diff table
+// for the CI log, Markdown for the job summary, JUnit XML for CI test views,
+// an HTML page for release managers, and an HdrHistogram interval log.
+// Every renderer reads only the result, so a saved result renders the same
+// later.
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// Text writes the diff report for a terminal or CI log: the verdict, one row
+// per objective with failures first, then each operation's measurements.
+func Text(w io.Writer, res *workloads.Result) error {
+	ew := &errWriter{w: w}
+	failed, total := countStatus(res)
+	ew.printf("tailgate: %s", strings.ToUpper(res.Verdict))
+	switch {
+	case res.Verdict == workloads.VerdictError && !res.Complete:
+		ew.printf(": the run did not complete: %s", res.Incomplete)
+	case failed > 0:
+		ew.printf(": %d of %d objectives failed", failed, total)
+	default:
+		ew.printf(": %d objectives judged", total)
+	}
+	ew.printf("\n%s\n\n", runLine(res))
+
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tOPERATION\tMETRIC\tMEASURED\t\tBAR\tMARGIN\tSTATUS\tTIER")
+	for _, row := range objectiveRows(res) {
+		o := row.o
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.component, o.Operation, o.Metric,
+			o.Measured, comparator(o), barText(o), MarginText(o), StatusText(o.Status), o.Tier)
+	}
+	tw.Flush()
+	for _, row := range objectiveRows(res) {
+		if row.o.Detail != "" && row.o.Status != "pass" && row.o.Status != "met" {
+			ew.printf("  %s %s %s: %s\n", row.component, row.o.Operation, row.o.Metric, row.o.Detail)
+		}
+	}
+
+	ew.printf("\n")
+	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tOPERATION\tCOUNT\tERRORS\tRATE\tP50\tP99\tP99.9\tMAX")
+	for _, c := range res.Components {
+		for _, op := range c.Operations {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f/s\t%s\t%s\t%s\t%s\n", c.Name, op.Name, op.Count, op.Errors, op.AchievedRate,
+				Latency(op.LatencyNS.P50), Latency(op.LatencyNS.P99), Latency(op.LatencyNS.P999), Latency(op.LatencyNS.Max))
+		}
+	}
+	tw.Flush()
+	for _, c := range res.Components {
+		if c.Embedded {
+			ew.printf("note: component %q ran against tailgate's embedded in-process server, not a deployment\n", c.Name)
+		}
+		for _, op := range c.Operations {
+			if op.Name == slo.AllOperations && len(op.ErrorKinds) > 0 {
+				ew.printf("errors in %q: %s\n", c.Name, ErrorKindsText(op.ErrorKinds))
+			}
+		}
+		for _, kind := range sortedKeys(c.FirstErrors) {
+			s := c.FirstErrors[kind]
+			ew.printf("  first %s error at %s: %s\n", kind, Latency(s.AtNS), s.Message)
+		}
+	}
+	for _, warn := range res.Warnings {
+		ew.printf("warning: %s\n", warn)
+	}
+	return ew.err
+}
+
+// runLine describes the run in one line.
+func runLine(res *workloads.Result) string {
+	parts := []string{}
+	if res.Plan != "" {
+		parts = append(parts, "plan "+res.Plan)
+	}
+	parts = append(parts, fmt.Sprintf("seed %d", res.Seed),
+		"measured "+slo.FormatDuration(time.Duration(res.MeasuredNS)),
+		"warmup "+slo.FormatDuration(time.Duration(res.WarmupNS)))
+	if res.Shard != nil {
+		parts = append(parts, fmt.Sprintf("shard %d/%d", res.Shard.Index, res.Shard.Count))
+	}
+	if res.Baseline != nil {
+		parts = append(parts, "baseline "+res.Baseline.File)
+	}
+	return strings.Join(parts, ", ")
+}
+
+type objectiveRow struct {
+	component string
+	o         workloads.ObjectiveResult
+}
+
+// objectiveRows lists every objective, failures first across components.
+func objectiveRows(res *workloads.Result) []objectiveRow {
+	var rows []objectiveRow
+	for _, c := range res.Components {
+		for _, o := range c.Objectives {
+			rows = append(rows, objectiveRow{c.Name, o})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rank(rows[i].o.Status) < rank(rows[j].o.Status) })
+	return rows
+}
+
+func rank(status string) int {
+	switch status {
+	case "fail":
+		return 0
+	case "insufficient":
+		return 1
+	case "missed":
+		return 2
+	}
+	return 3
+}
+
+func countStatus(res *workloads.Result) (failed, total int) {
+	for _, c := range res.Components {
+		for _, o := range c.Objectives {
+			total++
+			if o.Status == "fail" {
+				failed++
+			}
+		}
+	}
+	return failed, total
+}
+
+// comparator shows which side of the bar the measurement fell.
+func comparator(o workloads.ObjectiveResult) string {
+	switch o.Status {
+	case "fail", "missed":
+		if o.Metric == string(slo.MetricThroughput) && o.Tier != string(slo.TierRegression) {
+			return "<"
+		}
+		return ">"
+	case "insufficient":
+		return ""
+	}
+	return "ok"
+}
+
+func barText(o workloads.ObjectiveResult) string {
+	if o.Tier == string(slo.TierRegression) {
+		return o.Threshold + " vs " + o.Baseline
+	}
+	return o.Threshold
+}
+
+// MarginText prints an objective's margin as a signed percentage, with the
+// confidence interval of a regression's change where one was computed.
+func MarginText(o workloads.ObjectiveResult) string {
+	if o.Status == "insufficient" {
+		return "-"
+	}
+	s := SignedPercent(o.Margin)
+	if o.Tier == string(slo.TierRegression) && (o.IntervalLow != 0 || o.IntervalHigh != 0) {
+		s += " [" + SignedPercent(o.IntervalLow) + ", " + SignedPercent(o.IntervalHigh) + "]"
+	}
+	return s
+}
+
+// SignedPercent prints a relative change: +15.5%, -3%.
+func SignedPercent(f float64) string {
+	if math.IsInf(f, 1) {
+		return "+inf"
+	}
+	p := f * 100
+	s := fmt.Sprintf("%+.1f", p)
+	s = strings.TrimSuffix(s, ".0")
+	return s + "%"
+}
+
+// StatusText is the status as the reports print it.
+func StatusText(s string) string {
+	if s == "~" {
+		return "~ (no significant change)"
+	}
+	return strings.ToUpper(s)
+}
+
+// Latency prints nanoseconds compactly.
+func Latency(ns int64) string {
+	return slo.FormatDuration(time.Duration(ns))
+}
+
+// ErrorKindsText lists error counts by kind, largest first.
+func ErrorKindsText(kinds map[string]int64) string {
+	keys := sortedKeys(kinds)
+	sort.SliceStable(keys, func(i, j int) bool { return kinds[keys[i]] > kinds[keys[j]] })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, kinds[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	fmt.Fprintf(e, format, args...)
+}
