@@ -120,10 +120,12 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 			} else {
 				bc := baseline.Component(comp.Name)
 				if bc == nil {
-					return nil, fmt.Errorf("%w: component %q is not in the baseline", ErrIncomparable, comp.Name)
+					v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: regression objectives were not judged: the baseline has no such component", comp.Name))
 				}
 				for _, o := range comp.SLO.Regression {
-					out = append(out, judgeRegression(o, cr, bc, confidence))
+					if bc != nil {
+						out = append(out, judgeRegression(o, cr, bc, confidence))
+					}
 				}
 			}
 		}

@@ -140,3 +140,31 @@ func parsePercentFlag(name, value string) (float64, error) {
 	}
 	return f, nil
 }
+
+// baselineTargets reads --baseline-target NAME=URL flags: the live baseline
+// deployment of each named component, for an interleaved A/B run.
+func baselineTargets(p *slo.Plan, flags []string) (map[string]string, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	live := map[string]string{}
+	for _, f := range flags {
+		name, target, ok := strings.Cut(f, "=")
+		if !ok || name == "" || target == "" {
+			return nil, usageError(fmt.Errorf("--baseline-target %q: want NAME=URL", workloads.Redact(f, p.Secrets)))
+		}
+		c := p.Component(name)
+		if c == nil {
+			return nil, usageError(fmt.Errorf("--baseline-target: no component %q in plan %q", name, p.File))
+		}
+		want, _ := slo.Protocol(c.Target)
+		got, err := slo.Protocol(target)
+		if err != nil || got != want {
+			return nil, usageError(fmt.Errorf("--baseline-target %s: %q must speak %s like the candidate",
+				name, workloads.Redact(target, append(p.Secrets, urlSecrets(target)...)), want))
+		}
+		p.Secrets = append(p.Secrets, urlSecrets(target)...)
+		live[name] = target
+	}
+	return live, nil
+}
