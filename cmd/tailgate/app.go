@@ -90,6 +90,7 @@ Exit status: 0 every objective passed; 1 an objective failed; 2 bad usage or inp
 		newRunCmd(env),
 		newCheckCmd(env),
 		newValidateCmd(env),
+		newPromoteCmd(env),
 		newVersionCmd(env),
 	)
 	return root

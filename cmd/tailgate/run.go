@@ -147,6 +147,7 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 	if out != "" {
 		fmt.Fprintf(env.stderr, "tailgate: result written to %s\n", out)
 	}
+	githubActions(env, p, res, out, reportDir) // GitHub Actions: job summary, step outputs, annotations (github.go)
 	if runErr != nil {
 		return runError(runErr)
 	}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// GitHub Actions integration. When a step runs tailgate on GitHub Actions
+// (GITHUB_ACTIONS=true), run and check also
+//
+//   - append the Markdown report to the job summary ($GITHUB_STEP_SUMMARY);
+//   - write the step outputs verdict, result and report-dir ($GITHUB_OUTPUT);
+//   - print an ::error workflow command per failed minimum or regression
+//     objective, and a ::warning per missed aspirational milestone, at the
+//     objective's line and column in the plan, so the pull request shows
+//     them beside the bar they missed.
+//
+// None of it changes the verdict or the exit status: a summary that cannot
+// be written is a warning on stderr, and the gate still says what it says.
+
+// githubActions is the hook judgeAndReport calls once a result is judged and
+// written: out is the result file (empty for check) and reportDir the
+// report directory, if any.
+func githubActions(env environment, p *slo.Plan, res *workloads.Result, out, reportDir string) {
+	if env.getenv("GITHUB_ACTIONS") != "true" {
+		return
+	}
+	warn := func(format string, args ...any) {
+		fmt.Fprintf(env.stderr, "tailgate: GitHub Actions: %s\n", workloads.Redact(fmt.Sprintf(format, args...), p.Secrets))
+	}
+	if path := env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		var summary bytes.Buffer
+		if err := report.Markdown(&summary, res); err != nil {
+			warn("rendering the job summary: %v", err)
+		} else if err := appendFile(path, []byte(workloads.Redact(summary.String(), p.Secrets)+"\n")); err != nil {
+			warn("writing the job summary: %v", err)
+		}
+	}
+	if path := env.getenv("GITHUB_OUTPUT"); path != "" {
+		var outputs bytes.Buffer
+		writeOutput(&outputs, "verdict", res.Verdict)
+		switch {
+		case out != "":
+			writeOutput(&outputs, "result", out)
+		case reportDir != "":
+			// check writes no result file of its own; the report directory
+			// holds the result as judged again.
+			writeOutput(&outputs, "result", filepath.Join(reportDir, report.ResultFile))
+		}
+		if reportDir != "" {
+			writeOutput(&outputs, "report-dir", reportDir)
+		}
+		if err := appendFile(path, outputs.Bytes()); err != nil {
+			warn("writing the step outputs: %v", err)
+		}
+	}
+	var commands bytes.Buffer
+	writeAnnotations(&commands, annotationPath(p.File, env.getenv), res)
+	if _, err := io.WriteString(env.stdout, workloads.Redact(commands.String(), p.Secrets)); err != nil {
+		warn("printing annotations: %v", err)
+	}
+}
+
+// writeAnnotations writes the workflow commands that annotate the plan: an
+// error for each failed or unjudged minimum and regression objective, a
+// warning for each missed aspirational milestone, and an error when the
+// run did not complete.
+func writeAnnotations(w *bytes.Buffer, planFile string, res *workloads.Result) {
+	if !res.Complete {
+		msg := "the run did not complete"
+		if res.Incomplete != "" {
+			msg += ": " + res.Incomplete
+		}
+		workflowCommand(w, "error", [][2]string{{"file", planFile}, {"title", "tailgate run incomplete"}}, msg)
+	}
+	for _, c := range res.Components {
+		for _, o := range c.Objectives {
+			aspirational := o.Tier == string(slo.TierAspirational)
+			var kind, msg string
+			switch {
+			case aspirational && o.Status == gate.StatusMissed && o.MeasuredValue == 0 && o.Detail != "":
+				// Nothing was measured: the detail says why.
+				kind, msg = "warning", "aspirational milestone missed: "+o.Detail
+			case aspirational && o.Status == gate.StatusMissed:
+				kind, msg = "warning", "aspirational milestone missed: "+objectiveMiss(o)
+			case aspirational && o.Status == gate.StatusInsufficient:
+				kind, msg = "warning", "aspirational milestone could not be judged: "+o.Detail
+			case aspirational:
+				continue
+			case o.Status == gate.StatusFail:
+				kind, msg = "error", objectiveMiss(o)
+			case o.Status == gate.StatusInsufficient:
+				kind, msg = "error", fmt.Sprintf("could not be judged: %s [%s]", o.Detail, o.Tier)
+			default:
+				continue
+			}
+			props := [][2]string{{"file", planFile}}
+			if o.Line > 0 {
+				props = append(props, [2]string{"line", fmt.Sprint(o.Line)})
+				if o.Column > 0 {
+					props = append(props, [2]string{"col", fmt.Sprint(o.Column)})
+				}
+			}
+			props = append(props, [2]string{"title", fmt.Sprintf("%s %s %s", c.Name, o.Operation, o.Metric)})
+			workflowCommand(w, kind, props, msg)
+		}
+	}
+}
+
+// objectiveMiss says what was measured against which bar, and how far off:
+// "1.3ms vs bar 1ms (+30%) [minimum]", or for a regression
+// "1.3ms vs bar baseline 1.1ms +10% (+18.2%) [regression]".
+func objectiveMiss(o workloads.ObjectiveResult) string {
+	bar := o.Threshold
+	if o.Tier == string(slo.TierRegression) {
+		bar = "baseline"
+		if o.Baseline != "" {
+			bar += " " + o.Baseline
+		}
+		bar += " " + o.Threshold
+	}
+	change := o.Margin
+	if o.Metric == string(slo.MetricThroughput) {
+		// The gate's throughput margin is the shortfall; show the change.
+		change = -change
+	}
+	return fmt.Sprintf("%s vs bar %s (%s) [%s]", o.Measured, bar, report.SignedPercent(change), o.Tier)
+}
+
+// workflowCommand writes one workflow command: ::kind props::message.
+func workflowCommand(w *bytes.Buffer, kind string, props [][2]string, message string) {
+	w.WriteString("::" + kind)
+	for i, p := range props {
+		if i == 0 {
+			w.WriteByte(' ')
+		} else {
+			w.WriteByte(',')
+		}
+		w.WriteString(p[0] + "=" + escapeProperty(p[1]))
+	}
+	w.WriteString("::" + escapeData(message) + "\n")
+}
+
+// escapeData escapes a workflow command's message as the runner reads it.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty escapes a workflow command's property value: as a message,
+// and also the ':' and ',' that would end it.
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// writeOutput writes one step output in the $GITHUB_OUTPUT format: name=value,
+// or a heredoc with a random delimiter when the value spans lines.
+func writeOutput(w *bytes.Buffer, name, value string) {
+	if !strings.ContainsAny(value, "\r\n") {
+		fmt.Fprintf(w, "%s=%s\n", name, value)
+		return
+	}
+	var delimiter string
+	for delimiter == "" || strings.Contains(value, delimiter) {
+		b := make([]byte, 16)
+		rand.Read(b)
+		delimiter = "ghadelimiter_" + hex.EncodeToString(b)
+	}
+	fmt.Fprintf(w, "%s<<%s\n%s\n%s\n", name, delimiter, value, delimiter)
+}
+
+// annotationPath is the plan's path as annotations need it: relative to the
+// repository checkout ($GITHUB_WORKSPACE) when it lies inside it, with
+// forward slashes.
+func annotationPath(plan string, getenv func(string) string) string {
+	workspace := getenv("GITHUB_WORKSPACE")
+	if workspace == "" {
+		return filepath.ToSlash(plan)
+	}
+	abs, err := filepath.Abs(plan)
+	if err != nil {
+		return filepath.ToSlash(plan)
+	}
+	rel, err := filepath.Rel(workspace, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(plan)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// appendFile appends data to the file at path, creating it if needed, as
+// the runner expects for $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT.
+func appendFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
