@@ -29,6 +29,9 @@ var ninesTicks = []struct {
 	{math.Log10(2), "50%"}, {1, "90%"}, {2, "99%"}, {3, "99.9%"}, {4, "99.99%"}, {5, "99.999%"},
 }
 
+// chartWidth is the width of every chart: the page's text column.
+const chartWidth = 1100
+
 // opPalette colours operations; "all" is drawn in near-black and the
 // baseline in grey, which the palette avoids.
 var opPalette = []string{"#0969da", "#bc4c00", "#1a7f37", "#8250df", "#bf3989", "#0a7b83", "#6e5500", "#a40e26"}
@@ -182,7 +185,7 @@ func spectrumChart(id string, c *workloads.ComponentResult, base *workloads.Comp
 		desc.WriteString(" Dashed grey lines are the baseline run.")
 	}
 
-	f := frame{width: 920, height: 400, left: 64, right: 200, top: 16, bottom: 48}
+	f := frame{width: chartWidth, height: 400, left: 64, right: 210, top: 16, bottom: 48}
 	var s svgWriter
 	s.open(id, "chart spectrum", f.width, f.height, "Percentile spectrum of "+c.Name, desc.String())
 	if len(lines) == 0 {
@@ -416,7 +419,7 @@ func heatmapChart(id, component string, op *workloads.OperationResult, bars []wo
 		}
 	}
 	title := fmt.Sprintf("Latency over time of %s %s", component, op.Name)
-	f := frame{width: 920, height: 260, left: 64, right: 200, top: 12, bottom: 40}
+	f := frame{width: chartWidth, height: 260, left: 64, right: 210, top: 12, bottom: 40}
 	var s svgWriter
 	if math.IsInf(lo, 1) {
 		s.open(id, "chart heatmap", f.width, 60, title, "No successful operations were recorded.")
@@ -475,7 +478,13 @@ func heatmapChart(id, component string, op *workloads.OperationResult, bars []wo
 	if len(p99x) > 1 {
 		s.polyline(p99x, p99y, `stroke="#e36209" stroke-width="1.5" class="p99"`, "p99 per interval")
 	}
-	for _, b := range opBars {
+	labelYs := make([]float64, len(opBars))
+	sort.SliceStable(opBars, func(i, j int) bool { return opBars[i].ThresholdValue > opBars[j].ThresholdValue })
+	for i, b := range opBars {
+		labelYs[i] = ys.at(b.ThresholdValue) - 4
+	}
+	spreadLabels(labelYs, 13, f.y1()+10, f.y0()-4)
+	for i, b := range opBars {
 		y := ys.at(b.ThresholdValue)
 		colour := "#cf222e"
 		if b.Tier == string(slo.TierAspirational) {
@@ -486,7 +495,7 @@ func heatmapChart(id, component string, op *workloads.OperationResult, bars []wo
 			num(f.x0()), num(y), num(f.x1()), num(y))
 		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"><title>%s</title></line>`,
 			num(f.x0()), num(y), num(f.x1()), num(y), colour, tierDash(b.Tier), esc(barLabel(b)))
-		s.text(f.x1()-6, y-4, "end", "bar-label", fmt.Sprintf("%s %s (%s)", b.Metric, barExpression(b, "≤", "≥"), b.Tier))
+		s.text(f.x1()-6, labelYs[i], "end", "bar-label", fmt.Sprintf("%s %s (%s)", b.Metric, barExpression(b, "≤", "≥"), b.Tier))
 	}
 
 	// Colour legend and line key, right of the plot.
@@ -526,8 +535,8 @@ func throughputChart(id string, c *workloads.ComponentResult, intervalNS, measur
 	title := "Throughput and errors over time of " + c.Name
 	var s svgWriter
 	if op == nil || len(op.Intervals) == 0 {
-		s.open(id, "chart throughput", 920, 60, title, "No intervals were recorded.")
-		s.text(460, 34, "middle", "empty", "no intervals recorded")
+		s.open(id, "chart throughput", chartWidth, 60, title, "No intervals were recorded.")
+		s.text(chartWidth/2, 34, "middle", "empty", "no intervals recorded")
 		s.close()
 		return template.HTML(s.String()), nil
 	}
@@ -555,8 +564,8 @@ func throughputChart(id string, c *workloads.ComponentResult, intervalNS, measur
 	desc += fmt.Sprintf("; below, errors per second: %d errors in all.", totalErrors)
 
 	// Two panels sharing the time axis: throughput above, errors below.
-	top := frame{width: 920, height: 190, left: 64, right: 200, top: 12, bottom: 10}
-	bottom := frame{width: 920, height: 310, left: 64, right: 200, top: 206, bottom: 40}
+	top := frame{width: chartWidth, height: 190, left: 64, right: 210, top: 12, bottom: 10}
+	bottom := frame{width: chartWidth, height: 310, left: 64, right: 210, top: 206, bottom: 40}
 	s.open(id, "chart throughput", top.width, bottom.height, title, desc)
 	xs := scale{lo: 0, hi: math.Max(window, 1e-9), from: top.x0(), to: top.x1()}
 

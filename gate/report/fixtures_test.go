@@ -291,6 +291,10 @@ func baseResult() *workloads.Result {
 // cacheComponent is a Redis session cache: 90% gets, 10% sets, one
 // interval in which 2% of the gets stall.
 func cacheComponent(t testing.TB, seed uint64, getMedian time.Duration, errorsAt int) workloads.ComponentResult {
+	var kinds map[string]int64
+	if errorsAt >= 0 {
+		kinds = map[string]int64{"timeout": 3}
+	}
 	return makeComponent(t, seed, "session-cache", "redis://:xxxxx@cache.internal:6379/0", "redis", fixtureIntervals,
 		opSpec{name: "get", perSecond: 1800, latency: withStall(logNormal(getMedian, 0.55), 12, 0.02),
 			errors: func(i int) int64 {
@@ -299,7 +303,7 @@ func cacheComponent(t testing.TB, seed uint64, getMedian time.Duration, errorsAt
 				}
 				return 0
 			},
-			errorKinds: map[string]int64{"timeout": 3}},
+			errorKinds: kinds},
 		opSpec{name: "set", perSecond: 200, latency: logNormal(700*time.Microsecond, 0.5)},
 	)
 }

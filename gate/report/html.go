@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -125,7 +126,7 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 				StatusClass: "st-" + statusClass(o.Status), Detail: o.Detail,
 			}
 			if !isRegression(o) {
-				ho.Margin = MarginText(o)
+				ho.Margin = marginCell(o)
 			}
 			if o.PValue > 0 {
 				ho.Detail = strings.TrimPrefix(ho.Detail+fmt.Sprintf("; p = %.2g", o.PValue), "; ")
@@ -179,6 +180,18 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 		page.Components = append(page.Components, hc)
 	}
 	return page, nil
+}
+
+// marginCell prints an absolute objective's margin: a signed percentage,
+// or a factor once the value is twice the bar or more (915×).
+func marginCell(o workloads.ObjectiveResult) string {
+	if o.Status == gate.StatusInsufficient {
+		return "-"
+	}
+	if lowerIsBetter(o) && o.Margin >= 1 && !math.IsInf(o.Margin, 1) {
+		return fmt.Sprintf("%.3g×", o.Margin+1)
+	}
+	return SignedPercent(o.Margin)
 }
 
 // statusClass names a status for the style sheet.
