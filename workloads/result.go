@@ -48,6 +48,20 @@ type Result struct {
 	Components []ComponentResult  `json:"components"`
 	Warnings   []string           `json:"warnings,omitempty"`
 	Baseline   *BaselineReference `json:"baseline,omitempty"`
+	// MeasuredStart is the wall-clock instant the measured window began
+	// (StartedAt plus the warmup): interval 0 starts there. Merge aligns
+	// the intervals of shards started at different times by it.
+	MeasuredStart time.Time `json:"measured_start"`
+	// DurationNS is the planned length of the measured window; MeasuredNS
+	// is shorter when the run was cut short.
+	DurationNS int64 `json:"duration_ns"`
+	// PlanHash digests what the shards of one run share: the components
+	// and their workload hashes (seed and full rate included), the planned
+	// duration, the warmup and the interval length.
+	PlanHash string `json:"plan_hash,omitempty"`
+	// MergedFrom lists the shards a merged result was made of; empty for
+	// a result of one runner.
+	MergedFrom []ShardSource `json:"merged_from,omitempty"`
 }
 
 // BaselineReference says which result a verdict compared against.
@@ -204,6 +218,8 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 			res.Shard = &sh
 		}
 		res.IntervalNS = c.interval.Nanoseconds()
+		res.MeasuredStart = start.Add(spec.Warmup).UTC()
+		res.DurationNS = max(res.DurationNS, spec.Duration.Nanoseconds())
 		window := min(spec.Duration, max(end.Sub(start.Add(spec.Warmup)), 0))
 		res.MeasuredNS = max(res.MeasuredNS, window.Nanoseconds())
 		id := spec.Identity()
@@ -292,6 +308,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 		cr.Operations = append(cr.Operations, all)
 		res.Components = append(res.Components, cr)
 	}
+	res.PlanHash = planHash(res)
 	return res
 }
 

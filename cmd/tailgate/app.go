@@ -91,6 +91,7 @@ Exit status: 0 every objective passed; 1 an objective failed; 2 bad usage or inp
 		newCheckCmd(env),
 		newValidateCmd(env),
 		newPromoteCmd(env),
+		newMergeCmd(env),
 		newVersionCmd(env),
 	)
 	return root

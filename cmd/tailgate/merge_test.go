@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// shardedPlan is examples/sharded/plan.yaml scaled down for a loopback test
+// under the race detector: 900 ops/s shared by three shards.
+const shardedPlan = `version: 1
+defaults: {duration: 3s, warmup: 500ms, seed: 1}
+components:
+  - name: cache
+    target: redis://127.0.0.1:6379/0
+    workload:
+      rate: 900
+      arrival: poisson
+      connections: 4
+      timeout: 1s
+      keys: {count: 10000, distribution: zipf, prefix: "tailgate:sharded:"}
+      value_size: 128
+      mix: {get: 90, set: 10}
+    slo:
+      minimum:
+        get: {p99: 1s}
+        all: {p99: 1s, error_rate: 1%, throughput: 90%}
+`
+
+// The sharded pipeline end to end on loopback: three `run --shard I/3` at
+// once against one redis-server, `merge`, then `check` of the merged result.
+func TestShardedRunMergeAndCheck(t *testing.T) {
+	srv := testserver.Redis(t)
+	dir := t.TempDir()
+	plan := writePlan(t, shardedPlan)
+	target := "cache=redis://" + srv.Addr + "/0"
+	shardFile := func(i int) string { return filepath.Join(dir, fmt.Sprintf("shard-%d.json", i)) }
+
+	var wg sync.WaitGroup
+	codes := make([]int, 3)
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = invoke(t, nil, "run", "-c", plan, "--target", target,
+				"--shard", fmt.Sprintf("%d/3", i+1), "--out", shardFile(i+1)).code
+		}()
+	}
+	wg.Wait()
+	var sum int64
+	for i := range 3 {
+		// A shard alone sends a third of the samples the plan's bars were
+		// sized for: its own verdict may be "insufficient" (exit 3), but it
+		// must have measured and written its result.
+		assert.NotEqual(t, 2, codes[i], "shard %d", i+1)
+		r, err := workloads.ReadResult(shardFile(i + 1))
+		require.NoError(t, err, "shard %d wrote its result", i+1)
+		require.True(t, r.Complete)
+		all := r.Components[0].Operation("all")
+		sum += all.Count
+	}
+
+	merged := filepath.Join(dir, "merged.json")
+	inv := invoke(t, nil, "merge", shardFile(3), shardFile(1), shardFile(2), "--out", merged)
+	require.Equal(t, 0, inv.code)
+	assert.Contains(t, inv.stdout, "merged 3 shards")
+	m, err := workloads.ReadResult(merged)
+	require.NoError(t, err)
+	assert.Nil(t, m.Shard)
+	assert.Equal(t, sum, m.Components[0].Operation("all").Count)
+	assert.InDelta(t, 900, m.Components[0].AskedRate, 1e-9)
+
+	inv = invoke(t, nil, "check", "-c", plan, merged)
+	assert.Contains(t, []int{0, 1}, inv.code, "the merged result has the samples to judge every bar")
+	assert.Contains(t, inv.stdout, "4 objectives judged")
+	assert.NotContains(t, inv.stdout, "INSUFFICIENT")
+
+	t.Run("a missing shard is refused with exit 2", func(t *testing.T) {
+		inv := invoke(t, nil, "merge", shardFile(1), shardFile(3), "--out", filepath.Join(dir, "x.json"))
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, "shard 2 of 3 is missing")
+	})
+	t.Run("a shard given twice is refused with exit 2", func(t *testing.T) {
+		inv := invoke(t, nil, "merge", shardFile(1), shardFile(2), shardFile(2), shardFile(3), "--out", filepath.Join(dir, "x.json"))
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, "shard 2 of 3 is given twice")
+	})
+	t.Run("a result that is no shard is refused with exit 2", func(t *testing.T) {
+		inv := invoke(t, nil, "merge", merged, "--out", filepath.Join(dir, "x.json"))
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, "is not a shard result")
+	})
+	t.Run("--out naming a shard is refused with exit 2", func(t *testing.T) {
+		inv := invoke(t, nil, "merge", shardFile(1), shardFile(2), shardFile(3), "--out", shardFile(2))
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, "is one of the shards")
+	})
+	t.Run("merge without --out is refused with exit 2", func(t *testing.T) {
+		inv := invoke(t, nil, "merge", shardFile(1))
+		assert.Equal(t, 2, inv.code)
+	})
+}

@@ -1,0 +1,391 @@
+package workloads
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// ErrUnmergeable marks shard results that are not the shards of one run:
+// different plans, seeds, workloads or shard counts, a shard missing or
+// given twice, or a result that is no shard at all.
+var ErrUnmergeable = errors.New("shards cannot be merged")
+
+// ShardSource is one shard a merged result was made of.
+type ShardSource struct {
+	Shard         Shard     `json:"shard"`
+	MeasuredStart time.Time `json:"measured_start"`
+	MeasuredNS    int64     `json:"measured_ns"`
+	Complete      bool      `json:"complete"`
+	// OffsetIntervals is how many whole intervals after the earliest
+	// shard's measured start this shard's interval 0 was placed.
+	OffsetIntervals int `json:"offset_intervals"`
+}
+
+// planHash digests what the shards of one run must share.
+func planHash(r *Result) string {
+	type component struct {
+		Name         string `json:"name"`
+		WorkloadHash string `json:"workload_hash"`
+	}
+	id := struct {
+		Seed       int64       `json:"seed"`
+		DurationNS int64       `json:"duration_ns"`
+		WarmupNS   int64       `json:"warmup_ns"`
+		IntervalNS int64       `json:"interval_ns"`
+		Components []component `json:"components"`
+	}{Seed: r.Seed, DurationNS: r.DurationNS, WarmupNS: r.WarmupNS, IntervalNS: r.IntervalNS}
+	for _, c := range r.Components {
+		id.Components = append(id.Components, component{c.Name, c.WorkloadHash})
+	}
+	b, err := json.Marshal(id)
+	if err != nil {
+		panic(fmt.Sprintf("workloads: plan identity does not marshal: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// Merge combines the results of the N shards of one run (run --shard I/N for
+// I = 1..N) into the result of the whole run, losslessly: whole-run and
+// per-interval histograms (latency and service time) are merged bucket by
+// bucket, counts, errors by kind, late operations and warmup counts are
+// added, and every percentile is read again from the merged histograms,
+// never averaged. The asked rate is the sum of the shards'; the achieved rate
+// is recomputed over the union of their measured windows; each error kind
+// keeps its earliest first occurrence.
+//
+// Shards run on different machines start at different wall-clock times.
+// Their intervals are aligned by wall clock: shard k's interval i becomes
+// interval i + floor((measured_start_k − earliest measured_start) / interval)
+// of the merged result, whose measured window starts at the earliest shard's
+// and ends at the latest shard's end.
+//
+// names, if not nil, label the shards (file names) in messages. Merge refuses,
+// with an error wrapping ErrUnmergeable that says which, results that are not
+// shards, shards of different shard counts, seeds, plans or workloads, and
+// a shard that is missing or given twice. The merged result has no Shard (it
+// is the whole), no judged objectives and verdict "pass", or "error" with
+// Complete false when any shard was incomplete: judge it like any other
+// result.
+func Merge(shards []*Result, names []string) (*Result, error) {
+	if len(shards) == 0 {
+		return nil, fmt.Errorf("%w: no shard results given", ErrUnmergeable)
+	}
+	label := func(i int) string {
+		l := "a result without a shard"
+		if sh := shards[i].Shard; sh != nil {
+			l = fmt.Sprintf("shard %d of %d", sh.Index, sh.Count)
+		}
+		if i < len(names) {
+			return fmt.Sprintf("%q (%s)", names[i], l)
+		}
+		return l
+	}
+	if err := checkShards(shards, label); err != nil {
+		return nil, err
+	}
+	order := make([]int, len(shards))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return shards[order[a]].Shard.Index < shards[order[b]].Shard.Index })
+	sorted := make([]*Result, len(shards))
+	for i, k := range order {
+		sorted[i] = shards[k]
+	}
+	return mergeSorted(sorted)
+}
+
+// checkShards finds what makes results unmergeable; the first problem wins,
+// the most basic first.
+func checkShards(shards []*Result, label func(int) string) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrUnmergeable}, args...)...)
+	}
+	for i, r := range shards {
+		switch {
+		case r.Shard == nil || r.Shard.Count < 1:
+			return fail("%s is not a shard result: it was run without --shard I/N", label(i))
+		case r.Shard.Index < 1 || r.Shard.Index > r.Shard.Count:
+			return fail("%s: shard index %d is outside 1..%d", label(i), r.Shard.Index, r.Shard.Count)
+		case r.MeasuredStart.IsZero():
+			return fail("%s has no measured_start: it was written by a tailgate without merge; run the shards again", label(i))
+		case r.IntervalNS <= 0:
+			return fail("%s has no interval length", label(i))
+		}
+	}
+	first := shards[0]
+	for i, r := range shards[1:] {
+		i++
+		switch {
+		case r.Shard.Count != first.Shard.Count:
+			return fail("shards of different shard counts: %s is one of %d shards, %s one of %d",
+				label(0), first.Shard.Count, label(i), r.Shard.Count)
+		case r.Seed != first.Seed:
+			return fail("shards of different seeds: %s has seed %d, %s seed %d", label(0), first.Seed, label(i), r.Seed)
+		}
+		if a, b := componentNames(first), componentNames(r); !slices.Equal(a, b) {
+			return fail("shards of different plans: %s has components [%s], %s [%s]",
+				label(0), strings.Join(a, " "), label(i), strings.Join(b, " "))
+		}
+		for ci := range first.Components {
+			fc, rc := &first.Components[ci], &r.Components[ci]
+			if fc.WorkloadHash != rc.WorkloadHash {
+				return fail("shards of different workloads: component %q has workload %s in %s, %s in %s",
+					fc.Name, fc.WorkloadHash, label(0), rc.WorkloadHash, label(i))
+			}
+			if a, b := operationNames(fc), operationNames(rc); !slices.Equal(a, b) || fc.Protocol != rc.Protocol {
+				return fail("shards of different workloads: component %q has %s operations [%s] in %s, %s [%s] in %s",
+					fc.Name, fc.Protocol, strings.Join(a, " "), label(0), rc.Protocol, strings.Join(b, " "), label(i))
+			}
+		}
+		for _, f := range []struct {
+			what string
+			a, b int64
+		}{
+			{"planned duration", first.DurationNS, r.DurationNS},
+			{"warmup", first.WarmupNS, r.WarmupNS},
+			{"interval", first.IntervalNS, r.IntervalNS},
+		} {
+			if f.a != f.b {
+				return fail("shards of different plans: %s has %s %s, %s %s", label(0), f.what,
+					time.Duration(f.a), label(i), time.Duration(f.b))
+			}
+		}
+		if first.PlanHash != r.PlanHash {
+			return fail("shards of different plans: %s has plan_hash %s, %s %s", label(0), first.PlanHash, label(i), r.PlanHash)
+		}
+	}
+	seen := map[int]int{}
+	for i, r := range shards {
+		if j, dup := seen[r.Shard.Index]; dup {
+			return fail("shard %d of %d is given twice: %s and %s", r.Shard.Index, r.Shard.Count, label(j), label(i))
+		}
+		seen[r.Shard.Index] = i
+	}
+	var missing []string
+	for idx := 1; idx <= first.Shard.Count; idx++ {
+		if _, ok := seen[idx]; !ok {
+			missing = append(missing, strconv.Itoa(idx))
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return fail("shard %s of %d is missing", missing[0], first.Shard.Count)
+	default:
+		return fail("shards %s and %s of %d are missing", strings.Join(missing[:len(missing)-1], ", "),
+			missing[len(missing)-1], first.Shard.Count)
+	}
+}
+
+func componentNames(r *Result) []string {
+	out := make([]string, len(r.Components))
+	for i, c := range r.Components {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func operationNames(c *ComponentResult) []string {
+	out := make([]string, len(c.Operations))
+	for i, o := range c.Operations {
+		out[i] = o.Name
+	}
+	return out
+}
+
+// mergeSorted merges checked shards, in shard order.
+func mergeSorted(shards []*Result) (*Result, error) {
+	first := shards[0]
+	interval := time.Duration(first.IntervalNS)
+	earliest, started := first.MeasuredStart, first.StartedAt
+	latestEnd := first.MeasuredStart.Add(time.Duration(first.MeasuredNS))
+	for _, r := range shards[1:] {
+		if r.MeasuredStart.Before(earliest) {
+			earliest = r.MeasuredStart
+		}
+		if r.StartedAt.Before(started) {
+			started = r.StartedAt
+		}
+		if end := r.MeasuredStart.Add(time.Duration(r.MeasuredNS)); end.After(latestEnd) {
+			latestEnd = end
+		}
+	}
+	out := &Result{
+		Schema: Schema, Tool: first.Tool, Verdict: VerdictPass, Complete: true, Plan: first.Plan, Seed: first.Seed,
+		StartedAt: started, WarmupNS: first.WarmupNS, MeasuredNS: latestEnd.Sub(earliest).Nanoseconds(),
+		IntervalNS: first.IntervalNS, MeasuredStart: earliest, DurationNS: first.DurationNS, PlanHash: first.PlanHash,
+	}
+	offsets := make([]int, len(shards))
+	skew := time.Duration(0)
+	var incomplete []string
+	for k, r := range shards {
+		lead := r.MeasuredStart.Sub(earliest)
+		skew = max(skew, lead)
+		offsets[k] = int(lead / interval)
+		out.MergedFrom = append(out.MergedFrom, ShardSource{Shard: *r.Shard, MeasuredStart: r.MeasuredStart,
+			MeasuredNS: r.MeasuredNS, Complete: r.Complete, OffsetIntervals: offsets[k]})
+		if !r.Complete {
+			out.Complete = false
+			incomplete = append(incomplete, fmt.Sprintf("shard %d of %d: %s", r.Shard.Index, r.Shard.Count, r.Incomplete))
+		}
+		if out.Plan == "" {
+			out.Plan = r.Plan
+		}
+	}
+	if !out.Complete {
+		out.Verdict = VerdictError
+		out.Incomplete = strings.Join(incomplete, "; ")
+	}
+	if skew > interval {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("the shards' measured windows started up to %s apart: the target saw the whole asked rate only while all of them ran",
+			skew.Round(time.Millisecond)))
+	}
+	window := time.Duration(out.MeasuredNS)
+	for ci := range first.Components {
+		cr, warn, err := mergeComponent(shards, ci, earliest, offsets, window)
+		if err != nil {
+			return nil, err
+		}
+		out.Components = append(out.Components, cr)
+		out.Warnings = append(out.Warnings, warn...)
+	}
+	return out, nil
+}
+
+// mergeComponent merges the ci-th component of every shard.
+func mergeComponent(shards []*Result, ci int, earliest time.Time, offsets []int, window time.Duration) (ComponentResult, []string, error) {
+	fc := &shards[0].Components[ci]
+	cr := ComponentResult{
+		Name: fc.Name, Target: fc.Target, Protocol: fc.Protocol, WorkloadHash: fc.WorkloadHash, Workload: fc.Workload,
+		Objectives: []ObjectiveResult{},
+	}
+	var warnings []string
+	targets := []string{}
+	for _, r := range shards {
+		c := &r.Components[ci]
+		cr.Embedded = cr.Embedded || c.Embedded
+		cr.Insecure = cr.Insecure || c.Insecure
+		cr.AskedRate += c.AskedRate
+		cr.WarmupOperations += c.WarmupOperations
+		cr.WarmupErrors += c.WarmupErrors
+		if !slices.Contains(targets, c.Target) {
+			targets = append(targets, c.Target)
+		}
+		lead := r.MeasuredStart.Sub(earliest).Nanoseconds()
+		for kind, s := range c.FirstErrors {
+			at := s.AtNS + lead
+			if prev, ok := cr.FirstErrors[kind]; !ok || at < prev.AtNS {
+				if cr.FirstErrors == nil {
+					cr.FirstErrors = map[string]ErrorSample{}
+				}
+				cr.FirstErrors[kind] = ErrorSample{Message: s.Message, AtNS: at}
+			}
+		}
+	}
+	if cr.Insecure {
+		warnings = append(warnings, fmt.Sprintf("component %q: TLS certificate checks were off (insecure_skip_verify): the target's identity was not verified", cr.Name))
+	}
+	if len(targets) > 1 {
+		warnings = append(warnings, fmt.Sprintf("component %q: the shards loaded different targets: %s", cr.Name, strings.Join(targets, ", ")))
+	}
+	for oi := range fc.Operations {
+		ops := make([]*OperationResult, len(shards))
+		for k, r := range shards {
+			ops[k] = &r.Components[ci].Operations[oi]
+		}
+		op, err := mergeOperation(ops, offsets, time.Duration(shards[0].IntervalNS), window)
+		if err != nil {
+			return cr, nil, fmt.Errorf("component %q: %w", cr.Name, err)
+		}
+		cr.Operations = append(cr.Operations, op)
+	}
+	return cr, warnings, nil
+}
+
+// mergeOperation merges one operation's records; offsets place each shard's
+// intervals on the merged timeline.
+func mergeOperation(ops []*OperationResult, offsets []int, interval, window time.Duration) (OperationResult, error) {
+	out := OperationResult{Name: ops[0].Name, Intervals: []Interval{}}
+	whole, service := NewHistogram(), NewHistogram()
+	var ivals []*hdrhistogram.Histogram
+	var ivalErrors []int64
+	for k, o := range ops {
+		h, err := o.WholeHistogram()
+		if err != nil {
+			return out, fmt.Errorf("%w: shard %d: %w", ErrBadResult, k+1, err)
+		}
+		if err := mergeInto(whole, h, o.Name, "histogram"); err != nil {
+			return out, err
+		}
+		if o.ServiceHistogram != "" {
+			sh, err := hdrhistogram.Decode([]byte(o.ServiceHistogram))
+			if err != nil {
+				return out, fmt.Errorf("%w: operation %q: service histogram: %w", ErrBadResult, o.Name, err)
+			}
+			if err := mergeInto(service, sh, o.Name, "service histogram"); err != nil {
+				return out, err
+			}
+		}
+		out.Count += o.Count
+		out.Errors += o.Errors
+		out.Late += o.Late
+		out.AskedRate += o.AskedRate
+		for kind, v := range o.ErrorKinds {
+			if out.ErrorKinds == nil {
+				out.ErrorKinds = map[string]int64{}
+			}
+			out.ErrorKinds[kind] += v
+		}
+		hs, err := o.IntervalHistograms()
+		if err != nil {
+			return out, fmt.Errorf("%w: %w", ErrBadResult, err)
+		}
+		for j, iv := range o.Intervals {
+			if iv.OffsetNS < 0 {
+				return out, fmt.Errorf("%w: operation %q: interval %d starts before the measured window", ErrBadResult, o.Name, j)
+			}
+			at := offsets[k] + int(iv.OffsetNS/interval.Nanoseconds())
+			for len(ivals) <= at {
+				ivals = append(ivals, NewHistogram())
+				ivalErrors = append(ivalErrors, 0)
+			}
+			if err := mergeInto(ivals[at], hs[j], o.Name, "interval histogram"); err != nil {
+				return out, err
+			}
+			ivalErrors[at] += iv.Errors
+		}
+	}
+	out.LatencyNS, out.ServiceNS = PercentilesOf(whole), PercentilesOf(service)
+	out.Histogram, out.ServiceHistogram = encodeHist(whole), encodeHist(service)
+	if window > 0 {
+		out.AchievedRate = float64(out.Count+out.Errors-out.ErrorKinds[KindUnsent]) / window.Seconds()
+	}
+	for i, h := range ivals {
+		out.Intervals = append(out.Intervals, Interval{
+			OffsetNS: int64(i) * interval.Nanoseconds(), Count: h.TotalCount(), Errors: ivalErrors[i], Histogram: encodeHist(h),
+		})
+	}
+	return out, nil
+}
+
+// mergeInto adds src to dst and fails when a value falls outside dst's
+// range: a merge must lose nothing.
+func mergeInto(dst, src *hdrhistogram.Histogram, op, what string) error {
+	if dropped := dst.Merge(src); dropped != 0 {
+		return fmt.Errorf("%w: operation %q: %s: %d values outside tailgate's histogram range", ErrBadResult, op, what, dropped)
+	}
+	return nil
+}
