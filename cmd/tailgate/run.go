@@ -29,6 +29,7 @@ type runFlags struct {
 	seed            int64
 	baselineTargets []string
 	shard           string
+	otlpEndpoint    string // --otlp-endpoint: run_otlp.go
 }
 
 func newRunCmd(env environment) *cobra.Command {
@@ -51,6 +52,7 @@ func newRunCmd(env environment) *cobra.Command {
 	fl.Int64Var(&f.seed, "seed", 0, "seed, overriding the plan's")
 	fl.StringArrayVar(&f.baselineTargets, "baseline-target", nil, "run interleaved A/B against a live baseline: NAME=URL (repeatable)")
 	fl.StringVar(&f.shard, "shard", "", "send shard I of N of the workload (I/N)")
+	fl.StringVar(&f.otlpEndpoint, "otlp-endpoint", "", "export metrics over OTLP/gRPC while the run lasts, to this URL (e.g. http://127.0.0.1:4317); also OTEL_EXPORTER_OTLP_ENDPOINT")
 	return cmd
 }
 
@@ -102,9 +104,15 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		}
 	}
 
+	// OpenTelemetry export while the run lasts (run_otlp.go).
+	exporter, err := startOTLP(ctx, f.otlpEndpoint, p, shard, env)
+	if err != nil {
+		return err
+	}
 	pp := &progressPrinter{w: env.stderr, terminal: env.terminal}
-	res, runErr := workloads.Run(ctx, specs, workloads.Options{Progress: pp.show, Tool: "tailgate " + version})
+	res, runErr := workloads.Run(ctx, specs, workloads.Options{Progress: exporter.progress(pp.show), Tool: "tailgate " + version})
 	pp.done()
+	exporter.close(res, env)
 	if res == nil {
 		if errors.Is(runErr, workloads.ErrUnreachable) || errors.Is(runErr, workloads.ErrInterrupted) {
 			return runError(runErr)
