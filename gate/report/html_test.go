@@ -327,6 +327,10 @@ func TestSpectrumPlacesBarsAndPercentiles(t *testing.T) {
 	if len(ticks) == 0 || ticks[0] != 1e6 && ticks[0] != 200e3 {
 		t.Errorf("ticks %v", ticks)
 	}
+	// A wide axis labels its ends when they are clear of the powers of ten.
+	if lo, hi, ticks := logBounds(250e3, 206e6); lo != 200e3 || hi != 500e6 || fmt.Sprint(ticks) != fmt.Sprint([]float64{200e3, 1e6, 1e7, 1e8, 500e6}) {
+		t.Errorf("bounds of 250us..206ms: %v..%v, ticks %v; want 200us..500ms with both ends labelled", lo, hi, ticks)
+	}
 	ys := scale{lo: 1e3, hi: 1e6, from: 300, to: 0, logarithms: true}
 	if got := ys.at(1e4); got < 199.9 || got > 200.1 {
 		t.Errorf("10us on a 1us..1ms log axis at %.2f, want 200", got)

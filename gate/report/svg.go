@@ -161,6 +161,24 @@ func logBounds(lo, hi float64) (float64, float64, []float64) {
 			}
 		}
 	}
+	// On a wide axis the ends are labelled too, when clear of the powers
+	// of ten, so the reader sees where it starts and stops.
+	clear := func(v float64) bool {
+		for _, t := range ticks {
+			if math.Abs(math.Log10(v/t)) < 0.25 {
+				return false
+			}
+		}
+		return true
+	}
+	if len(mantissas) == 1 {
+		if clear(lo) {
+			ticks = append([]float64{lo}, ticks...)
+		}
+		if clear(hi) {
+			ticks = append(ticks, hi)
+		}
+	}
 	return lo, hi, ticks
 }
 
