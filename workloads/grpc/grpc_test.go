@@ -1,0 +1,699 @@
+package grpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	v1alphapb "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// The methods of grpc-go's interop TestService.
+const (
+	unaryCall     = "grpc.testing.TestService/UnaryCall"
+	emptyCall     = "grpc.testing.TestService/EmptyCall"
+	streamingCall = "grpc.testing.TestService/StreamingOutputCall"
+	unimplemented = "grpc.testing.TestService/UnimplementedCall"
+)
+
+// testService implements UnaryCall for real: it waits the set delay,
+// answers with the status the request asks for, or with a payload of the
+// requested size. It records what it received.
+type testService struct {
+	testpb.UnimplementedTestServiceServer
+	delay atomic.Int64 // nanoseconds
+
+	mu       sync.Mutex
+	requests []*testpb.SimpleRequest
+	metadata []metadata.MD
+}
+
+func (s *testService) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	s.metadata = append(s.metadata, md)
+	s.mu.Unlock()
+	if d := time.Duration(s.delay.Load()); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if st := req.GetResponseStatus(); st.GetCode() != 0 {
+		return nil, status.Error(codes.Code(st.GetCode()), st.GetMessage())
+	}
+	return &testpb.SimpleResponse{Payload: &testpb.Payload{Body: make([]byte, req.GetResponseSize())}}, nil
+}
+
+func (s *testService) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, error) {
+	return &testpb.Empty{}, nil
+}
+
+func (s *testService) last(t *testing.T) (*testpb.SimpleRequest, metadata.MD) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.requests) == 0 {
+		t.Fatal("the server received no UnaryCall")
+	}
+	return s.requests[len(s.requests)-1], s.metadata[len(s.metadata)-1]
+}
+
+// reflectionMode says which reflection services a test server offers.
+type reflectionMode int
+
+const (
+	reflectionBoth reflectionMode = iota
+	reflectionV1AlphaOnly
+	reflectionNone
+)
+
+// testServer is a real grpc-go server on loopback with the TestService and
+// the health service.
+type testServer struct {
+	*grpc.Server
+	svc  *testService
+	addr string
+}
+
+// startServer serves on addr ("" for a free port) until the test ends.
+func startServer(t testing.TB, addr string, mode reflectionMode, opts ...grpc.ServerOption) *testServer {
+	t.Helper()
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var l net.Listener
+	var err error
+	for range 50 { // the port of a server just stopped may take a moment to free
+		if l, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("listening on %s: %v", addr, err)
+	}
+	s := &testServer{Server: grpc.NewServer(opts...), svc: &testService{}, addr: l.Addr().String()}
+	testpb.RegisterTestServiceServer(s, s.svc)
+	healthpb.RegisterHealthServer(s, health.NewServer())
+	switch mode {
+	case reflectionBoth:
+		reflection.Register(s)
+	case reflectionV1AlphaOnly:
+		v1alphapb.RegisterServerReflectionServer(s, reflection.NewServer(reflection.ServerOptions{Services: s}))
+	}
+	go s.Serve(l)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// spec is a small workload of the given requests against target.
+func spec(target string, requests ...slo.Request) *workloads.Spec {
+	for i := range requests {
+		if requests[i].Weight == 0 {
+			requests[i].Weight = 1
+		}
+		if requests[i].Name == "" {
+			requests[i].Name = fmt.Sprintf("r%d", i)
+		}
+	}
+	return &workloads.Spec{
+		Component: slo.Component{
+			Name:   "rpc",
+			Target: target,
+			Workload: slo.Workload{
+				Rate:         200,
+				Arrival:      slo.ArrivalUniform,
+				Connections:  2,
+				Timeout:      time.Second,
+				Keys:         slo.Keys{Count: 100, Distribution: slo.DistributionUniform, Prefix: "tailgate:"},
+				Requests:     requests,
+				MaxErrorRate: 0.5,
+			},
+		},
+		Duration: time.Second,
+		Seed:     1,
+	}
+}
+
+func call(name, method, body string) slo.Request {
+	return slo.Request{Name: name, Method: method, Body: body}
+}
+
+// open opens the driver for s, closed with the test.
+func open(t *testing.T, s *workloads.Spec) (*Driver, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := workloads.Open(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { d.Close() })
+	return d.(*Driver), nil
+}
+
+// connect opens the driver for s and one Conn, closed with the test.
+func connect(t *testing.T, s *workloads.Spec) workloads.Conn {
+	t.Helper()
+	d, err := open(t, s)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := d.Connect(ctx)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func do(c workloads.Conn, kind int, key string) error {
+	return c.Do(context.Background(), &workloads.Op{Kind: kind, Key: []byte(key)})
+}
+
+func TestUnaryCallsResolvedThroughReflection(t *testing.T) {
+	srv := startServer(t, "", reflectionBoth)
+	c := connect(t, spec("grpc://"+srv.addr,
+		slo.Request{Name: "unary", Method: unaryCall,
+			Body:    `{"responseSize": 64, "payload": {"body": "aGVsbG8="}, "responseStatus": {"message": "key={{key}}"}}`,
+			Headers: map[string]string{"X-Tenant": "blue"}},
+		call("empty", emptyCall, ""),
+		call("health", "grpc.health.v1.Health/Check", `{"service": ""}`),
+	))
+	for i := range 3 { // the reused buffer is built again for each key
+		key := fmt.Sprintf("tailgate:%d", 7+i*100)
+		if err := do(c, 0, key); err != nil {
+			t.Fatalf("UnaryCall: %v", err)
+		}
+		req, md := srv.svc.last(t)
+		if got := req.GetResponseStatus().GetMessage(); got != "key="+key {
+			t.Errorf("the server got message %q, want %q", got, "key="+key)
+		}
+		if req.GetResponseSize() != 64 || string(req.GetPayload().GetBody()) != "hello" {
+			t.Errorf("the server got %v", req)
+		}
+		if got := md.Get("x-tenant"); len(got) != 1 || got[0] != "blue" {
+			t.Errorf("metadata x-tenant = %q", got)
+		}
+		if got := md.Get("user-agent"); len(got) != 1 || !strings.HasPrefix(got[0], UserAgent) {
+			t.Errorf("user-agent = %q", got)
+		}
+	}
+	for kind, name := range []string{"EmptyCall", "health Check"} {
+		if err := do(c, kind+1, "tailgate:1"); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestReflectionFallsBackToV1Alpha(t *testing.T) {
+	srv := startServer(t, "", reflectionV1AlphaOnly)
+	c := connect(t, spec("grpc://"+srv.addr, call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`)))
+	if err := do(c, 0, "tailgate:5"); err != nil {
+		t.Fatal(err)
+	}
+	if req, _ := srv.svc.last(t); req.GetResponseStatus().GetMessage() != "tailgate:5" {
+		t.Fatalf("the server got %v", req)
+	}
+}
+
+func TestReflectionCarriesTheFirstRequestsHeaders(t *testing.T) {
+	authorized := func(ctx context.Context) error {
+		md, _ := metadata.FromIncomingContext(ctx)
+		if got := md.Get("authorization"); len(got) != 1 || got[0] != "Bearer t0ken" {
+			return status.Error(codes.Unauthenticated, "no token")
+		}
+		return nil
+	}
+	srv := startServer(t, "", reflectionBoth,
+		grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if err := authorized(ctx); err != nil {
+				return nil, err
+			}
+			return h(ctx, req)
+		}),
+		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if err := authorized(ss.Context()); err != nil {
+				return err
+			}
+			return h(srv, ss)
+		}))
+	req := call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`)
+	if _, err := open(t, spec("grpc://"+srv.addr, req)); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("without the token: got %v, want Unauthenticated", err)
+	}
+	req.Headers = map[string]string{"Authorization": "Bearer t0ken"}
+	c := connect(t, spec("grpc://"+srv.addr, req))
+	if err := do(c, 0, "tailgate:1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeProtoset writes the files and everything they import as a
+// FileDescriptorSet, as protoc --include_imports would.
+func writeProtoset(t *testing.T, files ...protoreflect.FileDescriptor) string {
+	t.Helper()
+	set := &descriptorpb.FileDescriptorSet{}
+	seen := map[string]bool{}
+	var add func(fd protoreflect.FileDescriptor)
+	add = func(fd protoreflect.FileDescriptor) {
+		if seen[fd.Path()] {
+			return
+		}
+		seen[fd.Path()] = true
+		for i := 0; i < fd.Imports().Len(); i++ {
+			add(fd.Imports().Get(i).FileDescriptor)
+		}
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	}
+	for _, fd := range files {
+		add(fd)
+	}
+	data, err := proto.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "service.protoset")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestAProtosetServesAServerWithoutReflection(t *testing.T) {
+	srv := startServer(t, "", reflectionNone)
+	s := spec("grpc://"+srv.addr, call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`))
+
+	_, err := open(t, s)
+	if !errors.Is(err, ErrNoReflection) || !strings.Contains(err.Error(), "protoset") {
+		t.Fatalf("without a protoset: got %v, want ErrNoReflection saying to use a protoset", err)
+	}
+
+	s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
+	c := connect(t, s)
+	if err := do(c, 0, "tailgate:9"); err != nil {
+		t.Fatal(err)
+	}
+	if req, _ := srv.svc.last(t); req.GetResponseStatus().GetMessage() != "tailgate:9" {
+		t.Fatalf("the server got %v", req)
+	}
+}
+
+func TestStatusCodesAreStatusErrors(t *testing.T) {
+	srv := startServer(t, "", reflectionBoth)
+	c := connect(t, spec("grpc://"+srv.addr,
+		call("down", unaryCall, `{"responseStatus": {"code": 14, "message": "draining"}}`),
+		call("absent", unaryCall, `{"responseStatus": {"code": 5, "message": "no {{key}}"}}`),
+		call("unimplemented", unimplemented, `{}`),
+	))
+	tests := []struct {
+		kind       int
+		wantKind   string
+		wantDetail string
+	}{
+		{0, "grpc Unavailable", "draining"},
+		{1, "grpc NotFound", "no tailgate:3"},
+		{2, "grpc Unimplemented", ""},
+	}
+	for _, tt := range tests {
+		err := do(c, tt.kind, "tailgate:3")
+		var se *workloads.StatusError
+		if !errors.As(err, &se) || se.Kind != tt.wantKind || !strings.Contains(se.Detail, tt.wantDetail) {
+			t.Errorf("request %d: got %#v, want %s %q", tt.kind, err, tt.wantKind, tt.wantDetail)
+		}
+	}
+}
+
+func TestASlowServerTimesOut(t *testing.T) {
+	srv := startServer(t, "", reflectionBoth)
+	s := spec("grpc://"+srv.addr, call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`))
+	s.Component.Workload.Timeout = 100 * time.Millisecond
+	c := connect(t, s)
+	srv.svc.delay.Store(int64(2 * time.Second))
+	began := time.Now()
+	err := do(c, 0, "tailgate:1")
+	if kind := workloads.ErrorKind(err); kind != workloads.KindTimeout {
+		t.Fatalf("got %v (kind %q), want a timeout", err, kind)
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Errorf("a 100ms timeout took %s", took)
+	}
+	srv.svc.delay.Store(0)
+	for i := range 3 { // the buffer of the timed-out call is not reused
+		key := fmt.Sprintf("tailgate:%d", 10+i)
+		if err := do(c, 0, key); err != nil {
+			t.Fatalf("after the timeout: %v", err)
+		}
+		if req, _ := srv.svc.last(t); req.GetResponseStatus().GetMessage() != key {
+			t.Fatalf("the server got %v", req)
+		}
+	}
+}
+
+func TestAServerThatGoesAwayFailsCallsUntilItComesBack(t *testing.T) {
+	srv := startServer(t, "", reflectionBoth)
+	c := connect(t, spec("grpc://"+srv.addr, call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`)))
+	if err := do(c, 0, "tailgate:1"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	for i := range 3 {
+		err := do(c, 0, "tailgate:1")
+		if kind := workloads.ErrorKind(err); kind != "grpc Unavailable" {
+			t.Fatalf("call %d to a stopped server: got %v (kind %q), want grpc Unavailable", i, err, kind)
+		}
+	}
+	back := startServer(t, srv.addr, reflectionNone)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := do(c, 0, "tailgate:2")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server came back but calls still fail: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if req, _ := back.svc.last(t); req.GetResponseStatus().GetMessage() != "tailgate:2" {
+		t.Fatalf("the returned server got %v", req)
+	}
+}
+
+func TestOpenRejectsBadRequests(t *testing.T) {
+	srv := startServer(t, "", reflectionBoth)
+	protoset := writeProtoset(t, testpb.File_grpc_testing_test_proto)
+	tests := []struct {
+		name     string
+		request  slo.Request
+		protoset string
+		want     []string
+	}{
+		{"an unknown service lists the offered ones",
+			call("r", "grpc.testing.Nope/UnaryCall", ""), "",
+			[]string{`offers no service "grpc.testing.Nope"`, "grpc.testing.TestService", "grpc.health.v1.Health"}},
+		{"an unknown service in a protoset lists its services",
+			call("r", "grpc.testing.Nope/UnaryCall", ""), protoset,
+			[]string{"protoset", `offers no service "grpc.testing.Nope"`, "grpc.testing.TestService"}},
+		{"an unknown method lists the service's methods",
+			call("r", "grpc.testing.TestService/Nope", ""), "",
+			[]string{`has no method "Nope"`, "EmptyCall", "UnaryCall"}},
+		{"a streaming method", call("r", streamingCall, ""), "", []string{"streaming"}},
+		{"a method name without a service", call("r", "UnaryCall", ""), "", []string{"full gRPC method name"}},
+		{"a body that is not JSON", call("r", unaryCall, `{responseSize: 1}`), "", []string{"not JSON"}},
+		{"a body with a key that is not JSON", call("r", unaryCall, `{"responseStatus": {"message": {{key}}}}`), "", []string{"not JSON"}},
+		{"a body with an unknown field", call("r", unaryCall, `{"nope": 1}`), "", []string{"does not match message grpc.testing.SimpleRequest", `unknown field "nope"`}},
+		{"a key in an unknown field", call("r", unaryCall, `{"nope": "{{key}}"}`), "", []string{"does not match", "nope"}},
+		{"a field of the wrong type", call("r", unaryCall, `{"responseSize": "many"}`), "", []string{"does not match", "responseSize"}},
+		{"a protoset that does not exist", call("r", unaryCall, ""), filepath.Join(t.TempDir(), "absent.protoset"), []string{"protoset", "no such file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec("grpc://"+srv.addr, tt.request)
+			s.Component.Workload.Protoset = tt.protoset
+			_, err := open(t, s)
+			if err == nil {
+				t.Fatal("Open accepted it")
+			}
+			for _, want := range append(tt.want, `component "rpc"`) {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestAnUnreachableServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s := spec("grpc://"+addr, call("unary", unaryCall, ""))
+	t.Run("fails Open when reflection is needed", func(t *testing.T) {
+		if _, err := open(t, s); !errors.Is(err, workloads.ErrUnreachable) {
+			t.Fatalf("got %v, want ErrUnreachable", err)
+		}
+	})
+	t.Run("fails Connect with a protoset", func(t *testing.T) {
+		s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
+		d, err := open(t, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := d.Connect(ctx); status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "refused") {
+			t.Fatalf("got %v, want Unavailable: connection refused", err)
+		}
+	})
+}
+
+func TestGRPCS(t *testing.T) {
+	cert := testserver.NewCertificate(t)
+	ca := cert.CAFile
+	srv := startServer(t, "", reflectionBoth, grpc.Creds(credentials.NewTLS(cert.Server)))
+	run := func(t *testing.T, tlsSettings slo.TLS) (*Driver, error) {
+		s := spec("grpcs://"+srv.addr, call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`))
+		s.Component.Workload.TLS = tlsSettings
+		d, err := open(t, s)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := d.Connect(ctx)
+		if err != nil {
+			return d, err
+		}
+		defer c.Close()
+		return d, do(c, 0, "tailgate:1")
+	}
+	t.Run("a CA file is trusted", func(t *testing.T) {
+		if _, err := run(t, slo.TLS{CAFile: ca}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("a server name is checked instead of the host", func(t *testing.T) {
+		if _, err := run(t, slo.TLS{CAFile: ca, ServerName: "tailgate.test"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := run(t, slo.TLS{CAFile: ca, ServerName: "other.test"}); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("got %v, want a certificate error", err)
+		}
+	})
+	t.Run("the system roots do not trust the test certificate", func(t *testing.T) {
+		_, err := run(t, slo.TLS{})
+		if err == nil || !strings.Contains(err.Error(), "certificate") || !errors.Is(err, workloads.ErrUnreachable) {
+			t.Fatalf("got %v, want an unreachable target with a certificate error", err)
+		}
+	})
+	t.Run("insecure_skip_verify connects and says so", func(t *testing.T) {
+		d, err := run(t, slo.TLS{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(d.Describe(), "certificate checks off") {
+			t.Errorf("Describe = %q", d.Describe())
+		}
+	})
+}
+
+func TestOpenRejectsTargetsItCannotUse(t *testing.T) {
+	tests := []struct{ target, want string }{
+		{"grpc://user:pw@127.0.0.1:1", "no user or password"},
+		{"grpc://127.0.0.1:1/svc", "no path"},
+	}
+	for _, tt := range tests {
+		_, err := open(t, spec(tt.target, call("r", unaryCall, "")))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "pw") {
+			t.Errorf("%s: got %v, want %q without the password", tt.target, err, tt.want)
+		}
+	}
+}
+
+func TestRunReportsEveryRequest(t *testing.T) {
+	srv := startServer(t, "", reflectionBoth)
+	s := spec("grpc://"+srv.addr,
+		slo.Request{Name: "unary", Method: unaryCall, Body: `{"responseSize": 32, "responseStatus": {"message": "{{key}}"}}`, Weight: 3},
+		slo.Request{Name: "empty", Method: emptyCall, Weight: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	comp := res.Component("rpc")
+	if comp == nil {
+		t.Fatal("no result for component rpc")
+	}
+	var total int64
+	for _, name := range []string{"unary", "empty"} {
+		o := comp.Operation(name)
+		if o == nil {
+			t.Fatalf("no result for request %q", name)
+		}
+		if o.Count == 0 || o.Errors != 0 {
+			t.Errorf("%s: %d measured, %d errors", name, o.Count, o.Errors)
+		}
+		total += o.Count
+	}
+	if total < 150 || total > 250 {
+		t.Errorf("measured %d calls in 1s at 200/s", total)
+	}
+}
+
+// benchServerEnv makes the test binary a gRPC server for benchmarks, so
+// their allocation and CPU figures are the client's alone.
+const benchServerEnv = "TAILGATE_GRPC_BENCH_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(benchServerEnv) != "" {
+		serveForBenchmark()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveForBenchmark serves until its standard input closes, after printing
+// its address.
+func serveForBenchmark() {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	s := grpc.NewServer()
+	testpb.RegisterTestServiceServer(s, &testService{})
+	healthpb.RegisterHealthServer(s, health.NewServer())
+	reflection.Register(s)
+	go s.Serve(l)
+	fmt.Println(l.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	s.Stop()
+}
+
+// benchServer starts this test binary as a server process.
+func benchServer(b *testing.B) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), benchServerEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("the benchmark server did not start: %v", err)
+	}
+	return strings.TrimSpace(addr)
+}
+
+func BenchmarkDo(b *testing.B) {
+	addr := benchServer(b)
+	payload := `"payload": {"body": "` + strings.Repeat("QUJD", 50) + `"}`
+	s := spec("grpc://"+addr,
+		call("empty", emptyCall, ""),
+		call("static", unaryCall, `{"responseSize": 16, `+payload+`}`),
+		call("template", unaryCall, `{"responseSize": 16, "responseStatus": {"message": "{{key}}"}, `+payload+`}`),
+		call("json", unaryCall, `{"responseSize": 16, "responseStatus": {"message": "{{key}}"}, `+payload+`}`),
+	)
+	s.Component.Workload.Timeout = 10 * time.Second
+	ctx := context.Background()
+	dr, err := workloads.Open(ctx, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dr.Close()
+	d := dr.(*Driver)
+	if d.requests[2].body.tmpl == nil {
+		b.Fatal("the template body did not compile to a template")
+	}
+	d.requests[3].body.tmpl = nil // measure the JSON way it replaces
+	c, err := d.Connect(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for kind, name := range s.Operations() {
+		b.Run(name, func(b *testing.B) {
+			op := &workloads.Op{Kind: kind, Key: []byte("tailgate:12345")}
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				if err := c.Do(ctx, op); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// cpuMeter measures the CPU time (user and system) this process spends, so
+// a benchmark can report the client's CPU per operation.
+type cpuMeter struct{ start time.Duration }
+
+func startCPU() cpuMeter { return cpuMeter{processCPU()} }
+
+func (m cpuMeter) report(b *testing.B) {
+	if b.N > 0 {
+		b.ReportMetric(float64(processCPU()-m.start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,456 @@
+// Package memcache is tailgate's Memcached driver: get and set over the
+// memcached text protocol, with a lean client of its own.
+//
+// Target: memcache://host[:port], port 11211 by default. The text protocol
+// has no authentication, so the URL takes no user or password.
+//
+// Each connection is one TCP connection with a buffered reader and writer;
+// an operation writes one command, reads one reply and allocates nothing.
+// Replies count as follows:
+//
+//	get  VALUE ... END   success (a hit)
+//	get  END             success (a miss is an answer)
+//	set  STORED          success
+//	ERROR, CLIENT_ERROR, SERVER_ERROR, NOT_STORED
+//	                     a *workloads.StatusError, Kind "memcache SERVER_ERROR" etc.
+//
+// Every operation runs under the workload's timeout (a socket deadline). A
+// timeout, an I/O error or a reply that leaves the stream out of step closes
+// the connection; the next operation dials again within its own deadline.
+package memcache
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+func init() {
+	workloads.Register("memcache", Open)
+}
+
+// DefaultPort is the port of a memcache:// target that names none.
+const DefaultPort = "11211"
+
+// maxKeyLen is memcached's key length limit.
+const maxKeyLen = 250
+
+// maxKeyDigits is the longest key number a key can end with (2^64-1).
+const maxKeyDigits = 20
+
+// defaultTimeout bounds an operation when the workload sets no timeout.
+const defaultTimeout = time.Second
+
+// The error kinds of memcached's error replies.
+const (
+	KindError       = "memcache ERROR"
+	KindClientError = "memcache CLIENT_ERROR"
+	KindServerError = "memcache SERVER_ERROR"
+	KindNotStored   = "memcache NOT_STORED"
+)
+
+// operation is what one Op.Kind does.
+type operation uint8
+
+const (
+	opGet operation = iota
+	opSet
+)
+
+// Driver loads one memcached target; every Conn it returns is one TCP
+// connection.
+type Driver struct {
+	addr      string
+	timeout   time.Duration
+	ops       []operation
+	writeSize int
+}
+
+var _ workloads.Driver = (*Driver)(nil)
+
+// Open builds a driver for a memcache:// target. It checks the target, the
+// operations and the key prefix; it does not connect.
+func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.Driver, error) {
+	name := spec.Component.Name
+	w := &spec.Component.Workload
+	if target.User != nil {
+		return nil, fmt.Errorf("component %q: memcache target: the text protocol has no authentication; remove the user from the URL", name)
+	}
+	if target.Host == "" || target.Hostname() == "" {
+		return nil, fmt.Errorf("component %q: memcache target has no host; write it as memcache://host:port", name)
+	}
+	if (target.Path != "" && target.Path != "/") || target.RawQuery != "" {
+		return nil, fmt.Errorf("component %q: memcache target %q: takes no path or query; write it as memcache://host:port",
+			name, workloads.Redact(target.String(), spec.Secrets))
+	}
+	addr := target.Host
+	if target.Port() == "" {
+		addr = net.JoinHostPort(target.Hostname(), DefaultPort)
+	}
+	if err := checkPrefix(w.Keys.Prefix); err != nil {
+		return nil, fmt.Errorf("component %q: keys.prefix %q: %w", name, w.Keys.Prefix, err)
+	}
+	d := &Driver{addr: addr, timeout: w.Timeout}
+	if d.timeout <= 0 {
+		d.timeout = defaultTimeout
+	}
+	for _, op := range spec.Operations() {
+		switch op {
+		case "get":
+			d.ops = append(d.ops, opGet)
+		case "set":
+			d.ops = append(d.ops, opSet)
+		default:
+			return nil, fmt.Errorf("component %q: memcache does not speak operation %q (get, set)", name, op)
+		}
+	}
+	if len(d.ops) == 0 {
+		return nil, fmt.Errorf("component %q: memcache needs a mix of get and set", name)
+	}
+	// One write per set when the value fits: command line, value, CRLF.
+	d.writeSize = min(max(4096, w.ValueSize+maxKeyLen+64), 1<<20)
+	return d, nil
+}
+
+// checkPrefix rejects prefixes memcached cannot take in a key: spaces and
+// control characters split or break the command line, and the key, digits
+// included, must fit memcached's 250-byte limit.
+func checkPrefix(prefix string) error {
+	for i := 0; i < len(prefix); i++ {
+		if c := prefix[i]; c <= ' ' || c == 0x7f {
+			return errors.New("memcached keys cannot hold spaces or control characters")
+		}
+	}
+	if len(prefix)+maxKeyDigits > maxKeyLen {
+		return fmt.Errorf("too long: memcached keys are at most %d bytes, and the key number takes up to %d", maxKeyLen, maxKeyDigits)
+	}
+	return nil
+}
+
+// Connect dials the server and proves it speaks memcached ("version").
+func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
+	c := &conn{d: d}
+	deadline := c.deadline(ctx)
+	if err := c.dial(ctx, deadline); err != nil {
+		return nil, err
+	}
+	if err := c.version(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Describe names the target.
+func (d *Driver) Describe() string { return "memcache://" + d.addr }
+
+// Close releases nothing: every connection belongs to its Conn.
+func (d *Driver) Close() error { return nil }
+
+// longAgo is a deadline in the past: setting it fails pending I/O at once.
+var longAgo = time.Unix(1, 0)
+
+// conn is one TCP connection to memcached, used by one worker. The engine
+// may Close it from another goroutine while an operation hangs, and a
+// canceled context interrupts from a third.
+type conn struct {
+	d   *Driver
+	r   *bufio.Reader
+	w   *bufio.Writer
+	num []byte
+
+	// mu guards nc, closed and stopWatch against Close and interrupt.
+	mu     sync.Mutex
+	nc     net.Conn // nil when broken; the next Do dials again
+	closed bool
+	// watched is the Done channel of the context an interrupt is registered
+	// for, so a canceled run ends an operation at once, not at its timeout.
+	// Only the worker reads and writes it.
+	watched   <-chan struct{}
+	stopWatch func() bool
+}
+
+var _ workloads.Conn = (*conn)(nil)
+
+// Do performs one get or set. It allocates nothing unless it has to dial.
+func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
+	deadline := c.deadline(ctx)
+	c.mu.Lock()
+	nc, closed := c.nc, c.closed
+	c.mu.Unlock()
+	switch {
+	case closed:
+		return net.ErrClosed
+	case nc == nil:
+		if err := c.dial(ctx, deadline); err != nil {
+			return err
+		}
+	default:
+		if err := nc.SetDeadline(deadline); err != nil {
+			return c.broken(ctx, err)
+		}
+	}
+	c.watch(ctx)
+	if err := ctx.Err(); err != nil {
+		return err // checked after SetDeadline, so a later interrupt is not undone
+	}
+	switch c.d.ops[op.Kind] {
+	case opSet:
+		return c.set(ctx, op.Key, op.Value)
+	default:
+		return c.get(ctx, op.Key)
+	}
+}
+
+// deadline is the end of one operation: the workload's timeout from now, or
+// the context's deadline if sooner.
+func (c *conn) deadline(ctx context.Context) time.Time {
+	deadline := time.Now().Add(c.d.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return deadline
+}
+
+// dial opens the TCP connection, reusing the buffers of a previous one.
+func (c *conn) dial(ctx context.Context, deadline time.Time) error {
+	dialer := net.Dialer{Deadline: deadline}
+	nc, err := dialer.DialContext(ctx, "tcp", c.d.addr)
+	if err != nil {
+		return err
+	}
+	if err := nc.SetDeadline(deadline); err != nil {
+		nc.Close()
+		return err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		nc.Close()
+		return net.ErrClosed
+	}
+	c.nc = nc
+	c.mu.Unlock()
+	if c.r == nil {
+		c.r = bufio.NewReaderSize(nc, 16<<10)
+		c.w = bufio.NewWriterSize(nc, c.d.writeSize)
+		c.num = make([]byte, 0, maxKeyDigits)
+	} else {
+		c.r.Reset(nc)
+		c.w.Reset(nc)
+	}
+	return nil
+}
+
+// watch makes a cancellation of ctx end the pending operation at once.
+func (c *conn) watch(ctx context.Context) {
+	done := ctx.Done()
+	if done == c.watched {
+		return
+	}
+	var stop func() bool
+	if done != nil {
+		stop = context.AfterFunc(ctx, c.interrupt)
+	}
+	c.watched = done
+	c.mu.Lock()
+	old := c.stopWatch
+	c.stopWatch = stop
+	c.mu.Unlock()
+	if old != nil {
+		old()
+	}
+}
+
+// interrupt fails the pending I/O of the connection; it runs on the
+// goroutine of a canceled context.
+func (c *conn) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nc != nil {
+		c.nc.SetDeadline(longAgo)
+	}
+}
+
+// broken closes a connection whose stream can no longer be trusted and
+// returns err, or the context's error if the run was canceled meanwhile.
+func (c *conn) broken(ctx context.Context, err error) error {
+	c.closeNet()
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("memcache: %w (%v)", ctxErr, err)
+	}
+	return err
+}
+
+func (c *conn) closeNet() {
+	c.mu.Lock()
+	nc := c.nc
+	c.nc = nil
+	c.mu.Unlock()
+	if nc != nil {
+		nc.Close()
+	}
+}
+
+var (
+	lineEnd      = []byte("\r\n")
+	replyEnd     = []byte("END")
+	replyStored  = []byte("STORED")
+	replyValue   = []byte("VALUE ")
+	replyVersion = []byte("VERSION ")
+)
+
+func (c *conn) get(ctx context.Context, key []byte) error {
+	c.w.WriteString("get ")
+	c.w.Write(key)
+	c.w.Write(lineEnd)
+	if err := c.w.Flush(); err != nil {
+		return c.broken(ctx, err)
+	}
+	for {
+		line, err := c.readLine()
+		if err != nil {
+			return c.broken(ctx, err)
+		}
+		switch {
+		case bytes.Equal(line, replyEnd):
+			return nil
+		case bytes.HasPrefix(line, replyValue):
+			n, ok := valueLength(line)
+			if !ok {
+				return c.broken(ctx, fmt.Errorf("memcache: malformed reply %q", line))
+			}
+			if _, err := c.r.Discard(n + len(lineEnd)); err != nil {
+				return c.broken(ctx, err)
+			}
+		default:
+			return c.reply(ctx, line)
+		}
+	}
+}
+
+func (c *conn) set(ctx context.Context, key, value []byte) error {
+	c.w.WriteString("set ")
+	c.w.Write(key)
+	c.w.WriteString(" 0 0 ")
+	c.num = strconv.AppendInt(c.num[:0], int64(len(value)), 10)
+	c.w.Write(c.num)
+	c.w.Write(lineEnd)
+	c.w.Write(value)
+	c.w.Write(lineEnd)
+	if err := c.w.Flush(); err != nil {
+		return c.broken(ctx, err)
+	}
+	line, err := c.readLine()
+	if err != nil {
+		return c.broken(ctx, err)
+	}
+	if bytes.Equal(line, replyStored) {
+		return nil
+	}
+	return c.reply(ctx, line)
+}
+
+// version proves the server speaks memcached.
+func (c *conn) version() error {
+	c.w.WriteString("version\r\n")
+	if err := c.w.Flush(); err != nil {
+		return err
+	}
+	line, err := c.readLine()
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(line, replyVersion) {
+		return fmt.Errorf("memcache: %s answered %q to \"version\": not a memcached server", c.d.addr, line)
+	}
+	return nil
+}
+
+// readLine returns the next reply line without its CRLF. The slice is only
+// valid until the next read.
+func (c *conn) readLine() ([]byte, error) {
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("memcache: reply line longer than %d bytes", c.r.Size())
+		}
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+// reply turns a reply that is not a success into an error. After ERROR and
+// CLIENT_ERROR the server may not have read what was sent as meant, so the
+// connection is closed; SERVER_ERROR and NOT_STORED leave it in step.
+func (c *conn) reply(ctx context.Context, line []byte) error {
+	word, detail, _ := bytes.Cut(line, []byte(" "))
+	switch string(word) {
+	case "SERVER_ERROR":
+		return &workloads.StatusError{Kind: KindServerError, Detail: string(detail)}
+	case "NOT_STORED":
+		return &workloads.StatusError{Kind: KindNotStored}
+	case "CLIENT_ERROR":
+		c.closeNet()
+		return &workloads.StatusError{Kind: KindClientError, Detail: string(detail)}
+	case "ERROR":
+		c.closeNet()
+		return &workloads.StatusError{Kind: KindError, Detail: string(detail)}
+	}
+	return c.broken(ctx, fmt.Errorf("memcache: unexpected reply %q", line))
+}
+
+// valueLength reads the byte count of "VALUE <key> <flags> <bytes> [<cas>]".
+func valueLength(line []byte) (int, bool) {
+	rest := line[len(replyValue):]
+	for range 2 { // skip key and flags
+		i := bytes.IndexByte(rest, ' ')
+		if i < 0 {
+			return 0, false
+		}
+		rest = rest[i+1:]
+	}
+	if i := bytes.IndexByte(rest, ' '); i >= 0 {
+		rest = rest[:i]
+	}
+	if len(rest) == 0 || len(rest) > 10 {
+		return 0, false
+	}
+	n := 0
+	for _, b := range rest {
+		if b < '0' || b > '9' {
+			return 0, false
+		}
+		n = n*10 + int(b-'0')
+	}
+	return n, true
+}
+
+// Close closes the TCP connection; an operation pending on it fails at
+// once, and later ones fail with net.ErrClosed.
+func (c *conn) Close() error {
+	c.mu.Lock()
+	nc, stop := c.nc, c.stopWatch
+	c.nc, c.stopWatch, c.closed = nil, nil, true
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if nc != nil {
+		return nc.Close()
+	}
+	return nil
+}

@@ -1,0 +1,435 @@
+package memcache_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/memcache"
+)
+
+// The operation kinds of spec's mix.
+const (
+	kindGet = 0
+	kindSet = 1
+)
+
+// spec is a small get/set workload against target.
+func spec(target string) *workloads.Spec {
+	return &workloads.Spec{
+		Component: slo.Component{
+			Name:   "cache",
+			Target: target,
+			Workload: slo.Workload{
+				Rate:         200,
+				Arrival:      slo.ArrivalUniform,
+				Connections:  2,
+				Timeout:      500 * time.Millisecond,
+				Keys:         slo.Keys{Count: 100, Distribution: slo.DistributionUniform, Prefix: "tailgate:"},
+				ValueSize:    32,
+				Mix:          []slo.MixEntry{{Operation: "get", Weight: 90}, {Operation: "set", Weight: 10}},
+				MaxErrorRate: 0.5,
+			},
+		},
+		Duration: time.Second,
+		Seed:     1,
+	}
+}
+
+// connect opens the driver for s and one connection, closed with the test.
+func connect(t *testing.T, s *workloads.Spec) workloads.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := workloads.Open(ctx, s)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	c, err := d.Connect(ctx)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func op(kind int, key string, value []byte) *workloads.Op {
+	return &workloads.Op{Kind: kind, Key: []byte(key), Value: value}
+}
+
+// rawGet reads a key back with a plain client, to check what the driver wrote.
+func rawGet(t *testing.T, addr, key string) string {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(nc, "get %s\r\n", key)
+	var reply bytes.Buffer
+	buf := make([]byte, 4096)
+	for !bytes.HasSuffix(reply.Bytes(), []byte("END\r\n")) {
+		n, err := nc.Read(buf)
+		if err != nil {
+			t.Fatalf("reading the reply to get %s: %v (so far %q)", key, err, reply.String())
+		}
+		reply.Write(buf[:n])
+	}
+	return reply.String()
+}
+
+func TestSetStoresTheValueAndGetReadsItBack(t *testing.T) {
+	srv := testserver.Memcached(t)
+	c := connect(t, spec("memcache://"+srv.Addr))
+	ctx := context.Background()
+	if err := c.Do(ctx, op(kindSet, "tailgate:1", []byte("hello"))); err != nil {
+		t.Fatalf("set: %v", err)
+	}
+	if got := rawGet(t, srv.Addr, "tailgate:1"); got != "VALUE tailgate:1 0 5\r\nhello\r\nEND\r\n" {
+		t.Fatalf("the server holds %q", got)
+	}
+	for range 3 { // the hit's value is consumed: the stream stays in step
+		if err := c.Do(ctx, op(kindGet, "tailgate:1", nil)); err != nil {
+			t.Fatalf("get of a stored key: %v", err)
+		}
+	}
+}
+
+func TestGetOfAMissingKeyIsASuccess(t *testing.T) {
+	srv := testserver.Memcached(t)
+	c := connect(t, spec("memcache://"+srv.Addr))
+	if err := c.Do(context.Background(), op(kindGet, "tailgate:absent", nil)); err != nil {
+		t.Fatalf("a miss is an answer, got %v", err)
+	}
+}
+
+func TestATooLargeValueIsAServerErrorAndTheConnectionStaysUsable(t *testing.T) {
+	srv := testserver.Memcached(t, "-I", "1k", "-o", "slab_chunk_max=1024")
+	c := connect(t, spec("memcache://"+srv.Addr))
+	ctx := context.Background()
+	err := c.Do(ctx, op(kindSet, "tailgate:big", bytes.Repeat([]byte("x"), 4096)))
+	var se *workloads.StatusError
+	if !errors.As(err, &se) || se.Kind != memcache.KindServerError {
+		t.Fatalf("got %v, want a %q StatusError", err, memcache.KindServerError)
+	}
+	if kind := workloads.ErrorKind(err); kind != "memcache SERVER_ERROR" {
+		t.Errorf("ErrorKind = %q", kind)
+	}
+	if !strings.Contains(se.Detail, "too large") {
+		t.Errorf("Detail = %q, want the server's message", se.Detail)
+	}
+	if err := c.Do(ctx, op(kindSet, "tailgate:small", []byte("ok"))); err != nil {
+		t.Fatalf("set after a SERVER_ERROR: %v", err)
+	}
+}
+
+func TestAClientErrorIsCountedAndTheNextOperationReconnects(t *testing.T) {
+	srv := testserver.Memcached(t)
+	c := connect(t, spec("memcache://"+srv.Addr))
+	ctx := context.Background()
+	// A key past memcached's 250-byte limit cannot come from a valid plan,
+	// but it is the one sure way to make a real server say CLIENT_ERROR.
+	err := c.Do(ctx, op(kindSet, strings.Repeat("k", 300), []byte("v")))
+	if kind := workloads.ErrorKind(err); kind != memcache.KindClientError {
+		t.Fatalf("got %v (kind %q), want %q", err, kind, memcache.KindClientError)
+	}
+	// The value line the server did not expect would read as a command; a
+	// fresh connection answers the next operation correctly.
+	if err := c.Do(ctx, op(kindSet, "tailgate:2", []byte("v"))); err != nil {
+		t.Fatalf("set after a CLIENT_ERROR: %v", err)
+	}
+	if err := c.Do(ctx, op(kindGet, "tailgate:2", nil)); err != nil {
+		t.Fatalf("get after a CLIENT_ERROR: %v", err)
+	}
+}
+
+func TestAFrozenServerTimesOutAndIsUsedAgainOnceThawed(t *testing.T) {
+	srv := testserver.Memcached(t)
+	s := spec("memcache://" + srv.Addr)
+	s.Component.Workload.Timeout = 100 * time.Millisecond
+	c := connect(t, s)
+	ctx := context.Background()
+	srv.Freeze()
+	srv.WaitFrozen()
+	began := time.Now()
+	err := c.Do(ctx, op(kindGet, "tailgate:1", nil))
+	took := time.Since(began)
+	srv.Thaw()
+	if kind := workloads.ErrorKind(err); kind != workloads.KindTimeout {
+		t.Fatalf("got %v (kind %q), want a timeout", err, kind)
+	}
+	if took > 2*time.Second {
+		t.Errorf("the timed-out operation took %s with a 100ms timeout", took)
+	}
+	var lastErr error
+	for range 20 {
+		if lastErr = c.Do(ctx, op(kindSet, "tailgate:1", []byte("v"))); lastErr == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the thawed server was not used again: %v", lastErr)
+}
+
+func TestAServerThatGoesAwayFailsOperationsUntilItComesBack(t *testing.T) {
+	srv := testserver.Memcached(t)
+	c := connect(t, spec("memcache://"+srv.Addr))
+	ctx := context.Background()
+	if err := c.Do(ctx, op(kindSet, "tailgate:1", []byte("v"))); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	for i := range 3 {
+		err := c.Do(ctx, op(kindGet, "tailgate:1", nil))
+		if err == nil {
+			t.Fatalf("operation %d succeeded against a killed server", i)
+		}
+		switch kind := workloads.ErrorKind(err); kind {
+		case workloads.KindClosed, workloads.KindReset, workloads.KindRefused:
+		default:
+			t.Fatalf("operation %d: got %v (kind %q), want closed, reset or refused", i, err, kind)
+		}
+	}
+	srv.Restart()
+	if err := c.Do(ctx, op(kindSet, "tailgate:1", []byte("v"))); err != nil {
+		t.Fatalf("the restarted server was not used again: %v", err)
+	}
+	if err := c.Do(ctx, op(kindGet, "tailgate:1", nil)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestACanceledContextEndsAPendingOperationAtOnce(t *testing.T) {
+	srv := testserver.Memcached(t)
+	s := spec("memcache://" + srv.Addr)
+	s.Component.Workload.Timeout = 30 * time.Second
+	c := connect(t, s)
+	srv.Freeze()
+	srv.WaitFrozen()
+	defer srv.Thaw()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	began := time.Now()
+	err := c.Do(ctx, op(kindGet, "tailgate:1", nil))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Fatalf("the canceled operation took %s", took)
+	}
+}
+
+func TestCloseEndsAPendingOperationAndLaterOnes(t *testing.T) {
+	srv := testserver.Memcached(t)
+	s := spec("memcache://" + srv.Addr)
+	s.Component.Workload.Timeout = 30 * time.Second
+	c := connect(t, s)
+	srv.Freeze()
+	srv.WaitFrozen()
+	defer srv.Thaw()
+	done := make(chan error, 1)
+	go func() { done <- c.Do(context.Background(), op(kindGet, "tailgate:1", nil)) }()
+	time.Sleep(100 * time.Millisecond)
+	c.Close() // as the engine does under operations stuck at an interrupt
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the pending operation succeeded on a closed connection")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the pending operation")
+	}
+	if err := c.Do(context.Background(), op(kindGet, "tailgate:1", nil)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Do after Close: got %v, want net.ErrClosed", err)
+	}
+}
+
+func TestConnectFailsWhenNothingListens(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := workloads.Open(ctx, spec("memcache://"+addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Connect(ctx); workloads.ErrorKind(err) != workloads.KindRefused {
+		t.Fatalf("got %v, want connection refused", err)
+	}
+}
+
+func TestConnectFailsWhenTheServerIsNotMemcached(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			nc, err := l.Accept()
+			if err != nil {
+				return
+			}
+			nc.Write([]byte("-ERR unknown command 'version'\r\n"))
+			nc.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := workloads.Open(ctx, spec("memcache://"+l.Addr().String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Connect(ctx); err == nil || !strings.Contains(err.Error(), "not a memcached server") {
+		t.Fatalf("got %v, want a not-memcached error", err)
+	}
+}
+
+func TestOpenRejectsWhatMemcachedCannotTake(t *testing.T) {
+	tests := []struct {
+		name   string
+		target string
+		change func(*slo.Workload)
+		want   string
+	}{
+		{"a user in the URL", "memcache://admin:pw@127.0.0.1:11211", nil, "no authentication"},
+		{"a path in the URL", "memcache://127.0.0.1:11211/0", nil, "no path"},
+		{"a prefix with a space", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = "my app:" }, "spaces"},
+		{"a prefix too long for a key", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = strings.Repeat("p", 240) }, "too long"},
+		{"an operation memcache does not speak", "memcache://127.0.0.1", func(w *slo.Workload) {
+			w.Mix = []slo.MixEntry{{Operation: "del", Weight: 1}}
+		}, `operation "del"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec(tt.target)
+			if tt.change != nil {
+				tt.change(&s.Component.Workload)
+			}
+			d, err := workloads.Open(context.Background(), s)
+			if err == nil {
+				d.Close()
+				t.Fatal("Open accepted it")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `component "cache"`) {
+				t.Fatalf("error %q does not name the component and say %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "pw") {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
+	}
+}
+
+func TestOpenUsesTheDefaultPort(t *testing.T) {
+	d, err := workloads.Open(context.Background(), spec("memcache://cache.internal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Describe(); got != "memcache://cache.internal:11211" {
+		t.Fatalf("Describe = %q", got)
+	}
+}
+
+func TestRunReportsGetAndSetOperations(t *testing.T) {
+	srv := testserver.Memcached(t)
+	s := spec("memcache://" + srv.Addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	comp := res.Component("cache")
+	if comp == nil {
+		t.Fatal("no result for component cache")
+	}
+	var total int64
+	for _, name := range []string{"get", "set"} {
+		o := comp.Operation(name)
+		if o == nil {
+			t.Fatalf("no result for operation %q", name)
+		}
+		if o.Errors != 0 {
+			t.Errorf("%s: %d errors", name, o.Errors)
+		}
+		total += o.Count
+	}
+	if total < 150 || total > 250 {
+		t.Errorf("measured %d operations in 1s at 200/s", total)
+	}
+	if comp.Operation("get").Count <= comp.Operation("set").Count {
+		t.Errorf("the 90:10 mix measured %d gets and %d sets", comp.Operation("get").Count, comp.Operation("set").Count)
+	}
+}
+
+func BenchmarkDo(b *testing.B) {
+	srv := testserver.Memcached(b)
+	s := spec("memcache://" + srv.Addr)
+	ctx := context.Background()
+	d, err := workloads.Open(ctx, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	c, err := d.Connect(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	value := bytes.Repeat([]byte("v"), 256)
+	if err := c.Do(ctx, op(kindSet, "tailgate:1", value)); err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name string
+		op   *workloads.Op
+	}{
+		{"get-hit", op(kindGet, "tailgate:1", nil)},
+		{"get-miss", op(kindGet, "tailgate:absent", nil)},
+		{"set-256B", op(kindSet, "tailgate:2", value)},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				if err := c.Do(ctx, bm.op); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// cpuMeter measures the CPU time (user and system) this process spends, so
+// a benchmark can report the client's CPU per operation: the server is a
+// separate process and not counted.
+type cpuMeter struct{ start time.Duration }
+
+func startCPU() cpuMeter { return cpuMeter{processCPU()} }
+
+func (m cpuMeter) report(b *testing.B) {
+	if b.N > 0 {
+		b.ReportMetric(float64(processCPU()-m.start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
