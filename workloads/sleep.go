@@ -45,3 +45,21 @@ func (s *sleeper) until(ctx context.Context, t time.Time) bool {
 }
 
 func (s *sleeper) close() { s.precise.close() }
+
+// PreciseSleeper sleeps with the precision of the kernel's high-resolution
+// timers instead of the runtime's, which may wake a millisecond late. Not
+// safe for concurrent use: one per goroutine.
+type PreciseSleeper struct{ w preciseWaiter }
+
+// NewPreciseSleeper returns a sleeper; Close releases its timer.
+func NewPreciseSleeper() *PreciseSleeper { return &PreciseSleeper{w: newPreciseWaiter()} }
+
+// Sleep blocks for d.
+func (p *PreciseSleeper) Sleep(d time.Duration) {
+	if d > 0 {
+		p.w.wait(d)
+	}
+}
+
+// Close releases the sleeper's timer.
+func (p *PreciseSleeper) Close() { p.w.close() }

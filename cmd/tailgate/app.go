@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	_ "github.com/tailgate-dev/tailgate/workloads/redis"
 	"io"
 	"os"
 	"strings"
@@ -12,6 +11,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tailgate-dev/tailgate/gate"
+
+	// The drivers register their URL schemes.
+	_ "github.com/tailgate-dev/tailgate/workloads/grpc"
+	_ "github.com/tailgate-dev/tailgate/workloads/http"
+	_ "github.com/tailgate-dev/tailgate/workloads/memcache"
+	_ "github.com/tailgate-dev/tailgate/workloads/redis"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -89,6 +94,7 @@ Exit status: 0 every objective passed; 1 an objective failed; 2 bad usage or inp
 	root.AddCommand(
 		newRunCmd(env),
 		newCheckCmd(env),
+		newCompareCmd(env),
 		newValidateCmd(env),
 		newPromoteCmd(env),
 		newMergeCmd(env),

@@ -79,8 +79,8 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 	if err != nil {
 		return err
 	}
-	if len(f.baselineTargets) > 0 {
-		return usageError(errors.New("--baseline-target: interleaved A/B runs are not available in this build"))
+	if len(f.baselineTargets) > 0 && f.baseline != "" {
+		return usageError(errors.New("--baseline and --baseline-target exclude each other: compare with a saved result or with a live baseline"))
 	}
 	var baseline *workloads.Result
 	if f.baseline != "" {
@@ -103,6 +103,10 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 			return usageError(fmt.Errorf("--baseline %q: %w", f.baseline, err))
 		}
 	}
+	live, err := baselineTargets(p, f.baselineTargets)
+	if err != nil {
+		return err
+	}
 
 	// OpenTelemetry export while the run lasts (run_otlp.go).
 	exporter, err := startOTLP(ctx, f.otlpEndpoint, p, shard, env)
@@ -110,7 +114,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		return err
 	}
 	pp := &progressPrinter{w: env.stderr, terminal: env.terminal}
-	res, runErr := workloads.Run(ctx, specs, workloads.Options{Progress: exporter.progress(pp.show), Tool: "tailgate " + version})
+	opts := workloads.Options{Progress: exporter.progress(pp.show), Tool: "tailgate " + version}
+	m := measurer{opts: opts, live: live}
+	res, liveBase, runErr := m.measure(ctx, specs)
 	pp.done()
 	exporter.close(res, env)
 	if res == nil {
@@ -121,8 +127,109 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		// unsupported scheme, an unknown method, a body that does not fit.
 		return usageError(runErr)
 	}
+	baselineFile := f.baseline
+	if liveBase != nil {
+		baseline, baselineFile = liveBase, "interleaved live baseline"
+		if f.out != "" {
+			baselineFile = strings.TrimSuffix(f.out, ".json") + ".baseline.json"
+			liveBase.Plan = p.File
+			if err := liveBase.WriteFile(baselineFile); err != nil {
+				return runError(err)
+			}
+		}
+	}
+	if runErr == nil {
+		res, baseline, runErr = m.confirm(ctx, p, specs, res, baseline, env)
+		pp.done()
+	}
 	res.Plan = p.File
-	return judgeAndReport(p, res, baseline, f.baseline, f.out, f.reportDir, runErr, env)
+	return judgeAndReport(p, res, baseline, baselineFile, f.out, f.reportDir, runErr, env)
+}
+
+// measurer runs load: plainly, or interleaved with a live baseline.
+type measurer struct {
+	opts workloads.Options
+	// live maps a component to its baseline deployment's URL.
+	live map[string]string
+}
+
+// measure runs specs; with live baselines it also returns the baseline's result.
+func (m measurer) measure(ctx context.Context, specs []*workloads.Spec) (res, base *workloads.Result, err error) {
+	if len(m.live) == 0 {
+		res, err = workloads.Run(ctx, specs, m.opts)
+		return res, nil, err
+	}
+	var baseSpecs []*workloads.Spec
+	for _, s := range specs {
+		if url, ok := m.live[s.Component.Name]; ok {
+			b := *s
+			b.Component.Target = url
+			baseSpecs = append(baseSpecs, &b)
+		}
+	}
+	if len(baseSpecs) == 0 {
+		res, err = workloads.Run(ctx, specs, m.opts)
+		return res, nil, err
+	}
+	return workloads.RunInterleaved(ctx, specs, baseSpecs, m.opts)
+}
+
+// confirm measures the failing components again, with the same seed, up to
+// the plan's confirm times: a failure stands only when it reproduces every
+// time. Noise that fails a run once rarely fails it twice; a regression does.
+func (m measurer) confirm(ctx context.Context, p *slo.Plan, specs []*workloads.Spec, res, baseline *workloads.Result, env environment) (*workloads.Result, *workloads.Result, error) {
+	for attempt := 1; attempt <= p.Defaults.Confirm; attempt++ {
+		v, err := gate.Judge(p, res, baseline)
+		if err != nil || v.Status != workloads.VerdictFail {
+			return res, baseline, nil
+		}
+		var again []*workloads.Spec
+		var names []string
+		for _, s := range specs {
+			for _, o := range v.Objectives[s.Component.Name] {
+				if o.Status == gate.StatusFail {
+					again = append(again, s)
+					names = append(names, s.Component.Name)
+					break
+				}
+			}
+		}
+		fmt.Fprintf(env.stderr, "tailgate: confirming the failure of %s (%d of %d)\n", strings.Join(names, ", "), attempt, p.Defaults.Confirm)
+		r2, b2, err := m.measure(ctx, again)
+		if err != nil {
+			return res, baseline, err
+		}
+		res = replaceComponents(res, r2)
+		if b2 != nil {
+			baseline = replaceComponents(baseline, b2)
+		}
+		v2, err := gate.Judge(p, res, baseline)
+		if err != nil {
+			return res, baseline, nil
+		}
+		outcome := "the failure reproduced"
+		if v2.Status != workloads.VerdictFail {
+			outcome = "the failure did not reproduce: the first measurement was noise"
+		}
+		res.Warnings = append(res.Warnings, fmt.Sprintf("confirmation %d of %d: re-measured %s with the same seed: %s",
+			attempt, p.Defaults.Confirm, strings.Join(names, ", "), outcome))
+	}
+	return res, baseline, nil
+}
+
+// replaceComponents puts the components of a re-measurement into res.
+func replaceComponents(res, again *workloads.Result) *workloads.Result {
+	out := *res
+	out.Components = append([]workloads.ComponentResult(nil), res.Components...)
+	for _, c := range again.Components {
+		for i := range out.Components {
+			if out.Components[i].Name == c.Name {
+				out.Components[i] = c
+			}
+		}
+	}
+	out.Warnings = append(append([]string(nil), res.Warnings...), again.Warnings...)
+	return &out
 }
 
 // judgeAndReport judges a result, writes it and its reports, prints the
@@ -145,7 +252,7 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 		}
 	}
 	if reportDir != "" {
-		if err := report.WriteDir(reportDir, res); err != nil {
+		if err := report.WriteDirWithBaseline(reportDir, res, baseline); err != nil {
 			return runError(err)
 		}
 	}

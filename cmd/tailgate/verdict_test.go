@@ -1,0 +1,116 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// sleepyServer answers every request after delay(n), n counting requests.
+func sleepyServer(t *testing.T, delay func(n int64) time.Duration) *httptest.Server {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay(n.Add(1)))
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func constant(d time.Duration) func(int64) time.Duration {
+	return func(int64) time.Duration { return d }
+}
+
+func webPlan(target, extraDefaults, slo string) string {
+	return `version: 1
+defaults: {duration: 6s, warmup: 500ms` + extraDefaults + `}
+components:
+  - name: web
+    target: ` + target + `
+    workload:
+      rate: 400
+      arrival: uniform
+      connections: 16
+      timeout: 2s
+      requests:
+        - {name: home, method: GET, path: "/"}
+    slo:
+` + slo
+}
+
+func TestInterleavedABAgainstALiveBaseline(t *testing.T) {
+	const tier = "      regression: {home: {p50: +10%}}\n"
+	tests := []struct {
+		name      string
+		candidate time.Duration
+		wantCode  int
+		wantOut   string
+	}{
+		{"the same service on both sides passes", 3 * time.Millisecond, 0, "regression"},
+		{"a candidate twice as slow fails", 6 * time.Millisecond, 1, "FAIL    regression"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			baseline := sleepyServer(t, constant(3*time.Millisecond))
+			candidate := sleepyServer(t, constant(tt.candidate))
+			dir := t.TempDir()
+			out := filepath.Join(dir, "result.json")
+			inv := invoke(t, nil, "run", "-c", writePlan(t, webPlan(candidate.URL, "", tier)), "--out", out,
+				"--baseline-target", "web="+baseline.URL)
+			assert.Equal(t, tt.wantCode, inv.code)
+			assert.Contains(t, inv.stdout, tt.wantOut)
+			base, err := workloads.ReadResult(filepath.Join(dir, "result.baseline.json"))
+			require.NoError(t, err, "the live baseline's result is kept beside the candidate's")
+			cand, err := workloads.ReadResult(out)
+			require.NoError(t, err)
+			for _, r := range []*workloads.Result{base, cand} {
+				assert.Equal(t, int64(6*time.Second), r.MeasuredNS, "each side gets the full duration")
+				assert.InDelta(t, 2400, r.Components[0].Operation("home").Count, 60)
+			}
+			require.Len(t, cand.Components[0].Objectives, 1)
+		})
+	}
+	t.Run("--baseline and --baseline-target exclude each other", func(t *testing.T) {
+		inv := invoke(t, nil, "run", "-c", writePlan(t, webPlan("http://127.0.0.1:1", "", tier)),
+			"--baseline", "x.json", "--baseline-target", "web=http://127.0.0.1:2")
+		assert.Equal(t, 2, inv.code)
+	})
+}
+
+func TestConfirmation(t *testing.T) {
+	const bar = "      minimum: {home: {p50: 20ms}}\n"
+	t.Run("a failure that does not reproduce is not a failure", func(t *testing.T) {
+		// Slow for the first run's requests only: the re-measurement is fast.
+		srv := sleepyServer(t, func(n int64) time.Duration {
+			if n < 2600 {
+				return 40 * time.Millisecond
+			}
+			return time.Millisecond
+		})
+		inv := invoke(t, nil, "run", "-c", writePlan(t, webPlan(srv.URL, ", confirm: 1", bar)), "--out", filepath.Join(t.TempDir(), "r.json"))
+		assert.Equal(t, 0, inv.code)
+		assert.Contains(t, inv.stdout, "did not reproduce")
+		assert.Contains(t, inv.stderr, "confirming the failure of web (1 of 1)")
+	})
+	t.Run("a failure that reproduces fails", func(t *testing.T) {
+		srv := sleepyServer(t, constant(40*time.Millisecond))
+		inv := invoke(t, nil, "run", "-c", writePlan(t, webPlan(srv.URL, ", confirm: 1", bar)), "--out", filepath.Join(t.TempDir(), "r.json"))
+		assert.Equal(t, 1, inv.code)
+		assert.Contains(t, inv.stdout, "the failure reproduced")
+	})
+	t.Run("without confirm a failing run is not measured again", func(t *testing.T) {
+		srv := sleepyServer(t, constant(40*time.Millisecond))
+		inv := invoke(t, nil, "run", "-c", writePlan(t, webPlan(srv.URL, "", bar)), "--out", filepath.Join(t.TempDir(), "r.json"))
+		assert.Equal(t, 1, inv.code)
+		assert.False(t, strings.Contains(inv.stderr, "confirming"))
+	})
+}

@@ -1,0 +1,161 @@
+package workloads
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SegmentLength is the longest segment of an interleaved run: short enough
+// that baseline and candidate see the same machine noise, long enough to
+// hold a few intervals.
+const SegmentLength = 3 * time.Second
+
+// segmentWarmup is the warmup of every segment after the first: connections
+// are new each segment.
+const segmentWarmup = 500 * time.Millisecond
+
+// Segments says how many segments a side of an interleaved run of the given
+// duration gets: an even number (the ABBA order needs pairs), at least two.
+func Segments(duration time.Duration) int {
+	n := int((duration + SegmentLength - 1) / SegmentLength)
+	n += n % 2
+	return max(n, 2)
+}
+
+// RunInterleaved loads the candidate and a live baseline in alternating
+// segments, in the order A B B A A B B A..., so that both sides see the same
+// machine noise and drift cancels; each side gets the specs' full duration in
+// all. It returns each side's segments joined into one result. base holds the
+// baseline's specs: the same components and workloads, other targets.
+func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candRes, baseRes *Result, err error) {
+	if len(cand) == 0 || len(base) == 0 {
+		return nil, nil, fmt.Errorf("an interleaved run needs candidate and baseline components")
+	}
+	n := Segments(cand[0].Duration)
+	segment := func(specs []*Spec, i int) []*Spec {
+		out := make([]*Spec, len(specs))
+		for k, s := range specs {
+			c := *s
+			c.Duration = (s.Duration + time.Duration(n) - 1) / time.Duration(n)
+			if i > 0 {
+				c.Warmup = min(s.Warmup, segmentWarmup)
+			}
+			out[k] = &c
+		}
+		return out
+	}
+	var candParts, baseParts []*Result
+	for i := range n {
+		// ABBA: the baseline goes first in even pairs, second in odd ones.
+		sides := []struct {
+			specs []*Spec
+			parts *[]*Result
+		}{{base, &baseParts}, {cand, &candParts}}
+		if i%2 == 1 {
+			sides[0], sides[1] = sides[1], sides[0]
+		}
+		for _, side := range sides {
+			res, runErr := Run(ctx, segment(side.specs, i), opt)
+			if res != nil {
+				*side.parts = append(*side.parts, res)
+			}
+			if runErr != nil {
+				candRes, _ = Concat(candParts)
+				baseRes, _ = Concat(baseParts)
+				return candRes, baseRes, fmt.Errorf("interleaved segment %d of %d: %w", i+1, n, runErr)
+			}
+		}
+	}
+	if candRes, err = Concat(candParts); err != nil {
+		return nil, nil, err
+	}
+	if baseRes, err = Concat(baseParts); err != nil {
+		return nil, nil, err
+	}
+	return candRes, baseRes, nil
+}
+
+// Concat joins results of consecutive runs of the same components into one:
+// histograms merged, counts summed, intervals laid end to end. It returns nil
+// for no results.
+func Concat(parts []*Result) (*Result, error) {
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	first := parts[0]
+	out := *first
+	out.Components = nil
+	out.Complete = true
+	out.MeasuredNS, out.DurationNS = 0, 0
+	offsets := make([]int, len(parts))
+	leads := make([]int64, len(parts))
+	ivalNS := max(first.IntervalNS, 1)
+	next := 0
+	for k, r := range parts {
+		if r.IntervalNS != first.IntervalNS || len(r.Components) != len(first.Components) {
+			return nil, fmt.Errorf("%w: segment %d has another shape than the first", ErrBadResult, k+1)
+		}
+		offsets[k] = next
+		leads[k] = int64(next) * ivalNS
+		next += int((r.MeasuredNS + ivalNS - 1) / ivalNS)
+		out.MeasuredNS += r.MeasuredNS
+		out.DurationNS += r.DurationNS
+		out.Complete = out.Complete && r.Complete
+		if !r.Complete && out.Incomplete == "" {
+			out.Incomplete = r.Incomplete
+		}
+		out.Warnings = appendNew(out.Warnings, r.Warnings...)
+	}
+	window := time.Duration(out.MeasuredNS)
+	for ci := range first.Components {
+		fc := &first.Components[ci]
+		cr := *fc
+		cr.Operations = nil
+		cr.FirstErrors = nil
+		cr.WarmupOperations, cr.WarmupErrors = 0, 0
+		for k, r := range parts {
+			c := r.Component(fc.Name)
+			if c == nil || len(c.Operations) != len(fc.Operations) {
+				return nil, fmt.Errorf("%w: segment %d lacks component %q", ErrBadResult, k+1, fc.Name)
+			}
+			cr.WarmupOperations += c.WarmupOperations
+			cr.WarmupErrors += c.WarmupErrors
+			for kind, s := range c.FirstErrors {
+				if _, seen := cr.FirstErrors[kind]; !seen {
+					if cr.FirstErrors == nil {
+						cr.FirstErrors = map[string]ErrorSample{}
+					}
+					cr.FirstErrors[kind] = ErrorSample{Message: s.Message, AtNS: s.AtNS + leads[k]}
+				}
+			}
+		}
+		for oi := range fc.Operations {
+			ops := make([]*OperationResult, len(parts))
+			for k, r := range parts {
+				ops[k] = &r.Component(fc.Name).Operations[oi]
+			}
+			op, err := mergeOperation(ops, offsets, time.Duration(ivalNS), window)
+			if err != nil {
+				return nil, fmt.Errorf("component %q: %w", fc.Name, err)
+			}
+			op.AskedRate = ops[0].AskedRate // consecutive, not side by side
+			cr.Operations = append(cr.Operations, op)
+		}
+		out.Components = append(out.Components, cr)
+	}
+	return &out, nil
+}
+
+func appendNew(list []string, add ...string) []string {
+	for _, a := range add {
+		seen := false
+		for _, l := range list {
+			seen = seen || l == a
+		}
+		if !seen {
+			list = append(list, a)
+		}
+	}
+	return list
+}
