@@ -98,6 +98,7 @@ Exit status: 0 every objective passed; 1 an objective failed; 2 bad usage or inp
 		newValidateCmd(env),
 		newPromoteCmd(env),
 		newMergeCmd(env),
+		newCanaryCmd(env),
 		newVersionCmd(env),
 	)
 	return root
