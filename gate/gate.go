@@ -97,10 +97,7 @@ func appendUnique(list []string, add ...string) []string {
 // regression objectives are not judged and a warning says so.
 func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*Verdict, error) {
 	v := &Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}}
-	confidence := plan.Defaults.Confidence
-	if confidence <= 0 {
-		confidence = 0.95
-	}
+	confidence := perObjectiveConfidence(plan)
 	for ci := range plan.Components {
 		comp := &plan.Components[ci]
 		cr := res.Component(comp.Name)
@@ -148,6 +145,26 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 		v.Warnings = appendUnique(v.Warnings, "the run is incomplete: "+res.Incomplete)
 	}
 	return v, nil
+}
+
+// perObjectiveConfidence spreads the plan's confidence over all of its
+// regression objectives (Bonferroni): with k of them each is judged at
+// 1 − (1 − confidence)/k, so the chance that noise fails any one of them in
+// a run with no regression stays within 1 − confidence, however many bars
+// a plan sets.
+func perObjectiveConfidence(plan *slo.Plan) float64 {
+	confidence := plan.Defaults.Confidence
+	if confidence <= 0 {
+		confidence = 0.95
+	}
+	k := 0
+	for _, c := range plan.Components {
+		k += len(c.SLO.Regression)
+	}
+	if k > 1 {
+		confidence = 1 - (1-confidence)/float64(k)
+	}
+	return confidence
 }
 
 // statusRank orders objectives: what needs action first.

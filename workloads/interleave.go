@@ -9,11 +9,11 @@ import (
 // SegmentLength is the longest segment of an interleaved run: short enough
 // that baseline and candidate see the same machine noise, long enough to
 // hold a few intervals.
-const SegmentLength = 3 * time.Second
+const SegmentLength = 1500 * time.Millisecond
 
 // segmentWarmup is the warmup of every segment after the first: connections
 // are new each segment.
-const segmentWarmup = 500 * time.Millisecond
+const segmentWarmup = 250 * time.Millisecond
 
 // Segments says how many segments a side of an interleaved run of the given
 // duration gets: an even number (the ABBA order needs pairs), at least two.
@@ -38,6 +38,9 @@ func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candR
 		for k, s := range specs {
 			c := *s
 			c.Duration = (s.Duration + time.Duration(n) - 1) / time.Duration(n)
+			// Several intervals a segment, so the statistics compare many
+			// intervals of each side, not a few long ones.
+			c.Interval = min(s.interval(), max(c.Duration/4, 100*time.Millisecond))
 			if i > 0 {
 				c.Warmup = min(s.Warmup, segmentWarmup)
 			}
