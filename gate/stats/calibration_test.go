@@ -50,8 +50,11 @@ func TestCalibration(t *testing.T) {
 		sigma, q      float64
 	}
 	var scenarios []scenario
-	for _, q := range []float64{0.5, 0.99} {
+	for _, q := range []float64{0.5, 0.99, 0.999} {
 		for _, sigma := range []float64{0.5, 1} {
+			if q == 0.999 && sigma != 0.5 {
+				continue
+			}
 			for _, rate := range []int{300, 500, 1000, 2000} {
 				for _, seconds := range []int{10, 15} {
 					if os.Getenv("CALIBRATE_VARIANTS") != "" && (q != 0.99 || seconds != 10 || rate == 500 || rate == 2000) {
@@ -68,7 +71,7 @@ func TestCalibration(t *testing.T) {
 	fmt.Fprintln(w, "variant\tq\tsigma\tops/s\ts\tA/A fail\tA/A cover\tA/A signif\tA/B fail\tA/B cover\tA/B signif\tmethod\t")
 	for _, v := range variants {
 		rows := make([]string, len(scenarios))
-		parallel(len(scenarios), func(i int) {
+		parallel(len(scenarios), workers(), func(_, i int) {
 			sc := scenarios[i]
 			rng := rand.New(rand.NewPCG(uint64(sc.rate), uint64(sc.seconds)+uint64(1000*sc.sigma)+uint64(1e6*sc.q)))
 			d := logNormal{median: 2e6, sigma: sc.sigma}
@@ -78,13 +81,14 @@ func TestCalibration(t *testing.T) {
 				base := run(t, rng, d, sc.rate, sc.seconds, 1)
 				same := run(t, rng, d, sc.rate, sc.seconds, 1)
 				slower := run(t, rng, d, sc.rate, sc.seconds, 1.3)
+				baseRead := nonEmpty(base)
 				for _, pair := range []struct {
 					cand        []*hdrhistogram.Histogram
 					truth       float64
 					fail, cover *int
 					significant *int
 				}{{same, 1, &aaFail, &aaCover, &aaSig}, {slower, 1.3, &abFail, &abCover, &abSig}} {
-					c := compareQuantile(base, pair.cand, sc.q, v.confidence, v.set)
+					c := compareIntervals(baseRead, nonEmpty(pair.cand), sc.q, v.confidence, v.set)
 					if v.medians && c.Method == MethodIntervals {
 						c.RatioLo, c.RatioHi = medianRatioInterval(base, pair.cand, sc.q, v.confidence, v.set)
 					}

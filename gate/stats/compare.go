@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -169,10 +170,12 @@ var defaultSettings = settings{
 //
 // The result is deterministic: the bootstrap uses a fixed seed.
 func CompareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64) Comparison {
-	return compareQuantile(base, cand, q, confidence, defaultSettings)
+	return compareIntervals(nonEmpty(base), nonEmpty(cand), q, confidence, defaultSettings)
 }
 
-func compareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64, set settings) Comparison {
+// compareIntervals is CompareQuantile on the non-empty intervals of each
+// side, already read.
+func compareIntervals(baseIntervals, candIntervals []sparse, q, confidence float64, set settings) Comparison {
 	c := Comparison{
 		Quantile:   q,
 		Confidence: confidence,
@@ -186,7 +189,6 @@ func compareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64
 		c.Warnings = append(c.Warnings, fmt.Errorf("%w: quantile %v and confidence %v must both be in (0, 1)", ErrInvalidArgument, q, confidence))
 		return c
 	}
-	baseIntervals, candIntervals := nonEmpty(base), nonEmpty(cand)
 	if mixedPrecision(baseIntervals, candIntervals) {
 		c.Warnings = append(c.Warnings, fmt.Errorf("%w: the baseline and candidate histograms do not all have the same lowest value and significant digits", ErrMixedPrecision))
 	}
@@ -212,7 +214,7 @@ func compareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64
 		}
 		c.NBase, c.NCand = len(baseQuantiles), len(candQuantiles)
 		_, c.PValue = MannWhitney(candQuantiles, baseQuantiles)
-		c.RatioLo, c.RatioHi = bootstrapRatio(baseIntervals, candIntervals, q, confidence, set)
+		c.RatioLo, c.RatioHi = bootstrapRatio(baseIntervals, candIntervals, baseAll, candAll, q, confidence, set)
 	} else {
 		c.Method = MethodPooled
 		c.Warnings = append(c.Warnings, fmt.Errorf("%w: only %d baseline and %d candidate intervals hold the %d samples needed to estimate %s on their own (want %d each)",
@@ -298,12 +300,12 @@ func pooledRatio(base, cand sparse, q, confidence float64) (lo, hi float64) {
 // pooledQuantileTest is the two-sided p-value of the two-sample quantile test
 // (Mood's median test generalised to any quantile): the pooled samples'
 // q-quantile splits each side into samples at or below it and above it, and
-// a two-proportion z-test asks whether the sides split alike. Samples in the
-// bucket of the pooled quantile count as at or below it.
+// a test of two proportions asks whether the sides split alike. Samples in
+// the bucket of the pooled quantile count as at or below it.
 func pooledQuantileTest(base, cand sparse, q float64) float64 {
 	pooled := merge([]sparse{base, cand})
 	split := pooled.at(quantileRank(q, pooled.total))
-	atOrBelow := func(s sparse) float64 {
+	atOrBelow := func(s sparse) int64 {
 		var n int64
 		for _, b := range s.buckets {
 			if compareBuckets(b, split) > 0 {
@@ -311,26 +313,71 @@ func pooledQuantileTest(base, cand sparse, q float64) float64 {
 			}
 			n += b.count
 		}
-		return float64(n)
+		return n
 	}
-	nBase, nCand := float64(base.total), float64(cand.total)
-	belowBase, belowCand := atOrBelow(base), atOrBelow(cand)
-	share := (belowBase + belowCand) / (nBase + nCand)
-	variance := share * (1 - share) * (1/nBase + 1/nCand)
-	if variance <= 0 {
+	return twoProportionTest(atOrBelow(base), base.total, atOrBelow(cand), cand.total)
+}
+
+// fisherMaxTerms is the largest count in the smaller column of a 2x2 table
+// for which twoProportionTest sums Fisher's exact test; beyond it the normal
+// approximation is accurate.
+const fisherMaxTerms = 10_000
+
+// twoProportionTest is the two-sided p-value of the test of whether k1
+// successes in n1 trials and k2 in n2 share one success probability. It is
+// Fisher's exact test: given the k1+k2 successes, k1 is hypergeometric, and
+// p sums the probabilities of the tables no more likely than the observed
+// one. The normal approximation (a two-proportion z-test) is far too liberal
+// with the few samples beyond a high quantile: in simulations of p99.9 from
+// 4,500 samples a side it called 22% of A/A pairs different at the 10%
+// level. When the smaller column holds more than fisherMaxTerms, the z-test
+// is accurate and used.
+func twoProportionTest(k1, n1, k2, n2 int64) float64 {
+	n := n1 + n2
+	m, x := k1+k2, k1
+	if m > n-m {
+		// Count failures instead: the sum runs over the smaller column.
+		m, x = n-m, n1-k1
+	}
+	if m == 0 || n1 == 0 || n2 == 0 {
 		return 1
 	}
-	z := math.Abs(belowBase/nBase-belowCand/nCand) / math.Sqrt(variance)
-	return min(1, 2*normalSurvival(z))
+	if m > fisherMaxTerms {
+		f1, f2 := float64(k1), float64(k2)
+		share := (f1 + f2) / float64(n)
+		z := math.Abs(f1/float64(n1)-f2/float64(n2)) / math.Sqrt(share*(1-share)*(1/float64(n1)+1/float64(n2)))
+		return min(1, 2*normalSurvival(z))
+	}
+	logPmf := func(i int64) float64 {
+		return logChoose(n1, i) + logChoose(n2, m-i) - logChoose(n, m)
+	}
+	observed := logPmf(x)
+	var p float64
+	for i := max(0, m-n2); i <= min(m, n1); i++ {
+		// The tolerance keeps tables exactly as likely as the observed one
+		// in, despite rounding.
+		if lp := logPmf(i); lp <= observed+1e-7 {
+			p += math.Exp(lp)
+		}
+	}
+	return min(1, p)
+}
+
+// logChoose is the logarithm of the binomial coefficient (n choose k).
+func logChoose(n, k int64) float64 {
+	a, _ := math.Lgamma(float64(n) + 1)
+	b, _ := math.Lgamma(float64(k) + 1)
+	c, _ := math.Lgamma(float64(n-k) + 1)
+	return a - b - c
 }
 
 // bootstrapRatio is the percentile bootstrap interval of the ratio of the
 // candidate's to the baseline's q-quantile, resampling each side's intervals
 // (grouped into at most maxClusters clusters of consecutive intervals) with
 // replacement; with set.expand, it is the expanded percentile interval.
-func bootstrapRatio(base, cand []sparse, q, confidence float64, set settings) (lo, hi float64) {
-	rng := rand.New(rand.NewPCG(set.seed, set.seed^0x9e3779b97f4a7c15))
-	baseSide, candSide := newResampler(clusters(base)), newResampler(clusters(cand))
+func bootstrapRatio(base, cand []sparse, baseAll, candAll sparse, q, confidence float64, set settings) (lo, hi float64) {
+	rng := rand.NewPCG(set.seed, set.seed^0x9e3779b97f4a7c15)
+	baseSide, candSide := newResampler(clusters(base), baseAll, q), newResampler(clusters(cand), candAll, q)
 	ratios := make([]float64, set.resamples)
 	for i := range ratios {
 		ratios[i] = ratio(candSide.resample(rng, q), baseSide.resample(rng, q))
@@ -393,61 +440,83 @@ func clusters(intervals []sparse) []sparse {
 }
 
 // resampler draws the q-quantile of a bootstrap resample of one side's
-// clusters without merging histograms: cumulative[k*clusters+i] counts
-// cluster i's samples in the side's buckets 0..k, so the merged count up to
-// bucket k of any resample is a weighted sum, and its quantile a binary
-// search over k.
+// clusters without merging histograms. The q-quantile of any weighted merge
+// of the clusters lies between the smallest and the largest of their own
+// q-quantiles, so only that window of the side's merged buckets matters:
+// cumulative[k*clusters+i] counts cluster i's samples up to and including
+// window bucket k, the merged count of any resample is a weighted sum of
+// them, and its quantile a binary search over k.
 type resampler struct {
-	buckets    []bucket
+	window     []bucket
 	clusters   int
 	cumulative []int64
 	totals     []int64
-	weights    []int64
-	drawn      []int
 }
 
-func newResampler(clusters []sparse) *resampler {
-	all := merge(clusters)
+// newResampler prepares the resampling of clusters, whose merge is all.
+func newResampler(clusters []sparse, all sparse, q float64) *resampler {
 	k := len(clusters)
+	first, last := len(all.buckets)-1, 0
+	for _, c := range clusters {
+		at, _ := slices.BinarySearchFunc(all.buckets, c.at(quantileRank(q, c.total)), compareBuckets)
+		first, last = min(first, at), max(last, at)
+	}
+	window := all.buckets[first : last+1]
 	r := &resampler{
-		buckets:    all.buckets,
+		window:     window,
 		clusters:   k,
-		cumulative: make([]int64, k*len(all.buckets)),
+		cumulative: make([]int64, k*len(window)),
 		totals:     make([]int64, k),
-		weights:    make([]int64, k),
 	}
 	for i, c := range clusters {
 		j := 0
 		var running int64
-		for b, merged := range all.buckets {
+		for j < len(c.buckets) && compareBuckets(c.buckets[j], window[0]) < 0 {
+			running += c.buckets[j].count
+			j++
+		}
+		for w, merged := range window {
 			if j < len(c.buckets) && compareBuckets(c.buckets[j], merged) == 0 {
 				running += c.buckets[j].count
 				j++
 			}
-			r.cumulative[b*k+i] = running
+			r.cumulative[w*k+i] = running
 		}
 		r.totals[i] = c.total
 	}
 	return r
 }
 
-// quantile is the q-quantile of the clusters merged with the given weights.
-func (r *resampler) quantile(weights []int64, q float64) int64 {
-	r.drawn = r.drawn[:0]
+// resample draws one bootstrap resample, as many clusters as there are
+// drawn with replacement, and returns its q-quantile. The weights live on
+// the stack (there are at most maxClusters clusters): this loop runs
+// thousands of times per comparison.
+func (r *resampler) resample(rng *rand.PCG, q float64) int64 {
+	var weights [maxClusters]int64
+	var drawn [maxClusters]int
+	k := r.clusters
+	for range k {
+		// A uniform index in [0, k): the high word of a uniform 64-bit
+		// number times k (biased by at most k/2^64).
+		pick, _ := bits.Mul64(rng.Uint64(), uint64(k))
+		weights[pick]++
+	}
+	nDrawn := 0
 	var n int64
-	for i, w := range weights {
-		if w > 0 {
-			r.drawn = append(r.drawn, i)
-			n += w * r.totals[i]
+	for i := range k {
+		if weights[i] > 0 {
+			drawn[nDrawn] = i
+			nDrawn++
+			n += weights[i] * r.totals[i]
 		}
 	}
 	rank := quantileRank(q, n)
-	lo, hi := 0, len(r.buckets)-1
+	lo, hi := 0, len(r.window)-1
 	for lo < hi {
 		mid := (lo + hi) / 2
-		row := r.cumulative[mid*r.clusters : (mid+1)*r.clusters]
+		row := r.cumulative[mid*k : (mid+1)*k]
 		var below int64
-		for _, i := range r.drawn {
+		for _, i := range drawn[:nDrawn] {
 			below += weights[i] * row[i]
 		}
 		if below >= rank {
@@ -456,15 +525,5 @@ func (r *resampler) quantile(weights []int64, q float64) int64 {
 			lo = mid + 1
 		}
 	}
-	return r.buckets[lo].hi
-}
-
-// resample draws one bootstrap resample, as many clusters as there are
-// drawn with replacement, and returns its q-quantile.
-func (r *resampler) resample(rng *rand.Rand, q float64) int64 {
-	clear(r.weights)
-	for range r.clusters {
-		r.weights[rng.IntN(r.clusters)]++
-	}
-	return r.quantile(r.weights, q)
+	return r.window[lo].hi
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -119,14 +120,15 @@ func TestCompareQuantile(t *testing.T) {
 }
 
 // TestCompareQuantileLongRun checks that runs with more intervals than the
-// bootstrap resamples are grouped and still compared.
+// bootstrap resamples (maxClusters) are grouped and still compared.
 func TestCompareQuantileLongRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	d := logNormal{median: 2e6, sigma: 0.5}
-	base, cand := run(t, rng, d, 200, 150, 1), run(t, rng, d, 200, 150, 1)
-	c := CompareQuantile(base, cand, 0.99, DefaultConfidence)
-	if c.Method != MethodIntervals || c.NBase != 150 || !(c.RatioLo <= 1 && 1 <= c.RatioHi) {
-		t.Errorf("got %+v, want the interval method over 150 intervals with 1 in the ratio interval", c)
+	const intervals = 2*maxClusters + 3
+	base, cand := run(t, rng, d, 50, intervals, 1), run(t, rng, d, 50, intervals, 1)
+	c := CompareQuantile(base, cand, 0.5, DefaultConfidence)
+	if c.Method != MethodIntervals || c.NBase != intervals || !(c.RatioLo <= 1 && 1 <= c.RatioHi) {
+		t.Errorf("got %+v, want the interval method over %d intervals with 1 in the ratio interval", c, intervals)
 	}
 }
 
@@ -146,6 +148,61 @@ func TestStudentQuantile(t *testing.T) {
 		if got := studentQuantile(tt.p, tt.df); math.Abs(got-tt.want) > 1e-3 {
 			t.Errorf("studentQuantile(%v, %v) = %v, want %v", tt.p, tt.df, got, tt.want)
 		}
+	}
+}
+
+func TestTwoProportionTest(t *testing.T) {
+	tests := []struct {
+		name           string
+		k1, n1, k2, n2 int64
+		want, delta    float64
+	}{
+		{"Fisher's tea tasting: 3 of 4 against 1 of 4", 3, 4, 1, 4, 0.4857, 1e-4},
+		{"a lopsided table: 1 of 10 against 11 of 14", 1, 10, 11, 14, 0.002759, 1e-5},
+		{"the same table with successes and failures swapped", 9, 10, 3, 14, 0.002759, 1e-5},
+		{"equal proportions", 5, 10, 5, 10, 1, 1e-12},
+		{"no successes at all", 0, 10, 0, 10, 1, 0},
+		{"large counts use the z-test", 60_000, 100_000, 59_000, 100_000, 5.15e-6, 1e-6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := twoProportionTest(tt.k1, tt.n1, tt.k2, tt.n2); math.Abs(got-tt.want) > tt.delta {
+				t.Errorf("twoProportionTest(%d/%d, %d/%d) = %v, want %v", tt.k1, tt.n1, tt.k2, tt.n2, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPooledQuantileTestSize checks the pooled test's false-positive rate at
+// a high quantile, where few samples lie beyond the split: p99 of 1000
+// samples a side, 10 beyond it on average.
+func TestPooledQuantileTestSize(t *testing.T) {
+	const trials = 400
+	rng := rand.New(rand.NewPCG(41, 42))
+	d := logNormal{median: 2e6, sigma: 0.5}
+	draw := func() sparse {
+		values := make([]int64, 1000)
+		for i := range values {
+			values[i] = int64(d.draw(rng))
+		}
+		slices.Sort(values)
+		var s sparse
+		for _, v := range values {
+			s.buckets = append(s.buckets, bucket{lo: v, hi: v, count: 1})
+			s.total++
+		}
+		return s
+	}
+	rejected := 0
+	for range trials {
+		if pooledQuantileTest(draw(), draw(), 0.99) < 0.10 {
+			rejected++
+		}
+	}
+	size := float64(rejected) / trials
+	t.Logf("size %.3f at alpha 0.10", size)
+	if size > 0.12 || size < 0.02 {
+		t.Errorf("rejected %.1f%% of A/A pairs at alpha 0.10, want 2%% to 12%%", 100*size)
 	}
 }
 

@@ -2,7 +2,6 @@ package stats
 
 import (
 	"math"
-	"slices"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -11,9 +10,6 @@ import (
 // recorded somewhere in [lo, hi], its lowest- and highest-equivalent values.
 type bucket struct {
 	lo, hi, count int64
-	// slot is the bucket's index in the histogram's counts array, which
-	// identifies it among the buckets of histograms of the same geometry.
-	slot int
 }
 
 // sparse is the non-empty buckets of a histogram in ascending value order.
@@ -36,16 +32,26 @@ func sparseOf(h *hdrhistogram.Histogram) sparse {
 	snap := h.Export()
 	s := sparse{lowest: snap.LowestTrackableValue, digits: snap.SignificantFigures}
 	unitMagnitude, halfCountMagnitude := geometryMagnitudes(snap.LowestTrackableValue, snap.SignificantFigures)
-	for i, c := range snap.Counts {
+	counts := snap.Counts
+	for i := 0; i < len(counts); i++ {
+		// Most of a nanosecond histogram is empty: skip it a block at a time.
+		if i%emptyBlock == 0 && i+emptyBlock <= len(counts) && *(*[emptyBlock]int64)(counts[i : i+emptyBlock]) == [emptyBlock]int64{} {
+			i += emptyBlock - 1
+			continue
+		}
+		c := counts[i]
 		if c <= 0 {
 			continue
 		}
 		lo, hi := bucketBounds(i, unitMagnitude, halfCountMagnitude)
-		s.buckets = append(s.buckets, bucket{lo: lo, hi: hi, count: c, slot: i})
+		s.buckets = append(s.buckets, bucket{lo: lo, hi: hi, count: c})
 		s.total = saturatingAdd(s.total, c)
 	}
 	return s
 }
+
+// emptyBlock is how many counts sparseOf checks for emptiness at once.
+const emptyBlock = 256
 
 // geometryMagnitudes repeats HdrHistogram's own geometry computation (it is
 // part of the cross-language encoding, so it does not change): the power of
@@ -104,67 +110,67 @@ func (s sparse) at(rank int64) bucket {
 	return s.buckets[len(s.buckets)-1]
 }
 
-// merge adds up histograms bucket by bucket. Buckets of differing geometries
-// are kept apart and ordered by their lowest value, then their highest.
+// merge adds up histograms bucket by bucket, merging sorted bucket lists
+// pairwise. Buckets of different geometries merge only when they cover
+// exactly the same values; otherwise they stay apart, ordered by their lowest
+// value, then their highest. The geometry of the result is the first
+// non-empty part's.
 func merge(parts []sparse) sparse {
-	var out sparse
-	maxSlot := -1
+	var level []sparse
 	for _, p := range parts {
-		n := len(p.buckets)
-		if n == 0 {
-			continue
-		}
-		if maxSlot < 0 {
-			out.lowest, out.digits = p.lowest, p.digits
-		}
-		if p.lowest == mixedGeometry || p.lowest != out.lowest || p.digits != out.digits {
-			return mergeMixed(parts)
-		}
-		maxSlot = max(maxSlot, p.buckets[n-1].slot)
-	}
-	if maxSlot < 0 {
-		return out
-	}
-	// One geometry: add the counts slot by slot, like HdrHistogram's Merge.
-	counts := make([]int64, maxSlot+1)
-	for _, p := range parts {
-		for _, b := range p.buckets {
-			counts[b.slot] = saturatingAdd(counts[b.slot], b.count)
+		if p.total > 0 {
+			level = append(level, p)
 		}
 	}
-	unitMagnitude, halfCountMagnitude := geometryMagnitudes(out.lowest, out.digits)
-	for slot, c := range counts {
-		if c > 0 {
-			lo, hi := bucketBounds(slot, unitMagnitude, halfCountMagnitude)
-			out.buckets = append(out.buckets, bucket{lo: lo, hi: hi, count: c, slot: slot})
-			out.total = saturatingAdd(out.total, c)
-		}
+	if len(level) == 0 {
+		return sparse{}
 	}
-	return out
+	for len(level) > 1 {
+		next := level[:0:0]
+		for i := 0; i < len(level); i += 2 {
+			if i+1 == len(level) {
+				next = append(next, level[i])
+			} else {
+				next = append(next, mergeTwo(level[i], level[i+1]))
+			}
+		}
+		level = next
+	}
+	return level[0]
 }
 
-// mixedGeometry is the lowest value of a merge of histograms of different
-// geometries, whose slots only number its own buckets.
-const mixedGeometry = -1
-
-// mergeMixed is merge for histograms of different geometries: buckets merge
-// only when they cover exactly the same values.
-func mergeMixed(parts []sparse) sparse {
-	var all []bucket
-	for _, p := range parts {
-		all = append(all, p.buckets...)
+func mergeTwo(a, b sparse) sparse {
+	out := sparse{
+		buckets: make([]bucket, 0, len(a.buckets)+len(b.buckets)),
+		total:   saturatingAdd(a.total, b.total),
+		lowest:  a.lowest,
+		digits:  a.digits,
 	}
-	slices.SortFunc(all, compareBuckets)
-	out := sparse{lowest: mixedGeometry, digits: mixedGeometry}
-	for _, b := range all {
-		n := len(out.buckets)
-		if n > 0 && out.buckets[n-1].lo == b.lo && out.buckets[n-1].hi == b.hi {
-			out.buckets[n-1].count = saturatingAdd(out.buckets[n-1].count, b.count)
-		} else {
-			b.slot = n
-			out.buckets = append(out.buckets, b)
+	i, j := 0, 0
+	for i < len(a.buckets) || j < len(b.buckets) {
+		var order int
+		switch {
+		case i == len(a.buckets):
+			order = 1
+		case j == len(b.buckets):
+			order = -1
+		default:
+			order = compareBuckets(a.buckets[i], b.buckets[j])
 		}
-		out.total = saturatingAdd(out.total, b.count)
+		switch {
+		case order < 0:
+			out.buckets = append(out.buckets, a.buckets[i])
+			i++
+		case order > 0:
+			out.buckets = append(out.buckets, b.buckets[j])
+			j++
+		default:
+			sum := a.buckets[i]
+			sum.count = saturatingAdd(sum.count, b.buckets[j].count)
+			out.buckets = append(out.buckets, sum)
+			i++
+			j++
+		}
 	}
 	return out
 }

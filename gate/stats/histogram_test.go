@@ -104,7 +104,7 @@ func TestValueAtRank(t *testing.T) {
 
 func TestValueAtRankAgreesWithValueAtQuantile(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 3))
-	h := sample(t, rng, logNormal{median: 2e6, sigma: 1}, 10_000)
+	h := sample(t, rng, logNormal{median: 2e6, sigma: 1}, 10_000, newRunnerHistogram())
 	n := h.TotalCount()
 	for _, rank := range []int64{1, 2, 17, 5000, 9900, 9990, 9999, n} {
 		// HdrHistogram reads percentile p at rank round(p/100*n).

@@ -100,8 +100,9 @@ func TestQuantileCICoverage(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(i), uint64(j)))
 				truth := dist.d.quantile(c.q)
 				covered := 0
+				h := newRunnerHistogram()
 				for range trials {
-					lo, est, hi, ok := QuantileCI(sample(t, rng, dist.d, c.n), c.q, 0.95)
+					lo, est, hi, ok := QuantileCI(sample(t, rng, dist.d, c.n, h), c.q, 0.95)
 					if !ok {
 						t.Fatalf("QuantileCI found %d samples too few", c.n)
 					}
@@ -124,7 +125,7 @@ func TestQuantileCICoverage(t *testing.T) {
 
 func TestQuantileCI(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	thousand := sample(t, rng, exponential{mean: 1e6}, 1000)
+	thousand := sample(t, rng, exponential{mean: 1e6}, 1000, newRunnerHistogram())
 	tests := []struct {
 		name          string
 		h             *hdrhistogram.Histogram

@@ -56,23 +56,33 @@ func run(t testing.TB, rng *rand.Rand, d distribution, rate, seconds int, scale 
 	t.Helper()
 	out := make([]*hdrhistogram.Histogram, seconds)
 	for s := range out {
-		h := newRunnerHistogram()
-		for range rate {
-			if err := h.RecordValue(int64(scale * d.draw(rng))); err != nil {
-				t.Error(err)
-				return out
-			}
-		}
-		out[s] = h
+		out[s] = newRunnerHistogram()
 	}
+	rerun(t, rng, d, rate, scale, out)
 	return out
 }
 
-// sample records n draws into one histogram; like run, it reports errors
-// with t.Error.
-func sample(t testing.TB, rng *rand.Rand, d distribution, n int) *hdrhistogram.Histogram {
+// rerun is run into existing histograms, reset first, as a runner reuses its
+// interval histograms. Simulations reuse them because allocating and
+// freeing large histograms dominates their time under the race detector.
+func rerun(t testing.TB, rng *rand.Rand, d distribution, rate int, scale float64, intervals []*hdrhistogram.Histogram) {
 	t.Helper()
-	h := newRunnerHistogram()
+	for _, h := range intervals {
+		h.Reset()
+		for range rate {
+			if err := h.RecordValue(int64(scale * d.draw(rng))); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}
+}
+
+// sample records n draws into h, reset first; like run, it reports errors
+// with t.Error.
+func sample(t testing.TB, rng *rand.Rand, d distribution, n int, h *hdrhistogram.Histogram) *hdrhistogram.Histogram {
+	t.Helper()
+	h.Reset()
 	for range n {
 		if err := h.RecordValue(int64(d.draw(rng))); err != nil {
 			t.Error(err)
@@ -82,15 +92,16 @@ func sample(t testing.TB, rng *rand.Rand, d distribution, n int) *hdrhistogram.H
 	return h
 }
 
-// parallel calls do(0), ..., do(n-1) on as many goroutines as there are
-// CPUs; the simulations are independent, each with its own generator.
-func parallel(n int, do func(i int)) {
+// parallel calls do(worker, 0), ..., do(worker, n-1) on workers (0 to
+// workers-1) goroutines; the simulations are independent, each with its own
+// generator, and each worker may keep its own histograms.
+func parallel(n, workers int, do func(worker, i int)) {
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
+	for w := range workers {
 		wg.Go(func() {
 			for i := range next {
-				do(i)
+				do(w, i)
 			}
 		})
 	}
@@ -99,4 +110,9 @@ func parallel(n int, do func(i int)) {
 	}
 	close(next)
 	wg.Wait()
+}
+
+// workers is how many goroutines parallel should use.
+func workers() int {
+	return runtime.GOMAXPROCS(0)
 }
