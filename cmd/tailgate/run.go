@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -304,5 +303,3 @@ func parseShard(s string) (workloads.Shard, error) {
 	return workloads.Shard{Index: i, Count: n}, nil
 }
 
-// resultPathIn is the result file's place in a report directory.
-func resultPathIn(dir string) string { return filepath.Join(dir, "result.json") }

@@ -19,7 +19,7 @@ func newValidateCmd(env environment) *cobra.Command {
 			}
 			warnings := p.Lint()
 			for _, w := range warnings {
-				fmt.Fprintf(env.stdout, "warning: %s\n", w)
+				fmt.Fprintln(env.stdout, w)
 			}
 			fmt.Fprintf(env.stdout, "%s: valid, %d components, %d warnings\n", p.File, len(p.Components), len(warnings))
 			return nil
