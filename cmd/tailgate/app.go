@@ -95,6 +95,7 @@ Exit status: 0 every objective passed; 1 an objective failed; 2 bad usage or inp
 		newRunCmd(env),
 		newCheckCmd(env),
 		newCompareCmd(env),
+		newReportCmd(env),
 		newValidateCmd(env),
 		newPromoteCmd(env),
 		newMergeCmd(env),

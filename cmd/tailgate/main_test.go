@@ -173,3 +173,36 @@ func TestVersion(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestReportAndCompareOfSavedResults(t *testing.T) {
+	plan := writePlan(t, strings.Replace(planFor("embedded:redis", "100ms"), "rate: 2000", "rate: 1500", 1))
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	for _, out := range []string{a, b} {
+		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "1s", "--out", out).code)
+	}
+	t.Run("report writes every report of a saved result", func(t *testing.T) {
+		reports := filepath.Join(dir, "reports")
+		inv := invoke(t, nil, "report", a, "--report-dir", reports, "--baseline", b)
+		require.Equal(t, 0, inv.code)
+		for _, f := range []string{"report.txt", "report.md", "junit.xml", "report.html", "histograms.hlog", "result.json"} {
+			assert.FileExists(t, filepath.Join(reports, f))
+		}
+	})
+	t.Run("report without a directory is a usage error", func(t *testing.T) {
+		assert.Equal(t, 2, invoke(t, nil, "report", a).code)
+	})
+	t.Run("compare lines the two runs up", func(t *testing.T) {
+		inv := invoke(t, nil, "compare", a, b)
+		require.Equal(t, 0, inv.code)
+		assert.Contains(t, inv.stdout, "cache      get        p50")
+		assert.Contains(t, inv.stdout, "changes are beyond noise")
+	})
+	t.Run("compare refuses a result of another workload", func(t *testing.T) {
+		c := filepath.Join(dir, "c.json")
+		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "1s", "--seed", "99", "--out", c).code)
+		inv := invoke(t, nil, "compare", a, c)
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, "seed 7 in the baseline, 99 in the candidate")
+	})
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+func newReportCmd(env environment) *cobra.Command {
+	var dir, baselineFile string
+	cmd := &cobra.Command{
+		Use:   "report RESULT --report-dir DIR [--baseline RESULT]",
+		Short: "Write the reports of a saved result: Markdown, JUnit, HTML, HdrHistogram log",
+		Long: `report renders a saved result as it was judged: report.txt, report.md, junit.xml,
+report.html and histograms.hlog, with the result beside them. --baseline overlays a baseline's
+percentile spectrum on the HTML charts. It sends no load and judges nothing: to judge again
+against a plan, use check.`,
+		Args: cobra.ExactArgs(1),
+	}
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		if dir == "" {
+			return usageError(errors.New("report: --report-dir DIR is required"))
+		}
+		res, err := workloads.ReadResult(args[0])
+		if err != nil {
+			return usageError(err)
+		}
+		var baseline *workloads.Result
+		if baselineFile != "" {
+			if baseline, err = workloads.ReadResult(baselineFile); err != nil {
+				return usageError(err)
+			}
+		}
+		if err := checkWritableDir(dir, "--report-dir"); err != nil {
+			return err
+		}
+		if err := report.WriteDirWithBaseline(dir, res, baseline); err != nil {
+			return runError(err)
+		}
+		_, err = fmt.Fprintf(env.stdout, "tailgate: reports of %s (verdict %s) written to %s\n", args[0], res.Verdict, dir)
+		return err
+	}
+	cmd.Flags().StringVar(&dir, "report-dir", "", "directory for the reports")
+	cmd.Flags().StringVar(&baselineFile, "baseline", "", "baseline result to overlay on the charts")
+	return cmd
+}
