@@ -110,3 +110,24 @@ func FuzzParsePercent(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMetric checks the percentile names: no panics, and every accepted
+// name is one of the metrics and prints back as itself.
+func FuzzParseMetric(f *testing.F) {
+	for _, s := range []string{"p99", "p99.9", "p99.99", "max", "error_rate", "throughput", "p100", "P99", "p99.90"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMetric(s)
+		if err != nil {
+			return
+		}
+		found := false
+		for _, known := range Metrics {
+			found = found || known == m
+		}
+		if !found || string(m) != s {
+			t.Fatalf("ParseMetric(%q) = %q, not a metric as written", s, m)
+		}
+	})
+}

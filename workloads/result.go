@@ -433,14 +433,23 @@ func DecodeResult(data []byte) (*Result, error) {
 	return &r, nil
 }
 
+// jsonOf is the result file's encoding.
+func jsonOf(r *Result) ([]byte, error) {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding result: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
 // WriteFile writes the result atomically: a temporary file in the same
 // directory, synced, then renamed over path.
 func (r *Result) WriteFile(path string) error {
-	data, err := json.MarshalIndent(r, "", "  ")
+	data, err := jsonOf(r)
 	if err != nil {
-		return fmt.Errorf("encoding result: %w", err)
+		return err
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
+	return WriteFileAtomic(path, data)
 }
 
 // WriteFileAtomic writes data to path through a temporary file and a rename,

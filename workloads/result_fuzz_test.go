@@ -1,0 +1,48 @@
+package workloads
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+// FuzzDecodeResult feeds the result decoder truncated, corrupt and foreign
+// files: it must answer ErrBadResult or a sound result, never panic.
+func FuzzDecodeResult(f *testing.F) {
+	h := NewHistogram()
+	for i := int64(1); i <= 100; i++ {
+		h.RecordValue(i * 1000)
+	}
+	good := &Result{Schema: Schema, Verdict: VerdictPass, Complete: true, StartedAt: time.Unix(0, 0).UTC(),
+		MeasuredNS: 1e9, IntervalNS: 1e9, Components: []ComponentResult{{Name: "c", Operations: []OperationResult{{
+			Name: slo.AllOperations, Count: 100, Histogram: encodeHist(h), ServiceHistogram: encodeHist(h),
+			Intervals: []Interval{{Count: 100, Histogram: encodeHist(h)}},
+		}}}}}
+	data, err := jsonOf(good)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Add([]byte(`{"schema": "tailgate.result/v1", "verdict": "pass", "components": [{"name": "x", "operations": [{"name": "all", "count": 3, "histogram": "HISTFAAAAB"}]}]}`))
+	f.Add([]byte(`{"schema": "k6.summary"}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeResult(data)
+		if err != nil {
+			if !errors.Is(err, ErrBadResult) {
+				t.Fatalf("error %v is not ErrBadResult", err)
+			}
+			return
+		}
+		for _, c := range r.Components {
+			for _, o := range c.Operations {
+				if _, err := o.WholeHistogram(); err != nil {
+					t.Fatalf("accepted result has a bad histogram: %v", err)
+				}
+			}
+		}
+	})
+}
