@@ -20,15 +20,11 @@ func newCheckCmd(env environment) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := workloads.ReadResult(args[0])
+			res, baseline, err := readResults(args[0], baselineFile)
 			if err != nil {
-				return usageError(err)
+				return err
 			}
-			var baseline *workloads.Result
-			if baselineFile != "" {
-				if baseline, err = workloads.ReadResult(baselineFile); err != nil {
-					return usageError(err)
-				}
+			if baseline != nil {
 				if err := gate.Comparable(baseline, res); err != nil {
 					return usageError(fmt.Errorf("--baseline %q: %w", baselineFile, err))
 				}
@@ -49,4 +45,18 @@ func newCheckCmd(env environment) *cobra.Command {
 	cmd.Flags().StringVar(&baselineFile, "baseline", "", "baseline result file for the regression tier")
 	cmd.Flags().StringVar(&reportDir, "report-dir", "", "directory for the reports")
 	return cmd
+}
+
+// readResults reads a result and, when a path is given, its baseline; a bad
+// file is bad input.
+func readResults(path, baselinePath string) (res, baseline *workloads.Result, err error) {
+	if res, err = workloads.ReadResult(path); err != nil {
+		return nil, nil, usageError(err)
+	}
+	if baselinePath != "" {
+		if baseline, err = workloads.ReadResult(baselinePath); err != nil {
+			return nil, nil, usageError(err)
+		}
+	}
+	return res, baseline, nil
 }

@@ -123,7 +123,7 @@ func TestRunExitsThreeQuicklyWhenTheTargetIsUnreachable(t *testing.T) {
 
 func TestTargetOverrides(t *testing.T) {
 	srv := testserver.Redis(t)
-	plan := writePlan(t, planFor("redis://127.0.0.1:1", "100ms"))
+	plan := writePlan(t, planFor("redis://127.0.0.1:1", "500ms"))
 	t.Run("the environment points a component at the candidate", func(t *testing.T) {
 		inv := invoke(t, map[string]string{"TAILGATE_TARGET_CACHE": "redis://" + srv.Addr},
 			"run", "-c", plan, "--duration", "1s", "--out", filepath.Join(t.TempDir(), "r.json"))
@@ -143,7 +143,7 @@ func TestTargetOverrides(t *testing.T) {
 func TestCheckJudgesASavedResultWithoutLoad(t *testing.T) {
 	srv := testserver.Redis(t)
 	out := filepath.Join(t.TempDir(), "result.json")
-	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor("redis://"+srv.Addr, "100ms")), "--duration", "1s", "--out", out)
+	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor("redis://"+srv.Addr, "500ms")), "--duration", "1s", "--out", out)
 	require.Equal(t, 0, inv.code)
 	srv.Stop()
 	strict := writePlan(t, planFor("redis://"+srv.Addr, "1us"))
@@ -175,7 +175,7 @@ func TestVersion(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestReportAndCompareOfSavedResults(t *testing.T) {
-	plan := writePlan(t, strings.Replace(planFor("embedded:redis", "100ms"), "rate: 2000", "rate: 1500", 1))
+	plan := writePlan(t, strings.Replace(planFor("embedded:redis", "500ms"), "rate: 2000", "rate: 1500", 1))
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	for _, out := range []string{a, b} {

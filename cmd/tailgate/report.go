@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tailgate-dev/tailgate/gate/report"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 func newReportCmd(env environment) *cobra.Command {
@@ -25,15 +24,9 @@ against a plan, use check.`,
 		if dir == "" {
 			return usageError(errors.New("report: --report-dir DIR is required"))
 		}
-		res, err := workloads.ReadResult(args[0])
+		res, baseline, err := readResults(args[0], baselineFile)
 		if err != nil {
-			return usageError(err)
-		}
-		var baseline *workloads.Result
-		if baselineFile != "" {
-			if baseline, err = workloads.ReadResult(baselineFile); err != nil {
-				return usageError(err)
-			}
+			return err
 		}
 		if err := checkWritableDir(dir, "--report-dir"); err != nil {
 			return err

@@ -302,4 +302,3 @@ func parseShard(s string) (workloads.Shard, error) {
 	}
 	return workloads.Shard{Index: i, Count: n}, nil
 }
-
