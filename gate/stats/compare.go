@@ -155,18 +155,19 @@ var defaultSettings = settings{
 // When at least MinIntervals intervals of each side hold enough samples to
 // estimate the quantile on their own (ceil(1/(1-q)) samples: 100 for p99),
 // it uses MethodIntervals: the Mann-Whitney U test of the per-interval
-// quantiles gives the p-value, and a percentile bootstrap gives the ratio
-// interval: BootstrapResamples times, each side's intervals are resampled
-// with replacement and merged, and the ratio of the merged quantiles is
-// taken. Resampling whole intervals keeps the correlation of the latencies
-// within a second (a stall, a GC pause) in the resamples. Otherwise, as for
-// p99.9 and p99.99 at a few thousand operations per second, it uses
-// MethodPooled: a two-sample quantile test on the pooled samples gives the
-// p-value, and the order-statistic intervals of the two sides (QuantileCI),
-// each at confidence sqrt(confidence), give the ratio interval
-// [candLo/baseHi, candHi/baseLo]. Both sides' intervals cover their true
-// quantiles together with probability at least confidence, so this interval
-// is conservative.
+// quantiles gives the p-value, and a bootstrap gives the ratio interval:
+// BootstrapResamples times, each side's intervals are resampled with
+// replacement and merged, and the ratio of the merged quantiles is taken;
+// the interval is the expanded percentile interval of those ratios.
+// Resampling whole intervals keeps the correlation of the latencies within a
+// second (a stall, a GC pause) in the resamples. Otherwise, as for p99.9
+// below 1,000 operations per second or p99.99 below 10,000, it uses
+// MethodPooled: Fisher's exact test of how many samples of each side lie
+// beyond the pooled quantile gives the p-value, and the order-statistic
+// intervals of the two sides (QuantileCI), each at confidence
+// sqrt(confidence), give the ratio interval [candLo/baseHi, candHi/baseLo].
+// Both sides' intervals cover their true quantiles together with probability
+// at least confidence, so this interval is conservative.
 //
 // The result is deterministic: the bootstrap uses a fixed seed.
 func CompareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64) Comparison {
@@ -222,7 +223,7 @@ func compareIntervals(baseIntervals, candIntervals []sparse, q, confidence float
 		c.PValue = pooledQuantileTest(baseAll, candAll, q)
 		c.RatioLo, c.RatioHi = pooledRatio(baseAll, candAll, q, confidence)
 		if math.IsNaN(c.RatioLo) {
-			c.Warnings = append(c.Warnings, fmt.Errorf("%w: %d baseline and %d candidate samples are too few for a %v%% confidence interval of %s",
+			c.Warnings = append(c.Warnings, fmt.Errorf("%w: %d baseline and %d candidate samples are too few for a %.4g%% confidence interval of %s",
 				ErrNotEnoughSamples, baseAll.total, candAll.total, 100*confidence, quantileName(q)))
 		}
 	}

@@ -122,6 +122,7 @@ func TestCompareQuantile(t *testing.T) {
 // TestCompareQuantileLongRun checks that runs with more intervals than the
 // bootstrap resamples (maxClusters) are grouped and still compared.
 func TestCompareQuantileLongRun(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(31, 32))
 	d := logNormal{median: 2e6, sigma: 0.5}
 	const intervals = 2*maxClusters + 3
@@ -177,6 +178,7 @@ func TestTwoProportionTest(t *testing.T) {
 // a high quantile, where few samples lie beyond the split: p99 of 1000
 // samples a side, 10 beyond it on average.
 func TestPooledQuantileTestSize(t *testing.T) {
+	t.Parallel()
 	const trials = 400
 	rng := rand.New(rand.NewPCG(41, 42))
 	d := logNormal{median: 2e6, sigma: 0.5}

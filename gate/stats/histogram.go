@@ -13,9 +13,9 @@ type bucket struct {
 }
 
 // sparse is the non-empty buckets of a histogram in ascending value order.
-// The statistics read histograms this way because a full counts array of a
-// nanosecond-range histogram has tens of thousands of mostly empty slots, and
-// the bootstrap reads every histogram thousands of times.
+// The statistics read histograms this way because the counts array of a
+// nanosecond-range histogram has tens of thousands of mostly empty slots:
+// merging, ranking and resampling then touch only the buckets with samples.
 type sparse struct {
 	buckets []bucket
 	total   int64

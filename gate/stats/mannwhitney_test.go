@@ -91,6 +91,7 @@ func popcount(x int) int {
 // and its power under a shift, for the exact path (interval counts) and the
 // normal one. The values are log-normal with a standard deviation of 0.6.
 func TestMannWhitneySimulated(t *testing.T) {
+	t.Parallel()
 	const trials = 2000
 	const alpha = 0.05
 	for i, tt := range []struct {

@@ -56,6 +56,7 @@ func TestRegressionVerdict(t *testing.T) {
 // function CompareQuantile wraps: reading a histogram copies all its counts,
 // which dominates the time under the race detector.
 func TestRegressionVerdictSimulated(t *testing.T) {
+	t.Parallel()
 	const (
 		trials    = 100
 		tolerance = 0.10
