@@ -33,16 +33,27 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println(l.Addr().String())
-	sleepers := sync.Pool{New: func() any { return workloads.NewPreciseSleeper() }}
+	// A bounded free list, not a sync.Pool: a pool drops idle sleepers at
+	// each collection without closing their timers.
+	sleepers := make(chan *workloads.PreciseSleeper, 1024)
 	var mu sync.Mutex
 	rng := rand.New(rand.NewPCG(1, 2))
 	handler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		z := rng.NormFloat64()
 		mu.Unlock()
-		s := sleepers.Get().(*workloads.PreciseSleeper)
+		var s *workloads.PreciseSleeper
+		select {
+		case s = <-sleepers:
+		default:
+			s = workloads.NewPreciseSleeper()
+		}
 		s.Sleep(time.Duration(float64(*median) * math.Exp(*sigma*z)))
-		sleepers.Put(s)
+		select {
+		case sleepers <- s:
+		default:
+			s.Close()
+		}
 		w.Write([]byte("ok\n"))
 	})
 	if err := http.Serve(l, handler); err != nil {
