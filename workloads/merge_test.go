@@ -47,7 +47,7 @@ func roundTrip(t *testing.T, r *workloads.Result) *workloads.Result {
 func TestThreeShardsAgainstOneRedisMergeIntoTheWhole(t *testing.T) {
 	srv := testserver.Redis(t)
 	target := "redis://" + srv.Addr + "/0"
-	delays := []time.Duration{0, 150 * time.Millisecond, 1100 * time.Millisecond}
+	delays := []time.Duration{0, 150 * time.Millisecond, 1300 * time.Millisecond}
 	shards := make([]*workloads.Result, 3)
 	errs := make([]error, 3)
 	var wg sync.WaitGroup
