@@ -128,6 +128,16 @@ func BenchmarkRecord(b *testing.B) {
 	}
 }
 
+// BenchmarkRecordPeerBareHDR is the peer of BenchmarkRecord: one bare
+// hdrhistogram RecordValue, the floor any recorder pays.
+func BenchmarkRecordPeerBareHDR(b *testing.B) {
+	h := NewHistogram()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		_ = h.RecordValue(int64(50_000 + i%100_000))
+	}
+}
+
 func BenchmarkScheduleAndDraw(b *testing.B) {
 	spec := testSpec(slo.ArrivalPoisson, 50_000)
 	s, d := newSchedule(spec), newDrawer(spec)
