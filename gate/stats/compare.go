@@ -24,6 +24,10 @@ const (
 	// MinIntervals is how many intervals on each side must hold enough
 	// samples to estimate the quantile before CompareQuantile compares
 	// per-interval quantiles; with fewer it compares the pooled samples.
+	// Below about 8 a side, resampling intervals says little about the
+	// variance (the expanded interval's t has 2*(k-1) degrees of freedom),
+	// while a 10 s run at 1 s intervals still qualifies with two partial or
+	// sparse intervals.
 	MinIntervals = 8
 
 	// BootstrapResamples is the number of bootstrap resamples behind the
