@@ -20,7 +20,8 @@
 //	tailgate.throughput           gauge, 1/s     operations completed per second, per component
 //
 // Attributes: tailgate.component, tailgate.operation (not on throughput),
-// tailgate.run.id (seed and start time, one value per run), tailgate.shard
+// tailgate.run.id (the caller's choice: tailgate run uses TAILGATE_RUN_ID when
+// set, so the shards of one run share it, else the seed and start time), tailgate.shard
 // ("I/N", sharded runs only) and error.type (errors only). The resource
 // carries service.name "tailgate" and service.version.
 //

@@ -10,6 +10,9 @@ import (
 	"github.com/tailgate-dev/tailgate/workloads"
 )
 
+// runIDEnv names the run id every data point carries, when set.
+const runIDEnv = "TAILGATE_RUN_ID"
+
 // otlpRun is a run's OpenTelemetry export; nil when export is off, and then
 // its methods do nothing.
 type otlpRun struct {
@@ -33,7 +36,12 @@ func startOTLP(ctx context.Context, flag string, p *slo.Plan, shard workloads.Sh
 	if endpoint == "" {
 		return nil, nil
 	}
-	runID := fmt.Sprintf("seed%d-%s", p.Defaults.Seed, time.Now().UTC().Format("20060102T150405.000Z"))
+	// The shards of one run share TAILGATE_RUN_ID when the pipeline sets it
+	// (e.g. to its run number); otherwise each runner names its own.
+	runID, ok := lookup(runIDEnv)
+	if !ok || runID == "" {
+		runID = fmt.Sprintf("seed%d-%s", p.Defaults.Seed, time.Now().UTC().Format("20060102T150405.000Z"))
+	}
 	cfg := otlp.Config{Endpoint: endpoint, Headers: headers, RunID: runID, Version: version}
 	if shard.Count > 1 {
 		cfg.Shard = fmt.Sprintf("%d/%d", shard.Index, shard.Count)
