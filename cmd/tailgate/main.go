@@ -2,6 +2,10 @@
 // it drives a fixed, seeded soak workload against a deployment, records every
 // latency in HDR histograms, judges the tails against per-component SLOs and
 // exits non-zero when a bar is missed. See README.md for the commands.
+//
+// TAILGATE_CPUPROFILE=FILE in the environment writes a CPU profile of the
+// whole command to FILE (for go tool pprof): how bench/run profiles the load
+// generator. It is a developer's hook, not part of the CLI contract.
 package main
 
 import (
@@ -9,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"golang.org/x/term"
@@ -30,5 +35,32 @@ func main() {
 		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv,
 		terminal: term.IsTerminal(int(os.Stderr.Fd())),
 	}
-	os.Exit(run(ctx, os.Args[1:], env))
+	stopProfile := startCPUProfile(os.Getenv("TAILGATE_CPUPROFILE"))
+	code := run(ctx, os.Args[1:], env)
+	stopProfile()
+	os.Exit(code)
+}
+
+// startCPUProfile profiles the process into path, if set, until the
+// returned function is called. A profile that cannot be written is reported
+// and skipped: it never changes the command's outcome.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tailgate: TAILGATE_CPUPROFILE: %v\n", err)
+		if f != nil {
+			f.Close()
+		}
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }

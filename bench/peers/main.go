@@ -1,0 +1,149 @@
+// Command peers runs tailgate and the peer load generators on the same work,
+// side by side on this machine, and prints a table of medians and ratios:
+//
+//	http      HTTP GET at 5,000 req/s, open loop: client CPU per request, tailgate vs vegeta
+//	grpc      gRPC unary at 3,000 req/s, open loop: client CPU per call, tailgate vs ghz
+//	redis     Redis GET, closed loop, 8 connections: ops/s, tailgate vs redis-benchmark
+//	memcache  Memcached get, closed loop, 8 connections: ops/s, tailgate vs memcaslap
+//	soak      tailgate's peak RSS over a 4x longer soak at 5,000 req/s (flat memory)
+//	rate      tailgate's achieved rate against the asked one, open loop on Redis up to 50k ops/s
+//
+// Every tool runs as a child process; its CPU time (user + system) and peak
+// RSS come from the kernel's accounting of the child (getrusage). The tools
+// take turns, A B A B, for several rounds, and every figure is the median of
+// the rounds; a ratio is the median of the per-round ratios, so a machine
+// whose load drifts during the run weighs on both sides alike. Each tool's
+// p99 at the same work is printed beside its cost: speed bought with
+// accuracy would show there.
+//
+// Servers (redis-server, memcached, and bench/fastserver for HTTP and gRPC)
+// are started on free loopback ports and stopped at the end. Run it from the
+// repository root: bench/run [flags].
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func main() {
+	cfg := config{}
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of A B alternation")
+	flag.DurationVar(&cfg.duration, "duration", 4*time.Second, "length of one load run")
+	flag.StringVar(&cfg.only, "only", "http,grpc,redis,memcache,soak,rate", "comma-separated scenarios to run")
+	flag.StringVar(&cfg.results, "results", "", "also write the report to this Markdown file (bench/RESULTS.md)")
+	flag.StringVar(&cfg.profiles, "profile", "", "directory for tailgate CPU profiles (TAILGATE_CPUPROFILE), one per run")
+	flag.BoolVar(&cfg.verbose, "v", false, "print every run as it finishes")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// config is the harness's flags.
+type config struct {
+	rounds   int
+	duration time.Duration
+	only     string
+	results  string
+	profiles string
+	verbose  bool
+}
+
+func (c config) wants(scenario string) bool {
+	for _, s := range strings.Split(c.only, ",") {
+		if strings.TrimSpace(s) == scenario {
+			return true
+		}
+	}
+	return false
+}
+
+func run(ctx context.Context, cfg config) error {
+	if cfg.rounds < 1 || cfg.duration < time.Second || cfg.duration > time.Minute {
+		return fmt.Errorf("-rounds must be at least 1 and -duration between 1s and 1m")
+	}
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(root, "cmd", "tailgate")); err != nil {
+		return fmt.Errorf("run from the repository root (bench/run does): %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "tailgate-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if cfg.profiles != "" {
+		if cfg.profiles, err = filepath.Abs(cfg.profiles); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(cfg.profiles, 0o755); err != nil {
+			return err
+		}
+	}
+
+	b := &bench{cfg: cfg, tmp: tmp, machine: describeMachine()}
+	b.machine.loadBefore = loadAverage()
+	fmt.Fprintf(os.Stderr, "bench: building tailgate and fastserver\n")
+	if b.tailgate, err = build(ctx, root, tmp, "./cmd/tailgate", "tailgate"); err != nil {
+		return err
+	}
+	fastserver, err := build(ctx, root, tmp, "./bench/fastserver", "fastserver")
+	if err != nil {
+		return err
+	}
+	b.peers = findPeers()
+
+	srv := &servers{}
+	defer srv.stop()
+	if cfg.wants("http") || cfg.wants("grpc") || cfg.wants("soak") {
+		if err := srv.startFast(fastserver); err != nil {
+			return err
+		}
+	}
+	if cfg.wants("redis") || cfg.wants("rate") {
+		if err := srv.startRedis(tmp); err != nil {
+			return err
+		}
+	}
+	if cfg.wants("memcache") {
+		if err := srv.startMemcached(); err != nil {
+			return err
+		}
+	}
+	b.srv = srv
+
+	scenarios := b.scenarios()
+	for r := 1; r <= cfg.rounds; r++ {
+		fmt.Fprintf(os.Stderr, "bench: round %d of %d (load %s)\n", r, cfg.rounds, loadAverage())
+		for _, s := range scenarios {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := s.round(ctx, r); err != nil {
+				return fmt.Errorf("%s, round %d: %w", s.name, r, err)
+			}
+		}
+	}
+	b.machine.loadAfter = loadAverage()
+	report := b.report(scenarios)
+	fmt.Print(report)
+	if cfg.results != "" {
+		if err := os.WriteFile(cfg.results, []byte(report), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "bench: report written to %s\n", cfg.results)
+	}
+	return nil
+}

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"time"
+)
+
+// bench holds what every scenario shares.
+type bench struct {
+	cfg      config
+	tmp      string
+	tailgate string
+	peers    peers
+	srv      *servers
+	machine  machine
+}
+
+// measurement is one run of one tool.
+type measurement struct {
+	tool     string
+	requests int64 // operations completed
+	errors   int64 // operations failed, unsent included (tailgate only)
+	cpu      time.Duration
+	rssKB    int64
+	wall     time.Duration
+	opsPerS  float64
+	p99      time.Duration // zero when the tool reports none
+	p99Note  string        // how the tool's p99 is to be read, when not exact
+	// asked and onTime serve the rate scenario: the asked rate, and the
+	// share of it completed per full interval of the measured window.
+	asked  float64
+	onTime float64
+	late   float64 // share of operations sent more than 1 ms late
+}
+
+// cpuPerOp is client CPU per completed operation.
+func (m measurement) cpuPerOp() time.Duration {
+	if m.requests == 0 {
+		return 0
+	}
+	return m.cpu / time.Duration(m.requests)
+}
+
+// side is one tool's part of a scenario.
+type side struct {
+	label string
+	run   func(ctx context.Context, round int) (measurement, error)
+}
+
+// goal is one row of the summary table.
+type goal struct {
+	measure  string
+	tailgate string
+	peer     string
+	ratio    float64
+	target   string
+	met      bool
+}
+
+// scenario is one work measured with one or more tools, side by side.
+type scenario struct {
+	name  string
+	title string
+	sides []side
+	// runs holds every round's measurements, one per side.
+	runs [][]measurement
+	// judge turns the rounds into summary rows.
+	judge func(runs [][]measurement) []goal
+}
+
+// round runs every side once, in order.
+func (s *scenario) round(ctx context.Context, r int) error {
+	var ms []measurement
+	for _, sd := range s.sides {
+		m, err := sd.run(ctx, r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sd.label, err)
+		}
+		if m.tool == "" {
+			m.tool = sd.label
+		}
+		ms = append(ms, m)
+		fmt.Fprintf(os.Stderr, "  %-9s %-20s %8d ops %7.2fs cpu %6.1fus/op %9.0f ops/s p99 %-10s rss %5.1f MB",
+			s.name, sd.label, m.requests, m.cpu.Seconds(), float64(m.cpuPerOp().Nanoseconds())/1e3, m.opsPerS,
+			showP99(m), float64(m.rssKB)/1024)
+		if m.asked > 0 {
+			fmt.Fprintf(os.Stderr, " on time %.2f%%", 100*m.onTime)
+		}
+		if m.errors > 0 {
+			fmt.Fprintf(os.Stderr, " ERRORS %d", m.errors)
+		}
+		fmt.Fprintln(os.Stderr)
+	}
+	s.runs = append(s.runs, ms)
+	return nil
+}
+
+func (b *bench) scenarios() []*scenario {
+	var out []*scenario
+	d := b.cfg.duration
+	if b.cfg.wants("http") {
+		out = append(out, &scenario{
+			name:  "http",
+			title: fmt.Sprintf("HTTP GET, open loop at 5,000 req/s for %s, 8 connections", d),
+			sides: []side{
+				{"tailgate", func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "http", r, httpPlan(b.srv.http, 5000, d))
+				}},
+				{"vegeta", func(ctx context.Context, r int) (measurement, error) {
+					return b.runVegeta(ctx, b.srv.http, 5000, d)
+				}},
+			},
+			judge: cpuJudge("HTTP at 5,000 req/s: client CPU per request", "vegeta", 0.5),
+		})
+	}
+	if b.cfg.wants("grpc") {
+		out = append(out, &scenario{
+			name:  "grpc",
+			title: fmt.Sprintf("gRPC unary (grpc.testing.TestService/UnaryCall), open loop at 3,000 calls/s for %s, 4 connections", d),
+			sides: []side{
+				{"tailgate", func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "grpc", r, grpcPlan(b.srv.grpc, 3000, d))
+				}},
+				{"ghz", func(ctx context.Context, r int) (measurement, error) {
+					return b.runGhz(ctx, b.srv.grpc, 3000, d)
+				}},
+			},
+			judge: cpuJudge("gRPC unary at 3,000 req/s: client CPU per call", "ghz", 0.5),
+		})
+	}
+	if b.cfg.wants("redis") {
+		var n int64 = 200_000
+		out = append(out, &scenario{
+			name:  "redis",
+			title: fmt.Sprintf("Redis GET of 10,000 preloaded 256-byte values, closed loop, 8 connections, about %s", d),
+			sides: []side{
+				{"tailgate", func(ctx context.Context, r int) (measurement, error) {
+					m, err := b.runTailgate(ctx, "redis", r, kvPlan("redis://"+b.srv.redis, 0, 8, d, "get: 100", "uniform"))
+					if err == nil && m.opsPerS > 0 {
+						n = int64(m.opsPerS * d.Seconds()) // the peer gets as long
+					}
+					return m, err
+				}},
+				{"redis-benchmark", func(ctx context.Context, r int) (measurement, error) {
+					return b.runRedisBenchmark(ctx, b.srv.redis, 8, n)
+				}},
+			},
+			judge: throughputJudge("Redis GET closed loop, 8 connections: ops/s", "redis-benchmark", 1.0),
+		})
+	}
+	if b.cfg.wants("memcache") {
+		out = append(out, &scenario{
+			name:  "memcache",
+			title: fmt.Sprintf("Memcached get of 256-byte values, closed loop, 8 connections, %s", d),
+			sides: []side{
+				{"tailgate", func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "memcache", r, kvPlan("memcache://"+b.srv.memcached, 0, 8, d, "get: 100", "uniform"))
+				}},
+				{"memcaslap", func(ctx context.Context, r int) (measurement, error) {
+					return b.runMemcaslap(ctx, b.srv.memcached, 8, d)
+				}},
+			},
+			judge: throughputJudge("Memcached get closed loop, 8 connections: ops/s", "memcaslap", 1.0),
+		})
+	}
+	if b.cfg.wants("soak") {
+		short, long := d, 4*d
+		out = append(out, &scenario{
+			name:  "soak",
+			title: fmt.Sprintf("tailgate's peak RSS, HTTP at 5,000 req/s: a %s soak against a %s one", long, short),
+			sides: []side{
+				{"tailgate " + short.String(), func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "soak-short", r, httpPlan(b.srv.http, 5000, short))
+				}},
+				{"tailgate " + long.String(), func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "soak-long", r, httpPlan(b.srv.http, 5000, long))
+				}},
+			},
+			judge: func(runs [][]measurement) []goal {
+				ratios := make([]float64, len(runs))
+				for i, ms := range runs {
+					ratios[i] = float64(ms[1].rssKB) / float64(ms[0].rssKB)
+				}
+				r := median(ratios)
+				return []goal{{
+					measure:  fmt.Sprintf("Peak RSS, %s soak vs %s soak at 5,000 req/s", long, short),
+					tailgate: fmt.Sprintf("%.1f MB", medianOf(runs, 1, func(m measurement) float64 { return float64(m.rssKB) / 1024 })),
+					peer:     fmt.Sprintf("%.1f MB", medianOf(runs, 0, func(m measurement) float64 { return float64(m.rssKB) / 1024 })),
+					ratio:    r, target: "≤ 1.2×", met: r <= 1.2,
+				}}
+			},
+		})
+	}
+	if b.cfg.wants("rate") {
+		rates := []float64{10_000, 25_000, 50_000}
+		s := &scenario{
+			name:  "rate",
+			title: fmt.Sprintf("tailgate open loop on Redis (get 90, set 10, uniform arrivals, 16 connections, %s)", d),
+		}
+		for _, rate := range rates {
+			s.sides = append(s.sides, side{fmt.Sprintf("tailgate %.0fk/s", rate/1000), func(ctx context.Context, r int) (measurement, error) {
+				m, err := b.runTailgate(ctx, fmt.Sprintf("rate-%.0fk", rate/1000), r,
+					kvPlan("redis://"+b.srv.redis, rate, 16, d, "get: 90, set: 10", "uniform"))
+				m.asked = rate
+				return m, err
+			}})
+		}
+		s.judge = func(runs [][]measurement) []goal {
+			var out []goal
+			for i, rate := range rates {
+				dev := make([]float64, len(runs))
+				var failed int64
+				for r, ms := range runs {
+					dev[r] = ms[i].onTime - 1
+					failed += ms[i].errors
+				}
+				worst := 0.0
+				for _, d := range dev {
+					if math.Abs(d) > math.Abs(worst) {
+						worst = d
+					}
+				}
+				out = append(out, goal{
+					measure:  fmt.Sprintf("Achieved vs asked rate, open loop, %.0fk ops/s on Redis (worst round)", rate/1000),
+					tailgate: fmt.Sprintf("%.0f ops/s", medianOf(runs, i, func(m measurement) float64 { return m.onTime * m.asked })),
+					peer:     fmt.Sprintf("%.0f asked", rate),
+					ratio:    1 + worst, target: "within 0.5%", met: math.Abs(worst) <= 0.005 && failed == 0,
+				})
+				if failed > 0 {
+					out[len(out)-1].tailgate += fmt.Sprintf(", %d errors", failed)
+				}
+			}
+			return out
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// cpuJudge compares client CPU per operation: lower is better.
+func cpuJudge(measure, peer string, most float64) func([][]measurement) []goal {
+	return func(runs [][]measurement) []goal {
+		ratios := make([]float64, len(runs))
+		for i, ms := range runs {
+			ratios[i] = float64(ms[0].cpuPerOp()) / float64(ms[1].cpuPerOp())
+		}
+		r := median(ratios)
+		us := func(side int) string {
+			return fmt.Sprintf("%.1f µs", medianOf(runs, side, func(m measurement) float64 { return float64(m.cpuPerOp().Nanoseconds()) / 1e3 }))
+		}
+		return []goal{{measure: measure, tailgate: us(0), peer: us(1) + " (" + peer + ")", ratio: r,
+			target: fmt.Sprintf("≤ %.1f× %s", most, peer), met: r <= most}}
+	}
+}
+
+// throughputJudge compares operations per second: higher is better.
+func throughputJudge(measure, peer string, least float64) func([][]measurement) []goal {
+	return func(runs [][]measurement) []goal {
+		ratios := make([]float64, len(runs))
+		for i, ms := range runs {
+			ratios[i] = ms[0].opsPerS / ms[1].opsPerS
+		}
+		r := median(ratios)
+		ops := func(side int) string {
+			return fmt.Sprintf("%.0f/s", medianOf(runs, side, func(m measurement) float64 { return m.opsPerS }))
+		}
+		return []goal{{measure: measure, tailgate: ops(0), peer: ops(1) + " (" + peer + ")", ratio: r,
+			target: fmt.Sprintf("≥ %.1f× %s", least, peer), met: r >= least}}
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// medianOf is the median over rounds of f of one side's measurement.
+func medianOf(runs [][]measurement, side int, f func(measurement) float64) float64 {
+	xs := make([]float64, len(runs))
+	for i, ms := range runs {
+		xs[i] = f(ms[side])
+	}
+	return median(xs)
+}
+
+func showP99(m measurement) string {
+	if m.p99Note != "" {
+		return m.p99Note
+	}
+	if m.p99 <= 0 {
+		return "n/a"
+	}
+	return roundDuration(m.p99).String()
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= 100*time.Millisecond:
+		return d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	default:
+		return d.Round(time.Microsecond)
+	}
+}
