@@ -101,7 +101,9 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, con
 		r.Measured = slo.FormatDuration(time.Duration(cmp.CandEstimate))
 		r.Baseline = slo.FormatDuration(time.Duration(cmp.BaseEstimate))
 		r.Margin = cmp.Ratio - 1
-		r.IntervalLow, r.IntervalHigh = cmp.RatioLo-1, cmp.RatioHi-1
+		if cmp.HasInterval() {
+			r.IntervalLow, r.IntervalHigh = cmp.RatioLo-1, cmp.RatioHi-1
+		}
 		r.PValue = cmp.PValue
 		r.Status = stats.RegressionVerdict(cmp, tol)
 		if len(cmp.Warnings) > 0 {

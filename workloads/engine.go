@@ -340,7 +340,7 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 			}
 			if measured {
 				cur.ops[op.Kind].fail(KindUnsent)
-				c.noteError(KindUnsent, "operation not sent: the target did not keep up with the asked rate", sent.Sub(measStart))
+				c.noteError(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(measStart))
 			}
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,6 +176,49 @@ type ObjectiveResult struct {
 	Detail       string  `json:"detail,omitempty"`
 	Line         int     `json:"line,omitempty"`
 	Column       int     `json:"column,omitempty"`
+}
+
+// objectiveJSON is ObjectiveResult as written: JSON has no infinities or
+// NaNs, so a margin above a bar of zero is written as null, and statistics
+// that could not be computed are left out.
+type objectiveJSON struct {
+	objectiveFields
+	Margin *float64 `json:"margin"`
+}
+
+// objectiveFields has ObjectiveResult's fields and none of its methods.
+type objectiveFields ObjectiveResult
+
+// MarshalJSON writes the objective with only finite numbers.
+func (o ObjectiveResult) MarshalJSON() ([]byte, error) {
+	out := objectiveJSON{objectiveFields: objectiveFields(o)}
+	if !math.IsInf(o.Margin, 0) && !math.IsNaN(o.Margin) {
+		m := o.Margin
+		out.Margin = &m
+	}
+	for _, f := range []*float64{&out.MeasuredValue, &out.ThresholdValue, &out.BaselineValue, &out.IntervalLow, &out.IntervalHigh, &out.PValue} {
+		if math.IsInf(*f, 0) || math.IsNaN(*f) {
+			*f = 0
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads an objective; a null margin is infinitely above a bar
+// of zero.
+func (o *ObjectiveResult) UnmarshalJSON(data []byte) error {
+	var in objectiveJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*o = ObjectiveResult(in.objectiveFields)
+	o.Margin = 0
+	if in.Margin != nil {
+		o.Margin = *in.Margin
+	} else if o.MeasuredValue > o.ThresholdValue {
+		o.Margin = math.Inf(1)
+	}
+	return nil
 }
 
 // encodeHist returns the standard base64 V2-compressed encoding.

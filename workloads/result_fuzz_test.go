@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -45,4 +46,24 @@ func FuzzDecodeResult(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestObjectivesWithoutFiniteNumbersStillWrite(t *testing.T) {
+	r := &Result{Schema: Schema, Verdict: VerdictFail, Components: []ComponentResult{{Name: "c", Operations: []OperationResult{{Name: "all"}},
+		Objectives: []ObjectiveResult{
+			{Metric: "error_rate", MeasuredValue: 0.02, ThresholdValue: 0, Margin: math.Inf(1), Status: "fail"},
+			{Metric: "p99", IntervalLow: math.NaN(), PValue: math.NaN(), Margin: 0.25, Status: "pass"},
+		}}}}
+	data, err := jsonOf(r)
+	if err != nil {
+		t.Fatalf("a margin above a zero bar must not stop the result being written: %v", err)
+	}
+	back, err := DecodeResult(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := back.Components[0].Objectives
+	if !math.IsInf(got[0].Margin, 1) || got[1].Margin != 0.25 || got[1].IntervalLow != 0 {
+		t.Fatalf("round trip: %+v", got)
+	}
 }

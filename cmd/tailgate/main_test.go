@@ -175,11 +175,11 @@ func TestVersion(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestReportAndCompareOfSavedResults(t *testing.T) {
-	plan := writePlan(t, strings.Replace(planFor("embedded:redis", "500ms"), "rate: 2000", "rate: 1500", 1))
+	plan := writePlan(t, strings.Replace(planFor("embedded:redis", "500ms"), "rate: 2000", "rate: 700", 1))
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	for _, out := range []string{a, b} {
-		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "1s", "--out", out).code)
+		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "2s", "--out", out).code)
 	}
 	t.Run("report writes every report of a saved result", func(t *testing.T) {
 		reports := filepath.Join(dir, "reports")
@@ -200,7 +200,7 @@ func TestReportAndCompareOfSavedResults(t *testing.T) {
 	})
 	t.Run("compare refuses a result of another workload", func(t *testing.T) {
 		c := filepath.Join(dir, "c.json")
-		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "1s", "--seed", "99", "--out", c).code)
+		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "2s", "--seed", "99", "--out", c).code)
 		inv := invoke(t, nil, "compare", a, c)
 		assert.Equal(t, 2, inv.code)
 		assert.Contains(t, inv.stderr, "seed 7 in the baseline, 99 in the candidate")
