@@ -206,3 +206,14 @@ func TestReportAndCompareOfSavedResults(t *testing.T) {
 		assert.Contains(t, inv.stderr, "seed 7 in the baseline, 99 in the candidate")
 	})
 }
+
+func TestAShardIsNotJudgedOnItsOwn(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "shard.json")
+	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor("embedded:redis", "1us")), "--duration", "1s", "--shard", "2/3", "--out", out)
+	assert.Equal(t, 0, inv.code, "the 1us bar is for the merged result")
+	assert.Contains(t, inv.stdout, "shard 2 of 3 is not judged on its own")
+	res, err := workloads.ReadResult(out)
+	require.NoError(t, err)
+	assert.Equal(t, &workloads.Shard{Index: 2, Count: 3}, res.Shard)
+	assert.Empty(t, res.Components[0].Objectives)
+}

@@ -137,7 +137,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 			}
 		}
 	}
-	if runErr == nil {
+	if runErr == nil && shard.Count <= 1 {
 		res, baseline, runErr = m.confirm(ctx, p, specs, res, baseline, env)
 		pp.done()
 	}
@@ -237,7 +237,7 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 	if baseline != nil {
 		res.Baseline = &workloads.BaselineReference{File: baselineFile, StartedAt: baseline.StartedAt}
 	}
-	v, err := gate.Judge(p, res, baseline)
+	v, err := judge(p, res, baseline)
 	if err != nil {
 		return usageError(err)
 	}
@@ -276,6 +276,21 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 		return &verdictExit{code: code}
 	}
 	return nil
+}
+
+// judge judges a result, except a shard's: a shard sends a share of the
+// load, so the plan's bars are for the merged result, not for it.
+func judge(p *slo.Plan, res, baseline *workloads.Result) (*gate.Verdict, error) {
+	if res.Shard == nil || res.Shard.Count <= 1 {
+		return gate.Judge(p, res, baseline)
+	}
+	v := &gate.Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}, Warnings: []string{
+		fmt.Sprintf("shard %d of %d is not judged on its own: the plan's bars are for the whole load; merge the shards (tailgate merge) and check the merged result",
+			res.Shard.Index, res.Shard.Count)}}
+	if !res.Complete {
+		v.Status = workloads.VerdictError
+	}
+	return v, nil
 }
 
 // identityResult describes the specs as a result carrying only identities,
