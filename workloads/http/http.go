@@ -1,7 +1,10 @@
 // Package http is tailgate's HTTP driver: the plan's named requests over
-// HTTP/1.1 keep-alive connections, through one net/http Transport per
-// component tuned for load: at most the plan's connections, all kept alive,
-// no proxy from the environment.
+// HTTP/1.1 keep-alive connections, through a lean client of its own. Each
+// Conn is one TCP (or TLS) connection, so the plan's connections are real
+// connections; a request is rendered into one buffer and sent with one
+// write, its response read from a buffered reader on the same goroutine,
+// and an operation allocates nothing. No proxy from the environment is
+// used: the target is what the plan names.
 //
 // Targets: http://[user:password@]host[:port][/base] and https://. A base path
 // is put in front of every request's path; a user and password become a
@@ -11,35 +14,51 @@
 // the operation's key: escaped in the path and query (letters, digits and
 // -._~:@ are kept, everything else is %XX), as is in the body. The rest of
 // the path is sent as written, except that bytes outside printable ASCII are
-// %XX-encoded. Templates are split at open time, so an operation does no
-// parsing.
+// %XX-encoded. Templates are split and headers rendered at open time, so an
+// operation does no parsing.
 //
 // Counting: a response whose status is listed in the request's
 // expect_status is a success, and only those; without expect_status every
 // 2xx is. Any other status is a *workloads.StatusError of Kind "http 503"
 // etc. Redirects are not followed: a 3xx is a status like any other. Every
-// response body is read to its end (the latency includes it) and closed, so
-// connections are reused. The workload's timeout bounds each request, body
-// included. Headers are sent as given; the Go client's transparent gzip is
-// off, so what is sent is what the plan says.
+// response body is read to its end (the latency includes it), whether its
+// length is given, chunked or up to the connection's close, so connections
+// are reused. The workload's timeout bounds each request, body included.
+// Headers are sent as given, Host and User-Agent first, the others sorted;
+// nothing is added that the plan does not say (no Accept-Encoding).
+//
+// A keep-alive connection the server closed while it was idle fails the
+// next request before any byte of a response: like Go's own client, the
+// driver then sends a request that is safe to repeat (GET, HEAD, OPTIONS,
+// TRACE, or one with an Idempotency-Key header) once more on a new
+// connection, within the same timeout. A server that answers
+// "Connection: close", an HTTP/1.0 server, a response that ends with the
+// connection, a timeout and an I/O error close the connection; the next
+// operation dials again.
 package http
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 func init() {
@@ -59,16 +78,24 @@ const defaultTimeout = time.Second
 // detailLimit is how much of an error response's body its StatusError shows.
 const detailLimit = 200
 
-// Driver loads one HTTP target through one transport (connection pool)
-// shared by its Conns.
+// maxHeaderBytes bounds a response's status line and headers.
+const maxHeaderBytes = 1 << 20
+
+// readBufferSize is each connection's response buffer.
+const readBufferSize = 16 << 10
+
+// Driver loads one HTTP target; every Conn it returns is one connection.
 type Driver struct {
-	transport *http.Transport
-	scheme    string
-	host      string
-	requests  []request
-	timeout   time.Duration
-	probe     *url.URL
-	describe  string
+	scheme   string
+	host     string // as the URL writes it: the Host header and the address
+	addr     string // host:port to dial
+	tls      *tls.Config
+	dialer   net.Dialer
+	requests []request
+	timeout  time.Duration
+	probe    []byte // the HEAD request Connect sends
+	probeAt  string
+	describe string
 }
 
 var _ workloads.Driver = (*Driver)(nil)
@@ -76,17 +103,23 @@ var _ workloads.Driver = (*Driver)(nil)
 // request is one plan request, compiled for sending.
 type request struct {
 	method string
-	// url is shared by every operation when the path holds no key.
-	url   *url.URL
-	path  template
-	query template
-	body  template
-	// staticBody is the body when it holds no key.
-	staticBody []byte
-	// header is shared, read-only, by every operation of the request.
-	header http.Header
-	host   string
-	expect statusSet
+	// target is the request-target when the path and query hold no key.
+	target string
+	path   template
+	query  template
+	// head follows the request-target: the protocol, the Host header and
+	// the plan's headers, each line ending in CRLF.
+	head       []byte
+	body       template
+	staticBody []byte // the body when it holds no key
+	// sendLength sends "Content-Length: 0" for an empty body, as methods
+	// that usually carry one expect.
+	sendLength bool
+	// replayable requests are sent again on a new connection when a
+	// kept-alive one turns out closed.
+	replayable bool
+	headOnly   bool // HEAD: the response has no body
+	expect     statusSet
 }
 
 // Open builds a driver for an http:// or https:// target: it reads the CA
@@ -104,46 +137,41 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	if len(w.Requests) == 0 {
 		return nil, fmt.Errorf("component %q: an HTTP target needs at least one request", name)
 	}
-	conns := max(w.Connections, 1)
-	transport := &http.Transport{
-		Proxy: nil, // the target is what the plan names, never a proxy from the environment
-		DialContext: (&net.Dialer{
-			Timeout:   max(w.Timeout, 5*time.Second),
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		MaxIdleConns:        conns,
-		MaxIdleConnsPerHost: conns,
-		MaxConnsPerHost:     conns,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: max(w.Timeout, 5*time.Second),
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
+	d := &Driver{
+		scheme:   target.Scheme,
+		host:     target.Host,
+		addr:     target.Host,
+		timeout:  w.Timeout,
+		describe: workloads.Redact(target.Redacted(), spec.Secrets),
+		dialer:   net.Dialer{Timeout: max(w.Timeout, 5*time.Second), KeepAlive: 30 * time.Second},
 	}
-	transport.Protocols = new(http.Protocols)
-	transport.Protocols.SetHTTP1(true)
-	describe := workloads.Redact(target.Redacted(), spec.Secrets)
+	if d.timeout <= 0 {
+		d.timeout = defaultTimeout
+	}
+	if target.Port() == "" {
+		port := "80"
+		if target.Scheme == "https" {
+			port = "443"
+		}
+		d.addr = net.JoinHostPort(target.Hostname(), port)
+	}
 	if target.Scheme == "https" {
 		cfg, err := workloads.TLSConfig(w.TLS)
 		if err != nil {
 			return nil, fmt.Errorf("component %q: %w", name, err)
 		}
-		transport.TLSClientConfig = cfg
+		if cfg.ServerName == "" {
+			cfg.ServerName = target.Hostname()
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		d.tls = cfg
 		if cfg.InsecureSkipVerify {
-			describe += " (certificate checks off)"
+			d.describe += " (certificate checks off)"
 		}
 	}
-	d := &Driver{
-		transport: transport,
-		scheme:    target.Scheme,
-		host:      target.Host,
-		timeout:   w.Timeout,
-		describe:  describe,
-	}
-	if d.timeout <= 0 {
-		d.timeout = defaultTimeout
-	}
 	base := strings.TrimSuffix(target.EscapedPath(), "/")
-	d.probe = &url.URL{Scheme: d.scheme, Host: d.host, Opaque: base + "/"}
+	d.probeAt = d.scheme + "://" + d.host + base + "/"
+	d.probe = []byte("HEAD " + base + "/ HTTP/1.1\r\nHost: " + d.host + "\r\nUser-Agent: " + UserAgent + "\r\n\r\n")
 	var auth string
 	if target.User != nil {
 		password, _ := target.User.Password()
@@ -159,14 +187,14 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	return d, nil
 }
 
-// compile prepares one plan request: templates split, headers built, the
-// URL shared when it holds no key.
+// compile prepares one plan request: templates split, the head rendered,
+// the request-target kept whole when it holds no key.
 func (d *Driver) compile(pr *slo.Request, base, auth string) (request, error) {
-	r := request{method: strings.ToUpper(pr.Method), header: http.Header{}}
+	r := request{method: strings.ToUpper(pr.Method)}
 	if r.method == "" {
 		r.method = http.MethodGet
 	}
-	if !validMethod(r.method) {
+	if !validToken(r.method) {
 		return r, fmt.Errorf("method %q is not an HTTP method", pr.Method)
 	}
 	if !strings.HasPrefix(pr.Path, "/") {
@@ -180,72 +208,121 @@ func (d *Driver) compile(pr *slo.Request, base, auth string) (request, error) {
 		r.staticBody = []byte(pr.Body)
 	}
 	if !r.path.hasKey() && !r.query.hasKey() {
-		r.url = &url.URL{Scheme: d.scheme, Host: d.host, Opaque: r.path.static(), RawQuery: r.query.static()}
+		r.target = r.path.static()
+		if q := r.query.static(); q != "" {
+			r.target += "?" + q
+		}
 	}
+	header := http.Header{}
+	host := d.host
 	for name, value := range pr.Headers {
+		if !validToken(name) {
+			return r, fmt.Errorf("header name %q is not an HTTP token", name)
+		}
+		if strings.ContainsAny(value, "\r\n\x00") {
+			return r, fmt.Errorf("header %q: a value cannot hold a line break or NUL", name)
+		}
 		if strings.EqualFold(name, "Host") {
-			r.host = value
+			host = value
 			continue
 		}
-		r.header.Set(name, value)
+		header.Set(name, value)
 	}
-	if auth != "" && r.header.Get("Authorization") == "" {
-		r.header.Set("Authorization", auth)
+	if auth != "" && header.Get("Authorization") == "" {
+		header.Set("Authorization", auth)
 	}
-	if r.header.Get("User-Agent") == "" {
-		r.header.Set("User-Agent", UserAgent)
+	if header.Get("User-Agent") == "" {
+		header.Set("User-Agent", UserAgent)
 	}
+	head := []byte(" HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + header.Get("User-Agent") + "\r\n")
+	header.Del("User-Agent")
+	names := make([]string, 0, len(header))
+	for name := range header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, value := range header[name] {
+			head = append(head, name+": "+value+"\r\n"...)
+		}
+	}
+	r.head = head
+	switch r.method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		r.sendLength = true
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		r.replayable = true
+	}
+	if header.Get("Idempotency-Key") != "" || header.Get("X-Idempotency-Key") != "" {
+		r.replayable = true
+	}
+	r.headOnly = r.method == http.MethodHead
 	if err := r.expect.set(pr.ExpectStatus); err != nil {
 		return r, err
 	}
 	return r, nil
 }
 
-// validMethod reports whether m is an HTTP token.
-func validMethod(m string) bool {
-	for i := 0; i < len(m); i++ {
-		c := m[i]
+// validToken reports whether s is an HTTP token (a method or header name).
+func validToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
 			return false
 		}
 	}
-	return m != ""
+	return s != ""
 }
 
-// Connect proves the target answers HTTP: any response to a HEAD of the
-// base path, even 404, means it is reachable. The connection it opened
-// stays in the shared pool.
+// Connect opens one connection and proves the target answers HTTP on it:
+// any response to a HEAD of the base path, even 404, means it is
+// reachable. The connection is the Conn's own.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(d.timeout, 5*time.Second))
 	defer cancel()
-	req := (&http.Request{
-		Method: http.MethodHead, URL: d.probe, Host: d.host,
-		Header: http.Header{"User-Agent": {UserAgent}},
-	}).WithContext(ctx)
-	resp, err := d.transport.RoundTrip(req)
-	if err != nil {
-		return nil, fmt.Errorf("HEAD %s: %w", location(d.probe), err)
+	deadline, _ := ctx.Deadline()
+	c := &conn{d: d, detail: make([]byte, 0, detailLimit)}
+	err := c.dial(ctx, deadline)
+	if err == nil {
+		_, err = c.exchange(d.probe, true, nil)
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return &conn{d: d}, nil
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("HEAD %s: %w", d.probeAt, err)
+	}
+	return c, nil
 }
 
 // Describe names the target, password redacted.
 func (d *Driver) Describe() string { return d.describe }
 
-// Close closes the pool's idle connections.
-func (d *Driver) Close() error {
-	d.transport.CloseIdleConnections()
-	return nil
-}
+// Close releases nothing: every connection belongs to its Conn.
+func (d *Driver) Close() error { return nil }
 
-// conn is one worker's handle on the shared client, with the buffers its
-// operations render into.
+// longAgo is a deadline in the past: setting it fails pending I/O at once.
+var longAgo = time.Unix(1, 0)
+
+// conn is one connection to the target, used by one worker. The engine
+// may Close it from another goroutine while a request hangs, and a
+// canceled context interrupts from a third.
 type conn struct {
-	d    *Driver
-	path []byte
-	body *body
+	d      *Driver
+	r      *bufio.Reader
+	sc     *sock.Conn // the plain TCP connection's raw reads and writes; nil over TLS
+	req    []byte     // the rendered request
+	body   []byte     // the rendered body of a templated request
+	detail []byte     // the start of an error response's body
+	line   []byte     // a header line longer than the read buffer
+	served int        // responses read on the current connection
+
+	// mu guards nc, closed and stopWatch against Close and interrupt.
+	mu     sync.Mutex
+	nc     net.Conn // nil when broken; the next Do dials again
+	closed bool
+	// watched is the Done channel of the context an interrupt is
+	// registered for. Only the worker reads and writes it.
+	watched   <-chan struct{}
+	stopWatch func() bool
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -253,102 +330,472 @@ var _ workloads.Conn = (*conn)(nil)
 // Do sends one request and reads its whole response.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	r := &c.d.requests[op.Kind]
-	u := r.url
-	if u == nil {
-		u = &url.URL{Scheme: c.d.scheme, Host: c.d.host, Opaque: c.render(&r.path, op.Key), RawQuery: c.render(&r.query, op.Key)}
+	deadline := time.Now().Add(c.d.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.d.timeout)
-	defer cancel()
-	req := &http.Request{Method: r.method, URL: u, Header: r.header, Host: r.host}
-	if !r.body.empty() {
-		b := c.nextBody()
-		if r.body.hasKey() {
-			b.buf = r.body.appendTo(b.buf[:0], op.Key, nil)
-			b.data = b.buf
-		} else {
-			b.data = r.staticBody
+	c.render(r, op.Key)
+	c.watch(ctx)
+	for attempt := 0; ; attempt++ {
+		reused, err := c.ready(ctx, deadline)
+		if err == nil {
+			if err = ctx.Err(); err != nil {
+				return err // checked after the deadline is set, so a later interrupt is not undone
+			}
 		}
-		req.Body = b
-		req.ContentLength = int64(len(b.data))
+		var code int
+		if err == nil {
+			code, err = c.exchange(c.req, r.headOnly, &r.expect)
+		}
+		if err == nil {
+			if r.expect.ok(code) {
+				return nil
+			}
+			return &workloads.StatusError{Kind: statusKind(code), Detail: detail(c.detail)}
+		}
+		c.closeNet()
+		var gone *idleClosedError
+		if attempt == 0 && reused && errors.As(err, &gone) && r.replayable && ctx.Err() == nil {
+			continue
+		}
+		if errors.As(err, &gone) {
+			err = gone.err
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("http: %w (%v)", ctxErr, err)
+		}
+		return fmt.Errorf("%s %s: %w", r.method, c.location(r), err)
 	}
-	// The transport, not an http.Client: a client would copy the headers
-	// of every request in case of a redirect, which is never followed.
-	resp, err := c.d.transport.RoundTrip(req.WithContext(ctx))
+}
+
+// render writes the request into c.req: request line, head, length, body.
+func (c *conn) render(r *request, key []byte) {
+	b := append(c.req[:0], r.method...)
+	b = append(b, ' ')
+	if r.target != "" {
+		b = append(b, r.target...)
+	} else {
+		b = r.path.appendTo(b, key, appendEscaped)
+		if !r.query.empty() {
+			b = append(b, '?')
+			b = r.query.appendTo(b, key, appendEscaped)
+		}
+	}
+	b = append(b, r.head...)
+	body := r.staticBody
+	if r.body.hasKey() {
+		c.body = r.body.appendTo(c.body[:0], key, nil)
+		body = c.body
+	}
+	if len(body) > 0 || r.sendLength {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(body)), 10)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	c.req = append(b, body...)
+}
+
+// location spells out a request's URL for messages.
+func (c *conn) location(r *request) string {
+	target := c.req[len(r.method)+1:]
+	if i := bytes.IndexByte(target, ' '); i >= 0 {
+		target = target[:i]
+	}
+	return c.d.scheme + "://" + c.d.host + string(target)
+}
+
+// ready makes sure the connection is open, with the operation's deadline.
+// reused says it already served a response.
+func (c *conn) ready(ctx context.Context, deadline time.Time) (reused bool, err error) {
+	c.mu.Lock()
+	nc, closed := c.nc, c.closed
+	c.mu.Unlock()
+	switch {
+	case closed:
+		return false, net.ErrClosed
+	case nc == nil:
+		return false, c.dial(ctx, deadline)
+	}
+	return c.served > 0, nc.SetDeadline(deadline)
+}
+
+// dial opens the connection, TLS included, reusing the read buffer of a
+// previous one.
+func (c *conn) dial(ctx context.Context, deadline time.Time) error {
+	dialer := c.d.dialer
+	dialer.Deadline = deadline
+	nc, err := dialer.DialContext(ctx, "tcp", c.d.addr)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", r.method, location(u), err)
+		return err
 	}
-	if r.expect.ok(resp.StatusCode) {
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("reading the response body: %w", err)
+	if err := nc.SetDeadline(deadline); err != nil {
+		nc.Close()
+		return err
+	}
+	if c.d.tls != nil {
+		tc := tls.Client(nc, c.d.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return err
 		}
-		return nil
+		nc = tc
 	}
-	return statusError(resp)
-}
-
-// location spells out a request URL for messages (url.URL.String does not,
-// with Opaque set).
-func location(u *url.URL) string {
-	return u.Scheme + "://" + u.Host + u.RequestURI()
-}
-
-// render expands a path or query template with the key escaped. The result
-// is the one allocation a templated URL costs.
-func (c *conn) render(t *template, key []byte) string {
-	if !t.hasKey() {
-		return t.static()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		nc.Close()
+		return net.ErrClosed
 	}
-	c.path = t.appendTo(c.path[:0], key, appendEscaped)
-	return string(c.path)
-}
-
-// nextBody returns the Conn's request body for reuse when the transport has
-// closed it, which may happen after the response: an unclosed one may still
-// be read, so a new one takes its place.
-func (c *conn) nextBody() *body {
-	if c.body == nil || !c.body.closed.Load() {
-		c.body = &body{}
+	c.nc = nc
+	c.mu.Unlock()
+	c.served = 0
+	var src io.Reader = nc
+	if sc, ok := sock.New(nc); ok {
+		c.sc, src = sc, sc
+	} else {
+		c.sc = nil
 	}
-	c.body.closed.Store(false)
-	c.body.off = 0
-	return c.body
-}
-
-// Close releases nothing: connections belong to the driver's pool.
-func (c *conn) Close() error { return nil }
-
-// body is a request body a Conn reuses once the transport has closed it.
-type body struct {
-	buf    []byte // the rendered body of a templated request
-	data   []byte // what is sent: buf, or a request's static body
-	off    int
-	closed atomic.Bool
-}
-
-func (b *body) Read(p []byte) (int, error) {
-	if b.off >= len(b.data) {
-		return 0, io.EOF
+	if c.r == nil {
+		c.r = bufio.NewReaderSize(src, readBufferSize)
+	} else {
+		c.r.Reset(src)
 	}
-	n := copy(p, b.data[b.off:])
-	b.off += n
-	return n, nil
-}
-
-func (b *body) Close() error {
-	b.closed.Store(true)
 	return nil
 }
 
-// statusError reads the start of an unexpected response's body as the
-// error's detail, drains the rest and closes it.
-func statusError(resp *http.Response) error {
-	head := make([]byte, detailLimit)
-	n, _ := io.ReadFull(resp.Body, head)
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return &workloads.StatusError{Kind: statusKind(resp.StatusCode), Detail: detail(head[:n])}
+// idleClosedError is a request that failed on a kept-alive connection
+// before any byte of its response came (in writing it, or with the end of
+// the stream or a reset): the server may have closed the connection while
+// it was idle.
+type idleClosedError struct{ err error }
+
+func (e *idleClosedError) Error() string { return e.err.Error() }
+func (e *idleClosedError) Unwrap() error { return e.err }
+
+// exchange sends a rendered request and reads its response to the end. The
+// start of the body is kept in c.detail when expect does not list the
+// status. It closes the connection when the response says so.
+func (c *conn) exchange(req []byte, headOnly bool, expect *statusSet) (code int, err error) {
+	c.mu.Lock()
+	nc := c.nc
+	c.mu.Unlock()
+	if nc == nil {
+		return 0, net.ErrClosed
+	}
+	if c.sc != nil {
+		c.sc.Send(req) // written by the first read, which then waits for the reply
+	} else if _, err := nc.Write(req); err != nil {
+		return 0, &idleClosedError{err}
+	}
+	var h responseHead
+	for {
+		if h, err = c.readHead(); err != nil {
+			return 0, err
+		}
+		// Interim responses (100 Continue, 103 Early Hints) precede
+		// the real one.
+		if h.code < 100 || h.code >= 200 || h.code == http.StatusSwitchingProtocols {
+			break
+		}
+	}
+	c.served++
+	var keep []byte
+	if expect != nil && !expect.ok(h.code) {
+		keep = c.detail[:0]
+	}
+	switch {
+	case headOnly || h.code == http.StatusNoContent || h.code == http.StatusNotModified || h.code/100 == 1:
+	case h.chunked:
+		keep, err = c.chunked(keep)
+	case h.length >= 0:
+		keep, err = c.skip(h.length, keep)
+	default:
+		keep, err = c.skip(-1, keep)
+		h.close = true
+	}
+	if keep != nil {
+		c.detail = keep
+	}
+	if err != nil {
+		return h.code, fmt.Errorf("reading the response body: %w", err)
+	}
+	if h.close || h.code == http.StatusSwitchingProtocols {
+		c.closeNet()
+	}
+	return h.code, nil
+}
+
+// responseHead is what the driver reads from a status line and headers.
+type responseHead struct {
+	code    int
+	length  int64 // -1 when not given
+	chunked bool
+	close   bool // the connection ends with this response
+}
+
+// readHead reads a status line and the headers after it.
+func (c *conn) readHead() (h responseHead, err error) {
+	total := 0
+	line, err := c.readLine(&total)
+	if err != nil {
+		if c.served > 0 && total == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+			return h, &idleClosedError{err}
+		}
+		return h, err
+	}
+	var minor int
+	h.code, minor, err = parseStatusLine(line)
+	if err != nil {
+		return h, err
+	}
+	h.length = -1
+	h.close = minor == 0
+	for {
+		line, err := c.readLine(&total)
+		if err != nil {
+			return h, err
+		}
+		if len(line) == 0 {
+			return h, nil
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return h, fmt.Errorf("malformed response header %q", clipBytes(line))
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case asciiEqualFold(name, "Content-Length"):
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 || (h.length >= 0 && h.length != n) {
+				return h, fmt.Errorf("bad Content-Length %q", clipBytes(value))
+			}
+			h.length = n
+		case asciiEqualFold(name, "Transfer-Encoding"):
+			last := value
+			if i := bytes.LastIndexByte(value, ','); i >= 0 {
+				last = bytes.TrimSpace(value[i+1:])
+			}
+			switch {
+			case asciiEqualFold(last, "chunked"):
+				h.chunked = true
+			case !asciiEqualFold(last, "identity"):
+				return h, fmt.Errorf("unsupported Transfer-Encoding %q", clipBytes(value))
+			}
+		case asciiEqualFold(name, "Connection"):
+			for _, token := range bytes.Split(value, []byte(",")) {
+				token = bytes.TrimSpace(token)
+				switch {
+				case asciiEqualFold(token, "close"):
+					h.close = true
+				case asciiEqualFold(token, "keep-alive") && minor == 0:
+					h.close = false
+				}
+			}
+		}
+	}
+}
+
+// parseStatusLine reads "HTTP/1.x NNN reason".
+func parseStatusLine(line []byte) (code, minor int, err error) {
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' ||
+		(line[7] != '0' && line[7] != '1') || (len(line) > 12 && line[12] != ' ') {
+		return 0, 0, fmt.Errorf("malformed HTTP status line %q", clipBytes(line))
+	}
+	for _, b := range line[9:12] {
+		if b < '0' || b > '9' {
+			return 0, 0, fmt.Errorf("malformed HTTP status line %q", clipBytes(line))
+		}
+		code = code*10 + int(b-'0')
+	}
+	return code, int(line[7] - '0'), nil
+}
+
+// readLine returns the next line without its line end; *total counts the
+// bytes read, against maxHeaderBytes. A line longer than the read buffer
+// is kept in c.line. The slice is only valid until the next read.
+func (c *conn) readLine(total *int) ([]byte, error) {
+	line, err := c.r.ReadSlice('\n')
+	*total += len(line)
+	if errors.Is(err, bufio.ErrBufferFull) {
+		c.line = append(c.line[:0], line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if *total > maxHeaderBytes {
+				return nil, fmt.Errorf("response headers longer than %d bytes", maxHeaderBytes)
+			}
+			line, err = c.r.ReadSlice('\n')
+			*total += len(line)
+			c.line = append(c.line, line...)
+		}
+		line = c.line
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) && *total > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	if *total > maxHeaderBytes {
+		return nil, fmt.Errorf("response headers longer than %d bytes", maxHeaderBytes)
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+// skip reads n bytes of body, or up to the end of the stream when n < 0,
+// copying the first of them into keep (when not nil) up to detailLimit.
+func (c *conn) skip(n int64, keep []byte) ([]byte, error) {
+	for n != 0 {
+		if c.r.Buffered() == 0 {
+			if _, err := c.r.Peek(1); err != nil {
+				if n < 0 && errors.Is(err, io.EOF) {
+					return keep, nil
+				}
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return keep, err
+			}
+		}
+		take := c.r.Buffered()
+		if n > 0 && int64(take) > n {
+			take = int(n)
+		}
+		if keep != nil && len(keep) < detailLimit {
+			buf, _ := c.r.Peek(take)
+			keep = append(keep, buf[:min(len(buf), detailLimit-len(keep))]...)
+		}
+		c.r.Discard(take)
+		if n > 0 {
+			n -= int64(take)
+		}
+	}
+	return keep, nil
+}
+
+// chunked reads a chunked body and its trailers.
+func (c *conn) chunked(keep []byte) ([]byte, error) {
+	for {
+		total := 0
+		line, err := c.readLine(&total)
+		if err != nil {
+			return keep, err
+		}
+		if i := bytes.IndexByte(line, ';'); i >= 0 {
+			line = line[:i]
+		}
+		size, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 16, 64)
+		if err != nil || size < 0 {
+			return keep, fmt.Errorf("malformed chunk size %q", clipBytes(line))
+		}
+		if size == 0 {
+			for { // trailers
+				line, err := c.readLine(&total)
+				if err != nil {
+					return keep, err
+				}
+				if len(line) == 0 {
+					return keep, nil
+				}
+			}
+		}
+		if keep, err = c.skip(size, keep); err != nil {
+			return keep, err
+		}
+		if line, err = c.readLine(&total); err != nil {
+			return keep, err
+		}
+		if len(line) != 0 {
+			return keep, errors.New("malformed chunked body: no line end after a chunk")
+		}
+	}
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// clipBytes shortens protocol text quoted in an error.
+func clipBytes(b []byte) string {
+	if len(b) > 64 {
+		return string(b[:64]) + "…"
+	}
+	return string(b)
+}
+
+// watch makes a cancellation of ctx end the pending request at once.
+func (c *conn) watch(ctx context.Context) {
+	done := ctx.Done()
+	if done == c.watched {
+		return
+	}
+	var stop func() bool
+	if done != nil {
+		stop = context.AfterFunc(ctx, c.interrupt)
+	}
+	c.watched = done
+	c.mu.Lock()
+	old := c.stopWatch
+	c.stopWatch = stop
+	c.mu.Unlock()
+	if old != nil {
+		old()
+	}
+}
+
+// interrupt fails the pending I/O of the connection; it runs on the
+// goroutine of a canceled context.
+func (c *conn) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nc != nil {
+		c.nc.SetDeadline(longAgo)
+	}
+}
+
+// closeNet closes the connection; the next request dials again.
+func (c *conn) closeNet() {
+	c.mu.Lock()
+	nc := c.nc
+	c.nc = nil
+	c.mu.Unlock()
+	if nc != nil {
+		nc.Close()
+	}
+}
+
+// Close closes the connection; a request pending on it fails at once, and
+// later ones fail with net.ErrClosed.
+func (c *conn) Close() error {
+	c.mu.Lock()
+	nc, stop := c.nc, c.stopWatch
+	c.nc, c.stopWatch, c.closed = nil, nil, true
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if nc != nil {
+		return nc.Close()
+	}
+	return nil
 }
 
 // detail makes a printable one-line excerpt of a response body.

@@ -4,8 +4,9 @@
 // Target: memcache://host[:port], port 11211 by default. The text protocol
 // has no authentication, so the URL takes no user or password.
 //
-// Each connection is one TCP connection with a buffered reader and writer;
-// an operation writes one command, reads one reply and allocates nothing.
+// Each connection is one TCP connection with a buffered reader; an operation
+// renders its command into one buffer, writes it with one raw system call,
+// reads the reply and allocates nothing.
 // Replies count as follows:
 //
 //	get  VALUE ... END   success (a hit)
@@ -25,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -32,6 +34,7 @@ import (
 	"time"
 
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 func init() {
@@ -69,10 +72,9 @@ const (
 // Driver loads one memcached target; every Conn it returns is one TCP
 // connection.
 type Driver struct {
-	addr      string
-	timeout   time.Duration
-	ops       []operation
-	writeSize int
+	addr    string
+	timeout time.Duration
+	ops     []operation
 }
 
 var _ workloads.Driver = (*Driver)(nil)
@@ -116,8 +118,6 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	if len(d.ops) == 0 {
 		return nil, fmt.Errorf("component %q: memcache needs a mix of get and set", name)
 	}
-	// One write per set when the value fits: command line, value, CRLF.
-	d.writeSize = min(max(4096, w.ValueSize+maxKeyLen+64), 1<<20)
 	return d, nil
 }
 
@@ -165,8 +165,8 @@ var longAgo = time.Unix(1, 0)
 type conn struct {
 	d   *Driver
 	r   *bufio.Reader
-	w   *bufio.Writer
-	num []byte
+	sc  *sock.Conn // raw reads and writes of the connection
+	out []byte     // the command being sent
 
 	// mu guards nc, closed and stopWatch against Close and interrupt.
 	mu     sync.Mutex
@@ -240,15 +240,35 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 	}
 	c.nc = nc
 	c.mu.Unlock()
-	if c.r == nil {
-		c.r = bufio.NewReaderSize(nc, 16<<10)
-		c.w = bufio.NewWriterSize(nc, c.d.writeSize)
-		c.num = make([]byte, 0, maxKeyDigits)
+	var src io.Reader = nc
+	if sc, ok := sock.New(nc); ok {
+		c.sc, src = sc, sc
 	} else {
-		c.r.Reset(nc)
-		c.w.Reset(nc)
+		c.sc = nil
+	}
+	if c.r == nil {
+		c.r = bufio.NewReaderSize(src, 16<<10)
+	} else {
+		c.r.Reset(src)
 	}
 	return nil
+}
+
+// send writes the command in c.out: on a raw connection it goes out with
+// the next read, which then waits for the reply.
+func (c *conn) send() error {
+	if c.sc != nil {
+		c.sc.Send(c.out)
+		return nil
+	}
+	c.mu.Lock()
+	nc := c.nc
+	c.mu.Unlock()
+	if nc == nil {
+		return net.ErrClosed
+	}
+	_, err := nc.Write(c.out)
+	return err
 }
 
 // watch makes a cancellation of ctx end the pending operation at once.
@@ -310,10 +330,8 @@ var (
 )
 
 func (c *conn) get(ctx context.Context, key []byte) error {
-	c.w.WriteString("get ")
-	c.w.Write(key)
-	c.w.Write(lineEnd)
-	if err := c.w.Flush(); err != nil {
+	c.out = append(append(append(c.out[:0], "get "...), key...), lineEnd...)
+	if err := c.send(); err != nil {
 		return c.broken(ctx, err)
 	}
 	for {
@@ -339,15 +357,10 @@ func (c *conn) get(ctx context.Context, key []byte) error {
 }
 
 func (c *conn) set(ctx context.Context, key, value []byte) error {
-	c.w.WriteString("set ")
-	c.w.Write(key)
-	c.w.WriteString(" 0 0 ")
-	c.num = strconv.AppendInt(c.num[:0], int64(len(value)), 10)
-	c.w.Write(c.num)
-	c.w.Write(lineEnd)
-	c.w.Write(value)
-	c.w.Write(lineEnd)
-	if err := c.w.Flush(); err != nil {
+	c.out = append(append(append(c.out[:0], "set "...), key...), " 0 0 "...)
+	c.out = strconv.AppendInt(c.out, int64(len(value)), 10)
+	c.out = append(append(append(c.out, lineEnd...), value...), lineEnd...)
+	if err := c.send(); err != nil {
 		return c.broken(ctx, err)
 	}
 	line, err := c.readLine()
@@ -362,8 +375,8 @@ func (c *conn) set(ctx context.Context, key, value []byte) error {
 
 // version proves the server speaks memcached.
 func (c *conn) version() error {
-	c.w.WriteString("version\r\n")
-	if err := c.w.Flush(); err != nil {
+	c.out = append(c.out[:0], "version\r\n"...)
+	if err := c.send(); err != nil {
 		return err
 	}
 	line, err := c.readLine()

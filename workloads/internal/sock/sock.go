@@ -1,0 +1,171 @@
+// Package sock reads and writes the drivers' plain TCP connections with raw
+// system calls on their non-blocking descriptors, and parks in the
+// runtime's network poller only when the kernel has nothing ready.
+//
+// The net package goes through the runtime's blocking-call protocol
+// (entersyscall, exitsyscall) for every read and write, and an idle
+// process's system monitor is woken by each: at tens of thousands of
+// operations a second that is a large share of a load generator's CPU. A
+// read or write on a non-blocking socket never blocks, so it needs none of
+// it. And a request-reply exchange knows that the reply cannot be there
+// the instant the request left: Send queues the request, and the next Read
+// writes it after arming the poller and waits for the reply without a read
+// that would only say "not yet".
+//
+// Deadlines, Close and the errors the engine classifies (timeouts, closed
+// connections, resets) behave as on the net.Conn underneath, which still
+// owns the descriptor.
+package sock
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// Conn is a TCP connection read and written with raw system calls. Like a
+// bufio.Reader over it, it is used by one goroutine at a time; SetDeadline
+// and Close on the net.Conn may come from others.
+type Conn struct {
+	rc syscall.RawConn
+	// send is written by the next Read, before it waits for the reply.
+	send []byte
+
+	// State of the call in progress, so the callbacks, bound once, need
+	// no closure per call.
+	buf     []byte
+	n       int
+	errno   syscall.Errno
+	errOp   string
+	readFn  func(fd uintptr) bool
+	writeFn func(fd uintptr) bool
+}
+
+// New wraps a plain TCP connection; ok is false for anything else (a TLS
+// connection, say), which the caller keeps using as it is.
+func New(nc net.Conn) (c *Conn, ok bool) {
+	tc, isTCP := nc.(*net.TCPConn)
+	if !isTCP {
+		return nil, false
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil, false
+	}
+	c = &Conn{rc: rc}
+	c.readFn, c.writeFn = c.readReady, c.writeReady
+	return c, true
+}
+
+// Send queues b, a request, to be written by the next Read. b must stay
+// unchanged until then.
+func (c *Conn) Send(b []byte) { c.send = b }
+
+// Read writes what Send queued, then reads what is there, waiting in the
+// poller while nothing is.
+func (c *Conn) Read(p []byte) (int, error) {
+	for {
+		c.buf, c.n, c.errno = p, 0, 0
+		err := c.rc.Read(c.readFn)
+		c.buf = nil
+		if err != nil {
+			c.send = nil
+			return 0, err
+		}
+		if c.errno != 0 {
+			c.send = nil
+			return 0, os.NewSyscallError(c.errOp, c.errno)
+		}
+		if len(c.send) > 0 {
+			// The socket took part of the request: write the rest,
+			// waiting for room, and read again.
+			rest := c.send
+			c.send = nil
+			if _, err := c.Write(rest); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if c.n == 0 && len(p) > 0 {
+			return 0, io.EOF
+		}
+		return c.n, nil
+	}
+}
+
+// readReady runs with the poller armed for reading: it writes a queued
+// request (and then waits for the reply), or reads.
+func (c *Conn) readReady(fd uintptr) bool {
+	if len(c.send) > 0 {
+		n, errno := rawIO(syscall.SYS_WRITE, fd, c.send)
+		switch {
+		case errno == syscall.EAGAIN:
+			return true // no room at all: Read writes it the slow way
+		case errno != 0:
+			c.errno, c.errOp = errno, "write"
+			return true
+		}
+		c.send = c.send[n:]
+		return len(c.send) > 0 // all out: wait for the reply
+	}
+	if len(c.buf) == 0 {
+		return true
+	}
+	n, errno := rawIO(syscall.SYS_READ, fd, c.buf)
+	switch errno {
+	case syscall.EAGAIN:
+		return false
+	case 0:
+		c.n = n
+	default:
+		c.errno, c.errOp = errno, "read"
+	}
+	return true
+}
+
+// Write writes all of p, waiting in the poller while the socket is full.
+func (c *Conn) Write(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		c.buf, c.n, c.errno = p[written:], 0, 0
+		err := c.rc.Write(c.writeFn)
+		c.buf = nil
+		written += c.n
+		if err != nil {
+			return written, err
+		}
+		if c.errno != 0 {
+			return written, os.NewSyscallError("write", c.errno)
+		}
+	}
+	return written, nil
+}
+
+func (c *Conn) writeReady(fd uintptr) bool {
+	n, errno := rawIO(syscall.SYS_WRITE, fd, c.buf)
+	switch errno {
+	case syscall.EAGAIN:
+		return false
+	case 0:
+		c.n = n
+	default:
+		c.errno = errno
+	}
+	return true
+}
+
+// rawIO reads or writes a non-blocking descriptor without the runtime's
+// blocking-call protocol, retrying when a signal interrupted it.
+func rawIO(trap, fd uintptr, b []byte) (int, syscall.Errno) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	for {
+		n, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if errno != syscall.EINTR {
+			return int(n), errno
+		}
+	}
+}
