@@ -1,50 +1,92 @@
-// Package redis is tailgate's Redis driver: GET and SET through go-redis,
-// every key under the plan's prefix, never a destructive or blocking command.
+// Package redis is tailgate's Redis driver: GET and SET over RESP2 with a
+// lean client of its own, every key under the plan's prefix, never a
+// destructive or blocking command.
 //
-// Targets: redis://[user:password@]host:port[/db], rediss:// for TLS (go-redis
-// URL options such as ?skip_verify=true are honoured), and embedded:redis, an
-// in-process Redis-compatible server on a loopback port for runs on machines
-// with nothing installed.
+// Targets: redis://[user:password@]host:port[/db], rediss:// for TLS (the
+// URL is read by go-redis's ParseURL, so its options such as
+// ?skip_verify=true are honoured), and embedded:redis, an in-process
+// Redis-compatible server on a loopback port for runs on machines with
+// nothing installed.
+//
+// Each Conn is one TCP (or TLS) connection, so the plan's connections are
+// real connections. A connection authenticates (AUTH password, or AUTH user
+// password for an ACL user) and selects the URL's database when it opens;
+// Connect also proves the server answers (PING). An operation renders its
+// command into one buffer, writes it with one system call, reads the reply
+// and allocates nothing. Replies count as follows:
+//
+//	GET  bulk string or nil   success (a miss is an answer)
+//	SET  +OK                  success
+//	-ERR ..., -WRONGTYPE ...  a *workloads.StatusError, Kind "redis ERR" etc.
+//
+// Every operation runs under the workload's timeout (a socket deadline);
+// there are no retries, which would hide a timeout inside a fast latency. A
+// timeout, an I/O error or a reply that leaves the stream out of step closes
+// the connection; the next operation dials again, within its own deadline
+// and at most the dial timeout (the workload's timeout, five seconds at
+// most).
 package redis
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 func init() {
-	// go-redis logs dial failures to stderr on its own; tailgate counts and
-	// reports errors itself and keeps the log for its report.
-	goredis.SetLogger(silent{})
 	workloads.Register("redis", Open)
 	workloads.Register("rediss", Open)
 	workloads.Register("embedded:redis", OpenEmbedded)
 }
 
-// silent discards go-redis's internal log lines.
-type silent struct{}
+// defaultTimeout bounds an operation when the workload sets no timeout.
+const defaultTimeout = time.Second
 
-func (silent) Printf(context.Context, string, ...interface{}) {}
+// maxReplyLine bounds a reply's header line (a status, an error, a length).
+const maxReplyLine = 64 << 10
 
-// Driver loads one Redis target through a pool of the plan's connections.
+// operation is what one Op.Kind does.
+type operation uint8
+
+const (
+	opGet operation = iota
+	opSet
+)
+
+// Driver loads one Redis target; every Conn it returns is one connection.
 type Driver struct {
-	client   *goredis.Client
-	ops      []func(ctx context.Context, c *goredis.Client, op *workloads.Op) error
+	addr        string
+	tls         *tls.Config
+	dialTimeout time.Duration
+	timeout     time.Duration
+	// hello is what a new connection sends before any operation: AUTH
+	// and SELECT as the URL asks; replies says how many.
+	hello    []byte
+	replies  int
+	ops      []operation
 	describe string
 	embedded *miniredis.Miniredis
 }
 
 var _ workloads.Driver = (*Driver)(nil)
 
-// Open builds a driver for a redis:// or rediss:// target.
+// Open builds a driver for a redis:// or rediss:// target. It does not
+// connect.
 func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.Driver, error) {
 	opt, err := goredis.ParseURL(target.String())
 	if err != nil {
@@ -72,16 +114,11 @@ func OpenEmbedded(_ context.Context, _ *url.URL, spec *workloads.Spec) (workload
 
 func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Driver, error) {
 	w := &spec.Component.Workload
-	conns := max(w.Connections, 1)
-	opt.PoolSize = conns
-	opt.MinIdleConns = 0
-	opt.MaxRetries = -1 // a retry would hide a timeout inside a fast latency
-	opt.DialTimeout = min(w.Timeout, 5*time.Second)
-	opt.ReadTimeout = w.Timeout
-	opt.WriteTimeout = w.Timeout
-	opt.PoolTimeout = w.Timeout
-	opt.DisableIdentity = true
-	opt.Protocol = 2
+	d := &Driver{addr: opt.Addr, timeout: w.Timeout, describe: describe}
+	if d.timeout <= 0 {
+		d.timeout = defaultTimeout
+	}
+	d.dialTimeout = min(d.timeout, 5*time.Second)
 	if opt.TLSConfig != nil {
 		tc, err := workloads.TLSConfig(w.TLS)
 		if err != nil {
@@ -91,81 +128,399 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 			tc.ServerName = opt.TLSConfig.ServerName
 		}
 		tc.InsecureSkipVerify = tc.InsecureSkipVerify || opt.TLSConfig.InsecureSkipVerify
-		opt.TLSConfig = tc
+		d.tls = tc
 	}
-	d := &Driver{describe: describe}
+	if opt.Password != "" {
+		if opt.Username != "" {
+			d.hello = appendCommand(d.hello, "AUTH", []byte(opt.Username), []byte(opt.Password))
+		} else {
+			d.hello = appendCommand(d.hello, "AUTH", []byte(opt.Password))
+		}
+		d.replies++
+	}
+	if opt.DB > 0 {
+		d.hello = appendCommand(d.hello, "SELECT", strconv.AppendInt(nil, int64(opt.DB), 10))
+		d.replies++
+	}
 	for _, name := range spec.Operations() {
 		switch name {
 		case "get":
-			d.ops = append(d.ops, get)
+			d.ops = append(d.ops, opGet)
 		case "set":
-			d.ops = append(d.ops, set)
+			d.ops = append(d.ops, opSet)
 		default:
 			return nil, fmt.Errorf("component %q: redis does not speak operation %q (get, set)", spec.Component.Name, name)
 		}
 	}
-	d.client = goredis.NewClient(opt)
 	return d, nil
 }
 
-func get(ctx context.Context, c *goredis.Client, op *workloads.Op) error {
-	err := c.Get(ctx, string(op.Key)).Err()
-	if errors.Is(err, goredis.Nil) {
-		return nil // a miss is an answer
-	}
-	return classify(err)
-}
+// ping is the command Connect proves the server with.
+var ping = appendCommand(nil, "PING")
 
-func set(ctx context.Context, c *goredis.Client, op *workloads.Op) error {
-	return classify(c.Set(ctx, string(op.Key), op.Value, 0).Err())
-}
-
-// classify turns a server's error reply into a counted status.
-func classify(err error) error {
-	var re goredis.Error
-	if err != nil && errors.As(err, &re) && !isNetwork(err) {
-		return &workloads.StatusError{Kind: "redis " + firstWord(re.Error()), Detail: re.Error()}
-	}
-	return err
-}
-
-func isNetwork(err error) bool {
-	return workloads.ErrorKind(err) != workloads.KindOther
-}
-
-func firstWord(s string) string {
-	for i, r := range s {
-		if r == ' ' {
-			return s[:i]
-		}
-	}
-	return s
-}
-
-// Connect proves the target answers (PING) and returns a connection handle.
+// Connect opens one connection, authenticated and on the URL's database,
+// and proves the target answers (PING).
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
-	if err := d.client.Ping(ctx).Err(); err != nil {
+	c := &conn{d: d}
+	deadline := time.Now().Add(max(d.timeout, d.dialTimeout))
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	if err := c.dial(ctx, deadline); err != nil {
 		return nil, err
 	}
-	return &conn{d: d}, nil
+	c.out = append(c.out[:0], ping...)
+	err := c.send()
+	if err == nil {
+		err = c.reply()
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // Describe names the target, password redacted.
 func (d *Driver) Describe() string { return d.describe }
 
-// Close closes the pool and stops an embedded server.
+// Close stops an embedded server; every connection belongs to its Conn.
 func (d *Driver) Close() error {
-	err := d.client.Close()
 	if d.embedded != nil {
 		d.embedded.Close()
+	}
+	return nil
+}
+
+// appendCommand appends a command in RESP: an array of bulk strings.
+func appendCommand(b []byte, name string, args ...[]byte) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(1+len(args)), 10)
+	b = appendBulk(append(b, "\r\n"...), []byte(name))
+	for _, a := range args {
+		b = appendBulk(b, a)
+	}
+	return b
+}
+
+func appendBulk(b, s []byte) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, s...)
+	return append(b, "\r\n"...)
+}
+
+// longAgo is a deadline in the past: setting it fails pending I/O at once.
+var longAgo = time.Unix(1, 0)
+
+// conn is one connection to Redis, used by one worker. The engine may
+// Close it from another goroutine while an operation hangs, and a canceled
+// context interrupts from a third.
+type conn struct {
+	d   *Driver
+	r   *bufio.Reader
+	sc  *sock.Conn // raw reads and writes of a plain TCP connection; nil over TLS
+	out []byte     // the command being sent
+
+	// mu guards nc, closed and stopWatch against Close and interrupt.
+	mu     sync.Mutex
+	nc     net.Conn // nil when broken; the next Do dials again
+	closed bool
+	// watched is the Done channel of the context an interrupt is
+	// registered for. Only the worker reads and writes it.
+	watched   <-chan struct{}
+	stopWatch func() bool
+}
+
+var _ workloads.Conn = (*conn)(nil)
+
+// Do performs one GET or SET. It allocates nothing unless it has to dial
+// or the server answers with an error.
+func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
+	deadline := time.Now().Add(c.d.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	c.mu.Lock()
+	nc, closed := c.nc, c.closed
+	c.mu.Unlock()
+	switch {
+	case closed:
+		return net.ErrClosed
+	case nc == nil:
+		if err := c.dial(ctx, deadline); err != nil {
+			return c.broken(ctx, err)
+		}
+	default:
+		if err := nc.SetDeadline(deadline); err != nil {
+			return c.broken(ctx, err)
+		}
+	}
+	c.watch(ctx)
+	if err := ctx.Err(); err != nil {
+		return err // checked after SetDeadline, so a later interrupt is not undone
+	}
+	c.out = c.out[:0]
+	switch c.d.ops[op.Kind] {
+	case opSet:
+		c.out = append(c.out, "*3\r\n$3\r\nSET\r\n"...)
+		c.out = appendBulk(c.out, op.Key)
+		c.out = appendBulk(c.out, op.Value)
+	default:
+		c.out = append(c.out, "*2\r\n$3\r\nGET\r\n"...)
+		c.out = appendBulk(c.out, op.Key)
+	}
+	if err := c.send(); err != nil {
+		return c.broken(ctx, err)
+	}
+	if err := c.reply(); err != nil {
+		var se *workloads.StatusError
+		if errors.As(err, &se) {
+			return err // an answer: the stream is in step
+		}
+		return c.broken(ctx, err)
+	}
+	return nil
+}
+
+// dial opens the connection within deadline and at most the dial timeout,
+// then authenticates and selects the database.
+func (c *conn) dial(ctx context.Context, deadline time.Time) error {
+	dialer := net.Dialer{Deadline: deadline, Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}
+	nc, err := dialer.DialContext(ctx, "tcp", c.d.addr)
+	if err != nil {
+		return err
+	}
+	if err := nc.SetDeadline(deadline); err != nil {
+		nc.Close()
+		return err
+	}
+	if c.d.tls != nil {
+		tc := tls.Client(nc, c.d.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return err
+		}
+		nc = tc
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		nc.Close()
+		return net.ErrClosed
+	}
+	c.nc = nc
+	c.mu.Unlock()
+	var src io.Reader = nc
+	if sc, ok := sock.New(nc); ok {
+		c.sc, src = sc, sc
+	} else {
+		c.sc = nil
+	}
+	if c.r == nil {
+		c.r = bufio.NewReaderSize(src, 16<<10)
+	} else {
+		c.r.Reset(src)
+	}
+	if c.d.replies == 0 {
+		return nil
+	}
+	c.out = append(c.out[:0], c.d.hello...)
+	if err := c.send(); err != nil {
+		c.closeNet()
+		return err
+	}
+	for range c.d.replies {
+		if err := c.reply(); err != nil {
+			c.closeNet()
+			return fmt.Errorf("redis: opening a connection: %w", err)
+		}
+	}
+	return nil
+}
+
+// send writes the command in c.out: on a raw connection it goes out with
+// the next read, which then waits for the reply.
+func (c *conn) send() error {
+	if c.sc != nil {
+		c.sc.Send(c.out)
+		return nil
+	}
+	c.mu.Lock()
+	nc := c.nc
+	c.mu.Unlock()
+	if nc == nil {
+		return net.ErrClosed
+	}
+	_, err := nc.Write(c.out)
+	return err
+}
+
+// reply reads one whole reply: nil for a status, number, bulk string, nil
+// or array, a *workloads.StatusError for an error reply.
+func (c *conn) reply() error {
+	line, err := c.readLine()
+	if err != nil {
+		return err
+	}
+	if len(line) == 0 {
+		return errors.New("redis: empty reply line")
+	}
+	switch line[0] {
+	case '+', ':':
+		return nil
+	case '-':
+		msg := string(line[1:])
+		return &workloads.StatusError{Kind: "redis " + firstWord(msg), Detail: msg}
+	case '$':
+		n, err := replyLength(line)
+		if err != nil || n < 0 {
+			return err // nil: a miss
+		}
+		if _, err := c.r.Discard(n + 2); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		return nil
+	case '*':
+		n, err := replyLength(line)
+		if err != nil {
+			return err
+		}
+		for range n {
+			if err := c.reply(); err != nil {
+				var se *workloads.StatusError
+				if !errors.As(err, &se) {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("redis: unexpected reply %q", clip(line))
+}
+
+// replyLength reads the length of a "$n" or "*n" reply line.
+func replyLength(line []byte) (int, error) {
+	digits := line[1:]
+	if len(digits) == 2 && digits[0] == '-' && digits[1] == '1' {
+		return -1, nil
+	}
+	if len(digits) == 0 || len(digits) > 10 {
+		return 0, fmt.Errorf("redis: malformed reply %q", clip(line))
+	}
+	n := 0
+	for _, b := range digits {
+		if b < '0' || b > '9' {
+			return 0, fmt.Errorf("redis: malformed reply %q", clip(line))
+		}
+		n = n*10 + int(b-'0')
+	}
+	if n > 512<<20 {
+		return 0, fmt.Errorf("redis: reply of %d bytes is larger than Redis allows", n)
+	}
+	return n, nil
+}
+
+// readLine returns the next reply line without its CRLF; the slice is only
+// valid until the next read.
+func (c *conn) readLine() ([]byte, error) {
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("redis: reply line longer than %d bytes", c.r.Size())
+		}
+		if errors.Is(err, io.EOF) && len(line) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func clip(b []byte) string {
+	if len(b) > 64 {
+		return string(b[:64]) + "…"
+	}
+	return string(b)
+}
+
+// broken closes a connection whose stream can no longer be trusted and
+// returns err, or the context's error if the run was canceled meanwhile.
+func (c *conn) broken(ctx context.Context, err error) error {
+	c.closeNet()
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("redis: %w (%v)", ctxErr, err)
 	}
 	return err
 }
 
-type conn struct{ d *Driver }
-
-func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
-	return c.d.ops[op.Kind](ctx, c.d.client, op)
+// watch makes a cancellation of ctx end the pending operation at once.
+func (c *conn) watch(ctx context.Context) {
+	done := ctx.Done()
+	if done == c.watched {
+		return
+	}
+	var stop func() bool
+	if done != nil {
+		stop = context.AfterFunc(ctx, c.interrupt)
+	}
+	c.watched = done
+	c.mu.Lock()
+	old := c.stopWatch
+	c.stopWatch = stop
+	c.mu.Unlock()
+	if old != nil {
+		old()
+	}
 }
 
-func (c *conn) Close() error { return nil }
+// interrupt fails the pending I/O of the connection; it runs on the
+// goroutine of a canceled context.
+func (c *conn) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nc != nil {
+		c.nc.SetDeadline(longAgo)
+	}
+}
+
+func (c *conn) closeNet() {
+	c.mu.Lock()
+	nc := c.nc
+	c.nc = nil
+	c.mu.Unlock()
+	if nc != nil {
+		nc.Close()
+	}
+}
+
+// Close closes the connection; an operation pending on it fails at once,
+// and later ones fail with net.ErrClosed.
+func (c *conn) Close() error {
+	c.mu.Lock()
+	nc, stop := c.nc, c.stopWatch
+	c.nc, c.stopWatch, c.closed = nil, nil, true
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if nc != nil {
+		return nc.Close()
+	}
+	return nil
+}

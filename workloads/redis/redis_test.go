@@ -1,9 +1,11 @@
 package redis_test
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,3 +95,150 @@ func TestUnreachableRedisFailsBeforeLoad(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// connect opens the driver for s and one connection, closed with the test.
+func connect(t testing.TB, s *workloads.Spec) workloads.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := workloads.Open(ctx, s)
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	c, err := d.Connect(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// The operation kinds of spec's mix.
+const (
+	kindGet = 0
+	kindSet = 1
+)
+
+func op(kind int, key string, value []byte) *workloads.Op {
+	return &workloads.Op{Kind: kind, Key: []byte(key), Value: value}
+}
+
+func TestAConnectionAuthenticatesAndSelectsTheDatabase(t *testing.T) {
+	srv := testserver.Redis(t, "--user", "gate", "on", ">pw-gate-1", "~tailgate:*", "+get", "+set", "+ping", "+auth", "+select",
+		"--user", "default", "on", ">pw-default-2", "~*", "+@all")
+	ctx := context.Background()
+	t.Run("an ACL user and a database", func(t *testing.T) {
+		c := connect(t, spec("redis://gate:pw-gate-1@"+srv.Addr+"/3", 100, time.Second, time.Second))
+		require.NoError(t, c.Do(ctx, op(kindSet, "tailgate:t:acl", []byte("v3"))))
+		db3 := goredis.NewClient(&goredis.Options{Addr: srv.Addr, Password: "pw-default-2", DB: 3})
+		defer db3.Close()
+		assert.Equal(t, "v3", db3.Get(ctx, "tailgate:t:acl").Val(), "written to the URL's database")
+		db0 := goredis.NewClient(&goredis.Options{Addr: srv.Addr, Password: "pw-default-2"})
+		defer db0.Close()
+		assert.Zero(t, db0.Exists(ctx, "tailgate:t:acl").Val(), "not to database 0")
+	})
+	t.Run("a password alone authenticates the default user", func(t *testing.T) {
+		c := connect(t, spec("redis://:pw-default-2@"+srv.Addr, 100, time.Second, time.Second))
+		require.NoError(t, c.Do(ctx, op(kindGet, "tailgate:t:absent", nil)), "a miss is an answer")
+	})
+	t.Run("a wrong password is refused by Connect, and not shown", func(t *testing.T) {
+		d, err := workloads.Open(ctx, spec("redis://gate:wrong-pw-9@"+srv.Addr, 100, time.Second, time.Second))
+		require.NoError(t, err)
+		defer d.Close()
+		_, err = d.Connect(ctx)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "WRONGPASS")
+		assert.NotContains(t, err.Error(), "wrong-pw-9")
+	})
+}
+
+func TestAnErrorReplyIsAStatusAndTheConnectionStaysInStep(t *testing.T) {
+	srv := testserver.Redis(t)
+	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
+	defer client.Close()
+	ctx := context.Background()
+	require.NoError(t, client.RPush(ctx, "tailgate:t:list", "a").Err())
+	c := connect(t, spec("redis://"+srv.Addr, 100, time.Second, time.Second))
+	err := c.Do(ctx, op(kindGet, "tailgate:t:list", nil))
+	var se *workloads.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "redis WRONGTYPE", workloads.ErrorKind(err))
+	assert.Contains(t, se.Detail, "WRONGTYPE Operation against a key holding the wrong kind of value")
+	require.NoError(t, c.Do(ctx, op(kindSet, "tailgate:t:1", []byte("one"))))
+	require.NoError(t, c.Do(ctx, op(kindGet, "tailgate:t:1", nil)))
+	assert.Equal(t, "one", client.Get(ctx, "tailgate:t:1").Val())
+}
+
+func TestAHungServerTimesOutAndAServerThatComesBackIsDialedAgain(t *testing.T) {
+	srv := testserver.Redis(t)
+	ctx := context.Background()
+	c := connect(t, spec("redis://"+srv.Addr, 100, time.Second, 200*time.Millisecond))
+	require.NoError(t, c.Do(ctx, op(kindGet, "tailgate:t:1", nil)))
+
+	srv.Freeze()
+	srv.WaitFrozen()
+	began := time.Now()
+	err := c.Do(ctx, op(kindGet, "tailgate:t:1", nil))
+	assert.Equal(t, workloads.KindTimeout, workloads.ErrorKind(err), "got %v", err)
+	assert.Less(t, time.Since(began), time.Second)
+	srv.Thaw()
+	require.NoError(t, c.Do(ctx, op(kindGet, "tailgate:t:1", nil)), "a thawed server answers a new connection")
+
+	srv.Kill()
+	err = c.Do(ctx, op(kindGet, "tailgate:t:1", nil))
+	switch kind := workloads.ErrorKind(err); kind {
+	case workloads.KindRefused, workloads.KindReset, workloads.KindClosed:
+	default:
+		t.Fatalf("a killed server: got %v (kind %q), want refused, reset or closed", err, kind)
+	}
+	srv.Restart()
+	require.NoError(t, c.Do(ctx, op(kindSet, "tailgate:t:2", []byte("back"))), "the restarted server is dialed again")
+}
+
+func BenchmarkDo(b *testing.B) {
+	srv := testserver.Redis(b)
+	s := spec("redis://"+srv.Addr, 100, time.Second, 10*time.Second)
+	c := connect(b, s)
+	ctx := context.Background()
+	value := bytes.Repeat([]byte("v"), 256)
+	if err := c.Do(ctx, op(kindSet, "tailgate:t:1", value)); err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name string
+		op   *workloads.Op
+	}{
+		{"get-hit", op(kindGet, "tailgate:t:1", nil)},
+		{"get-miss", op(kindGet, "tailgate:t:absent", nil)},
+		{"set-256B", op(kindSet, "tailgate:t:2", value)},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				if err := c.Do(ctx, bm.op); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// cpuMeter measures the CPU time (user and system) this process spends, so
+// a benchmark can report the client's CPU per operation: the server is a
+// separate process and not counted.
+type cpuMeter struct{ start time.Duration }
+
+func startCPU() cpuMeter { return cpuMeter{processCPU()} }
+
+func (m cpuMeter) report(b *testing.B) {
+	if b.N > 0 {
+		b.ReportMetric(float64(processCPU()-m.start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
