@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -117,7 +118,26 @@ func ParseWithEnv(data []byte, file string, lookup func(string) (string, bool)) 
 		p.addSecret(s)
 	}
 	p.collectSecrets()
+	p.resolvePaths()
 	return p, nil
+}
+
+// resolvePaths makes the files a plan names (protoset, tls.ca_file)
+// relative to the plan's directory, as its readers expect, not to wherever
+// tailgate was started.
+func (p *Plan) resolvePaths() {
+	if p.File == "" {
+		return
+	}
+	dir := filepath.Dir(p.File)
+	for i := range p.Components {
+		w := &p.Components[i].Workload
+		for _, path := range []*string{&w.Protoset, &w.TLS.CAFile} {
+			if *path != "" && !filepath.IsAbs(*path) {
+				*path = filepath.Join(dir, *path)
+			}
+		}
+	}
 }
 
 // yamlLine matches the position yaml.v3 puts in its syntax errors.

@@ -118,7 +118,8 @@ type Workload struct {
 
 // TLS holds the certificate settings of a TLS target.
 type TLS struct {
-	// CAFile is a PEM bundle of roots to trust instead of the system's.
+	// CAFile is a PEM bundle of roots to trust instead of the system's;
+	// relative to the plan's directory.
 	CAFile string
 	// ServerName overrides the name checked in the server's certificate.
 	ServerName string
