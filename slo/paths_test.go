@@ -35,7 +35,7 @@ components:
 			}
 		})
 	}
-	t.Run("an absolute path stays", func(t *testing.T) {
+	t.Run("a plan given by an absolute path names files beside it", func(t *testing.T) {
 		p, err := ParseWithEnv([]byte(plan), "/etc/tailgate/plan.yaml", nil)
 		if err != nil {
 			t.Fatal(err)
