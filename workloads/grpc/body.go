@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -20,8 +19,8 @@ import (
 // KeyPlaceholder is replaced by the operation's key in request bodies.
 const KeyPlaceholder = "{{key}}"
 
-// message is a request's wire bytes as the raw codec sends them.
-type message struct{ data mem.BufferSlice }
+// staticMessage is the wire bytes of a body without the key, built once.
+type staticMessage struct{ wire []byte }
 
 // body builds the wire bytes of one request per operation, in the cheapest
 // of three ways found at open time:
@@ -43,7 +42,7 @@ type message struct{ data mem.BufferSlice }
 // the json way for the first and the last key. The first of static, tmpl
 // and json that is set is used.
 type body struct {
-	static *message
+	static *staticMessage
 	tmpl   *template
 	json   *jsonBody
 }
@@ -71,7 +70,7 @@ func compileBody(desc protoreflect.MessageDescriptor, text, prefix string, keyCo
 		if err != nil {
 			return nil, fmt.Errorf("body: %w", err)
 		}
-		return &body{static: &message{data: mem.BufferSlice{mem.SliceBuffer(b)}}, json: jb}, nil
+		return &body{static: &staticMessage{wire: b}, json: jb}, nil
 	}
 	lastKey := []byte(prefix + strconv.Itoa(max(keyCount, 1)-1))
 	if _, err := jb.decode(lastKey); err != nil {

@@ -15,28 +15,41 @@
 //
 // The body is the request message in protobuf's JSON mapping; {{key}} in it
 // is replaced by the operation's key as JSON string text. See body for how
-// the wire bytes are built per operation. Calls go out through a codec that
-// passes those bytes through and does not decode responses. Headers are sent
-// as metadata, names lower-cased; the reflection calls at open time carry the
-// first request's headers, for servers that want credentials on every call.
+// the wire bytes are built per operation; responses are counted, not
+// decoded. Headers are sent as metadata, names lower-cased (values of
+// "-bin" names base64-encoded, as gRPC wants); the reflection calls at open
+// time carry the first request's headers, for servers that want credentials
+// on every call. Every call carries the workload's timeout as grpc-timeout.
 //
 // Counting: status OK is a success; any other code is a
 // *workloads.StatusError of Kind "grpc Unavailable" etc., except that a call
-// outliving the workload's timeout is a timeout.
+// outliving the workload's timeout is a timeout. A connection that fails
+// (refused, reset, closed, a GOAWAY before the call was taken) counts as
+// "grpc Unavailable", as grpc-go reports it.
 //
-// Each Conn is one grpc.ClientConn (one HTTP/2 connection), so the plan's
-// connections are real connections. A Conn that loses its server reconnects
-// on its own, backing off up to one second between attempts; calls fail
-// fast meanwhile.
+// The reflection calls at open time go through grpc-go. The calls of the
+// load go through a lean HTTP/2 client of the driver's own (see h2.go):
+// each Conn is one HTTP/2 connection, so the plan's connections are real
+// connections, carrying one call at a time on the worker's goroutine, with
+// no goroutine hand-off and no allocation per call. A call that times out
+// resets its stream and keeps the connection. A Conn that loses its server
+// dials again at its next call, backing off from 50 ms up to one second
+// between attempts; calls fail fast meanwhile.
 package grpc
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -44,7 +57,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -70,9 +82,11 @@ const healthCheck = "/grpc.health.v1.Health/Check"
 // Driver loads one gRPC target.
 type Driver struct {
 	addr     string
-	creds    credentials.TransportCredentials
+	creds    credentials.TransportCredentials // grpc-go's, for reflection
+	tls      *tls.Config                      // the calls' own; nil for grpc://
 	timeout  time.Duration
 	requests []request
+	probe    []byte // the header block of Connect's health check
 	describe string
 }
 
@@ -82,7 +96,8 @@ var _ workloads.Driver = (*Driver)(nil)
 type request struct {
 	method string // "/package.Service/Method"
 	body   *body
-	md     metadata.MD
+	// block is the request's HTTP/2 header block, built once.
+	block []byte
 }
 
 // Open builds a driver for a grpc:// or grpcs:// target. It resolves every
@@ -121,7 +136,12 @@ func Open(ctx context.Context, target *url.URL, spec *workloads.Spec) (workloads
 		if err != nil {
 			return nil, fmt.Errorf("component %q: %w", name, err)
 		}
-		d.creds = credentials.NewTLS(cfg)
+		d.creds = credentials.NewTLS(cfg.Clone())
+		d.tls = cfg
+		if d.tls.ServerName == "" {
+			d.tls.ServerName = target.Hostname()
+		}
+		d.tls.NextProtos = []string{"h2"}
 		if cfg.InsecureSkipVerify {
 			d.describe += " (certificate checks off)"
 		}
@@ -154,7 +174,7 @@ func Open(ctx context.Context, target *url.URL, spec *workloads.Spec) (workloads
 		}
 		d.describe += " (protoset " + w.Protoset + ")"
 	} else {
-		cc, cerr := d.newClient(false)
+		cc, cerr := d.newClient()
 		if cerr != nil {
 			return nil, fmt.Errorf("component %q: %s: %w", name, d.describe, cerr)
 		}
@@ -196,69 +216,165 @@ func Open(ctx context.Context, target *url.URL, spec *workloads.Spec) (workloads
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		d.requests = append(d.requests, request{method: "/" + services[i] + "/" + methods[i], body: b, md: headers[i]})
+		path := "/" + services[i] + "/" + methods[i]
+		block, err := d.headerBlock(target.Scheme, path, headers[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		d.requests = append(d.requests, request{method: path, body: b, block: block})
 	}
+	d.probe, _ = d.headerBlock(target.Scheme, healthCheck, nil)
 	return d, nil
 }
 
-// newClient makes a ClientConn to the target; raw ones send prebuilt bytes.
-// It does not connect yet.
-func (d *Driver) newClient(raw bool) (*grpc.ClientConn, error) {
-	opts := []grpc.DialOption{
+// headerBlock builds the HTTP/2 header block of a call to path: gRPC's
+// headers, then the request's metadata, sorted.
+func (d *Driver) headerBlock(scheme, path string, md metadata.MD) ([]byte, error) {
+	fields := [][2]string{
+		{"content-type", "application/grpc"},
+		{"te", "trailers"},
+		{"grpc-timeout", encodeTimeout(d.timeout)},
+	}
+	if len(md.Get("user-agent")) == 0 {
+		fields = append(fields, [2]string{"user-agent", UserAgent})
+	}
+	names := make([]string, 0, len(md))
+	for name := range md {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name == "" || strings.HasPrefix(name, ":") || strings.HasPrefix(name, "grpc-") ||
+			name == "content-type" || name == "te" || name == "connection" || name == "host" {
+			return nil, fmt.Errorf("header %q is reserved by gRPC and HTTP/2", name)
+		}
+		for _, value := range md[name] {
+			if strings.HasSuffix(name, "-bin") {
+				value = base64.RawStdEncoding.EncodeToString([]byte(value))
+			} else if strings.ContainsAny(value, "\r\n\x00") {
+				return nil, fmt.Errorf("header %q: a value cannot hold a line break or NUL", name)
+			}
+			fields = append(fields, [2]string{name, value})
+		}
+	}
+	h2scheme := "http"
+	if scheme == "grpcs" {
+		h2scheme = "https"
+	}
+	return headerBlock(h2scheme, d.addr, path, fields), nil
+}
+
+// encodeTimeout writes a timeout as gRPC's grpc-timeout header: at most
+// eight digits and a unit, the finest unit that fits.
+func encodeTimeout(t time.Duration) string {
+	const maxValue = 100_000_000 - 1
+	if t <= 0 {
+		return "0n"
+	}
+	for _, u := range []struct {
+		d    time.Duration
+		unit string
+	}{{time.Nanosecond, "n"}, {time.Microsecond, "u"}, {time.Millisecond, "m"}, {time.Second, "S"}, {time.Minute, "M"}} {
+		if v := (t + u.d - 1) / u.d; v <= maxValue {
+			return strconv.FormatInt(int64(v), 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(int64((t+time.Hour-1)/time.Hour), 10) + "H"
+}
+
+// newClient makes a grpc-go ClientConn to the target, for the reflection
+// calls at open time. It does not connect yet.
+func (d *Driver) newClient() (*grpc.ClientConn, error) {
+	return grpc.NewClient(d.addr,
 		grpc.WithTransportCredentials(d.creds),
 		grpc.WithUserAgent(UserAgent),
 		grpc.WithDisableServiceConfig(),
 		grpc.WithConnectParams(grpc.ConnectParams{
-			// A server that comes back gets load again within a second.
-			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			Backoff:           backoff.Config{BaseDelay: backoffBase, Multiplier: 1.6, Jitter: 0.2, MaxDelay: backoffMax},
 			MinConnectTimeout: max(d.timeout, time.Second),
 		}),
-	}
-	if raw {
-		opts = append(opts, grpc.WithDefaultCallOptions(grpc.ForceCodecV2(rawCodec{})))
-	}
-	return grpc.NewClient(d.addr, opts...)
+	)
 }
 
-// Connect opens one ClientConn and proves a gRPC server answers on it: a
+// Connect opens one connection and proves a gRPC server answers on it: a
 // grpc.health.v1 Check, where any answer, even Unimplemented, will do; only
-// a failure to connect (Unavailable) or no answer in time fails.
+// a failure to connect (Unavailable) or no answer in time fails. The error
+// is a gRPC status error.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
-	cc, err := d.newClient(true)
-	if err != nil {
-		return nil, err
+	ctx, cancel := context.WithTimeout(ctx, max(d.timeout, 5*time.Second))
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	c := &conn{d: d}
+	if err := c.dial(ctx, deadline); err != nil {
+		return nil, status.Errorf(codes.Unavailable, "connection error: %v", err)
 	}
-	probeCtx, cancel := context.WithTimeout(ctx, max(d.timeout, 5*time.Second))
-	err = cc.Invoke(probeCtx, healthCheck, &message{}, discard)
-	cancel()
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
-		cc.Close()
-		return nil, err
+	err := c.h.call(d.probe, nil)
+	var ce *callError
+	switch {
+	case errors.As(err, &ce) && ce.code != codes.Unavailable && ce.code != codes.DeadlineExceeded && ce.code != codes.Canceled:
+	case err != nil:
+		c.Close()
+		if ce != nil {
+			return nil, status.Error(ce.code, ce.msg)
+		}
+		return nil, status.Errorf(codes.Unavailable, "connection error: %v", err)
 	}
-	return &conn{d: d, cc: cc, own: &message{data: make(mem.BufferSlice, 1)}}, nil
+	return c, nil
 }
 
 // Describe names the target.
 func (d *Driver) Describe() string { return d.describe }
 
-// Close releases nothing: every ClientConn belongs to its Conn.
+// Close releases nothing: every connection belongs to its Conn.
 func (d *Driver) Close() error { return nil }
 
-// conn is one ClientConn, used by one worker, with the buffers its
-// operations build messages in.
+// longAgo is a deadline in the past: setting it fails pending I/O at once.
+var longAgo = time.Unix(1, 0)
+
+// Reconnection backoff: after a failed dial, calls fail fast until the
+// next attempt, which comes after 50 ms, growing by 1.6 times to a second,
+// with 20% jitter (grpc-go's connection backoff, tuned as the driver tuned
+// it).
+const (
+	backoffBase = 50 * time.Millisecond
+	backoffMax  = time.Second
+)
+
+// lazyPingGap is the longest pause between a connection's calls at which a
+// server's PING is acknowledged with the next call's frames rather than at
+// once. Servers that ping for liveness wait seconds for an answer, and any
+// frame counts as one.
+const lazyPingGap = 100 * time.Millisecond
+
+// conn is one HTTP/2 connection, used by one worker, with the buffers its
+// operations build messages in. The engine may Close it from another
+// goroutine while a call hangs, and a canceled context interrupts from a
+// third.
 type conn struct {
 	d    *Driver
-	cc   *grpc.ClientConn
-	own  *message // the message of templated and JSON bodies
+	h    *h2conn // nil when broken; the next Do dials again
 	wire []byte
 	text []byte
+	// lastCall is when the previous call began.
+	lastCall time.Time
+
+	// After a failed dial, calls fail fast until retryAt.
+	retryAt  time.Time
+	backoff  time.Duration
+	dialErr  error
+	attempts uint64
+
+	// mu guards nc, closed and stopWatch against Close and interrupt.
+	mu     sync.Mutex
+	nc     net.Conn
+	closed bool
+	// watched is the Done channel of the context an interrupt is
+	// registered for. Only the worker reads and writes it.
+	watched   <-chan struct{}
+	stopWatch func() bool
 }
 
 var _ workloads.Conn = (*conn)(nil)
-
-// discard receives responses; the raw codec leaves it untouched.
-var discard = &message{}
 
 // Do makes one unary call.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
@@ -267,29 +383,117 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	if err != nil {
 		return err
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.d.timeout)
-	defer cancel()
-	if r.md != nil {
-		callCtx = metadata.NewOutgoingContext(callCtx, r.md)
+	now := time.Now()
+	deadline := now.Add(c.d.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
-	err = c.cc.Invoke(callCtx, r.method, msg, discard)
-	if err == nil {
+	gap := now.Sub(c.lastCall)
+	c.lastCall = now
+	c.watch(ctx)
+	c.mu.Lock()
+	nc, closed := c.nc, c.closed
+	c.mu.Unlock()
+	switch {
+	case closed:
+		return net.ErrClosed
+	case c.h == nil:
+		if now.Before(c.retryAt) {
+			return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + c.dialErr.Error()}
+		}
+		if err := c.dial(ctx, deadline); err != nil {
+			c.dialFailed(err)
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return fmt.Errorf("grpc: %w (%v)", ctxErr, err)
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("grpc: no connection within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
+			}
+			return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
+		}
+		c.backoff, c.attempts = 0, 0
+	default:
+		if err := nc.SetDeadline(deadline); err != nil {
+			c.closeNet()
+			return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // checked after the deadline is set, so a later interrupt is not undone
+	}
+	c.h.lazyPings = gap < lazyPingGap
+	err = c.h.call(r.block, msg)
+	if err == nil && c.h.usable() {
 		return nil
 	}
-	if msg == c.own {
-		// The transport may still hold the bytes of a failed call: build
-		// the next message somewhere new.
-		c.own = &message{data: make(mem.BufferSlice, 1)}
-		c.wire = nil
+	// A connection that failed, or that the server is ending, is closed;
+	// one whose call timed out is kept, its stream reset.
+	if te, ok := err.(*transportError); ok && !te.timeout || !c.h.usable() {
+		c.closeNet()
 	}
-	return c.classify(ctx, callCtx, err)
+	return c.classify(ctx, deadline, err)
+}
+
+// dialFailed schedules the next attempt to connect.
+func (c *conn) dialFailed(err error) {
+	c.dialErr = err
+	if c.backoff == 0 {
+		c.backoff = backoffBase
+	} else {
+		c.backoff = min(time.Duration(float64(c.backoff)*1.6), backoffMax)
+	}
+	c.attempts++
+	// Jitter of ±20%, from the attempt count: no shared random source.
+	jitter := float64(c.attempts*0x9e3779b97f4a7c15>>11)/float64(1<<53)*0.4 - 0.2
+	c.retryAt = time.Now().Add(time.Duration(float64(c.backoff) * (1 + jitter)))
+}
+
+// dial opens the connection (TLS with ALPN h2 for grpcs) and starts HTTP/2
+// on it, within deadline.
+func (c *conn) dial(ctx context.Context, deadline time.Time) error {
+	dialer := net.Dialer{Deadline: deadline, KeepAlive: 30 * time.Second}
+	nc, err := dialer.DialContext(ctx, "tcp", c.d.addr)
+	if err != nil {
+		return err
+	}
+	if err := nc.SetDeadline(deadline); err != nil {
+		nc.Close()
+		return err
+	}
+	if c.d.tls != nil {
+		tc := tls.Client(nc, c.d.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return fmt.Errorf("authentication handshake failed: %w", err)
+		}
+		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
+			nc.Close()
+			return fmt.Errorf("the server did not negotiate HTTP/2 (ALPN h2, got %q)", p)
+		}
+		nc = tc
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		nc.Close()
+		return net.ErrClosed
+	}
+	c.nc = nc
+	c.mu.Unlock()
+	h, err := newH2Conn(nc)
+	if err != nil {
+		c.closeNet()
+		return err
+	}
+	c.h = h
+	return nil
 }
 
 // message returns the request message of one operation.
-func (c *conn) message(b *body, key []byte) (*message, error) {
+func (c *conn) message(b *body, key []byte) ([]byte, error) {
 	switch {
 	case b.static != nil:
-		return b.static, nil
+		return b.static.wire, nil
 	case b.tmpl != nil:
 		c.wire = b.tmpl.appendTo(c.wire[:0], key)
 	default:
@@ -298,23 +502,32 @@ func (c *conn) message(b *body, key []byte) (*message, error) {
 			return nil, err
 		}
 	}
-	c.own.data[0] = mem.SliceBuffer(c.wire)
-	return c.own, nil
+	return c.wire, nil
 }
 
-// classify turns a failed call into the error the engine counts.
-func (c *conn) classify(ctx, callCtx context.Context, err error) error {
+// classify turns a call's outcome into the error the engine counts.
+func (c *conn) classify(ctx context.Context, deadline time.Time, err error) error {
+	if err == nil {
+		return nil
+	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("grpc: %w (%v)", ctxErr, err)
 	}
-	st, ok := status.FromError(err)
-	if !ok {
+	var te *transportError
+	if errors.As(err, &te) {
+		if te.timeout {
+			return fmt.Errorf("grpc: no answer within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
+		}
+		return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
+	}
+	var ce *callError
+	if !errors.As(err, &ce) {
 		return err
 	}
-	if st.Code() == codes.DeadlineExceeded && errors.Is(callCtx.Err(), context.DeadlineExceeded) {
+	if ce.code == codes.DeadlineExceeded && !time.Now().Before(deadline) {
 		return fmt.Errorf("grpc: no answer within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
 	}
-	return &workloads.StatusError{Kind: codeKind(st.Code()), Detail: st.Message()}
+	return &workloads.StatusError{Kind: codeKind(ce.code), Detail: ce.msg}
 }
 
 // codeKinds holds "grpc OK" to "grpc Unauthenticated", so counting an error
@@ -334,23 +547,60 @@ func codeKind(code codes.Code) string {
 	return "grpc " + code.String()
 }
 
-// Close closes the ClientConn.
-func (c *conn) Close() error { return c.cc.Close() }
-
-// rawCodec sends a *message's bytes as they are and leaves responses
-// undecoded: tailgate counts answers, it does not read them. It names itself
-// "proto", the content subtype servers expect for protobuf bytes; it is only
-// used through ForceCodecV2, never registered.
-type rawCodec struct{}
-
-func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
-	m, ok := v.(*message)
-	if !ok {
-		return nil, fmt.Errorf("grpc: raw codec cannot send a %T", v)
+// watch makes a cancellation of ctx end the pending call at once.
+func (c *conn) watch(ctx context.Context) {
+	done := ctx.Done()
+	if done == c.watched {
+		return
 	}
-	return m.data, nil
+	var stop func() bool
+	if done != nil {
+		stop = context.AfterFunc(ctx, c.interrupt)
+	}
+	c.watched = done
+	c.mu.Lock()
+	old := c.stopWatch
+	c.stopWatch = stop
+	c.mu.Unlock()
+	if old != nil {
+		old()
+	}
 }
 
-func (rawCodec) Unmarshal(mem.BufferSlice, any) error { return nil }
+// interrupt fails the pending I/O of the connection; it runs on the
+// goroutine of a canceled context.
+func (c *conn) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nc != nil {
+		c.nc.SetDeadline(longAgo)
+	}
+}
 
-func (rawCodec) Name() string { return "proto" }
+// closeNet closes the connection; the next call dials again.
+func (c *conn) closeNet() {
+	c.mu.Lock()
+	nc := c.nc
+	c.nc = nil
+	c.mu.Unlock()
+	c.h = nil
+	if nc != nil {
+		nc.Close()
+	}
+}
+
+// Close closes the connection; a call pending on it fails at once, and
+// later ones fail with net.ErrClosed.
+func (c *conn) Close() error {
+	c.mu.Lock()
+	nc, stop := c.nc, c.stopWatch
+	c.nc, c.stopWatch, c.closed = nil, nil, true
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if nc != nil {
+		return nc.Close()
+	}
+	return nil
+}

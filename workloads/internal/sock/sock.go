@@ -32,6 +32,8 @@ type Conn struct {
 	rc syscall.RawConn
 	// send is written by the next Read, before it waits for the reply.
 	send []byte
+	// cut is set when a failure left part of a queued request unwritten.
+	cut bool
 
 	// State of the call in progress, so the callbacks, bound once, need
 	// no closure per call.
@@ -61,7 +63,11 @@ func New(nc net.Conn) (c *Conn, ok bool) {
 
 // Send queues b, a request, to be written by the next Read. b must stay
 // unchanged until then.
-func (c *Conn) Send(b []byte) { c.send = b }
+func (c *Conn) Send(b []byte) { c.send, c.cut = b, false }
+
+// Sent reports whether all that Send queued was written: false while it
+// waits for the next Read, or when a failure cut it short.
+func (c *Conn) Sent() bool { return len(c.send) == 0 && !c.cut }
 
 // Read writes what Send queued, then reads what is there, waiting in the
 // poller while nothing is.
@@ -70,13 +76,13 @@ func (c *Conn) Read(p []byte) (int, error) {
 		c.buf, c.n, c.errno = p, 0, 0
 		err := c.rc.Read(c.readFn)
 		c.buf = nil
+		if err == nil && c.errno != 0 {
+			err = os.NewSyscallError(c.errOp, c.errno)
+		}
 		if err != nil {
+			c.cut = c.cut || len(c.send) > 0
 			c.send = nil
 			return 0, err
-		}
-		if c.errno != 0 {
-			c.send = nil
-			return 0, os.NewSyscallError(c.errOp, c.errno)
 		}
 		if len(c.send) > 0 {
 			// The socket took part of the request: write the rest,
@@ -84,6 +90,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 			rest := c.send
 			c.send = nil
 			if _, err := c.Write(rest); err != nil {
+				c.cut = true
 				return 0, err
 			}
 			continue

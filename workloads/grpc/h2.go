@@ -1,0 +1,640 @@
+package grpc
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc/codes"
+
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
+)
+
+// The HTTP/2 client below carries the driver's calls: one connection per
+// Conn, one unary call at a time on it, as the engine calls Do from one
+// worker. That is all a load generator needs of HTTP/2, and it makes the
+// client small: streams are opened in turn and never interleave, so there
+// is no stream table, no writer goroutine and no reader goroutine, and a
+// call is one write of its HEADERS and DATA frames and reads of the reply
+// on the worker's goroutine.
+//
+// What the protocol asks of a client is kept: the preface and SETTINGS
+// exchange, acknowledging the server's SETTINGS and answering its PINGs,
+// flow control both ways (the client grants the largest windows and tops
+// the connection's up; it sends no more than the server grants), HPACK
+// decoding of every header block (those of abandoned streams too, which
+// keeps the decoder's table in step), CONTINUATION, padding, RST_STREAM and
+// GOAWAY. Request headers are encoded as literals that never touch the
+// server's table, so each request's block is built once. Frames are only
+// consumed once whole in the read buffer, so a call that times out leaves
+// the connection in step: its stream is reset with the next call's frames
+// and the connection is kept, as grpc-go keeps it.
+
+// HTTP/2 frame types and flags used here.
+const (
+	frameData         = 0x0
+	frameHeaders      = 0x1
+	frameRSTStream    = 0x3
+	frameSettings     = 0x4
+	framePushPromise  = 0x5
+	framePing         = 0x6
+	frameGoAway       = 0x7
+	frameWindowUpdate = 0x8
+	frameContinuation = 0x9
+
+	flagEndStream  = 0x1
+	flagAck        = 0x1
+	flagEndHeaders = 0x4
+	flagPadded     = 0x8
+	flagPriority   = 0x20
+
+	settingHeaderTableSize   = 0x1
+	settingEnablePush        = 0x2
+	settingInitialWindowSize = 0x4
+	settingMaxFrameSize      = 0x5
+
+	frameHeaderLen = 9
+	// maxFrameLen is the largest frame payload the client accepts: the
+	// protocol's default, which it does not raise.
+	maxFrameLen = 16384
+	// maxWindow is the flow-control window the client grants, on the
+	// connection and on every stream: the largest there is.
+	maxWindow = 1<<31 - 1
+	// maxStreamID is where a connection is retired: stream identifiers
+	// cannot be reused.
+	maxStreamID = 1<<31 - 1 - 2
+	// maxHeaderBlock bounds a reply's header block, CONTINUATIONs included.
+	maxHeaderBlock = 1 << 20
+
+	errCodeCancel = 0x8
+)
+
+// clientPreface opens every connection, with the client's SETTINGS (no
+// push, the largest stream window) and a WINDOW_UPDATE that opens the
+// connection's window as wide.
+var clientPreface = func() []byte {
+	b := []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+	b = appendFrameHeader(b, 12, frameSettings, 0, 0)
+	b = binary.BigEndian.AppendUint16(b, settingEnablePush)
+	b = binary.BigEndian.AppendUint32(b, 0)
+	b = binary.BigEndian.AppendUint16(b, settingInitialWindowSize)
+	b = binary.BigEndian.AppendUint32(b, maxWindow)
+	b = appendFrameHeader(b, 4, frameWindowUpdate, 0, 0)
+	b = binary.BigEndian.AppendUint32(b, maxWindow-65535)
+	return b
+}()
+
+func appendFrameHeader(b []byte, length int, typ, flags byte, stream uint32) []byte {
+	b = append(b, byte(length>>16), byte(length>>8), byte(length), typ, flags)
+	return binary.BigEndian.AppendUint32(b, stream&(1<<31-1))
+}
+
+// callError is a failed call's outcome: a gRPC status from the server (or
+// one a transport failure maps to, as grpc-go maps it).
+type callError struct {
+	code codes.Code
+	msg  string
+}
+
+func (e *callError) Error() string { return "grpc " + e.code.String() + ": " + e.msg }
+
+// transportError is a failure of the connection itself; the call's stream
+// did not end. timeout says the socket's deadline passed.
+type transportError struct {
+	err     error
+	timeout bool
+}
+
+func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Unwrap() error { return e.err }
+
+// h2conn is one HTTP/2 connection; its methods run on one goroutine.
+type h2conn struct {
+	nc  net.Conn
+	sc  *sock.Conn // raw I/O of a plain TCP connection; nil over TLS
+	r   *bufio.Reader
+	out []byte
+	dec *hpack.Decoder
+
+	nextStream uint32
+	// peerMaxFrame and the send windows are what the server allows.
+	peerMaxFrame     int
+	peerStreamWindow int64
+	connWindow       int64
+	// unacked counts DATA received since the connection's window was
+	// last topped up.
+	unacked int64
+	// goAway is set once the server said it ends the connection; streams
+	// above lastStream were never processed.
+	goAway     bool
+	lastStream uint32
+	// resetStream is a timed-out stream to reset with the next frames.
+	resetStream uint32
+	// lazyPings lets PING acknowledgements wait for the next call's write
+	// (see call); pongs holds those waiting.
+	lazyPings bool
+	pongs     []byte
+
+	// The call in progress.
+	stream       uint32
+	streamWindow int64
+	headersSeen  bool // the response's HEADERS (not the trailers) came
+	httpStatus   int
+	grpcStatus   int // -1 until a grpc-status came
+	grpcMessage  string
+	emitFor      bool // the header block being decoded is the call's
+	blockStream  uint32
+	blockEnds    bool // the header block being decoded ends its stream
+	inBlock      bool
+	blockLen     int
+}
+
+// newH2Conn starts HTTP/2 on an open connection: it sends the preface and
+// SETTINGS and reads the server's SETTINGS, which must come first.
+func newH2Conn(nc net.Conn) (*h2conn, error) {
+	c := &h2conn{nc: nc, nextStream: 1, peerMaxFrame: maxFrameLen, peerStreamWindow: 65535, connWindow: 65535, grpcStatus: -1}
+	c.dec = hpack.NewDecoder(4096, c.field)
+	var src io.Reader = nc
+	if sc, ok := sock.New(nc); ok {
+		c.sc, src = sc, sc
+	}
+	c.r = bufio.NewReaderSize(src, 2*(frameHeaderLen+maxFrameLen))
+	c.out = append(c.out[:0], clientPreface...)
+	if err := c.flush(); err != nil {
+		return nil, err
+	}
+	typ, flags, _, payload, err := c.readFrame()
+	if err != nil {
+		return nil, err
+	}
+	if typ != frameSettings || flags&flagAck != 0 {
+		return nil, errors.New("http2: the server did not start with SETTINGS: is it an HTTP/2 (gRPC) server?")
+	}
+	if err := c.settings(payload); err != nil {
+		return nil, err
+	}
+	c.r.Discard(frameHeaderLen + len(payload))
+	return c, c.flush()
+}
+
+// usable says whether the connection may carry another call.
+func (c *h2conn) usable() bool { return !c.goAway && c.nextStream <= maxStreamID }
+
+// flush writes the pending frames now.
+func (c *h2conn) flush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	var err error
+	if c.sc != nil {
+		_, err = c.sc.Write(c.out)
+	} else {
+		_, err = c.nc.Write(c.out)
+	}
+	c.out = c.out[:0]
+	return err
+}
+
+// send queues the pending frames to go out with the next read, which then
+// waits for the reply; over TLS, or when frames are already buffered (so
+// the next read may not come from the socket), it writes them now. c.out
+// is only appended to again after that read.
+func (c *h2conn) send() error {
+	if c.sc != nil && c.r.Buffered() == 0 {
+		c.sc.Send(c.out)
+		c.out = c.out[:0]
+		return nil
+	}
+	return c.flush()
+}
+
+// call sends one unary request and reads its response to the end. block is
+// the request's header block, msg the message. The outcome is nil (status
+// OK), a *callError or a *transportError.
+func (c *h2conn) call(block, msg []byte) error {
+	c.stream = c.nextStream
+	c.nextStream += 2
+	c.streamWindow = c.peerStreamWindow
+	c.headersSeen, c.httpStatus, c.grpcStatus, c.grpcMessage = false, 0, -1, ""
+
+	c.out = append(c.out, c.pongs...)
+	c.pongs = c.pongs[:0]
+	if c.resetStream != 0 {
+		c.out = appendFrameHeader(c.out, 4, frameRSTStream, 0, c.resetStream)
+		c.out = binary.BigEndian.AppendUint32(c.out, errCodeCancel)
+		c.resetStream = 0
+	}
+	if c.unacked > maxWindow/2 {
+		c.out = appendFrameHeader(c.out, 4, frameWindowUpdate, 0, 0)
+		c.out = binary.BigEndian.AppendUint32(c.out, uint32(c.unacked))
+		c.unacked = 0
+	}
+	for first := true; first || len(block) > 0; first = false {
+		n := min(len(block), c.peerMaxFrame)
+		typ, flags := byte(frameContinuation), byte(0)
+		if first {
+			typ = frameHeaders
+		}
+		if n == len(block) {
+			flags |= flagEndHeaders
+		}
+		c.out = appendFrameHeader(c.out, n, typ, flags, c.stream)
+		c.out = append(c.out, block[:n]...)
+		block = block[n:]
+	}
+	// The message goes out as gRPC frames it: a flag byte (not
+	// compressed) and its length, then the bytes.
+	var prefix [5]byte
+	binary.BigEndian.PutUint32(prefix[1:], uint32(len(msg)))
+	pending := [2][]byte{prefix[:], msg}
+	left := len(msg) + len(prefix)
+	for left > 0 {
+		room := int(min(int64(c.peerMaxFrame), c.connWindow, c.streamWindow))
+		if room <= 0 {
+			// Out of window: send what is queued and read until the
+			// server grants more (or answers already).
+			if err := c.flush(); err != nil {
+				return &transportError{err: err}
+			}
+			done, err := c.readOne()
+			if err != nil || done {
+				return c.outcome(err)
+			}
+			continue
+		}
+		n := min(room, left)
+		flags := byte(0)
+		if n == left {
+			flags = flagEndStream
+		}
+		c.out = appendFrameHeader(c.out, n, frameData, flags, c.stream)
+		for k := n; k > 0; {
+			take := min(k, len(pending[0]))
+			c.out = append(c.out, pending[0][:take]...)
+			pending[0] = pending[0][take:]
+			k -= take
+			if len(pending[0]) == 0 {
+				pending[0], pending[1] = pending[1], nil
+			}
+		}
+		left -= n
+		c.connWindow -= int64(n)
+		c.streamWindow -= int64(n)
+	}
+	if err := c.send(); err != nil {
+		return &transportError{err: err}
+	}
+	for {
+		done, err := c.readOne()
+		if err != nil || done {
+			return c.outcome(err)
+		}
+	}
+}
+
+// outcome turns the end of a call into its result.
+func (c *h2conn) outcome(err error) error {
+	if err != nil {
+		var te *transportError
+		var ce *callError
+		if errors.As(err, &te) {
+			if te.timeout {
+				c.resetStream = c.stream
+			}
+			return err
+		}
+		if errors.As(err, &ce) {
+			return err
+		}
+		return &transportError{err: err}
+	}
+	if c.httpStatus != 200 {
+		return &callError{code: httpStatusCode(c.httpStatus),
+			msg: fmt.Sprintf("unexpected HTTP status code received from server: %d", c.httpStatus)}
+	}
+	if c.grpcStatus < 0 {
+		return &callError{code: codes.Internal, msg: "server closed the stream without sending trailers"}
+	}
+	if c.grpcStatus == 0 {
+		return nil
+	}
+	return &callError{code: codes.Code(c.grpcStatus), msg: c.grpcMessage}
+}
+
+// readOne reads and handles one frame; done says the call's stream ended.
+func (c *h2conn) readOne() (done bool, err error) {
+	typ, flags, stream, payload, err := c.readFrame()
+	if err != nil {
+		return false, err
+	}
+	defer c.r.Discard(frameHeaderLen + len(payload))
+	if c.inBlock && typ != frameContinuation {
+		return false, errors.New("http2: a header block was interrupted")
+	}
+	switch typ {
+	case frameData:
+		c.unacked += int64(len(payload))
+		if stream != c.stream {
+			return false, nil
+		}
+		if !c.headersSeen {
+			return false, errors.New("http2: DATA before the response's HEADERS")
+		}
+		return flags&flagEndStream != 0, nil
+	case frameHeaders:
+		frag := payload
+		if flags&flagPadded != 0 {
+			if frag, err = unpad(frag); err != nil {
+				return false, err
+			}
+		}
+		if flags&flagPriority != 0 {
+			if len(frag) < 5 {
+				return false, errors.New("http2: short HEADERS frame")
+			}
+			frag = frag[5:]
+		}
+		c.blockStream, c.blockEnds, c.emitFor = stream, flags&flagEndStream != 0, stream == c.stream && stream != 0
+		c.blockLen = 0
+		return c.headerFragment(frag, flags&flagEndHeaders != 0)
+	case frameContinuation:
+		if !c.inBlock || stream != c.blockStream {
+			return false, errors.New("http2: CONTINUATION out of place")
+		}
+		return c.headerFragment(payload, flags&flagEndHeaders != 0)
+	case frameRSTStream:
+		if len(payload) != 4 {
+			return false, errors.New("http2: RST_STREAM of the wrong size")
+		}
+		if stream != c.stream {
+			return false, nil
+		}
+		code := binary.BigEndian.Uint32(payload)
+		return true, &callError{code: resetCode(code), msg: fmt.Sprintf("stream terminated by RST_STREAM with error code: %d", code)}
+	case frameSettings:
+		if flags&flagAck != 0 {
+			return false, nil
+		}
+		if err := c.settings(payload); err != nil {
+			return false, err
+		}
+		return false, c.flush()
+	case framePing:
+		if len(payload) != 8 {
+			return false, errors.New("http2: PING of the wrong size")
+		}
+		if flags&flagAck != 0 {
+			return false, nil
+		}
+		// grpc-go servers ping once per call to estimate the bandwidth-
+		// delay product. Between calls that come in quick succession,
+		// the acknowledgement goes out with the next call's frames
+		// instead of in a write of its own; otherwise at once.
+		c.pongs = appendFrameHeader(c.pongs, 8, framePing, flagAck, 0)
+		c.pongs = append(c.pongs, payload...)
+		if c.lazyPings {
+			return false, nil
+		}
+		c.out = append(c.out, c.pongs...)
+		c.pongs = c.pongs[:0]
+		return false, c.flush()
+	case frameGoAway:
+		if len(payload) < 8 {
+			return false, errors.New("http2: GOAWAY of the wrong size")
+		}
+		c.goAway = true
+		c.lastStream = binary.BigEndian.Uint32(payload) & (1<<31 - 1)
+		if c.stream > c.lastStream {
+			return true, &callError{code: codes.Unavailable, msg: "the connection is draining (GOAWAY): the call was not processed"}
+		}
+		return false, nil
+	case frameWindowUpdate:
+		if len(payload) != 4 {
+			return false, errors.New("http2: WINDOW_UPDATE of the wrong size")
+		}
+		inc := int64(binary.BigEndian.Uint32(payload) & (1<<31 - 1))
+		switch stream {
+		case 0:
+			c.connWindow += inc
+		case c.stream:
+			c.streamWindow += inc
+		}
+		return false, nil
+	case framePushPromise:
+		return false, errors.New("http2: PUSH_PROMISE, though push is off")
+	}
+	return false, nil // PRIORITY and unknown frames are ignored
+}
+
+// headerFragment decodes one fragment of a header block.
+func (c *h2conn) headerFragment(frag []byte, last bool) (done bool, err error) {
+	c.blockLen += len(frag)
+	if c.blockLen > maxHeaderBlock {
+		return false, fmt.Errorf("http2: a header block longer than %d bytes", maxHeaderBlock)
+	}
+	c.inBlock = !last
+	if _, err := c.dec.Write(frag); err != nil {
+		return false, fmt.Errorf("http2: decoding headers: %w", err)
+	}
+	if !last {
+		return false, nil
+	}
+	if err := c.dec.Close(); err != nil {
+		return false, fmt.Errorf("http2: decoding headers: %w", err)
+	}
+	if !c.emitFor {
+		return false, nil
+	}
+	if !c.headersSeen {
+		c.headersSeen = true
+		if c.httpStatus == 0 {
+			return false, errors.New("http2: a response without :status")
+		}
+	}
+	return c.blockEnds, nil
+}
+
+// field receives each decoded header field.
+func (c *h2conn) field(f hpack.HeaderField) {
+	if !c.emitFor {
+		return
+	}
+	switch f.Name {
+	case ":status":
+		if n, err := strconv.Atoi(f.Value); err == nil {
+			c.httpStatus = n
+		}
+	case "grpc-status":
+		if n, err := strconv.Atoi(f.Value); err == nil && n >= 0 {
+			c.grpcStatus = n
+		} else {
+			c.grpcStatus = int(codes.Unknown)
+		}
+	case "grpc-message":
+		c.grpcMessage = decodeGRPCMessage(f.Value)
+	}
+}
+
+// settings applies the server's SETTINGS and queues their acknowledgement.
+func (c *h2conn) settings(p []byte) error {
+	if len(p)%6 != 0 {
+		return errors.New("http2: SETTINGS of the wrong size")
+	}
+	for ; len(p) > 0; p = p[6:] {
+		id, v := binary.BigEndian.Uint16(p), binary.BigEndian.Uint32(p[2:])
+		switch id {
+		case settingInitialWindowSize:
+			if v > maxWindow {
+				return errors.New("http2: SETTINGS_INITIAL_WINDOW_SIZE out of range")
+			}
+			// Applies to open streams too (RFC 9113, 6.9.2).
+			c.streamWindow += int64(v) - c.peerStreamWindow
+			c.peerStreamWindow = int64(v)
+		case settingMaxFrameSize:
+			if v < maxFrameLen || v > 1<<24-1 {
+				return errors.New("http2: SETTINGS_MAX_FRAME_SIZE out of range")
+			}
+			c.peerMaxFrame = int(v)
+		}
+	}
+	c.out = appendFrameHeader(c.out, 0, frameSettings, flagAck, 0)
+	return nil
+}
+
+// readFrame returns the next whole frame without consuming it; the caller
+// discards it once handled. The payload is valid until then.
+func (c *h2conn) readFrame() (typ, flags byte, stream uint32, payload []byte, err error) {
+	head, err := c.r.Peek(frameHeaderLen)
+	if err != nil {
+		return 0, 0, 0, nil, c.readError(err)
+	}
+	length := int(head[0])<<16 | int(head[1])<<8 | int(head[2])
+	if length > maxFrameLen {
+		return 0, 0, 0, nil, fmt.Errorf("http2: a frame of %d bytes, above the %d the client allows", length, maxFrameLen)
+	}
+	typ, flags = head[3], head[4]
+	stream = binary.BigEndian.Uint32(head[5:]) & (1<<31 - 1)
+	frame, err := c.r.Peek(frameHeaderLen + length)
+	if err != nil {
+		return 0, 0, 0, nil, c.readError(err)
+	}
+	return typ, flags, stream, frame[frameHeaderLen:], nil
+}
+
+func (c *h2conn) readError(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &transportError{err: err, timeout: c.sc == nil || c.sc.Sent()}
+	}
+	if errors.Is(err, io.EOF) {
+		err = fmt.Errorf("the server closed the connection: %w", io.ErrUnexpectedEOF)
+	}
+	return &transportError{err: err}
+}
+
+func unpad(p []byte) ([]byte, error) {
+	if len(p) == 0 || int(p[0]) >= len(p) {
+		return nil, errors.New("http2: bad padding")
+	}
+	return p[1 : len(p)-int(p[0])], nil
+}
+
+// httpStatusCode maps an HTTP status that is not 200 to a gRPC code, as
+// grpc-go does.
+func httpStatusCode(status int) codes.Code {
+	switch status {
+	case 400:
+		return codes.Internal
+	case 401:
+		return codes.Unauthenticated
+	case 403:
+		return codes.PermissionDenied
+	case 404:
+		return codes.Unimplemented
+	case 429, 502, 503, 504:
+		return codes.Unavailable
+	}
+	return codes.Unknown
+}
+
+// resetCode maps an RST_STREAM error code to a gRPC code, as grpc-go does.
+func resetCode(code uint32) codes.Code {
+	switch code {
+	case 0x3, 0xb: // FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM
+		return codes.ResourceExhausted
+	case 0x7: // REFUSED_STREAM
+		return codes.Unavailable
+	case errCodeCancel:
+		return codes.Canceled
+	case 0xc: // INADEQUATE_SECURITY
+		return codes.PermissionDenied
+	}
+	return codes.Internal
+}
+
+// decodeGRPCMessage undoes grpc-message's percent-encoding.
+func decodeGRPCMessage(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// headerBlock encodes a request's headers in HPACK: :method and :scheme
+// from the static table, everything else as literals without indexing, so
+// the block is the same on every connection and at every call.
+func headerBlock(scheme, authority, path string, fields [][2]string) []byte {
+	b := []byte{0x83} // :method POST
+	if scheme == "https" {
+		b = append(b, 0x87)
+	} else {
+		b = append(b, 0x86)
+	}
+	b = appendLiteral(b, ":path", path)
+	b = appendLiteral(b, ":authority", authority)
+	for _, f := range fields {
+		b = appendLiteral(b, f[0], f[1])
+	}
+	return b
+}
+
+// appendLiteral appends a literal header field without indexing, with a
+// literal name, neither Huffman-coded.
+func appendLiteral(b []byte, name, value string) []byte {
+	b = append(b, 0x00)
+	b = appendHpackString(b, name)
+	return appendHpackString(b, value)
+}
+
+func appendHpackString(b []byte, s string) []byte {
+	n := uint64(len(s))
+	if n < 127 {
+		b = append(b, byte(n))
+	} else {
+		b = append(b, 127)
+		n -= 127
+		for n >= 128 {
+			b = append(b, byte(n&0x7f|0x80))
+			n >>= 7
+		}
+		b = append(b, byte(n))
+	}
+	return append(b, s...)
+}
