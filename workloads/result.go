@@ -289,8 +289,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 		}
 		all := OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), ErrorKinds: map[string]int64{}}
 		allHist, allService := NewHistogram(), NewHistogram()
-		allIvals := make([]*hdrhistogram.Histogram, 0, c.nIvals)
-		allIvalErrors := make([]int64, 0, c.nIvals)
+		nIvals := 0
 		for k, name := range c.ops {
 			op := OperationResult{
 				Name: name, Count: c.whole[k].TotalCount(), Errors: c.errors[k], Late: c.late[k],
@@ -309,16 +308,11 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 			if window > 0 {
 				op.AchievedRate = float64(op.Count+op.Errors-c.kinds[k][KindUnsent]) / window.Seconds()
 			}
+			nIvals = max(nIvals, len(c.ivals[k]))
 			for i, iv := range c.ivals[k] {
-				for len(allIvals) <= i {
-					allIvals = append(allIvals, NewHistogram())
-					allIvalErrors = append(allIvalErrors, 0)
-				}
 				if iv.hist == nil {
 					iv.hist = hdrhistogram.NewPacked(histLowest, histHighest, histDigits)
 				}
-				iv.hist.MergeInto(allIvals[i])
-				allIvalErrors[i] += iv.errors
 				op.Intervals = append(op.Intervals, Interval{
 					OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: iv.hist.TotalCount(),
 					Errors: iv.errors, Histogram: encodePacked(iv.hist),
@@ -339,11 +333,25 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 		if window > 0 {
 			all.AchievedRate = float64(all.Count+all.Errors-all.ErrorKinds[KindUnsent]) / window.Seconds()
 		}
-		all.Intervals = []Interval{}
-		for i, h := range allIvals {
+		// One interval of all operations at a time, in one scratch
+		// histogram: memory stays flat however long the soak.
+		all.Intervals = make([]Interval, 0, nIvals)
+		scratch := NewHistogram()
+		for i := range nIvals {
+			scratch.Reset()
+			var errs int64
+			for k := range c.ops {
+				if i < len(c.ivals[k]) {
+					iv := c.ivals[k][i]
+					if iv.hist != nil {
+						iv.hist.MergeInto(scratch)
+					}
+					errs += iv.errors
+				}
+			}
 			all.Intervals = append(all.Intervals, Interval{
-				OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: h.TotalCount(),
-				Errors: allIvalErrors[i], Histogram: encodeHist(h),
+				OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: scratch.TotalCount(),
+				Errors: errs, Histogram: encodeHist(scratch),
 			})
 		}
 		if len(all.ErrorKinds) == 0 {
