@@ -318,7 +318,7 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 	flushAt := measStart.Add(time.Duration(cur.interval+1) * c.interval)
 	shards, shardOf := c.sched.shards, c.sched.shardOf
 	for ctx.Err() == nil {
-		var due time.Time
+		var due, sent time.Time
 		var index uint64
 		if open {
 			var offset time.Duration
@@ -327,8 +327,13 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 			if !due.Before(end) {
 				break
 			}
-			if time.Now().Before(due) && !sl.until(ctx, due) {
-				break
+			// A worker behind schedule sends at once, and reads the
+			// clock once for it.
+			if sent = time.Now(); sent.Before(due) {
+				if !sl.until(ctx, due) {
+					break
+				}
+				sent = time.Now()
 			}
 		} else {
 			index = (c.closedN.Add(1)-1)*shards + shardOf
@@ -336,10 +341,10 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 			if !due.Before(end) {
 				break
 			}
+			sent = due
 		}
 		dr.draw(index, &op)
 		measured := !due.Before(measStart)
-		sent := time.Now()
 		if open && sent.After(drainUntil) {
 			// Time is up and the backlog was never sent: each such
 			// operation is a failure of the target to keep up.
