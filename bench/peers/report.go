@@ -58,7 +58,8 @@ func (b *bench) report(scenarios []*scenario) string {
 	fmt.Fprintf(&w, "# tailgate against peer load generators\n\n")
 	fmt.Fprintf(&w, "Written by `bench/run` (bench/peers) on %s. Every figure is the median of %d rounds; "+
 		"the tools take turns (A B A B …) and a ratio is the median of the per-round ratios. "+
-		"CPU is the child process's user + system time and peak RSS its maximum resident set, from getrusage.\n\n",
+		"CPU is the child process's user + system time and peak RSS its maximum resident set, from getrusage; "+
+		"server CPU is what the target's process used meanwhile (/proc, 10 ms ticks).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), b.cfg.rounds)
 	fmt.Fprintf(&w, "Machine: %d CPUs, %s; Linux %s; %s. Load average %s before, %s after.\n\n",
 		m.cpus, m.model, m.kernel, m.goVersion, m.loadBefore, m.loadAfter)
@@ -85,7 +86,7 @@ func (b *bench) report(scenarios []*scenario) string {
 			continue
 		}
 		fmt.Fprintf(&w, "\n### %s\n\n%s\n\n", s.name, s.title)
-		fmt.Fprintf(&w, "| tool | operations | errors | CPU s | CPU µs/op | ops/s | p99 | late | peak RSS |\n|---|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&w, "| tool | operations | errors | CPU s | CPU µs/op | server CPU µs/op | ops/s | p99 | late | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|\n")
 		for i := range s.sides {
 			med := func(f func(measurement) float64) float64 { return medianOf(s.runs, i, f) }
 			p99 := time.Duration(med(func(x measurement) float64 { return float64(x.p99) }))
@@ -100,12 +101,13 @@ func (b *bench) report(scenarios []*scenario) string {
 			if s.runs[0][i].tool == "tailgate" {
 				late = fmt.Sprintf("%.2f%%", 100*med(func(x measurement) float64 { return x.late }))
 			}
-			fmt.Fprintf(&w, "| %s | %.0f | %.0f | %.2f | %.1f | %.0f | %s | %s | %.1f MB |\n",
+			fmt.Fprintf(&w, "| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.0f | %s | %s | %.1f MB |\n",
 				s.sides[i].label,
 				med(func(x measurement) float64 { return float64(x.requests) }),
 				med(func(x measurement) float64 { return float64(x.errors) }),
 				med(func(x measurement) float64 { return x.cpu.Seconds() }),
 				med(func(x measurement) float64 { return float64(x.cpuPerOp().Nanoseconds()) / 1e3 }),
+				med(func(x measurement) float64 { return float64(x.serverCPUPerOp().Nanoseconds()) / 1e3 }),
 				med(func(x measurement) float64 { return x.opsPerS }),
 				p99s, late,
 				med(func(x measurement) float64 { return float64(x.rssKB) / 1024 }))

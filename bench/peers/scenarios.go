@@ -25,11 +25,13 @@ type measurement struct {
 	requests int64 // operations completed
 	errors   int64 // operations failed, unsent included (tailgate only)
 	cpu      time.Duration
-	rssKB    int64
-	wall     time.Duration
-	opsPerS  float64
-	p99      time.Duration // zero when the tool reports none
-	p99Note  string        // how the tool's p99 is to be read, when not exact
+	// serverCPU is what the target's process spent meanwhile.
+	serverCPU time.Duration
+	rssKB     int64
+	wall      time.Duration
+	opsPerS   float64
+	p99       time.Duration // zero when the tool reports none
+	p99Note   string        // how the tool's p99 is to be read, when not exact
 	// asked and onTime serve the rate scenario: the asked rate, and the
 	// share of it completed per full interval of the measured window.
 	asked  float64
@@ -43,6 +45,14 @@ func (m measurement) cpuPerOp() time.Duration {
 		return 0
 	}
 	return m.cpu / time.Duration(m.requests)
+}
+
+// serverCPUPerOp is the target's CPU per completed operation.
+func (m measurement) serverCPUPerOp() time.Duration {
+	if m.requests == 0 {
+		return 0
+	}
+	return m.serverCPU / time.Duration(m.requests)
 }
 
 // side is one tool's part of a scenario.
@@ -66,6 +76,8 @@ type scenario struct {
 	name  string
 	title string
 	sides []side
+	// server is the target's process id, for its CPU.
+	server func() int
 	// runs holds every round's measurements, one per side.
 	runs [][]measurement
 	// judge turns the rounds into summary rows.
@@ -76,17 +88,23 @@ type scenario struct {
 func (s *scenario) round(ctx context.Context, r int) error {
 	var ms []measurement
 	for _, sd := range s.sides {
+		var pid int
+		if s.server != nil {
+			pid = s.server()
+		}
+		before := processCPU(pid)
 		m, err := sd.run(ctx, r)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sd.label, err)
 		}
+		m.serverCPU = processCPU(pid) - before
 		if m.tool == "" {
 			m.tool = sd.label
 		}
 		ms = append(ms, m)
-		fmt.Fprintf(os.Stderr, "  %-9s %-20s %8d ops %7.2fs cpu %6.1fus/op %9.0f ops/s p99 %-10s rss %5.1f MB",
-			s.name, sd.label, m.requests, m.cpu.Seconds(), float64(m.cpuPerOp().Nanoseconds())/1e3, m.opsPerS,
-			showP99(m), float64(m.rssKB)/1024)
+		fmt.Fprintf(os.Stderr, "  %-9s %-20s %8d ops %7.2fs cpu %6.1fus/op (server %5.1f) %9.0f ops/s p99 %-10s rss %5.1f MB",
+			s.name, sd.label, m.requests, m.cpu.Seconds(), float64(m.cpuPerOp().Nanoseconds())/1e3,
+			float64(m.serverCPUPerOp().Nanoseconds())/1e3, m.opsPerS, showP99(m), float64(m.rssKB)/1024)
 		if m.asked > 0 {
 			fmt.Fprintf(os.Stderr, " on time %.2f%%", 100*m.onTime)
 		}
@@ -114,7 +132,8 @@ func (b *bench) scenarios() []*scenario {
 					return b.runVegeta(ctx, b.srv.http, 5000, d)
 				}},
 			},
-			judge: cpuJudge("HTTP at 5,000 req/s: client CPU per request", "vegeta", 0.5),
+			judge:  cpuJudge("HTTP at 5,000 req/s: client CPU per request", "vegeta", 0.5),
+			server: func() int { return b.srv.fastPID },
 		})
 	}
 	if b.cfg.wants("grpc") {
@@ -129,7 +148,8 @@ func (b *bench) scenarios() []*scenario {
 					return b.runGhz(ctx, b.srv.grpc, 3000, d)
 				}},
 			},
-			judge: cpuJudge("gRPC unary at 3,000 req/s: client CPU per call", "ghz", 0.5),
+			judge:  cpuJudge("gRPC unary at 3,000 req/s: client CPU per call", "ghz", 0.5),
+			server: func() int { return b.srv.fastPID },
 		})
 	}
 	if b.cfg.wants("redis") {
@@ -149,7 +169,8 @@ func (b *bench) scenarios() []*scenario {
 					return b.runRedisBenchmark(ctx, b.srv.redis, 8, n)
 				}},
 			},
-			judge: throughputJudge("Redis GET closed loop, 8 connections: ops/s", "redis-benchmark", 1.0),
+			judge:  throughputJudge("Redis GET closed loop, 8 connections: ops/s", "redis-benchmark", 1.0),
+			server: func() int { return b.srv.redisPID },
 		})
 	}
 	if b.cfg.wants("memcache") {
@@ -164,14 +185,16 @@ func (b *bench) scenarios() []*scenario {
 					return b.runMemcaslap(ctx, b.srv.memcached, 8, d)
 				}},
 			},
-			judge: throughputJudge("Memcached get closed loop, 8 connections: ops/s", "memcaslap", 1.0),
+			judge:  throughputJudge("Memcached get closed loop, 8 connections: ops/s", "memcaslap", 1.0),
+			server: func() int { return b.srv.memcachedPID },
 		})
 	}
 	if b.cfg.wants("soak") {
 		short, long := d, 4*d
 		out = append(out, &scenario{
-			name:  "soak",
-			title: fmt.Sprintf("tailgate's peak RSS, HTTP at 5,000 req/s: a %s soak against a %s one", long, short),
+			server: func() int { return b.srv.fastPID },
+			name:   "soak",
+			title:  fmt.Sprintf("tailgate's peak RSS, HTTP at 5,000 req/s: a %s soak against a %s one", long, short),
 			sides: []side{
 				{"tailgate " + short.String(), func(ctx context.Context, r int) (measurement, error) {
 					return b.runTailgate(ctx, "soak-short", r, httpPlan(b.srv.http, 5000, short))
@@ -198,13 +221,14 @@ func (b *bench) scenarios() []*scenario {
 	if b.cfg.wants("rate") {
 		rates := []float64{10_000, 25_000, 50_000}
 		s := &scenario{
-			name:  "rate",
-			title: fmt.Sprintf("tailgate open loop on Redis (get 90, set 10, uniform arrivals, 16 connections, %s)", d),
+			name:   "rate",
+			server: func() int { return b.srv.redisPID },
+			title:  fmt.Sprintf("tailgate open loop on Redis (get 90, set 10, uniform arrivals, 16 connections, %s)", d),
 		}
 		for _, rate := range rates {
 			s.sides = append(s.sides, side{fmt.Sprintf("tailgate %.0fk/s", rate/1000), func(ctx context.Context, r int) (measurement, error) {
 				m, err := b.runTailgate(ctx, fmt.Sprintf("rate-%.0fk", rate/1000), r,
-					kvPlan("redis://"+b.srv.redis, rate, 16, d, "get: 90, set: 10", "uniform"))
+					kvPlan("redis://"+b.srv.redis, rate, 32, d, "get: 90, set: 10", "uniform"))
 				m.asked = rate
 				return m, err
 			}})

@@ -15,6 +15,8 @@ import (
 // servers are the targets of the scenarios, all on loopback.
 type servers struct {
 	http, grpc, redis, memcached string
+	// The servers' process ids, for their CPU accounting.
+	fastPID, redisPID, memcachedPID int
 
 	procs []*exec.Cmd
 	stdin io.Closer
@@ -37,6 +39,7 @@ func (s *servers) startFast(bin string) error {
 	}
 	s.procs = append(s.procs, cmd)
 	s.stdin = stdin
+	s.fastPID = cmd.Process.Pid
 	r := bufio.NewReader(stdout)
 	for range 2 {
 		line, err := r.ReadString('\n')
@@ -67,6 +70,7 @@ func (s *servers) startRedis(dir string) error {
 		return err
 	}
 	s.redis = addr
+	s.redisPID = s.procs[len(s.procs)-1].Process.Pid
 	value := strings.Repeat("v", kvValueSize)
 	var cmds strings.Builder
 	resp := func(args ...string) {
@@ -98,6 +102,7 @@ func (s *servers) startMemcached() error {
 		return err
 	}
 	s.memcached = addr
+	s.memcachedPID = s.procs[len(s.procs)-1].Process.Pid
 	value := strings.Repeat("v", kvValueSize)
 	var cmds strings.Builder
 	for i := range kvKeys {
@@ -175,4 +180,32 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// processCPU is the CPU time a process has used so far, from /proc, at the
+// kernel's clock-tick resolution; zero when unknown.
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; fields count from after it.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }

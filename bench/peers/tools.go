@@ -86,12 +86,43 @@ type usage struct {
 	wall  time.Duration
 }
 
+// timeBin is GNU time, through which children run when it is installed:
+// the kernel's peak RSS of a child started straight from this harness
+// would start from the harness's own (a vfork'd child shares its memory
+// until exec, and exec keeps the larger high-water mark), so a small C
+// tool would be charged the harness's tens of megabytes.
+var timeBin = func() string {
+	if p, err := exec.LookPath("time"); err == nil && !strings.HasPrefix(p, "time") {
+		return p
+	}
+	if fileExists("/usr/bin/time") {
+		return "/usr/bin/time"
+	}
+	return ""
+}()
+
 // runChild runs a command to its end, bounded by limit, and returns its
 // resource usage and standard output.
 func runChild(ctx context.Context, limit time.Duration, env []string, name string, args ...string) (usage, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
+	var rssFile string
+	argv := append([]string{name}, args...)
+	if timeBin != "" {
+		f, err := os.CreateTemp("", "tailgate-bench-rss-")
+		if err != nil {
+			return usage{}, nil, err
+		}
+		f.Close()
+		rssFile = f.Name()
+		defer os.Remove(rssFile)
+		argv = append([]string{timeBin, "-f", "%M", "-o", rssFile}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	// Its own process group, so a run past its limit ends with the tool
+	// under GNU time, not only time itself.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -99,9 +130,19 @@ func runChild(ctx context.Context, limit time.Duration, env []string, name strin
 	err := cmd.Run()
 	u := usage{wall: time.Since(start)}
 	if st := cmd.ProcessState; st != nil {
+		// GNU time's own CPU is a few milliseconds; the child's is
+		// included, as time waits for it.
 		u.cpu = st.UserTime() + st.SystemTime()
 		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
 			u.rssKB = ru.Maxrss
+		}
+	}
+	if rssFile != "" {
+		if b, rerr := os.ReadFile(rssFile); rerr == nil {
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if kb, perr := strconv.ParseInt(lines[len(lines)-1], 10, 64); perr == nil {
+				u.rssKB = kb
+			}
 		}
 	}
 	if err != nil {
