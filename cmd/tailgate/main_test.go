@@ -54,7 +54,7 @@ components:
       rate: 2000
       arrival: uniform
       connections: 8
-      timeout: 1s
+      timeout: 5s
       keys: {count: 1000, distribution: zipf, prefix: "tailgate:test:"}
       value_size: 64
       mix: {get: 80, set: 20}
