@@ -223,7 +223,7 @@ func (b *bench) scenarios() []*scenario {
 		s := &scenario{
 			name:   "rate",
 			server: func() int { return b.srv.redisPID },
-			title:  fmt.Sprintf("tailgate open loop on Redis (get 90, set 10, uniform arrivals, 16 connections, %s)", d),
+			title:  fmt.Sprintf("tailgate open loop on Redis (get 90, set 10, uniform arrivals, 32 connections, 1 s warmup, %s)", d),
 		}
 		for _, rate := range rates {
 			s.sides = append(s.sides, side{fmt.Sprintf("tailgate %.0fk/s", rate/1000), func(ctx context.Context, r int) (measurement, error) {
