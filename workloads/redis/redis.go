@@ -57,9 +57,6 @@ func init() {
 // defaultTimeout bounds an operation when the workload sets no timeout.
 const defaultTimeout = time.Second
 
-// maxReplyLine bounds a reply's header line (a status, an error, a length).
-const maxReplyLine = 64 << 10
-
 // operation is what one Op.Kind does.
 type operation uint8
 
