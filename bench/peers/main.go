@@ -39,7 +39,13 @@ func main() {
 	flag.StringVar(&cfg.only, "only", "http,grpc,redis,memcache,soak,rate", "comma-separated scenarios to run")
 	flag.StringVar(&cfg.results, "results", "", "also write the report to this Markdown file (bench/RESULTS.md)")
 	flag.StringVar(&cfg.profiles, "profile", "", "directory for tailgate CPU profiles (TAILGATE_CPUPROFILE), one per run")
-	flag.BoolVar(&cfg.verbose, "v", false, "print every run as it finishes")
+	flag.Func("tailgate-env", "KEY=VALUE in tailgate's environment, for experiments such as GOMAXPROCS=1 (repeatable)", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		cfg.tailgateEnv = append(cfg.tailgateEnv, v)
+		return nil
+	})
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -51,12 +57,12 @@ func main() {
 
 // config is the harness's flags.
 type config struct {
-	rounds   int
-	duration time.Duration
-	only     string
-	results  string
-	profiles string
-	verbose  bool
+	rounds      int
+	duration    time.Duration
+	only        string
+	results     string
+	profiles    string
+	tailgateEnv []string
 }
 
 func (c config) wants(scenario string) bool {

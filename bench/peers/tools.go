@@ -235,7 +235,7 @@ func (b *bench) runTailgate(ctx context.Context, name string, round int, plan st
 	if err := os.WriteFile(base+".yaml", []byte(plan), 0o644); err != nil {
 		return measurement{}, err
 	}
-	var env []string
+	env := append([]string(nil), b.cfg.tailgateEnv...)
 	if b.cfg.profiles != "" {
 		env = append(env, "TAILGATE_CPUPROFILE="+filepath.Join(b.cfg.profiles, fmt.Sprintf("%s-%d.pprof", name, round)))
 	}
