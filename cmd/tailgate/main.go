@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -23,14 +24,7 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-signals
-		fmt.Fprintf(os.Stderr, "\ntailgate: %s: stopping load and writing a partial result (again to quit at once)\n", sig)
-		cancel()
-		<-signals
-		fmt.Fprintln(os.Stderr, "tailgate: second signal: exiting now")
-		os.Exit(130)
-	}()
+	go handleSignals(signals, cancel, os.Exit, os.Stderr)
 	env := environment{
 		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv,
 		terminal: term.IsTerminal(int(os.Stderr.Fd())),
@@ -63,4 +57,16 @@ func startCPUProfile(path string) (stop func()) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// handleSignals turns the first interrupt into an orderly stop (cancel: the
+// run stops load and writes a partial result) and the second into an
+// immediate exit with status 130.
+func handleSignals(signals <-chan os.Signal, cancel func(), exit func(int), stderr io.Writer) {
+	sig := <-signals
+	fmt.Fprintf(stderr, "\ntailgate: %s: stopping load and writing a partial result (again to quit at once)\n", sig)
+	cancel()
+	<-signals
+	fmt.Fprintln(stderr, "tailgate: second signal: exiting now")
+	exit(130)
 }
