@@ -524,7 +524,11 @@ func (c *conn) classify(ctx context.Context, deadline time.Time, err error) erro
 	if !errors.As(err, &ce) {
 		return err
 	}
-	if ce.code == codes.DeadlineExceeded && !time.Now().Before(deadline) {
+	// The server runs the call's grpc-timeout from when it got the call, so
+	// its deadline can fire, and reset the stream (CANCEL), a moment before
+	// ours: near the deadline that is the timeout too.
+	near := !time.Now().Before(deadline.Add(-max(c.d.timeout/20, 5*time.Millisecond)))
+	if (ce.code == codes.DeadlineExceeded || ce.code == codes.Canceled) && near {
 		return fmt.Errorf("grpc: no answer within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
 	}
 	return &workloads.StatusError{Kind: codeKind(ce.code), Detail: ce.msg}
