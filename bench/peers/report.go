@@ -115,6 +115,7 @@ func (b *bench) report(scenarios []*scenario) string {
 	}
 	fmt.Fprintf(&w, "\np99: tailgate's is measured from each operation's intended start (corrected); "+
 		"vegeta's, ghz's, redis-benchmark's and memcaslap's from the actual send. "+
-		"In a closed loop the two are the same. late: share of operations sent more than 1 ms after their intended start.\n")
+		"In a closed loop the two are the same. late: share of operations sent more than 1 ms after their intended start.\n\n"+
+		"Where tailgate's CPU goes, and why the figures stop where they do: bench/PROFILES.md.\n")
 	return w.String()
 }
