@@ -49,7 +49,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -63,6 +62,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 func init() {
@@ -328,9 +328,6 @@ func (d *Driver) Describe() string { return d.describe }
 // Close releases nothing: every connection belongs to its Conn.
 func (d *Driver) Close() error { return nil }
 
-// longAgo is a deadline in the past: setting it fails pending I/O at once.
-var longAgo = time.Unix(1, 0)
-
 // Reconnection backoff: after a failed dial, calls fail fast until the
 // next attempt, which comes after 50 ms, growing by 1.6 times to a second,
 // with 20% jitter (grpc-go's connection backoff, tuned as the driver tuned
@@ -364,14 +361,8 @@ type conn struct {
 	dialErr  error
 	attempts uint64
 
-	// mu guards nc, closed and stopWatch against Close and interrupt.
-	mu     sync.Mutex
-	nc     net.Conn
-	closed bool
-	// watched is the Done channel of the context an interrupt is
-	// registered for. Only the worker reads and writes it.
-	watched   <-chan struct{}
-	stopWatch func() bool
+	// link holds the network connection against Close and interrupts.
+	link sock.Guard
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -390,10 +381,8 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	}
 	gap := now.Sub(c.lastCall)
 	c.lastCall = now
-	c.watch(ctx)
-	c.mu.Lock()
-	nc, closed := c.nc, c.closed
-	c.mu.Unlock()
+	c.link.Watch(ctx)
+	nc, closed := c.link.Current()
 	switch {
 	case closed:
 		return net.ErrClosed
@@ -472,14 +461,9 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		}
 		nc = tc
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		nc.Close()
-		return net.ErrClosed
+	if err := c.link.Adopt(nc); err != nil {
+		return err
 	}
-	c.nc = nc
-	c.mu.Unlock()
 	h, err := newH2Conn(nc)
 	if err != nil {
 		c.closeNet()
@@ -551,60 +535,12 @@ func codeKind(code codes.Code) string {
 	return "grpc " + code.String()
 }
 
-// watch makes a cancellation of ctx end the pending call at once.
-func (c *conn) watch(ctx context.Context) {
-	done := ctx.Done()
-	if done == c.watched {
-		return
-	}
-	var stop func() bool
-	if done != nil {
-		stop = context.AfterFunc(ctx, c.interrupt)
-	}
-	c.watched = done
-	c.mu.Lock()
-	old := c.stopWatch
-	c.stopWatch = stop
-	c.mu.Unlock()
-	if old != nil {
-		old()
-	}
-}
-
-// interrupt fails the pending I/O of the connection; it runs on the
-// goroutine of a canceled context.
-func (c *conn) interrupt() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.nc != nil {
-		c.nc.SetDeadline(longAgo)
-	}
-}
-
-// closeNet closes the connection; the next call dials again.
+// closeNet drops the connection after a failure, and the HTTP/2 state on it.
 func (c *conn) closeNet() {
-	c.mu.Lock()
-	nc := c.nc
-	c.nc = nil
-	c.mu.Unlock()
+	c.link.Drop()
 	c.h = nil
-	if nc != nil {
-		nc.Close()
-	}
 }
 
-// Close closes the connection; a call pending on it fails at once, and
-// later ones fail with net.ErrClosed.
-func (c *conn) Close() error {
-	c.mu.Lock()
-	nc, stop := c.nc, c.stopWatch
-	c.nc, c.stopWatch, c.closed = nil, nil, true
-	c.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-	if nc != nil {
-		return nc.Close()
-	}
-	return nil
-}
+// Close closes the connection; an operation pending on it fails at once,
+// and later ones fail with net.ErrClosed.
+func (c *conn) Close() error { return c.link.Close() }

@@ -52,7 +52,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -299,9 +298,6 @@ func (d *Driver) Describe() string { return d.describe }
 // Close releases nothing: every connection belongs to its Conn.
 func (d *Driver) Close() error { return nil }
 
-// longAgo is a deadline in the past: setting it fails pending I/O at once.
-var longAgo = time.Unix(1, 0)
-
 // conn is one connection to the target, used by one worker. The engine
 // may Close it from another goroutine while a request hangs, and a
 // canceled context interrupts from a third.
@@ -315,14 +311,8 @@ type conn struct {
 	line   []byte     // a header line longer than the read buffer
 	served int        // responses read on the current connection
 
-	// mu guards nc, closed and stopWatch against Close and interrupt.
-	mu     sync.Mutex
-	nc     net.Conn // nil when broken; the next Do dials again
-	closed bool
-	// watched is the Done channel of the context an interrupt is
-	// registered for. Only the worker reads and writes it.
-	watched   <-chan struct{}
-	stopWatch func() bool
+	// link holds the network connection against Close and interrupts.
+	link sock.Guard
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -335,7 +325,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		deadline = d
 	}
 	c.render(r, op.Key)
-	c.watch(ctx)
+	c.link.Watch(ctx)
 	for attempt := 0; ; attempt++ {
 		reused, err := c.ready(ctx, deadline)
 		if err == nil {
@@ -353,7 +343,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 			}
 			return &workloads.StatusError{Kind: statusKind(code), Detail: detail(c.detail)}
 		}
-		c.closeNet()
+		c.link.Drop()
 		var gone *idleClosedError
 		if attempt == 0 && reused && errors.As(err, &gone) && r.replayable && ctx.Err() == nil {
 			continue
@@ -408,9 +398,7 @@ func (c *conn) location(r *request) string {
 // ready makes sure the connection is open, with the operation's deadline.
 // reused says it already served a response.
 func (c *conn) ready(ctx context.Context, deadline time.Time) (reused bool, err error) {
-	c.mu.Lock()
-	nc, closed := c.nc, c.closed
-	c.mu.Unlock()
+	nc, closed := c.link.Current()
 	switch {
 	case closed:
 		return false, net.ErrClosed
@@ -441,14 +429,9 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		}
 		nc = tc
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		nc.Close()
-		return net.ErrClosed
+	if err := c.link.Adopt(nc); err != nil {
+		return err
 	}
-	c.nc = nc
-	c.mu.Unlock()
 	c.served = 0
 	var src io.Reader = nc
 	if sc, ok := sock.New(nc); ok {
@@ -477,9 +460,7 @@ func (e *idleClosedError) Unwrap() error { return e.err }
 // start of the body is kept in c.detail when expect does not list the
 // status. It closes the connection when the response says so.
 func (c *conn) exchange(req []byte, headOnly bool, expect *statusSet) (code int, err error) {
-	c.mu.Lock()
-	nc := c.nc
-	c.mu.Unlock()
+	nc, _ := c.link.Current()
 	if nc == nil {
 		return 0, net.ErrClosed
 	}
@@ -521,7 +502,7 @@ func (c *conn) exchange(req []byte, headOnly bool, expect *statusSet) (code int,
 		return h.code, fmt.Errorf("reading the response body: %w", err)
 	}
 	if h.close || h.code == http.StatusSwitchingProtocols {
-		c.closeNet()
+		c.link.Drop()
 	}
 	return h.code, nil
 }
@@ -741,63 +722,6 @@ func clipBytes(b []byte) string {
 	return string(b)
 }
 
-// watch makes a cancellation of ctx end the pending request at once.
-func (c *conn) watch(ctx context.Context) {
-	done := ctx.Done()
-	if done == c.watched {
-		return
-	}
-	var stop func() bool
-	if done != nil {
-		stop = context.AfterFunc(ctx, c.interrupt)
-	}
-	c.watched = done
-	c.mu.Lock()
-	old := c.stopWatch
-	c.stopWatch = stop
-	c.mu.Unlock()
-	if old != nil {
-		old()
-	}
-}
-
-// interrupt fails the pending I/O of the connection; it runs on the
-// goroutine of a canceled context.
-func (c *conn) interrupt() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.nc != nil {
-		c.nc.SetDeadline(longAgo)
-	}
-}
-
-// closeNet closes the connection; the next request dials again.
-func (c *conn) closeNet() {
-	c.mu.Lock()
-	nc := c.nc
-	c.nc = nil
-	c.mu.Unlock()
-	if nc != nil {
-		nc.Close()
-	}
-}
-
-// Close closes the connection; a request pending on it fails at once, and
-// later ones fail with net.ErrClosed.
-func (c *conn) Close() error {
-	c.mu.Lock()
-	nc, stop := c.nc, c.stopWatch
-	c.nc, c.stopWatch, c.closed = nil, nil, true
-	c.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-	if nc != nil {
-		return nc.Close()
-	}
-	return nil
-}
-
 // detail makes a printable one-line excerpt of a response body.
 func detail(b []byte) string {
 	b = bytes.TrimSpace(b)
@@ -919,3 +843,7 @@ func appendEscaped(dst, key []byte) []byte {
 	}
 	return dst
 }
+
+// Close closes the connection; an operation pending on it fails at once,
+// and later ones fail with net.ErrClosed.
+func (c *conn) Close() error { return c.link.Close() }

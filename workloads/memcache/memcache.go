@@ -30,7 +30,6 @@ import (
 	"net"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/workloads"
@@ -156,9 +155,6 @@ func (d *Driver) Describe() string { return "memcache://" + d.addr }
 // Close releases nothing: every connection belongs to its Conn.
 func (d *Driver) Close() error { return nil }
 
-// longAgo is a deadline in the past: setting it fails pending I/O at once.
-var longAgo = time.Unix(1, 0)
-
 // conn is one TCP connection to memcached, used by one worker. The engine
 // may Close it from another goroutine while an operation hangs, and a
 // canceled context interrupts from a third.
@@ -168,15 +164,8 @@ type conn struct {
 	sc  *sock.Conn // raw reads and writes of the connection
 	out []byte     // the command being sent
 
-	// mu guards nc, closed and stopWatch against Close and interrupt.
-	mu     sync.Mutex
-	nc     net.Conn // nil when broken; the next Do dials again
-	closed bool
-	// watched is the Done channel of the context an interrupt is registered
-	// for, so a canceled run ends an operation at once, not at its timeout.
-	// Only the worker reads and writes it.
-	watched   <-chan struct{}
-	stopWatch func() bool
+	// link holds the network connection against Close and interrupts.
+	link sock.Guard
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -184,9 +173,7 @@ var _ workloads.Conn = (*conn)(nil)
 // Do performs one get or set. It allocates nothing unless it has to dial.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	deadline := c.deadline(ctx)
-	c.mu.Lock()
-	nc, closed := c.nc, c.closed
-	c.mu.Unlock()
+	nc, closed := c.link.Current()
 	switch {
 	case closed:
 		return net.ErrClosed
@@ -199,7 +186,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 			return c.broken(ctx, err)
 		}
 	}
-	c.watch(ctx)
+	c.link.Watch(ctx)
 	if err := ctx.Err(); err != nil {
 		return err // checked after SetDeadline, so a later interrupt is not undone
 	}
@@ -232,14 +219,9 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		nc.Close()
 		return err
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		nc.Close()
-		return net.ErrClosed
+	if err := c.link.Adopt(nc); err != nil {
+		return err
 	}
-	c.nc = nc
-	c.mu.Unlock()
 	var src io.Reader = nc
 	if sc, ok := sock.New(nc); ok {
 		c.sc, src = sc, sc
@@ -261,9 +243,7 @@ func (c *conn) send() error {
 		c.sc.Send(c.out)
 		return nil
 	}
-	c.mu.Lock()
-	nc := c.nc
-	c.mu.Unlock()
+	nc, _ := c.link.Current()
 	if nc == nil {
 		return net.ErrClosed
 	}
@@ -271,54 +251,14 @@ func (c *conn) send() error {
 	return err
 }
 
-// watch makes a cancellation of ctx end the pending operation at once.
-func (c *conn) watch(ctx context.Context) {
-	done := ctx.Done()
-	if done == c.watched {
-		return
-	}
-	var stop func() bool
-	if done != nil {
-		stop = context.AfterFunc(ctx, c.interrupt)
-	}
-	c.watched = done
-	c.mu.Lock()
-	old := c.stopWatch
-	c.stopWatch = stop
-	c.mu.Unlock()
-	if old != nil {
-		old()
-	}
-}
-
-// interrupt fails the pending I/O of the connection; it runs on the
-// goroutine of a canceled context.
-func (c *conn) interrupt() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.nc != nil {
-		c.nc.SetDeadline(longAgo)
-	}
-}
-
 // broken closes a connection whose stream can no longer be trusted and
 // returns err, or the context's error if the run was canceled meanwhile.
 func (c *conn) broken(ctx context.Context, err error) error {
-	c.closeNet()
+	c.link.Drop()
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("memcache: %w (%v)", ctxErr, err)
 	}
 	return err
-}
-
-func (c *conn) closeNet() {
-	c.mu.Lock()
-	nc := c.nc
-	c.nc = nil
-	c.mu.Unlock()
-	if nc != nil {
-		nc.Close()
-	}
 }
 
 var (
@@ -417,10 +357,10 @@ func (c *conn) reply(ctx context.Context, line []byte) error {
 	case "NOT_STORED":
 		return &workloads.StatusError{Kind: KindNotStored}
 	case "CLIENT_ERROR":
-		c.closeNet()
+		c.link.Drop()
 		return &workloads.StatusError{Kind: KindClientError, Detail: string(detail)}
 	case "ERROR":
-		c.closeNet()
+		c.link.Drop()
 		return &workloads.StatusError{Kind: KindError, Detail: string(detail)}
 	}
 	return c.broken(ctx, fmt.Errorf("memcache: unexpected reply %q", line))
@@ -452,18 +392,6 @@ func valueLength(line []byte) (int, bool) {
 	return n, true
 }
 
-// Close closes the TCP connection; an operation pending on it fails at
-// once, and later ones fail with net.ErrClosed.
-func (c *conn) Close() error {
-	c.mu.Lock()
-	nc, stop := c.nc, c.stopWatch
-	c.nc, c.stopWatch, c.closed = nil, nil, true
-	c.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-	if nc != nil {
-		return nc.Close()
-	}
-	return nil
-}
+// Close closes the connection; an operation pending on it fails at once,
+// and later ones fail with net.ErrClosed.
+func (c *conn) Close() error { return c.link.Close() }

@@ -38,7 +38,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -208,9 +207,6 @@ func appendBulk(b, s []byte) []byte {
 	return append(b, "\r\n"...)
 }
 
-// longAgo is a deadline in the past: setting it fails pending I/O at once.
-var longAgo = time.Unix(1, 0)
-
 // conn is one connection to Redis, used by one worker. The engine may
 // Close it from another goroutine while an operation hangs, and a canceled
 // context interrupts from a third.
@@ -220,14 +216,8 @@ type conn struct {
 	sc  *sock.Conn // raw reads and writes of a plain TCP connection; nil over TLS
 	out []byte     // the command being sent
 
-	// mu guards nc, closed and stopWatch against Close and interrupt.
-	mu     sync.Mutex
-	nc     net.Conn // nil when broken; the next Do dials again
-	closed bool
-	// watched is the Done channel of the context an interrupt is
-	// registered for. Only the worker reads and writes it.
-	watched   <-chan struct{}
-	stopWatch func() bool
+	// link holds the network connection against Close and interrupts.
+	link sock.Guard
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -239,9 +229,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	c.mu.Lock()
-	nc, closed := c.nc, c.closed
-	c.mu.Unlock()
+	nc, closed := c.link.Current()
 	switch {
 	case closed:
 		return net.ErrClosed
@@ -254,7 +242,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 			return c.broken(ctx, err)
 		}
 	}
-	c.watch(ctx)
+	c.link.Watch(ctx)
 	if err := ctx.Err(); err != nil {
 		return err // checked after SetDeadline, so a later interrupt is not undone
 	}
@@ -301,14 +289,9 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		}
 		nc = tc
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		nc.Close()
-		return net.ErrClosed
+	if err := c.link.Adopt(nc); err != nil {
+		return err
 	}
-	c.nc = nc
-	c.mu.Unlock()
 	var src io.Reader = nc
 	if sc, ok := sock.New(nc); ok {
 		c.sc, src = sc, sc
@@ -325,12 +308,12 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 	}
 	c.out = append(c.out[:0], c.d.hello...)
 	if err := c.send(); err != nil {
-		c.closeNet()
+		c.link.Drop()
 		return err
 	}
 	for range c.d.replies {
 		if err := c.reply(); err != nil {
-			c.closeNet()
+			c.link.Drop()
 			return fmt.Errorf("redis: opening a connection: %w", err)
 		}
 	}
@@ -344,9 +327,7 @@ func (c *conn) send() error {
 		c.sc.Send(c.out)
 		return nil
 	}
-	c.mu.Lock()
-	nc := c.nc
-	c.mu.Unlock()
+	nc, _ := c.link.Current()
 	if nc == nil {
 		return net.ErrClosed
 	}
@@ -459,65 +440,13 @@ func clip(b []byte) string {
 // broken closes a connection whose stream can no longer be trusted and
 // returns err, or the context's error if the run was canceled meanwhile.
 func (c *conn) broken(ctx context.Context, err error) error {
-	c.closeNet()
+	c.link.Drop()
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("redis: %w (%v)", ctxErr, err)
 	}
 	return err
 }
 
-// watch makes a cancellation of ctx end the pending operation at once.
-func (c *conn) watch(ctx context.Context) {
-	done := ctx.Done()
-	if done == c.watched {
-		return
-	}
-	var stop func() bool
-	if done != nil {
-		stop = context.AfterFunc(ctx, c.interrupt)
-	}
-	c.watched = done
-	c.mu.Lock()
-	old := c.stopWatch
-	c.stopWatch = stop
-	c.mu.Unlock()
-	if old != nil {
-		old()
-	}
-}
-
-// interrupt fails the pending I/O of the connection; it runs on the
-// goroutine of a canceled context.
-func (c *conn) interrupt() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.nc != nil {
-		c.nc.SetDeadline(longAgo)
-	}
-}
-
-func (c *conn) closeNet() {
-	c.mu.Lock()
-	nc := c.nc
-	c.nc = nil
-	c.mu.Unlock()
-	if nc != nil {
-		nc.Close()
-	}
-}
-
 // Close closes the connection; an operation pending on it fails at once,
 // and later ones fail with net.ErrClosed.
-func (c *conn) Close() error {
-	c.mu.Lock()
-	nc, stop := c.nc, c.stopWatch
-	c.nc, c.stopWatch, c.closed = nil, nil, true
-	c.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-	if nc != nil {
-		return nc.Close()
-	}
-	return nil
-}
+func (c *conn) Close() error { return c.link.Close() }
