@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 	httpdriver "github.com/tailgate-dev/tailgate/workloads/http"
@@ -591,33 +592,13 @@ func BenchmarkDo(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			op := &workloads.Op{Kind: kind, Key: []byte("tailgate:12345")}
 			b.ReportAllocs()
-			cpu := startCPU()
+			cpu := testserver.StartCPU()
 			for b.Loop() {
 				if err := c.Do(ctx, op); err != nil {
 					b.Fatal(err)
 				}
 			}
-			cpu.report(b)
+			cpu.Report(b)
 		})
 	}
-}
-
-// cpuMeter measures the CPU time (user and system) this process spends, so
-// a benchmark can report the client's CPU per operation.
-type cpuMeter struct{ start time.Duration }
-
-func startCPU() cpuMeter { return cpuMeter{processCPU()} }
-
-func (m cpuMeter) report(b *testing.B) {
-	if b.N > 0 {
-		b.ReportMetric(float64(processCPU()-m.start)/float64(b.N), "cpu-ns/op")
-	}
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
