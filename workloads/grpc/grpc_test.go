@@ -1,14 +1,11 @@
 package grpc
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -583,61 +580,24 @@ func TestRunReportsEveryRequest(t *testing.T) {
 const benchServerEnv = "TAILGATE_GRPC_BENCH_SERVER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(benchServerEnv) != "" {
-		serveForBenchmark()
+	if testserver.ServeBenchmarkChild(benchServerEnv, serveForBenchmark) {
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// serveForBenchmark serves until its standard input closes, after printing
-// its address.
-func serveForBenchmark() {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+// serveForBenchmark serves the interop TestService, health and reflection.
+func serveForBenchmark(l net.Listener) (stop func()) {
 	s := grpc.NewServer()
 	testpb.RegisterTestServiceServer(s, &testService{})
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	reflection.Register(s)
 	go s.Serve(l)
-	fmt.Println(l.Addr())
-	io.Copy(io.Discard, os.Stdin)
-	s.Stop()
-}
-
-// benchServer starts this test binary as a server process.
-func benchServer(b *testing.B) string {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), benchServerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	addr, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("the benchmark server did not start: %v", err)
-	}
-	return strings.TrimSpace(addr)
+	return s.Stop
 }
 
 func BenchmarkDo(b *testing.B) {
-	addr := benchServer(b)
+	addr := testserver.BenchServer(b, benchServerEnv)
 	payload := `"payload": {"body": "` + strings.Repeat("QUJD", 50) + `"}`
 	s := spec("grpc://"+addr,
 		call("empty", emptyCall, ""),

@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -13,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -519,59 +517,23 @@ func TestRunReportsEveryRequest(t *testing.T) {
 const benchServerEnv = "TAILGATE_HTTP_BENCH_SERVER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(benchServerEnv) != "" {
-		serveForBenchmark()
+	if testserver.ServeBenchmarkChild(benchServerEnv, serveForBenchmark) {
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// serveForBenchmark serves until its standard input closes, after printing
-// its address.
-func serveForBenchmark() {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+// serveForBenchmark answers every request with a small JSON body.
+func serveForBenchmark(l net.Listener) (stop func()) {
 	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		io.WriteString(w, `{"ok":true}`)
 	}))
-	fmt.Println(l.Addr())
-	io.Copy(io.Discard, os.Stdin)
-}
-
-// benchServer starts this test binary as a server process.
-func benchServer(b *testing.B) string {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), benchServerEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	addr, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("the benchmark server did not start: %v", err)
-	}
-	return strings.TrimSpace(addr)
+	return nil
 }
 
 func BenchmarkDo(b *testing.B) {
-	s := spec("http://"+benchServer(b),
+	s := spec("http://"+testserver.BenchServer(b, benchServerEnv),
 		get("static", "/items/fixed"),
 		get("keyed", "/items/{{key}}"),
 		slo.Request{Name: "post", Method: "POST", Path: "/items/{{key}}", Body: `{"id":"{{key}}","payload":"` + strings.Repeat("x", 200) + `"}`},
