@@ -461,7 +461,7 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		}
 		nc = tc
 	}
-	if err := c.link.Adopt(nc); err != nil {
+	if err := c.link.Hold(nc); err != nil {
 		return err
 	}
 	h, err := newH2Conn(nc)

@@ -304,12 +304,11 @@ func (d *Driver) Close() error { return nil }
 type conn struct {
 	d      *Driver
 	r      *bufio.Reader
-	sc     *sock.Conn // the plain TCP connection's raw reads and writes; nil over TLS
-	req    []byte     // the rendered request
-	body   []byte     // the rendered body of a templated request
-	detail []byte     // the start of an error response's body
-	line   []byte     // a header line longer than the read buffer
-	served int        // responses read on the current connection
+	req    []byte // the rendered request
+	body   []byte // the rendered body of a templated request
+	detail []byte // the start of an error response's body
+	line   []byte // a header line longer than the read buffer
+	served int    // responses read on the current connection
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
@@ -429,21 +428,12 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		}
 		nc = tc
 	}
-	if err := c.link.Adopt(nc); err != nil {
+	r, err := c.link.Adopt(nc, readBufferSize)
+	if err != nil {
 		return err
 	}
+	c.r = r
 	c.served = 0
-	var src io.Reader = nc
-	if sc, ok := sock.New(nc); ok {
-		c.sc, src = sc, sc
-	} else {
-		c.sc = nil
-	}
-	if c.r == nil {
-		c.r = bufio.NewReaderSize(src, readBufferSize)
-	} else {
-		c.r.Reset(src)
-	}
 	return nil
 }
 
@@ -464,9 +454,9 @@ func (c *conn) exchange(req []byte, headOnly bool, expect *statusSet) (code int,
 	if nc == nil {
 		return 0, net.ErrClosed
 	}
-	if c.sc != nil {
-		c.sc.Send(req) // written by the first read, which then waits for the reply
-	} else if _, err := nc.Write(req); err != nil {
+	// On a raw connection the request is written by the first read,
+	// which then waits for the reply.
+	if err := c.link.Send(req); err != nil {
 		return 0, &idleClosedError{err}
 	}
 	var h responseHead

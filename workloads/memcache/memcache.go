@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -161,8 +160,7 @@ func (d *Driver) Close() error { return nil }
 type conn struct {
 	d   *Driver
 	r   *bufio.Reader
-	sc  *sock.Conn // raw reads and writes of the connection
-	out []byte     // the command being sent
+	out []byte // the command being sent
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
@@ -219,37 +217,17 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		nc.Close()
 		return err
 	}
-	if err := c.link.Adopt(nc); err != nil {
+	r, err := c.link.Adopt(nc, 16<<10)
+	if err != nil {
 		return err
 	}
-	var src io.Reader = nc
-	if sc, ok := sock.New(nc); ok {
-		c.sc, src = sc, sc
-	} else {
-		c.sc = nil
-	}
-	if c.r == nil {
-		c.r = bufio.NewReaderSize(src, 16<<10)
-	} else {
-		c.r.Reset(src)
-	}
+	c.r = r
 	return nil
 }
 
 // send writes the command in c.out: on a raw connection it goes out with
 // the next read, which then waits for the reply.
-func (c *conn) send() error {
-	if c.sc != nil {
-		c.sc.Send(c.out)
-		return nil
-	}
-	nc, _ := c.link.Current()
-	if nc == nil {
-		return net.ErrClosed
-	}
-	_, err := nc.Write(c.out)
-	return err
-}
+func (c *conn) send() error { return c.link.Send(c.out) }
 
 // broken closes a connection whose stream can no longer be trusted and
 // returns err, or the context's error if the run was canceled meanwhile.

@@ -213,8 +213,7 @@ func appendBulk(b, s []byte) []byte {
 type conn struct {
 	d   *Driver
 	r   *bufio.Reader
-	sc  *sock.Conn // raw reads and writes of a plain TCP connection; nil over TLS
-	out []byte     // the command being sent
+	out []byte // the command being sent
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
@@ -289,20 +288,11 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		}
 		nc = tc
 	}
-	if err := c.link.Adopt(nc); err != nil {
+	r, err := c.link.Adopt(nc, 16<<10)
+	if err != nil {
 		return err
 	}
-	var src io.Reader = nc
-	if sc, ok := sock.New(nc); ok {
-		c.sc, src = sc, sc
-	} else {
-		c.sc = nil
-	}
-	if c.r == nil {
-		c.r = bufio.NewReaderSize(src, 16<<10)
-	} else {
-		c.r.Reset(src)
-	}
+	c.r = r
 	if c.d.replies == 0 {
 		return nil
 	}
@@ -322,18 +312,7 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 
 // send writes the command in c.out: on a raw connection it goes out with
 // the next read, which then waits for the reply.
-func (c *conn) send() error {
-	if c.sc != nil {
-		c.sc.Send(c.out)
-		return nil
-	}
-	nc, _ := c.link.Current()
-	if nc == nil {
-		return net.ErrClosed
-	}
-	_, err := nc.Write(c.out)
-	return err
-}
+func (c *conn) send() error { return c.link.Send(c.out) }
 
 // reply reads one whole reply: nil for a status, number, bulk string, nil
 // or array, a *workloads.StatusError for an error reply.

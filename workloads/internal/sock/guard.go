@@ -1,7 +1,9 @@
 package sock
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -22,6 +24,11 @@ type Guard struct {
 	// registered for. Only the worker reads and writes it.
 	watched   <-chan struct{}
 	stopWatch func() bool
+
+	// The worker's side: raw I/O on a plain TCP connection (nil over
+	// TLS) and the buffered reader over whichever carries the stream.
+	sc *Conn
+	r  *bufio.Reader
 }
 
 // Current returns the held connection (nil when there is none) and whether
@@ -32,9 +39,9 @@ func (g *Guard) Current() (nc net.Conn, closed bool) {
 	return g.nc, g.closed
 }
 
-// Adopt holds a freshly dialed connection. When the Guard was closed
+// Hold holds a freshly dialed connection. When the Guard was closed
 // meanwhile, it closes nc and returns net.ErrClosed.
-func (g *Guard) Adopt(nc net.Conn) error {
+func (g *Guard) Hold(nc net.Conn) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
@@ -43,6 +50,42 @@ func (g *Guard) Adopt(nc net.Conn) error {
 	}
 	g.nc = nc
 	return nil
+}
+
+// Adopt holds a freshly dialed connection (see Hold) and returns the
+// buffered reader (of readSize bytes, reused across connections) to read
+// its stream from: raw socket reads on plain TCP, the connection itself
+// over TLS.
+func (g *Guard) Adopt(nc net.Conn, readSize int) (*bufio.Reader, error) {
+	if err := g.Hold(nc); err != nil {
+		return nil, err
+	}
+	var src io.Reader = nc
+	g.sc = nil
+	if sc, ok := New(nc); ok {
+		g.sc, src = sc, sc
+	}
+	if g.r == nil {
+		g.r = bufio.NewReaderSize(src, readSize)
+	} else {
+		g.r.Reset(src)
+	}
+	return g.r, nil
+}
+
+// Send sends a request: on a raw connection it goes out with the next read,
+// which then waits for the reply; over TLS it is written at once.
+func (g *Guard) Send(b []byte) error {
+	if g.sc != nil {
+		g.sc.Send(b)
+		return nil
+	}
+	nc, _ := g.Current()
+	if nc == nil {
+		return net.ErrClosed
+	}
+	_, err := nc.Write(b)
+	return err
 }
 
 // Watch makes a cancellation of ctx end the pending operation at once. It
