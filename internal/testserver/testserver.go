@@ -4,6 +4,7 @@
 package testserver
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // Server is a running server process.
@@ -107,4 +110,38 @@ func (s *Server) Stop() {
 	s.cmd.Process.Signal(syscall.SIGCONT)
 	s.cmd.Process.Kill()
 	s.cmd.Wait()
+}
+
+// MeasureEveryOperation runs spec once (bounded at 30 s) and fails t unless
+// every operation of its component was measured without an error and the
+// operations add up to within a quarter of rate × duration. It returns the
+// component's result for further checks.
+func MeasureEveryOperation(t testing.TB, spec *workloads.Spec) *workloads.ComponentResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := workloads.Run(ctx, []*workloads.Spec{spec}, workloads.Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	comp := res.Component(spec.Component.Name)
+	if comp == nil {
+		t.Fatalf("no result for component %q", spec.Component.Name)
+	}
+	var total int64
+	for _, name := range spec.Operations() {
+		o := comp.Operation(name)
+		if o == nil {
+			t.Fatalf("no result for operation %q", name)
+		}
+		if o.Count == 0 || o.Errors != 0 {
+			t.Errorf("%s: %d measured, %d errors", name, o.Count, o.Errors)
+		}
+		total += o.Count
+	}
+	want := spec.Component.Workload.Rate * spec.Duration.Seconds()
+	if float64(total) < 0.75*want || float64(total) > 1.25*want {
+		t.Errorf("measured %d operations, want about %.0f (%.0f/s for %s)", total, want, spec.Component.Workload.Rate, spec.Duration)
+	}
+	return comp
 }

@@ -549,30 +549,7 @@ func TestRunReportsEveryRequest(t *testing.T) {
 	s := spec("grpc://"+srv.addr,
 		slo.Request{Name: "unary", Method: unaryCall, Body: `{"responseSize": 32, "responseStatus": {"message": "{{key}}"}}`, Weight: 3},
 		slo.Request{Name: "empty", Method: emptyCall, Weight: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	comp := res.Component("rpc")
-	if comp == nil {
-		t.Fatal("no result for component rpc")
-	}
-	var total int64
-	for _, name := range []string{"unary", "empty"} {
-		o := comp.Operation(name)
-		if o == nil {
-			t.Fatalf("no result for request %q", name)
-		}
-		if o.Count == 0 || o.Errors != 0 {
-			t.Errorf("%s: %d measured, %d errors", name, o.Count, o.Errors)
-		}
-		total += o.Count
-	}
-	if total < 150 || total > 250 {
-		t.Errorf("measured %d calls in 1s at 200/s", total)
-	}
+	testserver.MeasureEveryOperation(t, s)
 }
 
 // benchServerEnv makes the test binary a gRPC server for benchmarks, so

@@ -486,30 +486,7 @@ func TestRunReportsEveryRequest(t *testing.T) {
 	s := spec(srv.URL,
 		slo.Request{Name: "read", Method: "GET", Path: "/items/{{key}}", Weight: 3},
 		slo.Request{Name: "write", Method: "POST", Path: "/items/{{key}}", Body: `{"v":"{{key}}"}`, Weight: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	comp := res.Component("api")
-	if comp == nil {
-		t.Fatal("no result for component api")
-	}
-	var total int64
-	for _, name := range []string{"read", "write"} {
-		o := comp.Operation(name)
-		if o == nil {
-			t.Fatalf("no result for request %q", name)
-		}
-		if o.Count == 0 || o.Errors != 0 {
-			t.Errorf("%s: %d measured, %d errors", name, o.Count, o.Errors)
-		}
-		total += o.Count
-	}
-	if total < 150 || total > 250 {
-		t.Errorf("measured %d requests in 1s at 200/s", total)
-	}
+	testserver.MeasureEveryOperation(t, s)
 }
 
 // benchServerEnv makes the test binary an HTTP server for benchmarks, so
