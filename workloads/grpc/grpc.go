@@ -440,19 +440,13 @@ func (c *conn) dialFailed(err error) {
 // dial opens the connection (TLS with ALPN h2 for grpcs) and starts HTTP/2
 // on it, within deadline.
 func (c *conn) dial(ctx context.Context, deadline time.Time) error {
-	dialer := net.Dialer{Deadline: deadline, KeepAlive: 30 * time.Second}
-	nc, err := dialer.DialContext(ctx, "tcp", c.d.addr)
+	nc, err := sock.Dial(ctx, net.Dialer{KeepAlive: 30 * time.Second}, c.d.addr, deadline)
 	if err != nil {
 		return err
 	}
-	if err := nc.SetDeadline(deadline); err != nil {
-		nc.Close()
-		return err
-	}
 	if c.d.tls != nil {
-		tc := tls.Client(nc, c.d.tls)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
+		tc, err := sock.Handshake(ctx, nc, c.d.tls)
+		if err != nil {
 			return fmt.Errorf("authentication handshake failed: %w", err)
 		}
 		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {

@@ -410,23 +410,14 @@ func (c *conn) ready(ctx context.Context, deadline time.Time) (reused bool, err 
 // dial opens the connection, TLS included, reusing the read buffer of a
 // previous one.
 func (c *conn) dial(ctx context.Context, deadline time.Time) error {
-	dialer := c.d.dialer
-	dialer.Deadline = deadline
-	nc, err := dialer.DialContext(ctx, "tcp", c.d.addr)
+	nc, err := sock.Dial(ctx, c.d.dialer, c.d.addr, deadline)
 	if err != nil {
 		return err
 	}
-	if err := nc.SetDeadline(deadline); err != nil {
-		nc.Close()
-		return err
-	}
 	if c.d.tls != nil {
-		tc := tls.Client(nc, c.d.tls)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
+		if nc, err = sock.Handshake(ctx, nc, c.d.tls); err != nil {
 			return err
 		}
-		nc = tc
 	}
 	r, err := c.link.Adopt(nc, readBufferSize)
 	if err != nil {

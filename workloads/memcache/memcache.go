@@ -208,13 +208,8 @@ func (c *conn) deadline(ctx context.Context) time.Time {
 
 // dial opens the TCP connection, reusing the buffers of a previous one.
 func (c *conn) dial(ctx context.Context, deadline time.Time) error {
-	dialer := net.Dialer{Deadline: deadline}
-	nc, err := dialer.DialContext(ctx, "tcp", c.d.addr)
+	nc, err := sock.Dial(ctx, net.Dialer{}, c.d.addr, deadline)
 	if err != nil {
-		return err
-	}
-	if err := nc.SetDeadline(deadline); err != nil {
-		nc.Close()
 		return err
 	}
 	r, err := c.link.Adopt(nc, 16<<10)

@@ -271,22 +271,14 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 // dial opens the connection within deadline and at most the dial timeout,
 // then authenticates and selects the database.
 func (c *conn) dial(ctx context.Context, deadline time.Time) error {
-	dialer := net.Dialer{Deadline: deadline, Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}
-	nc, err := dialer.DialContext(ctx, "tcp", c.d.addr)
+	nc, err := sock.Dial(ctx, net.Dialer{Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}, c.d.addr, deadline)
 	if err != nil {
 		return err
 	}
-	if err := nc.SetDeadline(deadline); err != nil {
-		nc.Close()
-		return err
-	}
 	if c.d.tls != nil {
-		tc := tls.Client(nc, c.d.tls)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
+		if nc, err = sock.Handshake(ctx, nc, c.d.tls); err != nil {
 			return err
 		}
-		nc = tc
 	}
 	r, err := c.link.Adopt(nc, 16<<10)
 	if err != nil {
