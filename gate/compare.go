@@ -85,7 +85,7 @@ func compareMetric(component string, m slo.Metric, bop, cop *workloads.Operation
 	default:
 		q, _ := m.Quantile()
 		need := slo.MinSamples(m)
-		ch.Base, ch.Cand = float64(latencyOf(bop, m)), float64(latencyOf(cop, m))
+		ch.Base, ch.Cand = float64(bop.LatencyNS.At(m)), float64(cop.LatencyNS.At(m))
 		ch.Ratio = ratioOf(ch.Cand, ch.Base)
 		if bop.Count < need || cop.Count < need {
 			ch.Note = fmt.Sprintf("needs %d samples a side (baseline %d, candidate %d)", need, bop.Count, cop.Count)

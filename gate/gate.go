@@ -235,7 +235,7 @@ func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult) workloads.Obj
 			}
 			return r
 		}
-		ns := latencyOf(op, o.Metric)
+		ns := op.LatencyNS.At(o.Metric)
 		r.MeasuredValue = float64(ns)
 		r.Measured = slo.FormatDuration(time.Duration(ns))
 		r.Margin = (r.MeasuredValue - r.ThresholdValue) / r.ThresholdValue
@@ -293,24 +293,6 @@ func marginAbove(measured, bar float64) float64 {
 		return math.Inf(1)
 	}
 	return (measured - bar) / bar
-}
-
-// latencyOf reads a latency metric from an operation's percentiles.
-func latencyOf(op *workloads.OperationResult, m slo.Metric) int64 {
-	p := op.LatencyNS
-	switch m {
-	case slo.MetricP50:
-		return p.P50
-	case slo.MetricP90:
-		return p.P90
-	case slo.MetricP99:
-		return p.P99
-	case slo.MetricP999:
-		return p.P999
-	case slo.MetricP9999:
-		return p.P9999
-	}
-	return p.Max
 }
 
 // FormatPercent prints a fraction as a compact percentage: 0.1%, 99.5%.

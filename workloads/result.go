@@ -112,6 +112,23 @@ type Percentiles struct {
 	Mean  int64 `json:"mean"`
 }
 
+// At reads a latency metric: a percentile, or max for any other metric.
+func (p Percentiles) At(m slo.Metric) int64 {
+	switch m {
+	case slo.MetricP50:
+		return p.P50
+	case slo.MetricP90:
+		return p.P90
+	case slo.MetricP99:
+		return p.P99
+	case slo.MetricP999:
+		return p.P999
+	case slo.MetricP9999:
+		return p.P9999
+	}
+	return p.Max
+}
+
 // OperationResult is the record of one operation of a component, or of all
 // of them ("all").
 type OperationResult struct {

@@ -182,23 +182,6 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 	return c
 }
 
-// latencyOf reads a latency metric from measured percentiles.
-func latencyOf(p workloads.Percentiles, metric slo.Metric) int64 {
-	switch metric {
-	case slo.MetricP50:
-		return p.P50
-	case slo.MetricP90:
-		return p.P90
-	case slo.MetricP99:
-		return p.P99
-	case slo.MetricP999:
-		return p.P999
-	case slo.MetricP9999:
-		return p.P9999
-	}
-	return p.Max
-}
-
 // judgeLatency judges a minimum or aspirational latency bar.
 func judgeLatency(t testing.TB, c *workloads.ComponentResult, tier slo.Tier, op string, metric slo.Metric, bar string, line int) workloads.ObjectiveResult {
 	t.Helper()
@@ -215,7 +198,7 @@ func judgeLatency(t testing.TB, c *workloads.ComponentResult, tier slo.Tier, op 
 		o.Detail = fmt.Sprintf("%s needs at least %d successful samples, the run has %d", metric, need, or.Count)
 		return o
 	}
-	ns := latencyOf(or.LatencyNS, metric)
+	ns := or.LatencyNS.At(metric)
 	o.MeasuredValue = float64(ns)
 	o.Measured = slo.FormatDuration(time.Duration(ns))
 	o.Margin = (o.MeasuredValue - o.ThresholdValue) / o.ThresholdValue
