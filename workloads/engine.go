@@ -84,15 +84,21 @@ type OperationProgress struct {
 
 // componentRun is one component's load and its aggregated record.
 type componentRun struct {
-	spec     *Spec
-	ops      []string
-	driver   Driver
-	conns    []Conn
-	sched    *schedule
-	value    []byte
-	closedN  atomic.Uint64
-	closing  sync.Once
-	free     []chan *sliceSet
+	spec    *Spec
+	ops     []string
+	driver  Driver
+	conns   []Conn
+	sched   *schedule
+	value   []byte
+	closedN atomic.Uint64
+	closing sync.Once
+	free    []chan *sliceSet
+	// workerService holds each worker's whole-run service-time
+	// histograms, one per operation kind, merged when the workers are done.
+	workerService [][]*hdrhistogram.Histogram
+	// scratch is the collector's: a worker's interval slice passes through
+	// it on its way into the whole-run histogram (see merge).
+	scratch  *hdrhistogram.PackedHistogram
 	interval time.Duration
 	nIvals   int
 
@@ -129,6 +135,7 @@ func newComponentRun(spec *Spec, driver Driver) *componentRun {
 		late:        make([]int64, len(ops)),
 		kinds:       make([]map[string]int64, len(ops)),
 		firstErrors: map[string]ErrorSample{},
+		scratch:     hdrhistogram.NewPacked(histLowest, histHighest, histDigits),
 	}
 	c.nIvals = int((spec.Duration + c.interval - 1) / c.interval)
 	for k := range ops {
@@ -172,10 +179,16 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 	var workers sync.WaitGroup
 	for ci, c := range runs {
 		c.free = make([]chan *sliceSet, len(c.conns))
+		c.workerService = make([][]*hdrhistogram.Histogram, len(c.conns))
 		for w, conn := range c.conns {
+			service := make([]*hdrhistogram.Histogram, len(c.ops))
+			for k := range service {
+				service[k] = NewHistogram()
+			}
+			c.workerService[w] = service
 			c.free[w] = make(chan *sliceSet, 2)
-			c.free[w] <- newSliceSet(ci<<16|w, len(c.ops))
-			c.free[w] <- newSliceSet(ci<<16|w, len(c.ops))
+			c.free[w] <- newWorkerSliceSet(ci<<16|w, service)
+			c.free[w] <- newWorkerSliceSet(ci<<16|w, service)
 			workers.Add(1)
 			go func() {
 				defer workers.Done()
@@ -230,6 +243,7 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 	// raise peak memory above what the load itself held.
 	for _, c := range runs {
 		c.free = nil
+		c.mergeService()
 	}
 	close(stopMonitor)
 	<-monitorDone
@@ -318,7 +332,7 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 	flushAt := measStart.Add(time.Duration(cur.interval+1) * c.interval)
 	shards, shardOf := c.sched.shards, c.sched.shardOf
 	for ctx.Err() == nil {
-		var due time.Time
+		var due, sent time.Time
 		var index uint64
 		if open {
 			var offset time.Duration
@@ -327,8 +341,13 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 			if !due.Before(end) {
 				break
 			}
-			if time.Now().Before(due) && !sl.until(ctx, due) {
-				break
+			// A worker behind schedule sends at once, and reads the
+			// clock once for it.
+			if sent = time.Now(); sent.Before(due) {
+				if !sl.until(ctx, due) {
+					break
+				}
+				sent = time.Now()
 			}
 		} else {
 			index = (c.closedN.Add(1)-1)*shards + shardOf
@@ -336,10 +355,10 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 			if !due.Before(end) {
 				break
 			}
+			sent = due
 		}
 		dr.draw(index, &op)
 		measured := !due.Before(measStart)
-		sent := time.Now()
 		if open && sent.After(drainUntil) {
 			// Time is up and the backlog was never sent: each such
 			// operation is a failure of the target to keep up.
@@ -413,7 +432,7 @@ func (c *componentRun) rotate(cur *sliceSet, w int, t, measStart time.Time, out 
 	select {
 	case next = <-c.free[w]:
 	default:
-		next = newSliceSet(cur.worker, len(c.ops))
+		next = newWorkerSliceSet(cur.worker, c.workerService[w])
 	}
 	next.interval = c.intervalOf(t, measStart)
 	flushAt := measStart.Add(time.Duration(next.interval+1) * c.interval)
@@ -452,14 +471,33 @@ func (c *componentRun) merge(s *sliceSet) {
 		iv := &c.ivals[k][s.interval]
 		iv.hist.MergeFrom(o.latency)
 		iv.errors += o.errors
-		c.whole[k].Merge(o.latency)
-		c.service[k].Merge(o.service)
+		// Dense into dense goes through an iterator over every bucket;
+		// a scan into the sparse scratch and its buckets into the dense
+		// whole-run histogram cost a third of that, with the same counts.
+		c.scratch.Reset()
+		c.scratch.MergeFrom(o.latency)
+		c.scratch.MergeInto(c.whole[k])
 		c.errors[k] += o.errors
 		c.late[k] += o.late
 		for kind, v := range o.kinds {
 			c.kinds[k][kind] += v
 		}
 	}
+}
+
+// mergeService folds the workers' service-time histograms into the
+// component's, once the workers are done, and lets them go.
+func (c *componentRun) mergeService() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, service := range c.workerService {
+		for k, h := range service {
+			c.scratch.Reset()
+			c.scratch.MergeFrom(h)
+			c.scratch.MergeInto(c.service[k])
+		}
+	}
+	c.workerService = nil
 }
 
 // monitor reports progress and stops the run when a target fails too much.

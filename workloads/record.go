@@ -20,7 +20,11 @@ func NewHistogram() *hdrhistogram.Histogram {
 // opSlice is one worker's record of one operation kind for one interval.
 type opSlice struct {
 	latency *hdrhistogram.Histogram // completion − intended start
-	service *hdrhistogram.Histogram // completion − actual send
+	// service (completion − actual send) is the worker's histogram for the
+	// whole run, shared by all its slices: service time is only reported
+	// for the whole run, so it is merged once, when the worker is done,
+	// rather than at every interval.
+	service *hdrhistogram.Histogram
 	errors  int64
 	late    int64
 	kinds   map[string]int64 // errors by kind; nil until the first error
@@ -37,20 +41,32 @@ type sliceSet struct {
 	ops      []opSlice
 }
 
+// newSliceSet returns a slice set with service-time histograms of its own.
 func newSliceSet(worker, kinds int) *sliceSet {
-	s := &sliceSet{worker: worker, ops: make([]opSlice, kinds)}
+	service := make([]*hdrhistogram.Histogram, kinds)
+	for i := range service {
+		service[i] = NewHistogram()
+	}
+	return newWorkerSliceSet(worker, service)
+}
+
+// newWorkerSliceSet returns a slice set that records service time into the
+// worker's whole-run histograms, one per operation kind.
+func newWorkerSliceSet(worker int, service []*hdrhistogram.Histogram) *sliceSet {
+	s := &sliceSet{worker: worker, ops: make([]opSlice, len(service))}
 	for i := range s.ops {
 		s.ops[i].latency = NewHistogram()
-		s.ops[i].service = NewHistogram()
+		s.ops[i].service = service[i]
 	}
 	return s
 }
 
+// reset empties the slice for another interval; the shared service-time
+// histograms keep their counts.
 func (s *sliceSet) reset() {
 	for i := range s.ops {
 		o := &s.ops[i]
 		o.latency.Reset()
-		o.service.Reset()
 		o.errors, o.late, o.warmupOps, o.warmupErrors = 0, 0, 0, 0
 		clear(o.kinds)
 	}

@@ -1,0 +1,157 @@
+package workloads
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+// fakeDrivers are in-process targets for engine tests, by URL host:
+// fake://NAME runs fakeDrivers[NAME] for each operation.
+var (
+	fakeMu      sync.Mutex
+	fakeDrivers = map[string]func(ctx context.Context, op *Op) error{}
+	fakeNext    int
+)
+
+func init() {
+	Register("fake", func(_ context.Context, target *url.URL, _ *Spec) (Driver, error) {
+		fakeMu.Lock()
+		defer fakeMu.Unlock()
+		return fakeDriver{do: fakeDrivers[target.Host]}, nil
+	})
+}
+
+type fakeDriver struct {
+	do func(ctx context.Context, op *Op) error
+}
+
+func (d fakeDriver) Connect(context.Context) (Conn, error) { return fakeConn(d), nil }
+func (fakeDriver) Describe() string                        { return "fake" }
+func (fakeDriver) Close() error                            { return nil }
+
+type fakeConn fakeDriver
+
+func (c fakeConn) Do(ctx context.Context, op *Op) error { return c.do(ctx, op) }
+func (fakeConn) Close() error                           { return nil }
+
+// fakeTarget registers an operation for a test and returns its target.
+func fakeTarget(t *testing.T, do func(ctx context.Context, op *Op) error) string {
+	t.Helper()
+	fakeMu.Lock()
+	defer fakeMu.Unlock()
+	fakeNext++
+	name := "t" + strconv.Itoa(fakeNext)
+	fakeDrivers[name] = do
+	t.Cleanup(func() {
+		fakeMu.Lock()
+		defer fakeMu.Unlock()
+		delete(fakeDrivers, name)
+	})
+	return "fake://" + name
+}
+
+func fakeSpec(target string, rate float64, duration time.Duration) *Spec {
+	return &Spec{
+		Component: slo.Component{Name: "c", Target: target, Workload: slo.Workload{
+			Rate: rate, Arrival: slo.ArrivalUniform, Connections: 4, Timeout: time.Second, ValueSize: 8, MaxErrorRate: 1,
+			Keys: slo.Keys{Count: 100, Distribution: slo.DistributionUniform, Prefix: "k"},
+			Mix:  []slo.MixEntry{{Operation: "get", Weight: 3}, {Operation: "set", Weight: 1}},
+		}},
+		Duration: duration, Seed: 7, Interval: 100 * time.Millisecond,
+	}
+}
+
+func decodeAll(t *testing.T, encoded string) *hdrhistogram.Histogram {
+	t.Helper()
+	h, err := hdrhistogram.Decode([]byte(encoded))
+	require.NoError(t, err)
+	return h
+}
+
+// The collector's bookkeeping must lose nothing: every measured operation
+// is in its interval, in the whole-run latency histogram and in the
+// service-time histogram, bucket for bucket.
+func TestTheRecordHoldsEveryOperationOnce(t *testing.T) {
+	var calls sync.Map
+	target := fakeTarget(t, func(ctx context.Context, op *Op) error {
+		calls.Store(op.Index, true)
+		// Latencies from 20 us to 3 ms, so many buckets are used.
+		time.Sleep(time.Duration(20+op.Index%30*100) * time.Microsecond)
+		return nil
+	})
+	res, err := Run(context.Background(), []*Spec{fakeSpec(target, 1000, time.Second)}, Options{})
+	require.NoError(t, err)
+	c := res.Components[0]
+	var total int64
+	for _, op := range append(c.Operations[:2:2], *c.Operation("all")) {
+		whole := decodeAll(t, op.Histogram)
+		service := decodeAll(t, op.ServiceHistogram)
+		sum := NewHistogram()
+		for _, iv := range op.Intervals {
+			require.Zero(t, sum.Merge(decodeAll(t, iv.Histogram)))
+		}
+		assert.Equal(t, op.Count, whole.TotalCount(), op.Name)
+		assert.Equal(t, op.Count, service.TotalCount(), "%s: one service time per operation", op.Name)
+		assert.Equal(t, whole.Export().Counts, sum.Export().Counts, "%s: the intervals add up to the whole, bucket for bucket", op.Name)
+		if op.Name != "all" {
+			total += op.Count
+		}
+	}
+	assert.EqualValues(t, 1000, total, "1 s at 1000/s, uniform")
+	assert.EqualValues(t, 1000, c.Operation("all").Count)
+	n := 0
+	calls.Range(func(_, _ any) bool { n++; return true })
+	assert.Equal(t, 1000, n, "each operation was performed once")
+}
+
+// An operation is only counted as unsent when the run's end and the timeout
+// after it have passed before its worker could send it. A stall of the
+// whole process that long (a machine too loaded to run the test binary for
+// seconds) turns every remaining operation into one: this is the failure a
+// loaded race-enabled suite can show in the interleaved tests, whose
+// segments last 1.5 s.
+func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
+	t.Run("workers held up less than the timeout send everything, late", func(t *testing.T) {
+		var once sync.Map
+		target := fakeTarget(t, func(ctx context.Context, op *Op) error {
+			if _, held := once.LoadOrStore("first", true); !held {
+				time.Sleep(600 * time.Millisecond) // one worker stuck on one operation
+			}
+			return nil
+		})
+		s := fakeSpec(target, 400, 500*time.Millisecond)
+		res, err := Run(context.Background(), []*Spec{s}, Options{})
+		require.NoError(t, err)
+		all := res.Components[0].Operation("all")
+		assert.Zero(t, all.ErrorKinds[KindUnsent])
+		assert.EqualValues(t, 200, all.Count)
+	})
+	t.Run("a stall past the end and the timeout leaves the rest unsent", func(t *testing.T) {
+		release := make(chan struct{})
+		target := fakeTarget(t, func(ctx context.Context, op *Op) error {
+			select { // every worker stuck at once, as when the process stalls
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+		s := fakeSpec(target, 400, 500*time.Millisecond)
+		s.Component.Workload.Timeout = 200 * time.Millisecond
+		time.AfterFunc(800*time.Millisecond, func() { close(release) })
+		res, err := Run(context.Background(), []*Spec{s}, Options{})
+		require.NoError(t, err) // max_error_rate 100%
+		all := res.Components[0].Operation("all")
+		assert.Equal(t, int64(4), all.Count, "the four operations the workers were stuck on")
+		assert.EqualValues(t, 200-4, all.ErrorKinds[KindUnsent])
+	})
+}
