@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -236,15 +237,16 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 	close(workersDone)
 	close(flushes)
 	<-collected
-	// The workers' slices (two full histograms per operation kind per
-	// worker) are done with: dropping them before the result is built
-	// lets the garbage collector reclaim them, so encoding the result's
-	// intervals, whose transient garbage grows with the soak, does not
-	// raise peak memory above what the load itself held.
+	// The workers' slices (full histograms, several per operation kind
+	// per worker) are done with. Dropping them and collecting once before
+	// the result is built means encoding the result's intervals, whose
+	// transient garbage grows with the soak, starts from a small heap and
+	// does not raise peak memory above what the load itself held.
 	for _, c := range runs {
 		c.free = nil
 		c.mergeService()
 	}
+	runtime.GC()
 	close(stopMonitor)
 	<-monitorDone
 	end := time.Now()
@@ -509,6 +511,13 @@ func monitor(ctx context.Context, cancel context.CancelCauseFunc, runs []*compon
 	history := make([][]seen, len(runs))
 	lastProgress := time.Now()
 	prevOps := make([]int64, len(runs))
+	// One histogram per component for the p99 of all its operations,
+	// reused at every tick: a new one a second was most of the garbage a
+	// run made while load ran.
+	alls := make([]*hdrhistogram.Histogram, len(runs))
+	for i := range alls {
+		alls[i] = NewHistogram()
+	}
 	for {
 		select {
 		case <-stop:
@@ -522,7 +531,8 @@ func monitor(ctx context.Context, cancel context.CancelCauseFunc, runs []*compon
 				c.mu.Lock()
 				cur := seen{c.seenOps, c.seenErrors}
 				cp := ComponentProgress{Name: c.spec.Component.Name}
-				all := NewHistogram()
+				all := alls[i]
+				all.Reset()
 				for k, name := range c.ops {
 					cp.Operations += c.whole[k].TotalCount()
 					cp.Errors += c.errors[k]
