@@ -118,7 +118,8 @@ type Comparison struct {
 
 	// NBase and NCand count the intervals used: with MethodIntervals those
 	// holding enough samples to estimate the quantile (the U test's sample
-	// sizes), otherwise the non-empty intervals.
+	// sizes), with MethodPaired the segment pairs the sign-flip test used,
+	// otherwise the non-empty intervals.
 	NBase, NCand int
 	// BaseSamples and CandSamples count the recorded samples of each side.
 	BaseSamples, CandSamples int64
@@ -498,14 +499,26 @@ func newResampler(clusters []sparse, all sparse, q float64) *resampler {
 // thousands of times per comparison.
 func (r *resampler) resample(rng *rand.PCG, q float64) int64 {
 	var weights [maxClusters]int64
-	var drawn [maxClusters]int
-	k := r.clusters
+	drawWeights(rng, r.clusters, &weights)
+	return r.quantile(&weights, q)
+}
+
+// drawWeights draws k of k clusters with replacement: weights[i] is how
+// often cluster i was drawn.
+func drawWeights(rng *rand.PCG, k int, weights *[maxClusters]int64) {
+	*weights = [maxClusters]int64{}
 	for range k {
 		// A uniform index in [0, k): the high word of a uniform 64-bit
 		// number times k (biased by at most k/2^64).
 		pick, _ := bits.Mul64(rng.Uint64(), uint64(k))
 		weights[pick]++
 	}
+}
+
+// quantile is the q-quantile of the clusters merged with the given weights.
+func (r *resampler) quantile(weights *[maxClusters]int64, q float64) int64 {
+	var drawn [maxClusters]int
+	k := r.clusters
 	nDrawn := 0
 	var n int64
 	for i := range k {

@@ -50,6 +50,24 @@
 // they caught 92.5% instead of 94.5% of +30% shifts of p99 at 300 ops/s for
 // 10 s, and 85.5% instead of 94% with a wider distribution at 1000 ops/s.
 //
+// # The two sides of an interleaved run
+//
+// ComparePairedQuantile takes the segments of an interleaved run (A B B A
+// ...), where segment k of the candidate ran back to back with segment k of
+// the baseline. When at least MinPairs pairs can each estimate the quantile
+// on both sides, it compares them pair by pair (MethodPaired): the
+// sign-flip permutation test of the per-pair log ratios gives the p-value,
+// and a bootstrap that resamples whole pairs, weighing both sides' segments
+// alike, gives the ratio interval (expanded for k pairs, with k-1 degrees
+// of freedom). A machine that slows down for a second slows both segments
+// of a pair, so the pairing cancels what the unpaired methods must count as
+// variance. Simulated (TestComparePairedSimulated: 8 pairs of 940 samples,
+// log-normal with a 2 ms median, the machine's speed wandering by 15% from
+// pair to pair and 3% from segment to segment), A/A pairs failed 0% of the
+// time at p50 and p99 with the interval covering 92-94%, and +30% was
+// caught 98-100% of the time, where the unpaired comparison of the same
+// segments caught 61-80%.
+//
 // The methods assume what a steady soak gives: the intervals of a run are
 // exchangeable (no trend left after the warmup), and the two runs are
 // independent. A drift within a run is not noise the interval accounts for.

@@ -1,0 +1,210 @@
+package stats
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+func TestSignFlipTest(t *testing.T) {
+	t.Parallel()
+	seventeen := make([]float64, 17)
+	for i := range seventeen {
+		seventeen[i] = 0.01 * float64(i+1)
+	}
+	for _, tc := range []struct {
+		name string
+		d    []float64
+		want float64 // exact p-value; tol allows for the Monte Carlo draws
+		tol  float64
+	}{
+		{"none", nil, 1, 0},
+		{"all zero", []float64{0, 0, 0}, 1, 0},
+		// 8 positive differences: only all-plus and all-minus are as extreme.
+		{"eight up", []float64{1, 2, 3, 4, 5, 6, 7, 8}, 2.0 / 256, 0},
+		{"eight down", []float64{-1, -2, -3, -4, -5, -6, -7, -8}, 2.0 / 256, 0},
+		// Balanced: every assignment is at least as extreme as a zero sum.
+		{"balanced", []float64{1, -1, 2, -2}, 1, 0},
+		// One of eight equal differences flipped: sums of 6 or more in
+		// absolute value are all-plus (8), one minus (6: 8 ways), and
+		// their mirrors: 18 of 256.
+		{"seven of eight up", []float64{1, 1, 1, 1, 1, 1, 1, -1}, 18.0 / 256, 0},
+		// Beyond exactSignFlips the test draws: 17 increasing positive
+		// differences are as extreme only under the two uniform signings
+		// (p = 2^-16): the drawn p-value is the observed signing plus the
+		// few draws that hit them, over the draws.
+		{"seventeen up, drawn", seventeen, 2.0 / (1 << 17), 5.0 / signFlipDraws},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := signFlipTest(tc.d, BootstrapSeed)
+			if math.Abs(got-tc.want) > tc.tol+1e-12 {
+				t.Errorf("signFlipTest(%v) = %.6f, want %.6f ± %.6f", tc.d, got, tc.want, tc.tol)
+			}
+		})
+	}
+}
+
+func TestExpandedTailPairedUsesKMinusOneDegrees(t *testing.T) {
+	t.Parallel()
+	// For k pairs the interval reaches sqrt(k/(k-1)) * t(k-1) standard
+	// errors out: t(7) at 0.95 is 1.8946 (tables), so for 8 pairs z = 2.0254.
+	got := expandedTailPaired(0.05, 8)
+	want := normalSurvival(math.Sqrt(8.0/7) * 1.8946)
+	if math.Abs(got-want) > 2e-4 {
+		t.Errorf("expandedTailPaired(0.05, 8) = %.5f, want %.5f", got, want)
+	}
+	if expandedTailPaired(0.05, 1) != 0.05 {
+		t.Error("one pair cannot be expanded")
+	}
+}
+
+// segments are the interval histograms of each segment of one side of an
+// interleaved run, one interval a segment; simulations reuse them, as
+// allocating large histograms dominates their time under the race detector.
+type segments [][]*hdrhistogram.Histogram
+
+func newSegments(pairs int) segments {
+	out := make(segments, pairs)
+	for k := range out {
+		out[k] = []*hdrhistogram.Histogram{newRunnerHistogram()}
+	}
+	return out
+}
+
+// simulatePair simulates an interleaved run into base and cand: each side's
+// segment perSegment samples of d. noise scales both segments of a pair
+// alike (the machine slowed both), jitter scales each segment on its own,
+// and the candidate is shift times slower.
+func simulatePair(rng *rand.Rand, d distribution, perSegment int, noise, jitter, shift float64, base, cand segments) {
+	fill := func(h *hdrhistogram.Histogram, scale float64) {
+		h.Reset()
+		for range perSegment {
+			h.RecordValue(int64(scale * d.draw(rng)))
+		}
+	}
+	for k := range base {
+		common := math.Exp(noise * rng.NormFloat64())
+		fill(base[k][0], common*math.Exp(jitter*rng.NormFloat64()))
+		fill(cand[k][0], shift*common*math.Exp(jitter*rng.NormFloat64()))
+	}
+}
+
+// TestComparePairedSimulated checks the paired comparison where it is used:
+// the 8 segment pairs of a 5 s interleaved run at 1,500 ops/s, log-normal
+// service times with a 2 ms median, on a machine whose speed wanders from
+// pair to pair by 15% (one standard deviation) and from segment to segment
+// by 3%. For p50 and p99, A/A pairs must fail at most 5% of the time and the
+// interval must cover the true ratio about as often as it says; +30%
+// candidates must fail at least 95% of the time; and pairing must catch more
+// of them than the unpaired comparison of the same segments.
+func TestComparePairedSimulated(t *testing.T) {
+	t.Parallel()
+	const (
+		trials     = 120
+		pairs      = 8
+		perSegment = 940
+		tolerance  = 0.10
+	)
+	d := logNormal{median: 2e6, sigma: 0.5}
+	quantiles := []float64{0.5, 0.99}
+	type outcome struct{ aaFail, aaCover, aaSignificant, abFail, abCover, abUnpaired bool }
+	outcomes := make([][trials]outcome, len(quantiles))
+	type sides struct{ base, same, base2, slower segments }
+	perWorker := make([]sides, workers())
+	for w := range perWorker {
+		perWorker[w] = sides{newSegments(pairs), newSegments(pairs), newSegments(pairs), newSegments(pairs)}
+	}
+	parallel(trials, len(perWorker), func(worker, trial int) {
+		rng := rand.New(rand.NewPCG(11, uint64(trial)))
+		s := perWorker[worker]
+		simulatePair(rng, d, perSegment, 0.15, 0.03, 1, s.base, s.same)
+		// The +30% candidate runs interleaved with a baseline of its own.
+		base2 := s.base2
+		simulatePair(rng, d, perSegment, 0.15, 0.03, 1.3, base2, s.slower)
+		for qi, q := range quantiles {
+			o := &outcomes[qi][trial]
+			c := ComparePairedQuantile(s.base, s.same, q, DefaultConfidence)
+			if c.Method != MethodPaired {
+				t.Errorf("method %q, want %q", c.Method, MethodPaired)
+			}
+			o.aaFail = RegressionVerdict(c, tolerance) == StatusFail
+			o.aaCover = c.RatioLo <= 1 && 1 <= c.RatioHi
+			o.aaSignificant = c.Significant
+			c = ComparePairedQuantile(base2, s.slower, q, DefaultConfidence)
+			o.abFail = RegressionVerdict(c, tolerance) == StatusFail
+			o.abCover = c.RatioLo <= 1.3 && 1.3 <= c.RatioHi
+			u := compareIntervals(nonEmptySparse(readSegments(base2)), nonEmptySparse(readSegments(s.slower)), q, DefaultConfidence, defaultSettings)
+			o.abUnpaired = RegressionVerdict(u, tolerance) == StatusFail
+		}
+	})
+	for qi, q := range quantiles {
+		t.Run(fmt.Sprintf("p%v", 100*q), func(t *testing.T) {
+			rate := func(pick func(outcome) bool) float64 {
+				n := 0
+				for _, o := range outcomes[qi] {
+					if pick(o) {
+						n++
+					}
+				}
+				return float64(n) / trials
+			}
+			aaFail, aaCover := rate(func(o outcome) bool { return o.aaFail }), rate(func(o outcome) bool { return o.aaCover })
+			aaSignificant := rate(func(o outcome) bool { return o.aaSignificant })
+			abFail, abCover := rate(func(o outcome) bool { return o.abFail }), rate(func(o outcome) bool { return o.abCover })
+			abUnpaired := rate(func(o outcome) bool { return o.abUnpaired })
+			t.Logf("A/A: fails %.1f%%, covers %.1f%%, significant %.1f%%; +30%%: fails %.1f%% (unpaired %.1f%%), covers %.1f%%",
+				100*aaFail, 100*aaCover, 100*aaSignificant, 100*abFail, 100*abUnpaired, 100*abCover)
+			if aaFail > 0.05 {
+				t.Errorf("%.1f%% of A/A pairs failed, want at most 5%%", 100*aaFail)
+			}
+			// A nominal 90% interval; 120 trials put 2.7 points of
+			// binomial noise on its coverage.
+			if aaCover < 0.83 {
+				t.Errorf("the A/A interval covered the true ratio %.1f%% of the time, want about 90%%", 100*aaCover)
+			}
+			if abCover < 0.83 {
+				t.Errorf("the +30%% interval covered the true ratio %.1f%% of the time, want about 90%%", 100*abCover)
+			}
+			if aaSignificant > 0.16 {
+				t.Errorf("the sign-flip test called %.1f%% of A/A pairs different at the 10%% level", 100*aaSignificant)
+			}
+			if abFail < 0.95 {
+				t.Errorf("%.1f%% of +30%% candidates failed, want at least 95%%", 100*abFail)
+			}
+			if abFail <= abUnpaired {
+				t.Errorf("pairing caught %.1f%% of +30%% candidates, no more than the unpaired comparison's %.1f%%", 100*abFail, 100*abUnpaired)
+			}
+		})
+	}
+}
+
+func TestComparePairedFallsBackWithFewPairs(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	d := logNormal{median: 2e6, sigma: 0.5}
+	for _, tc := range []struct {
+		name       string
+		pairs, per int
+		q          float64
+		want       Method
+	}{
+		{"eight pairs", 8, 500, 0.5, MethodPaired},
+		{"four pairs: unpaired intervals", 4, 500, 0.5, MethodPooled},
+		{"p99 from 50 samples a segment", 8, 50, 0.99, MethodPooled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base, cand := newSegments(tc.pairs), newSegments(tc.pairs)
+			simulatePair(rng, d, tc.per, 0.1, 0.03, 1, base, cand)
+			c := ComparePairedQuantile(base, cand, tc.q, DefaultConfidence)
+			if c.Method != tc.want {
+				t.Errorf("method %q, want %q", c.Method, tc.want)
+			}
+			if c.BaseSamples != int64(tc.pairs*tc.per) || c.CandSamples != int64(tc.pairs*tc.per) {
+				t.Errorf("samples %d and %d, want %d each", c.BaseSamples, c.CandSamples, tc.pairs*tc.per)
+			}
+		})
+	}
+}
