@@ -8,7 +8,6 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -42,6 +41,7 @@ func Compare(base, cand *workloads.Result, confidence float64) ([]Change, error)
 		return nil, err
 	}
 	var out []Change
+	pair := pairingOf(base, cand)
 	for ci := range cand.Components {
 		cc := &cand.Components[ci]
 		bc := base.Component(cc.Name)
@@ -57,14 +57,14 @@ func Compare(base, cand *workloads.Result, confidence float64) ([]Change, error)
 				return nil, err
 			}
 			for _, m := range CompareMetrics {
-				out = append(out, compareMetric(cc.Name, m, bop, cop, bi, ci, confidence))
+				out = append(out, compareMetric(cc.Name, m, bop, cop, bi, ci, pair, confidence))
 			}
 		}
 	}
 	return out, nil
 }
 
-func compareMetric(component string, m slo.Metric, bop, cop *workloads.OperationResult, bi, ci []*hdrhistogram.Histogram, confidence float64) Change {
+func compareMetric(component string, m slo.Metric, bop, cop *workloads.OperationResult, bi, ci []*hdrhistogram.Histogram, pair *pairing, confidence float64) Change {
 	ch := Change{Component: component, Operation: cop.Name, Metric: m, PValue: 1}
 	switch {
 	case m == slo.MetricMax:
@@ -91,7 +91,7 @@ func compareMetric(component string, m slo.Metric, bop, cop *workloads.Operation
 			ch.Note = fmt.Sprintf("needs %d samples a side (baseline %d, candidate %d)", need, bop.Count, cop.Count)
 			return ch
 		}
-		c := stats.CompareQuantile(bi, ci, q, twoSided(confidence))
+		c := pair.compare(bi, ci, q, twoSided(confidence))
 		if !c.HasInterval() {
 			ch.Note = "too few samples for an interval"
 			return ch

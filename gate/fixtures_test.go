@@ -20,6 +20,9 @@ type fixture struct {
 	perSecond int
 	errors    int64
 	unsent    int64
+	// drift, when set, scales the latencies of interval i by drift[i]: a
+	// machine that slows down and speeds up while the run goes on.
+	drift []float64
 }
 
 func encode(h *hdrhistogram.Histogram) string {
@@ -37,8 +40,12 @@ func (f fixture) operation(name string) workloads.OperationResult {
 	op := workloads.OperationResult{Name: name, AskedRate: float64(f.perSecond)}
 	for i := range f.intervals {
 		h := workloads.NewHistogram()
+		scale := 1.0
+		if i < len(f.drift) {
+			scale = f.drift[i]
+		}
 		for range f.perSecond {
-			v := f.medianNS * math.Exp(f.sigma*rng.NormFloat64())
+			v := scale * f.medianNS * math.Exp(f.sigma*rng.NormFloat64())
 			h.RecordValue(int64(v))
 		}
 		whole.Merge(h)

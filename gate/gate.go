@@ -98,6 +98,7 @@ func appendUnique(list []string, add ...string) []string {
 func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*Verdict, error) {
 	v := &Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}}
 	confidence := perObjectiveConfidence(plan)
+	pair := pairingOf(baseline, res)
 	for ci := range plan.Components {
 		comp := &plan.Components[ci]
 		cr := res.Component(comp.Name)
@@ -121,7 +122,7 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 				}
 				for _, o := range comp.SLO.Regression {
 					if bc != nil {
-						out = append(out, judgeRegression(o, cr, bc, confidence))
+						out = append(out, judgeRegression(o, cr, bc, pair, confidence))
 					}
 				}
 			}

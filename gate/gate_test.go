@@ -3,6 +3,8 @@ package gate_test
 import (
 	"bytes"
 	"flag"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -90,6 +92,63 @@ func TestRegressionTier(t *testing.T) {
 		assert.Empty(t, v.Objectives["cache"])
 		assert.Contains(t, v.Warnings[0], "no baseline")
 	})
+}
+
+// TestInterleavedSidesAreComparedPairByPair runs the regression tier on the
+// two sides of an interleaved run whose machine wandered by about 40% from
+// segment to segment. Both sides saw the same wandering, segment by segment:
+// compared pair by pair, the +30% candidate fails; the same results without
+// their pairing can only say "~", and so can a baseline paired with another
+// run.
+func TestInterleavedSidesAreComparedPairByPair(t *testing.T) {
+	const tier = "      regression: {get: {p50: +10%, p99: +10%}}\n"
+	rng := rand.New(rand.NewPCG(9, 9))
+	const segments, perSegment = 8, 2
+	drift := make([]float64, segments*perSegment)
+	for k := range segments {
+		f := math.Exp(0.4 * rng.NormFloat64())
+		for i := range perSegment {
+			drift[k*perSegment+i] = f
+		}
+	}
+	starts := make([]int, segments)
+	for k := range starts {
+		starts[k] = k * perSegment
+	}
+	run := func(seed uint64, median float64, id string) *workloads.Result {
+		r := fixture{seed: seed, medianNS: median, sigma: 0.5, intervals: segments * perSegment, perSecond: 500, drift: drift}.result()
+		r.Pairing = &workloads.Pairing{ID: id, Segments: starts}
+		return r
+	}
+	tests := []struct {
+		name       string
+		base, cand *workloads.Result
+		verdict    string
+		status     string
+		golden     string
+	}{
+		{"paired", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-1"), workloads.VerdictFail, gate.StatusFail, "regression-paired.golden"},
+		{"the pairing dropped", run(1, 2e6, ""), run(2, 2.6e6, ""), workloads.VerdictPass, gate.StatusNoChange, ""},
+		{"paired with another run", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-2"), workloads.VerdictPass, gate.StatusNoChange, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := gate.Judge(planWith(tier), tt.cand, tt.base)
+			require.NoError(t, err)
+			assert.Equal(t, tt.verdict, v.Status)
+			for _, o := range v.Objectives["cache"] {
+				if o.Metric == "p50" {
+					assert.Equal(t, tt.status, o.Status, "p50 %+.1f%% [%+.1f%%, %+.1f%%]", 100*o.Margin, 100*o.IntervalLow, 100*o.IntervalHigh)
+				}
+			}
+			if tt.golden != "" {
+				v.Apply(tt.cand)
+				var buf bytes.Buffer
+				require.NoError(t, report.Text(&buf, tt.cand))
+				golden(t, tt.golden, buf.Bytes())
+			}
+		})
+	}
 }
 
 func TestCompare(t *testing.T) {

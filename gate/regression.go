@@ -64,8 +64,8 @@ func identityDiff(b, c workloads.WorkloadIdentity) []string {
 
 // judgeRegression judges one regression objective: the candidate's metric
 // may be at most the tolerance worse than the baseline's, with the plan's
-// confidence.
-func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, confidence float64) workloads.ObjectiveResult {
+// confidence. pair is the results' pairing (nil when they ran apart).
+func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pair *pairing, confidence float64) workloads.ObjectiveResult {
 	r := workloads.ObjectiveResult{
 		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
 		ThresholdValue: o.Threshold.Ratio, Line: o.Pos.Line, Column: o.Pos.Column,
@@ -95,7 +95,7 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, con
 			r.Detail = err.Error()
 			return r
 		}
-		cmp := stats.CompareQuantile(bi, ci, q, twoSided(confidence))
+		cmp := pair.compare(bi, ci, q, twoSided(confidence))
 		r.MeasuredValue = float64(cmp.CandEstimate)
 		r.BaselineValue = float64(cmp.BaseEstimate)
 		r.Measured = slo.FormatDuration(time.Duration(cmp.CandEstimate))
@@ -174,4 +174,26 @@ func twoProportionP(cErr, cN, bErr, bN int64) float64 {
 func quantileInterval(h *hdrhistogram.Histogram, q float64) (lo, hi int64, ok bool) {
 	lo, _, hi, ok = stats.QuantileCI(h, q, 0.95)
 	return lo, hi, ok
+}
+
+// pairing says how two results' intervals are compared: pair by pair when
+// the results are the two sides of one interleaved run, each side's
+// intervals on their own otherwise (a nil *pairing).
+type pairing struct{ base, cand *workloads.Pairing }
+
+// pairingOf is the pairing of a baseline and a candidate result.
+func pairingOf(base, cand *workloads.Result) *pairing {
+	if base == nil || !cand.PairedWith(base) {
+		return nil
+	}
+	return &pairing{base.Pairing, cand.Pairing}
+}
+
+// compare compares the q-quantile of the candidate's intervals with the
+// baseline's, at the given two-sided confidence.
+func (p *pairing) compare(base, cand []*hdrhistogram.Histogram, q, confidence float64) stats.Comparison {
+	if p == nil {
+		return stats.CompareQuantile(base, cand, q, confidence)
+	}
+	return stats.ComparePairedQuantile(p.base.SegmentsOf(base), p.cand.SegmentsOf(cand), q, confidence)
 }

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"time"
 )
@@ -11,23 +12,31 @@ import (
 // hold a few intervals.
 const SegmentLength = 1500 * time.Millisecond
 
+// MinSegments is the fewest segments a side of an interleaved run gets: the
+// gate compares the sides pair by pair when at least 8 pairs can each
+// estimate the quantile (gate/stats.MinPairs), so a short run is cut finer.
+const MinSegments = 8
+
 // segmentWarmup is the warmup of every segment after the first: connections
-// are new each segment.
-const segmentWarmup = 250 * time.Millisecond
+// are new each segment, and the target is already warm.
+const segmentWarmup = 100 * time.Millisecond
 
 // Segments says how many segments a side of an interleaved run of the given
-// duration gets: an even number (the ABBA order needs pairs), at least two.
+// duration gets: an even number (the ABBA order needs pairs), at least
+// MinSegments, none longer than SegmentLength.
 func Segments(duration time.Duration) int {
 	n := int((duration + SegmentLength - 1) / SegmentLength)
 	n += n % 2
-	return max(n, 2)
+	return max(n, MinSegments)
 }
 
 // RunInterleaved loads the candidate and a live baseline in alternating
 // segments, in the order A B B A A B B A..., so that both sides see the same
 // machine noise and drift cancels; each side gets the specs' full duration in
-// all. It returns each side's segments joined into one result. base holds the
-// baseline's specs: the same components and workloads, other targets.
+// all. It returns each side's segments joined into one result, both marked
+// with one Pairing, so the gate can compare them segment by segment. base
+// holds the baseline's specs: the same components and workloads, other
+// targets.
 func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candRes, baseRes *Result, err error) {
 	if len(cand) == 0 || len(base) == 0 {
 		return nil, nil, fmt.Errorf("an interleaved run needs candidate and baseline components")
@@ -66,6 +75,7 @@ func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candR
 			if runErr != nil {
 				candRes, _ = Concat(candParts)
 				baseRes, _ = Concat(baseParts)
+				pair(candRes, baseRes)
 				return candRes, baseRes, fmt.Errorf("interleaved segment %d of %d: %w", i+1, n, runErr)
 			}
 		}
@@ -76,12 +86,24 @@ func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candR
 	if baseRes, err = Concat(baseParts); err != nil {
 		return nil, nil, err
 	}
+	pair(candRes, baseRes)
 	return candRes, baseRes, nil
 }
 
+// pair gives both sides' Pairing one new ID.
+func pair(results ...*Result) {
+	id := rand.Text()
+	for _, r := range results {
+		if r != nil && r.Pairing != nil {
+			r.Pairing.ID = id
+		}
+	}
+}
+
 // Concat joins results of consecutive runs of the same components into one:
-// histograms merged, counts summed, intervals laid end to end. It returns nil
-// for no results.
+// histograms merged, counts summed, intervals laid end to end, and the
+// first interval of each part listed in Pairing.Segments (without an ID:
+// RunInterleaved gives one to both sides). It returns nil for no results.
 func Concat(parts []*Result) (*Result, error) {
 	if len(parts) == 0 {
 		return nil, nil
@@ -110,6 +132,7 @@ func Concat(parts []*Result) (*Result, error) {
 		}
 		out.Warnings = appendNew(out.Warnings, r.Warnings...)
 	}
+	out.Pairing = &Pairing{Segments: offsets}
 	window := time.Duration(out.MeasuredNS)
 	for ci := range first.Components {
 		fc := &first.Components[ci]

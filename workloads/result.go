@@ -63,6 +63,42 @@ type Result struct {
 	// MergedFrom lists the shards a merged result was made of; empty for
 	// a result of one runner.
 	MergedFrom []ShardSource `json:"merged_from,omitempty"`
+	// Pairing is set on both results of an interleaved run: segment k of
+	// one ran next to segment k of the other.
+	Pairing *Pairing `json:"pairing,omitempty"`
+}
+
+// Pairing marks one side of an interleaved run (run --baseline-target). The
+// candidate's and the baseline's results carry the same ID, and Segments
+// lists the first interval of each segment, in the order they ran: segment
+// k of one side ran back to back with segment k of the other, so both saw
+// the same machine, and the gate compares them pair by pair.
+type Pairing struct {
+	ID       string `json:"id"`
+	Segments []int  `json:"segments"`
+}
+
+// PairedWith reports whether r and other are the two sides of one
+// interleaved run, with the same number of segments.
+func (r *Result) PairedWith(other *Result) bool {
+	return r.Pairing != nil && other.Pairing != nil && r.Pairing.ID != "" &&
+		r.Pairing.ID == other.Pairing.ID && len(r.Pairing.Segments) == len(other.Pairing.Segments)
+}
+
+// SegmentsOf splits an operation's interval histograms (see
+// OperationResult.IntervalHistograms) into the segments of an interleaved
+// run: segment k holds intervals Segments[k] up to the next segment's first.
+func (p *Pairing) SegmentsOf(intervals []*hdrhistogram.Histogram) [][]*hdrhistogram.Histogram {
+	out := make([][]*hdrhistogram.Histogram, len(p.Segments))
+	for k, from := range p.Segments {
+		to := len(intervals)
+		if k+1 < len(p.Segments) {
+			to = p.Segments[k+1]
+		}
+		from, to = min(from, len(intervals)), min(to, len(intervals))
+		out[k] = intervals[from:to]
+	}
+	return out
 }
 
 // BaselineReference says which result a verdict compared against.
@@ -475,6 +511,16 @@ func DecodeResult(data []byte) (*Result, error) {
 	}
 	if r.MeasuredNS < 0 || r.WarmupNS < 0 || r.IntervalNS < 0 {
 		return nil, fmt.Errorf("%w: negative window length", ErrBadResult)
+	}
+	if p := r.Pairing; p != nil {
+		if p.ID == "" || len(p.Segments) == 0 || p.Segments[0] != 0 {
+			return nil, fmt.Errorf("%w: pairing needs an id and segments starting at interval 0", ErrBadResult)
+		}
+		for k := 1; k < len(p.Segments); k++ {
+			if p.Segments[k] < p.Segments[k-1] {
+				return nil, fmt.Errorf("%w: pairing segment %d starts at interval %d, before the one before it (%d)", ErrBadResult, k, p.Segments[k], p.Segments[k-1])
+			}
+		}
 	}
 	for ci := range r.Components {
 		c := &r.Components[ci]
