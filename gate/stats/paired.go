@@ -76,9 +76,9 @@ func comparePaired(base, cand []sparse, q, confidence float64, set settings) Com
 		}
 	}
 	valid := q > 0 && q < 1 && confidence > 0 && confidence < 1
-	if !valid || len(logRatios) < MinPairs || len(pb) > maxClusters {
-		// Not enough pairs (or too many for the paired resampler): compare
-		// the sides unpaired, every segment an interval.
+	if !valid || len(logRatios) < MinPairs {
+		// Not enough pairs: compare the sides unpaired, every segment an
+		// interval.
 		return compareIntervals(nonEmptySparse(base), nonEmptySparse(cand), q, confidence, set)
 	}
 	c := Comparison{
@@ -119,9 +119,11 @@ func nonEmptySparse(in []sparse) []sparse {
 
 // pairedBootstrapRatio is bootstrapRatio with the pairs kept together: each
 // resample draws pair indices with replacement and weighs both sides'
-// segments alike.
+// segments alike. Beyond maxClusters pairs, consecutive pairs are grouped
+// the same way on both sides.
 func pairedBootstrapRatio(base, cand []sparse, baseAll, candAll sparse, q, confidence float64, set settings) (lo, hi float64) {
 	rng := rand.NewPCG(set.seed, set.seed^0x9e3779b97f4a7c15)
+	base, cand = clusters(base), clusters(cand)
 	baseSide, candSide := newResampler(base, baseAll, q), newResampler(cand, candAll, q)
 	ratios := make([]float64, set.resamples)
 	var weights [maxClusters]int64

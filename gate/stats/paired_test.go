@@ -192,6 +192,7 @@ func TestComparePairedFallsBackWithFewPairs(t *testing.T) {
 		want       Method
 	}{
 		{"eight pairs", 8, 500, 0.5, MethodPaired},
+		{"a long run: 100 pairs, resampled in clusters", 100, 200, 0.99, MethodPaired},
 		{"four pairs: unpaired intervals", 4, 500, 0.5, MethodPooled},
 		{"p99 from 50 samples a segment", 8, 50, 0.99, MethodPooled},
 	} {
@@ -201,6 +202,9 @@ func TestComparePairedFallsBackWithFewPairs(t *testing.T) {
 			c := ComparePairedQuantile(base, cand, tc.q, DefaultConfidence)
 			if c.Method != tc.want {
 				t.Errorf("method %q, want %q", c.Method, tc.want)
+			}
+			if c.Method == MethodPaired && !(c.RatioLo <= c.Ratio && c.Ratio <= c.RatioHi) {
+				t.Errorf("ratio %.3f outside its interval [%.3f, %.3f]", c.Ratio, c.RatioLo, c.RatioHi)
 			}
 			if c.BaseSamples != int64(tc.pairs*tc.per) || c.CandSamples != int64(tc.pairs*tc.per) {
 				t.Errorf("samples %d and %d, want %d each", c.BaseSamples, c.CandSamples, tc.pairs*tc.per)
