@@ -181,7 +181,7 @@ func TestComparePairedSimulated(t *testing.T) {
 	}
 }
 
-func TestComparePairedFallsBackWithFewPairs(t *testing.T) {
+func TestComparePairedMethod(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	d := logNormal{median: 2e6, sigma: 0.5}
