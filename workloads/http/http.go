@@ -319,10 +319,7 @@ var _ workloads.Conn = (*conn)(nil)
 // Do sends one request and reads its whole response.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	r := &c.d.requests[op.Kind]
-	deadline := time.Now().Add(c.d.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
+	deadline := sock.Deadline(ctx, c.d.timeout)
 	c.render(r, op.Key)
 	c.link.Watch(ctx)
 	for attempt := 0; ; attempt++ {

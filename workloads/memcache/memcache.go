@@ -137,8 +137,9 @@ func checkPrefix(prefix string) error {
 // Connect dials the server and proves it speaks memcached ("version").
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	c := &conn{d: d}
-	deadline := c.deadline(ctx)
-	if err := c.dial(ctx, deadline); err != nil {
+	c.link.Name = "memcache"
+	deadline := sock.Deadline(ctx, d.timeout)
+	if err := c.Redial(ctx, deadline); err != nil {
 		return nil, err
 	}
 	if err := c.version(); err != nil {
@@ -170,23 +171,9 @@ var _ workloads.Conn = (*conn)(nil)
 
 // Do performs one get or set. It allocates nothing unless it has to dial.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
-	deadline := c.deadline(ctx)
-	nc, closed := c.link.Current()
-	switch {
-	case closed:
-		return net.ErrClosed
-	case nc == nil:
-		if err := c.dial(ctx, deadline); err != nil {
-			return err
-		}
-	default:
-		if err := nc.SetDeadline(deadline); err != nil {
-			return c.broken(ctx, err)
-		}
-	}
-	c.link.Watch(ctx)
-	if err := ctx.Err(); err != nil {
-		return err // checked after SetDeadline, so a later interrupt is not undone
+	deadline := sock.Deadline(ctx, c.d.timeout)
+	if err := c.link.Ready(ctx, deadline, c); err != nil {
+		return err
 	}
 	switch c.d.ops[op.Kind] {
 	case opSet:
@@ -196,18 +183,8 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	}
 }
 
-// deadline is the end of one operation: the workload's timeout from now, or
-// the context's deadline if sooner.
-func (c *conn) deadline(ctx context.Context) time.Time {
-	deadline := time.Now().Add(c.d.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	return deadline
-}
-
-// dial opens the TCP connection, reusing the buffers of a previous one.
-func (c *conn) dial(ctx context.Context, deadline time.Time) error {
+// Redial opens the TCP connection, reusing the buffers of a previous one.
+func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
 	nc, err := sock.Dial(ctx, net.Dialer{}, c.d.addr, deadline)
 	if err != nil {
 		return err
@@ -224,16 +201,6 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 // the next read, which then waits for the reply.
 func (c *conn) send() error { return c.link.Send(c.out) }
 
-// broken closes a connection whose stream can no longer be trusted and
-// returns err, or the context's error if the run was canceled meanwhile.
-func (c *conn) broken(ctx context.Context, err error) error {
-	c.link.Drop()
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("memcache: %w (%v)", ctxErr, err)
-	}
-	return err
-}
-
 var (
 	lineEnd      = []byte("\r\n")
 	replyEnd     = []byte("END")
@@ -245,12 +212,12 @@ var (
 func (c *conn) get(ctx context.Context, key []byte) error {
 	c.out = append(append(append(c.out[:0], "get "...), key...), lineEnd...)
 	if err := c.send(); err != nil {
-		return c.broken(ctx, err)
+		return c.link.Broken(ctx, err)
 	}
 	for {
 		line, err := c.readLine()
 		if err != nil {
-			return c.broken(ctx, err)
+			return c.link.Broken(ctx, err)
 		}
 		switch {
 		case bytes.Equal(line, replyEnd):
@@ -258,10 +225,10 @@ func (c *conn) get(ctx context.Context, key []byte) error {
 		case bytes.HasPrefix(line, replyValue):
 			n, ok := valueLength(line)
 			if !ok {
-				return c.broken(ctx, fmt.Errorf("memcache: malformed reply %q", line))
+				return c.link.Broken(ctx, fmt.Errorf("memcache: malformed reply %q", line))
 			}
 			if _, err := c.r.Discard(n + len(lineEnd)); err != nil {
-				return c.broken(ctx, err)
+				return c.link.Broken(ctx, err)
 			}
 		default:
 			return c.reply(ctx, line)
@@ -274,11 +241,11 @@ func (c *conn) set(ctx context.Context, key, value []byte) error {
 	c.out = strconv.AppendInt(c.out, int64(len(value)), 10)
 	c.out = append(append(append(c.out, lineEnd...), value...), lineEnd...)
 	if err := c.send(); err != nil {
-		return c.broken(ctx, err)
+		return c.link.Broken(ctx, err)
 	}
 	line, err := c.readLine()
 	if err != nil {
-		return c.broken(ctx, err)
+		return c.link.Broken(ctx, err)
 	}
 	if bytes.Equal(line, replyStored) {
 		return nil
@@ -336,7 +303,7 @@ func (c *conn) reply(ctx context.Context, line []byte) error {
 		c.link.Drop()
 		return &workloads.StatusError{Kind: KindError, Detail: string(detail)}
 	}
-	return c.broken(ctx, fmt.Errorf("memcache: unexpected reply %q", line))
+	return c.link.Broken(ctx, fmt.Errorf("memcache: unexpected reply %q", line))
 }
 
 // valueLength reads the byte count of "VALUE <key> <flags> <bytes> [<cas>]".

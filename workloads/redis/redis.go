@@ -158,11 +158,9 @@ var ping = appendCommand(nil, "PING")
 // and proves the target answers (PING).
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	c := &conn{d: d}
-	deadline := time.Now().Add(max(d.timeout, d.dialTimeout))
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	if err := c.dial(ctx, deadline); err != nil {
+	c.link.Name = "redis"
+	deadline := sock.Deadline(ctx, max(d.timeout, d.dialTimeout))
+	if err := c.Redial(ctx, deadline); err != nil {
 		return nil, err
 	}
 	c.out = append(c.out[:0], ping...)
@@ -224,26 +222,9 @@ var _ workloads.Conn = (*conn)(nil)
 // Do performs one GET or SET. It allocates nothing unless it has to dial
 // or the server answers with an error.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
-	deadline := time.Now().Add(c.d.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	nc, closed := c.link.Current()
-	switch {
-	case closed:
-		return net.ErrClosed
-	case nc == nil:
-		if err := c.dial(ctx, deadline); err != nil {
-			return c.broken(ctx, err)
-		}
-	default:
-		if err := nc.SetDeadline(deadline); err != nil {
-			return c.broken(ctx, err)
-		}
-	}
-	c.link.Watch(ctx)
-	if err := ctx.Err(); err != nil {
-		return err // checked after SetDeadline, so a later interrupt is not undone
+	deadline := sock.Deadline(ctx, c.d.timeout)
+	if err := c.link.Ready(ctx, deadline, c); err != nil {
+		return err
 	}
 	c.out = c.out[:0]
 	switch c.d.ops[op.Kind] {
@@ -256,21 +237,21 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		c.out = appendBulk(c.out, op.Key)
 	}
 	if err := c.send(); err != nil {
-		return c.broken(ctx, err)
+		return c.link.Broken(ctx, err)
 	}
 	if err := c.reply(); err != nil {
 		var se *workloads.StatusError
 		if errors.As(err, &se) {
 			return err // an answer: the stream is in step
 		}
-		return c.broken(ctx, err)
+		return c.link.Broken(ctx, err)
 	}
 	return nil
 }
 
-// dial opens the connection within deadline and at most the dial timeout,
-// then authenticates and selects the database.
-func (c *conn) dial(ctx context.Context, deadline time.Time) error {
+// Redial opens the connection within deadline and at most the dial
+// timeout, then authenticates and selects the database.
+func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
 	nc, err := sock.Dial(ctx, net.Dialer{Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}, c.d.addr, deadline)
 	if err != nil {
 		return err
@@ -406,16 +387,6 @@ func clip(b []byte) string {
 		return string(b[:64]) + "…"
 	}
 	return string(b)
-}
-
-// broken closes a connection whose stream can no longer be trusted and
-// returns err, or the context's error if the run was canceled meanwhile.
-func (c *conn) broken(ctx context.Context, err error) error {
-	c.link.Drop()
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("redis: %w (%v)", ctxErr, err)
-	}
-	return err
 }
 
 // Close closes the connection; an operation pending on it fails at once,

@@ -3,6 +3,7 @@ package sock
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -17,6 +18,10 @@ var longAgo = time.Unix(1, 0)
 // engine that may Close it while an operation hangs, and a canceled
 // context's interrupt. The zero value holds no connection.
 type Guard struct {
+	// Name prefixes the errors of a connection broken while its run was
+	// canceled ("redis", "memcache").
+	Name string
+
 	mu     sync.Mutex
 	nc     net.Conn // nil when broken; the next operation dials again
 	closed bool
@@ -146,4 +151,55 @@ func (g *Guard) Close() error {
 		return nc.Close()
 	}
 	return nil
+}
+
+// Deadline is the end of an operation that starts now: timeout from now,
+// or the context's deadline if that is sooner.
+func Deadline(ctx context.Context, timeout time.Duration) time.Time {
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return deadline
+}
+
+// Redialer dials a Guard's connection again, with Adopt (see Ready).
+type Redialer interface {
+	Redial(ctx context.Context, deadline time.Time) error
+}
+
+// Ready readies the held connection for an operation that must end by
+// deadline: it redials when no connection is held and sets the deadline
+// on the one held otherwise, then makes a cancellation of ctx end the
+// operation (Watch). It returns net.ErrClosed once the Guard is closed, a
+// failure of either step through Broken, and the context's error when the
+// run ended, checked after the deadline is set, so a later interrupt is
+// not undone.
+func (g *Guard) Ready(ctx context.Context, deadline time.Time, d Redialer) error {
+	nc, closed := g.Current()
+	switch {
+	case closed:
+		return net.ErrClosed
+	case nc == nil:
+		if err := d.Redial(ctx, deadline); err != nil {
+			return g.Broken(ctx, err)
+		}
+	default:
+		if err := nc.SetDeadline(deadline); err != nil {
+			return g.Broken(ctx, err)
+		}
+	}
+	g.Watch(ctx)
+	return ctx.Err()
+}
+
+// Broken closes a connection whose stream can no longer be trusted (the
+// next operation dials again) and returns err, or the context's error
+// wrapping it when the run was canceled meanwhile.
+func (g *Guard) Broken(ctx context.Context, err error) error {
+	g.Drop()
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s: %w (%v)", g.Name, ctxErr, err)
+	}
+	return err
 }
