@@ -1,9 +1,13 @@
 package testserver
 
 import (
+	"bytes"
+	"context"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // CPUMeter measures the CPU time (user and system) this process spends, so
@@ -27,4 +31,35 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkGetSet runs a key-value driver's per-operation benchmarks on c,
+// reporting allocations and CPU per operation: get-hit (of a 256-byte value
+// it stores first), get-miss and set-256B. get and set are the operations'
+// kinds, and every key starts with prefix.
+func BenchmarkGetSet(b *testing.B, c workloads.Conn, get, set int, prefix string) {
+	ctx := context.Background()
+	value := bytes.Repeat([]byte("v"), 256)
+	if err := c.Do(ctx, &workloads.Op{Kind: set, Key: []byte(prefix + "1"), Value: value}); err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name string
+		op   *workloads.Op
+	}{
+		{"get-hit", &workloads.Op{Kind: get, Key: []byte(prefix + "1")}},
+		{"get-miss", &workloads.Op{Kind: get, Key: []byte(prefix + "absent")}},
+		{"set-256B", &workloads.Op{Kind: set, Key: []byte(prefix + "2"), Value: value}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := StartCPU()
+			for b.Loop() {
+				if err := c.Do(ctx, bm.op); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.Report(b)
+		})
+	}
 }

@@ -167,31 +167,13 @@ func get(name, path string) slo.Request {
 	return slo.Request{Name: name, Method: "GET", Path: path}
 }
 
-// connect opens the driver for s and one Conn, closed with the test.
-func connect(t *testing.T, s *workloads.Spec) (workloads.Driver, workloads.Conn) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := workloads.Open(ctx, s)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { d.Close() })
-	c, err := d.Connect(ctx)
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return d, c
-}
-
 func do(c workloads.Conn, kind int, key string) error {
 	return c.Do(context.Background(), &workloads.Op{Kind: kind, Key: []byte(key)})
 }
 
 func TestRequestsCarryTheKeyTheHeadersAndTheBody(t *testing.T) {
 	srv := newServer(t, "", false)
-	_, c := connect(t, spec(srv.URL,
+	_, c := testserver.Connect(t, spec(srv.URL,
 		slo.Request{Name: "read", Method: "GET", Path: "/items/{{key}}?k={{key}}&x=1",
 			Headers: map[string]string{"X-Api-Key": "s3cret", "host": "api.example"}},
 		slo.Request{Name: "write", Method: "POST", Path: "/items/new", Body: `{"id":"{{key}}","n":1}`,
@@ -254,7 +236,7 @@ func TestTheStatusDecidesSuccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, c := connect(t, spec(srv.URL, tt.request))
+			_, c := testserver.Connect(t, spec(srv.URL, tt.request))
 			err := do(c, 0, "tailgate:1")
 			if tt.wantKind == "" {
 				if err != nil {
@@ -269,7 +251,7 @@ func TestTheStatusDecidesSuccess(t *testing.T) {
 		})
 	}
 	t.Run("the detail is the start of the body, on one line", func(t *testing.T) {
-		_, c := connect(t, spec(srv.URL, get("down", "/status/503")))
+		_, c := testserver.Connect(t, spec(srv.URL, get("down", "/status/503")))
 		var se *workloads.StatusError
 		if err := do(c, 0, "tailgate:1"); !errors.As(err, &se) || se.Detail != "overloaded: retry later" {
 			t.Fatalf("got %#v", err)
@@ -283,7 +265,7 @@ func TestASlowServerTimesOut(t *testing.T) {
 		t.Run(path, func(t *testing.T) {
 			s := spec(srv.URL, get("slow", path))
 			s.Component.Workload.Timeout = 100 * time.Millisecond
-			_, c := connect(t, s)
+			_, c := testserver.Connect(t, s)
 			began := time.Now()
 			err := do(c, 0, "tailgate:1")
 			if kind := workloads.ErrorKind(err); kind != workloads.KindTimeout {
@@ -299,7 +281,7 @@ func TestASlowServerTimesOut(t *testing.T) {
 func TestConnectionsAreKeptAliveAndReused(t *testing.T) {
 	srv := newServer(t, "", false)
 	s := spec(srv.URL, get("read", "/items/{{key}}"), get("large", "/large"))
-	_, c := connect(t, s)
+	_, c := testserver.Connect(t, s)
 	for i := range 50 {
 		if err := do(c, i%2, fmt.Sprintf("tailgate:%d", i)); err != nil {
 			t.Fatal(err)
@@ -313,7 +295,7 @@ func TestConnectionsAreKeptAliveAndReused(t *testing.T) {
 func TestAServerThatGoesAwayFailsRequestsUntilItComesBack(t *testing.T) {
 	srv := newServer(t, "", false)
 	addr := srv.Listener.Addr().String()
-	_, c := connect(t, spec(srv.URL, get("read", "/items/{{key}}")))
+	_, c := testserver.Connect(t, spec(srv.URL, get("read", "/items/{{key}}")))
 	if err := do(c, 0, "tailgate:1"); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +321,7 @@ func TestAServerThatGoesAwayFailsRequestsUntilItComesBack(t *testing.T) {
 func TestConnectAcceptsAnyHTTPResponse(t *testing.T) {
 	notFound := httptest.NewServer(http.NotFoundHandler())
 	defer notFound.Close()
-	_, c := connect(t, spec(notFound.URL, get("read", "/x")))
+	_, c := testserver.Connect(t, spec(notFound.URL, get("read", "/x")))
 	if err := do(c, 0, "tailgate:1"); workloads.ErrorKind(err) != "http 404" {
 		t.Fatalf("got %v", err)
 	}
@@ -369,7 +351,7 @@ func TestABasePathAndCredentialsInTheTarget(t *testing.T) {
 	target := strings.Replace(srv.URL, "http://", "http://reader:pa55@", 1) + "/api/v1/"
 	s := spec(target, get("read", "/items/{{key}}"),
 		slo.Request{Name: "own-auth", Method: "GET", Path: "/items/x", Headers: map[string]string{"Authorization": "Bearer t"}})
-	d, c := connect(t, s)
+	d, c := testserver.Connect(t, s)
 	if err := do(c, 0, "tailgate:3"); err != nil {
 		t.Fatal(err)
 	}

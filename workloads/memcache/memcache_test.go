@@ -45,20 +45,8 @@ func spec(target string) *workloads.Spec {
 }
 
 // connect opens the driver for s and one connection, closed with the test.
-func connect(t *testing.T, s *workloads.Spec) workloads.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := workloads.Open(ctx, s)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { d.Close() })
-	c, err := d.Connect(ctx)
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+func connect(t testing.TB, s *workloads.Spec) workloads.Conn {
+	_, c := testserver.Connect(t, s)
 	return c
 }
 
@@ -353,38 +341,6 @@ func TestRunReportsGetAndSetOperations(t *testing.T) {
 func BenchmarkDo(b *testing.B) {
 	srv := testserver.Memcached(b)
 	s := spec("memcache://" + srv.Addr)
-	ctx := context.Background()
-	d, err := workloads.Open(ctx, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
-	c, err := d.Connect(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	value := bytes.Repeat([]byte("v"), 256)
-	if err := c.Do(ctx, op(kindSet, "tailgate:1", value)); err != nil {
-		b.Fatal(err)
-	}
-	for _, bm := range []struct {
-		name string
-		op   *workloads.Op
-	}{
-		{"get-hit", op(kindGet, "tailgate:1", nil)},
-		{"get-miss", op(kindGet, "tailgate:absent", nil)},
-		{"set-256B", op(kindSet, "tailgate:2", value)},
-	} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.ReportAllocs()
-			cpu := testserver.StartCPU()
-			for b.Loop() {
-				if err := c.Do(ctx, bm.op); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu.Report(b)
-		})
-	}
+	c := connect(b, s)
+	testserver.BenchmarkGetSet(b, c, kindGet, kindSet, "tailgate:")
 }

@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -97,15 +96,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // connect opens the driver for s and one connection, closed with the test.
 func connect(t testing.TB, s *workloads.Spec) workloads.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := workloads.Open(ctx, s)
-	require.NoError(t, err)
-	t.Cleanup(func() { d.Close() })
-	c, err := d.Connect(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
+	_, c := testserver.Connect(t, s)
 	return c
 }
 
@@ -195,28 +186,5 @@ func BenchmarkDo(b *testing.B) {
 	srv := testserver.Redis(b)
 	s := spec("redis://"+srv.Addr, 100, time.Second, 10*time.Second)
 	c := connect(b, s)
-	ctx := context.Background()
-	value := bytes.Repeat([]byte("v"), 256)
-	if err := c.Do(ctx, op(kindSet, "tailgate:t:1", value)); err != nil {
-		b.Fatal(err)
-	}
-	for _, bm := range []struct {
-		name string
-		op   *workloads.Op
-	}{
-		{"get-hit", op(kindGet, "tailgate:t:1", nil)},
-		{"get-miss", op(kindGet, "tailgate:t:absent", nil)},
-		{"set-256B", op(kindSet, "tailgate:t:2", value)},
-	} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.ReportAllocs()
-			cpu := testserver.StartCPU()
-			for b.Loop() {
-				if err := c.Do(ctx, bm.op); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu.Report(b)
-		})
-	}
+	testserver.BenchmarkGetSet(b, c, kindGet, kindSet, "tailgate:t:")
 }
