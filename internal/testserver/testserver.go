@@ -1,6 +1,6 @@
-// Package testserver starts real servers (redis-server, memcached from the
-// system's packages) on free loopback ports for tests, and stops them when
-// the test ends.
+// Package testserver starts real servers (redis-server, memcached, nginx
+// and haproxy from the system's packages) on free loopback ports for
+// tests, and stops them when the test ends.
 package testserver
 
 import (
