@@ -36,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -227,11 +228,11 @@ func (c *Canary) Run(ctx context.Context) error {
 	tick := time.NewTicker(c.cfg.Every)
 	defer tick.Stop()
 	for {
-		status, err := c.window(ctx)
+		verdict, err := c.window(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if status != workloads.VerdictPass && c.consecutiveFailures() >= c.cfg.Failures && !c.cfg.KeepRunning {
+		if verdict != workloads.VerdictPass && c.consecutiveFailures() >= c.cfg.Failures && !c.cfg.KeepRunning {
 			return fmt.Errorf("%w: %d consecutive windows failed; the last: %w", ErrFailing, c.consecutiveFailures(), err)
 		}
 		select {
@@ -256,7 +257,7 @@ func (c *Canary) window(ctx context.Context) (string, error) {
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
-	status, why := workloads.VerdictError, runErr
+	verdict, why := workloads.VerdictError, runErr
 	var v *gate.Verdict
 	if res != nil {
 		var err error
@@ -266,14 +267,14 @@ func (c *Canary) window(ctx context.Context) (string, error) {
 			why = err
 		case runErr != nil:
 		default:
-			status = v.Status
+			verdict = v.Status
 			why = failures(v)
 		}
 	}
 	c.mu.Lock()
 	c.windows++
 	n := c.windows
-	if status == workloads.VerdictPass {
+	if verdict == workloads.VerdictPass {
 		c.consecutive = 0
 	} else {
 		c.consecutive++
@@ -281,8 +282,8 @@ func (c *Canary) window(ctx context.Context) (string, error) {
 	consecutive := c.consecutive
 	c.mu.Unlock()
 
-	c.m.publish(status, consecutive, time.Now(), res, v)
-	line := fmt.Sprintf("tailgate canary: window %d (%s) %s", n, started.UTC().Format(time.RFC3339), strings.ToUpper(status))
+	c.m.publish(verdict, consecutive, time.Now(), res, v)
+	line := fmt.Sprintf("tailgate canary: window %d (%s) %s", n, started.UTC().Format(time.RFC3339), strings.ToUpper(verdict))
 	if res != nil {
 		for _, comp := range res.Components {
 			if all := comp.Operation(slo.AllOperations); all != nil && all.Count > 0 {
@@ -294,11 +295,11 @@ func (c *Canary) window(ctx context.Context) (string, error) {
 	if why != nil {
 		line += ": " + why.Error()
 	}
-	if status != workloads.VerdictPass {
+	if verdict != workloads.VerdictPass {
 		line += fmt.Sprintf(" (%d consecutive)", consecutive)
 	}
 	fmt.Fprintln(c.cfg.Log, line)
-	return status, why
+	return verdict, why
 }
 
 // failures describes a verdict's failed and unjudgeable objectives.
@@ -307,9 +308,9 @@ func failures(v *gate.Verdict) error {
 	for comp, objs := range v.Objectives {
 		for _, o := range objs {
 			switch o.Status {
-			case gate.StatusFail:
+			case status.Fail:
 				out = append(out, fmt.Sprintf("%s %s %s %s, bar %s", comp, o.Operation, o.Metric, o.Measured, o.Threshold))
-			case gate.StatusInsufficient:
+			case status.Insufficient:
 				out = append(out, fmt.Sprintf("%s %s %s: %s", comp, o.Operation, o.Metric, o.Detail))
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -97,11 +98,11 @@ func newMetrics(reg *prometheus.Registry) metrics {
 // publish records one window. res and v may be nil (the window could not be
 // measured): then only the verdict series change, and the latest latencies
 // stay those of the last measured window.
-func (m metrics) publish(status string, consecutive int, end time.Time, res *workloads.Result, v *gate.Verdict) {
-	m.windows.WithLabelValues(status).Inc()
+func (m metrics) publish(verdict string, consecutive int, end time.Time, res *workloads.Result, v *gate.Verdict) {
+	m.windows.WithLabelValues(verdict).Inc()
 	for _, s := range verdicts {
 		val := 0.0
-		if s == status {
+		if s == verdict {
 			val = 1
 		}
 		m.verdict.WithLabelValues(s).Set(val)
@@ -130,7 +131,7 @@ func (m metrics) publish(status string, consecutive int, end time.Time, res *wor
 		for _, o := range objs {
 			labels := []string{comp, o.Operation, o.Metric}
 			passing := 0.0
-			if o.Status == gate.StatusPass {
+			if o.Status == status.Pass {
 				passing = 1
 			}
 			m.passing.WithLabelValues(labels...).Set(passing)
@@ -139,7 +140,7 @@ func (m metrics) publish(status string, consecutive int, end time.Time, res *wor
 				scale = 1e-9
 			}
 			m.threshold.WithLabelValues(labels...).Set(o.ThresholdValue * scale)
-			if o.Status == gate.StatusInsufficient {
+			if o.Status == status.Insufficient {
 				m.measured.DeleteLabelValues(labels...)
 			} else {
 				m.measured.WithLabelValues(labels...).Set(o.MeasuredValue * scale)

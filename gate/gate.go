@@ -1,13 +1,8 @@
 // Package gate judges a run's result against a plan's objectives and, for the
 // regression tier, against a baseline result. It never runs load.
 //
-// Statuses of one objective:
-//
-//	pass          the bar is met
-//	fail          the bar is missed (minimum, regression)
-//	met, missed   an aspirational milestone is reached or not
-//	insufficient  too few samples to estimate the metric: never a pass
-//	~             a regression objective whose change is not significant
+// The statuses of one objective are package gate/status's vocabulary; gate
+// alone decides which one an objective gets.
 //
 // The overall verdict is fail when any minimum or regression objective fails,
 // error when the run was incomplete or a minimum objective could not be judged,
@@ -20,18 +15,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
-)
-
-// Statuses of one objective.
-const (
-	StatusPass         = "pass"
-	StatusFail         = "fail"
-	StatusMet          = "met"
-	StatusMissed       = "missed"
-	StatusInsufficient = "insufficient"
-	StatusNoChange     = "~"
 )
 
 // Exit statuses of the CLI contract.
@@ -130,11 +116,11 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 		sortObjectives(out)
 		for _, r := range out {
 			switch {
-			case r.Status == StatusFail:
+			case r.Status == status.Fail:
 				if v.Status == workloads.VerdictPass {
 					v.Status = workloads.VerdictFail
 				}
-			case r.Status == StatusInsufficient && r.Tier != string(slo.TierAspirational):
+			case r.Status == status.Insufficient && r.Tier != string(slo.TierAspirational):
 				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s could not be judged: %s", comp.Name, r.Operation, r.Metric, r.Detail))
 				v.Status = workloads.VerdictError
 			}
@@ -168,21 +154,6 @@ func perObjectiveConfidence(plan *slo.Plan) float64 {
 	return confidence
 }
 
-// statusRank orders objectives: what needs action first.
-func statusRank(s string) int {
-	switch s {
-	case StatusFail:
-		return 0
-	case StatusInsufficient:
-		return 1
-	case StatusMissed:
-		return 2
-	case StatusNoChange:
-		return 4
-	}
-	return 3
-}
-
 func tierRank(t string) int {
 	switch slo.Tier(t) {
 	case slo.TierMinimum:
@@ -196,7 +167,7 @@ func tierRank(t string) int {
 // sortObjectives puts failures first, keeping plan order otherwise.
 func sortObjectives(out []workloads.ObjectiveResult) {
 	sort.SliceStable(out, func(i, j int) bool {
-		if a, b := statusRank(out[i].Status), statusRank(out[j].Status); a != b {
+		if a, b := out[i].Status.Rank(), out[j].Status.Rank(); a != b {
 			return a < b
 		}
 		return tierRank(out[i].Tier) < tierRank(out[j].Tier)
@@ -209,17 +180,17 @@ func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult) workloads.Obj
 		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
 		Line: o.Pos.Line, Column: o.Pos.Column,
 	}
-	pass, fail := StatusPass, StatusFail
+	pass, fail := status.Pass, status.Fail
 	if o.Tier == slo.TierAspirational {
-		pass, fail = StatusMet, StatusMissed
+		pass, fail = status.Met, status.Missed
 	}
 	op := cr.Operation(o.Operation)
 	if op == nil || op.Count+op.Errors == 0 {
-		r.Status = StatusInsufficient
+		r.Status = status.Insufficient
 		r.Measured = "no data"
 		r.Detail = fmt.Sprintf("operation %q recorded no operations", o.Operation)
 		if o.Tier == slo.TierAspirational {
-			r.Status = StatusMissed
+			r.Status = status.Missed
 		}
 		return r
 	}
@@ -228,7 +199,7 @@ func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult) workloads.Obj
 		r.ThresholdValue = float64(o.Threshold.Latency.Nanoseconds())
 		need := slo.MinSamples(o.Metric)
 		if op.Count < need {
-			r.Status = StatusInsufficient
+			r.Status = status.Insufficient
 			r.Measured = fmt.Sprintf("%d samples", op.Count)
 			r.Detail = fmt.Sprintf("%s needs at least %d successful samples, the run has %d", o.Metric, need, op.Count)
 			if op.Errors > 0 {
@@ -263,7 +234,7 @@ func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult) workloads.Obj
 	case o.Metric == slo.MetricThroughput:
 		r.ThresholdValue = o.Threshold.Ratio
 		if op.AskedRate <= 0 {
-			r.Status = StatusInsufficient
+			r.Status = status.Insufficient
 			r.Measured = "closed loop"
 			r.Detail = "throughput is judged against an asked rate; this run had none"
 			return r

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
 
@@ -37,19 +38,19 @@ func TestMinimumObjectives(t *testing.T) {
 		name   string
 		slo    string
 		run    fixture
-		status string
+		status status.Status
 		want   string
 	}{
-		{"a p99 under its bar passes", "      minimum: {get: {p99: 20ms}}\n", base, gate.StatusPass, workloads.VerdictPass},
-		{"a p99 over its bar fails", "      minimum: {get: {p99: 2ms}}\n", base, gate.StatusFail, workloads.VerdictFail},
+		{"a p99 under its bar passes", "      minimum: {get: {p99: 20ms}}\n", base, status.Pass, workloads.VerdictPass},
+		{"a p99 over its bar fails", "      minimum: {get: {p99: 2ms}}\n", base, status.Fail, workloads.VerdictFail},
 		{"too few samples for p99.9 is never a pass", "      minimum: {get: {p99.9: 1s}}\n",
-			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 2, perSecond: 1000}, gate.StatusInsufficient, workloads.VerdictError},
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 2, perSecond: 1000}, status.Insufficient, workloads.VerdictError},
 		{"an error rate over its bar fails", "      minimum: {all: {error_rate: 0.1%}}\n",
-			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 100}, gate.StatusFail, workloads.VerdictFail},
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 100}, status.Fail, workloads.VerdictFail},
 		{"operations never sent cut throughput", "      minimum: {all: {throughput: 99%}}\n",
-			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, unsent: 500}, gate.StatusFail, workloads.VerdictFail},
-		{"a full send passes throughput", "      minimum: {all: {throughput: 99%}}\n", base, gate.StatusPass, workloads.VerdictPass},
-		{"a missed aspirational milestone does not fail the run", "      aspirational: {get: {p99: 1ms}}\n", base, gate.StatusMissed, workloads.VerdictPass},
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, unsent: 500}, status.Fail, workloads.VerdictFail},
+		{"a full send passes throughput", "      minimum: {all: {throughput: 99%}}\n", base, status.Pass, workloads.VerdictPass},
+		{"a missed aspirational milestone does not fail the run", "      aspirational: {get: {p99: 1ms}}\n", base, status.Missed, workloads.VerdictPass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,12 +125,12 @@ func TestInterleavedSidesAreComparedPairByPair(t *testing.T) {
 		name       string
 		base, cand *workloads.Result
 		verdict    string
-		status     string
+		status     status.Status
 		golden     string
 	}{
-		{"paired", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-1"), workloads.VerdictFail, gate.StatusFail, "regression-paired.golden"},
-		{"the pairing dropped", run(1, 2e6, ""), run(2, 2.6e6, ""), workloads.VerdictPass, gate.StatusNoChange, ""},
-		{"paired with another run", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-2"), workloads.VerdictPass, gate.StatusNoChange, ""},
+		{"paired", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-1"), workloads.VerdictFail, status.Fail, "regression-paired.golden"},
+		{"the pairing dropped", run(1, 2e6, ""), run(2, 2.6e6, ""), workloads.VerdictPass, status.NoChange, ""},
+		{"paired with another run", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-2"), workloads.VerdictPass, status.NoChange, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/gate/stats"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -72,7 +73,7 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 	}
 	cop, bop := cand.Operation(o.Operation), base.Operation(o.Operation)
 	if cop == nil || bop == nil || cop.Count == 0 || bop.Count == 0 {
-		r.Status = StatusInsufficient
+		r.Status = status.Insufficient
 		r.Measured = "no data"
 		r.Detail = fmt.Sprintf("operation %q has no samples in the candidate or the baseline", o.Operation)
 		return r
@@ -83,7 +84,7 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		q, _ := o.Metric.Quantile()
 		need := slo.MinSamples(o.Metric)
 		if cop.Count < need || bop.Count < need {
-			r.Status = StatusInsufficient
+			r.Status = status.Insufficient
 			r.Measured = fmt.Sprintf("%d samples", cop.Count)
 			r.Detail = fmt.Sprintf("%s needs at least %d samples on both sides (candidate %d, baseline %d)", o.Metric, need, cop.Count, bop.Count)
 			return r
@@ -91,7 +92,7 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		bi, err1 := bop.IntervalHistograms()
 		ci, err2 := cop.IntervalHistograms()
 		if err := errors.Join(err1, err2); err != nil {
-			r.Status = StatusInsufficient
+			r.Status = status.Insufficient
 			r.Detail = err.Error()
 			return r
 		}
@@ -115,9 +116,9 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		r.Measured = slo.FormatDuration(time.Duration(cop.LatencyNS.Max))
 		r.Baseline = slo.FormatDuration(time.Duration(bop.LatencyNS.Max))
 		r.Margin = r.MeasuredValue/r.BaselineValue - 1
-		r.Status = StatusPass
+		r.Status = status.Pass
 		if r.Margin > tol {
-			r.Status = StatusFail
+			r.Status = status.Fail
 		}
 		r.Detail = "a maximum is a single sample: compared without statistics"
 	case o.Metric == slo.MetricErrorRate:
@@ -129,11 +130,11 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		r.PValue = twoProportionP(cop.Errors, int64(cn), bop.Errors, int64(bn))
 		switch {
 		case cr <= br*(1+tol):
-			r.Status = StatusPass
+			r.Status = status.Pass
 		case r.PValue < 1-confidence:
-			r.Status = StatusFail
+			r.Status = status.Fail
 		default:
-			r.Status = StatusNoChange
+			r.Status = status.NoChange
 		}
 	case o.Metric == slo.MetricThroughput:
 		r.MeasuredValue, r.BaselineValue = cop.AchievedRate, bop.AchievedRate
@@ -141,9 +142,9 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		r.Baseline = fmt.Sprintf("%.0f/s", bop.AchievedRate)
 		// Lower is worse for throughput: the tolerance allows a drop.
 		r.Margin = 1 - cop.AchievedRate/bop.AchievedRate
-		r.Status = StatusPass
+		r.Status = status.Pass
 		if r.Margin > math.Abs(tol) {
-			r.Status = StatusFail
+			r.Status = status.Fail
 		}
 	}
 	return r

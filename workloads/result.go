@@ -14,6 +14,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
@@ -215,9 +216,9 @@ type ObjectiveResult struct {
 	// Margin is how far the measured value is from the bar, relative to it:
 	// positive is worse than the bar.
 	Margin float64 `json:"margin"`
-	// Status is pass, fail, insufficient (too few samples to judge), met or
-	// missed (aspirational), or "~" (no significant change).
-	Status string `json:"status"`
+	// Status is the outcome gate gave the objective (see package
+	// gate/status for the vocabulary).
+	Status status.Status `json:"status"`
 	// Baseline fields are set for regression objectives.
 	Baseline      string  `json:"baseline,omitempty"`
 	BaselineValue float64 `json:"baseline_value,omitempty"`

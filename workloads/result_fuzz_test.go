@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
@@ -51,8 +52,8 @@ func FuzzDecodeResult(f *testing.F) {
 func TestObjectivesWithoutFiniteNumbersStillWrite(t *testing.T) {
 	r := &Result{Schema: Schema, Verdict: VerdictFail, Components: []ComponentResult{{Name: "c", Operations: []OperationResult{{Name: "all"}},
 		Objectives: []ObjectiveResult{
-			{Metric: "error_rate", MeasuredValue: 0.02, ThresholdValue: 0, Margin: math.Inf(1), Status: "fail"},
-			{Metric: "p99", IntervalLow: math.NaN(), PValue: math.NaN(), Margin: 0.25, Status: "pass"},
+			{Metric: "error_rate", MeasuredValue: 0.02, ThresholdValue: 0, Margin: math.Inf(1), Status: status.Fail},
+			{Metric: "p99", IntervalLow: math.NaN(), PValue: math.NaN(), Margin: 0.25, Status: status.Pass},
 		}}}}
 	data, err := jsonOf(r)
 	if err != nil {
@@ -65,5 +66,25 @@ func TestObjectivesWithoutFiniteNumbersStillWrite(t *testing.T) {
 	got := back.Components[0].Objectives
 	if !math.IsInf(got[0].Margin, 1) || got[1].Margin != 0.25 || got[1].IntervalLow != 0 {
 		t.Fatalf("round trip: %+v", got)
+	}
+}
+
+// TestObjectiveStatusesDecodeStrictly reads a result file written before
+// no-change had a name ("~"), and refuses a status tailgate does not know
+// rather than reading it as a pass.
+func TestObjectiveStatusesDecodeStrictly(t *testing.T) {
+	file := func(st string) []byte {
+		return []byte(`{"schema": "tailgate.result/v1", "verdict": "pass", "complete": true, "components": [{"name": "c",
+			"operations": [{"name": "all"}], "objectives": [{"tier": "regression", "operation": "get", "metric": "p99", "status": "` + st + `"}]}]}`)
+	}
+	r, err := DecodeResult(file("~"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Components[0].Objectives[0].Status; got != status.NoChange {
+		t.Fatalf(`"~" decodes to %q, want %q`, got, status.NoChange)
+	}
+	if _, err := DecodeResult(file("okay")); !errors.Is(err, ErrBadResult) {
+		t.Fatalf("unknown status: err %v, want ErrBadResult", err)
 	}
 }

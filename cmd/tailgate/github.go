@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -89,18 +89,18 @@ func writeAnnotations(w *bytes.Buffer, planFile string, res *workloads.Result) {
 			aspirational := o.Tier == string(slo.TierAspirational)
 			var kind, msg string
 			switch {
-			case aspirational && o.Status == gate.StatusMissed && o.MeasuredValue == 0 && o.Detail != "":
+			case aspirational && o.Status == status.Missed && o.MeasuredValue == 0 && o.Detail != "":
 				// Nothing was measured: the detail says why.
 				kind, msg = "warning", "aspirational milestone missed: "+o.Detail
-			case aspirational && o.Status == gate.StatusMissed:
+			case aspirational && o.Status == status.Missed:
 				kind, msg = "warning", "aspirational milestone missed: "+objectiveMiss(o)
-			case aspirational && o.Status == gate.StatusInsufficient:
+			case aspirational && o.Status == status.Insufficient:
 				kind, msg = "warning", "aspirational milestone could not be judged: "+o.Detail
 			case aspirational:
 				continue
-			case o.Status == gate.StatusFail:
+			case o.Status == status.Fail:
 				kind, msg = "error", objectiveMiss(o)
-			case o.Status == gate.StatusInsufficient:
+			case o.Status == status.Insufficient:
 				kind, msg = "error", fmt.Sprintf("could not be judged: %s [%s]", o.Detail, o.Tier)
 			default:
 				continue

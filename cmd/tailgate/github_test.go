@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -188,13 +189,13 @@ func TestAnnotationPath(t *testing.T) {
 func TestAnnotationsOfEveryKindOfMiss(t *testing.T) {
 	res := &workloads.Result{Verdict: workloads.VerdictError, Complete: false, Incomplete: "interrupted",
 		Components: []workloads.ComponentResult{{Name: "api", Objectives: []workloads.ObjectiveResult{
-			{Tier: "minimum", Operation: "get", Metric: "p99", Threshold: "2ms", Measured: "2.5ms", Margin: 0.25, Status: "fail", Line: 10, Column: 19},
-			{Tier: "regression", Operation: "get", Metric: "p99", Threshold: "+10%", Measured: "1.3ms", Baseline: "1.1ms", Margin: 0.182, Status: "fail", Line: 14, Column: 19},
-			{Tier: "minimum", Operation: "all", Metric: "throughput", Threshold: "99%", Measured: "95% (4750/s)", Margin: 0.0404, Status: "fail", Line: 11, Column: 40},
-			{Tier: "minimum", Operation: "set", Metric: "p99.9", Threshold: "5ms", Measured: "900 samples", Status: "insufficient", Detail: "p99.9 needs at least 10000 successful samples, the run has 900", Line: 12, Column: 21},
-			{Tier: "aspirational", Operation: "get", Metric: "p99", Threshold: "1ms", Measured: "2.5ms", MeasuredValue: 2.5e6, Margin: 1.5, Status: "missed", Line: 13, Column: 19},
-			{Tier: "aspirational", Operation: "get", Metric: "max", Threshold: "1s", Measured: "20ms", MeasuredValue: 2e7, Margin: -0.98, Status: "met", Line: 13, Column: 30},
-			{Tier: "minimum", Operation: "all", Metric: "error_rate", Threshold: "1%", Measured: "0%", Margin: -1, Status: "pass", Line: 11, Column: 20},
+			{Tier: "minimum", Operation: "get", Metric: "p99", Threshold: "2ms", Measured: "2.5ms", Margin: 0.25, Status: status.Fail, Line: 10, Column: 19},
+			{Tier: "regression", Operation: "get", Metric: "p99", Threshold: "+10%", Measured: "1.3ms", Baseline: "1.1ms", Margin: 0.182, Status: status.Fail, Line: 14, Column: 19},
+			{Tier: "minimum", Operation: "all", Metric: "throughput", Threshold: "99%", Measured: "95% (4750/s)", Margin: 0.0404, Status: status.Fail, Line: 11, Column: 40},
+			{Tier: "minimum", Operation: "set", Metric: "p99.9", Threshold: "5ms", Measured: "900 samples", Status: status.Insufficient, Detail: "p99.9 needs at least 10000 successful samples, the run has 900", Line: 12, Column: 21},
+			{Tier: "aspirational", Operation: "get", Metric: "p99", Threshold: "1ms", Measured: "2.5ms", MeasuredValue: 2.5e6, Margin: 1.5, Status: status.Missed, Line: 13, Column: 19},
+			{Tier: "aspirational", Operation: "get", Metric: "max", Threshold: "1s", Measured: "20ms", MeasuredValue: 2e7, Margin: -0.98, Status: status.Met, Line: 13, Column: 30},
+			{Tier: "minimum", Operation: "all", Metric: "error_rate", Threshold: "1%", Measured: "0%", Margin: -1, Status: status.Pass, Line: 11, Column: 20},
 		}}}}
 	var b bytes.Buffer
 	writeAnnotations(&b, "perf.yaml", res)
@@ -230,7 +231,7 @@ components:
 	require.NoError(t, err)
 	res := &workloads.Result{Schema: workloads.Schema, Verdict: workloads.VerdictError, Incomplete: "dial redis://:" + secret + "@127.0.0.1:1: refused",
 		Components: []workloads.ComponentResult{{Name: "cache", Target: "redis://:" + secret + "@127.0.0.1:1", Objectives: []workloads.ObjectiveResult{
-			{Tier: "minimum", Operation: "all", Metric: "error_rate", Threshold: "1%", Measured: secret, Status: "fail", Line: 9, Column: 27},
+			{Tier: "minimum", Operation: "all", Metric: "error_rate", Threshold: "1%", Measured: secret, Status: status.Fail, Line: 9, Column: 27},
 		}}}}
 	envVars, summary, output := actionsEnv(t)
 	var stdout, stderr bytes.Buffer

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -240,7 +241,7 @@ func measurementsOf(p *slo.Plan, res *workloads.Result, name string) (slo.RunEvi
 				if !m.Metric.IsLatency() {
 					m.Samples = op.Count + op.Errors
 				}
-				measured := o.Status == gate.StatusMet || o.Status == gate.StatusMissed
+				measured := o.Status == status.Met || o.Status == status.Missed
 				if measured && op.Count+op.Errors > 0 {
 					m.Value = o.MeasuredValue
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -186,7 +187,7 @@ func (m measurer) confirm(ctx context.Context, p *slo.Plan, specs []*workloads.S
 		var names []string
 		for _, s := range specs {
 			for _, o := range v.Objectives[s.Component.Name] {
-				if o.Status == gate.StatusFail {
+				if o.Status == status.Fail {
 					again = append(again, s)
 					names = append(names, s.Component.Name)
 					break

@@ -288,7 +288,7 @@ func spectrumChart(id string, c *workloads.ComponentResult, base *workloads.Comp
 
 // barLabel names a bar on a chart: "get p99 ≤ 2ms (minimum): FAIL".
 func barLabel(b workloads.ObjectiveResult) string {
-	return fmt.Sprintf("%s %s %s (%s): %s", b.Operation, b.Metric, barExpression(b, "≤", "≥"), b.Tier, StatusText(b.Status))
+	return fmt.Sprintf("%s %s %s (%s): %s", b.Operation, b.Metric, barExpression(b, "≤", "≥"), b.Tier, b.Status.Text())
 }
 
 // countLabel prints a sample count compactly: 950, 12.3k, 4.5M.

@@ -17,6 +17,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -202,9 +203,9 @@ func judgeLatency(t testing.TB, c *workloads.ComponentResult, tier slo.Tier, op 
 	o.MeasuredValue = float64(ns)
 	o.Measured = slo.FormatDuration(time.Duration(ns))
 	o.Margin = (o.MeasuredValue - o.ThresholdValue) / o.ThresholdValue
-	pass, fail := "pass", "fail"
+	pass, fail := status.Pass, status.Fail
 	if tier == slo.TierAspirational {
-		pass, fail = "met", "missed"
+		pass, fail = status.Met, status.Missed
 	}
 	o.Status = pass
 	if o.MeasuredValue > o.ThresholdValue {
@@ -220,7 +221,7 @@ func judgeErrorRate(t testing.TB, c *workloads.ComponentResult, op, bar string, 
 	measured := float64(or.Errors) / float64(or.Count+or.Errors)
 	o := workloads.ObjectiveResult{Tier: "minimum", Operation: op, Metric: "error_rate", Threshold: bar,
 		ThresholdValue: ratio, MeasuredValue: measured, Measured: fmt.Sprintf("%.3g%%", measured*100),
-		Margin: (measured - ratio) / ratio, Status: "pass", Line: line, Column: 9}
+		Margin: (measured - ratio) / ratio, Status: status.Pass, Line: line, Column: 9}
 	if measured > ratio {
 		o.Status = "fail"
 	}
@@ -234,7 +235,7 @@ func judgeThroughput(t testing.TB, c *workloads.ComponentResult, op, bar string,
 	measured := or.AchievedRate / or.AskedRate
 	o := workloads.ObjectiveResult{Tier: "minimum", Operation: op, Metric: "throughput", Threshold: bar,
 		ThresholdValue: ratio, MeasuredValue: measured, Measured: fmt.Sprintf("%.4g%% (%.0f/s)", measured*100, or.AchievedRate),
-		Margin: (ratio - measured) / ratio, Status: "pass", Line: line, Column: 9}
+		Margin: (ratio - measured) / ratio, Status: status.Pass, Line: line, Column: 9}
 	if measured < ratio {
 		o.Status = "fail"
 	}
@@ -243,13 +244,13 @@ func judgeThroughput(t testing.TB, c *workloads.ComponentResult, op, bar string,
 
 // regression is a judged regression objective, as the gate's statistics
 // would have found it: the change's interval reaches below and above it.
-func regression(op, metric, bar string, tol float64, cand, base int64, below, above, p float64, status string) workloads.ObjectiveResult {
+func regression(op, metric, bar string, tol float64, cand, base int64, below, above, p float64, st status.Status) workloads.ObjectiveResult {
 	change := float64(cand)/float64(base) - 1
 	return workloads.ObjectiveResult{
 		Tier: "regression", Operation: op, Metric: metric, Threshold: bar, ThresholdValue: tol,
 		Measured: slo.FormatDuration(time.Duration(cand)), MeasuredValue: float64(cand),
 		Baseline: slo.FormatDuration(time.Duration(base)), BaselineValue: float64(base),
-		Margin: change, IntervalLow: change - below, IntervalHigh: change + above, PValue: p, Status: status,
+		Margin: change, IntervalLow: change - below, IntervalHigh: change + above, PValue: p, Status: st,
 		Line: 31, Column: 14,
 	}
 }
@@ -257,9 +258,8 @@ func regression(op, metric, bar string, tol float64, cand, base int64, below, ab
 // sortObjectives orders objectives as the gate does: what needs action
 // first, then passes, then regressions without a significant change.
 func sortObjectives(objectives []workloads.ObjectiveResult) {
-	order := map[string]int{"fail": 0, "insufficient": 1, "missed": 2, "pass": 3, "met": 3, "~": 4}
 	sort.SliceStable(objectives, func(i, j int) bool {
-		return order[objectives[i].Status] < order[objectives[j].Status]
+		return objectives[i].Status.Rank() < objectives[j].Status.Rank()
 	})
 }
 
@@ -333,7 +333,7 @@ func failResult(t testing.TB) *workloads.Result {
 		judgeLatency(t, &api, slo.TierMinimum, "get-user", slo.MetricP99, "50ms", 40),
 		judgeLatency(t, &api, slo.TierMinimum, "search", slo.MetricP99, "250ms", 41),
 		regression("search", "p99", "+10%", 0.10, api.Operation("search").LatencyNS.P99,
-			base.Components[1].Operation("search").LatencyNS.P99, 0.25, 0.15, 0.41, "~"),
+			base.Components[1].Operation("search").LatencyNS.P99, 0.25, 0.15, 0.41, status.NoChange),
 	}
 	sortObjectives(api.Objectives)
 	res.Components = []workloads.ComponentResult{cache, api}

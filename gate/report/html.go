@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -95,7 +95,7 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 		page.Title += ": " + res.Plan
 	}
 	for _, row := range objectiveRows(res) {
-		if row.o.Status != gate.StatusFail || len(page.Failures) == maxListed {
+		if row.o.Status != status.Fail || len(page.Failures) == maxListed {
 			continue
 		}
 		o := row.o
@@ -118,11 +118,11 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 			ID: fmt.Sprintf("component-%d", ci+1), Name: c.Name, Target: c.Target, Protocol: c.Protocol, Embedded: c.Embedded,
 		}
 		objectives := append([]workloads.ObjectiveResult(nil), c.Objectives...)
-		sort.SliceStable(objectives, func(i, j int) bool { return rank(objectives[i].Status) < rank(objectives[j].Status) })
+		sort.SliceStable(objectives, func(i, j int) bool { return objectives[i].Status.Rank() < objectives[j].Status.Rank() })
 		for _, o := range objectives {
 			ho := htmlObjective{
 				Operation: o.Operation, Metric: o.Metric, Bar: barExpression(o, "≤", "≥"), Tier: o.Tier,
-				Measured: o.Measured, Change: changeText(o), Status: StatusText(o.Status),
+				Measured: o.Measured, Change: changeText(o), Status: o.Status.Text(),
 				StatusClass: "st-" + statusClass(o.Status), Detail: o.Detail,
 			}
 			if !isRegression(o) {
@@ -185,7 +185,7 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 // marginCell prints an absolute objective's margin: a signed percentage,
 // or a factor once the value is twice the bar or more (915×).
 func marginCell(o workloads.ObjectiveResult) string {
-	if o.Status == gate.StatusInsufficient {
+	if o.Status == status.Insufficient {
 		return "-"
 	}
 	if lowerIsBetter(o) && o.Margin >= 1 && !math.IsInf(o.Margin, 1) {
@@ -195,11 +195,11 @@ func marginCell(o workloads.ObjectiveResult) string {
 }
 
 // statusClass names a status for the style sheet.
-func statusClass(status string) string {
-	if status == gate.StatusNoChange {
+func statusClass(s status.Status) string {
+	if s == status.NoChange {
 		return "nochange"
 	}
-	return status
+	return string(s)
 }
 
 // runFields describes the run: what was measured, where and for how long.

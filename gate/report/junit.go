@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -191,21 +191,21 @@ func objectiveCase(c *workloads.ComponentResult, o workloads.ObjectiveResult) ju
 	aspirational := o.Tier == string(slo.TierAspirational)
 	var out string
 	switch {
-	case o.Status == gate.StatusFail:
+	case o.Status == status.Fail:
 		tc.Failure = &junitProblem{Message: measured + ": " + shortfall(o), Type: o.Tier, Text: xmlText(body)}
-	case o.Status == gate.StatusInsufficient && aspirational:
+	case o.Status == status.Insufficient && aspirational:
 		tc.Skipped = &junitSkipped{Message: "not judged: " + o.Detail}
-	case o.Status == gate.StatusInsufficient:
+	case o.Status == status.Insufficient:
 		tc.Error = &junitProblem{Message: "not judged: " + o.Detail, Type: "insufficient", Text: xmlText(body)}
-	case o.Status == gate.StatusMissed:
+	case o.Status == status.Missed:
 		out = "aspirational milestone missed, which does not fail the gate: " + measured
 		if o.Detail == "" {
 			out += " (" + shortfall(o) + ")"
 		}
 		out = strings.Join(append([]string{out}, details...), "\n")
-	case o.Status == gate.StatusMet:
+	case o.Status == status.Met:
 		out = "aspirational milestone met (tailgate promote can make it the new minimum): " + body
-	case o.Status == gate.StatusNoChange:
+	case o.Status == status.NoChange:
 		out = "no significant change: " + body
 	default:
 		out = body

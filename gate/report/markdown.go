@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -93,23 +93,23 @@ func mdRunLine(res *workloads.Result) string {
 // how far off it is.
 func mdStatus(o workloads.ObjectiveResult) string {
 	switch o.Status {
-	case gate.StatusFail:
+	case status.Fail:
 		if isRegression(o) {
 			return "**FAIL**"
 		}
 		return "**FAIL** (" + mdText(shortfall(o)) + ")"
-	case gate.StatusInsufficient:
+	case status.Insufficient:
 		return "**INSUFFICIENT**"
-	case gate.StatusMissed:
+	case status.Missed:
 		if o.Detail != "" {
 			// Not measured at all (no data): there is no distance to give.
 			return "missed"
 		}
 		return "missed (" + mdText(shortfall(o)) + ")"
-	case gate.StatusNoChange:
+	case status.NoChange:
 		return mdText("~ no significant change")
 	}
-	return mdText(o.Status)
+	return mdText(string(o.Status))
 }
 
 // nextSteps writes the advice that fits the verdict.
@@ -117,13 +117,13 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 	var failed, blocked, missed, met []objectiveRow
 	for _, row := range rows {
 		switch {
-		case row.o.Status == gate.StatusFail:
+		case row.o.Status == status.Fail:
 			failed = append(failed, row)
-		case row.o.Status == gate.StatusInsufficient && row.o.Tier != string(slo.TierAspirational):
+		case row.o.Status == status.Insufficient && row.o.Tier != string(slo.TierAspirational):
 			blocked = append(blocked, row)
-		case row.o.Status == gate.StatusMissed:
+		case row.o.Status == status.Missed:
 			missed = append(missed, row)
-		case row.o.Status == gate.StatusMet:
+		case row.o.Status == status.Met:
 			met = append(met, row)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -34,13 +34,13 @@ func tallyOf(res *workloads.Result) tally {
 				t.required++
 			}
 			switch {
-			case o.Status == gate.StatusFail:
+			case o.Status == status.Fail:
 				t.failed++
-			case o.Status == gate.StatusInsufficient && !aspirational:
+			case o.Status == status.Insufficient && !aspirational:
 				t.blocked++
-			case o.Status == gate.StatusMissed:
+			case o.Status == status.Missed:
 				t.missed++
-			case o.Status == gate.StatusMet:
+			case o.Status == status.Met:
 				t.met++
 			}
 		}
@@ -133,7 +133,7 @@ func objectiveName(o workloads.ObjectiveResult) string {
 // changeText describes a regression objective's change from the baseline:
 // "+15% [+8%, +22%] from 1.2ms". It is empty for other tiers.
 func changeText(o workloads.ObjectiveResult) string {
-	if !isRegression(o) || o.Status == gate.StatusInsufficient {
+	if !isRegression(o) || o.Status == status.Insufficient {
 		return ""
 	}
 	change := o.Margin

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -39,11 +40,11 @@ func Text(w io.Writer, res *workloads.Result) error {
 	for _, row := range objectiveRows(res) {
 		o := row.o
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.component, o.Operation, o.Metric,
-			o.Measured, comparator(o), barText(o), MarginText(o), StatusText(o.Status), o.Tier)
+			o.Measured, comparator(o), barText(o), MarginText(o), o.Status.Text(), o.Tier)
 	}
 	tw.Flush()
 	for _, row := range objectiveRows(res) {
-		if row.o.Detail != "" && row.o.Status != "pass" && row.o.Status != "met" {
+		if row.o.Detail != "" && row.o.Status != status.Pass && row.o.Status != status.Met {
 			ew.printf("  %s %s %s: %s\n", row.component, row.o.Operation, row.o.Metric, row.o.Detail)
 		}
 	}
@@ -109,27 +110,15 @@ func objectiveRows(res *workloads.Result) []objectiveRow {
 			rows = append(rows, objectiveRow{c.Name, o})
 		}
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rank(rows[i].o.Status) < rank(rows[j].o.Status) })
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].o.Status.Rank() < rows[j].o.Status.Rank() })
 	return rows
-}
-
-func rank(status string) int {
-	switch status {
-	case "fail":
-		return 0
-	case "insufficient":
-		return 1
-	case "missed":
-		return 2
-	}
-	return 3
 }
 
 func countStatus(res *workloads.Result) (failed, total int) {
 	for _, c := range res.Components {
 		for _, o := range c.Objectives {
 			total++
-			if o.Status == "fail" {
+			if o.Status == status.Fail {
 				failed++
 			}
 		}
@@ -140,12 +129,12 @@ func countStatus(res *workloads.Result) (failed, total int) {
 // comparator shows which side of the bar the measurement fell.
 func comparator(o workloads.ObjectiveResult) string {
 	switch o.Status {
-	case "fail", "missed":
+	case status.Fail, status.Missed:
 		if o.Metric == string(slo.MetricThroughput) && o.Tier != string(slo.TierRegression) {
 			return "<"
 		}
 		return ">"
-	case "insufficient":
+	case status.Insufficient:
 		return ""
 	}
 	return "ok"
@@ -161,7 +150,7 @@ func barText(o workloads.ObjectiveResult) string {
 // MarginText prints an objective's margin as a signed percentage, with the
 // confidence interval of a regression's change where one was computed.
 func MarginText(o workloads.ObjectiveResult) string {
-	if o.Status == "insufficient" {
+	if o.Status == status.Insufficient {
 		return "-"
 	}
 	s := SignedPercent(o.Margin)
@@ -180,14 +169,6 @@ func SignedPercent(f float64) string {
 	s := fmt.Sprintf("%+.1f", p)
 	s = strings.TrimSuffix(s, ".0")
 	return s + "%"
-}
-
-// StatusText is the status as the reports print it.
-func StatusText(s string) string {
-	if s == "~" {
-		return "~ (no significant change)"
-	}
-	return strings.ToUpper(s)
 }
 
 // Latency prints nanoseconds compactly.

@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
 )
 
 var calibrate = flag.Bool("calibrate", false, "run TestCalibration: simulate the gate's false-alarm rate and power and print a table (slow)")
@@ -96,7 +98,7 @@ func TestCalibration(t *testing.T) {
 						c.RatioLo, c.RatioHi = medianRatioInterval(base, pair.cand, sc.q, v.confidence, v.set)
 					}
 					method = c.Method
-					if RegressionVerdict(c, 0.10) == StatusFail {
+					if RegressionVerdict(c, 0.10) == status.Fail {
 						*pair.fail++
 					}
 					if c.RatioLo <= pair.truth && pair.truth <= c.RatioHi {

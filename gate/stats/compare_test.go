@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
 )
 
 func TestCompareQuantile(t *testing.T) {
@@ -35,30 +37,30 @@ func TestCompareQuantile(t *testing.T) {
 		method     Method
 		warnings   []error // each must be among the warnings, and no others
 		interval   bool
-		verdict    string
+		verdict    status.Status
 	}{
 		{name: "an A/A pair passes", cand: same, q: 0.99, confidence: DefaultConfidence,
-			method: MethodIntervals, interval: true, verdict: StatusPass},
+			method: MethodIntervals, interval: true, verdict: status.Pass},
 		{name: "a 50% slower candidate fails", cand: slower, q: 0.99, confidence: DefaultConfidence,
-			method: MethodIntervals, interval: true, verdict: StatusFail},
+			method: MethodIntervals, interval: true, verdict: status.Fail},
 		{name: "nil and empty intervals are ignored", cand: withGaps, q: 0.99, confidence: DefaultConfidence,
-			method: MethodIntervals, interval: true, verdict: StatusPass},
+			method: MethodIntervals, interval: true, verdict: status.Pass},
 		{name: "intervals too short to estimate p99 are left out of the U test", cand: withShort, q: 0.99, confidence: DefaultConfidence,
-			method: MethodIntervals, warnings: []error{ErrSkippedIntervals}, interval: true, verdict: StatusPass},
+			method: MethodIntervals, warnings: []error{ErrSkippedIntervals}, interval: true, verdict: status.Pass},
 		{name: "histograms of different precision are compared with a warning", cand: coarse, q: 0.99, confidence: DefaultConfidence,
-			method: MethodIntervals, warnings: []error{ErrMixedPrecision}, interval: true, verdict: StatusPass},
+			method: MethodIntervals, warnings: []error{ErrMixedPrecision}, interval: true, verdict: status.Pass},
 		{name: "p99.9 from 500 samples a second compares pooled samples", cand: muchSlower, q: 0.999, confidence: DefaultConfidence,
-			method: MethodPooled, warnings: []error{ErrPooled}, interval: true, verdict: StatusFail},
+			method: MethodPooled, warnings: []error{ErrPooled}, interval: true, verdict: status.Fail},
 		{name: "5 samples beyond p99.9 cannot establish a 50% regression", cand: slower, q: 0.999, confidence: DefaultConfidence,
-			method: MethodPooled, warnings: []error{ErrPooled}, interval: true, verdict: StatusInconclusive},
+			method: MethodPooled, warnings: []error{ErrPooled}, interval: true, verdict: status.NoChange},
 		{name: "p99.99 from 5000 samples is not enough", cand: same, q: 0.9999, confidence: DefaultConfidence,
-			method: MethodPooled, warnings: []error{ErrPooled, ErrNotEnoughSamples}, verdict: StatusInsufficient},
+			method: MethodPooled, warnings: []error{ErrPooled, ErrNotEnoughSamples}, verdict: status.Insufficient},
 		{name: "an empty candidate is not enough", cand: nil, q: 0.99, confidence: DefaultConfidence,
-			method: MethodNone, warnings: []error{ErrNotEnoughSamples}, verdict: StatusInsufficient},
+			method: MethodNone, warnings: []error{ErrNotEnoughSamples}, verdict: status.Insufficient},
 		{name: "a quantile of 1 is invalid", cand: same, q: 1, confidence: DefaultConfidence,
-			method: MethodNone, warnings: []error{ErrInvalidArgument}, verdict: StatusInsufficient},
+			method: MethodNone, warnings: []error{ErrInvalidArgument}, verdict: status.Insufficient},
 		{name: "a confidence of 0 is invalid", cand: same, q: 0.5, confidence: 0,
-			method: MethodNone, warnings: []error{ErrInvalidArgument}, verdict: StatusInsufficient},
+			method: MethodNone, warnings: []error{ErrInvalidArgument}, verdict: status.Insufficient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

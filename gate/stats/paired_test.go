@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
 )
 
 func TestSignFlipTest(t *testing.T) {
@@ -130,14 +132,14 @@ func TestComparePairedSimulated(t *testing.T) {
 			if c.Method != MethodPaired {
 				t.Errorf("method %q, want %q", c.Method, MethodPaired)
 			}
-			o.aaFail = RegressionVerdict(c, tolerance) == StatusFail
+			o.aaFail = RegressionVerdict(c, tolerance) == status.Fail
 			o.aaCover = c.RatioLo <= 1 && 1 <= c.RatioHi
 			o.aaSignificant = c.Significant
 			c = ComparePairedQuantile(base2, s.slower, q, DefaultConfidence)
-			o.abFail = RegressionVerdict(c, tolerance) == StatusFail
+			o.abFail = RegressionVerdict(c, tolerance) == status.Fail
 			o.abCover = c.RatioLo <= 1.3 && 1.3 <= c.RatioHi
 			u := compareIntervals(nonEmptySparse(readSegments(base2)), nonEmptySparse(readSegments(s.slower)), q, DefaultConfidence, defaultSettings)
-			o.abUnpaired = RegressionVerdict(u, tolerance) == StatusFail
+			o.abUnpaired = RegressionVerdict(u, tolerance) == status.Fail
 		}
 	})
 	for qi, q := range quantiles {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
 )
 
 func TestRegressionVerdict(t *testing.T) {
@@ -18,24 +20,24 @@ func TestRegressionVerdict(t *testing.T) {
 		name      string
 		c         Comparison
 		tolerance float64
-		want      string
+		want      status.Status
 	}{
-		{"a regression significantly beyond the tolerance fails", comparison(1.2, 1.3, 1.4, true), 0.10, StatusFail},
-		{"a lower bound exactly at the limit does not fail", comparison(1.1, 1.3, 1.4, true), 0.10, StatusInconclusive},
-		{"an estimate beyond the tolerance, not significantly, is inconclusive", comparison(1.05, 1.15, 1.25, true), 0.10, StatusInconclusive},
-		{"an insignificant change beyond the tolerance is inconclusive", comparison(0.95, 1.15, 1.35, false), 0.10, StatusInconclusive},
-		{"an insignificant change within the tolerance passes", comparison(0.9, 1.05, 1.2, false), 0.10, StatusPass},
-		{"a significant change within the tolerance passes", comparison(1.02, 1.06, 1.12, true), 0.10, StatusPass},
-		{"an interval entirely within the tolerance passes", comparison(1.0, 1.05, 1.09, true), 0.10, StatusPass},
-		{"an improvement passes", comparison(0.6, 0.7, 0.8, true), 0.10, StatusPass},
-		{"a zero tolerance fails any significant regression", comparison(1.01, 1.03, 1.05, true), 0, StatusFail},
-		{"a negative tolerance fails a candidate that did not improve enough", comparison(0.96, 0.98, 1.0, true), -0.05, StatusFail},
-		{"a negative tolerance passes a large enough improvement", comparison(0.85, 0.9, 0.94, true), -0.05, StatusPass},
-		{"no interval is insufficient, never a pass", comparison(nan, 1, nan, false), 0.10, StatusInsufficient},
-		{"no ratio is insufficient", comparison(nan, nan, nan, false), 0.10, StatusInsufficient},
-		{"a NaN tolerance is insufficient", comparison(1.2, 1.3, 1.4, true), nan, StatusInsufficient},
-		{"a tolerance of -100% is insufficient", comparison(0.2, 0.3, 0.4, true), -1, StatusInsufficient},
-		{"an infinite upper bound does not stop a pass", comparison(0.5, 1.0, math.Inf(1), false), 0.10, StatusPass},
+		{"a regression significantly beyond the tolerance fails", comparison(1.2, 1.3, 1.4, true), 0.10, status.Fail},
+		{"a lower bound exactly at the limit does not fail", comparison(1.1, 1.3, 1.4, true), 0.10, status.NoChange},
+		{"an estimate beyond the tolerance, not significantly, is inconclusive", comparison(1.05, 1.15, 1.25, true), 0.10, status.NoChange},
+		{"an insignificant change beyond the tolerance is inconclusive", comparison(0.95, 1.15, 1.35, false), 0.10, status.NoChange},
+		{"an insignificant change within the tolerance passes", comparison(0.9, 1.05, 1.2, false), 0.10, status.Pass},
+		{"a significant change within the tolerance passes", comparison(1.02, 1.06, 1.12, true), 0.10, status.Pass},
+		{"an interval entirely within the tolerance passes", comparison(1.0, 1.05, 1.09, true), 0.10, status.Pass},
+		{"an improvement passes", comparison(0.6, 0.7, 0.8, true), 0.10, status.Pass},
+		{"a zero tolerance fails any significant regression", comparison(1.01, 1.03, 1.05, true), 0, status.Fail},
+		{"a negative tolerance fails a candidate that did not improve enough", comparison(0.96, 0.98, 1.0, true), -0.05, status.Fail},
+		{"a negative tolerance passes a large enough improvement", comparison(0.85, 0.9, 0.94, true), -0.05, status.Pass},
+		{"no interval is insufficient, never a pass", comparison(nan, 1, nan, false), 0.10, status.Insufficient},
+		{"no ratio is insufficient", comparison(nan, nan, nan, false), 0.10, status.Insufficient},
+		{"a NaN tolerance is insufficient", comparison(1.2, 1.3, 1.4, true), nan, status.Insufficient},
+		{"a tolerance of -100% is insufficient", comparison(0.2, 0.3, 0.4, true), -1, status.Insufficient},
+		{"an infinite upper bound does not stop a pass", comparison(0.5, 1.0, math.Inf(1), false), 0.10, status.Pass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,8 +91,8 @@ func TestRegressionVerdictSimulated(t *testing.T) {
 		rerun(t, rng, d, rate, 1.3, r.slower)
 		base, same, slower := nonEmpty(r.base), nonEmpty(r.same), nonEmpty(r.slower)
 		for qi, q := range quantiles {
-			falseAlarms[qi][trial] = RegressionVerdict(compareIntervals(base, same, q, DefaultConfidence, defaultSettings), tolerance) == StatusFail
-			caught[qi][trial] = RegressionVerdict(compareIntervals(base, slower, q, DefaultConfidence, defaultSettings), tolerance) == StatusFail
+			falseAlarms[qi][trial] = RegressionVerdict(compareIntervals(base, same, q, DefaultConfidence, defaultSettings), tolerance) == status.Fail
+			caught[qi][trial] = RegressionVerdict(compareIntervals(base, slower, q, DefaultConfidence, defaultSettings), tolerance) == status.Fail
 		}
 	})
 	for qi, q := range quantiles {
