@@ -273,9 +273,11 @@ func validToken(s string) bool {
 	return s != ""
 }
 
-// Connect opens one connection and proves the target answers HTTP on it:
-// any response to a HEAD of the base path, even 404, means it is
-// reachable. The connection is the Conn's own.
+// Connect opens one connection and proves the target answers HTTP/1.1 on
+// it: any response to a HEAD of the base path, even 404, means it is
+// reachable. A server that speaks only HTTP/2 fails with ErrHTTP2Only,
+// saying how it showed it (see http2Only). The connection is the Conn's
+// own.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(d.timeout, 5*time.Second))
 	defer cancel()
@@ -283,13 +285,106 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	c := &conn{d: d, detail: make([]byte, 0, detailLimit)}
 	err := c.dial(ctx, deadline)
 	if err == nil {
-		_, err = c.exchange(d.probe, true, nil)
+		err = c.send(d.probe)
+	}
+	if err == nil {
+		err = c.notHTTP2()
+	}
+	if err == nil {
+		_, err = c.receive(true, nil)
 	}
 	if err != nil {
 		c.Close()
+		if endedBeforeReply(err) {
+			if only := d.http2Only(ctx, deadline); only != nil {
+				err = only
+			}
+		}
 		return nil, fmt.Errorf("HEAD %s: %w", d.probeAt, err)
 	}
 	return c, nil
+}
+
+// ErrHTTP2Only is the connect error for a server that speaks HTTP/2 alone;
+// the driver speaks HTTP/1.1.
+var ErrHTTP2Only = errors.New("the server speaks only HTTP/2 (tailgate's HTTP driver speaks HTTP/1.1)")
+
+// h2Preface is the HTTP/2 client connection preface followed by an empty
+// SETTINGS frame, as a client with prior knowledge of h2c opens with.
+const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+// h2FrameHead is the length of an HTTP/2 frame header.
+const h2FrameHead = 9
+
+// h2ConnectionFrame names the HTTP/2 frame whose header b starts with, if
+// it is one a server sends first on a connection (SETTINGS, or GOAWAY to
+// refuse a bad preface) and cannot be the start of an HTTP/1.x status line:
+// a length below 64 KiB, stream 0.
+func h2ConnectionFrame(b []byte) (name string, ok bool) {
+	if len(b) < h2FrameHead || b[0] != 0 || b[5]&0x7f != 0 || b[6] != 0 || b[7] != 0 || b[8] != 0 {
+		return "", false
+	}
+	switch b[3] {
+	case 0x4:
+		return "SETTINGS", true
+	case 0x7:
+		return "GOAWAY", true
+	}
+	return "", false
+}
+
+// notHTTP2 looks at the start of the first reply on a connection: HTTP/2
+// frames where a status line belongs fail with ErrHTTP2Only. An end of the
+// stream before any reply is returned as it is; a short or ordinary reply
+// is left to receive.
+func (c *conn) notHTTP2() error {
+	b, err := c.r.Peek(h2FrameHead)
+	if err != nil && c.r.Buffered() == 0 {
+		return err
+	}
+	if name, ok := h2ConnectionFrame(b); ok {
+		return fmt.Errorf("%w: it answered an HTTP/1.1 request with HTTP/2 frames (%s first)", ErrHTTP2Only, name)
+	}
+	return nil
+}
+
+// http2Only asks a server that ended the connection on the HTTP/1.1 probe,
+// on a second connection, whether it speaks HTTP/2: over TLS by offering h2
+// alone by ALPN, in the clear by sending the HTTP/2 connection preface and
+// reading a SETTINGS frame back. It returns an ErrHTTP2Only saying which,
+// or nil when the server does not show it speaks HTTP/2 either.
+func (d *Driver) http2Only(ctx context.Context, deadline time.Time) error {
+	nc, err := sock.Dial(ctx, d.dialer, d.addr, deadline)
+	if err != nil {
+		return nil
+	}
+	defer nc.Close()
+	if d.tls != nil {
+		cfg := d.tls.Clone()
+		cfg.NextProtos = []string{"h2"}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil || tc.ConnectionState().NegotiatedProtocol != "h2" {
+			return nil
+		}
+		return fmt.Errorf("%w: over TLS it ended the connection on an HTTP/1.1 request (ALPN http/1.1 chose no protocol), and it offers h2 by ALPN", ErrHTTP2Only)
+	}
+	if _, err := io.WriteString(nc, h2Preface); err != nil {
+		return nil
+	}
+	head := make([]byte, h2FrameHead)
+	if _, err := io.ReadFull(nc, head); err != nil {
+		return nil
+	}
+	if name, ok := h2ConnectionFrame(head); !ok || name != "SETTINGS" {
+		return nil
+	}
+	return fmt.Errorf("%w, without TLS (h2c): it ended the connection on an HTTP/1.1 request and answered the HTTP/2 connection preface with a SETTINGS frame", ErrHTTP2Only)
+}
+
+// endedBeforeReply reports whether err is the end of the stream, or a
+// reset, before any byte of a reply.
+func endedBeforeReply(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // Describe names the target, password redacted.
@@ -434,19 +529,32 @@ type idleClosedError struct{ err error }
 func (e *idleClosedError) Error() string { return e.err.Error() }
 func (e *idleClosedError) Unwrap() error { return e.err }
 
-// exchange sends a rendered request and reads its response to the end. The
-// start of the body is kept in c.detail when expect does not list the
-// status. It closes the connection when the response says so.
+// exchange sends a rendered request and reads its response to the end
+// (see receive).
 func (c *conn) exchange(req []byte, headOnly bool, expect *statusSet) (code int, err error) {
+	if err := c.send(req); err != nil {
+		return 0, err
+	}
+	return c.receive(headOnly, expect)
+}
+
+// send sends a rendered request. On a raw connection it is written by the
+// first read, which then waits for the reply.
+func (c *conn) send(req []byte) error {
 	nc, _ := c.link.Current()
 	if nc == nil {
-		return 0, net.ErrClosed
+		return net.ErrClosed
 	}
-	// On a raw connection the request is written by the first read,
-	// which then waits for the reply.
 	if err := c.link.Send(req); err != nil {
-		return 0, &idleClosedError{err}
+		return &idleClosedError{err}
 	}
+	return nil
+}
+
+// receive reads a response to the end. The start of the body is kept in
+// c.detail when expect does not list the status. It closes the connection
+// when the response says so.
+func (c *conn) receive(headOnly bool, expect *statusSet) (code int, err error) {
 	var h responseHead
 	for {
 		if h, err = c.readHead(); err != nil {
@@ -498,7 +606,7 @@ func (c *conn) readHead() (h responseHead, err error) {
 	total := 0
 	line, err := c.readLine(&total)
 	if err != nil {
-		if c.served > 0 && total == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+		if c.served > 0 && total == 0 && endedBeforeReply(err) {
 			return h, &idleClosedError{err}
 		}
 		return h, err

@@ -1,0 +1,103 @@
+package http_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+	httpdriver "github.com/tailgate-dev/tailgate/workloads/http"
+)
+
+// serveOnly starts a net/http server speaking only the given protocols,
+// over TLS when cert is given; it stops with the test.
+func serveOnly(t *testing.T, protocols func(*http.Protocols), cert *testserver.Certificate) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p http.Protocols
+	protocols(&p)
+	srv := &http.Server{
+		Handler:   http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
+		Protocols: &p,
+		ErrorLog:  log.New(io.Discard, "", 0),
+	}
+	if cert != nil {
+		srv.TLSConfig = cert.Server.Clone()
+		go srv.ServeTLS(l, "", "")
+	} else {
+		go srv.Serve(l)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().String()
+}
+
+// A server that speaks only HTTP/2 is not "unreachable … EOF": Connect says
+// what it speaks and how it showed it.
+func TestAnHTTP2OnlyServerIsNamedAtConnect(t *testing.T) {
+	cert := testserver.NewCertificate(t)
+	grpcListener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcServer := grpc.NewServer()
+	go grpcServer.Serve(grpcListener)
+	t.Cleanup(grpcServer.Stop)
+	tests := []struct {
+		name   string
+		target string
+		want   string
+	}{
+		{"TLS, h2 alone by ALPN",
+			"https://" + serveOnly(t, func(p *http.Protocols) { p.SetHTTP2(true) }, cert),
+			"offers h2 by ALPN"},
+		{"h2c alone, in the clear",
+			"http://" + serveOnly(t, func(p *http.Protocols) { p.SetUnencryptedHTTP2(true) }, nil),
+			"without TLS (h2c)"},
+		{"a gRPC server, answering with frames",
+			"http://" + grpcListener.Addr().String(),
+			"answered an HTTP/1.1 request with HTTP/2 frames (SETTINGS first)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec(tt.target, get("read", "/"))
+			s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			d, err := workloads.Open(ctx, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			c, err := d.Connect(ctx)
+			if err == nil {
+				c.Close()
+				t.Fatal("Connect succeeded")
+			}
+			if !errors.Is(err, httpdriver.ErrHTTP2Only) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "EOF") {
+				t.Fatalf("got %q, want ErrHTTP2Only saying %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("a server speaking both is used over HTTP/1.1", func(t *testing.T) {
+		addr := serveOnly(t, func(p *http.Protocols) { p.SetHTTP1(true); p.SetHTTP2(true) }, cert)
+		s := spec("https://"+addr, get("read", "/"))
+		s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
+		_, c := testserver.Connect(t, s)
+		if err := do(c, 0, "tailgate:1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
