@@ -3,11 +3,16 @@ package sock
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 // longAgo is a deadline in the past: setting it fails pending I/O at once.
@@ -34,6 +39,35 @@ type Guard struct {
 	// TLS) and the buffered reader over whichever carries the stream.
 	sc *Conn
 	r  *bufio.Reader
+
+	// The worker's record of the held connection, for the idle check and
+	// the retry rules (see Ready and Replayable).
+	tc      *tls.Conn       // the TLS connection, nil on plain TCP
+	tlsSrc  counter         // the stream bufio reads over TLS, counted
+	raw     syscall.RawConn // the TCP socket underneath, for the peek
+	used    time.Time       // the last Ready (or Adopt) on it
+	reused  bool            // Ready found it held: it carried an exchange before
+	wrote   int             // bytes of the last request written (over TLS)
+	sending int             // its length
+	mark    uint64          // bytes received when the last request was sent
+	stray   bool            // bytes were waiting unread when it was sent
+	peekFn  func(fd uintptr)
+	peekBuf [1]byte
+	peekN   int
+	peekErr syscall.Errno
+}
+
+// counter counts the bytes read through it: over TLS it tells whether a
+// byte of a reply arrived.
+type counter struct {
+	r io.Reader
+	n uint64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += uint64(n)
+	return n, err
 }
 
 // Current returns the held connection (nil when there is none) and whether
@@ -65,10 +99,21 @@ func (g *Guard) Adopt(nc net.Conn, readSize int) (*bufio.Reader, error) {
 	if err := g.Hold(nc); err != nil {
 		return nil, err
 	}
-	var src io.Reader = nc
-	g.sc = nil
+	var src io.Reader
+	g.sc, g.tc, g.raw = nil, nil, nil
+	g.used, g.reused, g.wrote, g.mark, g.stray = time.Now(), false, 0, 0, false
 	if sc, ok := New(nc); ok {
-		g.sc, src = sc, sc
+		g.sc, g.raw, src = sc, sc.rc, sc
+	} else {
+		g.tlsSrc = counter{r: nc}
+		src = &g.tlsSrc
+		var under net.Conn = nc
+		if tc, ok := nc.(*tls.Conn); ok {
+			g.tc, under = tc, tc.NetConn()
+		}
+		if s, ok := under.(syscall.Conn); ok {
+			g.raw, _ = s.SyscallConn()
+		}
 	}
 	if g.r == nil {
 		g.r = bufio.NewReaderSize(src, readSize)
@@ -81,16 +126,53 @@ func (g *Guard) Adopt(nc net.Conn, readSize int) (*bufio.Reader, error) {
 // Send sends a request: on a raw connection it goes out with the next read,
 // which then waits for the reply; over TLS it is written at once.
 func (g *Guard) Send(b []byte) error {
+	g.mark, g.stray = g.received(), g.r != nil && g.r.Buffered() > 0
 	if g.sc != nil {
 		g.sc.Send(b)
 		return nil
 	}
+	g.wrote, g.sending = 0, len(b)
 	nc, _ := g.Current()
 	if nc == nil {
 		return net.ErrClosed
 	}
-	_, err := nc.Write(b)
+	n, err := nc.Write(b)
+	g.wrote = n
 	return err
+}
+
+// received counts the bytes read from the held connection's stream.
+func (g *Guard) received() uint64 {
+	if g.sc != nil {
+		return g.sc.Received()
+	}
+	return g.tlsSrc.n
+}
+
+// Answered reports whether any byte came from the server since the last
+// Send, or was waiting unread when it was sent: once true, a failure of
+// the exchange may have come after the server processed the request.
+func (g *Guard) Answered() bool { return g.stray || g.received() != g.mark }
+
+// Reused reports whether the connection the last Ready readied was held
+// already, and so carried an exchange before (the probe of Connect, or an
+// operation), rather than dialed by that Ready.
+func (g *Guard) Reused() bool { return g.reused }
+
+// wroteNothing reports whether not one byte of the last request went out.
+func (g *Guard) wroteNothing() bool {
+	if g.sc != nil {
+		return g.sc.Wrote() == 0
+	}
+	return g.wrote == 0
+}
+
+// wroteAll reports whether all of the last request went out.
+func (g *Guard) wroteAll() bool {
+	if g.sc != nil {
+		return g.sc.Sent()
+	}
+	return g.wrote == g.sending
 }
 
 // Watch makes a cancellation of ctx end the pending operation at once. It
@@ -168,6 +250,20 @@ type Redialer interface {
 	Redial(ctx context.Context, deadline time.Time) error
 }
 
+// IdleCheckAfter is how long a held connection may sit unused before Ready
+// checks that the server did not close it. Below it Ready checks nothing:
+// at such gaps a connection carries a hundred or more operations a second,
+// where one system call more each would show in the client's CPU, while
+// servers and proxies close idle connections after a second or more.
+const IdleCheckAfter = 5 * time.Millisecond
+
+// idleCheckAfter is IdleCheckAfter, changed only by tests.
+var idleCheckAfter = IdleCheckAfter
+
+// tlsSettle bounds the read that processes what a TLS server sent to an
+// idle connection (see Ready).
+const tlsSettle = time.Millisecond
+
 // Ready readies the held connection for an operation that must end by
 // deadline: it redials when no connection is held and sets the deadline
 // on the one held otherwise, then makes a cancellation of ctx end the
@@ -175,22 +271,154 @@ type Redialer interface {
 // failure of either step through Broken, and the context's error when the
 // run ended, checked after the deadline is set, so a later interrupt is
 // not undone.
+//
+// A held connection that sat idle longer than IdleCheckAfter is checked
+// first, without blocking and without reading a byte of the stream:
+//
+//   - plain TCP: a peek at the socket (recvfrom of one byte, MSG_PEEK |
+//     MSG_DONTWAIT). Nothing to read (EAGAIN) is a live connection. The end
+//     of the stream (the server's FIN), an error (its RST) or bytes
+//     nobody asked for (an unsolicited reply, such as a server's farewell
+//     before it closes) are a connection the server is done with.
+//   - TLS: first a read through the TLS connection with a deadline that
+//     has passed, which processes the records it already holds (read
+//     along with the last reply) and touches nothing else; then the same
+//     peek underneath. Pending bytes there may be a post-handshake message
+//     (a session ticket, a key update), which the connection must
+//     process, or close_notify: a read through the TLS connection, bounded
+//     by tlsSettle, tells them apart. A timeout of either read means only
+//     handshake messages came (a timeout does not break a tls.Conn);
+//     application data, the end of the stream or an alert mean the
+//     connection is done with.
+//   - bytes already in the buffered reader are unsolicited too.
+//
+// A connection found done with is closed and a new one dialed, so the
+// operation goes out on a fresh connection; its latency still runs from
+// its intended start, so the reconnect shows in it. A server may still
+// close a connection between the check and the request: Replayable says
+// which operations may then be sent again.
 func (g *Guard) Ready(ctx context.Context, deadline time.Time, d Redialer) error {
 	nc, closed := g.Current()
-	switch {
-	case closed:
+	if closed {
 		return net.ErrClosed
-	case nc == nil:
+	}
+	now := time.Now()
+	if nc != nil && now.Sub(g.used) > idleCheckAfter && !g.alive(now) {
+		g.Drop()
+		nc = nil
+	}
+	if nc == nil {
 		if err := d.Redial(ctx, deadline); err != nil {
 			return g.Broken(ctx, err)
 		}
-	default:
+		g.reused = false
+	} else {
 		if err := nc.SetDeadline(deadline); err != nil {
 			return g.Broken(ctx, err)
 		}
+		g.reused = true
 	}
+	g.used = now
 	g.Watch(ctx)
 	return ctx.Err()
+}
+
+// alive checks an idle held connection (see Ready).
+func (g *Guard) alive(now time.Time) bool {
+	if g.raw == nil {
+		return true // not a socket: nothing to check
+	}
+	if g.r != nil && g.r.Buffered() > 0 {
+		return false
+	}
+	// Records the TLS connection read along with the last reply wait in
+	// its buffer, not in the socket: a read whose deadline has passed
+	// processes them and reads nothing more.
+	if g.tc != nil && !g.settle(longAgo) {
+		return false
+	}
+	if g.peekFn == nil {
+		g.peekFn = g.peek
+	}
+	g.peekN, g.peekErr = 0, 0
+	if err := g.raw.Control(g.peekFn); err != nil {
+		return false // closed meanwhile
+	}
+	switch {
+	case g.peekErr == syscall.EAGAIN:
+		return true
+	case g.peekErr != 0, g.peekN == 0, g.tc == nil:
+		return false
+	}
+	return g.settle(now.Add(tlsSettle))
+}
+
+// settle reads through the TLS connection until deadline: true when that
+// only processed handshake messages and timed out, false for application
+// data, the end of the stream or an alert.
+func (g *Guard) settle(deadline time.Time) bool {
+	if err := g.tc.SetReadDeadline(deadline); err != nil {
+		return false
+	}
+	n, err := g.tc.Read(g.peekBuf[:])
+	return n == 0 && isTimeout(err)
+}
+
+// peek looks at the socket's first pending byte without taking it or
+// waiting for it.
+func (g *Guard) peek(fd uintptr) {
+	for {
+		n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&g.peekBuf[0])),
+			1, syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		if errno != syscall.EINTR {
+			g.peekN, g.peekErr = int(n), errno
+			return
+		}
+	}
+}
+
+// Replayable reports whether an operation that failed with err, on the
+// connection the last Ready readied, may be sent once more, on a new
+// connection, because the server provably did not process it. The rules,
+// as net/http's transport keeps them (shouldRetryRequest, isReplayable):
+//
+//   - Only on a reused connection (see Reused): a fresh one that fails
+//     was not closed while idle, and sending again would only double the
+//     load on a server that refuses.
+//   - Never when the run was canceled, and never after a timeout: a
+//     server too slow to answer may yet process the request.
+//   - Any operation whose request did not get out at all (not one byte
+//     written: the connection was reset or closed under it) may go again.
+//   - An idempotent operation (idempotent: a read such as Redis GET or
+//     memcached get, HTTP GET or HEAD) whose request was written whole may
+//     go again when the stream ended (EOF) or was reset before one byte of
+//     the reply came (see Answered): the server closed the connection as
+//     the request arrived.
+//   - Anything else (a write that may have been processed, a reply cut
+//     short) stays an error, counted by its kind.
+//
+// The caller drops the connection and calls Ready again, with the
+// operation's deadline, and replays once at most.
+func (g *Guard) Replayable(ctx context.Context, err error, idempotent bool) bool {
+	if err == nil || !g.reused || ctx.Err() != nil || isTimeout(err) || !peerGone(err) {
+		return false
+	}
+	if g.wroteNothing() {
+		return true
+	}
+	return idempotent && g.wroteAll() && !g.Answered()
+}
+
+// peerGone reports whether err says the server closed or reset the
+// connection.
+func peerGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // Broken closes a connection whose stream can no longer be trusted (the

@@ -34,6 +34,10 @@ type Conn struct {
 	send []byte
 	// cut is set when a failure left part of a queued request unwritten.
 	cut bool
+	// wrote counts the bytes of the request Send queued that went out.
+	wrote int
+	// got counts the bytes Read returned over the connection's life.
+	got uint64
 
 	// State of the call in progress, so the callbacks, bound once, need
 	// no closure per call.
@@ -63,11 +67,20 @@ func New(nc net.Conn) (c *Conn, ok bool) {
 
 // Send queues b, a request, to be written by the next Read. b must stay
 // unchanged until then.
-func (c *Conn) Send(b []byte) { c.send, c.cut = b, false }
+func (c *Conn) Send(b []byte) { c.send, c.cut, c.wrote = b, false, 0 }
 
 // Sent reports whether all that Send queued was written: false while it
 // waits for the next Read, or when a failure cut it short.
 func (c *Conn) Sent() bool { return len(c.send) == 0 && !c.cut }
+
+// Wrote is how many bytes of the request Send queued went out: 0 when a
+// failure came before its first byte.
+func (c *Conn) Wrote() int { return c.wrote }
+
+// Received is how many bytes Read has returned since the connection was
+// wrapped: a count that has not moved since a request was sent means not
+// one byte of its reply arrived.
+func (c *Conn) Received() uint64 { return c.got }
 
 // Read writes what Send queued, then reads what is there, waiting in the
 // poller while nothing is.
@@ -89,7 +102,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 			// waiting for room, and read again.
 			rest := c.send
 			c.send = nil
-			if _, err := c.Write(rest); err != nil {
+			n, err := c.Write(rest)
+			c.wrote += n
+			if err != nil {
 				c.cut = true
 				return 0, err
 			}
@@ -98,6 +113,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if c.n == 0 && len(p) > 0 {
 			return 0, io.EOF
 		}
+		c.got += uint64(c.n)
 		return c.n, nil
 	}
 }
@@ -115,6 +131,7 @@ func (c *Conn) readReady(fd uintptr) bool {
 			return true
 		}
 		c.send = c.send[n:]
+		c.wrote += n
 		return len(c.send) > 0 // all out: wait for the reply
 	}
 	if len(c.buf) == 0 {
