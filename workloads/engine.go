@@ -94,9 +94,10 @@ type componentRun struct {
 	closedN atomic.Uint64
 	closing sync.Once
 	free    []chan *sliceSet
-	// workerService holds each worker's whole-run service-time
-	// histograms, one per operation kind, merged when the workers are done.
-	workerService [][]*hdrhistogram.Histogram
+	// workerWhole holds each worker's whole-run histograms (service
+	// time, the generator's own delay), one set per operation kind, merged
+	// when the workers are done.
+	workerWhole [][]wholeRun
 	// scratch is the collector's: a worker's interval slice passes through
 	// it on its way into the whole-run histogram (see merge).
 	scratch  *hdrhistogram.PackedHistogram
@@ -106,6 +107,8 @@ type componentRun struct {
 	mu           sync.Mutex
 	whole        []*hdrhistogram.Histogram
 	service      []*hdrhistogram.Histogram
+	client       []*hdrhistogram.Histogram
+	lessClient   []*hdrhistogram.Histogram
 	ivals        [][]intervalAgg
 	errors       []int64
 	late         []int64
@@ -131,6 +134,8 @@ func newComponentRun(spec *Spec, driver Driver) *componentRun {
 		interval:    spec.interval(),
 		whole:       make([]*hdrhistogram.Histogram, len(ops)),
 		service:     make([]*hdrhistogram.Histogram, len(ops)),
+		client:      make([]*hdrhistogram.Histogram, len(ops)),
+		lessClient:  make([]*hdrhistogram.Histogram, len(ops)),
 		ivals:       make([][]intervalAgg, len(ops)),
 		errors:      make([]int64, len(ops)),
 		late:        make([]int64, len(ops)),
@@ -142,6 +147,8 @@ func newComponentRun(spec *Spec, driver Driver) *componentRun {
 	for k := range ops {
 		c.whole[k] = NewHistogram()
 		c.service[k] = NewHistogram()
+		c.client[k] = NewHistogram()
+		c.lessClient[k] = NewHistogram()
 		c.kinds[k] = map[string]int64{}
 	}
 	return c
@@ -180,16 +187,16 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 	var workers sync.WaitGroup
 	for ci, c := range runs {
 		c.free = make([]chan *sliceSet, len(c.conns))
-		c.workerService = make([][]*hdrhistogram.Histogram, len(c.conns))
+		c.workerWhole = make([][]wholeRun, len(c.conns))
 		for w, conn := range c.conns {
-			service := make([]*hdrhistogram.Histogram, len(c.ops))
-			for k := range service {
-				service[k] = NewHistogram()
+			whole := make([]wholeRun, len(c.ops))
+			for k := range whole {
+				whole[k] = newWholeRun()
 			}
-			c.workerService[w] = service
+			c.workerWhole[w] = whole
 			c.free[w] = make(chan *sliceSet, 2)
-			c.free[w] <- newWorkerSliceSet(ci<<16|w, service)
-			c.free[w] <- newWorkerSliceSet(ci<<16|w, service)
+			c.free[w] <- newWorkerSliceSet(ci<<16|w, whole)
+			c.free[w] <- newWorkerSliceSet(ci<<16|w, whole)
 			workers.Add(1)
 			go func() {
 				defer workers.Done()
@@ -210,6 +217,10 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 			}
 		}
 	}()
+	probeCtx, stopProbe := context.WithCancel(loadCtx)
+	defer stopProbe()
+	probed := make(chan *runnerProbe, 1)
+	go func() { probed <- probeRunner(probeCtx, start) }()
 	monitorDone := make(chan struct{})
 	stopMonitor := make(chan struct{})
 	go func() {
@@ -234,6 +245,7 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 		}
 	}()
 	workers.Wait()
+	stopProbe()
 	close(workersDone)
 	close(flushes)
 	<-collected
@@ -244,7 +256,7 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 	// does not raise peak memory above what the load itself held.
 	for _, c := range runs {
 		c.free = nil
-		c.mergeService()
+		c.mergeWhole()
 	}
 	runtime.GC()
 	close(stopMonitor)
@@ -252,6 +264,7 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 	end := time.Now()
 
 	res := buildResult(runs, start, end, opt.Tool)
+	res.Runner = (<-probed).result()
 	switch cause := context.Cause(loadCtx); {
 	case ctx.Err() != nil:
 		res.Complete = false
@@ -333,6 +346,7 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 	cur.interval = c.intervalOf(time.Now(), measStart)
 	flushAt := measStart.Add(time.Duration(cur.interval+1) * c.interval)
 	shards, shardOf := c.sched.shards, c.sched.shardOf
+	var ideal idealConn
 	for ctx.Err() == nil {
 		var due, sent time.Time
 		var index uint64
@@ -373,11 +387,16 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 			}
 			continue
 		}
+		clientNS := int64(-1) // closed loop: no intended start to be late for
+		if open {
+			clientNS = ideal.send(due, sent)
+		}
 		err := conn.Do(ctx, &op)
 		done := time.Now()
 		if err != nil && ctx.Err() != nil {
 			break // interrupted mid-operation: neither a success nor a target error
 		}
+		ideal.done(done.Sub(sent))
 		if !done.Before(flushAt) {
 			cur, flushAt = c.rotate(cur, w, done, measStart, out)
 		}
@@ -395,7 +414,7 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 				c.noteError(kind, err.Error(), done.Sub(measStart))
 			}
 		default:
-			s.record(done.Sub(due).Nanoseconds(), done.Sub(sent).Nanoseconds(), open && sent.Sub(due) > LateAfter)
+			s.record(done.Sub(due).Nanoseconds(), done.Sub(sent).Nanoseconds(), clientNS, open && sent.Sub(due) > LateAfter)
 		}
 	}
 	if !cur.empty() {
@@ -434,7 +453,7 @@ func (c *componentRun) rotate(cur *sliceSet, w int, t, measStart time.Time, out 
 	select {
 	case next = <-c.free[w]:
 	default:
-		next = newWorkerSliceSet(cur.worker, c.workerService[w])
+		next = newWorkerSliceSet(cur.worker, c.workerWhole[w])
 	}
 	next.interval = c.intervalOf(t, measStart)
 	flushAt := measStart.Add(time.Duration(next.interval+1) * c.interval)
@@ -487,19 +506,23 @@ func (c *componentRun) merge(s *sliceSet) {
 	}
 }
 
-// mergeService folds the workers' service-time histograms into the
-// component's, once the workers are done, and lets them go.
-func (c *componentRun) mergeService() {
+// mergeWhole folds the workers' whole-run histograms into the component's,
+// once the workers are done, and lets them go.
+func (c *componentRun) mergeWhole() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, service := range c.workerService {
-		for k, h := range service {
-			c.scratch.Reset()
-			c.scratch.MergeFrom(h)
-			c.scratch.MergeInto(c.service[k])
+	for _, whole := range c.workerWhole {
+		for k, w := range whole {
+			for _, m := range [...]struct{ from, into *hdrhistogram.Histogram }{
+				{w.service, c.service[k]}, {w.client, c.client[k]}, {w.lessClient, c.lessClient[k]},
+			} {
+				c.scratch.Reset()
+				c.scratch.MergeFrom(m.from)
+				c.scratch.MergeInto(m.into)
+			}
 		}
 	}
-	c.workerService = nil
+	c.workerWhole = nil
 }
 
 // monitor reports progress and stops the run when a target fails too much.

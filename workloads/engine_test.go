@@ -3,6 +3,7 @@ package workloads
 import (
 	"context"
 	"net/url"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -102,6 +103,11 @@ func TestTheRecordHoldsEveryOperationOnce(t *testing.T) {
 		}
 		assert.Equal(t, op.Count, whole.TotalCount(), op.Name)
 		assert.Equal(t, op.Count, service.TotalCount(), "%s: one service time per operation", op.Name)
+		require.NotNil(t, op.ClientDelayNS, op.Name)
+		client, lessClient := decodeAll(t, op.ClientDelayHistogram), decodeAll(t, op.LatencyLessClientHistogram)
+		assert.Equal(t, op.Count, client.TotalCount(), "%s: one client delay per operation", op.Name)
+		assert.Equal(t, op.Count, lessClient.TotalCount(), "%s: one latency less client delay per operation", op.Name)
+		assert.LessOrEqual(t, lessClient.Max(), whole.Max(), "%s: removing a delay never lengthens a latency", op.Name)
 		assert.Equal(t, whole.Export().Counts, sum.Export().Counts, "%s: the intervals add up to the whole, bucket for bucket", op.Name)
 		if op.Name != "all" {
 			total += op.Count
@@ -154,4 +160,67 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 		assert.Equal(t, int64(4), all.Count, "the four operations the workers were stuck on")
 		assert.EqualValues(t, 200-4, all.ErrorKinds[KindUnsent])
 	})
+}
+
+// A target that cannot keep up queues the operations behind its replies:
+// their latency grows without bound, and none of it is the generator's.
+// A generator starved of CPU (one thread, a goroutine that never yields
+// but to the runtime's 10 ms preemption) is late by itself: that shows in
+// the client delay, and in the runner's wake-up delay.
+func TestClientDelayTellsTheGeneratorsLatenessFromTheTargets(t *testing.T) {
+	t.Run("a slow target's queue is not client delay", func(t *testing.T) {
+		target := fakeTarget(t, func(ctx context.Context, op *Op) error {
+			time.Sleep(10 * time.Millisecond)
+			return nil
+		})
+		s := fakeSpec(target, 200, time.Second)
+		s.Component.Workload.Connections = 1
+		s.Component.Workload.Timeout = 5 * time.Second
+		res, err := Run(context.Background(), []*Spec{s}, Options{})
+		require.NoError(t, err)
+		all := res.Components[0].Operation("all")
+		require.NotNil(t, all.ClientDelayNS)
+		assert.Greater(t, all.LatencyNS.P50, int64(100*time.Millisecond), "half the asked rate: the queue grows")
+		assert.Less(t, all.ClientDelayNS.P99, all.LatencyNS.P50/10, "the queue is the target's")
+		assert.Greater(t, all.LatencyLessClientNS.P50, all.LatencyNS.P50/2)
+		require.NotNil(t, res.Runner)
+		assert.Positive(t, res.Runner.WakeupNS.Max)
+		assert.Positive(t, res.Runner.CPUProbeNS.P50)
+	})
+	t.Run("a starved generator's lateness is client delay", func(t *testing.T) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for x := 0; ; x++ {
+				if x%(1<<20) == 0 {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+				}
+			}
+		}()
+		target := fakeTarget(t, func(ctx context.Context, op *Op) error { return nil })
+		s := fakeSpec(target, 500, time.Second)
+		res, err := Run(context.Background(), []*Spec{s}, Options{})
+		require.NoError(t, err)
+		all := res.Components[0].Operation("all")
+		require.NotNil(t, all.ClientDelayNS)
+		assert.Greater(t, all.ClientDelayNS.P99, int64(time.Millisecond), "workers wait for the busy goroutine's preemption")
+		assert.Greater(t, res.Runner.WakeupNS.P99, int64(time.Millisecond), "and so does the probe")
+	})
+}
+
+// Closed-loop runs have no intended start: no client delay is recorded.
+func TestAClosedLoopRunRecordsNoClientDelay(t *testing.T) {
+	target := fakeTarget(t, func(ctx context.Context, op *Op) error { return nil })
+	s := fakeSpec(target, 0, 200*time.Millisecond)
+	res, err := Run(context.Background(), []*Spec{s}, Options{})
+	require.NoError(t, err)
+	for _, op := range res.Components[0].Operations {
+		assert.Nil(t, op.ClientDelayNS, op.Name)
+		assert.Empty(t, op.ClientDelayHistogram, op.Name)
+	}
 }

@@ -133,6 +133,11 @@ func Concat(parts []*Result) (*Result, error) {
 		out.Warnings = appendNew(out.Warnings, r.Warnings...)
 	}
 	out.Pairing = &Pairing{Segments: offsets}
+	runner, err := mergeRunners(parts)
+	if err != nil {
+		return nil, err
+	}
+	out.Runner = runner
 	window := time.Duration(out.MeasuredNS)
 	for ci := range first.Components {
 		fc := &first.Components[ci]

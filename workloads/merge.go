@@ -253,6 +253,11 @@ func mergeSorted(shards []*Result) (*Result, error) {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("the shards' measured windows started up to %s apart: the target saw the whole asked rate only while all of them ran",
 			skew.Round(time.Millisecond)))
 	}
+	runner, err := mergeRunners(shards)
+	if err != nil {
+		return nil, err
+	}
+	out.Runner = runner
 	window := time.Duration(out.MeasuredNS)
 	for ci := range first.Components {
 		cr, warn, err := mergeComponent(shards, ci, earliest, offsets, window)
@@ -319,7 +324,7 @@ func mergeComponent(shards []*Result, ci int, earliest time.Time, offsets []int,
 // intervals on the merged timeline.
 func mergeOperation(ops []*OperationResult, offsets []int, interval, window time.Duration) (OperationResult, error) {
 	out := OperationResult{Name: ops[0].Name, Intervals: []Interval{}}
-	whole, service := NewHistogram(), NewHistogram()
+	whole, service, client, lessClient := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
 	var ivals []*hdrhistogram.Histogram
 	var ivalErrors []int64
 	for k, o := range ops {
@@ -338,6 +343,14 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 			if err := mergeInto(service, sh, o.Name, "service histogram"); err != nil {
 				return out, err
 			}
+		}
+		cd, err1 := o.ClientDelays()
+		lc, err2 := o.LatenciesLessClient()
+		if err := errors.Join(err1, err2); err != nil {
+			return out, fmt.Errorf("%w: %w", ErrBadResult, err)
+		}
+		if err := errors.Join(mergeInto(client, cd, o.Name, "client delay histogram"), mergeInto(lessClient, lc, o.Name, "latency less client histogram")); err != nil {
+			return out, err
 		}
 		out.Count += o.Count
 		out.Errors += o.Errors
@@ -370,6 +383,11 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	}
 	out.LatencyNS, out.ServiceNS = PercentilesOf(whole), PercentilesOf(service)
 	out.Histogram, out.ServiceHistogram = encodeHist(whole), encodeHist(service)
+	// A part without client delays (an older result) leaves the merged
+	// histograms short of the count: then they say nothing, and are left out.
+	if client.TotalCount() == out.Count {
+		out.setClientDelay(client, lessClient)
+	}
 	if window > 0 {
 		out.AchievedRate = float64(out.Count+out.Errors-out.ErrorKinds[KindUnsent]) / window.Seconds()
 	}

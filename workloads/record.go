@@ -25,9 +25,14 @@ type opSlice struct {
 	// for the whole run, so it is merged once, when the worker is done,
 	// rather than at every interval.
 	service *hdrhistogram.Histogram
-	errors  int64
-	late    int64
-	kinds   map[string]int64 // errors by kind; nil until the first error
+	// client (send − ideal start: the generator's own delay) and
+	// lessClient (latency less that delay) are whole-run histograms shared
+	// like service.
+	client     *hdrhistogram.Histogram
+	lessClient *hdrhistogram.Histogram
+	errors     int64
+	late       int64
+	kinds      map[string]int64 // errors by kind; nil until the first error
 	// warmupOps and warmupErrors count operations intended before the
 	// measured window: applied, not measured.
 	warmupOps    int64
@@ -41,22 +46,35 @@ type sliceSet struct {
 	ops      []opSlice
 }
 
-// newSliceSet returns a slice set with service-time histograms of its own.
-func newSliceSet(worker, kinds int) *sliceSet {
-	service := make([]*hdrhistogram.Histogram, kinds)
-	for i := range service {
-		service[i] = NewHistogram()
-	}
-	return newWorkerSliceSet(worker, service)
+// wholeRun is one worker's whole-run histograms of one operation kind:
+// service time and the generator's own delay are only reported for the
+// whole run, so they are merged once, when the worker is done.
+type wholeRun struct {
+	service, client, lessClient *hdrhistogram.Histogram
 }
 
-// newWorkerSliceSet returns a slice set that records service time into the
-// worker's whole-run histograms, one per operation kind.
-func newWorkerSliceSet(worker int, service []*hdrhistogram.Histogram) *sliceSet {
-	s := &sliceSet{worker: worker, ops: make([]opSlice, len(service))}
+func newWholeRun() wholeRun {
+	return wholeRun{service: NewHistogram(), client: NewHistogram(), lessClient: NewHistogram()}
+}
+
+// newSliceSet returns a slice set with whole-run histograms of its own.
+func newSliceSet(worker, kinds int) *sliceSet {
+	whole := make([]wholeRun, kinds)
+	for i := range whole {
+		whole[i] = newWholeRun()
+	}
+	return newWorkerSliceSet(worker, whole)
+}
+
+// newWorkerSliceSet returns a slice set that records into the worker's
+// whole-run histograms, one set per operation kind.
+func newWorkerSliceSet(worker int, whole []wholeRun) *sliceSet {
+	s := &sliceSet{worker: worker, ops: make([]opSlice, len(whole))}
 	for i := range s.ops {
 		s.ops[i].latency = NewHistogram()
-		s.ops[i].service = service[i]
+		s.ops[i].service = whole[i].service
+		s.ops[i].client = whole[i].client
+		s.ops[i].lessClient = whole[i].lessClient
 	}
 	return s
 }
@@ -93,10 +111,17 @@ func clampNS(v int64) int64 {
 	return v
 }
 
-// record notes one measured success. It neither allocates nor locks.
-func (o *opSlice) record(latencyNS, serviceNS int64, late bool) {
+// record notes one measured success: its latency (from the intended
+// start), service time (from the send) and the generator's own delay
+// (clientNS, negative when the run has no intended starts). It neither
+// allocates nor locks.
+func (o *opSlice) record(latencyNS, serviceNS, clientNS int64, late bool) {
 	_ = o.latency.RecordValue(clampNS(latencyNS))
 	_ = o.service.RecordValue(clampNS(serviceNS))
+	if clientNS >= 0 {
+		_ = o.client.RecordValue(clampNS(clientNS))
+		_ = o.lessClient.RecordValue(clampNS(latencyNS - clientNS))
+	}
 	if late {
 		o.late++
 	}

@@ -67,6 +67,9 @@ type Result struct {
 	// Pairing is set on both results of an interleaved run: segment k of
 	// one ran next to segment k of the other.
 	Pairing *Pairing `json:"pairing,omitempty"`
+	// Runner measures the machine that ran the load, while it ran; nil in
+	// results written before it was recorded.
+	Runner *Runner `json:"runner,omitempty"`
 }
 
 // Pairing marks one side of an interleaved run (run --baseline-target). The
@@ -191,6 +194,45 @@ type OperationResult struct {
 	Histogram        string     `json:"histogram"`
 	ServiceHistogram string     `json:"service_histogram"`
 	Intervals        []Interval `json:"intervals"`
+	// ClientDelayNS is how late the load generator itself was, operation
+	// by operation: the send instant less the operation's ideal start,
+	// which is its intended start or, when later, the instant its
+	// connection's previous operation would have completed had the
+	// generator never been late (its own ideal start plus its service
+	// time). Waiting for a previous reply is the target's doing and is not
+	// counted; a worker that wakes late, or falls behind because it did,
+	// is. It is the floor under every latency measured: the run cannot
+	// see the target's latency below it. LatencyLessClientNS is each
+	// operation's latency less its client delay. Both are nil for a
+	// closed-loop run and in results written before they were recorded.
+	ClientDelayNS              *Percentiles `json:"client_delay_ns,omitempty"`
+	ClientDelayHistogram       string       `json:"client_delay_histogram,omitempty"`
+	LatencyLessClientNS        *Percentiles `json:"latency_less_client_ns,omitempty"`
+	LatencyLessClientHistogram string       `json:"latency_less_client_histogram,omitempty"`
+}
+
+// setClientDelay fills the client-delay fields from their histograms, and
+// leaves them out when nothing was recorded.
+func (o *OperationResult) setClientDelay(client, lessClient *hdrhistogram.Histogram) {
+	if client.TotalCount() == 0 {
+		o.ClientDelayNS, o.ClientDelayHistogram, o.LatencyLessClientNS, o.LatencyLessClientHistogram = nil, "", nil, ""
+		return
+	}
+	cp, lp := PercentilesOf(client), PercentilesOf(lessClient)
+	o.ClientDelayNS, o.LatencyLessClientNS = &cp, &lp
+	o.ClientDelayHistogram, o.LatencyLessClientHistogram = encodeHist(client), encodeHist(lessClient)
+}
+
+// ClientDelays decodes the client-delay histogram; empty when the result
+// has none.
+func (o *OperationResult) ClientDelays() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(o.ClientDelayHistogram, fmt.Sprintf("operation %q: client delay histogram", o.Name))
+}
+
+// LatenciesLessClient decodes the histogram of latencies less their
+// client delays; empty when the result has none.
+func (o *OperationResult) LatenciesLessClient() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(o.LatencyLessClientHistogram, fmt.Sprintf("operation %q: latency less client histogram", o.Name))
 }
 
 // Interval is one slice of the measured window.
@@ -342,7 +384,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 			totalWeight += w
 		}
 		all := OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), ErrorKinds: map[string]int64{}}
-		allHist, allService := NewHistogram(), NewHistogram()
+		allHist, allService, allClient, allLessClient := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
 		nIvals := 0
 		for k, name := range c.ops {
 			op := OperationResult{
@@ -350,6 +392,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 				LatencyNS: PercentilesOf(c.whole[k]), ServiceNS: PercentilesOf(c.service[k]),
 				Histogram: encodeHist(c.whole[k]), ServiceHistogram: encodeHist(c.service[k]),
 			}
+			op.setClientDelay(c.client[k], c.lessClient[k])
 			if totalWeight > 0 {
 				op.AskedRate = spec.rate() * float64(weights[k]) / float64(totalWeight)
 			}
@@ -377,6 +420,8 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 			}
 			allHist.Merge(c.whole[k])
 			allService.Merge(c.service[k])
+			allClient.Merge(c.client[k])
+			allLessClient.Merge(c.lessClient[k])
 			all.Count += op.Count
 			all.Errors += op.Errors
 			all.Late += op.Late
@@ -384,6 +429,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 		}
 		all.LatencyNS, all.ServiceNS = PercentilesOf(allHist), PercentilesOf(allService)
 		all.Histogram, all.ServiceHistogram = encodeHist(allHist), encodeHist(allService)
+		all.setClientDelay(allClient, allLessClient)
 		if window > 0 {
 			all.AchievedRate = float64(all.Count+all.Errors-all.ErrorKinds[KindUnsent]) / window.Seconds()
 		}
@@ -523,6 +569,13 @@ func DecodeResult(data []byte) (*Result, error) {
 			}
 		}
 	}
+	if r.Runner != nil {
+		_, err1 := r.Runner.Wakeups()
+		_, err2 := r.Runner.CPUProbes()
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadResult, err)
+		}
+	}
 	for ci := range r.Components {
 		c := &r.Components[ci]
 		if c.Name == "" {
@@ -543,6 +596,15 @@ func DecodeResult(data []byte) (*Result, error) {
 			}
 			if _, err := o.IntervalHistograms(); err != nil {
 				return nil, fmt.Errorf("%w: component %q: %v", ErrBadResult, c.Name, err)
+			}
+			cd, err1 := o.ClientDelays()
+			lc, err2 := o.LatenciesLessClient()
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, fmt.Errorf("%w: component %q: %v", ErrBadResult, c.Name, err)
+			}
+			if n := cd.TotalCount(); (n != 0 && n != o.Count) || lc.TotalCount() != n {
+				return nil, fmt.Errorf("%w: component %q operation %q: client delay histograms hold %d and %d samples, count says %d",
+					ErrBadResult, c.Name, o.Name, n, lc.TotalCount(), o.Count)
 			}
 		}
 	}

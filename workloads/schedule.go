@@ -84,6 +84,33 @@ func (s *schedule) next() (index uint64, due time.Duration) {
 	}
 }
 
+// idealConn follows one connection as it would have run had the generator
+// never been late: each operation starts at the later of its intended start
+// and the ideal completion of the connection's previous operation, and takes
+// its measured service time. How much later an operation was actually sent
+// than that ideal start is the generator's own delay (its client delay):
+// waiting for the previous reply is the target's doing and is not counted,
+// while a worker that woke late, or fell behind because it did, is. The
+// actual send is never before the ideal start (by induction, the ideal
+// completion is never after the actual one), so the delay is never negative.
+type idealConn struct {
+	free  time.Time // ideal completion of the previous operation
+	start time.Time // ideal start of the operation in flight
+}
+
+// send notes an operation intended at due and sent at sent, and returns its
+// client delay in nanoseconds.
+func (c *idealConn) send(due, sent time.Time) int64 {
+	c.start = due
+	if c.free.After(due) {
+		c.start = c.free
+	}
+	return max(sent.Sub(c.start).Nanoseconds(), 0)
+}
+
+// done notes the service time of the operation sent last.
+func (c *idealConn) done(service time.Duration) { c.free = c.start.Add(service) }
+
 // drawer turns an operation index into its kind and key. Each worker owns
 // one; the draw depends on the index only, so any worker draws the same.
 type drawer struct {

@@ -124,7 +124,7 @@ func BenchmarkRecord(b *testing.B) {
 	s := newSliceSet(0, 2)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		s.ops[i&1].record(int64(50_000+i%100_000), int64(40_000+i%50_000), i%64 == 0)
+		s.ops[i&1].record(int64(50_000+i%100_000), int64(40_000+i%50_000), int64(i%5_000), i%64 == 0)
 	}
 }
 
@@ -155,5 +155,40 @@ func BenchmarkPreciseWait(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.precise.wait(time.Microsecond)
+	}
+}
+
+func TestIdealConnCountsOnlyTheGeneratorsOwnDelay(t *testing.T) {
+	at := func(ms float64) time.Time { return time.Unix(0, 0).Add(time.Duration(ms * float64(time.Millisecond))) }
+	type op struct {
+		due, sent, service float64 // ms
+		want               float64 // client delay, ms
+	}
+	for _, tc := range []struct {
+		name string
+		ops  []op
+	}{
+		{"an idle worker sent on time has no delay", []op{{0, 0, 1, 0}, {5, 5, 1, 0}}},
+		{"a worker that woke late owns the lateness", []op{{0, 0.3, 1, 0.3}, {5, 7, 1, 2}}},
+		{"waiting for the connection's previous reply is the target's", []op{{0, 0, 10, 0}, {1, 10, 10, 0}, {2, 20, 1, 0}}},
+		{"what the worker adds after the reply is its own", []op{{0, 0, 10, 0}, {1, 10.5, 1, 0.5}}},
+		{"a backlog left by a late wake-up is the generator's", []op{{0, 5, 1, 5}, {1, 6, 1, 5}, {2, 7, 1, 5}, {10, 10, 1, 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c idealConn
+			for i, o := range tc.ops {
+				got := c.send(at(o.due), at(o.sent))
+				c.done(time.Duration(o.service * float64(time.Millisecond)))
+				assert.InDelta(t, o.want*1e6, float64(got), 1, "operation %d", i)
+			}
+		})
+	}
+}
+
+// BenchmarkCPUProbe is the runner probe's fixed computation, run every
+// ProbeEvery while load runs.
+func BenchmarkCPUProbe(b *testing.B) {
+	for b.Loop() {
+		cpuProbeSink.Store(cpuProbe())
 	}
 }
