@@ -33,7 +33,8 @@ const extensionPrefix = "x-"
 // The keys each mapping of the plan allows, in the order messages list them.
 var (
 	planKeys      = []string{"version", "defaults", "components"}
-	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence"}
+	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "adaptive"}
+	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
 	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify"}
@@ -344,6 +345,23 @@ func (d *decoder) defaults(n *yaml.Node, def *Defaults) {
 	}
 	if e, ok := f["confidence"]; ok {
 		decodeField(d, e.value, &def.Confidence, "defaults.confidence", asPercent)
+	}
+	if e, ok := f["adaptive"]; ok {
+		d.adaptive(e.value, &def.Adaptive)
+	}
+}
+
+// adaptive decodes defaults.adaptive.
+func (d *decoder) adaptive(n *yaml.Node, a *Adaptive) {
+	f, ok := d.fields(n, "defaults.adaptive", adaptiveKeys)
+	if !ok {
+		return
+	}
+	if e, ok := f["max_duration"]; ok {
+		decodeField(d, e.value, &a.MaxDuration, "defaults.adaptive.max_duration", asDuration)
+	} else {
+		d.errorf(n, "defaults.adaptive.max_duration is required: the longest measured length a run may extend to, such as 3m")
+		d.markBad(&a.MaxDuration, n)
 	}
 }
 

@@ -188,7 +188,7 @@ func TestEveryKeyIsDecoded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Defaults{Duration: 5 * time.Minute, Warmup: 0, Seed: 42, Confirm: 2, Confidence: 0.99}); p.Defaults != want {
+	if want := (Defaults{Duration: 5 * time.Minute, Warmup: 0, Seed: 42, Confirm: 2, Confidence: 0.99, Adaptive: Adaptive{MaxDuration: 15 * time.Minute}}); p.Defaults != want {
 		t.Errorf("defaults %+v, want %+v", p.Defaults, want)
 	}
 	c := p.Component("sessions.v2")

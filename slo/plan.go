@@ -53,7 +53,24 @@ type Defaults struct {
 	// Confidence is the confidence level (0..1) of the statistics behind
 	// regression verdicts, 0.95 by default.
 	Confidence float64
+	// Adaptive lets a run extend itself while a verdict is inconclusive;
+	// the zero value turns it off.
+	Adaptive Adaptive
 }
+
+// Adaptive is the plan's defaults.adaptive: a run whose regression verdicts
+// are inconclusive after Duration is measured longer, in steps, until they
+// are conclusive or MaxDuration is spent. Every look at the data is
+// corrected for (gate/stats.LookConfidence), so extending does not add
+// false verdicts.
+type Adaptive struct {
+	// MaxDuration is the longest measured length a run may extend to, at
+	// least Duration; 0 means the run is never extended.
+	MaxDuration time.Duration
+}
+
+// Enabled reports whether runs may extend themselves.
+func (a Adaptive) Enabled() bool { return a.MaxDuration > 0 }
 
 // Position is a place in the plan file, 1-based.
 type Position struct {

@@ -128,6 +128,14 @@ func (v *validator) plan(p *Plan) {
 		"is out of range: must be 0 (off) to 10 reruns")
 	v.check(&d.Confidence, Position{}, minConfidence <= d.Confidence && d.Confidence <= maxConfidence, "defaults.confidence", formatPercent(d.Confidence),
 		"is out of range: must be between 50% and 99.9%")
+	if d.Adaptive.MaxDuration != 0 || v.origins[&d.Adaptive.MaxDuration].pos != (Position{}) {
+		v.check(&d.Adaptive.MaxDuration, Position{}, validDuration(d.Adaptive.MaxDuration), "defaults.adaptive.max_duration", FormatDuration(d.Adaptive.MaxDuration),
+			"is out of range: must be between 1s and 24h")
+		if validDuration(d.Adaptive.MaxDuration) && validDuration(d.Duration) && !v.skipped(&d.Duration) {
+			v.check(&d.Adaptive.MaxDuration, Position{}, d.Adaptive.MaxDuration >= d.Duration, "defaults.adaptive.max_duration", FormatDuration(d.Adaptive.MaxDuration),
+				fmt.Sprintf("is shorter than defaults.duration %s: a run extends from its duration up to max_duration", FormatDuration(d.Duration)))
+		}
+	}
 
 	if len(p.Components) == 0 && !v.skipped(&p.Components) {
 		pos, _, _ := v.place(&p.Components, Position{}, "")
