@@ -108,7 +108,7 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 				}
 				for _, o := range comp.SLO.Regression {
 					if bc != nil {
-						out = append(out, judgeRegression(o, cr, bc, pair, confidence))
+						out = append(out, judgeRegression(o, cr, bc, pair, lookConfidence(confidence, cr.Looks)))
 					}
 				}
 			}

@@ -3,6 +3,7 @@ package workloads
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -38,66 +39,107 @@ func Segments(duration time.Duration) int {
 // holds the baseline's specs: the same components and workloads, other
 // targets.
 func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candRes, baseRes *Result, err error) {
+	il, err := newInterleaver(cand, base, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	runErr := il.run(ctx, il.planned)
+	candRes, baseRes, err = il.results()
+	switch {
+	case runErr != nil:
+		return candRes, baseRes, runErr
+	case err != nil:
+		return nil, nil, err
+	}
+	return candRes, baseRes, nil
+}
+
+// interleaver runs the segments of an interleaved run and keeps them, so
+// an adaptive run can add segment pairs after the planned ones.
+type interleaver struct {
+	cand, base []*Spec
+	opt        Options
+	// planned is the number of segments a side gets for the specs'
+	// duration; length is the measured length of one segment.
+	planned int
+	length  time.Duration
+	// candParts and baseParts are the segments run so far, in order.
+	candParts, baseParts []*Result
+	// id pairs the two sides; one for the whole run, however often
+	// results() is called.
+	id string
+}
+
+func newInterleaver(cand, base []*Spec, opt Options) (*interleaver, error) {
 	if len(cand) == 0 || len(base) == 0 {
-		return nil, nil, fmt.Errorf("an interleaved run needs candidate and baseline components")
+		return nil, fmt.Errorf("an interleaved run needs candidate and baseline components")
 	}
 	n := Segments(cand[0].Duration)
-	segment := func(specs []*Spec, i int) []*Spec {
-		out := make([]*Spec, len(specs))
-		for k, s := range specs {
-			c := *s
-			c.Duration = (s.Duration + time.Duration(n) - 1) / time.Duration(n)
-			// Several intervals a segment, so the statistics compare many
-			// intervals of each side, not a few long ones.
-			c.Interval = min(s.interval(), max(c.Duration/4, 100*time.Millisecond))
-			if i > 0 {
-				c.Warmup = min(s.Warmup, segmentWarmup)
-			}
-			out[k] = &c
+	return &interleaver{
+		cand: cand, base: base, opt: opt,
+		planned: n,
+		length:  (cand[0].Duration + time.Duration(n) - 1) / time.Duration(n),
+		id:      rand.Text(),
+	}, nil
+}
+
+// segment is segment i of a side's specs.
+func (il *interleaver) segment(specs []*Spec, i int) []*Spec {
+	out := make([]*Spec, len(specs))
+	for k, s := range specs {
+		c := *s
+		c.Duration = il.length
+		// Several intervals a segment, so the statistics compare many
+		// intervals of each side, not a few long ones.
+		c.Interval = min(s.interval(), max(c.Duration/4, 100*time.Millisecond))
+		if i > 0 {
+			c.Warmup = min(s.Warmup, segmentWarmup)
 		}
-		return out
+		out[k] = &c
 	}
-	var candParts, baseParts []*Result
-	for i := range n {
+	return out
+}
+
+// run runs the next count segments of each side, keeping the ABBA order
+// across calls.
+func (il *interleaver) run(ctx context.Context, count int) error {
+	for range count {
+		i := len(il.candParts)
 		// ABBA: the baseline goes first in even pairs, second in odd ones.
 		sides := []struct {
 			specs []*Spec
 			parts *[]*Result
-		}{{base, &baseParts}, {cand, &candParts}}
+		}{{il.base, &il.baseParts}, {il.cand, &il.candParts}}
 		if i%2 == 1 {
 			sides[0], sides[1] = sides[1], sides[0]
 		}
 		for _, side := range sides {
-			res, runErr := Run(ctx, segment(side.specs, i), opt)
+			res, runErr := Run(ctx, il.segment(side.specs, i), il.opt)
 			if res != nil {
 				*side.parts = append(*side.parts, res)
 			}
 			if runErr != nil {
-				candRes, _ = Concat(candParts)
-				baseRes, _ = Concat(baseParts)
-				pair(candRes, baseRes)
-				return candRes, baseRes, fmt.Errorf("interleaved segment %d of %d: %w", i+1, n, runErr)
+				return fmt.Errorf("interleaved segment %d of %d: %w", i+1, max(il.planned, i+1), runErr)
 			}
 		}
 	}
-	if candRes, err = Concat(candParts); err != nil {
-		return nil, nil, err
-	}
-	if baseRes, err = Concat(baseParts); err != nil {
-		return nil, nil, err
-	}
-	pair(candRes, baseRes)
-	return candRes, baseRes, nil
+	return nil
 }
 
-// pair gives both sides' Pairing one new ID.
-func pair(results ...*Result) {
-	id := rand.Text()
-	for _, r := range results {
+// results joins each side's segments so far into one result, both marked
+// with the run's Pairing.
+func (il *interleaver) results() (candRes, baseRes *Result, err error) {
+	candRes, err1 := Concat(il.candParts)
+	baseRes, err2 := Concat(il.baseParts)
+	for _, r := range []*Result{candRes, baseRes} {
 		if r != nil && r.Pairing != nil {
-			r.Pairing.ID = id
+			r.Pairing.ID = il.id
 		}
 	}
+	if err := errors.Join(err1, err2); err != nil {
+		return candRes, baseRes, err
+	}
+	return candRes, baseRes, nil
 }
 
 // Concat joins results of consecutive runs of the same components into one:

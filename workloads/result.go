@@ -132,6 +132,9 @@ type ComponentResult struct {
 	// WarmupOperations counts what warmup applied, errors included.
 	WarmupOperations int64 `json:"warmup_operations"`
 	WarmupErrors     int64 `json:"warmup_errors"`
+	// Looks is set when the run could extend itself (defaults.adaptive):
+	// how often, and at what measured lengths, its data was looked at.
+	Looks *Looks `json:"looks,omitempty"`
 }
 
 // ErrorSample is the first occurrence of one kind of error.
@@ -580,6 +583,11 @@ func DecodeResult(data []byte) (*Result, error) {
 		c := &r.Components[ci]
 		if c.Name == "" {
 			return nil, fmt.Errorf("%w: component %d has no name", ErrBadResult, ci)
+		}
+		if c.Looks != nil {
+			if err := c.Looks.check(); err != nil {
+				return nil, fmt.Errorf("%w: component %q: %v", ErrBadResult, c.Name, err)
+			}
 		}
 		for oi := range c.Operations {
 			o := &c.Operations[oi]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,6 +72,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		if errs := p.SampleErrors(p.Defaults.Duration); len(errs) > 0 {
 			return usageError(fmt.Errorf("with --duration %s:\n%w", f.duration, errs))
 		}
+		if a := p.Defaults.Adaptive; a.Enabled() && p.Defaults.Duration > a.MaxDuration {
+			return usageError(fmt.Errorf("--duration %q is longer than the plan's defaults.adaptive.max_duration %s, the longest a run may extend to", f.duration, slo.FormatDuration(a.MaxDuration)))
+		}
 	}
 	if cmd.Flags().Changed("seed") {
 		p.Defaults.Seed = f.seed
@@ -115,8 +119,13 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 	}
 	pp := &progressPrinter{w: env.stderr, terminal: env.terminal}
 	opts := workloads.Options{Progress: exporter.progress(pp.show), Tool: "tailgate " + version}
-	m := measurer{opts: opts, live: live}
-	res, liveBase, runErr := m.measure(ctx, specs)
+	m := measurer{opts: opts, live: live, plan: p, baseline: baseline, adaptive: p.Defaults.Adaptive.Enabled() && shard.Count <= 1,
+		extending: func(measured, step, most time.Duration, reason string) {
+			pp.done()
+			fmt.Fprintf(env.stderr, "tailgate: inconclusive after %s (%s): measuring %s more, up to %s (defaults.adaptive)\n",
+				slo.FormatDuration(measured), reason, slo.FormatDuration(step), slo.FormatDuration(most))
+		}}
+	res, liveBase, runErr := m.measure(ctx, specs, nil, nil)
 	pp.done()
 	exporter.close(res, env)
 	if res == nil {
@@ -146,19 +155,26 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 	return judgeAndReport(p, res, baseline, baselineFile, f.out, f.reportDir, runErr, env)
 }
 
-// measurer runs load: plainly, or interleaved with a live baseline.
+// measurer runs load: plainly, or interleaved with a live baseline; with
+// the plan's defaults.adaptive, for as long as a verdict is inconclusive.
 type measurer struct {
 	opts workloads.Options
 	// live maps a component to its baseline deployment's URL.
 	live map[string]string
+	// plan judges the looks of an adaptive run against baseline (the
+	// stored --baseline, or nil) or the live baseline's result.
+	plan     *slo.Plan
+	baseline *workloads.Result
+	adaptive bool
+	// extending tells of each extension of an adaptive run.
+	extending func(measured, step, most time.Duration, reason string)
 }
 
-// measure runs specs; with live baselines it also returns the baseline's result.
-func (m measurer) measure(ctx context.Context, specs []*workloads.Spec) (res, base *workloads.Result, err error) {
-	if len(m.live) == 0 {
-		res, err = workloads.Run(ctx, specs, m.opts)
-		return res, nil, err
-	}
+// measure runs specs; with live baselines it also returns the baseline's
+// result. When specs re-measure some components of an earlier result
+// (prior, and priorBase for a live baseline), an adaptive run judges its
+// looks with the other components taken from those.
+func (m measurer) measure(ctx context.Context, specs []*workloads.Spec, prior, priorBase *workloads.Result) (res, base *workloads.Result, err error) {
 	var baseSpecs []*workloads.Spec
 	for _, s := range specs {
 		if url, ok := m.live[s.Component.Name]; ok {
@@ -167,11 +183,50 @@ func (m measurer) measure(ctx context.Context, specs []*workloads.Spec) (res, ba
 			baseSpecs = append(baseSpecs, &b)
 		}
 	}
+	if m.adaptive {
+		return workloads.RunAdaptive(ctx, specs, baseSpecs, m.opts, m.adaptation(prior, priorBase))
+	}
 	if len(baseSpecs) == 0 {
 		res, err = workloads.Run(ctx, specs, m.opts)
 		return res, nil, err
 	}
 	return workloads.RunInterleaved(ctx, specs, baseSpecs, m.opts)
+}
+
+// adaptation is how an adaptive run decides to measure on: while the
+// verdicts of the components it measures are inconclusive.
+func (m measurer) adaptation(prior, priorBase *workloads.Result) workloads.Adaptive {
+	most := m.plan.Defaults.Adaptive.MaxDuration
+	return workloads.Adaptive{
+		Max: most,
+		Undecided: func(cand, base *workloads.Result) string {
+			full, fullBase := cand, base
+			if fullBase == nil {
+				fullBase = m.baseline
+			}
+			if prior != nil {
+				full = replaceComponents(prior, cand)
+				if base != nil && priorBase != nil {
+					fullBase = replaceComponents(priorBase, base)
+				}
+			}
+			v, err := gate.Judge(m.plan, full, fullBase)
+			if err != nil {
+				return ""
+			}
+			for name := range v.Objectives {
+				if cand.Component(name) == nil {
+					delete(v.Objectives, name)
+				}
+			}
+			return gate.Inconclusive(v)
+		},
+		Extending: func(measured, step time.Duration, reason string) {
+			if m.extending != nil {
+				m.extending(measured, step, most, reason)
+			}
+		},
+	}
 }
 
 // confirm measures the failing components again, with the same seed, up to
@@ -195,7 +250,7 @@ func (m measurer) confirm(ctx context.Context, p *slo.Plan, specs []*workloads.S
 			}
 		}
 		fmt.Fprintf(env.stderr, "tailgate: confirming the failure of %s (%d of %d)\n", strings.Join(names, ", "), attempt, p.Defaults.Confirm)
-		r2, b2, err := m.measure(ctx, again)
+		r2, b2, err := m.measure(ctx, again, res, baseline)
 		if err != nil {
 			return res, baseline, err
 		}

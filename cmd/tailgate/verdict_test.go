@@ -116,3 +116,10 @@ func TestConfirmation(t *testing.T) {
 		assert.False(t, strings.Contains(inv.stderr, "confirming"))
 	})
 }
+
+func TestADurationBeyondTheAdaptiveLimitIsRefused(t *testing.T) {
+	plan := webPlan("http://127.0.0.1:1", ", adaptive: {max_duration: 8s}", "      regression: {home: {p50: +25%}}\n")
+	inv := invoke(t, nil, "run", "-c", writePlan(t, plan), "--duration", "10s", "--out", filepath.Join(t.TempDir(), "r.json"))
+	assert.Equal(t, 2, inv.code)
+	assert.Contains(t, inv.stderr, `--duration "10s" is longer than the plan's defaults.adaptive.max_duration 8s`)
+}

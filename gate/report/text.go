@@ -85,8 +85,12 @@ func runLine(res *workloads.Result) string {
 	if res.Plan != "" {
 		parts = append(parts, "plan "+res.Plan)
 	}
-	parts = append(parts, fmt.Sprintf("seed %d", res.Seed),
-		"measured "+slo.FormatDuration(time.Duration(res.MeasuredNS)),
+	measured := "measured " + slo.FormatDuration(time.Duration(res.MeasuredNS))
+	if looks := Looks(res); looks.Extended() {
+		measured += fmt.Sprintf(" (extended from %s in %d looks, up to %s)",
+			slo.FormatDuration(time.Duration(looks.MeasuredNS[0])), len(looks.MeasuredNS), slo.FormatDuration(time.Duration(looks.MaxNS)))
+	}
+	parts = append(parts, fmt.Sprintf("seed %d", res.Seed), measured,
 		"warmup "+slo.FormatDuration(time.Duration(res.WarmupNS)))
 	if res.Shard != nil {
 		parts = append(parts, fmt.Sprintf("shard %d/%d", res.Shard.Index, res.Shard.Count))
@@ -95,6 +99,18 @@ func runLine(res *workloads.Result) string {
 		parts = append(parts, "baseline "+res.Baseline.File)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Looks returns the looks of the result's most extended component, or
+// nil when no component records any (the run could not extend itself).
+func Looks(res *workloads.Result) *workloads.Looks {
+	var out *workloads.Looks
+	for _, c := range res.Components {
+		if c.Looks != nil && (out == nil || len(c.Looks.MeasuredNS) > len(out.MeasuredNS)) {
+			out = c.Looks
+		}
+	}
+	return out
 }
 
 type objectiveRow struct {

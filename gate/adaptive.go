@@ -1,0 +1,54 @@
+package gate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tailgate-dev/tailgate/gate/stats"
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// lookConfidence is the one-sided confidence at which a component's
+// regression objectives are judged: the plan's (per objective), or, for a
+// run that may look at its data several times (defaults.adaptive), the
+// level of its last look, so that every look together errs no more often
+// than one look at the plan's confidence would (stats.LookConfidence).
+func lookConfidence(confidence float64, looks *workloads.Looks) float64 {
+	if looks == nil {
+		return confidence
+	}
+	return (1 + stats.LookConfidence(twoSided(confidence), looks.Fractions())) / 2
+}
+
+// Inconclusive names the objectives of v that are inconclusive, with their
+// estimates and intervals against their bars ("web home p99 +4.2%
+// [-3.1%, +14.5%] against +10%"), or returns "" when none is: what an
+// adaptive run measures longer for.
+func Inconclusive(v *Verdict) string {
+	names := make([]string, 0, len(v.Objectives))
+	for name := range v.Objectives {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, name := range names {
+		for _, o := range v.Objectives[name] {
+			if o.Status != status.Inconclusive {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s %s %s %s [%s, %s] against %s", name, o.Operation, o.Metric,
+				signedPercent(o.Margin), signedPercent(o.IntervalLow), signedPercent(o.IntervalHigh), o.Threshold))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// signedPercent prints a relative change as +4.2% or -3.1%.
+func signedPercent(f float64) string {
+	if f >= 0 {
+		return "+" + FormatPercent(f)
+	}
+	return "-" + FormatPercent(-f)
+}

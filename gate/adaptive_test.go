@@ -1,0 +1,53 @@
+package gate_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// A component that was looked at several times (defaults.adaptive) is
+// judged at the level of its last look: the first of several possible
+// looks is held to a wider interval than a single look, the last look of
+// a run that extended to its longest a little wider still than a single
+// look, and a result judged again (tailgate check) gets the same interval
+// as the run did.
+func TestTheLooksOfAResultSetTheLevelItIsJudgedAt(t *testing.T) {
+	const tier = "      regression: {get: {p50: +10%}}\n"
+	cand := fixture{seed: 2, medianNS: 2.1e6, sigma: 0.5, intervals: 15, perSecond: 1000}.result()
+	width := func(looks *workloads.Looks) float64 {
+		r := *cand
+		r.Components = append([]workloads.ComponentResult(nil), cand.Components...)
+		r.Components[0].Looks = looks
+		v, err := gate.Judge(planWith(tier), &r, base.result())
+		require.NoError(t, err)
+		o := v.Objectives["cache"][0]
+		return o.IntervalHigh - o.IntervalLow
+	}
+	single := width(nil)
+	atFull := width(&workloads.Looks{MaxNS: 15e9, MeasuredNS: []int64{15e9}})
+	first := width(&workloads.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9}})
+	last := width(&workloads.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9, 22.5e9, 30e9, 37.5e9, 45e9}})
+	assert.Equal(t, single, atFull, "one look at the whole run is a single look")
+	assert.Greater(t, first, single, "the first of several looks is judged at a wider interval")
+	assert.Greater(t, last, single, "the last look pays for the ones before it")
+	assert.Equal(t, first, width(&workloads.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9}}), "judging again gives the same interval")
+}
+
+func TestInconclusiveNamesWhatIsUndecided(t *testing.T) {
+	v := &gate.Verdict{Objectives: map[string][]workloads.ObjectiveResult{
+		"web": {
+			{Operation: "home", Metric: "p99", Threshold: "+10%", Status: status.Inconclusive, Margin: 0.042, IntervalLow: -0.031, IntervalHigh: 0.145},
+			{Operation: "home", Metric: "p50", Threshold: "+10%", Status: status.Pass},
+		},
+		"cache": {{Operation: "get", Metric: "p50", Threshold: "+5%", Status: status.Fail}},
+	}}
+	assert.Equal(t, "web home p99 +4.2% [-3.1%, +14.5%] against +10%", gate.Inconclusive(v))
+	v.Objectives["web"][0].Status = status.NoChange
+	assert.Empty(t, gate.Inconclusive(v), "nothing inconclusive, nothing to measure longer for")
+}
