@@ -633,8 +633,8 @@ func (c *conn) readHead() (h responseHead, err error) {
 		value = bytes.TrimSpace(value)
 		switch {
 		case asciiEqualFold(name, "Content-Length"):
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || (h.length >= 0 && h.length != n) {
+			n, ok := parseLength(value)
+			if !ok || (h.length >= 0 && h.length != n) {
 				return h, fmt.Errorf("bad Content-Length %q", clipBytes(value))
 			}
 			h.length = n
@@ -754,8 +754,8 @@ func (c *conn) chunked(keep []byte) ([]byte, error) {
 		if i := bytes.IndexByte(line, ';'); i >= 0 {
 			line = line[:i]
 		}
-		size, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 16, 64)
-		if err != nil || size < 0 {
+		size, ok := parseChunkSize(bytes.TrimRight(line, " \t"))
+		if !ok {
 			return keep, fmt.Errorf("malformed chunk size %q", clipBytes(line))
 		}
 		if size == 0 {
@@ -779,6 +779,45 @@ func (c *conn) chunked(keep []byte) ([]byte, error) {
 			return keep, errors.New("malformed chunked body: no line end after a chunk")
 		}
 	}
+}
+
+// parseLength reads a Content-Length: decimal digits only (no sign, no
+// space), at most 18 of them, so it fits an int64.
+func parseLength(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// parseChunkSize reads a chunk size: hex digits only, at most 15 of them,
+// so it fits an int64.
+func parseChunkSize(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | int64(c)
+	}
+	return n, true
 }
 
 func asciiEqualFold(b []byte, s string) bool {
