@@ -27,14 +27,16 @@
 // Headers are sent as given, Host and User-Agent first, the others sorted;
 // nothing is added that the plan does not say (no Accept-Encoding).
 //
-// A keep-alive connection the server closed while it was idle fails the
-// next request before any byte of a response: like Go's own client, the
-// driver then sends a request that is safe to repeat (GET, HEAD, OPTIONS,
-// TRACE, or one with an Idempotency-Key header) once more on a new
-// connection, within the same timeout. A server that answers
-// "Connection: close", an HTTP/1.0 server, a response that ends with the
-// connection, a timeout and an I/O error close the connection; the next
-// operation dials again.
+// Connections are kept alive and reused, never blindly: one that sat idle
+// is checked before reuse, one past the idle timeout its server announced
+// is not reused, and a request that fails where the server provably did not
+// process it goes once more on a new connection (the rules are on
+// conn.Do). A server that answers "Connection: close", an HTTP/1.0 server,
+// a response that ends with the connection, a timeout and an I/O error
+// close the connection; the next operation dials again.
+//
+// The driver speaks HTTP/1.1 only: a server that speaks only HTTP/2 fails
+// Connect with ErrHTTP2Only.
 package http
 
 import (
@@ -403,7 +405,11 @@ type conn struct {
 	body   []byte // the rendered body of a templated request
 	detail []byte // the start of an error response's body
 	line   []byte // a header line longer than the read buffer
-	served int    // responses read on the current connection
+	// keepAlive is the idle timeout the server announced on the current
+	// connection ("Keep-Alive: timeout=N"), 0 when it did not; lastUsed
+	// is when its last request started, once keepAlive is known.
+	keepAlive time.Duration
+	lastUsed  time.Time
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
@@ -412,41 +418,74 @@ type conn struct {
 var _ workloads.Conn = (*conn)(nil)
 
 // Do sends one request and reads its whole response.
+//
+// Connection reuse and retry rules (as net/http's transport keeps them,
+// in persistConn.readLoop, shouldRetryRequest and isReplayable):
+//
+//   - A kept-alive connection idle longer than sock.IdleCheckAfter is
+//     checked before reuse (sock.Guard.Ready): one the server closed, reset
+//     or sent something unasked on is closed, and the request goes out on a
+//     new one, whatever its method: not one byte of it was written.
+//   - A connection past the idle timeout the server announced
+//     ("Keep-Alive: timeout=N") is not reused either (see keepAliveStale).
+//   - A response with "Connection: close", from an HTTP/1.0 server without
+//     keep-alive, or one whose body ends with the connection, is read whole
+//     and the connection closed: the next request dials.
+//   - A request that fails on a reused connection goes once more, on a new
+//     connection and within the same timeout, when the server provably did
+//     not process it (sock.Guard.Replayable): when not one byte of it was
+//     written, any request; when it was written whole and the connection
+//     ended or was reset before one byte of a response, a request safe to
+//     repeat (replayable: GET, HEAD, OPTIONS, TRACE, or one with an
+//     Idempotency-Key header).
+//   - Anything else (a POST the server may have processed, a response cut
+//     short, a timeout) stays an error, counted by its kind.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	r := &c.d.requests[op.Kind]
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	c.render(r, op.Key)
-	c.link.Watch(ctx)
+	if c.keepAlive > 0 {
+		c.keepAliveStale()
+	}
 	for attempt := 0; ; attempt++ {
-		reused, err := c.ready(ctx, deadline)
-		if err == nil {
-			if err = ctx.Err(); err != nil {
-				return err // checked after the deadline is set, so a later interrupt is not undone
+		if err := c.link.Ready(ctx, deadline, c); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("http: %w (%v)", ctx.Err(), err)
 			}
+			return fmt.Errorf("%s %s: %w", r.method, c.location(r), err)
 		}
-		var code int
-		if err == nil {
-			code, err = c.exchange(c.req, r.headOnly, &r.expect)
-		}
+		code, err := c.exchange(c.req, r.headOnly, &r.expect)
 		if err == nil {
 			if r.expect.ok(code) {
 				return nil
 			}
 			return &workloads.StatusError{Kind: statusKind(code), Detail: detail(c.detail)}
 		}
+		replay := attempt == 0 && c.link.Replayable(ctx, err, r.replayable)
 		c.link.Drop()
-		var gone *idleClosedError
-		if attempt == 0 && reused && errors.As(err, &gone) && r.replayable && ctx.Err() == nil {
+		if replay {
 			continue
-		}
-		if errors.As(err, &gone) {
-			err = gone.err
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("http: %w (%v)", ctxErr, err)
 		}
 		return fmt.Errorf("%s %s: %w", r.method, c.location(r), err)
 	}
+}
+
+// keepAliveStale closes the held connection when it sat unused for more
+// than nine tenths of the idle timeout its server announced with
+// "Keep-Alive: timeout=N": the server is about to close it, and a request
+// sent as it does would fail. The tenth is the margin for the server's
+// timer and the request's way there. Idle time runs from the start of the
+// previous request, so the check costs one clock read per request, and only
+// on connections whose server announces a timeout.
+func (c *conn) keepAliveStale() {
+	now := time.Now()
+	if !c.lastUsed.IsZero() && now.Sub(c.lastUsed) > c.keepAlive-c.keepAlive/10 {
+		c.link.Drop()
+	}
+	c.lastUsed = now
 }
 
 // render writes the request into c.req: request line, head, length, body.
@@ -486,17 +525,9 @@ func (c *conn) location(r *request) string {
 	return c.d.scheme + "://" + c.d.host + string(target)
 }
 
-// ready makes sure the connection is open, with the operation's deadline.
-// reused says it already served a response.
-func (c *conn) ready(ctx context.Context, deadline time.Time) (reused bool, err error) {
-	nc, closed := c.link.Current()
-	switch {
-	case closed:
-		return false, net.ErrClosed
-	case nc == nil:
-		return false, c.dial(ctx, deadline)
-	}
-	return c.served > 0, nc.SetDeadline(deadline)
+// Redial opens the connection again, for sock.Guard.Ready.
+func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
+	return c.dial(ctx, deadline)
 }
 
 // dial opens the connection, TLS included, reusing the read buffer of a
@@ -516,18 +547,9 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 		return err
 	}
 	c.r = r
-	c.served = 0
+	c.keepAlive, c.lastUsed = 0, time.Time{}
 	return nil
 }
-
-// idleClosedError is a request that failed on a kept-alive connection
-// before any byte of its response came (in writing it, or with the end of
-// the stream or a reset): the server may have closed the connection while
-// it was idle.
-type idleClosedError struct{ err error }
-
-func (e *idleClosedError) Error() string { return e.err.Error() }
-func (e *idleClosedError) Unwrap() error { return e.err }
 
 // exchange sends a rendered request and reads its response to the end
 // (see receive).
@@ -545,10 +567,7 @@ func (c *conn) send(req []byte) error {
 	if nc == nil {
 		return net.ErrClosed
 	}
-	if err := c.link.Send(req); err != nil {
-		return &idleClosedError{err}
-	}
-	return nil
+	return c.link.Send(req)
 }
 
 // receive reads a response to the end. The start of the body is kept in
@@ -566,7 +585,12 @@ func (c *conn) receive(headOnly bool, expect *statusSet) (code int, err error) {
 			break
 		}
 	}
-	c.served++
+	if h.keepAlive > 0 {
+		if c.keepAlive == 0 {
+			c.lastUsed = time.Now() // the idle time starts with this response
+		}
+		c.keepAlive = h.keepAlive
+	}
 	var keep []byte
 	if expect != nil && !expect.ok(h.code) {
 		keep = c.detail[:0]
@@ -599,6 +623,30 @@ type responseHead struct {
 	length  int64 // -1 when not given
 	chunked bool
 	close   bool // the connection ends with this response
+	// keepAlive is the idle timeout of "Keep-Alive: timeout=N", or 0.
+	keepAlive time.Duration
+}
+
+// maxKeepAlive bounds the idle timeout a server may announce.
+const maxKeepAlive = time.Hour
+
+// keepAliveTimeout reads the timeout parameter of a Keep-Alive header
+// ("timeout=5, max=100"): whole seconds, from 1 to an hour; 0 when it is
+// absent or not that.
+func keepAliveTimeout(value []byte) time.Duration {
+	for len(value) > 0 {
+		var param []byte
+		param, value, _ = bytes.Cut(value, []byte(","))
+		param = bytes.TrimSpace(param)
+		if len(param) > len("timeout=") && asciiEqualFold(param[:len("timeout=")], "timeout=") {
+			n, ok := parseLength(param[len("timeout="):])
+			if !ok || n < 1 || n > int64(maxKeepAlive/time.Second) {
+				return 0
+			}
+			return time.Duration(n) * time.Second
+		}
+	}
+	return 0
 }
 
 // readHead reads a status line and the headers after it.
@@ -606,9 +654,6 @@ func (c *conn) readHead() (h responseHead, err error) {
 	total := 0
 	line, err := c.readLine(&total)
 	if err != nil {
-		if c.served > 0 && total == 0 && endedBeforeReply(err) {
-			return h, &idleClosedError{err}
-		}
 		return h, err
 	}
 	var minor int
@@ -649,6 +694,8 @@ func (c *conn) readHead() (h responseHead, err error) {
 			case !asciiEqualFold(last, "identity"):
 				return h, fmt.Errorf("unsupported Transfer-Encoding %q", clipBytes(value))
 			}
+		case asciiEqualFold(name, "Keep-Alive"):
+			h.keepAlive = keepAliveTimeout(value)
 		case asciiEqualFold(name, "Connection"):
 			for _, token := range bytes.Split(value, []byte(",")) {
 				token = bytes.TrimSpace(token)
@@ -663,7 +710,7 @@ func (c *conn) readHead() (h responseHead, err error) {
 	}
 }
 
-// parseStatusLine reads "HTTP/1.x NNN reason".
+// parseStatusLine reads "HTTP/1.x NNN reason", NNN from 100 to 999.
 func parseStatusLine(line []byte) (code, minor int, err error) {
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' ||
 		(line[7] != '0' && line[7] != '1') || (len(line) > 12 && line[12] != ' ') {
@@ -674,6 +721,9 @@ func parseStatusLine(line []byte) (code, minor int, err error) {
 			return 0, 0, fmt.Errorf("malformed HTTP status line %q", clipBytes(line))
 		}
 		code = code*10 + int(b-'0')
+	}
+	if code < 100 {
+		return 0, 0, fmt.Errorf("malformed HTTP status line %q: status %03d", clipBytes(line), code)
 	}
 	return code, int(line[7] - '0'), nil
 }

@@ -87,6 +87,8 @@ var responseCases = []struct {
 		[]parsed{{code: 204}}},
 	{"a malformed status line", "HTTP/1.1 2OO OK\r\n\r\n",
 		[]parsed{{err: `malformed HTTP status line "HTTP/1.1 2OO OK"`}}},
+	{"a status below 100", "HTTP/1.0 000 Zero\r\n\r\n",
+		[]parsed{{err: `malformed HTTP status line "HTTP/1.0 000 Zero": status 000`}}},
 	{"a header without a colon", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
 		[]parsed{{err: `malformed response header "no colon"`}}},
 	{"an unsupported transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
