@@ -24,9 +24,13 @@ func lookConfidence(confidence float64, looks *workloads.Looks) float64 {
 
 // Inconclusive names the objectives of v that are inconclusive, with their
 // estimates and intervals against their bars ("web home p99 +4.2%
-// [-3.1%, +14.5%] against +10%"), or returns "" when none is: what an
-// adaptive run measures longer for.
+// [-3.1%, +14.5%] against +10%"), or returns "" when none is or the
+// verdict is already a failure, which no more data can turn into a pass:
+// what an adaptive run measures longer for.
 func Inconclusive(v *Verdict) string {
+	if v.Status == workloads.VerdictFail {
+		return ""
+	}
 	names := make([]string, 0, len(v.Objectives))
 	for name := range v.Objectives {
 		names = append(names, name)

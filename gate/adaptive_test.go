@@ -40,14 +40,21 @@ func TestTheLooksOfAResultSetTheLevelItIsJudgedAt(t *testing.T) {
 }
 
 func TestInconclusiveNamesWhatIsUndecided(t *testing.T) {
-	v := &gate.Verdict{Objectives: map[string][]workloads.ObjectiveResult{
+	v := &gate.Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{
 		"web": {
 			{Operation: "home", Metric: "p99", Threshold: "+10%", Status: status.Inconclusive, Margin: 0.042, IntervalLow: -0.031, IntervalHigh: 0.145},
 			{Operation: "home", Metric: "p50", Threshold: "+10%", Status: status.Pass},
 		},
-		"cache": {{Operation: "get", Metric: "p50", Threshold: "+5%", Status: status.Fail}},
+		"cache": {
+			{Operation: "get", Metric: "p50", Threshold: "+5%", Status: status.Inconclusive, Margin: 0.06, IntervalLow: 0.01, IntervalHigh: 0.11},
+			{Operation: "get", Metric: "p99", Threshold: "+5%", Status: status.NoChange},
+		},
 	}}
-	assert.Equal(t, "web home p99 +4.2% [-3.1%, +14.5%] against +10%", gate.Inconclusive(v))
+	assert.Equal(t, "cache get p50 +6% [+1%, +11%] against +5%; web home p99 +4.2% [-3.1%, +14.5%] against +10%", gate.Inconclusive(v))
+	v.Status = workloads.VerdictFail
+	assert.Empty(t, gate.Inconclusive(v), "a failing verdict is conclusive: more data cannot make it pass")
+	v.Status = workloads.VerdictPass
 	v.Objectives["web"][0].Status = status.NoChange
+	v.Objectives["cache"][0].Status = status.Pass
 	assert.Empty(t, gate.Inconclusive(v), "nothing inconclusive, nothing to measure longer for")
 }
