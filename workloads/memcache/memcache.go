@@ -1,8 +1,15 @@
 // Package memcache is tailgate's Memcached driver: get and set over the
 // memcached text protocol, with a lean client of its own.
 //
-// Target: memcache://host[:port], port 11211 by default. The text protocol
-// has no authentication, so the URL takes no user or password.
+// Target: memcache://host[:port], port 11211 by default. tailgate does not
+// authenticate (memcached's SASL, or its text-protocol -Y auth), so the URL
+// takes no user or password; a server that requires it is reported so at
+// connect ("CLIENT_ERROR unauthenticated"), as is one at its connection
+// limit ("ERROR Too many open connections"), in the server's words.
+//
+// tailgate sends memcached these commands and no others: "version" once
+// per connection, in Connect (proof the server speaks memcached), then the
+// plan's "get key" and "set key 0 0 bytes", every key under its prefix.
 //
 // Each connection is one TCP connection with a buffered reader; an operation
 // renders its command into one buffer, writes it with one raw system call,
@@ -15,9 +22,12 @@
 //	ERROR, CLIENT_ERROR, SERVER_ERROR, NOT_STORED
 //	                     a *workloads.StatusError, Kind "memcache SERVER_ERROR" etc.
 //
-// Every operation runs under the workload's timeout (a socket deadline). A
-// timeout, an I/O error or a reply that leaves the stream out of step closes
-// the connection; the next operation dials again within its own deadline.
+// Every operation runs under the workload's timeout (a socket deadline),
+// from its intended start. A timeout, an I/O error or a reply that leaves
+// the stream out of step closes the connection; the next operation dials
+// again within its own deadline. A connection the server closed while idle
+// (memcached -o idle_timeout) is dialed again before use, and an operation
+// the server provably did not process is sent once more (see conn.Do).
 package memcache
 
 import (
@@ -83,7 +93,7 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	name := spec.Component.Name
 	w := &spec.Component.Workload
 	if target.User != nil {
-		return nil, fmt.Errorf("component %q: memcache target: the text protocol has no authentication; remove the user from the URL", name)
+		return nil, fmt.Errorf("component %q: memcache target: tailgate does not authenticate to memcached (no SASL, no text-protocol auth); remove the user from the URL", name)
 	}
 	if target.Host == "" || target.Hostname() == "" {
 		return nil, fmt.Errorf("component %q: memcache target has no host; write it as memcache://host:port", name)
@@ -170,16 +180,54 @@ type conn struct {
 var _ workloads.Conn = (*conn)(nil)
 
 // Do performs one get or set. It allocates nothing unless it has to dial.
+//
+// A connection the server closed while idle is dialed again before the
+// command goes out (see sock.Guard.Ready). When the server closes it as
+// the command arrives, the command is sent once more on a new connection
+// only if the server provably did not process it (sock.Guard.Replayable):
+// any command of which not one byte was written, and a get written whole
+// that met the end of the stream or a reset before any reply byte. A set
+// that may have been processed stays an error.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
-	if err := c.link.Ready(ctx, deadline, c); err != nil {
-		return err
-	}
-	switch c.d.ops[op.Kind] {
-	case opSet:
-		return c.set(ctx, op.Key, op.Value)
-	default:
-		return c.get(ctx, op.Key)
+	kind := c.d.ops[op.Kind]
+	for replay := false; ; replay = true {
+		if err := c.link.Ready(ctx, deadline, c); err != nil {
+			return err
+		}
+		if kind == opSet {
+			c.out = append(append(append(c.out[:0], "set "...), op.Key...), " 0 0 "...)
+			c.out = strconv.AppendInt(c.out, int64(len(op.Value)), 10)
+			c.out = append(append(append(c.out, lineEnd...), op.Value...), lineEnd...)
+		} else {
+			c.out = append(append(append(c.out[:0], "get "...), op.Key...), lineEnd...)
+		}
+		err := c.send()
+		if err == nil {
+			if kind == opSet {
+				err = c.setReply()
+			} else {
+				err = c.getReply()
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		var se *workloads.StatusError
+		if errors.As(err, &se) {
+			// After ERROR and CLIENT_ERROR the server may not have read
+			// what was sent as meant: the connection is closed.
+			// SERVER_ERROR and NOT_STORED leave it in step.
+			if se.Kind == KindError || se.Kind == KindClientError {
+				c.link.Drop()
+			}
+			return err
+		}
+		if !replay && c.link.Replayable(ctx, err, kind == opGet) {
+			c.link.Drop()
+			continue
+		}
+		return c.link.Broken(ctx, err)
 	}
 }
 
@@ -209,15 +257,13 @@ var (
 	replyVersion = []byte("VERSION ")
 )
 
-func (c *conn) get(ctx context.Context, key []byte) error {
-	c.out = append(append(append(c.out[:0], "get "...), key...), lineEnd...)
-	if err := c.send(); err != nil {
-		return c.link.Broken(ctx, err)
-	}
+// getReply reads the reply to a get: a *workloads.StatusError for an
+// error reply, any other error for a stream out of step.
+func (c *conn) getReply() error {
 	for {
 		line, err := c.readLine()
 		if err != nil {
-			return c.link.Broken(ctx, err)
+			return err
 		}
 		switch {
 		case bytes.Equal(line, replyEnd):
@@ -225,35 +271,33 @@ func (c *conn) get(ctx context.Context, key []byte) error {
 		case bytes.HasPrefix(line, replyValue):
 			n, ok := valueLength(line)
 			if !ok {
-				return c.link.Broken(ctx, fmt.Errorf("memcache: malformed reply %q", line))
+				return fmt.Errorf("memcache: malformed reply %q", clip(line))
 			}
 			if _, err := c.r.Discard(n + len(lineEnd)); err != nil {
-				return c.link.Broken(ctx, err)
+				return err
 			}
 		default:
-			return c.reply(ctx, line)
+			return reply(line)
 		}
 	}
 }
 
-func (c *conn) set(ctx context.Context, key, value []byte) error {
-	c.out = append(append(append(c.out[:0], "set "...), key...), " 0 0 "...)
-	c.out = strconv.AppendInt(c.out, int64(len(value)), 10)
-	c.out = append(append(append(c.out, lineEnd...), value...), lineEnd...)
-	if err := c.send(); err != nil {
-		return c.link.Broken(ctx, err)
-	}
+// setReply reads the reply to a set, as getReply does.
+func (c *conn) setReply() error {
 	line, err := c.readLine()
 	if err != nil {
-		return c.link.Broken(ctx, err)
+		return err
 	}
 	if bytes.Equal(line, replyStored) {
 		return nil
 	}
-	return c.reply(ctx, line)
+	return reply(line)
 }
 
-// version proves the server speaks memcached.
+// version proves the server speaks memcached. A server that refuses the
+// connection says why in its own words: memcached at its connection limit
+// (-c) sends "ERROR Too many open connections" and closes, and one that
+// requires authentication (-Y) answers "CLIENT_ERROR unauthenticated".
 func (c *conn) version() error {
 	c.out = append(c.out[:0], "version\r\n"...)
 	if err := c.send(); err != nil {
@@ -263,10 +307,22 @@ func (c *conn) version() error {
 	if err != nil {
 		return err
 	}
-	if !bytes.HasPrefix(line, replyVersion) {
-		return fmt.Errorf("memcache: %s answered %q to \"version\": not a memcached server", c.d.addr, line)
+	return versionReply(c.d.addr, line)
+}
+
+// versionReply judges the reply line to "version".
+func versionReply(addr string, line []byte) error {
+	if bytes.HasPrefix(line, replyVersion) {
+		return nil
 	}
-	return nil
+	var se *workloads.StatusError
+	if !errors.As(reply(line), &se) {
+		return fmt.Errorf("memcache: %s answered %q to \"version\": not a memcached server", addr, clip(line))
+	}
+	if se.Kind == KindClientError && se.Detail == "unauthenticated" {
+		return fmt.Errorf("memcache: %s requires authentication, which tailgate does not do: %w", addr, se)
+	}
+	return fmt.Errorf("memcache: %s refused the connection: %w", addr, se)
 }
 
 // readLine returns the next reply line without its CRLF. The slice is only
@@ -286,10 +342,10 @@ func (c *conn) readLine() ([]byte, error) {
 	return line, nil
 }
 
-// reply turns a reply that is not a success into an error. After ERROR and
-// CLIENT_ERROR the server may not have read what was sent as meant, so the
-// connection is closed; SERVER_ERROR and NOT_STORED leave it in step.
-func (c *conn) reply(ctx context.Context, line []byte) error {
+// reply turns a reply line that is not a success into an error: a
+// *workloads.StatusError for memcached's error replies, in the server's
+// words, and a plain error for anything else.
+func reply(line []byte) error {
 	word, detail, _ := bytes.Cut(line, []byte(" "))
 	switch string(word) {
 	case "SERVER_ERROR":
@@ -297,13 +353,19 @@ func (c *conn) reply(ctx context.Context, line []byte) error {
 	case "NOT_STORED":
 		return &workloads.StatusError{Kind: KindNotStored}
 	case "CLIENT_ERROR":
-		c.link.Drop()
 		return &workloads.StatusError{Kind: KindClientError, Detail: string(detail)}
 	case "ERROR":
-		c.link.Drop()
 		return &workloads.StatusError{Kind: KindError, Detail: string(detail)}
 	}
-	return c.link.Broken(ctx, fmt.Errorf("memcache: unexpected reply %q", line))
+	return fmt.Errorf("memcache: unexpected reply %q", clip(line))
+}
+
+// clip shortens a line for a message.
+func clip(b []byte) []byte {
+	if len(b) > 64 {
+		return append(b[:64:64], "…"...)
+	}
+	return b
 }
 
 // valueLength reads the byte count of "VALUE <key> <flags> <bytes> [<cas>]".

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 	"github.com/tailgate-dev/tailgate/workloads/memcache"
 )
 
@@ -290,7 +293,7 @@ func TestOpenRejectsWhatMemcachedCannotTake(t *testing.T) {
 		change func(*slo.Workload)
 		want   string
 	}{
-		{"a user in the URL", "memcache://admin:pw@127.0.0.1:11211", nil, "no authentication"},
+		{"a user in the URL", "memcache://admin:pw@127.0.0.1:11211", nil, "does not authenticate"},
 		{"a path in the URL", "memcache://127.0.0.1:11211/0", nil, "no path"},
 		{"a prefix with a space", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = "my app:" }, "spaces"},
 		{"a prefix too long for a key", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = strings.Repeat("p", 240) }, "too long"},
@@ -343,4 +346,142 @@ func BenchmarkDo(b *testing.B) {
 	s := spec("memcache://" + srv.Addr)
 	c := connect(b, s)
 	testserver.BenchmarkGetSet(b, c, kindGet, kindSet, "tailgate:")
+}
+
+// stat reads a counter of the server's "stats".
+func stat(t *testing.T, addr, name string) int {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(nc, "stats\r\n")
+	var reply bytes.Buffer
+	buf := make([]byte, 4096)
+	for !bytes.HasSuffix(reply.Bytes(), []byte("END\r\n")) {
+		n, err := nc.Read(buf)
+		if err != nil {
+			t.Fatalf("reading stats: %v (so far %q)", err, reply.String())
+		}
+		reply.Write(buf[:n])
+	}
+	for _, line := range strings.Split(reply.String(), "\r\n") {
+		if v, ok := strings.CutPrefix(line, "STAT "+name+" "); ok {
+			var n int
+			if _, err := fmt.Sscan(v, &n); err != nil {
+				t.Fatalf("stat %s: %q: %v", name, v, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("stats has no %s", name)
+	return 0
+}
+
+// A server that closes connections idle for a second (memcached -o
+// idle_timeout=1), run at the shape that used to cost errors (3/s over 4
+// connections, each idle 1.3 s between operations) and under load, costs
+// no errors. memcached closes a connection idle for more than a second of
+// its coarse clock, found by a sweep every second or two, so few of these
+// gaps are closed: TestAConnectionTheServerClosedWhileIdle makes sure of
+// each case.
+func TestConnectionsTheServerClosesWhenIdleCostNoErrors(t *testing.T) {
+	srv := testserver.Memcached(t, "-o", "idle_timeout=1")
+	for _, tt := range []struct {
+		name     string
+		rate     float64
+		duration time.Duration
+	}{
+		{"3/s over 4 connections", 3, 4 * time.Second},
+		{"1000/s over 4 connections", 1000, 2 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec("memcache://" + srv.Addr)
+			s.Component.Workload.Rate, s.Component.Workload.Connections, s.Duration = tt.rate, 4, tt.duration
+			before := stat(t, srv.Addr, "idle_kicks")
+			testserver.MeasureEveryOperation(t, s)
+			t.Logf("%d idle connections closed by the server", stat(t, srv.Addr, "idle_kicks")-before)
+		})
+	}
+}
+
+// Each case of a connection memcached closed while it sat idle: found
+// closed before use, an operation goes out on a new connection, a set
+// included. When the server closes it after that check, as the command
+// arrives (here: with the check turned off), a get that got no byte of
+// reply went unprocessed and is sent again; a set may have been processed
+// and stays an error.
+func TestAConnectionTheServerClosedWhileIdle(t *testing.T) {
+	srv := testserver.Memcached(t, "-o", "idle_timeout=1")
+	ctx := context.Background()
+	s := spec("memcache://" + srv.Addr)
+	checked, replayedGet, unreplayedSet := connect(t, s), connect(t, s), connect(t, s)
+	before := stat(t, srv.Addr, "idle_kicks")
+	deadline := time.Now().Add(10 * time.Second)
+	for stat(t, srv.Addr, "idle_kicks") < before+3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not close the 3 idle connections within 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // for the closes to reach the client
+
+	if err := checked.Do(ctx, op(kindSet, "tailgate:1", []byte("v"))); err != nil {
+		t.Fatalf("a set on a connection found closed: %v", err)
+	}
+	defer sock.CheckIdleAfter(time.Hour)()
+	if err := replayedGet.Do(ctx, op(kindGet, "tailgate:1", nil)); err != nil {
+		t.Fatalf("the get was not sent again: %v", err)
+	}
+	err := unreplayedSet.Do(ctx, op(kindSet, "tailgate:1", []byte("v")))
+	switch kind := workloads.ErrorKind(err); kind {
+	case workloads.KindClosed, workloads.KindReset:
+	default:
+		t.Fatalf("a set on a connection the server closed: got %v (kind %q), want closed or reset", err, kind)
+	}
+	if err := unreplayedSet.Do(ctx, op(kindSet, "tailgate:1", []byte("v"))); err != nil {
+		t.Fatalf("the next operation did not dial again: %v", err)
+	}
+}
+
+// A server that refuses a connection is reported in its own words, not as
+// "not a memcached server".
+func TestARefusingServerIsReportedInItsOwnWords(t *testing.T) {
+	authFile := filepath.Join(t.TempDir(), "auth")
+	if err := os.WriteFile(authFile, []byte("gate:pw-gate-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"at its connection limit (-c)", []string{"-c", "24", "-t", "1"}, `refused the connection: memcache ERROR: Too many open connections`},
+		{"requiring authentication (-Y)", []string{"-Y", authFile}, `requires authentication, which tailgate does not do: memcache CLIENT_ERROR: unauthenticated`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := testserver.Memcached(t, tt.args...)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			d, err := workloads.Open(ctx, spec("memcache://"+srv.Addr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			for range 64 { // connect until the server refuses
+				c, err := d.Connect(ctx)
+				if err != nil {
+					if !strings.Contains(err.Error(), tt.want) {
+						t.Fatalf("got %q, want it to say %q", err, tt.want)
+					}
+					return
+				}
+				defer c.Close()
+			}
+			t.Fatal("64 connections and no refusal")
+		})
+	}
 }

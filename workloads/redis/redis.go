@@ -9,9 +9,16 @@
 // nothing installed.
 //
 // Each Conn is one TCP (or TLS) connection, so the plan's connections are
-// real connections. A connection authenticates (AUTH password, or AUTH user
-// password for an ACL user) and selects the URL's database when it opens;
-// Connect also proves the server answers (PING). An operation renders its
+// real connections. tailgate sends Redis these commands and no others:
+//
+//	AUTH [user] password   when a connection opens, if the URL has a password
+//	SELECT db              when a connection opens, if the URL names a database other than 0
+//	PING                   once per connection, in Connect: proof the server answers
+//	                       (a NOPERM reply proves it too, so the ACL user needs no +ping)
+//	GET key, SET key value the plan's operations, every key under its prefix
+//
+// so an ACL user with +get +set on the prefix's keys (and +select for a
+// database other than 0) can run a plan. An operation renders its
 // command into one buffer, writes it with one system call, reads the reply
 // and allocates nothing. Replies count as follows:
 //
@@ -19,12 +26,14 @@
 //	SET  +OK                  success
 //	-ERR ..., -WRONGTYPE ...  a *workloads.StatusError, Kind "redis ERR" etc.
 //
-// Every operation runs under the workload's timeout (a socket deadline);
-// there are no retries, which would hide a timeout inside a fast latency. A
-// timeout, an I/O error or a reply that leaves the stream out of step closes
-// the connection; the next operation dials again, within its own deadline
-// and at most the dial timeout (the workload's timeout, five seconds at
-// most).
+// Every operation runs under the workload's timeout (a socket deadline),
+// from its intended start; a timeout is never retried, which would hide it
+// inside a fast latency. A timeout, an I/O error or a reply that leaves
+// the stream out of step closes the connection; the next operation dials
+// again, within its own deadline and at most the dial timeout (the
+// workload's timeout, five seconds at most). A connection the server
+// closed while idle is dialed again before use, and an operation the
+// server provably did not process is sent once more (see conn.Do).
 package redis
 
 import (
@@ -154,8 +163,13 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 // ping is the command Connect proves the server with.
 var ping = appendCommand(nil, "PING")
 
+// kindNoPerm is the error kind of a command the ACL user may not run.
+const kindNoPerm = "redis NOPERM"
+
 // Connect opens one connection, authenticated and on the URL's database,
-// and proves the target answers (PING).
+// and proves the target answers (PING). A least-privilege ACL user may not
+// run PING: its NOPERM reply is an answer in RESP all the same, and proof
+// enough.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	c := &conn{d: d}
 	c.link.Name = "redis"
@@ -167,6 +181,10 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	err := c.send()
 	if err == nil {
 		err = c.reply()
+	}
+	var se *workloads.StatusError
+	if errors.As(err, &se) && se.Kind == kindNoPerm {
+		err = nil
 	}
 	if err != nil {
 		c.Close()
@@ -221,32 +239,48 @@ var _ workloads.Conn = (*conn)(nil)
 
 // Do performs one GET or SET. It allocates nothing unless it has to dial
 // or the server answers with an error.
+//
+// A connection the server closed while idle is dialed again before the
+// command goes out (see sock.Guard.Ready). When the server closes it as
+// the command arrives, the command is sent once more on a new connection
+// only if the server provably did not process it (sock.Guard.Replayable):
+// any command of which not one byte was written, and a GET written whole
+// that met the end of the stream or a reset before any reply byte. A SET
+// that may have been processed stays an error.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
-	if err := c.link.Ready(ctx, deadline, c); err != nil {
-		return err
-	}
-	c.out = c.out[:0]
-	switch c.d.ops[op.Kind] {
-	case opSet:
-		c.out = append(c.out, "*3\r\n$3\r\nSET\r\n"...)
-		c.out = appendBulk(c.out, op.Key)
-		c.out = appendBulk(c.out, op.Value)
-	default:
-		c.out = append(c.out, "*2\r\n$3\r\nGET\r\n"...)
-		c.out = appendBulk(c.out, op.Key)
-	}
-	if err := c.send(); err != nil {
-		return c.link.Broken(ctx, err)
-	}
-	if err := c.reply(); err != nil {
+	kind := c.d.ops[op.Kind]
+	for replay := false; ; replay = true {
+		if err := c.link.Ready(ctx, deadline, c); err != nil {
+			return err
+		}
+		c.out = c.out[:0]
+		switch kind {
+		case opSet:
+			c.out = append(c.out, "*3\r\n$3\r\nSET\r\n"...)
+			c.out = appendBulk(c.out, op.Key)
+			c.out = appendBulk(c.out, op.Value)
+		default:
+			c.out = append(c.out, "*2\r\n$3\r\nGET\r\n"...)
+			c.out = appendBulk(c.out, op.Key)
+		}
+		err := c.send()
+		if err == nil {
+			err = c.reply()
+		}
+		if err == nil {
+			return nil
+		}
 		var se *workloads.StatusError
 		if errors.As(err, &se) {
 			return err // an answer: the stream is in step
 		}
+		if !replay && c.link.Replayable(ctx, err, kind == opGet) {
+			c.link.Drop()
+			continue
+		}
 		return c.link.Broken(ctx, err)
 	}
-	return nil
 }
 
 // Redial opens the connection within deadline and at most the dial
@@ -287,9 +321,16 @@ func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
 // the next read, which then waits for the reply.
 func (c *conn) send() error { return c.link.Send(c.out) }
 
+// maxNesting is how deep the arrays of a reply may nest. GET, SET and
+// PING are answered without arrays; the bound keeps a hostile server from
+// growing the reader's stack without end.
+const maxNesting = 16
+
 // reply reads one whole reply: nil for a status, number, bulk string, nil
 // or array, a *workloads.StatusError for an error reply.
-func (c *conn) reply() error {
+func (c *conn) reply() error { return c.nested(0) }
+
+func (c *conn) nested(depth int) error {
 	line, err := c.readLine()
 	if err != nil {
 		return err
@@ -320,8 +361,11 @@ func (c *conn) reply() error {
 		if err != nil {
 			return err
 		}
+		if n > 0 && depth == maxNesting {
+			return fmt.Errorf("redis: reply nests arrays deeper than %d", maxNesting)
+		}
 		for range n {
-			if err := c.reply(); err != nil {
+			if err := c.nested(depth + 1); err != nil {
 				var se *workloads.StatusError
 				if !errors.As(err, &se) {
 					return err

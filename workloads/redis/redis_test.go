@@ -2,6 +2,9 @@ package redis_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 	_ "github.com/tailgate-dev/tailgate/workloads/redis"
 )
 
@@ -187,4 +191,109 @@ func BenchmarkDo(b *testing.B) {
 	s := spec("redis://"+srv.Addr, 100, time.Second, 10*time.Second)
 	c := connect(b, s)
 	testserver.BenchmarkGetSet(b, c, kindGet, kindSet, "tailgate:t:")
+}
+
+// stat reads a counter of the server's INFO.
+func stat(t *testing.T, client *goredis.Client, name string) int {
+	t.Helper()
+	info, err := client.Info(context.Background(), "stats").Result()
+	require.NoError(t, err)
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			n, err := strconv.Atoi(v)
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatalf("INFO stats has no %s", name)
+	return 0
+}
+
+// A server that closes connections idle for a second (redis.conf
+// "timeout 1") costs no errors, over TCP and TLS: each connection sits
+// idle 1.3 s between operations at 3/s over 4 connections, and is found
+// closed and dialed again before use. Under load the connections never
+// idle.
+func TestConnectionsTheServerClosedWhileIdleCostNoErrors(t *testing.T) {
+	cert := testserver.NewCertificate(t)
+	for _, transport := range []string{"tcp", "tls"} {
+		var srv *testserver.Server
+		var client *goredis.Client
+		scheme := "redis://"
+		if transport == "tls" {
+			srv = testserver.RedisTLS(t, cert, "--timeout", "1")
+			pool := x509.NewCertPool()
+			pem, err := os.ReadFile(cert.CAFile)
+			require.NoError(t, err)
+			pool.AppendCertsFromPEM(pem)
+			client = goredis.NewClient(&goredis.Options{Addr: srv.Addr, TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+			scheme = "rediss://"
+		} else {
+			srv = testserver.Redis(t, "--timeout", "1")
+			client = goredis.NewClient(&goredis.Options{Addr: srv.Addr})
+		}
+		defer client.Close()
+		for _, tt := range []struct {
+			name     string
+			rate     float64
+			duration time.Duration
+			redials  bool
+		}{
+			{"3/s over 4 connections", 3, 4 * time.Second, true},
+			{"1000/s over 4 connections", 1000, 2 * time.Second, false},
+		} {
+			t.Run(transport+": "+tt.name, func(t *testing.T) {
+				s := spec(scheme+srv.Addr, tt.rate, tt.duration, time.Second)
+				s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
+				before := stat(t, client, "total_connections_received")
+				testserver.MeasureEveryOperation(t, s)
+				opened := stat(t, client, "total_connections_received") - before
+				if tt.redials {
+					assert.Greater(t, opened, 4, "the server closed no idle connection: the case under test did not happen")
+				}
+				t.Logf("%d connections opened", opened)
+			})
+		}
+	}
+}
+
+// When the server closes a connection as a command arrives (after the
+// idle check), a GET that got no byte of reply went unprocessed and is sent
+// again on a new connection; a SET may have been processed and stays an
+// error.
+func TestOnlyAnUnansweredGetIsSentAgain(t *testing.T) {
+	defer sock.CheckIdleAfter(time.Hour)()
+	srv := testserver.Redis(t)
+	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
+	defer client.Close()
+	ctx := context.Background()
+	c := connect(t, spec("redis://"+srv.Addr, 100, time.Second, time.Second))
+	killOthers := func() {
+		t.Helper()
+		require.NoError(t, c.Do(ctx, op(kindGet, "tailgate:t:1", nil)))
+		require.NoError(t, client.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err())
+		time.Sleep(50 * time.Millisecond) // for the close to reach the client
+	}
+	killOthers()
+	require.NoError(t, c.Do(ctx, op(kindGet, "tailgate:t:1", nil)), "the GET is sent again")
+	killOthers()
+	err := c.Do(ctx, op(kindSet, "tailgate:t:1", []byte("v")))
+	switch kind := workloads.ErrorKind(err); kind {
+	case workloads.KindClosed, workloads.KindReset:
+	default:
+		t.Fatalf("a SET on a connection the server closed: got %v (kind %q), want closed or reset", err, kind)
+	}
+	require.NoError(t, c.Do(ctx, op(kindSet, "tailgate:t:1", []byte("v"))), "the next operation dials again")
+}
+
+// A least-privilege ACL user, allowed GET and SET on the prefix's keys and
+// nothing else, runs a plan: tailgate sends it nothing more (no PING
+// permission is needed, and no SELECT for database 0).
+func TestALeastPrivilegeACLUserRunsAPlan(t *testing.T) {
+	srv := testserver.Redis(t, "--user", "gate", "on", ">pw-gate-1", "~tailgate:*", "+get", "+set")
+	for _, target := range []string{"redis://gate:pw-gate-1@" + srv.Addr, "redis://gate:pw-gate-1@" + srv.Addr + "/0"} {
+		t.Run(target, func(t *testing.T) {
+			testserver.MeasureEveryOperation(t, spec(target, 100, time.Second, time.Second))
+		})
+	}
 }

@@ -260,6 +260,16 @@ const IdleCheckAfter = 5 * time.Millisecond
 // idleCheckAfter is IdleCheckAfter, changed only by tests.
 var idleCheckAfter = IdleCheckAfter
 
+// CheckIdleAfter makes Ready check connections idle longer than after
+// instead of IdleCheckAfter, until restore is called. It is for tests
+// that make a server close a connection between the check and the
+// request, and must not be called while connections are in use.
+func CheckIdleAfter(after time.Duration) (restore func()) {
+	old := idleCheckAfter
+	idleCheckAfter = after
+	return func() { idleCheckAfter = old }
+}
+
 // tlsSettle bounds the read that processes what a TLS server sent to an
 // idle connection (see Ready).
 const tlsSettle = time.Millisecond
