@@ -93,10 +93,10 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 		}
 		var out []workloads.ObjectiveResult
 		for _, o := range comp.SLO.Minimum {
-			out = append(out, judgeAbsolute(o, cr))
+			out = append(out, judgeAbsolute(o, cr, res.Runner))
 		}
 		for _, o := range comp.SLO.Aspirational {
-			out = append(out, judgeAbsolute(o, cr))
+			out = append(out, judgeAbsolute(o, cr, res.Runner))
 		}
 		if len(comp.SLO.Regression) > 0 {
 			if baseline == nil {
@@ -108,7 +108,7 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 				}
 				for _, o := range comp.SLO.Regression {
 					if bc != nil {
-						out = append(out, judgeRegression(o, cr, bc, pair, lookConfidence(confidence, cr.Looks)))
+						out = append(out, judgeRegression(o, cr, bc, pair, lookConfidence(confidence, cr.Looks), runners{baseline.Runner, res.Runner}))
 					}
 				}
 			}
@@ -119,6 +119,16 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 			case r.Status == status.Fail:
 				if v.Status == workloads.VerdictPass {
 					v.Status = workloads.VerdictFail
+				}
+			case r.Status == status.Inconclusive && r.Tier != string(slo.TierAspirational):
+				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is inconclusive, neither passed nor failed: %s", comp.Name, r.Operation, r.Metric, r.Detail))
+				if v.Status == workloads.VerdictPass {
+					v.Status = workloads.VerdictError
+				}
+			case r.Status == status.ClientBound && r.Tier != string(slo.TierAspirational):
+				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is client-bound, neither passed nor failed: %s", comp.Name, r.Operation, r.Metric, r.Detail))
+				if v.Status == workloads.VerdictPass {
+					v.Status = workloads.VerdictError
 				}
 			case r.Status == status.Insufficient && r.Tier != string(slo.TierAspirational):
 				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s could not be judged: %s", comp.Name, r.Operation, r.Metric, r.Detail))
@@ -174,8 +184,9 @@ func sortObjectives(out []workloads.ObjectiveResult) {
 	})
 }
 
-// judgeAbsolute judges a minimum or aspirational objective.
-func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult) workloads.ObjectiveResult {
+// judgeAbsolute judges a minimum or aspirational objective; runner is the
+// result's runner record (nil in older results).
+func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult, runner *workloads.Runner) workloads.ObjectiveResult {
 	r := workloads.ObjectiveResult{
 		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
 		Line: o.Pos.Line, Column: o.Pos.Column,
@@ -215,6 +226,7 @@ func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult) workloads.Obj
 		if r.MeasuredValue > r.ThresholdValue {
 			r.Status = fail
 		}
+		clientBound(&r, o.Metric, op, runner)
 		if h, err := op.WholeHistogram(); err == nil {
 			if q, ok := o.Metric.Quantile(); ok {
 				if lo, hi, ok := quantileInterval(h, q); ok {

@@ -63,10 +63,13 @@ func identityDiff(b, c workloads.WorkloadIdentity) []string {
 	return out
 }
 
+// runners are the runner records of a baseline and a candidate result.
+type runners struct{ base, cand *workloads.Runner }
+
 // judgeRegression judges one regression objective: the candidate's metric
 // may be at most the tolerance worse than the baseline's, with the plan's
 // confidence. pair is the results' pairing (nil when they ran apart).
-func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pair *pairing, confidence float64) workloads.ObjectiveResult {
+func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pair *pairing, confidence float64, run runners) workloads.ObjectiveResult {
 	r := workloads.ObjectiveResult{
 		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
 		ThresholdValue: o.Threshold.Ratio, Line: o.Pos.Line, Column: o.Pos.Column,
@@ -109,6 +112,11 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		r.Status = stats.RegressionVerdict(cmp, tol)
 		if len(cmp.Warnings) > 0 {
 			r.Detail = errors.Join(cmp.Warnings...).Error()
+		}
+		if pair == nil {
+			// Interleaved sides shared the runner: only runs apart can
+			// differ by it.
+			runnerNoise(&r, o.Metric, tol, cmp, run.base, run.cand)
 		}
 	case o.Metric == slo.MetricMax:
 		// A maximum is one sample: no interval exists, so it is compared as is.

@@ -272,9 +272,14 @@ type ObjectiveResult struct {
 	IntervalLow  float64 `json:"interval_low,omitempty"`
 	IntervalHigh float64 `json:"interval_high,omitempty"`
 	PValue       float64 `json:"p_value,omitempty"`
-	Detail       string  `json:"detail,omitempty"`
-	Line         int     `json:"line,omitempty"`
-	Column       int     `json:"column,omitempty"`
+	// FloorNS is the measurement floor of a latency objective, in ns: the
+	// operation's client delay plus the runner's wake-up delay, both at the
+	// objective's quantile; under it the run cannot see the target's
+	// latency. Zero when the result records no client delay.
+	FloorNS int64  `json:"floor_ns,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
 }
 
 // objectiveJSON is ObjectiveResult as written: JSON has no infinities or

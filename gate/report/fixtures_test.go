@@ -124,6 +124,7 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 	c := workloads.ComponentResult{Name: name, Target: target, Protocol: protocol, WorkloadHash: fmt.Sprintf("sha256:%016x", seed)}
 	all := workloads.OperationResult{Name: slo.AllOperations}
 	allWhole, allService := workloads.NewHistogram(), workloads.NewHistogram()
+	allClient, allLessClient := workloads.NewHistogram(), workloads.NewHistogram()
 	allIntervals := make([]*hdrhistogram.Histogram, intervals)
 	allErrors := make([]int64, intervals)
 	for i := range allIntervals {
@@ -132,6 +133,7 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 	for _, spec := range ops {
 		op := workloads.OperationResult{Name: spec.name, AskedRate: float64(spec.perSecond), ErrorKinds: spec.errorKinds}
 		whole, service := workloads.NewHistogram(), workloads.NewHistogram()
+		client, lessClient := workloads.NewHistogram(), workloads.NewHistogram()
 		for i := 0; i < intervals; i++ {
 			h := workloads.NewHistogram()
 			// Poisson arrivals make counts vary a little from second to second.
@@ -140,6 +142,8 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 				v := spec.latency(rng, i)
 				record(t, h, v)
 				record(t, service, v*4/5)
+				record(t, client, v/20) // tailgate itself sent 5% late
+				record(t, lessClient, v-v/20)
 			}
 			var errs int64
 			if spec.errors != nil {
@@ -157,6 +161,9 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 		op.AchievedRate = float64(op.Count+op.Errors) / window
 		op.LatencyNS, op.ServiceNS = workloads.PercentilesOf(whole), workloads.PercentilesOf(service)
 		op.Histogram, op.ServiceHistogram = encode(t, whole), encode(t, service)
+		setClientDelay(t, &op, client, lessClient)
+		allClient.Merge(client)
+		allLessClient.Merge(lessClient)
 		allWhole.Merge(whole)
 		allService.Merge(service)
 		all.Count += op.Count
@@ -174,6 +181,7 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 	all.AchievedRate = float64(all.Count+all.Errors) / window
 	all.LatencyNS, all.ServiceNS = workloads.PercentilesOf(allWhole), workloads.PercentilesOf(allService)
 	all.Histogram, all.ServiceHistogram = encode(t, allWhole), encode(t, allService)
+	setClientDelay(t, &all, allClient, allLessClient)
 	for i, h := range allIntervals {
 		all.Intervals = append(all.Intervals, workloads.Interval{
 			OffsetNS: int64(i) * fixtureInterval, Count: h.TotalCount(), Errors: allErrors[i], Histogram: encode(t, h),
@@ -267,8 +275,36 @@ func baseResult() *workloads.Result {
 	return &workloads.Result{
 		Schema: workloads.Schema, Tool: "tailgate v0.4.0", Complete: true, Plan: "perf/plan.yaml", Seed: 1,
 		StartedAt: fixtureStart, WarmupNS: int64(10 * time.Second), MeasuredNS: fixtureIntervals * fixtureInterval,
-		IntervalNS: fixtureInterval,
+		IntervalNS: fixtureInterval, Runner: fixtureRunner(),
 	}
+}
+
+// setClientDelay fills an operation's client-delay fields.
+func setClientDelay(t testing.TB, op *workloads.OperationResult, client, lessClient *hdrhistogram.Histogram) {
+	cp, lp := workloads.PercentilesOf(client), workloads.PercentilesOf(lessClient)
+	op.ClientDelayNS, op.LatencyLessClientNS = &cp, &lp
+	op.ClientDelayHistogram, op.LatencyLessClientHistogram = encode(t, client), encode(t, lessClient)
+}
+
+// fixtureRunner is a quiet runner: wake-ups 5 to 60 us late, the CPU
+// probe 8 us.
+func fixtureRunner() *workloads.Runner {
+	wake, cpu := workloads.NewHistogram(), workloads.NewHistogram()
+	for i := range 2500 {
+		_ = wake.RecordValue(int64(5_000 + i%100*i%551*100))
+		_ = cpu.RecordValue(int64(8_000 + i%7*100))
+	}
+	return &workloads.Runner{CPUs: 2,
+		WakeupNS: workloads.PercentilesOf(wake), WakeupHistogram: encodeRunner(wake),
+		CPUProbeNS: workloads.PercentilesOf(cpu), CPUProbeHistogram: encodeRunner(cpu)}
+}
+
+func encodeRunner(h *hdrhistogram.Histogram) string {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // cacheComponent is a Redis session cache: 90% gets, 10% sets, one
@@ -400,6 +436,11 @@ func errorResult(t testing.TB) *workloads.Result {
 	all := &cache.Operations[1]
 	all.Intervals, all.Count, all.Errors = get.Intervals, get.Count, get.Errors
 	all.Histogram, all.LatencyNS, all.AchievedRate = get.Histogram, get.LatencyNS, get.AchievedRate
+	// Rebuilt from one interval, the operations keep no client delay: as
+	// in a result of a version that did not record it.
+	for _, op := range []*workloads.OperationResult{get, all} {
+		op.ClientDelayNS, op.ClientDelayHistogram, op.LatencyLessClientNS, op.LatencyLessClientHistogram = nil, "", nil, ""
+	}
 	cache.FirstErrors = map[string]workloads.ErrorSample{
 		"connect": {Message: "dial tcp 10.0.0.7:6379: connect: connection refused", AtNS: int64(1100 * time.Millisecond)},
 		"timeout": {Message: "read tcp 10.0.1.2:51944->10.0.0.7:6379: i/o timeout", AtNS: int64(1020 * time.Millisecond)},

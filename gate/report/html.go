@@ -79,7 +79,7 @@ type htmlOperation struct {
 	Name                                         string
 	Count, Errors, Late                          int64
 	Rate, Asked, P50, P90, P99, P999, P9999, Max string
-	ServiceP99                                   string
+	ServiceP99, ClientP99                        string
 }
 
 func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, error) {
@@ -170,7 +170,10 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 				Rate: fmt.Sprintf("%.0f/s", op.AchievedRate), Asked: "closed loop",
 				P50: Latency(op.LatencyNS.P50), P90: Latency(op.LatencyNS.P90), P99: Latency(op.LatencyNS.P99),
 				P999: Latency(op.LatencyNS.P999), P9999: Latency(op.LatencyNS.P9999), Max: Latency(op.LatencyNS.Max),
-				ServiceP99: Latency(op.ServiceNS.P99),
+				ServiceP99: Latency(op.ServiceNS.P99), ClientP99: "-",
+			}
+			if op.ClientDelayNS != nil {
+				ho.ClientP99 = Latency(op.ClientDelayNS.P99)
 			}
 			if op.AskedRate > 0 {
 				ho.Asked = fmt.Sprintf("%.0f/s", op.AskedRate)
@@ -243,6 +246,9 @@ func runFields(res *workloads.Result) []htmlField {
 			add("Target of "+c.Name, target+": EMBEDDED in-process server, not a deployment", true)
 		} else {
 			add("Target of "+c.Name, target, false)
+		}
+		if f := FloorText(res, &c); f != "" {
+			add("Measurement floor of "+c.Name, f, false)
 		}
 	}
 	return fields
@@ -371,14 +377,14 @@ footer { margin: 40px auto 24px; color: #57606a; font-size: 12px; }
 {{.Throughput}}
 <h3>Measurements</h3>
 <table class="operations">
-<thead><tr><th scope="col">Operation</th><th scope="col" class="num">Count</th><th scope="col" class="num">Errors</th><th scope="col" class="num">Late</th><th scope="col" class="num">Rate</th><th scope="col" class="num">Asked</th><th scope="col" class="num">p50</th><th scope="col" class="num">p90</th><th scope="col" class="num">p99</th><th scope="col" class="num">p99.9</th><th scope="col" class="num">p99.99</th><th scope="col" class="num">Max</th><th scope="col" class="num">Service p99</th></tr></thead>
+<thead><tr><th scope="col">Operation</th><th scope="col" class="num">Count</th><th scope="col" class="num">Errors</th><th scope="col" class="num">Late</th><th scope="col" class="num">Rate</th><th scope="col" class="num">Asked</th><th scope="col" class="num">p50</th><th scope="col" class="num">p90</th><th scope="col" class="num">p99</th><th scope="col" class="num">p99.9</th><th scope="col" class="num">p99.99</th><th scope="col" class="num">Max</th><th scope="col" class="num">Service p99</th><th scope="col" class="num">Client delay p99</th></tr></thead>
 <tbody>
 {{- range .Operations}}
-<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td><td class="num">{{.Errors}}</td><td class="num">{{.Late}}</td><td class="num">{{.Rate}}</td><td class="num">{{.Asked}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.P9999}}</td><td class="num">{{.Max}}</td><td class="num">{{.ServiceP99}}</td></tr>
+<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td><td class="num">{{.Errors}}</td><td class="num">{{.Late}}</td><td class="num">{{.Rate}}</td><td class="num">{{.Asked}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.P9999}}</td><td class="num">{{.Max}}</td><td class="num">{{.ServiceP99}}</td><td class="num">{{.ClientP99}}</td></tr>
 {{- end}}
 </tbody>
 </table>
-<p class="note">Service p99 is measured from the actual send, without the wait for the intended start; the objectives judge the latency from the intended start.</p>
+<p class="note">Service p99 is measured from the actual send, without the wait for the intended start; the objectives judge the latency from the intended start. Client delay is how late tailgate itself sent (not waiting for the connection's previous reply): the measurement floor.</p>
 </section>
 {{- end}}
 </main>

@@ -145,6 +145,9 @@ func junitProperties(res *workloads.Result, c *workloads.ComponentResult) []juni
 	if res.Tool != "" {
 		props = append(props, junitProperty{"tool", res.Tool})
 	}
+	if f := FloorText(res, c); f != "" {
+		props = append(props, junitProperty{"measurement_floor", f})
+	}
 	return props
 }
 

@@ -64,6 +64,11 @@ func Markdown(w io.Writer, res *workloads.Result) error {
 		}
 	}
 	ew.printf("\nLatency is measured from each operation's intended start, so a stalled server shows in the tail.\n\n")
+	for _, c := range res.Components {
+		if f := FloorText(res, &c); f != "" {
+			ew.printf("Measurement floor of %s (how late tailgate itself was): %s.\n\n", mdText(c.Name), mdText(f))
+		}
+	}
 	ew.printf("</details>\n")
 	return ew.err
 }

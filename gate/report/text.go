@@ -60,6 +60,11 @@ func Text(w io.Writer, res *workloads.Result) error {
 	}
 	tw.Flush()
 	for _, c := range res.Components {
+		if f := FloorText(res, &c); f != "" {
+			ew.printf("measurement floor of %q: %s\n", c.Name, f)
+		}
+	}
+	for _, c := range res.Components {
 		if c.Embedded {
 			ew.printf("note: component %q ran against tailgate's embedded in-process server, not a deployment\n", c.Name)
 		}
@@ -149,6 +154,8 @@ func comparator(o workloads.ObjectiveResult) string {
 		if o.Metric == string(slo.MetricThroughput) && o.Tier != string(slo.TierRegression) {
 			return "<"
 		}
+		return ">"
+	case status.ClientBound:
 		return ">"
 	case status.Insufficient:
 		return ""

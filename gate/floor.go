@@ -1,0 +1,144 @@
+package gate
+
+import (
+	"fmt"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// MaterialFloor is the share of a bar the load generator's own delay must
+// reach before a missed bar is put down to it (client-bound) rather than to
+// the target: below a tenth of the bar, the generator is precise enough for
+// the miss to be the target's.
+const MaterialFloor = 0.10
+
+// ClientRemedies says what to do about a client-bound run.
+const ClientRemedies = "lower the rate, add connections, split the load over shards (run --shard), or run on a bigger runner"
+
+// Floor is the measurement floor of one operation at one quantile: how
+// much of a latency at that quantile the load generator and its runner may
+// have added, and what the target alone is known to have taken.
+type Floor struct {
+	// ClientNS is the operation's client delay at the quantile: how late
+	// tailgate itself sent (workloads.OperationResult.ClientDelayNS).
+	ClientNS int64
+	// WakeupNS is the runner's wake-up delay at the quantile: how late
+	// tailgate noticed what it waited for, a reply included.
+	WakeupNS int64
+	// ServiceNS is the operation's service time at the quantile (from the
+	// send to the reply noticed, so the runner's wake-up delay is in it).
+	ServiceNS int64
+	// TargetNS is the least the target itself took at the quantile: what
+	// is left of the service time once every reply is granted a wake-up
+	// delay as large as the runner's were (see targetBound).
+	TargetNS int64
+}
+
+// NS is the floor itself: client delay plus wake-up delay at the quantile.
+// Under it the run cannot see the target's latency.
+func (f Floor) NS() int64 { return f.ClientNS + f.WakeupNS }
+
+// FloorOf reads an operation's measurement floor at quantile q (1 for the
+// maximum). ok is false when the result lacks what it needs: an older
+// result, or a closed-loop run.
+func FloorOf(op *workloads.OperationResult, runner *workloads.Runner, q float64) (Floor, bool) {
+	if op == nil || runner == nil || op.ClientDelayHistogram == "" || op.ServiceHistogram == "" {
+		return Floor{}, false
+	}
+	client, err1 := op.ClientDelays()
+	wake, err2 := runner.Wakeups()
+	service, err3 := hdrhistogram.Decode([]byte(op.ServiceHistogram))
+	if err1 != nil || err2 != nil || err3 != nil || client.TotalCount() == 0 || wake.TotalCount() == 0 {
+		return Floor{}, false
+	}
+	at := func(h *hdrhistogram.Histogram, q float64) int64 {
+		if q >= 1 {
+			return h.Max()
+		}
+		return h.ValueAtQuantile(q * 100)
+	}
+	return Floor{
+		ClientNS: at(client, q), WakeupNS: at(wake, q),
+		ServiceNS: at(service, q), TargetNS: targetBound(service, wake, q),
+	}, true
+}
+
+// targetBound is a lower bound of the q-quantile of the target's own share
+// of the service time. A service time S is the target's part T plus the
+// delay R with which tailgate noticed the reply, and R is distributed as the
+// runner's wake-up delays W. Whatever their dependence, for any level p < q
+// at most a share 1−p of S lies above Q_p(S) and at most a share q−p of R
+// above Q_(1−q+p)(W), so more than a share 1−q of T lies above their
+// difference:
+//
+//	Q_q(T) ≥ max over p < q of  Q_p(S) − Q_(1−q+p)(W)
+//
+// A slow target shows in the body of S, where the runner's delays are
+// short; a starved generator's stalls only reach the tail.
+func targetBound(service, wake *hdrhistogram.Histogram, q float64) int64 {
+	const steps = 200
+	at := func(h *hdrhistogram.Histogram, level float64) int64 {
+		if level >= 1 {
+			return h.Max()
+		}
+		return h.ValueAtQuantile(level * 100)
+	}
+	best := int64(0)
+	for i := range steps {
+		p := q * float64(i) / steps
+		best = max(best, at(service, p)-at(wake, 1-q+p))
+	}
+	return best
+}
+
+// metricQuantile is the quantile a latency metric reads: 1 for the maximum.
+func metricQuantile(m slo.Metric) float64 {
+	if q, ok := m.Quantile(); ok {
+		return q
+	}
+	return 1
+}
+
+// clientBound decides a latency objective that missed its bar: it is
+// client-bound, neither a pass nor a fail, when
+//
+//   - the target's own part may be within the bar: the least the target
+//     itself took at the quantile (Floor.TargetNS: its service time with
+//     every reply granted a wake-up delay like the runner's) is at most
+//     the bar; and
+//   - the generator's own part is material: the floor (client delay plus
+//     the runner's wake-up delay, both at the quantile) is at least
+//     MaterialFloor of the bar.
+//
+// A target whose service time alone misses the bar fails whatever the
+// generator did; a generator precise to a tenth of the bar leaves the miss
+// to the target. The floor is recorded on the objective either way.
+func clientBound(r *workloads.ObjectiveResult, m slo.Metric, op *workloads.OperationResult, runner *workloads.Runner) {
+	f, ok := FloorOf(op, runner, metricQuantile(m))
+	if !ok {
+		return
+	}
+	r.FloorNS = f.NS()
+	if r.Status != status.Fail && r.Status != status.Missed {
+		return
+	}
+	bar := r.ThresholdValue
+	if float64(f.TargetNS) > bar || float64(f.NS()) < MaterialFloor*bar {
+		return
+	}
+	r.Status = status.ClientBound
+	late := ""
+	if op.Count > 0 {
+		late = fmt.Sprintf(", %s of sends late", FormatPercent(float64(op.Late)/float64(op.Count)))
+	}
+	r.Detail = fmt.Sprintf("the load generator was too late to measure the target: its own delay at %s was %s (client delay %s, runner wake-up delay %s%s), %s of the bar %s, and the target's service time (%s at %s) may be within the bar once the runner's wake-up delays are allowed for (at least %s): %s",
+		m, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), late, FormatPercent(float64(f.NS())/bar), dur(int64(bar)),
+		dur(f.ServiceNS), m, dur(f.TargetNS), ClientRemedies)
+}
+
+func dur(ns int64) string { return slo.FormatDuration(time.Duration(ns)) }

@@ -1,0 +1,175 @@
+package gate_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// runnerRecord is a runner probe record: 2500 wake-ups, of which the share
+// stalled woke stallNS late and the others 20 to 40 us late; the CPU probe
+// takes cpuNS.
+func runnerRecord(stalled float64, stallNS, cpuNS int64) *workloads.Runner {
+	wake, cpu := workloads.NewHistogram(), workloads.NewHistogram()
+	for i := range 2500 {
+		v := int64(20_000 + i%200*100)
+		if float64(i%1000) < stalled*1000 {
+			v = stallNS
+		}
+		_ = wake.RecordValue(v)
+		_ = cpu.RecordValue(cpuNS + int64(i%5*50))
+	}
+	return &workloads.Runner{CPUs: 2, WakeupNS: workloads.PercentilesOf(wake), WakeupHistogram: encode(wake),
+		CPUProbeNS: workloads.PercentilesOf(cpu), CPUProbeHistogram: encode(cpu)}
+}
+
+var (
+	quietRunner  = runnerRecord(0, 0, 8_000)
+	noisyRunner  = runnerRecord(0.1, 3_000_000, 8_000)
+	slowerRunner = runnerRecord(0, 0, 12_000)
+)
+
+// withGenerator gives every operation of res a service time and a client
+// delay derived from each latency in its whole-run histogram, and res the
+// runner record.
+func withGenerator(res *workloads.Result, service, client func(latencyNS int64) int64, runner *workloads.Runner) *workloads.Result {
+	for i := range res.Components[0].Operations {
+		op := &res.Components[0].Operations[i]
+		whole, err := op.WholeHistogram()
+		if err != nil {
+			panic(err)
+		}
+		sh, ch, lh := workloads.NewHistogram(), workloads.NewHistogram(), workloads.NewHistogram()
+		for _, b := range whole.Distribution() {
+			v := (b.From + b.To) / 2
+			_ = sh.RecordValues(max(service(v), 1), b.Count)
+			_ = ch.RecordValues(max(client(v), 1), b.Count)
+			_ = lh.RecordValues(max(v-client(v), 1), b.Count)
+		}
+		op.ServiceNS, op.ServiceHistogram = workloads.PercentilesOf(sh), encode(sh)
+		cp, lp := workloads.PercentilesOf(ch), workloads.PercentilesOf(lh)
+		op.ClientDelayNS, op.ClientDelayHistogram = &cp, encode(ch)
+		op.LatencyLessClientNS, op.LatencyLessClientHistogram = &lp, encode(lh)
+	}
+	res.Runner = runner
+	return res
+}
+
+func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *testing.T) {
+	fast := func(v int64) int64 { return v / 20 }       // the target answered in a twentieth of the latency
+	same := func(v int64) int64 { return v }            // the target took all of it
+	mostly := func(v int64) int64 { return v * 9 / 10 } // tailgate sent 90% of it late
+	precise := func(int64) int64 { return 1_000 }
+	tests := []struct {
+		name    string
+		bar     string
+		res     *workloads.Result
+		status  status.Status
+		verdict string
+	}{
+		{"a fast target behind a starved generator is client-bound", "2ms",
+			withGenerator(base.result(), fast, mostly, noisyRunner), status.ClientBound, workloads.VerdictError},
+		{"a slow target fails however starved the generator", "1ms",
+			withGenerator(base.result(), same, mostly, noisyRunner), status.Fail, workloads.VerdictFail},
+		{"a precise generator leaves the miss to the target", "2ms",
+			withGenerator(base.result(), fast, precise, quietRunner), status.Fail, workloads.VerdictFail},
+		{"a result without client delays is judged as before", "2ms", base.result(), status.Fail, workloads.VerdictFail},
+		{"a met bar passes, starved generator or not", "20ms",
+			withGenerator(base.result(), fast, mostly, noisyRunner), status.Pass, workloads.VerdictPass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := gate.Judge(planWith("      minimum: {get: {p99: "+tt.bar+"}}\n"), tt.res, nil)
+			require.NoError(t, err)
+			o := v.Objectives["cache"][0]
+			assert.Equal(t, tt.status, o.Status, o.Detail)
+			assert.Equal(t, tt.verdict, v.Status)
+			if tt.res.Runner != nil {
+				assert.Positive(t, o.FloorNS, "the floor is recorded on every latency objective")
+			}
+			if tt.status == status.ClientBound {
+				assert.Contains(t, o.Detail, "client delay")
+				assert.Contains(t, o.Detail, gate.ClientRemedies)
+				assert.Contains(t, v.Warnings[0], "client-bound")
+				assert.Equal(t, gate.ExitRun, v.ExitCode())
+			}
+		})
+	}
+}
+
+func TestTargetBoundGrantsEveryReplyTheRunnersWakeupDelay(t *testing.T) {
+	f, ok := gate.FloorOf(withGenerator(base.result(), func(v int64) int64 { return v }, func(int64) int64 { return 1 }, noisyRunner).Components[0].Operation("get"), noisyRunner, 0.99)
+	require.True(t, ok)
+	assert.Greater(t, f.TargetNS, int64(2_000_000), "the body of a 2 ms service time is the target's: the stalls are a tenth of the wake-ups")
+	assert.Less(t, f.TargetNS, f.ServiceNS)
+	_, ok = gate.FloorOf(base.result().Components[0].Operation("get"), noisyRunner, 0.99)
+	assert.False(t, ok, "no client delay recorded, no floor")
+}
+
+func TestRunnerNoiseBetweenRunsMakesWhatItCouldExplainInconclusive(t *testing.T) {
+	none := func(int64) int64 { return 1_000 }
+	same := func(v int64) int64 { return v }
+	run := func(f fixture, r *workloads.Runner) *workloads.Result {
+		return withGenerator(f.result(), same, none, r)
+	}
+	slower := func(scale float64) fixture {
+		f := base
+		f.seed = 2
+		f.medianNS *= scale
+		return f
+	}
+	tests := []struct {
+		name       string
+		base, cand *workloads.Result
+		want       status.Status
+	}{
+		{"A/A with a noisy candidate runner does not fail",
+			run(base, quietRunner), run(slower(1.2), noisyRunner), status.Inconclusive},
+		{"+30% with a noisy baseline runner does not pass",
+			run(slower(1.3), noisyRunner), run(slower(1.3), quietRunner), status.Inconclusive},
+		{"+30% with a slower baseline CPU does not pass",
+			run(slower(1.3), slowerRunner), run(slower(1.3), quietRunner), status.Inconclusive},
+		{"+30% between comparable runners fails",
+			run(base, quietRunner), run(slower(1.3), quietRunner), status.Fail},
+		{"+30% with a quieter candidate runner still fails",
+			run(base, noisyRunner), run(slower(1.3), quietRunner), status.Fail},
+		{"A/A between comparable runners passes",
+			run(base, quietRunner), run(fixture{seed: 2, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, quietRunner), status.Pass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := gate.Judge(planWith("      regression: {get: {p99: +10%}}\n"), tt.cand, tt.base)
+			require.NoError(t, err)
+			o := v.Objectives["cache"][0]
+			if tt.want == status.Pass {
+				assert.Contains(t, []status.Status{status.Pass, status.NoChange}, o.Status, o.Detail)
+				return
+			}
+			assert.Equal(t, tt.want, o.Status, o.Detail)
+			if tt.want == status.Inconclusive {
+				assert.Contains(t, o.Detail, "runner noise")
+				assert.Contains(t, o.Detail, "--baseline-target")
+				assert.NotEqual(t, workloads.VerdictPass, v.Status)
+				assert.NotEqual(t, workloads.VerdictFail, v.Status)
+			}
+		})
+	}
+	t.Run("the two sides of an interleaved run share the runner", func(t *testing.T) {
+		b, c := run(base, quietRunner), run(slower(1.2), noisyRunner)
+		segments := make([]int, 15)
+		for i := range segments {
+			segments[i] = i
+		}
+		b.Pairing = &workloads.Pairing{ID: "x", Segments: segments}
+		c.Pairing = &workloads.Pairing{ID: "x", Segments: segments}
+		v, err := gate.Judge(planWith("      regression: {get: {p99: +10%}}\n"), c, b)
+		require.NoError(t, err)
+		o := v.Objectives["cache"][0]
+		assert.Equal(t, status.Fail, o.Status, o.Detail)
+	})
+}
