@@ -183,3 +183,41 @@ func TestTheServersKeepAliveTimeoutIsRespected(t *testing.T) {
 		t.Errorf("%d connections after an idle gap near the announced timeout, want 2", got)
 	}
 }
+
+// A connection the server reset just after a response, used again before
+// the idle check would look at it: the POST meets the reset when it is
+// written, not one byte of it goes out, and so it goes out again on a new
+// connection.
+func TestARequestNotWrittenAtAllGoesOutAgain(t *testing.T) {
+	for _, useTLS := range []bool{false, true} {
+		name := map[bool]string{false: "plain", true: "TLS"}[useTLS]
+		t.Run(name, func(t *testing.T) {
+			srv := newCountingServer(t, useTLS, 0, func(w http.ResponseWriter, r *http.Request, _ int64) {
+				w.Header().Set("Content-Length", "2") // not chunked: the response is whole before the hijack
+				io.WriteString(w, "ok")
+				w.(http.Flusher).Flush()
+				nc, _, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					return
+				}
+				time.Sleep(time.Millisecond) // the client has read the response
+				if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
+					nc = tc.NetConn()
+				}
+				nc.(*net.TCPConn).SetLinger(0) // close with a reset
+				nc.Close()
+			})
+			c := connectTo(t, srv, post)
+			before := srv.requests.Load()
+			for i := range 3 {
+				time.Sleep(3 * time.Millisecond) // the reset arrived; below the idle check
+				if err := do(c, 0, "tailgate:1"); err != nil {
+					t.Fatalf("POST %d: %v", i, err)
+				}
+			}
+			if got := srv.requests.Load() - before; got != 3 {
+				t.Errorf("the server received %d POSTs, want 3", got)
+			}
+		})
+	}
+}
