@@ -26,7 +26,9 @@ func lookConfidence(confidence float64, looks *workloads.Looks) float64 {
 // estimates and intervals against their bars ("web home p99 +4.2%
 // [-3.1%, +14.5%] against +10%"), or returns "" when none is or the
 // verdict is already a failure, which no more data can turn into a pass:
-// what an adaptive run measures longer for.
+// what an adaptive run measures longer for. An objective inconclusive
+// from runner noise is left out: the baseline's runner stays what it was,
+// however long the candidate runs.
 func Inconclusive(v *Verdict) string {
 	if v.Status == workloads.VerdictFail {
 		return ""
@@ -39,7 +41,7 @@ func Inconclusive(v *Verdict) string {
 	var out []string
 	for _, name := range names {
 		for _, o := range v.Objectives[name] {
-			if o.Status != status.Inconclusive {
+			if o.Status != status.Inconclusive || strings.HasPrefix(o.Detail, runnerNoiseDetail) {
 				continue
 			}
 			out = append(out, fmt.Sprintf("%s %s %s %s [%s, %s] against %s", name, o.Operation, o.Metric,

@@ -51,6 +51,9 @@ func TestInconclusiveNamesWhatIsUndecided(t *testing.T) {
 		},
 	}}
 	assert.Equal(t, "cache get p50 +6% [+1%, +11%] against +5%; web home p99 +4.2% [-3.1%, +14.5%] against +10%", gate.Inconclusive(v))
+	v.Objectives["web"] = append(v.Objectives["web"], workloads.ObjectiveResult{Operation: "home", Metric: "p90", Threshold: "+10%", Status: status.Inconclusive,
+		Detail: "inconclusive (runner noise): the two runs' runners differ"})
+	assert.NotContains(t, gate.Inconclusive(v), "p90", "runner noise is not measured away by a longer candidate run")
 	v.Status = workloads.VerdictFail
 	assert.Empty(t, gate.Inconclusive(v), "a failing verdict is conclusive: more data cannot make it pass")
 	v.Status = workloads.VerdictPass

@@ -108,6 +108,10 @@ func CompareRunners(base, cand *workloads.Runner, q float64) (RunnerDiff, bool) 
 // it, is inconclusive: the runners' difference could explain it. The
 // adjustment only takes confidence away; it never turns a verdict into a
 // fail or a pass.
+// runnerNoiseDetail starts the detail of an objective made inconclusive by
+// runner noise.
+const runnerNoiseDetail = "inconclusive (runner noise)"
+
 func runnerNoise(r *workloads.ObjectiveResult, m slo.Metric, tol float64, cmp stats.Comparison, base, cand *workloads.Runner) {
 	q, ok := m.Quantile()
 	if !ok || !cmp.HasInterval() || cmp.BaseEstimate <= 0 {
@@ -132,7 +136,7 @@ func runnerNoise(r *workloads.ObjectiveResult, m slo.Metric, tol float64, cmp st
 	}
 	was, detail := r.Status, r.Detail
 	r.Status = status.Inconclusive
-	r.Detail = fmt.Sprintf("inconclusive (runner noise): the two runs' runners differ (baseline's: wake-up delay %s at %s, CPU probe %s; candidate's: %s, %s), and on one runner the change could be %s against %s, so the %s cannot stand; compare the two on one runner with interleaved A/B (run --baseline-target)",
+	r.Detail = fmt.Sprintf(runnerNoiseDetail+": the two runs' runners differ (baseline's: wake-up delay %s at %s, CPU probe %s; candidate's: %s, %s), and on one runner the change could be %s against %s, so the %s cannot stand; compare the two on one runner with interleaved A/B (run --baseline-target)",
 		dur(d.Base.WakeupNS), quantileName(max(q, runnerTail)), dur(d.Base.CPUProbeNS), dur(d.Cand.WakeupNS), dur(d.Cand.CPUProbeNS),
 		bound, signedPercent(tol), was)
 	if detail != "" {
