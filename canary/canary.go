@@ -141,9 +141,9 @@ func New(cfg Config) (*Canary, error) {
 		kept.SLO = slo.SLO{}
 		for _, o := range comp.SLO.Minimum {
 			expected := comp.Workload.Rate * cfg.Window.Seconds() * share(&comp, o.Operation)
-			if need := slo.MinSamples(o.Metric); o.Metric.IsLatency() && expected < float64(need) {
-				c.excluded = append(c.excluded, fmt.Sprintf("component %q: %s %s needs %d samples, a window has about %.0f",
-					comp.Name, o.Operation, o.Metric, need, math.Floor(expected)))
+			if need := slo.MinExpectedSamples(o.Metric); o.Metric.IsLatency() && expected < need {
+				c.excluded = append(c.excluded, fmt.Sprintf("component %q: %s %s needs %d samples (a window must expect %.0f), a window has about %.0f",
+					comp.Name, o.Operation, o.Metric, slo.MinSamples(o.Metric), need, math.Floor(expected)))
 				continue
 			}
 			kept.SLO.Minimum = append(kept.SLO.Minimum, o)

@@ -139,9 +139,9 @@ func TestCanaryPublishesItsWindowsOnMetrics(t *testing.T) {
 	c, cancel, done := start(t, canary.Config{Plan: p, Every: time.Second, Window: time.Second, Warmup: 200 * time.Millisecond,
 		Scale: 0.4, Failures: 5, Listen: "127.0.0.1:0", Log: log})
 	assert.ElementsMatch(t, []string{
-		`component "cache": get p99 needs 1000 samples, a window has about 960`,
-		`component "cache": set p99 needs 1000 samples, a window has about 240`,
-		`component "cache": all p99.9 needs 10000 samples, a window has about 1200`,
+		`component "cache": get p99 needs 1000 samples (a window must expect 1135), a window has about 960`,
+		`component "cache": set p99 needs 1000 samples (a window must expect 1135), a window has about 240`,
+		`component "cache": all p99.9 needs 10000 samples (a window must expect 10409), a window has about 1200`,
 	}, c.Excluded(), "bars a 1s window at 1200/s cannot estimate are left out")
 
 	var families map[string]*dto.MetricFamily
@@ -220,7 +220,8 @@ func TestCanaryFailsAfterKConsecutiveFailingWindows(t *testing.T) {
 func TestCanaryKeepsRunningAndReportsFailures(t *testing.T) {
 	srv := testserver.Redis(t)
 	p := plan(t, "redis://"+srv.Addr+"/0", 1500, `        all: {p99: 1us}`)
-	c, cancel, done := start(t, canary.Config{Plan: p, Every: 500 * time.Millisecond, Window: 700 * time.Millisecond,
+	// 1500/s × 800ms expects 1200 samples, above the 1135 p99 must expect.
+	c, cancel, done := start(t, canary.Config{Plan: p, Every: 500 * time.Millisecond, Window: 800 * time.Millisecond,
 		Warmup: 100 * time.Millisecond, Scale: 1, Failures: 1, KeepRunning: true, Listen: "127.0.0.1:0"})
 	require.Eventually(t, func() bool {
 		n, _ := value(scrape(t, c.Addr()), canary.MetricConsecutiveFailures, nil)

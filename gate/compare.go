@@ -8,6 +8,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -27,11 +28,14 @@ type Change struct {
 	Low, High float64
 	PValue    float64
 	// Significant is true when the change is beyond noise at the
-	// confidence; false prints as "~".
+	// confidence; false prints as "~". It is only ever true when Tested.
 	Significant bool
-	// Judgeable is false when there were too few samples to say anything.
-	Judgeable bool
-	Note      string
+	// Tested is true when a statistical test stands behind the change. It
+	// is false for a maximum (one sample) and for a percentile with too few
+	// samples; such a change is a difference of two numbers, not evidence
+	// that anything moved, and Note says why.
+	Tested bool
+	Note   string
 }
 
 // Compare lines up every operation and metric of two comparable results.
@@ -78,10 +82,11 @@ func compareMetric(component string, m slo.Metric, bop, cop *workloads.Operation
 			return ch
 		}
 		ch.Base, ch.Cand = float64(bop.Errors)/float64(bn), float64(cop.Errors)/float64(cn)
-		ch.Ratio = ratioOf(ch.Cand, ch.Base)
-		ch.PValue = twoProportionP(cop.Errors, cn, bop.Errors, bn)
-		ch.Significant = ch.PValue < 1-confidence
-		ch.Judgeable = true
+		c := stats.CompareProportions(bop.Errors, bn, cop.Errors, cn, twoSided(confidence))
+		ch.Ratio, ch.Low, ch.High, ch.PValue = c.Ratio, c.RatioLo, c.RatioHi, c.PValue
+		// Moved when the test says so and the interval excludes no change.
+		ch.Significant = c.Significant && (c.RatioLo > 1 || c.RatioHi < 1)
+		ch.Tested = true
 	default:
 		q, _ := m.Quantile()
 		need := slo.MinSamples(m)
@@ -100,7 +105,7 @@ func compareMetric(component string, m slo.Metric, bop, cop *workloads.Operation
 		ch.Low, ch.High, ch.PValue = c.RatioLo, c.RatioHi, c.PValue
 		// Moved when the test says so and the interval excludes no change.
 		ch.Significant = c.Significant && (c.RatioLo > 1 || c.RatioHi < 1)
-		ch.Judgeable = true
+		ch.Tested = true
 	}
 	return ch
 }

@@ -65,7 +65,7 @@ func (f fixture) operation(name string) workloads.OperationResult {
 	op.LatencyNS = workloads.PercentilesOf(whole)
 	op.ServiceNS = op.LatencyNS
 	op.Histogram = encode(whole)
-	op.AchievedRate = float64(op.Count+op.Errors-f.unsent) / float64(f.intervals)
+	op.AchievedRate = float64(op.Count) / float64(f.intervals)
 	return op
 }
 
@@ -89,8 +89,13 @@ func (f fixture) result() *workloads.Result {
 
 // planWith parses a one-component plan with the given slo block.
 func planWith(sloBlock string) *slo.Plan {
+	return planWithDefaults("", sloBlock)
+}
+
+// planWithDefaults is planWith with more defaults keys ("inconclusive: fail, ").
+func planWithDefaults(defaults, sloBlock string) *slo.Plan {
 	p, err := slo.Parse([]byte(`version: 1
-defaults: {duration: 15s, warmup: 0s}
+defaults: {`+defaults+`duration: 15s, warmup: 0s}
 components:
   - name: cache
     target: redis://127.0.0.1:6379

@@ -4,9 +4,9 @@
 // The statuses of one objective are package gate/status's vocabulary; gate
 // alone decides which one an objective gets.
 //
-// The overall verdict is fail when any minimum or regression objective fails,
-// error when the run was incomplete or a minimum objective could not be judged,
-// and pass otherwise.
+// The overall verdict is error when the run was incomplete, when a minimum
+// or regression objective could not be judged, or when nothing was judged;
+// fail when an objective failed; and pass otherwise (see Judge).
 package gate
 
 import (
@@ -80,11 +80,27 @@ func appendUnique(list []string, add ...string) []string {
 }
 
 // Judge judges res against plan's objectives. baseline may be nil; then
-// regression objectives are not judged and a warning says so.
+// regression objectives are not judged and a warning says so. A shard's
+// result is not judged (ErrShard): see ShardVerdict.
+//
+// The verdict is, in order: error when the run is incomplete; fail when an
+// objective failed (or is inconclusive under defaults.inconclusive: fail),
+// since a failure shown stands; error when a minimum or regression objective
+// is insufficient or client-bound, when an objective is inconclusive under
+// defaults.inconclusive: error (the default), or when no objective at all
+// was judged; otherwise pass. Nothing judged is never a pass.
 func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*Verdict, error) {
+	if s := res.Shard; s != nil && s.Count > 1 {
+		return nil, fmt.Errorf("shard %d of %d: %w", s.Index, s.Count, ErrShard)
+	}
 	v := &Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}}
 	confidence := perObjectiveConfidence(plan)
 	pair := pairingOf(baseline, res)
+	policy := plan.Defaults.Inconclusive
+	if policy == "" {
+		policy = slo.InconclusiveError
+	}
+	failed, blocked, judged, inconclusive := false, false, 0, 0
 	for ci := range plan.Components {
 		comp := &plan.Components[ci]
 		cr := res.Component(comp.Name)
@@ -115,33 +131,80 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 		}
 		sortObjectives(out)
 		for _, r := range out {
+			aspirational := r.Tier == string(slo.TierAspirational)
+			if r.Status.Judged() {
+				judged++
+			}
 			switch {
 			case r.Status == status.Fail:
-				if v.Status == workloads.VerdictPass {
-					v.Status = workloads.VerdictFail
-				}
-			case r.Status == status.Inconclusive && r.Tier != string(slo.TierAspirational):
+				failed = true
+			case r.Status == status.Inconclusive && !aspirational:
 				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is inconclusive, neither passed nor failed: %s", comp.Name, r.Operation, r.Metric, r.Detail))
-				if v.Status == workloads.VerdictPass {
-					v.Status = workloads.VerdictError
-				}
-			case r.Status == status.ClientBound && r.Tier != string(slo.TierAspirational):
+				inconclusive++
+			case r.Status == status.ClientBound && !aspirational:
 				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is client-bound, neither passed nor failed: %s", comp.Name, r.Operation, r.Metric, r.Detail))
-				if v.Status == workloads.VerdictPass {
-					v.Status = workloads.VerdictError
-				}
-			case r.Status == status.Insufficient && r.Tier != string(slo.TierAspirational):
+				blocked = true
+			case r.Status == status.Insufficient && !aspirational:
 				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s could not be judged: %s", comp.Name, r.Operation, r.Metric, r.Detail))
-				v.Status = workloads.VerdictError
+				blocked = true
 			}
 		}
 		v.Objectives[comp.Name] = out
 	}
-	if !res.Complete {
+	if inconclusive > 0 {
+		switch policy {
+		case slo.InconclusiveFail:
+			failed = true
+			v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("%s inconclusive: the plan fails the run for it (defaults.inconclusive: fail)", Plural(inconclusive, "objective is", "objectives are")))
+		case slo.InconclusivePass:
+			// The plan's explicit choice: an inconclusive objective counts
+			// as judged, so a plan of regression bars alone can pass.
+			judged += inconclusive
+			v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("%s inconclusive and let through by the plan (defaults.inconclusive: pass): this run could not rule the regression out", Plural(inconclusive, "objective is", "objectives are")))
+		default:
+			blocked = true
+			v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("%s inconclusive: the run could neither rule the regression out nor show it; run longer, at a higher rate, or interleaved (--baseline-target), or set defaults.inconclusive", Plural(inconclusive, "objective is", "objectives are")))
+		}
+	}
+	switch {
+	case !res.Complete:
 		v.Status = workloads.VerdictError
 		v.Warnings = appendUnique(v.Warnings, "the run is incomplete: "+res.Incomplete)
+	case failed:
+		// A failure shown stands whatever else could not be judged.
+		v.Status = workloads.VerdictFail
+	case blocked:
+		v.Status = workloads.VerdictError
+	case judged == 0:
+		v.Status = workloads.VerdictError
+		v.Warnings = appendUnique(v.Warnings, "no objective was judged: a run that judged nothing is not a pass; give the plan objectives this result can be judged by")
 	}
 	return v, nil
+}
+
+// ShardVerdict is the verdict of a shard's result, which is not judged: a
+// shard sends a share of the load, so the plan's bars are for the merged
+// result. It has no objectives and says so; its status is error when the
+// shard did not complete, and pass otherwise, which the result file's
+// contract requires and which reports never show as a pass (they say the
+// shard is judged after merge).
+func ShardVerdict(res *workloads.Result) *Verdict {
+	v := &Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}}
+	if s := res.Shard; s != nil {
+		v.Warnings = []string{fmt.Sprintf("shard %d of %d is not judged on its own: the plan's bars are for the whole load; merge the shards (tailgate merge) and check the merged result", s.Index, s.Count)}
+	}
+	if !res.Complete {
+		v.Status = workloads.VerdictError
+	}
+	return v
+}
+
+// Plural writes a count with its noun: "1 objective", "2 objectives".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // perObjectiveConfidence spreads the plan's confidence over all of its
@@ -252,11 +315,12 @@ func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult, runner *workl
 			return r
 		}
 		// Every operation intended in the window ends as a success, an
-		// error or unsent; the share sent is judged, so the randomness of
-		// Poisson arrivals does not count against the target.
+		// error or unsent; the share that succeeded is judged, against the
+		// operations intended rather than rate × window, so the randomness
+		// of Poisson arrivals does not count against the target. A failed
+		// operation (an OOM reply, a timeout) is no throughput.
 		intended := op.Count + op.Errors
-		sent := intended - op.ErrorKinds[workloads.KindUnsent]
-		r.MeasuredValue = float64(sent) / float64(intended)
+		r.MeasuredValue = float64(op.Count) / float64(intended)
 		r.Measured = fmt.Sprintf("%s (%.0f/s)", FormatPercent(r.MeasuredValue), op.AchievedRate)
 		r.Margin = (r.ThresholdValue - r.MeasuredValue) / r.ThresholdValue
 		r.Status = pass

@@ -49,6 +49,8 @@ func TestMinimumObjectives(t *testing.T) {
 			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 100}, status.Fail, workloads.VerdictFail},
 		{"operations never sent cut throughput", "      minimum: {all: {throughput: 99%}}\n",
 			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, unsent: 500}, status.Fail, workloads.VerdictFail},
+		{"failed operations cut throughput: it counts successes", "      minimum: {all: {throughput: 99%}}\n",
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 500}, status.Fail, workloads.VerdictFail},
 		{"a full send passes throughput", "      minimum: {all: {throughput: 99%}}\n", base, status.Pass, workloads.VerdictPass},
 		{"a missed aspirational milestone does not fail the run", "      aspirational: {get: {p99: 1ms}}\n", base, status.Missed, workloads.VerdictPass},
 	}
@@ -99,8 +101,8 @@ func TestRegressionTier(t *testing.T) {
 // two sides of an interleaved run whose machine wandered by about 40% from
 // segment to segment. Both sides saw the same wandering, segment by segment:
 // compared pair by pair, the +30% candidate fails; the same results without
-// their pairing can only say "~", and so can a baseline paired with another
-// run.
+// their pairing are inconclusive (never a pass), and so is a baseline paired
+// with another run.
 func TestInterleavedSidesAreComparedPairByPair(t *testing.T) {
 	const tier = "      regression: {get: {p50: +10%, p99: +10%}}\n"
 	rng := rand.New(rand.NewPCG(9, 9))
@@ -129,8 +131,8 @@ func TestInterleavedSidesAreComparedPairByPair(t *testing.T) {
 		golden     string
 	}{
 		{"paired", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-1"), workloads.VerdictFail, status.Fail, "regression-paired.golden"},
-		{"the pairing dropped", run(1, 2e6, ""), run(2, 2.6e6, ""), workloads.VerdictPass, status.NoChange, ""},
-		{"paired with another run", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-2"), workloads.VerdictPass, status.NoChange, ""},
+		{"the pairing dropped", run(1, 2e6, ""), run(2, 2.6e6, ""), workloads.VerdictError, status.Inconclusive, ""},
+		{"paired with another run", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-2"), workloads.VerdictError, status.Inconclusive, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,12 +16,27 @@ import (
 )
 
 // ErrIncomparable marks two results whose workloads differ, so comparing
-// them would compare apples to oranges.
+// them would compare apples to oranges; also a result judged against a plan
+// whose workload is not the one that produced it.
 var ErrIncomparable = errors.New("results are not comparable")
 
+// ErrShard marks a shard's result given where a whole run's is needed: a
+// shard sends a share of the load, so the plan's bars are for the merged
+// result, not for it.
+var ErrShard = errors.New("a shard result: merge the shards, then check the merged result")
+
 // Comparable checks that two results ran the same workloads, and says what
-// differs when they did not.
+// differs when they did not. A shard is comparable with nothing: its
+// percentiles are of a share of the load.
 func Comparable(base, cand *workloads.Result) error {
+	for _, r := range []struct {
+		side string
+		res  *workloads.Result
+	}{{"the baseline", base}, {"the candidate", cand}} {
+		if s := r.res.Shard; s != nil && s.Count > 1 {
+			return fmt.Errorf("%w: %s is shard %d of %d (%w)", ErrIncomparable, r.side, s.Index, s.Count, ErrShard)
+		}
+	}
 	var diffs []string
 	for i := range cand.Components {
 		c := &cand.Components[i]
@@ -33,7 +48,7 @@ func Comparable(base, cand *workloads.Result) error {
 		if b.WorkloadHash == c.WorkloadHash {
 			continue
 		}
-		diffs = append(diffs, fmt.Sprintf("component %q: %s", c.Name, strings.Join(identityDiff(b.Workload, c.Workload), ", ")))
+		diffs = append(diffs, fmt.Sprintf("component %q: %s", c.Name, strings.Join(identityDiff(b.Workload, c.Workload, "the baseline", "the candidate"), ", ")))
 	}
 	if len(diffs) > 0 {
 		return fmt.Errorf("%w: %s", ErrIncomparable, strings.Join(diffs, "; "))
@@ -41,11 +56,44 @@ func Comparable(base, cand *workloads.Result) error {
 	return nil
 }
 
-func identityDiff(b, c workloads.WorkloadIdentity) []string {
+// Judgeable checks that res can be judged against plan: it is a whole run,
+// not a shard (ErrShard), and each of the plan's components ran the plan's
+// workload (ErrIncomparable, saying what differs). The seed is left out:
+// run --seed changes it without changing the plan. A result written before
+// results carried their workload identity is taken as it is.
+func Judgeable(plan *slo.Plan, res *workloads.Result) error {
+	if s := res.Shard; s != nil && s.Count > 1 {
+		return fmt.Errorf("shard %d of %d: %w", s.Index, s.Count, ErrShard)
+	}
+	var diffs []string
+	for i := range plan.Components {
+		comp := &plan.Components[i]
+		c := res.Component(comp.Name)
+		if c == nil {
+			diffs = append(diffs, fmt.Sprintf("component %q of the plan is not in the result", comp.Name))
+			continue
+		}
+		if c.WorkloadHash == "" {
+			continue
+		}
+		want := (&workloads.Spec{Component: *comp, Seed: c.Workload.Seed, Secrets: plan.Secrets}).Identity()
+		if want.Hash() == c.WorkloadHash {
+			continue
+		}
+		diffs = append(diffs, fmt.Sprintf("component %q: %s", comp.Name, strings.Join(identityDiff(want, c.Workload, "the plan", "the result"), ", ")))
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("%w: the result is not of plan %q's workload: %s", ErrIncomparable, plan.File, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// identityDiff says how workload b (of side bName) differs from c (cName).
+func identityDiff(b, c workloads.WorkloadIdentity, bName, cName string) []string {
 	var out []string
 	add := func(name string, bv, cv any) {
 		if fmt.Sprint(bv) != fmt.Sprint(cv) {
-			out = append(out, fmt.Sprintf("%s %v in the baseline, %v in the candidate", name, bv, cv))
+			out = append(out, fmt.Sprintf("%s %v in %s, %v in %s", name, bv, bName, cv, cName))
 		}
 	}
 	add("seed", b.Seed, c.Seed)
@@ -104,15 +152,7 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		r.BaselineValue = float64(cmp.BaseEstimate)
 		r.Measured = slo.FormatDuration(time.Duration(cmp.CandEstimate))
 		r.Baseline = slo.FormatDuration(time.Duration(cmp.BaseEstimate))
-		r.Margin = cmp.Ratio - 1
-		if cmp.HasInterval() {
-			r.IntervalLow, r.IntervalHigh = cmp.RatioLo-1, cmp.RatioHi-1
-		}
-		r.PValue = cmp.PValue
-		r.Status = stats.RegressionVerdict(cmp, tol)
-		if len(cmp.Warnings) > 0 {
-			r.Detail = errors.Join(cmp.Warnings...).Error()
-		}
+		applyComparison(&r, cmp, tol)
 		if pair == nil {
 			// Interleaved sides shared the runner: only runs apart can
 			// differ by it.
@@ -130,20 +170,11 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		}
 		r.Detail = "a maximum is a single sample: compared without statistics"
 	case o.Metric == slo.MetricErrorRate:
-		cn, bn := float64(cop.Count+cop.Errors), float64(bop.Count+bop.Errors)
-		cr, br := float64(cop.Errors)/cn, float64(bop.Errors)/bn
+		cn, bn := cop.Count+cop.Errors, bop.Count+bop.Errors
+		cr, br := float64(cop.Errors)/float64(cn), float64(bop.Errors)/float64(bn)
 		r.MeasuredValue, r.BaselineValue = cr, br
 		r.Measured, r.Baseline = FormatPercent(cr), FormatPercent(br)
-		r.Margin = marginAbove(cr, br)
-		r.PValue = twoProportionP(cop.Errors, int64(cn), bop.Errors, int64(bn))
-		switch {
-		case cr <= br*(1+tol):
-			r.Status = status.Pass
-		case r.PValue < 1-confidence:
-			r.Status = status.Fail
-		default:
-			r.Status = status.NoChange
-		}
+		applyComparison(&r, stats.CompareProportions(bop.Errors, bn, cop.Errors, cn, twoSided(confidence)), tol)
 	case o.Metric == slo.MetricThroughput:
 		r.MeasuredValue, r.BaselineValue = cop.AchievedRate, bop.AchievedRate
 		r.Measured = fmt.Sprintf("%.0f/s", cop.AchievedRate)
@@ -163,20 +194,41 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 // comparison's interval, whose lower bound is then that one-sided bound.
 func twoSided(confidence float64) float64 { return 2*confidence - 1 }
 
-// twoProportionP is the one-sided p-value that the candidate's error share
-// is above the baseline's (pooled z-test).
-func twoProportionP(cErr, cN, bErr, bN int64) float64 {
-	p1, p2 := float64(cErr)/float64(cN), float64(bErr)/float64(bN)
-	pool := float64(cErr+bErr) / float64(cN+bN)
-	se := math.Sqrt(pool * (1 - pool) * (1/float64(cN) + 1/float64(bN)))
-	if se == 0 {
-		if p1 > p2 {
-			return 0
-		}
-		return 1
+// applyComparison judges a regression objective by its comparison: the
+// status, the change and its interval, the p-value, and for an inconclusive
+// objective the smallest regression the run could have shown.
+func applyComparison(r *workloads.ObjectiveResult, cmp stats.Comparison, tol float64) {
+	r.Margin = cmp.Ratio - 1
+	if cmp.HasInterval() {
+		r.IntervalLow, r.IntervalHigh = cmp.RatioLo-1, cmp.RatioHi-1
 	}
-	z := (p1 - p2) / se
-	return 0.5 * math.Erfc(z/math.Sqrt2)
+	r.PValue = cmp.PValue
+	r.Status = stats.RegressionVerdict(cmp, tol)
+	var details []string
+	if r.Status == status.Inconclusive {
+		r.Detectable = stats.DetectableRegression(cmp, tol)
+		details = append(details, inconclusiveDetail(r, tol))
+	}
+	for _, w := range cmp.Warnings {
+		details = append(details, w.Error())
+	}
+	r.Detail = strings.Join(details, "; ")
+}
+
+// inconclusiveDetail says why an objective is inconclusive and what the run
+// could have detected.
+func inconclusiveDetail(r *workloads.ObjectiveResult, tol float64) string {
+	return fmt.Sprintf("the interval [%s, %s] reaches past the %s tolerance without lying beyond it: "+
+		"this run could only have shown a regression of %s or more; a longer run, a higher rate or an interleaved A/B (--baseline-target) narrows it",
+		SignedPercent(r.IntervalLow), SignedPercent(r.IntervalHigh), SignedPercent(tol), SignedPercent(r.Detectable))
+}
+
+// signedPercent prints a relative change: +15.5%, -3%, +inf.
+func SignedPercent(f float64) string {
+	if math.IsInf(f, 1) {
+		return "+inf"
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%+.1f", f*100), ".0") + "%"
 }
 
 // quantileInterval is the 95% order-statistic interval of a quantile.

@@ -33,7 +33,7 @@ const extensionPrefix = "x-"
 // The keys each mapping of the plan allows, in the order messages list them.
 var (
 	planKeys      = []string{"version", "defaults", "components"}
-	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "adaptive"}
+	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
 	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls"}
@@ -286,10 +286,11 @@ func (d *decoder) expanded(n *yaml.Node, what string) (string, origin) {
 // plan decodes the document root.
 func (d *decoder) plan(n *yaml.Node, p *Plan) {
 	p.Defaults = Defaults{
-		Duration:   60 * time.Second,
-		Warmup:     10 * time.Second,
-		Seed:       1,
-		Confidence: 0.95,
+		Duration:     60 * time.Second,
+		Warmup:       10 * time.Second,
+		Seed:         1,
+		Confidence:   0.95,
+		Inconclusive: InconclusiveError,
 	}
 	f, ok := d.fieldsWith(n, "the plan", planKeys, true)
 	if !ok {
@@ -345,6 +346,9 @@ func (d *decoder) defaults(n *yaml.Node, def *Defaults) {
 	}
 	if e, ok := f["confidence"]; ok {
 		decodeField(d, e.value, &def.Confidence, "defaults.confidence", asPercent)
+	}
+	if e, ok := f["inconclusive"]; ok {
+		decodeField(d, e.value, &def.Inconclusive, "defaults.inconclusive", func(s *yaml.Node) (Inconclusive, error) { return Inconclusive(s.Value), nil })
 	}
 	if e, ok := f["adaptive"]; ok {
 		d.adaptive(e.value, &def.Adaptive)

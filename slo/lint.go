@@ -10,8 +10,9 @@ import (
 // author meant: an aspirational bar no tighter than the minimum it should
 // improve on, an objective on an operation the workload never issues, a
 // latency bar at or above the timeout (slower operations are errors, so the
-// bar can never be missed on latency), a component with no objectives, and
-// TLS settings that have no effect.
+// bar can never be missed on latency), latency bars without an error-rate
+// bar (a target that fails every operation fast meets them), a component
+// with no objectives, and TLS settings that have no effect.
 func (p *Plan) Lint() []Warning {
 	var warnings []Warning
 	warn := func(c *Component, pos Position, format string, args ...any) {
@@ -40,6 +41,10 @@ func (p *Plan) Lint() []Warning {
 				}
 			}
 		}
+		if first, ok := firstLatencyBar(s.Minimum); ok && !hasMetric(s.Minimum, MetricErrorRate) {
+			warn(c, first.Pos, "minimum latency bars but no error_rate bar: failed operations are counted, never recorded as latencies, so a target that fails every %s still meets %s %s %s; add all: {error_rate: ...}",
+				first.Operation, first.Operation, first.Metric, first.shown())
+		}
 		for _, a := range s.Aspirational {
 			for _, m := range s.Minimum {
 				if a.Operation == m.Operation && a.Metric == m.Metric && !tighter(a, m) {
@@ -57,6 +62,26 @@ func (p *Plan) Lint() []Warning {
 		return a.Column < b.Column
 	})
 	return warnings
+}
+
+// firstLatencyBar is the first latency objective of a tier.
+func firstLatencyBar(tier []Objective) (Objective, bool) {
+	for _, o := range tier {
+		if o.Metric.IsLatency() {
+			return o, true
+		}
+	}
+	return Objective{}, false
+}
+
+// hasMetric reports whether a tier has an objective on metric m.
+func hasMetric(tier []Objective, m Metric) bool {
+	for _, o := range tier {
+		if o.Metric == m {
+			return true
+		}
+	}
+	return false
 }
 
 // usesTLS reports whether a target's scheme speaks TLS.

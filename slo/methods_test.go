@@ -53,7 +53,7 @@ func builtPlan() *Plan {
 	return &Plan{
 		Version:  1,
 		File:     "built.yaml",
-		Defaults: Defaults{Duration: time.Minute, Warmup: 10 * time.Second, Seed: 1, Confidence: 0.95},
+		Defaults: Defaults{Duration: time.Minute, Warmup: 10 * time.Second, Seed: 1, Confidence: 0.95, Inconclusive: InconclusiveError},
 		Components: []Component{{
 			Name:   "cache",
 			Target: "redis://h:6379",
@@ -115,6 +115,7 @@ func TestValidateFindsBrokenRulesInBuiltPlans(t *testing.T) {
 		{"no version", func(p *Plan) { p.Version = 0 }, `version "0" is not supported`},
 		{"a short soak", func(p *Plan) { p.Defaults.Duration = 500 * time.Millisecond }, `built.yaml: defaults.duration "500ms" is out of range`},
 		{"a confidence level of 1", func(p *Plan) { p.Defaults.Confidence = 1 }, `defaults.confidence "100%" is out of range`},
+		{"an unknown inconclusive policy", func(p *Plan) { p.Defaults.Inconclusive = "skip" }, `defaults.inconclusive "skip" is not supported`},
 		{"no components", func(p *Plan) { p.Components = nil }, "components is empty"},
 		{"a bad name", func(p *Plan) { p.Components[0].Name = "Cache" }, `built.yaml:5:3: component "Cache": name "Cache" is not a valid name`},
 		{"a duplicate name", func(p *Plan) { p.Components = append(p.Components, p.Components[0]) }, `component name "cache" is already used`},
@@ -124,7 +125,7 @@ func TestValidateFindsBrokenRulesInBuiltPlans(t *testing.T) {
 		{"a zero latency bar", func(p *Plan) { p.Components[0].SLO.Minimum[0].Threshold.Latency = 0 }, `built.yaml:10:3: component "cache": minimum get p99 "0s" must be more than 0`},
 		{"an objective in the wrong tier", func(p *Plan) { p.Components[0].SLO.Minimum[0].Tier = TierRegression }, `is in the minimum tier but says it is "regression"`},
 		{"an unknown operation", func(p *Plan) { p.Components[0].SLO.Minimum[0].Operation = "del" }, `operation "del" is not issued by this component; valid: get, set, all`},
-		{"too few samples", func(p *Plan) { p.Components[0].SLO.Minimum[0].Metric = MetricP9999 }, "get p99.99 needs at least 100000 samples; rate 500/s × 60s × 90% gives 27000"},
+		{"too few samples", func(p *Plan) { p.Components[0].SLO.Minimum[0].Metric = MetricP9999 }, "get p99.99 needs at least 100000 samples, so a plan must expect 101273 (headroom for random arrivals); rate 500/s × 60s × 90% gives 27000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,9 +162,9 @@ func TestSampleErrors(t *testing.T) {
 	}
 	got := p.SampleErrors(time.Minute)
 	want := []string{
-		`built.yaml:10:3: component "c": get p99.99 needs at least 100000 samples; rate 500/s × 60s × 90% gives 27000: lengthen the duration or drop the objective`,
-		`built.yaml:11:3: component "c": all p99.99 needs at least 100000 samples; rate 500/s × 60s gives 30000: lengthen the duration or drop the objective`,
-		`built.yaml:14:3: component "c": set p99.9 needs at least 10000 samples; rate 500/s × 60s × 10% gives 3000: lengthen the duration or drop the objective`,
+		`built.yaml:10:3: component "c": get p99.99 needs at least 100000 samples, so a plan must expect 101273 (headroom for random arrivals); rate 500/s × 60s × 90% gives 27000: lengthen the duration or drop the objective`,
+		`built.yaml:11:3: component "c": all p99.99 needs at least 100000 samples, so a plan must expect 101273 (headroom for random arrivals); rate 500/s × 60s gives 30000: lengthen the duration or drop the objective`,
+		`built.yaml:14:3: component "c": set p99.9 needs at least 10000 samples, so a plan must expect 10409 (headroom for random arrivals); rate 500/s × 60s × 10% gives 3000: lengthen the duration or drop the objective`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d errors, want %d:\n%v", len(got), len(want), got)
@@ -305,6 +306,38 @@ components:
 		`tls.yaml:3:5: warning: component "plain": workload.tls has no effect on a target without TLS; use rediss://, https:// or grpcs://`,
 		`tls.yaml:7:5: warning: component "contradictory": workload.tls.ca_file has no effect while insecure_skip_verify is true`,
 	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestLintLatencyBarsWithoutAnErrorRateBar: failed operations are never
+// latencies, so latency bars alone pass a target that fails everything.
+func TestLintLatencyBarsWithoutAnErrorRateBar(t *testing.T) {
+	data := `version: 1
+components:
+  - name: unguarded
+    target: redis://h:6379
+    workload: {rate: 1000}
+    slo: {minimum: {set: {throughput: 99%}, get: {p99: 2ms}}}
+  - name: guarded
+    target: redis://h:6379
+    workload: {rate: 1000}
+    slo: {minimum: {get: {p99: 2ms}, all: {error_rate: 1%}}}
+  - name: no-latency
+    target: redis://h:6379
+    workload: {rate: 1000}
+    slo: {minimum: {all: {throughput: 99%}}}
+`
+	p, err := ParseWithEnv([]byte(data), "guard.yaml", lookupTestEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range p.Lint() {
+		got = append(got, w.String())
+	}
+	want := []string{`guard.yaml:6:56: warning: component "unguarded": minimum latency bars but no error_rate bar: failed operations are counted, never recorded as latencies, so a target that fails every get still meets get p99 2ms; add all: {error_rate: ...}`}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -123,7 +123,7 @@ func TestTheDesignExamplePlan(t *testing.T) {
 	want := &Plan{
 		Version:  1,
 		File:     "design.good.yaml",
-		Defaults: Defaults{Duration: time.Minute, Warmup: 10 * time.Second, Seed: 1, Confirm: 0, Confidence: 0.95},
+		Defaults: Defaults{Duration: time.Minute, Warmup: 10 * time.Second, Seed: 1, Confirm: 0, Confidence: 0.95, Inconclusive: InconclusiveError},
 		Components: []Component{{
 			Name:   "session-cache",
 			Target: "redis://127.0.0.1:6379/0",
@@ -169,7 +169,7 @@ func TestDefaultsFillEverythingLeftOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Defaults{Duration: 60 * time.Second, Warmup: 10 * time.Second, Seed: 1, Confidence: 0.95}); p.Defaults != want {
+	if want := (Defaults{Duration: 60 * time.Second, Warmup: 10 * time.Second, Seed: 1, Confidence: 0.95, Inconclusive: InconclusiveError}); p.Defaults != want {
 		t.Errorf("defaults %+v, want %+v", p.Defaults, want)
 	}
 	w := p.Components[0].Workload
@@ -188,7 +188,7 @@ func TestEveryKeyIsDecoded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Defaults{Duration: 5 * time.Minute, Warmup: 0, Seed: 42, Confirm: 2, Confidence: 0.99, Adaptive: Adaptive{MaxDuration: 15 * time.Minute}}); p.Defaults != want {
+	if want := (Defaults{Duration: 5 * time.Minute, Warmup: 0, Seed: 42, Confirm: 2, Confidence: 0.99, Inconclusive: InconclusiveFail, Adaptive: Adaptive{MaxDuration: 15 * time.Minute}}); p.Defaults != want {
 		t.Errorf("defaults %+v, want %+v", p.Defaults, want)
 	}
 	c := p.Component("sessions.v2")

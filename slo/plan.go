@@ -53,6 +53,10 @@ type Defaults struct {
 	// Confidence is the confidence level (0..1) of the statistics behind
 	// regression verdicts, 0.95 by default.
 	Confidence float64
+	// Inconclusive is what an inconclusive regression objective does to the
+	// verdict: InconclusiveError (the default), InconclusiveFail or
+	// InconclusivePass.
+	Inconclusive Inconclusive
 	// Adaptive lets a run extend itself while a verdict is inconclusive;
 	// the zero value turns it off.
 	Adaptive Adaptive
@@ -71,6 +75,23 @@ type Adaptive struct {
 
 // Enabled reports whether runs may extend themselves.
 func (a Adaptive) Enabled() bool { return a.MaxDuration > 0 }
+
+// Inconclusive names what an inconclusive objective (one whose interval
+// neither rules its tolerance out nor in) does to the run's verdict.
+type Inconclusive string
+
+// The choices of defaults.inconclusive.
+const (
+	// InconclusiveError: the run cannot be judged (verdict error, exit 3),
+	// the default: it neither passes a regression it could not rule out nor
+	// blames the candidate for the run's own noise.
+	InconclusiveError Inconclusive = "error"
+	// InconclusiveFail: treated as a regression (verdict fail, exit 1).
+	InconclusiveFail Inconclusive = "fail"
+	// InconclusivePass: let through (verdict pass, exit 0), with a warning
+	// in every report.
+	InconclusivePass Inconclusive = "pass"
+)
 
 // Position is a place in the plan file, 1-based.
 type Position struct {

@@ -20,10 +20,31 @@ func MinSamples(m Metric) int64 {
 	return int64(math.Ceil(10/(1-q) - 1e-6))
 }
 
+// sampleHeadroom is how many standard deviations of Poisson noise the plan's
+// expected sample count keeps above MinSamples.
+const sampleHeadroom = 4
+
+// MinExpectedSamples is how many samples a plan must expect of a metric for
+// a run to have MinSamples of them from randomness alone: the count of an
+// operation in the measured window is Poisson (arrivals, and the mix drawn
+// per operation; uniform arrivals make it binomial, with less variance), so
+// the expectation must clear MinSamples by four standard deviations: λ −
+// 4√λ ≥ need, or λ ≥ (2 + √(need + 4))². That is 1,135 for p99, 10,409 for
+// p99.9 and 101,273 for p99.99; a plan at the bound falls short by chance
+// less than once in 10,000 runs. Errors still cut samples at run time.
+func MinExpectedSamples(m Metric) float64 {
+	need := MinSamples(m)
+	if need <= 1 {
+		return 1
+	}
+	h := sampleHeadroom / 2.0
+	return math.Ceil(math.Pow(h+math.Sqrt(float64(need)+h*h), 2))
+}
+
 // SampleErrors returns an error for each latency objective that a run of
 // the given duration cannot judge: its expected sample count (rate ×
 // duration × the operation's share of the mix; the whole rate for "all") is
-// below MinSamples. Closed-loop components (rate 0) ask no rate, and
+// below MinExpectedSamples. Closed-loop components (rate 0) ask no rate, and
 // operations of weight 0 are never issued (see Lint): both are skipped. Parse applies it with Defaults.Duration; callers that change the
 // duration (--duration) apply it again.
 func (p *Plan) SampleErrors(duration time.Duration) Errors {
@@ -45,13 +66,14 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 				if need <= 1 {
 					continue
 				}
+				plan := MinExpectedSamples(o.Metric)
 				share := c.Share(o.Operation)
 				if share == 0 {
 					// Never issued: Lint says so; no duration would help.
 					continue
 				}
 				expected := rate * duration.Seconds() * share
-				if expected >= float64(need) {
+				if expected >= plan {
 					continue
 				}
 				how := fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(duration.Seconds()))
@@ -60,8 +82,8 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 				}
 				errs = append(errs, &Error{
 					File: p.File, Line: o.Pos.Line, Column: o.Pos.Column, Component: c.Name,
-					Msg: fmt.Sprintf("%s %s needs at least %d samples; %s gives %s: lengthen the duration or drop the objective",
-						clip(o.Operation), o.Metric, need, how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64)),
+					Msg: fmt.Sprintf("%s %s needs at least %d samples, so a plan must expect %s (headroom for random arrivals); %s gives %s: lengthen the duration or drop the objective",
+						clip(o.Operation), o.Metric, need, strconv.FormatFloat(plan, 'f', -1, 64), how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64)),
 				})
 			}
 		}

@@ -136,6 +136,8 @@ func (v *validator) plan(p *Plan) {
 				fmt.Sprintf("is shorter than defaults.duration %s: a run extends from its duration up to max_duration", FormatDuration(d.Duration)))
 		}
 	}
+	v.check(&d.Inconclusive, Position{}, d.Inconclusive == InconclusiveError || d.Inconclusive == InconclusiveFail || d.Inconclusive == InconclusivePass,
+		"defaults.inconclusive", string(d.Inconclusive), "is not supported; allowed: error, fail, pass")
 
 	if len(p.Components) == 0 && !v.skipped(&p.Components) {
 		pos, _, _ := v.place(&p.Components, Position{}, "")

@@ -389,7 +389,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		out.setClientDelay(client, lessClient)
 	}
 	if window > 0 {
-		out.AchievedRate = float64(out.Count+out.Errors-out.ErrorKinds[KindUnsent]) / window.Seconds()
+		out.AchievedRate = float64(out.Count) / window.Seconds()
 	}
 	for i, h := range ivals {
 		out.Intervals = append(out.Intervals, Interval{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,8 +184,9 @@ type OperationResult struct {
 	// Late counts operations sent more than LateAfter past their intended
 	// start (still measured from it).
 	Late int64 `json:"late"`
-	// AchievedRate is operations sent per second of the measured window:
-	// successes and errors, less those never sent.
+	// AchievedRate is successful operations per second of the measured
+	// window: an operation that failed (an error reply, a timeout) or was
+	// never sent did not achieve anything.
 	AchievedRate float64 `json:"achieved_rate"`
 	// AskedRate is this operation's expected share of the asked rate.
 	AskedRate float64 `json:"asked_rate"`
@@ -276,15 +278,21 @@ type ObjectiveResult struct {
 	// operation's client delay plus the runner's wake-up delay, both at the
 	// objective's quantile; under it the run cannot see the target's
 	// latency. Zero when the result records no client delay.
-	FloorNS int64  `json:"floor_ns,omitempty"`
-	Detail  string `json:"detail,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
+	FloorNS int64 `json:"floor_ns,omitempty"`
+	// Detectable is, for an inconclusive regression objective, the smallest
+	// regression (0.25 for +25%) the run could have shown beyond the
+	// tolerance.
+	Detectable float64 `json:"detectable,omitempty"`
+	Detail     string  `json:"detail,omitempty"`
+	Line       int     `json:"line,omitempty"`
+	Column     int     `json:"column,omitempty"`
 }
 
 // objectiveJSON is ObjectiveResult as written: JSON has no infinities or
-// NaNs, so a margin above a bar of zero is written as null, and statistics
-// that could not be computed are left out.
+// NaNs, so a margin above a bar of zero is written as null, an interval
+// without an upper bound (errors only in the candidate) has the largest
+// float as its upper bound, and statistics that could not be computed are
+// left out.
 type objectiveJSON struct {
 	objectiveFields
 	Margin *float64 `json:"margin"`
@@ -300,7 +308,10 @@ func (o ObjectiveResult) MarshalJSON() ([]byte, error) {
 		m := o.Margin
 		out.Margin = &m
 	}
-	for _, f := range []*float64{&out.MeasuredValue, &out.ThresholdValue, &out.BaselineValue, &out.IntervalLow, &out.IntervalHigh, &out.PValue} {
+	if math.IsInf(out.IntervalHigh, 1) {
+		out.IntervalHigh = math.MaxFloat64
+	}
+	for _, f := range []*float64{&out.MeasuredValue, &out.ThresholdValue, &out.BaselineValue, &out.IntervalLow, &out.IntervalHigh, &out.PValue, &out.Detectable} {
 		if math.IsInf(*f, 0) || math.IsNaN(*f) {
 			*f = 0
 		}
@@ -321,6 +332,9 @@ func (o *ObjectiveResult) UnmarshalJSON(data []byte) error {
 		o.Margin = *in.Margin
 	} else if o.MeasuredValue > o.ThresholdValue {
 		o.Margin = math.Inf(1)
+	}
+	if o.IntervalHigh == math.MaxFloat64 {
+		o.IntervalHigh = math.Inf(1)
 	}
 	return nil
 }
@@ -411,7 +425,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 				}
 			}
 			if window > 0 {
-				op.AchievedRate = float64(op.Count+op.Errors-c.kinds[k][KindUnsent]) / window.Seconds()
+				op.AchievedRate = float64(op.Count) / window.Seconds()
 			}
 			nIvals = max(nIvals, len(c.ivals[k]))
 			for i, iv := range c.ivals[k] {
@@ -439,7 +453,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *Resul
 		all.Histogram, all.ServiceHistogram = encodeHist(allHist), encodeHist(allService)
 		all.setClientDelay(allClient, allLessClient)
 		if window > 0 {
-			all.AchievedRate = float64(all.Count+all.Errors-all.ErrorKinds[KindUnsent]) / window.Seconds()
+			all.AchievedRate = float64(all.Count) / window.Seconds()
 		}
 		// One interval of all operations at a time, in one scratch
 		// histogram: memory stays flat however long the soak.
@@ -670,4 +684,71 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("writing %q: %w", path, err)
 	}
 	return nil
+}
+
+// NotRunResult is the result of a run that stopped before it measured
+// anything (a target unreachable, an interrupt while connecting): every
+// component and operation of the specs, with nothing counted, marked
+// incomplete with the reason, so the run still leaves a result and reports
+// that say what happened. Targets and the reason are redacted.
+func NotRunResult(specs []*Spec, start time.Time, reason, tool string) *Result {
+	res := &Result{Schema: Schema, Tool: tool, Complete: false, StartedAt: start.UTC(), Verdict: VerdictError}
+	empty := encodeHist(NewHistogram())
+	for _, spec := range specs {
+		res.Seed = spec.Seed
+		res.WarmupNS = spec.Warmup.Nanoseconds()
+		res.DurationNS = max(res.DurationNS, spec.Duration.Nanoseconds())
+		res.IntervalNS = spec.interval().Nanoseconds()
+		if spec.Shard.Count > 1 {
+			sh := spec.Shard
+			res.Shard = &sh
+		}
+		reason = Redact(reason, append(userinfoOf(spec.Component.Target), spec.Secrets...))
+		id := spec.Identity()
+		proto, _ := slo.Protocol(spec.Component.Target)
+		cr := ComponentResult{
+			Name: spec.Component.Name, Target: withoutUserinfo(spec.Component.Target, spec.Secrets), Protocol: proto,
+			Embedded:  spec.Component.Target == "embedded:redis",
+			AskedRate: spec.rate(), WorkloadHash: id.Hash(), Workload: id, Objectives: []ObjectiveResult{},
+		}
+		weights := spec.weights()
+		total := 0
+		for _, w := range weights {
+			total += w
+		}
+		for k, name := range spec.Operations() {
+			op := OperationResult{Name: name, Histogram: empty, ServiceHistogram: empty}
+			if total > 0 {
+				op.AskedRate = spec.rate() * float64(weights[k]) / float64(total)
+			}
+			cr.Operations = append(cr.Operations, op)
+		}
+		cr.Operations = append(cr.Operations, OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), Histogram: empty, ServiceHistogram: empty})
+		res.Components = append(res.Components, cr)
+	}
+	res.Incomplete = reason
+	return res
+}
+
+// userinfoOf is the secret in a target URL's userinfo: the password, or a
+// user given alone (a token, as in redis://TOKEN@host).
+func userinfoOf(target string) []string {
+	u, err := url.Parse(target)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	if pw, ok := u.User.Password(); ok {
+		return []string{pw}
+	}
+	return []string{u.User.Username()}
+}
+
+// withoutUserinfo is a target URL as a result may show it: with no userinfo
+// at all (a user alone may be a token), and every secret redacted.
+func withoutUserinfo(target string, secrets []string) string {
+	if u, err := url.Parse(target); err == nil && u.User != nil {
+		u.User = nil
+		target = u.String()
+	}
+	return Redact(target, secrets)
 }

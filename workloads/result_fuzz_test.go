@@ -3,6 +3,7 @@ package workloads
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,7 @@ func TestObjectivesWithoutFiniteNumbersStillWrite(t *testing.T) {
 		Objectives: []ObjectiveResult{
 			{Metric: "error_rate", MeasuredValue: 0.02, ThresholdValue: 0, Margin: math.Inf(1), Status: status.Fail},
 			{Metric: "p99", IntervalLow: math.NaN(), PValue: math.NaN(), Margin: 0.25, Status: status.Pass},
+			{Metric: "error_rate", Tier: "regression", IntervalLow: 2.5, IntervalHigh: math.Inf(1), Margin: math.Inf(1), Status: status.Fail},
 		}}}}
 	data, err := jsonOf(r)
 	if err != nil {
@@ -64,7 +66,7 @@ func TestObjectivesWithoutFiniteNumbersStillWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := back.Components[0].Objectives
-	if !math.IsInf(got[0].Margin, 1) || got[1].Margin != 0.25 || got[1].IntervalLow != 0 {
+	if !math.IsInf(got[0].Margin, 1) || got[1].Margin != 0.25 || got[1].IntervalLow != 0 || !math.IsInf(got[2].IntervalHigh, 1) || got[2].IntervalLow != 2.5 {
 		t.Fatalf("round trip: %+v", got)
 	}
 }
@@ -86,5 +88,48 @@ func TestObjectiveStatusesDecodeStrictly(t *testing.T) {
 	}
 	if _, err := DecodeResult(file("okay")); !errors.Is(err, ErrBadResult) {
 		t.Fatalf("unknown status: err %v, want ErrBadResult", err)
+	}
+}
+
+// TestNotRunResultIsAResultFile: a run that measured nothing still leaves a
+// sound, incomplete result naming every operation, with no secret in it.
+func TestNotRunResultIsAResultFile(t *testing.T) {
+	p, err := slo.Parse([]byte(`version: 1
+components:
+  - name: cache
+    target: redis://:Sup3rSecretPw@127.0.0.1:1/0
+    workload: {rate: 100, mix: {get: 3, set: 1}}
+    slo: {minimum: {all: {error_rate: 1%}}}
+`), "plan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := &Spec{Component: p.Components[0], Duration: time.Second, Seed: 1, Secrets: p.Secrets}
+	r := NotRunResult([]*Spec{spec}, time.Unix(0, 0), "target unreachable: redis://:Sup3rSecretPw@127.0.0.1:1/0 refused", "tailgate test")
+	data, err := jsonOf(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeResult(data)
+	if err != nil {
+		t.Fatalf("the result does not read back: %v", err)
+	}
+	if back.Complete || back.Verdict != VerdictError || back.Incomplete == "" {
+		t.Errorf("complete %v verdict %q reason %q", back.Complete, back.Verdict, back.Incomplete)
+	}
+	c := back.Components[0]
+	if len(c.Operations) != 3 || c.Operation("set") == nil || c.Operation(slo.AllOperations) == nil || c.Operation("get").AskedRate != 75 {
+		t.Errorf("operations %+v", c.Operations)
+	}
+	for _, op := range c.Operations {
+		if _, err := op.WholeHistogram(); err != nil {
+			t.Errorf("%s: %v", op.Name, err)
+		}
+	}
+	if strings.Contains(string(data), "Sup3rSecretPw") {
+		t.Errorf("the secret is in the result: %s", data)
+	}
+	if c.WorkloadHash != spec.Identity().Hash() {
+		t.Error("the result carries the workload's identity, so check can judge it against its plan")
 	}
 }

@@ -66,12 +66,14 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	msg := err.Error()
 	fmt.Fprintf(env.stderr, "tailgate: %s\n", strings.TrimSuffix(msg, "\n"))
+	// Anything cobra rejects (unknown command or flag, missing argument) is usage.
+	code := gate.ExitUsage
 	var e *exitError
 	if errors.As(err, &e) {
-		return e.code
+		code = e.code
 	}
-	// Anything cobra rejects (unknown command or flag, missing argument) is usage.
-	return gate.ExitUsage
+	githubFailure(env, code, err) // GitHub Actions: the job summary and annotations (github.go)
+	return code
 }
 
 func newRoot(ctx context.Context, env environment) *cobra.Command {
@@ -82,8 +84,9 @@ func newRoot(ctx context.Context, env environment) *cobra.Command {
 latency in HDR histograms, judges p99/p99.9/p99.99/max against per-component SLOs and
 exits non-zero when a bar is missed.
 
-Exit status: 0 every objective passed; 1 an objective failed; 2 bad usage or input;
-3 the run itself failed (unreachable target, too many errors, interrupted).`,
+Exit status: 0 every objective judged passed; 1 an objective failed; 2 bad usage or
+input; 3 the run failed or could not be judged (unreachable target, too many errors,
+interrupted, too few samples, inconclusive, nothing judged).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

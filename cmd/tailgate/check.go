@@ -24,6 +24,9 @@ func newCheckCmd(env environment) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := gate.Judgeable(p, res); err != nil {
+				return usageError(fmt.Errorf("%s: %w", args[0], err))
+			}
 			if baseline != nil {
 				if err := gate.Comparable(baseline, res); err != nil {
 					return usageError(fmt.Errorf("--baseline %q: %w", baselineFile, err))

@@ -15,8 +15,9 @@ func newCompareCmd(env environment) *cobra.Command {
 		Short: "Print the side-by-side diff of two results, with what changed beyond noise",
 		Long: `compare lines up every operation and percentile of two results of the same workload:
 the baseline's value, the candidate's, the change with its confidence interval and p-value,
-and "~" where nothing changed significantly. It judges nothing: the exit status is 0 unless
-the input is bad (2), such as results of different workloads.`,
+and "~" where nothing changed beyond noise; rows no test stands behind (max, a percentile
+with too few samples) are marked "not tested". It judges nothing: the exit status is 0 unless
+the input is bad (2), such as results of different workloads or a shard's result.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			conf := 0.95

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
@@ -25,6 +27,11 @@ import (
 //     objective, and a ::warning per missed aspirational milestone, at the
 //     objective's line and column in the plan, so the pull request shows
 //     them beside the bar they missed.
+//
+// A command that ends with exit 2 or 3 before any result is judged (an
+// invalid plan, an unwritable output, bad usage) still writes a job summary
+// saying what went wrong, the step output verdict=error, and an ::error
+// annotation per plan error at its file, line and column (githubFailure).
 //
 // None of it changes the verdict or the exit status: a summary that cannot
 // be written is a warning on stderr, and the gate still says what it says.
@@ -72,6 +79,71 @@ func githubActions(env environment, p *slo.Plan, res *workloads.Result, out, rep
 	}
 }
 
+// reportedError is an error returned after githubActions has reported the
+// run, so githubFailure does not report it again.
+type reportedError struct{ error }
+
+func (e reportedError) Unwrap() error { return e.error }
+
+// githubFailure is the hook run calls when a command ends with exit 2 or 3
+// and nothing reported it yet (see reportedError).
+func githubFailure(env environment, code int, err error) {
+	if env.getenv("GITHUB_ACTIONS") != "true" || errors.As(err, new(reportedError)) {
+		return
+	}
+	warn := func(format string, args ...any) {
+		fmt.Fprintf(env.stderr, "tailgate: GitHub Actions: %s\n", fmt.Sprintf(format, args...))
+	}
+	what := "the run failed"
+	if code == gate.ExitUsage {
+		what = "bad usage or input"
+	}
+	var planErrs slo.Errors
+	isPlan := errors.As(err, &planErrs)
+	if isPlan {
+		what = "invalid plan"
+	}
+	msg := strings.TrimSuffix(err.Error(), "\n")
+	if path := env.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		var b strings.Builder
+		fmt.Fprintf(&b, "### tailgate: **ERROR** — %s (exit %d)\n\n", what, code)
+		fmt.Fprintf(&b, "Nothing was judged, so this is not a pass.\n\n```\n%s\n```\n\n", strings.ReplaceAll(msg, "```", "`\u200b``"))
+		if err := appendFile(path, []byte(b.String())); err != nil {
+			warn("writing the job summary: %v", err)
+		}
+	}
+	if path := env.getenv("GITHUB_OUTPUT"); path != "" {
+		var outputs bytes.Buffer
+		writeOutput(&outputs, "verdict", workloads.VerdictError)
+		if err := appendFile(path, outputs.Bytes()); err != nil {
+			warn("writing the step outputs: %v", err)
+		}
+	}
+	var commands bytes.Buffer
+	if isPlan {
+		for _, e := range planErrs {
+			props := [][2]string{{"file", annotationPath(e.File, env.getenv)}}
+			if e.Line > 0 {
+				props = append(props, [2]string{"line", fmt.Sprint(e.Line)})
+				if e.Column > 0 {
+					props = append(props, [2]string{"col", fmt.Sprint(e.Column)})
+				}
+			}
+			props = append(props, [2]string{"title", "tailgate: invalid plan"})
+			m := e.Msg
+			if e.Component != "" {
+				m = fmt.Sprintf("component %q: %s", e.Component, m)
+			}
+			workflowCommand(&commands, "error", props, m)
+		}
+	} else {
+		workflowCommand(&commands, "error", [][2]string{{"title", "tailgate: " + what}}, msg)
+	}
+	if _, err := io.WriteString(env.stdout, commands.String()); err != nil {
+		warn("printing annotations: %v", err)
+	}
+}
+
 // writeAnnotations writes the workflow commands that annotate the plan: an
 // error for each failed or unjudged minimum and regression objective, a
 // warning for each missed aspirational milestone, and an error when the
@@ -102,6 +174,14 @@ func writeAnnotations(w *bytes.Buffer, planFile string, res *workloads.Result) {
 				kind, msg = "error", objectiveMiss(o)
 			case o.Status == status.Insufficient:
 				kind, msg = "error", fmt.Sprintf("could not be judged: %s [%s]", o.Detail, o.Tier)
+			case o.Status == status.ClientBound:
+				kind, msg = "error", fmt.Sprintf("could not be judged, client-bound: %s [%s]", o.Detail, o.Tier)
+			case o.Status == status.Inconclusive:
+				kind = "error"
+				if res.Verdict == workloads.VerdictPass {
+					kind = "warning" // let through by the plan's defaults.inconclusive: pass
+				}
+				msg = fmt.Sprintf("inconclusive: %s [%s]", o.Detail, o.Tier)
 			default:
 				continue
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -45,22 +46,25 @@ func TestShardedRunMergeAndCheck(t *testing.T) {
 	shardFile := func(i int) string { return filepath.Join(dir, fmt.Sprintf("shard-%d.json", i)) }
 
 	var wg sync.WaitGroup
-	codes := make([]int, 3)
+	runs := make([]invocation, 3)
 	for i := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = invoke(t, nil, "run", "-c", plan, "--target", target,
-				"--shard", fmt.Sprintf("%d/3", i+1), "--out", shardFile(i+1)).code
+			runs[i] = invoke(t, nil, "run", "-c", plan, "--target", target,
+				"--shard", fmt.Sprintf("%d/3", i+1), "--out", shardFile(i+1))
 		}()
 	}
 	wg.Wait()
 	var sum int64
 	for i := range 3 {
 		// A shard alone sends a third of the samples the plan's bars were
-		// sized for: its own verdict may be "insufficient" (exit 3), but it
-		// must have measured and written its result.
-		assert.NotEqual(t, 2, codes[i], "shard %d", i+1)
+		// sized for: it is not judged, only measured and written; it says
+		// so, with no verdict word.
+		assert.Equal(t, 0, runs[i].code, "shard %d", i+1)
+		assert.Contains(t, runs[i].stdout, fmt.Sprintf("tailgate: NOT JUDGED: shard %d of 3 written; it is judged after merge", i+1))
+		assert.NotContains(t, runs[i].stdout, "PASS")
+		assert.NotContains(t, runs[i].stdout, "STATUS", "no table of objectives")
 		r, err := workloads.ReadResult(shardFile(i + 1))
 		require.NoError(t, err, "shard %d wrote its result", i+1)
 		require.True(t, r.Complete)
@@ -80,8 +84,28 @@ func TestShardedRunMergeAndCheck(t *testing.T) {
 
 	inv = invoke(t, nil, "check", "-c", plan, merged)
 	assert.Contains(t, []int{0, 1}, inv.code, "the merged result has the samples to judge every bar")
-	assert.Contains(t, inv.stdout, "4 objectives judged")
+	assert.Contains(t, inv.stdout, "4 required objectives")
 	assert.NotContains(t, inv.stdout, "INSUFFICIENT")
+
+	t.Run("a shard is not checked on its own: exit 2", func(t *testing.T) {
+		inv := invoke(t, nil, "check", "-c", plan, shardFile(1))
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, "shard 1 of 3: a shard result: merge the shards, then check the merged result")
+		assert.NotContains(t, inv.stdout, "PASS")
+	})
+	t.Run("a shard is not compared with a whole run: exit 2", func(t *testing.T) {
+		inv := invoke(t, nil, "compare", merged, shardFile(1))
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, "the candidate is shard 1 of 3")
+		assert.NotContains(t, inv.stdout, "beyond noise")
+	})
+	t.Run("a plan of another workload is refused: exit 2, naming what differs", func(t *testing.T) {
+		other := writePlan(t, strings.Replace(shardedPlan, "rate: 600", "rate: 2500", 1))
+		inv := invoke(t, nil, "check", "-c", other, merged)
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, `component "cache": rate 2500 in the plan, 600 in the result`)
+		assert.NotContains(t, inv.stdout, "PASS")
+	})
 
 	t.Run("a missing shard is refused with exit 2", func(t *testing.T) {
 		inv := invoke(t, nil, "merge", shardFile(1), shardFile(3), "--out", filepath.Join(dir, "x.json"))

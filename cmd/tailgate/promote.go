@@ -94,7 +94,7 @@ func runPromote(planFile string, resultFiles []string, write bool, env environme
 	if err := writePlanFile(planFile, data, promoted); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "%s: %s tightened\n", p.File, plural(earned, "minimum", "minimums"))
+	fmt.Fprintf(env.stdout, "%s: %s tightened\n", p.File, gate.Plural(earned, "minimum", "minimums"))
 	return nil
 }
 
@@ -259,8 +259,8 @@ func printCandidates(w io.Writer, p *slo.Plan, runs []slo.RunEvidence, candidate
 	for i, r := range runs {
 		names[i] = r.Name
 	}
-	fmt.Fprintf(w, "%s: %s weighed against %s: %s\n", p.File, plural(len(candidates), "milestone", "milestones"),
-		plural(len(runs), "run", "runs"), strings.Join(names, ", "))
+	fmt.Fprintf(w, "%s: %s weighed against %s: %s\n", p.File, gate.Plural(len(candidates), "milestone", "milestones"),
+		gate.Plural(len(runs), "run", "runs"), strings.Join(names, ", "))
 	earned := 0
 	for _, c := range candidates {
 		m := c.Milestone
@@ -273,7 +273,7 @@ func printCandidates(w io.Writer, p *slo.Plan, runs []slo.RunEvidence, candidate
 			fmt.Fprintf(w, "  %-9s  %s %s %s %s: %s\n", c.Outcome, c.Component, m.Operation, m.Metric, m.Raw, c.Reason)
 		}
 	}
-	fmt.Fprintf(w, "%d of %s earned by every run\n", earned, plural(len(candidates), "milestone", "milestones"))
+	fmt.Fprintf(w, "%d of %s earned by every run\n", earned, gate.Plural(len(candidates), "milestone", "milestones"))
 	return earned
 }
 
@@ -376,12 +376,4 @@ search:
 		out[len(reversed)-1-i] = line
 	}
 	return out
-}
-
-// plural writes "1 run", "2 runs".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -203,7 +203,8 @@ components:
 	assert.Equal(t, 0, inv.code)
 	assert.Contains(t, inv.stdout, plan+`:14:20: warning: component "cache": aspirational get p99 5ms is not tighter than the minimum 2ms (line 11)`)
 	assert.Contains(t, inv.stdout, plan+`:12:20: warning: component "cache": minimum set p99: set has weight 0, so the workload never issues it`)
-	assert.Contains(t, inv.stdout, "2 warnings")
+	assert.Contains(t, inv.stdout, plan+`:11:20: warning: component "cache": minimum latency bars but no error_rate bar`)
+	assert.Contains(t, inv.stdout, "3 warnings")
 
 	short := writePlan(t, strings.NewReplacer("get: {p99: 5ms}", "get: {p99.99: 1ms}", "duration: 60s", "duration: 10s").Replace(readFile(t, plan)))
 	inv = invoke(t, nil, "validate", "-c", short)

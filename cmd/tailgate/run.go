@@ -125,16 +125,19 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 			fmt.Fprintf(env.stderr, "tailgate: inconclusive after %s (%s): measuring %s more, up to %s (defaults.adaptive)\n",
 				slo.FormatDuration(measured), reason, slo.FormatDuration(step), slo.FormatDuration(most))
 		}}
+	started := time.Now()
 	res, liveBase, runErr := m.measure(ctx, specs, nil, nil)
 	pp.done()
 	exporter.close(res, env)
 	if res == nil {
-		if errors.Is(runErr, workloads.ErrUnreachable) || errors.Is(runErr, workloads.ErrInterrupted) {
-			return runError(runErr)
+		if !errors.Is(runErr, workloads.ErrUnreachable) && !errors.Is(runErr, workloads.ErrInterrupted) {
+			// Everything else a driver refuses before load is bad input: an
+			// unsupported scheme, an unknown method, a body that does not fit.
+			return usageError(runErr)
 		}
-		// Everything else a driver refuses before load is bad input: an
-		// unsupported scheme, an unknown method, a body that does not fit.
-		return usageError(runErr)
+		// The run stopped before it measured: it still leaves a result and
+		// reports that say why (complete: false, verdict error).
+		res = workloads.NotRunResult(specs, started, runErr.Error(), opts.Tool)
 	}
 	baselineFile := f.baseline
 	if liveBase != nil {
@@ -151,7 +154,6 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		res, baseline, runErr = m.confirm(ctx, p, specs, res, baseline, env)
 		pp.done()
 	}
-	res.Plan = p.File
 	return judgeAndReport(p, res, baseline, baselineFile, f.out, f.reportDir, runErr, env)
 }
 
@@ -293,6 +295,7 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 	if baseline != nil {
 		res.Baseline = &workloads.BaselineReference{File: baselineFile, StartedAt: baseline.StartedAt}
 	}
+	res.Plan = p.File // the plan judged, which reports name
 	v, err := judge(p, res, baseline)
 	if err != nil {
 		return usageError(err)
@@ -319,7 +322,7 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 	}
 	githubActions(env, p, res, out, reportDir) // GitHub Actions: job summary, step outputs, annotations (github.go)
 	if runErr != nil {
-		return runError(runErr)
+		return reportedError{runError(runErr)}
 	}
 	code := gate.ExitPass
 	switch res.Verdict {
@@ -334,19 +337,12 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 	return nil
 }
 
-// judge judges a result, except a shard's: a shard sends a share of the
-// load, so the plan's bars are for the merged result, not for it.
+// judge judges a result, except a shard's, which is judged after merge.
 func judge(p *slo.Plan, res, baseline *workloads.Result) (*gate.Verdict, error) {
-	if res.Shard == nil || res.Shard.Count <= 1 {
-		return gate.Judge(p, res, baseline)
+	if res.Shard != nil && res.Shard.Count > 1 {
+		return gate.ShardVerdict(res), nil
 	}
-	v := &gate.Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}, Warnings: []string{
-		fmt.Sprintf("shard %d of %d is not judged on its own: the plan's bars are for the whole load; merge the shards (tailgate merge) and check the merged result",
-			res.Shard.Index, res.Shard.Count)}}
-	if !res.Complete {
-		v.Status = workloads.VerdictError
-	}
-	return v, nil
+	return gate.Judge(p, res, baseline)
 }
 
 // identityResult describes the specs as a result carrying only identities,

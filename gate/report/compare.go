@@ -10,26 +10,30 @@ import (
 
 // Compare writes the side-by-side diff of two results: every operation and
 // metric, the change, its interval and whether it is beyond noise ("~" when
-// it is not).
+// it is not). A change no test stands behind (a maximum, a percentile with
+// too few samples) is marked "not tested", never shown as a change.
 func Compare(w io.Writer, baseName, candName string, changes []gate.Change) error {
 	ew := &errWriter{w: w}
 	ew.printf("tailgate compare: baseline %s, candidate %s\n\n", baseName, candName)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tOPERATION\tMETRIC\tBASELINE\tCANDIDATE\tCHANGE\tINTERVAL\tP")
-	moved := 0
+	moved, tested := 0, 0
 	for _, c := range changes {
-		change, interval, p := "-", "", ""
+		var change, interval, p string
 		switch {
-		case !c.Judgeable:
-			change = SignedPercent(c.Ratio - 1)
+		case !c.Tested:
+			change = "not tested"
 			interval = c.Note
 		case c.Significant:
-			moved++
 			change = SignedPercent(c.Ratio - 1)
 		default:
 			change = "~ (" + SignedPercent(c.Ratio-1) + ")"
 		}
-		if c.Judgeable {
+		if c.Tested {
+			tested++
+			if c.Significant {
+				moved++
+			}
 			p = fmt.Sprintf("%.3f", c.PValue)
 			if c.High != 0 {
 				interval = "[" + SignedPercent(c.Low-1) + ", " + SignedPercent(c.High-1) + "]"
@@ -39,6 +43,9 @@ func Compare(w io.Writer, baseName, candName string, changes []gate.Change) erro
 			gate.FormatValue(c.Metric, c.Base), gate.FormatValue(c.Metric, c.Cand), change, interval, p)
 	}
 	tw.Flush()
-	ew.printf("\n%d of %d changes are beyond noise; \"~\" marks no significant change.\n", moved, len(changes))
+	ew.printf("\n%d of %d tested changes are beyond noise; \"~\" marks no change beyond noise.\n", moved, tested)
+	if n := len(changes) - tested; n > 0 {
+		ew.printf("%s not tested: no statistics stand behind them, so they say nothing about a change.\n", gate.Plural(n, "row is", "rows are"))
+	}
 	return ew.err
 }

@@ -87,7 +87,7 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 		Verdict: verdictWord(res), Headline: headline(res), Warnings: res.Warnings,
 		VerdictClass: res.Verdict,
 	}
-	if res.Verdict != workloads.VerdictPass && res.Verdict != workloads.VerdictFail {
+	if (res.Verdict != workloads.VerdictPass && res.Verdict != workloads.VerdictFail) || page.Verdict == "NOT JUDGED" {
 		page.VerdictClass = workloads.VerdictError
 	}
 	page.Title = "tailgate " + page.Verdict
@@ -188,7 +188,7 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 // marginCell prints an absolute objective's margin: a signed percentage,
 // or a factor once the value is twice the bar or more (915×).
 func marginCell(o workloads.ObjectiveResult) string {
-	if o.Status == status.Insufficient {
+	if o.Status == status.Insufficient || o.Status == status.ClientBound {
 		return "-"
 	}
 	if lowerIsBetter(o) && o.Margin >= 1 && !math.IsInf(o.Margin, 1) {
@@ -288,9 +288,9 @@ th { background: #f6f8fa; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.bar { white-space: nowrap; }
 td.detail { color: #57606a; max-width: 380px; }
-.st-fail, .st-insufficient { font-weight: 700; }
+.st-fail, .st-insufficient, .st-inconclusive, .st-client-bound { font-weight: 700; }
 .st-fail { color: #cf222e; }
-.st-insufficient { color: #9a6700; }
+.st-insufficient, .st-inconclusive, .st-client-bound { color: #9a6700; }
 .st-missed { color: #8250df; }
 .st-pass, .st-met { color: #1a7f37; }
 .st-nochange { color: #57606a; }

@@ -72,7 +72,9 @@ type junitProblem struct {
 // JUnit writes the verdict as JUnit XML, so CI test views list every
 // objective: one test suite per component and one test case per objective.
 // A failed bar is a failure; a bar that could not be judged (too few
-// samples) or a run that did not complete is an error; an aspirational
+// samples, client-bound, inconclusive unless the plan lets it through) or a
+// run that did not complete is an error, and so is a verdict other than pass
+// with no failed or erring case (nothing judged); an aspirational
 // milestone passes either way, with a note when it was missed, and is
 // skipped when it could not be judged.
 func JUnit(w io.Writer, res *workloads.Result) error {
@@ -90,7 +92,7 @@ func JUnit(w io.Writer, res *workloads.Result) error {
 			suite.Cases = append(suite.Cases, incompleteCase(res, c))
 		}
 		for _, o := range c.Objectives {
-			suite.Cases = append(suite.Cases, objectiveCase(c, o))
+			suite.Cases = append(suite.Cases, objectiveCase(c, o, res.Verdict))
 		}
 		for _, tc := range suite.Cases {
 			suite.Tests++
@@ -108,6 +110,17 @@ func JUnit(w io.Writer, res *workloads.Result) error {
 		doc.Errors += suite.Errors
 		doc.Skipped += suite.Skipped
 		doc.Suites = append(doc.Suites, suite)
+	}
+	if res.Verdict != workloads.VerdictPass && doc.Failures+doc.Errors == 0 && len(doc.Suites) > 0 {
+		// Nothing judged, or judged but not a pass without a failed case:
+		// the verdict itself is the error, so no CI view shows it green.
+		s := &doc.Suites[0]
+		s.Cases = append(s.Cases, junitCase{Name: "verdict", Classname: "tailgate." + s.Name, Time: "0",
+			Error: &junitProblem{Message: headline(res), Type: res.Verdict, Text: xmlText(strings.Join(res.Warnings, "\n"))}})
+		s.Tests++
+		s.Errors++
+		doc.Tests++
+		doc.Errors++
 	}
 	ew := &errWriter{w: w}
 	ew.printf("%s", xml.Header)
@@ -174,7 +187,7 @@ func incompleteCase(res *workloads.Result, c *workloads.ComponentResult) junitCa
 }
 
 // objectiveCase is one objective's test case.
-func objectiveCase(c *workloads.ComponentResult, o workloads.ObjectiveResult) junitCase {
+func objectiveCase(c *workloads.ComponentResult, o workloads.ObjectiveResult, verdict string) junitCase {
 	tc := junitCase{Name: objectiveName(o), Classname: "tailgate." + c.Name, Time: "0"}
 	measured := "measured " + o.Measured + ", bar " + barExpression(o, "<=", ">=")
 	var details []string
@@ -196,10 +209,15 @@ func objectiveCase(c *workloads.ComponentResult, o workloads.ObjectiveResult) ju
 	switch {
 	case o.Status == status.Fail:
 		tc.Failure = &junitProblem{Message: measured + ": " + shortfall(o), Type: o.Tier, Text: xmlText(body)}
-	case o.Status == status.Insufficient && aspirational:
+	case (o.Status == status.Insufficient || o.Status == status.ClientBound) && aspirational:
 		tc.Skipped = &junitSkipped{Message: "not judged: " + o.Detail}
-	case o.Status == status.Insufficient:
-		tc.Error = &junitProblem{Message: "not judged: " + o.Detail, Type: "insufficient", Text: xmlText(body)}
+	case o.Status == status.Insufficient || o.Status == status.ClientBound:
+		tc.Error = &junitProblem{Message: "not judged: " + o.Detail, Type: string(o.Status), Text: xmlText(body)}
+	case o.Status == status.Inconclusive && verdict == workloads.VerdictPass:
+		// The plan lets inconclusive objectives through (defaults.inconclusive: pass).
+		tc.Skipped = &junitSkipped{Message: "inconclusive, let through by the plan: " + o.Detail}
+	case o.Status == status.Inconclusive:
+		tc.Error = &junitProblem{Message: "inconclusive: " + changeText(o), Type: "inconclusive", Text: xmlText(body)}
 	case o.Status == status.Missed:
 		out = "aspirational milestone missed, which does not fail the gate: " + measured
 		if o.Detail == "" {
@@ -209,7 +227,7 @@ func objectiveCase(c *workloads.ComponentResult, o workloads.ObjectiveResult) ju
 	case o.Status == status.Met:
 		out = "aspirational milestone met (tailgate promote can make it the new minimum): " + body
 	case o.Status == status.NoChange:
-		out = "no significant change: " + body
+		out = "no change beyond noise: " + body
 	default:
 		out = body
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
 
@@ -39,12 +40,17 @@ func TestJUnitDecodesBackWithTheResultsCounts(t *testing.T) {
 					wantErrors++
 				}
 				for _, o := range c.Objectives {
+					unjudged := o.Status == status.Insufficient || o.Status == status.ClientBound
 					switch {
-					case o.Status == "fail":
+					case o.Status == status.Fail:
 						wantFailures++
-					case o.Status == "insufficient" && o.Tier == "aspirational":
+					case unjudged && o.Tier == "aspirational":
 						wantSkipped++
-					case o.Status == "insufficient":
+					case unjudged:
+						wantErrors++
+					case o.Status == status.Inconclusive && res.Verdict == workloads.VerdictPass:
+						wantSkipped++
+					case o.Status == status.Inconclusive:
 						wantErrors++
 					}
 				}

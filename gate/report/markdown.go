@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
@@ -111,19 +112,32 @@ func mdStatus(o workloads.ObjectiveResult) string {
 			return "missed"
 		}
 		return "missed (" + mdText(shortfall(o)) + ")"
+	case status.Inconclusive:
+		return "**INCONCLUSIVE**"
+	case status.ClientBound:
+		return "**CLIENT-BOUND**"
 	case status.NoChange:
-		return mdText("~ no significant change")
+		return mdText("~ no change beyond noise")
 	}
 	return mdText(string(o.Status))
 }
 
 // nextSteps writes the advice that fits the verdict.
 func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
-	var failed, blocked, missed, met []objectiveRow
+	if res.Shard != nil {
+		ew.printf("This is shard %d of %d: it is not judged on its own. Merge the shards (%s), then check the merged result (%s).\n\n",
+			res.Shard.Index, res.Shard.Count, mdCode("tailgate merge SHARD... --out merged.json"), mdCode("tailgate check -c PLAN merged.json"))
+		return
+	}
+	var failed, blocked, inconclusive, clientBound, missed, met []objectiveRow
 	for _, row := range rows {
 		switch {
 		case row.o.Status == status.Fail:
 			failed = append(failed, row)
+		case row.o.Status == status.Inconclusive:
+			inconclusive = append(inconclusive, row)
+		case row.o.Status == status.ClientBound && row.o.Tier != string(slo.TierAspirational):
+			clientBound = append(clientBound, row)
 		case row.o.Status == status.Insufficient && row.o.Tier != string(slo.TierAspirational):
 			blocked = append(blocked, row)
 		case row.o.Status == status.Missed:
@@ -145,7 +159,7 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 	}
 	if len(failed) > 0 {
 		wrote = true
-		ew.printf("Fix %s before merging:\n\n", plural(len(failed), "failed objective", "failed objectives"))
+		ew.printf("Fix %s before merging:\n\n", gate.Plural(len(failed), "failed objective", "failed objectives"))
 		regressed := false
 		listRows(ew, failed, func(row objectiveRow) string {
 			o := row.o
@@ -169,7 +183,7 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 	if len(blocked) > 0 {
 		wrote = true
 		ew.printf("%s too few samples to be judged, and an unjudged bar is never a pass:\n\n",
-			plural(len(blocked), "objective had", "objectives had"))
+			gate.Plural(len(blocked), "objective had", "objectives had"))
 		listRows(ew, blocked, func(row objectiveRow) string {
 			s := fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
 			if row.o.Detail != "" {
@@ -185,7 +199,38 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 		ew.printf("lengthen the measured window (`duration` in the plan, or `--duration`) or raise the `rate`: ")
 		ew.printf("a percentile needs at least 10/(1−q) samples, 1,000 for p99 and 10,000 for p99.9.\n\n")
 	}
-	if res.Complete && res.Verdict == workloads.VerdictError && len(failed) == 0 && len(blocked) == 0 {
+	if len(inconclusive) > 0 {
+		wrote = true
+		ew.printf("%s: the run could neither rule the regression out nor show it, so it is no evidence either way:\n\n",
+			gate.Plural(len(inconclusive), "objective is inconclusive", "objectives are inconclusive"))
+		listRows(ew, inconclusive, func(row objectiveRow) string {
+			o := row.o
+			why := ""
+			switch {
+			case o.Detectable > 0:
+				why = " (the run could only have shown a regression of " + mdText(SignedPercent(o.Detectable)) + " or more)"
+			case o.Detail != "":
+				why = ": " + mdText(o.Detail)
+			}
+			return fmt.Sprintf("**%s %s %s** changed %s%s.", mdText(row.component), mdText(o.Operation), mdText(o.Metric), mdText(changeText(o)), why)
+		})
+		ew.printf("To make it conclusive, lengthen the measured window, raise the `rate`, or run interleaved against a live baseline (`--baseline-target`), which cancels the runner's noise. ")
+		ew.printf("`defaults.inconclusive` in the plan says what an inconclusive objective does to the verdict (`error` by default).\n\n")
+	}
+	if len(clientBound) > 0 {
+		wrote = true
+		ew.printf("%s: the load generator itself was too late sending for the percentile to measure the target:\n\n",
+			gate.Plural(len(clientBound), "objective is client-bound", "objectives are client-bound"))
+		listRows(ew, clientBound, func(row objectiveRow) string {
+			s := fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
+			if row.o.Detail != "" {
+				s += ": " + mdText(row.o.Detail)
+			}
+			return s + "."
+		})
+		ew.printf("Lower the rate, add connections, split the run into shards (`--shard`), or use a bigger runner.\n\n")
+	}
+	if res.Complete && res.Verdict == workloads.VerdictError && len(failed) == 0 && len(blocked) == 0 && len(inconclusive) == 0 && len(clientBound) == 0 {
 		wrote = true
 		ew.printf("The run failed without a failed objective; the warnings below say why.\n\n")
 		incompleteDetails(ew, res)
@@ -196,7 +241,7 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 	if len(missed) > 0 {
 		wrote = true
 		ew.printf("Every required bar is met. %s still missed; milestones never fail the gate:\n\n",
-			plural(len(missed), "aspirational milestone is", "aspirational milestones are"))
+			gate.Plural(len(missed), "aspirational milestone is", "aspirational milestones are"))
 		listRows(ew, missed, func(row objectiveRow) string {
 			o := row.o
 			return fmt.Sprintf("**%s %s %s** measured %s against %s.", mdText(row.component), mdText(o.Operation),
@@ -214,7 +259,7 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 			pronoun = "it"
 		}
 		ew.printf("%s met: %s makes %s the new minimum, so later changes cannot slide back.\n\n",
-			plural(len(met), "aspirational milestone was", "aspirational milestones were"),
+			gate.Plural(len(met), "aspirational milestone was", "aspirational milestones were"),
 			mdCode("tailgate promote -c "+plan+" RESULT --write"), pronoun)
 	} else if len(missed) > 0 {
 		ew.printf("Once a milestone is met, `tailgate promote` makes it the new minimum.\n\n")

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
@@ -17,9 +18,12 @@ type tally struct {
 	// milestones, of which met were reached.
 	required, aspirational, met int
 	failed                      int
-	// blocked counts required objectives that could not be judged.
-	blocked int
-	missed  int
+	// insufficient and clientBound count required objectives that could not
+	// be judged; inconclusive the regression objectives that could not.
+	insufficient, clientBound, inconclusive int
+	missed                                  int
+	// judged counts objectives given a verdict (status.Judged).
+	judged int
 }
 
 func tallyOf(res *workloads.Result) tally {
@@ -33,11 +37,18 @@ func tallyOf(res *workloads.Result) tally {
 			} else {
 				t.required++
 			}
+			if o.Status.Judged() {
+				t.judged++
+			}
 			switch {
 			case o.Status == status.Fail:
 				t.failed++
+			case o.Status == status.Inconclusive:
+				t.inconclusive++
 			case o.Status == status.Insufficient && !aspirational:
-				t.blocked++
+				t.insufficient++
+			case o.Status == status.ClientBound && !aspirational:
+				t.clientBound++
 			case o.Status == status.Missed:
 				t.missed++
 			case o.Status == status.Met:
@@ -48,17 +59,15 @@ func tallyOf(res *workloads.Result) tally {
 	return t
 }
 
-// plural writes "1 objective", "2 objectives".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// verdictWord is the verdict as the reports' headlines print it.
+// verdictWord is the verdict as the reports' headlines print it. A shard, or
+// a result nothing judged (as merge writes it), has none: NOT JUDGED.
 func verdictWord(res *workloads.Result) string {
-	if res.Verdict == "" {
+	switch {
+	case res.Shard != nil && res.Complete:
+		return "NOT JUDGED"
+	case res.Verdict == workloads.VerdictPass && tallyOf(res).judged == 0:
+		return "NOT JUDGED"
+	case res.Verdict == "":
 		return "UNKNOWN"
 	}
 	return strings.ToUpper(res.Verdict)
@@ -74,14 +83,30 @@ func headline(res *workloads.Result) string {
 			s += ": " + res.Incomplete
 		}
 		return s
+	case res.Shard != nil:
+		return fmt.Sprintf("shard %d of %d written; it is judged after merge: tailgate merge the %d shards, then tailgate check the merged result",
+			res.Shard.Index, res.Shard.Count, res.Shard.Count)
 	case t.failed > 0:
-		return fmt.Sprintf("%d of %s failed", t.failed, plural(t.total, "objective", "objectives"))
-	case t.blocked > 0:
-		return fmt.Sprintf("%d of %s could not be judged: too few samples", t.blocked, plural(t.total, "objective", "objectives"))
+		return fmt.Sprintf("%d of %s failed", t.failed, gate.Plural(t.total, "objective", "objectives"))
+	case t.inconclusive+t.insufficient+t.clientBound > 0 && res.Verdict != workloads.VerdictPass:
+		var why []string
+		if t.inconclusive > 0 {
+			why = append(why, fmt.Sprintf("%d inconclusive", t.inconclusive))
+		}
+		if t.insufficient > 0 {
+			why = append(why, fmt.Sprintf("%d with too few samples", t.insufficient))
+		}
+		if t.clientBound > 0 {
+			why = append(why, fmt.Sprintf("%d client-bound", t.clientBound))
+		}
+		return fmt.Sprintf("%d of %s could not be judged: %s", t.inconclusive+t.insufficient+t.clientBound,
+			gate.Plural(t.total, "objective", "objectives"), strings.Join(why, ", "))
+	case t.judged == 0 && res.Verdict == workloads.VerdictPass:
+		return "no objective was judged: check the result against its plan"
+	case t.judged == 0:
+		return "no objective was judged, and a run that judged nothing is not a pass"
 	case res.Verdict == workloads.VerdictError:
 		return "the run failed"
-	case t.total == 0:
-		return "no objectives to judge"
 	}
 	var s string
 	switch t.required {
@@ -92,8 +117,11 @@ func headline(res *workloads.Result) string {
 	default:
 		s = fmt.Sprintf("all %d required objectives passed", t.required)
 	}
+	if t.inconclusive > 0 {
+		s = fmt.Sprintf("%d of %d required objectives passed, %d inconclusive let through by the plan", t.required-t.inconclusive, t.required, t.inconclusive)
+	}
 	if t.aspirational > 0 {
-		s += fmt.Sprintf("; %d of %s met", t.met, plural(t.aspirational, "aspirational milestone", "aspirational milestones"))
+		s += fmt.Sprintf("; %d of %s met", t.met, gate.Plural(t.aspirational, "aspirational milestone", "aspirational milestones"))
 	}
 	return s
 }

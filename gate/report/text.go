@@ -8,12 +8,12 @@ package report
 import (
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
@@ -23,34 +23,27 @@ import (
 // per objective with failures first, then each operation's measurements.
 func Text(w io.Writer, res *workloads.Result) error {
 	ew := &errWriter{w: w}
-	failed, total := countStatus(res)
-	ew.printf("tailgate: %s", strings.ToUpper(res.Verdict))
-	switch {
-	case res.Verdict == workloads.VerdictError && !res.Complete:
-		ew.printf(": the run did not complete: %s", res.Incomplete)
-	case failed > 0:
-		ew.printf(": %d of %d objectives failed", failed, total)
-	default:
-		ew.printf(": %d objectives judged", total)
-	}
+	ew.printf("tailgate: %s: %s", verdictWord(res), headline(res))
 	ew.printf("\n%s\n\n", runLine(res))
 
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tOPERATION\tMETRIC\tMEASURED\t\tBAR\tMARGIN\tSTATUS\tTIER")
-	for _, row := range objectiveRows(res) {
-		o := row.o
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.component, o.Operation, o.Metric,
-			o.Measured, comparator(o), barText(o), MarginText(o), o.Status.Text(), o.Tier)
-	}
-	tw.Flush()
-	for _, row := range objectiveRows(res) {
-		if row.o.Detail != "" && row.o.Status != status.Pass && row.o.Status != status.Met {
-			ew.printf("  %s %s %s: %s\n", row.component, row.o.Operation, row.o.Metric, row.o.Detail)
+	if rows := objectiveRows(res); len(rows) > 0 {
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "COMPONENT\tOPERATION\tMETRIC\tMEASURED\t\tBAR\tMARGIN\tSTATUS\tTIER")
+		for _, row := range rows {
+			o := row.o
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.component, o.Operation, o.Metric,
+				o.Measured, comparator(o), barText(o), MarginText(o), o.Status.Text(), o.Tier)
 		}
+		tw.Flush()
+		for _, row := range rows {
+			if row.o.Detail != "" && row.o.Status != status.Pass && row.o.Status != status.Met {
+				ew.printf("  %s %s %s: %s\n", row.component, row.o.Operation, row.o.Metric, row.o.Detail)
+			}
+		}
+		ew.printf("\n")
 	}
 
-	ew.printf("\n")
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tOPERATION\tCOUNT\tERRORS\tRATE\tP50\tP99\tP99.9\tMAX")
 	for _, c := range res.Components {
 		for _, op := range c.Operations {
@@ -135,18 +128,6 @@ func objectiveRows(res *workloads.Result) []objectiveRow {
 	return rows
 }
 
-func countStatus(res *workloads.Result) (failed, total int) {
-	for _, c := range res.Components {
-		for _, o := range c.Objectives {
-			total++
-			if o.Status == status.Fail {
-				failed++
-			}
-		}
-	}
-	return failed, total
-}
-
 // comparator shows which side of the bar the measurement fell.
 func comparator(o workloads.ObjectiveResult) string {
 	switch o.Status {
@@ -159,6 +140,8 @@ func comparator(o workloads.ObjectiveResult) string {
 		return ">"
 	case status.Insufficient:
 		return ""
+	case status.Inconclusive:
+		return "?"
 	}
 	return "ok"
 }
@@ -173,7 +156,7 @@ func barText(o workloads.ObjectiveResult) string {
 // MarginText prints an objective's margin as a signed percentage, with the
 // confidence interval of a regression's change where one was computed.
 func MarginText(o workloads.ObjectiveResult) string {
-	if o.Status == status.Insufficient {
+	if o.Status == status.Insufficient || o.Status == status.ClientBound {
 		return "-"
 	}
 	s := SignedPercent(o.Margin)
@@ -184,15 +167,7 @@ func MarginText(o workloads.ObjectiveResult) string {
 }
 
 // SignedPercent prints a relative change: +15.5%, -3%.
-func SignedPercent(f float64) string {
-	if math.IsInf(f, 1) {
-		return "+inf"
-	}
-	p := f * 100
-	s := fmt.Sprintf("%+.1f", p)
-	s = strings.TrimSuffix(s, ".0")
-	return s + "%"
-}
+func SignedPercent(f float64) string { return gate.SignedPercent(f) }
 
 // Latency prints nanoseconds compactly.
 func Latency(ns int64) string {

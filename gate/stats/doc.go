@@ -74,12 +74,15 @@
 //
 // # Verdicts
 //
-// RegressionVerdict turns a comparison into "pass", "fail", "~" or
-// "insufficient" for an objective such as "p99 at most 10% above the
-// baseline": it fails only when the ratio interval lies entirely beyond the
-// tolerance, so noise alone fails a candidate about (1-Confidence)/2 of the
-// time when its true regression is exactly the tolerance, and almost never
-// when nothing changed.
+// RegressionVerdict turns a comparison into "pass", "no-change", "fail",
+// "inconclusive" or "insufficient" for an objective such as "p99 at most 10%
+// above the baseline": it fails only when the ratio interval lies entirely
+// beyond the tolerance, and passes only when it lies entirely within it
+// (no-change when it also holds no change at all), so noise alone fails a
+// candidate about (1-Confidence)/2 of the time when its true regression is
+// exactly the tolerance, and passes it about as often. An interval that
+// reaches across the tolerance is inconclusive; DetectableRegression says
+// how large a regression the run could have shown.
 //
 // # Looking more than once
 //

@@ -23,21 +23,25 @@ func TestRegressionVerdict(t *testing.T) {
 		want      status.Status
 	}{
 		{"a regression significantly beyond the tolerance fails", comparison(1.2, 1.3, 1.4, true), 0.10, status.Fail},
-		{"a lower bound exactly at the limit does not fail", comparison(1.1, 1.3, 1.4, true), 0.10, status.NoChange},
-		{"an estimate beyond the tolerance, not significantly, is inconclusive", comparison(1.05, 1.15, 1.25, true), 0.10, status.NoChange},
-		{"an insignificant change beyond the tolerance is inconclusive", comparison(0.95, 1.15, 1.35, false), 0.10, status.NoChange},
-		{"an insignificant change within the tolerance passes", comparison(0.9, 1.05, 1.2, false), 0.10, status.Pass},
-		{"a significant change within the tolerance passes", comparison(1.02, 1.06, 1.12, true), 0.10, status.Pass},
-		{"an interval entirely within the tolerance passes", comparison(1.0, 1.05, 1.09, true), 0.10, status.Pass},
+		{"a lower bound exactly at the limit does not fail", comparison(1.1, 1.3, 1.4, true), 0.10, status.Inconclusive},
+		{"an estimate beyond the tolerance, not significantly, is inconclusive", comparison(1.05, 1.15, 1.25, true), 0.10, status.Inconclusive},
+		{"an insignificant change beyond the tolerance is inconclusive", comparison(0.95, 1.15, 1.35, false), 0.10, status.Inconclusive},
+		{"an estimate within the tolerance whose interval reaches past it is inconclusive", comparison(0.9, 1.05, 1.2, false), 0.10, status.Inconclusive},
+		{"the interleaved A/B of a busy runner is inconclusive, not a pass", comparison(0.938, 1.154, 1.498, false), 0.10, status.Inconclusive},
+		{"an interval around no change within the tolerance is no change", comparison(0.95, 1.01, 1.08, false), 0.10, status.NoChange},
+		{"an upper bound exactly at the limit rules it out", comparison(0.95, 1.02, 1.1, false), 0.10, status.NoChange},
+		{"a significant change within the tolerance passes", comparison(1.02, 1.06, 1.09, true), 0.10, status.Pass},
+		{"an interval entirely within the tolerance passes", comparison(1.0, 1.05, 1.09, true), 0.10, status.NoChange},
 		{"an improvement passes", comparison(0.6, 0.7, 0.8, true), 0.10, status.Pass},
 		{"a zero tolerance fails any significant regression", comparison(1.01, 1.03, 1.05, true), 0, status.Fail},
+		{"a zero tolerance: no change is inconclusive unless the interval lies below 1", comparison(0.98, 1.0, 1.02, false), 0, status.Inconclusive},
 		{"a negative tolerance fails a candidate that did not improve enough", comparison(0.96, 0.98, 1.0, true), -0.05, status.Fail},
 		{"a negative tolerance passes a large enough improvement", comparison(0.85, 0.9, 0.94, true), -0.05, status.Pass},
 		{"no interval is insufficient, never a pass", comparison(nan, 1, nan, false), 0.10, status.Insufficient},
 		{"no ratio is insufficient", comparison(nan, nan, nan, false), 0.10, status.Insufficient},
 		{"a NaN tolerance is insufficient", comparison(1.2, 1.3, 1.4, true), nan, status.Insufficient},
 		{"a tolerance of -100% is insufficient", comparison(0.2, 0.3, 0.4, true), -1, status.Insufficient},
-		{"an infinite upper bound does not stop a pass", comparison(0.5, 1.0, math.Inf(1), false), 0.10, status.Pass},
+		{"an infinite upper bound is inconclusive, never a pass", comparison(0.5, 1.0, math.Inf(1), false), 0.10, status.Inconclusive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,4 +121,22 @@ func share(outcomes []bool) float64 {
 		}
 	}
 	return float64(n) / float64(len(outcomes))
+}
+
+func TestDetectableRegression(t *testing.T) {
+	c := Comparison{Quantile: 0.99, Confidence: 0.9, Method: MethodIntervals, Ratio: 1.154, RatioLo: 0.938, RatioHi: 1.498}
+	if got := DetectableRegression(c, 0.10); math.Abs(got-0.316) > 1e-9 {
+		t.Errorf("DetectableRegression = %v, want 0.316 (the tolerance plus the interval's reach below the estimate)", got)
+	}
+	// A true ratio of 1+DetectableRegression with an interval of this width
+	// would have failed.
+	shifted := c
+	d := DetectableRegression(c, 0.10) + 0.001
+	shifted.Ratio, shifted.RatioLo, shifted.RatioHi = 1+d, 1+d-(c.Ratio-c.RatioLo), 1+d+(c.RatioHi-c.Ratio)
+	if got := RegressionVerdict(shifted, 0.10); got != status.Fail {
+		t.Errorf("a shift just beyond the detectable regression is %q, want fail", got)
+	}
+	if got := DetectableRegression(Comparison{Ratio: 1, RatioLo: math.NaN(), RatioHi: math.NaN()}, 0.10); !math.IsInf(got, 1) {
+		t.Errorf("without an interval nothing is detectable: got %v", got)
+	}
 }

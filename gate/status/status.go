@@ -128,11 +128,11 @@ func (s Status) Judged() bool {
 	return false
 }
 
-// Text is the status as reports print it: upper case, and "~ (no
-// significant change)" for no change.
+// Text is the status as reports print it: upper case, and "~ (no change
+// beyond noise)" for no change.
 func (s Status) Text() string {
 	if s == NoChange {
-		return "~ (no significant change)"
+		return "~ (no change beyond noise)"
 	}
 	return strings.ToUpper(string(s))
 }
