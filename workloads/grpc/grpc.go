@@ -24,8 +24,11 @@
 // Counting: status OK is a success; any other code is a
 // *workloads.StatusError of Kind "grpc Unavailable" etc., except that a call
 // outliving the workload's timeout is a timeout. A connection that fails
-// (refused, reset, closed, a GOAWAY before the call was taken) counts as
-// "grpc Unavailable", as grpc-go reports it.
+// (refused, reset, closed) counts as "grpc Unavailable", as grpc-go reports
+// it. A call the server provably did not process (above a GOAWAY's
+// last-stream-id, refused, or never written) goes out once more on a fresh
+// connection first, and a connection the server closed, drained or pinged
+// while it idled is dealt with before the next call (see idle.go).
 //
 // The reflection calls at open time go through grpc-go. The calls of the
 // load go through a lean HTTP/2 client of the driver's own (see h2.go):
@@ -311,8 +314,9 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	err := c.h.call(d.probe, nil)
 	var ce *callError
 	switch {
-	case errors.As(err, &ce) && ce.code != codes.Unavailable && ce.code != codes.DeadlineExceeded && ce.code != codes.Canceled:
-	case err != nil:
+	case err == nil, errors.As(err, &ce) && ce.code != codes.Unavailable && ce.code != codes.DeadlineExceeded && ce.code != codes.Canceled:
+		c.h.release()
+	default:
 		c.Close()
 		if ce != nil {
 			return nil, status.Error(ce.code, ce.msg)
@@ -336,12 +340,6 @@ const (
 	backoffBase = 50 * time.Millisecond
 	backoffMax  = time.Second
 )
-
-// lazyPingGap is the longest pause between a connection's calls at which a
-// server's PING is acknowledged with the next call's frames rather than at
-// once. Servers that ping for liveness wait seconds for an answer, and any
-// frame counts as one.
-const lazyPingGap = 100 * time.Millisecond
 
 // conn is one HTTP/2 connection, used by one worker, with the buffers its
 // operations build messages in. The engine may Close it from another
@@ -382,25 +380,22 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	gap := now.Sub(c.lastCall)
 	c.lastCall = now
 	c.link.Watch(ctx)
+	// A connection the server closed or drained while it idled is not
+	// reused: the call goes out on a fresh one (see idle.go).
+	if c.h != nil && c.h.acquire(now) != nil {
+		c.closeNet()
+	}
 	nc, closed := c.link.Current()
 	switch {
 	case closed:
+		if c.h != nil {
+			c.closeNet()
+		}
 		return net.ErrClosed
 	case c.h == nil:
-		if now.Before(c.retryAt) {
-			return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + c.dialErr.Error()}
+		if err := c.redial(ctx, now, deadline); err != nil {
+			return err
 		}
-		if err := c.dial(ctx, deadline); err != nil {
-			c.dialFailed(err)
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return fmt.Errorf("grpc: %w (%v)", ctxErr, err)
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-				return fmt.Errorf("grpc: no connection within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
-			}
-			return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
-		}
-		c.backoff, c.attempts = 0, 0
 	default:
 		if err := nc.SetDeadline(deadline); err != nil {
 			c.closeNet()
@@ -408,19 +403,52 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		}
 	}
 	if err := ctx.Err(); err != nil {
+		c.h.release()
 		return err // checked after the deadline is set, so a later interrupt is not undone
 	}
-	c.h.lazyPings = gap < lazyPingGap
+	c.h.lazyPings = gap < idleAfter
 	err = c.h.call(r.block, msg)
+	if retryable(err) && ctx.Err() == nil && !c.closedForGood() {
+		// The server did not process the call: once more, on a fresh
+		// connection, within the same deadline.
+		c.closeNet()
+		if err := c.redial(ctx, time.Now(), deadline); err != nil {
+			return err
+		}
+		err = c.h.call(r.block, msg)
+	}
 	if err == nil && c.h.usable() {
+		c.h.release()
 		return nil
 	}
 	// A connection that failed, or that the server is ending, is closed;
 	// one whose call timed out is kept, its stream reset.
 	if te, ok := err.(*transportError); ok && !te.timeout || !c.h.usable() {
 		c.closeNet()
+	} else {
+		c.h.release()
 	}
 	return c.classify(ctx, deadline, err)
+}
+
+// redial connects again for a call due by deadline, failing fast while a
+// failed dial's backoff lasts. Its error is the call's.
+func (c *conn) redial(ctx context.Context, now, deadline time.Time) error {
+	if now.Before(c.retryAt) {
+		return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + c.dialErr.Error()}
+	}
+	if err := c.dial(ctx, deadline); err != nil {
+		c.dialFailed(err)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("grpc: %w (%v)", ctxErr, err)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("grpc: no connection within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
+		}
+		return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
+	}
+	c.backoff, c.attempts = 0, 0
+	return nil
 }
 
 // dialFailed schedules the next attempt to connect.
@@ -529,9 +557,18 @@ func codeKind(code codes.Code) string {
 	return "grpc " + code.String()
 }
 
+// closedForGood reports whether Close was called.
+func (c *conn) closedForGood() bool {
+	_, closed := c.link.Current()
+	return closed
+}
+
 // closeNet drops the connection after a failure, and the HTTP/2 state on it.
 func (c *conn) closeNet() {
 	c.link.Drop()
+	if c.h != nil {
+		c.h.stopIdleWatch()
+	}
 	c.h = nil
 }
 

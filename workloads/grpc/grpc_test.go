@@ -96,11 +96,26 @@ const (
 )
 
 // testServer is a real grpc-go server on loopback with the TestService and
-// the health service.
+// the health service. accepted counts the connections it accepted.
 type testServer struct {
 	*grpc.Server
-	svc  *testService
-	addr string
+	svc      *testService
+	addr     string
+	accepted *atomic.Int64
+}
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	accepted *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.accepted.Add(1)
+	}
+	return c, err
 }
 
 // startServer serves on addr ("" for a free port) until the test ends.
@@ -120,7 +135,8 @@ func startServer(t testing.TB, addr string, mode reflectionMode, opts ...grpc.Se
 	if err != nil {
 		t.Fatalf("listening on %s: %v", addr, err)
 	}
-	s := &testServer{Server: grpc.NewServer(opts...), svc: &testService{}, addr: l.Addr().String()}
+	s := &testServer{Server: grpc.NewServer(opts...), svc: &testService{}, addr: l.Addr().String(), accepted: new(atomic.Int64)}
+	l = countingListener{Listener: l, accepted: s.accepted}
 	testpb.RegisterTestServiceServer(s, s.svc)
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	switch mode {

@@ -10,6 +10,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/codes"
@@ -23,7 +26,8 @@ import (
 // client small: streams are opened in turn and never interleave, so there
 // is no stream table, no writer goroutine and no reader goroutine, and a
 // call is one write of its HEADERS and DATA frames and reads of the reply
-// on the worker's goroutine.
+// on the worker's goroutine. Only a connection that idles between calls is
+// read by another goroutine, its watcher (see idle.go).
 //
 // What the protocol asks of a client is kept: the preface and SETTINGS
 // exchange, acknowledging the server's SETTINGS and answering its PINGs,
@@ -41,6 +45,7 @@ import (
 const (
 	frameData         = 0x0
 	frameHeaders      = 0x1
+	framePriority     = 0x2
 	frameRSTStream    = 0x3
 	frameSettings     = 0x4
 	framePushPromise  = 0x5
@@ -73,7 +78,8 @@ const (
 	// maxHeaderBlock bounds a reply's header block, CONTINUATIONs included.
 	maxHeaderBlock = 1 << 20
 
-	errCodeCancel = 0x8
+	errCodeRefusedStream = 0x7
+	errCodeCancel        = 0x8
 )
 
 // clientPreface opens every connection, with the client's SETTINGS (no
@@ -97,23 +103,40 @@ func appendFrameHeader(b []byte, length int, typ, flags byte, stream uint32) []b
 }
 
 // callError is a failed call's outcome: a gRPC status from the server (or
-// one a transport failure maps to, as grpc-go maps it).
+// one a transport failure maps to, as grpc-go maps it). unprocessed says
+// the server provably did not process the call (see retryable).
 type callError struct {
-	code codes.Code
-	msg  string
+	code        codes.Code
+	msg         string
+	unprocessed bool
 }
 
 func (e *callError) Error() string { return "grpc " + e.code.String() + ": " + e.msg }
 
 // transportError is a failure of the connection itself; the call's stream
-// did not end. timeout says the socket's deadline passed.
+// did not end. timeout says the socket's deadline passed; unwritten says
+// it failed before any byte of the call was written.
 type transportError struct {
-	err     error
-	timeout bool
+	err       error
+	timeout   bool
+	unwritten bool
 }
 
 func (e *transportError) Error() string { return e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
+
+// retryable says whether a call's outcome proves that the server did not
+// process the call, so it may go out again on a fresh connection (see
+// idle.go for the rules).
+func retryable(err error) bool {
+	switch e := err.(type) {
+	case *callError:
+		return e.unprocessed
+	case *transportError:
+		return e.unwritten
+	}
+	return false
+}
 
 // h2conn is one HTTP/2 connection; its methods run on one goroutine.
 type h2conn struct {
@@ -141,6 +164,22 @@ type h2conn struct {
 	// (see call); pongs holds those waiting.
 	lazyPings bool
 	pongs     []byte
+	// written counts the bytes the call in progress wrote itself; queued
+	// says the rest went to the read that waits for the reply (see send).
+	written int
+	queued  bool
+
+	// Between calls (see idle.go): the state, shared with the watcher;
+	// when the last call began (Unix nanoseconds); the timer that starts
+	// the watcher; mu guards stopWatch and the watcher's deadline.
+	state     atomic.Int32
+	lastUse   atomic.Int64
+	idle      *time.Timer
+	mu        sync.Mutex
+	stopWatch bool
+	watchDone chan struct{}
+	// dead says why the watcher found the connection unusable.
+	dead error
 
 	// The call in progress.
 	stream       uint32
@@ -167,7 +206,7 @@ func newH2Conn(nc net.Conn) (*h2conn, error) {
 	}
 	c.r = bufio.NewReaderSize(src, 2*(frameHeaderLen+maxFrameLen))
 	c.out = append(c.out[:0], clientPreface...)
-	if err := c.flush(); err != nil {
+	if _, err := c.flush(); err != nil {
 		return nil, err
 	}
 	typ, flags, _, payload, err := c.readFrame()
@@ -181,25 +220,41 @@ func newH2Conn(nc net.Conn) (*h2conn, error) {
 		return nil, err
 	}
 	c.r.Discard(frameHeaderLen + len(payload))
-	return c, c.flush()
+	if _, err := c.flush(); err != nil {
+		return nil, err
+	}
+	c.startIdleWatch()
+	return c, nil
 }
 
 // usable says whether the connection may carry another call.
 func (c *h2conn) usable() bool { return !c.goAway && c.nextStream <= maxStreamID }
 
-// flush writes the pending frames now.
-func (c *h2conn) flush() error {
+// flush writes the pending frames now and says how many bytes went out.
+func (c *h2conn) flush() (int, error) {
 	if len(c.out) == 0 {
-		return nil
+		return 0, nil
 	}
+	var n int
 	var err error
 	if c.sc != nil {
-		_, err = c.sc.Write(c.out)
+		n, err = c.sc.Write(c.out)
 	} else {
-		_, err = c.nc.Write(c.out)
+		n, err = c.nc.Write(c.out)
 	}
 	c.out = c.out[:0]
-	return err
+	return n, err
+}
+
+// flushCall writes the call's pending frames now; a failure before any
+// byte of the call was written is marked so.
+func (c *h2conn) flushCall() error {
+	n, err := c.flush()
+	c.written += n
+	if err != nil {
+		return &transportError{err: err, unwritten: c.unwritten()}
+	}
+	return nil
 }
 
 // send queues the pending frames to go out with the next read, which then
@@ -210,9 +265,15 @@ func (c *h2conn) send() error {
 	if c.sc != nil && c.r.Buffered() == 0 {
 		c.sc.Send(c.out)
 		c.out = c.out[:0]
+		c.queued = true
 		return nil
 	}
-	return c.flush()
+	return c.flushCall()
+}
+
+// unwritten says whether not one byte of the call in progress went out.
+func (c *h2conn) unwritten() bool {
+	return c.written == 0 && (!c.queued || c.sc.Wrote() == 0)
 }
 
 // call sends one unary request and reads its response to the end. block is
@@ -223,6 +284,7 @@ func (c *h2conn) call(block, msg []byte) error {
 	c.nextStream += 2
 	c.streamWindow = c.peerStreamWindow
 	c.headersSeen, c.httpStatus, c.grpcStatus, c.grpcMessage = false, 0, -1, ""
+	c.written, c.queued = 0, false
 
 	c.out = append(c.out, c.pongs...)
 	c.pongs = c.pongs[:0]
@@ -260,8 +322,8 @@ func (c *h2conn) call(block, msg []byte) error {
 		if room <= 0 {
 			// Out of window: send what is queued and read until the
 			// server grants more (or answers already).
-			if err := c.flush(); err != nil {
-				return &transportError{err: err}
+			if err := c.flushCall(); err != nil {
+				return err
 			}
 			done, err := c.readOne()
 			if err != nil || done {
@@ -289,7 +351,7 @@ func (c *h2conn) call(block, msg []byte) error {
 		c.streamWindow -= int64(n)
 	}
 	if err := c.send(); err != nil {
-		return &transportError{err: err}
+		return err
 	}
 	for {
 		done, err := c.readOne()
@@ -339,8 +401,20 @@ func (c *h2conn) readOne() (done bool, err error) {
 		return false, errors.New("http2: a header block was interrupted")
 	}
 	switch typ {
+	case frameData, frameHeaders, frameRSTStream, frameContinuation, framePriority:
+		if stream == 0 {
+			return false, fmt.Errorf("http2: a frame of type %d on stream 0", typ)
+		}
+	}
+	switch typ {
 	case frameData:
+		// Padding counts against flow control like the data.
 		c.unacked += int64(len(payload))
+		if flags&flagPadded != 0 {
+			if _, err := unpad(payload); err != nil {
+				return false, err
+			}
+		}
 		if stream != c.stream {
 			return false, nil
 		}
@@ -377,15 +451,21 @@ func (c *h2conn) readOne() (done bool, err error) {
 			return false, nil
 		}
 		code := binary.BigEndian.Uint32(payload)
-		return true, &callError{code: resetCode(code), msg: fmt.Sprintf("stream terminated by RST_STREAM with error code: %d", code)}
+		// REFUSED_STREAM says the server did not process the stream.
+		return true, &callError{code: resetCode(code), msg: fmt.Sprintf("stream terminated by RST_STREAM with error code: %d", code),
+			unprocessed: code == errCodeRefusedStream}
 	case frameSettings:
+		if stream != 0 {
+			return false, errors.New("http2: SETTINGS on a stream")
+		}
 		if flags&flagAck != 0 {
 			return false, nil
 		}
 		if err := c.settings(payload); err != nil {
 			return false, err
 		}
-		return false, c.flush()
+		_, err := c.flush()
+		return false, err
 	case framePing:
 		if len(payload) != 8 {
 			return false, errors.New("http2: PING of the wrong size")
@@ -404,7 +484,8 @@ func (c *h2conn) readOne() (done bool, err error) {
 		}
 		c.out = append(c.out, c.pongs...)
 		c.pongs = c.pongs[:0]
-		return false, c.flush()
+		_, err := c.flush()
+		return false, err
 	case frameGoAway:
 		if len(payload) < 8 {
 			return false, errors.New("http2: GOAWAY of the wrong size")
@@ -412,7 +493,9 @@ func (c *h2conn) readOne() (done bool, err error) {
 		c.goAway = true
 		c.lastStream = binary.BigEndian.Uint32(payload) & (1<<31 - 1)
 		if c.stream > c.lastStream {
-			return true, &callError{code: codes.Unavailable, msg: "the connection is draining (GOAWAY): the call was not processed"}
+			// Not processed, and never will be: the call may go out
+			// again on another connection.
+			return true, &callError{code: codes.Unavailable, msg: "the connection is draining (GOAWAY): the call was not processed", unprocessed: true}
 		}
 		return false, nil
 	case frameWindowUpdate:
@@ -429,6 +512,10 @@ func (c *h2conn) readOne() (done bool, err error) {
 		return false, nil
 	case framePushPromise:
 		return false, errors.New("http2: PUSH_PROMISE, though push is off")
+	case framePriority:
+		if len(payload) != 5 {
+			return false, errors.New("http2: PRIORITY of the wrong size")
+		}
 	}
 	return false, nil // PRIORITY and unknown frames are ignored
 }
@@ -535,7 +622,9 @@ func (c *h2conn) readError(err error) error {
 	if errors.Is(err, io.EOF) {
 		err = fmt.Errorf("the server closed the connection: %w", io.ErrUnexpectedEOF)
 	}
-	return &transportError{err: err}
+	// A read that fails before the call's first byte went out (the queued
+	// write failed at once) leaves the call unwritten.
+	return &transportError{err: err, unwritten: c.stream != 0 && c.queued && c.unwritten()}
 }
 
 func unpad(p []byte) ([]byte, error) {
@@ -568,7 +657,7 @@ func resetCode(code uint32) codes.Code {
 	switch code {
 	case 0x3, 0xb: // FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM
 		return codes.ResourceExhausted
-	case 0x7: // REFUSED_STREAM
+	case errCodeRefusedStream:
 		return codes.Unavailable
 	case errCodeCancel:
 		return codes.Canceled

@@ -1,0 +1,322 @@
+package grpc
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// runWithoutErrors runs s and fails t unless every operation succeeded
+// (warmup included) and about rate × duration of them were measured.
+func runWithoutErrors(t *testing.T, s *workloads.Spec) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), s.Warmup+s.Duration+30*time.Second)
+	defer cancel()
+	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	comp := res.Component(s.Component.Name)
+	if comp == nil {
+		t.Fatalf("no result for component %q", s.Component.Name)
+	}
+	var total int64
+	for _, name := range s.Operations() {
+		o := comp.Operation(name)
+		total += o.Count + o.Errors
+		if o.Errors != 0 {
+			t.Errorf("%s: %d ok, %d errors %v; first of each kind: %v", name, o.Count, o.Errors, o.ErrorKinds, comp.FirstErrors)
+		}
+	}
+	if comp.WarmupErrors != 0 {
+		t.Errorf("%d errors in the warmup; first of each kind: %v", comp.WarmupErrors, comp.FirstErrors)
+	}
+	want := s.Component.Workload.Rate * s.Duration.Seconds()
+	if float64(total) < 0.75*want || float64(total) > 1.25*want+1 {
+		t.Errorf("measured %d operations, want about %.0f", total, want)
+	}
+}
+
+// idleSpec is a plan of UnaryCalls against target at rate, on conns
+// connections, for d.
+func idleSpec(target string, rate float64, conns int, d time.Duration) *workloads.Spec {
+	s := spec(target, slo.Request{Name: "unary", Method: unaryCall, Body: `{"responseStatus": {"message": "{{key}}"}}`})
+	s.Component.Workload.Rate = rate
+	s.Component.Workload.Connections = conns
+	s.Duration = d
+	return s
+}
+
+// TestServersThatEndIdleConnectionsCostNoErrors runs the setups where a
+// grpc-go server ends, drains or pings a connection between calls: none may
+// cost a call, at a rate that leaves the connection idle between calls and
+// under load. connections bounds the connections the server accepted
+// during the run: a minimum says the server ended connections (the event
+// under test happened), a maximum of one says it never had to.
+func TestServersThatEndIdleConnectionsCostNoErrors(t *testing.T) {
+	maxAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 2 * time.Second, MaxConnectionAgeGrace: time.Second})
+	pings := grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Second, Timeout: 500 * time.Millisecond})
+	tests := []struct {
+		name               string
+		server             grpc.ServerOption
+		rate               float64
+		conns              int
+		duration           time.Duration
+		minConns, maxConns int64
+	}{
+		// Connections live 2 s (±10%): calls every 2 s meet GOAWAY between
+		// them and, as often, right after one was sent.
+		{"a maximum connection age of 2s (grace 1s), a call every 2s", maxAge, 0.5, 1, 6 * time.Second, 2, 4},
+		// The server pings after 1 s without a frame and closes the
+		// connection if the PING is not answered within 500 ms: answered,
+		// the one connection serves the whole run.
+		{"keepalive pings after 1s (timeout 500ms), a call every 2s", pings, 0.5, 1, 6 * time.Second, 1, 1},
+		{"a maximum connection age of 2s (grace 1s), 1000 calls a second", maxAge, 1000, 1, 3 * time.Second, 2, 3},
+		{"keepalive pings after 1s (timeout 500ms), 1000 calls a second", pings, 1000, 1, 3 * time.Second, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.rate < 10 {
+				t.Parallel() // they wait, idle, most of the time
+			}
+			srv := startServer(t, "", reflectionBoth, tt.server)
+			s := idleSpec("grpc://"+srv.addr, tt.rate, tt.conns, tt.duration)
+			// A protoset, so that the only connections are the run's.
+			s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
+			runWithoutErrors(t, s)
+			if got := srv.accepted.Load(); got < tt.minConns || got > tt.maxConns {
+				t.Errorf("the server accepted %d connections during the run, want %d to %d", got, tt.minConns, tt.maxConns)
+			}
+		})
+	}
+}
+
+// peerSpec is a plan of UnaryCalls against an h2Peer, its messages typed
+// by a protoset.
+func peerSpec(t *testing.T, p *h2Peer) *workloads.Spec {
+	s := idleSpec("grpc://"+p.addr, 10, 1, time.Second)
+	s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
+	return s
+}
+
+func TestCallsTheServerProvablyDidNotProcessGoOnceMoreOnAFreshConnection(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer func(pc *peerConn, stream uint32, nth int)
+		// Each call's error kind ("" for none), then the connections the
+		// peer accepted and the calls it answered, Connect's included.
+		want     []string
+		conns    int64
+		answered int64
+	}{
+		{"a stream above GOAWAY's last-stream-id", func(pc *peerConn, stream uint32, nth int) {
+			if nth == 1 {
+				pc.ok(stream, false)
+			} else {
+				pc.goAway(stream - 2)
+			}
+		}, []string{"", "", ""}, 4, 4},
+		{"a stream the server refused (REFUSED_STREAM)", func(pc *peerConn, stream uint32, nth int) {
+			if nth == 1 {
+				pc.ok(stream, false)
+			} else {
+				pc.refuse(stream)
+			}
+		}, []string{"", "", ""}, 4, 4},
+		{"only once: a retry that is not processed either is an error", func(pc *peerConn, stream uint32, nth int) {
+			if pc.id == 1 && nth == 1 {
+				pc.ok(stream, false)
+			} else {
+				pc.goAway(stream - 1)
+			}
+		}, []string{"grpc Unavailable"}, 2, 1},
+		{"not a call lost after it was written: a close", func(pc *peerConn, stream uint32, nth int) {
+			if nth == 1 {
+				pc.ok(stream, false)
+			} else {
+				pc.nc.Close()
+			}
+		}, []string{"grpc Unavailable"}, 1, 1},
+		{"not a call lost after it was written: a reset", func(pc *peerConn, stream uint32, nth int) {
+			if nth == 1 {
+				pc.ok(stream, false)
+			} else {
+				pc.reset()
+			}
+		}, []string{"grpc Unavailable"}, 1, 1},
+		{"not a call a GOAWAY covers, then a close", func(pc *peerConn, stream uint32, nth int) {
+			if nth == 1 {
+				pc.ok(stream, false)
+			} else {
+				pc.goAway(stream)
+				pc.nc.Close()
+			}
+		}, []string{"grpc Unavailable"}, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startH2Peer(t, tt.answer)
+			c := connect(t, peerSpec(t, p))
+			for i, want := range tt.want {
+				err := do(c, 0, "tailgate:1")
+				if got := kindOf(err); got != want {
+					t.Errorf("call %d: %v (kind %q), want kind %q", i, err, got, want)
+				}
+			}
+			if got := p.conns.Load(); got != tt.conns {
+				t.Errorf("the server accepted %d connections, want %d", got, tt.conns)
+			}
+			if got := p.answered.Load(); got != tt.answered {
+				t.Errorf("the server answered %d calls, want %d", got, tt.answered)
+			}
+		})
+	}
+}
+
+// kindOf is the kind an error is counted as, "" for none.
+func kindOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	return workloads.ErrorKind(err)
+}
+
+// waitFor polls cond for up to two seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 2s for %s", what)
+		}
+	}
+}
+
+func TestAnIdleConnectionIsWatched(t *testing.T) {
+	later := func(f func()) { time.AfterFunc(2*idleAfter, f) }
+	tests := []struct {
+		name   string
+		answer func(pc *peerConn, stream uint32, nth int)
+		// idle waits until what the server did while the client idled
+		// shows; conns is what the peer accepted by the end.
+		idle  func(p *h2Peer, h *h2conn) bool
+		conns int64
+	}{
+		{"a PING is answered at once", func(pc *peerConn, stream uint32, nth int) {
+			pc.ok(stream, false)
+			later(pc.ping)
+		}, func(p *h2Peer, _ *h2conn) bool { return p.pingAcks.Load() == 1 }, 1},
+		{"a close: the next call goes out on a fresh connection", func(pc *peerConn, stream uint32, nth int) {
+			pc.ok(stream, false)
+			later(func() { pc.nc.Close() })
+		}, func(_ *h2Peer, h *h2conn) bool { return h.state.Load() == stateDead }, 2},
+		{"a GOAWAY: the client closes the connection, the next call dials another", func(pc *peerConn, stream uint32, nth int) {
+			pc.ok(stream, false)
+			later(func() { pc.goAway(stream) })
+		}, func(p *h2Peer, _ *h2conn) bool { return p.ended.Load() == 1 }, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startH2Peer(t, tt.answer)
+			c := connect(t, peerSpec(t, p))
+			h := c.(*conn).h
+			waitFor(t, "the client to notice", func() bool { return tt.idle(p, h) })
+			if err := do(c, 0, "tailgate:1"); err != nil {
+				t.Fatalf("the call after the pause: %v", err)
+			}
+			if got := p.conns.Load(); got != tt.conns {
+				t.Errorf("the server accepted %d connections, want %d", got, tt.conns)
+			}
+		})
+	}
+}
+
+func TestAPingReadDuringACallIsAnsweredWhenTheConnectionIdles(t *testing.T) {
+	p := startH2Peer(t, func(pc *peerConn, stream uint32, nth int) { pc.ok(stream, true) })
+	c := connect(t, peerSpec(t, p))
+	for i := range 3 { // back to back: the acknowledgements wait for the next call
+		if err := do(c, 0, "tailgate:1"); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	waitFor(t, "four PING acknowledgements", func() bool { return p.pingAcks.Load() == 4 })
+}
+
+func TestACallWhoseConnectionWasResetBeforeItsFirstByteIsRetryable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	reset := make(chan error, 1)
+	go func() {
+		sc, err := l.Accept()
+		if err != nil {
+			reset <- err
+			return
+		}
+		// The server's SETTINGS, then the client's preface and SETTINGS
+		// read, and a reset instead of a close.
+		sc.Write([]byte{0, 0, 0, frameSettings, 0, 0, 0, 0, 0})
+		sc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err = io.ReadFull(sc, make([]byte, len(clientPreface)))
+		sc.(*net.TCPConn).SetLinger(0)
+		sc.Close()
+		reset <- err
+	}()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	h, err := newH2Conn(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.stopIdleWatch()
+	if err := <-reset; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // for the reset to arrive
+	nc.SetDeadline(time.Now().Add(2 * time.Second))
+	err = h.call(headerBlock("http", l.Addr().String(), "/"+unaryCall, nil), nil)
+	if te, ok := err.(*transportError); !ok || !te.unwritten || !retryable(err) {
+		t.Fatalf("got %#v, want a transport error of a call not written", err)
+	}
+}
+
+// TestAProxyThatEndsIdleConnectionsCostsNoErrors puts nginx in front of a
+// grpc-go server, ending client connections idle for a second with GOAWAY
+// and a close: at 20 calls a second over 32 connections, each connection
+// idles 1.6 s between calls, and every call after the first on one meets
+// a connection nginx ended.
+func TestAProxyThatEndsIdleConnectionsCostsNoErrors(t *testing.T) {
+	srv := startServer(t, "", reflectionBoth)
+	proxy := testserver.Nginx(t, `server {
+	listen `+testserver.Listen+` http2;
+	keepalive_timeout 1s;
+	location / { grpc_pass grpc://`+srv.addr+`; }
+}`)
+	for _, tt := range []struct {
+		name string
+		rate float64
+	}{
+		{"20 calls a second", 20},
+		{"1000 calls a second", 1000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := idleSpec("grpc://"+proxy.Addr, tt.rate, 32, 3*time.Second)
+			s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
+			runWithoutErrors(t, s)
+		})
+	}
+}
