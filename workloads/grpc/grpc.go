@@ -317,6 +317,7 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	case err == nil, errors.As(err, &ce) && ce.code != codes.Unavailable && ce.code != codes.DeadlineExceeded && ce.code != codes.Canceled:
 		c.h.release()
 	default:
+		c.closeNet()
 		c.Close()
 		if ce != nil {
 			return nil, status.Error(ce.code, ce.msg)
@@ -380,9 +381,10 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	gap := now.Sub(c.lastCall)
 	c.lastCall = now
 	c.link.Watch(ctx)
-	// A connection the server closed or drained while it idled is not
-	// reused: the call goes out on a fresh one (see idle.go).
-	if c.h != nil && c.h.acquire(now) != nil {
+	// A connection the server closed or drained while it idled, or drained
+	// during Connect's call, is not reused: the call goes out on a fresh
+	// one (see idle.go).
+	if c.h != nil && (c.h.acquire(now) != nil || !c.h.usable()) {
 		c.closeNet()
 	}
 	nc, closed := c.link.Current()

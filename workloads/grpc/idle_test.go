@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/keepalive"
 
@@ -66,9 +67,11 @@ func idleSpec(target string, rate float64, conns int, d time.Duration) *workload
 func TestServersThatEndIdleConnectionsCostNoErrors(t *testing.T) {
 	maxAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 2 * time.Second, MaxConnectionAgeGrace: time.Second})
 	pings := grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Second, Timeout: 500 * time.Millisecond})
+	cert := testserver.NewCertificate(t)
 	tests := []struct {
 		name               string
 		server             grpc.ServerOption
+		tls                bool
 		rate               float64
 		conns              int
 		duration           time.Duration
@@ -76,21 +79,29 @@ func TestServersThatEndIdleConnectionsCostNoErrors(t *testing.T) {
 	}{
 		// Connections live 2 s (±10%): calls every 2 s meet GOAWAY between
 		// them and, as often, right after one was sent.
-		{"a maximum connection age of 2s (grace 1s), a call every 2s", maxAge, 0.5, 1, 6 * time.Second, 2, 4},
+		{"a maximum connection age of 2s (grace 1s), a call every 2s", maxAge, false, 0.5, 1, 6 * time.Second, 2, 4},
 		// The server pings after 1 s without a frame and closes the
 		// connection if the PING is not answered within 500 ms: answered,
 		// the one connection serves the whole run.
-		{"keepalive pings after 1s (timeout 500ms), a call every 2s", pings, 0.5, 1, 6 * time.Second, 1, 1},
-		{"a maximum connection age of 2s (grace 1s), 1000 calls a second", maxAge, 1000, 1, 3 * time.Second, 2, 3},
-		{"keepalive pings after 1s (timeout 500ms), 1000 calls a second", pings, 1000, 1, 3 * time.Second, 1, 1},
+		{"keepalive pings after 1s (timeout 500ms), a call every 2s", pings, false, 0.5, 1, 6 * time.Second, 1, 1},
+		{"keepalive pings after 1s (timeout 500ms) over TLS, a call every 2s", pings, true, 0.5, 1, 6 * time.Second, 1, 1},
+		{"a maximum connection age of 2s (grace 1s), 1000 calls a second", maxAge, false, 1000, 1, 3 * time.Second, 2, 3},
+		{"keepalive pings after 1s (timeout 500ms), 1000 calls a second", pings, false, 1000, 1, 3 * time.Second, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.rate < 10 {
 				t.Parallel() // they wait, idle, most of the time
 			}
-			srv := startServer(t, "", reflectionBoth, tt.server)
-			s := idleSpec("grpc://"+srv.addr, tt.rate, tt.conns, tt.duration)
+			opts, scheme := []grpc.ServerOption{tt.server}, "grpc://"
+			if tt.tls {
+				opts, scheme = append(opts, grpc.Creds(credentials.NewTLS(cert.Server))), "grpcs://"
+			}
+			srv := startServer(t, "", reflectionBoth, opts...)
+			s := idleSpec(scheme+srv.addr, tt.rate, tt.conns, tt.duration)
+			if tt.tls {
+				s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
+			}
 			// A protoset, so that the only connections are the run's.
 			s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
 			runWithoutErrors(t, s)
@@ -162,6 +173,12 @@ func TestCallsTheServerProvablyDidNotProcessGoOnceMoreOnAFreshConnection(t *test
 				pc.nc.Close()
 			}
 		}, []string{"grpc Unavailable"}, 1, 1},
+		{"no retry needed: a GOAWAY during Connect's call retires its connection before the first call", func(pc *peerConn, stream uint32, nth int) {
+			if pc.id == 1 {
+				pc.goAway(stream)
+			}
+			pc.ok(stream, false)
+		}, []string{"", ""}, 2, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,11 +281,11 @@ func TestACallWhoseConnectionWasResetBeforeItsFirstByteIsRetryable(t *testing.T)
 			reset <- err
 			return
 		}
-		// The server's SETTINGS, then the client's preface and SETTINGS
-		// read, and a reset instead of a close.
+		// The server's SETTINGS; once the client's preface, SETTINGS and
+		// acknowledgement are read, a reset instead of a close.
 		sc.Write([]byte{0, 0, 0, frameSettings, 0, 0, 0, 0, 0})
 		sc.SetReadDeadline(time.Now().Add(2 * time.Second))
-		_, err = io.ReadFull(sc, make([]byte, len(clientPreface)))
+		_, err = io.ReadFull(sc, make([]byte, len(clientPreface)+frameHeaderLen))
 		sc.(*net.TCPConn).SetLinger(0)
 		sc.Close()
 		reset <- err
