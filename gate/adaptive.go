@@ -24,17 +24,20 @@ func lookConfidence(confidence float64, looks *workloads.Looks) float64 {
 
 // Inconclusive names the objectives of v that are inconclusive, with their
 // estimates and intervals against their bars ("web home p99 +4.2%
-// [-3.1%, +14.5%] against +10%"), or returns "" when none is or the
-// verdict is already a failure, which no more data can turn into a pass:
-// what an adaptive run measures longer for. An objective inconclusive
+// [-3.1%, +14.5%] against +10%"), or returns "" when none is or an
+// objective has failed, which no more data can turn into a pass: what an
+// adaptive run measures longer for. (A run failed by the plan's
+// defaults.inconclusive: fail has no failed objective, and is measured on.) An objective inconclusive
 // from runner noise is left out: the baseline's runner stays what it was,
 // however long the candidate runs.
 func Inconclusive(v *Verdict) string {
-	if v.Status == workloads.VerdictFail {
-		return ""
-	}
 	names := make([]string, 0, len(v.Objectives))
-	for name := range v.Objectives {
+	for name, objectives := range v.Objectives {
+		for _, o := range objectives {
+			if o.Status == status.Fail {
+				return ""
+			}
+		}
 		names = append(names, name)
 	}
 	sort.Strings(names)

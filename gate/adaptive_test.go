@@ -55,8 +55,11 @@ func TestInconclusiveNamesWhatIsUndecided(t *testing.T) {
 		Detail: "inconclusive (runner noise): the two runs' runners differ"})
 	assert.NotContains(t, gate.Inconclusive(v), "p90", "runner noise is not measured away by a longer candidate run")
 	v.Status = workloads.VerdictFail
-	assert.Empty(t, gate.Inconclusive(v), "a failing verdict is conclusive: more data cannot make it pass")
+	assert.NotEmpty(t, gate.Inconclusive(v), "a run failed by defaults.inconclusive: fail is measured on")
+	v.Objectives["cache"][1].Status = status.Fail
+	assert.Empty(t, gate.Inconclusive(v), "a failed objective is conclusive: more data cannot make the run pass")
 	v.Status = workloads.VerdictPass
+	v.Objectives["cache"][1].Status = status.NoChange
 	v.Objectives["web"][0].Status = status.NoChange
 	v.Objectives["cache"][0].Status = status.Pass
 	assert.Empty(t, gate.Inconclusive(v), "nothing inconclusive, nothing to measure longer for")

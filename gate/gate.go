@@ -163,7 +163,7 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 			v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("%s inconclusive and let through by the plan (defaults.inconclusive: pass): this run could not rule the regression out", Plural(inconclusive, "objective is", "objectives are")))
 		default:
 			blocked = true
-			v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("%s inconclusive: the run could neither rule the regression out nor show it; run longer, at a higher rate, or interleaved (--baseline-target), or set defaults.inconclusive", Plural(inconclusive, "objective is", "objectives are")))
+			v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("%s inconclusive: the run could neither rule the regression out nor show it; run longer (defaults.adaptive does it by itself), at a higher rate, or interleaved (--baseline-target), or set defaults.inconclusive", Plural(inconclusive, "objective is", "objectives are")))
 		}
 	}
 	switch {

@@ -123,3 +123,66 @@ func TestADurationBeyondTheAdaptiveLimitIsRefused(t *testing.T) {
 	assert.Equal(t, 2, inv.code)
 	assert.Contains(t, inv.stderr, `--duration "10s" is longer than the plan's defaults.adaptive.max_duration 8s`)
 }
+
+// An interleaved run whose first look cannot decide measures more segment
+// pairs until it can: the candidate is twice as slow for its first two
+// segments only, so after the planned 8 pairs the interval of its p50 ratio
+// reaches from no change to +100%, across the +25% bar; the pairs that
+// follow are alike, and the extended run passes. The result records the
+// looks and why the run was extended, and the report says so.
+func TestAnAdaptiveRunExtendsAnInconclusiveVerdict(t *testing.T) {
+	baseline := sleepyServer(t, constant(3*time.Millisecond))
+	// 800/s: a 200 ms warmup and a 125 ms segment, then a 100 ms warmup and
+	// a segment, are the first 440 requests.
+	candidate := sleepyServer(t, func(n int64) time.Duration {
+		if n <= 440 {
+			return 6 * time.Millisecond
+		}
+		return 3 * time.Millisecond
+	})
+	plan := `version: 1
+defaults: {duration: 1s, warmup: 200ms, adaptive: {max_duration: 2s}}
+components:
+  - name: web
+    target: ` + candidate.URL + `
+    workload:
+      rate: 800
+      arrival: uniform
+      connections: 16
+      timeout: 2s
+      requests:
+        - {name: home, method: GET, path: "/"}
+    slo:
+      regression: {home: {p50: +25%}}
+`
+	out := filepath.Join(t.TempDir(), "result.json")
+	inv := invoke(t, nil, "run", "-c", writePlan(t, plan), "--out", out, "--baseline-target", "web="+baseline.URL)
+	assert.Equal(t, 0, inv.code, "stdout:\n%s\nstderr:\n%s", inv.stdout, inv.stderr)
+	assert.Contains(t, inv.stderr, "tailgate: inconclusive after 1s (web home p50")
+	assert.Contains(t, inv.stdout, "extended from 1s")
+	res, err := workloads.ReadResult(out)
+	require.NoError(t, err)
+	looks := res.Components[0].Looks
+	require.NotNil(t, looks, "an adaptive run records its looks")
+	assert.True(t, looks.Extended())
+	assert.Equal(t, int64(time.Second), looks.MeasuredNS[0])
+	assert.Equal(t, looks.MeasuredNS[len(looks.MeasuredNS)-1], res.MeasuredNS)
+	assert.LessOrEqual(t, res.MeasuredNS, int64(2*time.Second))
+	require.NotEmpty(t, looks.Reasons)
+	assert.Contains(t, looks.Reasons[0], "web home p50")
+	require.Len(t, res.Components[0].Objectives, 1)
+	judged := res.Components[0].Objectives[0]
+	assert.True(t, judged.Status.Judged(), "status %s", judged.Status)
+
+	// Judged again from the files, the result gets the level of its last
+	// look, so the same interval and status.
+	again := t.TempDir()
+	inv = invoke(t, nil, "check", "-c", writePlan(t, plan), out, "--baseline", strings.TrimSuffix(out, ".json")+".baseline.json", "--report-dir", again)
+	assert.Equal(t, 0, inv.code, "stdout:\n%s\nstderr:\n%s", inv.stdout, inv.stderr)
+	rejudged, err := workloads.ReadResult(filepath.Join(again, "result.json"))
+	require.NoError(t, err)
+	require.Len(t, rejudged.Components[0].Objectives, 1)
+	o := rejudged.Components[0].Objectives[0]
+	assert.Equal(t, judged.Status, o.Status)
+	assert.Equal(t, [2]float64{judged.IntervalLow, judged.IntervalHigh}, [2]float64{o.IntervalLow, o.IntervalHigh})
+}
