@@ -164,9 +164,16 @@ func TestCompare(t *testing.T) {
 	for _, c := range changes {
 		if c.Operation == "get" && c.Metric == "p50" {
 			assert.True(t, c.Significant)
+			assert.True(t, c.Tested)
 			assert.InDelta(t, 1.3, c.Ratio, 0.05)
 		}
+		if c.Metric == "max" || c.Metric == "p99.99" {
+			// +26.6% and +32.4% with no test behind them: never a change.
+			assert.False(t, c.Tested, "%s %s", c.Operation, c.Metric)
+			assert.False(t, c.Significant, "%s %s", c.Operation, c.Metric)
+		}
 	}
+	assert.NotContains(t, buf.String(), "+26.6%", "an untested max is not shown as a change")
 }
 
 func TestIncomparableResultsSayWhatDiffers(t *testing.T) {

@@ -93,6 +93,12 @@ func TestShardedRunMergeAndCheck(t *testing.T) {
 		assert.Contains(t, inv.stderr, "shard 1 of 3: a shard result: merge the shards, then check the merged result")
 		assert.NotContains(t, inv.stdout, "PASS")
 	})
+	t.Run("the reports of a shard say it is not judged", func(t *testing.T) {
+		inv := invoke(t, nil, "report", shardFile(2), "--report-dir", filepath.Join(dir, "shard-2-reports"))
+		assert.Equal(t, 0, inv.code)
+		assert.Contains(t, inv.stdout, "(shard 2 of 3, not judged)")
+		assert.Contains(t, readFile(t, filepath.Join(dir, "shard-2-reports", "report.md")), "### tailgate: **NOT JUDGED**")
+	})
 	t.Run("a shard is not compared with a whole run: exit 2", func(t *testing.T) {
 		inv := invoke(t, nil, "compare", merged, shardFile(1))
 		assert.Equal(t, 2, inv.code)

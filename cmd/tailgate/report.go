@@ -34,7 +34,11 @@ against a plan, use check.`,
 		if err := report.WriteDirWithBaseline(dir, res, baseline); err != nil {
 			return runError(err)
 		}
-		_, err = fmt.Fprintf(env.stdout, "tailgate: reports of %s (verdict %s) written to %s\n", args[0], res.Verdict, dir)
+		verdict := "verdict " + res.Verdict
+		if res.Shard != nil && res.Shard.Count > 1 {
+			verdict = fmt.Sprintf("shard %d of %d, not judged", res.Shard.Index, res.Shard.Count)
+		}
+		_, err = fmt.Fprintf(env.stdout, "tailgate: reports of %s (%s) written to %s\n", args[0], verdict, dir)
 		return err
 	}
 	cmd.Flags().StringVar(&dir, "report-dir", "", "directory for the reports")
