@@ -66,6 +66,7 @@ func idleSpec(target string, rate float64, conns int, d time.Duration) *workload
 // under test happened), a maximum of one says it never had to.
 func TestServersThatEndIdleConnectionsCostNoErrors(t *testing.T) {
 	maxAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 2 * time.Second, MaxConnectionAgeGrace: time.Second})
+	shortAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 300 * time.Millisecond, MaxConnectionAgeGrace: 200 * time.Millisecond})
 	pings := grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Second, Timeout: 500 * time.Millisecond})
 	cert := testserver.NewCertificate(t)
 	tests := []struct {
@@ -78,11 +79,16 @@ func TestServersThatEndIdleConnectionsCostNoErrors(t *testing.T) {
 		minConns, maxConns int64
 	}{
 		// Connections live 2 s (±10%): calls every 2 s meet GOAWAY between
-		// them and, as often, right after one was sent.
-		{"a maximum connection age of 2s (grace 1s), a call every 2s", maxAge, false, 0.5, 1, 6 * time.Second, 2, 4},
-		// The server pings after 1 s without a frame and closes the
-		// connection if the PING is not answered within 500 ms: answered,
-		// the one connection serves the whole run.
+		// them and, as often, right after one was sent. Calls at 0, 2, 4
+		// and 6 s see three connections retired.
+		{"a maximum connection age of 2s (grace 1s), a call every 2s", maxAge, false, 0.5, 1, 8 * time.Second, 3, 5},
+		// The same a dozen times over: connections live 300 ms, calls
+		// come every 200 ms, after the connection was watched.
+		{"a maximum connection age of 300ms (grace 200ms), a call every 200ms", shortAge, false, 5, 1, 3 * time.Second, 6, 16},
+		// The server pings after 1 s without a frame (1 s is the least
+		// grpc-go allows) and closes the connection if the PING is not
+		// answered within 500 ms: answered, the one connection serves the
+		// whole run, a PING or two in each pause.
 		{"keepalive pings after 1s (timeout 500ms), a call every 2s", pings, false, 0.5, 1, 6 * time.Second, 1, 1},
 		{"keepalive pings after 1s (timeout 500ms) over TLS, a call every 2s", pings, true, 0.5, 1, 6 * time.Second, 1, 1},
 		{"a maximum connection age of 2s (grace 1s), 1000 calls a second", maxAge, false, 1000, 1, 3 * time.Second, 2, 3},
@@ -105,6 +111,7 @@ func TestServersThatEndIdleConnectionsCostNoErrors(t *testing.T) {
 			// A protoset, so that the only connections are the run's.
 			s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
 			runWithoutErrors(t, s)
+			t.Logf("the server accepted %d connections", srv.accepted.Load())
 			if got := srv.accepted.Load(); got < tt.minConns || got > tt.maxConns {
 				t.Errorf("the server accepted %d connections during the run, want %d to %d", got, tt.minConns, tt.maxConns)
 			}
