@@ -156,7 +156,7 @@ func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pai
 		if pair == nil {
 			// Interleaved sides shared the runner: only runs apart can
 			// differ by it.
-			runnerNoise(&r, o.Metric, tol, cmp, run.base, run.cand)
+			runnerNoise(&r, o.Metric, tol, cmp, run.base, run.cand, bop, cop)
 		}
 	case o.Metric == slo.MetricMax:
 		// A maximum is one sample: no interval exists, so it is compared as is.

@@ -16,17 +16,36 @@ import (
 // fixed computation's own spread (frequency steps, cache state) explains it.
 const MaterialSpeed = 1.05
 
-// runnerTail is the least quantile of the runners' wake-up delays compared:
-// a contended runner delays few wake-ups, by much, so it shows in the tail
-// of one wake-up's delay first. An operation waits on the runner several
-// times over (the target's own timers and reads, tailgate noticing the
-// reply), and the share of those waits that land in the tail moves even its
-// median: measured with a log-normal HTTP service (median 2 ms) and two busy
-// loops beside one of two runs, the busy run's p50 rose 0.45 ms and its p99
-// 2 ms, while the runners' wake-up delays at p99 differed by 2.3 ms and at
-// p50 not at all. So the difference at p99 (or the objective's quantile, if
-// higher) is what one runner may have added to the other's latencies.
+// runnerTail is the least quantile of the runners' wake-up delays granted
+// to a tail objective (p99 and above): a contended runner delays few
+// wake-ups, by much, so it shows in the tail of one wake-up's delay.
 const runnerTail = 0.99
+
+// runnerBody is the quantile below runnerTail at which runners are also
+// told apart: steady contention moves it, a stray stall does not.
+const runnerBody = 0.90
+
+// waitsPerOperation is how many times an operation waits on the runner
+// (tailgate's send, the target's own work, tailgate noticing the reply):
+// below runnerTail a latency is granted that many times the difference of
+// the runners' mean wake-up delays. Measured with a log-normal HTTP service
+// (median 2 ms) and two busy loops beside one of two 3 s runs, the busy
+// run's p50 rose 0.45 to 0.7 ms while its mean wake-up delay rose 0.14 to
+// 0.9 ms and its p50 wake-up delay did not rise at all.
+const waitsPerOperation = 3
+
+// tailWaits is how many of an operation's waits on the runner a tail
+// latency is granted the runners' tail difference for: the target's own
+// and tailgate noticing the reply (the send's is measured, sendShare).
+// With two busy loops beside one run, its p99 rose by up to 2.3 times the
+// difference of the runners' p99 wake-up delays.
+const tailWaits = 2
+
+// MaterialRunnerRatio is how many times longer one runner's wake-up delays
+// must be than the other's (at p90 or in the tail) for the two to differ:
+// quiet runs of one shared machine were seen up to 1.7 times apart at p90,
+// two busy loops beside one run put it 3 to 35 times apart.
+const MaterialRunnerRatio = 2
 
 // runnerConfidence is the level of the order-statistic intervals by which
 // two runners' figures are told apart.
@@ -38,9 +57,12 @@ const runnerConfidence = 0.99
 // order-statistic intervals do not overlap (and, for the speed, the ratio is
 // beyond MaterialSpeed).
 type RunnerDiff struct {
-	// WakeupNS is the candidate's runner's wake-up delay at the quantile
-	// (at least runnerTail) less the baseline's: what a more contended
-	// runner may add to a latency.
+	// WakeupNS is what the candidate's runner may have added to a latency
+	// at the quantile, over what the baseline's did: for a tail objective
+	// (runnerTail and above) tailWaits times the difference of their
+	// wake-up delays at the quantile, below it waitsPerOperation times the
+	// difference of their means. The regression rule adds to it the difference in what
+	// the two generators' own send delays made of the latency (sendShare).
 	WakeupNS float64
 	// Speed is the candidate's CPU probe median over the baseline's: what
 	// a slower CPU multiplies a latency by.
@@ -65,13 +87,15 @@ func (d RunnerDiff) Adjust(ratio, baseNS float64) float64 {
 	return (ratio - d.WakeupNS/baseNS) / d.Speed
 }
 
-// CompareRunners compares two runner records for a latency at quantile q:
-// their wake-up delays at q or runnerTail, whichever is higher, and their
-// CPU probe medians. ok is false when either result has none (older
-// results) or a record is unreadable.
+// CompareRunners compares two runner records for a latency at quantile q.
+// Their wake-up delays differ when, at p90 or at the tail quantile (q or
+// runnerTail, whichever is higher), their 99% order-statistic intervals do
+// not overlap and one is at least MaterialRunnerRatio times the other;
+// their speeds differ when the CPU probe medians' intervals do not overlap
+// and they are more than MaterialSpeed apart. ok is false when either
+// result has no record (older results) or a record is unreadable.
 func CompareRunners(base, cand *workloads.Runner, q float64) (RunnerDiff, bool) {
 	d := RunnerDiff{Speed: 1}
-	q = max(q, runnerTail)
 	if base == nil || cand == nil {
 		return d, false
 	}
@@ -79,26 +103,47 @@ func CompareRunners(base, cand *workloads.Runner, q float64) (RunnerDiff, bool) 
 	cw, err2 := cand.Wakeups()
 	bc, err3 := base.CPUProbes()
 	cc, err4 := cand.CPUProbes()
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || bw.TotalCount() == 0 || cw.TotalCount() == 0 {
 		return d, false
 	}
-	bwLo, bwEst, bwHi, ok1 := stats.QuantileCI(bw, q, runnerConfidence)
-	cwLo, cwEst, cwHi, ok2 := stats.QuantileCI(cw, q, runnerConfidence)
+	tail := max(q, runnerTail)
+	differ := false
+	for _, level := range []float64{runnerBody, tail} {
+		bLo, bEst, bHi, ok1 := stats.QuantileCI(bw, level, runnerConfidence)
+		cLo, cEst, cHi, ok2 := stats.QuantileCI(cw, level, runnerConfidence)
+		if !ok1 || !ok2 {
+			return d, false
+		}
+		if level == tail {
+			d.Base.WakeupNS, d.Cand.WakeupNS = bEst, cEst
+		}
+		lo, hi := float64(max(min(bEst, cEst), 1)), float64(max(bEst, cEst))
+		if (cLo > bHi || bLo > cHi) && hi >= MaterialRunnerRatio*lo {
+			differ = true
+		}
+	}
+	if differ {
+		if q >= runnerTail {
+			d.WakeupNS = tailWaits * float64(d.Cand.WakeupNS-d.Base.WakeupNS)
+		} else {
+			d.WakeupNS = waitsPerOperation * (cw.Mean() - bw.Mean())
+		}
+	}
 	bcLo, bcEst, bcHi, ok3 := stats.QuantileCI(bc, 0.5, runnerConfidence)
 	ccLo, ccEst, ccHi, ok4 := stats.QuantileCI(cc, 0.5, runnerConfidence)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
+	if !ok3 || !ok4 {
 		return d, false
 	}
-	d.Base = RunnerFigures{WakeupNS: bwEst, CPUProbeNS: bcEst}
-	d.Cand = RunnerFigures{WakeupNS: cwEst, CPUProbeNS: ccEst}
-	if cwLo > bwHi || bwLo > cwHi {
-		d.WakeupNS = float64(cwEst - bwEst)
-	}
+	d.Base.CPUProbeNS, d.Cand.CPUProbeNS = bcEst, ccEst
 	if speed := float64(ccEst) / float64(bcEst); (ccLo > bcHi || bcLo > ccHi) && math.Abs(math.Log(speed)) > math.Log(MaterialSpeed) {
 		d.Speed = speed
 	}
 	return d, true
 }
+
+// runnerNoiseDetail starts the detail of an objective made inconclusive by
+// runner noise.
+const runnerNoiseDetail = "inconclusive (runner noise)"
 
 // runnerNoise re-judges a regression verdict between two results that ran
 // apart (not interleaved) on runners that differ measurably: the verdict
@@ -108,11 +153,7 @@ func CompareRunners(base, cand *workloads.Runner, q float64) (RunnerDiff, bool) 
 // it, is inconclusive: the runners' difference could explain it. The
 // adjustment only takes confidence away; it never turns a verdict into a
 // fail or a pass.
-// runnerNoiseDetail starts the detail of an objective made inconclusive by
-// runner noise.
-const runnerNoiseDetail = "inconclusive (runner noise)"
-
-func runnerNoise(r *workloads.ObjectiveResult, m slo.Metric, tol float64, cmp stats.Comparison, base, cand *workloads.Runner) {
+func runnerNoise(r *workloads.ObjectiveResult, m slo.Metric, tol float64, cmp stats.Comparison, base, cand *workloads.Runner, bop, cop *workloads.OperationResult) {
 	q, ok := m.Quantile()
 	if !ok || !cmp.HasInterval() || cmp.BaseEstimate <= 0 {
 		return
@@ -121,6 +162,12 @@ func runnerNoise(r *workloads.ObjectiveResult, m slo.Metric, tol float64, cmp st
 	if !ok || !d.Differ() {
 		return
 	}
+	// What each side's generator itself added at the quantile is measured
+	// operation by operation (the client delay): the difference is
+	// granted whole, beside the runners' wake-up difference, which stands
+	// for what the client delay cannot see (replies noticed late, the
+	// target's own waits on the runner).
+	d.WakeupNS += float64(sendShare(cop, q) - sendShare(bop, q))
 	limit := 1 + tol
 	b := float64(cmp.BaseEstimate)
 	lo, hi := d.Adjust(cmp.RatioLo, b), d.Adjust(cmp.RatioHi, b)
@@ -147,4 +194,19 @@ func runnerNoise(r *workloads.ObjectiveResult, m slo.Metric, tol float64, cmp st
 // quantileName prints a quantile as a metric name: p99, p99.9.
 func quantileName(q float64) string {
 	return "p" + strconv.FormatFloat(q*100, 'f', -1, 64)
+}
+
+// sendShare is how much of an operation's q-quantile latency its client
+// delays make: the quantile of the latencies less the quantile of the
+// latencies less their client delays; 0 when the result records none.
+func sendShare(op *workloads.OperationResult, q float64) int64 {
+	if op == nil || op.LatencyLessClientHistogram == "" {
+		return 0
+	}
+	whole, err1 := op.WholeHistogram()
+	less, err2 := op.LatenciesLessClient()
+	if err1 != nil || err2 != nil || whole.TotalCount() == 0 || less.TotalCount() == 0 {
+		return 0
+	}
+	return max(whole.ValueAtQuantile(q*100)-less.ValueAtQuantile(q*100), 0)
 }

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// buildTool compiles one of the repository's commands (a path relative to
+// this directory) for a test.
+func buildTool(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	outp, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build %s: %s", pkg, outp)
+	return bin
+}
+
+// pinned prefixes a command with taskset pinning it to cpu, or leaves it
+// as is when cpu is empty.
+func pinned(cpu string, name string, args ...string) *exec.Cmd {
+	if cpu == "" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", cpu, name}, args...)...)
+}
+
+// startServer starts a bench server binary (fastserver or slowserver) on
+// loopback and returns its HTTP URL; it stops when the test ends.
+func startServer(t *testing.T, cpu, bin string, args ...string) string {
+	t.Helper()
+	cmd := pinned(cpu, bin, args...)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	addr := strings.TrimPrefix(strings.TrimSpace(line), "http ")
+	return "http://" + addr
+}
+
+// busyLoops starts n shell busy loops (pinned to cpu unless empty) and
+// returns what stops them; they stop when the test ends at the latest.
+func busyLoops(t *testing.T, n int, cpu string) (stop func()) {
+	t.Helper()
+	var cmds []*exec.Cmd
+	for range n {
+		cmd := pinned(cpu, "sh", "-c", "while :; do :; done")
+		require.NoError(t, cmd.Start())
+		cmds = append(cmds, cmd)
+	}
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		for _, c := range cmds {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// runBinary runs the tailgate binary (pinned to cpu unless empty) and
+// returns its exit status and output.
+func runBinary(t *testing.T, cpu, bin string, args ...string) (int, string) {
+	t.Helper()
+	cmd := pinned(cpu, bin, args...)
+	outp, err := cmd.CombinedOutput()
+	t.Logf("tailgate %s\n%s", strings.Join(args, " "), outp)
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(outp)
+	}
+	require.NoError(t, err)
+	return 0, string(outp)
+}
+
+func loadTestPlan(target string, rate, connections int, sloBlock string) string {
+	return `version: 1
+defaults: {duration: 2s, warmup: 300ms, seed: 1}
+components:
+  - name: web
+    target: ` + target + `
+    workload:
+      rate: ` + strconv.Itoa(rate) + `
+      arrival: poisson
+      connections: ` + strconv.Itoa(connections) + `
+      timeout: 2s
+      requests:
+        - {name: home, method: GET, path: "/"}
+    slo:
+` + sloBlock
+}
+
+// logFloor records what a result's figures were, for the reader of -v.
+func logFloor(t *testing.T, label string, res *workloads.Result) {
+	t.Helper()
+	all := res.Components[0].Operation("all")
+	d := func(ns int64) string { return slo.FormatDuration(time.Duration(ns)) }
+	line := fmt.Sprintf("%s: late %d of %d", label, all.Late, all.Count)
+	if all.ClientDelayNS != nil {
+		line += fmt.Sprintf(", client delay p50/p99 %s/%s", d(all.ClientDelayNS.P50), d(all.ClientDelayNS.P99))
+	}
+	line += fmt.Sprintf(", latency p50/p99 %s/%s, service p50/p99 %s/%s",
+		d(all.LatencyNS.P50), d(all.LatencyNS.P99), d(all.ServiceNS.P50), d(all.ServiceNS.P99))
+	if r := res.Runner; r != nil {
+		line += fmt.Sprintf(", runner wake-up p50/p99 %s/%s, CPU probe p50 %s", d(r.WakeupNS.P50), d(r.WakeupNS.P99), d(r.CPUProbeNS.P50))
+	}
+	for _, o := range res.Components[0].Objectives {
+		line += fmt.Sprintf("; %s %s %s %s %s", o.Operation, o.Metric, o.Measured, o.Status, o.Detail)
+	}
+	t.Log(line)
+}
+
+// A generator starved of CPU (tailgate pinned to one CPU with two busy
+// loops, the server on the other) cannot send on time: a fast server's
+// missed bar is client-bound (exit 3, naming the delay and the remedies),
+// while a server slower than the bar at the same rate still fails.
+func TestAStarvedGeneratorIsClientBoundButASlowServerStillFails(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs: one for tailgate and the busy loops, one for the server")
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("needs taskset (util-linux)")
+	}
+	tailgate := buildBinary(t)
+	fast := startServer(t, "1", buildTool(t, "../../bench/fastserver"), "-http", "127.0.0.1:0", "-grpc", "127.0.0.1:0")
+	slow := startServer(t, "1", buildTool(t, "../../bench/slowserver"), "-median", "10ms")
+	const bar = "      minimum: {home: {p99: 5ms}}\n"
+	tests := []struct {
+		name        string
+		target      string
+		connections int
+		code        int
+		status      status.Status
+	}{
+		{"a fast server behind a starved generator is client-bound", fast, 16, 3, status.ClientBound},
+		{"a server slower than the bar fails at the same rate", slow, 128, 1, status.Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "result.json")
+			plan := writePlan(t, loadTestPlan(tt.target, 5000, tt.connections, bar))
+			stop := busyLoops(t, 2, "0")
+			code, output := runBinary(t, "0", tailgate, "run", "-c", plan, "--out", out)
+			stop()
+			res, err := workloads.ReadResult(out)
+			require.NoError(t, err)
+			logFloor(t, tt.name, res)
+			assert.Equal(t, tt.code, code)
+			o := res.Components[0].Objectives[0]
+			assert.Equal(t, tt.status, o.Status, o.Detail)
+			assert.Positive(t, o.FloorNS)
+			assert.Contains(t, output, "measurement floor of \"web\"")
+			if tt.status == status.ClientBound {
+				assert.Contains(t, output, "client delay")
+				assert.Contains(t, output, "lower the rate, add connections")
+			}
+		})
+	}
+}
+
+// Against a stored baseline, runner noise that differs between the two
+// runs is the confounder: busy loops beside one run only. A/A with them
+// beside the candidate must not fail; +30% with them beside the baseline
+// must not pass; +30% between two quiet runs still fails.
+func TestRunnerNoiseBetweenABaselineAndACandidate(t *testing.T) {
+	slowserver := buildTool(t, "../../bench/slowserver")
+	a := startServer(t, "", slowserver, "-median", "2ms")
+	b := startServer(t, "", slowserver, "-median", "2.6ms")
+	const tier = "      regression: {home: {p50: +10%, p99: +10%}}\n"
+	tests := []struct {
+		name               string
+		candidate          string
+		baseBusy, candBusy bool
+		check              func(t *testing.T, code int, res *workloads.Result)
+	}{
+		{"A/A with busy loops beside the candidate only does not fail", a, false, true, func(t *testing.T, code int, res *workloads.Result) {
+			assert.NotEqual(t, 1, code)
+			for _, o := range res.Components[0].Objectives {
+				assert.NotEqual(t, status.Fail, o.Status, o.Detail)
+			}
+		}},
+		{"+30% with busy loops beside the baseline only does not pass", b, true, false, func(t *testing.T, code int, res *workloads.Result) {
+			assert.NotEqual(t, 0, code)
+			assert.NotEqual(t, workloads.VerdictPass, res.Verdict)
+		}},
+		{"+30% between two quiet runs fails", b, false, false, func(t *testing.T, code int, res *workloads.Result) {
+			assert.Equal(t, 1, code)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			base, out := filepath.Join(dir, "base.json"), filepath.Join(dir, "cand.json")
+			plan := writePlan(t, loadTestPlan(a, 1500, 32, tier))
+			stop := func() {}
+			if tt.baseBusy {
+				stop = busyLoops(t, 2, "")
+			}
+			invoke(t, nil, "run", "-c", plan, "--out", base)
+			stop()
+			if tt.candBusy {
+				stop = busyLoops(t, 2, "")
+			}
+			inv := invoke(t, nil, "run", "-c", plan, "--target", "web="+tt.candidate, "--baseline", base, "--out", out)
+			stop()
+			b, err := workloads.ReadResult(base)
+			require.NoError(t, err)
+			c, err := workloads.ReadResult(out)
+			require.NoError(t, err)
+			logFloor(t, "baseline", b)
+			logFloor(t, "candidate", c)
+			tt.check(t, inv.code, c)
+		})
+	}
+}
