@@ -48,16 +48,8 @@ func Inconclusive(v *Verdict) string {
 				continue
 			}
 			out = append(out, fmt.Sprintf("%s %s %s %s [%s, %s] against %s", name, o.Operation, o.Metric,
-				signedPercent(o.Margin), signedPercent(o.IntervalLow), signedPercent(o.IntervalHigh), o.Threshold))
+				SignedPercent(o.Margin), SignedPercent(o.IntervalLow), SignedPercent(o.IntervalHigh), o.Threshold))
 		}
 	}
 	return strings.Join(out, "; ")
-}
-
-// signedPercent prints a relative change as +4.2% or -3.1%.
-func signedPercent(f float64) string {
-	if f >= 0 {
-		return "+" + FormatPercent(f)
-	}
-	return "-" + FormatPercent(-f)
 }

@@ -223,7 +223,8 @@ func inconclusiveDetail(r *workloads.ObjectiveResult, tol float64) string {
 		SignedPercent(r.IntervalLow), SignedPercent(r.IntervalHigh), SignedPercent(tol), SignedPercent(r.Detectable))
 }
 
-// signedPercent prints a relative change: +15.5%, -3%, +inf.
+// SignedPercent prints a relative change, the one way every report and
+// message writes it: +15.5%, -3%, +inf.
 func SignedPercent(f float64) string {
 	if math.IsInf(f, 1) {
 		return "+inf"

@@ -177,15 +177,15 @@ func runnerNoise(r *workloads.ObjectiveResult, m slo.Metric, tol float64, cmp st
 	default:
 		return
 	}
-	bound := "as low as " + signedPercent(lo-1)
+	bound := "as low as " + SignedPercent(lo-1)
 	if r.Status != status.Fail {
-		bound = "as high as " + signedPercent(hi-1)
+		bound = "as high as " + SignedPercent(hi-1)
 	}
 	was, detail := r.Status, r.Detail
 	r.Status = status.Inconclusive
 	r.Detail = fmt.Sprintf(runnerNoiseDetail+": the two runs' runners differ (baseline's: wake-up delay %s at %s, CPU probe %s; candidate's: %s, %s), and on one runner the change could be %s against %s, so the %s cannot stand; compare the two on one runner with interleaved A/B (run --baseline-target)",
 		dur(d.Base.WakeupNS), quantileName(max(q, runnerTail)), dur(d.Base.CPUProbeNS), dur(d.Cand.WakeupNS), dur(d.Cand.CPUProbeNS),
-		bound, signedPercent(tol), was)
+		bound, SignedPercent(tol), was)
 	if detail != "" {
 		r.Detail += "; " + detail
 	}
