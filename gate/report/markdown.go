@@ -184,13 +184,7 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 		wrote = true
 		ew.printf("%s too few samples to be judged, and an unjudged bar is never a pass:\n\n",
 			gate.Plural(len(blocked), "objective had", "objectives had"))
-		listRows(ew, blocked, func(row objectiveRow) string {
-			s := fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
-			if row.o.Detail != "" {
-				s += ": " + mdText(row.o.Detail)
-			}
-			return s + "."
-		})
+		listRows(ew, blocked, detailRow)
 		if !res.Complete {
 			ew.printf("They follow from the run's end; if they remain once it completes, ")
 		} else {
@@ -221,13 +215,7 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 		wrote = true
 		ew.printf("%s: the load generator itself was too late sending for the percentile to measure the target:\n\n",
 			gate.Plural(len(clientBound), "objective is client-bound", "objectives are client-bound"))
-		listRows(ew, clientBound, func(row objectiveRow) string {
-			s := fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
-			if row.o.Detail != "" {
-				s += ": " + mdText(row.o.Detail)
-			}
-			return s + "."
-		})
+		listRows(ew, clientBound, detailRow)
 		ew.printf("Lower the rate, add connections, split the run into shards (`--shard`), or use a bigger runner.\n\n")
 	}
 	if res.Complete && res.Verdict == workloads.VerdictError && len(failed) == 0 && len(blocked) == 0 && len(inconclusive) == 0 && len(clientBound) == 0 {
@@ -343,4 +331,14 @@ func mdCode(s string) string {
 		s = " " + s + " "
 	}
 	return fence + s + fence
+}
+
+// detailRow writes an objective that was not judged as its name and the
+// gate's reason: "**cache get p99**: detail."
+func detailRow(row objectiveRow) string {
+	s := fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
+	if row.o.Detail != "" {
+		s += ": " + mdText(row.o.Detail)
+	}
+	return s + "."
 }
