@@ -36,7 +36,7 @@ var (
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "streams"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify"}
 	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
 	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "weight", "expect_status"}
@@ -477,6 +477,9 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 	}
 	if e, ok := f["tls"]; ok {
 		d.tls(e.value, &w.TLS)
+	}
+	if e, ok := f["streams"]; ok {
+		decodeField(d, e.value, &w.Streams, "workload.streams", asInt)
 	}
 	if e, ok := f["mix"]; ok {
 		track(d.mix(e, w))

@@ -342,3 +342,21 @@ components:
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestStreamsAreDecoded(t *testing.T) {
+	p, _, err := parseTestdata(t, "testdata/streams.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := p.Component("api").Workload
+	if w.Streams != 64 {
+		t.Errorf("streams %d, want 64", w.Streams)
+	}
+	d, _, err := parseTestdata(t, "testdata/design.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := d.Components[0].Workload.Streams; s != 0 {
+		t.Errorf("streams left out decode as %d, want 0 (one stream)", s)
+	}
+}

@@ -135,6 +135,10 @@ type Workload struct {
 	Rate        float64
 	Arrival     Arrival
 	Connections int
+	// Streams is how many operations one connection carries at once
+	// (HTTP/2 streams, for HTTP/2 and gRPC targets); 0, the default, is
+	// one. The engine runs Connections × Streams workers.
+	Streams int
 	// Timeout bounds one operation; a timed-out operation is an error.
 	Timeout   time.Duration
 	Keys      Keys

@@ -13,14 +13,18 @@ import (
 // The plan's limits. Each is generous for real use and small enough that a
 // typo (an extra zero, ms for s) is caught rather than run for a day.
 const (
-	minDuration       = time.Second
-	maxDuration       = 24 * time.Hour
-	maxWarmup         = time.Hour
-	maxConfirm        = 10
-	minConfidence     = 0.50
-	maxConfidence     = 0.999
-	maxRate           = 1_000_000
-	maxConnections    = 4096
+	minDuration    = time.Second
+	maxDuration    = 24 * time.Hour
+	maxWarmup      = time.Hour
+	maxConfirm     = 10
+	minConfidence  = 0.50
+	maxConfidence  = 0.999
+	maxRate        = 1_000_000
+	maxConnections = 4096
+	maxStreams     = 1024
+	// maxWorkers bounds connections × streams: the engine runs one worker
+	// per stream.
+	maxWorkers        = 65535
 	minTimeout        = time.Millisecond
 	maxTimeout        = 60 * time.Second
 	maxKeyCount       = 1_000_000_000
@@ -173,6 +177,14 @@ func (v *validator) componentRules(c *Component) {
 		"is not supported; allowed: poisson, uniform")
 	v.check(&w.Connections, c.Pos, 1 <= w.Connections && w.Connections <= maxConnections, "workload.connections", strconv.Itoa(w.Connections),
 		"is out of range: must be 1 to 4096")
+	// Left out (0) is one stream; a plan that writes 0 is wrong.
+	_, written := v.origins[&w.Streams]
+	v.check(&w.Streams, c.Pos, 1 <= w.Streams && w.Streams <= maxStreams || w.Streams == 0 && !written, "workload.streams", strconv.Itoa(w.Streams),
+		"is out of range: must be 1 to 1024")
+	if 1 <= w.Streams && w.Streams <= maxStreams && 1 <= w.Connections && w.Connections <= maxConnections && w.Connections*w.Streams > maxWorkers {
+		pos, _, _ := v.place(&w.Streams, c.Pos, "")
+		v.errorf(pos, "workload.connections × workload.streams is %d: at most 65535 operations can be in flight at once", w.Connections*w.Streams)
+	}
 	v.check(&w.Timeout, c.Pos, minTimeout <= w.Timeout && w.Timeout <= maxTimeout, "workload.timeout", FormatDuration(w.Timeout),
 		"is out of range: must be between 1ms and 60s")
 	k := &w.Keys
@@ -225,6 +237,10 @@ func (v *validator) target(c *Component) bool {
 	if w.Protoset != "" && proto != ProtocolGRPC {
 		pos, _, _ := v.place(&w.Protoset, c.Pos, "")
 		v.errorf(pos, "workload.protoset is for gRPC targets; this is %s target", protocolPhrase(proto))
+	}
+	if w.Streams > 1 && proto != ProtocolHTTP && proto != ProtocolGRPC {
+		pos, _, _ := v.place(&w.Streams, c.Pos, "")
+		v.errorf(pos, "workload.streams is for HTTP/2 and gRPC targets, whose connections carry several operations at once; %s target takes one at a time per connection", protocolPhrase(proto))
 	}
 	if isKeyValue(proto) {
 		if len(w.Requests) > 0 {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Op is one operation the engine asks a driver to perform. The engine owns it
@@ -28,6 +29,12 @@ type Op struct {
 	KeyIndex uint64
 	// Value is the payload of writes, Spec's value_size bytes.
 	Value []byte
+	// Sent is set by a driver that had to hold the operation back before
+	// sending it (a connection whose streams were all in use, up to the
+	// server's limit): the instant it went out. The engine zeroes it before
+	// each Do; zero means sent when Do was called. An operation held back
+	// past LateAfter counts as late, and its service time starts at Sent.
+	Sent time.Time
 }
 
 // Conn is one connection's worth of a driver: the engine runs one worker per
@@ -36,6 +43,16 @@ type Op struct {
 type Conn interface {
 	Do(ctx context.Context, op *Op) error
 	Close() error
+}
+
+// Multiplexer is a Driver whose connections carry several operations at
+// once (HTTP/2 streams). For a workload with streams > 1 the engine calls
+// ConnectStreams instead of Connect, once per connection: the n Conns it
+// returns share one connection, each used by one worker, so up to n
+// operations are in flight on it, each measured from its own intended
+// start. A driver that is no Multiplexer cannot run streams > 1.
+type Multiplexer interface {
+	ConnectStreams(ctx context.Context, n int) ([]Conn, error)
 }
 
 // Driver opens connections to one component's target.

@@ -297,24 +297,38 @@ func connectAll(ctx context.Context, specs []*Spec, timeout time.Duration) ([]*c
 		c := newComponentRun(spec, d)
 		runs = append(runs, c)
 		n := max(spec.Component.Workload.Connections, 1)
-		c.conns = make([]Conn, n)
+		streams := max(spec.Component.Workload.Streams, 1)
+		mux, ok := d.(Multiplexer)
+		if streams > 1 && !ok {
+			return runs, fmt.Errorf("component %q: workload.streams %d: %s carries one operation at a time per connection",
+				spec.Component.Name, streams, d.Describe())
+		}
+		conns := make([][]Conn, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c.conns[i], errs[i] = d.Connect(cctx)
+				if streams > 1 {
+					conns[i], errs[i] = mux.ConnectStreams(cctx, streams)
+					return
+				}
+				conn, err := d.Connect(cctx)
+				if conn != nil {
+					conns[i] = []Conn{conn}
+				}
+				errs[i] = err
 			}()
 		}
 		wg.Wait()
-		var opened []Conn
-		for _, conn := range c.conns {
-			if conn != nil {
-				opened = append(opened, conn)
+		for _, cs := range conns {
+			for _, conn := range cs {
+				if conn != nil {
+					c.conns = append(c.conns, conn)
+				}
 			}
 		}
-		c.conns = opened
 		if err := errors.Join(errs...); err != nil {
 			first := err
 			for _, e := range errs {
@@ -391,12 +405,18 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 		if open {
 			clientNS = ideal.send(due, sent)
 		}
+		op.Sent = time.Time{}
 		err := conn.Do(ctx, &op)
 		done := time.Now()
 		if err != nil && ctx.Err() != nil {
 			break // interrupted mid-operation: neither a success nor a target error
 		}
+		// Waiting for a stream is the target's doing, not the generator's:
+		// the ideal connection waits too.
 		ideal.done(done.Sub(sent))
+		if op.Sent.After(sent) {
+			sent = op.Sent
+		}
 		if !done.Before(flushAt) {
 			cur, flushAt = c.rotate(cur, w, done, measStart, out)
 		}

@@ -79,6 +79,7 @@ type WorkloadIdentity struct {
 	Rate        float64           `json:"rate"`
 	Arrival     string            `json:"arrival"`
 	Connections int               `json:"connections"`
+	Streams     int               `json:"streams,omitempty"`
 	Timeout     string            `json:"timeout"`
 	Keys        IdentityKeys      `json:"keys"`
 	ValueSize   int               `json:"value_size"`
@@ -113,6 +114,11 @@ func (s *Spec) Identity() WorkloadIdentity {
 		Timeout:   slo.FormatDuration(w.Timeout),
 		Keys:      IdentityKeys{Count: w.Keys.Count, Distribution: string(w.Keys.Distribution), Prefix: w.Keys.Prefix},
 		ValueSize: w.ValueSize,
+	}
+	// One stream is what every run before streams had: left out, so their
+	// identities stay the same.
+	if w.Streams > 1 {
+		id.Streams = w.Streams
 	}
 	if w.Keys.Distribution == slo.DistributionZipf {
 		id.Keys.ZipfS = w.Keys.ZipfS
