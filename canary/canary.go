@@ -232,7 +232,7 @@ func (c *Canary) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if verdict != workloads.VerdictPass && c.consecutiveFailures() >= c.cfg.Failures && !c.cfg.KeepRunning {
+		if verdict != status.VerdictPass && c.consecutiveFailures() >= c.cfg.Failures && !c.cfg.KeepRunning {
 			return fmt.Errorf("%w: %d consecutive windows failed; the last: %w", ErrFailing, c.consecutiveFailures(), err)
 		}
 		select {
@@ -251,13 +251,13 @@ func (c *Canary) consecutiveFailures() int {
 
 // window runs, judges and publishes one window. The error explains a
 // verdict other than pass.
-func (c *Canary) window(ctx context.Context) (string, error) {
+func (c *Canary) window(ctx context.Context) (status.Verdict, error) {
 	started := time.Now()
 	res, runErr := workloads.Run(ctx, c.specs, workloads.Options{Tool: c.cfg.Tool})
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
-	verdict, why := workloads.VerdictError, runErr
+	verdict, why := status.VerdictError, runErr
 	var v *gate.Verdict
 	if res != nil {
 		var err error
@@ -274,7 +274,7 @@ func (c *Canary) window(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	c.windows++
 	n := c.windows
-	if verdict == workloads.VerdictPass {
+	if verdict == status.VerdictPass {
 		c.consecutive = 0
 	} else {
 		c.consecutive++
@@ -283,7 +283,7 @@ func (c *Canary) window(ctx context.Context) (string, error) {
 	c.mu.Unlock()
 
 	c.m.publish(verdict, consecutive, time.Now(), res, v)
-	line := fmt.Sprintf("tailgate canary: window %d (%s) %s", n, started.UTC().Format(time.RFC3339), strings.ToUpper(verdict))
+	line := fmt.Sprintf("tailgate canary: window %d (%s) %s", n, started.UTC().Format(time.RFC3339), strings.ToUpper(string(verdict)))
 	if res != nil {
 		for _, comp := range res.Components {
 			if all := comp.Operation(slo.AllOperations); all != nil && all.Count > 0 {
@@ -295,7 +295,7 @@ func (c *Canary) window(ctx context.Context) (string, error) {
 	if why != nil {
 		line += ": " + why.Error()
 	}
-	if verdict != workloads.VerdictPass {
+	if verdict != status.VerdictPass {
 		line += fmt.Sprintf(" (%d consecutive)", consecutive)
 	}
 	fmt.Fprintln(c.cfg.Log, line)

@@ -7,8 +7,8 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // Metric names on /metrics.
@@ -27,19 +27,19 @@ const (
 )
 
 // verdicts are the values of the verdict label.
-var verdicts = []string{workloads.VerdictPass, workloads.VerdictFail, workloads.VerdictError}
+var verdicts = []status.Verdict{status.VerdictPass, status.VerdictFail, status.VerdictError}
 
 // latencyQuantiles maps the quantile label to a Percentiles field; "1" is
 // the maximum.
 var latencyQuantiles = []struct {
 	label string
-	of    func(workloads.Percentiles) int64
+	of    func(result.Percentiles) int64
 }{
-	{"0.5", func(p workloads.Percentiles) int64 { return p.P50 }},
-	{"0.9", func(p workloads.Percentiles) int64 { return p.P90 }},
-	{"0.99", func(p workloads.Percentiles) int64 { return p.P99 }},
-	{"0.999", func(p workloads.Percentiles) int64 { return p.P999 }},
-	{"1", func(p workloads.Percentiles) int64 { return p.Max }},
+	{"0.5", func(p result.Percentiles) int64 { return p.P50 }},
+	{"0.9", func(p result.Percentiles) int64 { return p.P90 }},
+	{"0.99", func(p result.Percentiles) int64 { return p.P99 }},
+	{"0.999", func(p result.Percentiles) int64 { return p.P999 }},
+	{"1", func(p result.Percentiles) int64 { return p.Max }},
 }
 
 // metrics are the canary's collectors. Every label set comes from the plan
@@ -89,8 +89,8 @@ func newMetrics(reg *prometheus.Registry) metrics {
 	reg.MustRegister(m.windows, m.verdict, m.consecutive, m.lastWindow, m.latency, m.operations, m.errors,
 		m.throughput, m.passing, m.measured, m.threshold)
 	for _, v := range verdicts {
-		m.windows.WithLabelValues(v)
-		m.verdict.WithLabelValues(v)
+		m.windows.WithLabelValues(string(v))
+		m.verdict.WithLabelValues(string(v))
 	}
 	return m
 }
@@ -98,14 +98,14 @@ func newMetrics(reg *prometheus.Registry) metrics {
 // publish records one window. res and v may be nil (the window could not be
 // measured): then only the verdict series change, and the latest latencies
 // stay those of the last measured window.
-func (m metrics) publish(verdict string, consecutive int, end time.Time, res *workloads.Result, v *gate.Verdict) {
-	m.windows.WithLabelValues(verdict).Inc()
+func (m metrics) publish(verdict status.Verdict, consecutive int, end time.Time, res *result.Result, v *gate.Verdict) {
+	m.windows.WithLabelValues(string(verdict)).Inc()
 	for _, s := range verdicts {
 		val := 0.0
 		if s == verdict {
 			val = 1
 		}
-		m.verdict.WithLabelValues(s).Set(val)
+		m.verdict.WithLabelValues(string(s)).Set(val)
 	}
 	m.consecutive.Set(float64(consecutive))
 	m.lastWindow.Set(float64(end.UnixNano()) / 1e9)

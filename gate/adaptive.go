@@ -7,7 +7,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // lookConfidence is the one-sided confidence at which a component's
@@ -15,7 +15,7 @@ import (
 // run that may look at its data several times (defaults.adaptive), the
 // level of its last look, so that every look together errs no more often
 // than one look at the plan's confidence would (stats.LookConfidence).
-func lookConfidence(confidence float64, looks *workloads.Looks) float64 {
+func lookConfidence(confidence float64, looks *result.Looks) float64 {
 	if looks == nil {
 		return confidence
 	}

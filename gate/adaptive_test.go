@@ -8,7 +8,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // A component that was looked at several times (defaults.adaptive) is
@@ -20,9 +20,9 @@ import (
 func TestTheLooksOfAResultSetTheLevelItIsJudgedAt(t *testing.T) {
 	const tier = "      regression: {get: {p50: +10%}}\n"
 	cand := fixture{seed: 2, medianNS: 2.1e6, sigma: 0.5, intervals: 15, perSecond: 1000}.result()
-	width := func(looks *workloads.Looks) float64 {
+	width := func(looks *result.Looks) float64 {
 		r := *cand
-		r.Components = append([]workloads.ComponentResult(nil), cand.Components...)
+		r.Components = append([]result.ComponentResult(nil), cand.Components...)
 		r.Components[0].Looks = looks
 		v, err := gate.Judge(planWith(tier), &r, base.result())
 		require.NoError(t, err)
@@ -30,17 +30,17 @@ func TestTheLooksOfAResultSetTheLevelItIsJudgedAt(t *testing.T) {
 		return o.IntervalHigh - o.IntervalLow
 	}
 	single := width(nil)
-	atFull := width(&workloads.Looks{MaxNS: 15e9, MeasuredNS: []int64{15e9}})
-	first := width(&workloads.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9}})
-	last := width(&workloads.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9, 22.5e9, 30e9, 37.5e9, 45e9}})
+	atFull := width(&result.Looks{MaxNS: 15e9, MeasuredNS: []int64{15e9}})
+	first := width(&result.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9}})
+	last := width(&result.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9, 22.5e9, 30e9, 37.5e9, 45e9}})
 	assert.Equal(t, single, atFull, "one look at the whole run is a single look")
 	assert.Greater(t, first, single, "the first of several looks is judged at a wider interval")
 	assert.Greater(t, last, single, "the last look pays for the ones before it")
-	assert.Equal(t, first, width(&workloads.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9}}), "judging again gives the same interval")
+	assert.Equal(t, first, width(&result.Looks{MaxNS: 45e9, MeasuredNS: []int64{15e9}}), "judging again gives the same interval")
 }
 
 func TestInconclusiveNamesWhatIsUndecided(t *testing.T) {
-	v := &gate.Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{
+	v := &gate.Verdict{Status: status.VerdictPass, Objectives: map[string][]status.ObjectiveResult{
 		"web": {
 			{Operation: "home", Metric: "p99", Threshold: "+10%", Status: status.Inconclusive, Margin: 0.042, IntervalLow: -0.031, IntervalHigh: 0.145},
 			{Operation: "home", Metric: "p50", Threshold: "+10%", Status: status.Pass},
@@ -51,14 +51,14 @@ func TestInconclusiveNamesWhatIsUndecided(t *testing.T) {
 		},
 	}}
 	assert.Equal(t, "cache get p50 +6% [+1%, +11%] against +5%; web home p99 +4.2% [-3.1%, +14.5%] against +10%", gate.Inconclusive(v))
-	v.Objectives["web"] = append(v.Objectives["web"], workloads.ObjectiveResult{Operation: "home", Metric: "p90", Threshold: "+10%", Status: status.Inconclusive,
+	v.Objectives["web"] = append(v.Objectives["web"], status.ObjectiveResult{Operation: "home", Metric: "p90", Threshold: "+10%", Status: status.Inconclusive,
 		Detail: "inconclusive (runner noise): the two runs' runners differ"})
 	assert.NotContains(t, gate.Inconclusive(v), "p90", "runner noise is not measured away by a longer candidate run")
-	v.Status = workloads.VerdictFail
+	v.Status = status.VerdictFail
 	assert.NotEmpty(t, gate.Inconclusive(v), "a run failed by defaults.inconclusive: fail is measured on")
 	v.Objectives["cache"][1].Status = status.Fail
 	assert.Empty(t, gate.Inconclusive(v), "a failed objective is conclusive: more data cannot make the run pass")
-	v.Status = workloads.VerdictPass
+	v.Status = status.VerdictPass
 	v.Objectives["cache"][1].Status = status.NoChange
 	v.Objectives["web"][0].Status = status.NoChange
 	v.Objectives["cache"][0].Status = status.Pass

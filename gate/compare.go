@@ -9,8 +9,8 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/gate/stats"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // CompareMetrics are the rows `compare` prints for every operation.
@@ -40,7 +40,7 @@ type Change struct {
 
 // Compare lines up every operation and metric of two comparable results.
 // confidence is one-sided, as in the plan (0.95 by default).
-func Compare(base, cand *workloads.Result, confidence float64) ([]Change, error) {
+func Compare(base, cand *result.Result, confidence float64) ([]Change, error) {
 	if err := Comparable(base, cand); err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func Compare(base, cand *workloads.Result, confidence float64) ([]Change, error)
 	return out, nil
 }
 
-func compareMetric(component string, m slo.Metric, bop, cop *workloads.OperationResult, bi, ci []*hdrhistogram.Histogram, pair *pairing, confidence float64) Change {
+func compareMetric(component string, m slo.Metric, bop, cop *result.OperationResult, bi, ci []*hdrhistogram.Histogram, pair *pairing, confidence float64) Change {
 	ch := Change{Component: component, Operation: cop.Name, Metric: m, PValue: 1}
 	switch {
 	case m == slo.MetricMax:

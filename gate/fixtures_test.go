@@ -7,6 +7,8 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -34,12 +36,12 @@ func encode(h *hdrhistogram.Histogram) string {
 }
 
 // operation builds one operation's record from the fixture.
-func (f fixture) operation(name string) workloads.OperationResult {
+func (f fixture) operation(name string) result.OperationResult {
 	rng := rand.New(rand.NewPCG(f.seed, 7))
-	whole := workloads.NewHistogram()
-	op := workloads.OperationResult{Name: name, AskedRate: float64(f.perSecond)}
+	whole := result.NewHistogram()
+	op := result.OperationResult{Name: name, AskedRate: float64(f.perSecond)}
 	for i := range f.intervals {
-		h := workloads.NewHistogram()
+		h := result.NewHistogram()
 		scale := 1.0
 		if i < len(f.drift) {
 			scale = f.drift[i]
@@ -49,7 +51,7 @@ func (f fixture) operation(name string) workloads.OperationResult {
 			h.RecordValue(int64(v))
 		}
 		whole.Merge(h)
-		op.Intervals = append(op.Intervals, workloads.Interval{OffsetNS: int64(i) * int64(time.Second), Count: h.TotalCount(), Histogram: encode(h)})
+		op.Intervals = append(op.Intervals, result.Interval{OffsetNS: int64(i) * int64(time.Second), Count: h.TotalCount(), Histogram: encode(h)})
 	}
 	op.Count = whole.TotalCount()
 	op.Errors = f.errors + f.unsent
@@ -62,7 +64,7 @@ func (f fixture) operation(name string) workloads.OperationResult {
 			op.ErrorKinds[workloads.KindUnsent] = f.unsent
 		}
 	}
-	op.LatencyNS = workloads.PercentilesOf(whole)
+	op.LatencyNS = result.PercentilesOf(whole)
 	op.ServiceNS = op.LatencyNS
 	op.Histogram = encode(whole)
 	op.AchievedRate = float64(op.Count) / float64(f.intervals)
@@ -70,19 +72,19 @@ func (f fixture) operation(name string) workloads.OperationResult {
 }
 
 // result builds a one-component result ("cache", operation "get" and "all").
-func (f fixture) result() *workloads.Result {
-	id := workloads.WorkloadIdentity{Seed: 1, Rate: float64(f.perSecond), Arrival: "poisson", Connections: 8, Timeout: "1s",
-		Keys: workloads.IdentityKeys{Count: 100, Distribution: "uniform", Prefix: "t:"}, ValueSize: 64, Mix: map[string]int{"get": 100}}
+func (f fixture) result() *result.Result {
+	id := result.WorkloadIdentity{Seed: 1, Rate: float64(f.perSecond), Arrival: "poisson", Connections: 8, Timeout: "1s",
+		Keys: result.IdentityKeys{Count: 100, Distribution: "uniform", Prefix: "t:"}, ValueSize: 64, Mix: map[string]int{"get": 100}}
 	get := f.operation("get")
 	all := get
 	all.Name = slo.AllOperations
-	return &workloads.Result{
-		Schema: workloads.Schema, Verdict: workloads.VerdictPass, Complete: true, Seed: 1,
+	return &result.Result{
+		Schema: result.Schema, Verdict: status.VerdictPass, Complete: true, Seed: 1,
 		StartedAt: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), MeasuredNS: int64(f.intervals) * int64(time.Second),
 		IntervalNS: int64(time.Second),
-		Components: []workloads.ComponentResult{{
+		Components: []result.ComponentResult{{
 			Name: "cache", Target: "redis://127.0.0.1:6379", Protocol: "redis", AskedRate: float64(f.perSecond),
-			Workload: id, WorkloadHash: id.Hash(), Operations: []workloads.OperationResult{get, all},
+			Workload: id, WorkloadHash: id.Hash(), Operations: []result.OperationResult{get, all},
 		}},
 	}
 }

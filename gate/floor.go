@@ -7,8 +7,8 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // MaterialFloor is the share of a bar the load generator's own delay must
@@ -25,7 +25,7 @@ const ClientRemedies = "lower the rate, add connections, split the load over sha
 // have added, and what the target alone is known to have taken.
 type Floor struct {
 	// ClientNS is the operation's client delay at the quantile: how late
-	// tailgate itself sent (workloads.OperationResult.ClientDelayNS).
+	// tailgate itself sent (result.OperationResult.ClientDelayNS).
 	ClientNS int64
 	// WakeupNS is the runner's wake-up delay at the quantile: how late
 	// tailgate noticed what it waited for, a reply included.
@@ -46,7 +46,7 @@ func (f Floor) NS() int64 { return f.ClientNS + f.WakeupNS }
 // FloorOf reads an operation's measurement floor at quantile q (1 for the
 // maximum). ok is false when the result lacks what it needs: an older
 // result, or a closed-loop run.
-func FloorOf(op *workloads.OperationResult, runner *workloads.Runner, q float64) (Floor, bool) {
+func FloorOf(op *result.OperationResult, runner *result.Runner, q float64) (Floor, bool) {
 	if op == nil || runner == nil || op.ClientDelayHistogram == "" || op.ServiceHistogram == "" {
 		return Floor{}, false
 	}
@@ -118,7 +118,7 @@ func metricQuantile(m slo.Metric) float64 {
 // A target whose service time alone misses the bar fails whatever the
 // generator did; a generator precise to a tenth of the bar leaves the miss
 // to the target. The floor is recorded on the objective either way.
-func clientBound(r *workloads.ObjectiveResult, m slo.Metric, op *workloads.OperationResult, runner *workloads.Runner) {
+func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationResult, runner *result.Runner) {
 	f, ok := FloorOf(op, runner, metricQuantile(m))
 	if !ok {
 		return

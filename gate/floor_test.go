@@ -8,14 +8,14 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // runnerRecord is a runner probe record: 2500 wake-ups, of which the share
 // stalled woke stallNS late and the others 20 to 40 us late; the CPU probe
 // takes cpuNS.
-func runnerRecord(stalled float64, stallNS, cpuNS int64) *workloads.Runner {
-	wake, cpu := workloads.NewHistogram(), workloads.NewHistogram()
+func runnerRecord(stalled float64, stallNS, cpuNS int64) *result.Runner {
+	wake, cpu := result.NewHistogram(), result.NewHistogram()
 	for i := range 2500 {
 		v := int64(20_000 + i%200*100)
 		if float64(i%1000) < stalled*1000 {
@@ -24,8 +24,8 @@ func runnerRecord(stalled float64, stallNS, cpuNS int64) *workloads.Runner {
 		_ = wake.RecordValue(v)
 		_ = cpu.RecordValue(cpuNS + int64(i%5*50))
 	}
-	return &workloads.Runner{CPUs: 2, WakeupNS: workloads.PercentilesOf(wake), WakeupHistogram: encode(wake),
-		CPUProbeNS: workloads.PercentilesOf(cpu), CPUProbeHistogram: encode(cpu)}
+	return &result.Runner{CPUs: 2, WakeupNS: result.PercentilesOf(wake), WakeupHistogram: encode(wake),
+		CPUProbeNS: result.PercentilesOf(cpu), CPUProbeHistogram: encode(cpu)}
 }
 
 var (
@@ -37,22 +37,22 @@ var (
 // withGenerator gives every operation of res a service time and a client
 // delay derived from each latency in its whole-run histogram, and res the
 // runner record.
-func withGenerator(res *workloads.Result, service, client func(latencyNS int64) int64, runner *workloads.Runner) *workloads.Result {
+func withGenerator(res *result.Result, service, client func(latencyNS int64) int64, runner *result.Runner) *result.Result {
 	for i := range res.Components[0].Operations {
 		op := &res.Components[0].Operations[i]
 		whole, err := op.WholeHistogram()
 		if err != nil {
 			panic(err)
 		}
-		sh, ch, lh := workloads.NewHistogram(), workloads.NewHistogram(), workloads.NewHistogram()
+		sh, ch, lh := result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
 		for _, b := range whole.Distribution() {
 			v := (b.From + b.To) / 2
 			_ = sh.RecordValues(max(service(v), 1), b.Count)
 			_ = ch.RecordValues(max(client(v), 1), b.Count)
 			_ = lh.RecordValues(max(v-client(v), 1), b.Count)
 		}
-		op.ServiceNS, op.ServiceHistogram = workloads.PercentilesOf(sh), encode(sh)
-		cp, lp := workloads.PercentilesOf(ch), workloads.PercentilesOf(lh)
+		op.ServiceNS, op.ServiceHistogram = result.PercentilesOf(sh), encode(sh)
+		cp, lp := result.PercentilesOf(ch), result.PercentilesOf(lh)
 		op.ClientDelayNS, op.ClientDelayHistogram = &cp, encode(ch)
 		op.LatencyLessClientNS, op.LatencyLessClientHistogram = &lp, encode(lh)
 	}
@@ -68,19 +68,19 @@ func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *test
 	tests := []struct {
 		name    string
 		bar     string
-		res     *workloads.Result
+		res     *result.Result
 		status  status.Status
-		verdict string
+		verdict status.Verdict
 	}{
 		{"a fast target behind a starved generator is client-bound", "2ms",
-			withGenerator(base.result(), fast, mostly, noisyRunner), status.ClientBound, workloads.VerdictError},
+			withGenerator(base.result(), fast, mostly, noisyRunner), status.ClientBound, status.VerdictError},
 		{"a slow target fails however starved the generator", "1ms",
-			withGenerator(base.result(), same, mostly, noisyRunner), status.Fail, workloads.VerdictFail},
+			withGenerator(base.result(), same, mostly, noisyRunner), status.Fail, status.VerdictFail},
 		{"a precise generator leaves the miss to the target", "2ms",
-			withGenerator(base.result(), fast, precise, quietRunner), status.Fail, workloads.VerdictFail},
-		{"a result without client delays is judged as before", "2ms", base.result(), status.Fail, workloads.VerdictFail},
+			withGenerator(base.result(), fast, precise, quietRunner), status.Fail, status.VerdictFail},
+		{"a result without client delays is judged as before", "2ms", base.result(), status.Fail, status.VerdictFail},
 		{"a met bar passes, starved generator or not", "20ms",
-			withGenerator(base.result(), fast, mostly, noisyRunner), status.Pass, workloads.VerdictPass},
+			withGenerator(base.result(), fast, mostly, noisyRunner), status.Pass, status.VerdictPass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +114,7 @@ func TestTargetBoundGrantsEveryReplyTheRunnersWakeupDelay(t *testing.T) {
 func TestRunnerNoiseBetweenRunsMakesWhatItCouldExplainInconclusive(t *testing.T) {
 	none := func(int64) int64 { return 1_000 }
 	same := func(v int64) int64 { return v }
-	run := func(f fixture, r *workloads.Runner) *workloads.Result {
+	run := func(f fixture, r *result.Runner) *result.Result {
 		return withGenerator(f.result(), same, none, r)
 	}
 	slower := func(scale float64) fixture {
@@ -125,7 +125,7 @@ func TestRunnerNoiseBetweenRunsMakesWhatItCouldExplainInconclusive(t *testing.T)
 	}
 	tests := []struct {
 		name       string
-		base, cand *workloads.Result
+		base, cand *result.Result
 		want       status.Status
 	}{
 		{"A/A with a noisy candidate runner does not fail",
@@ -154,8 +154,8 @@ func TestRunnerNoiseBetweenRunsMakesWhatItCouldExplainInconclusive(t *testing.T)
 			if tt.want == status.Inconclusive {
 				assert.Contains(t, o.Detail, "runner noise")
 				assert.Contains(t, o.Detail, "--baseline-target")
-				assert.NotEqual(t, workloads.VerdictPass, v.Status)
-				assert.NotEqual(t, workloads.VerdictFail, v.Status)
+				assert.NotEqual(t, status.VerdictPass, v.Status)
+				assert.NotEqual(t, status.VerdictFail, v.Status)
 			}
 		})
 	}
@@ -165,8 +165,8 @@ func TestRunnerNoiseBetweenRunsMakesWhatItCouldExplainInconclusive(t *testing.T)
 		for i := range segments {
 			segments[i] = i
 		}
-		b.Pairing = &workloads.Pairing{ID: "x", Segments: segments}
-		c.Pairing = &workloads.Pairing{ID: "x", Segments: segments}
+		b.Pairing = &result.Pairing{ID: "x", Segments: segments}
+		c.Pairing = &result.Pairing{ID: "x", Segments: segments}
 		v, err := gate.Judge(planWith("      regression: {get: {p99: +10%}}\n"), c, b)
 		require.NoError(t, err)
 		o := v.Objectives["cache"][0]

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // Exit statuses of the CLI contract.
@@ -30,10 +30,10 @@ const (
 
 // Verdict is the judgment of one result.
 type Verdict struct {
-	// Status is workloads.VerdictPass, VerdictFail or VerdictError.
-	Status string
+	// Status is the run's verdict: pass, fail or error.
+	Status status.Verdict
 	// Objectives holds each component's judged objectives, by component name.
-	Objectives map[string][]workloads.ObjectiveResult
+	Objectives map[string][]status.ObjectiveResult
 	// Warnings are things a reader must know: estimates from few samples,
 	// an incomplete run.
 	Warnings []string
@@ -42,22 +42,22 @@ type Verdict struct {
 // ExitCode maps the verdict to the CLI's exit status.
 func (v *Verdict) ExitCode() int {
 	switch v.Status {
-	case workloads.VerdictPass:
+	case status.VerdictPass:
 		return ExitPass
-	case workloads.VerdictFail:
+	case status.VerdictFail:
 		return ExitFail
 	}
 	return ExitRun
 }
 
 // Apply writes the verdict into the result, so the result file carries it.
-func (v *Verdict) Apply(res *workloads.Result) {
+func (v *Verdict) Apply(res *result.Result) {
 	res.Verdict = v.Status
 	for i := range res.Components {
 		c := &res.Components[i]
 		c.Objectives = v.Objectives[c.Name]
 		if c.Objectives == nil {
-			c.Objectives = []workloads.ObjectiveResult{}
+			c.Objectives = []status.ObjectiveResult{}
 		}
 	}
 	res.Warnings = appendUnique(res.Warnings, v.Warnings...)
@@ -89,11 +89,11 @@ func appendUnique(list []string, add ...string) []string {
 // is insufficient or client-bound, when an objective is inconclusive under
 // defaults.inconclusive: error (the default), or when no objective at all
 // was judged; otherwise pass. Nothing judged is never a pass.
-func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*Verdict, error) {
+func Judge(plan *slo.Plan, res *result.Result, baseline *result.Result) (*Verdict, error) {
 	if s := res.Shard; s != nil && s.Count > 1 {
 		return nil, fmt.Errorf("shard %d of %d: %w", s.Index, s.Count, ErrShard)
 	}
-	v := &Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}}
+	v := &Verdict{Status: status.VerdictPass, Objectives: map[string][]status.ObjectiveResult{}}
 	confidence := perObjectiveConfidence(plan)
 	pair := pairingOf(baseline, res)
 	policy := plan.Defaults.Inconclusive
@@ -107,7 +107,7 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 		if cr == nil {
 			return nil, fmt.Errorf("component %q of plan %q is not in the result: the result is of another plan", comp.Name, plan.File)
 		}
-		var out []workloads.ObjectiveResult
+		var out []status.ObjectiveResult
 		for _, o := range comp.SLO.Minimum {
 			out = append(out, judgeAbsolute(o, cr, res.Runner))
 		}
@@ -168,15 +168,15 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 	}
 	switch {
 	case !res.Complete:
-		v.Status = workloads.VerdictError
+		v.Status = status.VerdictError
 		v.Warnings = appendUnique(v.Warnings, "the run is incomplete: "+res.Incomplete)
 	case failed:
 		// A failure shown stands whatever else could not be judged.
-		v.Status = workloads.VerdictFail
+		v.Status = status.VerdictFail
 	case blocked:
-		v.Status = workloads.VerdictError
+		v.Status = status.VerdictError
 	case judged == 0:
-		v.Status = workloads.VerdictError
+		v.Status = status.VerdictError
 		v.Warnings = appendUnique(v.Warnings, "no objective was judged: a run that judged nothing is not a pass; give the plan objectives this result can be judged by")
 	}
 	return v, nil
@@ -188,13 +188,13 @@ func Judge(plan *slo.Plan, res *workloads.Result, baseline *workloads.Result) (*
 // shard did not complete, and pass otherwise, which the result file's
 // contract requires and which reports never show as a pass (they say the
 // shard is judged after merge).
-func ShardVerdict(res *workloads.Result) *Verdict {
-	v := &Verdict{Status: workloads.VerdictPass, Objectives: map[string][]workloads.ObjectiveResult{}}
+func ShardVerdict(res *result.Result) *Verdict {
+	v := &Verdict{Status: status.VerdictPass, Objectives: map[string][]status.ObjectiveResult{}}
 	if s := res.Shard; s != nil {
 		v.Warnings = []string{fmt.Sprintf("shard %d of %d is not judged on its own: the plan's bars are for the whole load; merge the shards (tailgate merge) and check the merged result", s.Index, s.Count)}
 	}
 	if !res.Complete {
-		v.Status = workloads.VerdictError
+		v.Status = status.VerdictError
 	}
 	return v
 }
@@ -238,7 +238,7 @@ func tierRank(t string) int {
 }
 
 // sortObjectives puts failures first, keeping plan order otherwise.
-func sortObjectives(out []workloads.ObjectiveResult) {
+func sortObjectives(out []status.ObjectiveResult) {
 	sort.SliceStable(out, func(i, j int) bool {
 		if a, b := out[i].Status.Rank(), out[j].Status.Rank(); a != b {
 			return a < b
@@ -249,8 +249,8 @@ func sortObjectives(out []workloads.ObjectiveResult) {
 
 // judgeAbsolute judges a minimum or aspirational objective; runner is the
 // result's runner record (nil in older results).
-func judgeAbsolute(o slo.Objective, cr *workloads.ComponentResult, runner *workloads.Runner) workloads.ObjectiveResult {
-	r := workloads.ObjectiveResult{
+func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.Runner) status.ObjectiveResult {
+	r := status.ObjectiveResult{
 		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
 		Line: o.Pos.Line, Column: o.Pos.Column,
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
 	"github.com/tailgate-dev/tailgate/gate/status"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -39,20 +39,20 @@ func TestMinimumObjectives(t *testing.T) {
 		slo    string
 		run    fixture
 		status status.Status
-		want   string
+		want   status.Verdict
 	}{
-		{"a p99 under its bar passes", "      minimum: {get: {p99: 20ms}}\n", base, status.Pass, workloads.VerdictPass},
-		{"a p99 over its bar fails", "      minimum: {get: {p99: 2ms}}\n", base, status.Fail, workloads.VerdictFail},
+		{"a p99 under its bar passes", "      minimum: {get: {p99: 20ms}}\n", base, status.Pass, status.VerdictPass},
+		{"a p99 over its bar fails", "      minimum: {get: {p99: 2ms}}\n", base, status.Fail, status.VerdictFail},
 		{"too few samples for p99.9 is never a pass", "      minimum: {get: {p99.9: 1s}}\n",
-			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 2, perSecond: 1000}, status.Insufficient, workloads.VerdictError},
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 2, perSecond: 1000}, status.Insufficient, status.VerdictError},
 		{"an error rate over its bar fails", "      minimum: {all: {error_rate: 0.1%}}\n",
-			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 100}, status.Fail, workloads.VerdictFail},
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 100}, status.Fail, status.VerdictFail},
 		{"operations never sent cut throughput", "      minimum: {all: {throughput: 99%}}\n",
-			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, unsent: 500}, status.Fail, workloads.VerdictFail},
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, unsent: 500}, status.Fail, status.VerdictFail},
 		{"failed operations cut throughput: it counts successes", "      minimum: {all: {throughput: 99%}}\n",
-			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 500}, status.Fail, workloads.VerdictFail},
-		{"a full send passes throughput", "      minimum: {all: {throughput: 99%}}\n", base, status.Pass, workloads.VerdictPass},
-		{"a missed aspirational milestone does not fail the run", "      aspirational: {get: {p99: 1ms}}\n", base, status.Missed, workloads.VerdictPass},
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 500}, status.Fail, status.VerdictFail},
+		{"a full send passes throughput", "      minimum: {all: {throughput: 99%}}\n", base, status.Pass, status.VerdictPass},
+		{"a missed aspirational milestone does not fail the run", "      aspirational: {get: {p99: 1ms}}\n", base, status.Missed, status.VerdictPass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,11 +71,11 @@ func TestRegressionTier(t *testing.T) {
 	tests := []struct {
 		name      string
 		candidate fixture
-		verdict   string
+		verdict   status.Verdict
 		golden    string
 	}{
-		{"the same service again passes", fixture{seed: 2, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, workloads.VerdictPass, "regression-aa.golden"},
-		{"a 30% slower service fails", fixture{seed: 3, medianNS: 2.6e6, sigma: 0.5, intervals: 15, perSecond: 1000}, workloads.VerdictFail, "regression-ab.golden"},
+		{"the same service again passes", fixture{seed: 2, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, status.VerdictPass, "regression-aa.golden"},
+		{"a 30% slower service fails", fixture{seed: 3, medianNS: 2.6e6, sigma: 0.5, intervals: 15, perSecond: 1000}, status.VerdictFail, "regression-ab.golden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,21 +118,21 @@ func TestInterleavedSidesAreComparedPairByPair(t *testing.T) {
 	for k := range starts {
 		starts[k] = k * perSegment
 	}
-	run := func(seed uint64, median float64, id string) *workloads.Result {
+	run := func(seed uint64, median float64, id string) *result.Result {
 		r := fixture{seed: seed, medianNS: median, sigma: 0.5, intervals: segments * perSegment, perSecond: 500, drift: drift}.result()
-		r.Pairing = &workloads.Pairing{ID: id, Segments: starts}
+		r.Pairing = &result.Pairing{ID: id, Segments: starts}
 		return r
 	}
 	tests := []struct {
 		name       string
-		base, cand *workloads.Result
-		verdict    string
+		base, cand *result.Result
+		verdict    status.Verdict
 		status     status.Status
 		golden     string
 	}{
-		{"paired", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-1"), workloads.VerdictFail, status.Fail, "regression-paired.golden"},
-		{"the pairing dropped", run(1, 2e6, ""), run(2, 2.6e6, ""), workloads.VerdictError, status.Inconclusive, ""},
-		{"paired with another run", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-2"), workloads.VerdictError, status.Inconclusive, ""},
+		{"paired", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-1"), status.VerdictFail, status.Fail, "regression-paired.golden"},
+		{"the pairing dropped", run(1, 2e6, ""), run(2, 2.6e6, ""), status.VerdictError, status.Inconclusive, ""},
+		{"paired with another run", run(1, 2e6, "run-1"), run(2, 2.6e6, "run-2"), status.VerdictError, status.Inconclusive, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

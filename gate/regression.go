@@ -11,6 +11,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -28,10 +29,10 @@ var ErrShard = errors.New("a shard result: merge the shards, then check the merg
 // Comparable checks that two results ran the same workloads, and says what
 // differs when they did not. A shard is comparable with nothing: its
 // percentiles are of a share of the load.
-func Comparable(base, cand *workloads.Result) error {
+func Comparable(base, cand *result.Result) error {
 	for _, r := range []struct {
 		side string
-		res  *workloads.Result
+		res  *result.Result
 	}{{"the baseline", base}, {"the candidate", cand}} {
 		if s := r.res.Shard; s != nil && s.Count > 1 {
 			return fmt.Errorf("%w: %s is shard %d of %d (%w)", ErrIncomparable, r.side, s.Index, s.Count, ErrShard)
@@ -61,7 +62,7 @@ func Comparable(base, cand *workloads.Result) error {
 // workload (ErrIncomparable, saying what differs). The seed is left out:
 // run --seed changes it without changing the plan. A result written before
 // results carried their workload identity is taken as it is.
-func Judgeable(plan *slo.Plan, res *workloads.Result) error {
+func Judgeable(plan *slo.Plan, res *result.Result) error {
 	if s := res.Shard; s != nil && s.Count > 1 {
 		return fmt.Errorf("shard %d of %d: %w", s.Index, s.Count, ErrShard)
 	}
@@ -89,7 +90,7 @@ func Judgeable(plan *slo.Plan, res *workloads.Result) error {
 }
 
 // identityDiff says how workload b (of side bName) differs from c (cName).
-func identityDiff(b, c workloads.WorkloadIdentity, bName, cName string) []string {
+func identityDiff(b, c result.WorkloadIdentity, bName, cName string) []string {
 	var out []string
 	add := func(name string, bv, cv any) {
 		if fmt.Sprint(bv) != fmt.Sprint(cv) {
@@ -112,13 +113,13 @@ func identityDiff(b, c workloads.WorkloadIdentity, bName, cName string) []string
 }
 
 // runners are the runner records of a baseline and a candidate result.
-type runners struct{ base, cand *workloads.Runner }
+type runners struct{ base, cand *result.Runner }
 
 // judgeRegression judges one regression objective: the candidate's metric
 // may be at most the tolerance worse than the baseline's, with the plan's
 // confidence. pair is the results' pairing (nil when they ran apart).
-func judgeRegression(o slo.Objective, cand, base *workloads.ComponentResult, pair *pairing, confidence float64, run runners) workloads.ObjectiveResult {
-	r := workloads.ObjectiveResult{
+func judgeRegression(o slo.Objective, cand, base *result.ComponentResult, pair *pairing, confidence float64, run runners) status.ObjectiveResult {
+	r := status.ObjectiveResult{
 		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
 		ThresholdValue: o.Threshold.Ratio, Line: o.Pos.Line, Column: o.Pos.Column,
 	}
@@ -197,7 +198,7 @@ func twoSided(confidence float64) float64 { return 2*confidence - 1 }
 // applyComparison judges a regression objective by its comparison: the
 // status, the change and its interval, the p-value, and for an inconclusive
 // objective the smallest regression the run could have shown.
-func applyComparison(r *workloads.ObjectiveResult, cmp stats.Comparison, tol float64) {
+func applyComparison(r *status.ObjectiveResult, cmp stats.Comparison, tol float64) {
 	r.Margin = cmp.Ratio - 1
 	if cmp.HasInterval() {
 		r.IntervalLow, r.IntervalHigh = cmp.RatioLo-1, cmp.RatioHi-1
@@ -217,7 +218,7 @@ func applyComparison(r *workloads.ObjectiveResult, cmp stats.Comparison, tol flo
 
 // inconclusiveDetail says why an objective is inconclusive and what the run
 // could have detected.
-func inconclusiveDetail(r *workloads.ObjectiveResult, tol float64) string {
+func inconclusiveDetail(r *status.ObjectiveResult, tol float64) string {
 	return fmt.Sprintf("the interval [%s, %s] reaches past the %s tolerance without lying beyond it: "+
 		"this run could only have shown a regression of %s or more; a longer run, a higher rate or an interleaved A/B (--baseline-target) narrows it",
 		SignedPercent(r.IntervalLow), SignedPercent(r.IntervalHigh), SignedPercent(tol), SignedPercent(r.Detectable))
@@ -241,10 +242,10 @@ func quantileInterval(h *hdrhistogram.Histogram, q float64) (lo, hi int64, ok bo
 // pairing says how two results' intervals are compared: pair by pair when
 // the results are the two sides of one interleaved run, each side's
 // intervals on their own otherwise (a nil *pairing).
-type pairing struct{ base, cand *workloads.Pairing }
+type pairing struct{ base, cand *result.Pairing }
 
 // pairingOf is the pairing of a baseline and a candidate result.
-func pairingOf(base, cand *workloads.Result) *pairing {
+func pairingOf(base, cand *result.Result) *pairing {
 	if base == nil || !cand.PairedWith(base) {
 		return nil
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // MaterialSpeed is how far apart two runners' CPU probe medians must be,
@@ -94,7 +94,7 @@ func (d RunnerDiff) Adjust(ratio, baseNS float64) float64 {
 // their speeds differ when the CPU probe medians' intervals do not overlap
 // and they are more than MaterialSpeed apart. ok is false when either
 // result has no record (older results) or a record is unreadable.
-func CompareRunners(base, cand *workloads.Runner, q float64) (RunnerDiff, bool) {
+func CompareRunners(base, cand *result.Runner, q float64) (RunnerDiff, bool) {
 	d := RunnerDiff{Speed: 1}
 	if base == nil || cand == nil {
 		return d, false
@@ -153,7 +153,7 @@ const runnerNoiseDetail = "inconclusive (runner noise)"
 // it, is inconclusive: the runners' difference could explain it. The
 // adjustment only takes confidence away; it never turns a verdict into a
 // fail or a pass.
-func runnerNoise(r *workloads.ObjectiveResult, m slo.Metric, tol float64, cmp stats.Comparison, base, cand *workloads.Runner, bop, cop *workloads.OperationResult) {
+func runnerNoise(r *status.ObjectiveResult, m slo.Metric, tol float64, cmp stats.Comparison, base, cand *result.Runner, bop, cop *result.OperationResult) {
 	q, ok := m.Quantile()
 	if !ok || !cmp.HasInterval() || cmp.BaseEstimate <= 0 {
 		return
@@ -199,7 +199,7 @@ func quantileName(q float64) string {
 // sendShare is how much of an operation's q-quantile latency its client
 // delays make: the quantile of the latencies less the quantile of the
 // latencies less their client delays; 0 when the result records none.
-func sendShare(op *workloads.OperationResult, q float64) int64 {
+func sendShare(op *result.OperationResult, q float64) int64 {
 	if op == nil || op.LatencyLessClientHistogram == "" {
 		return 0
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
 
@@ -17,14 +18,14 @@ import (
 // speed wandered by about 40% from segment to segment, compared without a
 // pairing: the interval of p50 reaches from below the +10% tolerance to far
 // above it.
-func inconclusivePair() (base, cand *workloads.Result) {
+func inconclusivePair() (base, cand *result.Result) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	drift := make([]float64, 16)
 	for k := range 8 {
 		f := math.Exp(0.4 * rng.NormFloat64())
 		drift[2*k], drift[2*k+1] = f, f
 	}
-	run := func(seed uint64, median float64) *workloads.Result {
+	run := func(seed uint64, median float64) *result.Result {
 		return fixture{seed: seed, medianNS: median, sigma: 0.5, intervals: 16, perSecond: 500, drift: drift}.result()
 	}
 	return run(1, 2e6), run(2, 2.6e6)
@@ -38,21 +39,21 @@ func TestInconclusiveIsNeverASilentPass(t *testing.T) {
 	const tier = "      regression: {get: {p50: +10%, p99: +10%}}\n"
 	tests := []struct {
 		defaults string
-		verdict  string
+		verdict  status.Verdict
 		warning  string
 	}{
-		{"", workloads.VerdictError, "inconclusive: the run could neither rule the regression out nor show it"},
-		{"inconclusive: error, ", workloads.VerdictError, "neither rule the regression out nor show it"},
-		{"inconclusive: fail, ", workloads.VerdictFail, "the plan fails the run for it"},
-		{"inconclusive: pass, ", workloads.VerdictPass, "let through by the plan (defaults.inconclusive: pass)"},
+		{"", status.VerdictError, "inconclusive: the run could neither rule the regression out nor show it"},
+		{"inconclusive: error, ", status.VerdictError, "neither rule the regression out nor show it"},
+		{"inconclusive: fail, ", status.VerdictFail, "the plan fails the run for it"},
+		{"inconclusive: pass, ", status.VerdictPass, "let through by the plan (defaults.inconclusive: pass)"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.defaults+tt.verdict, func(t *testing.T) {
+		t.Run(tt.defaults+string(tt.verdict), func(t *testing.T) {
 			base, cand := inconclusivePair()
 			v, err := gate.Judge(planWithDefaults(tt.defaults, tier), cand, base)
 			require.NoError(t, err)
 			require.Len(t, v.Objectives["cache"], 2)
-			var o workloads.ObjectiveResult
+			var o status.ObjectiveResult
 			for _, r := range v.Objectives["cache"] {
 				if r.Metric == "p50" {
 					o = r
@@ -77,15 +78,15 @@ func TestNothingJudgedIsNeverAPass(t *testing.T) {
 	tests := []struct {
 		name     string
 		slo      string
-		baseline *workloads.Result
-		verdict  string
+		baseline *result.Result
+		verdict  status.Verdict
 		warning  string
 	}{
-		{"regression objectives only, and no baseline", "      regression: {get: {p99: +10%}}\n", nil, workloads.VerdictError, "no objective was judged"},
-		{"a plan without objectives", "      minimum: {}\n", nil, workloads.VerdictError, "no objective was judged"},
-		{"every objective on an operation the result lacks", "      minimum: {get: {p99: 1s}}\n", nil, workloads.VerdictError, `get p99 could not be judged: operation "get" recorded no operations`},
-		{"every objective with too few samples", "      minimum: {get: {p99.9: 1s}}\n", nil, workloads.VerdictError, "p99.9 needs at least 10000 successful samples"},
-		{"an aspirational milestone judged is a judgment", "      aspirational: {get: {p99: 1s}}\n", nil, workloads.VerdictPass, ""},
+		{"regression objectives only, and no baseline", "      regression: {get: {p99: +10%}}\n", nil, status.VerdictError, "no objective was judged"},
+		{"a plan without objectives", "      minimum: {}\n", nil, status.VerdictError, "no objective was judged"},
+		{"every objective on an operation the result lacks", "      minimum: {get: {p99: 1s}}\n", nil, status.VerdictError, `get p99 could not be judged: operation "get" recorded no operations`},
+		{"every objective with too few samples", "      minimum: {get: {p99.9: 1s}}\n", nil, status.VerdictError, "p99.9 needs at least 10000 successful samples"},
+		{"an aspirational milestone judged is a judgment", "      aspirational: {get: {p99: 1s}}\n", nil, status.VerdictPass, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,7 +113,7 @@ func TestAFailureStandsBesideWhatCouldNotBeJudged(t *testing.T) {
 	short := fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 2, perSecond: 1000}.result()
 	v, err := gate.Judge(planWith("      minimum: {get: {p99: 1ms, p99.9: 1s}}\n"), short, nil)
 	require.NoError(t, err)
-	assert.Equal(t, workloads.VerdictFail, v.Status)
+	assert.Equal(t, status.VerdictFail, v.Status)
 	assert.Equal(t, status.Fail, v.Objectives["cache"][0].Status)
 	assert.Equal(t, status.Insufficient, v.Objectives["cache"][1].Status)
 }
@@ -121,7 +122,7 @@ func TestAFailureStandsBesideWhatCouldNotBeJudged(t *testing.T) {
 // Judgeable (check) and by Comparable (compare, --baseline).
 func TestAShardIsNeverJudged(t *testing.T) {
 	shard := base.result()
-	shard.Shard = &workloads.Shard{Index: 1, Count: 2}
+	shard.Shard = &result.Shard{Index: 1, Count: 2}
 	_, err := gate.Judge(planWith("      minimum: {get: {p99: 1us}}\n"), shard, nil)
 	require.ErrorIs(t, err, gate.ErrShard)
 	err = gate.Judgeable(planWith("      minimum: {get: {p99: 1us}}\n"), shard)
@@ -165,7 +166,7 @@ func TestAResultIsJudgedOnlyAgainstItsOwnWorkload(t *testing.T) {
 // Fisher's exact p-value.
 func TestErrorRateRegressionIsFishersTest(t *testing.T) {
 	const tier = "      regression: {all: {error_rate: +10%}}\n"
-	withErrors := func(seed uint64, errors int64) *workloads.Result {
+	withErrors := func(seed uint64, errors int64) *result.Result {
 		return fixture{seed: seed, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: errors}.result()
 	}
 	tests := []struct {

@@ -58,6 +58,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -309,7 +310,7 @@ func (e *Exporter) Exports() (attempted, failed int) {
 // Close stops the sending goroutine, sends the final result (if not nil) so
 // the last data points match the result file, and shuts the exporter down.
 // The error reports failed exports; the run itself is not affected by them.
-func (e *Exporter) Close(ctx context.Context, final *workloads.Result) error {
+func (e *Exporter) Close(ctx context.Context, final *result.Result) error {
 	close(e.stop)
 	<-e.done
 	var errs []error
@@ -354,7 +355,7 @@ func (e *Exporter) fromProgress(p workloads.Progress, now time.Time) *metricdata
 	return e.batch(ops, order, rates, now)
 }
 
-func (e *Exporter) fromResult(r *workloads.Result, now time.Time) (*metricdata.ResourceMetrics, error) {
+func (e *Exporter) fromResult(r *result.Result, now time.Time) (*metricdata.ResourceMetrics, error) {
 	var ops []opRecord
 	rates := map[string]float64{}
 	var order []string

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/otlp"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 	_ "github.com/tailgate-dev/tailgate/workloads/redis"
@@ -253,7 +254,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestExplicitBucketsNeverShowALatencyFaster(t *testing.T) {
-	h := workloads.NewHistogram()
+	h := result.NewHistogram()
 	for _, ns := range []int64{500_000, 1_000_000, 1_000_000, 1_001_000, 2_500_000, 90_000_000_000} {
 		require.NoError(t, h.RecordValue(ns))
 	}
@@ -267,7 +268,7 @@ func TestExplicitBucketsNeverShowALatencyFaster(t *testing.T) {
 	maxV, ok := dp.Max.Value()
 	require.True(t, ok)
 	assert.InDelta(t, float64(h.Max())/1e9, maxV, 1e-12)
-	empty := otlp.ExplicitBuckets(workloads.NewHistogram(), bounds)
+	empty := otlp.ExplicitBuckets(result.NewHistogram(), bounds)
 	assert.Zero(t, empty.Count)
 	assert.Len(t, empty.BucketCounts, 4)
 }

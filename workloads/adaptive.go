@@ -5,55 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 )
-
-// Looks records how a run that may extend itself (the plan's
-// defaults.adaptive) looked at its data. Every look is a chance for noise to
-// cross a bar, so the gate judges a component at the level its last look
-// allows (gate/stats.LookConfidence over Fractions); a component without
-// Looks was looked at once.
-type Looks struct {
-	// MaxNS is the longest measured length the run could extend to.
-	MaxNS int64 `json:"max_ns"`
-	// MeasuredNS is the measured length at each look, in order; the
-	// component's objectives are judged at the last.
-	MeasuredNS []int64 `json:"measured_ns"`
-	// Reasons says why each extension was made: what was inconclusive at
-	// the look before it. One fewer than the looks.
-	Reasons []string `json:"reasons,omitempty"`
-}
-
-// Extended reports whether the run was measured beyond its first look.
-func (l *Looks) Extended() bool { return l != nil && len(l.MeasuredNS) > 1 }
-
-// Fractions returns each look's measured length as a share of MaxNS: the
-// information fractions of the looks. A look within 0.5% of MaxNS is the
-// last one possible and counts as 1.
-func (l *Looks) Fractions() []float64 {
-	out := make([]float64, len(l.MeasuredNS))
-	for k, m := range l.MeasuredNS {
-		f := float64(m) / float64(l.MaxNS)
-		if f > 0.995 {
-			f = 1
-		}
-		out[k] = f
-	}
-	return out
-}
-
-// check reports what is wrong with a decoded Looks.
-func (l *Looks) check() error {
-	if l.MaxNS <= 0 || len(l.MeasuredNS) == 0 {
-		return fmt.Errorf("looks need max_ns and at least one measured length")
-	}
-	for k, m := range l.MeasuredNS {
-		if m <= 0 || (k > 0 && m <= l.MeasuredNS[k-1]) || float64(m) > 1.005*float64(l.MaxNS) {
-			return fmt.Errorf("look %d at %d ns: looks must grow, up to max_ns %d", k+1, m, l.MaxNS)
-		}
-	}
-	return nil
-}
 
 // Adaptive says how RunAdaptive extends a run.
 type Adaptive struct {
@@ -62,7 +16,7 @@ type Adaptive struct {
 	// Undecided judges the results so far (base is nil without a live
 	// baseline) and says what is inconclusive, or "" when every verdict is
 	// conclusive and the run may stop.
-	Undecided func(cand, base *Result) string
+	Undecided func(cand, base *result.Result) string
 	// Extending, if set, is told before each extension.
 	Extending func(measured, step time.Duration, reason string)
 }
@@ -77,7 +31,7 @@ const minStep = 500 * time.Millisecond
 // on in steps of half the planned duration: more measured time, or more
 // segment pairs. Every component of the results carries the run's Looks,
 // and each extension is told in the results' warnings.
-func RunAdaptive(ctx context.Context, cand, base []*Spec, opt Options, ad Adaptive) (candRes, baseRes *Result, err error) {
+func RunAdaptive(ctx context.Context, cand, base []*Spec, opt Options, ad Adaptive) (candRes, baseRes *result.Result, err error) {
 	if len(cand) == 0 {
 		return nil, nil, fmt.Errorf("an adaptive run needs components")
 	}
@@ -89,8 +43,8 @@ func RunAdaptive(ctx context.Context, cand, base []*Spec, opt Options, ad Adapti
 	if err != nil || first == nil {
 		return first, nil, err
 	}
-	parts := []*Result{first}
-	looks := Looks{MaxNS: int64(ad.Max), MeasuredNS: []int64{first.MeasuredNS}}
+	parts := []*result.Result{first}
+	looks := result.Looks{MaxNS: int64(ad.Max), MeasuredNS: []int64{first.MeasuredNS}}
 	res := first
 	for {
 		markLooks(looks, res)
@@ -117,12 +71,12 @@ func RunAdaptive(ctx context.Context, cand, base []*Spec, opt Options, ad Adapti
 		if part != nil {
 			parts = append(parts, part)
 		}
-		joined, err := Concat(parts)
+		joined, err := result.Concat(parts)
 		if err != nil {
 			return res, nil, err
 		}
 		joined.Pairing = nil
-		joined.Warnings = appendNew(joined.Warnings, extendedWarning(measured, step, reason))
+		joined.AddWarnings(extendedWarning(measured, step, reason))
 		res = joined
 		looks.MeasuredNS = append(looks.MeasuredNS, res.MeasuredNS)
 		if runErr != nil {
@@ -134,7 +88,7 @@ func RunAdaptive(ctx context.Context, cand, base []*Spec, opt Options, ad Adapti
 
 // runAdaptiveInterleaved is RunAdaptive with a live baseline: the
 // extensions add ABBA blocks of segment pairs of the planned length.
-func runAdaptiveInterleaved(ctx context.Context, cand, base []*Spec, opt Options, ad Adaptive, planned time.Duration) (candRes, baseRes *Result, err error) {
+func runAdaptiveInterleaved(ctx context.Context, cand, base []*Spec, opt Options, ad Adaptive, planned time.Duration) (candRes, baseRes *result.Result, err error) {
 	il, err := newInterleaver(cand, base, opt)
 	if err != nil {
 		return nil, nil, err
@@ -150,7 +104,7 @@ func runAdaptiveInterleaved(ctx context.Context, cand, base []*Spec, opt Options
 	// Half the planned segments a step, in whole ABBA blocks.
 	stepSegments := il.planned / 2
 	stepSegments += stepSegments % 2
-	looks := Looks{MaxNS: int64(most) * int64(il.length)}
+	looks := result.Looks{MaxNS: int64(most) * int64(il.length)}
 	for {
 		candRes, baseRes, err = il.results()
 		if err != nil {
@@ -158,8 +112,8 @@ func runAdaptiveInterleaved(ctx context.Context, cand, base []*Spec, opt Options
 		}
 		looks.MeasuredNS = append(looks.MeasuredNS, candRes.MeasuredNS)
 		for _, w := range extendedWarnings(looks) {
-			candRes.Warnings = appendNew(candRes.Warnings, w)
-			baseRes.Warnings = appendNew(baseRes.Warnings, w)
+			candRes.AddWarnings(w)
+			baseRes.AddWarnings(w)
 		}
 		markLooks(looks, candRes, baseRes)
 		reason := ad.Undecided(candRes, baseRes)
@@ -204,13 +158,13 @@ func extension(specs []*Spec, step time.Duration) []*Spec {
 }
 
 // markLooks gives every component of the results its own copy of looks.
-func markLooks(looks Looks, results ...*Result) {
+func markLooks(looks result.Looks, results ...*result.Result) {
 	for _, r := range results {
 		if r == nil {
 			continue
 		}
 		for i := range r.Components {
-			l := Looks{
+			l := result.Looks{
 				MaxNS:      looks.MaxNS,
 				MeasuredNS: append([]int64(nil), looks.MeasuredNS...),
 				Reasons:    append([]string(nil), looks.Reasons...),
@@ -227,7 +181,7 @@ func extendedWarning(measured, step time.Duration, reason string) string {
 }
 
 // extendedWarnings tells every extension of looks so far.
-func extendedWarnings(looks Looks) []string {
+func extendedWarnings(looks result.Looks) []string {
 	var out []string
 	for k, reason := range looks.Reasons {
 		if k+1 < len(looks.MeasuredNS) {
@@ -240,10 +194,10 @@ func extendedWarnings(looks Looks) []string {
 
 // stillUndecided tells, in the results' warnings, that the run stopped at
 // the longest length the plan allows with a verdict still inconclusive.
-func stillUndecided(looks Looks, reason string, results ...*Result) {
+func stillUndecided(looks result.Looks, reason string, results ...*result.Result) {
 	w := fmt.Sprintf("defaults.adaptive: still inconclusive after %s, the longest this run could measure (max_duration): %s",
 		slo.FormatDuration(time.Duration(looks.MeasuredNS[len(looks.MeasuredNS)-1])), reason)
 	for _, r := range results {
-		r.Warnings = appendNew(r.Warnings, w)
+		r.AddWarnings(w)
 	}
 }

@@ -10,12 +10,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // undecidedFor is an Undecided that finds the verdict inconclusive at the
 // first looks looks, recording the measured length each look saw.
-func undecidedFor(looks int, seen *[]time.Duration) func(cand, base *Result) string {
-	return func(cand, _ *Result) string {
+func undecidedFor(looks int, seen *[]time.Duration) func(cand, base *result.Result) string {
+	return func(cand, _ *result.Result) string {
 		*seen = append(*seen, time.Duration(cand.MeasuredNS))
 		if len(*seen) <= looks {
 			return "c get p99 +4% [-3%, +14%] against +10%"
@@ -25,7 +27,7 @@ func undecidedFor(looks int, seen *[]time.Duration) func(cand, base *Result) str
 }
 
 // countAll is the number of operations an operation list of a result holds.
-func countAll(t *testing.T, r *Result) int64 {
+func countAll(t *testing.T, r *result.Result) int64 {
 	t.Helper()
 	op := r.Components[0].Operation("all")
 	require.NotNil(t, op)
@@ -88,7 +90,7 @@ func TestAnInterleavedRunExtendsByWholeSegmentPairs(t *testing.T) {
 	// of 4.
 	assert.Equal(t, []time.Duration{time.Second, 1500 * time.Millisecond}, seen)
 	assert.Equal(t, []string{"1s +500ms"}, told)
-	for _, r := range []*Result{candRes, baseRes} {
+	for _, r := range []*result.Result{candRes, baseRes} {
 		require.NotNil(t, r.Pairing)
 		assert.Len(t, r.Pairing.Segments, 12, "the extension's segments are pairs too")
 		assert.Equal(t, int64(1500*time.Millisecond), r.MeasuredNS)
@@ -102,12 +104,12 @@ func TestAnInterleavedRunExtendsByWholeSegmentPairs(t *testing.T) {
 	assert.True(t, candRes.PairedWith(baseRes), "both sides of the extended run are still one pairing")
 
 	// The looks survive the result file; looks that do not grow are refused.
-	data, err := jsonOf(candRes)
+	data, err := candRes.Encode()
 	require.NoError(t, err)
-	back, err := DecodeResult(data)
+	back, err := result.Decode(data)
 	require.NoError(t, err)
 	assert.Equal(t, candRes.Components[0].Looks, back.Components[0].Looks)
-	for _, bad := range []Looks{
+	for _, bad := range []result.Looks{
 		{MaxNS: 0, MeasuredNS: []int64{1}},
 		{MaxNS: 10, MeasuredNS: nil},
 		{MaxNS: 10, MeasuredNS: []int64{5, 5}},
@@ -118,7 +120,7 @@ func TestAnInterleavedRunExtendsByWholeSegmentPairs(t *testing.T) {
 		raw["components"].([]any)[0].(map[string]any)["looks"] = bad
 		corrupt, err := json.Marshal(raw)
 		require.NoError(t, err)
-		_, err = DecodeResult(corrupt)
-		assert.True(t, errors.Is(err, ErrBadResult), "looks %+v: got %v", bad, err)
+		_, err = result.Decode(corrupt)
+		assert.True(t, errors.Is(err, result.ErrInvalid), "looks %+v: got %v", bad, err)
 	}
 }

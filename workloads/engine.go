@@ -10,6 +10,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // LateAfter is how far past its intended start an operation may be sent
@@ -113,7 +115,7 @@ type componentRun struct {
 	errors       []int64
 	late         []int64
 	kinds        []map[string]int64
-	firstErrors  map[string]ErrorSample
+	firstErrors  map[string]result.ErrorSample
 	warmupOps    int64
 	warmupErrors int64
 	seenOps      int64 // every completed or failed operation, warmup included
@@ -140,15 +142,15 @@ func newComponentRun(spec *Spec, driver Driver) *componentRun {
 		errors:      make([]int64, len(ops)),
 		late:        make([]int64, len(ops)),
 		kinds:       make([]map[string]int64, len(ops)),
-		firstErrors: map[string]ErrorSample{},
-		scratch:     hdrhistogram.NewPacked(histLowest, histHighest, histDigits),
+		firstErrors: map[string]result.ErrorSample{},
+		scratch:     newPacked(),
 	}
 	c.nIvals = int((spec.Duration + c.interval - 1) / c.interval)
 	for k := range ops {
-		c.whole[k] = NewHistogram()
-		c.service[k] = NewHistogram()
-		c.client[k] = NewHistogram()
-		c.lessClient[k] = NewHistogram()
+		c.whole[k] = result.NewHistogram()
+		c.service[k] = result.NewHistogram()
+		c.client[k] = result.NewHistogram()
+		c.lessClient[k] = result.NewHistogram()
 		c.kinds[k] = map[string]int64{}
 	}
 	return c
@@ -159,7 +161,7 @@ func newComponentRun(spec *Spec, driver Driver) *componentRun {
 // partial result (Complete false) together with an error wrapping
 // ErrInterrupted or ErrAborted; when a target cannot be reached it returns no
 // result and an error wrapping ErrUnreachable.
-func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
+func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error) {
 	if opt.ConnectTimeout <= 0 {
 		opt.ConnectTimeout = 5 * time.Second
 	}
@@ -264,7 +266,7 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*Result, error) {
 	end := time.Now()
 
 	res := buildResult(runs, start, end, opt.Tool)
-	res.Runner = (<-probed).result()
+	res.Runner = (<-probed).record()
 	switch cause := context.Cause(loadCtx); {
 	case ctx.Err() != nil:
 		res.Complete = false
@@ -488,7 +490,7 @@ func (c *componentRun) noteError(kind, msg string, at time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, seen := c.firstErrors[kind]; !seen {
-		c.firstErrors[kind] = ErrorSample{Message: Redact(msg, c.spec.Secrets), AtNS: at.Nanoseconds()}
+		c.firstErrors[kind] = result.ErrorSample{Message: Redact(msg, c.spec.Secrets), AtNS: at.Nanoseconds()}
 	}
 }
 
@@ -507,7 +509,7 @@ func (c *componentRun) merge(s *sliceSet) {
 			continue
 		}
 		for len(c.ivals[k]) <= s.interval {
-			c.ivals[k] = append(c.ivals[k], intervalAgg{hist: hdrhistogram.NewPacked(histLowest, histHighest, histDigits)})
+			c.ivals[k] = append(c.ivals[k], intervalAgg{hist: newPacked()})
 		}
 		iv := &c.ivals[k][s.interval]
 		iv.hist.MergeFrom(o.latency)
@@ -559,7 +561,7 @@ func monitor(ctx context.Context, cancel context.CancelCauseFunc, runs []*compon
 	// run made while load ran.
 	alls := make([]*hdrhistogram.Histogram, len(runs))
 	for i := range alls {
-		alls[i] = NewHistogram()
+		alls[i] = result.NewHistogram()
 	}
 	for {
 		select {

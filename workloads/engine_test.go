@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
@@ -97,7 +98,7 @@ func TestTheRecordHoldsEveryOperationOnce(t *testing.T) {
 	for _, op := range append(c.Operations[:2:2], *c.Operation("all")) {
 		whole := decodeAll(t, op.Histogram)
 		service := decodeAll(t, op.ServiceHistogram)
-		sum := NewHistogram()
+		sum := result.NewHistogram()
 		for _, iv := range op.Intervals {
 			require.Zero(t, sum.Merge(decodeAll(t, iv.Histogram)))
 		}

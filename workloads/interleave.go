@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // SegmentLength is the longest segment of an interleaved run: short enough
@@ -38,7 +40,7 @@ func Segments(duration time.Duration) int {
 // with one Pairing, so the gate can compare them segment by segment. base
 // holds the baseline's specs: the same components and workloads, other
 // targets.
-func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candRes, baseRes *Result, err error) {
+func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candRes, baseRes *result.Result, err error) {
 	il, err := newInterleaver(cand, base, opt)
 	if err != nil {
 		return nil, nil, err
@@ -64,7 +66,7 @@ type interleaver struct {
 	planned int
 	length  time.Duration
 	// candParts and baseParts are the segments run so far, in order.
-	candParts, baseParts []*Result
+	candParts, baseParts []*result.Result
 	// id pairs the two sides; one for the whole run, however often
 	// results() is called.
 	id string
@@ -108,7 +110,7 @@ func (il *interleaver) run(ctx context.Context, count int) error {
 		// ABBA: the baseline goes first in even pairs, second in odd ones.
 		sides := []struct {
 			specs []*Spec
-			parts *[]*Result
+			parts *[]*result.Result
 		}{{il.base, &il.baseParts}, {il.cand, &il.candParts}}
 		if i%2 == 1 {
 			sides[0], sides[1] = sides[1], sides[0]
@@ -128,10 +130,10 @@ func (il *interleaver) run(ctx context.Context, count int) error {
 
 // results joins each side's segments so far into one result, both marked
 // with the run's Pairing.
-func (il *interleaver) results() (candRes, baseRes *Result, err error) {
-	candRes, err1 := Concat(il.candParts)
-	baseRes, err2 := Concat(il.baseParts)
-	for _, r := range []*Result{candRes, baseRes} {
+func (il *interleaver) results() (candRes, baseRes *result.Result, err error) {
+	candRes, err1 := result.Concat(il.candParts)
+	baseRes, err2 := result.Concat(il.baseParts)
+	for _, r := range []*result.Result{candRes, baseRes} {
 		if r != nil && r.Pairing != nil {
 			r.Pairing.ID = il.id
 		}
@@ -140,95 +142,4 @@ func (il *interleaver) results() (candRes, baseRes *Result, err error) {
 		return candRes, baseRes, err
 	}
 	return candRes, baseRes, nil
-}
-
-// Concat joins results of consecutive runs of the same components into one:
-// histograms merged, counts summed, intervals laid end to end, and the
-// first interval of each part listed in Pairing.Segments (without an ID:
-// RunInterleaved gives one to both sides). It returns nil for no results.
-func Concat(parts []*Result) (*Result, error) {
-	if len(parts) == 0 {
-		return nil, nil
-	}
-	first := parts[0]
-	out := *first
-	out.Components = nil
-	out.Complete = true
-	out.MeasuredNS, out.DurationNS = 0, 0
-	offsets := make([]int, len(parts))
-	leads := make([]int64, len(parts))
-	ivalNS := max(first.IntervalNS, 1)
-	next := 0
-	for k, r := range parts {
-		if r.IntervalNS != first.IntervalNS || len(r.Components) != len(first.Components) {
-			return nil, fmt.Errorf("%w: segment %d has another shape than the first", ErrBadResult, k+1)
-		}
-		offsets[k] = next
-		leads[k] = int64(next) * ivalNS
-		next += int((r.MeasuredNS + ivalNS - 1) / ivalNS)
-		out.MeasuredNS += r.MeasuredNS
-		out.DurationNS += r.DurationNS
-		out.Complete = out.Complete && r.Complete
-		if !r.Complete && out.Incomplete == "" {
-			out.Incomplete = r.Incomplete
-		}
-		out.Warnings = appendNew(out.Warnings, r.Warnings...)
-	}
-	out.Pairing = &Pairing{Segments: offsets}
-	runner, err := mergeRunners(parts)
-	if err != nil {
-		return nil, err
-	}
-	out.Runner = runner
-	window := time.Duration(out.MeasuredNS)
-	for ci := range first.Components {
-		fc := &first.Components[ci]
-		cr := *fc
-		cr.Operations = nil
-		cr.FirstErrors = nil
-		cr.WarmupOperations, cr.WarmupErrors = 0, 0
-		for k, r := range parts {
-			c := r.Component(fc.Name)
-			if c == nil || len(c.Operations) != len(fc.Operations) {
-				return nil, fmt.Errorf("%w: segment %d lacks component %q", ErrBadResult, k+1, fc.Name)
-			}
-			cr.WarmupOperations += c.WarmupOperations
-			cr.WarmupErrors += c.WarmupErrors
-			for kind, s := range c.FirstErrors {
-				if _, seen := cr.FirstErrors[kind]; !seen {
-					if cr.FirstErrors == nil {
-						cr.FirstErrors = map[string]ErrorSample{}
-					}
-					cr.FirstErrors[kind] = ErrorSample{Message: s.Message, AtNS: s.AtNS + leads[k]}
-				}
-			}
-		}
-		for oi := range fc.Operations {
-			ops := make([]*OperationResult, len(parts))
-			for k, r := range parts {
-				ops[k] = &r.Component(fc.Name).Operations[oi]
-			}
-			op, err := mergeOperation(ops, offsets, time.Duration(ivalNS), window)
-			if err != nil {
-				return nil, fmt.Errorf("component %q: %w", fc.Name, err)
-			}
-			op.AskedRate = ops[0].AskedRate // consecutive, not side by side
-			cr.Operations = append(cr.Operations, op)
-		}
-		out.Components = append(out.Components, cr)
-	}
-	return &out, nil
-}
-
-func appendNew(list []string, add ...string) []string {
-	for _, a := range add {
-		seen := false
-		for _, l := range list {
-			seen = seen || l == a
-		}
-		if !seen {
-			list = append(list, a)
-		}
-	}
-	return list
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // Both sides of an interleaved run carry one pairing: the same ID, and the
@@ -21,7 +23,7 @@ func TestInterleavedSidesArePaired(t *testing.T) {
 	candRes, baseRes, err := RunInterleaved(context.Background(), []*Spec{cand}, []*Spec{base}, Options{})
 	require.NoError(t, err)
 	assert.Equal(t, MinSegments, Segments(1600*time.Millisecond), "a short run is cut into MinSegments segments")
-	for _, r := range []*Result{candRes, baseRes} {
+	for _, r := range []*result.Result{candRes, baseRes} {
 		require.NotNil(t, r.Pairing)
 		require.Len(t, r.Pairing.Segments, MinSegments)
 		assert.Equal(t, 0, r.Pairing.Segments[0])
@@ -46,18 +48,18 @@ func TestInterleavedSidesArePaired(t *testing.T) {
 	assert.True(t, candRes.PairedWith(baseRes))
 
 	// The pairing survives the result file, and a corrupt one is refused.
-	data, err := jsonOf(candRes)
+	data, err := candRes.Encode()
 	require.NoError(t, err)
-	back, err := DecodeResult(data)
+	back, err := result.Decode(data)
 	require.NoError(t, err)
 	assert.True(t, back.PairedWith(baseRes))
 	for _, tc := range []struct {
 		name    string
-		pairing Pairing
+		pairing result.Pairing
 	}{
-		{"no id", Pairing{Segments: []int{0, 2}}},
-		{"not from interval 0", Pairing{ID: "x", Segments: []int{1, 2}}},
-		{"going back", Pairing{ID: "x", Segments: []int{0, 3, 2}}},
+		{"no id", result.Pairing{Segments: []int{0, 2}}},
+		{"not from interval 0", result.Pairing{ID: "x", Segments: []int{1, 2}}},
+		{"going back", result.Pairing{ID: "x", Segments: []int{0, 3, 2}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var raw map[string]any
@@ -65,13 +67,13 @@ func TestInterleavedSidesArePaired(t *testing.T) {
 			raw["pairing"] = tc.pairing
 			bad, err := json.Marshal(raw)
 			require.NoError(t, err)
-			_, err = DecodeResult(bad)
-			assert.True(t, errors.Is(err, ErrBadResult), "got %v", err)
+			_, err = result.Decode(bad)
+			assert.True(t, errors.Is(err, result.ErrInvalid), "got %v", err)
 		})
 	}
 
 	// A result paired with another run is not this run's other side.
 	other := *baseRes
-	other.Pairing = &Pairing{ID: "another run", Segments: baseRes.Pairing.Segments}
+	other.Pairing = &result.Pairing{ID: "another run", Segments: baseRes.Pairing.Segments}
 	assert.False(t, candRes.PairedWith(&other))
 }

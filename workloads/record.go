@@ -2,19 +2,14 @@ package workloads
 
 import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/result"
 )
 
-// Histogram geometry: nanoseconds from 1 ns to one hour at 3 significant
-// digits, so every latency keeps 0.1% precision.
-const (
-	histLowest  = 1
-	histHighest = int64(3600e9)
-	histDigits  = 3
-)
-
-// NewHistogram returns an empty latency histogram in tailgate's geometry.
-func NewHistogram() *hdrhistogram.Histogram {
-	return hdrhistogram.New(histLowest, histHighest, histDigits)
+// newPacked returns an empty packed histogram in the result's geometry: an
+// interval's record, small while it holds few samples.
+func newPacked() *hdrhistogram.PackedHistogram {
+	return hdrhistogram.NewPacked(result.HistogramLowest, result.HistogramHighest, result.HistogramDigits)
 }
 
 // opSlice is one worker's record of one operation kind for one interval.
@@ -54,7 +49,7 @@ type wholeRun struct {
 }
 
 func newWholeRun() wholeRun {
-	return wholeRun{service: NewHistogram(), client: NewHistogram(), lessClient: NewHistogram()}
+	return wholeRun{service: result.NewHistogram(), client: result.NewHistogram(), lessClient: result.NewHistogram()}
 }
 
 // newSliceSet returns a slice set with whole-run histograms of its own.
@@ -71,7 +66,7 @@ func newSliceSet(worker, kinds int) *sliceSet {
 func newWorkerSliceSet(worker int, whole []wholeRun) *sliceSet {
 	s := &sliceSet{worker: worker, ops: make([]opSlice, len(whole))}
 	for i := range s.ops {
-		s.ops[i].latency = NewHistogram()
+		s.ops[i].latency = result.NewHistogram()
 		s.ops[i].service = whole[i].service
 		s.ops[i].client = whole[i].client
 		s.ops[i].lessClient = whole[i].lessClient
@@ -102,11 +97,11 @@ func (s *sliceSet) empty() bool {
 
 // clampNS keeps a value inside the histogram's range, so recording never fails.
 func clampNS(v int64) int64 {
-	if v < histLowest {
-		return histLowest
+	if v < result.HistogramLowest {
+		return result.HistogramLowest
 	}
-	if v > histHighest {
-		return histHighest
+	if v > result.HistogramHighest {
+		return result.HistogramHighest
 	}
 	return v
 }

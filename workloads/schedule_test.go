@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
@@ -80,7 +81,7 @@ func TestShardsPartitionTheSingleRunnerSequence(t *testing.T) {
 	got := map[uint64]time.Duration{}
 	for shard := 1; shard <= 3; shard++ {
 		spec := testSpec(slo.ArrivalPoisson, 3000)
-		spec.Shard = Shard{Index: shard, Count: 3}
+		spec.Shard = result.Shard{Index: shard, Count: 3}
 		s := newSchedule(spec)
 		for range 1000 {
 			i, d := s.next()
@@ -131,7 +132,7 @@ func BenchmarkRecord(b *testing.B) {
 // BenchmarkRecordPeerBareHDR is the peer of BenchmarkRecord: one bare
 // hdrhistogram RecordValue, the floor any recorder pays.
 func BenchmarkRecordPeerBareHDR(b *testing.B) {
-	h := NewHistogram()
+	h := result.NewHistogram()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		_ = h.RecordValue(int64(50_000 + i%100_000))

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // grpcMethod and grpcBody are the call both gRPC tools make.
@@ -249,7 +249,7 @@ func (b *bench) runTailgate(ctx context.Context, name string, round int, plan st
 	if err != nil {
 		return measurement{}, err
 	}
-	res, err := workloads.ReadResult(base + ".json")
+	res, err := result.Read(base + ".json")
 	if err != nil {
 		return measurement{}, err
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tailgate-dev/tailgate/gate"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 func newCheckCmd(env environment) *cobra.Command {
@@ -52,12 +52,12 @@ func newCheckCmd(env environment) *cobra.Command {
 
 // readResults reads a result and, when a path is given, its baseline; a bad
 // file is bad input.
-func readResults(path, baselinePath string) (res, baseline *workloads.Result, err error) {
-	if res, err = workloads.ReadResult(path); err != nil {
+func readResults(path, baselinePath string) (res, baseline *result.Result, err error) {
+	if res, err = result.Read(path); err != nil {
 		return nil, nil, usageError(err)
 	}
 	if baselinePath != "" {
-		if baseline, err = workloads.ReadResult(baselinePath); err != nil {
+		if baseline, err = result.Read(baselinePath); err != nil {
 			return nil, nil, usageError(err)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 func newCompareCmd(env environment) *cobra.Command {
@@ -28,11 +28,11 @@ the input is bad (2), such as results of different workloads or a shard's result
 				}
 				conf = c
 			}
-			base, err := workloads.ReadResult(args[0])
+			base, err := result.Read(args[0])
 			if err != nil {
 				return usageError(err)
 			}
-			cand, err := workloads.ReadResult(args[1])
+			cand, err := result.Read(args[1])
 			if err != nil {
 				return usageError(err)
 			}

@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
 
@@ -47,10 +49,10 @@ func TestAServerThatDiesMidRunStopsTheRunWithAPartialResult(t *testing.T) {
 	assert.Less(t, inv.elapsed, 10*time.Second, "the run must stop within a few seconds of the death")
 	assert.Contains(t, inv.stdout, "the run did not complete")
 	assert.Contains(t, inv.stderr, "max_error_rate")
-	res, err := workloads.ReadResult(out)
+	res, err := result.Read(out)
 	require.NoError(t, err)
 	assert.False(t, res.Complete)
-	assert.Equal(t, workloads.VerdictError, res.Verdict)
+	assert.Equal(t, status.VerdictError, res.Verdict)
 	c := res.Components[0]
 	all := c.Operation("all")
 	assert.Greater(t, all.Count, int64(300), "what was measured before the death is kept")
@@ -68,7 +70,7 @@ func TestAHungServerCountsTimeoutsAndTheRunEndsOnTime(t *testing.T) {
 	defer srv.Thaw()
 	inv := invoke(t, nil, "run", "-c", writePlan(t, faultPlan("redis://"+srv.Addr, "3s", "200ms", "50%")), "--out", out)
 	assert.Less(t, inv.elapsed, 6*time.Second)
-	res, err := workloads.ReadResult(out)
+	res, err := result.Read(out)
 	require.NoError(t, err)
 	all := res.Components[0].Operation("all")
 	assert.Positive(t, all.ErrorKinds[workloads.KindTimeout], "timeouts are counted per kind: %v", all.ErrorKinds)
@@ -82,7 +84,7 @@ func TestRefusalsForPartOfTheRunAreCountedAndConnectionsComeBack(t *testing.T) {
 	time.AfterFunc(1000*time.Millisecond, srv.Kill)
 	time.AfterFunc(1800*time.Millisecond, srv.Restart)
 	inv := invoke(t, nil, "run", "-c", writePlan(t, faultPlan("redis://"+srv.Addr, "4s", "500ms", "90%")), "--out", out)
-	res, err := workloads.ReadResult(out)
+	res, err := result.Read(out)
 	require.NoError(t, err)
 	all := res.Components[0].Operation("all")
 	assert.Equal(t, 0, inv.code, "the plan allows 90%% errors")
@@ -152,7 +154,7 @@ func TestInterrupts(t *testing.T) {
 		t.Logf("stderr: %s", stderr)
 		assert.Equal(t, 3, code)
 		assert.Less(t, time.Since(sent), 5*time.Second)
-		res, err := workloads.ReadResult(out)
+		res, err := result.Read(out)
 		require.NoError(t, err)
 		assert.False(t, res.Complete)
 		assert.Contains(t, res.Incomplete, "interrupted")
@@ -170,7 +172,7 @@ func TestInterrupts(t *testing.T) {
 		code := exitCode(cmd.Wait())
 		assert.Equal(t, 3, code)
 		assert.Less(t, time.Since(sent), 5*time.Second, "operations stuck for their 30s timeout must not hold the result back")
-		_, err := workloads.ReadResult(out)
+		_, err := result.Read(out)
 		require.NoError(t, err)
 	})
 

@@ -14,6 +14,7 @@ import (
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -39,7 +40,7 @@ import (
 // githubActions is the hook judgeAndReport calls once a result is judged and
 // written: out is the result file (empty for check) and reportDir the
 // report directory, if any.
-func githubActions(env environment, p *slo.Plan, res *workloads.Result, out, reportDir string) {
+func githubActions(env environment, p *slo.Plan, res *result.Result, out, reportDir string) {
 	if env.getenv("GITHUB_ACTIONS") != "true" {
 		return
 	}
@@ -56,7 +57,7 @@ func githubActions(env environment, p *slo.Plan, res *workloads.Result, out, rep
 	}
 	if path := env.getenv("GITHUB_OUTPUT"); path != "" {
 		var outputs bytes.Buffer
-		writeOutput(&outputs, "verdict", res.Verdict)
+		writeOutput(&outputs, "verdict", string(res.Verdict))
 		switch {
 		case out != "":
 			writeOutput(&outputs, "result", out)
@@ -114,7 +115,7 @@ func githubFailure(env environment, code int, err error) {
 	}
 	if path := env.getenv("GITHUB_OUTPUT"); path != "" {
 		var outputs bytes.Buffer
-		writeOutput(&outputs, "verdict", workloads.VerdictError)
+		writeOutput(&outputs, "verdict", string(status.VerdictError))
 		if err := appendFile(path, outputs.Bytes()); err != nil {
 			warn("writing the step outputs: %v", err)
 		}
@@ -148,7 +149,7 @@ func githubFailure(env environment, code int, err error) {
 // error for each failed or unjudged minimum and regression objective, a
 // warning for each missed aspirational milestone, and an error when the
 // run did not complete.
-func writeAnnotations(w *bytes.Buffer, planFile string, res *workloads.Result) {
+func writeAnnotations(w *bytes.Buffer, planFile string, res *result.Result) {
 	if !res.Complete {
 		msg := "the run did not complete"
 		if res.Incomplete != "" {
@@ -178,7 +179,7 @@ func writeAnnotations(w *bytes.Buffer, planFile string, res *workloads.Result) {
 				kind, msg = "error", fmt.Sprintf("could not be judged, client-bound: %s [%s]", o.Detail, o.Tier)
 			case o.Status == status.Inconclusive:
 				kind = "error"
-				if res.Verdict == workloads.VerdictPass {
+				if res.Verdict == status.VerdictPass {
 					kind = "warning" // let through by the plan's defaults.inconclusive: pass
 				}
 				msg = fmt.Sprintf("inconclusive: %s [%s]", o.Detail, o.Tier)
@@ -201,7 +202,7 @@ func writeAnnotations(w *bytes.Buffer, planFile string, res *workloads.Result) {
 // objectiveMiss says what was measured against which bar, and how far off:
 // "1.3ms vs bar 1ms (+30%) [minimum]", or for a regression
 // "1.3ms vs bar baseline 1.1ms +10% (+18.2%) [regression]".
-func objectiveMiss(o workloads.ObjectiveResult) string {
+func objectiveMiss(o status.ObjectiveResult) string {
 	bar := o.Threshold
 	if o.Tier == string(slo.TierRegression) {
 		bar = "baseline"

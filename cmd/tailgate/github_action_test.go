@@ -15,8 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // The action and workflows live at the repository root; actionlint (in
@@ -169,7 +170,7 @@ func githubOutputs(t *testing.T) []string {
 	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": output}
 	var stdout, stderr bytes.Buffer
 	env := environment{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-	res := &workloads.Result{Verdict: workloads.VerdictPass, Complete: true}
+	res := &result.Result{Verdict: status.VerdictPass, Complete: true}
 	githubActions(env, &slo.Plan{File: "plan.yaml"}, res, filepath.Join(dir, "r.json"), dir)
 	var names []string
 	sc := bufio.NewScanner(strings.NewReader(readFile(t, output)))

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // githubPlan fails on purpose: no server answers a get within 1us, and no
@@ -71,12 +71,12 @@ func TestGitHubActions(t *testing.T) {
 	maxLine, maxCol := positionOf(t, githubPlan, "1ns")
 	wantError := fmt.Sprintf("::error file=%s,line=%d,col=%d,title=cache get p99::", escapeProperty(plan), barLine, barCol)
 	wantWarning := fmt.Sprintf("::warning file=%s,line=%d,col=%d,title=cache get max::aspirational milestone missed: ", escapeProperty(plan), maxLine, maxCol)
-	result := filepath.Join(t.TempDir(), "result.json")
+	resultFile := filepath.Join(t.TempDir(), "result.json")
 	reportDir := filepath.Join(t.TempDir(), "report")
 
 	t.Run("run appends the summary, writes the outputs and annotates the missed bars", func(t *testing.T) {
 		env, summary, output := actionsEnv(t)
-		inv := invoke(t, env, "run", "-c", plan, "--out", result, "--report-dir", reportDir)
+		inv := invoke(t, env, "run", "-c", plan, "--out", resultFile, "--report-dir", reportDir)
 		require.Equal(t, 1, inv.code, "a 1us bar fails")
 
 		assert.Contains(t, inv.stdout, wantError)
@@ -88,25 +88,25 @@ func TestGitHubActions(t *testing.T) {
 		s := readFile(t, summary)
 		assert.True(t, strings.HasPrefix(s, "earlier step\n"), "the summary is appended to, not replaced")
 		assert.Contains(t, s, "### tailgate: **FAIL**")
-		assert.Equal(t, "verdict=fail\nresult="+result+"\nreport-dir="+reportDir+"\n", readFile(t, output))
+		assert.Equal(t, "verdict=fail\nresult="+resultFile+"\nreport-dir="+reportDir+"\n", readFile(t, output))
 	})
 
 	t.Run("check of the saved result does the same, pointing result at the report directory", func(t *testing.T) {
 		env, summary, output := actionsEnv(t)
 		checkDir := filepath.Join(t.TempDir(), "check-report")
-		inv := invoke(t, env, "check", "-c", plan, result, "--report-dir", checkDir)
+		inv := invoke(t, env, "check", "-c", plan, resultFile, "--report-dir", checkDir)
 		require.Equal(t, 1, inv.code)
 		assert.Contains(t, inv.stdout, wantError)
 		assert.Contains(t, inv.stdout, wantWarning)
 		assert.Contains(t, readFile(t, summary), "### tailgate: **FAIL**")
 		assert.Equal(t, "verdict=fail\nresult="+filepath.Join(checkDir, "result.json")+"\nreport-dir="+checkDir+"\n", readFile(t, output))
-		_, err := workloads.ReadResult(filepath.Join(checkDir, "result.json"))
+		_, err := result.Read(filepath.Join(checkDir, "result.json"))
 		assert.NoError(t, err, "the result output names a result file")
 	})
 
 	t.Run("check without a report directory writes the verdict alone", func(t *testing.T) {
 		env, _, output := actionsEnv(t)
-		inv := invoke(t, env, "check", "-c", plan, result)
+		inv := invoke(t, env, "check", "-c", plan, resultFile)
 		require.Equal(t, 1, inv.code)
 		assert.Equal(t, "verdict=fail\n", readFile(t, output))
 	})
@@ -114,7 +114,7 @@ func TestGitHubActions(t *testing.T) {
 	t.Run("a passing check says pass and annotates nothing", func(t *testing.T) {
 		env, summary, output := actionsEnv(t)
 		lenient := writePlan(t, strings.Replace(strings.Replace(githubPlan, "1us", "10s", 1), "max: 1ns", "max: 10s", 1))
-		inv := invoke(t, env, "check", "-c", lenient, result)
+		inv := invoke(t, env, "check", "-c", lenient, resultFile)
 		require.Equal(t, 0, inv.code)
 		assert.NotContains(t, inv.stdout, "::")
 		assert.Contains(t, readFile(t, summary), "**PASS**")
@@ -124,7 +124,7 @@ func TestGitHubActions(t *testing.T) {
 	t.Run("outside GitHub Actions none of it happens", func(t *testing.T) {
 		env, summary, output := actionsEnv(t)
 		delete(env, "GITHUB_ACTIONS")
-		inv := invoke(t, env, "check", "-c", plan, result)
+		inv := invoke(t, env, "check", "-c", plan, resultFile)
 		require.Equal(t, 1, inv.code)
 		assert.NotContains(t, inv.stdout, "::")
 		assert.Equal(t, "earlier step\n", readFile(t, summary))
@@ -187,8 +187,8 @@ func TestAnnotationPath(t *testing.T) {
 }
 
 func TestAnnotationsOfEveryKindOfMiss(t *testing.T) {
-	res := &workloads.Result{Verdict: workloads.VerdictError, Complete: false, Incomplete: "interrupted",
-		Components: []workloads.ComponentResult{{Name: "api", Objectives: []workloads.ObjectiveResult{
+	res := &result.Result{Verdict: status.VerdictError, Complete: false, Incomplete: "interrupted",
+		Components: []result.ComponentResult{{Name: "api", Objectives: []status.ObjectiveResult{
 			{Tier: "minimum", Operation: "get", Metric: "p99", Threshold: "2ms", Measured: "2.5ms", Margin: 0.25, Status: status.Fail, Line: 10, Column: 19},
 			{Tier: "regression", Operation: "get", Metric: "p99", Threshold: "+10%", Measured: "1.3ms", Baseline: "1.1ms", Margin: 0.182, Status: status.Fail, Line: 14, Column: 19},
 			{Tier: "minimum", Operation: "all", Metric: "throughput", Threshold: "99%", Measured: "95% (4750/s)", Margin: 0.0404, Status: status.Fail, Line: 11, Column: 40},
@@ -229,8 +229,8 @@ components:
         all: {error_rate: 1%}
 `), "plan.yaml", lookup)
 	require.NoError(t, err)
-	res := &workloads.Result{Schema: workloads.Schema, Verdict: workloads.VerdictError, Incomplete: "dial redis://:" + secret + "@127.0.0.1:1: refused",
-		Components: []workloads.ComponentResult{{Name: "cache", Target: "redis://:" + secret + "@127.0.0.1:1", Objectives: []workloads.ObjectiveResult{
+	res := &result.Result{Schema: result.Schema, Verdict: status.VerdictError, Incomplete: "dial redis://:" + secret + "@127.0.0.1:1: refused",
+		Components: []result.ComponentResult{{Name: "cache", Target: "redis://:" + secret + "@127.0.0.1:1", Objectives: []status.ObjectiveResult{
 			{Tier: "minimum", Operation: "all", Metric: "error_rate", Threshold: "1%", Measured: secret, Status: status.Fail, Line: 9, Column: 27},
 		}}}}
 	envVars, summary, output := actionsEnv(t)

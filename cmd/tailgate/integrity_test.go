@@ -11,8 +11,8 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // oomPlan loads a Redis whose every SET fails with OOM (maxmemory 1mb,
@@ -42,7 +42,7 @@ func TestThroughputCountsOnlySuccessfulOperations(t *testing.T) {
 	inv := invoke(t, nil, "run", "-c", writePlan(t, strings.Replace(oomPlan, "%TARGET%", "redis://"+srv.Addr+"/0", 1)), "--out", out)
 	assert.Equal(t, 1, inv.code, "FAIL: the SETs failed")
 	assert.Contains(t, inv.stdout, "tailgate: FAIL")
-	res, err := workloads.ReadResult(out)
+	res, err := result.Read(out)
 	require.NoError(t, err)
 	c := res.Components[0]
 	set := c.Operation("set")
@@ -67,10 +67,10 @@ func TestEveryExitLeavesEvidence(t *testing.T) {
 	inv := invoke(t, nil, "run", "-c", plan, "--out", out, "--report-dir", reports)
 	require.Equal(t, 3, inv.code)
 	assert.Contains(t, inv.stdout, "tailgate: ERROR: the run did not complete")
-	res, err := workloads.ReadResult(out)
+	res, err := result.Read(out)
 	require.NoError(t, err, "the result is written")
 	assert.False(t, res.Complete)
-	assert.Equal(t, workloads.VerdictError, res.Verdict)
+	assert.Equal(t, status.VerdictError, res.Verdict)
 	assert.Contains(t, res.Incomplete, "unreachable")
 	assert.Equal(t, plan, res.Plan)
 	for _, f := range []string{"report.txt", "report.md", "junit.xml", "report.html", "histograms.hlog", "result.json"} {

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // invocation is one in-process run of the CLI.
@@ -89,7 +89,7 @@ func TestRunAgainstRealRedis(t *testing.T) {
 			for _, s := range tt.wantOut {
 				assert.Contains(t, inv.stdout, s)
 			}
-			res, err := workloads.ReadResult(out)
+			res, err := result.Read(out)
 			require.NoError(t, err)
 			assert.True(t, res.Complete)
 			all := res.Components[0].Operation("all")
@@ -215,8 +215,8 @@ func TestAShardIsNotJudgedOnItsOwn(t *testing.T) {
 	assert.Contains(t, inv.stdout, "shard 2 of 3 is not judged on its own")
 	assert.Contains(t, inv.stdout, "NOT JUDGED: shard 2 of 3 written; it is judged after merge")
 	assert.NotContains(t, inv.stdout, "PASS")
-	res, err := workloads.ReadResult(out)
+	res, err := result.Read(out)
 	require.NoError(t, err)
-	assert.Equal(t, &workloads.Shard{Index: 2, Count: 3}, res.Shard)
+	assert.Equal(t, &result.Shard{Index: 2, Count: 3}, res.Shard)
 	assert.Empty(t, res.Components[0].Objectives)
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // buildTool compiles one of the repository's commands (a path relative to
@@ -120,7 +120,7 @@ components:
 }
 
 // logFloor records what a result's figures were, for the reader of -v.
-func logFloor(t *testing.T, label string, res *workloads.Result) {
+func logFloor(t *testing.T, label string, res *result.Result) {
 	t.Helper()
 	all := res.Components[0].Operation("all")
 	d := func(ns int64) string { return slo.FormatDuration(time.Duration(ns)) }
@@ -171,7 +171,7 @@ func TestAStarvedGeneratorIsClientBoundButASlowServerStillFails(t *testing.T) {
 			stop := busyLoops(t, 2, "0")
 			code, output := runBinary(t, "0", tailgate, "run", "-c", plan, "--out", out)
 			stop()
-			res, err := workloads.ReadResult(out)
+			res, err := result.Read(out)
 			require.NoError(t, err)
 			logFloor(t, tt.name, res)
 			assert.Equal(t, tt.code, code)
@@ -200,19 +200,19 @@ func TestRunnerNoiseBetweenABaselineAndACandidate(t *testing.T) {
 		name               string
 		candidate          string
 		baseBusy, candBusy bool
-		check              func(t *testing.T, code int, res *workloads.Result)
+		check              func(t *testing.T, code int, res *result.Result)
 	}{
-		{"A/A with busy loops beside the candidate only does not fail", a, false, true, func(t *testing.T, code int, res *workloads.Result) {
+		{"A/A with busy loops beside the candidate only does not fail", a, false, true, func(t *testing.T, code int, res *result.Result) {
 			assert.NotEqual(t, 1, code)
 			for _, o := range res.Components[0].Objectives {
 				assert.NotEqual(t, status.Fail, o.Status, o.Detail)
 			}
 		}},
-		{"+30% with busy loops beside the baseline only does not pass", b, true, false, func(t *testing.T, code int, res *workloads.Result) {
+		{"+30% with busy loops beside the baseline only does not pass", b, true, false, func(t *testing.T, code int, res *result.Result) {
 			assert.NotEqual(t, 0, code)
-			assert.NotEqual(t, workloads.VerdictPass, res.Verdict)
+			assert.NotEqual(t, status.VerdictPass, res.Verdict)
 		}},
-		{"+30% between two quiet runs fails", b, false, false, func(t *testing.T, code int, res *workloads.Result) {
+		{"+30% between two quiet runs fails", b, false, false, func(t *testing.T, code int, res *result.Result) {
 			assert.Equal(t, 1, code)
 		}},
 	}
@@ -232,9 +232,9 @@ func TestRunnerNoiseBetweenABaselineAndACandidate(t *testing.T) {
 			}
 			inv := invoke(t, nil, "run", "-c", plan, "--target", "web="+tt.candidate, "--baseline", base, "--out", out)
 			stop()
-			b, err := workloads.ReadResult(base)
+			b, err := result.Read(base)
 			require.NoError(t, err)
-			c, err := workloads.ReadResult(out)
+			c, err := result.Read(out)
 			require.NoError(t, err)
 			logFloor(t, "baseline", b)
 			logFloor(t, "candidate", c)

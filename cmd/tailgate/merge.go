@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 func newMergeCmd(env environment) *cobra.Command {
@@ -47,12 +47,12 @@ written; 3 a shard was incomplete: the merged result is written, marked incomple
 
 func runMerge(files []string, out string, env environment) error {
 	absOut, _ := filepath.Abs(out)
-	shards := make([]*workloads.Result, len(files))
+	shards := make([]*result.Result, len(files))
 	for i, f := range files {
 		if abs, _ := filepath.Abs(f); abs == absOut {
 			return usageError(fmt.Errorf("--out %q is one of the shards: write the merged result elsewhere", out))
 		}
-		r, err := workloads.ReadResult(f)
+		r, err := result.Read(f)
 		if err != nil {
 			return usageError(err)
 		}
@@ -61,9 +61,9 @@ func runMerge(files []string, out string, env environment) error {
 	if err := writable(out, "--out"); err != nil {
 		return err
 	}
-	merged, err := workloads.Merge(shards, files)
+	merged, err := result.Merge(shards, files)
 	if err != nil {
-		if errors.Is(err, workloads.ErrUnmergeable) || errors.Is(err, workloads.ErrBadResult) {
+		if errors.Is(err, result.ErrUnmergeable) || errors.Is(err, result.ErrInvalid) {
 			return usageError(err)
 		}
 		return runError(err)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // shardedPlan is examples/sharded/plan.yaml scaled down for a loopback test
@@ -65,7 +65,7 @@ func TestShardedRunMergeAndCheck(t *testing.T) {
 		assert.Contains(t, runs[i].stdout, fmt.Sprintf("tailgate: NOT JUDGED: shard %d of 3 written; it is judged after merge", i+1))
 		assert.NotContains(t, runs[i].stdout, "PASS")
 		assert.NotContains(t, runs[i].stdout, "STATUS", "no table of objectives")
-		r, err := workloads.ReadResult(shardFile(i + 1))
+		r, err := result.Read(shardFile(i + 1))
 		require.NoError(t, err, "shard %d wrote its result", i+1)
 		require.True(t, r.Complete)
 		all := r.Components[0].Operation("all")
@@ -76,7 +76,7 @@ func TestShardedRunMergeAndCheck(t *testing.T) {
 	inv := invoke(t, nil, "merge", shardFile(3), shardFile(1), shardFile(2), "--out", merged)
 	require.Equal(t, 0, inv.code)
 	assert.Contains(t, inv.stdout, "merged 3 shards")
-	m, err := workloads.ReadResult(merged)
+	m, err := result.Read(merged)
 	require.NoError(t, err)
 	assert.Nil(t, m.Shard)
 	assert.Equal(t, sum, m.Components[0].Operation("all").Count)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -98,7 +99,7 @@ func urlSecrets(target string) []string {
 }
 
 // specsFor turns a plan into the engine's specs.
-func specsFor(p *slo.Plan, shard workloads.Shard) []*workloads.Spec {
+func specsFor(p *slo.Plan, shard result.Shard) []*workloads.Spec {
 	specs := make([]*workloads.Spec, len(p.Components))
 	for i := range p.Components {
 		specs[i] = &workloads.Spec{

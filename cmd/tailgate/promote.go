@@ -17,8 +17,9 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/internal/atomicfile"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 func newPromoteCmd(env environment) *cobra.Command {
@@ -133,7 +134,7 @@ func readPlanFile(path string) ([]byte, error) {
 func evidenceOf(p *slo.Plan, files []string) ([]slo.RunEvidence, error) {
 	type loaded struct {
 		file string
-		res  *workloads.Result
+		res  *result.Result
 	}
 	var results []loaded
 	seenPath := map[string]string{}
@@ -148,7 +149,7 @@ func evidenceOf(p *slo.Plan, files []string) ([]slo.RunEvidence, error) {
 			return nil, usageError(fmt.Errorf("result %q is given twice: one run cannot vouch twice", file))
 		}
 		seenPath[abs] = file
-		res, err := workloads.ReadResult(file)
+		res, err := result.Read(file)
 		if err != nil {
 			return nil, usageError(err)
 		}
@@ -180,11 +181,11 @@ func evidenceOf(p *slo.Plan, files []string) ([]slo.RunEvidence, error) {
 }
 
 // evidenceFor checks that a result measured what the plan asks now.
-func evidenceFor(p *slo.Plan, res *workloads.Result) error {
+func evidenceFor(p *slo.Plan, res *result.Result) error {
 	if res.Shard != nil && res.Shard.Count > 1 {
 		return fmt.Errorf("it is shard %d/%d of a run, which carried only part of the load; merge the shards first", res.Shard.Index, res.Shard.Count)
 	}
-	for _, spec := range specsFor(p, workloads.Shard{}) {
+	for _, spec := range specsFor(p, result.Shard{}) {
 		// Another seed is another sample of the same workload, and fine.
 		spec.Seed = res.Seed
 		name := spec.Component.Name
@@ -205,7 +206,7 @@ func evidenceFor(p *slo.Plan, res *workloads.Result) error {
 }
 
 // identityDifferences names the fields of two workload identities that differ.
-func identityDifferences(a, b workloads.WorkloadIdentity) []string {
+func identityDifferences(a, b result.WorkloadIdentity) []string {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	var out []string
 	for i := 0; i < va.NumField(); i++ {
@@ -223,7 +224,7 @@ func identityDifferences(a, b workloads.WorkloadIdentity) []string {
 // measurementsOf judges the result against the plan, as check would, and
 // keeps the measured value of each aspirational objective with the number
 // of operations behind it.
-func measurementsOf(p *slo.Plan, res *workloads.Result, name string) (slo.RunEvidence, error) {
+func measurementsOf(p *slo.Plan, res *result.Result, name string) (slo.RunEvidence, error) {
 	run := slo.RunEvidence{Name: name, Complete: res.Complete, Incomplete: res.Incomplete}
 	verdict, err := gate.Judge(p, res, nil)
 	if err != nil {
@@ -311,7 +312,7 @@ func writePlanFile(path string, original, promoted []byte) error {
 	if !bytes.Equal(now, original) {
 		return usageError(fmt.Errorf("plan %q changed while promote ran; run it again", path))
 	}
-	if err := workloads.WriteFileAtomic(target, promoted); err != nil {
+	if err := atomicfile.Write(target, promoted); err != nil {
 		return usageError(err)
 	}
 	if err := os.Chmod(target, info.Mode().Perm()); err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // promotePlan has one milestone any machine meets (the timeout is 5s, so a
@@ -120,14 +120,14 @@ func TestPromoteRefusesWhatIsNoEvidence(t *testing.T) {
 	copied := filepath.Join(dir, "copy.json")
 	require.NoError(t, os.WriteFile(copied, []byte(readFile(t, r1)), 0o644))
 
-	res, err := workloads.ReadResult(r2)
+	res, err := result.Read(r2)
 	require.NoError(t, err)
 	res.Complete, res.Incomplete, res.StartedAt = false, "interrupted", res.StartedAt.Add(time.Hour)
 	incomplete := filepath.Join(dir, "incomplete.json")
 	require.NoError(t, res.WriteFile(incomplete))
 
 	res.Complete, res.Incomplete, res.StartedAt = true, "", res.StartedAt.Add(time.Hour)
-	res.Shard = &workloads.Shard{Index: 1, Count: 2}
+	res.Shard = &result.Shard{Index: 1, Count: 2}
 	shard := filepath.Join(dir, "shard.json")
 	require.NoError(t, res.WriteFile(shard))
 

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // testService is grpc-go's interop TestService answering UnaryCall with a
@@ -92,7 +92,7 @@ components:
 	out := filepath.Join(dir, "result.json")
 	inv := invoke(t, nil, "run", "-c", plan, "--out", out, "--report-dir", filepath.Join(dir, "reports"))
 	require.Equal(t, 0, inv.code)
-	res, err := workloads.ReadResult(out)
+	res, err := result.Read(out)
 	require.NoError(t, err)
 	want := map[string][]string{
 		"cache": {"get", "set", "all"}, "sessions": {"get", "set", "all"},

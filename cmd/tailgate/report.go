@@ -34,7 +34,7 @@ against a plan, use check.`,
 		if err := report.WriteDirWithBaseline(dir, res, baseline); err != nil {
 			return runError(err)
 		}
-		verdict := "verdict " + res.Verdict
+		verdict := "verdict " + string(res.Verdict)
 		if res.Shard != nil && res.Shard.Count > 1 {
 			verdict = fmt.Sprintf("shard %d of %d, not judged", res.Shard.Index, res.Shard.Count)
 		}

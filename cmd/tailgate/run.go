@@ -13,6 +13,7 @@ import (
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -86,9 +87,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 	if len(f.baselineTargets) > 0 && f.baseline != "" {
 		return usageError(errors.New("--baseline and --baseline-target exclude each other: compare with a saved result or with a live baseline"))
 	}
-	var baseline *workloads.Result
+	var baseline *result.Result
 	if f.baseline != "" {
-		if baseline, err = workloads.ReadResult(f.baseline); err != nil {
+		if baseline, err = result.Read(f.baseline); err != nil {
 			return usageError(err)
 		}
 	}
@@ -166,7 +167,7 @@ type measurer struct {
 	// plan judges the looks of an adaptive run against baseline (the
 	// stored --baseline, or nil) or the live baseline's result.
 	plan     *slo.Plan
-	baseline *workloads.Result
+	baseline *result.Result
 	adaptive bool
 	// extending tells of each extension of an adaptive run.
 	extending func(measured, step, most time.Duration, reason string)
@@ -176,7 +177,7 @@ type measurer struct {
 // result. When specs re-measure some components of an earlier result
 // (prior, and priorBase for a live baseline), an adaptive run judges its
 // looks with the other components taken from those.
-func (m measurer) measure(ctx context.Context, specs []*workloads.Spec, prior, priorBase *workloads.Result) (res, base *workloads.Result, err error) {
+func (m measurer) measure(ctx context.Context, specs []*workloads.Spec, prior, priorBase *result.Result) (res, base *result.Result, err error) {
 	var baseSpecs []*workloads.Spec
 	for _, s := range specs {
 		if url, ok := m.live[s.Component.Name]; ok {
@@ -197,11 +198,11 @@ func (m measurer) measure(ctx context.Context, specs []*workloads.Spec, prior, p
 
 // adaptation is how an adaptive run decides to measure on: while the
 // verdicts of the components it measures are inconclusive.
-func (m measurer) adaptation(prior, priorBase *workloads.Result) workloads.Adaptive {
+func (m measurer) adaptation(prior, priorBase *result.Result) workloads.Adaptive {
 	most := m.plan.Defaults.Adaptive.MaxDuration
 	return workloads.Adaptive{
 		Max: most,
-		Undecided: func(cand, base *workloads.Result) string {
+		Undecided: func(cand, base *result.Result) string {
 			full, fullBase := cand, base
 			if fullBase == nil {
 				fullBase = m.baseline
@@ -234,10 +235,10 @@ func (m measurer) adaptation(prior, priorBase *workloads.Result) workloads.Adapt
 // confirm measures the failing components again, with the same seed, up to
 // the plan's confirm times: a failure stands only when it reproduces every
 // time. Noise that fails a run once rarely fails it twice; a regression does.
-func (m measurer) confirm(ctx context.Context, p *slo.Plan, specs []*workloads.Spec, res, baseline *workloads.Result, env environment) (*workloads.Result, *workloads.Result, error) {
+func (m measurer) confirm(ctx context.Context, p *slo.Plan, specs []*workloads.Spec, res, baseline *result.Result, env environment) (*result.Result, *result.Result, error) {
 	for attempt := 1; attempt <= p.Defaults.Confirm; attempt++ {
 		v, err := gate.Judge(p, res, baseline)
-		if err != nil || v.Status != workloads.VerdictFail {
+		if err != nil || v.Status != status.VerdictFail {
 			return res, baseline, nil
 		}
 		var again []*workloads.Spec
@@ -265,7 +266,7 @@ func (m measurer) confirm(ctx context.Context, p *slo.Plan, specs []*workloads.S
 			return res, baseline, nil
 		}
 		outcome := "the failure reproduced"
-		if v2.Status != workloads.VerdictFail {
+		if v2.Status != status.VerdictFail {
 			outcome = "the failure did not reproduce: the first measurement was noise"
 		}
 		res.Warnings = append(res.Warnings, fmt.Sprintf("confirmation %d of %d: re-measured %s with the same seed: %s",
@@ -275,9 +276,9 @@ func (m measurer) confirm(ctx context.Context, p *slo.Plan, specs []*workloads.S
 }
 
 // replaceComponents puts the components of a re-measurement into res.
-func replaceComponents(res, again *workloads.Result) *workloads.Result {
+func replaceComponents(res, again *result.Result) *result.Result {
 	out := *res
-	out.Components = append([]workloads.ComponentResult(nil), res.Components...)
+	out.Components = append([]result.ComponentResult(nil), res.Components...)
 	for _, c := range again.Components {
 		for i := range out.Components {
 			if out.Components[i].Name == c.Name {
@@ -291,9 +292,9 @@ func replaceComponents(res, again *workloads.Result) *workloads.Result {
 
 // judgeAndReport judges a result, writes it and its reports, prints the
 // diff report and returns the verdict's exit status.
-func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, out, reportDir string, runErr error, env environment) error {
+func judgeAndReport(p *slo.Plan, res, baseline *result.Result, baselineFile, out, reportDir string, runErr error, env environment) error {
 	if baseline != nil {
-		res.Baseline = &workloads.BaselineReference{File: baselineFile, StartedAt: baseline.StartedAt}
+		res.Baseline = &result.BaselineReference{File: baselineFile, StartedAt: baseline.StartedAt}
 	}
 	res.Plan = p.File // the plan judged, which reports name
 	v, err := judge(p, res, baseline)
@@ -301,8 +302,8 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 		return usageError(err)
 	}
 	v.Apply(res)
-	if runErr != nil && res.Verdict != workloads.VerdictError {
-		res.Verdict = workloads.VerdictError
+	if runErr != nil && res.Verdict != status.VerdictError {
+		res.Verdict = status.VerdictError
 	}
 	if out != "" {
 		if err := res.WriteFile(out); err != nil {
@@ -326,9 +327,9 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 	}
 	code := gate.ExitPass
 	switch res.Verdict {
-	case workloads.VerdictFail:
+	case status.VerdictFail:
 		code = gate.ExitFail
-	case workloads.VerdictError:
+	case status.VerdictError:
 		code = gate.ExitRun
 	}
 	if code != gate.ExitPass {
@@ -338,7 +339,7 @@ func judgeAndReport(p *slo.Plan, res, baseline *workloads.Result, baselineFile, 
 }
 
 // judge judges a result, except a shard's, which is judged after merge.
-func judge(p *slo.Plan, res, baseline *workloads.Result) (*gate.Verdict, error) {
+func judge(p *slo.Plan, res, baseline *result.Result) (*gate.Verdict, error) {
 	if res.Shard != nil && res.Shard.Count > 1 {
 		return gate.ShardVerdict(res), nil
 	}
@@ -347,25 +348,25 @@ func judge(p *slo.Plan, res, baseline *workloads.Result) (*gate.Verdict, error) 
 
 // identityResult describes the specs as a result carrying only identities,
 // so a baseline is checked for comparability before load is sent.
-func identityResult(specs []*workloads.Spec) *workloads.Result {
-	r := &workloads.Result{}
+func identityResult(specs []*workloads.Spec) *result.Result {
+	r := &result.Result{}
 	for _, s := range specs {
 		id := s.Identity()
-		r.Components = append(r.Components, workloads.ComponentResult{Name: s.Component.Name, Workload: id, WorkloadHash: id.Hash()})
+		r.Components = append(r.Components, result.ComponentResult{Name: s.Component.Name, Workload: id, WorkloadHash: id.Hash()})
 	}
 	return r
 }
 
 // parseShard reads --shard I/N.
-func parseShard(s string) (workloads.Shard, error) {
+func parseShard(s string) (result.Shard, error) {
 	if s == "" {
-		return workloads.Shard{}, nil
+		return result.Shard{}, nil
 	}
 	is, ns, ok := strings.Cut(s, "/")
 	i, err1 := strconv.Atoi(is)
 	n, err2 := strconv.Atoi(ns)
 	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n || n > 1024 {
-		return workloads.Shard{}, usageError(fmt.Errorf("--shard %q: want I/N with 1 <= I <= N <= 1024, e.g. 2/3", s))
+		return result.Shard{}, usageError(fmt.Errorf("--shard %q: want I/N with 1 <= I <= N <= 1024, e.g. 2/3", s))
 	}
-	return workloads.Shard{Index: i, Count: n}, nil
+	return result.Shard{Index: i, Count: n}, nil
 }

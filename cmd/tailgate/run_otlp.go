@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tailgate-dev/tailgate/otlp"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -24,7 +25,7 @@ type otlpRun struct {
 // OTEL_EXPORTER_OTLP_* variables name a collector. A bad setting is a usage
 // error, found before any load is sent; a collector that is down is not: the
 // run goes on and a warning says how many exports failed.
-func startOTLP(ctx context.Context, flag string, p *slo.Plan, shard workloads.Shard, env environment) (*otlpRun, error) {
+func startOTLP(ctx context.Context, flag string, p *slo.Plan, shard result.Shard, env environment) (*otlpRun, error) {
 	lookup := env.lookupEnv
 	if lookup == nil {
 		lookup = func(string) (string, bool) { return "", false }
@@ -68,7 +69,7 @@ func (o *otlpRun) progress(next func(workloads.Progress)) func(workloads.Progres
 
 // close sends the final result and stops the export; failed exports are a
 // warning, never the run's failure.
-func (o *otlpRun) close(res *workloads.Result, env environment) {
+func (o *otlpRun) close(res *result.Result, env environment) {
 	if o == nil {
 		return
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/otlp"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // otlpReceiver is an OTLP/gRPC metrics endpoint that keeps what it is sent.
@@ -95,7 +95,7 @@ func TestRunExportsOverOTLP(t *testing.T) {
 			require.Equal(t, 0, inv.code)
 			assert.Contains(t, inv.stderr, "exporting metrics over OTLP to "+endpoint)
 			assert.NotContains(t, inv.stderr, "OTLP exports")
-			res, err := workloads.ReadResult(out)
+			res, err := result.Read(out)
 			require.NoError(t, err)
 			total, ids, exports := recv.operationsExported()
 			assert.GreaterOrEqual(t, exports, 2, "exported while the run lasted, and at its end")

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // assertNowhere fails when secret appears in the outputs or any file below dir.
@@ -77,7 +77,7 @@ components:
 	env := map[string]string{"REDIS_PW": redisPassword, "API_TOKEN": token}
 	inv := invoke(t, env, "run", "-c", plan, "--out", filepath.Join(dir, "result.json"), "--report-dir", filepath.Join(dir, "reports"))
 	require.Equal(t, 1, inv.code, "the bars of 1ns fail; authentication must have worked")
-	res, err := workloads.ReadResult(filepath.Join(dir, "result.json"))
+	res, err := result.Read(filepath.Join(dir, "result.json"))
 	require.NoError(t, err)
 	for _, c := range res.Components {
 		assert.Zero(t, c.Operation("all").Errors, "component %s authenticated", c.Name)

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // sleepyServer answers every request after delay(n), n counting requests.
@@ -70,11 +70,11 @@ func TestInterleavedABAgainstALiveBaseline(t *testing.T) {
 				"--baseline-target", "web="+baseline.URL)
 			assert.Equal(t, tt.wantCode, inv.code)
 			assert.Contains(t, inv.stdout, tt.wantOut)
-			base, err := workloads.ReadResult(filepath.Join(dir, "result.baseline.json"))
+			base, err := result.Read(filepath.Join(dir, "result.baseline.json"))
 			require.NoError(t, err, "the live baseline's result is kept beside the candidate's")
-			cand, err := workloads.ReadResult(out)
+			cand, err := result.Read(out)
 			require.NoError(t, err)
-			for _, r := range []*workloads.Result{base, cand} {
+			for _, r := range []*result.Result{base, cand} {
 				assert.Equal(t, int64(6*time.Second), r.MeasuredNS, "each side gets the full duration")
 				assert.InDelta(t, 2400, r.Components[0].Operation("home").Count, 60)
 			}
@@ -160,7 +160,7 @@ components:
 	assert.Equal(t, 0, inv.code, "stdout:\n%s\nstderr:\n%s", inv.stdout, inv.stderr)
 	assert.Contains(t, inv.stderr, "tailgate: inconclusive after 1s (web home p50")
 	assert.Contains(t, inv.stdout, "extended from 1s")
-	res, err := workloads.ReadResult(out)
+	res, err := result.Read(out)
 	require.NoError(t, err)
 	looks := res.Components[0].Looks
 	require.NotNil(t, looks, "an adaptive run records its looks")
@@ -179,7 +179,7 @@ components:
 	again := t.TempDir()
 	inv = invoke(t, nil, "check", "-c", writePlan(t, plan), out, "--baseline", strings.TrimSuffix(out, ".json")+".baseline.json", "--report-dir", again)
 	assert.Equal(t, 0, inv.code, "stdout:\n%s\nstderr:\n%s", inv.stdout, inv.stderr)
-	rejudged, err := workloads.ReadResult(filepath.Join(again, "result.json"))
+	rejudged, err := result.Read(filepath.Join(again, "result.json"))
 	require.NoError(t, err)
 	require.Len(t, rejudged.Components[0].Objectives, 1)
 	o := rejudged.Components[0].Objectives[0]

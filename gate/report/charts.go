@@ -9,8 +9,9 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // The percentile axis is in "nines": x = -log10(1 - p), so 90% is 1, 99% is
@@ -52,7 +53,7 @@ func tierDash(tier string) string {
 
 // opColours assigns each operation of a component its colour; "all" shares
 // the colour of a single operation it only repeats.
-func opColours(c *workloads.ComponentResult) map[string]string {
+func opColours(c *result.ComponentResult) map[string]string {
 	colours := map[string]string{}
 	plotted := operationsToPlot(c)
 	for i, op := range plotted {
@@ -107,8 +108,8 @@ func spectrumOf(h *hdrhistogram.Histogram) curve {
 
 // latencyBars lists the component's absolute latency bars: minimum and
 // aspirational objectives on a percentile or the maximum.
-func latencyBars(c *workloads.ComponentResult) []workloads.ObjectiveResult {
-	var bars []workloads.ObjectiveResult
+func latencyBars(c *result.ComponentResult) []status.ObjectiveResult {
+	var bars []status.ObjectiveResult
 	for _, o := range c.Objectives {
 		if isRegression(o) || !slo.Metric(o.Metric).IsLatency() || o.ThresholdValue <= 0 {
 			continue
@@ -129,7 +130,7 @@ func metricNines(metric string) float64 {
 // spectrumChart draws the component's percentile spectrum: one line per
 // operation from its whole-run histogram, the baseline's as dashed grey
 // lines, and every latency bar as a dashed horizontal line, labelled.
-func spectrumChart(id string, c *workloads.ComponentResult, base *workloads.ComponentResult) (template.HTML, error) {
+func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentResult) (template.HTML, error) {
 	colours := opColours(c)
 	type drawn struct {
 		op    string
@@ -287,7 +288,7 @@ func spectrumChart(id string, c *workloads.ComponentResult, base *workloads.Comp
 }
 
 // barLabel names a bar on a chart: "get p99 ≤ 2ms (minimum): FAIL".
-func barLabel(b workloads.ObjectiveResult) string {
+func barLabel(b status.ObjectiveResult) string {
 	return fmt.Sprintf("%s %s %s (%s): %s", b.Operation, b.Metric, barExpression(b, "≤", "≥"), b.Tier, b.Status.Text())
 }
 
@@ -323,7 +324,7 @@ type column struct {
 
 // columnsOf groups an operation's intervals into at most maxColumns columns;
 // histograms are merged only when withHistograms is set.
-func columnsOf(op *workloads.OperationResult, intervalNS, measuredNS int64, withHistograms bool) ([]column, error) {
+func columnsOf(op *result.OperationResult, intervalNS, measuredNS int64, withHistograms bool) ([]column, error) {
 	var hists []*hdrhistogram.Histogram
 	if withHistograms {
 		var err error
@@ -349,7 +350,7 @@ func columnsOf(op *workloads.OperationResult, intervalNS, measuredNS int64, with
 			if per == 1 {
 				col.hist = hists[first]
 			} else {
-				col.hist = workloads.NewHistogram()
+				col.hist = result.NewHistogram()
 				for i := first; i <= last; i++ {
 					col.hist.Merge(hists[i])
 				}
@@ -398,7 +399,7 @@ const heatRows = 36
 // interval, a row per log-latency band, each cell coloured by the share of
 // the interval's operations in it, with the interval p99 and the
 // operation's bars over it.
-func heatmapChart(id, component string, op *workloads.OperationResult, bars []workloads.ObjectiveResult, intervalNS, measuredNS int64) (template.HTML, error) {
+func heatmapChart(id, component string, op *result.OperationResult, bars []status.ObjectiveResult, intervalNS, measuredNS int64) (template.HTML, error) {
 	cols, err := columnsOf(op, intervalNS, measuredNS, true)
 	if err != nil {
 		return "", fmt.Errorf("component %q: %w", component, err)
@@ -412,7 +413,7 @@ func heatmapChart(id, component string, op *workloads.OperationResult, bars []wo
 			hi = math.Max(hi, float64(col.hist.Max()))
 		}
 	}
-	var opBars []workloads.ObjectiveResult
+	var opBars []status.ObjectiveResult
 	for _, b := range bars {
 		if b.Operation == op.Name {
 			opBars = append(opBars, b)
@@ -527,7 +528,7 @@ func timeAxis(s *svgWriter, f frame, xs scale, window float64) {
 
 // throughputChart draws the component's operations per second over the
 // measured window, with the asked rate, and its errors per second below.
-func throughputChart(id string, c *workloads.ComponentResult, intervalNS, measuredNS int64) (template.HTML, error) {
+func throughputChart(id string, c *result.ComponentResult, intervalNS, measuredNS int64) (template.HTML, error) {
 	op := c.Operation(slo.AllOperations)
 	if op == nil && len(c.Operations) > 0 {
 		op = &c.Operations[0]

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
+
+	"github.com/tailgate-dev/tailgate/internal/atomicfile"
 )
 
 // The files WriteDir writes.
@@ -24,14 +26,14 @@ const (
 // WriteDir writes every report of res into dir, each file atomically, with
 // the result file beside them: result.json, report.txt, report.md,
 // junit.xml, report.html and histograms.hlog.
-func WriteDir(dir string, res *workloads.Result) error {
+func WriteDir(dir string, res *result.Result) error {
 	return WriteDirWithBaseline(dir, res, nil)
 }
 
 // WriteDirWithBaseline is WriteDir with the baseline result drawn in the
 // HTML report's charts. baseline may be nil. A report that fails to render
 // does not stop the others; the errors are returned together.
-func WriteDirWithBaseline(dir string, res, baseline *workloads.Result) error {
+func WriteDirWithBaseline(dir string, res, baseline *result.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report directory %q: %w", dir, err)
 	}
@@ -41,12 +43,12 @@ func WriteDirWithBaseline(dir string, res, baseline *workloads.Result) error {
 	}
 	renderers := []struct {
 		name   string
-		render func(io.Writer, *workloads.Result) error
+		render func(io.Writer, *result.Result) error
 	}{
 		{TextFile, Text},
 		{MarkdownFile, Markdown},
 		{JUnitFile, JUnit},
-		{HTMLFile, func(w io.Writer, res *workloads.Result) error { return HTMLWithBaseline(w, res, baseline) }},
+		{HTMLFile, func(w io.Writer, res *result.Result) error { return HTMLWithBaseline(w, res, baseline) }},
 		{HLogFile, HLog},
 	}
 	for _, r := range renderers {
@@ -55,7 +57,7 @@ func WriteDirWithBaseline(dir string, res, baseline *workloads.Result) error {
 			errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
 			continue
 		}
-		if err := workloads.WriteFileAtomic(filepath.Join(dir, r.name), buf.Bytes()); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, r.name), buf.Bytes()); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 func TestWriteDirWritesEveryReport(t *testing.T) {
@@ -31,7 +31,7 @@ func TestWriteDirWritesEveryReport(t *testing.T) {
 		t.Fatalf("directory holds %v, want exactly %v (no temporary files left)", names, want)
 	}
 
-	back, err := workloads.ReadResult(filepath.Join(dir, ResultFile))
+	back, err := result.Read(filepath.Join(dir, ResultFile))
 	if err != nil {
 		t.Fatalf("the result beside the reports does not read back: %v", err)
 	}

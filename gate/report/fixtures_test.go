@@ -19,8 +19,8 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
@@ -118,25 +118,25 @@ func record(t testing.TB, h *hdrhistogram.Histogram, v int64) {
 }
 
 // makeComponent measures a component: its operations and their "all".
-func makeComponent(t testing.TB, seed uint64, name, target, protocol string, intervals int, ops ...opSpec) workloads.ComponentResult {
+func makeComponent(t testing.TB, seed uint64, name, target, protocol string, intervals int, ops ...opSpec) result.ComponentResult {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 42))
 	window := float64(intervals) * float64(fixtureInterval) / 1e9
-	c := workloads.ComponentResult{Name: name, Target: target, Protocol: protocol, WorkloadHash: fmt.Sprintf("sha256:%016x", seed)}
-	all := workloads.OperationResult{Name: slo.AllOperations}
-	allWhole, allService := workloads.NewHistogram(), workloads.NewHistogram()
-	allClient, allLessClient := workloads.NewHistogram(), workloads.NewHistogram()
+	c := result.ComponentResult{Name: name, Target: target, Protocol: protocol, WorkloadHash: fmt.Sprintf("sha256:%016x", seed)}
+	all := result.OperationResult{Name: slo.AllOperations}
+	allWhole, allService := result.NewHistogram(), result.NewHistogram()
+	allClient, allLessClient := result.NewHistogram(), result.NewHistogram()
 	allIntervals := make([]*hdrhistogram.Histogram, intervals)
 	allErrors := make([]int64, intervals)
 	for i := range allIntervals {
-		allIntervals[i] = workloads.NewHistogram()
+		allIntervals[i] = result.NewHistogram()
 	}
 	for _, spec := range ops {
-		op := workloads.OperationResult{Name: spec.name, AskedRate: float64(spec.perSecond), ErrorKinds: spec.errorKinds}
-		whole, service := workloads.NewHistogram(), workloads.NewHistogram()
-		client, lessClient := workloads.NewHistogram(), workloads.NewHistogram()
+		op := result.OperationResult{Name: spec.name, AskedRate: float64(spec.perSecond), ErrorKinds: spec.errorKinds}
+		whole, service := result.NewHistogram(), result.NewHistogram()
+		client, lessClient := result.NewHistogram(), result.NewHistogram()
 		for i := 0; i < intervals; i++ {
-			h := workloads.NewHistogram()
+			h := result.NewHistogram()
 			// Poisson arrivals make counts vary a little from second to second.
 			n := spec.perSecond + int(math.Round(float64(spec.perSecond)*0.015*math.Sin(float64(i)*1.7+float64(seed))))
 			for k := 0; k < n; k++ {
@@ -154,13 +154,13 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 			allIntervals[i].Merge(h)
 			allErrors[i] += errs
 			op.Errors += errs
-			op.Intervals = append(op.Intervals, workloads.Interval{
+			op.Intervals = append(op.Intervals, result.Interval{
 				OffsetNS: int64(i) * fixtureInterval, Count: h.TotalCount(), Errors: errs, Histogram: encode(t, h),
 			})
 		}
 		op.Count = whole.TotalCount()
 		op.AchievedRate = float64(op.Count) / window
-		op.LatencyNS, op.ServiceNS = workloads.PercentilesOf(whole), workloads.PercentilesOf(service)
+		op.LatencyNS, op.ServiceNS = result.PercentilesOf(whole), result.PercentilesOf(service)
 		op.Histogram, op.ServiceHistogram = encode(t, whole), encode(t, service)
 		setClientDelay(t, &op, client, lessClient)
 		allClient.Merge(client)
@@ -180,11 +180,11 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 	}
 	c.AskedRate = all.AskedRate
 	all.AchievedRate = float64(all.Count) / window
-	all.LatencyNS, all.ServiceNS = workloads.PercentilesOf(allWhole), workloads.PercentilesOf(allService)
+	all.LatencyNS, all.ServiceNS = result.PercentilesOf(allWhole), result.PercentilesOf(allService)
 	all.Histogram, all.ServiceHistogram = encode(t, allWhole), encode(t, allService)
 	setClientDelay(t, &all, allClient, allLessClient)
 	for i, h := range allIntervals {
-		all.Intervals = append(all.Intervals, workloads.Interval{
+		all.Intervals = append(all.Intervals, result.Interval{
 			OffsetNS: int64(i) * fixtureInterval, Count: h.TotalCount(), Errors: allErrors[i], Histogram: encode(t, h),
 		})
 	}
@@ -193,13 +193,13 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 }
 
 // judgeLatency judges a minimum or aspirational latency bar.
-func judgeLatency(t testing.TB, c *workloads.ComponentResult, tier slo.Tier, op string, metric slo.Metric, bar string, line int) workloads.ObjectiveResult {
+func judgeLatency(t testing.TB, c *result.ComponentResult, tier slo.Tier, op string, metric slo.Metric, bar string, line int) status.ObjectiveResult {
 	t.Helper()
 	d, err := slo.ParseDuration(bar)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := workloads.ObjectiveResult{Tier: string(tier), Operation: op, Metric: string(metric), Threshold: bar,
+	o := status.ObjectiveResult{Tier: string(tier), Operation: op, Metric: string(metric), Threshold: bar,
 		ThresholdValue: float64(d), Line: line, Column: 9}
 	or := c.Operation(op)
 	if need := slo.MinSamples(metric); or.Count < need {
@@ -224,11 +224,11 @@ func judgeLatency(t testing.TB, c *workloads.ComponentResult, tier slo.Tier, op 
 }
 
 // judgeErrorRate judges an error-rate bar written as a percent.
-func judgeErrorRate(t testing.TB, c *workloads.ComponentResult, op, bar string, ratio float64, line int) workloads.ObjectiveResult {
+func judgeErrorRate(t testing.TB, c *result.ComponentResult, op, bar string, ratio float64, line int) status.ObjectiveResult {
 	t.Helper()
 	or := c.Operation(op)
 	measured := float64(or.Errors) / float64(or.Count+or.Errors)
-	o := workloads.ObjectiveResult{Tier: "minimum", Operation: op, Metric: "error_rate", Threshold: bar,
+	o := status.ObjectiveResult{Tier: "minimum", Operation: op, Metric: "error_rate", Threshold: bar,
 		ThresholdValue: ratio, MeasuredValue: measured, Measured: fmt.Sprintf("%.3g%%", measured*100),
 		Margin: (measured - ratio) / ratio, Status: status.Pass, Line: line, Column: 9}
 	if measured > ratio {
@@ -238,11 +238,11 @@ func judgeErrorRate(t testing.TB, c *workloads.ComponentResult, op, bar string, 
 }
 
 // judgeThroughput judges a throughput bar: achieved over asked rate.
-func judgeThroughput(t testing.TB, c *workloads.ComponentResult, op, bar string, ratio float64, line int) workloads.ObjectiveResult {
+func judgeThroughput(t testing.TB, c *result.ComponentResult, op, bar string, ratio float64, line int) status.ObjectiveResult {
 	t.Helper()
 	or := c.Operation(op)
 	measured := or.AchievedRate / or.AskedRate
-	o := workloads.ObjectiveResult{Tier: "minimum", Operation: op, Metric: "throughput", Threshold: bar,
+	o := status.ObjectiveResult{Tier: "minimum", Operation: op, Metric: "throughput", Threshold: bar,
 		ThresholdValue: ratio, MeasuredValue: measured, Measured: fmt.Sprintf("%.4g%% (%.0f/s)", measured*100, or.AchievedRate),
 		Margin: (ratio - measured) / ratio, Status: status.Pass, Line: line, Column: 9}
 	if measured < ratio {
@@ -253,9 +253,9 @@ func judgeThroughput(t testing.TB, c *workloads.ComponentResult, op, bar string,
 
 // regression is a judged regression objective, as the gate's statistics
 // would have found it: the change's interval reaches below and above it.
-func regression(op, metric, bar string, tol float64, cand, base int64, below, above, p float64, st status.Status) workloads.ObjectiveResult {
+func regression(op, metric, bar string, tol float64, cand, base int64, below, above, p float64, st status.Status) status.ObjectiveResult {
 	change := float64(cand)/float64(base) - 1
-	return workloads.ObjectiveResult{
+	return status.ObjectiveResult{
 		Tier: "regression", Operation: op, Metric: metric, Threshold: bar, ThresholdValue: tol,
 		Measured: slo.FormatDuration(time.Duration(cand)), MeasuredValue: float64(cand),
 		Baseline: slo.FormatDuration(time.Duration(base)), BaselineValue: float64(base),
@@ -267,7 +267,7 @@ func regression(op, metric, bar string, tol float64, cand, base int64, below, ab
 // inconclusive adds what the gate says of an inconclusive objective: the
 // smallest regression the run could have shown, the tolerance plus the
 // interval's reach below the estimate.
-func inconclusive(o workloads.ObjectiveResult, below float64) workloads.ObjectiveResult {
+func inconclusive(o status.ObjectiveResult, below float64) status.ObjectiveResult {
 	o.Detectable = o.ThresholdValue + below
 	o.Detail = fmt.Sprintf("the interval [%s, %s] reaches past the +10%% tolerance without lying beyond it: "+
 		"this run could only have shown a regression of %s or more", gate.SignedPercent(o.IntervalLow), gate.SignedPercent(o.IntervalHigh), gate.SignedPercent(o.Detectable))
@@ -276,38 +276,38 @@ func inconclusive(o workloads.ObjectiveResult, below float64) workloads.Objectiv
 
 // sortObjectives orders objectives as the gate does: what needs action
 // first, then passes, then regressions without a significant change.
-func sortObjectives(objectives []workloads.ObjectiveResult) {
+func sortObjectives(objectives []status.ObjectiveResult) {
 	sort.SliceStable(objectives, func(i, j int) bool {
 		return objectives[i].Status.Rank() < objectives[j].Status.Rank()
 	})
 }
 
-func baseResult() *workloads.Result {
-	return &workloads.Result{
-		Schema: workloads.Schema, Tool: "tailgate v0.4.0", Complete: true, Plan: "perf/plan.yaml", Seed: 1,
+func baseResult() *result.Result {
+	return &result.Result{
+		Schema: result.Schema, Tool: "tailgate v0.4.0", Complete: true, Plan: "perf/plan.yaml", Seed: 1,
 		StartedAt: fixtureStart, WarmupNS: int64(10 * time.Second), MeasuredNS: fixtureIntervals * fixtureInterval,
 		IntervalNS: fixtureInterval, Runner: fixtureRunner(),
 	}
 }
 
 // setClientDelay fills an operation's client-delay fields.
-func setClientDelay(t testing.TB, op *workloads.OperationResult, client, lessClient *hdrhistogram.Histogram) {
-	cp, lp := workloads.PercentilesOf(client), workloads.PercentilesOf(lessClient)
+func setClientDelay(t testing.TB, op *result.OperationResult, client, lessClient *hdrhistogram.Histogram) {
+	cp, lp := result.PercentilesOf(client), result.PercentilesOf(lessClient)
 	op.ClientDelayNS, op.LatencyLessClientNS = &cp, &lp
 	op.ClientDelayHistogram, op.LatencyLessClientHistogram = encode(t, client), encode(t, lessClient)
 }
 
 // fixtureRunner is a quiet runner: wake-ups 5 to 60 us late, the CPU
 // probe 8 us.
-func fixtureRunner() *workloads.Runner {
-	wake, cpu := workloads.NewHistogram(), workloads.NewHistogram()
+func fixtureRunner() *result.Runner {
+	wake, cpu := result.NewHistogram(), result.NewHistogram()
 	for i := range 2500 {
 		_ = wake.RecordValue(int64(5_000 + i%100*i%551*100))
 		_ = cpu.RecordValue(int64(8_000 + i%7*100))
 	}
-	return &workloads.Runner{CPUs: 2,
-		WakeupNS: workloads.PercentilesOf(wake), WakeupHistogram: encodeRunner(wake),
-		CPUProbeNS: workloads.PercentilesOf(cpu), CPUProbeHistogram: encodeRunner(cpu)}
+	return &result.Runner{CPUs: 2,
+		WakeupNS: result.PercentilesOf(wake), WakeupHistogram: encodeRunner(wake),
+		CPUProbeNS: result.PercentilesOf(cpu), CPUProbeHistogram: encodeRunner(cpu)}
 }
 
 func encodeRunner(h *hdrhistogram.Histogram) string {
@@ -320,7 +320,7 @@ func encodeRunner(h *hdrhistogram.Histogram) string {
 
 // cacheComponent is a Redis session cache: 90% gets, 10% sets, one
 // interval in which 2% of the gets stall.
-func cacheComponent(t testing.TB, seed uint64, getMedian time.Duration, errorsAt int) workloads.ComponentResult {
+func cacheComponent(t testing.TB, seed uint64, getMedian time.Duration, errorsAt int) result.ComponentResult {
 	var kinds map[string]int64
 	if errorsAt >= 0 {
 		kinds = map[string]int64{"timeout": 3}
@@ -339,7 +339,7 @@ func cacheComponent(t testing.TB, seed uint64, getMedian time.Duration, errorsAt
 }
 
 // apiComponent is an HTTP service with two requests.
-func apiComponent(t testing.TB, seed uint64) workloads.ComponentResult {
+func apiComponent(t testing.TB, seed uint64) result.ComponentResult {
 	return makeComponent(t, seed, "user-api", "http://users.internal:8080", "http", fixtureIntervals,
 		opSpec{name: "get-user", perSecond: 150, latency: logNormal(8*time.Millisecond, 0.4)},
 		opSpec{name: "search", perSecond: 50, latency: logNormal(35*time.Millisecond, 0.6)},
@@ -347,24 +347,24 @@ func apiComponent(t testing.TB, seed uint64) workloads.ComponentResult {
 }
 
 // baselineResult is yesterday's run of the fail fixture's plan.
-func baselineResult(t testing.TB) *workloads.Result {
+func baselineResult(t testing.TB) *result.Result {
 	res := baseResult()
 	res.StartedAt = fixtureStart.Add(-24 * time.Hour)
-	res.Verdict = workloads.VerdictPass
-	res.Components = []workloads.ComponentResult{cacheComponent(t, 7, 560*time.Microsecond, -1), apiComponent(t, 8)}
+	res.Verdict = status.VerdictPass
+	res.Components = []result.ComponentResult{cacheComponent(t, 7, 560*time.Microsecond, -1), apiComponent(t, 8)}
 	return res
 }
 
 // failResult misses the session cache's p99 bar and regresses from the
 // baseline.
-func failResult(t testing.TB) *workloads.Result {
+func failResult(t testing.TB) *result.Result {
 	t.Helper()
 	res := baseResult()
-	res.Verdict = workloads.VerdictFail
-	res.Baseline = &workloads.BaselineReference{File: "baseline/result.json", StartedAt: fixtureStart.Add(-24 * time.Hour)}
+	res.Verdict = status.VerdictFail
+	res.Baseline = &result.BaselineReference{File: "baseline/result.json", StartedAt: fixtureStart.Add(-24 * time.Hour)}
 	base := baselineResult(t)
 	cache := cacheComponent(t, 1, 650*time.Microsecond, 12)
-	cache.Objectives = []workloads.ObjectiveResult{
+	cache.Objectives = []status.ObjectiveResult{
 		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP99, "2ms", 17),
 		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP999, "25ms", 17),
 		judgeLatency(t, &cache, slo.TierMinimum, "set", slo.MetricP99, "3ms", 18),
@@ -376,27 +376,27 @@ func failResult(t testing.TB) *workloads.Result {
 	}
 	sortObjectives(cache.Objectives)
 	api := apiComponent(t, 2)
-	api.Objectives = []workloads.ObjectiveResult{
+	api.Objectives = []status.ObjectiveResult{
 		judgeLatency(t, &api, slo.TierMinimum, "get-user", slo.MetricP99, "50ms", 40),
 		judgeLatency(t, &api, slo.TierMinimum, "search", slo.MetricP99, "250ms", 41),
 		inconclusive(regression("search", "p99", "+10%", 0.10, api.Operation("search").LatencyNS.P99,
 			base.Components[1].Operation("search").LatencyNS.P99, 0.25, 0.15, 0.41, status.Inconclusive), 0.25),
 	}
 	sortObjectives(api.Objectives)
-	res.Components = []workloads.ComponentResult{cache, api}
+	res.Components = []result.ComponentResult{cache, api}
 	return res
 }
 
 // passResult meets every bar against tailgate's embedded server; one
 // milestone is met, another missed.
-func passResult(t testing.TB) *workloads.Result {
+func passResult(t testing.TB) *result.Result {
 	t.Helper()
 	res := baseResult()
-	res.Verdict = workloads.VerdictPass
+	res.Verdict = status.VerdictPass
 	cache := cacheComponent(t, 3, 300*time.Microsecond, -1)
 	cache.Target = "embedded:redis"
 	cache.Embedded = true
-	cache.Objectives = []workloads.ObjectiveResult{
+	cache.Objectives = []status.ObjectiveResult{
 		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP99, "2ms", 17),
 		judgeLatency(t, &cache, slo.TierMinimum, "set", slo.MetricP99, "3ms", 18),
 		judgeErrorRate(t, &cache, "all", "0.1%", 0.001, 19),
@@ -404,17 +404,17 @@ func passResult(t testing.TB) *workloads.Result {
 		judgeLatency(t, &cache, slo.TierAspirational, "get", slo.MetricP999, "1ms", 23),
 	}
 	sortObjectives(cache.Objectives)
-	res.Components = []workloads.ComponentResult{cache}
+	res.Components = []result.ComponentResult{cache}
 	res.Warnings = []string{"regression objectives were not judged: no baseline given (--baseline)"}
 	return res
 }
 
 // errorResult is a run cut short when its target went away: too few
 // samples for the p99, most operations failed.
-func errorResult(t testing.TB) *workloads.Result {
+func errorResult(t testing.TB) *result.Result {
 	t.Helper()
 	res := baseResult()
-	res.Verdict = workloads.VerdictError
+	res.Verdict = status.VerdictError
 	res.Complete = false
 	res.Incomplete = "too many errors to measure: 4224 of 4624 operations failed"
 	const intervals = 12
@@ -434,13 +434,13 @@ func errorResult(t testing.TB) *workloads.Result {
 	get := &cache.Operations[0]
 	for i := 1; i < len(get.Intervals); i++ {
 		get.Intervals[i].Count = 0
-		get.Intervals[i].Histogram = encode(t, workloads.NewHistogram())
+		get.Intervals[i].Histogram = encode(t, result.NewHistogram())
 	}
 	first, err := hdrhistogram.Decode([]byte(get.Intervals[0].Histogram))
 	if err != nil {
 		t.Fatal(err)
 	}
-	get.Count, get.Histogram, get.LatencyNS = first.TotalCount(), get.Intervals[0].Histogram, workloads.PercentilesOf(first)
+	get.Count, get.Histogram, get.LatencyNS = first.TotalCount(), get.Intervals[0].Histogram, result.PercentilesOf(first)
 	get.ErrorKinds = map[string]int64{"connect": 4210, "timeout": 14}
 	get.Errors = 4224
 	get.AchievedRate = float64(get.Count) / intervals
@@ -449,19 +449,19 @@ func errorResult(t testing.TB) *workloads.Result {
 	all.Histogram, all.LatencyNS, all.AchievedRate = get.Histogram, get.LatencyNS, get.AchievedRate
 	// Rebuilt from one interval, the operations keep no client delay: as
 	// in a result of a version that did not record it.
-	for _, op := range []*workloads.OperationResult{get, all} {
+	for _, op := range []*result.OperationResult{get, all} {
 		op.ClientDelayNS, op.ClientDelayHistogram, op.LatencyLessClientNS, op.LatencyLessClientHistogram = nil, "", nil, ""
 	}
-	cache.FirstErrors = map[string]workloads.ErrorSample{
+	cache.FirstErrors = map[string]result.ErrorSample{
 		"connect": {Message: "dial tcp 10.0.0.7:6379: connect: connection refused", AtNS: int64(1100 * time.Millisecond)},
 		"timeout": {Message: "read tcp 10.0.1.2:51944->10.0.0.7:6379: i/o timeout", AtNS: int64(1020 * time.Millisecond)},
 	}
-	cache.Objectives = []workloads.ObjectiveResult{
+	cache.Objectives = []status.ObjectiveResult{
 		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP99, "2ms", 17),
 		judgeErrorRate(t, &cache, "all", "0.1%", 0.001, 19),
 	}
 	sortObjectives(cache.Objectives)
-	res.Components = []workloads.ComponentResult{cache}
+	res.Components = []result.ComponentResult{cache}
 	var detail string
 	for _, o := range cache.Objectives {
 		if o.Status == "insufficient" {
@@ -477,35 +477,35 @@ func errorResult(t testing.TB) *workloads.Result {
 
 var fixtureCache struct {
 	once     sync.Once
-	results  map[string]*workloads.Result
-	baseline *workloads.Result
+	results  map[string]*result.Result
+	baseline *result.Result
 }
 
 // fixtures are the results every renderer is tested on, by name: built
 // once, and shared, so tests must not change them (clone one first).
-func fixtures(t testing.TB) map[string]*workloads.Result {
+func fixtures(t testing.TB) map[string]*result.Result {
 	fixtureCache.once.Do(func() {
-		fixtureCache.results = map[string]*workloads.Result{"pass": passResult(t), "fail": failResult(t), "error": errorResult(t)}
+		fixtureCache.results = map[string]*result.Result{"pass": passResult(t), "fail": failResult(t), "error": errorResult(t)}
 		fixtureCache.baseline = baselineResult(t)
 	})
 	return fixtureCache.results
 }
 
 // fixtureBaseline is the baseline the fail fixture was judged against.
-func fixtureBaseline(t testing.TB) *workloads.Result {
+func fixtureBaseline(t testing.TB) *result.Result {
 	fixtures(t)
 	return fixtureCache.baseline
 }
 
 // clone deep-copies a result through its JSON form, as a saved result
 // would be read back.
-func clone(t testing.TB, res *workloads.Result) *workloads.Result {
+func clone(t testing.TB, res *result.Result) *result.Result {
 	t.Helper()
 	data, err := json.Marshal(res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := workloads.DecodeResult(data)
+	out, err := result.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,7 +514,7 @@ func clone(t testing.TB, res *workloads.Result) *workloads.Result {
 
 // hostileResult is the error fixture with names and messages full of
 // markup, control characters and terminators of every format.
-func hostileResult(t testing.TB) *workloads.Result {
+func hostileResult(t testing.TB) *result.Result {
 	t.Helper()
 	res := clone(t, fixtures(t)["error"])
 	res.Plan = "plans/<b>|`x`.yaml"
@@ -522,7 +522,7 @@ func hostileResult(t testing.TB) *workloads.Result {
 	c := &res.Components[0]
 	c.Name = `cache<&>"|*_[x](y)`
 	c.Target = `redis://:xxxxx@h/0?a=<b>&c="d"`
-	c.FirstErrors = map[string]workloads.ErrorSample{
+	c.FirstErrors = map[string]result.ErrorSample{
 		"connect": {Message: "bad ]]> \x00\x07 <b>@team</b> | $x$ `tick`", AtNS: 1},
 	}
 	for i := range c.Operations {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // FloorText describes a component's measurement floor in one phrase: how
@@ -13,7 +13,7 @@ import (
 // plus the runner's wake-up delay) and what share of sends was late. Empty
 // when the result records no client delay (a closed-loop run, an older
 // result).
-func FloorText(res *workloads.Result, c *workloads.ComponentResult) string {
+func FloorText(res *result.Result, c *result.ComponentResult) string {
 	all := c.Operation(slo.AllOperations)
 	if all == nil || all.ClientDelayNS == nil {
 		return ""

@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // TestGolden renders every fixture in every text format and compares it
@@ -13,7 +13,7 @@ import (
 func TestGolden(t *testing.T) {
 	formats := []struct {
 		ext    string
-		render func(io.Writer, *workloads.Result) error
+		render func(io.Writer, *result.Result) error
 	}{
 		{"txt", Text},
 		{"md", Markdown},

@@ -7,7 +7,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // HLogTag is the interval-log tag of one component's operation:
@@ -26,7 +26,7 @@ var tagCleaner = strings.NewReplacer(",", "_", " ", "_", "\t", "_", "\r", "_", "
 // a base time: the start of the measured window, rounded down to a whole
 // second (the log's base time has no fraction). Values are nanoseconds; each
 // line's maximum is in milliseconds, as the format expects.
-func HLog(w io.Writer, res *workloads.Result) error {
+func HLog(w io.Writer, res *result.Result) error {
 	ew := &errWriter{w: w}
 	lw := hdrhistogram.NewHistogramLogWriter(ew)
 	windowStart := res.StartedAt.UnixMilli() + res.WarmupNS/1e6
@@ -44,7 +44,7 @@ func HLog(w io.Writer, res *workloads.Result) error {
 
 	type series struct {
 		tag       string
-		intervals []workloads.Interval
+		intervals []result.Interval
 		hists     []*hdrhistogram.Histogram
 	}
 	var all []series

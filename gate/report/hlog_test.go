@@ -8,14 +8,14 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // TestHLogRoundTrip reads the interval log back with hdrhistogram-go's own
 // reader: every operation's every interval comes back under its tag, with
 // the same counts and times.
 func TestHLogRoundTrip(t *testing.T) {
-	cases := map[string]*workloads.Result{}
+	cases := map[string]*result.Result{}
 	for name, res := range fixtures(t) {
 		cases[name] = res
 	}

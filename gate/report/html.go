@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // HTML writes the report as one self-contained HTML page for release
@@ -21,13 +21,13 @@ import (
 // throughput and errors over time. It loads nothing from anywhere (styles
 // inline, charts as inline SVG, no script), and the same result always
 // renders the same bytes.
-func HTML(w io.Writer, res *workloads.Result) error {
+func HTML(w io.Writer, res *result.Result) error {
 	return HTMLWithBaseline(w, res, nil)
 }
 
 // HTMLWithBaseline is HTML with the baseline run's percentile spectrum drawn
 // under each component's as dashed grey lines. baseline may be nil.
-func HTMLWithBaseline(w io.Writer, res *workloads.Result, baseline *workloads.Result) error {
+func HTMLWithBaseline(w io.Writer, res *result.Result, baseline *result.Result) error {
 	page, err := buildPage(res, baseline)
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
@@ -82,13 +82,13 @@ type htmlOperation struct {
 	ServiceP99, ClientP99                        string
 }
 
-func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, error) {
+func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 	page := &htmlPage{
 		Verdict: verdictWord(res), Headline: headline(res), Warnings: res.Warnings,
-		VerdictClass: res.Verdict,
+		VerdictClass: string(res.Verdict),
 	}
-	if (res.Verdict != workloads.VerdictPass && res.Verdict != workloads.VerdictFail) || page.Verdict == "NOT JUDGED" {
-		page.VerdictClass = workloads.VerdictError
+	if (res.Verdict != status.VerdictPass && res.Verdict != status.VerdictFail) || page.Verdict == "NOT JUDGED" {
+		page.VerdictClass = string(status.VerdictError)
 	}
 	page.Title = "tailgate " + page.Verdict
 	if res.Plan != "" {
@@ -117,7 +117,7 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 		hc := htmlComponent{
 			ID: fmt.Sprintf("component-%d", ci+1), Name: c.Name, Target: c.Target, Protocol: c.Protocol, Embedded: c.Embedded,
 		}
-		objectives := append([]workloads.ObjectiveResult(nil), c.Objectives...)
+		objectives := append([]status.ObjectiveResult(nil), c.Objectives...)
 		sort.SliceStable(objectives, func(i, j int) bool { return objectives[i].Status.Rank() < objectives[j].Status.Rank() })
 		for _, o := range objectives {
 			ho := htmlObjective{
@@ -145,7 +145,7 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 			hc.ErrorKinds = ErrorKindsText(all.ErrorKinds)
 		}
 
-		var base *workloads.ComponentResult
+		var base *result.ComponentResult
 		if baseline != nil {
 			base = baseline.Component(c.Name)
 		}
@@ -187,7 +187,7 @@ func buildPage(res *workloads.Result, baseline *workloads.Result) (*htmlPage, er
 
 // marginCell prints an absolute objective's margin: a signed percentage,
 // or a factor once the value is twice the bar or more (915×).
-func marginCell(o workloads.ObjectiveResult) string {
+func marginCell(o status.ObjectiveResult) string {
 	if o.Status == status.Insufficient || o.Status == status.ClientBound {
 		return "-"
 	}
@@ -206,7 +206,7 @@ func statusClass(s status.Status) string {
 }
 
 // runFields describes the run: what was measured, where and for how long.
-func runFields(res *workloads.Result) []htmlField {
+func runFields(res *result.Result) []htmlField {
 	fields := []htmlField{}
 	add := func(label, value string, flag bool) {
 		fields = append(fields, htmlField{label, value, flag})

@@ -10,10 +10,10 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
-func htmlOf(t *testing.T, res, baseline *workloads.Result) []byte {
+func htmlOf(t *testing.T, res, baseline *result.Result) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := HTMLWithBaseline(&buf, res, baseline); err != nil {
@@ -32,7 +32,7 @@ func fixtureHTML(t *testing.T, name string, withBaseline bool) []byte {
 	if page, ok := renderedFixtures.Load(key); ok {
 		return page.([]byte)
 	}
-	var baseline *workloads.Result
+	var baseline *result.Result
 	if withBaseline {
 		baseline = fixtureBaseline(t)
 	}
@@ -126,7 +126,7 @@ func textOf(n *html.Node) string {
 // component, a waterfall per operation and a throughput chart, every chart
 // titled, and nothing loaded from anywhere.
 func TestHTMLIsOneSelfContainedAccessiblePage(t *testing.T) {
-	results := map[string]*workloads.Result{"hostile": hostileResult(t)}
+	results := map[string]*result.Result{"hostile": hostileResult(t)}
 	for name, res := range fixtures(t) {
 		results[name] = res
 	}
@@ -228,7 +228,7 @@ func TestHTMLIsOneSelfContainedAccessiblePage(t *testing.T) {
 func TestHTMLBannerColourFollowsTheVerdict(t *testing.T) {
 	for name, res := range fixtures(t) {
 		page := string(fixtureHTML(t, name, false))
-		want := `class="banner verdict-` + res.Verdict + `"`
+		want := `class="banner verdict-` + string(res.Verdict) + `"`
 		if !strings.Contains(page, want) {
 			t.Errorf("%s page lacks %s", name, want)
 		}

@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // The JUnit document, in the common schema CI test views read (Jenkins'
@@ -77,7 +77,7 @@ type junitProblem struct {
 // with no failed or erring case (nothing judged); an aspirational
 // milestone passes either way, with a note when it was missed, and is
 // skipped when it could not be judged.
-func JUnit(w io.Writer, res *workloads.Result) error {
+func JUnit(w io.Writer, res *result.Result) error {
 	doc := junitSuites{Name: "tailgate", Time: seconds(res.MeasuredNS)}
 	for ci := range res.Components {
 		c := &res.Components[ci]
@@ -111,12 +111,12 @@ func JUnit(w io.Writer, res *workloads.Result) error {
 		doc.Skipped += suite.Skipped
 		doc.Suites = append(doc.Suites, suite)
 	}
-	if res.Verdict != workloads.VerdictPass && doc.Failures+doc.Errors == 0 && len(doc.Suites) > 0 {
+	if res.Verdict != status.VerdictPass && doc.Failures+doc.Errors == 0 && len(doc.Suites) > 0 {
 		// Nothing judged, or judged but not a pass without a failed case:
 		// the verdict itself is the error, so no CI view shows it green.
 		s := &doc.Suites[0]
 		s.Cases = append(s.Cases, junitCase{Name: "verdict", Classname: "tailgate." + s.Name, Time: "0",
-			Error: &junitProblem{Message: headline(res), Type: res.Verdict, Text: xmlText(strings.Join(res.Warnings, "\n"))}})
+			Error: &junitProblem{Message: headline(res), Type: string(res.Verdict), Text: xmlText(strings.Join(res.Warnings, "\n"))}})
 		s.Tests++
 		s.Errors++
 		doc.Tests++
@@ -138,9 +138,9 @@ func seconds(ns int64) string {
 	return fmt.Sprintf("%.3f", float64(ns)/1e9)
 }
 
-func junitProperties(res *workloads.Result, c *workloads.ComponentResult) []junitProperty {
+func junitProperties(res *result.Result, c *result.ComponentResult) []junitProperty {
 	props := []junitProperty{
-		{"verdict", res.Verdict},
+		{"verdict", string(res.Verdict)},
 		{"target", c.Target},
 		{"protocol", c.Protocol},
 		{"embedded", fmt.Sprint(c.Embedded)},
@@ -166,7 +166,7 @@ func junitProperties(res *workloads.Result, c *workloads.ComponentResult) []juni
 
 // incompleteCase is the test case that makes an incomplete run an error in
 // each component's suite, with the component's first errors.
-func incompleteCase(res *workloads.Result, c *workloads.ComponentResult) junitCase {
+func incompleteCase(res *result.Result, c *result.ComponentResult) junitCase {
 	msg := "the run did not complete"
 	if res.Incomplete != "" {
 		msg += ": " + res.Incomplete
@@ -187,7 +187,7 @@ func incompleteCase(res *workloads.Result, c *workloads.ComponentResult) junitCa
 }
 
 // objectiveCase is one objective's test case.
-func objectiveCase(c *workloads.ComponentResult, o workloads.ObjectiveResult, verdict string) junitCase {
+func objectiveCase(c *result.ComponentResult, o status.ObjectiveResult, verdict status.Verdict) junitCase {
 	tc := junitCase{Name: objectiveName(o), Classname: "tailgate." + c.Name, Time: "0"}
 	measured := "measured " + o.Measured + ", bar " + barExpression(o, "<=", ">=")
 	var details []string
@@ -213,7 +213,7 @@ func objectiveCase(c *workloads.ComponentResult, o workloads.ObjectiveResult, ve
 		tc.Skipped = &junitSkipped{Message: "not judged: " + o.Detail}
 	case o.Status == status.Insufficient || o.Status == status.ClientBound:
 		tc.Error = &junitProblem{Message: "not judged: " + o.Detail, Type: string(o.Status), Text: xmlText(body)}
-	case o.Status == status.Inconclusive && verdict == workloads.VerdictPass:
+	case o.Status == status.Inconclusive && verdict == status.VerdictPass:
 		// The plan lets inconclusive objectives through (defaults.inconclusive: pass).
 		tc.Skipped = &junitSkipped{Message: "inconclusive, let through by the plan: " + o.Detail}
 	case o.Status == status.Inconclusive:

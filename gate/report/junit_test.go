@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // TestJUnitDecodesBackWithTheResultsCounts decodes the XML again and checks
@@ -48,7 +48,7 @@ func TestJUnitDecodesBackWithTheResultsCounts(t *testing.T) {
 						wantSkipped++
 					case unjudged:
 						wantErrors++
-					case o.Status == status.Inconclusive && res.Verdict == workloads.VerdictPass:
+					case o.Status == status.Inconclusive && res.Verdict == status.VerdictPass:
 						wantSkipped++
 					case o.Status == status.Inconclusive:
 						wantErrors++
@@ -114,7 +114,7 @@ func TestJUnitNamesCasesByOperationMetricAndBar(t *testing.T) {
 // appear where and in which order, the required attributes and their types,
 // and that every count agrees with the cases it counts.
 func TestJUnitFollowsTheCommonSchema(t *testing.T) {
-	results := map[string]*workloads.Result{}
+	results := map[string]*result.Result{}
 	for name, res := range fixtures(t) {
 		results[name] = res
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // maxListed bounds the items of one "what to do next" list, so a bad run
@@ -20,7 +20,7 @@ const maxListed = 10
 // Markdown writes the report as GitHub-flavoured Markdown, for a job summary
 // or a pull-request comment: the verdict, one table row per objective with
 // failures first, what to do next, and the measurements folded away.
-func Markdown(w io.Writer, res *workloads.Result) error {
+func Markdown(w io.Writer, res *result.Result) error {
 	ew := &errWriter{w: w}
 	ew.printf("### tailgate: **%s** — %s\n\n", verdictWord(res), mdText(headline(res)))
 	ew.printf("%s\n\n", mdRunLine(res))
@@ -75,7 +75,7 @@ func Markdown(w io.Writer, res *workloads.Result) error {
 }
 
 // mdRunLine describes the run in one Markdown line.
-func mdRunLine(res *workloads.Result) string {
+func mdRunLine(res *result.Result) string {
 	var parts []string
 	if res.Plan != "" {
 		parts = append(parts, "plan "+mdCode(res.Plan))
@@ -97,7 +97,7 @@ func mdRunLine(res *workloads.Result) string {
 
 // mdStatus is an objective's status cell: what needs action in bold, with
 // how far off it is.
-func mdStatus(o workloads.ObjectiveResult) string {
+func mdStatus(o status.ObjectiveResult) string {
 	switch o.Status {
 	case status.Fail:
 		if isRegression(o) {
@@ -123,7 +123,7 @@ func mdStatus(o workloads.ObjectiveResult) string {
 }
 
 // nextSteps writes the advice that fits the verdict.
-func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
+func nextSteps(ew *errWriter, res *result.Result, rows []objectiveRow) {
 	if res.Shard != nil {
 		ew.printf("This is shard %d of %d: it is not judged on its own. Merge the shards (%s), then check the merged result (%s).\n\n",
 			res.Shard.Index, res.Shard.Count, mdCode("tailgate merge SHARD... --out merged.json"), mdCode("tailgate check -c PLAN merged.json"))
@@ -218,12 +218,12 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 		listRows(ew, clientBound, detailRow)
 		ew.printf("Lower the rate, add connections, split the run into shards (`--shard`), or use a bigger runner.\n\n")
 	}
-	if res.Complete && res.Verdict == workloads.VerdictError && len(failed) == 0 && len(blocked) == 0 && len(inconclusive) == 0 && len(clientBound) == 0 {
+	if res.Complete && res.Verdict == status.VerdictError && len(failed) == 0 && len(blocked) == 0 && len(inconclusive) == 0 && len(clientBound) == 0 {
 		wrote = true
 		ew.printf("The run failed without a failed objective; the warnings below say why.\n\n")
 		incompleteDetails(ew, res)
 	}
-	if res.Verdict != workloads.VerdictPass {
+	if res.Verdict != status.VerdictPass {
 		return
 	}
 	if len(missed) > 0 {
@@ -259,7 +259,7 @@ func nextSteps(ew *errWriter, res *workloads.Result, rows []objectiveRow) {
 
 // incompleteDetails lists each component's first errors, where it ran, and
 // what warmup saw.
-func incompleteDetails(ew *errWriter, res *workloads.Result) {
+func incompleteDetails(ew *errWriter, res *result.Result) {
 	for _, c := range res.Components {
 		target := mdCode(c.Target)
 		if c.Embedded {

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
-func markdownOf(t *testing.T, res *workloads.Result) string {
+func markdownOf(t *testing.T, res *result.Result) string {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Markdown(&buf, res); err != nil {

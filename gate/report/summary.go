@@ -7,8 +7,8 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // tally counts a result's objectives by what they mean for the verdict.
@@ -26,7 +26,7 @@ type tally struct {
 	judged int
 }
 
-func tallyOf(res *workloads.Result) tally {
+func tallyOf(res *result.Result) tally {
 	var t tally
 	for _, c := range res.Components {
 		for _, o := range c.Objectives {
@@ -61,20 +61,20 @@ func tallyOf(res *workloads.Result) tally {
 
 // verdictWord is the verdict as the reports' headlines print it. A shard, or
 // a result nothing judged (as merge writes it), has none: NOT JUDGED.
-func verdictWord(res *workloads.Result) string {
+func verdictWord(res *result.Result) string {
 	switch {
 	case res.Shard != nil && res.Complete:
 		return "NOT JUDGED"
-	case res.Verdict == workloads.VerdictPass && tallyOf(res).judged == 0:
+	case res.Verdict == status.VerdictPass && tallyOf(res).judged == 0:
 		return "NOT JUDGED"
 	case res.Verdict == "":
 		return "UNKNOWN"
 	}
-	return strings.ToUpper(res.Verdict)
+	return strings.ToUpper(string(res.Verdict))
 }
 
 // headline says in one sentence why the verdict is what it is.
-func headline(res *workloads.Result) string {
+func headline(res *result.Result) string {
 	t := tallyOf(res)
 	switch {
 	case !res.Complete:
@@ -88,7 +88,7 @@ func headline(res *workloads.Result) string {
 			res.Shard.Index, res.Shard.Count, res.Shard.Count)
 	case t.failed > 0:
 		return fmt.Sprintf("%d of %s failed", t.failed, gate.Plural(t.total, "objective", "objectives"))
-	case t.inconclusive+t.insufficient+t.clientBound > 0 && res.Verdict != workloads.VerdictPass:
+	case t.inconclusive+t.insufficient+t.clientBound > 0 && res.Verdict != status.VerdictPass:
 		var why []string
 		if t.inconclusive > 0 {
 			why = append(why, fmt.Sprintf("%d inconclusive", t.inconclusive))
@@ -101,11 +101,11 @@ func headline(res *workloads.Result) string {
 		}
 		return fmt.Sprintf("%d of %s could not be judged: %s", t.inconclusive+t.insufficient+t.clientBound,
 			gate.Plural(t.total, "objective", "objectives"), strings.Join(why, ", "))
-	case t.judged == 0 && res.Verdict == workloads.VerdictPass:
+	case t.judged == 0 && res.Verdict == status.VerdictPass:
 		return "no objective was judged: check the result against its plan"
 	case t.judged == 0:
 		return "no objective was judged, and a run that judged nothing is not a pass"
-	case res.Verdict == workloads.VerdictError:
+	case res.Verdict == status.VerdictError:
 		return "the run failed"
 	}
 	var s string
@@ -127,19 +127,19 @@ func headline(res *workloads.Result) string {
 }
 
 // isRegression reports whether an objective compares with a baseline.
-func isRegression(o workloads.ObjectiveResult) bool {
+func isRegression(o status.ObjectiveResult) bool {
 	return o.Tier == string(slo.TierRegression)
 }
 
 // lowerIsBetter reports the direction of an objective's bar: throughput must
 // stay high, everything else low.
-func lowerIsBetter(o workloads.ObjectiveResult) bool {
+func lowerIsBetter(o status.ObjectiveResult) bool {
 	return o.Metric != string(slo.MetricThroughput)
 }
 
 // barExpression writes an objective's bar with the given comparison signs:
 // "<= 2ms", ">= 99%", "<= baseline +10%", ">= baseline -5%".
-func barExpression(o workloads.ObjectiveResult, atMost, atLeast string) string {
+func barExpression(o status.ObjectiveResult, atMost, atLeast string) string {
 	switch {
 	case isRegression(o) && lowerIsBetter(o):
 		return atMost + " baseline " + o.Threshold
@@ -154,13 +154,13 @@ func barExpression(o workloads.ObjectiveResult, atMost, atLeast string) string {
 
 // objectiveName names an objective in plain ASCII, as a test case:
 // "get p99 <= 2ms (minimum)".
-func objectiveName(o workloads.ObjectiveResult) string {
+func objectiveName(o status.ObjectiveResult) string {
 	return fmt.Sprintf("%s %s %s (%s)", o.Operation, o.Metric, barExpression(o, "<=", ">="), o.Tier)
 }
 
 // changeText describes a regression objective's change from the baseline:
 // "+15% [+8%, +22%] from 1.2ms". It is empty for other tiers.
-func changeText(o workloads.ObjectiveResult) string {
+func changeText(o status.ObjectiveResult) string {
 	if !isRegression(o) || o.Status == status.Insufficient {
 		return ""
 	}
@@ -181,7 +181,7 @@ func changeText(o workloads.ObjectiveResult) string {
 
 // shortfall says how far a failed or missed objective is from its bar:
 // "25% over the bar", "3% under the bar", "+15% vs baseline, +10% allowed".
-func shortfall(o workloads.ObjectiveResult) string {
+func shortfall(o status.ObjectiveResult) string {
 	if isRegression(o) {
 		allowed := o.Threshold
 		if !lowerIsBetter(o) {
@@ -205,9 +205,9 @@ func shortfall(o workloads.ObjectiveResult) string {
 
 // operationsToPlot lists the operations a chart draws: every operation, but
 // not "all" when it only repeats a component's single operation.
-func operationsToPlot(c *workloads.ComponentResult) []*workloads.OperationResult {
-	var named []*workloads.OperationResult
-	var all *workloads.OperationResult
+func operationsToPlot(c *result.ComponentResult) []*result.OperationResult {
+	var named []*result.OperationResult
+	var all *result.OperationResult
 	for i := range c.Operations {
 		if c.Operations[i].Name == slo.AllOperations {
 			all = &c.Operations[i]
@@ -223,8 +223,8 @@ func operationsToPlot(c *workloads.ComponentResult) []*workloads.OperationResult
 
 // waterfallOperations lists the operations that get a latency waterfall:
 // each one the component issues; "all" only when it is the only one.
-func waterfallOperations(c *workloads.ComponentResult) []*workloads.OperationResult {
-	var ops []*workloads.OperationResult
+func waterfallOperations(c *result.ComponentResult) []*result.OperationResult {
+	var ops []*result.OperationResult
 	for i := range c.Operations {
 		if c.Operations[i].Name != slo.AllOperations {
 			ops = append(ops, &c.Operations[i])

@@ -15,13 +15,13 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // Text writes the diff report for a terminal or CI log: the verdict, one row
 // per objective with failures first, then each operation's measurements.
-func Text(w io.Writer, res *workloads.Result) error {
+func Text(w io.Writer, res *result.Result) error {
 	ew := &errWriter{w: w}
 	ew.printf("tailgate: %s: %s", verdictWord(res), headline(res))
 	ew.printf("\n%s\n\n", runLine(res))
@@ -78,7 +78,7 @@ func Text(w io.Writer, res *workloads.Result) error {
 }
 
 // runLine describes the run in one line.
-func runLine(res *workloads.Result) string {
+func runLine(res *result.Result) string {
 	parts := []string{}
 	if res.Plan != "" {
 		parts = append(parts, "plan "+res.Plan)
@@ -101,8 +101,8 @@ func runLine(res *workloads.Result) string {
 
 // Looks returns the looks of the result's most extended component, or
 // nil when no component records any (the run could not extend itself).
-func Looks(res *workloads.Result) *workloads.Looks {
-	var out *workloads.Looks
+func Looks(res *result.Result) *result.Looks {
+	var out *result.Looks
 	for _, c := range res.Components {
 		if c.Looks != nil && (out == nil || len(c.Looks.MeasuredNS) > len(out.MeasuredNS)) {
 			out = c.Looks
@@ -113,11 +113,11 @@ func Looks(res *workloads.Result) *workloads.Looks {
 
 type objectiveRow struct {
 	component string
-	o         workloads.ObjectiveResult
+	o         status.ObjectiveResult
 }
 
 // objectiveRows lists every objective, failures first across components.
-func objectiveRows(res *workloads.Result) []objectiveRow {
+func objectiveRows(res *result.Result) []objectiveRow {
 	var rows []objectiveRow
 	for _, c := range res.Components {
 		for _, o := range c.Objectives {
@@ -129,7 +129,7 @@ func objectiveRows(res *workloads.Result) []objectiveRow {
 }
 
 // comparator shows which side of the bar the measurement fell.
-func comparator(o workloads.ObjectiveResult) string {
+func comparator(o status.ObjectiveResult) string {
 	switch o.Status {
 	case status.Fail, status.Missed:
 		if o.Metric == string(slo.MetricThroughput) && o.Tier != string(slo.TierRegression) {
@@ -146,7 +146,7 @@ func comparator(o workloads.ObjectiveResult) string {
 	return "ok"
 }
 
-func barText(o workloads.ObjectiveResult) string {
+func barText(o status.ObjectiveResult) string {
 	if o.Tier == string(slo.TierRegression) {
 		return o.Threshold + " vs " + o.Baseline
 	}
@@ -155,7 +155,7 @@ func barText(o workloads.ObjectiveResult) string {
 
 // MarginText prints an objective's margin as a signed percentage, with the
 // confidence interval of a regression's change where one was computed.
-func MarginText(o workloads.ObjectiveResult) string {
+func MarginText(o status.ObjectiveResult) string {
 	if o.Status == status.Insufficient || o.Status == status.ClientBound {
 		return "-"
 	}

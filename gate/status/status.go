@@ -1,11 +1,14 @@
-// Package status is the one vocabulary of an objective's outcome: the
-// statuses package gate gives an objective, the strings the result file
-// carries, the order every report lists them in and the words reports print.
+// Package status is the one vocabulary of the gate's outcomes: the statuses
+// package gate gives an objective, the verdict it gives a run, and the record
+// of one judged objective (ObjectiveResult), as the result file carries them;
+// the order every report lists statuses in and the words reports print.
 //
 // It is a leaf package, part of gate, so that the result file's schema
-// (package workloads) and the statistics (package gate/stats) can name a
-// status without importing gate; only gate decides which status an
-// objective gets, and what a status does to the verdict.
+// (package result) and the statistics (package gate/stats) can name a status,
+// a verdict or an objective's outcome without importing gate; only gate
+// decides which status an objective gets and which verdict a run gets.
+//
+// A run's verdict is pass, fail or error (see Verdict).
 //
 // The statuses, as the result file writes them:
 //

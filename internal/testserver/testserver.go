@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/result"
+
 	"github.com/tailgate-dev/tailgate/workloads"
 )
 
@@ -116,7 +118,7 @@ func (s *Server) Stop() {
 // every operation of its component was measured without an error and the
 // operations add up to within a quarter of rate × duration. It returns the
 // component's result for further checks.
-func MeasureEveryOperation(t testing.TB, spec *workloads.Spec) *workloads.ComponentResult {
+func MeasureEveryOperation(t testing.TB, spec *workloads.Spec) *result.ComponentResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -1,4 +1,4 @@
-package workloads
+package result
 
 import (
 	"crypto/sha256"
@@ -13,12 +13,23 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
 )
 
 // ErrUnmergeable marks shard results that are not the shards of one run:
 // different plans, seeds, workloads or shard counts, a shard missing or
 // given twice, or a result that is no shard at all.
 var ErrUnmergeable = errors.New("shards cannot be merged")
+
+// Shard says which slice of the global operation sequence a runner sends.
+// The zero value means the whole sequence; a result carries it only when
+// Count is above 1.
+type Shard struct {
+	// Index is 1-based; Count is the number of shards.
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
 
 // ShardSource is one shard a merged result was made of.
 type ShardSource struct {
@@ -31,8 +42,9 @@ type ShardSource struct {
 	OffsetIntervals int `json:"offset_intervals"`
 }
 
-// planHash digests what the shards of one run must share.
-func planHash(r *Result) string {
+// PlanHashOf digests what the shards of one run must share (see
+// Result.PlanHash).
+func PlanHashOf(r *Result) string {
 	type component struct {
 		Name         string `json:"name"`
 		WorkloadHash string `json:"workload_hash"`
@@ -49,7 +61,7 @@ func planHash(r *Result) string {
 	}
 	b, err := json.Marshal(id)
 	if err != nil {
-		panic(fmt.Sprintf("workloads: plan identity does not marshal: %v", err))
+		panic(fmt.Sprintf("result: plan identity does not marshal: %v", err))
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
@@ -224,7 +236,7 @@ func mergeSorted(shards []*Result) (*Result, error) {
 		}
 	}
 	out := &Result{
-		Schema: Schema, Tool: first.Tool, Verdict: VerdictPass, Complete: true, Plan: first.Plan, Seed: first.Seed,
+		Schema: Schema, Tool: first.Tool, Verdict: status.VerdictPass, Complete: true, Plan: first.Plan, Seed: first.Seed,
 		StartedAt: started, WarmupNS: first.WarmupNS, MeasuredNS: latestEnd.Sub(earliest).Nanoseconds(),
 		IntervalNS: first.IntervalNS, MeasuredStart: earliest, DurationNS: first.DurationNS, PlanHash: first.PlanHash,
 	}
@@ -246,7 +258,7 @@ func mergeSorted(shards []*Result) (*Result, error) {
 		}
 	}
 	if !out.Complete {
-		out.Verdict = VerdictError
+		out.Verdict = status.VerdictError
 		out.Incomplete = strings.Join(incomplete, "; ")
 	}
 	if skew > interval {
@@ -275,7 +287,7 @@ func mergeComponent(shards []*Result, ci int, earliest time.Time, offsets []int,
 	fc := &shards[0].Components[ci]
 	cr := ComponentResult{
 		Name: fc.Name, Target: fc.Target, Protocol: fc.Protocol, WorkloadHash: fc.WorkloadHash, Workload: fc.Workload,
-		Objectives: []ObjectiveResult{},
+		Objectives: []status.ObjectiveResult{},
 	}
 	var warnings []string
 	targets := []string{}
@@ -330,7 +342,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	for k, o := range ops {
 		h, err := o.WholeHistogram()
 		if err != nil {
-			return out, fmt.Errorf("%w: shard %d: %w", ErrBadResult, k+1, err)
+			return out, fmt.Errorf("%w: shard %d: %w", ErrInvalid, k+1, err)
 		}
 		if err := mergeInto(whole, h, o.Name, "histogram"); err != nil {
 			return out, err
@@ -338,7 +350,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		if o.ServiceHistogram != "" {
 			sh, err := hdrhistogram.Decode([]byte(o.ServiceHistogram))
 			if err != nil {
-				return out, fmt.Errorf("%w: operation %q: service histogram: %w", ErrBadResult, o.Name, err)
+				return out, fmt.Errorf("%w: operation %q: service histogram: %w", ErrInvalid, o.Name, err)
 			}
 			if err := mergeInto(service, sh, o.Name, "service histogram"); err != nil {
 				return out, err
@@ -347,7 +359,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		cd, err1 := o.ClientDelays()
 		lc, err2 := o.LatenciesLessClient()
 		if err := errors.Join(err1, err2); err != nil {
-			return out, fmt.Errorf("%w: %w", ErrBadResult, err)
+			return out, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		if err := errors.Join(mergeInto(client, cd, o.Name, "client delay histogram"), mergeInto(lessClient, lc, o.Name, "latency less client histogram")); err != nil {
 			return out, err
@@ -364,11 +376,11 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		}
 		hs, err := o.IntervalHistograms()
 		if err != nil {
-			return out, fmt.Errorf("%w: %w", ErrBadResult, err)
+			return out, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		for j, iv := range o.Intervals {
 			if iv.OffsetNS < 0 {
-				return out, fmt.Errorf("%w: operation %q: interval %d starts before the measured window", ErrBadResult, o.Name, j)
+				return out, fmt.Errorf("%w: operation %q: interval %d starts before the measured window", ErrInvalid, o.Name, j)
 			}
 			at := offsets[k] + int(iv.OffsetNS/interval.Nanoseconds())
 			for len(ivals) <= at {
@@ -382,18 +394,18 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		}
 	}
 	out.LatencyNS, out.ServiceNS = PercentilesOf(whole), PercentilesOf(service)
-	out.Histogram, out.ServiceHistogram = encodeHist(whole), encodeHist(service)
+	out.Histogram, out.ServiceHistogram = EncodeHistogram(whole), EncodeHistogram(service)
 	// A part without client delays (an older result) leaves the merged
 	// histograms short of the count: then they say nothing, and are left out.
 	if client.TotalCount() == out.Count {
-		out.setClientDelay(client, lessClient)
+		out.SetClientDelay(client, lessClient)
 	}
 	if window > 0 {
 		out.AchievedRate = float64(out.Count) / window.Seconds()
 	}
 	for i, h := range ivals {
 		out.Intervals = append(out.Intervals, Interval{
-			OffsetNS: int64(i) * interval.Nanoseconds(), Count: h.TotalCount(), Errors: ivalErrors[i], Histogram: encodeHist(h),
+			OffsetNS: int64(i) * interval.Nanoseconds(), Count: h.TotalCount(), Errors: ivalErrors[i], Histogram: EncodeHistogram(h),
 		})
 	}
 	return out, nil
@@ -403,7 +415,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 // range: a merge must lose nothing.
 func mergeInto(dst, src *hdrhistogram.Histogram, op, what string) error {
 	if dropped := dst.Merge(src); dropped != 0 {
-		return fmt.Errorf("%w: operation %q: %s: %d values outside tailgate's histogram range", ErrBadResult, op, what, dropped)
+		return fmt.Errorf("%w: operation %q: %s: %d values outside tailgate's histogram range", ErrInvalid, op, what, dropped)
 	}
 	return nil
 }

@@ -1,0 +1,136 @@
+package result
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/tailgate-dev/tailgate/internal/atomicfile"
+)
+
+// ErrInvalid marks a result file that is unreadable, truncated, corrupt or
+// not a tailgate result.
+var ErrInvalid = errors.New("not a valid tailgate result")
+
+// maxResultSize bounds what Read will load.
+const maxResultSize = 512 << 20
+
+// Read loads and checks a result file (see Decode).
+func Read(path string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("result %q: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxResultSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("result %q: %w", path, err)
+	}
+	if len(data) > maxResultSize {
+		return nil, fmt.Errorf("result %q: %w: larger than %d MiB", path, ErrInvalid, maxResultSize>>20)
+	}
+	r, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("result %q: %w", path, err)
+	}
+	return r, nil
+}
+
+// Decode parses and checks result JSON: schema, fields and every histogram
+// must be sound. Every error wraps ErrInvalid.
+func Decode(data []byte) (*Result, error) {
+	var r Result
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("%w: schema is %q, want %q", ErrInvalid, r.Schema, Schema)
+	}
+	if !r.Verdict.Valid() {
+		return nil, fmt.Errorf("%w: verdict %q is not pass, fail or error", ErrInvalid, r.Verdict)
+	}
+	if len(r.Components) == 0 {
+		return nil, fmt.Errorf("%w: no components", ErrInvalid)
+	}
+	if r.MeasuredNS < 0 || r.WarmupNS < 0 || r.IntervalNS < 0 {
+		return nil, fmt.Errorf("%w: negative window length", ErrInvalid)
+	}
+	if p := r.Pairing; p != nil {
+		if p.ID == "" || len(p.Segments) == 0 || p.Segments[0] != 0 {
+			return nil, fmt.Errorf("%w: pairing needs an id and segments starting at interval 0", ErrInvalid)
+		}
+		for k := 1; k < len(p.Segments); k++ {
+			if p.Segments[k] < p.Segments[k-1] {
+				return nil, fmt.Errorf("%w: pairing segment %d starts at interval %d, before the one before it (%d)", ErrInvalid, k, p.Segments[k], p.Segments[k-1])
+			}
+		}
+	}
+	if r.Runner != nil {
+		_, err1 := r.Runner.Wakeups()
+		_, err2 := r.Runner.CPUProbes()
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	for ci := range r.Components {
+		c := &r.Components[ci]
+		if c.Name == "" {
+			return nil, fmt.Errorf("%w: component %d has no name", ErrInvalid, ci)
+		}
+		if c.Looks != nil {
+			if err := c.Looks.check(); err != nil {
+				return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)
+			}
+		}
+		for oi := range c.Operations {
+			o := &c.Operations[oi]
+			if o.Count < 0 || o.Errors < 0 {
+				return nil, fmt.Errorf("%w: component %q operation %q: negative count", ErrInvalid, c.Name, o.Name)
+			}
+			h, err := o.WholeHistogram()
+			if err != nil {
+				return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)
+			}
+			if h.TotalCount() != o.Count {
+				return nil, fmt.Errorf("%w: component %q operation %q: histogram holds %d samples, count says %d",
+					ErrInvalid, c.Name, o.Name, h.TotalCount(), o.Count)
+			}
+			if _, err := o.IntervalHistograms(); err != nil {
+				return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)
+			}
+			cd, err1 := o.ClientDelays()
+			lc, err2 := o.LatenciesLessClient()
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)
+			}
+			if n := cd.TotalCount(); (n != 0 && n != o.Count) || lc.TotalCount() != n {
+				return nil, fmt.Errorf("%w: component %q operation %q: client delay histograms hold %d and %d samples, count says %d",
+					ErrInvalid, c.Name, o.Name, n, lc.TotalCount(), o.Count)
+			}
+		}
+	}
+	return &r, nil
+}
+
+// Encode is the result file's bytes: indented JSON and a final newline.
+func (r *Result) Encode() ([]byte, error) {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding result: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+// WriteFile writes the result atomically: a temporary file in the same
+// directory, synced, then renamed over path.
+func (r *Result) WriteFile(path string) error {
+	data, err := r.Encode()
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, data)
+}

@@ -1,0 +1,53 @@
+package result
+
+import (
+	"fmt"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram geometry: nanoseconds from 1 ns to one hour at 3 significant
+// digits, so every latency keeps 0.1% precision. Every histogram of a result
+// has it, so any two merge without loss.
+const (
+	HistogramLowest  = 1
+	HistogramHighest = int64(3600e9)
+	HistogramDigits  = 3
+)
+
+// NewHistogram returns an empty latency histogram in tailgate's geometry.
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(HistogramLowest, HistogramHighest, HistogramDigits)
+}
+
+// EncodeHistogram returns the standard base64 V2-compressed encoding, as the
+// result file carries histograms.
+func EncodeHistogram(h *hdrhistogram.Histogram) string {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		panic(fmt.Sprintf("result: encoding a histogram: %v", err))
+	}
+	return string(b)
+}
+
+// EncodePacked encodes a packed histogram in the same encoding.
+func EncodePacked(h *hdrhistogram.PackedHistogram) string {
+	b, err := h.Encode()
+	if err != nil {
+		panic(fmt.Sprintf("result: encoding a histogram: %v", err))
+	}
+	return string(b)
+}
+
+// decodeOptional decodes a histogram field that older results lack: empty
+// is an empty histogram.
+func decodeOptional(enc, what string) (*hdrhistogram.Histogram, error) {
+	if enc == "" {
+		return NewHistogram(), nil
+	}
+	h, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return h, nil
+}

@@ -1,0 +1,150 @@
+package result_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
+)
+
+// fakeShard is a small, hand-made shard result: one component, one
+// operation, the given latencies recorded in interval 0.
+func fakeShard(t *testing.T, index, count int, measuredStart time.Time, latencies ...int64) *result.Result {
+	t.Helper()
+	h := result.NewHistogram()
+	for _, v := range latencies {
+		require.NoError(t, h.RecordValue(v))
+	}
+	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	require.NoError(t, err)
+	op := result.OperationResult{
+		Name: "all", Count: h.TotalCount(), Errors: 1, ErrorKinds: map[string]int64{"timeout": 1}, AskedRate: 100,
+		Histogram: string(enc), ServiceHistogram: string(enc),
+		Intervals: []result.Interval{{OffsetNS: 0, Count: h.TotalCount(), Errors: 1, Histogram: string(enc)}},
+	}
+	return &result.Result{
+		Schema: result.Schema, Verdict: status.VerdictPass, Complete: true, Seed: 1,
+		Shard: &result.Shard{Index: index, Count: count}, StartedAt: measuredStart.Add(-time.Second),
+		MeasuredStart: measuredStart, WarmupNS: int64(time.Second), MeasuredNS: int64(2 * time.Second),
+		DurationNS: int64(2 * time.Second), IntervalNS: int64(time.Second), PlanHash: "plan-1",
+		Components: []result.ComponentResult{{
+			Name: "cache", Protocol: "redis", Target: "redis://127.0.0.1:6379/0", AskedRate: 100, WorkloadHash: "work-1",
+			Operations: []result.OperationResult{op},
+			FirstErrors: map[string]result.ErrorSample{"timeout": {Message: "timeout of shard " + string(rune('0'+index)),
+				AtNS: int64(500 * time.Millisecond)}},
+		}},
+	}
+}
+
+func TestMergeAlignsIntervalsByWallClock(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a := fakeShard(t, 1, 2, t0.Add(2500*time.Millisecond), 1000, 2000)
+	b := fakeShard(t, 2, 2, t0, 3000)
+	m, err := result.Merge([]*result.Result{a, b}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, t0, m.MeasuredStart)
+	assert.Equal(t, int64(4500*time.Millisecond), m.MeasuredNS, "the union of the windows")
+	op := m.Components[0].Operations[0]
+	require.Len(t, op.Intervals, 3, "shard 1 started 2.5 intervals later: its interval 0 is interval 2")
+	assert.EqualValues(t, 1, op.Intervals[0].Count)
+	assert.EqualValues(t, 0, op.Intervals[1].Count)
+	assert.EqualValues(t, 2, op.Intervals[2].Count)
+	assert.EqualValues(t, 2, op.ErrorKinds["timeout"])
+	assert.InDelta(t, 200, op.AskedRate, 1e-9)
+	assert.InDelta(t, 3/4.5, op.AchievedRate, 1e-9, "3 successes (the 2 timeouts achieved nothing) over the union of the windows")
+	first := m.Components[0].FirstErrors["timeout"]
+	assert.Equal(t, "timeout of shard 2", first.Message, "the earliest first error wins")
+	assert.Equal(t, int64(500*time.Millisecond), first.AtNS)
+
+	b.Complete, b.Incomplete = false, "interrupted after 1.2s"
+	m, err = result.Merge([]*result.Result{a, b}, nil)
+	require.NoError(t, err)
+	assert.False(t, m.Complete, "complete only if every shard is")
+	assert.Equal(t, status.VerdictError, m.Verdict)
+	assert.Contains(t, m.Incomplete, "shard 2 of 2: interrupted after 1.2s")
+}
+
+func TestMergeRefuses(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	three := func() []*result.Result {
+		return []*result.Result{fakeShard(t, 1, 3, t0, 10), fakeShard(t, 2, 3, t0, 20), fakeShard(t, 3, 3, t0, 30)}
+	}
+	tests := []struct {
+		name   string
+		shards func() []*result.Result
+		want   string
+	}{
+		{"nothing to merge", func() []*result.Result { return nil }, "no shard results given"},
+		{"a result run without --shard", func() []*result.Result {
+			s := three()
+			s[1].Shard = nil
+			return s
+		}, `"s2.json" (a result without a shard) is not a shard result`},
+		{"a shard without measured_start", func() []*result.Result {
+			s := three()
+			s[2].MeasuredStart = time.Time{}
+			return s
+		}, "has no measured_start"},
+		{"shards of different shard counts", func() []*result.Result {
+			s := three()
+			s[2].Shard.Count = 4
+			return s
+		}, "shards of different shard counts"},
+		{"shards of different seeds", func() []*result.Result {
+			s := three()
+			s[1].Seed = 2
+			return s
+		}, `shards of different seeds: "s1.json" (shard 1 of 3) has seed 1, "s2.json" (shard 2 of 3) seed 2`},
+		{"shards of different plans (components)", func() []*result.Result {
+			s := three()
+			s[1].Components[0].Name = "sessions"
+			return s
+		}, "shards of different plans: \"s1.json\" (shard 1 of 3) has components [cache]"},
+		{"shards of different plans (duration)", func() []*result.Result {
+			s := three()
+			s[2].DurationNS = int64(time.Minute)
+			return s
+		}, "shards of different plans: \"s1.json\" (shard 1 of 3) has planned duration 2s"},
+		{"shards of different plans (plan hash)", func() []*result.Result {
+			s := three()
+			s[2].PlanHash = "plan-2"
+			return s
+		}, "shards of different plans"},
+		{"shards of different workloads", func() []*result.Result {
+			s := three()
+			s[1].Components[0].WorkloadHash = "work-2"
+			return s
+		}, `shards of different workloads: component "cache" has workload work-1`},
+		{"a missing shard", func() []*result.Result {
+			s := three()
+			return []*result.Result{s[0], s[2]}
+		}, "shard 2 of 3 is missing"},
+		{"two missing shards", func() []*result.Result {
+			return three()[:1]
+		}, "shards 2 and 3 of 3 are missing"},
+		{"a duplicate shard", func() []*result.Result {
+			s := three()
+			return []*result.Result{s[0], s[1], s[2], fakeShard(t, 2, 3, t0, 40)}
+		}, `shard 2 of 3 is given twice: "s2.json" (shard 2 of 3) and "s4.json" (shard 2 of 3)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" is refused", func(t *testing.T) {
+			shards := tt.shards()
+			names := make([]string, len(shards))
+			for i := range names {
+				names[i] = "s" + string(rune('1'+i)) + ".json"
+			}
+			m, err := result.Merge(shards, names)
+			require.Error(t, err)
+			assert.Nil(t, m)
+			assert.True(t, errors.Is(err, result.ErrUnmergeable), "%v", err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}

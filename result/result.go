@@ -1,0 +1,308 @@
+// Package result is tailgate's result file: its schema (Result and the
+// records it holds), reading and checking it (Read, Decode), writing it
+// atomically (Result.WriteFile), and the operations on results that need no
+// engine: Merge joins the shards of one run, Concat the consecutive segments
+// of one side of an interleaved or extended run.
+//
+// Data flows one way: package workloads (the engine) builds a Result from
+// what it measured, package gate judges it and annotates it with the
+// verdict and the objectives' outcomes (types of package gate/status, which
+// only gate decides), and package gate/report renders it. This package
+// imports neither the engine nor the gate.
+//
+// Every latency is in nanoseconds, recorded in HdrHistograms of one
+// geometry (NewHistogram) and carried in the file in the standard V2
+// compressed, base64 encoding, so a result can be merged and re-read
+// losslessly; the percentiles stored beside them are read from them.
+package result
+
+import (
+	"fmt"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+// Schema identifies tailgate result files.
+const Schema = "tailgate.result/v1"
+
+// Result is one run's measurements: the result file's contents.
+type Result struct {
+	Schema string `json:"schema"`
+	Tool   string `json:"tool,omitempty"`
+	// Verdict is the gate's verdict on the run (gate.Verdict.Apply writes
+	// it); an unjudged result carries pass, or error when it is incomplete.
+	Verdict status.Verdict `json:"verdict"`
+	// Complete is false when the run was cut short; Incomplete says why.
+	Complete   bool   `json:"complete"`
+	Incomplete string `json:"incomplete_reason,omitempty"`
+	Plan       string `json:"plan,omitempty"`
+	Seed       int64  `json:"seed"`
+	Shard      *Shard `json:"shard,omitempty"`
+	// StartedAt is when the load (warmup included) began.
+	StartedAt time.Time `json:"started_at"`
+	// WarmupNS is the applied, unmeasured lead; MeasuredNS the exact
+	// length of the measured window.
+	WarmupNS   int64 `json:"warmup_ns"`
+	MeasuredNS int64 `json:"measured_ns"`
+	// IntervalNS is the length of one per-interval histogram.
+	IntervalNS int64              `json:"interval_ns"`
+	Components []ComponentResult  `json:"components"`
+	Warnings   []string           `json:"warnings,omitempty"`
+	Baseline   *BaselineReference `json:"baseline,omitempty"`
+	// MeasuredStart is the wall-clock instant the measured window began
+	// (StartedAt plus the warmup): interval 0 starts there. Merge aligns
+	// the intervals of shards started at different times by it.
+	MeasuredStart time.Time `json:"measured_start"`
+	// DurationNS is the planned length of the measured window; MeasuredNS
+	// is shorter when the run was cut short.
+	DurationNS int64 `json:"duration_ns"`
+	// PlanHash digests what the shards of one run share: the components
+	// and their workload hashes (seed and full rate included), the planned
+	// duration, the warmup and the interval length.
+	PlanHash string `json:"plan_hash,omitempty"`
+	// MergedFrom lists the shards a merged result was made of; empty for
+	// a result of one runner.
+	MergedFrom []ShardSource `json:"merged_from,omitempty"`
+	// Pairing is set on both results of an interleaved run: segment k of
+	// one ran next to segment k of the other.
+	Pairing *Pairing `json:"pairing,omitempty"`
+	// Runner measures the machine that ran the load, while it ran; nil in
+	// results written before it was recorded.
+	Runner *Runner `json:"runner,omitempty"`
+}
+
+// Pairing marks one side of an interleaved run (run --baseline-target). The
+// candidate's and the baseline's results carry the same ID, and Segments
+// lists the first interval of each segment, in the order they ran: segment
+// k of one side ran back to back with segment k of the other, so both saw
+// the same machine, and the gate compares them pair by pair.
+type Pairing struct {
+	ID       string `json:"id"`
+	Segments []int  `json:"segments"`
+}
+
+// PairedWith reports whether r and other are the two sides of one
+// interleaved run, with the same number of segments.
+func (r *Result) PairedWith(other *Result) bool {
+	return r.Pairing != nil && other.Pairing != nil && r.Pairing.ID != "" &&
+		r.Pairing.ID == other.Pairing.ID && len(r.Pairing.Segments) == len(other.Pairing.Segments)
+}
+
+// SegmentsOf splits an operation's interval histograms (see
+// OperationResult.IntervalHistograms) into the segments of an interleaved
+// run: segment k holds intervals Segments[k] up to the next segment's first.
+func (p *Pairing) SegmentsOf(intervals []*hdrhistogram.Histogram) [][]*hdrhistogram.Histogram {
+	out := make([][]*hdrhistogram.Histogram, len(p.Segments))
+	for k, from := range p.Segments {
+		to := len(intervals)
+		if k+1 < len(p.Segments) {
+			to = p.Segments[k+1]
+		}
+		from, to = min(from, len(intervals)), min(to, len(intervals))
+		out[k] = intervals[from:to]
+	}
+	return out
+}
+
+// BaselineReference says which result a verdict compared against.
+type BaselineReference struct {
+	File      string    `json:"file,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// ComponentResult is one component's measurements and verdicts.
+type ComponentResult struct {
+	Name string `json:"name"`
+	// Target is the URL loaded, secrets redacted.
+	Target   string `json:"target"`
+	Protocol string `json:"protocol"`
+	// Embedded is true when tailgate served the target itself.
+	Embedded bool `json:"embedded,omitempty"`
+	// Insecure is true when TLS certificate checks were off.
+	Insecure     bool                     `json:"insecure_skip_verify,omitempty"`
+	AskedRate    float64                  `json:"asked_rate"`
+	WorkloadHash string                   `json:"workload_hash"`
+	Workload     WorkloadIdentity         `json:"workload"`
+	Operations   []OperationResult        `json:"operations"`
+	Objectives   []status.ObjectiveResult `json:"objectives"`
+	// FirstErrors holds the first message of each error kind and when it
+	// happened, relative to the measured window's start.
+	FirstErrors map[string]ErrorSample `json:"first_errors,omitempty"`
+	// WarmupOperations counts what warmup applied, errors included.
+	WarmupOperations int64 `json:"warmup_operations"`
+	WarmupErrors     int64 `json:"warmup_errors"`
+	// Looks is set when the run could extend itself (defaults.adaptive):
+	// how often, and at what measured lengths, its data was looked at.
+	Looks *Looks `json:"looks,omitempty"`
+}
+
+// ErrorSample is the first occurrence of one kind of error.
+type ErrorSample struct {
+	Message string `json:"message"`
+	AtNS    int64  `json:"at_ns"`
+}
+
+// Percentiles are latencies in nanoseconds.
+type Percentiles struct {
+	P50   int64 `json:"p50"`
+	P90   int64 `json:"p90"`
+	P99   int64 `json:"p99"`
+	P999  int64 `json:"p99.9"`
+	P9999 int64 `json:"p99.99"`
+	Max   int64 `json:"max"`
+	Min   int64 `json:"min"`
+	Mean  int64 `json:"mean"`
+}
+
+// At reads a latency metric: a percentile, or max for any other metric.
+func (p Percentiles) At(m slo.Metric) int64 {
+	switch m {
+	case slo.MetricP50:
+		return p.P50
+	case slo.MetricP90:
+		return p.P90
+	case slo.MetricP99:
+		return p.P99
+	case slo.MetricP999:
+		return p.P999
+	case slo.MetricP9999:
+		return p.P9999
+	}
+	return p.Max
+}
+
+// OperationResult is the record of one operation of a component, or of all
+// of them ("all").
+type OperationResult struct {
+	Name string `json:"name"`
+	// Count is successful operations measured; Errors the failed ones.
+	Count      int64            `json:"count"`
+	Errors     int64            `json:"errors"`
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	// Late counts operations sent more than LateAfter past their intended
+	// start (still measured from it).
+	Late int64 `json:"late"`
+	// AchievedRate is successful operations per second of the measured
+	// window: an operation that failed (an error reply, a timeout) or was
+	// never sent did not achieve anything.
+	AchievedRate float64 `json:"achieved_rate"`
+	// AskedRate is this operation's expected share of the asked rate.
+	AskedRate float64 `json:"asked_rate"`
+	// LatencyNS is measured from the intended start (corrected for
+	// coordinated omission); ServiceNS from the actual send.
+	LatencyNS Percentiles `json:"latency_ns"`
+	ServiceNS Percentiles `json:"service_ns"`
+	// Histogram and ServiceHistogram are whole-run HdrHistograms, V2
+	// compressed, base64.
+	Histogram        string     `json:"histogram"`
+	ServiceHistogram string     `json:"service_histogram"`
+	Intervals        []Interval `json:"intervals"`
+	// ClientDelayNS is how late the load generator itself was, operation
+	// by operation: the send instant less the operation's ideal start,
+	// which is its intended start or, when later, the instant its
+	// connection's previous operation would have completed had the
+	// generator never been late (its own ideal start plus its service
+	// time). Waiting for a previous reply is the target's doing and is not
+	// counted; a worker that wakes late, or falls behind because it did,
+	// is. It is the floor under every latency measured: the run cannot
+	// see the target's latency below it. LatencyLessClientNS is each
+	// operation's latency less its client delay. Both are nil for a
+	// closed-loop run and in results written before they were recorded.
+	ClientDelayNS              *Percentiles `json:"client_delay_ns,omitempty"`
+	ClientDelayHistogram       string       `json:"client_delay_histogram,omitempty"`
+	LatencyLessClientNS        *Percentiles `json:"latency_less_client_ns,omitempty"`
+	LatencyLessClientHistogram string       `json:"latency_less_client_histogram,omitempty"`
+}
+
+// SetClientDelay fills the client-delay fields from their whole-run
+// histograms (the generator's own delay, and latency less it), and leaves
+// them out when nothing was recorded.
+func (o *OperationResult) SetClientDelay(client, lessClient *hdrhistogram.Histogram) {
+	if client.TotalCount() == 0 {
+		o.ClientDelayNS, o.ClientDelayHistogram, o.LatencyLessClientNS, o.LatencyLessClientHistogram = nil, "", nil, ""
+		return
+	}
+	cp, lp := PercentilesOf(client), PercentilesOf(lessClient)
+	o.ClientDelayNS, o.LatencyLessClientNS = &cp, &lp
+	o.ClientDelayHistogram, o.LatencyLessClientHistogram = EncodeHistogram(client), EncodeHistogram(lessClient)
+}
+
+// ClientDelays decodes the client-delay histogram; empty when the result
+// has none.
+func (o *OperationResult) ClientDelays() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(o.ClientDelayHistogram, fmt.Sprintf("operation %q: client delay histogram", o.Name))
+}
+
+// LatenciesLessClient decodes the histogram of latencies less their
+// client delays; empty when the result has none.
+func (o *OperationResult) LatenciesLessClient() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(o.LatencyLessClientHistogram, fmt.Sprintf("operation %q: latency less client histogram", o.Name))
+}
+
+// Interval is one slice of the measured window.
+type Interval struct {
+	// OffsetNS is the interval's start from the measured window's start.
+	OffsetNS  int64  `json:"offset_ns"`
+	Count     int64  `json:"count"`
+	Errors    int64  `json:"errors"`
+	Histogram string `json:"histogram"`
+}
+
+// PercentilesOf reads the standard percentiles of a histogram.
+func PercentilesOf(h *hdrhistogram.Histogram) Percentiles {
+	if h.TotalCount() == 0 {
+		return Percentiles{}
+	}
+	v := h.ValueAtPercentilesSlice([]float64{50, 90, 99, 99.9, 99.99})
+	return Percentiles{P50: v[0], P90: v[1], P99: v[2], P999: v[3], P9999: v[4],
+		Max: h.Max(), Min: h.Min(), Mean: int64(h.Mean())}
+}
+
+// Component returns the named component's result, or nil.
+func (r *Result) Component(name string) *ComponentResult {
+	for i := range r.Components {
+		if r.Components[i].Name == name {
+			return &r.Components[i]
+		}
+	}
+	return nil
+}
+
+// Operation returns the named operation's result, or nil.
+func (c *ComponentResult) Operation(name string) *OperationResult {
+	for i := range c.Operations {
+		if c.Operations[i].Name == name {
+			return &c.Operations[i]
+		}
+	}
+	return nil
+}
+
+// WholeHistogram decodes the operation's whole-run latency histogram.
+func (o *OperationResult) WholeHistogram() (*hdrhistogram.Histogram, error) {
+	if o.Histogram == "" {
+		return NewHistogram(), nil
+	}
+	h, err := hdrhistogram.Decode([]byte(o.Histogram))
+	if err != nil {
+		return nil, fmt.Errorf("operation %q: histogram: %w", o.Name, err)
+	}
+	return h, nil
+}
+
+// IntervalHistograms decodes the operation's per-interval histograms.
+func (o *OperationResult) IntervalHistograms() ([]*hdrhistogram.Histogram, error) {
+	out := make([]*hdrhistogram.Histogram, 0, len(o.Intervals))
+	for i, iv := range o.Intervals {
+		h, err := hdrhistogram.Decode([]byte(iv.Histogram))
+		if err != nil {
+			return nil, fmt.Errorf("operation %q: interval %d: histogram: %w", o.Name, i, err)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}

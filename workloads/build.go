@@ -1,0 +1,196 @@
+package workloads
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+func buildResult(runs []*componentRun, start, end time.Time, tool string) *result.Result {
+	res := &result.Result{Schema: result.Schema, Tool: tool, Complete: true, StartedAt: start.UTC(), Verdict: status.VerdictPass}
+	for _, c := range runs {
+		spec := c.spec
+		res.Seed = spec.Seed
+		res.WarmupNS = spec.Warmup.Nanoseconds()
+		if spec.Shard.Count > 1 {
+			sh := spec.Shard
+			res.Shard = &sh
+		}
+		res.IntervalNS = c.interval.Nanoseconds()
+		res.MeasuredStart = start.Add(spec.Warmup).UTC()
+		res.DurationNS = max(res.DurationNS, spec.Duration.Nanoseconds())
+		window := min(spec.Duration, max(end.Sub(start.Add(spec.Warmup)), 0))
+		res.MeasuredNS = max(res.MeasuredNS, window.Nanoseconds())
+		id := spec.Identity()
+		proto, _ := slo.Protocol(spec.Component.Target)
+		cr := result.ComponentResult{
+			Name: spec.Component.Name, Target: c.driver.Describe(), Protocol: proto,
+			Embedded:  spec.Component.Target == "embedded:redis",
+			AskedRate: spec.rate(), WorkloadHash: id.Hash(), Workload: id,
+			WarmupOperations: c.warmupOps, WarmupErrors: c.warmupErrors,
+			Objectives: []status.ObjectiveResult{},
+		}
+		if spec.Component.Workload.TLS.InsecureSkipVerify || strings.Contains(spec.Component.Target, "skip_verify=true") {
+			cr.Insecure = true
+			res.Warnings = append(res.Warnings, fmt.Sprintf("component %q: TLS certificate checks were off (insecure_skip_verify): the target's identity was not verified", cr.Name))
+		}
+		if len(c.firstErrors) > 0 {
+			cr.FirstErrors = c.firstErrors
+		}
+		weights := spec.weights()
+		totalWeight := 0
+		for _, w := range weights {
+			totalWeight += w
+		}
+		all := result.OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), ErrorKinds: map[string]int64{}}
+		allHist, allService, allClient, allLessClient := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
+		nIvals := 0
+		for k, name := range c.ops {
+			op := result.OperationResult{
+				Name: name, Count: c.whole[k].TotalCount(), Errors: c.errors[k], Late: c.late[k],
+				LatencyNS: result.PercentilesOf(c.whole[k]), ServiceNS: result.PercentilesOf(c.service[k]),
+				Histogram: result.EncodeHistogram(c.whole[k]), ServiceHistogram: result.EncodeHistogram(c.service[k]),
+			}
+			op.SetClientDelay(c.client[k], c.lessClient[k])
+			if totalWeight > 0 {
+				op.AskedRate = spec.rate() * float64(weights[k]) / float64(totalWeight)
+			}
+			if len(c.kinds[k]) > 0 {
+				op.ErrorKinds = c.kinds[k]
+				for kind, v := range c.kinds[k] {
+					all.ErrorKinds[kind] += v
+				}
+			}
+			if window > 0 {
+				op.AchievedRate = float64(op.Count) / window.Seconds()
+			}
+			nIvals = max(nIvals, len(c.ivals[k]))
+			for i, iv := range c.ivals[k] {
+				if iv.hist == nil {
+					iv.hist = newPacked()
+				}
+				op.Intervals = append(op.Intervals, result.Interval{
+					OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: iv.hist.TotalCount(),
+					Errors: iv.errors, Histogram: result.EncodePacked(iv.hist),
+				})
+			}
+			if op.Intervals == nil {
+				op.Intervals = []result.Interval{}
+			}
+			allHist.Merge(c.whole[k])
+			allService.Merge(c.service[k])
+			allClient.Merge(c.client[k])
+			allLessClient.Merge(c.lessClient[k])
+			all.Count += op.Count
+			all.Errors += op.Errors
+			all.Late += op.Late
+			cr.Operations = append(cr.Operations, op)
+		}
+		all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)
+		all.Histogram, all.ServiceHistogram = result.EncodeHistogram(allHist), result.EncodeHistogram(allService)
+		all.SetClientDelay(allClient, allLessClient)
+		if window > 0 {
+			all.AchievedRate = float64(all.Count) / window.Seconds()
+		}
+		// One interval of all operations at a time, in one scratch
+		// histogram: memory stays flat however long the soak.
+		all.Intervals = make([]result.Interval, 0, nIvals)
+		scratch := result.NewHistogram()
+		for i := range nIvals {
+			scratch.Reset()
+			var errs int64
+			for k := range c.ops {
+				if i < len(c.ivals[k]) {
+					iv := c.ivals[k][i]
+					if iv.hist != nil {
+						iv.hist.MergeInto(scratch)
+					}
+					errs += iv.errors
+				}
+			}
+			all.Intervals = append(all.Intervals, result.Interval{
+				OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: scratch.TotalCount(),
+				Errors: errs, Histogram: result.EncodeHistogram(scratch),
+			})
+		}
+		if len(all.ErrorKinds) == 0 {
+			all.ErrorKinds = nil
+		}
+		cr.Operations = append(cr.Operations, all)
+		res.Components = append(res.Components, cr)
+	}
+	res.PlanHash = result.PlanHashOf(res)
+	return res
+}
+
+// NotRunResult is the result of a run that stopped before it measured
+// anything (a target unreachable, an interrupt while connecting): every
+// component and operation of the specs, with nothing counted, marked
+// incomplete with the reason, so the run still leaves a result and reports
+// that say what happened. Targets and the reason are redacted.
+func NotRunResult(specs []*Spec, start time.Time, reason, tool string) *result.Result {
+	res := &result.Result{Schema: result.Schema, Tool: tool, Complete: false, StartedAt: start.UTC(), Verdict: status.VerdictError}
+	empty := result.EncodeHistogram(result.NewHistogram())
+	for _, spec := range specs {
+		res.Seed = spec.Seed
+		res.WarmupNS = spec.Warmup.Nanoseconds()
+		res.DurationNS = max(res.DurationNS, spec.Duration.Nanoseconds())
+		res.IntervalNS = spec.interval().Nanoseconds()
+		if spec.Shard.Count > 1 {
+			sh := spec.Shard
+			res.Shard = &sh
+		}
+		reason = Redact(reason, append(userinfoOf(spec.Component.Target), spec.Secrets...))
+		id := spec.Identity()
+		proto, _ := slo.Protocol(spec.Component.Target)
+		cr := result.ComponentResult{
+			Name: spec.Component.Name, Target: withoutUserinfo(spec.Component.Target, spec.Secrets), Protocol: proto,
+			Embedded:  spec.Component.Target == "embedded:redis",
+			AskedRate: spec.rate(), WorkloadHash: id.Hash(), Workload: id, Objectives: []status.ObjectiveResult{},
+		}
+		weights := spec.weights()
+		total := 0
+		for _, w := range weights {
+			total += w
+		}
+		for k, name := range spec.Operations() {
+			op := result.OperationResult{Name: name, Histogram: empty, ServiceHistogram: empty}
+			if total > 0 {
+				op.AskedRate = spec.rate() * float64(weights[k]) / float64(total)
+			}
+			cr.Operations = append(cr.Operations, op)
+		}
+		cr.Operations = append(cr.Operations, result.OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), Histogram: empty, ServiceHistogram: empty})
+		res.Components = append(res.Components, cr)
+	}
+	res.Incomplete = reason
+	return res
+}
+
+// userinfoOf is the secret in a target URL's userinfo: the password, or a
+// user given alone (a token, as in redis://TOKEN@host).
+func userinfoOf(target string) []string {
+	u, err := url.Parse(target)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	if pw, ok := u.User.Password(); ok {
+		return []string{pw}
+	}
+	return []string{u.User.Username()}
+}
+
+// withoutUserinfo is a target URL as a result may show it: with no userinfo
+// at all (a user alone may be a token), and every secret redacted.
+func withoutUserinfo(target string, secrets []string) string {
+	if u, err := url.Parse(target); err == nil && u.User != nil {
+		u.User = nil
+		target = u.String()
+	}
+	return Redact(target, secrets)
+}
