@@ -155,7 +155,7 @@ func BenchmarkPreciseWait(b *testing.B) {
 	defer s.close()
 	b.ReportAllocs()
 	for b.Loop() {
-		s.precise.wait(time.Microsecond)
+		s.precise.Wait(time.Microsecond)
 	}
 }
 

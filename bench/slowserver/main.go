@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/internal/hrtimer"
 )
 
 func main() {
@@ -35,20 +35,21 @@ func main() {
 	fmt.Println(l.Addr().String())
 	// A bounded free list, not a sync.Pool: a pool drops idle sleepers at
 	// each collection without closing their timers.
-	sleepers := make(chan *workloads.PreciseSleeper, 1024)
+	sleepers := make(chan *hrtimer.Waiter, 1024)
 	var mu sync.Mutex
 	rng := rand.New(rand.NewPCG(1, 2))
 	handler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		z := rng.NormFloat64()
 		mu.Unlock()
-		var s *workloads.PreciseSleeper
+		var s *hrtimer.Waiter
 		select {
 		case s = <-sleepers:
 		default:
-			s = workloads.NewPreciseSleeper()
+			waiter := hrtimer.New()
+			s = &waiter
 		}
-		s.Sleep(time.Duration(float64(*median) * math.Exp(*sigma*z)))
+		s.Wait(time.Duration(float64(*median) * math.Exp(*sigma*z)))
 		select {
 		case sleepers <- s:
 		default:

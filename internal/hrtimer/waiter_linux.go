@@ -1,4 +1,4 @@
-package workloads
+package hrtimer
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// preciseWaiter parks the goroutine on a timerfd in the runtime's network
+// Waiter parks the goroutine on a timerfd in the runtime's network
 // poller: the kernel's high-resolution timer wakes it within microseconds,
 // without holding a thread in a blocking sleep and without spinning.
 //
@@ -20,7 +20,7 @@ import (
 // clears it. Arming uses a raw system call (timerfd_settime never blocks),
 // which spares the runtime's blocking-call protocol and the system monitor
 // wake-up it costs in a process that idles between operations.
-type preciseWaiter struct {
+type Waiter struct {
 	fd   int
 	file *os.File
 	rc   syscall.RawConn
@@ -31,19 +31,26 @@ type preciseWaiter struct {
 	arm    func(fd uintptr) bool
 }
 
-func newPreciseWaiter() preciseWaiter {
+// New returns a waiter; where the timer cannot be made, its waits fall
+// back to time.Sleep. Close releases the timer.
+func New() Waiter {
 	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
 	if err != nil {
-		return preciseWaiter{fd: -1}
+		return Waiter{fd: -1}
 	}
-	p := preciseWaiter{fd: fd, file: os.NewFile(uintptr(fd), "tailgate-pacer")}
+	p := Waiter{fd: fd, file: os.NewFile(uintptr(fd), "tailgate-pacer")}
 	if rc, err := p.file.SyscallConn(); err == nil {
 		p.rc = rc
 	}
 	return p
 }
 
-func (p *preciseWaiter) wait(d time.Duration) {
+// Wait blocks for d; it returns at once when d is not positive (a timerfd
+// armed with zero would be disarmed, and never fire).
+func (p *Waiter) Wait(d time.Duration) {
+	if d <= 0 {
+		return
+	}
 	if p.file == nil || p.rc == nil {
 		time.Sleep(d)
 		return
@@ -60,7 +67,7 @@ func (p *preciseWaiter) wait(d time.Duration) {
 
 // armOnce sets the timer on its first call and reports the wait over on
 // the next, when the poller saw the expiry.
-func (p *preciseWaiter) armOnce(fd uintptr) bool {
+func (p *Waiter) armOnce(fd uintptr) bool {
 	if p.armed {
 		return true
 	}
@@ -73,7 +80,8 @@ func (p *preciseWaiter) armOnce(fd uintptr) bool {
 	return false
 }
 
-func (p *preciseWaiter) close() {
+// Close releases the waiter's timer.
+func (p *Waiter) Close() {
 	if p.file != nil {
 		p.file.Close()
 	}
