@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -52,30 +53,36 @@ func expand(s string, lookup func(string) (string, bool)) (string, []string, err
 	}
 }
 
-// targetSecrets returns the secrets in a target URL's userinfo: the
-// password, both decoded and as written (reports may show either). For
-// Redis, a lone user name is also taken as secret, since redis://secret@host
-// is a common way to write a password-only AUTH.
-func targetSecrets(target string) []string {
+// TargetSecrets returns the secrets in a target URL's userinfo, in every
+// form output may show them: decoded, as written (percent-encoding
+// included) and as net/url encodes it again. The secret is the password,
+// or, when a user is given alone, the user name: redis://TOKEN@host is a
+// common way to write a password-only AUTH, and a lone user of any scheme
+// may be a token. A user name beside a password is not a secret.
+func TargetSecrets(target string) []string {
 	u, err := url.Parse(target)
 	if err != nil || u.User == nil {
 		return nil
 	}
+	user, password := rawUserinfo(target)
+	var forms []string
+	if decoded, ok := u.User.Password(); ok {
+		forms = []string{decoded, password, strings.TrimPrefix(url.UserPassword("", decoded).String(), ":")}
+	} else {
+		forms = []string{u.User.Username(), user, url.User(u.User.Username()).String()}
+	}
 	var secrets []string
-	if password, ok := u.User.Password(); ok {
-		secrets = append(secrets, password)
-		if raw := rawPassword(target); raw != password {
-			secrets = append(secrets, raw)
+	for _, s := range forms {
+		if s != "" && !slices.Contains(secrets, s) {
+			secrets = append(secrets, s)
 		}
-	} else if proto, _ := Protocol(target); proto == ProtocolRedis {
-		secrets = append(secrets, u.User.Username())
 	}
 	return secrets
 }
 
-// rawPassword returns the password of a URL's userinfo exactly as written,
-// percent-encoding included.
-func rawPassword(target string) string {
+// rawUserinfo returns the user and password of a URL's userinfo exactly as
+// written, percent-encoding included.
+func rawUserinfo(target string) (user, password string) {
 	rest := target
 	if i := strings.Index(rest, "://"); i >= 0 {
 		rest = rest[i+3:]
@@ -85,14 +92,10 @@ func rawPassword(target string) string {
 	}
 	at := strings.LastIndexByte(rest, '@')
 	if at < 0 {
-		return ""
+		return "", ""
 	}
-	userinfo := rest[:at]
-	colon := strings.IndexByte(userinfo, ':')
-	if colon < 0 {
-		return ""
-	}
-	return userinfo[colon+1:]
+	user, password, _ = strings.Cut(rest[:at], ":")
+	return user, password
 }
 
 // redactTarget returns target with any userinfo replaced, for messages.
@@ -130,7 +133,7 @@ func (p *Plan) addSecret(secret string) {
 // passwords, values of headers listed in secret_headers, and Authorization.
 func (p *Plan) collectSecrets() {
 	for _, c := range p.Components {
-		for _, s := range targetSecrets(c.Target) {
+		for _, s := range TargetSecrets(c.Target) {
 			p.addSecret(s)
 		}
 		for _, r := range c.Workload.Requests {

@@ -3,8 +3,10 @@ package slo
 import (
 	"errors"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -128,6 +130,43 @@ func FuzzParseMetric(f *testing.F) {
 		}
 		if !found || string(m) != s {
 			t.Fatalf("ParseMetric(%q) = %q, not a metric as written", s, m)
+		}
+	})
+}
+
+// FuzzTargetSecrets checks that, for any userinfo, TargetSecrets collects
+// the secret decoded and in the form net/url prints it (the password, or a
+// user given alone), and finds none where net/url sees no userinfo.
+func FuzzTargetSecrets(f *testing.F) {
+	for _, userinfo := range []string{"Sup3rSecretPw", ":pw", "user:pw", "us%40er:p%3Ass", "u:p%3ass", "t%40k", "", ":", "a:b:c", "%zz"} {
+		f.Add(userinfo)
+	}
+	f.Fuzz(func(t *testing.T, userinfo string) {
+		target := "redis://" + userinfo + "@127.0.0.1:1/0"
+		secrets := TargetSecrets(target)
+		u, err := url.Parse(target)
+		if err != nil || u.User == nil {
+			if len(secrets) > 0 {
+				t.Fatalf("TargetSecrets(%q) = %q for a target without userinfo", target, secrets)
+			}
+			return
+		}
+		secret, ok := u.User.Password()
+		printed := u.User.String()
+		if ok {
+			_, printed, _ = strings.Cut(printed, ":")
+		} else {
+			secret = u.User.Username()
+		}
+		for _, want := range []string{secret, printed} {
+			if want != "" && !slices.Contains(secrets, want) {
+				t.Fatalf("TargetSecrets(%q) = %q, missing %q", target, secrets, want)
+			}
+		}
+		for _, s := range secrets {
+			if s == "" {
+				t.Fatalf("TargetSecrets(%q) holds an empty secret", target)
+			}
 		}
 	})
 }

@@ -243,7 +243,7 @@ func TestSetTarget(t *testing.T) {
 		t.Errorf("secrets %q, want the new password", p.Secrets)
 	}
 	err := p.SetTarget("cache", "http://candidate")
-	if err == nil || !strings.Contains(err.Error(), "workload.mix is for key-value targets") {
+	if err == nil || !strings.Contains(err.Error(), `the plan's workload is for redis, the target "http://candidate" speaks http`) {
 		t.Errorf("a Redis workload on an HTTP target: got %v", err)
 	}
 	if err := p.SetTarget("nope", "redis://h:1"); err == nil || !strings.Contains(err.Error(), `no component "nope"`) {
@@ -252,8 +252,44 @@ func TestSetTarget(t *testing.T) {
 	if err := p.SetTarget("cache", "ftp://u:pw@h"); err == nil || strings.Contains(err.Error(), "pw") {
 		t.Errorf("a bad target must fail without showing its password: got %v", err)
 	}
+	if err := p.SetTarget("cache", "http://tok3n@candidate"); err == nil || strings.Contains(err.Error(), "tok3n") {
+		t.Errorf("a target of another protocol must be refused without showing its userinfo: got %v", err)
+	}
 	if got := p.Components[0].Target; got != "rediss://:n3w@candidate:6380" {
 		t.Errorf("a refused target changed the plan: %q", got)
+	}
+	if err := p.SetTarget("cache", "redis://T0ken@candidate:6380"); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.Secrets, []string{"n3w", "T0ken"}) {
+		t.Errorf("secrets %q, want the user given alone added", p.Secrets)
+	}
+}
+
+func TestTargetSecrets(t *testing.T) {
+	tests := []struct {
+		name   string
+		target string
+		want   []string
+	}{
+		{"no userinfo holds no secret", "redis://127.0.0.1:6379/0", nil},
+		{"a user given alone is the secret", "redis://Sup3rSecretPw@127.0.0.1:1/0", []string{"Sup3rSecretPw"}},
+		{"a lone user is a secret for every scheme", "http://t0ken@127.0.0.1:1", []string{"t0ken"}},
+		{"a password given alone is the secret", "rediss://:pa55@h:1", []string{"pa55"}},
+		{"beside a password the user is not a secret", "memcache://gate:pa55@h:1", []string{"pa55"}},
+		{"a percent-encoded password is secret decoded and as written", "redis://us%40er:p%3Ass@h:1", []string{"p:ss", "p%3Ass"}},
+		{"lower-case escapes are also secret as net/url writes them", "redis://u:p%3ass@h:1", []string{"p:ss", "p%3ass", "p%3Ass"}},
+		{"a percent-encoded lone user is secret decoded and as written", "redis://t%40k@h:1", []string{"t@k", "t%40k"}},
+		{"an empty userinfo holds no secret", "redis://@h:1", nil},
+		{"a target that is not a URL holds no secret", "redis://%zz@h", nil},
+		{"the embedded target holds no secret", EmbeddedRedis, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := TargetSecrets(tt.target); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("TargetSecrets(%q) = %q, want %q", tt.target, got, tt.want)
+			}
+		})
 	}
 }
 

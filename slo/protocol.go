@@ -141,22 +141,33 @@ func (c *Component) Share(op string) float64 {
 }
 
 // SetTarget points the named component at another target, as --target
-// NAME=URL does, after checking that the target speaks a protocol the
-// component's workload fits. A password in the new target joins Secrets.
+// NAME=URL and TAILGATE_TARGET_<NAME> do, after checking that the target
+// speaks the protocol the component's workload was written for. The
+// secrets of the new target's userinfo (TargetSecrets) join Secrets. The
+// error never shows the target's userinfo; callers prefix it with where the
+// target came from.
 func (p *Plan) SetTarget(name, target string) error {
 	c := p.Component(name)
 	if c == nil {
-		return fmt.Errorf("no component %q in %s; components: %s", clip(name), p.File, strings.Join(p.componentNames(), ", "))
+		return fmt.Errorf("no component %q in plan %q (components: %s)", clip(name), p.File, strings.Join(p.componentNames(), ", "))
+	}
+	newProto, err := Protocol(target)
+	if err != nil {
+		return fmt.Errorf("component %q: %w", name, err)
+	}
+	if oldProto, _ := Protocol(c.Target); oldProto != newProto {
+		return fmt.Errorf("component %q: the plan's workload is for %s, the target %q speaks %s",
+			name, oldProto, redactTarget(target), newProto)
 	}
 	changed := *c
 	changed.Target = target
 	v := newValidator(p.File, nil)
 	v.target(&changed)
 	if len(v.errs) > 0 {
-		return fmt.Errorf("--target %s: %s", name, v.errs[0].Msg)
+		return fmt.Errorf("component %q: %s", name, v.errs[0].Msg)
 	}
 	c.Target = target
-	for _, secret := range targetSecrets(target) {
+	for _, secret := range TargetSecrets(target) {
 		p.addSecret(secret)
 	}
 	return nil

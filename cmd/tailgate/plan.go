@@ -41,61 +41,33 @@ func targetEnvName(component string) string {
 }
 
 // overrideTargets points components at candidates: TAILGATE_TARGET_<NAME>
-// first, then --target NAME=URL flags, which win.
+// first, then --target NAME=URL flags, which win. Both go through
+// slo.Plan.SetTarget, which checks the target and collects its secrets.
 func overrideTargets(p *slo.Plan, flags []string, env environment) error {
-	set := func(name, target, from string) error {
-		c := p.Component(name)
-		if c == nil {
-			names := make([]string, len(p.Components))
-			for i, c := range p.Components {
-				names[i] = c.Name
-			}
-			return usageError(fmt.Errorf("%s: no component %q in plan %q (components: %s)", from, name, p.File, strings.Join(names, ", ")))
-		}
-		oldProto, _ := slo.Protocol(c.Target)
-		newProto, err := slo.Protocol(target)
-		if err != nil {
-			return usageError(fmt.Errorf("%s: component %q: %w", from, name, workloads.RedactError(err, p.Secrets)))
-		}
-		if oldProto != newProto {
-			return usageError(fmt.Errorf("%s: component %q: the plan's workload is for %s, the target %q speaks %s",
-				from, name, oldProto, workloads.Redact(target, p.Secrets), newProto))
-		}
-		c.Target = target
-		p.Secrets = append(p.Secrets, urlSecrets(target)...)
-		return nil
-	}
 	for _, c := range p.Components {
-		if v, ok := env.lookupEnv(targetEnvName(c.Name)); ok && v != "" {
-			if err := set(c.Name, v, targetEnvName(c.Name)); err != nil {
-				return err
+		from := targetEnvName(c.Name)
+		if v, ok := env.lookupEnv(from); ok && v != "" {
+			if err := p.SetTarget(c.Name, v); err != nil {
+				return usageError(fmt.Errorf("%s: %w", from, err))
 			}
 		}
 	}
 	for _, f := range flags {
 		name, target, ok := strings.Cut(f, "=")
 		if !ok || name == "" || target == "" {
-			return usageError(fmt.Errorf("--target %q: want NAME=URL", workloads.Redact(f, p.Secrets)))
+			return usageError(fmt.Errorf("--target %q: want NAME=URL", workloads.Redact(f, append(p.Secrets, flagSecrets(f, target)...))))
 		}
-		if err := set(name, target, "--target "+name); err != nil {
-			return err
+		if err := p.SetTarget(name, target); err != nil {
+			return usageError(fmt.Errorf("--target %s: %w", name, err))
 		}
 	}
 	return nil
 }
 
-// urlSecrets returns the password in a URL's userinfo, if any.
-func urlSecrets(target string) []string {
-	if i := strings.Index(target, "://"); i >= 0 {
-		rest := target[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			userinfo := rest[:at]
-			if _, pw, ok := strings.Cut(userinfo, ":"); ok && pw != "" {
-				return []string{pw}
-			}
-		}
-	}
-	return nil
+// flagSecrets returns the secrets of a NAME=URL flag's target, also when the
+// flag is malformed (no "=", so target is empty and f may be the URL).
+func flagSecrets(f, target string) []string {
+	return append(slo.TargetSecrets(target), slo.TargetSecrets(f)...)
 }
 
 // specsFor turns a plan into the engine's specs.
@@ -152,7 +124,7 @@ func baselineTargets(p *slo.Plan, flags []string) (map[string]string, error) {
 	for _, f := range flags {
 		name, target, ok := strings.Cut(f, "=")
 		if !ok || name == "" || target == "" {
-			return nil, usageError(fmt.Errorf("--baseline-target %q: want NAME=URL", workloads.Redact(f, p.Secrets)))
+			return nil, usageError(fmt.Errorf("--baseline-target %q: want NAME=URL", workloads.Redact(f, append(p.Secrets, flagSecrets(f, target)...))))
 		}
 		c := p.Component(name)
 		if c == nil {
@@ -162,9 +134,9 @@ func baselineTargets(p *slo.Plan, flags []string) (map[string]string, error) {
 		got, err := slo.Protocol(target)
 		if err != nil || got != want {
 			return nil, usageError(fmt.Errorf("--baseline-target %s: %q must speak %s like the candidate",
-				name, workloads.Redact(target, append(p.Secrets, urlSecrets(target)...)), want))
+				name, workloads.Redact(target, append(p.Secrets, slo.TargetSecrets(target)...)), want))
 		}
-		p.Secrets = append(p.Secrets, urlSecrets(target)...)
+		p.Secrets = append(p.Secrets, slo.TargetSecrets(target)...)
 		live[name] = target
 	}
 	return live, nil

@@ -102,15 +102,17 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 			return err
 		}
 	}
+	// Live baselines first: their secrets join the plan's before the specs
+	// (the candidate's and, copied from them, the baseline's) take theirs.
+	live, err := baselineTargets(p, f.baselineTargets)
+	if err != nil {
+		return err
+	}
 	specs := specsFor(p, shard)
 	if baseline != nil {
 		if err := gate.Comparable(baseline, identityResult(specs)); err != nil {
 			return usageError(fmt.Errorf("--baseline %q: %w", f.baseline, err))
 		}
-	}
-	live, err := baselineTargets(p, f.baselineTargets)
-	if err != nil {
-		return err
 	}
 
 	// OpenTelemetry export while the run lasts (run_otlp.go).

@@ -51,7 +51,7 @@ func startOTLP(ctx context.Context, flag string, p *slo.Plan, shard result.Shard
 	if err != nil {
 		return nil, usageError(err)
 	}
-	o := &otlpRun{exp: exp, secrets: urlSecrets(endpoint)}
+	o := &otlpRun{exp: exp, secrets: slo.TargetSecrets(endpoint)}
 	fmt.Fprintf(env.stderr, "tailgate: exporting metrics over OTLP to %s, run id %s\n", workloads.Redact(endpoint, o.secrets), runID)
 	return o, nil
 }

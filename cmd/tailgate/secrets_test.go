@@ -135,3 +135,109 @@ components:
 		})
 	}
 }
+
+// userinfoForms are the ways a URL's userinfo carries a secret, each with
+// every form of the secret that must never be printed or written.
+var userinfoForms = []struct {
+	name     string
+	userinfo string
+	secrets  []string
+}{
+	{"a user given alone (user@)", "Sup3rSecretPw@", []string{"Sup3rSecretPw"}},
+	{"a password given alone (:pass@)", ":Sup3rSecretPw@", []string{"Sup3rSecretPw"}},
+	{"a user and a password (user:pass@)", "gate:Sup3rSecretPw@", []string{"Sup3rSecretPw"}},
+	{"a percent-encoded user and password", "us%40er:p%3Ass-S3cret@", []string{"p:ss-S3cret", "p%3Ass-S3cret"}},
+	{"a password with lower-case escapes", "us%40er:p%3ass-S3cret@", []string{"p:ss-S3cret", "p%3ass-S3cret", "p%3Ass-S3cret"}},
+	{"a percent-encoded user given alone", "T0k%40en-S3cret@", []string{"T0k@en-S3cret", "T0k%40en-S3cret"}},
+}
+
+// secretPlan is a one-component Redis plan with target TARGET.
+const secretPlan = `version: 1
+defaults: {duration: 1s, warmup: 0s}
+components:
+  - name: cache
+    target: 'TARGET'
+    workload:
+      rate: 200
+      arrival: uniform
+      connections: 1
+      keys: {count: 10, prefix: "tailgate:sec:"}
+    slo:
+      minimum:
+        all: {p50: 1ns, error_rate: 1%}
+`
+
+// runWritingEverything runs the plan with the result, every report, the
+// GitHub Actions job summary and step outputs written below dir.
+func runWritingEverything(t *testing.T, dir, plan string, env map[string]string, args ...string) invocation {
+	t.Helper()
+	all := map[string]string{"GITHUB_ACTIONS": "true",
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md"), "GITHUB_OUTPUT": filepath.Join(dir, "outputs")}
+	for k, v := range env {
+		all[k] = v
+	}
+	args = append([]string{"run", "-c", plan, "--out", filepath.Join(dir, "result.json"), "--report-dir", filepath.Join(dir, "reports")}, args...)
+	inv := invoke(t, all, args...)
+	for _, f := range []string{"result.json", "summary.md", "outputs", "reports/report.txt", "reports/report.md",
+		"reports/junit.xml", "reports/report.html", "reports/histograms.hlog", "reports/result.json"} {
+		assert.FileExists(t, filepath.Join(dir, f), "every output is written, so none can hide a secret")
+	}
+	return inv
+}
+
+func TestNoFormOfUserinfoSecretIsEverPrinted(t *testing.T) {
+	unreachable := "127.0.0.1:" + itoa(testserver.FreePort(t))
+	plain := "redis://" + unreachable + "/0"
+	paths := []struct {
+		name string
+		// setup returns the plan text, the environment and extra arguments
+		// of a run whose cache target holds userinfo.
+		setup func(userinfo string) (plan string, env map[string]string, args []string)
+	}{
+		{"the target written in the plan", func(ui string) (string, map[string]string, []string) {
+			return "redis://" + ui + unreachable + "/0", nil, nil
+		}},
+		{"the plan's target through ${ENV}", func(ui string) (string, map[string]string, []string) {
+			return "redis://${CACHE_USERINFO}" + unreachable + "/0", map[string]string{"CACHE_USERINFO": ui}, nil
+		}},
+		{"--target", func(ui string) (string, map[string]string, []string) {
+			return plain, nil, []string{"--target", "cache=redis://" + ui + unreachable + "/0"}
+		}},
+		{"TAILGATE_TARGET_CACHE", func(ui string) (string, map[string]string, []string) {
+			return plain, map[string]string{"TAILGATE_TARGET_CACHE": "redis://" + ui + unreachable + "/0"}, nil
+		}},
+		{"--baseline-target", func(ui string) (string, map[string]string, []string) {
+			return "embedded:redis", nil, []string{"--baseline-target", "cache=redis://" + ui + unreachable + "/0"}
+		}},
+	}
+	for _, path := range paths {
+		for _, form := range userinfoForms {
+			t.Run(path.name+": "+form.name, func(t *testing.T) {
+				target, env, args := path.setup(form.userinfo)
+				plan := writePlan(t, strings.Replace(secretPlan, "TARGET", target, 1))
+				dir := t.TempDir()
+				inv := runWritingEverything(t, dir, plan, env, args...)
+				assert.Equal(t, 3, inv.code, "the target is unreachable")
+				assert.Contains(t, inv.stderr, "unreachable")
+				assert.Contains(t, inv.stderr, unreachable, "the message still names the address")
+				for _, secret := range form.secrets {
+					assertNowhere(t, secret, inv, dir)
+				}
+			})
+		}
+	}
+}
+
+func TestAPasswordGivenAloneOnTheCommandLineAuthenticatesAndIsNeverPrinted(t *testing.T) {
+	const password = "Sup3rSecretPw-live"
+	redis := testserver.Redis(t, "--requirepass", password)
+	plan := writePlan(t, strings.Replace(secretPlan, "TARGET", "redis://127.0.0.1:1/0", 1))
+	dir := t.TempDir()
+	inv := runWritingEverything(t, dir, plan, nil, "--target", "cache=redis://:"+password+"@"+redis.Addr+"/0")
+	require.Equal(t, 1, inv.code, "the 1ns bar fails; authentication must have worked")
+	res, err := workloads.ReadResult(filepath.Join(dir, "result.json"))
+	require.NoError(t, err)
+	assert.Zero(t, res.Components[0].Operation("all").Errors, "authenticated")
+	assert.Positive(t, res.Components[0].Operation("all").Count)
+	assertNowhere(t, password, inv, dir)
+}
