@@ -90,7 +90,13 @@ func compareMetric(component string, m slo.Metric, bop, cop *result.OperationRes
 	default:
 		q, _ := m.Quantile()
 		need := slo.MinSamples(m)
-		ch.Base, ch.Cand = float64(bop.LatencyNS.At(m)), float64(cop.LatencyNS.At(m))
+		bv, err := bop.LatencyNS.At(m)
+		if err != nil {
+			ch.Note = err.Error()
+			return ch
+		}
+		cv, _ := cop.LatencyNS.At(m) // the same metric: refused above if at all
+		ch.Base, ch.Cand = float64(bv), float64(cv)
 		ch.Ratio = ratioOf(ch.Cand, ch.Base)
 		if bop.Count < need || cop.Count < need {
 			ch.Note = fmt.Sprintf("needs %d samples a side (baseline %d, candidate %d)", need, bop.Count, cop.Count)

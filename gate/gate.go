@@ -281,7 +281,13 @@ func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.R
 			}
 			return r
 		}
-		ns := op.LatencyNS.At(o.Metric)
+		ns, err := op.LatencyNS.At(o.Metric)
+		if err != nil {
+			r.Status = status.Insufficient
+			r.Measured = "no data"
+			r.Detail = err.Error()
+			return r
+		}
 		r.MeasuredValue = float64(ns)
 		r.Measured = slo.FormatDuration(time.Duration(ns))
 		r.Margin = (r.MeasuredValue - r.ThresholdValue) / r.ThresholdValue

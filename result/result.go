@@ -158,21 +158,26 @@ type Percentiles struct {
 	Mean  int64 `json:"mean"`
 }
 
-// At reads a latency metric: a percentile, or max for any other metric.
-func (p Percentiles) At(m slo.Metric) int64 {
+// At reads a latency metric: a percentile, or max. Any other metric
+// (error_rate, throughput, a name tailgate does not know) has no stored
+// latency, and is refused rather than read as something it is not.
+func (p Percentiles) At(m slo.Metric) (int64, error) {
 	switch m {
 	case slo.MetricP50:
-		return p.P50
+		return p.P50, nil
 	case slo.MetricP90:
-		return p.P90
+		return p.P90, nil
 	case slo.MetricP99:
-		return p.P99
+		return p.P99, nil
 	case slo.MetricP999:
-		return p.P999
+		return p.P999, nil
 	case slo.MetricP9999:
-		return p.P9999
+		return p.P9999, nil
+	case slo.MetricMax:
+		return p.Max, nil
 	}
-	return p.Max
+	return 0, fmt.Errorf("metric %q is not a stored latency (want %s, %s, %s, %s, %s or %s)", m,
+		slo.MetricP50, slo.MetricP90, slo.MetricP99, slo.MetricP999, slo.MetricP9999, slo.MetricMax)
 }
 
 // OperationResult is the record of one operation of a component, or of all

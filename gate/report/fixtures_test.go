@@ -162,7 +162,7 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 		op.AchievedRate = float64(op.Count) / window
 		op.LatencyNS, op.ServiceNS = result.PercentilesOf(whole), result.PercentilesOf(service)
 		op.Histogram, op.ServiceHistogram = encode(t, whole), encode(t, service)
-		setClientDelay(t, &op, client, lessClient)
+		op.SetClientDelay(client, lessClient)
 		allClient.Merge(client)
 		allLessClient.Merge(lessClient)
 		allWhole.Merge(whole)
@@ -182,7 +182,7 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 	all.AchievedRate = float64(all.Count) / window
 	all.LatencyNS, all.ServiceNS = result.PercentilesOf(allWhole), result.PercentilesOf(allService)
 	all.Histogram, all.ServiceHistogram = encode(t, allWhole), encode(t, allService)
-	setClientDelay(t, &all, allClient, allLessClient)
+	all.SetClientDelay(allClient, allLessClient)
 	for i, h := range allIntervals {
 		all.Intervals = append(all.Intervals, result.Interval{
 			OffsetNS: int64(i) * fixtureInterval, Count: h.TotalCount(), Errors: allErrors[i], Histogram: encode(t, h),
@@ -208,7 +208,10 @@ func judgeLatency(t testing.TB, c *result.ComponentResult, tier slo.Tier, op str
 		o.Detail = fmt.Sprintf("%s needs at least %d successful samples, the run has %d", metric, need, or.Count)
 		return o
 	}
-	ns := or.LatencyNS.At(metric)
+	ns, err := or.LatencyNS.At(metric)
+	if err != nil {
+		t.Fatal(err)
+	}
 	o.MeasuredValue = float64(ns)
 	o.Measured = slo.FormatDuration(time.Duration(ns))
 	o.Margin = (o.MeasuredValue - o.ThresholdValue) / o.ThresholdValue
@@ -288,13 +291,6 @@ func baseResult() *result.Result {
 		StartedAt: fixtureStart, WarmupNS: int64(10 * time.Second), MeasuredNS: fixtureIntervals * fixtureInterval,
 		IntervalNS: fixtureInterval, Runner: fixtureRunner(),
 	}
-}
-
-// setClientDelay fills an operation's client-delay fields.
-func setClientDelay(t testing.TB, op *result.OperationResult, client, lessClient *hdrhistogram.Histogram) {
-	cp, lp := result.PercentilesOf(client), result.PercentilesOf(lessClient)
-	op.ClientDelayNS, op.LatencyLessClientNS = &cp, &lp
-	op.ClientDelayHistogram, op.LatencyLessClientHistogram = encode(t, client), encode(t, lessClient)
 }
 
 // fixtureRunner is a quiet runner: wake-ups 5 to 60 us late, the CPU
