@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/tailgate-dev/tailgate/internal/atomicfile"
 )
 
@@ -70,8 +72,13 @@ func Decode(data []byte) (*Result, error) {
 		}
 	}
 	if r.Runner != nil {
-		_, err1 := r.Runner.Wakeups()
-		_, err2 := r.Runner.CPUProbes()
+		wake, err1 := r.Runner.Wakeups()
+		cpu, err2 := r.Runner.CPUProbes()
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		err1 = storedAgree("runner wakeup", r.Runner.WakeupNS, r.Runner.WakeupHistogram, wake)
+		err2 = storedAgree("runner cpu probe", r.Runner.CPUProbeNS, r.Runner.CPUProbeHistogram, cpu)
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
@@ -111,9 +118,79 @@ func Decode(data []byte) (*Result, error) {
 				return nil, fmt.Errorf("%w: component %q operation %q: client delay histograms hold %d and %d samples, count says %d",
 					ErrInvalid, c.Name, o.Name, n, lc.TotalCount(), o.Count)
 			}
+			if err := o.percentilesAgree(h, cd, lc); err != nil {
+				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
+			}
 		}
 	}
 	return &r, nil
+}
+
+// percentilesAgree checks the operation's stored percentiles against its
+// histograms (latency, service time, client delay, latency less client
+// delay), given the decoded whole-run latency and client-delay ones. A
+// minimum bar is judged on the stored percentiles, a regression on the
+// histograms: a file in which they disagree would be judged on two different
+// measurements, so it is refused.
+func (o *OperationResult) percentilesAgree(latency, client, lessClient *hdrhistogram.Histogram) error {
+	if err := storedAgree("latency", o.LatencyNS, o.Histogram, latency); err != nil {
+		return err
+	}
+	if o.ServiceHistogram != "" {
+		service, err := hdrhistogram.Decode([]byte(o.ServiceHistogram))
+		if err != nil {
+			return fmt.Errorf("service histogram: %w", err)
+		}
+		if err := storedAgree("service time", o.ServiceNS, o.ServiceHistogram, service); err != nil {
+			return err
+		}
+	}
+	if o.ClientDelayNS != nil {
+		if err := storedAgree("client delay", *o.ClientDelayNS, o.ClientDelayHistogram, client); err != nil {
+			return err
+		}
+	}
+	if o.LatencyLessClientNS != nil {
+		if err := storedAgree("latency less client delay", *o.LatencyLessClientNS, o.LatencyLessClientHistogram, lessClient); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storedAgree checks stored percentiles against the histogram they were read
+// from (encoded is its encoding, h the decoded histogram; an absent histogram
+// in an older file leaves nothing to check). Each percentile, the minimum and
+// the maximum must fall in the same histogram bucket as the histogram's own
+// value, the mean within the histogram's precision.
+func storedAgree(what string, stored Percentiles, encoded string, h *hdrhistogram.Histogram) error {
+	if encoded == "" {
+		return nil
+	}
+	want := PercentilesOf(h)
+	for _, f := range []struct {
+		name         string
+		stored, want int64
+	}{
+		{"p50", stored.P50, want.P50}, {"p90", stored.P90, want.P90}, {"p99", stored.P99, want.P99},
+		{"p99.9", stored.P999, want.P999}, {"p99.99", stored.P9999, want.P9999},
+		{"max", stored.Max, want.Max}, {"min", stored.Min, want.Min},
+	} {
+		if f.stored != f.want && (h.TotalCount() == 0 || !h.ValuesAreEquivalent(f.stored, f.want)) {
+			return fmt.Errorf("stored %s %s is %d ns, but its histogram's is %d ns", what, f.name, f.stored, f.want)
+		}
+	}
+	if diff := stored.Mean - want.Mean; diff > meanSlack(want.Mean) || -diff > meanSlack(want.Mean) {
+		return fmt.Errorf("stored %s mean is %d ns, but its histogram's is %d ns", what, stored.Mean, want.Mean)
+	}
+	return nil
+}
+
+// meanSlack is how far a stored mean may be from its histogram's: the
+// histogram's precision (3 significant digits), and a nanosecond of
+// rounding.
+func meanSlack(mean int64) int64 {
+	return max(mean, -mean)/1000 + 1
 }
 
 // Encode is the result file's bytes: indented JSON and a final newline.

@@ -3,8 +3,11 @@ package result
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
@@ -20,6 +23,7 @@ func FuzzDecode(f *testing.F) {
 	good := &Result{Schema: Schema, Verdict: status.VerdictPass, Complete: true, StartedAt: time.Unix(0, 0).UTC(),
 		MeasuredNS: 1e9, IntervalNS: 1e9, Components: []ComponentResult{{Name: "c", Operations: []OperationResult{{
 			Name: slo.AllOperations, Count: 100, Histogram: EncodeHistogram(h), ServiceHistogram: EncodeHistogram(h),
+			LatencyNS: PercentilesOf(h), ServiceNS: PercentilesOf(h),
 			Intervals: []Interval{{Count: 100, Histogram: EncodeHistogram(h)}},
 		}}}}}
 	data, err := good.Encode()
@@ -87,5 +91,84 @@ func TestObjectiveStatusesDecodeStrictly(t *testing.T) {
 	}
 	if _, err := Decode(file("okay")); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("unknown status: err %v, want ErrInvalid", err)
+	}
+}
+
+// consistentResult is a sound result whose stored percentiles are read from
+// its histograms, as tailgate writes them: latency, service time, client
+// delay and the runner's probes.
+func consistentResult(t *testing.T) *Result {
+	t.Helper()
+	latency, service, client, lessClient := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
+	wake, cpu := NewHistogram(), NewHistogram()
+	for i := int64(1); i <= 1000; i++ {
+		for _, rec := range []struct {
+			h *hdrhistogram.Histogram
+			v int64
+		}{{latency, i * 1000}, {service, i * 900}, {client, i * 10}, {lessClient, i * 990}, {wake, i * 7}, {cpu, 3000 + i}} {
+			if err := rec.h.RecordValue(rec.v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	op := OperationResult{Name: slo.AllOperations, Count: latency.TotalCount(),
+		LatencyNS: PercentilesOf(latency), Histogram: EncodeHistogram(latency),
+		ServiceNS: PercentilesOf(service), ServiceHistogram: EncodeHistogram(service),
+		Intervals: []Interval{{Count: latency.TotalCount(), Histogram: EncodeHistogram(latency)}}}
+	op.SetClientDelay(client, lessClient)
+	return &Result{Schema: Schema, Verdict: status.VerdictPass, Complete: true, MeasuredNS: 1e9, IntervalNS: 1e9,
+		Runner:     RunnerOf(wake, cpu, 2),
+		Components: []ComponentResult{{Name: "c", Operations: []OperationResult{op}}}}
+}
+
+// TestDecodeRefusesPercentilesTheHistogramsDoNotGive: minimum bars are
+// judged on the stored percentiles and regressions on the histograms, so a
+// file whose stored percentiles are not its histograms' (edited by hand,
+// written by a faulty tool) is refused rather than judged on two different
+// measurements; a value in the same histogram bucket is the same value.
+func TestDecodeRefusesPercentilesTheHistogramsDoNotGive(t *testing.T) {
+	op := func(r *Result) *OperationResult { return &r.Components[0].Operations[0] }
+	tests := []struct {
+		name   string
+		edit   func(r *Result)
+		refuse string // "" if the result is sound
+	}{
+		{"percentiles read from the histograms", func(*Result) {}, ""},
+		{"a stored p99 in the histogram's own bucket", func(r *Result) { op(r).LatencyNS.P99-- }, ""},
+		{"a stored p99 lower than the histogram's", func(r *Result) { op(r).LatencyNS.P99 /= 2 }, "stored latency p99"},
+		{"a stored max above the histogram's", func(r *Result) { op(r).LatencyNS.Max *= 2 }, "stored latency max"},
+		{"a stored p50 of zero", func(r *Result) { op(r).LatencyNS.P50 = 0 }, "stored latency p50"},
+		{"a stored mean off the histogram's", func(r *Result) { op(r).LatencyNS.Mean += 10_000 }, "stored latency mean"},
+		{"a stored service time off its histogram", func(r *Result) { op(r).ServiceNS.P999 += 100_000 }, "stored service time p99.9"},
+		{"a stored client delay off its histogram", func(r *Result) { op(r).ClientDelayNS.P9999 = 1 }, "stored client delay p99.99"},
+		{"a stored latency less client off its histogram", func(r *Result) { op(r).LatencyLessClientNS.P90 *= 3 }, "stored latency less client delay p90"},
+		{"a stored runner wakeup off its histogram", func(r *Result) { r.Runner.WakeupNS.P99 = 1e6 }, "stored runner wakeup p99"},
+		{"a stored runner cpu probe off its histogram", func(r *Result) { r.Runner.CPUProbeNS.P50 = 1 }, "stored runner cpu probe p50"},
+		{"percentiles stored for an empty histogram", func(r *Result) {
+			empty := EncodeHistogram(NewHistogram())
+			o := op(r)
+			o.Count, o.Histogram, o.Intervals = 0, empty, nil
+			o.ClientDelayNS, o.ClientDelayHistogram, o.LatencyLessClientNS, o.LatencyLessClientHistogram = nil, "", nil, ""
+		}, "stored latency p50"},
+		{"an older file without a service histogram", func(r *Result) { op(r).ServiceHistogram = "" }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := consistentResult(t)
+			tt.edit(r)
+			data, err := r.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Decode(data)
+			switch {
+			case tt.refuse == "" && err != nil:
+				t.Fatalf("a sound result is refused: %v", err)
+			case tt.refuse != "" && err == nil:
+				t.Fatalf("decoded; want a refusal naming %q", tt.refuse)
+			case tt.refuse != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.refuse)):
+				t.Fatalf("error %v: want ErrInvalid naming %q", err, tt.refuse)
+			}
+		})
 	}
 }
