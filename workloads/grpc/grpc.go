@@ -28,10 +28,11 @@
 // it. A call the server provably did not process (above a GOAWAY's
 // last-stream-id, refused, or never written) goes out once more on a fresh
 // connection first, and a connection the server closed, drained or pinged
-// while it idled is dealt with before the next call (see idle.go).
+// while it idled is dealt with before the next call (see
+// workloads/internal/h2, idle.go).
 //
 // The reflection calls at open time go through grpc-go. The calls of the
-// load go through a lean HTTP/2 client of the driver's own (see h2.go):
+// load go through tailgate's lean HTTP/2 client (workloads/internal/h2):
 // each Conn is one HTTP/2 connection, so the plan's connections are real
 // connections, carrying one call at a time on the worker's goroutine, with
 // no goroutine hand-off and no allocation per call. A call that times out
@@ -44,6 +45,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -54,6 +56,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
@@ -65,6 +68,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/h2"
 	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
@@ -264,7 +268,7 @@ func (d *Driver) headerBlock(scheme, path string, md metadata.MD) ([]byte, error
 	if scheme == "grpcs" {
 		h2scheme = "https"
 	}
-	return headerBlock(h2scheme, d.addr, path, fields), nil
+	return h2.HeaderBlock("POST", h2scheme, d.addr, path, fields), nil
 }
 
 // encodeTimeout writes a timeout as gRPC's grpc-timeout header: at most
@@ -311,11 +315,11 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	if err := c.dial(ctx, deadline); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "connection error: %v", err)
 	}
-	err := c.h.call(d.probe, nil)
+	err := c.call(d.probe, nil)
 	var ce *callError
 	switch {
 	case err == nil, errors.As(err, &ce) && ce.code != codes.Unavailable && ce.code != codes.DeadlineExceeded && ce.code != codes.Canceled:
-		c.h.release()
+		c.h.Release()
 	default:
 		c.closeNet()
 		c.Close()
@@ -348,9 +352,14 @@ const (
 // third.
 type conn struct {
 	d    *Driver
-	h    *h2conn // nil when broken; the next Do dials again
+	h    *h2.Conn // nil when broken; the next Do dials again
 	wire []byte
 	text []byte
+	// The call in progress: its message's gRPC prefix, and the status
+	// and message its response carries.
+	prefix      [5]byte
+	grpcStatus  int // -1 until a grpc-status came
+	grpcMessage string
 	// lastCall is when the previous call began.
 	lastCall time.Time
 
@@ -383,8 +392,8 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	c.link.Watch(ctx)
 	// A connection the server closed or drained while it idled, or drained
 	// during Connect's call, is not reused: the call goes out on a fresh
-	// one (see idle.go).
-	if c.h != nil && (c.h.acquire(now) != nil || !c.h.usable()) {
+	// one (see h2.Conn.Acquire).
+	if c.h != nil && (c.h.Acquire(now) != nil || !c.h.Usable()) {
 		c.closeNet()
 	}
 	nc, closed := c.link.Current()
@@ -405,11 +414,11 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		c.h.release()
+		c.h.Release()
 		return err // checked after the deadline is set, so a later interrupt is not undone
 	}
-	c.h.lazyPings = gap < idleAfter
-	err = c.h.call(r.block, msg)
+	c.h.SetLazyPings(gap < h2.IdleAfter)
+	err = c.call(r.block, msg)
 	if retryable(err) && ctx.Err() == nil && !c.closedForGood() {
 		// The server did not process the call: once more, on a fresh
 		// connection, within the same deadline.
@@ -417,18 +426,18 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		if err := c.redial(ctx, time.Now(), deadline); err != nil {
 			return err
 		}
-		err = c.h.call(r.block, msg)
+		err = c.call(r.block, msg)
 	}
-	if err == nil && c.h.usable() {
-		c.h.release()
+	if err == nil && c.h.Usable() {
+		c.h.Release()
 		return nil
 	}
 	// A connection that failed, or that the server is ending, is closed;
 	// one whose call timed out is kept, its stream reset.
-	if te, ok := err.(*transportError); ok && !te.timeout || !c.h.usable() {
+	if te, ok := err.(*h2.TransportError); ok && !te.Timeout || !c.h.Usable() {
 		c.closeNet()
 	} else {
-		c.h.release()
+		c.h.Release()
 	}
 	return c.classify(ctx, deadline, err)
 }
@@ -488,7 +497,7 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 	if err := c.link.Hold(nc); err != nil {
 		return err
 	}
-	h, err := newH2Conn(nc)
+	h, err := h2.New(nc)
 	if err != nil {
 		c.closeNet()
 		return err
@@ -513,6 +522,135 @@ func (c *conn) message(b *body, key []byte) ([]byte, error) {
 	return c.wire, nil
 }
 
+// call makes one unary call on the held connection: the message goes out
+// framed as gRPC frames it, a flag byte (not compressed) and its length,
+// then the bytes. The outcome is nil (status OK), a *callError or an
+// *h2.TransportError.
+func (c *conn) call(block, msg []byte) error {
+	c.prefix[0] = 0
+	binary.BigEndian.PutUint32(c.prefix[1:], uint32(len(msg)))
+	c.grpcStatus, c.grpcMessage = -1, ""
+	return c.outcome(c.h.Call(block, [2][]byte{c.prefix[:], msg}, c))
+}
+
+// outcome turns the end of a call's stream into its result, as grpc-go
+// maps it.
+func (c *conn) outcome(err error) error {
+	if err != nil {
+		se, ok := err.(*h2.StreamError)
+		switch {
+		case !ok:
+			return err
+		case se.GoAway:
+			// Not processed, and never will be: the call may go out
+			// again on another connection.
+			return &callError{code: codes.Unavailable, msg: se.Error(), unprocessed: true}
+		}
+		return &callError{code: resetCode(se.Code), msg: se.Error(), unprocessed: se.Unprocessed()}
+	}
+	if status := c.h.Status(); status != 200 {
+		return &callError{code: httpStatusCode(status),
+			msg: fmt.Sprintf("unexpected HTTP status code received from server: %d", status)}
+	}
+	if c.grpcStatus < 0 {
+		return &callError{code: codes.Internal, msg: "server closed the stream without sending trailers"}
+	}
+	if c.grpcStatus == 0 {
+		return nil
+	}
+	return &callError{code: codes.Code(c.grpcStatus), msg: c.grpcMessage}
+}
+
+// Field takes the gRPC status and message of the call's response.
+func (c *conn) Field(f hpack.HeaderField) {
+	switch f.Name {
+	case "grpc-status":
+		if n, err := strconv.Atoi(f.Value); err == nil && n >= 0 {
+			c.grpcStatus = n
+		} else {
+			c.grpcStatus = int(codes.Unknown)
+		}
+	case "grpc-message":
+		c.grpcMessage = decodeGRPCMessage(f.Value)
+	}
+}
+
+// Data takes nothing: responses are counted, not decoded.
+func (c *conn) Data([]byte) {}
+
+// callError is a failed call's outcome: a gRPC status from the server (or
+// one a transport failure maps to, as grpc-go maps it). unprocessed says
+// the server provably did not process the call (see retryable).
+type callError struct {
+	code        codes.Code
+	msg         string
+	unprocessed bool
+}
+
+func (e *callError) Error() string { return "grpc " + e.code.String() + ": " + e.msg }
+
+// retryable says whether a call's outcome proves that the server did not
+// process the call, so it may go out again on a fresh connection (see
+// h2.Retryable for the rules).
+func retryable(err error) bool {
+	if ce, ok := err.(*callError); ok {
+		return ce.unprocessed
+	}
+	return h2.Retryable(err)
+}
+
+// httpStatusCode maps an HTTP status that is not 200 to a gRPC code, as
+// grpc-go does.
+func httpStatusCode(status int) codes.Code {
+	switch status {
+	case 400:
+		return codes.Internal
+	case 401:
+		return codes.Unauthenticated
+	case 403:
+		return codes.PermissionDenied
+	case 404:
+		return codes.Unimplemented
+	case 429, 502, 503, 504:
+		return codes.Unavailable
+	}
+	return codes.Unknown
+}
+
+// resetCode maps an RST_STREAM error code to a gRPC code, as grpc-go does.
+func resetCode(code uint32) codes.Code {
+	switch code {
+	case 0x3, 0xb: // FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM
+		return codes.ResourceExhausted
+	case h2.ErrCodeRefusedStream:
+		return codes.Unavailable
+	case h2.ErrCodeCancel:
+		return codes.Canceled
+	case 0xc: // INADEQUATE_SECURITY
+		return codes.PermissionDenied
+	}
+	return codes.Internal
+}
+
+// decodeGRPCMessage undoes grpc-message's percent-encoding.
+func decodeGRPCMessage(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
 // classify turns a call's outcome into the error the engine counts.
 func (c *conn) classify(ctx context.Context, deadline time.Time, err error) error {
 	if err == nil {
@@ -521,9 +659,9 @@ func (c *conn) classify(ctx context.Context, deadline time.Time, err error) erro
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("grpc: %w (%v)", ctxErr, err)
 	}
-	var te *transportError
+	var te *h2.TransportError
 	if errors.As(err, &te) {
-		if te.timeout {
+		if te.Timeout {
 			return fmt.Errorf("grpc: no answer within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
 		}
 		return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
@@ -569,7 +707,7 @@ func (c *conn) closedForGood() bool {
 func (c *conn) closeNet() {
 	c.link.Drop()
 	if c.h != nil {
-		c.h.stopIdleWatch()
+		c.h.StopIdleWatch()
 	}
 	c.h = nil
 }

@@ -2,8 +2,6 @@ package grpc
 
 import (
 	"context"
-	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/h2"
 )
 
 // runWithoutErrors runs s and fails t unless every operation succeeded
@@ -229,27 +228,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestAnIdleConnectionIsWatched(t *testing.T) {
-	later := func(f func()) { time.AfterFunc(2*idleAfter, f) }
+	later := func(f func()) { time.AfterFunc(2*h2.IdleAfter, f) }
 	tests := []struct {
 		name   string
 		answer func(pc *peerConn, stream uint32, nth int)
 		// idle waits until what the server did while the client idled
 		// shows; conns is what the peer accepted by the end.
-		idle  func(p *h2Peer, h *h2conn) bool
+		idle  func(p *h2Peer, h *h2.Conn) bool
 		conns int64
 	}{
 		{"a PING is answered at once", func(pc *peerConn, stream uint32, nth int) {
 			pc.ok(stream, false)
 			later(pc.ping)
-		}, func(p *h2Peer, _ *h2conn) bool { return p.pingAcks.Load() == 1 }, 1},
+		}, func(p *h2Peer, _ *h2.Conn) bool { return p.pingAcks.Load() == 1 }, 1},
 		{"a close: the next call goes out on a fresh connection", func(pc *peerConn, stream uint32, nth int) {
 			pc.ok(stream, false)
 			later(func() { pc.nc.Close() })
-		}, func(_ *h2Peer, h *h2conn) bool { return h.state.Load() == stateDead }, 2},
+		}, func(_ *h2Peer, h *h2.Conn) bool { return h.Dead() != nil }, 2},
 		{"a GOAWAY: the client closes the connection, the next call dials another", func(pc *peerConn, stream uint32, nth int) {
 			pc.ok(stream, false)
 			later(func() { pc.goAway(stream) })
-		}, func(p *h2Peer, _ *h2conn) bool { return p.ended.Load() == 1 }, 2},
+		}, func(p *h2Peer, _ *h2.Conn) bool { return p.ended.Load() == 1 }, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,49 +275,6 @@ func TestAPingReadDuringACallIsAnsweredWhenTheConnectionIdles(t *testing.T) {
 		}
 	}
 	waitFor(t, "four PING acknowledgements", func() bool { return p.pingAcks.Load() == 4 })
-}
-
-func TestACallWhoseConnectionWasResetBeforeItsFirstByteIsRetryable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	reset := make(chan error, 1)
-	go func() {
-		sc, err := l.Accept()
-		if err != nil {
-			reset <- err
-			return
-		}
-		// The server's SETTINGS; once the client's preface, SETTINGS and
-		// acknowledgement are read, a reset instead of a close.
-		sc.Write([]byte{0, 0, 0, frameSettings, 0, 0, 0, 0, 0})
-		sc.SetReadDeadline(time.Now().Add(2 * time.Second))
-		_, err = io.ReadFull(sc, make([]byte, len(clientPreface)+frameHeaderLen))
-		sc.(*net.TCPConn).SetLinger(0)
-		sc.Close()
-		reset <- err
-	}()
-	nc, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	h, err := newH2Conn(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.stopIdleWatch()
-	if err := <-reset; err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond) // for the reset to arrive
-	nc.SetDeadline(time.Now().Add(2 * time.Second))
-	err = h.call(headerBlock("http", l.Addr().String(), "/"+unaryCall, nil), nil)
-	if te, ok := err.(*transportError); !ok || !te.unwritten || !retryable(err) {
-		t.Fatalf("got %#v, want a transport error of a call not written", err)
-	}
 }
 
 // TestAProxyThatEndsIdleConnectionsCostsNoErrors puts nginx in front of a

@@ -1,4 +1,6 @@
-package grpc
+// Package h2 is the HTTP/2 client layer tailgate's gRPC and HTTP drivers
+// share: frames, HPACK, flow control and the connection's lifecycle.
+package h2
 
 import (
 	"bufio"
@@ -8,26 +10,23 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2/hpack"
-	"google.golang.org/grpc/codes"
 
 	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
-// The HTTP/2 client below carries the driver's calls: one connection per
-// Conn, one unary call at a time on it, as the engine calls Do from one
-// worker. That is all a load generator needs of HTTP/2, and it makes the
-// client small: streams are opened in turn and never interleave, so there
-// is no stream table, no writer goroutine and no reader goroutine, and a
-// call is one write of its HEADERS and DATA frames and reads of the reply
-// on the worker's goroutine. Only a connection that idles between calls is
-// read by another goroutine, its watcher (see idle.go).
+// A Conn carries one call at a time: the drivers' engine calls Do from one
+// worker per connection. That is all a load generator needs of HTTP/2, and
+// it makes the client small: streams are opened in turn and never
+// interleave, so there is no stream table, no writer goroutine and no
+// reader goroutine, and a call is one write of its HEADERS and DATA frames
+// and reads of the reply on the worker's goroutine. Only a connection that
+// idles between calls is read by another goroutine, its watcher (see
+// idle.go).
 //
 // What the protocol asks of a client is kept: the preface and SETTINGS
 // exchange, acknowledging the server's SETTINGS and answering its PINGs,
@@ -40,6 +39,10 @@ import (
 // consumed once whole in the read buffer, so a call that times out leaves
 // the connection in step: its stream is reset with the next call's frames
 // and the connection is kept, as grpc-go keeps it.
+//
+// What a response means (a gRPC status, an HTTP status) is the driver's:
+// Call hands the response's header fields and DATA to the call's Receiver
+// and says how the stream ended.
 
 // HTTP/2 frame types and flags used here.
 const (
@@ -77,9 +80,6 @@ const (
 	maxStreamID = 1<<31 - 1 - 2
 	// maxHeaderBlock bounds a reply's header block, CONTINUATIONs included.
 	maxHeaderBlock = 1 << 20
-
-	errCodeRefusedStream = 0x7
-	errCodeCancel        = 0x8
 )
 
 // clientPreface opens every connection, with the client's SETTINGS (no
@@ -102,44 +102,72 @@ func appendFrameHeader(b []byte, length int, typ, flags byte, stream uint32) []b
 	return binary.BigEndian.AppendUint32(b, stream&(1<<31-1))
 }
 
-// callError is a failed call's outcome: a gRPC status from the server (or
-// one a transport failure maps to, as grpc-go maps it). unprocessed says
-// the server provably did not process the call (see retryable).
-type callError struct {
-	code        codes.Code
-	msg         string
-	unprocessed bool
+// The RST_STREAM error codes the client reads or sends by name.
+const (
+	// ErrCodeRefusedStream says the server did not process the stream.
+	ErrCodeRefusedStream = 0x7
+	// ErrCodeCancel is what the client resets a timed-out stream with.
+	ErrCodeCancel = 0x8
+)
+
+// StreamError ends a call whose stream the server reset (RST_STREAM with
+// Code), or left unprocessed above the last-stream-id of a GOAWAY.
+type StreamError struct {
+	Code uint32
+	// GoAway says the server is draining the connection and will never
+	// process the stream.
+	GoAway bool
 }
 
-func (e *callError) Error() string { return "grpc " + e.code.String() + ": " + e.msg }
+func (e *StreamError) Error() string {
+	if e.GoAway {
+		return "the connection is draining (GOAWAY): the call was not processed"
+	}
+	return fmt.Sprintf("stream terminated by RST_STREAM with error code: %d", e.Code)
+}
 
-// transportError is a failure of the connection itself; the call's stream
-// did not end. timeout says the socket's deadline passed; unwritten says
+// Unprocessed says the server provably did not process the stream: it
+// refused it (REFUSED_STREAM, RFC 9113, 8.7) or it is above a GOAWAY's
+// last-stream-id (RFC 9113, 6.8).
+func (e *StreamError) Unprocessed() bool { return e.GoAway || e.Code == ErrCodeRefusedStream }
+
+// TransportError is a failure of the connection itself; the call's stream
+// did not end. Timeout says the socket's deadline passed; Unwritten says
 // it failed before any byte of the call was written.
-type transportError struct {
-	err       error
-	timeout   bool
-	unwritten bool
+type TransportError struct {
+	Err       error
+	Timeout   bool
+	Unwritten bool
 }
 
-func (e *transportError) Error() string { return e.err.Error() }
-func (e *transportError) Unwrap() error { return e.err }
+func (e *TransportError) Error() string { return e.Err.Error() }
+func (e *TransportError) Unwrap() error { return e.Err }
 
-// retryable says whether a call's outcome proves that the server did not
+// Retryable says whether a call's outcome proves that the server did not
 // process the call, so it may go out again on a fresh connection (see
 // idle.go for the rules).
-func retryable(err error) bool {
+func Retryable(err error) bool {
 	switch e := err.(type) {
-	case *callError:
-		return e.unprocessed
-	case *transportError:
-		return e.unwritten
+	case *StreamError:
+		return e.Unprocessed()
+	case *TransportError:
+		return e.Unwritten
 	}
 	return false
 }
 
-// h2conn is one HTTP/2 connection; its methods run on one goroutine.
-type h2conn struct {
+// Receiver takes what a call's response carries besides :status: every
+// other field of its header blocks (headers, then trailers) and the
+// payload of every DATA frame, padding removed. The slices are valid only
+// during the call.
+type Receiver interface {
+	Field(f hpack.HeaderField)
+	Data(p []byte)
+}
+
+// Conn is one HTTP/2 connection; its methods run on one goroutine, but
+// for the idle watcher's (see idle.go).
+type Conn struct {
 	nc  net.Conn
 	sc  *sock.Conn // raw I/O of a plain TCP connection; nil over TLS
 	r   *bufio.Reader
@@ -161,7 +189,7 @@ type h2conn struct {
 	// resetStream is a timed-out stream to reset with the next frames.
 	resetStream uint32
 	// lazyPings lets PING acknowledgements wait for the next call's write
-	// (see call); pongs holds those waiting.
+	// (see Call); pongs holds those waiting.
 	lazyPings bool
 	pongs     []byte
 	// written counts the bytes the call in progress wrote itself; queued
@@ -184,10 +212,9 @@ type h2conn struct {
 	// The call in progress.
 	stream       uint32
 	streamWindow int64
+	recv         Receiver
 	headersSeen  bool // the response's HEADERS (not the trailers) came
-	httpStatus   int
-	grpcStatus   int // -1 until a grpc-status came
-	grpcMessage  string
+	status       int
 	emitFor      bool // the header block being decoded is the call's
 	blockStream  uint32
 	blockEnds    bool // the header block being decoded ends its stream
@@ -195,10 +222,11 @@ type h2conn struct {
 	blockLen     int
 }
 
-// newH2Conn starts HTTP/2 on an open connection: it sends the preface and
-// SETTINGS and reads the server's SETTINGS, which must come first.
-func newH2Conn(nc net.Conn) (*h2conn, error) {
-	c := &h2conn{nc: nc, nextStream: 1, peerMaxFrame: maxFrameLen, peerStreamWindow: 65535, connWindow: 65535, grpcStatus: -1}
+// New starts HTTP/2 on an open connection: it sends the preface and
+// SETTINGS and reads the server's SETTINGS, which must come first. The
+// caller holds the connection, as after Acquire, until it calls Release.
+func New(nc net.Conn) (*Conn, error) {
+	c := &Conn{nc: nc, nextStream: 1, peerMaxFrame: maxFrameLen, peerStreamWindow: 65535, connWindow: 65535}
 	c.dec = hpack.NewDecoder(4096, c.field)
 	var src io.Reader = nc
 	if sc, ok := sock.New(nc); ok {
@@ -214,7 +242,7 @@ func newH2Conn(nc net.Conn) (*h2conn, error) {
 		return nil, err
 	}
 	if typ != frameSettings || flags&flagAck != 0 {
-		return nil, errors.New("http2: the server did not start with SETTINGS: is it an HTTP/2 (gRPC) server?")
+		return nil, errors.New("http2: the server did not start with SETTINGS: does it speak HTTP/2?")
 	}
 	if err := c.settings(payload); err != nil {
 		return nil, err
@@ -227,11 +255,19 @@ func newH2Conn(nc net.Conn) (*h2conn, error) {
 	return c, nil
 }
 
-// usable says whether the connection may carry another call.
-func (c *h2conn) usable() bool { return !c.goAway && c.nextStream <= maxStreamID }
+// Usable says whether the connection may carry another call.
+func (c *Conn) Usable() bool { return !c.goAway && c.nextStream <= maxStreamID }
+
+// SetLazyPings lets the acknowledgements of PINGs read during the next
+// calls wait for the following call's frames instead of a write of their
+// own; drivers set it while calls come faster than IdleAfter.
+func (c *Conn) SetLazyPings(lazy bool) { c.lazyPings = lazy }
+
+// Status is the :status of the last call's response; 0 before one came.
+func (c *Conn) Status() int { return c.status }
 
 // flush writes the pending frames now and says how many bytes went out.
-func (c *h2conn) flush() (int, error) {
+func (c *Conn) flush() (int, error) {
 	if len(c.out) == 0 {
 		return 0, nil
 	}
@@ -248,11 +284,11 @@ func (c *h2conn) flush() (int, error) {
 
 // flushCall writes the call's pending frames now; a failure before any
 // byte of the call was written is marked so.
-func (c *h2conn) flushCall() error {
+func (c *Conn) flushCall() error {
 	n, err := c.flush()
 	c.written += n
 	if err != nil {
-		return &transportError{err: err, unwritten: c.unwritten()}
+		return &TransportError{Err: err, Unwritten: c.unwritten()}
 	}
 	return nil
 }
@@ -261,7 +297,7 @@ func (c *h2conn) flushCall() error {
 // waits for the reply; over TLS, or when frames are already buffered (so
 // the next read may not come from the socket), it writes them now. c.out
 // is only appended to again after that read.
-func (c *h2conn) send() error {
+func (c *Conn) send() error {
 	if c.sc != nil && c.r.Buffered() == 0 {
 		c.sc.Send(c.out)
 		c.out = c.out[:0]
@@ -272,25 +308,33 @@ func (c *h2conn) send() error {
 }
 
 // unwritten says whether not one byte of the call in progress went out.
-func (c *h2conn) unwritten() bool {
+func (c *Conn) unwritten() bool {
 	return c.written == 0 && (!c.queued || c.sc.Wrote() == 0)
 }
 
-// call sends one unary request and reads its response to the end. block is
-// the request's header block, msg the message. The outcome is nil (status
-// OK), a *callError or a *transportError.
-func (c *h2conn) call(block, msg []byte) error {
+// begin opens the next stream for a call whose response goes to recv.
+func (c *Conn) begin(recv Receiver) {
 	c.stream = c.nextStream
 	c.nextStream += 2
 	c.streamWindow = c.peerStreamWindow
-	c.headersSeen, c.httpStatus, c.grpcStatus, c.grpcMessage = false, 0, -1, ""
+	c.recv = recv
+	c.headersSeen, c.status = false, 0
 	c.written, c.queued = 0, false
+}
 
+// Call sends one request and reads its response to the end. block is the
+// request's header block (see HeaderBlock); the body is body[0] followed
+// by body[1], either or both empty (a request without a body ends its
+// stream with its HEADERS). The response's fields and DATA go to recv,
+// its :status to Status. The outcome is nil (the stream ended after a
+// response), a *StreamError or a *TransportError.
+func (c *Conn) Call(block []byte, body [2][]byte, recv Receiver) error {
+	c.begin(recv)
 	c.out = append(c.out, c.pongs...)
 	c.pongs = c.pongs[:0]
 	if c.resetStream != 0 {
 		c.out = appendFrameHeader(c.out, 4, frameRSTStream, 0, c.resetStream)
-		c.out = binary.BigEndian.AppendUint32(c.out, errCodeCancel)
+		c.out = binary.BigEndian.AppendUint32(c.out, ErrCodeCancel)
 		c.resetStream = 0
 	}
 	if c.unacked > maxWindow/2 {
@@ -298,11 +342,15 @@ func (c *h2conn) call(block, msg []byte) error {
 		c.out = binary.BigEndian.AppendUint32(c.out, uint32(c.unacked))
 		c.unacked = 0
 	}
+	left := len(body[0]) + len(body[1])
 	for first := true; first || len(block) > 0; first = false {
 		n := min(len(block), c.peerMaxFrame)
 		typ, flags := byte(frameContinuation), byte(0)
 		if first {
 			typ = frameHeaders
+			if left == 0 {
+				flags |= flagEndStream
+			}
 		}
 		if n == len(block) {
 			flags |= flagEndHeaders
@@ -311,12 +359,7 @@ func (c *h2conn) call(block, msg []byte) error {
 		c.out = append(c.out, block[:n]...)
 		block = block[n:]
 	}
-	// The message goes out as gRPC frames it: a flag byte (not
-	// compressed) and its length, then the bytes.
-	var prefix [5]byte
-	binary.BigEndian.PutUint32(prefix[1:], uint32(len(msg)))
-	pending := [2][]byte{prefix[:], msg}
-	left := len(msg) + len(prefix)
+	pending := body
 	for left > 0 {
 		room := int(min(int64(c.peerMaxFrame), c.connWindow, c.streamWindow))
 		if room <= 0 {
@@ -349,6 +392,12 @@ func (c *h2conn) call(block, msg []byte) error {
 		left -= n
 		c.connWindow -= int64(n)
 		c.streamWindow -= int64(n)
+		if len(c.out) >= maxQueued && left > 0 {
+			// A large body goes out as it is framed, not all at once.
+			if err := c.flushCall(); err != nil {
+				return err
+			}
+		}
 	}
 	if err := c.send(); err != nil {
 		return err
@@ -361,37 +410,32 @@ func (c *h2conn) call(block, msg []byte) error {
 	}
 }
 
+// maxQueued is how many bytes of frames a call queues before it writes
+// them, so a large body does not sit in memory twice.
+const maxQueued = 256 << 10
+
 // outcome turns the end of a call into its result.
-func (c *h2conn) outcome(err error) error {
-	if err != nil {
-		var te *transportError
-		var ce *callError
-		if errors.As(err, &te) {
-			if te.timeout {
-				c.resetStream = c.stream
-			}
-			return err
-		}
-		if errors.As(err, &ce) {
-			return err
-		}
-		return &transportError{err: err}
-	}
-	if c.httpStatus != 200 {
-		return &callError{code: httpStatusCode(c.httpStatus),
-			msg: fmt.Sprintf("unexpected HTTP status code received from server: %d", c.httpStatus)}
-	}
-	if c.grpcStatus < 0 {
-		return &callError{code: codes.Internal, msg: "server closed the stream without sending trailers"}
-	}
-	if c.grpcStatus == 0 {
+func (c *Conn) outcome(err error) error {
+	c.recv = nil
+	if err == nil {
 		return nil
 	}
-	return &callError{code: codes.Code(c.grpcStatus), msg: c.grpcMessage}
+	var te *TransportError
+	var se *StreamError
+	switch {
+	case errors.As(err, &te):
+		if te.Timeout {
+			c.resetStream = c.stream
+		}
+		return err
+	case errors.As(err, &se):
+		return err
+	}
+	return &TransportError{Err: err}
 }
 
 // readOne reads and handles one frame; done says the call's stream ended.
-func (c *h2conn) readOne() (done bool, err error) {
+func (c *Conn) readOne() (done bool, err error) {
 	typ, flags, stream, payload, err := c.readFrame()
 	if err != nil {
 		return false, err
@@ -410,8 +454,9 @@ func (c *h2conn) readOne() (done bool, err error) {
 	case frameData:
 		// Padding counts against flow control like the data.
 		c.unacked += int64(len(payload))
+		data := payload
 		if flags&flagPadded != 0 {
-			if _, err := unpad(payload); err != nil {
+			if data, err = unpad(payload); err != nil {
 				return false, err
 			}
 		}
@@ -420,6 +465,9 @@ func (c *h2conn) readOne() (done bool, err error) {
 		}
 		if !c.headersSeen {
 			return false, errors.New("http2: DATA before the response's HEADERS")
+		}
+		if c.recv != nil && len(data) > 0 {
+			c.recv.Data(data)
 		}
 		return flags&flagEndStream != 0, nil
 	case frameHeaders:
@@ -450,10 +498,7 @@ func (c *h2conn) readOne() (done bool, err error) {
 		if stream != c.stream {
 			return false, nil
 		}
-		code := binary.BigEndian.Uint32(payload)
-		// REFUSED_STREAM says the server did not process the stream.
-		return true, &callError{code: resetCode(code), msg: fmt.Sprintf("stream terminated by RST_STREAM with error code: %d", code),
-			unprocessed: code == errCodeRefusedStream}
+		return true, &StreamError{Code: binary.BigEndian.Uint32(payload)}
 	case frameSettings:
 		if stream != 0 {
 			return false, errors.New("http2: SETTINGS on a stream")
@@ -495,7 +540,7 @@ func (c *h2conn) readOne() (done bool, err error) {
 		if c.stream > c.lastStream {
 			// Not processed, and never will be: the call may go out
 			// again on another connection.
-			return true, &callError{code: codes.Unavailable, msg: "the connection is draining (GOAWAY): the call was not processed", unprocessed: true}
+			return true, &StreamError{GoAway: true}
 		}
 		return false, nil
 	case frameWindowUpdate:
@@ -521,7 +566,7 @@ func (c *h2conn) readOne() (done bool, err error) {
 }
 
 // headerFragment decodes one fragment of a header block.
-func (c *h2conn) headerFragment(frag []byte, last bool) (done bool, err error) {
+func (c *Conn) headerFragment(frag []byte, last bool) (done bool, err error) {
 	c.blockLen += len(frag)
 	if c.blockLen > maxHeaderBlock {
 		return false, fmt.Errorf("http2: a header block longer than %d bytes", maxHeaderBlock)
@@ -540,37 +585,56 @@ func (c *h2conn) headerFragment(frag []byte, last bool) (done bool, err error) {
 		return false, nil
 	}
 	if !c.headersSeen {
-		c.headersSeen = true
-		if c.httpStatus == 0 {
+		switch {
+		case c.status == 0:
 			return false, errors.New("http2: a response without :status")
+		case c.status < 200:
+			// An interim response (100 Continue, 103 Early Hints): the
+			// real one follows (RFC 9113, 8.1).
+			if c.blockEnds {
+				return false, fmt.Errorf("http2: an interim response (%d) ends its stream", c.status)
+			}
+			c.status = 0
+			return false, nil
 		}
+		c.headersSeen = true
 	}
 	return c.blockEnds, nil
 }
 
 // field receives each decoded header field.
-func (c *h2conn) field(f hpack.HeaderField) {
+func (c *Conn) field(f hpack.HeaderField) {
 	if !c.emitFor {
 		return
 	}
-	switch f.Name {
-	case ":status":
-		if n, err := strconv.Atoi(f.Value); err == nil {
-			c.httpStatus = n
+	if f.Name == ":status" {
+		if !c.headersSeen {
+			c.status = parseStatus(f.Value)
 		}
-	case "grpc-status":
-		if n, err := strconv.Atoi(f.Value); err == nil && n >= 0 {
-			c.grpcStatus = n
-		} else {
-			c.grpcStatus = int(codes.Unknown)
-		}
-	case "grpc-message":
-		c.grpcMessage = decodeGRPCMessage(f.Value)
+		return
+	}
+	if c.recv != nil {
+		c.recv.Field(f)
 	}
 }
 
+// parseStatus reads a :status, three digits; 0 when it is not that.
+func parseStatus(v string) int {
+	if len(v) != 3 {
+		return 0
+	}
+	n := 0
+	for i := 0; i < 3; i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0
+		}
+		n = n*10 + int(v[i]-'0')
+	}
+	return n
+}
+
 // settings applies the server's SETTINGS and queues their acknowledgement.
-func (c *h2conn) settings(p []byte) error {
+func (c *Conn) settings(p []byte) error {
 	if len(p)%6 != 0 {
 		return errors.New("http2: SETTINGS of the wrong size")
 	}
@@ -597,7 +661,7 @@ func (c *h2conn) settings(p []byte) error {
 
 // readFrame returns the next whole frame without consuming it; the caller
 // discards it once handled. The payload is valid until then.
-func (c *h2conn) readFrame() (typ, flags byte, stream uint32, payload []byte, err error) {
+func (c *Conn) readFrame() (typ, flags byte, stream uint32, payload []byte, err error) {
 	head, err := c.r.Peek(frameHeaderLen)
 	if err != nil {
 		return 0, 0, 0, nil, c.readError(err)
@@ -615,16 +679,16 @@ func (c *h2conn) readFrame() (typ, flags byte, stream uint32, payload []byte, er
 	return typ, flags, stream, frame[frameHeaderLen:], nil
 }
 
-func (c *h2conn) readError(err error) error {
+func (c *Conn) readError(err error) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return &transportError{err: err, timeout: c.sc == nil || c.sc.Sent()}
+		return &TransportError{Err: err, Timeout: c.sc == nil || c.sc.Sent()}
 	}
 	if errors.Is(err, io.EOF) {
 		err = fmt.Errorf("the server closed the connection: %w", io.ErrUnexpectedEOF)
 	}
 	// A read that fails before the call's first byte went out (the queued
 	// write failed at once) leaves the call unwritten.
-	return &transportError{err: err, unwritten: c.stream != 0 && c.queued && c.unwritten()}
+	return &TransportError{Err: err, Unwritten: c.stream != 0 && c.queued && c.unwritten()}
 }
 
 func unpad(p []byte) ([]byte, error) {
@@ -634,85 +698,48 @@ func unpad(p []byte) ([]byte, error) {
 	return p[1 : len(p)-int(p[0])], nil
 }
 
-// httpStatusCode maps an HTTP status that is not 200 to a gRPC code, as
-// grpc-go does.
-func httpStatusCode(status int) codes.Code {
-	switch status {
-	case 400:
-		return codes.Internal
-	case 401:
-		return codes.Unauthenticated
-	case 403:
-		return codes.PermissionDenied
-	case 404:
-		return codes.Unimplemented
-	case 429, 502, 503, 504:
-		return codes.Unavailable
-	}
-	return codes.Unknown
-}
-
-// resetCode maps an RST_STREAM error code to a gRPC code, as grpc-go does.
-func resetCode(code uint32) codes.Code {
-	switch code {
-	case 0x3, 0xb: // FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM
-		return codes.ResourceExhausted
-	case errCodeRefusedStream:
-		return codes.Unavailable
-	case errCodeCancel:
-		return codes.Canceled
-	case 0xc: // INADEQUATE_SECURITY
-		return codes.PermissionDenied
-	}
-	return codes.Internal
-}
-
-// decodeGRPCMessage undoes grpc-message's percent-encoding.
-func decodeGRPCMessage(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// headerBlock encodes a request's headers in HPACK: :method and :scheme
-// from the static table, everything else as literals without indexing, so
-// the block is the same on every connection and at every call.
-func headerBlock(scheme, authority, path string, fields [][2]string) []byte {
-	b := []byte{0x83} // :method POST
-	if scheme == "https" {
-		b = append(b, 0x87)
-	} else {
-		b = append(b, 0x86)
-	}
-	b = appendLiteral(b, ":path", path)
-	b = appendLiteral(b, ":authority", authority)
+// HeaderBlock encodes a request's headers in HPACK (see AppendStart and
+// AppendLiteral): nothing touches the server's table, so the block is the
+// same on every connection and at every call.
+func HeaderBlock(method, scheme, authority, path string, fields [][2]string) []byte {
+	b := AppendStart(nil, method, scheme)
+	b = AppendLiteral(b, ":path", path)
+	b = AppendLiteral(b, ":authority", authority)
 	for _, f := range fields {
-		b = appendLiteral(b, f[0], f[1])
+		b = AppendLiteral(b, f[0], f[1])
 	}
 	return b
 }
 
-// appendLiteral appends a literal header field without indexing, with a
+// AppendStart appends a request's :method and :scheme: from the static
+// table when it has them (GET, POST; http, https), literals otherwise.
+func AppendStart(b []byte, method, scheme string) []byte {
+	switch method {
+	case "GET":
+		b = append(b, 0x82)
+	case "POST":
+		b = append(b, 0x83)
+	default:
+		b = AppendLiteral(b, ":method", method)
+	}
+	switch scheme {
+	case "https":
+		return append(b, 0x87)
+	case "http":
+		return append(b, 0x86)
+	}
+	return AppendLiteral(b, ":scheme", scheme)
+}
+
+// AppendLiteral appends a literal header field without indexing, with a
 // literal name, neither Huffman-coded.
-func appendLiteral(b []byte, name, value string) []byte {
+func AppendLiteral[T ~string | ~[]byte](b []byte, name string, value T) []byte {
 	b = append(b, 0x00)
 	b = appendHpackString(b, name)
 	return appendHpackString(b, value)
 }
 
-func appendHpackString(b []byte, s string) []byte {
+func appendHpackString[T ~string | ~[]byte](b []byte, s T) []byte {
 	n := uint64(len(s))
 	if n < 127 {
 		b = append(b, byte(n))

@@ -1,4 +1,4 @@
-package grpc
+package h2
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 // server shutting down), or a close. The rules, decided here rather than by
 // the next call failing:
 //
-//  1. A connection idle for idleAfter is watched: a goroutine, started by
+//  1. A connection idle for IdleAfter is watched: a goroutine, started by
 //     the connection's timer, reads it until the next call takes it back.
 //     It acknowledges PINGs and SETTINGS at once and keeps HPACK and flow
 //     control in step, as the call would.
@@ -24,7 +24,7 @@ import (
 //     call was sent on it, so this is no error; the dial is part of the
 //     call's latency.
 //  3. A call is retried once, on a fresh connection, when the server
-//     provably did not process it (see retryable): its stream is above
+//     provably did not process it (see Retryable): its stream is above
 //     the last-stream-id of a GOAWAY (RFC 9113, 6.8), the server refused
 //     the stream (REFUSED_STREAM, RFC 9113, 8.7), or the connection failed
 //     before any byte of the call was written. Anything else (the
@@ -37,18 +37,18 @@ import (
 // reply from one goroutine to another, which is what this client exists
 // to avoid, and a readiness check costs a system call per call and answers
 // no PING while the connection idles. The watcher costs a call three
-// atomic operations while calls come faster than idleAfter; calls that
+// atomic operations while calls come faster than IdleAfter; calls that
 // come slower pay its hand-over (waking it with a deadline and waiting
 // for it to stop), which only low rates, where CPU is plentiful, see.
 // Servers wait seconds for a PING's acknowledgement and close idle
-// connections after a second or more, both well above idleAfter.
+// connections after a second or more, both well above IdleAfter.
 
-// idleAfter is how long a connection waits between calls before it is
+// IdleAfter is how long a connection waits between calls before it is
 // watched. Below it, the acknowledgement of a server's PING goes out with
 // the next call's frames instead of in a write of its own: grpc-go servers
 // ping once per call to estimate the bandwidth-delay product, and any
 // frame answers a liveness check.
-const idleAfter = 100 * time.Millisecond
+const IdleAfter = 100 * time.Millisecond
 
 // The states of a connection between its worker and its watcher.
 const (
@@ -61,22 +61,31 @@ const (
 // longAgo is a deadline in the past: setting it fails pending I/O at once.
 var longAgo = time.Unix(1, 0)
 
+// Dead says why the idle watcher found the connection unusable; nil while
+// it is usable (or held for a call).
+func (c *Conn) Dead() error {
+	if c.state.Load() != stateDead {
+		return nil
+	}
+	return c.dead
+}
+
 // errInUse would mean two goroutines made calls on one connection.
 var errInUse = errors.New("http2: the connection is in use by another call")
 
 // startIdleWatch arms the connection's timer; the connection starts busy,
 // held by the worker that dialed it.
-func (c *h2conn) startIdleWatch() {
+func (c *Conn) startIdleWatch() {
 	c.watchDone = make(chan struct{}, 1)
 	c.state.Store(stateBusy)
 	c.lastUse.Store(time.Now().UnixNano())
-	c.idle = time.AfterFunc(idleAfter, c.idleCheck)
+	c.idle = time.AfterFunc(IdleAfter, c.idleCheck)
 }
 
-// acquire takes the connection for a call that starts at now, stopping its
+// Acquire takes the connection for a call that starts at now, stopping its
 // watcher if one runs. An error says the watcher found the connection
 // unusable: the caller dials a fresh one.
-func (c *h2conn) acquire(now time.Time) error {
+func (c *Conn) Acquire(now time.Time) error {
 	if !c.state.CompareAndSwap(stateIdle, stateBusy) {
 		if err := c.acquireSlow(); err != nil {
 			return err
@@ -86,7 +95,7 @@ func (c *h2conn) acquire(now time.Time) error {
 	return nil
 }
 
-func (c *h2conn) acquireSlow() error {
+func (c *Conn) acquireSlow() error {
 	for !c.state.CompareAndSwap(stateIdle, stateBusy) {
 		switch c.state.Load() {
 		case stateDead:
@@ -109,26 +118,26 @@ func (c *h2conn) acquireSlow() error {
 	return nil
 }
 
-// release hands the connection back after a call; the timer will have it
+// Release hands the connection back after a call; the timer will have it
 // watched once it has been idle long enough.
-func (c *h2conn) release() { c.state.Store(stateIdle) }
+func (c *Conn) Release() { c.state.Store(stateIdle) }
 
-// stopIdleWatch stops the timer of a connection being closed. The caller
+// StopIdleWatch stops the timer of a connection being closed. The caller
 // holds the connection (or the watcher found it dead), so no watcher runs.
-func (c *h2conn) stopIdleWatch() {
+func (c *Conn) StopIdleWatch() {
 	if c.idle != nil {
 		c.idle.Stop()
 	}
 }
 
 // idleCheck runs on the timer: it starts the watcher once the connection
-// has been idle idleAfter, and otherwise arms the timer again.
-func (c *h2conn) idleCheck() {
+// has been idle IdleAfter, and otherwise arms the timer again.
+func (c *Conn) idleCheck() {
 	switch c.state.Load() {
 	case stateDead:
 		return
 	case stateIdle:
-		left := idleAfter - time.Since(time.Unix(0, c.lastUse.Load()))
+		left := IdleAfter - time.Since(time.Unix(0, c.lastUse.Load()))
 		if left <= 0 && c.state.CompareAndSwap(stateIdle, stateWatching) {
 			c.watch()
 			return
@@ -138,12 +147,12 @@ func (c *h2conn) idleCheck() {
 			return
 		}
 	}
-	c.idle.Reset(idleAfter)
+	c.idle.Reset(IdleAfter)
 }
 
 // watch reads the idle connection until the worker takes it back or the
 // connection proves unusable.
-func (c *h2conn) watch() {
+func (c *Conn) watch() {
 	c.mu.Lock()
 	stopped := c.stopWatch
 	if !stopped {
@@ -180,7 +189,7 @@ func (c *h2conn) watch() {
 	}
 	c.mu.Unlock()
 	if dead == nil {
-		c.idle.Reset(idleAfter)
+		c.idle.Reset(IdleAfter)
 	}
 	if stopped {
 		c.watchDone <- struct{}{}
@@ -189,7 +198,7 @@ func (c *h2conn) watch() {
 
 // watchFrames sends the acknowledgements the last call left waiting, then
 // handles the server's frames as they come, with no call in progress.
-func (c *h2conn) watchFrames() error {
+func (c *Conn) watchFrames() error {
 	c.stream = 0
 	c.lazyPings = false
 	c.out = append(c.out, c.pongs...)

@@ -1,4 +1,4 @@
-package grpc
+package h2
 
 import (
 	"bufio"
@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"testing"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
-	"google.golang.org/grpc/codes"
 )
 
-// captureConn stands for the network connection of an h2conn whose input
+// captureConn stands for the network connection of a Conn whose input
 // the test supplies: it keeps what the client writes.
 type captureConn struct {
 	net.Conn // nil: only Write is called
@@ -23,34 +23,54 @@ type captureConn struct {
 
 func (c *captureConn) Write(p []byte) (int, error) { return c.out.Write(p) }
 
-// readerConn is an h2conn reading the server's side of a connection from
+// grpcReply is a Receiver that keeps a gRPC call's status and message, as
+// the gRPC driver reads them.
+type grpcReply struct {
+	status  int // -1 until a grpc-status came
+	message string
+}
+
+func (g *grpcReply) Field(f hpack.HeaderField) {
+	switch f.Name {
+	case "grpc-status":
+		if n, err := strconv.Atoi(f.Value); err == nil {
+			g.status = n
+		}
+	case "grpc-message":
+		g.message = f.Value
+	}
+}
+
+func (g *grpcReply) Data([]byte) {}
+
+// readerConn is a Conn reading the server's side of a connection from
 // in, after the preface and SETTINGS exchange, with a call open on stream.
-func readerConn(in []byte, stream uint32) (*h2conn, *captureConn) {
+func readerConn(in []byte, stream uint32) (*Conn, *captureConn, *grpcReply) {
 	w := &captureConn{}
-	c := &h2conn{nc: w, nextStream: stream + 2, peerMaxFrame: maxFrameLen, peerStreamWindow: 65535, connWindow: 65535,
-		stream: stream, streamWindow: 65535, grpcStatus: -1}
+	c := &Conn{nc: w, nextStream: stream, peerMaxFrame: maxFrameLen, peerStreamWindow: 65535, connWindow: 65535}
 	c.dec = hpack.NewDecoder(4096, c.field)
 	c.r = bufio.NewReaderSize(bytes.NewReader(in), 2*(frameHeaderLen+maxFrameLen))
-	return c, w
+	reply := &grpcReply{status: -1}
+	c.begin(reply)
+	return c, w, reply
 }
 
 // readCalls reads frames as calls in turn would (a call ends, the next
 // opens two streams on), until the input ends or the connection fails, and
 // returns each call's outcome.
-func readCalls(c *h2conn) []error {
+func readCalls(c *Conn, reply *grpcReply) []error {
 	var outcomes []error
 	for range 10000 {
 		done, err := c.readOne()
 		if done || err != nil {
 			outcomes = append(outcomes, c.outcome(err))
 		}
-		if err != nil && !errors.As(err, new(*callError)) {
+		if err != nil && !errors.As(err, new(*StreamError)) {
 			return outcomes
 		}
 		if done {
-			c.stream, c.nextStream = c.nextStream, c.nextStream+2
-			c.streamWindow = c.peerStreamWindow
-			c.headersSeen, c.httpStatus, c.grpcStatus, c.grpcMessage = false, 0, -1, ""
+			*reply = grpcReply{status: -1}
+			c.begin(reply)
 		}
 	}
 	return outcomes
@@ -104,7 +124,7 @@ func FuzzFrameReader(f *testing.F) {
 		frame(frameGoAway, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),                                           // GOAWAY below the call
 		frame(framePriority, 0, 1, 0, 0, 0, 3),                                                     // PRIORITY of the wrong size
 		frame(framePriority, 0, 0, 0, 0, 0, 3, 16),                                                 // PRIORITY on stream 0
-		frame(frameRSTStream, 0, 1, 0, 0, 0, errCodeRefusedStream),                                 // refused
+		frame(frameRSTStream, 0, 1, 0, 0, 0, ErrCodeRefusedStream),                                 // refused
 		frame(frameRSTStream, 0, 1, 0, 0),                                                          // RST_STREAM of the wrong size
 		frame(frameSettings, 0, 0, 0, settingInitialWindowSize, 0x80, 0, 0, 0),                     // a window too large
 		frame(frameSettings, 0, 0, 0, settingMaxFrameSize, 0, 0, 0, 1),                             // a frame size too small
@@ -119,8 +139,8 @@ func FuzzFrameReader(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		c, w := readerConn(in, 3)
-		readCalls(c)
+		c, w, reply := readerConn(in, 3)
+		readCalls(c, reply)
 		if c.blockLen > maxHeaderBlock {
 			t.Fatalf("a header block of %d bytes was taken", c.blockLen)
 		}
@@ -240,18 +260,16 @@ func FuzzResponseFrames(f *testing.F) {
 		if len(encodeGRPCMessage(message)) > 4000 {
 			t.Skip("a message larger than a frame holds")
 		}
-		c, w := readerConn(r.build(), 5)
+		c, w, reply := readerConn(r.build(), 5)
 		var err error
 		for done := false; !done && err == nil; {
 			done, err = c.readOne()
 		}
-		got := c.outcome(err)
-		var ce *callError
-		switch {
-		case r.code == 0 && got != nil:
-			t.Fatalf("status OK read as %v", got)
-		case r.code != 0 && (!errors.As(got, &ce) || ce.code != codes.Code(r.code) || ce.msg != message):
-			t.Fatalf("status %d %q read as %#v", r.code, message, got)
+		if err = c.outcome(err); err != nil || c.Status() != 200 {
+			t.Fatalf("a reply read as %v, status %d", err, c.Status())
+		}
+		if reply.status != int(r.code) || reply.message != encodeGRPCMessage(message) {
+			t.Fatalf("status %d %q read as %d %q", r.code, message, reply.status, reply.message)
 		}
 		dataFrames := int64(1)
 		if r.extras&0x2 != 0 {
