@@ -235,7 +235,7 @@ func TestAPasswordGivenAloneOnTheCommandLineAuthenticatesAndIsNeverPrinted(t *te
 	dir := t.TempDir()
 	inv := runWritingEverything(t, dir, plan, nil, "--target", "cache=redis://:"+password+"@"+redis.Addr+"/0")
 	require.Equal(t, 1, inv.code, "the 1ns bar fails; authentication must have worked")
-	res, err := workloads.ReadResult(filepath.Join(dir, "result.json"))
+	res, err := result.Read(filepath.Join(dir, "result.json"))
 	require.NoError(t, err)
 	assert.Zero(t, res.Components[0].Operation("all").Errors, "authenticated")
 	assert.Positive(t, res.Components[0].Operation("all").Count)
