@@ -140,7 +140,7 @@ func New(cfg Config) (*Canary, error) {
 		kept := comp
 		kept.SLO = slo.SLO{}
 		for _, o := range comp.SLO.Minimum {
-			expected := comp.Workload.Rate * cfg.Window.Seconds() * share(&comp, o.Operation)
+			expected := comp.Workload.Rate * cfg.Window.Seconds() * comp.Share(o.Operation)
 			if need := slo.MinExpectedSamples(o.Metric); o.Metric.IsLatency() && expected < need {
 				c.excluded = append(c.excluded, fmt.Sprintf("component %q: %s %s needs %d samples (a window must expect %.0f), a window has about %.0f",
 					comp.Name, o.Operation, o.Metric, slo.MinSamples(o.Metric), need, math.Floor(expected)))
@@ -160,30 +160,6 @@ func New(cfg Config) (*Canary, error) {
 		c.listener = ln
 	}
 	return c, nil
-}
-
-// share is an operation's expected share of its component's operations.
-func share(c *slo.Component, op string) float64 {
-	if op == slo.AllOperations {
-		return 1
-	}
-	total, mine := 0, 0
-	for _, m := range c.Workload.Mix {
-		total += m.Weight
-		if m.Operation == op {
-			mine += m.Weight
-		}
-	}
-	for _, r := range c.Workload.Requests {
-		total += r.Weight
-		if r.Name == op {
-			mine += r.Weight
-		}
-	}
-	if total == 0 {
-		return 0
-	}
-	return float64(mine) / float64(total)
 }
 
 // Excluded lists the minimum bars a window is too short to judge.

@@ -87,6 +87,12 @@ func TestOperationsAndShares(t *testing.T) {
 	if got := http.Share("b"); got != 0.75 {
 		t.Errorf("Share(b) = %v, want 0.75", got)
 	}
+	// The engine issues every entry by its weight, so an operation listed
+	// twice gets both weights, not the last one.
+	twice := Component{Workload: Workload{Mix: []MixEntry{{"get", 1}, {"set", 2}, {"get", 1}}}}
+	if got := twice.Share("get"); got != 0.5 {
+		t.Errorf("Share(get) listed twice = %v, want 0.5", got)
+	}
 }
 
 func TestComponentLookup(t *testing.T) {

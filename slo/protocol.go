@@ -116,28 +116,31 @@ func (c *Component) Operations() []string {
 
 // Share returns the fraction (0..1) of the component's operations that op
 // makes up by weight: 1 for AllOperations, 0 for an operation it never issues.
-// Rate × Share is the rate an operation is asked for.
+// Rate × Share is the rate an operation is asked for. The engine draws each
+// entry by its own weight and records it under its operation's name, so an
+// operation listed twice (which validation refuses, but a plan built in code
+// may hold) issues the sum of its weights.
 func (c *Component) Share(op string) float64 {
 	if op == AllOperations {
 		return 1
 	}
-	var weight, total float64
+	var weight, total int
 	for _, m := range c.Workload.Mix {
-		total += float64(m.Weight)
+		total += m.Weight
 		if m.Operation == op {
-			weight = float64(m.Weight)
+			weight += m.Weight
 		}
 	}
 	for _, r := range c.Workload.Requests {
-		total += float64(r.Weight)
+		total += r.Weight
 		if r.Name == op {
-			weight = float64(r.Weight)
+			weight += r.Weight
 		}
 	}
 	if total <= 0 {
 		return 0
 	}
-	return weight / total
+	return float64(weight) / float64(total)
 }
 
 // SetTarget points the named component at another target, as --target
