@@ -3,7 +3,6 @@ package gate
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -73,7 +72,7 @@ func compareMetric(component string, m slo.Metric, bop, cop *result.OperationRes
 	switch {
 	case m == slo.MetricMax:
 		ch.Base, ch.Cand = float64(bop.LatencyNS.Max), float64(cop.LatencyNS.Max)
-		ch.Ratio = ratioOf(ch.Cand, ch.Base)
+		ch.Ratio = stats.Ratio(ch.Cand, ch.Base)
 		ch.Note = "a maximum is one sample: no statistics"
 	case m == slo.MetricErrorRate:
 		bn, cn := bop.Count+bop.Errors, cop.Count+cop.Errors
@@ -97,7 +96,7 @@ func compareMetric(component string, m slo.Metric, bop, cop *result.OperationRes
 		}
 		cv, _ := cop.LatencyNS.At(m) // the same metric: refused above if at all
 		ch.Base, ch.Cand = float64(bv), float64(cv)
-		ch.Ratio = ratioOf(ch.Cand, ch.Base)
+		ch.Ratio = stats.Ratio(ch.Cand, ch.Base)
 		if bop.Count < need || cop.Count < need {
 			ch.Note = fmt.Sprintf("needs %d samples a side (baseline %d, candidate %d)", need, bop.Count, cop.Count)
 			return ch
@@ -114,16 +113,6 @@ func compareMetric(component string, m slo.Metric, bop, cop *result.OperationRes
 		ch.Tested = true
 	}
 	return ch
-}
-
-func ratioOf(cand, base float64) float64 {
-	if base == 0 {
-		if cand == 0 {
-			return 1
-		}
-		return math.Inf(1)
-	}
-	return cand / base
 }
 
 // FormatValue prints a Change's value in its metric's unit.

@@ -207,7 +207,7 @@ func compareIntervals(baseIntervals, candIntervals []sparse, q, confidence float
 	}
 	c.BaseEstimate = baseAll.at(quantileRank(q, baseAll.total)).hi
 	c.CandEstimate = candAll.at(quantileRank(q, candAll.total)).hi
-	c.Ratio = ratio(c.CandEstimate, c.BaseEstimate)
+	c.Ratio = Ratio(c.CandEstimate, c.BaseEstimate)
 
 	need := ceilTolerant(1 / (1 - q))
 	baseQuantiles := intervalQuantiles(baseIntervals, q, need)
@@ -273,8 +273,11 @@ func intervalQuantiles(intervals []sparse, q float64, need int64) []float64 {
 	return out
 }
 
-// ratio is a/b, with 0/0 read as no change and a/0 as an infinite one.
-func ratio(a, b int64) float64 {
+// Ratio is a/b as a change from b to a: 0/0 reads as no change (1) and a/0
+// as an infinite one. Every ratio the gate reports, of latencies, rates or
+// counts, goes through it, so that a side with nothing measured reads the
+// same everywhere.
+func Ratio[T int64 | float64](a, b T) float64 {
 	switch {
 	case b != 0:
 		return float64(a) / float64(b)
@@ -300,7 +303,7 @@ func pooledRatio(base, cand sparse, q, confidence float64) (lo, hi float64) {
 	if !okBase || !okCand {
 		return math.NaN(), math.NaN()
 	}
-	return ratio(candLo, baseHi), ratio(candHi, baseLo)
+	return Ratio(candLo, baseHi), Ratio(candHi, baseLo)
 }
 
 // pooledQuantileTest is the two-sided p-value of the two-sample quantile test
@@ -386,7 +389,7 @@ func bootstrapRatio(base, cand []sparse, baseAll, candAll sparse, q, confidence 
 	baseSide, candSide := newResampler(clusters(base), baseAll, q), newResampler(clusters(cand), candAll, q)
 	ratios := make([]float64, set.resamples)
 	for i := range ratios {
-		ratios[i] = ratio(candSide.resample(rng, q), baseSide.resample(rng, q))
+		ratios[i] = Ratio(candSide.resample(rng, q), baseSide.resample(rng, q))
 	}
 	slices.Sort(ratios)
 	tail := (1 - confidence) / 2

@@ -218,3 +218,24 @@ func containsError(errs []error, target error) bool {
 	}
 	return false
 }
+
+func TestRatioReadsNothingMeasuredAlike(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		a, b, want float64
+	}{
+		{"a ratio of two measurements is their quotient", 3, 2, 1.5},
+		{"nothing on both sides is no change", 0, 0, 1},
+		{"something against nothing is an infinite change", 5, 0, math.Inf(1)},
+		{"nothing against something is a full drop", 0, 4, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Ratio(tc.a, tc.b); got != tc.want {
+				t.Errorf("Ratio(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+			}
+			if got := Ratio(int64(tc.a), int64(tc.b)); got != tc.want {
+				t.Errorf("Ratio(int64 %v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+			}
+		})
+	}
+}

@@ -99,7 +99,7 @@ func comparePaired(base, cand []sparse, q, confidence float64, set settings) Com
 	c.BaseSamples, c.CandSamples = baseAll.total, candAll.total
 	c.BaseEstimate = baseAll.at(quantileRank(q, baseAll.total)).hi
 	c.CandEstimate = candAll.at(quantileRank(q, candAll.total)).hi
-	c.Ratio = ratio(c.CandEstimate, c.BaseEstimate)
+	c.Ratio = Ratio(c.CandEstimate, c.BaseEstimate)
 	c.PValue = signFlipTest(logRatios, set.seed)
 	c.RatioLo, c.RatioHi = pairedBootstrapRatio(pb, pc, baseAll, candAll, q, confidence, set)
 	c.Significant = c.PValue < 1-confidence
@@ -129,7 +129,7 @@ func pairedBootstrapRatio(base, cand []sparse, baseAll, candAll sparse, q, confi
 	var weights [maxClusters]int64
 	for i := range ratios {
 		drawWeights(rng, len(base), &weights)
-		ratios[i] = ratio(candSide.quantile(&weights, q), baseSide.quantile(&weights, q))
+		ratios[i] = Ratio(candSide.quantile(&weights, q), baseSide.quantile(&weights, q))
 	}
 	slices.Sort(ratios)
 	tail := (1 - confidence) / 2

@@ -39,7 +39,7 @@ func CompareProportions(baseK, baseN, candK, candN int64, confidence float64) Co
 	}
 	c.Method = MethodExact
 	c.NBase, c.NCand = 1, 1
-	c.Ratio = rateRatio(candK, candN, baseK, baseN)
+	c.Ratio = Ratio(float64(candK)/float64(candN), float64(baseK)/float64(baseN))
 	c.PValue = twoProportionTest(candK, candN, baseK, baseN)
 	c.Significant = c.PValue < 1-confidence
 	m := baseK + candK
@@ -56,18 +56,6 @@ func CompareProportions(baseK, baseN, candK, candN int64, confidence float64) Co
 	}
 	c.RatioLo, c.RatioHi = odds(lo), odds(hi)
 	return c
-}
-
-// rateRatio is (a/an)/(b/bn), with no errors on both sides read as no change
-// and errors only in a as an infinite one.
-func rateRatio(a, an, b, bn int64) float64 {
-	switch {
-	case b != 0:
-		return (float64(a) / float64(an)) / (float64(b) / float64(bn))
-	case a == 0:
-		return 1
-	}
-	return math.Inf(1)
 }
 
 // binomialInterval is the Clopper-Pearson interval of the success
