@@ -181,4 +181,13 @@ func TestIncomparableResultsSayWhatDiffers(t *testing.T) {
 	_, err := gate.Compare(base.result(), other, 0.95)
 	require.ErrorIs(t, err, gate.ErrIncomparable)
 	assert.Contains(t, err.Error(), "rate 1000 in the baseline, 2000 in the candidate")
+
+	// Streams per connection are part of the workload: a change of them is
+	// named, not hidden behind "workload hashes differ".
+	streams := base.result()
+	streams.Components[0].Workload.Streams = 4
+	streams.Components[0].WorkloadHash = streams.Components[0].Workload.Hash()
+	_, err = gate.Compare(base.result(), streams, 0.95)
+	require.ErrorIs(t, err, gate.ErrIncomparable)
+	assert.Contains(t, err.Error(), "streams 0 in the baseline, 4 in the candidate")
 }

@@ -92,20 +92,9 @@ func Judgeable(plan *slo.Plan, res *result.Result) error {
 // identityDiff says how workload b (of side bName) differs from c (cName).
 func identityDiff(b, c result.WorkloadIdentity, bName, cName string) []string {
 	var out []string
-	add := func(name string, bv, cv any) {
-		if fmt.Sprint(bv) != fmt.Sprint(cv) {
-			out = append(out, fmt.Sprintf("%s %v in %s, %v in %s", name, bv, bName, cv, cName))
-		}
+	for _, f := range b.Diff(c) {
+		out = append(out, fmt.Sprintf("%s %v in %s, %v in %s", f.Name, f.A, bName, f.B, cName))
 	}
-	add("seed", b.Seed, c.Seed)
-	add("rate", b.Rate, c.Rate)
-	add("arrival", b.Arrival, c.Arrival)
-	add("connections", b.Connections, c.Connections)
-	add("timeout", b.Timeout, c.Timeout)
-	add("keys", b.Keys, c.Keys)
-	add("value_size", b.ValueSize, c.ValueSize)
-	add("mix", b.Mix, c.Mix)
-	add("requests", b.Requests, c.Requests)
 	if len(out) == 0 {
 		out = append(out, "workload hashes differ")
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 )
 
 // WorkloadIdentity is what makes two runs comparable: the workload and seed,
@@ -49,4 +51,40 @@ func (id WorkloadIdentity) Hash() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// IdentityField is one field in which two workload identities differ.
+type IdentityField struct {
+	// Name is the field's name in the result file, e.g. "rate".
+	Name string
+	// A and B are the field's values in the two identities.
+	A, B any
+}
+
+// Diff lists the fields in which id and other differ, in the result file's
+// order. A field differs when its encoding does, as Hash sees it (an empty
+// mix is no mix), so an identity that hashes the same has no differences.
+// Any field added to WorkloadIdentity is compared without further code.
+func (id WorkloadIdentity) Diff(other WorkloadIdentity) []IdentityField {
+	va, vb := reflect.ValueOf(id), reflect.ValueOf(other)
+	var out []IdentityField
+	for i := range va.NumField() {
+		if fieldEncoding(va, i) != fieldEncoding(vb, i) {
+			name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")
+			out = append(out, IdentityField{Name: name, A: va.Field(i).Interface(), B: vb.Field(i).Interface()})
+		}
+	}
+	return out
+}
+
+// fieldEncoding is the encoding of an identity that holds only field i of
+// id, so that the field's omitempty applies as it does in Hash.
+func fieldEncoding(id reflect.Value, i int) string {
+	var only WorkloadIdentity
+	reflect.ValueOf(&only).Elem().Field(i).Set(id.Field(i))
+	b, err := json.Marshal(only)
+	if err != nil {
+		panic(fmt.Sprintf("result: identity does not marshal: %v", err))
+	}
+	return string(b)
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -207,13 +206,9 @@ func evidenceFor(p *slo.Plan, res *result.Result) error {
 
 // identityDifferences names the fields of two workload identities that differ.
 func identityDifferences(a, b result.WorkloadIdentity) []string {
-	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	var out []string
-	for i := 0; i < va.NumField(); i++ {
-		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
-			name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")
-			out = append(out, name)
-		}
+	for _, f := range a.Diff(b) {
+		out = append(out, f.Name)
 	}
 	if len(out) == 0 {
 		out = append(out, "workload hashes")
