@@ -161,15 +161,7 @@ func (e *planEditor) promoteComponent(root *yaml.Node, name string, cands []Cand
 		return
 	}
 	path = append(path, step{minKey, minValue})
-	var ops []string
-	byOp := make(map[string][]Candidate)
-	for _, c := range cands {
-		op := c.Milestone.Operation
-		if _, ok := byOp[op]; !ok {
-			ops = append(ops, op)
-		}
-		byOp[op] = append(byOp[op], c)
-	}
+	ops, byOp := groupByOperation(cands)
 	for _, op := range ops {
 		opKey, opValue, ok := e.child(minValue, op, "slo.minimum."+op)
 		if !ok {
@@ -312,6 +304,20 @@ func (e *planEditor) addOperation(path []step, op string, cands []Candidate) {
 	e.insertLines(minValue, indent, []string{text}, cands)
 }
 
+// groupByOperation groups candidates by their milestone's operation: the
+// operations in the order they first appear, and each one's candidates.
+func groupByOperation(cands []Candidate) (ops []string, byOp map[string][]Candidate) {
+	byOp = make(map[string][]Candidate)
+	for _, c := range cands {
+		op := c.Milestone.Operation
+		if _, ok := byOp[op]; !ok {
+			ops = append(ops, op)
+		}
+		byOp[op] = append(byOp[op], c)
+	}
+	return ops, byOp
+}
+
 // addMinimum adds a minimum tier to a component's slo, ahead of its other
 // tiers, in the style of the tier written first.
 func (e *planEditor) addMinimum(path []step, cands []Candidate) {
@@ -320,15 +326,7 @@ func (e *planEditor) addMinimum(path []step, cands []Candidate) {
 		e.errorf(sloValue, "slo is empty")
 		return
 	}
-	var ops []string
-	byOp := make(map[string][]Candidate)
-	for _, c := range cands {
-		op := c.Milestone.Operation
-		if _, ok := byOp[op]; !ok {
-			ops = append(ops, op)
-		}
-		byOp[op] = append(byOp[op], c)
-	}
+	ops, byOp := groupByOperation(cands)
 	flowOps := make([]string, len(ops))
 	for i, op := range ops {
 		flowOps[i] = op + ": " + flowMapping(byOp[op])
