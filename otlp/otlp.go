@@ -300,13 +300,6 @@ func (e *Exporter) send(rm *metricdata.ResourceMetrics) {
 	}
 }
 
-// Exports says how many exports were attempted and how many failed.
-func (e *Exporter) Exports() (attempted, failed int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.exports, e.failures
-}
-
 // Close stops the sending goroutine, sends the final result (if not nil) so
 // the last data points match the result file, and shuts the exporter down.
 // The error reports failed exports; the run itself is not affected by them.
