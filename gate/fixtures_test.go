@@ -22,6 +22,10 @@ type fixture struct {
 	perSecond int
 	errors    int64
 	unsent    int64
+	// reads makes the operation a read: misses of its successes found
+	// no key, the rest are hits.
+	reads  bool
+	misses int64
 	// drift, when set, scales the latencies of interval i by drift[i]: a
 	// machine that slows down and speeds up while the run goes on.
 	drift []float64
@@ -54,6 +58,9 @@ func (f fixture) operation(name string) result.OperationResult {
 		op.Intervals = append(op.Intervals, result.Interval{OffsetNS: int64(i) * int64(time.Second), Count: h.TotalCount(), Histogram: encode(h)})
 	}
 	op.Count = whole.TotalCount()
+	if f.reads {
+		op.Hits, op.Misses = op.Count-f.misses, f.misses
+	}
 	op.Errors = f.errors + f.unsent
 	if op.Errors > 0 {
 		op.ErrorKinds = map[string]int64{}

@@ -312,6 +312,28 @@ func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.R
 		if r.MeasuredValue > r.ThresholdValue {
 			r.Status = fail
 		}
+	case o.Metric == slo.MetricHitRate:
+		r.ThresholdValue = o.Threshold.Ratio
+		rate, ok := op.HitRate()
+		if !ok {
+			r.Status = status.Insufficient
+			r.Measured = "no reads"
+			r.Detail = fmt.Sprintf("operation %q counted no hits or misses: nothing it answered read a key", o.Operation)
+			if o.Tier == slo.TierAspirational {
+				r.Status = status.Missed
+			}
+			return r
+		}
+		r.MeasuredValue = rate
+		r.Measured = fmt.Sprintf("%s (%d hits, %d misses)", FormatPercent(rate), op.Hits, op.Misses)
+		r.Margin = (r.ThresholdValue - r.MeasuredValue) / r.ThresholdValue
+		if r.ThresholdValue == 0 {
+			r.Margin = 0
+		}
+		r.Status = pass
+		if r.MeasuredValue < r.ThresholdValue {
+			r.Status = fail
+		}
 	case o.Metric == slo.MetricThroughput:
 		r.ThresholdValue = o.Threshold.Ratio
 		if op.AskedRate <= 0 {

@@ -52,6 +52,12 @@ func TestMinimumObjectives(t *testing.T) {
 		{"failed operations cut throughput: it counts successes", "      minimum: {all: {throughput: 99%}}\n",
 			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, errors: 500}, status.Fail, status.VerdictFail},
 		{"a full send passes throughput", "      minimum: {all: {throughput: 99%}}\n", base, status.Pass, status.VerdictPass},
+		{"a hit rate at its bar passes", "      minimum: {get: {hit_rate: 99%}}\n",
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, reads: true, misses: 150}, status.Pass, status.VerdictPass},
+		{"a hit rate under its bar fails", "      minimum: {all: {hit_rate: 99%}}\n",
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000, reads: true, misses: 151}, status.Fail, status.VerdictFail},
+		{"a hit rate with no reads counted is never a pass", "      minimum: {get: {hit_rate: 50%}}\n",
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, status.Insufficient, status.VerdictError},
 		{"a missed aspirational milestone does not fail the run", "      aspirational: {get: {p99: 1ms}}\n", base, status.Missed, status.VerdictPass},
 	}
 	for _, tt := range tests {

@@ -12,16 +12,31 @@ import (
 // WorkloadIdentity is what makes two runs comparable: the workload and seed,
 // but not the target, the duration or secrets.
 type WorkloadIdentity struct {
-	Seed        int64             `json:"seed"`
-	Rate        float64           `json:"rate"`
-	Arrival     string            `json:"arrival"`
-	Connections int               `json:"connections"`
-	Streams     int               `json:"streams,omitempty"`
-	Timeout     string            `json:"timeout"`
-	Keys        IdentityKeys      `json:"keys"`
-	ValueSize   int               `json:"value_size"`
-	Mix         map[string]int    `json:"mix,omitempty"`
-	Requests    []IdentityRequest `json:"requests,omitempty"`
+	Seed        int64        `json:"seed"`
+	Rate        float64      `json:"rate"`
+	Arrival     string       `json:"arrival"`
+	Connections int          `json:"connections"`
+	Streams     int          `json:"streams,omitempty"`
+	Timeout     string       `json:"timeout"`
+	Keys        IdentityKeys `json:"keys"`
+	ValueSize   int          `json:"value_size"`
+	// Values, Pipeline, Prefill and TTL are left out when the plan does
+	// not set them, so that results of plans without them keep their
+	// workload hashes.
+	Values   *IdentityValues   `json:"values,omitempty"`
+	Pipeline int               `json:"pipeline,omitempty"`
+	Prefill  bool              `json:"prefill,omitempty"`
+	TTL      string            `json:"ttl,omitempty"`
+	Mix      map[string]int    `json:"mix,omitempty"`
+	Requests []IdentityRequest `json:"requests,omitempty"`
+}
+
+// IdentityValues is the value size distribution of a WorkloadIdentity.
+type IdentityValues struct {
+	Distribution    string  `json:"distribution"`
+	Min             int     `json:"min"`
+	Max             int     `json:"max"`
+	Compressibility float64 `json:"compressibility,omitempty"`
 }
 
 // IdentityKeys is the key generator part of a WorkloadIdentity.

@@ -367,6 +367,8 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		out.Count += o.Count
 		out.Errors += o.Errors
 		out.Late += o.Late
+		out.Hits += o.Hits
+		out.Misses += o.Misses
 		out.AskedRate += o.AskedRate
 		for kind, v := range o.ErrorKinds {
 			if out.ErrorKinds == nil {

@@ -191,6 +191,12 @@ type OperationResult struct {
 	// Late counts operations sent more than LateAfter past their intended
 	// start (still measured from it).
 	Late int64 `json:"late"`
+	// Hits and Misses count what the measured successes of a read (a
+	// Redis GET, a memcached get) found: keys with a value and keys
+	// without. Both are left out for operations that do not read, and
+	// one of them is when it is 0.
+	Hits   int64 `json:"hits,omitempty"`
+	Misses int64 `json:"misses,omitempty"`
 	// AchievedRate is successful operations per second of the measured
 	// window: an operation that failed (an error reply, a timeout) or was
 	// never sent did not achieve anything.
@@ -285,6 +291,15 @@ func (c *ComponentResult) Operation(name string) *OperationResult {
 		}
 	}
 	return nil
+}
+
+// HitRate is the share of the operation's reads that found their key,
+// hits / (hits + misses); ok is false when it read nothing.
+func (o *OperationResult) HitRate() (rate float64, ok bool) {
+	if o.Hits+o.Misses == 0 {
+		return 0, false
+	}
+	return float64(o.Hits) / float64(o.Hits+o.Misses), true
 }
 
 // WholeHistogram decodes the operation's whole-run latency histogram.

@@ -36,7 +36,9 @@ var (
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "streams"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "streams", "pipeline", "prefill", "ttl", "cleanup"}
+	valuesKeys    = []string{"distribution", "min", "max", "compressibility"}
+	prefillKeys   = []string{"rate"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify"}
 	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
 	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "weight", "expect_status"}
@@ -467,7 +469,19 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 		d.keys(e.value, &w.Keys)
 	}
 	if e, ok := f["value_size"]; ok {
-		decodeField(d, e.value, &w.ValueSize, "workload.value_size", asInt)
+		d.valueSize(e.value, w)
+	}
+	if e, ok := f["pipeline"]; ok {
+		decodeField(d, e.value, &w.Pipeline, "workload.pipeline", asInt)
+	}
+	if e, ok := f["prefill"]; ok {
+		d.prefill(e.value, &w.Prefill)
+	}
+	if e, ok := f["ttl"]; ok {
+		decodeField(d, e.value, &w.TTL, "workload.ttl", asDuration)
+	}
+	if e, ok := f["cleanup"]; ok {
+		decodeField(d, e.value, &w.Cleanup, "workload.cleanup", asBool)
 	}
 	if e, ok := f["max_error_rate"]; ok {
 		decodeField(d, e.value, &w.MaxErrorRate, "workload.max_error_rate", asPercent)
@@ -490,6 +504,60 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 		hasRequests = true
 	}
 	return hasMix, hasRequests
+}
+
+// valueSize decodes value_size: a number of bytes, or a mapping of a
+// size distribution.
+func (d *decoder) valueSize(n *yaml.Node, w *Workload) {
+	n = d.resolve(n)
+	if n.Kind != yaml.MappingNode {
+		decodeField(d, n, &w.ValueSize, "workload.value_size", asInt)
+		return
+	}
+	f, ok := d.fields(n, "workload.value_size", valuesKeys)
+	if !ok {
+		return
+	}
+	v := &Values{Distribution: SizeUniform}
+	w.Values = v
+	d.origins[v] = origin{pos: position(n)}
+	if e, ok := f["distribution"]; ok {
+		decodeField(d, e.value, &v.Distribution, "workload.value_size.distribution", func(s *yaml.Node) (SizeDistribution, error) { return SizeDistribution(s.Value), nil })
+	}
+	if e, ok := f["min"]; ok {
+		decodeField(d, e.value, &v.Min, "workload.value_size.min", asInt)
+	}
+	if e, ok := f["max"]; ok {
+		decodeField(d, e.value, &v.Max, "workload.value_size.max", asInt)
+	} else {
+		d.errorf(n, "workload.value_size.max is required: the largest value written, in bytes, such as 4096")
+		d.markBad(&v.Max, n)
+	}
+	if _, ok := f["min"]; !ok && v.Distribution == SizeFixed {
+		v.Min = v.Max
+	}
+	if e, ok := f["compressibility"]; ok {
+		decodeField(d, e.value, &v.Compressibility, "workload.value_size.compressibility", asPercent)
+	}
+	w.ValueSize = v.Max
+}
+
+// prefill decodes prefill: true or false, or a mapping with its rate.
+func (d *decoder) prefill(n *yaml.Node, p *Prefill) {
+	n = d.resolve(n)
+	if n.Kind != yaml.MappingNode {
+		decodeField(d, n, &p.Enabled, "workload.prefill", asBool)
+		return
+	}
+	f, ok := d.fields(n, "workload.prefill", prefillKeys)
+	if !ok {
+		return
+	}
+	p.Enabled = true
+	d.origins[p] = origin{pos: position(n)}
+	if e, ok := f["rate"]; ok {
+		decodeField(d, e.value, &p.Rate, "workload.prefill.rate", asNumber)
+	}
 }
 
 // keys decodes the key generator settings.

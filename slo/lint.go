@@ -100,7 +100,7 @@ func tighter(a, b Objective) bool {
 	switch {
 	case a.Metric.IsLatency():
 		return a.Threshold.Latency < b.Threshold.Latency
-	case a.Metric == MetricThroughput:
+	case a.Metric.HigherIsBetter():
 		return a.Threshold.Ratio > b.Threshold.Ratio
 	default:
 		return a.Threshold.Ratio < b.Threshold.Ratio

@@ -100,7 +100,7 @@ func TestEveryErrorIsReportedWithItsPosition(t *testing.T) {
 		`multi.bad.yaml:4:13: defaults.duration: invalid duration "60": missing unit; use one of ns, us, µs, ms, s, m, h`,
 		`multi.bad.yaml:5:9: defaults.seed: "-3.5" is not a whole number`,
 		`multi.bad.yaml:11:20: component "a": workload.connections "0" is out of range: must be 1 to 4096`,
-		`multi.bad.yaml:12:7: component "a": unknown key "mixx" in workload (did you mean "mix"?); allowed: rate, arrival, connections, timeout, keys, value_size, mix, requests, max_error_rate, protoset, tls, streams`,
+		`multi.bad.yaml:12:7: component "a": unknown key "mixx" in workload (did you mean "mix"?); allowed: rate, arrival, connections, timeout, keys, value_size, mix, requests, max_error_rate, protoset, tls, streams, pipeline, prefill, ttl, cleanup`,
 		`multi.bad.yaml:15:20: component "a": minimum get p99: invalid duration "fast": want a number and a unit, like 250ms or 1.5s (units: ns, us, µs, ms, s, m, h)`,
 		`multi.bad.yaml:16:9: component "a": slo.minimum: operation "put" is not issued by this component; valid: get, set, all`,
 		`multi.bad.yaml:17:11: component "B": name "B" is not a valid name: use 1 to 63 of a-z, 0-9, "_", "." and "-", starting with a letter or digit`,
@@ -457,5 +457,43 @@ func TestHugeValuesAreClippedInMessages(t *testing.T) {
 	}
 	if n := len(err.Error()); n > 2000 {
 		t.Errorf("%d bytes of errors for three long values:\n%.3000s", n, err)
+	}
+}
+
+func TestTheCacheKeysAreDecoded(t *testing.T) {
+	p, _, err := parseTestdata(t, "testdata/cache-keys.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		component string
+		pipeline  int
+		prefill   Prefill
+		ttl       time.Duration
+		cleanup   bool
+		valueSize int
+		values    *Values
+	}{
+		{"sessions", 16, Prefill{Enabled: true, Rate: 50000}, 10 * time.Minute, true, 16384,
+			&Values{Distribution: SizeZipf, Min: 64, Max: 16384, Compressibility: 0.5}},
+		{"fragments", 0, Prefill{Enabled: true}, 0, false, 512, &Values{Distribution: SizeFixed, Min: 512, Max: 512}},
+		{"uniform", 1, Prefill{}, 0, false, 20, &Values{Distribution: SizeUniform, Min: 10, Max: 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.component, func(t *testing.T) {
+			w := p.Component(tt.component).Workload
+			got := []any{w.Pipeline, w.Prefill, w.TTL, w.Cleanup, w.ValueSize, *w.Values}
+			want := []any{tt.pipeline, tt.prefill, tt.ttl, tt.cleanup, tt.valueSize, *tt.values}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("pipeline, prefill, ttl, cleanup, value_size, values = %v, want %v", got, want)
+			}
+		})
+	}
+	c := p.Component("sessions")
+	if o := c.SLO.Minimum[1]; o.Metric != MetricHitRate || o.Threshold.Ratio != 0.99 {
+		t.Errorf("minimum get hit_rate = %+v, want a 99%% bar", o)
+	}
+	if !c.SLO.Minimum[1].MetBy(0.995, 100) || c.SLO.Minimum[1].MetBy(0.98, 100) {
+		t.Error("a hit_rate bar is met by more hits, not fewer")
 	}
 }

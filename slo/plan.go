@@ -15,8 +15,10 @@
 //	relative   = ("+" | "-") number "%" e.g. +10%   (regression tier only)
 //
 // Latency metrics (percentiles and max) take a duration in the minimum and
-// aspirational tiers; error_rate and throughput take a percent (throughput is
-// the achieved rate as a share of the asked rate). The regression tier takes a
+// aspirational tiers; error_rate, throughput and hit_rate take a percent
+// (throughput is the achieved rate as a share of the asked rate, hit_rate
+// the share of a read's answers that found their key; hit_rate is judged
+// in the minimum and aspirational tiers only). The regression tier takes a
 // relative change against a baseline run for every metric.
 package slo
 
@@ -140,9 +142,23 @@ type Workload struct {
 	// one. The engine runs Connections × Streams workers.
 	Streams int
 	// Timeout bounds one operation; a timed-out operation is an error.
-	Timeout   time.Duration
-	Keys      Keys
+	Timeout time.Duration
+	Keys    Keys
+	// ValueSize is the size of every written value when Values is nil.
 	ValueSize int
+	// Values draws each written value's size from a distribution
+	// (value_size written as a mapping); nil for one fixed size.
+	Values *Values
+	// Pipeline is how many operations one connection may have in flight
+	// (Redis, Memcached); 0 and 1 both mean one at a time.
+	Pipeline int
+	// Prefill writes every key of the keyspace before warmup.
+	Prefill Prefill
+	// TTL is the expiry of every write; 0 means the run's default, which
+	// outlives the run (see workloads.Spec.TTL).
+	TTL time.Duration
+	// Cleanup deletes every key of the keyspace after the run.
+	Cleanup bool
 	// Mix weights key-value operations (get, set); empty for request-based protocols.
 	Mix []MixEntry
 	// Requests are the named requests of HTTP and gRPC components.
@@ -157,6 +173,47 @@ type Workload struct {
 	// TLS tunes certificate checks for rediss://, https:// and grpcs://.
 	TLS TLS
 }
+
+// SizeDistribution names how value sizes are drawn.
+type SizeDistribution string
+
+// The value size distributions.
+const (
+	// SizeFixed writes every value with Max bytes.
+	SizeFixed SizeDistribution = "fixed"
+	// SizeUniform draws each size uniformly from Min to Max.
+	SizeUniform SizeDistribution = "uniform"
+	// SizeZipf draws sizes from Min to Max with small sizes most likely
+	// (exponent 1.1), as object sizes in caches tend to be.
+	SizeZipf SizeDistribution = "zipf"
+)
+
+// Values is the value_size mapping: the distribution of written value
+// sizes and how compressible their content is.
+type Values struct {
+	Distribution SizeDistribution
+	// Min and Max bound a value's size in bytes, both included.
+	Min, Max int
+	// Compressibility is the share (0..1) of each value that is one
+	// repeated byte; the rest is seeded random bytes.
+	Compressibility float64
+}
+
+// Prefill is the workload's prefill setting.
+type Prefill struct {
+	// Enabled writes every key of the keyspace before warmup.
+	Enabled bool
+	// Rate caps the prefill writes per second; 0 means DefaultPrefillRate.
+	Rate float64
+}
+
+// DefaultPrefillRate is how many keys a second prefill writes when the
+// plan sets no rate: fast for a keyspace of a million keys (under two
+// minutes), gentle enough for a shared cache.
+const DefaultPrefillRate = 10_000
+
+// MaxPipeline is the deepest per-connection pipeline a plan may ask for.
+const MaxPipeline = 1024
 
 // TLS holds the certificate settings of a TLS target.
 type TLS struct {
@@ -231,10 +288,19 @@ const (
 	MetricMax        Metric = "max"
 	MetricErrorRate  Metric = "error_rate"
 	MetricThroughput Metric = "throughput"
+	// MetricHitRate is the share of a read operation's answers that found
+	// their key: hits / (hits + misses). Higher is better.
+	MetricHitRate Metric = "hit_rate"
 )
 
 // Metrics lists every metric in display order.
-var Metrics = []Metric{MetricP50, MetricP90, MetricP99, MetricP999, MetricP9999, MetricMax, MetricErrorRate, MetricThroughput}
+var Metrics = []Metric{MetricP50, MetricP90, MetricP99, MetricP999, MetricP9999, MetricMax, MetricErrorRate, MetricThroughput, MetricHitRate}
+
+// HigherIsBetter reports whether a larger measured value of the metric is
+// the better one (throughput, hit_rate).
+func (m Metric) HigherIsBetter() bool {
+	return m == MetricThroughput || m == MetricHitRate
+}
 
 // Quantile returns the quantile (0..1) a latency percentile names; ok is
 // false for max and for non-latency metrics.

@@ -183,7 +183,7 @@ func (o *Objective) MetBy(value float64, samples int64) bool {
 	switch {
 	case o.Metric.IsLatency():
 		return value <= float64(o.Threshold.Latency.Nanoseconds())
-	case o.Metric == MetricThroughput:
+	case o.Metric.HigherIsBetter():
 		return value >= o.Threshold.Ratio
 	}
 	return value <= o.Threshold.Ratio

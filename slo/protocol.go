@@ -24,6 +24,13 @@ const (
 	OperationSet = "set"
 )
 
+// readOperations are the mix operations whose answers are hits or misses.
+var readOperations = []string{OperationGet}
+
+// IsRead reports whether a key-value operation reads keys, so that its
+// answers count as hits and misses.
+func IsRead(operation string) bool { return contains(readOperations, operation) }
+
 // mixOperations lists the operations a key-value mix may name, in display order.
 var mixOperations = []string{OperationGet, OperationSet}
 

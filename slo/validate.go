@@ -31,6 +31,8 @@ const (
 	maxPrefixLen      = 128
 	maxZipfS          = 10
 	maxValueSize      = 16 << 20
+	minTTL            = time.Second
+	maxTTL            = 30 * 24 * time.Hour
 	maxWeight         = 1_000_000
 	maxNameLen        = 63
 	minRelativeChange = -1.0
@@ -196,8 +198,13 @@ func (v *validator) componentRules(c *Component) {
 		"must be 1 to 128 bytes: tailgate only touches keys under its prefix, so it cannot be empty")
 	v.check(&k.ZipfS, c.Pos, 1 < k.ZipfS && k.ZipfS <= maxZipfS, "workload.keys.zipf_s", formatNumber(k.ZipfS),
 		"is out of range: must be more than 1 and at most 10")
-	v.check(&w.ValueSize, c.Pos, 0 <= w.ValueSize && w.ValueSize <= maxValueSize, "workload.value_size", strconv.Itoa(w.ValueSize),
-		"is out of range: must be 0 to 16777216 bytes (16 MiB)")
+	if w.Values == nil {
+		v.check(&w.ValueSize, c.Pos, 0 <= w.ValueSize && w.ValueSize <= maxValueSize, "workload.value_size", strconv.Itoa(w.ValueSize),
+			"is out of range: must be 0 to 16777216 bytes (16 MiB)")
+	} else {
+		v.values(c, w.Values)
+	}
+	v.keyValueKeys(c)
 	v.check(&w.MaxErrorRate, c.Pos, 0 <= w.MaxErrorRate && w.MaxErrorRate <= 1, "workload.max_error_rate", formatPercent(w.MaxErrorRate),
 		"is out of range: must be between 0% and 100%")
 	v.mix(c)
@@ -206,6 +213,69 @@ func (v *validator) componentRules(c *Component) {
 	v.objectives(c, TierMinimum, c.SLO.Minimum, opsKnown)
 	v.objectives(c, TierAspirational, c.SLO.Aspirational, opsKnown)
 	v.objectives(c, TierRegression, c.SLO.Regression, opsKnown)
+}
+
+// values checks the value_size mapping.
+func (v *validator) values(c *Component, vs *Values) {
+	v.check(&vs.Distribution, c.Pos, vs.Distribution == SizeFixed || vs.Distribution == SizeUniform || vs.Distribution == SizeZipf,
+		"workload.value_size.distribution", string(vs.Distribution), "is not supported; allowed: fixed, uniform, zipf")
+	v.check(&vs.Max, c.Pos, 1 <= vs.Max && vs.Max <= maxValueSize, "workload.value_size.max", strconv.Itoa(vs.Max),
+		"is out of range: must be 1 to 16777216 bytes (16 MiB)")
+	v.check(&vs.Min, c.Pos, 0 <= vs.Min && vs.Min <= maxValueSize, "workload.value_size.min", strconv.Itoa(vs.Min),
+		"is out of range: must be 0 to 16777216 bytes (16 MiB)")
+	if !v.skipped(&vs.Min) && !v.skipped(&vs.Max) && 0 <= vs.Min && vs.Max <= maxValueSize {
+		v.check(&vs.Min, c.Pos, vs.Min <= vs.Max, "workload.value_size.min", strconv.Itoa(vs.Min),
+			fmt.Sprintf("is more than max %d", vs.Max))
+		if vs.Distribution == SizeFixed {
+			v.check(&vs.Min, c.Pos, vs.Min == vs.Max, "workload.value_size.min", strconv.Itoa(vs.Min),
+				fmt.Sprintf("differs from max %d: a fixed size writes max bytes every time; leave min out, or use uniform or zipf", vs.Max))
+		}
+	}
+	v.check(&vs.Compressibility, c.Pos, 0 <= vs.Compressibility && vs.Compressibility <= 1, "workload.value_size.compressibility",
+		formatPercent(vs.Compressibility), "is out of range: must be between 0% and 100%")
+}
+
+// written reports whether the plan wrote the value at key (as opposed to
+// a default), when the validator knows where values came from.
+func (v *validator) written(key any) bool {
+	_, ok := v.origins[key]
+	return ok
+}
+
+// keyValueKeys checks pipeline, prefill, ttl and cleanup, and that only
+// key-value targets use them and value_size as a mapping.
+func (v *validator) keyValueKeys(c *Component) {
+	w := &c.Workload
+	if w.Pipeline != 0 || v.written(&w.Pipeline) {
+		v.check(&w.Pipeline, c.Pos, 1 <= w.Pipeline && w.Pipeline <= MaxPipeline, "workload.pipeline", strconv.Itoa(w.Pipeline),
+			fmt.Sprintf("is out of range: must be 1 (one operation at a time) to %d operations in flight per connection", MaxPipeline))
+	}
+	if w.Prefill.Rate != 0 || v.written(&w.Prefill.Rate) {
+		v.check(&w.Prefill.Rate, c.Pos, 0 < w.Prefill.Rate && w.Prefill.Rate <= maxRate, "workload.prefill.rate", formatNumber(w.Prefill.Rate),
+			"is out of range: must be more than 0 and at most 1000000 keys per second")
+	}
+	if w.TTL != 0 || v.written(&w.TTL) {
+		v.check(&w.TTL, c.Pos, minTTL <= w.TTL && w.TTL <= maxTTL && w.TTL%time.Second == 0, "workload.ttl", FormatDuration(w.TTL),
+			"must be whole seconds from 1s to 720h (30 days): Memcached counts expiry in seconds, and reads a longer one as a date")
+	}
+	proto, err := Protocol(c.Target)
+	if err != nil || isKeyValue(proto) {
+		return
+	}
+	notHere := func(key any, what string, used bool) {
+		if !used {
+			return
+		}
+		pos, _, _ := v.place(key, c.Pos, "")
+		v.errorf(pos, "workload.%s is for key-value targets (Redis, Memcached); this is %s target", what, protocolPhrase(proto))
+	}
+	notHere(&w.Pipeline, "pipeline", w.Pipeline > 1)
+	notHere(&w.Prefill.Enabled, "prefill", w.Prefill.Enabled)
+	notHere(&w.TTL, "ttl", w.TTL != 0)
+	notHere(&w.Cleanup, "cleanup", w.Cleanup)
+	if w.Values != nil {
+		notHere(w.Values, "value_size", true)
+	}
 }
 
 // name checks a component or request name.
@@ -408,6 +478,7 @@ func (v *validator) headers(r *Request, what string) {
 // when opsKnown: with an invalid target or workload they would be noise.
 func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, opsKnown bool) {
 	ops := c.Operations()
+	proto, protoErr := Protocol(c.Target)
 	type slot struct {
 		op     string
 		metric Metric
@@ -432,6 +503,9 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 			v.errorf(o.Pos, "%s is set twice", name)
 		}
 		seen[slot{o.Operation, o.Metric}] = true
+		if o.Metric == MetricHitRate {
+			v.hitRate(c, o, name, proto, protoErr == nil && opsKnown)
+		}
 		t := o.Threshold
 		switch {
 		case tier == TierRegression:
@@ -450,6 +524,37 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 				v.errorf(o.Pos, "%s needs an open-loop rate: with rate 0 (closed loop) no rate is asked, so there is no share of it to achieve", name)
 			}
 		}
+	}
+}
+
+// hitRate checks where a hit_rate objective may stand: on a read of a
+// key-value target (or all of its operations, when one reads), in the
+// minimum or aspirational tier.
+func (v *validator) hitRate(c *Component, o *Objective, name, proto string, known bool) {
+	if o.Tier == TierRegression {
+		v.errorf(o.Pos, "%s: hit_rate is judged against a bar (minimum, aspirational), not against a baseline", name)
+		return
+	}
+	if !known {
+		return
+	}
+	if !isKeyValue(proto) {
+		v.errorf(o.Pos, "%s: hit_rate is for reads of key-value targets (Redis, Memcached); this is %s target", name, protocolPhrase(proto))
+		return
+	}
+	var reads []string
+	for _, op := range c.Operations() {
+		if IsRead(op) {
+			reads = append(reads, op)
+		}
+	}
+	switch {
+	case o.Operation == AllOperations && len(reads) == 0:
+		v.errorf(o.Pos, "%s: no operation of this component reads keys, so nothing hits or misses", name)
+	case o.Operation != AllOperations && contains(c.Operations(), o.Operation) && !IsRead(o.Operation) && len(reads) == 0:
+		v.errorf(o.Pos, "%s: %q does not read keys, so it neither hits nor misses, and no operation of this component reads", name, clip(o.Operation))
+	case o.Operation != AllOperations && contains(c.Operations(), o.Operation) && !IsRead(o.Operation):
+		v.errorf(o.Pos, "%s: %q does not read keys, so it neither hits nor misses; reads here: %s", name, clip(o.Operation), strings.Join(append(reads, AllOperations), ", "))
 	}
 }
 

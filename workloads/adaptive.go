@@ -37,9 +37,11 @@ func RunAdaptive(ctx context.Context, cand, base []*Spec, opt Options, ad Adapti
 	}
 	planned := cand[0].Duration
 	if len(base) > 0 {
+		defer cleanupAfter(ctx, cand, base, opt, &candRes, &baseRes)
 		return runAdaptiveInterleaved(ctx, cand, base, opt, ad, planned)
 	}
-	first, err := Run(ctx, cand, opt)
+	defer cleanupAfter(ctx, cand, nil, opt, &candRes)
+	first, err := Run(ctx, keepKeys(cand, false), opt)
 	if err != nil || first == nil {
 		return first, nil, err
 	}
@@ -152,6 +154,7 @@ func extension(specs []*Spec, step time.Duration) []*Spec {
 		c := *s
 		c.Duration = step
 		c.Warmup = min(s.Warmup, segmentWarmup)
+		c.SkipPrefill, c.KeepKeys = true, true
 		out[i] = &c
 	}
 	return out

@@ -53,6 +53,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		for k, name := range c.ops {
 			op := result.OperationResult{
 				Name: name, Count: c.whole[k].TotalCount(), Errors: c.errors[k], Late: c.late[k],
+				Hits: c.hits[k], Misses: c.misses[k],
 				LatencyNS: result.PercentilesOf(c.whole[k]), ServiceNS: result.PercentilesOf(c.service[k]),
 				Histogram: result.EncodeHistogram(c.whole[k]), ServiceHistogram: result.EncodeHistogram(c.service[k]),
 			}
@@ -89,6 +90,8 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			all.Count += op.Count
 			all.Errors += op.Errors
 			all.Late += op.Late
+			all.Hits += op.Hits
+			all.Misses += op.Misses
 			cr.Operations = append(cr.Operations, op)
 		}
 		all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)

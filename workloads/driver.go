@@ -27,7 +27,8 @@ type Op struct {
 	Key []byte
 	// KeyIndex is the drawn key's number, for drivers that format their own.
 	KeyIndex uint64
-	// Value is the payload of writes, Spec's value_size bytes.
+	// Value is the payload of writes, of a size drawn from the plan's
+	// value_size and content cut from the component's seeded source.
 	Value []byte
 	// Sent is set by a driver that had to hold the operation back before
 	// sending it (a connection whose streams were all in use, up to the
@@ -35,6 +36,52 @@ type Op struct {
 	// each Do; zero means sent when Do was called. An operation held back
 	// past LateAfter counts as late, and its service time starts at Sent.
 	Sent time.Time
+	// Hits and Misses are the driver's answer to a read: how many of the
+	// keys it read had a value and how many had none (a GET sets one of
+	// them to 1). The engine zeroes both before each operation and counts
+	// them on the operation's record when it succeeds.
+	Hits, Misses int32
+}
+
+// PipelineConn is a Conn that can have several operations in flight on its
+// connection, answered in order; the engine drives one through it when
+// the workload's pipeline is above 1. Its methods are called from the
+// connection's worker only.
+//
+// A *StatusError from Receive is an answer: the stream is in step and
+// the other requests in flight stay so. Any other error of Flush, Await
+// or Receive leaves the stream out of step: the engine counts every
+// request in flight as failed with it and calls Abandon.
+type PipelineConn interface {
+	Conn
+	// Queue renders op's request into the connection's send buffer and
+	// does not keep op.Key or op.Value. With nothing in flight it readies
+	// the connection first, dialing again within deadline if it is broken.
+	Queue(ctx context.Context, op *Op, deadline time.Time) error
+	// Flush writes every queued request by deadline.
+	Flush(ctx context.Context, deadline time.Time) error
+	// Await waits until the next reply begins to arrive, or until until,
+	// and reports whether one is there to Receive; with until in the past
+	// it only looks at what was read already, without waiting.
+	Await(ctx context.Context, until time.Time) (bool, error)
+	// Receive reads the reply to the oldest request in flight, op (with
+	// the Kind it was queued with), by deadline, and sets op's Hits and
+	// Misses.
+	Receive(ctx context.Context, op *Op, deadline time.Time) error
+	// Abandon closes the connection after a failure: the requests in
+	// flight are lost, and the next Queue dials again.
+	Abandon()
+}
+
+// KeyspaceConn is a Conn whose target stores keys: it writes one key for
+// prefill and deletes one for cleanup. A driver whose connections do not
+// implement it refuses plans with prefill or cleanup.
+type KeyspaceConn interface {
+	Conn
+	// Fill writes op.Value at op.Key, with the run's expiry.
+	Fill(ctx context.Context, op *Op) error
+	// Delete deletes op.Key.
+	Delete(ctx context.Context, op *Op) error
 }
 
 // Conn is one connection's worth of a driver: the engine runs one worker per

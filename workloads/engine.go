@@ -46,6 +46,20 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// Tool names the program and version in the result.
 	Tool string
+	// Keyspace, if set, is called about every ProgressEvery while a
+	// prefill or cleanup lasts, and once when it ends, from one goroutine.
+	Keyspace func(KeyspaceProgress)
+}
+
+// withDefaults fills in the defaults of unset options.
+func (opt Options) withDefaults() Options {
+	if opt.ConnectTimeout <= 0 {
+		opt.ConnectTimeout = 5 * time.Second
+	}
+	if opt.ProgressEvery <= 0 {
+		opt.ProgressEvery = time.Second
+	}
+	return opt
 }
 
 // Progress is a snapshot of a running load.
@@ -87,15 +101,19 @@ type OperationProgress struct {
 
 // componentRun is one component's load and its aggregated record.
 type componentRun struct {
-	spec    *Spec
-	ops     []string
-	driver  Driver
-	conns   []Conn
-	sched   *schedule
+	spec   *Spec
+	ops    []string
+	driver Driver
+	conns  []Conn
+	sched  *schedule
+	// value is the source every written value is cut from.
 	value   []byte
 	closedN atomic.Uint64
 	closing sync.Once
-	free    []chan *sliceSet
+	// closedEarly is set when a stopped run closed the connections under
+	// operations that hung.
+	closedEarly atomic.Bool
+	free        []chan *sliceSet
 	// workerWhole holds each worker's whole-run histograms (service
 	// time, the generator's own delay), one set per operation kind, merged
 	// when the workers are done.
@@ -114,12 +132,18 @@ type componentRun struct {
 	ivals        [][]intervalAgg
 	errors       []int64
 	late         []int64
+	hits         []int64
+	misses       []int64
 	kinds        []map[string]int64
 	firstErrors  map[string]result.ErrorSample
 	warmupOps    int64
 	warmupErrors int64
 	seenOps      int64 // every completed or failed operation, warmup included
 	seenErrors   int64
+	// warnings are the prefill's and cleanup's, for the result;
+	// keyspaceErr is the first error of the last pass over the keyspace.
+	warnings    []string
+	keyspaceErr string
 }
 
 type intervalAgg struct {
@@ -132,7 +156,7 @@ func newComponentRun(spec *Spec, driver Driver) *componentRun {
 	c := &componentRun{
 		spec: spec, ops: ops, driver: driver,
 		sched:       newSchedule(spec),
-		value:       seededValue(spec),
+		value:       valueSource(spec),
 		interval:    spec.interval(),
 		whole:       make([]*hdrhistogram.Histogram, len(ops)),
 		service:     make([]*hdrhistogram.Histogram, len(ops)),
@@ -141,6 +165,8 @@ func newComponentRun(spec *Spec, driver Driver) *componentRun {
 		ivals:       make([][]intervalAgg, len(ops)),
 		errors:      make([]int64, len(ops)),
 		late:        make([]int64, len(ops)),
+		hits:        make([]int64, len(ops)),
+		misses:      make([]int64, len(ops)),
 		kinds:       make([]map[string]int64, len(ops)),
 		firstErrors: map[string]result.ErrorSample{},
 		scratch:     newPacked(),
@@ -162,12 +188,7 @@ func newComponentRun(spec *Spec, driver Driver) *componentRun {
 // ErrInterrupted or ErrAborted; when a target cannot be reached it returns no
 // result and an error wrapping ErrUnreachable.
 func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error) {
-	if opt.ConnectTimeout <= 0 {
-		opt.ConnectTimeout = 5 * time.Second
-	}
-	if opt.ProgressEvery <= 0 {
-		opt.ProgressEvery = time.Second
-	}
+	opt = opt.withDefaults()
 	runs, err := connectAll(ctx, specs, opt.ConnectTimeout)
 	defer func() {
 		for _, c := range runs {
@@ -176,6 +197,23 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error
 	}()
 	if err != nil {
 		return nil, err
+	}
+	for _, c := range runs {
+		if err := c.checkKeyspace(); err != nil {
+			return nil, err
+		}
+		if c.spec.Pipeline() > 1 {
+			if _, ok := c.conns[0].(PipelineConn); !ok {
+				return nil, fmt.Errorf("component %q: %s cannot pipeline (workload.pipeline %d): it sends one operation at a time",
+					c.spec.Component.Name, c.driver.Describe(), c.spec.Pipeline())
+			}
+		}
+	}
+	// Prefill runs before warmup, one component after another.
+	for _, c := range runs {
+		if err := c.prefill(ctx, opt); err != nil {
+			return nil, err
+		}
 	}
 
 	loadCtx, cancel := context.WithCancelCause(ctx)
@@ -202,6 +240,10 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error
 			workers.Add(1)
 			go func() {
 				defer workers.Done()
+				if pc, ok := conn.(PipelineConn); ok && c.spec.Pipeline() > 1 {
+					c.workPipelined(loadCtx, w, pc, start, flushes)
+					return
+				}
 				c.work(loadCtx, w, conn, start, flushes)
 			}()
 		}
@@ -241,6 +283,7 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error
 			case <-workersDone:
 			case <-time.After(stopGrace):
 				for _, c := range runs {
+					c.closedEarly.Store(true)
 					c.close()
 				}
 			}
@@ -264,8 +307,14 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error
 	close(stopMonitor)
 	<-monitorDone
 	end := time.Now()
+	for _, c := range runs {
+		c.cleanup(ctx, opt)
+	}
 
 	res := buildResult(runs, start, end, opt.Tool)
+	for _, c := range runs {
+		res.Warnings = append(res.Warnings, c.warnings...)
+	}
 	res.Runner = (<-probed).record()
 	switch cause := context.Cause(loadCtx); {
 	case ctx.Err() != nil:
@@ -356,8 +405,8 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 	drainUntil := end.Add(spec.Component.Workload.Timeout)
 	sl := newSleeper()
 	defer sl.close()
-	dr := newDrawer(spec)
-	op := Op{Value: c.value}
+	dr := newDrawer(spec, c.value)
+	var op Op
 	cur := <-c.free[w]
 	cur.interval = c.intervalOf(time.Now(), measStart)
 	flushAt := measStart.Add(time.Duration(cur.interval+1) * c.interval)
@@ -408,6 +457,7 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 			clientNS = ideal.send(due, sent)
 		}
 		op.Sent = time.Time{}
+		op.Hits, op.Misses = 0, 0
 		err := conn.Do(ctx, &op)
 		done := time.Now()
 		if err != nil && ctx.Err() != nil {
@@ -437,6 +487,8 @@ func (c *componentRun) work(ctx context.Context, w int, conn Conn, start time.Ti
 			}
 		default:
 			s.record(done.Sub(due).Nanoseconds(), done.Sub(sent).Nanoseconds(), clientNS, open && sent.Sub(due) > LateAfter)
+			s.hits += int64(op.Hits)
+			s.misses += int64(op.Misses)
 		}
 	}
 	if !cur.empty() {
@@ -522,6 +574,8 @@ func (c *componentRun) merge(s *sliceSet) {
 		c.scratch.MergeInto(c.whole[k])
 		c.errors[k] += o.errors
 		c.late[k] += o.late
+		c.hits[k] += o.hits
+		c.misses[k] += o.misses
 		for kind, v := range o.kinds {
 			c.kinds[k][kind] += v
 		}

@@ -41,6 +41,7 @@ func Segments(duration time.Duration) int {
 // holds the baseline's specs: the same components and workloads, other
 // targets.
 func RunInterleaved(ctx context.Context, cand, base []*Spec, opt Options) (candRes, baseRes *result.Result, err error) {
+	defer cleanupAfter(ctx, cand, base, opt, &candRes, &baseRes)
 	il, err := newInterleaver(cand, base, opt)
 	if err != nil {
 		return nil, nil, err
@@ -96,7 +97,9 @@ func (il *interleaver) segment(specs []*Spec, i int) []*Spec {
 		c.Interval = min(s.interval(), max(c.Duration/4, 100*time.Millisecond))
 		if i > 0 {
 			c.Warmup = min(s.Warmup, segmentWarmup)
+			c.SkipPrefill = true
 		}
+		c.KeepKeys = true
 		out[k] = &c
 	}
 	return out
@@ -126,6 +129,24 @@ func (il *interleaver) run(ctx context.Context, count int) error {
 		}
 	}
 	return nil
+}
+
+// cleanupAfter deletes the keys of a run made of several parts, after its
+// last, and tells of any trouble in the results' warnings.
+func cleanupAfter(ctx context.Context, cand, base []*Spec, opt Options, results ...**result.Result) {
+	ran := false
+	for _, r := range results {
+		ran = ran || *r != nil
+	}
+	if !ran {
+		return // nothing was loaded, so nothing was written
+	}
+	warnings := Cleanup(ctx, append(append([]*Spec(nil), cand...), base...), opt)
+	for _, r := range results {
+		if *r != nil {
+			(*r).AddWarnings(warnings...)
+		}
+	}
 }
 
 // results joins each side's segments so far into one result, both marked

@@ -27,7 +27,9 @@ type opSlice struct {
 	lessClient *hdrhistogram.Histogram
 	errors     int64
 	late       int64
-	kinds      map[string]int64 // errors by kind; nil until the first error
+	// hits and misses count what measured reads found (see Op.Hits).
+	hits, misses int64
+	kinds        map[string]int64 // errors by kind; nil until the first error
 	// warmupOps and warmupErrors count operations intended before the
 	// measured window: applied, not measured.
 	warmupOps    int64
@@ -80,7 +82,7 @@ func (s *sliceSet) reset() {
 	for i := range s.ops {
 		o := &s.ops[i]
 		o.latency.Reset()
-		o.errors, o.late, o.warmupOps, o.warmupErrors = 0, 0, 0, 0
+		o.errors, o.late, o.warmupOps, o.warmupErrors, o.hits, o.misses = 0, 0, 0, 0, 0, 0
 		clear(o.kinds)
 	}
 }

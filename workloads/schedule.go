@@ -15,6 +15,7 @@ const (
 	streamArrivals uint64 = 0x61727269766c7321
 	streamDraws    uint64 = 0x6472617773212121
 	streamValues   uint64 = 0x76616c7565732121
+	streamPrefill  uint64 = 0x70726566696c6c21
 )
 
 // componentSeed mixes the run seed with the component name, so components of
@@ -123,9 +124,10 @@ type drawer struct {
 	keyCount   uint64
 	prefix     []byte
 	key        []byte
+	values     values
 }
 
-func newDrawer(spec *Spec) *drawer {
+func newDrawer(spec *Spec, source []byte) *drawer {
 	w := &spec.Component.Workload
 	d := &drawer{
 		seed:     componentSeed(spec.Seed, spec.Component.Name) ^ streamDraws,
@@ -146,10 +148,11 @@ func newDrawer(spec *Spec) *drawer {
 		d.cumWeights = append(d.cumWeights, d.total)
 	}
 	d.key = make([]byte, 0, len(d.prefix)+20)
+	d.values = newValues(spec, source, d.rng)
 	return d
 }
 
-// draw fills op's kind and key for operation index.
+// draw fills op's kind, key and value for operation index.
 func (d *drawer) draw(index uint64, op *Op) {
 	d.src.Seed(d.seed, index)
 	op.Index = index
@@ -170,16 +173,103 @@ func (d *drawer) draw(index uint64, op *Op) {
 	}
 	d.key = strconv.AppendUint(append(d.key[:0], d.prefix...), op.KeyIndex, 10)
 	op.Key = d.key
+	op.Value = d.values.draw(d.rng)
 }
 
-// seededValue returns the value written by every write of a component:
-// value_size printable bytes, fixed by the seed.
-func seededValue(spec *Spec) []byte {
+// keyOf fills op's key and value for writing key number k, as prefill
+// does: its value is drawn from a stream of its own, apart from the
+// operations'.
+func (d *drawer) keyOf(k uint64, op *Op) {
+	d.src.Seed(d.seed^streamPrefill, k)
+	op.Index, op.Kind, op.KeyIndex = k, 0, k
+	d.key = strconv.AppendUint(append(d.key[:0], d.prefix...), k, 10)
+	op.Key = d.key
+	op.Value = d.values.draw(d.rng)
+}
+
+// valueBlock is the span over which compressibility is laid out: in each
+// block of a value source, the first (1 − compressibility) share is random
+// bytes and the rest one repeated byte, so that any value cut from it
+// compresses about as the plan says.
+const valueBlock = 64
+
+// valueSlack is how much longer than the largest value a value source is
+// (at least 4 KiB, at most 1 MiB beyond it): values are cut from it at
+// seeded offsets, so that writes carry varied content without a copy.
+func valueSlack(largest int) int { return max(4096, min(largest, 1<<20)) }
+
+// valueSource returns the bytes every value of a component is cut from,
+// fixed by the seed: printable letters and digits for a plain value_size
+// (the content tailgate always wrote), random bytes with the plan's
+// compressibility for value_size as a distribution.
+func valueSource(spec *Spec) []byte {
 	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	w := &spec.Component.Workload
 	rng := rand.New(rand.NewPCG(componentSeed(spec.Seed, spec.Component.Name), streamValues))
-	v := make([]byte, spec.Component.Workload.ValueSize)
+	largest := w.ValueSize
+	if w.Values != nil {
+		largest = w.Values.Max
+	}
+	if largest == 0 {
+		return nil
+	}
+	v := make([]byte, largest+valueSlack(largest))
+	if w.Values == nil {
+		for i := range v {
+			v[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return v
+	}
+	random := int(math.Round(valueBlock * (1 - w.Values.Compressibility)))
 	for i := range v {
-		v[i] = alphabet[rng.IntN(len(alphabet))]
+		if i%valueBlock < random {
+			v[i] = byte(rng.Uint32())
+		} else {
+			v[i] = 'x'
+		}
 	}
 	return v
+}
+
+// values draws each write's value: its size from the plan's distribution
+// and its content cut from the component's value source, both from the
+// operation's seeded stream.
+type values struct {
+	source   []byte
+	min, max int
+	zipf     *rand.Zipf
+	uniform  bool
+}
+
+func newValues(spec *Spec, source []byte, rng *rand.Rand) values {
+	w := &spec.Component.Workload
+	v := values{source: source, min: w.ValueSize, max: w.ValueSize}
+	if vs := w.Values; vs != nil {
+		v.min, v.max = vs.Min, vs.Max
+		switch {
+		case vs.Max <= vs.Min || vs.Distribution == slo.SizeFixed:
+			v.min = vs.Max
+		case vs.Distribution == slo.SizeZipf:
+			v.zipf = rand.NewZipf(rng, 1.1, 1, uint64(vs.Max-vs.Min))
+		default:
+			v.uniform = true
+		}
+	}
+	return v
+}
+
+// draw returns the next value of the stream rng is at.
+func (v *values) draw(rng *rand.Rand) []byte {
+	if len(v.source) == 0 {
+		return nil
+	}
+	size := v.min
+	switch {
+	case v.zipf != nil:
+		size += int(v.zipf.Uint64())
+	case v.uniform:
+		size += rng.IntN(v.max - v.min + 1)
+	}
+	off := rng.IntN(len(v.source) - v.max + 1)
+	return v.source[off : off+size : off+size]
 }

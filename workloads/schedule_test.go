@@ -2,6 +2,8 @@ package workloads
 
 import (
 	"bytes"
+	"compress/flate"
+	"fmt"
 	"testing"
 	"time"
 
@@ -98,7 +100,7 @@ func TestShardsPartitionTheSingleRunnerSequence(t *testing.T) {
 
 func TestDrawerDependsOnTheIndexOnly(t *testing.T) {
 	spec := testSpec(slo.ArrivalPoisson, 1000)
-	a, b := newDrawer(spec), newDrawer(spec)
+	a, b := newDrawer(spec, valueSource(spec)), newDrawer(spec, valueSource(spec))
 	var opA, opB Op
 	kinds := map[int]int{}
 	for i := uint64(0); i < 2000; i++ {
@@ -107,6 +109,7 @@ func TestDrawerDependsOnTheIndexOnly(t *testing.T) {
 		b.draw(i, &opB)
 		require.Equal(t, opA.Kind, opB.Kind)
 		require.Equal(t, opA.Key, opB.Key)
+		require.Equal(t, opA.Value, opB.Value)
 		require.True(t, bytes.HasPrefix(opA.Key, []byte("tg:")), "key %q outside the prefix", opA.Key)
 		require.Less(t, opA.KeyIndex, uint64(1000))
 		kinds[opA.Kind]++
@@ -114,11 +117,90 @@ func TestDrawerDependsOnTheIndexOnly(t *testing.T) {
 	assert.InDelta(t, 1800, kinds[0], 80, "get share of a 90/10 mix")
 }
 
-func TestSeededValue(t *testing.T) {
+func TestValuesAreSeededAndVaried(t *testing.T) {
 	spec := testSpec(slo.ArrivalPoisson, 1000)
-	v := seededValue(spec)
-	assert.Len(t, v, 16)
-	assert.Equal(t, v, seededValue(spec))
+	d := newDrawer(spec, valueSource(spec))
+	var op Op
+	seen := map[string]bool{}
+	for i := range uint64(100) {
+		d.draw(i, &op)
+		require.Len(t, op.Value, 16)
+		seen[string(op.Value)] = true
+	}
+	assert.Greater(t, len(seen), 90, "100 writes of one fixed size carry varied content")
+	assert.Equal(t, valueSource(spec), valueSource(spec))
+}
+
+func TestValueSizesFollowTheirDistribution(t *testing.T) {
+	tests := []struct {
+		name   string
+		values slo.Values
+		// check sees the sizes of 20,000 draws.
+		check func(t *testing.T, sizes []int)
+	}{
+		{"fixed writes max bytes every time", slo.Values{Distribution: slo.SizeFixed, Min: 100, Max: 100}, func(t *testing.T, sizes []int) {
+			for _, s := range sizes {
+				require.Equal(t, 100, s)
+			}
+		}},
+		{"uniform covers min to max evenly", slo.Values{Distribution: slo.SizeUniform, Min: 10, Max: 19}, func(t *testing.T, sizes []int) {
+			counts := map[int]int{}
+			for _, s := range sizes {
+				require.True(t, 10 <= s && s <= 19, "size %d outside 10..19", s)
+				counts[s]++
+			}
+			for s := 10; s <= 19; s++ {
+				assert.InDelta(t, 2000, counts[s], 250, "size %d", s)
+			}
+		}},
+		{"zipf favours small sizes", slo.Values{Distribution: slo.SizeZipf, Min: 64, Max: 4096}, func(t *testing.T, sizes []int) {
+			small, large := 0, 0
+			for _, s := range sizes {
+				require.True(t, 64 <= s && s <= 4096, "size %d outside 64..4096", s)
+				if s < 128 {
+					small++
+				}
+				if s > 2048 {
+					large++
+				}
+			}
+			assert.Greater(t, small, 10*large, "%d values under 128 bytes, %d over 2048", small, large)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := testSpec(slo.ArrivalPoisson, 1000)
+			spec.Component.Workload.Values = &tt.values
+			spec.Component.Workload.ValueSize = tt.values.Max
+			d := newDrawer(spec, valueSource(spec))
+			var op Op
+			sizes := make([]int, 20000)
+			for i := range sizes {
+				d.draw(uint64(i), &op)
+				sizes[i] = len(op.Value)
+			}
+			tt.check(t, sizes)
+		})
+	}
+}
+
+func TestCompressibilityIsTheCompressibleShare(t *testing.T) {
+	for _, c := range []float64{0, 0.5, 0.9} {
+		t.Run(fmt.Sprintf("%.0f%%", c*100), func(t *testing.T) {
+			spec := testSpec(slo.ArrivalPoisson, 1000)
+			spec.Component.Workload.Values = &slo.Values{Distribution: slo.SizeFixed, Min: 64 << 10, Max: 64 << 10, Compressibility: c}
+			spec.Component.Workload.ValueSize = 64 << 10
+			d := newDrawer(spec, valueSource(spec))
+			var op Op
+			d.draw(7, &op)
+			var buf bytes.Buffer
+			zw, _ := flate.NewWriter(&buf, flate.BestCompression)
+			zw.Write(op.Value)
+			zw.Close()
+			saved := 1 - float64(buf.Len())/float64(len(op.Value))
+			assert.InDelta(t, c, saved, 0.06, "a %.0f%% compressible value shrinks by %.1f%%", c*100, saved*100)
+		})
+	}
 }
 
 func BenchmarkRecord(b *testing.B) {
@@ -141,7 +223,7 @@ func BenchmarkRecordPeerBareHDR(b *testing.B) {
 
 func BenchmarkScheduleAndDraw(b *testing.B) {
 	spec := testSpec(slo.ArrivalPoisson, 50_000)
-	s, d := newSchedule(spec), newDrawer(spec)
+	s, d := newSchedule(spec), newDrawer(spec, valueSource(spec))
 	var op Op
 	b.ReportAllocs()
 	for b.Loop() {

@@ -22,6 +22,11 @@ type Spec struct {
 	Interval time.Duration
 	// Secrets are redacted from everything the run prints or writes.
 	Secrets []string
+	// SkipPrefill is set on the later parts of a run made of several
+	// (interleaved segments, adaptive extensions): the first part wrote
+	// the keys. KeepKeys is set on every part but the last, for the same
+	// reason: the run cleans up after its last part.
+	SkipPrefill, KeepKeys bool
 }
 
 // Operations names the component's operations, indexed by Op.Kind.
@@ -54,6 +59,38 @@ func (s *Spec) rate() float64 {
 	return s.Component.Workload.Rate
 }
 
+// Pipeline is how many operations one connection may have in flight: the
+// workload's pipeline, at least 1.
+func (s *Spec) Pipeline() int { return max(s.Component.Workload.Pipeline, 1) }
+
+// ttlMargin is how much longer than the run's planned length a write
+// lives when the plan sets no ttl.
+const ttlMargin = time.Hour
+
+// TTL is the expiry of every write: the workload's ttl, or by default the
+// run's planned length (prefill at its rate, warmup and duration) plus an
+// hour, in whole seconds, so that no key of a run is left forever and
+// none expires while it lasts.
+func (s *Spec) TTL() time.Duration {
+	w := &s.Component.Workload
+	if w.TTL > 0 {
+		return w.TTL
+	}
+	planned := s.Warmup + s.Duration + ttlMargin
+	if w.Prefill.Enabled {
+		planned += time.Duration(float64(max(w.Keys.Count, 1)) / s.PrefillRate() * float64(time.Second))
+	}
+	return (planned + time.Second - 1).Truncate(time.Second)
+}
+
+// PrefillRate is how many keys a second prefill writes.
+func (s *Spec) PrefillRate() float64 {
+	if r := s.Component.Workload.Prefill.Rate; r > 0 {
+		return r
+	}
+	return slo.DefaultPrefillRate
+}
+
 func (s *Spec) interval() time.Duration {
 	if s.Interval > 0 {
 		return s.Interval
@@ -77,6 +114,16 @@ func (s *Spec) Identity() result.WorkloadIdentity {
 	}
 	if w.Keys.Distribution == slo.DistributionZipf {
 		id.Keys.ZipfS = w.Keys.ZipfS
+	}
+	if v := w.Values; v != nil {
+		id.Values = &result.IdentityValues{Distribution: string(v.Distribution), Min: v.Min, Max: v.Max, Compressibility: v.Compressibility}
+	}
+	if w.Pipeline > 1 {
+		id.Pipeline = w.Pipeline
+	}
+	id.Prefill = w.Prefill.Enabled
+	if w.TTL > 0 {
+		id.TTL = slo.FormatDuration(w.TTL)
 	}
 	if len(w.Mix) > 0 {
 		id.Mix = map[string]int{}

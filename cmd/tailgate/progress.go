@@ -48,6 +48,30 @@ func (p *progressPrinter) show(pr workloads.Progress) {
 	}
 }
 
+// keyspace shows how far a prefill or cleanup got, as show does a run's
+// load; its last call (every key done) is always printed.
+func (p *progressPrinter) keyspace(k workloads.KeyspaceProgress) {
+	finished := k.Done+k.Failed >= k.Total
+	if !p.terminal && !finished && time.Since(p.last) < offTerminalEvery {
+		return
+	}
+	p.last = time.Now()
+	line := fmt.Sprintf("tailgate: %s of %s: %d/%d keys in %s", k.Pass, k.Component, k.Done, k.Total, k.Elapsed.Round(100*time.Millisecond))
+	if k.Failed > 0 {
+		line += fmt.Sprintf(", %d failed", k.Failed)
+	}
+	switch {
+	case p.terminal && finished:
+		fmt.Fprintf(p.w, "\r\033[K%s\n", line)
+		p.drawn = false
+	case p.terminal:
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.drawn = true
+	default:
+		fmt.Fprintln(p.w, line)
+	}
+}
+
 // done ends the live line, so what follows starts on a fresh line.
 func (p *progressPrinter) done() {
 	if p.terminal && p.drawn {

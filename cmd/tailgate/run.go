@@ -121,7 +121,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		return err
 	}
 	pp := &progressPrinter{w: env.stderr, terminal: env.terminal}
-	opts := workloads.Options{Progress: exporter.progress(pp.show), Tool: "tailgate " + version}
+	opts := workloads.Options{Progress: exporter.progress(pp.show), Keyspace: pp.keyspace, Tool: "tailgate " + version}
 	m := measurer{opts: opts, live: live, plan: p, baseline: baseline, adaptive: p.Defaults.Adaptive.Enabled() && shard.Count <= 1,
 		extending: func(measured, step, most time.Duration, reason string) {
 			pp.done()
@@ -133,9 +133,10 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 	pp.done()
 	exporter.close(res, env)
 	if res == nil {
-		if !errors.Is(runErr, workloads.ErrUnreachable) && !errors.Is(runErr, workloads.ErrInterrupted) {
+		if !errors.Is(runErr, workloads.ErrUnreachable) && !errors.Is(runErr, workloads.ErrInterrupted) && !errors.Is(runErr, workloads.ErrAborted) {
 			// Everything else a driver refuses before load is bad input: an
 			// unsupported scheme, an unknown method, a body that does not fit.
+			// (A prefill that failed is a run that failed: ErrAborted.)
 			return usageError(runErr)
 		}
 		// The run stopped before it measured: it still leaves a result and

@@ -392,6 +392,10 @@ func passResult(t testing.TB) *result.Result {
 	cache := cacheComponent(t, 3, 300*time.Microsecond, -1)
 	cache.Target = "embedded:redis"
 	cache.Embedded = true
+	// A prefilled cache: a few gets miss, on keys the sets had not yet written.
+	get, all := cache.Operation("get"), cache.Operation("all")
+	get.Hits, get.Misses = get.Count-212, 212
+	all.Hits, all.Misses = get.Hits, get.Misses
 	cache.Objectives = []status.ObjectiveResult{
 		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP99, "2ms", 17),
 		judgeLatency(t, &cache, slo.TierMinimum, "set", slo.MetricP99, "3ms", 18),

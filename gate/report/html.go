@@ -61,9 +61,11 @@ type htmlComponent struct {
 	Objectives                 []htmlObjective
 	FirstErrors                []string
 	ErrorKinds                 string
-	Spectrum, Throughput       template.HTML
-	Waterfalls                 []htmlWaterfall
-	Operations                 []htmlOperation
+	// Hits says what the component's reads found (HitsText).
+	Hits                 string
+	Spectrum, Throughput template.HTML
+	Waterfalls           []htmlWaterfall
+	Operations           []htmlOperation
 }
 
 type htmlObjective struct {
@@ -144,6 +146,7 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 		if all := c.Operation(slo.AllOperations); all != nil && len(all.ErrorKinds) > 0 {
 			hc.ErrorKinds = ErrorKindsText(all.ErrorKinds)
 		}
+		hc.Hits = HitsText(c)
 
 		var base *result.ComponentResult
 		if baseline != nil {
@@ -354,6 +357,9 @@ footer { margin: 40px auto 24px; color: #57606a; font-size: 12px; }
 </table>
 {{- else}}
 <p class="note">No objectives for this component.</p>
+{{- end}}
+{{- if .Hits}}
+<p class="note">Reads: {{.Hits}}</p>
 {{- end}}
 {{- if or .FirstErrors .ErrorKinds}}
 <ul class="errors">

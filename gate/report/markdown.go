@@ -66,6 +66,11 @@ func Markdown(w io.Writer, res *result.Result) error {
 	}
 	ew.printf("\nLatency is measured from each operation's intended start, so a stalled server shows in the tail.\n\n")
 	for _, c := range res.Components {
+		if h := HitsText(&c); h != "" {
+			ew.printf("Reads of %s: %s.\n\n", mdText(c.Name), mdText(h))
+		}
+	}
+	for _, c := range res.Components {
 		if f := FloorText(res, &c); f != "" {
 			ew.printf("Measurement floor of %s (how late tailgate itself was): %s.\n\n", mdText(c.Name), mdText(f))
 		}

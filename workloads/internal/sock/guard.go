@@ -441,3 +441,40 @@ func (g *Guard) Broken(ctx context.Context, err error) error {
 	}
 	return err
 }
+
+// Write writes b at once, by deadline, for pipelined requests that must
+// not wait for the next read (see Send for one request at a time).
+func (g *Guard) Write(b []byte, deadline time.Time) error {
+	g.mark, g.stray = g.received(), g.r != nil && g.r.Buffered() > 0
+	nc, _ := g.Current()
+	if nc == nil {
+		return net.ErrClosed
+	}
+	if err := nc.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	if g.sc != nil {
+		_, err := g.sc.Write(b)
+		return err
+	}
+	_, err := nc.Write(b)
+	return err
+}
+
+// ReadBy makes the next reads of the held connection fail at deadline,
+// for a pipeline that waits for replies of requests sent at different
+// times. It returns the context's error when the run ended, checked after
+// the deadline is set, so an interrupt is not undone.
+func (g *Guard) ReadBy(ctx context.Context, deadline time.Time) error {
+	nc, _ := g.Current()
+	if nc == nil {
+		return net.ErrClosed
+	}
+	if err := nc.SetReadDeadline(deadline); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// IsTimeout reports whether err is a deadline that passed.
+func IsTimeout(err error) bool { return isTimeout(err) }
