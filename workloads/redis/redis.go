@@ -15,19 +15,30 @@
 //	SELECT db              when a connection opens, if the URL names a database other than 0
 //	PING                   once per connection, in Connect: proof the server answers
 //	                       (a NOPERM reply proves it too, so the ACL user needs no +ping)
-//	GET key, SET key value the plan's operations, every key under its prefix
+//	GET key                the plan's get
+//	SET key value EX ttl   the plan's set, and prefill's writes; ttl is the
+//	                       workload's ttl, by default one that outlives the run
+//	DEL key                cleanup's deletes (workload.cleanup)
 //
-// so an ACL user with +get +set on the prefix's keys (and +select for a
-// database other than 0) can run a plan. An operation renders its
-// command into one buffer, writes it with one system call, reads the reply
-// and allocates nothing. Replies count as follows:
+// every key under the plan's prefix, so an ACL user with +get +set (+del
+// for cleanup) on the prefix's keys, and +select for a database other
+// than 0, can run a plan. An operation renders its command into one
+// buffer, writes it with one system call, reads the reply and allocates
+// nothing. Replies count as follows:
 //
-//	GET  bulk string or nil   success (a miss is an answer)
-//	SET  +OK                  success
+//	GET  bulk string      success, a hit
+//	GET  nil              success, a miss (an answer all the same)
+//	SET  +OK              success
+//	DEL  :n               success
 //	-ERR ..., -WRONGTYPE ...  a *workloads.StatusError, Kind "redis ERR" etc.
 //
+// With workload.pipeline N above 1, a connection has up to N commands in
+// flight (see conn.Queue): the commands due together go out with one
+// write and their replies are read in order. A pipelined connection that
+// fails loses what was in flight: nothing is sent again.
+//
 // Every operation runs under the workload's timeout (a socket deadline),
-// from its intended start; a timeout is never retried, which would hide it
+// from its send; a timeout is never retried, which would hide it
 // inside a fast latency. A timeout, an I/O error or a reply that leaves
 // the stream out of step closes the connection; the next operation dials
 // again, within its own deadline and at most the dial timeout (the
@@ -71,6 +82,7 @@ type operation uint8
 const (
 	opGet operation = iota
 	opSet
+	opDel // cleanup's, never a mix operation
 )
 
 // Driver loads one Redis target; every Conn it returns is one connection.
@@ -81,9 +93,11 @@ type Driver struct {
 	timeout     time.Duration
 	// hello is what a new connection sends before any operation: AUTH
 	// and SELECT as the URL asks; replies says how many.
-	hello    []byte
-	replies  int
-	ops      []operation
+	hello   []byte
+	replies int
+	ops     []operation
+	// expiry ends every SET: "$2 EX $n ttl", the ttl in whole seconds.
+	expiry   []byte
 	describe string
 	embedded *miniredis.Miniredis
 }
@@ -124,6 +138,8 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 		d.timeout = defaultTimeout
 	}
 	d.dialTimeout = min(d.timeout, 5*time.Second)
+	ttl := strconv.AppendInt(nil, int64(max(spec.TTL()/time.Second, 1)), 10)
+	d.expiry = appendBulk(appendBulk(nil, []byte("EX")), ttl)
 	if opt.TLSConfig != nil {
 		tc, err := workloads.TLSConfig(w.TLS)
 		if err != nil {
@@ -229,13 +245,22 @@ func appendBulk(b, s []byte) []byte {
 type conn struct {
 	d   *Driver
 	r   *bufio.Reader
-	out []byte // the command being sent
+	out []byte // the command being sent, or the pipeline's queued commands
+	// null is set when the last reply was a nil bulk string or array: a
+	// GET that missed.
+	null bool
+	// inFlight counts the pipeline's commands queued or sent and not yet
+	// answered.
+	inFlight int
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
 }
 
-var _ workloads.Conn = (*conn)(nil)
+var (
+	_ workloads.PipelineConn = (*conn)(nil)
+	_ workloads.KeyspaceConn = (*conn)(nil)
+)
 
 // Do performs one GET or SET. It allocates nothing unless it has to dial
 // or the server answers with an error.
@@ -248,27 +273,33 @@ var _ workloads.Conn = (*conn)(nil)
 // that met the end of the stream or a reset before any reply byte. A SET
 // that may have been processed stays an error.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
+	return c.roundTrip(ctx, op, c.d.ops[op.Kind])
+}
+
+// Fill writes op.Key for prefill: a SET with the run's expiry.
+func (c *conn) Fill(ctx context.Context, op *workloads.Op) error {
+	return c.roundTrip(ctx, op, opSet)
+}
+
+// Delete deletes op.Key for cleanup.
+func (c *conn) Delete(ctx context.Context, op *workloads.Op) error {
+	return c.roundTrip(ctx, op, opDel)
+}
+
+// roundTrip sends one command and reads its reply (see Do).
+func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
-	kind := c.d.ops[op.Kind]
 	for replay := false; ; replay = true {
 		if err := c.link.Ready(ctx, deadline, c); err != nil {
 			return err
 		}
-		c.out = c.out[:0]
-		switch kind {
-		case opSet:
-			c.out = append(c.out, "*3\r\n$3\r\nSET\r\n"...)
-			c.out = appendBulk(c.out, op.Key)
-			c.out = appendBulk(c.out, op.Value)
-		default:
-			c.out = append(c.out, "*2\r\n$3\r\nGET\r\n"...)
-			c.out = appendBulk(c.out, op.Key)
-		}
+		c.out = c.render(c.out[:0], kind, op)
 		err := c.send()
 		if err == nil {
 			err = c.reply()
 		}
 		if err == nil {
+			c.count(kind, op)
 			return nil
 		}
 		var se *workloads.StatusError
@@ -281,6 +312,109 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		}
 		return c.link.Broken(ctx, err)
 	}
+}
+
+// render appends the command of one operation to b.
+func (c *conn) render(b []byte, kind operation, op *workloads.Op) []byte {
+	switch kind {
+	case opSet:
+		b = append(b, "*5\r\n$3\r\nSET\r\n"...)
+		b = appendBulk(b, op.Key)
+		b = appendBulk(b, op.Value)
+		return append(b, c.d.expiry...)
+	case opDel:
+		b = append(b, "*2\r\n$3\r\nDEL\r\n"...)
+		return appendBulk(b, op.Key)
+	}
+	b = append(b, "*2\r\n$3\r\nGET\r\n"...)
+	return appendBulk(b, op.Key)
+}
+
+// count notes what a successful read found: a GET answered with nil is a
+// miss, with a value a hit.
+func (c *conn) count(kind operation, op *workloads.Op) {
+	if kind != opGet {
+		return
+	}
+	if c.null {
+		op.Misses++
+	} else {
+		op.Hits++
+	}
+}
+
+// Queue renders op's command into the pipeline's send buffer. With
+// nothing in flight it readies the connection as Do does: dialing again
+// when it is broken, checking it when it sat idle.
+func (c *conn) Queue(ctx context.Context, op *workloads.Op, deadline time.Time) error {
+	if c.inFlight == 0 {
+		if err := c.link.Ready(ctx, deadline, c); err != nil {
+			return err
+		}
+		c.out = c.out[:0]
+	}
+	c.out = c.render(c.out, c.d.ops[op.Kind], op)
+	c.inFlight++
+	return nil
+}
+
+// Flush writes every queued command with one write.
+func (c *conn) Flush(ctx context.Context, deadline time.Time) error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	err := c.link.Write(c.out, deadline)
+	c.out = c.out[:0]
+	if err != nil {
+		return c.link.Broken(ctx, err)
+	}
+	return nil
+}
+
+// Await waits for the next reply to begin, until until.
+func (c *conn) Await(ctx context.Context, until time.Time) (bool, error) {
+	if c.r.Buffered() > 0 {
+		return true, nil
+	}
+	if !until.After(time.Now()) {
+		return false, nil
+	}
+	if err := c.link.ReadBy(ctx, until); err != nil {
+		return false, c.link.Broken(ctx, err)
+	}
+	if _, err := c.r.Peek(1); err != nil {
+		if sock.IsTimeout(err) && ctx.Err() == nil {
+			return false, nil
+		}
+		return false, c.link.Broken(ctx, err)
+	}
+	return true, nil
+}
+
+// Receive reads the reply to the oldest command in flight.
+func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time) error {
+	if err := c.link.ReadBy(ctx, deadline); err != nil {
+		return c.link.Broken(ctx, err)
+	}
+	err := c.reply()
+	var se *workloads.StatusError
+	switch {
+	case err == nil:
+		c.inFlight--
+		c.count(c.d.ops[op.Kind], op)
+		return nil
+	case errors.As(err, &se):
+		c.inFlight--
+		return err
+	}
+	return c.link.Broken(ctx, err)
+}
+
+// Abandon drops the connection and what was in flight on it.
+func (c *conn) Abandon() {
+	c.link.Drop()
+	c.inFlight = 0
+	c.out = c.out[:0]
 }
 
 // Redial opens the connection within deadline and at most the dial
@@ -328,7 +462,10 @@ const maxNesting = 16
 
 // reply reads one whole reply: nil for a status, number, bulk string, nil
 // or array, a *workloads.StatusError for an error reply.
-func (c *conn) reply() error { return c.nested(0) }
+func (c *conn) reply() error {
+	c.null = false
+	return c.nested(0)
+}
 
 func (c *conn) nested(depth int) error {
 	line, err := c.readLine()
@@ -347,6 +484,7 @@ func (c *conn) nested(depth int) error {
 	case '$':
 		n, err := replyLength(line)
 		if err != nil || n < 0 {
+			c.null = err == nil && depth == 0
 			return err // nil: a miss
 		}
 		if _, err := c.r.Discard(n + 2); err != nil {
