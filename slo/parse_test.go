@@ -38,60 +38,61 @@ func parseTestdata(t *testing.T, path string) (*Plan, []byte, error) {
 	return p, data, err
 }
 
-func TestGoodPlansParseAndRevalidate(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.good.yaml")
+// eachFile runs test on every file the pattern matches, each as a subtest
+// named by the file's base name; a pattern that matches nothing fails t.
+func eachFile(t *testing.T, pattern string, test func(t *testing.T, file string)) {
+	t.Helper()
+	files, _ := filepath.Glob(pattern)
 	if len(files) == 0 {
-		t.Fatal("no testdata/*.good.yaml")
+		t.Fatalf("no %s", pattern)
 	}
 	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			p, _, err := parseTestdata(t, file)
-			if err != nil {
-				t.Fatalf("want a plan, got:\n%v", err)
-			}
-			if err := p.Validate(); err != nil {
-				t.Fatalf("the parsed plan does not validate:\n%v", err)
-			}
-		})
+		t.Run(filepath.Base(file), func(t *testing.T) { test(t, file) })
 	}
 }
 
+func TestGoodPlansParseAndRevalidate(t *testing.T) {
+	eachFile(t, "testdata/*.good.yaml", func(t *testing.T, file string) {
+		p, _, err := parseTestdata(t, file)
+		if err != nil {
+			t.Fatalf("want a plan, got:\n%v", err)
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("the parsed plan does not validate:\n%v", err)
+		}
+	})
+}
+
 func TestBadPlansReportTheirError(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) == 0 {
-		t.Fatal("no testdata/*.bad.yaml")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			p, data, err := parseTestdata(t, file)
-			first, _ := bufio.NewReader(bytes.NewReader(data)).ReadString('\n')
-			want, ok := strings.CutPrefix(strings.TrimSpace(first), "# error: ")
-			if !ok || want == "" {
-				t.Fatalf("first line must be '# error: <expected substring>', got %q", first)
+	eachFile(t, "testdata/*.bad.yaml", func(t *testing.T, file string) {
+		p, data, err := parseTestdata(t, file)
+		first, _ := bufio.NewReader(bytes.NewReader(data)).ReadString('\n')
+		want, ok := strings.CutPrefix(strings.TrimSpace(first), "# error: ")
+		if !ok || want == "" {
+			t.Fatalf("first line must be '# error: <expected substring>', got %q", first)
+		}
+		if err == nil {
+			t.Fatalf("want an error containing %q, got a plan", want)
+		}
+		if p != nil {
+			t.Errorf("want no plan with an error")
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("want an error containing\n\t%s\ngot\n\t%s", want, strings.ReplaceAll(err.Error(), "\n", "\n\t"))
+		}
+		var errs Errors
+		if !errors.As(err, &errs) {
+			t.Fatalf("want an Errors, got %T", err)
+		}
+		for _, e := range errs {
+			if e.File != filepath.Base(file) {
+				t.Errorf("error %q names file %q", e, e.File)
 			}
-			if err == nil {
-				t.Fatalf("want an error containing %q, got a plan", want)
-			}
-			if p != nil {
-				t.Errorf("want no plan with an error")
-			}
-			if !strings.Contains(err.Error(), want) {
-				t.Fatalf("want an error containing\n\t%s\ngot\n\t%s", want, strings.ReplaceAll(err.Error(), "\n", "\n\t"))
-			}
-			var errs Errors
-			if !errors.As(err, &errs) {
-				t.Fatalf("want an Errors, got %T", err)
-			}
-			for _, e := range errs {
-				if e.File != filepath.Base(file) {
-					t.Errorf("error %q names file %q", e, e.File)
-				}
-			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("an error message shows a password:\n%v", err)
-			}
-		})
-	}
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("an error message shows a password:\n%v", err)
+		}
+	})
 }
 
 func TestEveryErrorIsReportedWithItsPosition(t *testing.T) {

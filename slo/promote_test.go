@@ -88,65 +88,59 @@ func readRuns(t *testing.T, path string) []RunEvidence {
 // differ from the input only in the promoted minimums, and stay the same
 // when promoted again.
 func TestPromoteGolden(t *testing.T) {
-	dirs, _ := filepath.Glob("testdata/promote/*")
-	if len(dirs) == 0 {
-		t.Fatal("no testdata/promote cases")
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			input, err := os.ReadFile(filepath.Join(dir, "plan.yaml"))
-			if err != nil {
+	eachFile(t, "testdata/promote/*", func(t *testing.T, dir string) {
+		input, err := os.ReadFile(filepath.Join(dir, "plan.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := ParseWithEnv(input, "plan.yaml", nil)
+		if err != nil {
+			t.Fatalf("the input plan is invalid:\n%v", err)
+		}
+		runs := readRuns(t, filepath.Join(dir, "runs.yaml"))
+		candidates := plan.Candidates(runs)
+		got, err := Promote(input, "plan.yaml", candidates, promoteDate)
+
+		if wantErr, readErr := os.ReadFile(filepath.Join(dir, "want.err")); readErr == nil {
+			if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(string(wantErr))) {
+				t.Fatalf("want an error containing %q, got %v", strings.TrimSpace(string(wantErr)), err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("promote: %v", err)
+		}
+		wantFile := filepath.Join(dir, "want.yaml")
+		if *updatePromote {
+			if err := os.WriteFile(wantFile, got, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			plan, err := ParseWithEnv(input, "plan.yaml", nil)
-			if err != nil {
-				t.Fatalf("the input plan is invalid:\n%v", err)
-			}
-			runs := readRuns(t, filepath.Join(dir, "runs.yaml"))
-			candidates := plan.Candidates(runs)
-			got, err := Promote(input, "plan.yaml", candidates, promoteDate)
+		}
+		want, err := os.ReadFile(wantFile)
+		if err != nil {
+			t.Fatalf("%v (run with -update-promote to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("promoted plan differs from %s:\n--- got\n%s\n--- want\n%s", wantFile, got, want)
+		}
 
-			if wantErr, readErr := os.ReadFile(filepath.Join(dir, "want.err")); readErr == nil {
-				if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(string(wantErr))) {
-					t.Fatalf("want an error containing %q, got %v", strings.TrimSpace(string(wantErr)), err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("promote: %v", err)
-			}
-			wantFile := filepath.Join(dir, "want.yaml")
-			if *updatePromote {
-				if err := os.WriteFile(wantFile, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(wantFile)
-			if err != nil {
-				t.Fatalf("%v (run with -update-promote to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("promoted plan differs from %s:\n--- got\n%s\n--- want\n%s", wantFile, got, want)
-			}
+		edited, err := ParseWithEnv(got, "plan.yaml", nil)
+		if err != nil {
+			t.Fatalf("the promoted plan is invalid:\n%v", err)
+		}
+		checkOnlyMinimumsChanged(t, plan, edited, candidates)
 
-			edited, err := ParseWithEnv(got, "plan.yaml", nil)
-			if err != nil {
-				t.Fatalf("the promoted plan is invalid:\n%v", err)
+		again := edited.Candidates(runs)
+		for _, c := range again {
+			if c.Outcome == OutcomePromote {
+				t.Errorf("a second promote would still change %s %s", c.Component, c.Change())
 			}
-			checkOnlyMinimumsChanged(t, plan, edited, candidates)
-
-			again := edited.Candidates(runs)
-			for _, c := range again {
-				if c.Outcome == OutcomePromote {
-					t.Errorf("a second promote would still change %s %s", c.Component, c.Change())
-				}
-			}
-			second, err := Promote(got, "plan.yaml", again, promoteDate.AddDate(0, 0, 1))
-			if err != nil || !bytes.Equal(second, got) {
-				t.Errorf("promoting twice changed the plan again (err %v):\n%s", err, second)
-			}
-		})
-	}
+		}
+		second, err := Promote(got, "plan.yaml", again, promoteDate.AddDate(0, 0, 1))
+		if err != nil || !bytes.Equal(second, got) {
+			t.Errorf("promoting twice changed the plan again (err %v):\n%s", err, second)
+		}
+	})
 }
 
 // checkOnlyMinimumsChanged compares two plans objective by objective: the
