@@ -210,24 +210,13 @@ components:
     target: embedded:redis
     workload: {rate: 10}
 `
-	p, err := ParseWithEnv([]byte(data), "lint.yaml", lookupTestEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, w := range p.Lint() {
-		got = append(got, w.String())
-	}
-	want := []string{
+	checkLint(t, "lint.yaml", data, []string{
 		`lint.yaml:11:30: warning: component "cache": minimum get max 100ms is not below the timeout 100ms: slower operations count as errors, so this bar is never missed on latency`,
 		`lint.yaml:12:20: warning: component "cache": minimum set p99: set has weight 0, so the workload never issues it and the objective has no data`,
 		`lint.yaml:15:20: warning: component "cache": aspirational get p99 5ms is not tighter than the minimum 2ms (line 11): it is met whenever the minimum is, so promoting it changes nothing`,
 		`lint.yaml:16:27: warning: component "cache": aspirational all error_rate 1% is not tighter than the minimum 1% (line 13): it is met whenever the minimum is, so promoting it changes nothing`,
 		`lint.yaml:17:5: warning: component "quiet": no objectives: the component is loaded but never judged`,
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	})
 	design, _, err := parseTestdata(t, "testdata/design.good.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -336,21 +325,10 @@ components:
     workload: {rate: 10, tls: {ca_file: ca.pem, insecure_skip_verify: true}}
     slo: {minimum: {all: {error_rate: 1%}}}
 `
-	p, err := ParseWithEnv([]byte(data), "tls.yaml", lookupTestEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, w := range p.Lint() {
-		got = append(got, w.String())
-	}
-	want := []string{
+	checkLint(t, "tls.yaml", data, []string{
 		`tls.yaml:3:5: warning: component "plain": workload.tls has no effect on a target without TLS; use rediss://, https:// or grpcs://`,
 		`tls.yaml:7:5: warning: component "contradictory": workload.tls.ca_file has no effect while insecure_skip_verify is true`,
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	})
 }
 
 // TestLintLatencyBarsWithoutAnErrorRateBar: failed operations are never
@@ -371,18 +349,7 @@ components:
     workload: {rate: 1000}
     slo: {minimum: {all: {throughput: 99%}}}
 `
-	p, err := ParseWithEnv([]byte(data), "guard.yaml", lookupTestEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, w := range p.Lint() {
-		got = append(got, w.String())
-	}
-	want := []string{`guard.yaml:6:56: warning: component "unguarded": minimum latency bars but no error_rate bar: failed operations are counted, never recorded as latencies, so a target that fails every get still meets get p99 2ms; add all: {error_rate: ...}`}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLint(t, "guard.yaml", data, []string{`guard.yaml:6:56: warning: component "unguarded": minimum latency bars but no error_rate bar: failed operations are counted, never recorded as latencies, so a target that fails every get still meets get p99 2ms; add all: {error_rate: ...}`})
 }
 
 func TestStreamsAreDecoded(t *testing.T) {
@@ -400,5 +367,22 @@ func TestStreamsAreDecoded(t *testing.T) {
 	}
 	if s := d.Components[0].Workload.Streams; s != 0 {
 		t.Errorf("streams left out decode as %d, want 0 (one stream)", s)
+	}
+}
+
+// checkLint parses data as the plan file named file and fails t unless its
+// lint warnings are want, in order.
+func checkLint(t *testing.T, file, data string, want []string) {
+	t.Helper()
+	p, err := ParseWithEnv([]byte(data), file, lookupTestEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range p.Lint() {
+		got = append(got, w.String())
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
