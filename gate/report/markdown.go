@@ -164,21 +164,18 @@ func nextSteps(ew *errWriter, res *result.Result, rows []objectiveRow) {
 	}
 	if len(failed) > 0 {
 		wrote = true
-		ew.printf("Fix %s before merging:\n\n", gate.Plural(len(failed), "failed objective", "failed objectives"))
 		regressed := false
-		listRows(ew, failed, func(row objectiveRow) string {
+		listUnder(ew, failed, "Fix %s before merging:", "failed objective", "failed objectives", func(row objectiveRow) string {
 			o := row.o
 			if isRegression(o) {
 				regressed = true
-				s := fmt.Sprintf("**%s %s %s** is %s (regression)", mdText(row.component), mdText(o.Operation), mdText(o.Metric),
-					mdText(shortfall(o)))
+				s := fmt.Sprintf("%s is %s (regression)", row.title(), mdText(shortfall(o)))
 				if o.PValue > 0 {
 					s += fmt.Sprintf(", p = %.2g", o.PValue)
 				}
 				return s + "."
 			}
-			return fmt.Sprintf("**%s %s %s** measured %s against %s (%s): %s.", mdText(row.component), mdText(o.Operation),
-				mdText(o.Metric), mdText(o.Measured), mdText(barExpression(o, "≤", "≥")), mdText(o.Tier), mdText(shortfall(o)))
+			return fmt.Sprintf("%s measured %s against %s (%s): %s.", row.title(), mdText(o.Measured), mdText(barExpression(o, "≤", "≥")), mdText(o.Tier), mdText(shortfall(o)))
 		})
 		if regressed {
 			ew.printf("A regression is judged with statistics over the per-interval histograms, so rerunning rarely makes it go away. ")
@@ -187,9 +184,8 @@ func nextSteps(ew *errWriter, res *result.Result, rows []objectiveRow) {
 	}
 	if len(blocked) > 0 {
 		wrote = true
-		ew.printf("%s too few samples to be judged, and an unjudged bar is never a pass:\n\n",
-			gate.Plural(len(blocked), "objective had", "objectives had"))
-		listRows(ew, blocked, detailRow)
+		listUnder(ew, blocked, "%s too few samples to be judged, and an unjudged bar is never a pass:",
+			"objective had", "objectives had", detailRow)
 		if !res.Complete {
 			ew.printf("They follow from the run's end; if they remain once it completes, ")
 		} else {
@@ -200,27 +196,25 @@ func nextSteps(ew *errWriter, res *result.Result, rows []objectiveRow) {
 	}
 	if len(inconclusive) > 0 {
 		wrote = true
-		ew.printf("%s: the run could neither rule the regression out nor show it, so it is no evidence either way:\n\n",
-			gate.Plural(len(inconclusive), "objective is inconclusive", "objectives are inconclusive"))
-		listRows(ew, inconclusive, func(row objectiveRow) string {
-			o := row.o
-			why := ""
-			switch {
-			case o.Detectable > 0:
-				why = " (the run could only have shown a regression of " + mdText(SignedPercent(o.Detectable)) + " or more)"
-			case o.Detail != "":
-				why = ": " + mdText(o.Detail)
-			}
-			return fmt.Sprintf("**%s %s %s** changed %s%s.", mdText(row.component), mdText(o.Operation), mdText(o.Metric), mdText(changeText(o)), why)
-		})
+		listUnder(ew, inconclusive, "%s: the run could neither rule the regression out nor show it, so it is no evidence either way:",
+			"objective is inconclusive", "objectives are inconclusive", func(row objectiveRow) string {
+				o := row.o
+				why := ""
+				switch {
+				case o.Detectable > 0:
+					why = " (the run could only have shown a regression of " + mdText(SignedPercent(o.Detectable)) + " or more)"
+				case o.Detail != "":
+					why = ": " + mdText(o.Detail)
+				}
+				return fmt.Sprintf("%s changed %s%s.", row.title(), mdText(changeText(o)), why)
+			})
 		ew.printf("To make it conclusive, lengthen the measured window, raise the `rate`, or run interleaved against a live baseline (`--baseline-target`), which cancels the runner's noise. ")
 		ew.printf("`defaults.inconclusive` in the plan says what an inconclusive objective does to the verdict (`error` by default).\n\n")
 	}
 	if len(clientBound) > 0 {
 		wrote = true
-		ew.printf("%s: the load generator itself was too late sending for the percentile to measure the target:\n\n",
-			gate.Plural(len(clientBound), "objective is client-bound", "objectives are client-bound"))
-		listRows(ew, clientBound, detailRow)
+		listUnder(ew, clientBound, "%s: the load generator itself was too late sending for the percentile to measure the target:",
+			"objective is client-bound", "objectives are client-bound", detailRow)
 		ew.printf("Lower the rate, add connections, split the run into shards (`--shard`), or use a bigger runner.\n\n")
 	}
 	if res.Complete && res.Verdict == status.VerdictError && len(failed) == 0 && len(blocked) == 0 && len(inconclusive) == 0 && len(clientBound) == 0 {
@@ -233,13 +227,11 @@ func nextSteps(ew *errWriter, res *result.Result, rows []objectiveRow) {
 	}
 	if len(missed) > 0 {
 		wrote = true
-		ew.printf("Every required bar is met. %s still missed; milestones never fail the gate:\n\n",
-			gate.Plural(len(missed), "aspirational milestone is", "aspirational milestones are"))
-		listRows(ew, missed, func(row objectiveRow) string {
-			o := row.o
-			return fmt.Sprintf("**%s %s %s** measured %s against %s.", mdText(row.component), mdText(o.Operation),
-				mdText(o.Metric), mdText(o.Measured), mdText(barExpression(o, "≤", "≥")))
-		})
+		listUnder(ew, missed, "Every required bar is met. %s still missed; milestones never fail the gate:",
+			"aspirational milestone is", "aspirational milestones are", func(row objectiveRow) string {
+				o := row.o
+				return fmt.Sprintf("%s measured %s against %s.", row.title(), mdText(o.Measured), mdText(barExpression(o, "≤", "≥")))
+			})
 	}
 	if len(met) > 0 {
 		wrote = true
@@ -280,6 +272,13 @@ func incompleteDetails(ew *errWriter, res *result.Result) {
 		}
 	}
 	ew.printf("\n")
+}
+
+// listUnder writes a lead line, its %s the number of rows in words (one or
+// many), and under it the rows as listRows does.
+func listUnder(ew *errWriter, rows []objectiveRow, lead, one, many string, item func(objectiveRow) string) {
+	ew.printf(lead+"\n\n", gate.Plural(len(rows), one, many))
+	listRows(ew, rows, item)
 }
 
 // listRows writes a bulleted list of at most maxListed rows.
@@ -339,9 +338,14 @@ func mdCode(s string) string {
 }
 
 // detailRow writes an objective that was not judged as its name and the
+// title names the row's objective in bold: component, operation, metric.
+func (row objectiveRow) title() string {
+	return fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
+}
+
 // gate's reason: "**cache get p99**: detail."
 func detailRow(row objectiveRow) string {
-	s := fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
+	s := row.title()
 	if row.o.Detail != "" {
 		s += ": " + mdText(row.o.Detail)
 	}

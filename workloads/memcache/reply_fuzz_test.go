@@ -3,32 +3,19 @@ package memcache
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"testing"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/replytest"
 )
 
-// readReplies reads replies to get (or set) from in until one fails to
-// read, and says how many bytes each complete reply ended at. Its reader
-// is smaller than a connection's, so that lines too long for it come up
-// often.
-func readReplies(in []byte, set bool) (ends []int, last error) {
-	src := bytes.NewReader(in)
-	c := &conn{r: bufio.NewReaderSize(src, 512)}
-	consumed := func() int { return len(in) - src.Len() - c.r.Buffered() }
-	for {
-		var err error
+// replies opens get's (or set's) reply reader for replytest.
+func replies(set bool) replytest.Open {
+	return func(r *bufio.Reader) func() error {
+		c := &conn{r: r}
 		if set {
-			err = c.setReply()
-		} else {
-			err = c.getReply()
+			return c.setReply
 		}
-		var se *workloads.StatusError
-		if err != nil && !errors.As(err, &se) {
-			return ends, err
-		}
-		ends = append(ends, consumed())
+		return c.getReply
 	}
 }
 
@@ -67,33 +54,6 @@ func FuzzReply(f *testing.F) {
 		if err := versionReply("127.0.0.1:11211", line); err == nil && !bytes.HasPrefix(line, replyVersion) {
 			t.Fatalf("version reply %q accepted", line)
 		}
-		ends, last := readReplies(in, set)
-		if last == nil {
-			t.Fatal("reading stopped without an error")
-		}
-		prev := 0
-		for _, end := range ends {
-			if end <= prev || end > len(in) {
-				t.Fatalf("a reply ended at %d after one ended at %d, in %d bytes", end, prev, len(in))
-			}
-			prev = end
-		}
-		if len(ends) == 0 {
-			return
-		}
-		end := ends[len(ends)-1]
-		if again, _ := readReplies(in[:end], set); len(again) != len(ends) {
-			t.Fatalf("the %d complete replies alone read as %d", len(ends), len(again))
-		}
-		start := 0
-		if len(ends) > 1 {
-			start = ends[len(ends)-2]
-		}
-		step := max(1, (end-start)/64) // every cut of a short reply, 64 of a long one
-		for cut := end - 1; cut >= start; cut -= step {
-			if got, _ := readReplies(in[start:cut], set); len(got) != 0 {
-				t.Fatalf("the last reply %q read complete when cut to %q", in[start:end], in[start:cut])
-			}
-		}
+		replytest.CheckFraming(t, in, replies(set))
 	})
 }

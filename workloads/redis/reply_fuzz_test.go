@@ -3,27 +3,15 @@ package redis
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"testing"
 
-	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/replytest"
 )
 
 // readReplies reads replies from in until one fails to read, and says how
-// many bytes each complete reply ended at. Its reader is smaller than a
-// connection's, so that lines too long for it come up often.
+// many bytes each complete reply ended at.
 func readReplies(in []byte) (ends []int, last error) {
-	src := bytes.NewReader(in)
-	c := &conn{r: bufio.NewReaderSize(src, 512)}
-	consumed := func() int { return len(in) - src.Len() - c.r.Buffered() }
-	for {
-		err := c.reply()
-		var se *workloads.StatusError
-		if err != nil && !errors.As(err, &se) {
-			return ends, err
-		}
-		ends = append(ends, consumed())
-	}
+	return replytest.Ends(in, func(r *bufio.Reader) func() error { return (&conn{r: r}).reply })
 }
 
 // FuzzReply reads a stream of RESP replies. A reply is taken in full and
@@ -55,35 +43,7 @@ func FuzzReply(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		ends, last := readReplies(in)
-		if last == nil {
-			t.Fatal("reading stopped without an error")
-		}
-		prev := 0
-		for _, end := range ends {
-			if end <= prev || end > len(in) {
-				t.Fatalf("a reply ended at %d after one ended at %d, in %d bytes", end, prev, len(in))
-			}
-			prev = end
-		}
-		if len(ends) == 0 {
-			return
-		}
-		end := ends[len(ends)-1]
-		again, _ := readReplies(in[:end])
-		if len(again) != len(ends) {
-			t.Fatalf("the %d complete replies alone read as %d", len(ends), len(again))
-		}
-		start := 0
-		if len(ends) > 1 {
-			start = ends[len(ends)-2]
-		}
-		step := max(1, (end-start)/64) // every cut of a short reply, 64 of a long one
-		for cut := end - 1; cut >= start; cut -= step {
-			if got, _ := readReplies(in[start:cut]); len(got) != 0 {
-				t.Fatalf("the last reply %q read complete when cut to %q", in[start:end], in[start:cut])
-			}
-		}
+		replytest.CheckFraming(t, in, func(r *bufio.Reader) func() error { return (&conn{r: r}).reply })
 	})
 }
 
