@@ -17,23 +17,33 @@ import (
 // junit-10.xsd, which GitHub, GitLab and most others follow): element order
 // within a test case is skipped, error, failure, system-out.
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	Name    string   `xml:"name,attr"`
+	junitCounts
+	Suites []junitSuite `xml:"testsuite"`
+}
+
+// junitCounts are the case counts and the time a suite, and the document,
+// carry as attributes.
+type junitCounts struct {
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
+	Errors   int    `xml:"errors,attr"`
+	Skipped  int    `xml:"skipped,attr"`
+	Time     string `xml:"time,attr"`
+}
+
+// add counts another's cases in too; the time stays.
+func (c *junitCounts) add(o junitCounts) {
+	c.Tests += o.Tests
+	c.Failures += o.Failures
+	c.Errors += o.Errors
+	c.Skipped += o.Skipped
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
+	Name string `xml:"name,attr"`
+	junitCounts
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
@@ -78,11 +88,11 @@ type junitProblem struct {
 // milestone passes either way, with a note when it was missed, and is
 // skipped when it could not be judged.
 func JUnit(w io.Writer, res *result.Result) error {
-	doc := junitSuites{Name: "tailgate", Time: seconds(res.MeasuredNS)}
+	doc := junitSuites{Name: "tailgate", junitCounts: junitCounts{Time: seconds(res.MeasuredNS)}}
 	for ci := range res.Components {
 		c := &res.Components[ci]
 		suite := junitSuite{
-			Name: c.Name, Time: seconds(res.MeasuredNS), Properties: junitProperties(res, c),
+			Name: c.Name, junitCounts: junitCounts{Time: seconds(res.MeasuredNS)}, Properties: junitProperties(res, c),
 		}
 		if !res.StartedAt.IsZero() {
 			// The schema's timestamp has no zone; it is UTC.
@@ -105,10 +115,7 @@ func JUnit(w io.Writer, res *result.Result) error {
 				suite.Skipped++
 			}
 		}
-		doc.Tests += suite.Tests
-		doc.Failures += suite.Failures
-		doc.Errors += suite.Errors
-		doc.Skipped += suite.Skipped
+		doc.add(suite.junitCounts)
 		doc.Suites = append(doc.Suites, suite)
 	}
 	if res.Verdict != status.VerdictPass && doc.Failures+doc.Errors == 0 && len(doc.Suites) > 0 {
@@ -117,10 +124,9 @@ func JUnit(w io.Writer, res *result.Result) error {
 		s := &doc.Suites[0]
 		s.Cases = append(s.Cases, junitCase{Name: "verdict", Classname: "tailgate." + s.Name, Time: "0",
 			Error: &junitProblem{Message: headline(res), Type: string(res.Verdict), Text: xmlText(strings.Join(res.Warnings, "\n"))}})
-		s.Tests++
-		s.Errors++
-		doc.Tests++
-		doc.Errors++
+		one := junitCounts{Tests: 1, Errors: 1}
+		s.add(one)
+		doc.add(one)
 	}
 	ew := &errWriter{w: w}
 	ew.printf("%s", xml.Header)
