@@ -198,11 +198,7 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 	xs := scale{lo: minNines, hi: maxNines, from: f.x0(), to: f.x1()}
 	ys := scale{lo: lo, hi: hi, from: f.y0(), to: f.y1(), logarithms: true}
 
-	for _, t := range yTicks {
-		y := ys.at(t)
-		s.line(f.x0(), y, f.x1(), y, "grid")
-		s.text(f.x0()-6, y+4, "end", "tick", chartLatency(t))
-	}
+	s.yGrid(f, ys, yTicks, chartLatency)
 	for _, t := range ninesTicks {
 		x := xs.at(t.nines)
 		s.line(x, f.y1(), x, f.y0(), "grid")
@@ -211,8 +207,7 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 	s.line(f.x0(), f.y0(), f.x1(), f.y0(), "axis")
 	s.line(f.x0(), f.y0(), f.x0(), f.y1(), "axis")
 	s.text((f.x0()+f.x1())/2, f.y0()+36, "middle", "axis-label", "percentile")
-	s.printf(`<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-label">latency</text>`,
-		num((f.y0()+f.y1())/2))
+	s.yTitle(f, "latency")
 
 	for _, b := range bars {
 		y := ys.at(b.ThresholdValue)
@@ -572,15 +567,10 @@ func throughputChart(id string, c *result.ComponentResult, intervalNS, measuredN
 
 	rateTop, rateTicks := linearBounds(peak * 1.05)
 	ys := scale{lo: 0, hi: rateTop, from: top.y0(), to: top.y1()}
-	for _, t := range rateTicks {
-		y := ys.at(t)
-		s.line(top.x0(), y, top.x1(), y, "grid")
-		s.text(top.x0()-6, y+4, "end", "tick", rateLabel(t))
-	}
+	s.yGrid(top, ys, rateTicks, rateLabel)
 	s.line(top.x0(), top.y0(), top.x1(), top.y0(), "axis")
 	s.line(top.x0(), top.y0(), top.x0(), top.y1(), "axis")
-	s.printf(`<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-label">ops/s</text>`,
-		num((top.y0()+top.y1())/2))
+	s.yTitle(top, "ops/s")
 	if c.AskedRate > 0 {
 		y := ys.at(c.AskedRate)
 		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"><title>asked rate %s/s</title></line>`,
@@ -594,13 +584,8 @@ func throughputChart(id string, c *result.ComponentResult, intervalNS, measuredN
 
 	errTop, errTicks := linearBounds(peakErrors * 1.05)
 	es := scale{lo: 0, hi: errTop, from: bottom.y0(), to: bottom.y1()}
-	for _, t := range errTicks {
-		y := es.at(t)
-		s.line(bottom.x0(), y, bottom.x1(), y, "grid")
-		s.text(bottom.x0()-6, y+4, "end", "tick", rateLabel(t))
-	}
-	s.printf(`<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-label">errors/s</text>`,
-		num((bottom.y0()+bottom.y1())/2))
+	s.yGrid(bottom, es, errTicks, rateLabel)
+	s.yTitle(bottom, "errors/s")
 	for i, col := range cols {
 		if col.errors == 0 {
 			continue

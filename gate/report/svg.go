@@ -50,6 +50,22 @@ func (s *svgWriter) line(x1, y1, x2, y2 float64, class string) {
 	s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" class="%s"/>`, num(x1), num(y1), num(x2), num(y2), class)
 }
 
+// yGrid draws a panel's horizontal grid line at each tick of its y scale,
+// labelled on the left.
+func (s *svgWriter) yGrid(f frame, ys scale, ticks []float64, label func(float64) string) {
+	for _, t := range ticks {
+		y := ys.at(t)
+		s.line(f.x0(), y, f.x1(), y, "grid")
+		s.text(f.x0()-6, y+4, "end", "tick", label(t))
+	}
+}
+
+// yTitle writes a panel's y-axis title, turned to run up its left edge.
+func (s *svgWriter) yTitle(f frame, title string) {
+	s.printf(`<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" class="axis-label">%s</text>`,
+		num((f.y0()+f.y1())/2), esc(title))
+}
+
 // polyline draws a series; style is extra attributes, already safe.
 func (s *svgWriter) polyline(xs, ys []float64, style, title string) {
 	s.WriteString(`<polyline fill="none" points="`)
