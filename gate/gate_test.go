@@ -2,11 +2,8 @@ package gate_test
 
 import (
 	"bytes"
-	"flag"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,21 +12,9 @@ import (
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/result"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./gate/ -update to create %s", path)
-	assert.Equal(t, string(want), string(got))
-}
 
 var base = fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}
 
@@ -92,7 +77,7 @@ func TestRegressionTier(t *testing.T) {
 			v.Apply(cand)
 			var buf bytes.Buffer
 			require.NoError(t, report.Text(&buf, cand))
-			golden(t, tt.golden, buf.Bytes())
+			golden.Check(t, tt.golden, buf.Bytes())
 		})
 	}
 	t.Run("without a baseline the tier is skipped, loudly", func(t *testing.T) {
@@ -154,7 +139,7 @@ func TestInterleavedSidesAreComparedPairByPair(t *testing.T) {
 				v.Apply(tt.cand)
 				var buf bytes.Buffer
 				require.NoError(t, report.Text(&buf, tt.cand))
-				golden(t, tt.golden, buf.Bytes())
+				golden.Check(t, tt.golden, buf.Bytes())
 			}
 		})
 	}
@@ -166,7 +151,7 @@ func TestCompare(t *testing.T) {
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	require.NoError(t, report.Compare(&buf, "base.json", "cand.json", changes))
-	golden(t, "compare.golden", buf.Bytes())
+	golden.Check(t, "compare.golden", buf.Bytes())
 	for _, c := range changes {
 		if c.Operation == "get" && c.Metric == "p50" {
 			assert.True(t, c.Significant)

@@ -1,16 +1,11 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,44 +17,6 @@ import (
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if bytes.Equal(got, want) {
-		return
-	}
-	gotLines, wantLines := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(gotLines), len(wantLines)); i++ {
-		var g, w string
-		if i < len(gotLines) {
-			g = gotLines[i]
-		}
-		if i < len(wantLines) {
-			w = wantLines[i]
-		}
-		if g != w {
-			t.Fatalf("%s differs from the golden file at line %d (run go test -update if the change is intended):\n got: %q\nwant: %q",
-				name, i+1, g, w)
-		}
-	}
-}
 
 // The fixtures are results as a run would write them, with real histograms
 // of seeded random latencies, judged by hand the way the gate judges.

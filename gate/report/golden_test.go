@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/result"
 )
 
@@ -26,7 +27,7 @@ func TestGolden(t *testing.T) {
 				if err := f.render(&buf, res); err != nil {
 					t.Fatal(err)
 				}
-				golden(t, name+"."+f.ext+".golden", buf.Bytes())
+				golden.Check(t, name+"."+f.ext+".golden", buf.Bytes())
 			})
 		}
 	}

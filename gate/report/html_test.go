@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/result"
 )
 
@@ -262,7 +263,7 @@ func TestHTMLIsDeterministic(t *testing.T) {
 }
 
 func TestHTMLGolden(t *testing.T) {
-	golden(t, "error.html.golden", fixtureHTML(t, "error", false))
+	golden.Check(t, "error.html.golden", fixtureHTML(t, "error", false))
 }
 
 func TestHTMLOverlaysTheBaselineSpectrum(t *testing.T) {
