@@ -247,6 +247,16 @@ func sortObjectives(out []status.ObjectiveResult) {
 	})
 }
 
+// noData is r when the run measured nothing the objective could be judged
+// on: a minimum bar is insufficient, an aspirational milestone missed.
+func noData(r status.ObjectiveResult, tier slo.Tier, measured, detail string) status.ObjectiveResult {
+	r.Status, r.Measured, r.Detail = status.Insufficient, measured, detail
+	if tier == slo.TierAspirational {
+		r.Status = status.Missed
+	}
+	return r
+}
+
 // judgeAbsolute judges a minimum or aspirational objective; runner is the
 // result's runner record (nil in older results).
 func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.Runner) status.ObjectiveResult {
@@ -260,13 +270,7 @@ func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.R
 	}
 	op := cr.Operation(o.Operation)
 	if op == nil || op.Count+op.Errors == 0 {
-		r.Status = status.Insufficient
-		r.Measured = "no data"
-		r.Detail = fmt.Sprintf("operation %q recorded no operations", o.Operation)
-		if o.Tier == slo.TierAspirational {
-			r.Status = status.Missed
-		}
-		return r
+		return noData(r, o.Tier, "no data", fmt.Sprintf("operation %q recorded no operations", o.Operation))
 	}
 	switch {
 	case o.Metric.IsLatency():
@@ -316,13 +320,7 @@ func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.R
 		r.ThresholdValue = o.Threshold.Ratio
 		rate, ok := op.HitRate()
 		if !ok {
-			r.Status = status.Insufficient
-			r.Measured = "no reads"
-			r.Detail = fmt.Sprintf("operation %q counted no hits or misses: nothing it answered read a key", o.Operation)
-			if o.Tier == slo.TierAspirational {
-				r.Status = status.Missed
-			}
-			return r
+			return noData(r, o.Tier, "no reads", fmt.Sprintf("operation %q counted no hits or misses: nothing it answered read a key", o.Operation))
 		}
 		r.MeasuredValue = rate
 		r.Measured = fmt.Sprintf("%s (%d hits, %d misses)", FormatPercent(rate), op.Hits, op.Misses)

@@ -44,6 +44,8 @@ func TestMinimumObjectives(t *testing.T) {
 		{"a hit rate with no reads counted is never a pass", "      minimum: {get: {hit_rate: 50%}}\n",
 			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, status.Insufficient, status.VerdictError},
 		{"a missed aspirational milestone does not fail the run", "      aspirational: {get: {p99: 1ms}}\n", base, status.Missed, status.VerdictPass},
+		{"an aspirational hit rate with no reads counted is missed, not a pass", "      aspirational: {get: {hit_rate: 50%}}\n",
+			fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, status.Missed, status.VerdictPass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
