@@ -148,7 +148,7 @@ func NotRunResult(specs []*Spec, start time.Time, reason, tool string) *result.R
 			sh := spec.Shard
 			res.Shard = &sh
 		}
-		reason = Redact(reason, append(userinfoOf(spec.Component.Target), spec.Secrets...))
+		reason = Redact(reason, append(slo.TargetSecrets(spec.Component.Target), spec.Secrets...))
 		id := spec.Identity()
 		proto, _ := slo.Protocol(spec.Component.Target)
 		cr := result.ComponentResult{
@@ -173,19 +173,6 @@ func NotRunResult(specs []*Spec, start time.Time, reason, tool string) *result.R
 	}
 	res.Incomplete = reason
 	return res
-}
-
-// userinfoOf is the secret in a target URL's userinfo: the password, or a
-// user given alone (a token, as in redis://TOKEN@host).
-func userinfoOf(target string) []string {
-	u, err := url.Parse(target)
-	if err != nil || u.User == nil {
-		return nil
-	}
-	if pw, ok := u.User.Password(); ok {
-		return []string{pw}
-	}
-	return []string{u.User.Username()}
 }
 
 // withoutUserinfo is a target URL as a result may show it: with no userinfo

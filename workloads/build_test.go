@@ -52,3 +52,30 @@ components:
 		t.Error("the result carries the workload's identity, so check can judge it against its plan")
 	}
 }
+
+// TestNotRunResultRedactsEveryFormOfTheTargetsSecret: the reason a run did
+// not start may quote the target as written, percent-encoding included; a
+// token given as the user alone is a secret in that form too, even when the
+// spec lists no secrets of its own.
+func TestNotRunResultRedactsEveryFormOfTheTargetsSecret(t *testing.T) {
+	for _, target := range []string{
+		"redis://T%40KEN@127.0.0.1:1/0",
+		"redis://:p%40ss%2Fw0rd@127.0.0.1:1/0",
+		"redis://user:p%40ss@127.0.0.1:1/0",
+	} {
+		t.Run(target, func(t *testing.T) {
+			spec := &Spec{Component: slo.Component{Name: "cache", Target: target,
+				Workload: slo.Workload{Rate: 10, Mix: []slo.MixEntry{{Operation: "get", Weight: 1}}}}, Duration: time.Second}
+			r := NotRunResult([]*Spec{spec}, time.Unix(0, 0), "dialing "+target+" (as given: "+strings.TrimPrefix(target, "redis://")+"): refused", "tailgate test")
+			data, err := r.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range slo.TargetSecrets(target) {
+				if strings.Contains(string(data), secret) {
+					t.Errorf("the secret %q is in the result: %s", secret, r.Incomplete)
+				}
+			}
+		})
+	}
+}
