@@ -22,7 +22,8 @@ const ReaderSize = 512
 type Open func(r *bufio.Reader) (readReply func() error)
 
 // Ends reads replies from in until one fails to read, and says how many
-// bytes each complete reply ended at, and the error reading stopped at.
+// bytes each complete reply ended at, and the error reading stopped at
+// (never nil: the end of in is an error too).
 func Ends(in []byte, open Open) (ends []int, last error) {
 	src := bytes.NewReader(in)
 	r := bufio.NewReaderSize(src, ReaderSize)
@@ -39,15 +40,11 @@ func Ends(in []byte, open Open) (ends []int, last error) {
 
 // CheckFraming fails t unless the replies in in are framed soundly: each
 // ends at a byte the stream's reading got to, every cut of the stream before
-// the last reply's end fails to read that reply, a stream made of the
-// complete replies alone reads back the same, and reading stops with an
-// error.
+// the last reply's end fails to read that reply, and a stream made of the
+// complete replies alone reads back the same.
 func CheckFraming(t *testing.T, in []byte, open Open) {
 	t.Helper()
-	ends, last := Ends(in, open)
-	if last == nil {
-		t.Fatal("reading stopped without an error")
-	}
+	ends, _ := Ends(in, open)
 	prev := 0
 	for _, end := range ends {
 		if end <= prev || end > len(in) {
