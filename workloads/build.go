@@ -11,17 +11,20 @@ import (
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
+// buildResult is the result of a finished load: each component's record as
+// the result file holds it, start and end being when the load began and
+// stopped.
 func buildResult(runs []*componentRun, start, end time.Time, tool string) *result.Result {
 	res := &result.Result{Schema: result.Schema, Tool: tool, Complete: true, StartedAt: start.UTC(), Verdict: status.VerdictPass}
 	for _, c := range runs {
-		spec := c.spec
+		spec, r := c.spec, c.rec
 		res.Seed = spec.Seed
 		res.WarmupNS = spec.Warmup.Nanoseconds()
 		if spec.Shard.Count > 1 {
 			sh := spec.Shard
 			res.Shard = &sh
 		}
-		res.IntervalNS = c.interval.Nanoseconds()
+		res.IntervalNS = c.win.interval.Nanoseconds()
 		res.MeasuredStart = start.Add(spec.Warmup).UTC()
 		res.DurationNS = max(res.DurationNS, spec.Duration.Nanoseconds())
 		window := min(spec.Duration, max(end.Sub(start.Add(spec.Warmup)), 0))
@@ -32,16 +35,14 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			Name: spec.Component.Name, Target: c.driver.Describe(), Protocol: proto,
 			Embedded:  spec.Component.Target == "embedded:redis",
 			AskedRate: spec.rate(), WorkloadHash: id.Hash(), Workload: id,
-			WarmupOperations: c.warmupOps, WarmupErrors: c.warmupErrors,
+			WarmupOperations: r.warmupOps, WarmupErrors: r.warmupErrors,
 			Objectives: []status.ObjectiveResult{},
 		}
 		if spec.Component.Workload.TLS.InsecureSkipVerify || strings.Contains(spec.Component.Target, "skip_verify=true") {
 			cr.Insecure = true
 			res.Warnings = append(res.Warnings, fmt.Sprintf("component %q: TLS certificate checks were off (insecure_skip_verify): the target's identity was not verified", cr.Name))
 		}
-		if len(c.firstErrors) > 0 {
-			cr.FirstErrors = c.firstErrors
-		}
+		cr.FirstErrors = c.errs.samples()
 		weights := spec.weights()
 		totalWeight := 0
 		for _, w := range weights {
@@ -52,41 +53,41 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		nIvals := 0
 		for k, name := range c.ops {
 			op := result.OperationResult{
-				Name: name, Count: c.whole[k].TotalCount(), Errors: c.errors[k], Late: c.late[k],
-				Hits: c.hits[k], Misses: c.misses[k],
-				LatencyNS: result.PercentilesOf(c.whole[k]), ServiceNS: result.PercentilesOf(c.service[k]),
-				Histogram: result.EncodeHistogram(c.whole[k]), ServiceHistogram: result.EncodeHistogram(c.service[k]),
+				Name: name, Count: r.whole[k].TotalCount(), Errors: r.errors[k], Late: r.late[k],
+				Hits: r.hits[k], Misses: r.misses[k],
+				LatencyNS: result.PercentilesOf(r.whole[k]), ServiceNS: result.PercentilesOf(r.service[k]),
+				Histogram: result.EncodeHistogram(r.whole[k]), ServiceHistogram: result.EncodeHistogram(r.service[k]),
 			}
-			op.SetClientDelay(c.client[k], c.lessClient[k])
+			op.SetClientDelay(r.client[k], r.lessClient[k])
 			if totalWeight > 0 {
 				op.AskedRate = spec.rate() * float64(weights[k]) / float64(totalWeight)
 			}
-			if len(c.kinds[k]) > 0 {
-				op.ErrorKinds = c.kinds[k]
-				for kind, v := range c.kinds[k] {
+			if len(r.kinds[k]) > 0 {
+				op.ErrorKinds = r.kinds[k]
+				for kind, v := range r.kinds[k] {
 					all.ErrorKinds[kind] += v
 				}
 			}
 			if window > 0 {
 				op.AchievedRate = float64(op.Count) / window.Seconds()
 			}
-			nIvals = max(nIvals, len(c.ivals[k]))
-			for i, iv := range c.ivals[k] {
+			nIvals = max(nIvals, len(r.ivals[k]))
+			for i, iv := range r.ivals[k] {
 				if iv.hist == nil {
 					iv.hist = newPacked()
 				}
 				op.Intervals = append(op.Intervals, result.Interval{
-					OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: iv.hist.TotalCount(),
+					OffsetNS: int64(i) * c.win.interval.Nanoseconds(), Count: iv.hist.TotalCount(),
 					Errors: iv.errors, Histogram: result.EncodePacked(iv.hist),
 				})
 			}
 			if op.Intervals == nil {
 				op.Intervals = []result.Interval{}
 			}
-			allHist.Merge(c.whole[k])
-			allService.Merge(c.service[k])
-			allClient.Merge(c.client[k])
-			allLessClient.Merge(c.lessClient[k])
+			allHist.Merge(r.whole[k])
+			allService.Merge(r.service[k])
+			allClient.Merge(r.client[k])
+			allLessClient.Merge(r.lessClient[k])
 			all.Count += op.Count
 			all.Errors += op.Errors
 			all.Late += op.Late
@@ -108,8 +109,8 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			scratch.Reset()
 			var errs int64
 			for k := range c.ops {
-				if i < len(c.ivals[k]) {
-					iv := c.ivals[k][i]
+				if i < len(r.ivals[k]) {
+					iv := r.ivals[k][i]
 					if iv.hist != nil {
 						iv.hist.MergeInto(scratch)
 					}
@@ -117,7 +118,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 				}
 			}
 			all.Intervals = append(all.Intervals, result.Interval{
-				OffsetNS: int64(i) * c.interval.Nanoseconds(), Count: scratch.TotalCount(),
+				OffsetNS: int64(i) * c.win.interval.Nanoseconds(), Count: scratch.TotalCount(),
 				Errors: errs, Histogram: result.EncodeHistogram(scratch),
 			})
 		}

@@ -66,7 +66,7 @@ func (c *componentRun) checkKeyspace() error {
 // the prefill rate: key i of the pass is due i/rate after its start, so
 // a shared cache is never flooded. report is called about every
 // progressEvery from one goroutine, and once at the end.
-func (c *componentRun) keyspacePass(ctx context.Context, pass string, every time.Duration, report func(KeyspaceProgress)) KeyspaceProgress {
+func (c *componentRun) keyspacePass(ctx context.Context, pass string, clock Clock, every time.Duration, report func(KeyspaceProgress)) KeyspaceProgress {
 	spec := c.spec
 	total := spec.keyspaceSize()
 	rate := spec.PrefillRate()
@@ -78,15 +78,15 @@ func (c *componentRun) keyspacePass(ctx context.Context, pass string, every time
 	var next, done, failed atomic.Int64
 	var firstMu sync.Mutex
 	var first error
-	start := time.Now()
+	start := clock.Now()
 	var workers sync.WaitGroup
 	for _, conn := range c.conns {
 		kc := conn.(KeyspaceConn)
 		workers.Add(1)
+		sl := clock.NewSleeper()
 		go func() {
 			defer workers.Done()
-			sl := newSleeper()
-			defer sl.close()
+			defer sl.Close()
 			dr := newDrawer(spec, c.value)
 			var op Op
 			for ctx.Err() == nil {
@@ -95,7 +95,7 @@ func (c *componentRun) keyspacePass(ctx context.Context, pass string, every time
 					return
 				}
 				due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
-				if time.Now().Before(due) && !sl.until(ctx, due) {
+				if clock.Now().Before(due) && !sl.Until(ctx, due) {
 					return
 				}
 				dr.keyOf(uint64(i)*shards+shardOf, &op)
@@ -123,21 +123,21 @@ func (c *componentRun) keyspacePass(ctx context.Context, pass string, every time
 	}
 	snapshot := func() KeyspaceProgress {
 		return KeyspaceProgress{Component: spec.Component.Name, Pass: pass, Done: done.Load(), Failed: failed.Load(),
-			Total: total, Elapsed: time.Since(start)}
+			Total: total, Elapsed: clock.Now().Sub(start)}
 	}
 	finished := make(chan struct{})
 	go func() {
 		workers.Wait()
 		close(finished)
 	}()
-	tick := time.NewTicker(every)
+	tick := clock.NewTicker(every)
 	defer tick.Stop()
 wait:
 	for {
 		select {
 		case <-finished:
 			break wait
-		case <-tick.C:
+		case <-tick.C():
 			if report != nil {
 				report(snapshot())
 			}
@@ -161,7 +161,7 @@ func (c *componentRun) prefill(ctx context.Context, opt Options) error {
 	if prefill, _ := c.spec.needsKeyspace(); !prefill {
 		return nil
 	}
-	p := c.keyspacePass(ctx, PassPrefill, opt.ProgressEvery, opt.Keyspace)
+	p := c.keyspacePass(ctx, PassPrefill, opt.Clock, opt.ProgressEvery, opt.Keyspace)
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w during the prefill of component %q (%d of %d keys written)", ErrInterrupted, p.Component, p.Done, p.Total)
 	}
@@ -188,7 +188,7 @@ func (c *componentRun) cleanup(ctx context.Context, opt Options) {
 			c.spec.Component.Name, slo.FormatDuration(c.spec.TTL())))
 		return
 	}
-	p := c.keyspacePass(ctx, PassCleanup, opt.ProgressEvery, opt.Keyspace)
+	p := c.keyspacePass(ctx, PassCleanup, opt.Clock, opt.ProgressEvery, opt.Keyspace)
 	switch {
 	case ctx.Err() != nil:
 		c.warnings = append(c.warnings, fmt.Sprintf("component %q: cleanup interrupted after %d of %d keys; the rest expire after their ttl %s",

@@ -45,7 +45,7 @@ func (p *pipelineIdeal) done(seq uint64, idealStart time.Time, service time.Dura
 	p.free[seq%uint64(len(p.free))] = idealStart.Add(service)
 }
 
-// workPipelined is work for a connection with up to the workload's
+// runPipelined is run for a connection with up to the workload's
 // pipeline operations in flight. Each operation is still due at its own
 // intended start and measured from it: one that finds the window full
 // waits for the oldest reply and is sent late, which counts as late, as
@@ -53,28 +53,25 @@ func (p *pipelineIdeal) done(seq uint64, idealStart time.Time, service time.Dura
 // worker queues every operation due while the window has room and sends
 // them with one write; between sends it waits for whichever comes first,
 // a reply or the next intended start.
-func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn, start time.Time, out chan<- *sliceSet) {
-	spec := c.spec
-	open := spec.rate() > 0
+func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
+	c, pace := w.comp, w.comp.pace
+	spec, open, measStart := c.spec, pace.open, c.win.measStart
 	timeout := spec.Component.Workload.Timeout
 	if timeout <= 0 {
 		timeout = time.Second
 	}
-	measStart := start.Add(spec.Warmup)
-	end := measStart.Add(spec.Duration)
-	drainUntil := end.Add(timeout)
-	sl := newSleeper()
-	defer sl.close()
+	drainUntil := c.win.end.Add(timeout)
+	defer w.sleep.Close()
 	dr := newDrawer(spec, c.value)
 	depth := spec.Pipeline()
 	window := make([]inFlight, depth)
 	ideal := pipelineIdeal{free: make([]time.Time, depth)}
 	var head, n int // the oldest operation in flight, and how many are
 	var seq uint64
-	cur := <-c.free[w]
-	cur.interval = c.intervalOf(time.Now(), measStart)
-	flushAt := measStart.Add(time.Duration(cur.interval+1) * c.interval)
-	shards, shardOf := c.sched.shards, c.sched.shardOf
+	cur := <-w.free
+	now := w.clock.Now()
+	cur.interval = c.win.intervalOf(now)
+	flushAt := c.win.flushAt(cur.interval, now)
 
 	var op, reply Op
 	pending, exhausted := false, false // op is drawn and not yet queued
@@ -82,7 +79,7 @@ func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn
 
 	at := func(t time.Time) *sliceSet {
 		if !t.Before(flushAt) {
-			cur, flushAt = c.rotate(cur, w, t, measStart, out)
+			cur, flushAt = w.rotate(cur, t)
 		}
 		return cur
 	}
@@ -96,14 +93,14 @@ func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn
 			k := ErrorKind(err)
 			s.fail(k)
 			if s.kinds[k] == 1 {
-				c.noteError(k, err.Error(), t.Sub(measStart))
+				c.errs.note(k, err.Error(), t.Sub(measStart))
 			}
 		}
 	}
 	// failAll fails every operation in flight with err: the stream is
 	// out of step, so none of them will be answered.
 	failAll := func(err error) {
-		t := time.Now()
+		t := w.clock.Now()
 		for ; n > 0; n-- {
 			f := &window[head]
 			fail(f.kind, f.measured, err, t)
@@ -116,7 +113,7 @@ func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn
 		f := &window[head]
 		reply.Kind, reply.Hits, reply.Misses = f.kind, 0, 0
 		err := pc.Receive(ctx, &reply, f.sent.Add(timeout))
-		done := time.Now()
+		done := w.clock.Now()
 		if err != nil && ctx.Err() != nil {
 			return false
 		}
@@ -149,37 +146,30 @@ func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn
 		queued := 0
 		for n+queued < depth && !exhausted {
 			if !pending {
-				var index uint64
-				if open {
-					var offset time.Duration
-					index, offset = c.sched.next()
-					pendingDue = start.Add(offset)
-				} else {
-					index = (c.closedN.Add(1)-1)*shards + shardOf
-					pendingDue = time.Now()
-				}
-				if !pendingDue.Before(end) {
+				index, due, ok := pace.next()
+				if !ok {
 					exhausted = true
 					break
 				}
+				pendingDue = due
 				dr.draw(index, &op)
 				pending = true
 			}
-			sent := time.Now()
+			sent := w.clock.Now()
 			if open && sent.Before(pendingDue) {
 				if n+queued > 0 {
 					break // send what is queued; wait for a reply or the due time
 				}
-				if !sl.until(ctx, pendingDue) {
+				if !w.sleep.Until(ctx, pendingDue) {
 					break
 				}
-				sent = time.Now()
+				sent = w.clock.Now()
 			}
 			measured := !pendingDue.Before(measStart)
 			if open && sent.After(drainUntil) {
 				if measured {
 					at(sent).ops[op.Kind].fail(KindUnsent)
-					c.noteError(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(measStart))
+					c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(measStart))
 				}
 				pending = false
 				continue
@@ -195,7 +185,7 @@ func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn
 					queued = 0
 					failAll(err)
 				}
-				fail(op.Kind, measured, err, time.Now())
+				fail(op.Kind, measured, err, w.clock.Now())
 				pending = false
 				continue
 			}
@@ -215,7 +205,7 @@ func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn
 		}
 		if queued > 0 {
 			n += queued
-			if err := pc.Flush(ctx, time.Now().Add(timeout)); err != nil {
+			if err := pc.Flush(ctx, w.clock.Now().Add(timeout)); err != nil {
 				if ctx.Err() != nil {
 					break
 				}
@@ -245,7 +235,7 @@ func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn
 				failAll(err)
 				continue
 			}
-			if !ready && time.Now().Before(pendingDue) {
+			if !ready && w.clock.Now().Before(pendingDue) {
 				ready = true // the oldest is past its deadline: Receive times it out
 			}
 			if !ready {
@@ -275,6 +265,6 @@ func (c *componentRun) workPipelined(ctx context.Context, w int, pc PipelineConn
 		}
 	}
 	if !cur.empty() {
-		out <- cur
+		w.out <- cur
 	}
 }

@@ -38,7 +38,8 @@ type opSlice struct {
 
 // sliceSet is one worker's record of every operation kind for one interval.
 type sliceSet struct {
-	worker   int
+	// owner is the worker the slice goes back to once collected.
+	owner    *worker
 	interval int // index from the measured window's start; negative in warmup
 	ops      []opSlice
 }
@@ -55,18 +56,18 @@ func newWholeRun() wholeRun {
 }
 
 // newSliceSet returns a slice set with whole-run histograms of its own.
-func newSliceSet(worker, kinds int) *sliceSet {
+func newSliceSet(kinds int) *sliceSet {
 	whole := make([]wholeRun, kinds)
 	for i := range whole {
 		whole[i] = newWholeRun()
 	}
-	return newWorkerSliceSet(worker, whole)
+	return newWorkerSliceSet(whole)
 }
 
 // newWorkerSliceSet returns a slice set that records into the worker's
 // whole-run histograms, one set per operation kind.
-func newWorkerSliceSet(worker int, whole []wholeRun) *sliceSet {
-	s := &sliceSet{worker: worker, ops: make([]opSlice, len(whole))}
+func newWorkerSliceSet(whole []wholeRun) *sliceSet {
+	s := &sliceSet{ops: make([]opSlice, len(whole))}
 	for i := range s.ops {
 		s.ops[i].latency = result.NewHistogram()
 		s.ops[i].service = whole[i].service

@@ -40,21 +40,21 @@ func cpuProbe() uint64 {
 	return x
 }
 
-// probeRunner samples the runner every ProbeEvery from start until ctx ends.
-func probeRunner(ctx context.Context, start time.Time) *runnerProbe {
+// probeRunner samples the runner every ProbeEvery from start until ctx ends,
+// waiting with sl, which it closes.
+func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time) *runnerProbe {
 	p := &runnerProbe{wakeups: result.NewHistogram(), cpu: result.NewHistogram()}
-	sl := newSleeper()
-	defer sl.close()
+	defer sl.Close()
 	next := start
 	for {
 		next = next.Add(ProbeEvery)
-		if !sl.until(ctx, next) {
+		if !sl.Until(ctx, next) {
 			return p
 		}
-		woke := time.Now()
+		woke := clock.Now()
 		_ = p.wakeups.RecordValue(clampNS(woke.Sub(next).Nanoseconds()))
 		cpuProbeSink.Store(cpuProbe())
-		_ = p.cpu.RecordValue(clampNS(time.Since(woke).Nanoseconds()))
+		_ = p.cpu.RecordValue(clampNS(clock.Now().Sub(woke).Nanoseconds()))
 		// After a stall the probes it swallowed fire at once, each late
 		// by what is left of it: every instant is sampled, as an event
 		// arriving then would have waited, stalls not under-counted.

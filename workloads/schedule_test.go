@@ -204,7 +204,7 @@ func TestCompressibilityIsTheCompressibleShare(t *testing.T) {
 }
 
 func BenchmarkRecord(b *testing.B) {
-	s := newSliceSet(0, 2)
+	s := newSliceSet(2)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		s.ops[i&1].record(int64(50_000+i%100_000), int64(40_000+i%50_000), int64(i%5_000), i%64 == 0)
@@ -233,8 +233,8 @@ func BenchmarkScheduleAndDraw(b *testing.B) {
 }
 
 func BenchmarkPreciseWait(b *testing.B) {
-	s := newSleeper()
-	defer s.close()
+	s := RealClock{}.NewSleeper().(*realSleeper)
+	defer s.Close()
 	b.ReportAllocs()
 	for b.Loop() {
 		s.precise.Wait(time.Microsecond)

@@ -1,0 +1,211 @@
+package workloads
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tailgate-dev/tailgate/result"
+)
+
+// record is one component's collected record: its workers' interval slices
+// merged into per-interval and whole-run histograms and counts. The
+// collector writes it, the monitor reads it while load runs, and the result
+// is built from it once the workers are done.
+type record struct {
+	mu         sync.Mutex
+	whole      []*hdrhistogram.Histogram // latency from the intended start
+	service    []*hdrhistogram.Histogram
+	client     []*hdrhistogram.Histogram
+	lessClient []*hdrhistogram.Histogram
+	ivals      [][]intervalAgg
+	errors     []int64
+	late       []int64
+	hits       []int64
+	misses     []int64
+	kinds      []map[string]int64
+	// warmupOps and warmupErrors count operations intended before the
+	// measured window; seenOps and seenErrors count every completed or
+	// failed operation, warmup included, for the abort monitor.
+	warmupOps, warmupErrors int64
+	seenOps, seenErrors     int64
+	// scratch is the collector's: a worker's interval slice passes through
+	// it on its way into the whole-run histogram (see merge).
+	scratch *hdrhistogram.PackedHistogram
+}
+
+type intervalAgg struct {
+	hist   *hdrhistogram.PackedHistogram
+	errors int64
+}
+
+func newRecord(kinds int) *record {
+	r := &record{
+		whole:      make([]*hdrhistogram.Histogram, kinds),
+		service:    make([]*hdrhistogram.Histogram, kinds),
+		client:     make([]*hdrhistogram.Histogram, kinds),
+		lessClient: make([]*hdrhistogram.Histogram, kinds),
+		ivals:      make([][]intervalAgg, kinds),
+		errors:     make([]int64, kinds),
+		late:       make([]int64, kinds),
+		hits:       make([]int64, kinds),
+		misses:     make([]int64, kinds),
+		kinds:      make([]map[string]int64, kinds),
+		scratch:    newPacked(),
+	}
+	for k := range kinds {
+		r.whole[k] = result.NewHistogram()
+		r.service[k] = result.NewHistogram()
+		r.client[k] = result.NewHistogram()
+		r.lessClient[k] = result.NewHistogram()
+		r.kinds[k] = map[string]int64{}
+	}
+	return r
+}
+
+// collect merges every slice the workers hand over into its component's
+// record and gives the emptied slice back to its worker, until in closes.
+func collect(in <-chan *sliceSet) {
+	for s := range in {
+		s.owner.comp.rec.merge(s)
+		s.reset()
+		select {
+		case s.owner.free <- s:
+		default:
+		}
+	}
+}
+
+// merge folds one worker slice into the record.
+func (r *record) merge(s *sliceSet) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k := range s.ops {
+		o := &s.ops[k]
+		n := o.latency.TotalCount()
+		r.warmupOps += o.warmupOps
+		r.warmupErrors += o.warmupErrors
+		r.seenOps += o.warmupOps + n + o.errors
+		r.seenErrors += o.warmupErrors + o.errors
+		if s.interval < 0 || (n == 0 && o.errors == 0) {
+			continue
+		}
+		for len(r.ivals[k]) <= s.interval {
+			r.ivals[k] = append(r.ivals[k], intervalAgg{hist: newPacked()})
+		}
+		iv := &r.ivals[k][s.interval]
+		iv.hist.MergeFrom(o.latency)
+		iv.errors += o.errors
+		// Dense into dense goes through an iterator over every bucket;
+		// a scan into the sparse scratch and its buckets into the dense
+		// whole-run histogram cost a third of that, with the same counts.
+		r.scratch.Reset()
+		r.scratch.MergeFrom(o.latency)
+		r.scratch.MergeInto(r.whole[k])
+		r.errors[k] += o.errors
+		r.late[k] += o.late
+		r.hits[k] += o.hits
+		r.misses[k] += o.misses
+		for kind, v := range o.kinds {
+			r.kinds[k][kind] += v
+		}
+	}
+}
+
+// mergeWhole folds workers' whole-run histograms into the record, once the
+// workers are done.
+func (r *record) mergeWhole(workers []*worker) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, w := range workers {
+		for k, h := range w.whole {
+			for _, m := range [...]struct{ from, into *hdrhistogram.Histogram }{
+				{h.service, r.service[k]}, {h.client, r.client[k]}, {h.lessClient, r.lessClient[k]},
+			} {
+				r.scratch.Reset()
+				r.scratch.MergeFrom(m.from)
+				r.scratch.MergeInto(m.into)
+			}
+		}
+	}
+}
+
+// seen is how many operations a component completed or failed so far,
+// warmup included, and how many of them failed.
+type seen struct{ ops, errs int64 }
+
+// snapshot is the record's progress so far, with the p99 of all operations
+// computed in all (reset first), and what it has seen.
+func (r *record) snapshot(name string, ops []string, all *hdrhistogram.Histogram) (ComponentProgress, seen) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cp := ComponentProgress{Name: name}
+	all.Reset()
+	for k, op := range ops {
+		cp.Operations += r.whole[k].TotalCount()
+		cp.Errors += r.errors[k]
+		all.Merge(r.whole[k])
+		cp.Ops = append(cp.Ops, OperationProgress{Name: op, Count: r.whole[k].TotalCount(),
+			Errors: r.errors[k], ErrorKinds: maps.Clone(r.kinds[k]), Latency: r.whole[k].Clone()})
+	}
+	cp.P99 = time.Duration(all.ValueAtQuantile(99))
+	return cp, seen{r.seenOps, r.seenErrors}
+}
+
+// seenSoFar is what the record has seen, for an abort check between
+// progress reports.
+func (r *record) seenSoFar() seen {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return seen{r.seenOps, r.seenErrors}
+}
+
+// errorLog keeps the first message of each error kind a component met, for
+// reports and abort messages; workers write it, so it has its own lock.
+type errorLog struct {
+	mu      sync.Mutex
+	first   map[string]result.ErrorSample
+	secrets []string
+}
+
+// note keeps msg, redacted, if it is the first of its kind; at is its time
+// from the measured window's start.
+func (l *errorLog) note(kind, msg string, at time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, seen := l.first[kind]; !seen {
+		if l.first == nil {
+			l.first = map[string]result.ErrorSample{}
+		}
+		l.first[kind] = result.ErrorSample{Message: Redact(msg, l.secrets), AtNS: at.Nanoseconds()}
+	}
+}
+
+// samples returns the first errors by kind, nil when there were none.
+func (l *errorLog) samples() map[string]result.ErrorSample {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.first) == 0 {
+		return nil
+	}
+	return maps.Clone(l.first)
+}
+
+// summary lists the first error of each kind, in the order of the kinds'
+// names, so that one run's message is the same every time.
+func (l *errorLog) summary() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.first) == 0 {
+		return "no error message recorded"
+	}
+	parts := make([]string, 0, len(l.first))
+	for _, kind := range slices.Sorted(maps.Keys(l.first)) {
+		parts = append(parts, kind+": "+l.first[kind].Message)
+	}
+	return strings.Join(parts, "; ")
+}

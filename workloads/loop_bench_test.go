@@ -1,0 +1,36 @@
+package workloads
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// BenchmarkWorkerLoop times the engine's per-operation path (pacing, the
+// draw, the send on a connection that does nothing, recording, the clock):
+// one connection asked for far more than it can send, so it never waits,
+// and the run takes as long as its operations cost. It reports the cost
+// and the allocations per operation, run setup included.
+func BenchmarkWorkerLoop(b *testing.B) {
+	target := fakeTarget(&testing.T{}, func(ctx context.Context, op *Op) error { return nil })
+	spec := fakeSpec(target, 1e6, 200*time.Millisecond)
+	spec.Component.Workload.Connections = 1
+	spec.Component.Workload.Timeout = time.Minute
+	var ops int64
+	var elapsed time.Duration
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		began := time.Now()
+		res, err := Run(context.Background(), []*Spec{spec}, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(began)
+		ops += res.Components[0].Operation("all").Count
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(ops), "ns/sent")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(ops), "allocs/sent")
+}
