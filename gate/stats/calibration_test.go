@@ -25,7 +25,10 @@ var calibrate = flag.Bool("calibrate", false, "run TestCalibration: simulate the
 // histograms) it compares 200 A/A pairs and 200 A/B pairs with a +30% shift
 // and reports how often RegressionVerdict with a +10% tolerance fails, how
 // often the ratio interval covers the true ratio, and how often the test
-// calls the pair significantly different. With CALIBRATE_VARIANTS=1 in the
+// calls the pair significantly different. It fails when the defaults break
+// the package's promises (see the table in doc.go): more than 2.5% of the
+// A/A pairs of a scenario failing, or a p50 scenario catching the +30% shift
+// in fewer than 95% of its pairs. With CALIBRATE_VARIANTS=1 in the
 // environment it instead weighs the alternatives (plain percentile interval,
 // medians of per-interval quantiles, 95% confidence) on the hardest p99
 // scenarios.
@@ -74,7 +77,7 @@ func TestCalibration(t *testing.T) {
 	const trials = 200
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "variant\tq\tsigma\tops/s\ts\tA/A fail\tA/A cover\tA/A signif\tA/B fail\tA/B cover\tA/B signif\tmethod\t")
-	for _, v := range variants {
+	for vi, v := range variants {
 		rows := make([]string, len(scenarios))
 		parallel(len(scenarios), workers(), func(_, i int) {
 			sc := scenarios[i]
@@ -110,6 +113,14 @@ func TestCalibration(t *testing.T) {
 				}
 			}
 			pct := func(n int) string { return fmt.Sprintf("%.1f%%", 100*float64(n)/trials) }
+			if vi == 0 { // the defaults
+				if aaFail > trials/40 {
+					t.Errorf("p%v sigma %v %d ops/s x %d s: %s of A/A pairs failed, more than 2.5%%", 100*sc.q, sc.sigma, sc.rate, sc.seconds, pct(aaFail))
+				}
+				if sc.q == 0.5 && abFail < trials*95/100 {
+					t.Errorf("p50 sigma %v %d ops/s x %d s: only %s of +30%% pairs failed, fewer than 95%%", sc.sigma, sc.rate, sc.seconds, pct(abFail))
+				}
+			}
 			rows[i] = fmt.Sprintf("%s\tp%v\t%v\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", v.name, 100*sc.q, sc.sigma, sc.rate, sc.seconds,
 				pct(aaFail), pct(aaCover), pct(aaSig), pct(abFail), pct(abCover), pct(abSig), method)
 		})
