@@ -35,7 +35,8 @@ func countAll(t *testing.T, r *result.Result) int64 {
 }
 
 func TestAPlainRunExtendsItselfWhileUndecided(t *testing.T) {
-	do := func(context.Context, *Op) error { time.Sleep(50 * time.Microsecond); return nil }
+	clock := newSimClock(t)
+	do := func(ctx context.Context, _ *Op) error { clock.sleep(ctx, 50*time.Microsecond); return nil }
 	spec := fakeSpec(fakeTarget(t, do), 400, time.Second)
 	tests := []struct {
 		name      string
@@ -52,7 +53,7 @@ func TestAPlainRunExtendsItselfWhileUndecided(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var seen []time.Duration
-			res, base, err := RunAdaptive(context.Background(), []*Spec{spec}, nil, Options{}, Adaptive{Max: tt.max, Undecided: undecidedFor(tt.undecided, &seen)})
+			res, base, err := RunAdaptive(context.Background(), []*Spec{spec}, nil, Options{Clock: clock}, Adaptive{Max: tt.max, Undecided: undecidedFor(tt.undecided, &seen)})
 			require.NoError(t, err)
 			assert.Nil(t, base)
 			assert.Equal(t, tt.wantLooks, seen, "the looks judged these measured lengths")
@@ -74,12 +75,13 @@ func TestAPlainRunExtendsItselfWhileUndecided(t *testing.T) {
 }
 
 func TestAnInterleavedRunExtendsByWholeSegmentPairs(t *testing.T) {
-	do := func(context.Context, *Op) error { time.Sleep(50 * time.Microsecond); return nil }
+	clock := newSimClock(t)
+	do := func(ctx context.Context, _ *Op) error { clock.sleep(ctx, 50*time.Microsecond); return nil }
 	cand := fakeSpec(fakeTarget(t, do), 400, time.Second)
 	base := fakeSpec(fakeTarget(t, do), 400, time.Second)
 	var seen []time.Duration
 	var told []string
-	candRes, baseRes, err := RunAdaptive(context.Background(), []*Spec{cand}, []*Spec{base}, Options{}, Adaptive{
+	candRes, baseRes, err := RunAdaptive(context.Background(), []*Spec{cand}, []*Spec{base}, Options{Clock: clock}, Adaptive{
 		Max: 2 * time.Second, Undecided: undecidedFor(1, &seen),
 		Extending: func(measured, step time.Duration, reason string) {
 			told = append(told, measured.String()+" +"+step.String())

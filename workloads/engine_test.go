@@ -85,13 +85,14 @@ func decodeAll(t *testing.T, encoded string) *hdrhistogram.Histogram {
 // service-time histogram, bucket for bucket.
 func TestTheRecordHoldsEveryOperationOnce(t *testing.T) {
 	var calls sync.Map
+	clock := newSimClock(t)
 	target := fakeTarget(t, func(ctx context.Context, op *Op) error {
 		calls.Store(op.Index, true)
 		// Latencies from 20 us to 3 ms, so many buckets are used.
-		time.Sleep(time.Duration(20+op.Index%30*100) * time.Microsecond)
+		clock.sleep(ctx, time.Duration(20+op.Index%30*100)*time.Microsecond)
 		return nil
 	})
-	res, err := Run(context.Background(), []*Spec{fakeSpec(target, 1000, time.Second)}, Options{})
+	res, err := Run(context.Background(), []*Spec{fakeSpec(target, 1000, time.Second)}, Options{Clock: clock})
 	require.NoError(t, err)
 	c := res.Components[0]
 	var total int64
@@ -130,32 +131,30 @@ func TestTheRecordHoldsEveryOperationOnce(t *testing.T) {
 func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 	t.Run("workers held up less than the timeout send everything, late", func(t *testing.T) {
 		var once sync.Map
+		clock := newSimClock(t)
 		target := fakeTarget(t, func(ctx context.Context, op *Op) error {
 			if _, held := once.LoadOrStore("first", true); !held {
-				time.Sleep(600 * time.Millisecond) // one worker stuck on one operation
+				clock.sleep(ctx, 600*time.Millisecond) // one worker stuck on one operation
 			}
 			return nil
 		})
 		s := fakeSpec(target, 400, 500*time.Millisecond)
-		res, err := Run(context.Background(), []*Spec{s}, Options{})
+		res, err := Run(context.Background(), []*Spec{s}, Options{Clock: clock})
 		require.NoError(t, err)
 		all := res.Components[0].Operation("all")
 		assert.Zero(t, all.ErrorKinds[KindUnsent])
 		assert.EqualValues(t, 200, all.Count)
 	})
 	t.Run("a stall past the end and the timeout leaves the rest unsent", func(t *testing.T) {
-		release := make(chan struct{})
+		clock := newSimClock(t)
+		release := clock.Now().Add(800 * time.Millisecond)
 		target := fakeTarget(t, func(ctx context.Context, op *Op) error {
-			select { // every worker stuck at once, as when the process stalls
-			case <-release:
-			case <-ctx.Done():
-			}
+			clock.wait(ctx, release) // every worker stuck at once, as when the process stalls
 			return nil
 		})
 		s := fakeSpec(target, 400, 500*time.Millisecond)
 		s.Component.Workload.Timeout = 200 * time.Millisecond
-		time.AfterFunc(800*time.Millisecond, func() { close(release) })
-		res, err := Run(context.Background(), []*Spec{s}, Options{})
+		res, err := Run(context.Background(), []*Spec{s}, Options{Clock: clock})
 		require.NoError(t, err) // max_error_rate 100%
 		all := res.Components[0].Operation("all")
 		assert.Equal(t, int64(4), all.Count, "the four operations the workers were stuck on")
@@ -170,23 +169,21 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 // the client delay, and in the runner's wake-up delay.
 func TestClientDelayTellsTheGeneratorsLatenessFromTheTargets(t *testing.T) {
 	t.Run("a slow target's queue is not client delay", func(t *testing.T) {
+		clock := newSimClock(t)
 		target := fakeTarget(t, func(ctx context.Context, op *Op) error {
-			time.Sleep(10 * time.Millisecond)
+			clock.sleep(ctx, 10*time.Millisecond)
 			return nil
 		})
 		s := fakeSpec(target, 200, time.Second)
 		s.Component.Workload.Connections = 1
 		s.Component.Workload.Timeout = 5 * time.Second
-		res, err := Run(context.Background(), []*Spec{s}, Options{})
+		res, err := Run(context.Background(), []*Spec{s}, Options{Clock: clock})
 		require.NoError(t, err)
 		all := res.Components[0].Operation("all")
 		require.NotNil(t, all.ClientDelayNS)
 		assert.Greater(t, all.LatencyNS.P50, int64(100*time.Millisecond), "half the asked rate: the queue grows")
 		assert.Less(t, all.ClientDelayNS.P99, all.LatencyNS.P50/10, "the queue is the target's")
 		assert.Greater(t, all.LatencyLessClientNS.P50, all.LatencyNS.P50/2)
-		require.NotNil(t, res.Runner)
-		assert.Positive(t, res.Runner.WakeupNS.Max)
-		assert.Positive(t, res.Runner.CPUProbeNS.P50)
 	})
 	t.Run("a starved generator's lateness is client delay", func(t *testing.T) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
@@ -210,15 +207,18 @@ func TestClientDelayTellsTheGeneratorsLatenessFromTheTargets(t *testing.T) {
 		all := res.Components[0].Operation("all")
 		require.NotNil(t, all.ClientDelayNS)
 		assert.Greater(t, all.ClientDelayNS.P99, int64(time.Millisecond), "workers wait for the busy goroutine's preemption")
+		require.NotNil(t, res.Runner)
 		assert.Greater(t, res.Runner.WakeupNS.P99, int64(time.Millisecond), "and so does the probe")
+		assert.Positive(t, res.Runner.CPUProbeNS.P50, "the probe's computation is timed")
 	})
 }
 
 // Closed-loop runs have no intended start: no client delay is recorded.
 func TestAClosedLoopRunRecordsNoClientDelay(t *testing.T) {
-	target := fakeTarget(t, func(ctx context.Context, op *Op) error { return nil })
+	clock := newSimClock(t)
+	target := fakeTarget(t, func(ctx context.Context, op *Op) error { clock.sleep(ctx, time.Millisecond); return nil })
 	s := fakeSpec(target, 0, 200*time.Millisecond)
-	res, err := Run(context.Background(), []*Spec{s}, Options{})
+	res, err := Run(context.Background(), []*Spec{s}, Options{Clock: clock})
 	require.NoError(t, err)
 	for _, op := range res.Components[0].Operations {
 		assert.Nil(t, op.ClientDelayNS, op.Name)

@@ -17,10 +17,11 @@ import (
 // first interval of each of their segments, so the gate can line segment k
 // of one up with segment k of the other.
 func TestInterleavedSidesArePaired(t *testing.T) {
-	do := func(context.Context, *Op) error { time.Sleep(100 * time.Microsecond); return nil }
+	clock := newSimClock(t)
+	do := func(ctx context.Context, _ *Op) error { clock.sleep(ctx, 100*time.Microsecond); return nil }
 	cand := fakeSpec(fakeTarget(t, do), 400, 1600*time.Millisecond)
 	base := fakeSpec(fakeTarget(t, do), 400, 1600*time.Millisecond)
-	candRes, baseRes, err := RunInterleaved(context.Background(), []*Spec{cand}, []*Spec{base}, Options{})
+	candRes, baseRes, err := RunInterleaved(context.Background(), []*Spec{cand}, []*Spec{base}, Options{Clock: clock})
 	require.NoError(t, err)
 	assert.Equal(t, MinSegments, Segments(1600*time.Millisecond), "a short run is cut into MinSegments segments")
 	for _, r := range []*result.Result{candRes, baseRes} {

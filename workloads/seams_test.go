@@ -225,3 +225,17 @@ func TestAnInterruptReturnsThePartialResult(t *testing.T) {
 	all := res.Components[0].Operation("all")
 	assert.EqualValues(t, 301, all.Count, "operations 0 to 300, the one that saw the interrupt too")
 }
+
+// At 1/s the last operation is intended a second before the window ends and
+// completes long before it; the run still measured its whole window, and
+// its achieved rate is the asked one, not 10 in 9 s.
+func TestALowRateRunMeasuresItsWholeWindow(t *testing.T) {
+	clock := newSimClock(t)
+	spec := fakeSpec(simTarget(t, clock, time.Millisecond, nil), 1, 10*time.Second)
+	res, err := Run(context.Background(), []*Spec{spec}, Options{Clock: clock})
+	require.NoError(t, err)
+	all := res.Components[0].Operation("all")
+	assert.EqualValues(t, 10, all.Count)
+	assert.Equal(t, int64(10*time.Second), res.MeasuredNS)
+	assert.InDelta(t, 1, all.AchievedRate, 1e-9)
+}
