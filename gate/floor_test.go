@@ -96,7 +96,7 @@ func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *test
 				assert.Contains(t, o.Detail, "client delay")
 				assert.Contains(t, o.Detail, gate.ClientRemedies)
 				assert.Contains(t, v.Warnings[0], "client-bound")
-				assert.Equal(t, gate.ExitRun, v.ExitCode())
+				assert.Equal(t, gate.ExitRun, gate.ExitCode(v.Status))
 			}
 		})
 	}

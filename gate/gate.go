@@ -20,7 +20,7 @@ import (
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
-// Exit statuses of the CLI contract.
+// Exit statuses of the CLI contract; ExitCode maps a verdict to one.
 const (
 	ExitPass  = 0
 	ExitFail  = 1
@@ -37,17 +37,6 @@ type Verdict struct {
 	// Warnings are things a reader must know: estimates from few samples,
 	// an incomplete run.
 	Warnings []string
-}
-
-// ExitCode maps the verdict to the CLI's exit status.
-func (v *Verdict) ExitCode() int {
-	switch v.Status {
-	case status.VerdictPass:
-		return ExitPass
-	case status.VerdictFail:
-		return ExitFail
-	}
-	return ExitRun
 }
 
 // Apply writes the verdict into the result, so the result file carries it.

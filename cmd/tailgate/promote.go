@@ -157,7 +157,7 @@ func evidenceOf(p *slo.Plan, files []string) ([]slo.RunEvidence, error) {
 				first, file, res.StartedAt.Format(time.RFC3339Nano)))
 		}
 		seenStart[res.StartedAt] = file
-		if err := evidenceFor(p, res); err != nil {
+		if err := gate.Evidence(p, res); err != nil {
 			return nil, usageError(fmt.Errorf("result %q: %w", file, err))
 		}
 		results = append(results, loaded{file, res})
@@ -177,43 +177,6 @@ func evidenceOf(p *slo.Plan, files []string) ([]slo.RunEvidence, error) {
 		runs = append(runs, run)
 	}
 	return runs, nil
-}
-
-// evidenceFor checks that a result measured what the plan asks now.
-func evidenceFor(p *slo.Plan, res *result.Result) error {
-	if res.Shard != nil && res.Shard.Count > 1 {
-		return fmt.Errorf("it is shard %d/%d of a run, which carried only part of the load; merge the shards first", res.Shard.Index, res.Shard.Count)
-	}
-	for _, spec := range specsFor(p, result.Shard{}) {
-		// Another seed is another sample of the same workload, and fine.
-		spec.Seed = res.Seed
-		name := spec.Component.Name
-		rc := res.Component(name)
-		if rc == nil {
-			return fmt.Errorf("it has no component %q: it is a result of another plan", name)
-		}
-		want := spec.Identity()
-		if rc.WorkloadHash != want.Hash() {
-			return fmt.Errorf("component %q ran another workload than the plan asks now (%s differ): its numbers are no evidence for these bars",
-				name, strings.Join(identityDifferences(rc.Workload, want), ", "))
-		}
-		if rc.Embedded && spec.Component.Target != slo.EmbeddedRedis {
-			return fmt.Errorf("component %q ran against tailgate's embedded server, not a deployment: it is no evidence for the plan's target", name)
-		}
-	}
-	return nil
-}
-
-// identityDifferences names the fields of two workload identities that differ.
-func identityDifferences(a, b result.WorkloadIdentity) []string {
-	var out []string
-	for _, f := range a.Diff(b) {
-		out = append(out, f.Name)
-	}
-	if len(out) == 0 {
-		out = append(out, "workload hashes")
-	}
-	return out
 }
 
 // measurementsOf judges the result against the plan, as check would, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
-	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
@@ -108,12 +108,12 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 	if err != nil {
 		return err
 	}
-	specs := specsFor(p, shard)
 	if baseline != nil {
-		if err := gate.Comparable(baseline, identityResult(specs)); err != nil {
+		if err := gate.BaselineComparable(p, baseline); err != nil {
 			return usageError(fmt.Errorf("--baseline %q: %w", f.baseline, err))
 		}
 	}
+	specs := specsFor(p, shard)
 
 	// OpenTelemetry export while the run lasts (run_otlp.go).
 	exporter, err := startOTLP(ctx, f.otlpEndpoint, p, shard, env)
@@ -154,8 +154,8 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 			}
 		}
 	}
-	if runErr == nil && shard.Count <= 1 {
-		res, baseline, runErr = m.confirm(ctx, p, specs, res, baseline, env)
+	if runErr == nil {
+		res, baseline, runErr = gate.Confirm(p, res, baseline, m.remeasure(ctx, specs, p.Defaults.Confirm, env))
 		pp.done()
 	}
 	return judgeAndReport(p, res, baseline, baselineFile, f.out, f.reportDir, runErr, env)
@@ -211,9 +211,9 @@ func (m measurer) adaptation(prior, priorBase *result.Result) workloads.Adaptive
 				fullBase = m.baseline
 			}
 			if prior != nil {
-				full = replaceComponents(prior, cand)
+				full = gate.Remeasured(prior, cand)
 				if base != nil && priorBase != nil {
-					fullBase = replaceComponents(priorBase, base)
+					fullBase = gate.Remeasured(priorBase, base)
 				}
 			}
 			v, err := gate.Judge(m.plan, full, fullBase)
@@ -235,62 +235,20 @@ func (m measurer) adaptation(prior, priorBase *result.Result) workloads.Adaptive
 	}
 }
 
-// confirm measures the failing components again, with the same seed, up to
-// the plan's confirm times: a failure stands only when it reproduces every
-// time. Noise that fails a run once rarely fails it twice; a regression does.
-func (m measurer) confirm(ctx context.Context, p *slo.Plan, specs []*workloads.Spec, res, baseline *result.Result, env environment) (*result.Result, *result.Result, error) {
-	for attempt := 1; attempt <= p.Defaults.Confirm; attempt++ {
-		v, err := gate.Judge(p, res, baseline)
-		if err != nil || v.Status != status.VerdictFail {
-			return res, baseline, nil
-		}
+// remeasure is how gate.Confirm measures failing components again: the
+// specs of the named components, with what measure takes for an adaptive
+// run's looks.
+func (m measurer) remeasure(ctx context.Context, specs []*workloads.Spec, attempts int, env environment) gate.Remeasure {
+	return func(attempt int, names []string, res, baseline *result.Result) (*result.Result, *result.Result, error) {
 		var again []*workloads.Spec
-		var names []string
 		for _, s := range specs {
-			for _, o := range v.Objectives[s.Component.Name] {
-				if o.Status == status.Fail {
-					again = append(again, s)
-					names = append(names, s.Component.Name)
-					break
-				}
+			if slices.Contains(names, s.Component.Name) {
+				again = append(again, s)
 			}
 		}
-		fmt.Fprintf(env.stderr, "tailgate: confirming the failure of %s (%d of %d)\n", strings.Join(names, ", "), attempt, p.Defaults.Confirm)
-		r2, b2, err := m.measure(ctx, again, res, baseline)
-		if err != nil {
-			return res, baseline, err
-		}
-		res = replaceComponents(res, r2)
-		if b2 != nil {
-			baseline = replaceComponents(baseline, b2)
-		}
-		v2, err := gate.Judge(p, res, baseline)
-		if err != nil {
-			return res, baseline, nil
-		}
-		outcome := "the failure reproduced"
-		if v2.Status != status.VerdictFail {
-			outcome = "the failure did not reproduce: the first measurement was noise"
-		}
-		res.Warnings = append(res.Warnings, fmt.Sprintf("confirmation %d of %d: re-measured %s with the same seed: %s",
-			attempt, p.Defaults.Confirm, strings.Join(names, ", "), outcome))
+		fmt.Fprintf(env.stderr, "tailgate: confirming the failure of %s (%d of %d)\n", strings.Join(names, ", "), attempt, attempts)
+		return m.measure(ctx, again, res, baseline)
 	}
-	return res, baseline, nil
-}
-
-// replaceComponents puts the components of a re-measurement into res.
-func replaceComponents(res, again *result.Result) *result.Result {
-	out := *res
-	out.Components = append([]result.ComponentResult(nil), res.Components...)
-	for _, c := range again.Components {
-		for i := range out.Components {
-			if out.Components[i].Name == c.Name {
-				out.Components[i] = c
-			}
-		}
-	}
-	out.Warnings = append(append([]string(nil), res.Warnings...), again.Warnings...)
-	return &out
 }
 
 // judgeAndReport judges a result, writes it and its reports, prints the
@@ -300,14 +258,11 @@ func judgeAndReport(p *slo.Plan, res, baseline *result.Result, baselineFile, out
 		res.Baseline = &result.BaselineReference{File: baselineFile, StartedAt: baseline.StartedAt}
 	}
 	res.Plan = p.File // the plan judged, which reports name
-	v, err := judge(p, res, baseline)
+	v, err := gate.JudgeRun(p, res, baseline, runErr != nil)
 	if err != nil {
 		return usageError(err)
 	}
 	v.Apply(res)
-	if runErr != nil && res.Verdict != status.VerdictError {
-		res.Verdict = status.VerdictError
-	}
 	if out != "" {
 		if err := res.WriteFile(out); err != nil {
 			return runError(err)
@@ -328,36 +283,10 @@ func judgeAndReport(p *slo.Plan, res, baseline *result.Result, baselineFile, out
 	if runErr != nil {
 		return reportedError{runError(runErr)}
 	}
-	code := gate.ExitPass
-	switch res.Verdict {
-	case status.VerdictFail:
-		code = gate.ExitFail
-	case status.VerdictError:
-		code = gate.ExitRun
-	}
-	if code != gate.ExitPass {
+	if code := gate.ExitCode(res.Verdict); code != gate.ExitPass {
 		return &verdictExit{code: code}
 	}
 	return nil
-}
-
-// judge judges a result, except a shard's, which is judged after merge.
-func judge(p *slo.Plan, res, baseline *result.Result) (*gate.Verdict, error) {
-	if res.Shard != nil && res.Shard.Count > 1 {
-		return gate.ShardVerdict(res), nil
-	}
-	return gate.Judge(p, res, baseline)
-}
-
-// identityResult describes the specs as a result carrying only identities,
-// so a baseline is checked for comparability before load is sent.
-func identityResult(specs []*workloads.Spec) *result.Result {
-	r := &result.Result{}
-	for _, s := range specs {
-		id := s.Identity()
-		r.Components = append(r.Components, result.ComponentResult{Name: s.Component.Name, Workload: id, WorkloadHash: id.Hash()})
-	}
-	return r
 }
 
 // parseShard reads --shard I/N.
