@@ -13,6 +13,14 @@
 // baseline in ABBA segments; RunAdaptive extends a run while a verdict is
 // inconclusive.
 //
+// Each of those pieces has a file: pacing.go (the measured window and the
+// pacer handing out intended starts), worker.go (one sender per connection;
+// pipeline.go for pipelined ones), collect.go (the record the workers'
+// interval slices are merged into), monitor.go (progress and the abort
+// check), build.go (the result). Every read of the time and every wait goes
+// through a Clock (Options.Clock, RealClock by default), so tests can drive
+// a whole run in simulated time.
+//
 // Drivers live in the subpackages, one per protocol (redis, memcache, grpc,
 // http): each implements Driver and Conn and registers an Opener for its URL
 // schemes with Register, from init. The engine never judges: the result it
