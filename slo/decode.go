@@ -36,7 +36,7 @@ var (
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "streams", "pipeline", "prefill", "ttl", "cleanup"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "pipeline", "prefill", "ttl", "cleanup"}
 	valuesKeys    = []string{"distribution", "min", "max", "compressibility"}
 	prefillKeys   = []string{"rate"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify"}
@@ -491,6 +491,9 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 	}
 	if e, ok := f["tls"]; ok {
 		d.tls(e.value, &w.TLS)
+	}
+	if e, ok := f["protocol"]; ok {
+		decodeField(d, e.value, &w.Protocol, "workload.protocol", func(s *yaml.Node) (HTTPProtocol, error) { return HTTPProtocol(s.Value), nil })
 	}
 	if e, ok := f["streams"]; ok {
 		decodeField(d, e.value, &w.Streams, "workload.streams", asInt)

@@ -386,3 +386,17 @@ func checkLint(t *testing.T, file, data string, want []string) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestHTTP2KeysAreDecoded(t *testing.T) {
+	p, _, err := parseTestdata(t, "testdata/h2.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, inner := p.Components[0].Workload, p.Components[1].Workload
+	if api.Protocol != HTTP2 || api.Streams != 16 {
+		t.Errorf("api: protocol %q, streams %d", api.Protocol, api.Streams)
+	}
+	if inner.Protocol != HTTP2Cleartext || inner.Streams != 0 {
+		t.Errorf("inner: protocol %q, streams %d; want h2c and one stream", inner.Protocol, inner.Streams)
+	}
+}

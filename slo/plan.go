@@ -172,6 +172,9 @@ type Workload struct {
 	Protoset string
 	// TLS tunes certificate checks for rediss://, https:// and grpcs://.
 	TLS TLS
+	// Protocol is the HTTP version of http:// and https:// targets;
+	// empty means HTTPAuto.
+	Protocol HTTPProtocol
 }
 
 // SizeDistribution names how value sizes are drawn.
@@ -214,6 +217,22 @@ const DefaultPrefillRate = 10_000
 
 // MaxPipeline is the deepest per-connection pipeline a plan may ask for.
 const MaxPipeline = 1024
+
+// HTTPProtocol names the HTTP version an HTTP target is spoken in.
+type HTTPProtocol string
+
+// The HTTP protocols.
+const (
+	// HTTPAuto takes what the server offers by ALPN over TLS (h2 or
+	// http/1.1), and HTTP/1.1 in the clear.
+	HTTPAuto HTTPProtocol = "auto"
+	// HTTP1 is HTTP/1.1, over TLS or in the clear.
+	HTTP1 HTTPProtocol = "http1"
+	// HTTP2 is HTTP/2 over TLS (ALPN h2), required.
+	HTTP2 HTTPProtocol = "h2"
+	// HTTP2Cleartext is HTTP/2 in the clear, with prior knowledge (h2c).
+	HTTP2Cleartext HTTPProtocol = "h2c"
+)
 
 // TLS holds the certificate settings of a TLS target.
 type TLS struct {

@@ -312,6 +312,7 @@ func (v *validator) target(c *Component) bool {
 		pos, _, _ := v.place(&w.Streams, c.Pos, "")
 		v.errorf(pos, "workload.streams is for HTTP/2 and gRPC targets, whose connections carry several operations at once; %s target takes one at a time per connection", protocolPhrase(proto))
 	}
+	v.protocol(c, proto)
 	if isKeyValue(proto) {
 		if len(w.Requests) > 0 {
 			pos, _, _ := v.place(&w.Requests, c.Pos, "")
@@ -349,6 +350,37 @@ func (v *validator) target(c *Component) bool {
 		}
 	}
 	return true
+}
+
+// protocol checks workload.protocol against the target: it is for HTTP
+// targets, h2 needs TLS and h2c the clear, and streams need HTTP/2.
+func (v *validator) protocol(c *Component, proto string) {
+	w := &c.Workload
+	pos, _, _ := v.place(&w.Protocol, c.Pos, "")
+	if proto != ProtocolHTTP {
+		if w.Protocol != "" {
+			v.errorf(pos, "workload.protocol is for HTTP targets; %s target has its own", protocolPhrase(proto))
+		}
+		return
+	}
+	tls := strings.HasPrefix(c.Target, "https:")
+	switch w.Protocol {
+	case "", HTTPAuto, HTTP1:
+	case HTTP2:
+		if !tls {
+			v.errorf(pos, "workload.protocol %q is HTTP/2 over TLS and needs an https:// target; for HTTP/2 in the clear write %q", w.Protocol, HTTP2Cleartext)
+		}
+	case HTTP2Cleartext:
+		if tls {
+			v.errorf(pos, "workload.protocol %q is HTTP/2 in the clear and needs an http:// target; over TLS write %q", w.Protocol, HTTP2)
+		}
+	default:
+		v.check(&w.Protocol, c.Pos, false, "workload.protocol", string(w.Protocol), "is not supported; allowed: auto, http1, h2, h2c")
+	}
+	if w.Streams > 1 && w.Protocol == HTTP1 {
+		pos, _, _ := v.place(&w.Streams, c.Pos, "")
+		v.errorf(pos, "workload.streams %d needs HTTP/2: HTTP/1.1 carries one request at a time per connection; raise workload.connections instead", w.Streams)
+	}
 }
 
 // protocolPhrase names a protocol with its article, for messages.

@@ -1,10 +1,16 @@
 // Package http is tailgate's HTTP driver: the plan's named requests over
-// HTTP/1.1 keep-alive connections, through a lean client of its own. Each
-// Conn is one TCP (or TLS) connection, so the plan's connections are real
-// connections; a request is rendered into one buffer and sent with one
-// write, its response read from a buffered reader on the same goroutine,
-// and an operation allocates nothing. No proxy from the environment is
-// used: the target is what the plan names.
+// HTTP/1.1 keep-alive connections, through a lean client of its own, or
+// over HTTP/2 (see h2.go). Each Conn is one TCP (or TLS) connection, so the
+// plan's connections are real connections; a request is rendered into one
+// buffer and sent with one write, its response read from a buffered reader
+// on the same goroutine, and an operation allocates nothing. No proxy from
+// the environment is used: the target is what the plan names.
+//
+// The protocol is the workload's protocol: auto (the default) takes what
+// the server chooses by ALPN over TLS, offering h2 and http/1.1, and
+// speaks HTTP/1.1 in the clear; http1 is HTTP/1.1 only; h2 requires HTTP/2
+// over TLS (ALPN h2); h2c is HTTP/2 in the clear with prior knowledge. The
+// first connection's protocol is every connection's: a run speaks one.
 //
 // Targets: http://[user:password@]host[:port][/base] and https://. A base path
 // is put in front of every request's path; a user and password become a
@@ -35,8 +41,8 @@
 // a response that ends with the connection, a timeout and an I/O error
 // close the connection; the next operation dials again.
 //
-// The driver speaks HTTP/1.1 only: a server that speaks only HTTP/2 fails
-// Connect with ErrHTTP2Only.
+// Spoken to in HTTP/1.1, a server that speaks only HTTP/2 fails Connect
+// with ErrHTTP2Only, which says the workload.protocol that would do.
 package http
 
 import (
@@ -54,11 +60,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/h2"
 	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
@@ -87,6 +95,12 @@ const readBufferSize = 16 << 10
 
 // Driver loads one HTTP target; every Conn it returns is one connection.
 type Driver struct {
+	protocol slo.HTTPProtocol
+	streams  int // per connection; more than 1 needs HTTP/2
+	// speaks is the protocol the connections speak, protoHTTP1 or
+	// protoH2: fixed by the first connection (see settle).
+	mu       sync.Mutex
+	speaks   string
 	scheme   string
 	host     string // as the URL writes it: the Host header and the address
 	addr     string // host:port to dial
@@ -95,6 +109,7 @@ type Driver struct {
 	requests []request
 	timeout  time.Duration
 	probe    []byte // the HEAD request Connect sends
+	probeH2  []byte // its HTTP/2 header block
 	probeAt  string
 	describe string
 }
@@ -121,6 +136,7 @@ type request struct {
 	replayable bool
 	headOnly   bool // HEAD: the response has no body
 	expect     statusSet
+	h2         h2Request
 }
 
 // Open builds a driver for an http:// or https:// target: it reads the CA
@@ -139,6 +155,7 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 		return nil, fmt.Errorf("component %q: an HTTP target needs at least one request", name)
 	}
 	d := &Driver{
+		protocol: w.Protocol,
 		scheme:   target.Scheme,
 		host:     target.Host,
 		addr:     target.Host,
@@ -164,15 +181,33 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 		if cfg.ServerName == "" {
 			cfg.ServerName = target.Hostname()
 		}
-		cfg.NextProtos = []string{"http/1.1"}
+		switch d.protocol {
+		case slo.HTTP1:
+			cfg.NextProtos = []string{protoHTTP1}
+		case slo.HTTP2:
+			cfg.NextProtos = []string{protoH2}
+		case slo.HTTP2Cleartext:
+			return nil, fmt.Errorf("component %q: workload.protocol %q is HTTP/2 in the clear; an https:// target is spoken over TLS (write %q)", name, d.protocol, slo.HTTP2)
+		default:
+			cfg.NextProtos = []string{protoH2, protoHTTP1}
+		}
 		d.tls = cfg
 		if cfg.InsecureSkipVerify {
 			d.describe += " (certificate checks off)"
 		}
 	}
+	switch {
+	case d.tls == nil && d.protocol == slo.HTTP2:
+		return nil, fmt.Errorf("component %q: workload.protocol %q is HTTP/2 over TLS; an http:// target is spoken in the clear (write %q, or use https://)", name, d.protocol, slo.HTTP2Cleartext)
+	case d.protocol == "", d.protocol == slo.HTTPAuto, d.protocol == slo.HTTP1, d.protocol == slo.HTTP2, d.protocol == slo.HTTP2Cleartext:
+	default:
+		return nil, fmt.Errorf("component %q: workload.protocol %q is not one tailgate speaks; allowed: auto, http1, h2, h2c", name, d.protocol)
+	}
+	d.streams = max(w.Streams, 1)
 	base := strings.TrimSuffix(target.EscapedPath(), "/")
 	d.probeAt = d.scheme + "://" + d.host + base + "/"
 	d.probe = []byte("HEAD " + base + "/ HTTP/1.1\r\nHost: " + d.host + "\r\nUser-Agent: " + UserAgent + "\r\n\r\n")
+	d.probeH2 = h2.HeaderBlock(http.MethodHead, d.scheme, d.host, base+"/", [][2]string{{"user-agent", UserAgent}})
 	var auth string
 	if target.User != nil {
 		password, _ := target.User.Password()
@@ -235,7 +270,8 @@ func (d *Driver) compile(pr *slo.Request, base, auth string) (request, error) {
 	if header.Get("User-Agent") == "" {
 		header.Set("User-Agent", UserAgent)
 	}
-	head := []byte(" HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + header.Get("User-Agent") + "\r\n")
+	userAgent := header.Get("User-Agent")
+	head := []byte(" HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + userAgent + "\r\n")
 	header.Del("User-Agent")
 	names := make([]string, 0, len(header))
 	for name := range header {
@@ -261,6 +297,8 @@ func (d *Driver) compile(pr *slo.Request, base, auth string) (request, error) {
 	if err := r.expect.set(pr.ExpectStatus); err != nil {
 		return r, err
 	}
+	header.Set("User-Agent", userAgent)
+	d.compileH2(&r, host, header)
 	return r, nil
 }
 
@@ -275,9 +313,17 @@ func validToken(s string) bool {
 	return s != ""
 }
 
-// Connect opens one connection and proves the target answers HTTP/1.1 on
-// it: any response to a HEAD of the base path, even 404, means it is
-// reachable. A server that speaks only HTTP/2 fails with ErrHTTP2Only,
+// The protocols a connection speaks, by their ALPN names.
+const (
+	protoHTTP1 = "http/1.1"
+	protoH2    = "h2"
+)
+
+// Connect opens one connection and proves the target answers on it: any
+// response to a HEAD of the base path, even 404, means it is reachable.
+// Over TLS the protocol is what ALPN chose (see workload.protocol); the
+// first connection's choice is every connection's (see settle). Over
+// HTTP/1.1, a server that speaks only HTTP/2 fails with ErrHTTP2Only,
 // saying how it showed it (see http2Only). The connection is the Conn's
 // own.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
@@ -285,7 +331,24 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	c := &conn{d: d, detail: make([]byte, 0, detailLimit)}
-	err := c.dial(ctx, deadline)
+	nc, proto, err := d.open(ctx, deadline)
+	if err == nil {
+		err = d.settle(proto)
+	}
+	if err != nil {
+		if nc != nil {
+			nc.Close()
+		}
+		return nil, fmt.Errorf("HEAD %s: %w", d.probeAt, err)
+	}
+	if proto == protoH2 {
+		return c.connectH2(nc)
+	}
+	if d.streams > 1 {
+		nc.Close()
+		return nil, fmt.Errorf("HEAD %s: workload.streams %d needs HTTP/2, and the server chose HTTP/1.1 by ALPN: set workload.protocol to h2, or raise workload.connections instead", d.probeAt, d.streams)
+	}
+	err = c.adopt(nc)
 	if err == nil {
 		err = c.send(d.probe)
 	}
@@ -307,9 +370,91 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	return c, nil
 }
 
-// ErrHTTP2Only is the connect error for a server that speaks HTTP/2 alone;
-// the driver speaks HTTP/1.1.
-var ErrHTTP2Only = errors.New("the server speaks only HTTP/2 (tailgate's HTTP driver speaks HTTP/1.1)")
+// connectH2 starts HTTP/2 on a new connection and sends the HEAD probe.
+func (c *conn) connectH2(nc net.Conn) (workloads.Conn, error) {
+	c.h2mode = true
+	err := c.link.Hold(nc)
+	if err == nil {
+		c.h, err = h2.New(nc)
+		if err != nil {
+			c.link.Drop()
+		}
+	}
+	if err == nil {
+		err = c.h.Call(c.d.probeH2, [2][]byte{}, c)
+		if err == nil && c.h.Usable() {
+			c.h.Release()
+			return c, nil
+		}
+		if err == nil {
+			err = errors.New("the server sent GOAWAY on the first request")
+		}
+		c.dropH2()
+	}
+	c.Close()
+	return nil, fmt.Errorf("HEAD %s over HTTP/2: %w", c.d.probeAt, err)
+}
+
+// open dials the target, with TLS for https://, and says which protocol
+// the connection speaks: HTTP/2 when ALPN chose h2 or the plan says h2c,
+// HTTP/1.1 otherwise. workload.protocol h2 fails a connection on which
+// ALPN did not choose h2.
+func (d *Driver) open(ctx context.Context, deadline time.Time) (net.Conn, string, error) {
+	nc, err := sock.Dial(ctx, d.dialer, d.addr, deadline)
+	if err != nil {
+		return nil, "", err
+	}
+	if d.tls == nil {
+		if d.protocol == slo.HTTP2Cleartext {
+			return nc, protoH2, nil
+		}
+		return nc, protoHTTP1, nil
+	}
+	tc, err := sock.Handshake(ctx, nc, d.tls)
+	if err != nil && d.protocol == slo.HTTP2 && strings.Contains(err.Error(), alertNoApplicationProtocol) {
+		return nil, "", fmt.Errorf("the server does not speak HTTP/2 over TLS (offered h2 alone by ALPN, it refused), and workload.protocol h2 requires it: %w", err)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	switch p := tc.ConnectionState().NegotiatedProtocol; {
+	case p == protoH2:
+		return tc, protoH2, nil
+	case d.protocol == slo.HTTP2:
+		tc.Close()
+		if p == "" {
+			p = "none"
+		}
+		return nil, "", fmt.Errorf("the server did not choose HTTP/2 by ALPN (offered h2, it chose %s), and workload.protocol h2 requires it", p)
+	}
+	return tc, protoHTTP1, nil
+}
+
+// alertNoApplicationProtocol is how crypto/tls words the alert of a server
+// that speaks none of the protocols the client offered by ALPN (RFC 7301,
+// 3.2); it exports no type for a remote alert.
+const alertNoApplicationProtocol = "tls: no application protocol"
+
+// settle fixes the protocol of the driver's connections to the first
+// one's, so a run speaks one protocol: a server that chooses differently
+// on another connection fails it.
+func (d *Driver) settle(proto string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch d.speaks {
+	case "":
+		d.speaks = proto
+		return nil
+	case proto:
+		return nil
+	}
+	return fmt.Errorf("the server chose %s by ALPN on this connection and %s on another; set workload.protocol to one of them", proto, d.speaks)
+}
+
+// ErrHTTP2Only is the connect error for a server that speaks HTTP/2 alone
+// where the plan has the driver speak HTTP/1.1 (workload.protocol http1,
+// or auto in the clear).
+var ErrHTTP2Only = errors.New("the server speaks only HTTP/2, and the plan speaks HTTP/1.1 to it")
 
 // h2Preface is the HTTP/2 client connection preface followed by an empty
 // SETTINGS frame, as a client with prior knowledge of h2c opens with.
@@ -345,7 +490,7 @@ func (c *conn) notHTTP2() error {
 		return err
 	}
 	if name, ok := h2ConnectionFrame(b); ok {
-		return fmt.Errorf("%w: it answered an HTTP/1.1 request with HTTP/2 frames (%s first)", ErrHTTP2Only, name)
+		return fmt.Errorf("%w: it answered an HTTP/1.1 request with HTTP/2 frames (%s first); for HTTP/2 set workload.protocol (h2c in the clear)", ErrHTTP2Only, name)
 	}
 	return nil
 }
@@ -368,7 +513,7 @@ func (d *Driver) http2Only(ctx context.Context, deadline time.Time) error {
 		if err := tc.HandshakeContext(ctx); err != nil || tc.ConnectionState().NegotiatedProtocol != "h2" {
 			return nil
 		}
-		return fmt.Errorf("%w: over TLS it ended the connection on an HTTP/1.1 request (ALPN http/1.1 chose no protocol), and it offers h2 by ALPN", ErrHTTP2Only)
+		return fmt.Errorf("%w: over TLS it ended the connection on an HTTP/1.1 request (ALPN http/1.1 chose no protocol), and it offers h2 by ALPN: set workload.protocol to auto or h2", ErrHTTP2Only)
 	}
 	if _, err := io.WriteString(nc, h2Preface); err != nil {
 		return nil
@@ -380,7 +525,7 @@ func (d *Driver) http2Only(ctx context.Context, deadline time.Time) error {
 	if name, ok := h2ConnectionFrame(head); !ok || name != "SETTINGS" {
 		return nil
 	}
-	return fmt.Errorf("%w, without TLS (h2c): it ended the connection on an HTTP/1.1 request and answered the HTTP/2 connection preface with a SETTINGS frame", ErrHTTP2Only)
+	return fmt.Errorf("%w, without TLS (h2c): it ended the connection on an HTTP/1.1 request and answered the HTTP/2 connection preface with a SETTINGS frame: set workload.protocol to h2c", ErrHTTP2Only)
 }
 
 // endedBeforeReply reports whether err is the end of the stream, or a
@@ -410,6 +555,18 @@ type conn struct {
 	// is when its last request started, once keepAlive is known.
 	keepAlive time.Duration
 	lastUsed  time.Time
+
+	// Over HTTP/2 (h2mode): the connection, nil when broken (the next Do
+	// dials again); the rendered path and header block of a templated
+	// request; the request in progress and whether the start of its
+	// response's body is kept (see Data); when the last request began.
+	h2mode   bool
+	h        *h2.Conn
+	path     []byte
+	block    []byte
+	cur      *request
+	keep     bool
+	lastCall time.Time
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
@@ -442,6 +599,9 @@ var _ workloads.Conn = (*conn)(nil)
 //     short, a timeout) stays an error, counted by its kind.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	r := &c.d.requests[op.Kind]
+	if c.h2mode {
+		return c.doH2(ctx, r, op)
+	}
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	c.render(r, op.Key)
 	if c.keepAlive > 0 {
@@ -533,15 +693,19 @@ func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
 // dial opens the connection, TLS included, reusing the read buffer of a
 // previous one.
 func (c *conn) dial(ctx context.Context, deadline time.Time) error {
-	nc, err := sock.Dial(ctx, c.d.dialer, c.d.addr, deadline)
+	nc, proto, err := c.d.open(ctx, deadline)
 	if err != nil {
 		return err
 	}
-	if c.d.tls != nil {
-		if nc, err = sock.Handshake(ctx, nc, c.d.tls); err != nil {
-			return err
-		}
+	if proto != protoHTTP1 {
+		nc.Close()
+		return fmt.Errorf("the server chose %s by ALPN on a new connection, after HTTP/1.1 on the first", proto)
 	}
+	return c.adopt(nc)
+}
+
+// adopt makes nc the connection HTTP/1.1 requests go on.
+func (c *conn) adopt(nc net.Conn) error {
 	r, err := c.link.Adopt(nc, readBufferSize)
 	if err != nil {
 		return err

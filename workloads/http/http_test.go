@@ -482,44 +482,58 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// serveForBenchmark answers every request with a small JSON body.
+// serveForBenchmark answers every request with a small JSON body, over
+// HTTP/1.1 and h2c.
 func serveForBenchmark(l net.Listener) (stop func()) {
-	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		io.WriteString(w, `{"ok":true}`)
-	}))
+	}), Protocols: new(http.Protocols)}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	go srv.Serve(l)
 	return nil
 }
 
+// BenchmarkDo measures one request at a time on one connection, over
+// HTTP/1.1 (the first names) and over h2c (h2c/...).
 func BenchmarkDo(b *testing.B) {
-	s := spec("http://"+testserver.BenchServer(b, benchServerEnv),
-		get("static", "/items/fixed"),
-		get("keyed", "/items/{{key}}"),
-		slo.Request{Name: "post", Method: "POST", Path: "/items/{{key}}", Body: `{"id":"{{key}}","payload":"` + strings.Repeat("x", 200) + `"}`},
-	)
-	s.Component.Workload.Timeout = 10 * time.Second
-	ctx := context.Background()
-	d, err := workloads.Open(ctx, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
-	c, err := d.Connect(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	for kind, name := range s.Operations() {
-		b.Run(name, func(b *testing.B) {
-			op := &workloads.Op{Kind: kind, Key: []byte("tailgate:12345")}
-			b.ReportAllocs()
-			cpu := testserver.StartCPU()
-			for b.Loop() {
-				if err := c.Do(ctx, op); err != nil {
-					b.Fatal(err)
+	addr := testserver.BenchServer(b, benchServerEnv)
+	for _, protocol := range []slo.HTTPProtocol{slo.HTTP1, slo.HTTP2Cleartext} {
+		s := spec("http://"+addr,
+			get("static", "/items/fixed"),
+			get("keyed", "/items/{{key}}"),
+			slo.Request{Name: "post", Method: "POST", Path: "/items/{{key}}", Body: `{"id":"{{key}}","payload":"` + strings.Repeat("x", 200) + `"}`},
+		)
+		s.Component.Workload.Timeout = 10 * time.Second
+		s.Component.Workload.Protocol = protocol
+		ctx := context.Background()
+		d, err := workloads.Open(ctx, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer d.Close()
+		c, err := d.Connect(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		prefix := ""
+		if protocol == slo.HTTP2Cleartext {
+			prefix = "h2c/"
+		}
+		for kind, name := range s.Operations() {
+			b.Run(prefix+name, func(b *testing.B) {
+				op := &workloads.Op{Kind: kind, Key: []byte("tailgate:12345")}
+				b.ReportAllocs()
+				cpu := testserver.StartCPU()
+				for b.Loop() {
+					if err := c.Do(ctx, op); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			cpu.Report(b)
-		})
+				cpu.Report(b)
+			})
+		}
 	}
 }
