@@ -128,7 +128,9 @@ func (s *Spec) Identity() result.WorkloadIdentity {
 	if len(w.Mix) > 0 {
 		id.Mix = map[string]int{}
 		for _, m := range w.Mix {
-			id.Mix[m.Operation] = m.Weight
+			// The engine issues an operation listed twice by both weights, as
+			// slo.Component.Share counts it.
+			id.Mix[m.Operation] += m.Weight
 		}
 	}
 	for _, r := range w.Requests {
