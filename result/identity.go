@@ -12,14 +12,16 @@ import (
 // WorkloadIdentity is what makes two runs comparable: the workload and seed,
 // but not the target, the duration or secrets.
 type WorkloadIdentity struct {
-	Seed        int64        `json:"seed"`
-	Rate        float64      `json:"rate"`
-	Arrival     string       `json:"arrival"`
-	Connections int          `json:"connections"`
-	Streams     int          `json:"streams,omitempty"`
-	Timeout     string       `json:"timeout"`
-	Keys        IdentityKeys `json:"keys"`
-	ValueSize   int          `json:"value_size"`
+	Seed        int64   `json:"seed"`
+	Rate        float64 `json:"rate"`
+	Arrival     string  `json:"arrival"`
+	Connections int     `json:"connections"`
+	Streams     int     `json:"streams,omitempty"`
+	// Protocol is an HTTP workload's protocol, left out for auto.
+	Protocol  string       `json:"protocol,omitempty"`
+	Timeout   string       `json:"timeout"`
+	Keys      IdentityKeys `json:"keys"`
+	ValueSize int          `json:"value_size"`
 	// Values, Pipeline, Prefill and TTL are left out when the plan does
 	// not set them, so that results of plans without them keep their
 	// workload hashes.
@@ -55,7 +57,10 @@ type IdentityRequest struct {
 	Path    string   `json:"path,omitempty"`
 	Headers []string `json:"headers,omitempty"`
 	Body    string   `json:"body,omitempty"`
-	Weight  int      `json:"weight"`
+	// BodyFile names the file of a body read from one, as the plan
+	// writes it; its content is not part of the identity.
+	BodyFile string `json:"body_file,omitempty"`
+	Weight   int    `json:"weight"`
 }
 
 // Hash is a short stable digest of a WorkloadIdentity.

@@ -41,7 +41,7 @@ var (
 	prefillKeys   = []string{"rate"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify"}
 	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
-	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "weight", "expect_status"}
+	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "body_file", "weight", "expect_status"}
 	sloKeys       = []string{string(TierMinimum), string(TierAspirational), string(TierRegression)}
 )
 
@@ -125,9 +125,9 @@ func ParseWithEnv(data []byte, file string, lookup func(string) (string, bool)) 
 	return p, nil
 }
 
-// resolvePaths makes the files a plan names (protoset, tls.ca_file)
-// relative to the plan's directory, as its readers expect, not to wherever
-// tailgate was started.
+// resolvePaths makes the files a plan names (protoset, tls.ca_file, a
+// request's body_file) relative to the plan's directory, as its readers
+// expect, not to wherever tailgate was started.
 func (p *Plan) resolvePaths() {
 	if p.File == "" {
 		return
@@ -138,6 +138,11 @@ func (p *Plan) resolvePaths() {
 		for _, path := range []*string{&w.Protoset, &w.TLS.CAFile} {
 			if *path != "" && !filepath.IsAbs(*path) {
 				*path = filepath.Join(dir, *path)
+			}
+		}
+		for j := range w.Requests {
+			if r := &w.Requests[j]; r.BodyFile != "" && !filepath.IsAbs(r.BodyFile) {
+				r.BodyPath = filepath.Join(dir, r.BodyFile)
 			}
 		}
 	}
@@ -693,6 +698,10 @@ func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
 		var o origin
 		r.Body, o = d.expanded(e.value, what+" body")
 		d.origins[&r.Body] = o
+	}
+	if e, ok := f["body_file"]; ok {
+		decodeField(d, e.value, &r.BodyFile, what+" body_file", asString)
+		r.BodyPath = r.BodyFile
 	}
 	if e, ok := f["weight"]; ok {
 		decodeField(d, e.value, &r.Weight, what+" weight", asInt)

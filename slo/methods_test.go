@@ -393,8 +393,8 @@ func TestHTTP2KeysAreDecoded(t *testing.T) {
 		t.Fatal(err)
 	}
 	api, inner := p.Components[0].Workload, p.Components[1].Workload
-	if api.Protocol != HTTP2 || api.Streams != 16 {
-		t.Errorf("api: protocol %q, streams %d", api.Protocol, api.Streams)
+	if api.Protocol != HTTP2 || api.Streams != 16 || api.Requests[0].BodyFile != "bodies/upload.json" {
+		t.Errorf("api: protocol %q, streams %d, body_file %q", api.Protocol, api.Streams, api.Requests[0].BodyFile)
 	}
 	if inner.Protocol != HTTP2Cleartext || inner.Streams != 0 {
 		t.Errorf("inner: protocol %q, streams %d; want h2c and one stream", inner.Protocol, inner.Streams)

@@ -15,13 +15,14 @@ components:
       protoset: api.protoset
       tls: {ca_file: certs/ca.pem}
       requests:
-        - {name: get, method: pkg.Service/Get, body: '{}'}
+        - {name: get, method: pkg.Service/Get, body_file: bodies/get.json}
 `
 	tests := []struct {
-		name, file, protoset, ca string
+		name, file, protoset, ca, body string
 	}{
-		{"a plan in a directory names files beside it", filepath.Join("perf", "plan.yaml"), filepath.Join("perf", "api.protoset"), filepath.Join("perf", "certs", "ca.pem")},
-		{"a plan in the working directory keeps them as written", "plan.yaml", "api.protoset", filepath.Join("certs", "ca.pem")},
+		{"a plan in a directory names files beside it", filepath.Join("perf", "plan.yaml"), filepath.Join("perf", "api.protoset"), filepath.Join("perf", "certs", "ca.pem"),
+			filepath.Join("perf", "bodies", "get.json")},
+		{"a plan in the working directory keeps them as written", "plan.yaml", "api.protoset", filepath.Join("certs", "ca.pem"), filepath.Join("bodies", "get.json")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,6 +33,9 @@ components:
 			w := p.Components[0].Workload
 			if w.Protoset != tt.protoset || w.TLS.CAFile != tt.ca {
 				t.Fatalf("protoset %q, ca_file %q; want %q, %q", w.Protoset, w.TLS.CAFile, tt.protoset, tt.ca)
+			}
+			if r := w.Requests[0]; r.BodyPath != tt.body || r.BodyFile != "bodies/get.json" {
+				t.Fatalf("body_file %q read from %q; want it kept as written and read from %q", r.BodyFile, r.BodyPath, tt.body)
 			}
 		})
 	}

@@ -271,7 +271,13 @@ type Request struct {
 	// SecretHeaders names headers whose values are redacted from all output.
 	SecretHeaders []string
 	Body          string
-	Weight        int
+	// BodyFile names a file whose content is the body, as the plan writes
+	// it (relative to the plan's directory); BodyPath is where it is read
+	// from. The file is read before load (workloads.Open), not with the
+	// plan, so the plan-size limit does not apply to it.
+	BodyFile string
+	BodyPath string
+	Weight   int
 	// ExpectStatus lists the statuses counted as success (HTTP); empty means 2xx.
 	ExpectStatus []int
 	Pos          Position

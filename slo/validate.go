@@ -473,6 +473,10 @@ func (v *validator) requests(c *Component) {
 			v.check(&r.ExpectStatus[j], r.Pos, 100 <= status && status <= 599, what+" expect_status", strconv.Itoa(status),
 				"is not an HTTP status: must be 100 to 599")
 		}
+		if r.BodyFile != "" && r.Body != "" {
+			pos, _, _ := v.place(&r.BodyFile, r.Pos, "")
+			v.errorf(pos, "%s has a body and a body_file; give one of them", what)
+		}
 		v.headers(r, what)
 	}
 }

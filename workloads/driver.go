@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // Op is one operation the engine asks a driver to perform. The engine owns it
@@ -167,7 +169,62 @@ func Open(ctx context.Context, spec *Spec) (Driver, error) {
 		return nil, fmt.Errorf("component %q: target %q: %w %q (tailgate speaks %s)", spec.Component.Name,
 			Redact(target, spec.Secrets), ErrUnsupportedScheme, u.Scheme, strings.Join(Schemes(), ", "))
 	}
+	spec, err = withBodyFiles(spec)
+	if err != nil {
+		return nil, err
+	}
 	return open(ctx, u, spec)
+}
+
+// MaxBodyFile is the largest request body a body_file may hold (64 MiB).
+const MaxBodyFile = 64 << 20
+
+// withBodyFiles reads the body_file of every request that names one, once,
+// before load, and returns a spec whose requests carry them as bodies
+// ({{key}} in them is replaced as in an inline body); spec itself is left
+// as it is. The plan-size limit does not apply to these files.
+func withBodyFiles(spec *Spec) (*Spec, error) {
+	reqs := spec.Component.Workload.Requests
+	copied := false
+	for i := range reqs {
+		if reqs[i].BodyFile == "" {
+			continue
+		}
+		if !copied {
+			own := *spec
+			own.Component.Workload.Requests = append([]slo.Request(nil), reqs...)
+			spec, reqs, copied = &own, own.Component.Workload.Requests, true
+		}
+		r := &reqs[i]
+		path := r.BodyPath
+		if path == "" {
+			path = r.BodyFile
+		}
+		body, err := readBodyFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("component %q: request %q: body_file %q: %w", spec.Component.Name, r.Name, r.BodyFile, err)
+		}
+		r.Body = body
+	}
+	return spec, nil
+}
+
+// readBodyFile reads a body file of at most MaxBodyFile bytes.
+func readBodyFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	n, err := io.Copy(&b, io.LimitReader(f, MaxBodyFile+1))
+	if err != nil {
+		return "", err
+	}
+	if n > MaxBodyFile {
+		return "", fmt.Errorf("over %d bytes (64 MiB), the most a request body may be", MaxBodyFile)
+	}
+	return b.String(), nil
 }
 
 // StatusError is a driver's error for a response the server gave but that is

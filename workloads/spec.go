@@ -133,8 +133,14 @@ func (s *Spec) Identity() result.WorkloadIdentity {
 			id.Mix[m.Operation] += m.Weight
 		}
 	}
+	if w.Protocol != "" && w.Protocol != slo.HTTPAuto {
+		id.Protocol = string(w.Protocol)
+	}
 	for _, r := range w.Requests {
-		ir := result.IdentityRequest{Name: r.Name, Method: r.Method, Path: r.Path, Body: Redact(r.Body, s.Secrets), Weight: r.Weight}
+		ir := result.IdentityRequest{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight, BodyFile: r.BodyFile}
+		if r.BodyFile == "" {
+			ir.Body = Redact(r.Body, s.Secrets)
+		}
 		for h := range r.Headers {
 			ir.Headers = append(ir.Headers, h)
 		}
