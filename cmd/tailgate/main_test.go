@@ -199,6 +199,13 @@ func TestReportAndCompareOfSavedResults(t *testing.T) {
 		assert.Contains(t, inv.stdout, "cache      get        p50")
 		assert.Contains(t, inv.stdout, "changes are beyond noise")
 	})
+	t.Run("run refuses a baseline of another workload before any load", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "r.json")
+		inv := invoke(t, nil, "run", "-c", plan, "--seed", "99", "--baseline", a, "--out", out)
+		assert.Equal(t, 2, inv.code)
+		assert.Contains(t, inv.stderr, `--baseline "`+a+`": results are not comparable: component "cache": seed 7 in the baseline, 99 in the candidate`)
+		assert.NoFileExists(t, out, "refused before the run, which would leave a result")
+	})
 	t.Run("compare refuses a result of another workload", func(t *testing.T) {
 		c := filepath.Join(dir, "c.json")
 		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "2s", "--seed", "99", "--out", c).code)
