@@ -50,16 +50,19 @@ components:
 
 func TestInterleavedABAgainstALiveBaseline(t *testing.T) {
 	// Noise may fail an A/A comparison at the plan's 5% by design;
-	// confirm: 2 lets it stand only when it fails three times running.
+	// confirm: 2 lets it stand only when it fails three times running. A
+	// candidate twice as slow fails at once (re-measuring a failure is
+	// TestConfirmation's).
 	const tier = "      regression: {home: {p50: +25%}}\n"
 	tests := []struct {
 		name      string
 		candidate time.Duration
+		confirm   string
 		wantCode  int
 		wantOut   string
 	}{
-		{"the same service on both sides passes", 3 * time.Millisecond, 0, "regression"},
-		{"a candidate twice as slow fails", 6 * time.Millisecond, 1, "FAIL    regression"},
+		{"the same service on both sides passes", 3 * time.Millisecond, ", confirm: 2", 0, "regression"},
+		{"a candidate twice as slow fails", 6 * time.Millisecond, "", 1, "FAIL    regression"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,7 +72,7 @@ func TestInterleavedABAgainstALiveBaseline(t *testing.T) {
 			out := filepath.Join(dir, "result.json")
 			// 2 s: the fewest segments (8 a side) of 250 ms, 100 requests
 			// each, plenty for a p50 twice as slow.
-			inv := invoke(t, nil, "run", "-c", writePlan(t, webPlan(candidate.URL, ", confirm: 2", tier)), "--out", out,
+			inv := invoke(t, nil, "run", "-c", writePlan(t, webPlan(candidate.URL, tt.confirm, tier)), "--out", out,
 				"--baseline-target", "web="+baseline.URL, "--duration", "2s")
 			assert.Equal(t, tt.wantCode, inv.code)
 			assert.Contains(t, inv.stdout, tt.wantOut)
