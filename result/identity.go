@@ -18,10 +18,12 @@ type WorkloadIdentity struct {
 	Connections int     `json:"connections"`
 	Streams     int     `json:"streams,omitempty"`
 	// Protocol is an HTTP workload's protocol, left out for auto.
-	Protocol  string       `json:"protocol,omitempty"`
-	Timeout   string       `json:"timeout"`
-	Keys      IdentityKeys `json:"keys"`
-	ValueSize int          `json:"value_size"`
+	Protocol string `json:"protocol,omitempty"`
+	// Compression is the gRPC request codec; left out when none.
+	Compression string       `json:"compression,omitempty"`
+	Timeout     string       `json:"timeout"`
+	Keys        IdentityKeys `json:"keys"`
+	ValueSize   int          `json:"value_size"`
 	// Values, Pipeline, Prefill and TTL are left out when the plan does
 	// not set them, so that results of plans without them keep their
 	// workload hashes.

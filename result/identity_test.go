@@ -21,6 +21,8 @@ func TestIdentityDiffNamesEveryFieldThatChangesTheHash(t *testing.T) {
 			[]IdentityField{{"rate", 1000.0, 2000.0}}},
 		{"streams are compared too", func(_, b *WorkloadIdentity) { b.Streams = 4 },
 			[]IdentityField{{"streams", 0, 4}}},
+		{"request compression is compared too", func(_, b *WorkloadIdentity) { b.Compression = "gzip" },
+			[]IdentityField{{"compression", "", "gzip"}}},
 		{"fields are listed in the result file's order", func(_, b *WorkloadIdentity) { b.ValueSize = 128; b.Seed = 2 },
 			[]IdentityField{{"seed", int64(1), int64(2)}, {"value_size", 64, 128}}},
 		{"a changed key generator field is one difference of keys", func(_, b *WorkloadIdentity) { b.Keys.ZipfS = 1.1 },

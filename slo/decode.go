@@ -36,7 +36,7 @@ var (
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "pipeline", "prefill", "ttl", "cleanup"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "pipeline", "prefill", "ttl", "cleanup", "compression"}
 	valuesKeys    = []string{"distribution", "min", "max", "compressibility"}
 	prefillKeys   = []string{"rate"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify"}
@@ -502,6 +502,9 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 	}
 	if e, ok := f["streams"]; ok {
 		decodeField(d, e.value, &w.Streams, "workload.streams", asInt)
+	}
+	if e, ok := f["compression"]; ok {
+		decodeField(d, e.value, &w.Compression, "workload.compression", asString)
 	}
 	if e, ok := f["mix"]; ok {
 		track(d.mix(e, w))

@@ -352,14 +352,14 @@ components:
 	checkLint(t, "guard.yaml", data, []string{`guard.yaml:6:56: warning: component "unguarded": minimum latency bars but no error_rate bar: failed operations are counted, never recorded as latencies, so a target that fails every get still meets get p99 2ms; add all: {error_rate: ...}`})
 }
 
-func TestStreamsAreDecoded(t *testing.T) {
+func TestStreamsAndCompressionAreDecoded(t *testing.T) {
 	p, _, err := parseTestdata(t, "testdata/streams.good.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := p.Component("api").Workload
-	if w.Streams != 64 {
-		t.Errorf("streams %d, want 64", w.Streams)
+	if w.Streams != 64 || w.Compression != "gzip" {
+		t.Errorf("streams %d, compression %q; want 64, gzip", w.Streams, w.Compression)
 	}
 	d, _, err := parseTestdata(t, "testdata/design.good.yaml")
 	if err != nil {

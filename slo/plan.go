@@ -170,6 +170,10 @@ type Workload struct {
 	// (protoc --descriptor_set_out --include_imports) for gRPC targets whose
 	// reflection service is off; relative to the plan's directory.
 	Protoset string
+	// Compression names the codec gRPC request messages are compressed
+	// with ("gzip"); empty sends them uncompressed. Compressed replies are
+	// taken either way.
+	Compression string
 	// TLS tunes certificate checks for rediss://, https:// and grpcs://.
 	TLS TLS
 	// Protocol is the HTTP version of http:// and https:// targets;

@@ -50,6 +50,9 @@ var (
 	headerToken = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
 )
 
+// compressions are the codecs workload.compression may name.
+var compressions = []string{"gzip"}
+
 // httpMethods are the methods an HTTP request may use.
 var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
@@ -313,6 +316,15 @@ func (v *validator) target(c *Component) bool {
 		v.errorf(pos, "workload.streams is for HTTP/2 and gRPC targets, whose connections carry several operations at once; %s target takes one at a time per connection", protocolPhrase(proto))
 	}
 	v.protocol(c, proto)
+	if w.Compression != "" {
+		pos, _, _ := v.place(&w.Compression, c.Pos, "")
+		switch {
+		case proto != ProtocolGRPC:
+			v.errorf(pos, "workload.compression is for gRPC targets; this is %s target", protocolPhrase(proto))
+		case !contains(compressions, w.Compression):
+			v.errorf(pos, "workload.compression %q is not supported; allowed: %s", clip(w.Compression), strings.Join(compressions, ", "))
+		}
+	}
 	if isKeyValue(proto) {
 		if len(w.Requests) > 0 {
 			pos, _, _ := v.place(&w.Requests, c.Pos, "")

@@ -105,7 +105,7 @@ func (s *Spec) Identity() result.WorkloadIdentity {
 		Seed: s.Seed, Rate: w.Rate, Arrival: string(w.Arrival), Connections: w.Connections,
 		Timeout:   slo.FormatDuration(w.Timeout),
 		Keys:      result.IdentityKeys{Count: w.Keys.Count, Distribution: string(w.Keys.Distribution), Prefix: w.Keys.Prefix},
-		ValueSize: w.ValueSize,
+		ValueSize: w.ValueSize, Compression: w.Compression,
 	}
 	// One stream is what every run before streams had: left out, so their
 	// identities stay the same.

@@ -27,9 +27,10 @@ func bodyMode(b *body) string {
 // compares it with the message the JSON body gives for that key.
 func checkBody(t *testing.T, b *body, jb *jsonBody, keys ...string) {
 	t.Helper()
-	c := &conn{}
+	c := &conn{d: &Driver{}}
+	r := &request{body: b}
 	for _, key := range keys {
-		wire, err := c.message(b, []byte(key))
+		wire, _, err := c.message(r, []byte(key))
 		if err != nil {
 			t.Fatalf("key %q: %v", key, err)
 		}

@@ -16,7 +16,8 @@
 // The body is the request message in protobuf's JSON mapping; {{key}} in it
 // is replaced by the operation's key as JSON string text. See body for how
 // the wire bytes are built per operation; responses are counted, not
-// decoded. Headers are sent as metadata, names lower-cased (values of
+// decoded, but compressed ones are decompressed and so checked, and a
+// workload may compress its requests (see compress.go). Headers are sent as metadata, names lower-cased (values of
 // "-bin" names base64-encoded, as gRPC wants); the reflection calls at open
 // time carry the first request's headers, for servers that want credentials
 // on every call. Every call carries the workload's timeout as grpc-timeout.
@@ -42,6 +43,7 @@
 package grpc
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -95,6 +97,8 @@ type Driver struct {
 	requests []request
 	probe    []byte // the header block of Connect's health check
 	describe string
+	// compress says request messages are gzip-compressed.
+	compress bool
 }
 
 var _ workloads.Driver = (*Driver)(nil)
@@ -105,6 +109,9 @@ type request struct {
 	body   *body
 	// block is the request's HTTP/2 header block, built once.
 	block []byte
+	// compressed is a static body's message compressed, once, when the
+	// workload compresses.
+	compressed []byte
 }
 
 // Open builds a driver for a grpc:// or grpcs:// target. It resolves every
@@ -127,6 +134,13 @@ func Open(ctx context.Context, target *url.URL, spec *workloads.Spec) (workloads
 		return nil, fmt.Errorf("component %q: a gRPC target needs at least one request", name)
 	}
 	d := &Driver{addr: target.Host, timeout: w.Timeout, creds: insecure.NewCredentials()}
+	switch w.Compression {
+	case "":
+	case encodingGzip:
+		d.compress = true
+	default:
+		return nil, fmt.Errorf("component %q: workload.compression %q is not supported; allowed: %s", name, w.Compression, encodingGzip)
+	}
 	if d.timeout <= 0 {
 		d.timeout = defaultTimeout
 	}
@@ -228,7 +242,12 @@ func Open(ctx context.Context, target *url.URL, spec *workloads.Spec) (workloads
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		d.requests = append(d.requests, request{method: path, body: b, block: block})
+		req := request{method: path, body: b, block: block}
+		if d.compress && b.static != nil {
+			var gz gzipper
+			req.compressed = bytes.Clone(gz.compress(b.static.wire))
+		}
+		d.requests = append(d.requests, req)
 	}
 	d.probe, _ = d.headerBlock(target.Scheme, healthCheck, nil)
 	return d, nil
@@ -241,6 +260,10 @@ func (d *Driver) headerBlock(scheme, path string, md metadata.MD) ([]byte, error
 		{"content-type", "application/grpc"},
 		{"te", "trailers"},
 		{"grpc-timeout", encodeTimeout(d.timeout)},
+		{"grpc-accept-encoding", encodingGzip},
+	}
+	if d.compress && path != healthCheck {
+		fields = append(fields, [2]string{"grpc-encoding", encodingGzip})
 	}
 	if len(md.Get("user-agent")) == 0 {
 		fields = append(fields, [2]string{"user-agent", UserAgent})
@@ -251,6 +274,9 @@ func (d *Driver) headerBlock(scheme, path string, md metadata.MD) ([]byte, error
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if name == "grpc-encoding" || name == "grpc-accept-encoding" {
+			return nil, fmt.Errorf("header %q is tailgate's to set: request compression is workload.compression, and every call accepts gzip", name)
+		}
 		if name == "" || strings.HasPrefix(name, ":") || strings.HasPrefix(name, "grpc-") ||
 			name == "content-type" || name == "te" || name == "connection" || name == "host" {
 			return nil, fmt.Errorf("header %q is reserved by gRPC and HTTP/2", name)
@@ -315,7 +341,7 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	if err := c.dial(ctx, deadline); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "connection error: %v", err)
 	}
-	err := c.call(d.probe, nil)
+	err := c.call(d.probe, nil, false)
 	var ce *callError
 	switch {
 	case err == nil, errors.As(err, &ce) && ce.code != codes.Unavailable && ce.code != codes.DeadlineExceeded && ce.code != codes.Canceled:
@@ -355,11 +381,16 @@ type conn struct {
 	h    *h2.Conn // nil when broken; the next Do dials again
 	wire []byte
 	text []byte
-	// The call in progress: its message's gRPC prefix, and the status
-	// and message its response carries.
+	gz   gzipper
+	// The call in progress: its message's gRPC prefix, and the status,
+	// message, encoding and messages its response carries.
 	prefix      [5]byte
 	grpcStatus  int // -1 until a grpc-status came
 	grpcMessage string
+	encoding    string
+	messages    messageReader
+	// gunzip checks compressed replies; made at the first.
+	gunzip *gunzipper
 	// lastCall is when the previous call began.
 	lastCall time.Time
 
@@ -378,7 +409,7 @@ var _ workloads.Conn = (*conn)(nil)
 // Do makes one unary call.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	r := &c.d.requests[op.Kind]
-	msg, err := c.message(r.body, op.Key)
+	msg, compressed, err := c.message(r, op.Key)
 	if err != nil {
 		return err
 	}
@@ -418,7 +449,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		return err // checked after the deadline is set, so a later interrupt is not undone
 	}
 	c.h.SetLazyPings(gap < h2.IdleAfter)
-	err = c.call(r.block, msg)
+	err = c.call(r.block, msg, compressed)
 	if retryable(err) && ctx.Err() == nil && !c.closedForGood() {
 		// The server did not process the call: once more, on a fresh
 		// connection, within the same deadline.
@@ -426,7 +457,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		if err := c.redial(ctx, time.Now(), deadline); err != nil {
 			return err
 		}
-		err = c.call(r.block, msg)
+		err = c.call(r.block, msg, compressed)
 	}
 	if err == nil && c.h.Usable() {
 		c.h.Release()
@@ -506,30 +537,42 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 	return nil
 }
 
-// message returns the request message of one operation.
-func (c *conn) message(b *body, key []byte) ([]byte, error) {
+// message returns the request message of one operation, and whether it
+// is compressed: it is when the workload compresses.
+func (c *conn) message(r *request, key []byte) (msg []byte, compressed bool, err error) {
+	b := r.body
 	switch {
+	case r.compressed != nil:
+		return r.compressed, true, nil
 	case b.static != nil:
-		return b.static.wire, nil
+		msg = b.static.wire
 	case b.tmpl != nil:
 		c.wire = b.tmpl.appendTo(c.wire[:0], key)
+		msg = c.wire
 	default:
-		var err error
 		if c.wire, c.text, err = b.json.appendTo(c.wire[:0], c.text, key); err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		msg = c.wire
 	}
-	return c.wire, nil
+	if c.d.compress {
+		return c.gz.compress(msg), true, nil
+	}
+	return msg, false, nil
 }
 
 // call makes one unary call on the held connection: the message goes out
-// framed as gRPC frames it, a flag byte (not compressed) and its length,
-// then the bytes. The outcome is nil (status OK), a *callError or an
-// *h2.TransportError.
-func (c *conn) call(block, msg []byte) error {
+// framed as gRPC frames it, a flag byte (compressed or not) and its
+// length, then the bytes. The outcome is nil (status OK), a *callError or
+// an *h2.TransportError.
+func (c *conn) call(block, msg []byte, compressed bool) error {
 	c.prefix[0] = 0
+	if compressed {
+		c.prefix[0] = 1
+	}
 	binary.BigEndian.PutUint32(c.prefix[1:], uint32(len(msg)))
-	c.grpcStatus, c.grpcMessage = -1, ""
+	c.grpcStatus, c.grpcMessage, c.encoding = -1, "", ""
+	c.messages.reset()
 	return c.outcome(c.h.Call(block, [2][]byte{c.prefix[:], msg}, c))
 }
 
@@ -556,12 +599,14 @@ func (c *conn) outcome(err error) error {
 		return &callError{code: codes.Internal, msg: "server closed the stream without sending trailers"}
 	}
 	if c.grpcStatus == 0 {
-		return nil
+		// Status OK: the reply's messages must be whole, and a
+		// compressed one must decompress.
+		return c.messages.outcome()
 	}
 	return &callError{code: codes.Code(c.grpcStatus), msg: c.grpcMessage}
 }
 
-// Field takes the gRPC status and message of the call's response.
+// Field takes the gRPC status, message and encoding of the call's response.
 func (c *conn) Field(f hpack.HeaderField) {
 	switch f.Name {
 	case "grpc-status":
@@ -572,11 +617,14 @@ func (c *conn) Field(f hpack.HeaderField) {
 		}
 	case "grpc-message":
 		c.grpcMessage = decodeGRPCMessage(f.Value)
+	case "grpc-encoding":
+		c.encoding = f.Value
 	}
 }
 
-// Data takes nothing: responses are counted, not decoded.
-func (c *conn) Data([]byte) {}
+// Data follows the reply's messages: they are counted, not decoded, but a
+// compressed one is decompressed and so checked (see compress.go).
+func (c *conn) Data(p []byte) { c.messages.data(p, c.encoding, &c.gunzip) }
 
 // callError is a failed call's outcome: a gRPC status from the server (or
 // one a transport failure maps to, as grpc-go maps it). unprocessed says

@@ -47,6 +47,10 @@ const (
 type testService struct {
 	testpb.UnimplementedTestServiceServer
 	delay atomic.Int64 // nanoseconds
+	// compress makes replies gzip-compressed; compressErrs counts the
+	// replies it could not compress, as the client did not accept gzip.
+	compress     bool
+	compressErrs atomic.Int64
 
 	mu       sync.Mutex
 	requests []*testpb.SimpleRequest
@@ -55,6 +59,11 @@ type testService struct {
 
 func (s *testService) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
+	if s.compress {
+		if err := grpc.SetSendCompressor(ctx, "gzip"); err != nil {
+			s.compressErrs.Add(1)
+		}
+	}
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	s.metadata = append(s.metadata, md)
