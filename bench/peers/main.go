@@ -4,6 +4,7 @@
 //	http      HTTP GET at 5,000 req/s, open loop: client CPU per request, tailgate vs vegeta
 //	grpc      gRPC unary at 3,000 req/s, open loop: client CPU per call, tailgate vs ghz
 //	redis     Redis GET, closed loop, 8 connections: ops/s, tailgate vs redis-benchmark
+//	pipeline  the same at pipeline 1, 4 and 16: tailgate's workload.pipeline vs redis-benchmark -P
 //	memcache  Memcached get, closed loop, 8 connections: ops/s, tailgate vs memcaslap
 //	soak      tailgate's peak RSS over a 4x longer soak at 5,000 req/s (flat memory)
 //	rate      tailgate's achieved rate against the asked one, open loop on Redis up to 50k ops/s
@@ -118,7 +119,7 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	if cfg.wants("redis") || cfg.wants("rate") {
+	if cfg.wants("redis") || cfg.wants("rate") || cfg.wants("pipeline") {
 		if err := srv.startRedis(tmp); err != nil {
 			return err
 		}

@@ -173,6 +173,42 @@ func (b *bench) scenarios() []*scenario {
 			server: func() int { return b.srv.redisPID },
 		})
 	}
+	if b.cfg.wants("pipeline") {
+		depths := []int{1, 4, 16}
+		s := &scenario{
+			name:   "pipeline",
+			title:  fmt.Sprintf("Redis GET of 10,000 preloaded 256-byte values, closed loop, 8 connections, pipeline 1, 4 and 16, about %s each", d),
+			server: func() int { return b.srv.redisPID },
+		}
+		for _, depth := range depths {
+			var n int64 = 200_000
+			s.sides = append(s.sides,
+				side{fmt.Sprintf("tailgate P%d", depth), func(ctx context.Context, r int) (measurement, error) {
+					m, err := b.runTailgate(ctx, fmt.Sprintf("pipeline-%d", depth), r,
+						pipelinedPlan(kvPlan("redis://"+b.srv.redis, 0, 8, d, "get: 100", "uniform"), depth))
+					if err == nil && m.opsPerS > 0 {
+						n = int64(m.opsPerS * d.Seconds()) // the peer gets as long
+					}
+					return m, err
+				}},
+				side{fmt.Sprintf("redis-benchmark -P %d", depth), func(ctx context.Context, r int) (measurement, error) {
+					return b.runRedisBenchmarkPipelined(ctx, b.srv.redis, 8, n, depth)
+				}})
+		}
+		s.judge = func(runs [][]measurement) []goal {
+			var out []goal
+			for i, depth := range depths {
+				pair := make([][]measurement, len(runs))
+				for r, ms := range runs {
+					pair[r] = ms[2*i : 2*i+2]
+				}
+				out = append(out, throughputJudge(fmt.Sprintf("Redis GET closed loop, 8 connections, pipeline %d: ops/s", depth),
+					fmt.Sprintf("redis-benchmark -P %d", depth), 1.0)(pair)...)
+			}
+			return out
+		}
+		out = append(out, s)
+	}
 	if b.cfg.wants("memcache") {
 		out = append(out, &scenario{
 			name:  "memcache",

@@ -229,6 +229,11 @@ components:
 `, d, warmup, target, rate, arrival, conns, kvKeys, kvPrefix, kvValueSize, mix)
 }
 
+// pipelinedPlan adds workload.pipeline depth to a kvPlan.
+func pipelinedPlan(plan string, depth int) string {
+	return strings.Replace(plan, "      connections:", fmt.Sprintf("      pipeline: %d\n      connections:", depth), 1)
+}
+
 // runTailgate runs the tailgate binary on a plan and reads its result.
 func (b *bench) runTailgate(ctx context.Context, name string, round int, plan string) (measurement, error) {
 	base := filepath.Join(b.tmp, fmt.Sprintf("%s-%d", name, round))
@@ -356,12 +361,18 @@ func (b *bench) runGhz(ctx context.Context, addr string, rate int, d time.Durati
 
 // runRedisBenchmark runs n GETs on 8 connections with redis-benchmark.
 func (b *bench) runRedisBenchmark(ctx context.Context, addr string, conns int, n int64) (measurement, error) {
+	return b.runRedisBenchmarkPipelined(ctx, addr, conns, n, 1)
+}
+
+// runRedisBenchmarkPipelined is runRedisBenchmark with depth commands in
+// flight per connection (-P).
+func (b *bench) runRedisBenchmarkPipelined(ctx context.Context, addr string, conns int, n int64, depth int) (measurement, error) {
 	if b.peers.redisBenchmark == "" {
 		return measurement{}, missing("redis-benchmark", "apt-get install redis-tools")
 	}
 	host, port, _ := strings.Cut(addr, ":")
 	u, out, err := runChild(ctx, limitFor(time.Minute), nil, b.peers.redisBenchmark, "-h", host, "-p", port,
-		"-c", strconv.Itoa(conns), "-n", strconv.FormatInt(n, 10), "-t", "get", "-r", strconv.Itoa(kvKeys), "--csv")
+		"-c", strconv.Itoa(conns), "-n", strconv.FormatInt(n, 10), "-P", strconv.Itoa(depth), "-t", "get", "-r", strconv.Itoa(kvKeys), "--csv")
 	if err != nil {
 		return measurement{}, err
 	}
