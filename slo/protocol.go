@@ -25,7 +25,24 @@ const (
 )
 
 // readOperations are the mix operations whose answers are hits or misses.
-var readOperations = []string{OperationGet}
+var readOperations = []string{OperationGet, "mget", "hget", "hmget", "hgetall", "lrange", "lpop", "rpop", "smembers", "zrange", "zrank", "zscore"}
+
+// redisOperations lists the operations a Redis mix may name, in display
+// order: rpc-perf's Redis verbs (workloads/redis says what each sends).
+var redisOperations = []string{OperationGet, OperationSet, "mget", "set_nx", "set_xx", "del",
+	"hget", "hmget", "hgetall", "hset", "hdel", "hincrby",
+	"lpush", "rpush", "lrange", "llen", "lpop", "rpop",
+	"sadd", "smembers", "srem",
+	"zadd", "zrange", "zincrby", "zrank", "zrem", "zscore", "ping"}
+
+// MixOperations lists the operations a key-value mix of the protocol may
+// name, in display order.
+func MixOperations(protocol string) []string {
+	if protocol == ProtocolRedis {
+		return redisOperations
+	}
+	return mixOperations
+}
 
 // IsRead reports whether a key-value operation reads keys, so that its
 // answers count as hits and misses.

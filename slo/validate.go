@@ -434,14 +434,19 @@ func (v *validator) mix(c *Component) {
 	if len(w.Mix) == 0 || v.skipped(&w.Mix) {
 		return
 	}
+	proto, err := Protocol(c.Target)
+	if err != nil {
+		proto = ProtocolMemcache // the shared operations; the target error is reported apart
+	}
+	allowed := MixOperations(proto)
 	total := 0
 	seen := make(map[string]bool)
 	for i := range w.Mix {
 		m := &w.Mix[i]
 		pos, _, _ := v.place(&m.Operation, c.Pos, m.Operation)
 		switch {
-		case !contains(mixOperations, m.Operation):
-			v.errorf(pos, "workload.mix operation %q is not supported; allowed: %s", clip(m.Operation), strings.Join(mixOperations, ", "))
+		case !contains(allowed, m.Operation):
+			v.errorf(pos, "workload.mix operation %q is not supported by %s target; allowed: %s", clip(m.Operation), protocolPhrase(proto), strings.Join(allowed, ", "))
 		case seen[m.Operation]:
 			v.errorf(pos, "workload.mix has operation %q twice", clip(m.Operation))
 		}

@@ -202,3 +202,94 @@ func TestAPipelinedConnectionRecoversFromAHungServer(t *testing.T) {
 	last := all.Intervals[len(all.Intervals)-1]
 	assert.Positive(t, last.Count, "the last interval has successes")
 }
+
+// commandStats reads INFO commandstats: calls and failed calls by command.
+func commandStats(t *testing.T, client *goredis.Client) map[string][2]int64 {
+	t.Helper()
+	info, err := client.Info(context.Background(), "commandstats").Result()
+	require.NoError(t, err)
+	out := map[string][2]int64{}
+	for _, line := range strings.Split(info, "\r\n") {
+		name, fields, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") {
+			continue
+		}
+		var calls, failed int64
+		for _, f := range strings.Split(fields, ",") {
+			k, v, _ := strings.Cut(f, "=")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "calls":
+				calls = n
+			case "failed_calls", "rejected_calls":
+				failed += n
+			}
+		}
+		out[name] = [2]int64{calls, failed}
+	}
+	return out
+}
+
+func TestEveryCommandOfTheMixReachesTheServerAndStaysUnderThePrefix(t *testing.T) {
+	srv := testserver.Redis(t)
+	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
+	defer client.Close()
+	require.NoError(t, client.Set(context.Background(), "someone-elses-key", "v", 0).Err())
+	ops := slo.MixOperations(slo.ProtocolRedis)
+	s := spec("redis://"+srv.Addr, float64(100*len(ops)), time.Second, time.Second)
+	w := &s.Component.Workload
+	w.Keys.Count = 50
+	w.Mix = nil
+	for _, op := range ops {
+		w.Mix = append(w.Mix, slo.MixEntry{Operation: op, Weight: 1})
+	}
+	w.Prefill = slo.Prefill{Enabled: true, Rate: 20000}
+	w.Pipeline = 4
+	res, err := workloads.Run(context.Background(), []*workloads.Spec{s}, workloads.Options{})
+	require.NoError(t, err)
+	c := res.Components[0]
+	for _, name := range ops {
+		op := c.Operation(name)
+		require.NotNil(t, op, name)
+		assert.Positive(t, op.Count, "%s measured", name)
+		assert.Zero(t, op.Errors, "%s: %v", name, op.ErrorKinds)
+		if slo.IsRead(name) {
+			perOp := map[string]int64{"mget": 10, "hmget": 4}[name] // keys or fields each reads
+			assert.Equal(t, op.Count*max(perOp, 1), op.Hits+op.Misses, "%s: every read is counted as hits and misses", name)
+			assert.Positive(t, op.Hits, "%s of a prefilled keyspace hits", name)
+		} else {
+			assert.Zero(t, op.Hits+op.Misses, "%s reads nothing", name)
+		}
+	}
+	stats := commandStats(t, client)
+	for _, cmd := range []string{"get", "set", "mget", "del", "hget", "hmget", "hgetall", "hset", "hdel", "hincrby",
+		"lpush", "rpush", "ltrim", "lrange", "llen", "lpop", "rpop", "sadd", "smembers", "srem",
+		"zadd", "zrange", "zincrby", "zrank", "zrem", "zscore", "ping", "expire"} {
+		assert.Positive(t, stats[cmd][0], "the server counted no %s", strings.ToUpper(cmd))
+		assert.Zero(t, stats[cmd][1], "the server failed %s calls", strings.ToUpper(cmd))
+	}
+	keys, err := client.Keys(context.Background(), "*").Result()
+	require.NoError(t, err)
+	types := map[string]bool{}
+	for _, k := range keys {
+		if k == "someone-elses-key" {
+			continue
+		}
+		require.True(t, strings.HasPrefix(k, "tailgate:t:"), "key %q outside the prefix", k)
+		typ, err := client.Type(context.Background(), k).Result()
+		require.NoError(t, err)
+		types[typ] = true
+		ttl, err := client.TTL(context.Background(), k).Result()
+		require.NoError(t, err)
+		assert.Positive(t, ttl, "key %q of type %s expires", k, typ)
+	}
+	assert.Equal(t, map[bool]bool{true: true}, map[bool]bool{types["string"] && types["hash"] && types["list"] && types["set"] && types["zset"]: true},
+		"keys of every type: %v", types)
+
+	// Cleanup deletes every key of every type, and nothing else.
+	w.Cleanup, w.Prefill.Enabled = true, false
+	_, err = workloads.Run(context.Background(), []*workloads.Spec{s}, workloads.Options{})
+	require.NoError(t, err)
+	assert.Zero(t, keysUnder(t, client, "tailgate:t:"))
+	assert.Equal(t, "v", client.Get(context.Background(), "someone-elses-key").Val())
+}

@@ -1,6 +1,6 @@
-// Package redis is tailgate's Redis driver: GET and SET over RESP2 with a
-// lean client of its own, every key under the plan's prefix, never a
-// destructive or blocking command.
+// Package redis is tailgate's Redis driver: GET, SET and rpc-perf's
+// other Redis verbs over RESP2 with a lean client of its own, every key
+// under the plan's prefix, never a destructive or blocking command.
 //
 // Targets: redis://[user:password@]host:port[/db], rediss:// for TLS (the
 // URL is read by go-redis's ParseURL, so its options such as
@@ -19,17 +19,19 @@
 //	SET key value EX ttl   the plan's set, and prefill's writes; ttl is the
 //	                       workload's ttl, by default one that outlives the run
 //	DEL key                cleanup's deletes (workload.cleanup)
+//	...                    the commands of the mix's other operations (see commands.go)
 //
 // every key under the plan's prefix, so an ACL user with +get +set (+del
-// for cleanup) on the prefix's keys, and +select for a database other
-// than 0, can run a plan. An operation renders its command into one
+// for cleanup, and the commands of the mix's other operations) on the
+// prefix's keys, and +select for a database other than 0, can run a plan. An operation renders its command into one
 // buffer, writes it with one system call, reads the reply and allocates
 // nothing. Replies count as follows:
 //
 //	GET  bulk string      success, a hit
 //	GET  nil              success, a miss (an answer all the same)
-//	SET  +OK              success
+//	SET  +OK              success (SET NX and XX: nil when not set, a success too)
 //	DEL  :n               success
+//	other reads           hits and misses as commands.go says
 //	-ERR ..., -WRONGTYPE ...  a *workloads.StatusError, Kind "redis ERR" etc.
 //
 // With workload.pipeline N above 1, a connection has up to N commands in
@@ -63,6 +65,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
@@ -76,15 +79,6 @@ func init() {
 // defaultTimeout bounds an operation when the workload sets no timeout.
 const defaultTimeout = time.Second
 
-// operation is what one Op.Kind does.
-type operation uint8
-
-const (
-	opGet operation = iota
-	opSet
-	opDel // cleanup's, never a mix operation
-)
-
 // Driver loads one Redis target; every Conn it returns is one connection.
 type Driver struct {
 	addr        string
@@ -96,8 +90,14 @@ type Driver struct {
 	hello   []byte
 	replies int
 	ops     []operation
-	// expiry ends every SET: "$2 EX $n ttl", the ttl in whole seconds.
-	expiry   []byte
+	// expiry ends every SET: "$2 EX $n ttl", the ttl in whole seconds;
+	// ttl is that ttl alone, as a bulk string, for EXPIRE.
+	expiry, ttl []byte
+	// prefix and keyCount are the keyspace's, for mget's further keys;
+	// families marks the key types the mix uses, for prefill and cleanup.
+	prefix   []byte
+	keyCount uint64
+	families [families]bool
 	describe string
 	embedded *miniredis.Miniredis
 }
@@ -140,6 +140,8 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 	d.dialTimeout = min(d.timeout, 5*time.Second)
 	ttl := strconv.AppendInt(nil, int64(max(spec.TTL()/time.Second, 1)), 10)
 	d.expiry = appendBulk(appendBulk(nil, []byte("EX")), ttl)
+	d.ttl = appendBulk(nil, ttl)
+	d.prefix, d.keyCount = []byte(w.Keys.Prefix), uint64(max(w.Keys.Count, 1))
 	if opt.TLSConfig != nil {
 		tc, err := workloads.TLSConfig(w.TLS)
 		if err != nil {
@@ -164,14 +166,13 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 		d.replies++
 	}
 	for _, name := range spec.Operations() {
-		switch name {
-		case "get":
-			d.ops = append(d.ops, opGet)
-		case "set":
-			d.ops = append(d.ops, opSet)
-		default:
-			return nil, fmt.Errorf("component %q: redis does not speak operation %q (get, set)", spec.Component.Name, name)
+		kind, ok := operationNamed(name)
+		if !ok {
+			return nil, fmt.Errorf("component %q: redis does not speak operation %q (%s)", spec.Component.Name, name,
+				strings.Join(slo.MixOperations(slo.ProtocolRedis), ", "))
 		}
+		d.ops = append(d.ops, kind)
+		d.families[commands[kind].family] = true
 	}
 	return d, nil
 }
@@ -246,9 +247,14 @@ type conn struct {
 	d   *Driver
 	r   *bufio.Reader
 	out []byte // the command being sent, or the pipeline's queued commands
-	// null is set when the last reply was a nil bulk string or array: a
-	// GET that missed.
-	null bool
+	// null, elems and nils describe the last reply: nil (a GET that
+	// missed), or an array of elems elements of which nils were nil;
+	// first keeps them for the first reply of an operation.
+	null        bool
+	elems, nils int
+	first       shape
+	// keyBuf holds keys and numbers being rendered.
+	keyBuf []byte
 	// inFlight counts the pipeline's commands queued or sent and not yet
 	// answered.
 	inFlight int
@@ -276,17 +282,18 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	return c.roundTrip(ctx, op, c.d.ops[op.Kind])
 }
 
-// Fill writes op.Key for prefill: a SET with the run's expiry.
+// Fill writes op's keys for prefill: a SET with the run's expiry, and
+// the other key types the mix uses.
 func (c *conn) Fill(ctx context.Context, op *workloads.Op) error {
-	return c.roundTrip(ctx, op, opSet)
+	return c.roundTrip(ctx, op, opFill)
 }
 
-// Delete deletes op.Key for cleanup.
+// Delete deletes op's keys for cleanup.
 func (c *conn) Delete(ctx context.Context, op *workloads.Op) error {
-	return c.roundTrip(ctx, op, opDel)
+	return c.roundTrip(ctx, op, opCleanup)
 }
 
-// roundTrip sends one command and reads its reply (see Do).
+// roundTrip sends one operation's commands and reads their replies (see Do).
 func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	for replay := false; ; replay = true {
@@ -296,7 +303,7 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 		c.out = c.render(c.out[:0], kind, op)
 		err := c.send()
 		if err == nil {
-			err = c.reply()
+			err = c.replies(kind)
 		}
 		if err == nil {
 			c.count(kind, op)
@@ -306,7 +313,7 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 		if errors.As(err, &se) {
 			return err // an answer: the stream is in step
 		}
-		if !replay && c.link.Replayable(ctx, err, kind == opGet) {
+		if !replay && c.link.Replayable(ctx, err, commands[kind].idempotent) {
 			c.link.Drop()
 			continue
 		}
@@ -314,32 +321,54 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 	}
 }
 
-// render appends the command of one operation to b.
+// render appends the commands of one operation to b.
 func (c *conn) render(b []byte, kind operation, op *workloads.Op) []byte {
-	switch kind {
-	case opSet:
-		b = append(b, "*5\r\n$3\r\nSET\r\n"...)
-		b = appendBulk(b, op.Key)
-		b = appendBulk(b, op.Value)
-		return append(b, c.d.expiry...)
-	case opDel:
-		b = append(b, "*2\r\n$3\r\nDEL\r\n"...)
-		return appendBulk(b, op.Key)
-	}
-	b = append(b, "*2\r\n$3\r\nGET\r\n"...)
-	return appendBulk(b, op.Key)
+	return commands[kind].render(c, b, op)
 }
 
-// count notes what a successful read found: a GET answered with nil is a
-// miss, with a value a hit.
-func (c *conn) count(kind operation, op *workloads.Op) {
-	if kind != opGet {
-		return
+// replies reads the replies of one operation: the first error reply
+// among them, once all are read, or the first other error at once. The
+// first reply's shape is kept for count.
+func (c *conn) replies(kind operation) error {
+	var answer error
+	for i := range c.d.repliesOf(kind) {
+		c.null, c.elems, c.nils = false, 0, 0
+		err := c.nested(0)
+		if i == 0 {
+			c.first = shape{null: c.null, elems: c.elems, nils: c.nils}
+		}
+		var se *workloads.StatusError
+		switch {
+		case err == nil:
+		case errors.As(err, &se):
+			if answer == nil {
+				answer = err
+			}
+		default:
+			return err
+		}
 	}
-	if c.null {
-		op.Misses++
-	} else {
-		op.Hits++
+	return answer
+}
+
+// count notes what a successful read found (see the table of commands).
+func (c *conn) count(kind operation, op *workloads.Op) {
+	switch commands[kind].read {
+	case readOne:
+		if c.first.null {
+			op.Misses++
+		} else {
+			op.Hits++
+		}
+	case readEach:
+		op.Misses += int32(c.first.nils)
+		op.Hits += int32(c.first.elems - c.first.nils)
+	case readNonEmpty:
+		if c.first.null || c.first.elems == 0 {
+			op.Misses++
+		} else {
+			op.Hits++
+		}
 	}
 }
 
@@ -396,7 +425,7 @@ func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time
 	if err := c.link.ReadBy(ctx, deadline); err != nil {
 		return c.link.Broken(ctx, err)
 	}
-	err := c.reply()
+	err := c.replies(c.d.ops[op.Kind])
 	var se *workloads.StatusError
 	switch {
 	case err == nil:
@@ -463,8 +492,14 @@ const maxNesting = 16
 // reply reads one whole reply: nil for a status, number, bulk string, nil
 // or array, a *workloads.StatusError for an error reply.
 func (c *conn) reply() error {
-	c.null = false
+	c.null, c.elems, c.nils = false, 0, 0
 	return c.nested(0)
+}
+
+// shape is what a reply held, for counting hits and misses.
+type shape struct {
+	null        bool
+	elems, nils int
 }
 
 func (c *conn) nested(depth int) error {
@@ -484,7 +519,13 @@ func (c *conn) nested(depth int) error {
 	case '$':
 		n, err := replyLength(line)
 		if err != nil || n < 0 {
-			c.null = err == nil && depth == 0
+			switch {
+			case err != nil:
+			case depth == 0:
+				c.null = true
+			case depth == 1:
+				c.nils++
+			}
 			return err // nil: a miss
 		}
 		if _, err := c.r.Discard(n + 2); err != nil {
@@ -501,6 +542,14 @@ func (c *conn) nested(depth int) error {
 		}
 		if n > 0 && depth == maxNesting {
 			return fmt.Errorf("redis: reply nests arrays deeper than %d", maxNesting)
+		}
+		switch {
+		case n < 0 && depth == 0:
+			c.null = true
+		case n < 0 && depth == 1:
+			c.nils++
+		case depth == 0:
+			c.elems = n
 		}
 		for range n {
 			if err := c.nested(depth + 1); err != nil {
