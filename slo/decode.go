@@ -36,10 +36,10 @@ var (
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "pipeline", "prefill", "ttl", "cleanup", "compression"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "pipeline", "prefill", "ttl", "cleanup", "compression", "batch"}
 	valuesKeys    = []string{"distribution", "min", "max", "compressibility"}
 	prefillKeys   = []string{"rate"}
-	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify"}
+	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"}
 	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
 	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "body_file", "weight", "expect_status"}
 	sloKeys       = []string{string(TierMinimum), string(TierAspirational), string(TierRegression)}
@@ -125,9 +125,10 @@ func ParseWithEnv(data []byte, file string, lookup func(string) (string, bool)) 
 	return p, nil
 }
 
-// resolvePaths makes the files a plan names (protoset, tls.ca_file, a
-// request's body_file) relative to the plan's directory, as its readers
-// expect, not to wherever tailgate was started.
+// resolvePaths makes the files a plan names (protoset, tls.ca_file,
+// tls.cert_file, tls.key_file, a request's body_file) relative to the
+// plan's directory, as its readers expect, not to wherever tailgate was
+// started.
 func (p *Plan) resolvePaths() {
 	if p.File == "" {
 		return
@@ -135,7 +136,7 @@ func (p *Plan) resolvePaths() {
 	dir := filepath.Dir(p.File)
 	for i := range p.Components {
 		w := &p.Components[i].Workload
-		for _, path := range []*string{&w.Protoset, &w.TLS.CAFile} {
+		for _, path := range []*string{&w.Protoset, &w.TLS.CAFile, &w.TLS.CertFile, &w.TLS.KeyFile} {
 			if *path != "" && !filepath.IsAbs(*path) {
 				*path = filepath.Join(dir, *path)
 			}
@@ -506,6 +507,9 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 	if e, ok := f["compression"]; ok {
 		decodeField(d, e.value, &w.Compression, "workload.compression", asString)
 	}
+	if e, ok := f["batch"]; ok {
+		decodeField(d, e.value, &w.Batch, "workload.batch", asInt)
+	}
 	if e, ok := f["mix"]; ok {
 		track(d.mix(e, w))
 		hasMix = true
@@ -605,6 +609,12 @@ func (d *decoder) tls(n *yaml.Node, t *TLS) {
 	}
 	if e, ok := f["insecure_skip_verify"]; ok {
 		decodeField(d, e.value, &t.InsecureSkipVerify, "workload.tls.insecure_skip_verify", asBool)
+	}
+	if e, ok := f["cert_file"]; ok {
+		decodeField(d, e.value, &t.CertFile, "workload.tls.cert_file", asString)
+	}
+	if e, ok := f["key_file"]; ok {
+		decodeField(d, e.value, &t.KeyFile, "workload.tls.key_file", asString)
 	}
 }
 

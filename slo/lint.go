@@ -25,7 +25,7 @@ func (p *Plan) Lint() []Warning {
 			warn(c, c.Pos, "no objectives: the component is loaded but never judged")
 		}
 		if tls := c.Workload.TLS; tls != (TLS{}) && !usesTLS(c.Target) {
-			warn(c, c.Pos, "workload.tls has no effect on a target without TLS; use rediss://, https:// or grpcs://")
+			warn(c, c.Pos, "workload.tls has no effect on a target without TLS; use rediss://, memcaches://, https:// or grpcs://")
 		} else if tls.CAFile != "" && tls.InsecureSkipVerify {
 			warn(c, c.Pos, "workload.tls.ca_file has no effect while insecure_skip_verify is true")
 		}
@@ -86,7 +86,7 @@ func hasMetric(tier []Objective, m Metric) bool {
 
 // usesTLS reports whether a target's scheme speaks TLS.
 func usesTLS(target string) bool {
-	for _, scheme := range []string{"rediss://", "https://", "grpcs://"} {
+	for _, scheme := range []string{"rediss://", "memcaches://", "https://", "grpcs://"} {
 		if len(target) >= len(scheme) && strings.EqualFold(target[:len(scheme)], scheme) {
 			return true
 		}

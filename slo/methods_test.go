@@ -24,7 +24,7 @@ func TestProtocol(t *testing.T) {
 		{target: "", err: "target is empty"},
 		{target: "h:6379", err: `unsupported scheme "h"`},
 		{target: "localhost", err: "target has no scheme; allowed: redis://"},
-		{target: "mysql://h", err: `unsupported scheme "mysql"; allowed: redis://, rediss://, memcache://, http://, https://, grpc://, grpcs://, embedded:redis`},
+		{target: "mysql://h", err: `unsupported scheme "mysql"; allowed: redis://, rediss://, redis+unix://, memcache://, memcaches://, memcache+unix://, http://, https://, grpc://, grpcs://, embedded:redis`},
 		{target: "embedded:memcache", err: `unsupported embedded target "memcache"`},
 		{target: "http://", err: "http target has no host"},
 		{target: "redis://:pw@h:port", err: "target is not a URL"},
@@ -326,7 +326,7 @@ components:
     slo: {minimum: {all: {error_rate: 1%}}}
 `
 	checkLint(t, "tls.yaml", data, []string{
-		`tls.yaml:3:5: warning: component "plain": workload.tls has no effect on a target without TLS; use rediss://, https:// or grpcs://`,
+		`tls.yaml:3:5: warning: component "plain": workload.tls has no effect on a target without TLS; use rediss://, memcaches://, https:// or grpcs://`,
 		`tls.yaml:7:5: warning: component "contradictory": workload.tls.ca_file has no effect while insecure_skip_verify is true`,
 	})
 }

@@ -174,11 +174,15 @@ type Workload struct {
 	// with ("gzip"); empty sends them uncompressed. Compressed replies are
 	// taken either way.
 	Compression string
-	// TLS tunes certificate checks for rediss://, https:// and grpcs://.
+	// TLS tunes certificate checks for rediss://, memcaches://, https://
+	// and grpcs://, and holds the client certificate for mutual TLS.
 	TLS TLS
-	// Protocol is the HTTP version of http:// and https:// targets;
-	// empty means HTTPAuto.
+	// Protocol is the wire protocol: the HTTP version of http:// and
+	// https:// targets (empty means HTTPAuto), or the protocol of a
+	// Memcached target (empty means MemcacheText).
 	Protocol HTTPProtocol
+	// Batch is how many keys one mget asks for; 0 means DefaultBatch.
+	Batch int
 }
 
 // SizeDistribution names how value sizes are drawn.
@@ -238,6 +242,9 @@ const (
 	HTTP2Cleartext HTTPProtocol = "h2c"
 )
 
+// DefaultBatch is how many keys an mget asks for when the plan says not.
+const DefaultBatch = 10
+
 // TLS holds the certificate settings of a TLS target.
 type TLS struct {
 	// CAFile is a PEM bundle of roots to trust instead of the system's;
@@ -247,6 +254,11 @@ type TLS struct {
 	ServerName string
 	// InsecureSkipVerify turns certificate checks off; reports flag it.
 	InsecureSkipVerify bool
+	// CertFile and KeyFile are the PEM client certificate (chain) and its
+	// private key, presented to servers that ask for one (mutual TLS);
+	// both or neither, relative to the plan's directory.
+	CertFile string
+	KeyFile  string
 }
 
 // Keys describes the seeded key generator.

@@ -38,8 +38,11 @@ var redisOperations = []string{OperationGet, OperationSet, "mget", "set_nx", "se
 // MixOperations lists the operations a key-value mix of the protocol may
 // name, in display order.
 func MixOperations(protocol string) []string {
-	if protocol == ProtocolRedis {
+	switch protocol {
+	case ProtocolRedis:
 		return redisOperations
+	case ProtocolMemcache:
+		return memcacheOperations
 	}
 	return mixOperations
 }
@@ -48,18 +51,35 @@ func MixOperations(protocol string) []string {
 // answers count as hits and misses.
 func IsRead(operation string) bool { return contains(readOperations, operation) }
 
-// mixOperations lists the operations a key-value mix may name, in display order.
+// mixOperations are the operations every key-value protocol takes.
 var mixOperations = []string{OperationGet, OperationSet}
 
-// schemes maps every accepted target form to its protocol, in display order.
-var schemes = []struct{ scheme, protocol string }{
-	{"redis", ProtocolRedis},
-	{"rediss", ProtocolRedis},
-	{"memcache", ProtocolMemcache},
-	{"http", ProtocolHTTP},
-	{"https", ProtocolHTTP},
-	{"grpc", ProtocolGRPC},
-	{"grpcs", ProtocolGRPC},
+// memcacheOperations lists the operations a Memcached mix may name, in
+// display order (workloads/memcache says what each sends).
+var memcacheOperations = []string{OperationGet, "mget", OperationSet, "add", "replace", "delete", "incr", "touch"}
+
+// The wire protocols a Memcached workload may speak (workload.protocol).
+const (
+	MemcacheText HTTPProtocol = "text"
+	MemcacheMeta HTTPProtocol = "meta"
+)
+
+// schemes maps every accepted target form to its protocol, in display
+// order. A unix scheme names a socket path instead of a host.
+var schemes = []struct {
+	scheme, protocol string
+	unix             bool
+}{
+	{"redis", ProtocolRedis, false},
+	{"rediss", ProtocolRedis, false},
+	{"redis+unix", ProtocolRedis, true},
+	{"memcache", ProtocolMemcache, false},
+	{"memcaches", ProtocolMemcache, false},
+	{"memcache+unix", ProtocolMemcache, true},
+	{"http", ProtocolHTTP, false},
+	{"https", ProtocolHTTP, false},
+	{"grpc", ProtocolGRPC, false},
+	{"grpcs", ProtocolGRPC, false},
 }
 
 // schemeList renders the accepted target forms for messages.
@@ -72,8 +92,9 @@ func schemeList() string {
 }
 
 // Protocol returns the protocol a target URL speaks: "redis" (redis://,
-// rediss://, embedded:redis), "memcache", "http" (http://, https://) or
-// "grpc" (grpc://, grpcs://). The error never repeats the target, which may
+// rediss://, redis+unix://, embedded:redis), "memcache" (memcache://,
+// memcaches://, memcache+unix://), "http" (http://, https://) or "grpc"
+// (grpc://, grpcs://). The error never repeats the target, which may
 // hold a password.
 func Protocol(target string) (string, error) {
 	if target == EmbeddedRedis {
@@ -97,7 +118,10 @@ func Protocol(target string) (string, error) {
 		if u.Scheme != s.scheme {
 			continue
 		}
-		if u.Host == "" {
+		switch {
+		case s.unix && (u.Host != "" || !strings.HasPrefix(u.Path, "/")):
+			return "", fmt.Errorf("%s target names no absolute socket path, or names a host; write it as %s:///path/to.sock", s.scheme, s.scheme)
+		case !s.unix && u.Host == "":
 			return "", fmt.Errorf("%s target has no host; write it as %s://host:port", s.scheme, s.scheme)
 		}
 		return s.protocol, nil

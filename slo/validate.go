@@ -34,6 +34,7 @@ const (
 	minTTL            = time.Second
 	maxTTL            = 30 * 24 * time.Hour
 	maxWeight         = 1_000_000
+	maxBatch          = 100
 	maxNameLen        = 63
 	minRelativeChange = -1.0
 	maxRelativeChange = 10.0
@@ -208,6 +209,9 @@ func (v *validator) componentRules(c *Component) {
 		v.values(c, w.Values)
 	}
 	v.keyValueKeys(c)
+	if t := &w.TLS; (t.CertFile == "") != (t.KeyFile == "") && !v.skipped(&t.CertFile) && !v.skipped(&t.KeyFile) {
+		v.errorf(c.Pos, "workload.tls needs cert_file and key_file together: the client certificate and its private key")
+	}
 	v.check(&w.MaxErrorRate, c.Pos, 0 <= w.MaxErrorRate && w.MaxErrorRate <= 1, "workload.max_error_rate", formatPercent(w.MaxErrorRate),
 		"is out of range: must be between 0% and 100%")
 	v.mix(c)
@@ -325,10 +329,11 @@ func (v *validator) target(c *Component) bool {
 			v.errorf(pos, "workload.compression %q is not supported; allowed: %s", clip(w.Compression), strings.Join(compressions, ", "))
 		}
 	}
+	v.memcacheRules(c)
 	if isKeyValue(proto) {
 		if len(w.Requests) > 0 {
 			pos, _, _ := v.place(&w.Requests, c.Pos, "")
-			v.errorf(pos, "workload.requests are for HTTP and gRPC targets; %s target takes a mix of %s", protocolPhrase(proto), strings.Join(mixOperations, " and "))
+			v.errorf(pos, "workload.requests are for HTTP and gRPC targets; %s target takes a mix of %s", protocolPhrase(proto), andList(mixOperations))
 		}
 		return true
 	}
@@ -369,9 +374,16 @@ func (v *validator) target(c *Component) bool {
 func (v *validator) protocol(c *Component, proto string) {
 	w := &c.Workload
 	pos, _, _ := v.place(&w.Protocol, c.Pos, "")
-	if proto != ProtocolHTTP {
+	switch {
+	case proto == ProtocolMemcache:
 		if w.Protocol != "" {
-			v.errorf(pos, "workload.protocol is for HTTP targets; %s target has its own", protocolPhrase(proto))
+			v.check(&w.Protocol, c.Pos, w.Protocol == MemcacheText || w.Protocol == MemcacheMeta, "workload.protocol", string(w.Protocol),
+				"is not supported by a Memcached target; allowed: text, meta")
+		}
+		return
+	case proto != ProtocolHTTP:
+		if w.Protocol != "" {
+			v.errorf(pos, "workload.protocol is for HTTP targets (auto, http1, h2, h2c) and Memcached targets (text, meta); %s target has its own", protocolPhrase(proto))
 		}
 		return
 	}
@@ -393,6 +405,24 @@ func (v *validator) protocol(c *Component, proto string) {
 		pos, _, _ := v.place(&w.Streams, c.Pos, "")
 		v.errorf(pos, "workload.streams %d needs HTTP/2: HTTP/1.1 carries one request at a time per connection; raise workload.connections instead", w.Streams)
 	}
+}
+
+// memcacheRules checks the workload key that only Memcached targets take:
+// batch, the keys of each mget.
+func (v *validator) memcacheRules(c *Component) {
+	w := &c.Workload
+	if w.Batch != 0 || v.origins[&w.Batch].pos != (Position{}) {
+		v.check(&w.Batch, c.Pos, 1 <= w.Batch && w.Batch <= maxBatch, "workload.batch", strconv.Itoa(w.Batch),
+			"is out of range: must be 1 to 100 keys per mget")
+	}
+}
+
+// andList joins items as a sentence does: "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // protocolPhrase names a protocol with its article, for messages.
@@ -434,10 +464,9 @@ func (v *validator) mix(c *Component) {
 	if len(w.Mix) == 0 || v.skipped(&w.Mix) {
 		return
 	}
+	// With a broken target (reported apart) the names cannot be checked.
 	proto, err := Protocol(c.Target)
-	if err != nil {
-		proto = ProtocolMemcache // the shared operations; the target error is reported apart
-	}
+	known := err == nil
 	allowed := MixOperations(proto)
 	total := 0
 	seen := make(map[string]bool)
@@ -445,7 +474,7 @@ func (v *validator) mix(c *Component) {
 		m := &w.Mix[i]
 		pos, _, _ := v.place(&m.Operation, c.Pos, m.Operation)
 		switch {
-		case !contains(allowed, m.Operation):
+		case known && !contains(allowed, m.Operation):
 			v.errorf(pos, "workload.mix operation %q is not supported by %s target; allowed: %s", clip(m.Operation), protocolPhrase(proto), strings.Join(allowed, ", "))
 		case seen[m.Operation]:
 			v.errorf(pos, "workload.mix has operation %q twice", clip(m.Operation))
