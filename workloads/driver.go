@@ -43,6 +43,9 @@ type Op struct {
 	// them to 1). The engine zeroes both before each operation and counts
 	// them on the operation's record when it succeeds.
 	Hits, Misses int32
+	// Keys are the keys of an operation of several (see MultiKey), Key
+	// first, each drawn like Key; nil for an operation of one key.
+	Keys [][]byte
 }
 
 // PipelineConn is a Conn that can have several operations in flight on its
@@ -84,6 +87,15 @@ type KeyspaceConn interface {
 	Fill(ctx context.Context, op *Op) error
 	// Delete deletes op.Key.
 	Delete(ctx context.Context, op *Op) error
+}
+
+// MultiKey is implemented by drivers some of whose operations take
+// several keys, such as memcached's multi-key get: the engine draws
+// KeysPerOp(kind) keys into Op.Keys for those operations.
+type MultiKey interface {
+	// KeysPerOp is how many keys an operation of the kind (an Op.Kind)
+	// takes; 1 or less means Key alone.
+	KeysPerOp(kind int) int
 }
 
 // Conn is one connection's worth of a driver: the engine runs one worker per

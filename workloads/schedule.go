@@ -125,6 +125,10 @@ type drawer struct {
 	prefix     []byte
 	key        []byte
 	values     values
+	// perOp is how many keys each operation kind takes (see MultiKey);
+	// keys holds the buffers an operation of several keys is drawn into.
+	perOp []int
+	keys  [][]byte
 }
 
 func newDrawer(spec *Spec, source []byte) *drawer {
@@ -152,6 +156,25 @@ func newDrawer(spec *Spec, source []byte) *drawer {
 	return d
 }
 
+// multiKey makes the drawer draw several keys for the kinds of operation
+// the driver says take them.
+func (d *drawer) multiKey(driver Driver, kinds int) {
+	mk, ok := driver.(MultiKey)
+	if !ok {
+		return
+	}
+	d.perOp = make([]int, kinds)
+	most := 0
+	for k := range d.perOp {
+		d.perOp[k] = mk.KeysPerOp(k)
+		most = max(most, d.perOp[k])
+	}
+	d.keys = make([][]byte, most)
+	for i := range d.keys {
+		d.keys[i] = make([]byte, 0, len(d.prefix)+20)
+	}
+}
+
 // draw fills op's kind, key and value for operation index.
 func (d *drawer) draw(index uint64, op *Op) {
 	d.src.Seed(d.seed, index)
@@ -174,6 +197,23 @@ func (d *drawer) draw(index uint64, op *Op) {
 	d.key = strconv.AppendUint(append(d.key[:0], d.prefix...), op.KeyIndex, 10)
 	op.Key = d.key
 	op.Value = d.values.draw(d.rng)
+	op.Keys = nil
+	if op.Kind < len(d.perOp) && d.perOp[op.Kind] > 1 {
+		// The further keys come after the kind, the first key and the value in the
+		// index's stream, so they too depend on the index alone.
+		n := d.perOp[op.Kind]
+		d.keys[0] = append(d.keys[0][:0], d.key...)
+		for i := 1; i < n; i++ {
+			var index uint64
+			if d.zipf != nil {
+				index = d.zipf.Uint64()
+			} else {
+				index = d.rng.Uint64N(d.keyCount)
+			}
+			d.keys[i] = strconv.AppendUint(append(d.keys[i][:0], d.prefix...), index, 10)
+		}
+		op.Keys = d.keys[:n]
+	}
 }
 
 // keyOf fills op's key and value for writing key number k, as prefill

@@ -275,3 +275,44 @@ func BenchmarkCPUProbe(b *testing.B) {
 		cpuProbeSink.Store(cpuProbe())
 	}
 }
+
+// multiKeyDriver takes five keys for operations of kind 1.
+type multiKeyDriver struct{ Driver }
+
+func (multiKeyDriver) KeysPerOp(kind int) int { return 5 * kind }
+
+func TestAnOperationOfSeveralKeysDrawsThemFromTheIndexOnly(t *testing.T) {
+	spec := testSpec(slo.ArrivalPoisson, 1000)
+	plain, a, b := newDrawer(spec, valueSource(spec)), newDrawer(spec, valueSource(spec)), newDrawer(spec, valueSource(spec))
+	a.multiKey(multiKeyDriver{}, 2)
+	b.multiKey(multiKeyDriver{}, 2)
+	var opPlain, opA, opB Op
+	multi, lastMulti := 0, uint64(0)
+	for i := uint64(0); i < 2000; i++ {
+		plain.draw(i, &opPlain)
+		a.draw(i, &opA)
+		b.draw(1999-i, &opB)
+		b.draw(i, &opB)
+		// The kind, the first key and the value are what a drawer of
+		// single keys draws.
+		require.Equal(t, opPlain.Kind, opA.Kind)
+		require.Equal(t, opPlain.Key, opA.Key)
+		require.Equal(t, opPlain.Value, opA.Value)
+		require.Equal(t, opA.Keys, opB.Keys)
+		if opA.Kind == 0 {
+			require.Nil(t, opA.Keys)
+			continue
+		}
+		multi, lastMulti = multi+1, i
+		require.Len(t, opA.Keys, 5)
+		require.Equal(t, opA.Key, opA.Keys[0])
+		distinct := map[string]bool{}
+		for _, k := range opA.Keys {
+			require.True(t, bytes.HasPrefix(k, []byte("tg:")), "key %q outside the prefix", k)
+			distinct[string(k)] = true
+		}
+		require.Greater(t, len(distinct), 1, "keys %q", opA.Keys)
+	}
+	assert.InDelta(t, 200, multi, 80, "share of kind 1 in a 90/10 mix")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { a.draw(lastMulti, &opA) }), "allocations per draw of several keys")
+}

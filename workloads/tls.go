@@ -10,8 +10,10 @@ import (
 )
 
 // TLSConfig builds a client's TLS settings from the plan: the system's roots
-// unless a CA file is given, the URL's host unless a server name is, and
-// certificate checks off only when the plan says insecure_skip_verify.
+// unless a CA file is given, the URL's host unless a server name is,
+// certificate checks off only when the plan says insecure_skip_verify, and
+// the client certificate of cert_file and key_file, when given, for servers
+// that ask for one (mutual TLS).
 func TLSConfig(t slo.TLS) (*tls.Config, error) {
 	cfg := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
@@ -28,6 +30,13 @@ func TLSConfig(t slo.TLS) (*tls.Config, error) {
 			return nil, fmt.Errorf("tls.ca_file %q: no PEM certificate in it", t.CAFile)
 		}
 		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.cert_file %q and key_file %q: %w", t.CertFile, t.KeyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
 }

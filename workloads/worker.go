@@ -44,6 +44,7 @@ func (w *worker) run(ctx context.Context) {
 	c, win, pace := w.comp, w.comp.win, w.comp.pace
 	defer w.sleep.Close()
 	dr := newDrawer(c.spec, c.value)
+	dr.multiKey(c.driver, len(c.ops))
 	var op Op
 	cur := <-w.free
 	now := w.clock.Now()

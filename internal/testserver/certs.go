@@ -28,6 +28,10 @@ type Certificate struct {
 	KeyFile  string
 	// Server is a TLS configuration serving the certificate.
 	Server *tls.Config
+
+	// cert and key sign client certificates (see Client).
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
 }
 
 // NewCertificate makes a certificate valid for an hour.
@@ -38,12 +42,14 @@ func NewCertificate(t testing.TB) *Certificate {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "tailgate test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "tailgate test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		// ClientAuth too: as the issuer of Client's certificates, it must
+		// allow the use it lends them (OpenSSL checks the whole chain).
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		DNSNames:              []string{"tailgate.test"},
@@ -63,6 +69,10 @@ func NewCertificate(t testing.TB) *Certificate {
 		CertFile: filepath.Join(dir, "cert.pem"),
 		KeyFile:  filepath.Join(dir, "key.pem"),
 		Server:   &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
+		key:      key,
+	}
+	if c.cert, err = x509.ParseCertificate(der); err != nil {
+		t.Fatal(err)
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	for path, data := range map[string][]byte{
@@ -86,4 +96,74 @@ func RedisTLS(t testing.TB, cert *Certificate, extraArgs ...string) *Server {
 		"--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--daemonize", "no",
 		"--loglevel", "warning", "--dir", t.TempDir()}, extraArgs...)
 	return start(t, fmt.Sprintf("127.0.0.1:%d", port), "redis-server", args...)
+}
+
+// ClientCertificate is a client certificate for mutual TLS, in PEM files.
+type ClientCertificate struct {
+	CertFile string
+	KeyFile  string
+}
+
+// Client issues a client certificate signed by c, valid for an hour, so
+// that a server trusting c as its client CA (RequireClients, redis-server
+// --tls-auth-clients yes, memcached ssl_verify_mode=2) accepts it.
+func (c *Certificate) Client(t testing.TB) ClientCertificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "tailgate test client"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cc := ClientCertificate{CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client-key.pem")}
+	for path, data := range map[string][]byte{
+		cc.CertFile: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		cc.KeyFile:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+	} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cc
+}
+
+// RequireClients is a TLS configuration serving the certificate that
+// requires every client to present a certificate c signed (see Client).
+func (c *Certificate) RequireClients() *tls.Config {
+	cfg := c.Server.Clone()
+	pool := x509.NewCertPool()
+	pool.AddCert(c.cert)
+	cfg.ClientCAs = pool
+	cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	return cfg
+}
+
+// MemcachedTLS starts memcached speaking TLS only (-Z), with the
+// certificate. Its extra arguments may add -o options of its own, such as
+// ssl_verify_mode=2 with ssl_ca_cert to require client certificates
+// (MemcachedRequireClients).
+func MemcachedTLS(t testing.TB, cert *Certificate, extraArgs ...string) *Server {
+	t.Helper()
+	return Memcached(t, append([]string{"-Z", "-o", "ssl_chain_cert=" + cert.CertFile + ",ssl_key=" + cert.KeyFile}, extraArgs...)...)
+}
+
+// MemcachedRequireClients are the arguments that make MemcachedTLS
+// require a client certificate signed by cert.
+func MemcachedRequireClients(cert *Certificate) []string {
+	return []string{"-o", "ssl_verify_mode=2,ssl_ca_cert=" + cert.CAFile}
 }

@@ -14,7 +14,7 @@ import (
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
-	again := start(s.t, s.Addr, s.cmd.Path, s.cmd.Args[1:]...)
+	again := startOn(s.t, s.network, s.Addr, s.cmd.Path, s.cmd.Args[1:]...)
 	s.cmd = again.cmd
 }
 

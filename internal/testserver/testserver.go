@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -21,10 +22,11 @@ import (
 
 // Server is a running server process.
 type Server struct {
-	// Addr is host:port on loopback.
-	Addr string
-	cmd  *exec.Cmd
-	t    testing.TB
+	// Addr is host:port on loopback, or the path of a unix socket.
+	Addr    string
+	network string
+	cmd     *exec.Cmd
+	t       testing.TB
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago.
@@ -41,6 +43,13 @@ func FreePort(t testing.TB) int {
 // start runs the binary with args and waits until addr accepts connections.
 func start(t testing.TB, addr, bin string, args ...string) *Server {
 	t.Helper()
+	return startOn(t, "tcp", addr, bin, args...)
+}
+
+// startOn is start for a server listening on network ("unix": a socket
+// at path addr).
+func startOn(t testing.TB, network, addr, bin string, args ...string) *Server {
+	t.Helper()
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		t.Fatalf("%s is not installed: run scripts/test, which installs it (%v)", bin, err)
@@ -50,11 +59,11 @@ func start(t testing.TB, addr, bin string, args ...string) *Server {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", bin, err)
 	}
-	s := &Server{Addr: addr, cmd: cmd, t: t}
+	s := &Server{Addr: addr, network: network, cmd: cmd, t: t}
 	t.Cleanup(s.Stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		c, err := net.DialTimeout(network, addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
 			return s
@@ -81,6 +90,39 @@ func Memcached(t testing.TB, extraArgs ...string) *Server {
 	port := FreePort(t)
 	args := append([]string{"-p", strconv.Itoa(port), "-l", "127.0.0.1", "-U", "0", "-u", "root", "-m", "64"}, extraArgs...)
 	return start(t, fmt.Sprintf("127.0.0.1:%d", port), "memcached", args...)
+}
+
+// MemcachedUnix starts memcached listening on a unix socket in a
+// temporary directory only (memcached -s turns TCP off); Addr is its path.
+func MemcachedUnix(t testing.TB, extraArgs ...string) *Server {
+	t.Helper()
+	path := filepath.Join(socketDir(t), "memcached.sock")
+	args := append([]string{"-s", path, "-U", "0", "-u", "root", "-m", "64"}, extraArgs...)
+	return startOn(t, "unix", path, "memcached", args...)
+}
+
+// RedisUnix starts redis-server listening on a unix socket in a temporary
+// directory only (no TCP port); Addr is its path.
+func RedisUnix(t testing.TB, extraArgs ...string) *Server {
+	t.Helper()
+	dir := socketDir(t)
+	path := filepath.Join(dir, "redis.sock")
+	args := append([]string{"--port", "0", "--unixsocket", path, "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--loglevel", "warning", "--dir", dir}, extraArgs...)
+	return startOn(t, "unix", path, "redis-server", args...)
+}
+
+// socketDir is a temporary directory, removed with the test, whose path
+// is short enough for a unix socket in it (at most 108 bytes on Linux,
+// which a long test name in t.TempDir's path can exceed).
+func socketDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "tailgate-sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // Freeze stops the server process (SIGSTOP): it keeps its sockets but

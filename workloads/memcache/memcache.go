@@ -1,26 +1,58 @@
-// Package memcache is tailgate's Memcached driver: get and set over the
-// memcached text protocol, with a lean client of its own.
+// Package memcache is tailgate's Memcached driver: memcached's text
+// protocol, or its meta protocol, over TCP, TLS or a unix socket, with a
+// lean client of its own.
 //
-// Target: memcache://host[:port], port 11211 by default. tailgate does not
-// authenticate (memcached's SASL, or its text-protocol -Y auth), so the URL
-// takes no user or password; a server that requires it is reported so at
-// connect ("CLIENT_ERROR unauthenticated"), as is one at its connection
-// limit ("ERROR Too many open connections"), in the server's words.
+// Targets:
 //
-// tailgate sends memcached these commands and no others: "version" once
-// per connection, in Connect (proof the server speaks memcached), then the
-// plan's "get key" and "set key 0 0 bytes", every key under its prefix.
+//	memcache://[user:password@]host[:port]     port 11211 by default
+//	memcaches://[user:password@]host[:port]    TLS (memcached -Z)
+//	memcache+unix://[user:password@]/path/to.sock
 //
-// Each connection is one TCP connection with a buffered reader; an operation
-// renders its command into one buffer, writes it with one raw system call,
-// reads the reply and allocates nothing.
+// A user and password in the URL authenticate each connection with the
+// text protocol's authentication (memcached -Y): tailgate first asks
+// "version", and only a server that answers "CLIENT_ERROR unauthenticated"
+// is sent the credentials, so they never reach a server that would store
+// them as a value. The password is redacted from everything tailgate
+// writes. A server at its connection limit ("ERROR Too many open
+// connections") is reported so at connect, in the server's words.
+//
+// The workload's operations, every key under the plan's prefix, and the
+// commands they send (workload.protocol: text, the default, or meta):
+//
+//	op       text                          meta
+//	get      get <key>                     mg <key> v
+//	mget     get <key>… (batch keys)       mg <key> v q … mn
+//	set      set <key> 0 0 <n>             ms <key> <n>
+//	add      add <key> 0 0 <n>             ms <key> <n> ME
+//	replace  replace <key> 0 0 <n>         ms <key> <n> MR
+//	delete   delete <key>                  md <key>
+//	incr     incr <ckey> 1, and on         ma <ckey> N0 J1
+//	         NOT_FOUND add <ckey> 0 0 1
+//	touch    touch <key> 0                 mg <key> T0
+//
+// incr counts on counter keys, <prefix>n:<number>, apart from the values
+// set writes (incrementing those would fail: they are not numbers); a
+// counter that does not exist yet is created at 1, as an application's
+// increment-or-create does (the meta protocol does both in one command).
+// Besides them tailgate sends "version" once per connection, in Connect
+// (proof the server speaks memcached), and the authentication above.
+//
 // Replies count as follows:
 //
-//	get  VALUE ... END   success (a hit)
-//	get  END             success (a miss is an answer)
-//	set  STORED          success
-//	ERROR, CLIENT_ERROR, SERVER_ERROR, NOT_STORED
-//	                     a *workloads.StatusError, Kind "memcache SERVER_ERROR" etc.
+//	get, mget   VALUE … END, VA … / EN (MN)     success, hit or miss
+//	set         STORED, HD                      success
+//	add         STORED / NOT_STORED, HD / NS    success, stored or not (the key existed)
+//	replace     STORED / NOT_STORED, HD / NS    success, stored or not (the key was missing)
+//	delete      DELETED / NOT_FOUND, HD / NF    success, found or not
+//	incr        <number>, HD                    success
+//	touch       TOUCHED / NOT_FOUND, HD / EN    success, found or not
+//	ERROR, CLIENT_ERROR, SERVER_ERROR, NOT_STORED (set)
+//	            a *workloads.StatusError, Kind "memcache SERVER_ERROR" etc.
+//
+// Each connection is one TCP, TLS or unix-socket connection with a buffered
+// reader; an operation renders its command into one buffer, writes it with
+// one raw system call (over TCP and unix sockets), reads the reply and
+// allocates nothing.
 //
 // Every operation runs under the workload's timeout (a socket deadline),
 // from its intended start. A timeout, an I/O error or a reply that leaves
@@ -34,6 +66,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -41,15 +74,19 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 func init() {
 	workloads.Register("memcache", Open)
+	workloads.Register("memcaches", Open)
+	workloads.Register("memcache+unix", Open)
 }
 
-// DefaultPort is the port of a memcache:// target that names none.
+// DefaultPort is the port of a memcache:// or memcaches:// target that
+// names none.
 const DefaultPort = "11211"
 
 // maxKeyLen is memcached's key length limit.
@@ -57,6 +94,9 @@ const maxKeyLen = 250
 
 // maxKeyDigits is the longest key number a key can end with (2^64-1).
 const maxKeyDigits = 20
+
+// counterInfix follows the prefix in incr's counter keys.
+const counterInfix = "n:"
 
 // defaultTimeout bounds an operation when the workload sets no timeout.
 const defaultTimeout = time.Second
@@ -74,77 +114,177 @@ type operation uint8
 
 const (
 	opGet operation = iota
+	opMget
 	opSet
+	opAdd
+	opReplace
+	opDelete
+	opIncr
+	opTouch
 )
 
-// Driver loads one memcached target; every Conn it returns is one TCP
-// connection.
-type Driver struct {
-	addr    string
-	timeout time.Duration
-	ops     []operation
+// operations maps the plan's mix names to what they do.
+var operations = map[string]operation{
+	"get": opGet, "mget": opMget, "set": opSet, "add": opAdd, "replace": opReplace,
+	"delete": opDelete, "incr": opIncr, "touch": opTouch,
 }
 
-var _ workloads.Driver = (*Driver)(nil)
+// textStore is the text command of each storage operation.
+var textStore = [...]string{opSet: "set ", opAdd: "add ", opReplace: "replace "}
 
-// Open builds a driver for a memcache:// target. It checks the target, the
-// operations and the key prefix; it does not connect.
+// metaMode is the meta mode flag of each storage operation.
+var metaMode = [...]string{opSet: "", opAdd: " ME", opReplace: " MR"}
+
+// Driver loads one memcached target; every Conn it returns is one
+// connection.
+type Driver struct {
+	network  string // "tcp" or "unix"
+	addr     string // host:port, or the socket's path
+	tls      *tls.Config
+	user     string
+	password string
+	meta     bool
+	timeout  time.Duration
+	batch    int
+	prefix   []byte
+	ops      []operation
+	describe string
+}
+
+var (
+	_ workloads.Driver   = (*Driver)(nil)
+	_ workloads.MultiKey = (*Driver)(nil)
+)
+
+// Open builds a driver for a memcache://, memcaches:// or memcache+unix://
+// target. It checks the target, the operations and the key prefix; it
+// does not connect.
 func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.Driver, error) {
 	name := spec.Component.Name
 	w := &spec.Component.Workload
+	shown := workloads.Redact(target.Redacted(), spec.Secrets)
+	d := &Driver{network: "tcp", timeout: w.Timeout, batch: w.Batch, prefix: []byte(w.Keys.Prefix)}
+	switch target.Scheme {
+	case "memcache+unix":
+		if target.Host != "" || target.Path == "" || target.RawQuery != "" {
+			return nil, fmt.Errorf("component %q: memcache+unix target %q: write it as memcache+unix:///path/to.sock, with no host or query", name, shown)
+		}
+		d.network, d.addr = "unix", target.Path
+	default:
+		if target.Host == "" || target.Hostname() == "" {
+			return nil, fmt.Errorf("component %q: %s target has no host; write it as %s://host:port", name, target.Scheme, target.Scheme)
+		}
+		if (target.Path != "" && target.Path != "/") || target.RawQuery != "" {
+			return nil, fmt.Errorf("component %q: %s target %q: takes no path or query; write it as %s://host:port",
+				name, target.Scheme, shown, target.Scheme)
+		}
+		d.addr = target.Host
+		if target.Port() == "" {
+			d.addr = net.JoinHostPort(target.Hostname(), DefaultPort)
+		}
+	}
 	if target.User != nil {
-		return nil, fmt.Errorf("component %q: memcache target: tailgate does not authenticate to memcached (no SASL, no text-protocol auth); remove the user from the URL", name)
+		password, ok := target.User.Password()
+		if !ok || target.User.Username() == "" || password == "" {
+			return nil, fmt.Errorf("component %q: %s target %q: memcached's authentication (-Y) takes a user and a password: write them as user:password@", name, target.Scheme, shown)
+		}
+		d.user, d.password = target.User.Username(), password
+		if err := checkKey(d.user); err != nil {
+			return nil, fmt.Errorf("component %q: %s target: the user %w", name, target.Scheme, err)
+		}
 	}
-	if target.Host == "" || target.Hostname() == "" {
-		return nil, fmt.Errorf("component %q: memcache target has no host; write it as memcache://host:port", name)
+	if target.Scheme == "memcaches" {
+		cfg, err := workloads.TLSConfig(w.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("component %q: %w", name, err)
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = target.Hostname()
+		}
+		d.tls = cfg
 	}
-	if (target.Path != "" && target.Path != "/") || target.RawQuery != "" {
-		return nil, fmt.Errorf("component %q: memcache target %q: takes no path or query; write it as memcache://host:port",
-			name, workloads.Redact(target.String(), spec.Secrets))
+	d.describe = target.Scheme + "://"
+	if d.user != "" {
+		d.describe += d.user + ":" + workloads.Redacted + "@"
 	}
-	addr := target.Host
-	if target.Port() == "" {
-		addr = net.JoinHostPort(target.Hostname(), DefaultPort)
+	d.describe += d.addr // a unix socket's path starts with its "/"
+	switch w.Protocol {
+	case "", slo.MemcacheText:
+	case slo.MemcacheMeta:
+		d.meta = true
+	default:
+		return nil, fmt.Errorf("component %q: memcache protocol %q: want %s or %s", name, w.Protocol, slo.MemcacheText, slo.MemcacheMeta)
+	}
+	if d.batch <= 0 {
+		d.batch = slo.DefaultBatch
 	}
 	if err := checkPrefix(w.Keys.Prefix); err != nil {
 		return nil, fmt.Errorf("component %q: keys.prefix %q: %w", name, w.Keys.Prefix, err)
 	}
-	d := &Driver{addr: addr, timeout: w.Timeout}
 	if d.timeout <= 0 {
 		d.timeout = defaultTimeout
 	}
 	for _, op := range spec.Operations() {
-		switch op {
-		case "get":
-			d.ops = append(d.ops, opGet)
-		case "set":
-			d.ops = append(d.ops, opSet)
-		default:
-			return nil, fmt.Errorf("component %q: memcache does not speak operation %q (get, set)", name, op)
+		kind, ok := operations[op]
+		if !ok {
+			return nil, fmt.Errorf("component %q: memcache does not speak operation %q (%s)", name, op, joinNames())
 		}
+		d.ops = append(d.ops, kind)
 	}
 	if len(d.ops) == 0 {
-		return nil, fmt.Errorf("component %q: memcache needs a mix of get and set", name)
+		return nil, fmt.Errorf("component %q: memcache needs a mix of %s", name, joinNames())
 	}
 	return d, nil
 }
 
+// joinNames lists the operations for messages, in the plan's order.
+func joinNames() string {
+	out := ""
+	for _, name := range slo.MixOperations(slo.ProtocolMemcache) {
+		if out != "" {
+			out += ", "
+		}
+		out += name
+	}
+	return out
+}
+
+// checkKey rejects what memcached cannot take in a key: spaces and
+// control characters split or break the command line.
+func checkKey(key string) error {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c <= ' ' || c == 0x7f {
+			return fmt.Errorf("%q holds spaces or control characters, which memcached keys cannot", key)
+		}
+	}
+	return nil
+}
+
 // checkPrefix rejects prefixes memcached cannot take in a key: spaces and
 // control characters split or break the command line, and the key, digits
-// included, must fit memcached's 250-byte limit.
+// and incr's infix included, must fit memcached's 250-byte limit.
 func checkPrefix(prefix string) error {
 	for i := 0; i < len(prefix); i++ {
 		if c := prefix[i]; c <= ' ' || c == 0x7f {
 			return errors.New("memcached keys cannot hold spaces or control characters")
 		}
 	}
-	if len(prefix)+maxKeyDigits > maxKeyLen {
-		return fmt.Errorf("too long: memcached keys are at most %d bytes, and the key number takes up to %d", maxKeyLen, maxKeyDigits)
+	if len(prefix)+len(counterInfix)+maxKeyDigits > maxKeyLen {
+		return fmt.Errorf("too long: memcached keys are at most %d bytes, and the key number takes up to %d", maxKeyLen, maxKeyDigits+len(counterInfix))
 	}
 	return nil
 }
 
-// Connect dials the server and proves it speaks memcached ("version").
+// KeysPerOp is the plan's batch for mget, one key for the others.
+func (d *Driver) KeysPerOp(kind int) int {
+	if kind < len(d.ops) && d.ops[kind] == opMget {
+		return d.batch
+	}
+	return 1
+}
+
+// Connect dials the server and proves it speaks memcached ("version"),
+// authenticating first when the URL has a user.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	c := &conn{d: d}
 	c.link.Name = "memcache"
@@ -152,22 +292,24 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	if err := c.Redial(ctx, deadline); err != nil {
 		return nil, err
 	}
-	if err := c.version(); err != nil {
-		c.Close()
-		return nil, err
+	if d.user == "" {
+		if err := c.version(); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	return c, nil
 }
 
-// Describe names the target.
-func (d *Driver) Describe() string { return "memcache://" + d.addr }
+// Describe names the target, password redacted.
+func (d *Driver) Describe() string { return d.describe }
 
 // Close releases nothing: every connection belongs to its Conn.
 func (d *Driver) Close() error { return nil }
 
-// conn is one TCP connection to memcached, used by one worker. The engine
-// may Close it from another goroutine while an operation hangs, and a
-// canceled context interrupts from a third.
+// conn is one connection to memcached, used by one worker. The engine may
+// Close it from another goroutine while an operation hangs, and a canceled
+// context interrupts from a third.
 type conn struct {
 	d   *Driver
 	r   *bufio.Reader
@@ -179,15 +321,15 @@ type conn struct {
 
 var _ workloads.Conn = (*conn)(nil)
 
-// Do performs one get or set. It allocates nothing unless it has to dial.
+// Do performs one operation. It allocates nothing unless it has to dial.
 //
 // A connection the server closed while idle is dialed again before the
 // command goes out (see sock.Guard.Ready). When the server closes it as
 // the command arrives, the command is sent once more on a new connection
 // only if the server provably did not process it (sock.Guard.Replayable):
-// any command of which not one byte was written, and a get written whole
-// that met the end of the stream or a reset before any reply byte. A set
-// that may have been processed stays an error.
+// any command of which not one byte was written, and a get or mget written
+// whole that met the end of the stream or a reset before any reply byte.
+// A write that may have been processed stays an error.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	kind := c.d.ops[op.Kind]
@@ -195,21 +337,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		if err := c.link.Ready(ctx, deadline, c); err != nil {
 			return err
 		}
-		if kind == opSet {
-			c.out = append(append(append(c.out[:0], "set "...), op.Key...), " 0 0 "...)
-			c.out = strconv.AppendInt(c.out, int64(len(op.Value)), 10)
-			c.out = append(append(append(c.out, lineEnd...), op.Value...), lineEnd...)
-		} else {
-			c.out = append(append(append(c.out[:0], "get "...), op.Key...), lineEnd...)
-		}
-		err := c.send()
-		if err == nil {
-			if kind == opSet {
-				err = c.setReply()
-			} else {
-				err = c.getReply()
-			}
-		}
+		_, err := c.exchange(kind, op)
 		if err == nil {
 			return nil
 		}
@@ -223,7 +351,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 			}
 			return err
 		}
-		if !replay && c.link.Replayable(ctx, err, kind == opGet) {
+		if !replay && c.link.Replayable(ctx, err, kind == opGet || kind == opMget) {
 			c.link.Drop()
 			continue
 		}
@@ -231,18 +359,163 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	}
 }
 
-// Redial opens the TCP connection, reusing the buffers of a previous one.
+// exchange sends the operation's command and reads its reply: found is the
+// number of keys found (hits of get and mget, 1 for a delete, touch,
+// replace or incr that found its key, an add or replace that stored).
+func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error) {
+	if c.d.meta {
+		c.renderMeta(kind, op)
+	} else {
+		c.renderText(kind, op)
+	}
+	if err := c.send(); err != nil {
+		return 0, err
+	}
+	if c.d.meta {
+		return c.metaReply(kind)
+	}
+	found, err = c.textReply(kind)
+	if err != nil || kind != opIncr || found > 0 {
+		return found, err
+	}
+	// A counter that does not exist yet is created, as an application's
+	// increment-or-create does: NOT_STORED means another connection
+	// created it meanwhile, an answer too.
+	c.out = append(append(c.out[:0], "add "...), c.d.prefix...)
+	c.out = append(append(c.out, counterInfix...), op.Key[len(c.d.prefix):]...)
+	c.out = append(c.out, " 0 0 1\r\n1\r\n"...)
+	if err := c.send(); err != nil {
+		return 0, err
+	}
+	_, err = c.storeReply(opAdd)
+	return 0, err
+}
+
+// renderText renders the text protocol's command for op into c.out.
+func (c *conn) renderText(kind operation, op *workloads.Op) {
+	out := c.out[:0]
+	switch kind {
+	case opGet:
+		out = append(append(append(out, "get "...), op.Key...), lineEnd...)
+	case opMget:
+		out = append(out, "get"...)
+		if len(op.Keys) == 0 {
+			out = append(append(out, ' '), op.Key...)
+		}
+		for _, key := range op.Keys {
+			out = append(append(out, ' '), key...)
+		}
+		out = append(out, lineEnd...)
+	case opSet, opAdd, opReplace:
+		out = append(append(append(out, textStore[kind]...), op.Key...), " 0 0 "...)
+		out = strconv.AppendInt(out, int64(len(op.Value)), 10)
+		out = append(append(append(out, lineEnd...), op.Value...), lineEnd...)
+	case opDelete:
+		out = append(append(append(out, "delete "...), op.Key...), lineEnd...)
+	case opIncr:
+		out = append(append(out, "incr "...), c.d.prefix...)
+		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
+		out = append(out, " 1\r\n"...)
+	case opTouch:
+		out = append(append(append(out, "touch "...), op.Key...), " 0\r\n"...)
+	}
+	c.out = out
+}
+
+// renderMeta renders the meta protocol's command for op into c.out.
+func (c *conn) renderMeta(kind operation, op *workloads.Op) {
+	out := c.out[:0]
+	switch kind {
+	case opGet:
+		out = append(append(append(out, "mg "...), op.Key...), " v\r\n"...)
+	case opMget:
+		// Quiet mode: misses are left out, and mn marks the end.
+		if len(op.Keys) == 0 {
+			out = append(append(append(out, "mg "...), op.Key...), " v q\r\n"...)
+		}
+		for _, key := range op.Keys {
+			out = append(append(append(out, "mg "...), key...), " v q\r\n"...)
+		}
+		out = append(out, "mn\r\n"...)
+	case opSet, opAdd, opReplace:
+		out = append(append(append(out, "ms "...), op.Key...), ' ')
+		out = strconv.AppendInt(out, int64(len(op.Value)), 10)
+		out = append(append(out, metaMode[kind]...), lineEnd...)
+		out = append(append(out, op.Value...), lineEnd...)
+	case opDelete:
+		out = append(append(append(out, "md "...), op.Key...), lineEnd...)
+	case opIncr:
+		out = append(append(out, "ma "...), c.d.prefix...)
+		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
+		out = append(out, " N0 J1\r\n"...)
+	case opTouch:
+		out = append(append(append(out, "mg "...), op.Key...), " T0\r\n"...)
+	}
+	c.out = out
+}
+
+// Redial opens the connection, reusing the buffers of a previous one, and
+// authenticates it when the URL has a user.
 func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
-	nc, err := sock.Dial(ctx, net.Dialer{}, c.d.addr, deadline)
+	nc, err := sock.DialNet(ctx, net.Dialer{}, c.d.network, c.d.addr, deadline)
 	if err != nil {
 		return err
+	}
+	if c.d.tls != nil {
+		if nc, err = sock.Handshake(ctx, nc, c.d.tls); err != nil {
+			return err
+		}
 	}
 	r, err := c.link.Adopt(nc, 16<<10)
 	if err != nil {
 		return err
 	}
 	c.r = r
+	if c.d.user == "" {
+		return nil
+	}
+	if err := c.authenticate(); err != nil {
+		c.link.Drop()
+		return err
+	}
 	return nil
+}
+
+// authenticate logs the connection in with the text protocol's
+// authentication: a set whose value is "user password". It asks "version"
+// first, and sends the credentials only to a server that requires them,
+// so that one without -Y never stores them.
+func (c *conn) authenticate() error {
+	c.out = append(c.out[:0], "version\r\n"...)
+	if err := c.send(); err != nil {
+		return err
+	}
+	line, err := c.readLine()
+	if err != nil {
+		return err
+	}
+	err = versionReply(c.d.addr, line)
+	if err == nil || !errors.Is(err, errUnauthenticated) {
+		return err
+	}
+	c.out = append(append(c.out[:0], "set "...), c.d.user...)
+	c.out = append(c.out, " 0 0 "...)
+	c.out = strconv.AppendInt(c.out, int64(len(c.d.user)+1+len(c.d.password)), 10)
+	c.out = append(append(c.out, lineEnd...), c.d.user...)
+	c.out = append(append(append(c.out, ' '), c.d.password...), lineEnd...)
+	err = c.send()
+	if err == nil {
+		line, err = c.readLine()
+	}
+	// The command, sent by then, does not keep the password in memory.
+	clear(c.out)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(line, replyStored) {
+		return nil
+	}
+	return fmt.Errorf("memcache: %s refused user %q: %w", c.d.addr, c.d.user, reply(line))
 }
 
 // send writes the command in c.out: on a raw connection it goes out with
@@ -250,49 +523,237 @@ func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
 func (c *conn) send() error { return c.link.Send(c.out) }
 
 var (
-	lineEnd      = []byte("\r\n")
-	replyEnd     = []byte("END")
-	replyStored  = []byte("STORED")
-	replyValue   = []byte("VALUE ")
-	replyVersion = []byte("VERSION ")
+	lineEnd        = []byte("\r\n")
+	replyEnd       = []byte("END")
+	replyStored    = []byte("STORED")
+	replyNotStored = []byte("NOT_STORED")
+	replyDeleted   = []byte("DELETED")
+	replyTouched   = []byte("TOUCHED")
+	replyNotFound  = []byte("NOT_FOUND")
+	replyValue     = []byte("VALUE ")
+	replyVersion   = []byte("VERSION ")
 )
 
-// getReply reads the reply to a get: a *workloads.StatusError for an
-// error reply, any other error for a stream out of step.
-func (c *conn) getReply() error {
+// textReply reads the text protocol's reply to an operation of kind: the
+// keys found, a *workloads.StatusError for an error reply, any other
+// error for a stream out of step.
+func (c *conn) textReply(kind operation) (int, error) {
+	switch kind {
+	case opGet, opMget:
+		return c.valuesReply()
+	case opSet, opAdd, opReplace:
+		return c.storeReply(kind)
+	}
+	line, err := c.readLine()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case bytes.Equal(line, replyNotFound):
+		return 0, nil
+	case kind == opDelete && bytes.Equal(line, replyDeleted),
+		kind == opTouch && bytes.Equal(line, replyTouched),
+		kind == opIncr && isNumber(line):
+		return 1, nil
+	}
+	return 0, reply(line)
+}
+
+// valuesReply reads the reply to a get: VALUE blocks up to END.
+func (c *conn) valuesReply() (int, error) {
+	hits := 0
 	for {
 		line, err := c.readLine()
 		if err != nil {
-			return err
+			return hits, err
 		}
 		switch {
 		case bytes.Equal(line, replyEnd):
-			return nil
+			return hits, nil
 		case bytes.HasPrefix(line, replyValue):
 			n, ok := valueLength(line)
 			if !ok {
-				return fmt.Errorf("memcache: malformed reply %q", clip(line))
+				return hits, fmt.Errorf("memcache: malformed reply %q", clip(line))
 			}
-			if _, err := c.r.Discard(n + len(lineEnd)); err != nil {
-				return err
+			if err := c.value(n); err != nil {
+				return hits, err
 			}
+			hits++
 		default:
-			return reply(line)
+			return hits, reply(line)
 		}
 	}
 }
 
-// setReply reads the reply to a set, as getReply does.
-func (c *conn) setReply() error {
-	line, err := c.readLine()
+// value consumes a value block of n bytes and its CRLF.
+func (c *conn) value(n int) error {
+	if _, err := c.r.Discard(n); err != nil {
+		return err
+	}
+	end, err := c.r.Peek(len(lineEnd))
 	if err != nil {
 		return err
 	}
-	if bytes.Equal(line, replyStored) {
-		return nil
+	if !bytes.Equal(end, lineEnd) {
+		return fmt.Errorf("memcache: a value of %d bytes does not end in CRLF", n)
 	}
-	return reply(line)
+	_, err = c.r.Discard(len(lineEnd))
+	return err
 }
+
+// storeReply reads the reply to set, add or replace: 1 when stored. A set
+// that was not stored is an error; an add or replace that was not is an
+// answer (the key existed, or was missing).
+func (c *conn) storeReply(kind operation) (int, error) {
+	line, err := c.readLine()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case bytes.Equal(line, replyStored):
+		return 1, nil
+	case kind != opSet && bytes.Equal(line, replyNotStored):
+		return 0, nil
+	}
+	return 0, reply(line)
+}
+
+// The meta protocol's reply codes.
+const (
+	metaHD = iota // success, no value
+	metaVA        // a value follows
+	metaEN        // miss
+	metaNF        // not found
+	metaNS        // not stored
+	metaEX        // exists (a compare-and-swap failed)
+	metaMN        // the end of a quiet batch
+)
+
+var metaCodes = [...]string{metaHD: "HD", metaVA: "VA", metaEN: "EN", metaNF: "NF", metaNS: "NS", metaEX: "EX", metaMN: "MN"}
+
+// metaReply reads the meta protocol's reply to an operation of kind, as
+// textReply does.
+func (c *conn) metaReply(kind operation) (int, error) {
+	if kind == opMget {
+		hits := 0
+		for {
+			code, err := c.metaLine()
+			switch {
+			case err != nil:
+				return hits, err
+			case code == metaMN:
+				return hits, nil
+			case code == metaVA:
+				hits++
+			default:
+				return hits, fmt.Errorf("memcache: %s in the reply to a quiet mg", metaCodes[code])
+			}
+		}
+	}
+	code, err := c.metaLine()
+	if err != nil {
+		return 0, err
+	}
+	switch kind {
+	case opGet:
+		switch code {
+		case metaVA:
+			return 1, nil
+		case metaEN:
+			return 0, nil
+		}
+	case opTouch:
+		switch code {
+		case metaHD:
+			return 1, nil
+		case metaEN:
+			return 0, nil
+		}
+	case opSet, opIncr:
+		switch code {
+		case metaHD:
+			return 1, nil
+		case metaNS:
+			return 0, &workloads.StatusError{Kind: KindNotStored}
+		}
+	case opAdd, opReplace:
+		switch code {
+		case metaHD:
+			return 1, nil
+		case metaNS:
+			return 0, nil
+		}
+	case opDelete:
+		switch code {
+		case metaHD:
+			return 1, nil
+		case metaNF:
+			return 0, nil
+		}
+	}
+	return 0, fmt.Errorf("memcache: %s in the reply to %s", metaCodes[code], metaCommand(kind))
+}
+
+// metaCommand names the meta command of an operation, for messages.
+func metaCommand(kind operation) string {
+	switch kind {
+	case opSet, opAdd, opReplace:
+		return "ms"
+	case opDelete:
+		return "md"
+	case opIncr:
+		return "ma"
+	}
+	return "mg"
+}
+
+// metaLine reads one meta reply line, and the value that follows VA: its
+// code, a *workloads.StatusError for an error reply, any other error for
+// a stream out of step. Return flags after the code are allowed (tailgate
+// asks for none).
+func (c *conn) metaLine() (int, error) {
+	line, err := c.readLine()
+	if err != nil {
+		return 0, err
+	}
+	if len(line) < 2 || (len(line) > 2 && line[2] != ' ') {
+		return 0, reply(line)
+	}
+	for code, name := range metaCodes {
+		if line[0] != name[0] || line[1] != name[1] {
+			continue
+		}
+		if code == metaVA {
+			n, ok := metaValueLength(line)
+			if !ok {
+				return 0, fmt.Errorf("memcache: malformed reply %q", clip(line))
+			}
+			if err := c.value(n); err != nil {
+				return 0, err
+			}
+		} else if code == metaMN && len(line) != 2 {
+			return 0, fmt.Errorf("memcache: malformed reply %q", clip(line))
+		}
+		return code, nil
+	}
+	return 0, reply(line)
+}
+
+// metaValueLength reads the size of "VA <size> [flags]".
+func metaValueLength(line []byte) (int, bool) {
+	if len(line) < 4 || line[2] != ' ' {
+		return 0, false
+	}
+	rest := line[3:]
+	if i := bytes.IndexByte(rest, ' '); i >= 0 {
+		rest = rest[:i]
+	}
+	return smallNumber(rest)
+}
+
+// errUnauthenticated marks a server's answer that it requires
+// authentication.
+var errUnauthenticated = errors.New("requires authentication")
 
 // version proves the server speaks memcached. A server that refuses the
 // connection says why in its own words: memcached at its connection limit
@@ -310,7 +771,8 @@ func (c *conn) version() error {
 	return versionReply(c.d.addr, line)
 }
 
-// versionReply judges the reply line to "version".
+// versionReply judges the reply line to "version"; a server that requires
+// authentication is an error wrapping errUnauthenticated.
 func versionReply(addr string, line []byte) error {
 	if bytes.HasPrefix(line, replyVersion) {
 		return nil
@@ -320,7 +782,7 @@ func versionReply(addr string, line []byte) error {
 		return fmt.Errorf("memcache: %s answered %q to \"version\": not a memcached server", addr, clip(line))
 	}
 	if se.Kind == KindClientError && se.Detail == "unauthenticated" {
-		return fmt.Errorf("memcache: %s requires authentication, which tailgate does not do: %w", addr, se)
+		return fmt.Errorf("memcache: %s %w: give a user and password in the target URL (memcache://user:password@host): %w", addr, errUnauthenticated, se)
 	}
 	return fmt.Errorf("memcache: %s refused the connection: %w", addr, se)
 }
@@ -381,17 +843,36 @@ func valueLength(line []byte) (int, bool) {
 	if i := bytes.IndexByte(rest, ' '); i >= 0 {
 		rest = rest[:i]
 	}
-	if len(rest) == 0 || len(rest) > 10 {
+	return smallNumber(rest)
+}
+
+// smallNumber reads a decimal of 1 to 10 digits.
+func smallNumber(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 10 {
 		return 0, false
 	}
 	n := 0
-	for _, b := range rest {
-		if b < '0' || b > '9' {
+	for _, d := range b {
+		if d < '0' || d > '9' {
 			return 0, false
 		}
-		n = n*10 + int(b-'0')
+		n = n*10 + int(d-'0')
 	}
 	return n, true
+}
+
+// isNumber reports whether line is incr's reply: an unsigned 64-bit
+// decimal.
+func isNumber(line []byte) bool {
+	if len(line) == 0 || len(line) > maxKeyDigits {
+		return false
+	}
+	for _, d := range line {
+		if d < '0' || d > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Close closes the connection; an operation pending on it fails at once,

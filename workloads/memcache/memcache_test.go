@@ -293,7 +293,7 @@ func TestOpenRejectsWhatMemcachedCannotTake(t *testing.T) {
 		change func(*slo.Workload)
 		want   string
 	}{
-		{"a user in the URL", "memcache://admin:pw@127.0.0.1:11211", nil, "does not authenticate"},
+		{"a user without a password in the URL", "memcache://admin@127.0.0.1:11211", nil, "takes a user and a password"},
 		{"a path in the URL", "memcache://127.0.0.1:11211/0", nil, "no path"},
 		{"a prefix with a space", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = "my app:" }, "spaces"},
 		{"a prefix too long for a key", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = strings.Repeat("p", 240) }, "too long"},
@@ -459,7 +459,7 @@ func TestARefusingServerIsReportedInItsOwnWords(t *testing.T) {
 		want string
 	}{
 		{"at its connection limit (-c)", []string{"-c", "24", "-t", "1"}, `refused the connection: memcache ERROR: Too many open connections`},
-		{"requiring authentication (-Y)", []string{"-Y", authFile}, `requires authentication, which tailgate does not do: memcache CLIENT_ERROR: unauthenticated`},
+		{"requiring authentication (-Y)", []string{"-Y", authFile}, `requires authentication: give a user and password in the target URL (memcache://user:password@host): memcache CLIENT_ERROR: unauthenticated`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

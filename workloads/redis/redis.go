@@ -4,7 +4,8 @@
 //
 // Targets: redis://[user:password@]host:port[/db], rediss:// for TLS (the
 // URL is read by go-redis's ParseURL, so its options such as
-// ?skip_verify=true are honoured), and embedded:redis, an in-process
+// ?skip_verify=true are honoured), redis+unix://[user:password@]/path/to.sock[?db=N]
+// for a unix socket, and embedded:redis, an in-process
 // Redis-compatible server on a loopback port for runs on machines with
 // nothing installed.
 //
@@ -73,6 +74,7 @@ import (
 func init() {
 	workloads.Register("redis", Open)
 	workloads.Register("rediss", Open)
+	workloads.Register("redis+unix", Open)
 	workloads.Register("embedded:redis", OpenEmbedded)
 }
 
@@ -81,6 +83,7 @@ const defaultTimeout = time.Second
 
 // Driver loads one Redis target; every Conn it returns is one connection.
 type Driver struct {
+	network     string // "tcp", or "unix" for a socket at addr
 	addr        string
 	tls         *tls.Config
 	dialTimeout time.Duration
@@ -107,7 +110,15 @@ var _ workloads.Driver = (*Driver)(nil)
 // Open builds a driver for a redis:// or rediss:// target. It does not
 // connect.
 func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.Driver, error) {
-	opt, err := goredis.ParseURL(target.String())
+	parsed := target
+	if target.Scheme == "redis+unix" {
+		// go-redis reads a socket's URL, database and password included,
+		// as unix:///path.
+		unix := *target
+		unix.Scheme = "unix"
+		parsed = &unix
+	}
+	opt, err := goredis.ParseURL(parsed.String())
 	if err != nil {
 		return nil, fmt.Errorf("component %q: target %q: %w", spec.Component.Name,
 			workloads.Redact(target.String(), spec.Secrets), workloads.RedactError(err, spec.Secrets))
@@ -133,7 +144,10 @@ func OpenEmbedded(_ context.Context, _ *url.URL, spec *workloads.Spec) (workload
 
 func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Driver, error) {
 	w := &spec.Component.Workload
-	d := &Driver{addr: opt.Addr, timeout: w.Timeout, describe: describe}
+	d := &Driver{network: opt.Network, addr: opt.Addr, timeout: w.Timeout, describe: describe}
+	if d.network == "" {
+		d.network = "tcp"
+	}
 	if d.timeout <= 0 {
 		d.timeout = defaultTimeout
 	}
@@ -449,7 +463,7 @@ func (c *conn) Abandon() {
 // Redial opens the connection within deadline and at most the dial
 // timeout, then authenticates and selects the database.
 func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
-	nc, err := sock.Dial(ctx, net.Dialer{Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}, c.d.addr, deadline)
+	nc, err := sock.DialNet(ctx, net.Dialer{Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}, c.d.network, c.d.addr, deadline)
 	if err != nil {
 		return err
 	}

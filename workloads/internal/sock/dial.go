@@ -10,8 +10,13 @@ import (
 // Dial opens a TCP connection to addr with dialer, within deadline, and
 // sets that deadline on it for the exchange that follows.
 func Dial(ctx context.Context, dialer net.Dialer, addr string, deadline time.Time) (net.Conn, error) {
+	return DialNet(ctx, dialer, "tcp", addr, deadline)
+}
+
+// DialNet is Dial on another network: "unix" dials the socket at path addr.
+func DialNet(ctx context.Context, dialer net.Dialer, network, addr string, deadline time.Time) (net.Conn, error) {
 	dialer.Deadline = deadline
-	nc, err := dialer.DialContext(ctx, "tcp", addr)
+	nc, err := dialer.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,8 @@ import (
 	"unsafe"
 )
 
-// Conn is a TCP connection read and written with raw system calls. Like a
+// Conn is a TCP (or unix stream) connection read and written with raw
+// system calls. Like a
 // bufio.Reader over it, it is used by one goroutine at a time; SetDeadline
 // and Close on the net.Conn may come from others.
 type Conn struct {
@@ -49,14 +50,20 @@ type Conn struct {
 	writeFn func(fd uintptr) bool
 }
 
-// New wraps a plain TCP connection; ok is false for anything else (a TLS
-// connection, say), which the caller keeps using as it is.
+// New wraps a plain TCP or unix stream connection; ok is false for
+// anything else (a TLS connection, say), which the caller keeps using as
+// it is.
 func New(nc net.Conn) (c *Conn, ok bool) {
-	tc, isTCP := nc.(*net.TCPConn)
-	if !isTCP {
+	var sc syscall.Conn
+	switch nc := nc.(type) {
+	case *net.TCPConn:
+		sc = nc
+	case *net.UnixConn:
+		sc = nc
+	default:
 		return nil, false
 	}
-	rc, err := tc.SyscallConn()
+	rc, err := sc.SyscallConn()
 	if err != nil {
 		return nil, false
 	}

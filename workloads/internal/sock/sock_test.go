@@ -2,6 +2,7 @@ package sock
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -156,5 +157,49 @@ func TestNewRefusesWhatIsNotPlainTCP(t *testing.T) {
 	defer b.Close()
 	if _, ok := New(a); ok {
 		t.Fatal("New took a pipe")
+	}
+}
+
+func TestAUnixSocketIsReadAndWrittenRawAndEndsAsTCPDoes(t *testing.T) {
+	path := t.TempDir() + "/echo.sock"
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		buf := make([]byte, 5)
+		io.ReadFull(c, buf)
+		c.Write(buf)
+		c.Close() // then the end of the stream
+	}()
+	nc, err := DialNet(context.Background(), net.Dialer{}, "unix", path, time.Now().Add(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c, ok := New(nc)
+	if !ok {
+		t.Fatal("New refused a unix stream connection")
+	}
+	c.Send([]byte("hello"))
+	got := make([]byte, 0, 5)
+	buf := make([]byte, 16)
+	for len(got) < 5 {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != "hello" || !c.Sent() || c.Received() != 5 {
+		t.Fatalf("echoed %q, Sent %v, Received %d", got, c.Sent(), c.Received())
+	}
+	if _, err := c.Read(buf); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the server closed: %v, want io.EOF", err)
 	}
 }

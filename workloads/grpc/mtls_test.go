@@ -1,0 +1,45 @@
+package grpc
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+// A server that requires a client certificate takes tailgate's calls with
+// tls.cert_file and key_file, and refuses them without.
+func TestMutualTLS(t *testing.T) {
+	cert := testserver.NewCertificate(t)
+	client := cert.Client(t)
+	srv := startServer(t, "", reflectionBoth, grpc.Creds(credentials.NewTLS(cert.RequireClients())))
+	run := func(tlsSettings slo.TLS) error {
+		s := spec("grpcs://"+srv.addr, call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`))
+		s.Component.Workload.TLS = tlsSettings
+		d, err := open(t, s)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := d.Connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return do(c, 0, "tailgate:1")
+	}
+	if err := run(slo.TLS{CAFile: cert.CAFile, CertFile: client.CertFile, KeyFile: client.KeyFile}); err != nil {
+		t.Fatalf("with a client certificate: %v", err)
+	}
+	err := run(slo.TLS{CAFile: cert.CAFile})
+	if err == nil {
+		t.Fatal("a call without a client certificate was taken")
+	}
+	t.Logf("without a client certificate: %v", err)
+}
