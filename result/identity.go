@@ -17,7 +17,8 @@ type WorkloadIdentity struct {
 	Arrival     string  `json:"arrival"`
 	Connections int     `json:"connections"`
 	Streams     int     `json:"streams,omitempty"`
-	// Protocol is an HTTP workload's protocol, left out for auto.
+	// Protocol is an HTTP workload's protocol, left out for auto, or a
+	// Memcached workload's, left out for text.
 	Protocol string `json:"protocol,omitempty"`
 	// Compression is the gRPC request codec; left out when none.
 	Compression string       `json:"compression,omitempty"`
@@ -33,6 +34,9 @@ type WorkloadIdentity struct {
 	TTL      string            `json:"ttl,omitempty"`
 	Mix      map[string]int    `json:"mix,omitempty"`
 	Requests []IdentityRequest `json:"requests,omitempty"`
+	// Batch is the keys of each mget, for a mix that has mget; left out
+	// otherwise, as Values is.
+	Batch int `json:"batch,omitempty"`
 }
 
 // IdentityValues is the value size distribution of a WorkloadIdentity.

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"cmp"
 	"sort"
 	"time"
 
@@ -131,9 +132,13 @@ func (s *Spec) Identity() result.WorkloadIdentity {
 			// The engine issues an operation listed twice by both weights, as
 			// slo.Component.Share counts it.
 			id.Mix[m.Operation] += m.Weight
+			if m.Operation == "mget" {
+				id.Batch = cmp.Or(w.Batch, slo.DefaultBatch)
+			}
 		}
 	}
-	if w.Protocol != "" && w.Protocol != slo.HTTPAuto {
+	// auto (HTTP) and text (Memcached) are the defaults runs before had.
+	if w.Protocol != "" && w.Protocol != slo.HTTPAuto && w.Protocol != slo.MemcacheText {
 		id.Protocol = string(w.Protocol)
 	}
 	for _, r := range w.Requests {
