@@ -63,6 +63,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 	drainUntil := c.win.end.Add(timeout)
 	defer w.sleep.Close()
 	dr := newDrawer(spec, c.value)
+	dr.multiKey(c.driver, len(c.ops))
 	depth := spec.Pipeline()
 	window := make([]inFlight, depth)
 	ideal := pipelineIdeal{free: make([]time.Time, depth)}

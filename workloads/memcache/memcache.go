@@ -22,13 +22,21 @@
 //	op       text                          meta
 //	get      get <key>                     mg <key> v
 //	mget     get <key>… (batch keys)       mg <key> v q … mn
-//	set      set <key> 0 0 <n>             ms <key> <n>
-//	add      add <key> 0 0 <n>             ms <key> <n> ME
-//	replace  replace <key> 0 0 <n>         ms <key> <n> MR
+//	set      set <key> 0 <ttl> <n>         ms <key> <n> T<ttl>
+//	add      add <key> 0 <ttl> <n>         ms <key> <n> T<ttl> ME
+//	replace  replace <key> 0 <ttl> <n>     ms <key> <n> T<ttl> MR
 //	delete   delete <key>                  md <key>
-//	incr     incr <ckey> 1, and on         ma <ckey> N0 J1
-//	         NOT_FOUND add <ckey> 0 0 1
-//	touch    touch <key> 0                 mg <key> T0
+//	incr     incr <ckey> 1, and on         ma <ckey> N<ttl> J1
+//	         NOT_FOUND add <ckey> 0 <ttl> 1
+//	touch    touch <key> <ttl>             mg <key> T<ttl>
+//
+// ttl is the workload's ttl in seconds (by default one that outlives the
+// run, so no key is left forever), at most memcached's 30 days. Prefill
+// writes with set (ms), cleanup deletes each key with delete (md), and its
+// counter too when the mix has incr. With pipeline above 1, a connection
+// sends up to that many commands before it reads their replies, in order;
+// incr over the text protocol, whose create takes a second command after
+// the reply, cannot be pipelined (the meta protocol's ma can).
 //
 // incr counts on counter keys, <prefix>n:<number>, apart from the values
 // set writes (incrementing those would fail: they are not numbers); a
@@ -37,7 +45,8 @@
 // Besides them tailgate sends "version" once per connection, in Connect
 // (proof the server speaks memcached), and the authentication above.
 //
-// Replies count as follows:
+// Replies count as follows (a get's hit or miss, and an mget's hits and
+// misses among its keys, are the read's hits and misses in the result):
 //
 //	get, mget   VALUE … END, VA … / EN (MN)     success, hit or miss
 //	set         STORED, HD                      success
@@ -121,6 +130,8 @@ const (
 	opDelete
 	opIncr
 	opTouch
+	// opDeleteCounter deletes incr's counter of a key, for cleanup.
+	opDeleteCounter
 )
 
 // operations maps the plan's mix names to what they do.
@@ -145,16 +156,26 @@ type Driver struct {
 	password string
 	meta     bool
 	timeout  time.Duration
+	// ttl is every write's expiry in whole seconds, as memcached's
+	// exptime and the meta T flag take it.
+	ttl      []byte
 	batch    int
+	hasIncr  bool
 	prefix   []byte
 	ops      []operation
 	describe string
 }
 
 var (
-	_ workloads.Driver   = (*Driver)(nil)
-	_ workloads.MultiKey = (*Driver)(nil)
+	_ workloads.Driver       = (*Driver)(nil)
+	_ workloads.MultiKey     = (*Driver)(nil)
+	_ workloads.PipelineConn = (*conn)(nil)
+	_ workloads.KeyspaceConn = (*conn)(nil)
 )
+
+// maxRelativeTTL is the longest expiry memcached takes as a span: a larger
+// exptime is read as a Unix time.
+const maxRelativeTTL = 30 * 24 * time.Hour
 
 // Open builds a driver for a memcache://, memcaches:// or memcache+unix://
 // target. It checks the target, the operations and the key prefix; it
@@ -224,12 +245,21 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	if d.timeout <= 0 {
 		d.timeout = defaultTimeout
 	}
+	ttl := spec.TTL()
+	if ttl > maxRelativeTTL {
+		return nil, fmt.Errorf("component %q: ttl %s: memcached takes an expiry of at most 30 days (a longer one is read as a date)", name, slo.FormatDuration(ttl))
+	}
+	d.ttl = strconv.AppendInt(nil, int64(max(ttl/time.Second, 1)), 10)
 	for _, op := range spec.Operations() {
 		kind, ok := operations[op]
 		if !ok {
 			return nil, fmt.Errorf("component %q: memcache does not speak operation %q (%s)", name, op, joinNames())
 		}
 		d.ops = append(d.ops, kind)
+		d.hasIncr = d.hasIncr || kind == opIncr
+	}
+	if d.hasIncr && !d.meta && spec.Pipeline() > 1 {
+		return nil, fmt.Errorf("component %q: incr cannot be pipelined over the text protocol, whose increment-or-create takes a second command after the reply; use protocol: meta, whose ma does both in one", name)
 	}
 	if len(d.ops) == 0 {
 		return nil, fmt.Errorf("component %q: memcache needs a mix of %s", name, joinNames())
@@ -313,7 +343,10 @@ func (d *Driver) Close() error { return nil }
 type conn struct {
 	d   *Driver
 	r   *bufio.Reader
-	out []byte // the command being sent
+	out []byte // the command being sent, or the pipeline's commands
+	// inFlight counts the pipelined commands sent or queued and not yet
+	// answered.
+	inFlight int
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
@@ -321,7 +354,8 @@ type conn struct {
 
 var _ workloads.Conn = (*conn)(nil)
 
-// Do performs one operation. It allocates nothing unless it has to dial.
+// Do performs one operation and notes a read's hits and misses on op. It
+// allocates nothing unless it has to dial.
 //
 // A connection the server closed while idle is dialed again before the
 // command goes out (see sock.Guard.Ready). When the server closes it as
@@ -331,14 +365,33 @@ var _ workloads.Conn = (*conn)(nil)
 // whole that met the end of the stream or a reset before any reply byte.
 // A write that may have been processed stays an error.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
+	return c.roundTrip(ctx, op, c.d.ops[op.Kind])
+}
+
+// Fill writes op.Key for prefill: a set with the run's expiry.
+func (c *conn) Fill(ctx context.Context, op *workloads.Op) error {
+	return c.roundTrip(ctx, op, opSet)
+}
+
+// Delete deletes op.Key for cleanup, and its counter when the mix has
+// incr.
+func (c *conn) Delete(ctx context.Context, op *workloads.Op) error {
+	if err := c.roundTrip(ctx, op, opDelete); err != nil || !c.d.hasIncr {
+		return err
+	}
+	return c.roundTrip(ctx, op, opDeleteCounter)
+}
+
+// roundTrip sends one operation's command and reads its reply (see Do).
+func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
-	kind := c.d.ops[op.Kind]
 	for replay := false; ; replay = true {
 		if err := c.link.Ready(ctx, deadline, c); err != nil {
 			return err
 		}
-		_, err := c.exchange(kind, op)
+		found, err := c.exchange(kind, op)
 		if err == nil {
+			c.count(kind, found, op)
 			return nil
 		}
 		var se *workloads.StatusError
@@ -359,15 +412,31 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	}
 }
 
+// count notes on op what a read found: a get's hit or miss, an mget's
+// hits and misses among its keys.
+func (c *conn) count(kind operation, found int, op *workloads.Op) {
+	switch kind {
+	case opGet:
+		if found > 0 {
+			op.Hits++
+		} else {
+			op.Misses++
+		}
+	case opMget:
+		keys := c.d.batch // a pipelined reply's op carries only its kind
+		if len(op.Keys) > 0 {
+			keys = len(op.Keys)
+		}
+		op.Hits += int32(found)
+		op.Misses += int32(max(keys-found, 0))
+	}
+}
+
 // exchange sends the operation's command and reads its reply: found is the
 // number of keys found (hits of get and mget, 1 for a delete, touch,
 // replace or incr that found its key, an add or replace that stored).
 func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error) {
-	if c.d.meta {
-		c.renderMeta(kind, op)
-	} else {
-		c.renderText(kind, op)
-	}
+	c.out = c.render(c.out[:0], kind, op)
 	if err := c.send(); err != nil {
 		return 0, err
 	}
@@ -383,7 +452,7 @@ func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error)
 	// created it meanwhile, an answer too.
 	c.out = append(append(c.out[:0], "add "...), c.d.prefix...)
 	c.out = append(append(c.out, counterInfix...), op.Key[len(c.d.prefix):]...)
-	c.out = append(c.out, " 0 0 1\r\n1\r\n"...)
+	c.out = append(append(append(c.out, " 0 "...), c.d.ttl...), " 1\r\n1\r\n"...)
 	if err := c.send(); err != nil {
 		return 0, err
 	}
@@ -391,9 +460,102 @@ func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error)
 	return 0, err
 }
 
-// renderText renders the text protocol's command for op into c.out.
-func (c *conn) renderText(kind operation, op *workloads.Op) {
-	out := c.out[:0]
+// Queue renders op's command into the pipeline's send buffer. With
+// nothing in flight it readies the connection as Do does: dialing again
+// when it is broken, checking it when it sat idle.
+func (c *conn) Queue(ctx context.Context, op *workloads.Op, deadline time.Time) error {
+	if c.inFlight == 0 {
+		if err := c.link.Ready(ctx, deadline, c); err != nil {
+			return err
+		}
+		c.out = c.out[:0]
+	}
+	c.out = c.render(c.out, c.d.ops[op.Kind], op)
+	c.inFlight++
+	return nil
+}
+
+// Flush writes every queued command with one write.
+func (c *conn) Flush(ctx context.Context, deadline time.Time) error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	err := c.link.Write(c.out, deadline)
+	c.out = c.out[:0]
+	if err != nil {
+		return c.link.Broken(ctx, err)
+	}
+	return nil
+}
+
+// Await waits for the next reply to begin, until until.
+func (c *conn) Await(ctx context.Context, until time.Time) (bool, error) {
+	if c.r.Buffered() > 0 {
+		return true, nil
+	}
+	if !until.After(time.Now()) {
+		return false, nil
+	}
+	if err := c.link.ReadBy(ctx, until); err != nil {
+		return false, c.link.Broken(ctx, err)
+	}
+	if _, err := c.r.Peek(1); err != nil {
+		if sock.IsTimeout(err) && ctx.Err() == nil {
+			return false, nil
+		}
+		return false, c.link.Broken(ctx, err)
+	}
+	return true, nil
+}
+
+// Receive reads the reply to the oldest command in flight and notes a
+// read's hits and misses on op. ERROR and CLIENT_ERROR leave the stream
+// out of step (the server may have read the rest as commands of their
+// own), so they break the pipeline; SERVER_ERROR and NOT_STORED are
+// answers.
+func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time) error {
+	if err := c.link.ReadBy(ctx, deadline); err != nil {
+		return c.link.Broken(ctx, err)
+	}
+	kind := c.d.ops[op.Kind]
+	var found int
+	var err error
+	if c.d.meta {
+		found, err = c.metaReply(kind)
+	} else {
+		found, err = c.textReply(kind)
+	}
+	var se *workloads.StatusError
+	switch {
+	case err == nil:
+		c.inFlight--
+		c.count(kind, found, op)
+		return nil
+	case errors.As(err, &se) && se.Kind != KindError && se.Kind != KindClientError:
+		c.inFlight--
+		return err
+	}
+	return c.link.Broken(ctx, err)
+}
+
+// Abandon drops the connection and what was in flight on it.
+func (c *conn) Abandon() {
+	c.link.Drop()
+	c.inFlight = 0
+	c.out = c.out[:0]
+}
+
+// render appends the command of one operation to b, in the driver's
+// protocol.
+func (c *conn) render(b []byte, kind operation, op *workloads.Op) []byte {
+	if c.d.meta {
+		return c.renderMeta(b, kind, op)
+	}
+	return c.renderText(b, kind, op)
+}
+
+// renderText appends the text protocol's command for op to out.
+func (c *conn) renderText(out []byte, kind operation, op *workloads.Op) []byte {
 	switch kind {
 	case opGet:
 		out = append(append(append(out, "get "...), op.Key...), lineEnd...)
@@ -407,24 +569,29 @@ func (c *conn) renderText(kind operation, op *workloads.Op) {
 		}
 		out = append(out, lineEnd...)
 	case opSet, opAdd, opReplace:
-		out = append(append(append(out, textStore[kind]...), op.Key...), " 0 0 "...)
+		out = append(append(append(out, textStore[kind]...), op.Key...), " 0 "...)
+		out = append(append(out, c.d.ttl...), ' ')
 		out = strconv.AppendInt(out, int64(len(op.Value)), 10)
 		out = append(append(append(out, lineEnd...), op.Value...), lineEnd...)
 	case opDelete:
 		out = append(append(append(out, "delete "...), op.Key...), lineEnd...)
+	case opDeleteCounter:
+		out = append(append(out, "delete "...), c.d.prefix...)
+		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
+		out = append(out, lineEnd...)
 	case opIncr:
 		out = append(append(out, "incr "...), c.d.prefix...)
 		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
 		out = append(out, " 1\r\n"...)
 	case opTouch:
-		out = append(append(append(out, "touch "...), op.Key...), " 0\r\n"...)
+		out = append(append(append(out, "touch "...), op.Key...), ' ')
+		out = append(append(out, c.d.ttl...), lineEnd...)
 	}
-	c.out = out
+	return out
 }
 
-// renderMeta renders the meta protocol's command for op into c.out.
-func (c *conn) renderMeta(kind operation, op *workloads.Op) {
-	out := c.out[:0]
+// renderMeta appends the meta protocol's command for op to out.
+func (c *conn) renderMeta(out []byte, kind operation, op *workloads.Op) []byte {
 	switch kind {
 	case opGet:
 		out = append(append(append(out, "mg "...), op.Key...), " v\r\n"...)
@@ -440,18 +607,23 @@ func (c *conn) renderMeta(kind operation, op *workloads.Op) {
 	case opSet, opAdd, opReplace:
 		out = append(append(append(out, "ms "...), op.Key...), ' ')
 		out = strconv.AppendInt(out, int64(len(op.Value)), 10)
-		out = append(append(out, metaMode[kind]...), lineEnd...)
-		out = append(append(out, op.Value...), lineEnd...)
+		out = append(append(append(out, " T"...), c.d.ttl...), metaMode[kind]...)
+		out = append(append(append(out, lineEnd...), op.Value...), lineEnd...)
 	case opDelete:
 		out = append(append(append(out, "md "...), op.Key...), lineEnd...)
+	case opDeleteCounter:
+		out = append(append(out, "md "...), c.d.prefix...)
+		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
+		out = append(out, lineEnd...)
 	case opIncr:
 		out = append(append(out, "ma "...), c.d.prefix...)
 		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
-		out = append(out, " N0 J1\r\n"...)
+		out = append(append(append(out, " N"...), c.d.ttl...), " J1\r\n"...)
 	case opTouch:
-		out = append(append(append(out, "mg "...), op.Key...), " T0\r\n"...)
+		out = append(append(append(out, "mg "...), op.Key...), " T"...)
+		out = append(append(out, c.d.ttl...), lineEnd...)
 	}
-	c.out = out
+	return out
 }
 
 // Redial opens the connection, reusing the buffers of a previous one, and
@@ -551,7 +723,7 @@ func (c *conn) textReply(kind operation) (int, error) {
 	switch {
 	case bytes.Equal(line, replyNotFound):
 		return 0, nil
-	case kind == opDelete && bytes.Equal(line, replyDeleted),
+	case (kind == opDelete || kind == opDeleteCounter) && bytes.Equal(line, replyDeleted),
 		kind == opTouch && bytes.Equal(line, replyTouched),
 		kind == opIncr && isNumber(line):
 		return 1, nil
@@ -683,7 +855,7 @@ func (c *conn) metaReply(kind operation) (int, error) {
 		case metaNS:
 			return 0, nil
 		}
-	case opDelete:
+	case opDelete, opDeleteCounter:
 		switch code {
 		case metaHD:
 			return 1, nil
@@ -699,7 +871,7 @@ func metaCommand(kind operation) string {
 	switch kind {
 	case opSet, opAdd, opReplace:
 		return "ms"
-	case opDelete:
+	case opDelete, opDeleteCounter:
 		return "md"
 	case opIncr:
 		return "ma"

@@ -1,0 +1,181 @@
+package memcache_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
+)
+
+// run runs s once, bounded at 30 s, and fails t on an error.
+func run(t *testing.T, s *workloads.Spec) *result.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+// Up to 16 commands in flight per connection carry more than one at a
+// time, in closed loop, in each protocol, with every operation answered.
+func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
+	for _, protocol := range []string{slo.MemcacheText, slo.MemcacheMeta} {
+		t.Run(protocol, func(t *testing.T) {
+			srv := testserver.Memcached(t)
+			counts := map[int]int64{}
+			for _, depth := range []int{1, 16} {
+				s := everySpec("memcache://"+srv.Addr, protocol)
+				s.Component.Workload.Rate, s.Component.Workload.Connections = 0, 2
+				s.Component.Workload.Pipeline = depth
+				if protocol == slo.MemcacheText { // incr cannot be pipelined over text
+					s.Component.Workload.Mix = everyOperation[:allIncr]
+				}
+				all := run(t, s).Components[0].Operation("all")
+				if all.Errors != 0 {
+					t.Errorf("depth %d: %d errors", depth, all.Errors)
+				}
+				counts[depth] = all.Count
+			}
+			t.Logf("closed loop, 2 connections, 1 s: %d operations at pipeline 1, %d at pipeline 16 (%.1fx)",
+				counts[1], counts[16], float64(counts[16])/float64(counts[1]))
+			if float64(counts[16]) <= 1.5*float64(counts[1]) {
+				t.Errorf("16 commands in flight per connection carried %d operations, 1 carried %d", counts[16], counts[1])
+			}
+		})
+	}
+}
+
+func TestIncrOverTextCannotBePipelined(t *testing.T) {
+	s := everySpec("memcache://127.0.0.1:11211", slo.MemcacheText)
+	s.Component.Workload.Pipeline = 4
+	if _, err := workloads.Open(context.Background(), s); err == nil || !strings.Contains(err.Error(), "use protocol: meta") {
+		t.Fatalf("got %v, want incr refused", err)
+	}
+	s.Component.Workload.Protocol = slo.MemcacheMeta
+	if _, err := workloads.Open(context.Background(), s); err != nil {
+		t.Fatalf("meta: %v", err)
+	}
+}
+
+// The hits and misses of get and mget (every key of it) are what the
+// server counted, prefilled and cold, pipelined or not.
+func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		protocol string
+		prefill  bool
+		pipeline int
+		hot      bool // a hit rate of 99% at least, else below 50%
+	}{
+		{"a prefilled run hits", slo.MemcacheText, true, 1, true},
+		{"a prefilled pipelined run hits, in meta", slo.MemcacheMeta, true, 8, true},
+		{"a cold run misses", slo.MemcacheText, false, 1, false},
+		{"a cold run misses, in meta", slo.MemcacheMeta, false, 1, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := testserver.Memcached(t)
+			s := spec("memcache://" + srv.Addr)
+			w := &s.Component.Workload
+			w.Rate, w.Protocol, w.Pipeline, w.Batch = 1000, tt.protocol, tt.pipeline, 5
+			w.Keys.Count = 5000
+			w.Mix = []slo.MixEntry{{Operation: "get", Weight: 80}, {Operation: "mget", Weight: 10}, {Operation: "set", Weight: 10}}
+			w.Prefill = slo.Prefill{Enabled: tt.prefill, Rate: 50000}
+			before := allStats(t, srv.Addr)
+			comp := run(t, s).Components[0]
+			after := allStats(t, srv.Addr)
+			get, mget := comp.Operation("get"), comp.Operation("mget")
+			if get.Errors+mget.Errors != 0 {
+				t.Fatalf("%d get and %d mget errors", get.Errors, mget.Errors)
+			}
+			if get.Hits+get.Misses != get.Count || mget.Hits+mget.Misses != 5*mget.Count {
+				t.Errorf("get: %d hits and %d misses of %d; mget: %d and %d of %d×5 keys",
+					get.Hits, get.Misses, get.Count, mget.Hits, mget.Misses, mget.Count)
+			}
+			// Warmup is 0: every read the server answered was measured.
+			if got, want := int64(after["get_hits"]-before["get_hits"]), get.Hits+mget.Hits; got != want {
+				t.Errorf("the server counted %d hits, the run %d", got, want)
+			}
+			if got, want := int64(after["get_misses"]-before["get_misses"]), get.Misses+mget.Misses; got != want {
+				t.Errorf("the server counted %d misses, the run %d", got, want)
+			}
+			rate, ok := get.HitRate()
+			if !ok {
+				t.Fatal("no hit rate")
+			}
+			t.Logf("get: %d hits, %d misses (%.2f%%); mget: %d hits, %d misses", get.Hits, get.Misses, rate*100, mget.Hits, mget.Misses)
+			if tt.hot && rate < 0.99 || !tt.hot && rate >= 0.5 {
+				t.Errorf("hit rate %.2f%%", rate*100)
+			}
+		})
+	}
+}
+
+// ttlOf reads a key's remaining expiry in seconds (mg's t flag: -1 for
+// none), and whether the key exists.
+func ttlOf(t *testing.T, addr, key string) (int, bool) {
+	t.Helper()
+	reply := strings.TrimSpace(exchange(t, "tcp", addr, "mg "+key+" t\r\n", "EN", "HD", "NF"))
+	if reply == "EN" {
+		return 0, false
+	}
+	v, ok := strings.CutPrefix(reply, "HD t")
+	n, err := strconv.Atoi(v)
+	if !ok || err != nil {
+		t.Fatalf("mg %s t: %q", key, reply)
+	}
+	return n, true
+}
+
+// Every write carries the ttl, the plan's or one that outlives the run,
+// and cleanup deletes the plan's keys, incr's counters too.
+func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
+	for _, protocol := range []string{slo.MemcacheText, slo.MemcacheMeta} {
+		for _, tt := range []struct {
+			name      string
+			ttl       time.Duration
+			cleanup   bool
+			low, high int // bounds of a key's remaining ttl
+		}{
+			{"a plan's ttl", 60 * time.Second, false, 55, 60},
+			{"the default outlives the run by an hour", 0, false, 3595, 3602},
+			{"cleanup leaves nothing", 0, true, 0, 0},
+		} {
+			t.Run(protocol+": "+tt.name, func(t *testing.T) {
+				srv := testserver.Memcached(t)
+				s := everySpec("memcache://"+srv.Addr, protocol)
+				s.Component.Workload.Keys.Count = 50
+				s.Component.Workload.TTL, s.Component.Workload.Cleanup = tt.ttl, tt.cleanup
+				testserver.MeasureEveryOperation(t, s)
+				keys := serverKeys(t, "tcp", srv.Addr)
+				if tt.cleanup {
+					if len(keys) != 0 {
+						t.Fatalf("cleanup left %d keys: %q", len(keys), keys)
+					}
+					return
+				}
+				counters := 0
+				for _, key := range keys {
+					if strings.HasPrefix(key, "tailgate:n:") {
+						counters++
+					}
+					ttl, ok := ttlOf(t, srv.Addr, key)
+					if ok && (ttl < tt.low || ttl > tt.high) {
+						t.Errorf("%s expires in %d s, want %d to %d", key, ttl, tt.low, tt.high)
+					}
+				}
+				if counters == 0 || counters == len(keys) {
+					t.Errorf("%d counters among %d keys: the case under test did not happen", counters, len(keys))
+				}
+			})
+		}
+	}
+}
