@@ -28,8 +28,8 @@ func run(t *testing.T, s *workloads.Spec) *result.Result {
 // Up to 16 commands in flight per connection carry more than one at a
 // time, in closed loop, in each protocol, with every operation answered.
 func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
-	for _, protocol := range []string{slo.MemcacheText, slo.MemcacheMeta} {
-		t.Run(protocol, func(t *testing.T) {
+	for _, protocol := range []slo.HTTPProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+		t.Run(string(protocol), func(t *testing.T) {
 			srv := testserver.Memcached(t)
 			counts := map[int]int64{}
 			for _, depth := range []int{1, 16} {
@@ -71,7 +71,7 @@ func TestIncrOverTextCannotBePipelined(t *testing.T) {
 func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		protocol string
+		protocol slo.HTTPProtocol
 		prefill  bool
 		pipeline int
 		hot      bool // a hit rate of 99% at least, else below 50%
@@ -138,7 +138,7 @@ func ttlOf(t *testing.T, addr, key string) (int, bool) {
 // Every write carries the ttl, the plan's or one that outlives the run,
 // and cleanup deletes the plan's keys, incr's counters too.
 func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
-	for _, protocol := range []string{slo.MemcacheText, slo.MemcacheMeta} {
+	for _, protocol := range []slo.HTTPProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		for _, tt := range []struct {
 			name      string
 			ttl       time.Duration
@@ -149,7 +149,7 @@ func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
 			{"the default outlives the run by an hour", 0, false, 3595, 3602},
 			{"cleanup leaves nothing", 0, true, 0, 0},
 		} {
-			t.Run(protocol+": "+tt.name, func(t *testing.T) {
+			t.Run(string(protocol)+": "+tt.name, func(t *testing.T) {
 				srv := testserver.Memcached(t)
 				s := everySpec("memcache://"+srv.Addr, protocol)
 				s.Component.Workload.Keys.Count = 50
