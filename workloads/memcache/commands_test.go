@@ -84,8 +84,9 @@ func allStats(t *testing.T, addr string) map[string]int {
 func serverKeys(t *testing.T, network, addr string) []string {
 	t.Helper()
 	var keys []string
-	for _, line := range strings.Split(exchange(t, network, addr, "lru_crawler metadump all\r\n", "END"), "\r\n") {
-		if key, ok := strings.CutPrefix(line, "key="); ok {
+	// metadump ends its lines with a bare LF, and END with CRLF.
+	for _, line := range strings.Split(exchange(t, network, addr, "lru_crawler metadump all\r\n", "END"), "\n") {
+		if key, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "key="); ok {
 			key, _, _ = strings.Cut(key, " ")
 			unescaped, err := url.QueryUnescape(key) // metadump escapes keys
 			if err != nil {
