@@ -477,35 +477,12 @@ func (c *conn) Queue(ctx context.Context, op *workloads.Op, deadline time.Time) 
 
 // Flush writes every queued command with one write.
 func (c *conn) Flush(ctx context.Context, deadline time.Time) error {
-	if len(c.out) == 0 {
-		return nil
-	}
-	err := c.link.Write(c.out, deadline)
-	c.out = c.out[:0]
-	if err != nil {
-		return c.link.Broken(ctx, err)
-	}
-	return nil
+	return c.link.Flush(ctx, &c.out, deadline)
 }
 
 // Await waits for the next reply to begin, until until.
 func (c *conn) Await(ctx context.Context, until time.Time) (bool, error) {
-	if c.r.Buffered() > 0 {
-		return true, nil
-	}
-	if !until.After(time.Now()) {
-		return false, nil
-	}
-	if err := c.link.ReadBy(ctx, until); err != nil {
-		return false, c.link.Broken(ctx, err)
-	}
-	if _, err := c.r.Peek(1); err != nil {
-		if sock.IsTimeout(err) && ctx.Err() == nil {
-			return false, nil
-		}
-		return false, c.link.Broken(ctx, err)
-	}
-	return true, nil
+	return c.link.Await(ctx, c.r, until)
 }
 
 // Receive reads the reply to the oldest command in flight and notes a

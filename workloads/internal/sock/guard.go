@@ -478,3 +478,39 @@ func (g *Guard) ReadBy(ctx context.Context, deadline time.Time) error {
 
 // IsTimeout reports whether err is a deadline that passed.
 func IsTimeout(err error) bool { return isTimeout(err) }
+
+// Flush writes a pipeline's queued commands with one write and empties the
+// queue; a failed write breaks the connection.
+func (g *Guard) Flush(ctx context.Context, queued *[]byte, deadline time.Time) error {
+	if len(*queued) == 0 {
+		return nil
+	}
+	err := g.Write(*queued, deadline)
+	*queued = (*queued)[:0]
+	if err != nil {
+		return g.Broken(ctx, err)
+	}
+	return nil
+}
+
+// Await waits, until until, for the next reply of a pipeline to begin on r:
+// true when a byte is buffered or arrives in time, false when until passes
+// first. Any other read failure breaks the connection.
+func (g *Guard) Await(ctx context.Context, r *bufio.Reader, until time.Time) (bool, error) {
+	if r.Buffered() > 0 {
+		return true, nil
+	}
+	if !until.After(time.Now()) {
+		return false, nil
+	}
+	if err := g.ReadBy(ctx, until); err != nil {
+		return false, g.Broken(ctx, err)
+	}
+	if _, err := r.Peek(1); err != nil {
+		if IsTimeout(err) && ctx.Err() == nil {
+			return false, nil
+		}
+		return false, g.Broken(ctx, err)
+	}
+	return true, nil
+}
