@@ -450,8 +450,7 @@ func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error)
 	// A counter that does not exist yet is created, as an application's
 	// increment-or-create does: NOT_STORED means another connection
 	// created it meanwhile, an answer too.
-	c.out = append(append(c.out[:0], "add "...), c.d.prefix...)
-	c.out = append(append(c.out, counterInfix...), op.Key[len(c.d.prefix):]...)
+	c.out = c.appendCounterKey(append(c.out[:0], "add "...), op)
 	c.out = append(append(append(c.out, " 0 "...), c.d.ttl...), " 1\r\n1\r\n"...)
 	if err := c.send(); err != nil {
 		return 0, err
@@ -553,18 +552,23 @@ func (c *conn) renderText(out []byte, kind operation, op *workloads.Op) []byte {
 	case opDelete:
 		out = append(append(append(out, "delete "...), op.Key...), lineEnd...)
 	case opDeleteCounter:
-		out = append(append(out, "delete "...), c.d.prefix...)
-		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
+		out = c.appendCounterKey(append(out, "delete "...), op)
 		out = append(out, lineEnd...)
 	case opIncr:
-		out = append(append(out, "incr "...), c.d.prefix...)
-		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
+		out = c.appendCounterKey(append(out, "incr "...), op)
 		out = append(out, " 1\r\n"...)
 	case opTouch:
 		out = append(append(append(out, "touch "...), op.Key...), ' ')
 		out = append(append(out, c.d.ttl...), lineEnd...)
 	}
 	return out
+}
+
+// appendCounterKey appends the key of op's counter, kept apart from the
+// values under the prefix: prefix, counterInfix, then the rest of op's key.
+func (c *conn) appendCounterKey(out []byte, op *workloads.Op) []byte {
+	out = append(append(out, c.d.prefix...), counterInfix...)
+	return append(out, op.Key[len(c.d.prefix):]...)
 }
 
 // renderMeta appends the meta protocol's command for op to out.
@@ -589,12 +593,10 @@ func (c *conn) renderMeta(out []byte, kind operation, op *workloads.Op) []byte {
 	case opDelete:
 		out = append(append(append(out, "md "...), op.Key...), lineEnd...)
 	case opDeleteCounter:
-		out = append(append(out, "md "...), c.d.prefix...)
-		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
+		out = c.appendCounterKey(append(out, "md "...), op)
 		out = append(out, lineEnd...)
 	case opIncr:
-		out = append(append(out, "ma "...), c.d.prefix...)
-		out = append(append(out, counterInfix...), op.Key[len(c.d.prefix):]...)
+		out = c.appendCounterKey(append(out, "ma "...), op)
 		out = append(append(append(out, " N"...), c.d.ttl...), " J1\r\n"...)
 	case opTouch:
 		out = append(append(append(out, "mg "...), op.Key...), " T"...)
