@@ -340,24 +340,12 @@ func (d *decoder) defaults(n *yaml.Node, def *Defaults) {
 	if !ok {
 		return
 	}
-	if e, ok := f["duration"]; ok {
-		decodeField(d, e.value, &def.Duration, "defaults.duration", asDuration)
-	}
-	if e, ok := f["warmup"]; ok {
-		decodeField(d, e.value, &def.Warmup, "defaults.warmup", asDuration)
-	}
-	if e, ok := f["seed"]; ok {
-		decodeField(d, e.value, &def.Seed, "defaults.seed", asInt64)
-	}
-	if e, ok := f["confirm"]; ok {
-		decodeField(d, e.value, &def.Confirm, "defaults.confirm", asInt)
-	}
-	if e, ok := f["confidence"]; ok {
-		decodeField(d, e.value, &def.Confidence, "defaults.confidence", asPercent)
-	}
-	if e, ok := f["inconclusive"]; ok {
-		decodeField(d, e.value, &def.Inconclusive, "defaults.inconclusive", func(s *yaml.Node) (Inconclusive, error) { return Inconclusive(s.Value), nil })
-	}
+	decodeKey(d, f, "defaults.", "duration", &def.Duration, asDuration)
+	decodeKey(d, f, "defaults.", "warmup", &def.Warmup, asDuration)
+	decodeKey(d, f, "defaults.", "seed", &def.Seed, asInt64)
+	decodeKey(d, f, "defaults.", "confirm", &def.Confirm, asInt)
+	decodeKey(d, f, "defaults.", "confidence", &def.Confidence, asPercent)
+	decodeKey(d, f, "defaults.", "inconclusive", &def.Inconclusive, asString)
 	if e, ok := f["adaptive"]; ok {
 		d.adaptive(e.value, &def.Adaptive)
 	}
@@ -389,10 +377,8 @@ func (d *decoder) componentAt(n *yaml.Node, c *Component, index int) {
 		return
 	}
 	// The name first, so that every later message names the component.
-	if e, ok := f["name"]; ok {
-		if decodeField(d, e.value, &c.Name, "name", asString) {
-			d.component = c.Name
-		}
+	if decodeKey(d, f, "", "name", &c.Name, asString) {
+		d.component = c.Name
 	}
 	defer func() { d.component = "" }()
 	if e, ok := f["target"]; ok {
@@ -462,54 +448,30 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 		d.markBad(&w.Rate, n)
 		track(false)
 	}
-	if e, ok := f["arrival"]; ok {
-		decodeField(d, e.value, &w.Arrival, "workload.arrival", func(s *yaml.Node) (Arrival, error) { return Arrival(s.Value), nil })
-	}
-	if e, ok := f["connections"]; ok {
-		decodeField(d, e.value, &w.Connections, "workload.connections", asInt)
-	}
-	if e, ok := f["timeout"]; ok {
-		decodeField(d, e.value, &w.Timeout, "workload.timeout", asDuration)
-	}
+	decodeKey(d, f, "workload.", "arrival", &w.Arrival, asString)
+	decodeKey(d, f, "workload.", "connections", &w.Connections, asInt)
+	decodeKey(d, f, "workload.", "timeout", &w.Timeout, asDuration)
 	if e, ok := f["keys"]; ok {
 		d.keys(e.value, &w.Keys)
 	}
 	if e, ok := f["value_size"]; ok {
 		d.valueSize(e.value, w)
 	}
-	if e, ok := f["pipeline"]; ok {
-		decodeField(d, e.value, &w.Pipeline, "workload.pipeline", asInt)
-	}
+	decodeKey(d, f, "workload.", "pipeline", &w.Pipeline, asInt)
 	if e, ok := f["prefill"]; ok {
 		d.prefill(e.value, &w.Prefill)
 	}
-	if e, ok := f["ttl"]; ok {
-		decodeField(d, e.value, &w.TTL, "workload.ttl", asDuration)
-	}
-	if e, ok := f["cleanup"]; ok {
-		decodeField(d, e.value, &w.Cleanup, "workload.cleanup", asBool)
-	}
-	if e, ok := f["max_error_rate"]; ok {
-		decodeField(d, e.value, &w.MaxErrorRate, "workload.max_error_rate", asPercent)
-	}
-	if e, ok := f["protoset"]; ok {
-		decodeField(d, e.value, &w.Protoset, "workload.protoset", asString)
-	}
+	decodeKey(d, f, "workload.", "ttl", &w.TTL, asDuration)
+	decodeKey(d, f, "workload.", "cleanup", &w.Cleanup, asBool)
+	decodeKey(d, f, "workload.", "max_error_rate", &w.MaxErrorRate, asPercent)
+	decodeKey(d, f, "workload.", "protoset", &w.Protoset, asString)
 	if e, ok := f["tls"]; ok {
 		d.tls(e.value, &w.TLS)
 	}
-	if e, ok := f["protocol"]; ok {
-		decodeField(d, e.value, &w.Protocol, "workload.protocol", func(s *yaml.Node) (HTTPProtocol, error) { return HTTPProtocol(s.Value), nil })
-	}
-	if e, ok := f["streams"]; ok {
-		decodeField(d, e.value, &w.Streams, "workload.streams", asInt)
-	}
-	if e, ok := f["compression"]; ok {
-		decodeField(d, e.value, &w.Compression, "workload.compression", asString)
-	}
-	if e, ok := f["batch"]; ok {
-		decodeField(d, e.value, &w.Batch, "workload.batch", asInt)
-	}
+	decodeKey(d, f, "workload.", "protocol", &w.Protocol, asString)
+	decodeKey(d, f, "workload.", "streams", &w.Streams, asInt)
+	decodeKey(d, f, "workload.", "compression", &w.Compression, asString)
+	decodeKey(d, f, "workload.", "batch", &w.Batch, asInt)
 	if e, ok := f["mix"]; ok {
 		track(d.mix(e, w))
 		hasMix = true
@@ -536,12 +498,8 @@ func (d *decoder) valueSize(n *yaml.Node, w *Workload) {
 	v := &Values{Distribution: SizeUniform}
 	w.Values = v
 	d.origins[v] = origin{pos: position(n)}
-	if e, ok := f["distribution"]; ok {
-		decodeField(d, e.value, &v.Distribution, "workload.value_size.distribution", func(s *yaml.Node) (SizeDistribution, error) { return SizeDistribution(s.Value), nil })
-	}
-	if e, ok := f["min"]; ok {
-		decodeField(d, e.value, &v.Min, "workload.value_size.min", asInt)
-	}
+	decodeKey(d, f, "workload.value_size.", "distribution", &v.Distribution, asString)
+	decodeKey(d, f, "workload.value_size.", "min", &v.Min, asInt)
 	if e, ok := f["max"]; ok {
 		decodeField(d, e.value, &v.Max, "workload.value_size.max", asInt)
 	} else {
@@ -551,9 +509,7 @@ func (d *decoder) valueSize(n *yaml.Node, w *Workload) {
 	if _, ok := f["min"]; !ok && v.Distribution == SizeFixed {
 		v.Min = v.Max
 	}
-	if e, ok := f["compressibility"]; ok {
-		decodeField(d, e.value, &v.Compressibility, "workload.value_size.compressibility", asPercent)
-	}
+	decodeKey(d, f, "workload.value_size.", "compressibility", &v.Compressibility, asPercent)
 	w.ValueSize = v.Max
 }
 
@@ -570,9 +526,7 @@ func (d *decoder) prefill(n *yaml.Node, p *Prefill) {
 	}
 	p.Enabled = true
 	d.origins[p] = origin{pos: position(n)}
-	if e, ok := f["rate"]; ok {
-		decodeField(d, e.value, &p.Rate, "workload.prefill.rate", asNumber)
-	}
+	decodeKey(d, f, "workload.prefill.", "rate", &p.Rate, asNumber)
 }
 
 // keys decodes the key generator settings.
@@ -581,18 +535,10 @@ func (d *decoder) keys(n *yaml.Node, k *Keys) {
 	if !ok {
 		return
 	}
-	if e, ok := f["count"]; ok {
-		decodeField(d, e.value, &k.Count, "workload.keys.count", asInt)
-	}
-	if e, ok := f["distribution"]; ok {
-		decodeField(d, e.value, &k.Distribution, "workload.keys.distribution", func(s *yaml.Node) (Distribution, error) { return Distribution(s.Value), nil })
-	}
-	if e, ok := f["prefix"]; ok {
-		decodeField(d, e.value, &k.Prefix, "workload.keys.prefix", asString)
-	}
-	if e, ok := f["zipf_s"]; ok {
-		decodeField(d, e.value, &k.ZipfS, "workload.keys.zipf_s", asNumber)
-	}
+	decodeKey(d, f, "workload.keys.", "count", &k.Count, asInt)
+	decodeKey(d, f, "workload.keys.", "distribution", &k.Distribution, asString)
+	decodeKey(d, f, "workload.keys.", "prefix", &k.Prefix, asString)
+	decodeKey(d, f, "workload.keys.", "zipf_s", &k.ZipfS, asNumber)
 }
 
 // tls decodes the certificate settings of a TLS target.
@@ -601,21 +547,11 @@ func (d *decoder) tls(n *yaml.Node, t *TLS) {
 	if !ok {
 		return
 	}
-	if e, ok := f["ca_file"]; ok {
-		decodeField(d, e.value, &t.CAFile, "workload.tls.ca_file", asString)
-	}
-	if e, ok := f["server_name"]; ok {
-		decodeField(d, e.value, &t.ServerName, "workload.tls.server_name", asString)
-	}
-	if e, ok := f["insecure_skip_verify"]; ok {
-		decodeField(d, e.value, &t.InsecureSkipVerify, "workload.tls.insecure_skip_verify", asBool)
-	}
-	if e, ok := f["cert_file"]; ok {
-		decodeField(d, e.value, &t.CertFile, "workload.tls.cert_file", asString)
-	}
-	if e, ok := f["key_file"]; ok {
-		decodeField(d, e.value, &t.KeyFile, "workload.tls.key_file", asString)
-	}
+	decodeKey(d, f, "workload.tls.", "ca_file", &t.CAFile, asString)
+	decodeKey(d, f, "workload.tls.", "server_name", &t.ServerName, asString)
+	decodeKey(d, f, "workload.tls.", "insecure_skip_verify", &t.InsecureSkipVerify, asBool)
+	decodeKey(d, f, "workload.tls.", "cert_file", &t.CertFile, asString)
+	decodeKey(d, f, "workload.tls.", "key_file", &t.KeyFile, asString)
 }
 
 // mix decodes the operation weights in file order.
@@ -681,15 +617,11 @@ func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
 		d.markBad(r, n)
 		return false
 	}
-	if e, ok := f["name"]; ok && decodeField(d, e.value, &r.Name, what+".name", asString) {
+	if decodeKey(d, f, what+".", "name", &r.Name, asString) {
 		what = fmt.Sprintf("request %q", clip(r.Name))
 	}
-	if e, ok := f["method"]; ok {
-		decodeField(d, e.value, &r.Method, what+" method", asString)
-	}
-	if e, ok := f["path"]; ok {
-		decodeField(d, e.value, &r.Path, what+" path", asString)
-	}
+	decodeKey(d, f, what+" ", "method", &r.Method, asString)
+	decodeKey(d, f, what+" ", "path", &r.Path, asString)
 	if e, ok := f["headers"]; ok {
 		if entries, ok := d.pairs(e.value, what+" headers"); ok {
 			r.Headers = make(map[string]string, len(entries))
@@ -712,13 +644,11 @@ func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
 		r.Body, o = d.expanded(e.value, what+" body")
 		d.origins[&r.Body] = o
 	}
-	if e, ok := f["body_file"]; ok {
-		decodeField(d, e.value, &r.BodyFile, what+" body_file", asString)
+	if _, ok := f["body_file"]; ok {
+		decodeKey(d, f, what+" ", "body_file", &r.BodyFile, asString)
 		r.BodyPath = r.BodyFile
 	}
-	if e, ok := f["weight"]; ok {
-		decodeField(d, e.value, &r.Weight, what+" weight", asInt)
-	}
+	decodeKey(d, f, what+" ", "weight", &r.Weight, asInt)
 	if e, ok := f["expect_status"]; ok {
 		if items, ok := d.sequence(e.value, what+" expect_status"); ok {
 			r.ExpectStatus = make([]int, len(items))

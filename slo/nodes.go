@@ -176,6 +176,15 @@ func decodeField[T any](d *decoder, n *yaml.Node, dst *T, what string, parse fun
 	return !o.bad
 }
 
+// decodeKey decodes the key of the mapping fields into dst with parse when
+// the mapping has it, naming it prefix+key in messages (prefix is the
+// mapping's path, such as "workload.tls."). It reports whether the key was
+// there and decoded.
+func decodeKey[T any](d *decoder, fields map[string]pair, prefix, key string, dst *T, parse func(*yaml.Node) (T, error)) bool {
+	e, ok := fields[key]
+	return ok && decodeField(d, e.value, dst, prefix+key, parse)
+}
+
 // decodeValue decodes the scalar n with parse and says where it came from;
 // the origin is marked bad, and the problem reported, when that fails.
 func decodeValue[T any](d *decoder, n *yaml.Node, what string, parse func(*yaml.Node) (T, error)) (T, origin) {
@@ -194,8 +203,10 @@ func decodeValue[T any](d *decoder, n *yaml.Node, what string, parse func(*yaml.
 	return v, o
 }
 
-// asString accepts any scalar as text, so name: 2024 is the name "2024".
-func asString(n *yaml.Node) (string, error) { return n.Value, nil }
+// asString accepts any scalar as text, so name: 2024 is the name "2024";
+// for a named string type (Arrival, Distribution, ...) the value is checked
+// after decoding.
+func asString[T ~string](n *yaml.Node) (T, error) { return T(n.Value), nil }
 
 // asNumber accepts an integer or a decimal number.
 func asNumber(n *yaml.Node) (float64, error) {
