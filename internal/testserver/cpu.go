@@ -51,15 +51,30 @@ func BenchmarkGetSet(b *testing.B, c workloads.Conn, get, set int, prefix string
 		{"get-miss", &workloads.Op{Kind: get, Key: []byte(prefix + "absent")}},
 		{"set-256B", &workloads.Op{Kind: set, Key: []byte(prefix + "2"), Value: value}},
 	} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.ReportAllocs()
-			cpu := StartCPU()
-			for b.Loop() {
-				if err := c.Do(ctx, bm.op); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu.Report(b)
-		})
+		benchmarkOp(b, bm.name, c, bm.op)
 	}
+}
+
+// BenchmarkOperations runs a sub-benchmark for each operation of spec on c,
+// named prefix and the operation's name, each sending for the key
+// "tailgate:12345" and reporting allocations and CPU per operation.
+func BenchmarkOperations(b *testing.B, c workloads.Conn, spec *workloads.Spec, prefix string) {
+	for kind, name := range spec.Operations() {
+		benchmarkOp(b, prefix+name, c, &workloads.Op{Kind: kind, Key: []byte("tailgate:12345")})
+	}
+}
+
+// benchmarkOp is the sub-benchmark name sending op on c, reporting
+// allocations and CPU per operation.
+func benchmarkOp(b *testing.B, name string, c workloads.Conn, op *workloads.Op) {
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := StartCPU()
+		for b.Loop() {
+			if err := c.Do(context.Background(), op); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cpu.Report(b)
+	})
 }

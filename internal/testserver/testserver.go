@@ -189,22 +189,3 @@ func MeasureEveryOperation(t testing.TB, spec *workloads.Spec) *result.Component
 	}
 	return comp
 }
-
-// Connect opens the driver for spec and one connection of it, within 5 s;
-// both are closed with the test.
-func Connect(t testing.TB, spec *workloads.Spec) (workloads.Driver, workloads.Conn) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := workloads.Open(ctx, spec)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { d.Close() })
-	c, err := d.Connect(ctx)
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return d, c
-}

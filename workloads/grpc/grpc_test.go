@@ -159,33 +159,15 @@ func startServer(t testing.TB, addr string, mode reflectionMode, opts ...grpc.Se
 	return s
 }
 
-// spec is a small workload of the given requests against target.
+// spec is a small workload of the given requests against target; a
+// request without a name is named for its place.
 func spec(target string, requests ...slo.Request) *workloads.Spec {
 	for i := range requests {
-		if requests[i].Weight == 0 {
-			requests[i].Weight = 1
-		}
 		if requests[i].Name == "" {
 			requests[i].Name = fmt.Sprintf("r%d", i)
 		}
 	}
-	return &workloads.Spec{
-		Component: slo.Component{
-			Name:   "rpc",
-			Target: target,
-			Workload: slo.Workload{
-				Rate:         200,
-				Arrival:      slo.ArrivalUniform,
-				Connections:  2,
-				Timeout:      time.Second,
-				Keys:         slo.Keys{Count: 100, Distribution: slo.DistributionUniform, Prefix: "tailgate:"},
-				Requests:     requests,
-				MaxErrorRate: 0.5,
-			},
-		},
-		Duration: time.Second,
-		Seed:     1,
-	}
+	return testserver.RequestSpec("rpc", target, requests...)
 }
 
 func call(name, method, body string) slo.Request {
@@ -510,21 +492,10 @@ func TestGRPCS(t *testing.T) {
 	cert := testserver.NewCertificate(t)
 	ca := cert.CAFile
 	srv := startServer(t, "", reflectionBoth, grpc.Creds(credentials.NewTLS(cert.Server)))
-	run := func(t *testing.T, tlsSettings slo.TLS) (*Driver, error) {
+	run := func(t *testing.T, tlsSettings slo.TLS) (workloads.Driver, error) {
 		s := spec("grpcs://"+srv.addr, call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`))
 		s.Component.Workload.TLS = tlsSettings
-		d, err := open(t, s)
-		if err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		c, err := d.Connect(ctx)
-		if err != nil {
-			return d, err
-		}
-		defer c.Close()
-		return d, do(c, 0, "tailgate:1")
+		return testserver.DoOnce(t, s)
 	}
 	t.Run("a CA file is trusted", func(t *testing.T) {
 		if _, err := run(t, slo.TLS{CAFile: ca}); err != nil {
@@ -624,17 +595,5 @@ func BenchmarkDo(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	for kind, name := range s.Operations() {
-		b.Run(name, func(b *testing.B) {
-			op := &workloads.Op{Kind: kind, Key: []byte("tailgate:12345")}
-			b.ReportAllocs()
-			cpu := testserver.StartCPU()
-			for b.Loop() {
-				if err := c.Do(ctx, op); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu.Report(b)
-		})
-	}
+	testserver.BenchmarkOperations(b, c, s, "")
 }

@@ -139,28 +139,7 @@ func newServer(t *testing.T, addr string, useTLS bool) *server {
 
 // spec is a small workload of the given requests against target.
 func spec(target string, requests ...slo.Request) *workloads.Spec {
-	for i := range requests {
-		if requests[i].Weight == 0 {
-			requests[i].Weight = 1
-		}
-	}
-	return &workloads.Spec{
-		Component: slo.Component{
-			Name:   "api",
-			Target: target,
-			Workload: slo.Workload{
-				Rate:         200,
-				Arrival:      slo.ArrivalUniform,
-				Connections:  2,
-				Timeout:      time.Second,
-				Keys:         slo.Keys{Count: 100, Distribution: slo.DistributionUniform, Prefix: "tailgate:"},
-				Requests:     requests,
-				MaxErrorRate: 0.5,
-			},
-		},
-		Duration: time.Second,
-		Seed:     1,
-	}
+	return testserver.RequestSpec("api", target, requests...)
 }
 
 func get(name, path string) slo.Request {
@@ -390,19 +369,7 @@ func TestHTTPS(t *testing.T) {
 	open := func(t *testing.T, tls slo.TLS) (workloads.Driver, error) {
 		s := spec(srv.URL, get("read", "/items/{{key}}"))
 		s.Component.Workload.TLS = tls
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		d, err := workloads.Open(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		t.Cleanup(func() { d.Close() })
-		c, err := d.Connect(ctx)
-		if err != nil {
-			return d, err
-		}
-		defer c.Close()
-		return d, do(c, 0, "tailgate:1")
+		return testserver.DoOnce(t, s)
 	}
 	t.Run("a CA file is trusted", func(t *testing.T) {
 		if _, err := open(t, slo.TLS{CAFile: ca}); err != nil {
@@ -522,18 +489,6 @@ func BenchmarkDo(b *testing.B) {
 		if protocol == slo.HTTP2Cleartext {
 			prefix = "h2c/"
 		}
-		for kind, name := range s.Operations() {
-			b.Run(prefix+name, func(b *testing.B) {
-				op := &workloads.Op{Kind: kind, Key: []byte("tailgate:12345")}
-				b.ReportAllocs()
-				cpu := testserver.StartCPU()
-				for b.Loop() {
-					if err := c.Do(ctx, op); err != nil {
-						b.Fatal(err)
-					}
-				}
-				cpu.Report(b)
-			})
-		}
+		testserver.BenchmarkOperations(b, c, s, prefix)
 	}
 }

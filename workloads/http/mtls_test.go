@@ -1,17 +1,14 @@
 package http_test
 
 import (
-	"context"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // A server that requires a client certificate takes tailgate's requests
@@ -31,19 +28,8 @@ func TestMutualTLS(t *testing.T) {
 	request := func(tls slo.TLS) error {
 		s := spec(hs.URL, get("read", "/items/{{key}}"))
 		s.Component.Workload.TLS = tls
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		d, err := workloads.Open(ctx, s)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		c, err := d.Connect(ctx)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return do(c, 0, "tailgate:1")
+		_, err := testserver.DoOnce(t, s)
+		return err
 	}
 	if err := request(slo.TLS{CAFile: cert.CAFile, CertFile: client.CertFile, KeyFile: client.KeyFile}); err != nil {
 		t.Fatalf("with a client certificate: %v", err)

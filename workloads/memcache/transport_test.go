@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
@@ -17,19 +16,8 @@ import (
 // error of either.
 func connectErr(t *testing.T, s *workloads.Spec) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := workloads.Open(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	c, err := d.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	c.Close()
-	return nil
+	_, _, err := testserver.Dial(t, s)
+	return err
 }
 
 // memcaches:// loads Debian's memcached over TLS (-Z), in each protocol,
