@@ -85,18 +85,16 @@ func TestActionMetadata(t *testing.T) {
 	assert.NotEmpty(t, a.Branding.Color)
 	assert.Equal(t, "composite", a.Runs.Using)
 
-	t.Run("the inputs are the documented ones, plan required", func(t *testing.T) {
+	t.Run("the inputs are the documented ones, all optional", func(t *testing.T) {
 		var names []string
 		for name, in := range a.Inputs {
 			names = append(names, name)
 			assert.NotEmpty(t, in.Description, "input %s has a description", name)
-			assert.Equal(t, name == "plan", in.Required, "only plan is required (%s)", name)
-			if !in.Required {
-				assert.NotNil(t, in.Default, "optional input %s has a default", name)
-			}
+			assert.False(t, in.Required, "input %s is optional", name)
+			assert.NotNil(t, in.Default, "optional input %s has a default", name)
 		}
 		sort.Strings(names)
-		assert.Equal(t, []string{"args", "baseline", "go-version", "plan", "report-dir", "targets"}, names)
+		assert.Equal(t, []string{"args", "baseline", "go-version", "plan", "report-dir", "targets", "version"}, names)
 		assert.Equal(t, "tailgate-report", *a.Inputs["report-dir"].Default)
 	})
 
@@ -139,7 +137,7 @@ func TestActionMetadata(t *testing.T) {
 		}
 	})
 
-	t.Run("tailgate is built from the action's own checkout with setup-go", func(t *testing.T) {
+	t.Run("without a release, tailgate is built from the action's own checkout with setup-go", func(t *testing.T) {
 		var setup, build *actionStep
 		for i := range a.Runs.Steps {
 			s := &a.Runs.Steps[i]
