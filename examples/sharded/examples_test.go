@@ -63,14 +63,17 @@ type workflow struct {
 		Services map[string]struct {
 			Image string `yaml:"image"`
 		} `yaml:"services"`
-		Steps []struct {
-			Name string            `yaml:"name"`
-			Uses string            `yaml:"uses"`
-			Run  string            `yaml:"run"`
-			Env  map[string]string `yaml:"env"`
-			With map[string]any    `yaml:"with"`
-		} `yaml:"steps"`
+		Steps []workflowStep `yaml:"steps"`
 	} `yaml:"jobs"`
+}
+
+// workflowStep is one step of a workflow job.
+type workflowStep struct {
+	Name string            `yaml:"name"`
+	Uses string            `yaml:"uses"`
+	Run  string            `yaml:"run"`
+	Env  map[string]string `yaml:"env"`
+	With map[string]any    `yaml:"with"`
 }
 
 func TestWorkflowShardsMergesAndGates(t *testing.T) {
@@ -95,8 +98,24 @@ func TestWorkflowShardsMergesAndGates(t *testing.T) {
 	assert.Contains(t, soakRun.String(), `tailgate run -c examples/sharded/plan.yaml --shard "$SHARD/3"`)
 	assert.Contains(t, allRuns.String(), "tailgate merge shards/shard-*.json --out merged.json")
 	assert.Contains(t, allRuns.String(), "tailgate check -c examples/sharded/plan.yaml merged.json")
-	_, err = os.Stat("../../cmd/tailgate")
-	assert.NoError(t, err, "the workflow builds ./cmd/tailgate")
+	// Copied into another repository it works: tailgate comes from the
+	// action (installed on the PATH), not from this repository's source.
+	for name, job := range map[string][]string{"soak": uses(soak.Steps), "gate": uses(gate.Steps)} {
+		assert.Contains(t, job, "tailgate-dev/tailgate@v1", "the %s job installs tailgate with the action", name)
+	}
+	assert.NotContains(t, allRuns.String(), "go build", "nothing is built from this repository")
+	assert.NotContains(t, allRuns.String(), "./tailgate", "tailgate is called from the PATH")
+}
+
+// uses lists the actions a job's steps use.
+func uses(steps []workflowStep) []string {
+	var out []string
+	for _, s := range steps {
+		if s.Uses != "" {
+			out = append(out, s.Uses)
+		}
+	}
+	return out
 }
 
 // checkShell parses a script with the shell, without running it.
@@ -245,6 +264,8 @@ func TestKubernetesManifestAgainstTheAPITypes(t *testing.T) {
 	assert.Contains(t, script, "tailgate check -c /plan/plan.yaml /results/merged.json")
 	for _, j := range []batchv1.Job{shardJob, gateJob} {
 		for _, c := range j.Spec.Template.Spec.Containers {
+			// The release image (see Dockerfile): nothing is built in the pod.
+			assert.True(t, strings.HasPrefix(c.Image, "ghcr.io/tailgate-dev/tailgate:"), "job %q runs tailgate's image, not %q", j.Name, c.Image)
 			for _, e := range c.Env {
 				if e.Name == "SHARDS" {
 					assert.Equal(t, "3", e.Value, "job %q", j.Name)
