@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -52,6 +54,20 @@ func Comparable(base, cand *result.Result) error {
 		return err
 	}
 	return comparableWith(base, identitiesOf(cand))
+}
+
+// PlanHash is a short digest of the workloads plan runs at seed: each
+// component's name and workload identity, in the plan's order. Two plans
+// with the same hash make results Comparable with each other, whatever
+// else differs (bars, comments, durations, targets), so it is the key under
+// which to keep a baseline (`tailgate plan hash`).
+func PlanHash(plan *slo.Plan, seed int64) string {
+	h := sha256.New()
+	for i := range plan.Components {
+		comp := &plan.Components[i]
+		fmt.Fprintf(h, "%q %s\n", comp.Name, planIdentity(plan, comp, seed).Hash())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // BaselineComparable checks, before a run sends any load, that baseline

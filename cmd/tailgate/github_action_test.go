@@ -273,7 +273,7 @@ func TestPerfGateExample(t *testing.T) {
 	var uploads, saves []actionStep
 	for i, s := range job.Steps {
 		switch {
-		case s.Uses == "./":
+		case s.Uses == "./" && s.With["plan"] != "":
 			gateStep = &job.Steps[i]
 		case strings.HasPrefix(s.Uses, "actions/upload-artifact@"):
 			uploads = append(uploads, s)
@@ -293,6 +293,14 @@ func TestPerfGateExample(t *testing.T) {
 		assert.Equal(t, "always()", uploads[0].If, "the reports are uploaded when the gate fails too")
 		assert.Equal(t, gateStep.With["report-dir"], uploads[0].With["path"])
 	}
+	var runs strings.Builder
+	for _, s := range job.Steps {
+		runs.WriteString(s.Run)
+		if strings.HasPrefix(s.Uses, "actions/cache/") {
+			assert.Contains(t, s.With["key"], "steps.baseline.outputs.key", "%s keys the baseline on the workloads' hash", s.Uses)
+		}
+	}
+	assert.Contains(t, runs.String(), "tailgate plan hash -c "+gateStep.With["plan"], "the baseline's key is the plan's workload hash")
 	if assert.Len(t, saves, 1) {
 		assert.Contains(t, saves[0].If, "refs/heads/main")
 		assert.Contains(t, saves[0].If, "steps."+gateStep.ID+".outputs.verdict == 'pass'", "only a passing run becomes the baseline")
