@@ -314,13 +314,64 @@ func TestReadmeWorkflowIsTheExample(t *testing.T) {
 	readme := readFile(t, "../../README.md")
 	_, section, ok := strings.Cut(readme, "## Use in GitHub Actions\n")
 	require.True(t, ok, "README has a Use in GitHub Actions section")
-	_, block, ok := strings.Cut(section, "```yaml\n")
-	require.True(t, ok, "the section shows a workflow")
-	block, _, _ = strings.Cut(block, "```")
+	section, _, _ = strings.Cut(section, "\n## ")
+	blocks := yamlBlocks(section)
+	var block string
+	for _, b := range blocks {
+		if strings.HasPrefix(b, "name: perf-gate\n") {
+			block = b
+		}
+	}
+	require.NotEmpty(t, block, "the section shows the perf-gate workflow")
 	block = strings.NewReplacer("uses: tailgate-dev/tailgate@v1", "uses: ./", "perf/plan.yaml", "examples/perf-gate.yaml").Replace(block)
 
 	var fromReadme, example any
 	require.NoError(t, yaml.Unmarshal([]byte(block), &fromReadme))
 	require.NoError(t, yaml.Unmarshal([]byte(readFile(t, "../../.github/workflows/perf-gate.yml")), &example))
 	assert.Equal(t, example, fromReadme)
+}
+
+// yamlBlocks returns the ```yaml blocks of a Markdown text.
+func yamlBlocks(text string) []string {
+	var out []string
+	for {
+		_, rest, ok := strings.Cut(text, "```yaml\n")
+		if !ok {
+			return out
+		}
+		block, after, _ := strings.Cut(rest, "```")
+		out = append(out, block)
+		text = after
+	}
+}
+
+// TestReadmeABStepIsTheExample keeps the README's interleaved A/B gate step
+// the same as the one in examples/ab/github-workflow.yml.
+func TestReadmeABStepIsTheExample(t *testing.T) {
+	readme := readFile(t, "../../README.md")
+	_, section, ok := strings.Cut(readme, "## Use in GitHub Actions\n")
+	require.True(t, ok)
+	var fromReadme []map[string]any
+	for _, b := range yamlBlocks(section) {
+		if strings.Contains(b, "--baseline-target") {
+			require.NoError(t, yaml.Unmarshal([]byte(b), &fromReadme))
+		}
+	}
+	require.Len(t, fromReadme, 1, "the README shows the A/B gate step")
+	var wf struct {
+		Jobs map[string]struct{ Steps []map[string]any }
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(readFile(t, "../../examples/ab/github-workflow.yml")), &wf))
+	var example map[string]any
+	for _, s := range wf.Jobs["ab"].Steps {
+		if s["name"] == fromReadme[0]["name"] {
+			example = s
+		}
+	}
+	require.NotNil(t, example, "the example has the step %v", fromReadme[0]["name"])
+	// The README leaves out the id, the report directory and the comments.
+	delete(example, "id")
+	with := example["with"].(map[string]any)
+	delete(with, "report-dir")
+	assert.Equal(t, example, fromReadme[0])
 }
