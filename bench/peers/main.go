@@ -1,13 +1,15 @@
 // Command peers runs tailgate and the peer load generators on the same work,
 // side by side on this machine, and prints a table of medians and ratios:
 //
-//	http      HTTP GET at 5,000 req/s, open loop: client CPU per request, tailgate vs vegeta
+//	http      HTTP GET against nginx, open loop at 5,000, 20,000 and 40,000 req/s on 8 and 16
+//	          connections: client CPU per request, late sends, p50 and p99, tailgate vs wrk2
+//	vegeta    HTTP GET at 5,000 req/s, open loop: client CPU per request, tailgate vs vegeta
 //	grpc      gRPC unary at 3,000 req/s, open loop: client CPU per call, tailgate vs ghz
 //	redis     Redis GET, closed loop, 8 connections: ops/s, tailgate vs redis-benchmark
 //	pipeline  the same at pipeline 1, 4 and 16: tailgate's workload.pipeline vs redis-benchmark -P
 //	memcache  Memcached get, closed loop, 8 connections: ops/s, tailgate vs memcaslap
 //	soak      tailgate's peak RSS over a 4x longer soak at 5,000 req/s (flat memory)
-//	rate      tailgate's achieved rate against the asked one, open loop on Redis up to 50k ops/s
+//	rate      tailgate's late sends and achieved rate, open loop on Redis at 10k and 50k ops/s, Poisson
 //
 // Every tool runs as a child process; its CPU time (user + system) and peak
 // RSS come from the kernel's accounting of the child (getrusage). The tools
@@ -17,7 +19,10 @@
 // p99 at the same work is printed beside its cost: speed bought with
 // accuracy would show there.
 //
-// Servers (redis-server, memcached, and bench/fastserver for HTTP and gRPC)
+// wrk2 (github.com/giltene/wrk2) is found by -wrk2 or as wrk2 on PATH; without
+// it the http scenario is skipped with a line saying so.
+//
+// Servers (redis-server, memcached, nginx, and bench/fastserver for HTTP and gRPC)
 // are started on free loopback ports and stopped at the end. Run it from the
 // repository root: bench/run [flags].
 package main
@@ -37,7 +42,17 @@ func main() {
 	cfg := config{}
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of A B alternation")
 	flag.DurationVar(&cfg.duration, "duration", 4*time.Second, "length of one load run")
-	flag.StringVar(&cfg.only, "only", "http,grpc,redis,memcache,soak,rate", "comma-separated scenarios to run")
+	flag.StringVar(&cfg.only, "only", "http,vegeta,grpc,redis,memcache,soak,rate", "comma-separated scenarios to run (pipeline too)")
+	flag.StringVar(&cfg.wrk2, "wrk2", "", "path of the wrk2 binary (default: wrk2 on PATH)")
+	cfg.httpRates, cfg.httpConns = []int{5_000, 20_000, 40_000}, []int{8, 16}
+	flag.Func("http-rates", "comma-separated rates of the http scenario (default 5000,20000,40000)", func(v string) (err error) {
+		cfg.httpRates, err = parseInts(v)
+		return err
+	})
+	flag.Func("http-conns", "comma-separated connection counts of the http scenario (default 8,16)", func(v string) (err error) {
+		cfg.httpConns, err = parseInts(v)
+		return err
+	})
 	flag.StringVar(&cfg.results, "results", "", "also write the report to this Markdown file (bench/RESULTS.md)")
 	flag.StringVar(&cfg.profiles, "profile", "", "directory for tailgate CPU profiles (TAILGATE_CPUPROFILE), one per run")
 	flag.Func("tailgate-env", "KEY=VALUE in tailgate's environment, for experiments such as GOMAXPROCS=1 (repeatable)", func(v string) error {
@@ -64,6 +79,9 @@ type config struct {
 	results     string
 	profiles    string
 	tailgateEnv []string
+	wrk2        string
+	// httpRates and httpConns are the http scenario's cases.
+	httpRates, httpConns []int
 }
 
 func (c config) wants(scenario string) bool {
@@ -110,11 +128,16 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	b.peers = findPeers()
+	b.peers = findPeers(cfg.wrk2)
 
 	srv := &servers{}
 	defer srv.stop()
-	if cfg.wants("http") || cfg.wants("grpc") || cfg.wants("soak") {
+	if cfg.wants("http") && b.peers.wrk2 != "" {
+		if err := srv.startNginx(tmp); err != nil {
+			return err
+		}
+	}
+	if cfg.wants("vegeta") || cfg.wants("grpc") || cfg.wants("soak") {
 		if err := srv.startFast(fastserver); err != nil {
 			return err
 		}

@@ -72,11 +72,17 @@ func (b *bench) report(scenarios []*scenario) string {
 			continue
 		}
 		for _, g := range s.judge(s.runs) {
-			met := "no"
-			if g.met {
+			met, target, ratio := "no", g.target, fmt.Sprintf("%.3f×", g.ratio)
+			switch {
+			case g.info:
+				met, target = "—", "(no goal; "+g.target+" at the goal's rate)"
+			case g.met:
 				met = "yes"
 			}
-			fmt.Fprintf(&w, "| %s | %s | %s | %.3f× | %s | %s |\n", g.measure, g.tailgate, g.peer, g.ratio, g.target, met)
+			if g.ratioText != "" {
+				ratio = g.ratioText
+			}
+			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s |\n", g.measure, g.tailgate, g.peer, ratio, target, met)
 		}
 	}
 
@@ -86,7 +92,7 @@ func (b *bench) report(scenarios []*scenario) string {
 			continue
 		}
 		fmt.Fprintf(&w, "\n### %s\n\n%s\n\n", s.name, s.title)
-		fmt.Fprintf(&w, "| tool | operations | errors | CPU s | CPU µs/op | server CPU µs/op | ops/s | p99 | late | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&w, "| tool | operations | errors | CPU s | CPU µs/op | server CPU µs/op | ops/s | p50 | p99 | service p50 / p99 | late | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for i := range s.sides {
 			med := func(f func(measurement) float64) float64 { return medianOf(s.runs, i, f) }
 			p99 := time.Duration(med(func(x measurement) float64 { return float64(x.p99) }))
@@ -97,11 +103,20 @@ func (b *bench) report(scenarios []*scenario) string {
 					p99s = "< " + roundDuration(p99).String() + " (log2 bucket)"
 				}
 			}
+			show := func(f func(measurement) time.Duration) string {
+				v := time.Duration(med(func(x measurement) float64 { return float64(f(x)) }))
+				if v <= 0 {
+					return "n/a"
+				}
+				return roundDuration(v).String()
+			}
+			p50s := show(func(x measurement) time.Duration { return x.p50 })
+			svc := show(func(x measurement) time.Duration { return x.serviceP50 }) + " / " + show(func(x measurement) time.Duration { return x.serviceP99 })
 			late := "n/a"
 			if s.runs[0][i].tool == "tailgate" {
 				late = fmt.Sprintf("%.2f%%", 100*med(func(x measurement) float64 { return x.late }))
 			}
-			fmt.Fprintf(&w, "| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.0f | %s | %s | %.1f MB |\n",
+			fmt.Fprintf(&w, "| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.0f | %s | %s | %s | %s | %.1f MB |\n",
 				s.sides[i].label,
 				med(func(x measurement) float64 { return float64(x.requests) }),
 				med(func(x measurement) float64 { return float64(x.errors) }),
@@ -109,11 +124,12 @@ func (b *bench) report(scenarios []*scenario) string {
 				med(func(x measurement) float64 { return float64(x.cpuPerOp().Nanoseconds()) / 1e3 }),
 				med(func(x measurement) float64 { return float64(x.serverCPUPerOp().Nanoseconds()) / 1e3 }),
 				med(func(x measurement) float64 { return x.opsPerS }),
-				p99s, late,
+				p50s, p99s, svc, late,
 				med(func(x measurement) float64 { return float64(x.rssKB) / 1024 }))
 		}
 	}
 	fmt.Fprintf(&w, "\np99: tailgate's is measured from each operation's intended start (corrected); "+
+		"wrk2's p50 and p99 too (its corrected \"Recorded Latency\"), its service p50 / p99 from the actual send (\"Uncorrected\"); "+
 		"vegeta's, ghz's, redis-benchmark's and memcaslap's from the actual send. "+
 		"In a closed loop the two are the same. late: share of operations sent more than 1 ms after their intended start.\n\n"+
 		"Where tailgate's CPU goes, and why the figures stop where they do: bench/PROFILES.md.\n")

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -14,9 +15,9 @@ import (
 
 // servers are the targets of the scenarios, all on loopback.
 type servers struct {
-	http, grpc, redis, memcached string
+	http, grpc, redis, memcached, nginx string
 	// The servers' process ids, for their CPU accounting.
-	fastPID, redisPID, memcachedPID int
+	fastPID, redisPID, memcachedPID, nginxPID int
 
 	procs []*exec.Cmd
 	stdin io.Closer
@@ -109,6 +110,50 @@ func (s *servers) startMemcached() error {
 		fmt.Fprintf(&cmds, "set %s%d 0 0 %d\r\n%s\r\n", kvPrefix, i, len(value), value)
 	}
 	return preload(addr, cmds.String(), kvKeys, "STORED\r\n")
+}
+
+// nginxConfig is nginx answering every request 200 "ok" from its
+// configuration, one worker and no master, so the worker is the process
+// whose CPU is counted, with no access log: a server cheaper than any
+// client, as in the HTTP open-loop goals.
+const nginxConfig = `daemon off;
+master_process off;
+worker_processes 1;
+error_log %[1]s/error.log warn;
+pid %[1]s/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen %[2]s;
+    location / { return 200 "ok\n"; }
+  }
+}
+`
+
+// startNginx starts nginx with nginxConfig in a directory of its own under
+// dir.
+func (s *servers) startNginx(dir string) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	prefix := filepath.Join(dir, "nginx")
+	if err := os.MkdirAll(prefix, 0o755); err != nil {
+		return err
+	}
+	conf := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxConfig, prefix, addr)), 0o644); err != nil {
+		return err
+	}
+	if err := s.start(addr, "nginx", "-p", prefix, "-e", filepath.Join(prefix, "error.log"), "-c", conf); err != nil {
+		return err
+	}
+	s.nginx = addr
+	s.nginxPID = s.procs[len(s.procs)-1].Process.Pid
+	return nil
 }
 
 // start runs a server binary and waits until addr accepts connections.

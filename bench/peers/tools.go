@@ -37,11 +37,16 @@ const (
 
 // peers are the paths of the peer tools; empty when not installed.
 type peers struct {
-	vegeta, ghz, redisBenchmark, memcaslap string
+	vegeta, ghz, redisBenchmark, memcaslap, wrk2 string
 }
 
-// findPeers looks for the peer tools on PATH and in Go's bin directory.
-func findPeers() peers {
+// wrk2Missing is what the harness says when it finds no wrk2: the HTTP
+// open-loop scenario is skipped, the others run.
+const wrk2Missing = "wrk2 not found: build it from github.com/giltene/wrk2 (make; needs libssl-dev zlib1g-dev)"
+
+// findPeers looks for the peer tools on PATH and in Go's bin directory;
+// wrk2 is the -wrk2 path when given.
+func findPeers(wrk2 string) peers {
 	gobin := filepath.Join(os.Getenv("HOME"), "go", "bin")
 	if gp := os.Getenv("GOPATH"); gp != "" {
 		gobin = filepath.Join(strings.Split(gp, string(os.PathListSeparator))[0], "bin")
@@ -55,7 +60,12 @@ func findPeers() peers {
 		}
 		return ""
 	}
-	return peers{vegeta: find("vegeta"), ghz: find("ghz"), redisBenchmark: find("redis-benchmark"), memcaslap: find("memcaslap")}
+	if wrk2 == "" {
+		wrk2 = find("wrk2")
+	} else if !fileExists(wrk2) {
+		wrk2 = ""
+	}
+	return peers{vegeta: find("vegeta"), ghz: find("ghz"), redisBenchmark: find("redis-benchmark"), memcaslap: find("memcaslap"), wrk2: wrk2}
 }
 
 func fileExists(p string) bool {
@@ -161,8 +171,13 @@ func clip(b []byte) []byte {
 // limitFor bounds a load run of length d.
 func limitFor(d time.Duration) time.Duration { return 2*d + time.Minute }
 
-// httpPlan is a plan of one GET at rate for d.
+// httpPlan is a plan of one GET at rate for d on 8 connections.
 func httpPlan(addr string, rate float64, d time.Duration) string {
+	return httpPlanOn(addr, rate, 8, d)
+}
+
+// httpPlanOn is a plan of one GET at rate for d on conns connections.
+func httpPlanOn(addr string, rate float64, conns int, d time.Duration) string {
 	return fmt.Sprintf(`version: 1
 defaults: {duration: %s, warmup: 0s, seed: 1}
 components:
@@ -171,7 +186,7 @@ components:
     workload:
       rate: %g
       arrival: uniform
-      connections: 8
+      connections: %d
       timeout: 1s
       keys: {count: 1000, distribution: uniform, prefix: "k"}
       requests:
@@ -179,7 +194,7 @@ components:
     slo:
       minimum:
         all: {error_rate: 1%%}
-`, d, addr, rate)
+`, d, addr, rate, conns)
 }
 
 // grpcPlan is a plan of one unary call at rate for d.
@@ -268,7 +283,8 @@ func (b *bench) runTailgate(ctx context.Context, name string, round int, plan st
 	m := measurement{
 		tool: "tailgate", requests: all.Count + all.Errors + res.Components[0].WarmupOperations, errors: all.Errors,
 		cpu: u.cpu, rssKB: u.rssKB, wall: u.wall,
-		opsPerS: all.AchievedRate, p99: time.Duration(all.LatencyNS.P99),
+		opsPerS: all.AchievedRate, p99: time.Duration(all.LatencyNS.P99), p50: time.Duration(all.LatencyNS.P50),
+		serviceP50: time.Duration(all.ServiceNS.P50), serviceP99: time.Duration(all.ServiceNS.P99),
 	}
 	if n := all.Count + all.Errors; n > 0 {
 		m.late = float64(all.Late) / float64(n)
@@ -487,4 +503,69 @@ func memcaslapP99(out []byte) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// wrk2Latency is one line of wrk2's --latency percentiles, e.g.
+// " 99.000%   11.49ms".
+var wrk2Latency = regexp.MustCompile(`(?m)^\s*(50|99)\.000%\s+([0-9.]+)(us|ms|s)\s*$`)
+
+var (
+	wrk2Requests = regexp.MustCompile(`(?m)^\s*([0-9]+) requests in ([0-9.]+)(ms|s|m)`)
+	wrk2Errors   = regexp.MustCompile(`(?m)^\s*(?:Non-2xx or 3xx responses|Socket errors):(.*)$`)
+)
+
+// runWrk2 loads the HTTP server with wrk2 at rate for d on conns
+// connections and two threads, the machine's cores, and reads its
+// --latency (-U) report: wrk2's p50 and p99 are measured from each
+// request's intended start (its "Recorded Latency", corrected), its
+// service p50 and p99 from the actual send ("Uncorrected Latency").
+func (b *bench) runWrk2(ctx context.Context, addr string, rate, conns int, d time.Duration) (measurement, error) {
+	if b.peers.wrk2 == "" {
+		return measurement{}, errors.New(wrk2Missing)
+	}
+	u, out, err := runChild(ctx, limitFor(d), nil, b.peers.wrk2, "-t", "2", "-c", strconv.Itoa(conns),
+		"-d", fmt.Sprintf("%ds", int(math.Round(d.Seconds()))), "-R", strconv.Itoa(rate), "--latency", "-U", "http://"+addr+"/")
+	if err != nil {
+		return measurement{}, err
+	}
+	return parseWrk2(out, u)
+}
+
+// parseWrk2 reads wrk2's report: the request count, the corrected and the
+// uncorrected p50 and p99, and any error line.
+func parseWrk2(out []byte, u usage) (measurement, error) {
+	if e := wrk2Errors.FindSubmatch(out); e != nil {
+		return measurement{}, fmt.Errorf("wrk2 reported errors:%s", e[1])
+	}
+	rq := wrk2Requests.FindSubmatch(out)
+	if rq == nil {
+		return measurement{}, fmt.Errorf("wrk2 printed no request count: %s", clip(out))
+	}
+	n, _ := strconv.ParseInt(string(rq[1]), 10, 64)
+	secs, _ := strconv.ParseFloat(string(rq[2]), 64)
+	switch string(rq[3]) {
+	case "ms":
+		secs /= 1e3
+	case "m":
+		secs *= 60
+	}
+	lat := wrk2Latency.FindAllSubmatch(out, -1)
+	if len(lat) != 4 {
+		return measurement{}, fmt.Errorf("wrk2 printed %d of the 4 p50 and p99 lines of --latency -U: %s", len(lat), clip(out))
+	}
+	var ds [4]time.Duration
+	for i, l := range lat {
+		v, err := strconv.ParseFloat(string(l[2]), 64)
+		if err != nil {
+			return measurement{}, fmt.Errorf("wrk2 latency %q: %w", l[0], err)
+		}
+		unit := map[string]float64{"us": 1e3, "ms": 1e6, "s": 1e9}[string(l[3])]
+		ds[i] = time.Duration(v * unit)
+	}
+	m := measurement{requests: n, cpu: u.cpu, rssKB: u.rssKB, wall: u.wall,
+		p50: ds[0], p99: ds[1], serviceP50: ds[2], serviceP99: ds[3]}
+	if secs > 0 {
+		m.opsPerS = float64(n) / secs
+	}
+	return m, nil
 }

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// httpCase is one HTTP open-loop work: a rate on a number of connections.
+type httpCase struct {
+	rate, conns int
+}
+
+func (c httpCase) String() string {
+	return fmt.Sprintf("%s req/s, %d conns", thousands(c.rate), c.conns)
+}
+
+// httpOpenLoop is tailgate against wrk2 at every rate of -http-rates on
+// every connection count of -http-conns, against nginx answering 200 from
+// its configuration: tailgate and wrk2 take turns on each case.
+func (b *bench) httpOpenLoop() *scenario {
+	d := b.cfg.duration
+	var cases []httpCase
+	for _, conns := range b.cfg.httpConns {
+		for _, rate := range b.cfg.httpRates {
+			cases = append(cases, httpCase{rate, conns})
+		}
+	}
+	s := &scenario{
+		name: "http",
+		title: fmt.Sprintf("HTTP GET against nginx (`return 200`), open loop, uniform arrivals, %s per run, "+
+			"tailgate against wrk2 (-t 2 --latency -U) at %s req/s on %s connections",
+			d, joinInts(b.cfg.httpRates, thousands), joinInts(b.cfg.httpConns, strconv.Itoa)),
+		server: func() int { return b.srv.nginxPID },
+	}
+	for _, c := range cases {
+		s.sides = append(s.sides,
+			side{"tailgate " + c.String(), func(ctx context.Context, r int) (measurement, error) {
+				name := fmt.Sprintf("http-%d-%d", c.rate, c.conns)
+				m, err := b.runTailgate(ctx, name, r, httpPlanOn(b.srv.nginx, float64(c.rate), c.conns, d))
+				m.tool = "tailgate"
+				return m, err
+			}},
+			side{"wrk2 " + c.String(), func(ctx context.Context, r int) (measurement, error) {
+				m, err := b.runWrk2(ctx, b.srv.nginx, c.rate, c.conns, d)
+				m.tool = "wrk2"
+				return m, err
+			}})
+	}
+	s.judge = func(runs [][]measurement) []goal {
+		var out []goal
+		for i, c := range cases {
+			pair := make([][]measurement, len(runs))
+			for r, ms := range runs {
+				pair[r] = ms[2*i : 2*i+2]
+			}
+			cpu := cpuJudge(fmt.Sprintf("HTTP open loop, %s: client CPU per request", c), "wrk2", 1.0)(pair)[0]
+			if c.rate != 20_000 {
+				cpu.info = true
+			}
+			out = append(out, cpu)
+			if c.rate == 20_000 {
+				out = append(out, lateGoal(fmt.Sprintf("HTTP open loop, %s: sends more than 1 ms late", c), pair, 0, 0.01))
+			}
+			if c.rate == 20_000 || c.rate == 40_000 {
+				out = append(out, p99Goal(fmt.Sprintf("HTTP open loop, %s: p99 from the intended start", c), pair))
+			}
+			if c.rate == 5_000 {
+				out = append(out, p50Goal(fmt.Sprintf("HTTP open loop, %s: p50 against tailgate's service-time p50", c), pair))
+			}
+		}
+		return out
+	}
+	return s
+}
+
+// lateGoal is the share of late sends of side i, median over the rounds,
+// against at most most; the worst round is shown beside it.
+func lateGoal(measure string, runs [][]measurement, i int, most float64) goal {
+	med := medianOf(runs, i, func(m measurement) float64 { return m.late })
+	worst := 0.0
+	for _, ms := range runs {
+		worst = math.Max(worst, ms[i].late)
+	}
+	return goal{measure: measure, tailgate: fmt.Sprintf("%.2f%% (worst round %.2f%%)", 100*med, 100*worst),
+		peer: "—", ratioText: "—", target: fmt.Sprintf("≤ %g%%", 100*most), met: med <= most}
+}
+
+// p99Goal compares the p99 of side 0 with side 1's: lower is better.
+func p99Goal(measure string, runs [][]measurement) goal {
+	ratios := make([]float64, len(runs))
+	for r, ms := range runs {
+		ratios[r] = float64(ms[0].p99) / float64(ms[1].p99)
+	}
+	r := median(ratios)
+	p99 := func(side int) string {
+		return roundDuration(time.Duration(medianOf(runs, side, func(m measurement) float64 { return float64(m.p99) }))).String()
+	}
+	return goal{measure: measure, tailgate: p99(0), peer: p99(1) + " (" + runs[0][1].tool + ")", ratio: r,
+		target: "≤ 1.0× " + runs[0][1].tool, met: r <= 1.0}
+}
+
+// p50Goal compares tailgate's p50 from the intended start with its own
+// service-time p50 (from the actual send): the pacing's precision, which
+// wrk2's p50 (shown beside) does not have.
+func p50Goal(measure string, runs [][]measurement) goal {
+	ratios := make([]float64, len(runs))
+	for r, ms := range runs {
+		ratios[r] = float64(ms[0].p50) / float64(ms[0].serviceP50)
+	}
+	r := median(ratios)
+	dur := func(side int, f func(measurement) time.Duration) string {
+		return roundDuration(time.Duration(medianOf(runs, side, func(m measurement) float64 { return float64(f(m)) }))).String()
+	}
+	p50 := func(m measurement) time.Duration { return m.p50 }
+	svc := func(m measurement) time.Duration { return m.serviceP50 }
+	return goal{measure: measure, tailgate: dur(0, p50),
+		peer:  "service p50 " + dur(0, svc) + "; wrk2 p50 " + dur(1, p50),
+		ratio: r, target: "≤ 2.0× service p50", met: r <= 2.0}
+}
+
+// redisRates are the Redis open-loop rates; the goal is at the last.
+var redisRates = []float64{10_000, 50_000}
+
+// redisOpenLoop is tailgate alone on Redis at each of redisRates, Poisson
+// arrivals: whether it sends on time (late sends) and all it was asked
+// (the achieved rate), in every round.
+func (b *bench) redisOpenLoop() *scenario {
+	d := b.cfg.duration
+	s := &scenario{
+		name:   "rate",
+		server: func() int { return b.srv.redisPID },
+		title:  fmt.Sprintf("tailgate open loop on Redis (get 90, set 10, Poisson arrivals, 32 connections, 1 s warmup, %s)", d),
+	}
+	for _, rate := range redisRates {
+		s.sides = append(s.sides, side{fmt.Sprintf("tailgate %.0fk/s", rate/1000), func(ctx context.Context, r int) (measurement, error) {
+			m, err := b.runTailgate(ctx, fmt.Sprintf("rate-%.0fk", rate/1000), r,
+				kvPlan("redis://"+b.srv.redis, rate, 32, d, "get: 90, set: 10", "poisson"))
+			m.asked = rate
+			return m, err
+		}})
+	}
+	s.judge = func(runs [][]measurement) []goal {
+		var out []goal
+		for i, rate := range redisRates {
+			var lateOK, rateOK int
+			worstLate, worstDev := 0.0, 0.0
+			var failed int64
+			for _, ms := range runs {
+				m := ms[i]
+				failed += m.errors
+				if m.late <= 0.01 {
+					lateOK++
+				}
+				dev := m.onTime - 1
+				if math.Abs(dev) <= 0.005 && m.errors == 0 {
+					rateOK++
+				}
+				worstLate = math.Max(worstLate, m.late)
+				if math.Abs(dev) > math.Abs(worstDev) {
+					worstDev = dev
+				}
+			}
+			n := len(runs)
+			info := rate != redisRates[len(redisRates)-1]
+			late := goal{
+				measure:   fmt.Sprintf("Redis open loop, %.0fk ops/s Poisson: sends more than 1 ms late", rate/1000),
+				tailgate:  fmt.Sprintf("%.2f%% (worst round %.2f%%)", 100*medianOf(runs, i, func(m measurement) float64 { return m.late }), 100*worstLate),
+				peer:      "—",
+				ratioText: fmt.Sprintf("%d of %d rounds", lateOK, n),
+				target:    "≤ 1% in every round", met: lateOK == n, info: info,
+			}
+			achieved := goal{
+				measure: fmt.Sprintf("Redis open loop, %.0fk ops/s Poisson: achieved rate against the asked one", rate/1000),
+				tailgate: fmt.Sprintf("%.0f ops/s (worst round %+.2f%%)",
+					medianOf(runs, i, func(m measurement) float64 { return m.onTime * m.asked }), 100*worstDev),
+				peer:      fmt.Sprintf("%.0f asked", rate),
+				ratioText: fmt.Sprintf("%d of %d rounds", rateOK, n),
+				target:    "within 0.5% in every round", met: rateOK == n, info: info,
+			}
+			if failed > 0 {
+				achieved.tailgate += fmt.Sprintf(", %d errors", failed)
+			}
+			out = append(out, late, achieved)
+		}
+		return out
+	}
+	return s
+}
+
+// thousands writes 20000 as "20,000".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func joinInts(xs []int, f func(int) string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = f(x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// parseInts reads a comma-separated list of positive integers.
+func parseInts(v string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("want comma-separated positive integers, got %q", v)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
