@@ -118,6 +118,9 @@ func Decode(data []byte) (*Result, error) {
 				return nil, fmt.Errorf("%w: component %q operation %q: client delay histograms hold %d and %d samples, count says %d",
 					ErrInvalid, c.Name, o.Name, n, lc.TotalCount(), o.Count)
 			}
+			if err := o.firstMessagesAgree(); err != nil {
+				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
+			}
 			if err := o.percentilesAgree(h, cd, lc); err != nil {
 				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
 			}
@@ -156,6 +159,29 @@ func (o *OperationResult) percentilesAgree(latency, client, lessClient *hdrhisto
 		}
 	}
 	return nil
+}
+
+// firstMessagesAgree checks a streaming call's first-message record: a
+// histogram exactly when percentiles are stored, agreeing with them, with
+// at most one sample per success, and no more samples than messages.
+func (o *OperationResult) firstMessagesAgree() error {
+	if o.Messages < 0 {
+		return fmt.Errorf("negative message count %d", o.Messages)
+	}
+	if (o.FirstMessageNS == nil) != (o.FirstMessageHistogram == "") {
+		return errors.New("first message percentiles and histogram must come together")
+	}
+	if o.FirstMessageNS == nil {
+		return nil
+	}
+	first, err := o.FirstMessages()
+	if err != nil {
+		return err
+	}
+	if n := first.TotalCount(); n > o.Count || n > o.Messages {
+		return fmt.Errorf("first message histogram holds %d samples, more than the %d successes or the %d messages", n, o.Count, o.Messages)
+	}
+	return storedAgree("first message", *o.FirstMessageNS, o.FirstMessageHistogram, first)
 }
 
 // storedAgree checks stored percentiles against the histogram they were read

@@ -67,6 +67,9 @@ type IdentityRequest struct {
 	// writes it; its content is not part of the identity.
 	BodyFile string `json:"body_file,omitempty"`
 	Weight   int    `json:"weight"`
+	// Messages is a streaming call's request messages, when the plan
+	// sets them.
+	Messages int `json:"messages,omitempty"`
 }
 
 // Hash is a short stable digest of a WorkloadIdentity.

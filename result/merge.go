@@ -337,6 +337,7 @@ func mergeComponent(shards []*Result, ci int, earliest time.Time, offsets []int,
 func mergeOperation(ops []*OperationResult, offsets []int, interval, window time.Duration) (OperationResult, error) {
 	out := OperationResult{Name: ops[0].Name, Intervals: []Interval{}}
 	whole, service, client, lessClient := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
+	first := NewHistogram()
 	var ivals []*hdrhistogram.Histogram
 	var ivalErrors []int64
 	for k, o := range ops {
@@ -364,6 +365,14 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		if err := errors.Join(mergeInto(client, cd, o.Name, "client delay histogram"), mergeInto(lessClient, lc, o.Name, "latency less client histogram")); err != nil {
 			return out, err
 		}
+		fm, err := o.FirstMessages()
+		if err != nil {
+			return out, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		if err := mergeInto(first, fm, o.Name, "first message histogram"); err != nil {
+			return out, err
+		}
+		out.Messages += o.Messages
 		out.Count += o.Count
 		out.Errors += o.Errors
 		out.Late += o.Late
@@ -402,6 +411,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	if client.TotalCount() == out.Count {
 		out.SetClientDelay(client, lessClient)
 	}
+	out.SetFirstMessage(first)
 	if window > 0 {
 		out.AchievedRate = float64(out.Count) / window.Seconds()
 	}

@@ -229,6 +229,35 @@ type OperationResult struct {
 	ClientDelayHistogram       string       `json:"client_delay_histogram,omitempty"`
 	LatencyLessClientNS        *Percentiles `json:"latency_less_client_ns,omitempty"`
 	LatencyLessClientHistogram string       `json:"latency_less_client_histogram,omitempty"`
+	// Messages counts the response messages that the measured successes
+	// of a streaming call (a gRPC server-streaming, client-streaming or
+	// bidirectional method) received; Messages / Count is the messages per
+	// stream. FirstMessageNS is the latency of those calls to their first
+	// response message, from the intended start like LatencyNS (which is
+	// to the end of the stream), and FirstMessageHistogram its whole-run
+	// HdrHistogram; a call that ended without a message has none. All are
+	// left out for operations that are not streaming calls, and in results
+	// written before they were recorded.
+	Messages              int64        `json:"messages,omitempty"`
+	FirstMessageNS        *Percentiles `json:"first_message_ns,omitempty"`
+	FirstMessageHistogram string       `json:"first_message_histogram,omitempty"`
+}
+
+// SetFirstMessage fills the first-message fields from their whole-run
+// histogram, and leaves them out when it is nil or empty.
+func (o *OperationResult) SetFirstMessage(first *hdrhistogram.Histogram) {
+	if first == nil || first.TotalCount() == 0 {
+		o.FirstMessageNS, o.FirstMessageHistogram = nil, ""
+		return
+	}
+	p := PercentilesOf(first)
+	o.FirstMessageNS, o.FirstMessageHistogram = &p, EncodeHistogram(first)
+}
+
+// FirstMessages decodes the first-message histogram; empty when the
+// operation has none.
+func (o *OperationResult) FirstMessages() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(o.FirstMessageHistogram, fmt.Sprintf("operation %q: first message histogram", o.Name))
 }
 
 // SetClientDelay fills the client-delay fields from their whole-run

@@ -41,7 +41,7 @@ var (
 	prefillKeys   = []string{"rate"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"}
 	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
-	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "body_file", "weight", "expect_status"}
+	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "body_file", "weight", "messages", "expect_status"}
 	sloKeys       = []string{string(TierMinimum), string(TierAspirational), string(TierRegression)}
 )
 
@@ -649,6 +649,7 @@ func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
 		r.BodyPath = r.BodyFile
 	}
 	decodeKey(d, f, what+" ", "weight", &r.Weight, asInt)
+	decodeKey(d, f, what+" ", "messages", &r.Messages, asInt)
 	if e, ok := f["expect_status"]; ok {
 		if items, ok := d.sequence(e.value, what+" expect_status"); ok {
 			r.ExpectStatus = make([]int, len(items))

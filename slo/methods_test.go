@@ -400,3 +400,15 @@ func TestHTTP2KeysAreDecoded(t *testing.T) {
 		t.Errorf("inner: protocol %q, streams %d; want h2c and one stream", inner.Protocol, inner.Streams)
 	}
 }
+
+func TestStreamingRequestsTakeMessages(t *testing.T) {
+	p, _, err := parseTestdata(t, "testdata/streaming.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{0, 8, 4} {
+		if got := p.Component("feed").Workload.Requests[i].Messages; got != want {
+			t.Errorf("request %d: messages %d, want %d", i, got, want)
+		}
+	}
+}

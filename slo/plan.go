@@ -242,6 +242,9 @@ const (
 	HTTP2Cleartext HTTPProtocol = "h2c"
 )
 
+// MaxMessages is the most request messages a streaming call may send.
+const MaxMessages = 100_000
+
 // DefaultBatch is how many keys an mget asks for when the plan says not.
 const DefaultBatch = 10
 
@@ -294,6 +297,10 @@ type Request struct {
 	BodyFile string
 	BodyPath string
 	Weight   int
+	// Messages is how many request messages one call of a gRPC
+	// client-streaming or bidirectional method sends, each built from the
+	// body; 0 means 1. Unary and server-streaming methods take one.
+	Messages int
 	// ExpectStatus lists the statuses counted as success (HTTP); empty means 2xx.
 	ExpectStatus []int
 	Pos          Position

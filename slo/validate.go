@@ -364,6 +364,12 @@ func (v *validator) target(c *Component) bool {
 			}
 			v.check(&r.Method, r.Pos, grpcMethod.MatchString(r.Method), what+" method", r.Method, rule)
 			v.check(&r.Path, r.Pos, r.Path == "", what+" path", r.Path, "must be empty: a gRPC request names its method, not a path")
+			v.check(&r.Messages, r.Pos, 0 <= r.Messages && r.Messages <= MaxMessages, what+" messages", strconv.Itoa(r.Messages),
+				fmt.Sprintf("is out of range: a streaming call sends 1 to %d messages", MaxMessages))
+		}
+		if proto != ProtocolGRPC && r.Messages != 0 {
+			pos, _, _ := v.place(&r.Messages, r.Pos, "")
+			v.errorf(pos, "%s messages is for gRPC client-streaming and bidirectional methods; %s target sends one body per request", what, protocolPhrase(proto))
 		}
 	}
 	return true

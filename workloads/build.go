@@ -50,15 +50,20 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		}
 		all := result.OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), ErrorKinds: map[string]int64{}}
 		allHist, allService, allClient, allLessClient := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
+		allFirst := result.NewHistogram()
 		nIvals := 0
 		for k, name := range c.ops {
 			op := result.OperationResult{
 				Name: name, Count: r.whole[k].TotalCount(), Errors: r.errors[k], Late: r.late[k],
-				Hits: r.hits[k], Misses: r.misses[k],
+				Hits: r.hits[k], Misses: r.misses[k], Messages: r.messages[k],
 				LatencyNS: result.PercentilesOf(r.whole[k]), ServiceNS: result.PercentilesOf(r.service[k]),
 				Histogram: result.EncodeHistogram(r.whole[k]), ServiceHistogram: result.EncodeHistogram(r.service[k]),
 			}
 			op.SetClientDelay(r.client[k], r.lessClient[k])
+			op.SetFirstMessage(r.first[k])
+			if r.first[k] != nil {
+				allFirst.Merge(r.first[k])
+			}
 			if totalWeight > 0 {
 				op.AskedRate = spec.rate() * float64(weights[k]) / float64(totalWeight)
 			}
@@ -93,11 +98,13 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			all.Late += op.Late
 			all.Hits += op.Hits
 			all.Misses += op.Misses
+			all.Messages += op.Messages
 			cr.Operations = append(cr.Operations, op)
 		}
 		all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)
 		all.Histogram, all.ServiceHistogram = result.EncodeHistogram(allHist), result.EncodeHistogram(allService)
 		all.SetClientDelay(allClient, allLessClient)
+		all.SetFirstMessage(allFirst)
 		if window > 0 {
 			all.AchievedRate = float64(all.Count) / window.Seconds()
 		}

@@ -27,7 +27,11 @@ type record struct {
 	late       []int64
 	hits       []int64
 	misses     []int64
-	kinds      []map[string]int64
+	// messages and first are streaming calls' (see Op.Messages); an
+	// operation's first stays nil until a worker recorded one.
+	messages []int64
+	first    []*hdrhistogram.Histogram
+	kinds    []map[string]int64
 	// warmupOps and warmupErrors count operations intended before the
 	// measured window; seenOps and seenErrors count every completed or
 	// failed operation, warmup included, for the abort monitor.
@@ -54,6 +58,8 @@ func newRecord(kinds int) *record {
 		late:       make([]int64, kinds),
 		hits:       make([]int64, kinds),
 		misses:     make([]int64, kinds),
+		messages:   make([]int64, kinds),
+		first:      make([]*hdrhistogram.Histogram, kinds),
 		kinds:      make([]map[string]int64, kinds),
 		scratch:    newPacked(),
 	}
@@ -110,6 +116,7 @@ func (r *record) merge(s *sliceSet) {
 		r.late[k] += o.late
 		r.hits[k] += o.hits
 		r.misses[k] += o.misses
+		r.messages[k] += o.messages
 		for kind, v := range o.kinds {
 			r.kinds[k][kind] += v
 		}
@@ -129,6 +136,14 @@ func (r *record) mergeWhole(workers []*worker) {
 				r.scratch.Reset()
 				r.scratch.MergeFrom(m.from)
 				r.scratch.MergeInto(m.into)
+			}
+			if h.first != nil {
+				if r.first[k] == nil {
+					r.first[k] = result.NewHistogram()
+				}
+				r.scratch.Reset()
+				r.scratch.MergeFrom(h.first)
+				r.scratch.MergeInto(r.first[k])
 			}
 		}
 	}

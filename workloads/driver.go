@@ -46,6 +46,15 @@ type Op struct {
 	// Keys are the keys of an operation of several (see MultiKey), Key
 	// first, each drawn like Key; nil for an operation of one key.
 	Keys [][]byte
+	// Messages is a streaming call's answer: how many response messages
+	// it received; FirstMessageLead is how long before the call completed
+	// the first of them came. When Messages is above 0, the engine records
+	// the operation's latency to its first message (its latency less the
+	// lead, so from the intended start too) beside its latency to the end.
+	// Drivers of unary operations leave both zero; the engine zeroes them
+	// before each operation and counts them only when it succeeds.
+	Messages         int32
+	FirstMessageLead time.Duration
 }
 
 // PipelineConn is a Conn that can have several operations in flight on its

@@ -1,6 +1,8 @@
 package workloads
 
 import (
+	"time"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/result"
@@ -27,9 +29,10 @@ type opSlice struct {
 	lessClient *hdrhistogram.Histogram
 	errors     int64
 	late       int64
-	// hits and misses count what measured reads found (see Op.Hits).
-	hits, misses int64
-	kinds        map[string]int64 // errors by kind; nil until the first error
+	// hits and misses count what measured reads found (see Op.Hits);
+	// messages what measured streaming calls received (see Op.Messages).
+	hits, misses, messages int64
+	kinds                  map[string]int64 // errors by kind; nil until the first error
 	// warmupOps and warmupErrors count operations intended before the
 	// measured window: applied, not measured.
 	warmupOps    int64
@@ -49,6 +52,18 @@ type sliceSet struct {
 // whole run, so they are merged once, when the worker is done.
 type wholeRun struct {
 	service, client, lessClient *hdrhistogram.Histogram
+	// first holds a streaming call's latencies to its first message; nil
+	// until the first one, so operations that do not stream carry none.
+	first *hdrhistogram.Histogram
+}
+
+// recordFirst notes one streaming call's latency to its first message.
+// Only the first call allocates, once per worker and operation.
+func (w *wholeRun) recordFirst(latencyNS time.Duration) {
+	if w.first == nil {
+		w.first = result.NewHistogram()
+	}
+	_ = w.first.RecordValue(clampNS(latencyNS.Nanoseconds()))
 }
 
 func newWholeRun() wholeRun {
@@ -83,7 +98,7 @@ func (s *sliceSet) reset() {
 	for i := range s.ops {
 		o := &s.ops[i]
 		o.latency.Reset()
-		o.errors, o.late, o.warmupOps, o.warmupErrors, o.hits, o.misses = 0, 0, 0, 0, 0, 0
+		o.errors, o.late, o.warmupOps, o.warmupErrors, o.hits, o.misses, o.messages = 0, 0, 0, 0, 0, 0, 0
 		clear(o.kinds)
 	}
 }

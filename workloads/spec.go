@@ -143,6 +143,9 @@ func (s *Spec) Identity() result.WorkloadIdentity {
 	}
 	for _, r := range w.Requests {
 		ir := result.IdentityRequest{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight, BodyFile: r.BodyFile}
+		if r.Messages > 1 {
+			ir.Messages = r.Messages // 1, the default, hashes as before messages existed
+		}
 		if r.BodyFile == "" {
 			ir.Body = Redact(r.Body, s.Secrets)
 		}

@@ -25,3 +25,19 @@ func TestIdentityOfAnOperationListedTwice(t *testing.T) {
 		t.Errorf("share of get %v listed twice, %v summed", a, b)
 	}
 }
+
+// A streaming call's messages are part of its workload: runs that sent
+// another number of messages per call are not compared. Leaving messages
+// out and writing 1 are the same workload, as before messages existed.
+func TestIdentityOfAStreamingCallsMessages(t *testing.T) {
+	spec := func(messages int) *Spec {
+		return &Spec{Component: slo.Component{Name: "rpc", Workload: slo.Workload{Rate: 100,
+			Requests: []slo.Request{{Name: "upload", Method: "s.S/Upload", Weight: 1, Messages: messages}}}}, Seed: 1}
+	}
+	if spec(4).Identity().Hash() == spec(8).Identity().Hash() {
+		t.Error("4 and 8 messages a call hash the same")
+	}
+	if spec(0).Identity().Hash() != spec(1).Identity().Hash() {
+		t.Error("messages left out and 1 message hash differently")
+	}
+}

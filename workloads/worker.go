@@ -87,6 +87,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 		op.Sent = time.Time{}
 		op.Hits, op.Misses = 0, 0
+		op.Messages, op.FirstMessageLead = 0, 0
 		err := w.conn.Do(ctx, &op)
 		done := w.clock.Now()
 		if err != nil && ctx.Err() != nil {
@@ -118,6 +119,10 @@ func (w *worker) run(ctx context.Context) {
 			s.record(done.Sub(due).Nanoseconds(), done.Sub(sent).Nanoseconds(), clientNS, pace.open && sent.Sub(due) > LateAfter)
 			s.hits += int64(op.Hits)
 			s.misses += int64(op.Misses)
+			if op.Messages > 0 {
+				s.messages += int64(op.Messages)
+				w.whole[op.Kind].recordFirst(done.Sub(due) - op.FirstMessageLead)
+			}
 		}
 	}
 	if !cur.empty() {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"time"
 
 	"google.golang.org/grpc/codes"
 )
@@ -39,10 +40,14 @@ type messageReader struct {
 	keep   []byte
 	// err is the first bad message's outcome.
 	err *callError
+	// stamp says to note when the first whole message came, in first.
+	stamp bool
+	first time.Time
 }
 
-func (m *messageReader) reset() {
+func (m *messageReader) reset(stamp bool) {
 	m.inHead, m.left, m.count, m.keep, m.err = 0, 0, 0, m.keep[:0], nil
+	m.stamp = stamp
 }
 
 // data takes DATA bytes of a reply whose grpc-encoding is encoding;
@@ -98,6 +103,9 @@ func (m *messageReader) end(gz **gunzipper) {
 			m.err = &callError{code: codes.Internal, msg: "grpc: failed to decompress the received message: " + err.Error()}
 		}
 		m.keep = m.keep[:0]
+	}
+	if m.count == 0 && m.stamp {
+		m.first = time.Now()
 	}
 	m.count++
 	m.inHead = 0

@@ -10,8 +10,18 @@
 // v1alpha) or, when the workload names a protoset, from that
 // FileDescriptorSet file (protoc --descriptor_set_out --include_imports).
 // Everything is checked at open time, before any load: an unknown service or
-// method (the message lists what is offered), a streaming method, a body
-// that is not JSON or does not match the request message.
+// method (the message lists what is offered), a body that is not JSON or
+// does not match the request message, messages above 1 for a method that
+// takes one request message.
+//
+// Streaming methods are called like unary ones, one call per operation
+// (see stream.go): a server-streaming call sends its one message and
+// reads the responses to the end of the stream; a client-streaming or
+// bidirectional call sends the request's messages (1 unless the plan sets
+// messages) back to back and half-closes, and reads the responses as they
+// come. The operation's latency is to the end of the stream; its latency
+// to the first response message and how many messages came are recorded
+// beside it (workloads.Op.Messages).
 //
 // The body is the request message in protobuf's JSON mapping; {{key}} in it
 // is replaced by the operation's key as JSON string text. See body for how
@@ -112,6 +122,13 @@ type request struct {
 	// compressed is a static body's message compressed, once, when the
 	// workload compresses.
 	compressed []byte
+	// streaming says the method streams its requests, its responses or
+	// both; messages is how many request messages a call sends (1 but
+	// for client-streaming and bidirectional methods), and framed, for a
+	// static body sent several times, all of them framed, built once.
+	streaming bool
+	messages  int
+	framed    []byte
 }
 
 // Open builds a driver for a grpc:// or grpcs:// target. It resolves every
@@ -230,8 +247,10 @@ func Open(ctx context.Context, target *url.URL, spec *workloads.Spec) (workloads
 		if md == nil {
 			return nil, fmt.Errorf("%s: service %s has no method %q; it has: %s", what, services[i], methods[i], methodNames(sd))
 		}
-		if md.IsStreamingClient() || md.IsStreamingServer() {
-			return nil, fmt.Errorf("%s: is a streaming method; tailgate sends unary calls", what)
+		messages := max(r.Messages, 1)
+		if messages > 1 && !md.IsStreamingClient() {
+			return nil, fmt.Errorf("%s: messages %d: the method is %s and takes one request message; messages is for client-streaming and bidirectional methods",
+				what, r.Messages, methodKind(md))
 		}
 		b, err := compileBody(md.Input(), r.Body, w.Keys.Prefix, w.Keys.Count, types)
 		if err != nil {
@@ -242,10 +261,18 @@ func Open(ctx context.Context, target *url.URL, spec *workloads.Spec) (workloads
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		req := request{method: path, body: b, block: block}
+		req := request{method: path, body: b, block: block,
+			streaming: md.IsStreamingClient() || md.IsStreamingServer(), messages: messages}
 		if d.compress && b.static != nil {
 			var gz gzipper
 			req.compressed = bytes.Clone(gz.compress(b.static.wire))
+		}
+		if messages > 1 && b.static != nil {
+			msg, compressed := b.static.wire, false
+			if req.compressed != nil {
+				msg, compressed = req.compressed, true
+			}
+			req.framed = appendFrames(nil, msg, compressed, messages)
 		}
 		d.requests = append(d.requests, req)
 	}
@@ -341,7 +368,7 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	if err := c.dial(ctx, deadline); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "connection error: %v", err)
 	}
-	err := c.call(d.probe, nil, false)
+	err := c.call(d.probe, c.frame(nil, false), false)
 	var ce *callError
 	switch {
 	case err == nil, errors.As(err, &ce) && ce.code != codes.Unavailable && ce.code != codes.DeadlineExceeded && ce.code != codes.Canceled:
@@ -382,6 +409,9 @@ type conn struct {
 	wire []byte
 	text []byte
 	gz   gzipper
+	// multi holds the framed messages of a streaming call that sends
+	// several built per operation.
+	multi []byte
 	// The call in progress: its message's gRPC prefix, and the status,
 	// message, encoding and messages its response carries.
 	prefix      [5]byte
@@ -413,6 +443,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	if err != nil {
 		return err
 	}
+	body := c.frames(r, msg, compressed)
 	now := time.Now()
 	deadline := now.Add(c.d.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -449,7 +480,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		return err // checked after the deadline is set, so a later interrupt is not undone
 	}
 	c.h.SetLazyPings(gap < h2.IdleAfter)
-	err = c.call(r.block, msg, compressed)
+	err = c.call(r.block, body, r.streaming)
 	if retryable(err) && ctx.Err() == nil && !c.closedForGood() {
 		// The server did not process the call: once more, on a fresh
 		// connection, within the same deadline.
@@ -457,7 +488,10 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		if err := c.redial(ctx, time.Now(), deadline); err != nil {
 			return err
 		}
-		err = c.call(r.block, msg, compressed)
+		err = c.call(r.block, body, r.streaming)
+	}
+	if err == nil && r.streaming {
+		c.messages.answer(op)
 	}
 	if err == nil && c.h.Usable() {
 		c.h.Release()
@@ -561,19 +595,28 @@ func (c *conn) message(r *request, key []byte) (msg []byte, compressed bool, err
 	return msg, false, nil
 }
 
-// call makes one unary call on the held connection: the message goes out
-// framed as gRPC frames it, a flag byte (compressed or not) and its
-// length, then the bytes. The outcome is nil (status OK), a *callError or
-// an *h2.TransportError.
-func (c *conn) call(block, msg []byte, compressed bool) error {
+// call makes one call on the held connection: body is its request
+// messages, framed (see frame and frames), sent before the client's side
+// of the stream closes; the response's messages are read to the end of
+// the stream, and when stamp is set the instant the first one came is
+// noted. The outcome is nil (status OK), a *callError or an
+// *h2.TransportError.
+func (c *conn) call(block []byte, body [2][]byte, stamp bool) error {
+	c.grpcStatus, c.grpcMessage, c.encoding = -1, "", ""
+	c.messages.reset(stamp)
+	return c.outcome(c.h.Call(block, body, c))
+}
+
+// frame frames one message as gRPC frames it, a flag byte (compressed or
+// not) and its length, then the bytes: the prefix is the connection's,
+// valid until the next frame.
+func (c *conn) frame(msg []byte, compressed bool) [2][]byte {
 	c.prefix[0] = 0
 	if compressed {
 		c.prefix[0] = 1
 	}
 	binary.BigEndian.PutUint32(c.prefix[1:], uint32(len(msg)))
-	c.grpcStatus, c.grpcMessage, c.encoding = -1, "", ""
-	c.messages.reset()
-	return c.outcome(c.h.Call(block, [2][]byte{c.prefix[:], msg}, c))
+	return [2][]byte{c.prefix[:], msg}
 }
 
 // outcome turns the end of a call's stream into its result, as grpc-go

@@ -435,7 +435,7 @@ func TestOpenRejectsBadRequests(t *testing.T) {
 		{"an unknown method lists the service's methods",
 			call("r", "grpc.testing.TestService/Nope", ""), "",
 			[]string{`has no method "Nope"`, "EmptyCall", "UnaryCall"}},
-		{"a streaming method", call("r", streamingCall, ""), "", []string{"streaming"}},
+		{"several messages for a server-streaming method", slo.Request{Name: "r", Method: streamingCall, Messages: 3}, "", []string{"messages 3", "server-streaming"}},
 		{"a method name without a service", call("r", "UnaryCall", ""), "", []string{"full gRPC method name"}},
 		{"a body that is not JSON", call("r", unaryCall, `{responseSize: 1}`), "", []string{"not JSON"}},
 		{"a body with a key that is not JSON", call("r", unaryCall, `{"responseStatus": {"message": {{key}}}}`), "", []string{"not JSON"}},
