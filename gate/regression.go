@@ -128,12 +128,27 @@ func inconclusiveDetail(r *status.ObjectiveResult, tol float64) string {
 }
 
 // SignedPercent prints a relative change, the one way every report and
-// message writes it: +15.5%, -3%, +inf.
+// message writes it: +15.5%, -3%, +294%, +194870%, +inf. Below 100% it keeps
+// one decimal (dropped when zero); from 100% on, whole percents, so a value
+// far past its bar never turns into an exponent or a factor.
 func SignedPercent(f float64) string {
-	if math.IsInf(f, 1) {
+	switch {
+	case math.IsInf(f, 1):
 		return "+inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "?"
 	}
-	return strings.TrimSuffix(fmt.Sprintf("%+.1f", f*100), ".0") + "%"
+	p := f * 100
+	if math.Abs(p) >= 99.95 {
+		return fmt.Sprintf("%+.0f%%", p)
+	}
+	s := strings.TrimSuffix(fmt.Sprintf("%+.1f", p), ".0")
+	if s == "-0" {
+		s = "+0"
+	}
+	return s + "%"
 }
 
 // quantileInterval is the 95% order-statistic interval of a quantile.

@@ -13,6 +13,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
@@ -180,6 +181,16 @@ func judgeLatency(t testing.TB, c *result.ComponentResult, tier slo.Tier, op str
 	if o.MeasuredValue > o.ThresholdValue {
 		o.Status = fail
 	}
+	// The 95% interval of the percentile, as the gate computes it.
+	if q, ok := metric.Quantile(); ok {
+		h, err := or.WholeHistogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lo, _, hi, ok := stats.QuantileCI(h, q, 0.95); ok {
+			o.IntervalLow, o.IntervalHigh = float64(lo), float64(hi)
+		}
+	}
 	return o
 }
 
@@ -320,7 +331,8 @@ func failResult(t testing.TB) *result.Result {
 	cache.Objectives = []status.ObjectiveResult{
 		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP99, "2ms", 17),
 		judgeLatency(t, &cache, slo.TierMinimum, "get", slo.MetricP999, "25ms", 17),
-		judgeLatency(t, &cache, slo.TierMinimum, "set", slo.MetricP99, "3ms", 18),
+		// Failed by the measured value, with the bar inside its interval.
+		judgeLatency(t, &cache, slo.TierMinimum, "set", slo.MetricP99, "2.2ms", 18),
 		judgeErrorRate(t, &cache, "all", "0.1%", 0.001, 19),
 		judgeThroughput(t, &cache, "all", "99%", 0.99, 19),
 		judgeLatency(t, &cache, slo.TierAspirational, "get", slo.MetricP99, "1ms", 22),

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -70,6 +69,10 @@ type htmlComponent struct {
 
 type htmlObjective struct {
 	Operation, Metric, Bar, Tier, Measured, Change, Margin, Status, StatusClass, Detail string
+	// Interval is the measurement's 95% confidence interval (intervalText);
+	// WithinInterval says the bar lies inside it.
+	Interval       string
+	WithinInterval bool
 }
 
 type htmlWaterfall struct {
@@ -106,6 +109,9 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 		if isRegression(o) {
 			line = fmt.Sprintf("%s %s %s: %s (regression)", row.component, o.Operation, o.Metric, shortfall(o))
 		}
+		if barInInterval(o) {
+			line += fmt.Sprintf("; %s %s: the run cannot tell on which side of the bar the true %s lies", withinIntervalText, intervalText(o), o.Metric)
+		}
 		page.Failures = append(page.Failures, line)
 	}
 	page.Run = runFields(res)
@@ -126,9 +132,10 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 				Operation: o.Operation, Metric: o.Metric, Bar: barExpression(o, "≤", "≥"), Tier: o.Tier,
 				Measured: o.Measured, Change: changeText(o), Status: o.Status.Text(),
 				StatusClass: "st-" + statusClass(o.Status), Detail: o.Detail,
+				Interval: intervalText(o), WithinInterval: barInInterval(o),
 			}
 			if !isRegression(o) {
-				ho.Margin = marginCell(o)
+				ho.Margin = MarginText(o)
 			}
 			if o.PValue > 0 {
 				ho.Detail = strings.TrimPrefix(ho.Detail+fmt.Sprintf("; p = %.2g", o.PValue), "; ")
@@ -186,18 +193,6 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 		page.Components = append(page.Components, hc)
 	}
 	return page, nil
-}
-
-// marginCell prints an absolute objective's margin: a signed percentage,
-// or a factor once the value is twice the bar or more (915×).
-func marginCell(o status.ObjectiveResult) string {
-	if o.Status == status.Insufficient || o.Status == status.ClientBound {
-		return "-"
-	}
-	if lowerIsBetter(o) && o.Margin >= 1 && !math.IsInf(o.Margin, 1) {
-		return fmt.Sprintf("%.3g×", o.Margin+1)
-	}
-	return SignedPercent(o.Margin)
 }
 
 // statusClass names a status for the style sheet.
@@ -298,6 +293,8 @@ td.detail { color: #57606a; max-width: 380px; }
 .st-pass, .st-met { color: #1a7f37; }
 .st-nochange { color: #57606a; }
 .errors { color: #82071e; }
+.ci { font-weight: 400; color: #57606a; font-size: 12px; }
+.within { display: inline-block; margin-top: 2px; padding: 0 6px; border-radius: 8px; font-size: 12px; font-weight: 600; color: #5c3b00; background: #fff8c5; border: 1px solid #d4a72c; white-space: nowrap; }
 .chart { display: block; max-width: 100%; height: auto; }
 .chart text { font-size: 11px; fill: #57606a; }
 .chart .axis-label { font-size: 12px; fill: #1f2328; }
@@ -348,10 +345,10 @@ footer { margin: 40px auto 24px; color: #57606a; font-size: 12px; }
 <h3>Objectives</h3>
 {{- if .Objectives}}
 <table class="objectives">
-<thead><tr><th scope="col">Operation</th><th scope="col">Metric</th><th scope="col">Bar</th><th scope="col">Tier</th><th scope="col" class="num">Measured</th><th scope="col" class="num">Margin</th><th scope="col" class="num">Change vs baseline</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
+<thead><tr><th scope="col">Operation</th><th scope="col">Metric</th><th scope="col">Bar</th><th scope="col">Tier</th><th scope="col" class="num">Measured <span class="ci">[95% CI]</span></th><th scope="col" class="num">Margin</th><th scope="col" class="num">Change vs baseline</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
 <tbody>
 {{- range .Objectives}}
-<tr><td>{{.Operation}}</td><td>{{.Metric}}</td><td class="bar">{{.Bar}}</td><td>{{.Tier}}</td><td class="num">{{.Measured}}</td><td class="num">{{.Margin}}</td><td class="num">{{.Change}}</td><td class="{{.StatusClass}}">{{.Status}}</td><td class="detail">{{.Detail}}</td></tr>
+<tr><td>{{.Operation}}</td><td>{{.Metric}}</td><td class="bar">{{.Bar}}</td><td>{{.Tier}}</td><td class="num">{{.Measured}}{{if .Interval}}<br><span class="ci">{{.Interval}}</span>{{end}}</td><td class="num">{{.Margin}}</td><td class="num">{{.Change}}</td><td class="status {{.StatusClass}}">{{.Status}}{{if .WithinInterval}}<br><span class="within">bar within the interval</span>{{end}}</td><td class="detail">{{.Detail}}</td></tr>
 {{- end}}
 </tbody>
 </table>

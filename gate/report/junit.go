@@ -200,6 +200,12 @@ func objectiveCase(c *result.ComponentResult, o status.ObjectiveResult, verdict 
 	if change := changeText(o); change != "" {
 		details = append(details, "change: "+change)
 	}
+	if interval := intervalText(o); interval != "" {
+		details = append(details, "95% confidence interval: "+interval)
+	}
+	if note := intervalNote(o); note != "" {
+		details = append(details, note)
+	}
 	if o.PValue > 0 {
 		details = append(details, fmt.Sprintf("p-value: %.3g", o.PValue))
 	}

@@ -27,15 +27,23 @@ func Markdown(w io.Writer, res *result.Result) error {
 
 	rows := objectiveRows(res)
 	if len(rows) > 0 {
-		ew.printf("| Component | Operation | Metric | Bar | Measured | Change vs baseline | Status |\n")
+		ew.printf("| Component | Operation | Metric | Bar | Measured [95%% CI] | Change vs baseline | Status |\n")
 		ew.printf("|---|---|---|---|---|---:|---|\n")
 		for _, row := range rows {
 			o := row.o
+			measured := o.Measured
+			if interval := intervalText(o); interval != "" {
+				measured += " " + interval
+			}
 			ew.printf("| %s | %s | %s | %s | %s | %s | %s |\n", mdText(row.component), mdText(o.Operation),
-				mdText(o.Metric), mdText(barExpression(o, "≤", "≥")+" ("+o.Tier+")"), mdText(o.Measured),
+				mdText(o.Metric), mdText(barExpression(o, "≤", "≥")+" ("+o.Tier+")"), mdText(measured),
 				mdText(changeText(o)), mdStatus(o))
 		}
 		ew.printf("\n")
+		if within := withinInterval(rows); len(within) > 0 {
+			ew.printf("The bar of %s lies within the 95%% confidence interval of the measurement: the status follows the measured value, but the run cannot tell on which side of the bar the true percentile lies.\n\n",
+				strings.Join(within, ", "))
+		}
 	}
 
 	ew.printf("#### What to do next\n\n")
@@ -79,6 +87,18 @@ func Markdown(w io.Writer, res *result.Result) error {
 	return ew.err
 }
 
+// withinInterval names the objectives whose bar lies within the confidence
+// interval of their measurement, in bold.
+func withinInterval(rows []objectiveRow) []string {
+	var names []string
+	for _, row := range rows {
+		if barInInterval(row.o) {
+			names = append(names, row.title())
+		}
+	}
+	return names
+}
+
 // mdRunLine describes the run in one Markdown line.
 func mdRunLine(res *result.Result) string {
 	var parts []string
@@ -108,7 +128,7 @@ func mdStatus(o status.ObjectiveResult) string {
 		if isRegression(o) {
 			return "**FAIL**"
 		}
-		return "**FAIL** (" + mdText(shortfall(o)) + ")"
+		return "**FAIL** (" + mdText(shortfall(o)) + withinSuffix(o) + ")"
 	case status.Insufficient:
 		return "**INSUFFICIENT**"
 	case status.Missed:
@@ -116,7 +136,7 @@ func mdStatus(o status.ObjectiveResult) string {
 			// Not measured at all (no data): there is no distance to give.
 			return "missed"
 		}
-		return "missed (" + mdText(shortfall(o)) + ")"
+		return "missed (" + mdText(shortfall(o)) + withinSuffix(o) + ")"
 	case status.Inconclusive:
 		return "**INCONCLUSIVE**"
 	case status.ClientBound:
@@ -124,7 +144,18 @@ func mdStatus(o status.ObjectiveResult) string {
 	case status.NoChange:
 		return mdText("~ no change beyond noise")
 	}
+	if barInInterval(o) {
+		return mdText(string(o.Status)) + " (" + withinIntervalText + ")"
+	}
 	return mdText(string(o.Status))
+}
+
+// withinSuffix is "; bar within the interval" when barInInterval.
+func withinSuffix(o status.ObjectiveResult) string {
+	if barInInterval(o) {
+		return "; " + withinIntervalText
+	}
+	return ""
 }
 
 // nextSteps writes the advice that fits the verdict.
@@ -175,7 +206,7 @@ func nextSteps(ew *errWriter, res *result.Result, rows []objectiveRow) {
 				}
 				return s + "."
 			}
-			return fmt.Sprintf("%s measured %s against %s (%s): %s.", row.title(), mdText(o.Measured), mdText(barExpression(o, "≤", "≥")), mdText(o.Tier), mdText(shortfall(o)))
+			return fmt.Sprintf("%s measured %s against %s (%s): %s%s.", row.title(), mdText(o.Measured), mdText(barExpression(o, "≤", "≥")), mdText(o.Tier), mdText(shortfall(o)), withinSuffix(o))
 		})
 		if regressed {
 			ew.printf("A regression is judged with statistics over the per-interval histograms, so rerunning rarely makes it go away. ")

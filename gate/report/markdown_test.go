@@ -23,8 +23,9 @@ func TestMarkdownAdvisesWhatFitsTheVerdict(t *testing.T) {
 		fixture, first string
 		want           []string
 	}{
-		{"fail", "### tailgate: **FAIL** — 2 of 10 objectives failed", []string{
-			"Fix 2 failed objectives", "% over the bar)", "+10% allowed (regression)", "`tailgate compare BASELINE RESULT`"}},
+		{"fail", "### tailgate: **FAIL** — 3 of 10 objectives failed", []string{
+			"Fix 3 failed objectives", "% over the bar)", "+2.2% over the bar; bar within the interval)",
+			"The bar of **session-cache set p99** lies within the 95% confidence interval", "+10% allowed (regression)", "`tailgate compare BASELINE RESULT`"}},
 		{"error", "### tailgate: **ERROR** — the run did not complete", []string{
 			"The run did not complete", "first connect error at 1.1s: `dial tcp 10.0.0.7:6379: connect: connection refused`",
 			"too few samples", "`--duration`"}},
@@ -132,7 +133,7 @@ func TestMarkdownStaysShortForAPullRequest(t *testing.T) {
 		c.Objectives = append(c.Objectives, o)
 	}
 	md := markdownOf(t, res)
-	if !strings.Contains(md, "- and 32 more, in the table above.") {
+	if !strings.Contains(md, "- and 33 more, in the table above.") {
 		t.Error("the list of failures is not cut short")
 	}
 	for name, res := range fixtures(t) {

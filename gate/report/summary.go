@@ -179,8 +179,9 @@ func changeText(o status.ObjectiveResult) string {
 	return s
 }
 
-// shortfall says how far a failed or missed objective is from its bar:
-// "25% over the bar", "3% under the bar", "+15% vs baseline, +10% allowed".
+// shortfall says how far a failed or missed objective is from its bar, in
+// the same words as its margin (MarginText): "+6.4% over the bar", "+3%
+// short of the bar", "+15% [+8%, +22%] from 1.2ms, +10% allowed".
 func shortfall(o status.ObjectiveResult) string {
 	if isRegression(o) {
 		allowed := o.Threshold
@@ -192,15 +193,41 @@ func shortfall(o status.ObjectiveResult) string {
 	if math.IsInf(o.Margin, 1) {
 		return "above a bar of zero"
 	}
-	if lowerIsBetter(o) && o.Margin >= 1 {
-		// Twice the bar or more reads better as a factor: 913× the bar.
-		return fmt.Sprintf("%.3g× the bar", o.Margin+1)
-	}
-	amount := strings.TrimPrefix(SignedPercent(o.Margin), "+")
 	if lowerIsBetter(o) {
-		return amount + " over the bar"
+		return MarginText(o) + " over the bar"
 	}
-	return amount + " under the bar"
+	return MarginText(o) + " short of the bar"
+}
+
+// intervalText prints the 95% confidence interval of an absolute
+// objective's measured percentile, "[23.1ms, 29ms]", or "" when the gate
+// computed none (a regression's interval is its change's: changeText).
+func intervalText(o status.ObjectiveResult) string {
+	if isRegression(o) || !slo.Metric(o.Metric).IsLatency() || o.IntervalLow == 0 && o.IntervalHigh == 0 {
+		return ""
+	}
+	return "[" + Latency(int64(o.IntervalLow)) + ", " + Latency(int64(o.IntervalHigh)) + "]"
+}
+
+// barInInterval reports whether an absolute objective's bar lies inside the
+// confidence interval of its measurement: the verdict follows the measured
+// value, as the gate judged it, but the run cannot tell on which side of
+// the bar the true percentile lies.
+func barInInterval(o status.ObjectiveResult) bool {
+	return intervalText(o) != "" && o.Status.Judged() &&
+		o.IntervalLow <= o.ThresholdValue && o.ThresholdValue <= o.IntervalHigh
+}
+
+// withinIntervalText is the words every report uses when barInInterval.
+const withinIntervalText = "bar within the interval"
+
+// intervalNote says so in a sentence, or is empty.
+func intervalNote(o status.ObjectiveResult) string {
+	if !barInInterval(o) {
+		return ""
+	}
+	return fmt.Sprintf("%s: the bar %s lies inside the 95%% confidence interval %s of the measured %s, so the run cannot place the true %s on either side of it; the status follows the measured value",
+		withinIntervalText, o.Threshold, intervalText(o), o.Metric, o.Metric)
 }
 
 // operationsToPlot lists the operations a chart draws: every operation, but

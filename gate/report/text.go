@@ -28,16 +28,24 @@ func Text(w io.Writer, res *result.Result) error {
 
 	if rows := objectiveRows(res); len(rows) > 0 {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "COMPONENT\tOPERATION\tMETRIC\tMEASURED\t\tBAR\tMARGIN\tSTATUS\tTIER")
+		fmt.Fprintln(tw, "COMPONENT\tOPERATION\tMETRIC\tMEASURED\t95% CI\tVS\tBAR\tMARGIN\tSTATUS\tTIER")
 		for _, row := range rows {
 			o := row.o
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.component, o.Operation, o.Metric,
-				o.Measured, comparator(o), barText(o), MarginText(o), o.Status.Text(), o.Tier)
+			interval := intervalText(o)
+			if interval == "" {
+				interval = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.component, o.Operation, o.Metric,
+				o.Measured, interval, comparator(o), barText(o), MarginText(o), o.Status.Text(), o.Tier)
 		}
 		tw.Flush()
+		ew.printf("%s\n", textLegend)
 		for _, row := range rows {
 			if row.o.Detail != "" && row.o.Status != status.Pass && row.o.Status != status.Met {
 				ew.printf("  %s %s %s: %s\n", row.component, row.o.Operation, row.o.Metric, row.o.Detail)
+			}
+			if note := intervalNote(row.o); note != "" {
+				ew.printf("  %s %s %s: %s\n", row.component, row.o.Operation, row.o.Metric, note)
 			}
 		}
 		ew.printf("\n")
@@ -133,6 +141,10 @@ func objectiveRows(res *result.Result) []objectiveRow {
 	return rows
 }
 
+// textLegend explains the objectives table's less obvious columns in one
+// line.
+const textLegend = "VS: ok within the bar, > or < past it, ? inconclusive; MARGIN: distance from the bar relative to it, positive past the bar, negative headroom; 95% CI: of the measured percentile"
+
 // comparator shows which side of the bar the measurement fell.
 func comparator(o status.ObjectiveResult) string {
 	switch o.Status {
@@ -158,7 +170,9 @@ func barText(o status.ObjectiveResult) string {
 	return o.Threshold
 }
 
-// MarginText prints an objective's margin as a signed percentage, with the
+// MarginText prints an objective's margin, how far its measurement is from
+// the bar relative to the bar (positive is past it, negative is headroom),
+// as every report writes it (gate.SignedPercent: +6.4%, +294%), with the
 // confidence interval of a regression's change where one was computed.
 func MarginText(o status.ObjectiveResult) string {
 	if o.Status == status.Insufficient || o.Status == status.ClientBound {
