@@ -264,17 +264,29 @@ func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.R
 	switch {
 	case o.Metric.IsLatency():
 		r.ThresholdValue = float64(o.Threshold.Latency.Nanoseconds())
+		// A streaming call's first_message metrics read its first-message
+		// record; every other latency metric (complete.p99 is p99) the
+		// latency to the end of the operation.
+		latency, plain := o.Metric.Latency()
+		stored, samples, whole := op.LatencyNS, op.Count, op.WholeHistogram
+		if latency == slo.LatencyFirstMessage {
+			first, err := op.FirstMessages()
+			if op.FirstMessageNS == nil || err != nil {
+				return noData(r, o.Tier, "no first messages", fmt.Sprintf("operation %q recorded no first message: it is not a gRPC streaming call, or none of its calls received a message", o.Operation))
+			}
+			stored, samples, whole = *op.FirstMessageNS, first.TotalCount(), op.FirstMessages
+		}
 		need := slo.MinSamples(o.Metric)
-		if op.Count < need {
+		if samples < need {
 			r.Status = status.Insufficient
-			r.Measured = fmt.Sprintf("%d samples", op.Count)
-			r.Detail = fmt.Sprintf("%s needs at least %d successful samples, the run has %d", o.Metric, need, op.Count)
+			r.Measured = fmt.Sprintf("%d samples", samples)
+			r.Detail = fmt.Sprintf("%s needs at least %d successful samples, the run has %d", o.Metric, need, samples)
 			if op.Errors > 0 {
 				r.Detail += fmt.Sprintf(" (%d operations failed)", op.Errors)
 			}
 			return r
 		}
-		ns, err := op.LatencyNS.At(o.Metric)
+		ns, err := stored.At(plain)
 		if err != nil {
 			r.Status = status.Insufficient
 			r.Measured = "no data"
@@ -288,8 +300,12 @@ func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.R
 		if r.MeasuredValue > r.ThresholdValue {
 			r.Status = fail
 		}
-		clientBound(&r, o.Metric, op, runner)
-		if h, err := op.WholeHistogram(); err == nil {
+		if latency != slo.LatencyFirstMessage {
+			// The floor's service time is the whole call's: it says
+			// nothing of when the first message came.
+			clientBound(&r, o.Metric, op, runner)
+		}
+		if h, err := whole(); err == nil {
 			if q, ok := o.Metric.Quantile(); ok {
 				if lo, hi, ok := quantileInterval(h, q); ok {
 					r.IntervalLow, r.IntervalHigh = float64(lo), float64(hi)

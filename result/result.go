@@ -164,6 +164,14 @@ type Percentiles struct {
 // (error_rate, throughput, a name tailgate does not know) has no stored
 // latency, and is refused rather than read as something it is not.
 func (p Percentiles) At(m slo.Metric) (int64, error) {
+	// complete.p99 is p99, the latency to the end; a first-message
+	// latency is another record (OperationResult.FirstMessageNS).
+	switch latency, plain := m.Latency(); latency {
+	case slo.LatencyComplete:
+		m = plain
+	case slo.LatencyFirstMessage:
+		return 0, fmt.Errorf("metric %q is a streaming call's latency to its first message, stored apart (first_message_ns)", m)
+	}
 	switch m {
 	case slo.MetricP50:
 		return p.P50, nil

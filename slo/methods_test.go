@@ -412,3 +412,48 @@ func TestStreamingRequestsTakeMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamingLatencyMetrics(t *testing.T) {
+	for _, tt := range []struct {
+		metric   string
+		latency  string
+		plain    Metric
+		quantile float64
+	}{
+		{"first_message.p99", LatencyFirstMessage, MetricP99, 0.99},
+		{"first_message.p99.9", LatencyFirstMessage, MetricP999, 0.999},
+		{"complete.p50", LatencyComplete, MetricP50, 0.50},
+		{"complete.max", LatencyComplete, MetricMax, 0},
+		{"p99.9", "", MetricP999, 0.999},
+	} {
+		m, err := ParseMetric(tt.metric)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.metric, err)
+		}
+		latency, plain := m.Latency()
+		q, _ := m.Quantile()
+		if latency != tt.latency || plain != tt.plain || q != tt.quantile || !m.IsLatency() || m.HigherIsBetter() {
+			t.Errorf("%s: latency %q, plain %q, quantile %v, latency metric %v; want %q, %q, %v, true",
+				tt.metric, latency, plain, q, m.IsLatency(), tt.latency, tt.plain, tt.quantile)
+		}
+		if m.FirstMessage() != (tt.latency == LatencyFirstMessage) {
+			t.Errorf("%s: FirstMessage %v", tt.metric, m.FirstMessage())
+		}
+	}
+	for _, bad := range []string{"first_message.throughput", "complete.hit_rate", "first_message.", "first_message.p98", "first_message.first_message.p99", "start.p99"} {
+		if _, err := ParseMetric(bad); err == nil {
+			t.Errorf("%s parsed", bad)
+		}
+	}
+	p, _, err := parseTestdata(t, "testdata/streaming.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range p.Component("feed").SLO.Minimum {
+		got = append(got, o.Operation+" "+string(o.Metric)+" "+o.Raw)
+	}
+	if want := "watch first_message.p99 5ms,watch p99 20ms,watch complete.max 40ms,chat first_message.max 50ms,all error_rate 0.1%"; strings.Join(got, ",") != want {
+		t.Errorf("minimum objectives %q, want %q", strings.Join(got, ","), want)
+	}
+}

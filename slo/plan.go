@@ -23,6 +23,7 @@
 package slo
 
 import (
+	"strings"
 	"time"
 )
 
@@ -344,15 +345,44 @@ const (
 // Metrics lists every metric in display order.
 var Metrics = []Metric{MetricP50, MetricP90, MetricP99, MetricP999, MetricP9999, MetricMax, MetricErrorRate, MetricThroughput, MetricHitRate}
 
+// The latencies of a streaming call (a gRPC streaming method) that an
+// objective may name, as the prefix of a latency metric: first_message.p99
+// is the p99 of the latency to the first response message, complete.p99
+// that of the latency to the end of the stream, which is what p99 alone
+// judges. Both run from the call's intended start.
+const (
+	LatencyFirstMessage = "first_message"
+	LatencyComplete     = "complete"
+)
+
+// Latency splits a metric that names one of a streaming call's latencies
+// (first_message.p99, complete.max) into that latency and the plain
+// metric; any other metric comes back whole, with latency "".
+func (m Metric) Latency() (latency string, plain Metric) {
+	if l, rest, ok := strings.Cut(string(m), "."); ok && (l == LatencyFirstMessage || l == LatencyComplete) {
+		return l, Metric(rest)
+	}
+	return "", m
+}
+
+// FirstMessage reports whether the metric judges a streaming call's
+// latency to its first message.
+func (m Metric) FirstMessage() bool {
+	l, _ := m.Latency()
+	return l == LatencyFirstMessage
+}
+
 // HigherIsBetter reports whether a larger measured value of the metric is
 // the better one (throughput, hit_rate).
 func (m Metric) HigherIsBetter() bool {
 	return m == MetricThroughput || m == MetricHitRate
 }
 
-// Quantile returns the quantile (0..1) a latency percentile names; ok is
-// false for max and for non-latency metrics.
+// Quantile returns the quantile (0..1) a latency percentile names (with or
+// without a streaming latency's prefix); ok is false for max and for
+// non-latency metrics.
 func (m Metric) Quantile() (q float64, ok bool) {
+	_, m = m.Latency()
 	switch m {
 	case MetricP50:
 		return 0.50, true
@@ -371,7 +401,8 @@ func (m Metric) Quantile() (q float64, ok bool) {
 // IsLatency reports whether the metric is a latency (a percentile or max).
 func (m Metric) IsLatency() bool {
 	_, ok := m.Quantile()
-	return ok || m == MetricMax
+	_, plain := m.Latency()
+	return ok || plain == MetricMax
 }
 
 // AllOperations is the operation name that aggregates every operation of a component.

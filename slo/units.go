@@ -94,14 +94,32 @@ func percentValue(s, number string) (float64, error) {
 }
 
 // ParseMetric parses a metric name: p50, p90, p99, p99.9, p99.99, max,
-// error_rate or throughput.
+// error_rate, throughput or hit_rate, or a latency of a streaming call,
+// first_message. or complete. before a latency (first_message.p99).
 func ParseMetric(s string) (Metric, error) {
 	for _, m := range Metrics {
 		if s == string(m) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown metric %q; allowed: %s", clip(s), metricList())
+	if latency, plain := Metric(s).Latency(); latency != "" {
+		if !contains(latencyNames(), string(plain)) {
+			return "", fmt.Errorf("unknown metric %q: %s takes a latency: %s.%s", clip(s), latency, latency, strings.Join(latencyNames(), ", "+latency+"."))
+		}
+		return Metric(s), nil
+	}
+	return "", fmt.Errorf("unknown metric %q; allowed: %s; for streaming calls also %s.p99, %s.p99 and the like", clip(s), metricList(), LatencyFirstMessage, LatencyComplete)
+}
+
+// latencyNames lists the latency metrics, in display order.
+func latencyNames() []string {
+	var names []string
+	for _, m := range Metrics {
+		if m.IsLatency() {
+			names = append(names, string(m))
+		}
+	}
+	return names
 }
 
 // clip shortens s for quoting in a message, so that a megabyte of garbage

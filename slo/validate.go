@@ -587,12 +587,20 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 			pos, _, _ := v.place(&o.Operation, o.Pos, o.Operation)
 			v.errorf(pos, "slo.%s: operation %q is not issued by this component; valid: %s", tier, clip(o.Operation), strings.Join(append(ops, AllOperations), ", "))
 		}
-		if seen[slot{o.Operation, o.Metric}] {
+		// complete.p99 is p99: the same objective written twice.
+		canonical := o.Metric
+		if latency, plain := o.Metric.Latency(); latency == LatencyComplete {
+			canonical = plain
+		}
+		if seen[slot{o.Operation, canonical}] {
 			v.errorf(o.Pos, "%s is set twice", name)
 		}
-		seen[slot{o.Operation, o.Metric}] = true
+		seen[slot{o.Operation, canonical}] = true
 		if o.Metric == MetricHitRate {
 			v.hitRate(c, o, name, proto, protoErr == nil && opsKnown)
+		}
+		if latency, _ := o.Metric.Latency(); latency != "" {
+			v.streamLatency(o, name, proto, protoErr == nil)
 		}
 		t := o.Threshold
 		switch {
@@ -643,6 +651,24 @@ func (v *validator) hitRate(c *Component, o *Objective, name, proto string, know
 		v.errorf(o.Pos, "%s: %q does not read keys, so it neither hits nor misses, and no operation of this component reads", name, clip(o.Operation))
 	case o.Operation != AllOperations && contains(c.Operations(), o.Operation) && !IsRead(o.Operation):
 		v.errorf(o.Pos, "%s: %q does not read keys, so it neither hits nor misses; reads here: %s", name, clip(o.Operation), strings.Join(append(reads, AllOperations), ", "))
+	}
+}
+
+// streamLatency checks where an objective on a streaming call's latency
+// (first_message.p99, complete.p99) may stand: on a gRPC component, and
+// for first_message in the minimum or aspirational tier, as the result
+// keeps a whole-run histogram of first messages, not the per-interval
+// ones a comparison with a baseline needs.
+func (v *validator) streamLatency(o *Objective, name, proto string, known bool) {
+	latency, plain := o.Metric.Latency()
+	if known && proto != ProtocolGRPC {
+		v.errorf(o.Pos, "%s: %s is a latency of gRPC streaming calls; this is %s target, whose operations are judged by %s alone",
+			name, latency, protocolPhrase(proto), plain)
+		return
+	}
+	if latency == LatencyFirstMessage && o.Tier == TierRegression {
+		v.errorf(o.Pos, "%s: %s is judged against a bar (minimum, aspirational), not against a baseline; a regression objective compares the latency to the end of the stream (%s)",
+			name, latency, plain)
 	}
 }
 

@@ -378,6 +378,85 @@ func passResult(t testing.TB) *result.Result {
 	return res
 }
 
+// streamResult loads gRPC streaming methods: a server stream of three
+// messages whose first comes at a quarter of the call's latency, and a
+// bidirectional call of five messages whose first comes at half of it.
+// Bars stand on both latencies.
+func streamResult(t testing.TB) *result.Result {
+	t.Helper()
+	res := baseResult()
+	res.Verdict = status.VerdictFail
+	feed := makeComponent(t, 11, "feed", "grpc://feed.internal:50051", "grpc", fixtureIntervals,
+		opSpec{name: "watch", perSecond: 400, latency: logNormal(4*time.Millisecond, 0.4)},
+		opSpec{name: "chat", perSecond: 100, latency: logNormal(9*time.Millisecond, 0.5)},
+	)
+	allFirst := result.NewHistogram()
+	for _, s := range []struct {
+		name     string
+		share    int64 // of the latency to the end, in quarters
+		messages int64
+	}{{"watch", 1, 3}, {"chat", 2, 5}} {
+		op := feed.Operation(s.name)
+		whole, err := op.WholeHistogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := result.NewHistogram()
+		for _, b := range whole.Distribution() {
+			if b.Count > 0 {
+				if err := first.RecordValues(b.From*s.share/4, b.Count); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		op.Messages = s.messages * op.Count
+		op.SetFirstMessage(first)
+		allFirst.Merge(first)
+		feed.Operation(slo.AllOperations).Messages += op.Messages
+	}
+	feed.Operation(slo.AllOperations).SetFirstMessage(allFirst)
+	feed.Objectives = []status.ObjectiveResult{
+		judgeFirstMessage(t, &feed, slo.TierMinimum, "watch", "first_message.p99", "3ms", 17),
+		judgeLatency(t, &feed, slo.TierMinimum, "watch", slo.MetricP99, "10ms", 17),
+		judgeFirstMessage(t, &feed, slo.TierMinimum, "chat", "first_message.p99", "20ms", 18),
+		judgeLatency(t, &feed, slo.TierAspirational, "chat", "complete.p99", "15ms", 22),
+	}
+	sortObjectives(feed.Objectives)
+	res.Components = []result.ComponentResult{feed}
+	return res
+}
+
+// judgeFirstMessage judges a minimum or aspirational bar on a streaming
+// call's latency to its first message.
+func judgeFirstMessage(t testing.TB, c *result.ComponentResult, tier slo.Tier, op string, metric slo.Metric, bar string, line int) status.ObjectiveResult {
+	t.Helper()
+	o := judgeLatency(t, c, tier, op, slo.MetricP99, bar, line)
+	_, plain := metric.Latency()
+	ns, err := c.Operation(op).FirstMessageNS.At(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Metric = string(metric)
+	o.MeasuredValue = float64(ns)
+	o.Measured = slo.FormatDuration(time.Duration(ns))
+	o.Margin = (o.MeasuredValue - o.ThresholdValue) / o.ThresholdValue
+	o.Status = status.Pass
+	if o.MeasuredValue > o.ThresholdValue {
+		o.Status = status.Fail
+	}
+	o.IntervalLow, o.IntervalHigh = 0, 0
+	if q, ok := metric.Quantile(); ok {
+		h, err := c.Operation(op).FirstMessages()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lo, _, hi, ok := stats.QuantileCI(h, q, 0.95); ok {
+			o.IntervalLow, o.IntervalHigh = float64(lo), float64(hi)
+		}
+	}
+	return o
+}
+
 // errorResult is a run cut short when its target went away: too few
 // samples for the p99, most operations failed.
 func errorResult(t testing.TB) *result.Result {
@@ -454,7 +533,7 @@ var fixtureCache struct {
 // once, and shared, so tests must not change them (clone one first).
 func fixtures(t testing.TB) map[string]*result.Result {
 	fixtureCache.once.Do(func() {
-		fixtureCache.results = map[string]*result.Result{"pass": passResult(t), "fail": failResult(t), "error": errorResult(t)}
+		fixtureCache.results = map[string]*result.Result{"pass": passResult(t), "fail": failResult(t), "error": errorResult(t), "stream": streamResult(t)}
 		fixtureCache.baseline = baselineResult(t)
 	})
 	return fixtureCache.results

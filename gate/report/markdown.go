@@ -79,6 +79,11 @@ func Markdown(w io.Writer, res *result.Result) error {
 		}
 	}
 	for _, c := range res.Components {
+		if s := StreamsText(&c); s != "" {
+			ew.printf("Streams of %s (the latencies above are to the end of each stream): %s.\n\n", mdText(c.Name), mdText(s))
+		}
+	}
+	for _, c := range res.Components {
 		if f := FloorText(res, &c); f != "" {
 			ew.printf("Measurement floor of %s (how late tailgate itself was): %s.\n\n", mdText(c.Name), mdText(f))
 		}

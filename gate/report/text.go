@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -63,6 +64,11 @@ func Text(w io.Writer, res *result.Result) error {
 	for _, c := range res.Components {
 		if h := HitsText(&c); h != "" {
 			ew.printf("reads of %q: %s\n", c.Name, h)
+		}
+	}
+	for _, c := range res.Components {
+		if s := StreamsText(&c); s != "" {
+			ew.printf("streams of %q (the latencies above are to the end of each stream): %s\n", c.Name, s)
 		}
 	}
 	for _, c := range res.Components {
@@ -210,6 +216,33 @@ func HitsText(c *result.ComponentResult) string {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s %s hits (%d hits, %d misses)", op.Name, gate.FormatPercent(rate), op.Hits, op.Misses))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// StreamsText says what a component's streaming calls received, operation
+// by operation: the latency to the first response message (from the
+// intended start, as every latency) and the messages per stream; "all"
+// only when two operations or more stream. It is empty when none does.
+func StreamsText(c *result.ComponentResult) string {
+	streams := 0
+	for _, op := range c.Operations {
+		if op.Name != slo.AllOperations && op.FirstMessageNS != nil {
+			streams++
+		}
+	}
+	var parts []string
+	for _, op := range c.Operations {
+		p := op.FirstMessageNS
+		if p == nil || op.Name == slo.AllOperations && streams < 2 {
+			continue
+		}
+		perStream := strconv.FormatFloat(float64(op.Messages)/float64(max(op.Count, 1)), 'f', -1, 64)
+		if op.Count > 0 && op.Messages%op.Count != 0 {
+			perStream = fmt.Sprintf("%.1f", float64(op.Messages)/float64(op.Count))
+		}
+		parts = append(parts, fmt.Sprintf("%s first message p50 %s, p99 %s, p99.9 %s, max %s; %s messages a stream",
+			op.Name, Latency(p.P50), Latency(p.P99), Latency(p.P999), Latency(p.Max), perStream))
 	}
 	return strings.Join(parts, "; ")
 }
