@@ -72,7 +72,6 @@
 package memcache
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -317,7 +316,7 @@ func (d *Driver) KeysPerOp(kind int) int {
 // authenticating first when the URL has a user.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	c := &conn{d: d}
-	c.link.Name = "memcache"
+	c.Link.Name = "memcache"
 	deadline := sock.Deadline(ctx, d.timeout)
 	if err := c.Redial(ctx, deadline); err != nil {
 		return nil, err
@@ -341,18 +340,12 @@ func (d *Driver) Close() error { return nil }
 // Close it from another goroutine while an operation hangs, and a canceled
 // context interrupts from a third.
 type conn struct {
-	d   *Driver
-	r   *bufio.Reader
-	out []byte // the command being sent, or the pipeline's commands
-	// inFlight counts the pipelined commands sent or queued and not yet
-	// answered.
-	inFlight int
+	d *Driver
 
-	// link holds the network connection against Close and interrupts.
-	link sock.Guard
+	sock.Pipeline
 }
 
-var _ workloads.Conn = (*conn)(nil)
+var _ workloads.PipelineConn = (*conn)(nil)
 
 // Do performs one operation and notes a read's hits and misses on op. It
 // allocates nothing unless it has to dial.
@@ -386,7 +379,7 @@ func (c *conn) Delete(ctx context.Context, op *workloads.Op) error {
 func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	for replay := false; ; replay = true {
-		if err := c.link.Ready(ctx, deadline, c); err != nil {
+		if err := c.Link.Ready(ctx, deadline, c); err != nil {
 			return err
 		}
 		found, err := c.exchange(kind, op)
@@ -396,19 +389,16 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 		}
 		var se *workloads.StatusError
 		if errors.As(err, &se) {
-			// After ERROR and CLIENT_ERROR the server may not have read
-			// what was sent as meant: the connection is closed.
-			// SERVER_ERROR and NOT_STORED leave it in step.
-			if se.Kind == KindError || se.Kind == KindClientError {
-				c.link.Drop()
+			if !inStep(err) {
+				c.Link.Drop()
 			}
 			return err
 		}
-		if !replay && c.link.Replayable(ctx, err, kind == opGet || kind == opMget) {
-			c.link.Drop()
+		if !replay && c.Link.Replayable(ctx, err, kind == opGet || kind == opMget) {
+			c.Link.Drop()
 			continue
 		}
-		return c.link.Broken(ctx, err)
+		return c.Link.Broken(ctx, err)
 	}
 }
 
@@ -436,8 +426,8 @@ func (c *conn) count(kind operation, found int, op *workloads.Op) {
 // number of keys found (hits of get and mget, 1 for a delete, touch,
 // replace or incr that found its key, an add or replace that stored).
 func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error) {
-	c.out = c.render(c.out[:0], kind, op)
-	if err := c.send(); err != nil {
+	c.Out = c.render(c.Out[:0], kind, op)
+	if err := c.Send(); err != nil {
 		return 0, err
 	}
 	if c.d.meta {
@@ -450,9 +440,9 @@ func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error)
 	// A counter that does not exist yet is created, as an application's
 	// increment-or-create does: NOT_STORED means another connection
 	// created it meanwhile, an answer too.
-	c.out = c.appendCounterKey(append(c.out[:0], "add "...), op)
-	c.out = append(append(append(c.out, " 0 "...), c.d.ttl...), " 1\r\n1\r\n"...)
-	if err := c.send(); err != nil {
+	c.Out = c.appendCounterKey(append(c.Out[:0], "add "...), op)
+	c.Out = append(append(append(c.Out, " 0 "...), c.d.ttl...), " 1\r\n1\r\n"...)
+	if err := c.Send(); err != nil {
 		return 0, err
 	}
 	_, err = c.storeReply(opAdd)
@@ -463,62 +453,45 @@ func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error)
 // nothing in flight it readies the connection as Do does: dialing again
 // when it is broken, checking it when it sat idle.
 func (c *conn) Queue(ctx context.Context, op *workloads.Op, deadline time.Time) error {
-	if c.inFlight == 0 {
-		if err := c.link.Ready(ctx, deadline, c); err != nil {
-			return err
-		}
-		c.out = c.out[:0]
+	if err := c.Begin(ctx, deadline, c); err != nil {
+		return err
 	}
-	c.out = c.render(c.out, c.d.ops[op.Kind], op)
-	c.inFlight++
+	c.Out = c.render(c.Out, c.d.ops[op.Kind], op)
+	c.InFlight++
 	return nil
 }
 
-// Flush writes every queued command with one write.
-func (c *conn) Flush(ctx context.Context, deadline time.Time) error {
-	return c.link.Flush(ctx, &c.out, deadline)
-}
-
-// Await waits for the next reply to begin, until until.
-func (c *conn) Await(ctx context.Context, until time.Time) (bool, error) {
-	return c.link.Await(ctx, c.r, until)
-}
-
 // Receive reads the reply to the oldest command in flight and notes a
-// read's hits and misses on op. ERROR and CLIENT_ERROR leave the stream
-// out of step (the server may have read the rest as commands of their
-// own), so they break the pipeline; SERVER_ERROR and NOT_STORED are
-// answers.
+// read's hits and misses on op. An error reply that leaves the stream out
+// of step (see inStep) breaks the pipeline.
 func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time) error {
-	if err := c.link.ReadBy(ctx, deadline); err != nil {
-		return c.link.Broken(ctx, err)
-	}
-	kind := c.d.ops[op.Kind]
-	var found int
-	var err error
-	if c.d.meta {
-		found, err = c.metaReply(kind)
-	} else {
-		found, err = c.textReply(kind)
-	}
-	var se *workloads.StatusError
-	switch {
-	case err == nil:
-		c.inFlight--
-		c.count(kind, found, op)
-		return nil
-	case errors.As(err, &se) && se.Kind != KindError && se.Kind != KindClientError:
-		c.inFlight--
+	if err := c.Next(ctx, deadline); err != nil {
 		return err
 	}
-	return c.link.Broken(ctx, err)
+	kind := c.d.ops[op.Kind]
+	found, err := c.readReply(kind)
+	if err == nil {
+		c.count(kind, found, op)
+	}
+	return c.Settle(ctx, err, inStep(err))
 }
 
-// Abandon drops the connection and what was in flight on it.
-func (c *conn) Abandon() {
-	c.link.Drop()
-	c.inFlight = 0
-	c.out = c.out[:0]
+// inStep reports whether the stream is still in step after the error
+// reply err: after ERROR and CLIENT_ERROR the server may not have read
+// what was sent as meant (it may have read the rest as commands of their
+// own); SERVER_ERROR and NOT_STORED are answers.
+func inStep(err error) bool {
+	var se *workloads.StatusError
+	return errors.As(err, &se) && se.Kind != KindError && se.Kind != KindClientError
+}
+
+// readReply reads the reply of one operation of kind, in the driver's
+// protocol, and says how many keys it found (see exchange).
+func (c *conn) readReply(kind operation) (found int, err error) {
+	if c.d.meta {
+		return c.metaReply(kind)
+	}
+	return c.textReply(kind)
 }
 
 // render appends the command of one operation to b, in the driver's
@@ -608,25 +581,14 @@ func (c *conn) renderMeta(out []byte, kind operation, op *workloads.Op) []byte {
 // Redial opens the connection, reusing the buffers of a previous one, and
 // authenticates it when the URL has a user.
 func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
-	nc, err := sock.DialNet(ctx, net.Dialer{}, c.d.network, c.d.addr, deadline)
-	if err != nil {
+	if err := c.Dial(ctx, net.Dialer{}, c.d.network, c.d.addr, c.d.tls, 16<<10, deadline); err != nil {
 		return err
 	}
-	if c.d.tls != nil {
-		if nc, err = sock.Handshake(ctx, nc, c.d.tls); err != nil {
-			return err
-		}
-	}
-	r, err := c.link.Adopt(nc, 16<<10)
-	if err != nil {
-		return err
-	}
-	c.r = r
 	if c.d.user == "" {
 		return nil
 	}
 	if err := c.authenticate(); err != nil {
-		c.link.Drop()
+		c.Link.Drop()
 		return err
 	}
 	return nil
@@ -637,11 +599,11 @@ func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
 // first, and sends the credentials only to a server that requires them,
 // so that one without -Y never stores them.
 func (c *conn) authenticate() error {
-	c.out = append(c.out[:0], "version\r\n"...)
-	if err := c.send(); err != nil {
+	c.Out = append(c.Out[:0], "version\r\n"...)
+	if err := c.Send(); err != nil {
 		return err
 	}
-	line, err := c.readLine()
+	line, err := c.ReadLine("memcache")
 	if err != nil {
 		return err
 	}
@@ -649,17 +611,17 @@ func (c *conn) authenticate() error {
 	if err == nil || !errors.Is(err, errUnauthenticated) {
 		return err
 	}
-	c.out = append(append(c.out[:0], "set "...), c.d.user...)
-	c.out = append(c.out, " 0 0 "...)
-	c.out = strconv.AppendInt(c.out, int64(len(c.d.user)+1+len(c.d.password)), 10)
-	c.out = append(append(c.out, lineEnd...), c.d.user...)
-	c.out = append(append(append(c.out, ' '), c.d.password...), lineEnd...)
-	err = c.send()
+	c.Out = append(append(c.Out[:0], "set "...), c.d.user...)
+	c.Out = append(c.Out, " 0 0 "...)
+	c.Out = strconv.AppendInt(c.Out, int64(len(c.d.user)+1+len(c.d.password)), 10)
+	c.Out = append(append(c.Out, lineEnd...), c.d.user...)
+	c.Out = append(append(append(c.Out, ' '), c.d.password...), lineEnd...)
+	err = c.Send()
 	if err == nil {
-		line, err = c.readLine()
+		line, err = c.ReadLine("memcache")
 	}
 	// The command, sent by then, does not keep the password in memory.
-	clear(c.out)
+	clear(c.Out)
 	if err != nil {
 		return err
 	}
@@ -668,10 +630,6 @@ func (c *conn) authenticate() error {
 	}
 	return fmt.Errorf("memcache: %s refused user %q: %w", c.d.addr, c.d.user, reply(line))
 }
-
-// send writes the command in c.out: on a raw connection it goes out with
-// the next read, which then waits for the reply.
-func (c *conn) send() error { return c.link.Send(c.out) }
 
 var (
 	lineEnd        = []byte("\r\n")
@@ -695,7 +653,7 @@ func (c *conn) textReply(kind operation) (int, error) {
 	case opSet, opAdd, opReplace:
 		return c.storeReply(kind)
 	}
-	line, err := c.readLine()
+	line, err := c.ReadLine("memcache")
 	if err != nil {
 		return 0, err
 	}
@@ -714,7 +672,7 @@ func (c *conn) textReply(kind operation) (int, error) {
 func (c *conn) valuesReply() (int, error) {
 	hits := 0
 	for {
-		line, err := c.readLine()
+		line, err := c.ReadLine("memcache")
 		if err != nil {
 			return hits, err
 		}
@@ -738,17 +696,17 @@ func (c *conn) valuesReply() (int, error) {
 
 // value consumes a value block of n bytes and its CRLF.
 func (c *conn) value(n int) error {
-	if _, err := c.r.Discard(n); err != nil {
+	if _, err := c.R.Discard(n); err != nil {
 		return err
 	}
-	end, err := c.r.Peek(len(lineEnd))
+	end, err := c.R.Peek(len(lineEnd))
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(end, lineEnd) {
 		return fmt.Errorf("memcache: a value of %d bytes does not end in CRLF", n)
 	}
-	_, err = c.r.Discard(len(lineEnd))
+	_, err = c.R.Discard(len(lineEnd))
 	return err
 }
 
@@ -756,7 +714,7 @@ func (c *conn) value(n int) error {
 // that was not stored is an error; an add or replace that was not is an
 // answer (the key existed, or was missing).
 func (c *conn) storeReply(kind operation) (int, error) {
-	line, err := c.readLine()
+	line, err := c.ReadLine("memcache")
 	if err != nil {
 		return 0, err
 	}
@@ -863,7 +821,7 @@ func metaCommand(kind operation) string {
 // a stream out of step. Return flags after the code are allowed (tailgate
 // asks for none).
 func (c *conn) metaLine() (int, error) {
-	line, err := c.readLine()
+	line, err := c.ReadLine("memcache")
 	if err != nil {
 		return 0, err
 	}
@@ -911,11 +869,11 @@ var errUnauthenticated = errors.New("requires authentication")
 // (-c) sends "ERROR Too many open connections" and closes, and one that
 // requires authentication (-Y) answers "CLIENT_ERROR unauthenticated".
 func (c *conn) version() error {
-	c.out = append(c.out[:0], "version\r\n"...)
-	if err := c.send(); err != nil {
+	c.Out = append(c.Out[:0], "version\r\n"...)
+	if err := c.Send(); err != nil {
 		return err
 	}
-	line, err := c.readLine()
+	line, err := c.ReadLine("memcache")
 	if err != nil {
 		return err
 	}
@@ -936,23 +894,6 @@ func versionReply(addr string, line []byte) error {
 		return fmt.Errorf("memcache: %s %w: give a user and password in the target URL (memcache://user:password@host): %w", addr, errUnauthenticated, se)
 	}
 	return fmt.Errorf("memcache: %s refused the connection: %w", addr, se)
-}
-
-// readLine returns the next reply line without its CRLF. The slice is only
-// valid until the next read.
-func (c *conn) readLine() ([]byte, error) {
-	line, err := c.r.ReadSlice('\n')
-	if err != nil {
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("memcache: reply line longer than %d bytes", c.r.Size())
-		}
-		return nil, err
-	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, nil
 }
 
 // reply turns a reply line that is not a success into an error: a
@@ -1025,7 +966,3 @@ func isNumber(line []byte) bool {
 	}
 	return true
 }
-
-// Close closes the connection; an operation pending on it fails at once,
-// and later ones fail with net.ErrClosed.
-func (c *conn) Close() error { return c.link.Close() }

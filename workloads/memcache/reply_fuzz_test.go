@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/tailgate-dev/tailgate/workloads/internal/replytest"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 // replies opens the reply reader of operations of kind, in the meta
 // protocol when meta is set, for replytest.
 func replies(kind operation, meta bool) replytest.Open {
 	return func(r *bufio.Reader) func() error {
-		c := &conn{r: r}
+		c := &conn{Pipeline: sock.Pipeline{R: r}}
 		return func() error {
 			var err error
 			if meta {

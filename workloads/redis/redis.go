@@ -51,7 +51,6 @@
 package redis
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -203,13 +202,13 @@ const kindNoPerm = "redis NOPERM"
 // enough.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	c := &conn{d: d}
-	c.link.Name = "redis"
+	c.Link.Name = "redis"
 	deadline := sock.Deadline(ctx, max(d.timeout, d.dialTimeout))
 	if err := c.Redial(ctx, deadline); err != nil {
 		return nil, err
 	}
-	c.out = append(c.out[:0], ping...)
-	err := c.send()
+	c.Out = append(c.Out[:0], ping...)
+	err := c.Send()
 	if err == nil {
 		err = c.reply()
 	}
@@ -258,9 +257,7 @@ func appendBulk(b, s []byte) []byte {
 // Close it from another goroutine while an operation hangs, and a canceled
 // context interrupts from a third.
 type conn struct {
-	d   *Driver
-	r   *bufio.Reader
-	out []byte // the command being sent, or the pipeline's queued commands
+	d *Driver
 	// null, elems and nils describe the last reply: nil (a GET that
 	// missed), or an array of elems elements of which nils were nil;
 	// first keeps them for the first reply of an operation.
@@ -269,12 +266,8 @@ type conn struct {
 	first       shape
 	// keyBuf holds keys and numbers being rendered.
 	keyBuf []byte
-	// inFlight counts the pipeline's commands queued or sent and not yet
-	// answered.
-	inFlight int
 
-	// link holds the network connection against Close and interrupts.
-	link sock.Guard
+	sock.Pipeline
 }
 
 var (
@@ -311,11 +304,11 @@ func (c *conn) Delete(ctx context.Context, op *workloads.Op) error {
 func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	for replay := false; ; replay = true {
-		if err := c.link.Ready(ctx, deadline, c); err != nil {
+		if err := c.Link.Ready(ctx, deadline, c); err != nil {
 			return err
 		}
-		c.out = c.render(c.out[:0], kind, op)
-		err := c.send()
+		c.Out = c.render(c.Out[:0], kind, op)
+		err := c.Send()
 		if err == nil {
 			err = c.replies(kind)
 		}
@@ -327,11 +320,11 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 		if errors.As(err, &se) {
 			return err // an answer: the stream is in step
 		}
-		if !replay && c.link.Replayable(ctx, err, commands[kind].idempotent) {
-			c.link.Drop()
+		if !replay && c.Link.Replayable(ctx, err, commands[kind].idempotent) {
+			c.Link.Drop()
 			continue
 		}
-		return c.link.Broken(ctx, err)
+		return c.Link.Broken(ctx, err)
 	}
 }
 
@@ -390,90 +383,50 @@ func (c *conn) count(kind operation, op *workloads.Op) {
 // nothing in flight it readies the connection as Do does: dialing again
 // when it is broken, checking it when it sat idle.
 func (c *conn) Queue(ctx context.Context, op *workloads.Op, deadline time.Time) error {
-	if c.inFlight == 0 {
-		if err := c.link.Ready(ctx, deadline, c); err != nil {
-			return err
-		}
-		c.out = c.out[:0]
+	if err := c.Begin(ctx, deadline, c); err != nil {
+		return err
 	}
-	c.out = c.render(c.out, c.d.ops[op.Kind], op)
-	c.inFlight++
+	c.Out = c.render(c.Out, c.d.ops[op.Kind], op)
+	c.InFlight++
 	return nil
-}
-
-// Flush writes every queued command with one write.
-func (c *conn) Flush(ctx context.Context, deadline time.Time) error {
-	return c.link.Flush(ctx, &c.out, deadline)
-}
-
-// Await waits for the next reply to begin, until until.
-func (c *conn) Await(ctx context.Context, until time.Time) (bool, error) {
-	return c.link.Await(ctx, c.r, until)
 }
 
 // Receive reads the reply to the oldest command in flight.
 func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time) error {
-	if err := c.link.ReadBy(ctx, deadline); err != nil {
-		return c.link.Broken(ctx, err)
-	}
-	err := c.replies(c.d.ops[op.Kind])
-	var se *workloads.StatusError
-	switch {
-	case err == nil:
-		c.inFlight--
-		c.count(c.d.ops[op.Kind], op)
-		return nil
-	case errors.As(err, &se):
-		c.inFlight--
+	if err := c.Next(ctx, deadline); err != nil {
 		return err
 	}
-	return c.link.Broken(ctx, err)
-}
-
-// Abandon drops the connection and what was in flight on it.
-func (c *conn) Abandon() {
-	c.link.Drop()
-	c.inFlight = 0
-	c.out = c.out[:0]
+	kind := c.d.ops[op.Kind]
+	err := c.replies(kind)
+	if err == nil {
+		c.count(kind, op)
+	}
+	var se *workloads.StatusError
+	return c.Settle(ctx, err, errors.As(err, &se)) // an error reply is an answer
 }
 
 // Redial opens the connection within deadline and at most the dial
 // timeout, then authenticates and selects the database.
 func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
-	nc, err := sock.DialNet(ctx, net.Dialer{Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}, c.d.network, c.d.addr, deadline)
-	if err != nil {
+	if err := c.Dial(ctx, net.Dialer{Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}, c.d.network, c.d.addr, c.d.tls, 16<<10, deadline); err != nil {
 		return err
 	}
-	if c.d.tls != nil {
-		if nc, err = sock.Handshake(ctx, nc, c.d.tls); err != nil {
-			return err
-		}
-	}
-	r, err := c.link.Adopt(nc, 16<<10)
-	if err != nil {
-		return err
-	}
-	c.r = r
 	if c.d.replies == 0 {
 		return nil
 	}
-	c.out = append(c.out[:0], c.d.hello...)
-	if err := c.send(); err != nil {
-		c.link.Drop()
+	c.Out = append(c.Out[:0], c.d.hello...)
+	if err := c.Send(); err != nil {
+		c.Link.Drop()
 		return err
 	}
 	for range c.d.replies {
 		if err := c.reply(); err != nil {
-			c.link.Drop()
+			c.Link.Drop()
 			return fmt.Errorf("redis: opening a connection: %w", err)
 		}
 	}
 	return nil
 }
-
-// send writes the command in c.out: on a raw connection it goes out with
-// the next read, which then waits for the reply.
-func (c *conn) send() error { return c.link.Send(c.out) }
 
 // maxNesting is how deep the arrays of a reply may nest. GET, SET and
 // PING are answered without arrays; the bound keeps a hostile server from
@@ -494,7 +447,7 @@ type shape struct {
 }
 
 func (c *conn) nested(depth int) error {
-	line, err := c.readLine()
+	line, err := c.ReadLine("redis")
 	if err != nil {
 		return err
 	}
@@ -519,7 +472,7 @@ func (c *conn) nested(depth int) error {
 			}
 			return err // nil: a miss
 		}
-		if _, err := c.r.Discard(n + 2); err != nil {
+		if _, err := c.R.Discard(n + 2); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
@@ -577,26 +530,6 @@ func replyLength(line []byte) (int, error) {
 	return n, nil
 }
 
-// readLine returns the next reply line without its CRLF; the slice is only
-// valid until the next read.
-func (c *conn) readLine() ([]byte, error) {
-	line, err := c.r.ReadSlice('\n')
-	if err != nil {
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("redis: reply line longer than %d bytes", c.r.Size())
-		}
-		if errors.Is(err, io.EOF) && len(line) > 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, nil
-}
-
 func firstWord(s string) string {
 	if i := strings.IndexByte(s, ' '); i >= 0 {
 		return s[:i]
@@ -610,7 +543,3 @@ func clip(b []byte) string {
 	}
 	return string(b)
 }
-
-// Close closes the connection; an operation pending on it fails at once,
-// and later ones fail with net.ErrClosed.
-func (c *conn) Close() error { return c.link.Close() }

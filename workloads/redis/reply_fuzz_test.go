@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/tailgate-dev/tailgate/workloads/internal/replytest"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 // readReplies reads replies from in until one fails to read, and says how
 // many bytes each complete reply ended at.
 func readReplies(in []byte) (ends []int, last error) {
-	return replytest.Ends(in, func(r *bufio.Reader) func() error { return (&conn{r: r}).reply })
+	return replytest.Ends(in, func(r *bufio.Reader) func() error { return (&conn{Pipeline: sock.Pipeline{R: r}}).reply })
 }
 
 // FuzzReply reads a stream of RESP replies. A reply is taken in full and
@@ -43,7 +44,7 @@ func FuzzReply(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		replytest.CheckFraming(t, in, func(r *bufio.Reader) func() error { return (&conn{r: r}).reply })
+		replytest.CheckFraming(t, in, func(r *bufio.Reader) func() error { return (&conn{Pipeline: sock.Pipeline{R: r}}).reply })
 	})
 }
 

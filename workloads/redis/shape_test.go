@@ -7,6 +7,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 func TestRepliesCountAsHitsAndMisses(t *testing.T) {
@@ -39,13 +40,13 @@ func TestRepliesCountAsHitsAndMisses(t *testing.T) {
 			if !ok {
 				t.Fatalf("no operation %q", tt.op)
 			}
-			c := &conn{d: &Driver{}, r: bufio.NewReader(strings.NewReader(tt.reply))}
+			c := &conn{d: &Driver{}, Pipeline: sock.Pipeline{R: bufio.NewReader(strings.NewReader(tt.reply))}}
 			err := c.replies(kind)
 			if (err != nil) != tt.wantReplyErrs {
 				t.Fatalf("replies: %v", err)
 			}
-			if c.r.Buffered() != 0 {
-				t.Errorf("%d bytes of the operation's replies left unread", c.r.Buffered())
+			if c.R.Buffered() != 0 {
+				t.Errorf("%d bytes of the operation's replies left unread", c.R.Buffered())
 			}
 			if err != nil {
 				return
