@@ -10,7 +10,6 @@ import (
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // fixture describes a synthetic run: log-normal latencies per interval.
@@ -63,12 +62,14 @@ func (f fixture) operation(name string) result.OperationResult {
 	}
 	op.Errors = f.errors + f.unsent
 	if op.Errors > 0 {
+		// The engine's error kinds as a result file names them
+		// (workloads.KindTimeout, KindUnsent): the gate reads results only.
 		op.ErrorKinds = map[string]int64{}
 		if f.errors > 0 {
-			op.ErrorKinds[workloads.KindTimeout] = f.errors
+			op.ErrorKinds["timeout"] = f.errors
 		}
 		if f.unsent > 0 {
-			op.ErrorKinds[workloads.KindUnsent] = f.unsent
+			op.ErrorKinds["unsent"] = f.unsent
 		}
 	}
 	op.LatencyNS = result.PercentilesOf(whole)

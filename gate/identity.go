@@ -9,7 +9,6 @@ import (
 
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // ErrIncomparable marks two results whose workloads differ, so comparing
@@ -40,7 +39,7 @@ func identitiesOf(res *result.Result) []identified {
 
 // planIdentity is the workload identity a run of comp makes at seed.
 func planIdentity(plan *slo.Plan, comp *slo.Component, seed int64) result.WorkloadIdentity {
-	return (&workloads.Spec{Component: *comp, Seed: seed, Secrets: plan.Secrets}).Identity()
+	return result.IdentityOf(comp, seed, plan.Secrets)
 }
 
 // Comparable checks that two results ran the same workloads, and says what

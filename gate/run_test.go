@@ -12,7 +12,6 @@ import (
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 func TestExitCode(t *testing.T) {
@@ -273,7 +272,7 @@ func TestRemeasured(t *testing.T) {
 func planResult(p *slo.Plan, seed int64) *result.Result {
 	res := &result.Result{Seed: seed, Complete: true}
 	for _, c := range p.Components {
-		id := (&workloads.Spec{Component: c, Seed: seed}).Identity()
+		id := result.IdentityOf(&c, seed, nil)
 		res.Components = append(res.Components, result.ComponentResult{Name: c.Name, Workload: id, WorkloadHash: id.Hash()})
 	}
 	return res

@@ -11,7 +11,6 @@ import (
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // inconclusivePair is a baseline and a +30% candidate on a machine whose
@@ -144,7 +143,7 @@ func TestAShardIsNeverJudged(t *testing.T) {
 func TestAResultIsJudgedOnlyAgainstItsOwnWorkload(t *testing.T) {
 	p := planWith("      minimum: {get: {p99: 1s}}\n")
 	res := base.result()
-	id := (&workloads.Spec{Component: p.Components[0], Seed: 7}).Identity()
+	id := result.IdentityOf(&p.Components[0], 7, nil)
 	res.Components[0].Workload, res.Components[0].WorkloadHash = id, id.Hash()
 	require.NoError(t, gate.Judgeable(p, res), "the seed may differ: run --seed")
 

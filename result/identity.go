@@ -1,12 +1,16 @@
 package result
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
+
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // WorkloadIdentity is what makes two runs comparable: the workload and seed,
@@ -116,4 +120,68 @@ func fieldEncoding(id reflect.Value, i int) string {
 		panic(fmt.Sprintf("result: identity does not marshal: %v", err))
 	}
 	return string(b)
+}
+
+// IdentityOf is the workload identity a run of comp at seed records: what
+// the engine sends, so that results of different workloads are not compared.
+// It is computed from the plan alone, so the gate can ask it of a plan
+// before any load is sent (a baseline of another workload is refused) and
+// of a result judged later against a plan. Request bodies are redacted of
+// secrets, as everything a result holds is.
+func IdentityOf(comp *slo.Component, seed int64, secrets []string) WorkloadIdentity {
+	w := &comp.Workload
+	id := WorkloadIdentity{
+		Seed: seed, Rate: w.Rate, Arrival: string(w.Arrival), Connections: w.Connections,
+		Timeout:   slo.FormatDuration(w.Timeout),
+		Keys:      IdentityKeys{Count: w.Keys.Count, Distribution: string(w.Keys.Distribution), Prefix: w.Keys.Prefix},
+		ValueSize: w.ValueSize, Compression: w.Compression,
+	}
+	// One stream is what every run before streams had: left out, so their
+	// identities stay the same.
+	if w.Streams > 1 {
+		id.Streams = w.Streams
+	}
+	if w.Keys.Distribution == slo.DistributionZipf {
+		id.Keys.ZipfS = w.Keys.ZipfS
+	}
+	if v := w.Values; v != nil {
+		id.Values = &IdentityValues{Distribution: string(v.Distribution), Min: v.Min, Max: v.Max, Compressibility: v.Compressibility}
+	}
+	if w.Pipeline > 1 {
+		id.Pipeline = w.Pipeline
+	}
+	id.Prefill = w.Prefill.Enabled
+	if w.TTL > 0 {
+		id.TTL = slo.FormatDuration(w.TTL)
+	}
+	if len(w.Mix) > 0 {
+		id.Mix = map[string]int{}
+		for _, m := range w.Mix {
+			// The engine issues an operation listed twice by both weights, as
+			// slo.Component.Share counts it.
+			id.Mix[m.Operation] += m.Weight
+			if m.Operation == "mget" {
+				id.Batch = cmp.Or(w.Batch, slo.DefaultBatch)
+			}
+		}
+	}
+	// auto (HTTP) and text (Memcached) are the defaults runs before had.
+	if w.Protocol != "" && w.Protocol != slo.HTTPAuto && w.Protocol != slo.MemcacheText {
+		id.Protocol = string(w.Protocol)
+	}
+	for _, r := range w.Requests {
+		ir := IdentityRequest{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight, BodyFile: r.BodyFile}
+		if r.Messages > 1 {
+			ir.Messages = r.Messages // 1, the default, hashes as before messages existed
+		}
+		if r.BodyFile == "" {
+			ir.Body = slo.Redact(r.Body, secrets)
+		}
+		for h := range r.Headers {
+			ir.Headers = append(ir.Headers, h)
+		}
+		sort.Strings(ir.Headers)
+		id.Requests = append(id.Requests, ir)
+	}
+	return id
 }

@@ -1,26 +1,14 @@
 package workloads
 
-import (
-	"regexp"
-	"strings"
-)
+import "github.com/tailgate-dev/tailgate/slo"
 
-// Redacted replaces every secret in printed output.
-const Redacted = "xxxxx"
-
-// userinfoPassword matches the password of a URL's userinfo anywhere in text.
-var userinfoPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)([^@\s/]+)@`)
+// Redacted replaces every secret in printed output (slo.Redacted).
+const Redacted = slo.Redacted
 
 // Redact removes secrets from s: the password of any URL userinfo in it and
-// every listed secret value.
-func Redact(s string, secrets []string) string {
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, Redacted)
-		}
-	}
-	return userinfoPassword.ReplaceAllString(s, "${1}"+Redacted+"@")
-}
+// every listed secret value. It is slo.Redact, the one rule, named here for
+// the drivers, which redact every target and error they show.
+func Redact(s string, secrets []string) string { return slo.Redact(s, secrets) }
 
 // redactErr returns err with its message redacted, keeping it unwrappable.
 func redactErr(err error, secrets []string) error {

@@ -1,8 +1,6 @@
 package workloads
 
 import (
-	"cmp"
-	"sort"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/result"
@@ -99,61 +97,8 @@ func (s *Spec) interval() time.Duration {
 	return DefaultInterval
 }
 
-// Identity returns the comparable description of the spec's workload.
+// Identity returns the comparable description of the spec's workload:
+// result.IdentityOf its component at its seed, with its secrets redacted.
 func (s *Spec) Identity() result.WorkloadIdentity {
-	w := &s.Component.Workload
-	id := result.WorkloadIdentity{
-		Seed: s.Seed, Rate: w.Rate, Arrival: string(w.Arrival), Connections: w.Connections,
-		Timeout:   slo.FormatDuration(w.Timeout),
-		Keys:      result.IdentityKeys{Count: w.Keys.Count, Distribution: string(w.Keys.Distribution), Prefix: w.Keys.Prefix},
-		ValueSize: w.ValueSize, Compression: w.Compression,
-	}
-	// One stream is what every run before streams had: left out, so their
-	// identities stay the same.
-	if w.Streams > 1 {
-		id.Streams = w.Streams
-	}
-	if w.Keys.Distribution == slo.DistributionZipf {
-		id.Keys.ZipfS = w.Keys.ZipfS
-	}
-	if v := w.Values; v != nil {
-		id.Values = &result.IdentityValues{Distribution: string(v.Distribution), Min: v.Min, Max: v.Max, Compressibility: v.Compressibility}
-	}
-	if w.Pipeline > 1 {
-		id.Pipeline = w.Pipeline
-	}
-	id.Prefill = w.Prefill.Enabled
-	if w.TTL > 0 {
-		id.TTL = slo.FormatDuration(w.TTL)
-	}
-	if len(w.Mix) > 0 {
-		id.Mix = map[string]int{}
-		for _, m := range w.Mix {
-			// The engine issues an operation listed twice by both weights, as
-			// slo.Component.Share counts it.
-			id.Mix[m.Operation] += m.Weight
-			if m.Operation == "mget" {
-				id.Batch = cmp.Or(w.Batch, slo.DefaultBatch)
-			}
-		}
-	}
-	// auto (HTTP) and text (Memcached) are the defaults runs before had.
-	if w.Protocol != "" && w.Protocol != slo.HTTPAuto && w.Protocol != slo.MemcacheText {
-		id.Protocol = string(w.Protocol)
-	}
-	for _, r := range w.Requests {
-		ir := result.IdentityRequest{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight, BodyFile: r.BodyFile}
-		if r.Messages > 1 {
-			ir.Messages = r.Messages // 1, the default, hashes as before messages existed
-		}
-		if r.BodyFile == "" {
-			ir.Body = Redact(r.Body, s.Secrets)
-		}
-		for h := range r.Headers {
-			ir.Headers = append(ir.Headers, h)
-		}
-		sort.Strings(ir.Headers)
-		id.Requests = append(id.Requests, ir)
-	}
-	return id
+	return result.IdentityOf(&s.Component, s.Seed, s.Secrets)
 }
