@@ -8,6 +8,7 @@ import (
 	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // lookConfidence is the one-sided confidence at which a component's
@@ -52,4 +53,42 @@ func Inconclusive(v *Verdict) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// Undecided is the adaptation policy of a run with defaults.adaptive: what
+// the engine asks after each look whether to measure on. It judges the
+// results so far, cand and base (the live baseline's, nil without one),
+// against plan, and returns what Inconclusive names, or "" when the run may
+// stop. baseline is the stored baseline, judged against when there is no
+// live one (nil for none).
+//
+// When the run measures some components of an earlier result again (a
+// confirmation: prior, and priorBase for a live baseline; nil otherwise),
+// the other components are judged as they were there (Remeasured), and only
+// the components measured now are asked about: measuring longer cannot
+// decide the others. Results that cannot be judged are decided: no more
+// data would make them judgeable.
+func Undecided(plan *slo.Plan, baseline, prior, priorBase *result.Result) func(cand, base *result.Result) string {
+	return func(cand, base *result.Result) string {
+		full, fullBase := cand, base
+		if fullBase == nil {
+			fullBase = baseline
+		}
+		if prior != nil {
+			full = Remeasured(prior, cand)
+			if base != nil && priorBase != nil {
+				fullBase = Remeasured(priorBase, base)
+			}
+		}
+		v, err := Judge(plan, full, fullBase)
+		if err != nil {
+			return ""
+		}
+		for name := range v.Objectives {
+			if cand.Component(name) == nil {
+				delete(v.Objectives, name)
+			}
+		}
+		return Inconclusive(v)
+	}
 }

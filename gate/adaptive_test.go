@@ -9,6 +9,7 @@ import (
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // A component that was looked at several times (defaults.adaptive) is
@@ -63,4 +64,59 @@ func TestInconclusiveNamesWhatIsUndecided(t *testing.T) {
 	v.Objectives["web"][0].Status = status.NoChange
 	v.Objectives["cache"][0].Status = status.Pass
 	assert.Empty(t, gate.Inconclusive(v), "nothing inconclusive, nothing to measure longer for")
+}
+
+// TestUndecidedAsksOnlyOfWhatMoreDataCanDecide is the adaptation policy of
+// an adaptive run: it measures on while a component it measures is
+// inconclusive, against a stored baseline or a live one, and when it
+// measures some components of an earlier result again, judges the others
+// as they were and asks nothing of them.
+func TestUndecidedAsksOnlyOfWhatMoreDataCanDecide(t *testing.T) {
+	p, err := slo.Parse([]byte(`version: 1
+defaults: {duration: 15s, warmup: 0s}
+components:
+  - name: cache
+    target: redis://127.0.0.1:6379
+    workload: {rate: 1000, mix: {get: 100}}
+    slo: {regression: {get: {p50: +10%}}}
+  - name: store
+    target: redis://127.0.0.1:6380
+    workload: {rate: 1000, mix: {get: 100}}
+    slo: {regression: {get: {p50: +10%}}}
+`), "plan.yaml")
+	require.NoError(t, err)
+	wideBase, wideCand := inconclusivePair()
+	steady := base.result()
+	storeOf := func(r *result.Result) *result.Result { return only("store", r) }
+	// Base and candidate of both components: cache's interval reaches past
+	// its tolerance, store's is the same run on both sides.
+	baseline, undecided := resultOf(wideBase, steady), resultOf(wideCand, steady)
+	decided := resultOf(steady, steady)
+	for _, tt := range []struct {
+		name                       string
+		baseline, prior, priorBase *result.Result
+		cand, base                 *result.Result
+		want                       string // a substring; "" for none
+	}{
+		{name: "an inconclusive component is measured on", baseline: baseline, cand: undecided, want: "cache get p50"},
+		{name: "every component conclusive: the run stops", baseline: resultOf(steady, steady), cand: decided},
+		{name: "a live baseline is the one judged against", baseline: resultOf(steady, steady), cand: undecided, base: baseline, want: "cache get p50"},
+		{name: "re-measuring a conclusive component asks nothing of the inconclusive one", baseline: baseline,
+			prior: undecided, cand: storeOf(steady)},
+		{name: "re-measuring the inconclusive component judges it with the others from before", baseline: baseline,
+			prior: undecided, cand: only("cache", wideCand), want: "cache get p50"},
+		{name: "with a live baseline measured again too", prior: undecided, priorBase: baseline,
+			cand: only("cache", wideCand), base: only("cache", wideBase), want: "cache get p50"},
+		{name: "a result that cannot be judged is decided", baseline: baseline, cand: only("cache", wideCand)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := gate.Undecided(p, tt.baseline, tt.prior, tt.priorBase)(tt.cand, tt.base)
+			if tt.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Contains(t, got, tt.want)
+			assert.NotContains(t, got, "store", "store is conclusive")
+		})
+	}
 }

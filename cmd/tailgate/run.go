@@ -199,34 +199,14 @@ func (m measurer) measure(ctx context.Context, specs []*workloads.Spec, prior, p
 	return workloads.RunInterleaved(ctx, specs, baseSpecs, m.opts)
 }
 
-// adaptation is how an adaptive run decides to measure on: while the
-// verdicts of the components it measures are inconclusive.
+// adaptation is how an adaptive run measures on: for as long as
+// gate.Undecided finds a verdict of the components it measures
+// inconclusive, up to the plan's max_duration.
 func (m measurer) adaptation(prior, priorBase *result.Result) workloads.Adaptive {
 	most := m.plan.Defaults.Adaptive.MaxDuration
 	return workloads.Adaptive{
-		Max: most,
-		Undecided: func(cand, base *result.Result) string {
-			full, fullBase := cand, base
-			if fullBase == nil {
-				fullBase = m.baseline
-			}
-			if prior != nil {
-				full = gate.Remeasured(prior, cand)
-				if base != nil && priorBase != nil {
-					fullBase = gate.Remeasured(priorBase, base)
-				}
-			}
-			v, err := gate.Judge(m.plan, full, fullBase)
-			if err != nil {
-				return ""
-			}
-			for name := range v.Objectives {
-				if cand.Component(name) == nil {
-					delete(v.Objectives, name)
-				}
-			}
-			return gate.Inconclusive(v)
-		},
+		Max:       most,
+		Undecided: gate.Undecided(m.plan, m.baseline, prior, priorBase),
 		Extending: func(measured, step time.Duration, reason string) {
 			if m.extending != nil {
 				m.extending(measured, step, most, reason)
