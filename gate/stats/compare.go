@@ -176,7 +176,7 @@ var defaultSettings = settings{
 //
 // The result is deterministic: the bootstrap uses a fixed seed.
 func CompareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64) Comparison {
-	return compareIntervals(nonEmpty(base), nonEmpty(cand), q, confidence, defaultSettings)
+	return ReadIntervals(base).Compare(ReadIntervals(cand), q, confidence)
 }
 
 // compareIntervals is CompareQuantile on the non-empty intervals of each

@@ -45,14 +45,14 @@ const (
 // expanded percentile interval for k pairs (a t quantile with k-1 degrees
 // of freedom, see expandedTail).
 func ComparePairedQuantile(base, cand [][]*hdrhistogram.Histogram, q, confidence float64) Comparison {
-	return comparePaired(readSegments(base), readSegments(cand), q, confidence, defaultSettings)
+	return ComparePaired(readSegments(base), readSegments(cand), q, confidence)
 }
 
-// readSegments merges each segment's intervals into one.
-func readSegments(segments [][]*hdrhistogram.Histogram) []sparse {
-	out := make([]sparse, len(segments))
+// readSegments reads each segment's intervals.
+func readSegments(segments [][]*hdrhistogram.Histogram) []Intervals {
+	out := make([]Intervals, len(segments))
 	for k, seg := range segments {
-		out[k] = merge(nonEmpty(seg))
+		out[k] = ReadIntervals(seg)
 	}
 	return out
 }
@@ -150,6 +150,57 @@ func expandedTailPaired(tail float64, k int) float64 {
 	return normalSurvival(math.Sqrt(kf/(kf-1)) * studentQuantile(1-tail, kf-1))
 }
 
+// extremeSignings counts the assignments of signs to abs whose sum is at
+// least limit in absolute value, of all 2^len(abs). Every sum is a sum of
+// the first half's signed values plus a sum of the second half's, so it
+// lists the 2^(n/2) sums of each half, sorts the second's, and for each sum
+// a of the first counts the sums b with a+b >= limit or a+b <= -limit by
+// binary search, which floating-point addition allows: a+b is monotone in
+// b. That is O(2^(n/2) n) rather than the O(2^n n) of summing every
+// assignment, for the same counts.
+func extremeSignings(abs []float64, limit float64) uint64 {
+	n := len(abs)
+	if limit <= 0 {
+		return uint64(1) << uint(n) // every sum is at least 0
+	}
+	first, second := halfSums(abs[:n/2]), halfSums(abs[n/2:])
+	slices.Sort(second)
+	var extreme uint64
+	for _, a := range first {
+		atLeast, _ := slices.BinarySearchFunc(second, limit, func(b, limit float64) int {
+			if a+b >= limit {
+				return 1
+			}
+			return -1
+		})
+		atMost, _ := slices.BinarySearchFunc(second, -limit, func(b, negLimit float64) int {
+			if a+b > negLimit {
+				return 1
+			}
+			return -1
+		})
+		extreme += uint64(len(second)-atLeast) + uint64(atMost)
+	}
+	return extreme
+}
+
+// halfSums lists the sums of abs under every assignment of signs.
+func halfSums(abs []float64) []float64 {
+	sums := make([]float64, 1<<uint(len(abs)))
+	for signs := range sums {
+		var s float64
+		for i, a := range abs {
+			if signs>>uint(i)&1 == 1 {
+				s -= a
+			} else {
+				s += a
+			}
+		}
+		sums[signs] = s
+	}
+	return sums
+}
+
 // signFlipTest is the two-sided p-value of the sign-flip permutation test
 // of whether paired differences d are centred on zero: under the null each
 // difference is as likely negative as positive, so the sum of the observed
@@ -170,26 +221,8 @@ func signFlipTest(d []float64, seed uint64) float64 {
 	}
 	// Sums as large as the observed one, give or take rounding.
 	limit := math.Abs(observed) * (1 - 1e-9)
-	sumOf := func(signs uint64) float64 {
-		var s float64
-		for i, a := range abs {
-			if signs>>uint(i)&1 == 1 {
-				s -= a
-			} else {
-				s += a
-			}
-		}
-		return s
-	}
 	if n <= exactSignFlips {
-		total := uint64(1) << uint(n)
-		var extreme uint64
-		for signs := range total {
-			if math.Abs(sumOf(signs)) >= limit {
-				extreme++
-			}
-		}
-		return float64(extreme) / float64(total)
+		return float64(extremeSignings(abs, limit)) / float64(uint64(1)<<uint(n))
 	}
 	rng := rand.NewPCG(seed, seed^0x51f1_5eed)
 	extreme := 1 // the observed assignment counts (Phipson and Smyth)

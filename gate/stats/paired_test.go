@@ -49,6 +49,53 @@ func TestSignFlipTest(t *testing.T) {
 	}
 }
 
+// The exact sign-flip test counts, half against half, what summing every
+// assignment of signs counts: for every number of pairs it enumerates, with
+// ties (equal differences, as segments whose quantiles fall in the same
+// buckets give) and without.
+func TestExtremeSigningsCountsWhatEveryAssignmentSums(t *testing.T) {
+	t.Parallel()
+	everyAssignment := func(abs []float64, limit float64) uint64 {
+		var extreme uint64
+		for signs := range uint64(1) << uint(len(abs)) {
+			var s float64
+			for i, a := range abs {
+				if signs>>uint(i)&1 == 1 {
+					s -= a
+				} else {
+					s += a
+				}
+			}
+			if math.Abs(s) >= limit {
+				extreme++
+			}
+		}
+		return extreme
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	for n := 1; n <= exactSignFlips; n++ {
+		for trial := range 6 {
+			d := make([]float64, n)
+			for i := range d {
+				if trial%2 == 0 {
+					d[i] = math.Log(1 + 0.001*float64(rng.IntN(9)-3)) // bucket-sized steps, many ties
+				} else {
+					d[i] = 0.2 * rng.NormFloat64()
+				}
+			}
+			abs := make([]float64, n)
+			var observed float64
+			for i, v := range d {
+				abs[i], observed = math.Abs(v), observed+v
+			}
+			limit := math.Abs(observed) * (1 - 1e-9)
+			if got, want := extremeSignings(abs, limit), everyAssignment(abs, limit); got != want {
+				t.Errorf("%d pairs %v: %d extreme signings, summing each gives %d", n, d, got, want)
+			}
+		}
+	}
+}
+
 func TestExpandedTailPairedUsesKMinusOneDegrees(t *testing.T) {
 	t.Parallel()
 	// For k pairs the interval reaches sqrt(k/(k-1)) * t(k-1) standard
@@ -126,19 +173,22 @@ func TestComparePairedSimulated(t *testing.T) {
 		// The +30% candidate runs interleaved with a baseline of its own.
 		base2 := s.base2
 		simulatePair(rng, d, perSegment, 0.15, 0.03, 1.3, base2, s.slower)
+		// Each side is read once and compared at both quantiles.
+		b, same := readSegments(s.base), readSegments(s.same)
+		b2, slower := readSegments(base2), readSegments(s.slower)
 		for qi, q := range quantiles {
 			o := &outcomes[qi][trial]
-			c := ComparePairedQuantile(s.base, s.same, q, DefaultConfidence)
+			c := ComparePaired(b, same, q, DefaultConfidence)
 			if c.Method != MethodPaired {
 				t.Errorf("method %q, want %q", c.Method, MethodPaired)
 			}
 			o.aaFail = RegressionVerdict(c, tolerance) == status.Fail
 			o.aaCover = c.RatioLo <= 1 && 1 <= c.RatioHi
 			o.aaSignificant = c.Significant
-			c = ComparePairedQuantile(base2, s.slower, q, DefaultConfidence)
+			c = ComparePaired(b2, slower, q, DefaultConfidence)
 			o.abFail = RegressionVerdict(c, tolerance) == status.Fail
 			o.abCover = c.RatioLo <= 1.3 && 1.3 <= c.RatioHi
-			u := compareIntervals(nonEmptySparse(readSegments(base2)), nonEmptySparse(readSegments(s.slower)), q, DefaultConfidence, defaultSettings)
+			u := compareIntervals(nonEmptySparse(mergeSegments(b2)), nonEmptySparse(mergeSegments(slower)), q, DefaultConfidence, defaultSettings)
 			o.abUnpaired = RegressionVerdict(u, tolerance) == status.Fail
 		}
 	})

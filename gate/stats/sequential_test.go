@@ -172,15 +172,18 @@ func TestLookConfidenceWithThePairedComparison(t *testing.T) {
 		simulatePair(rng, d, perSegment, 0.15, 0.03, limit, s.base, s.cand)
 		simulatePair(rng, d, perSegment, 0.15, 0.03, 1.15, s.base2, s.slower)
 		o := &outcomes[trial]
+		// Each side is read once; every look compares its first n segments.
+		base, cand := readSegments(s.base), readSegments(s.cand)
+		base2, slower := readSegments(s.base2), readSegments(s.slower)
 		for k, n := range looks {
 			level := LookConfidence(DefaultConfidence, fractions[:k+1])
-			c := ComparePairedQuantile(s.base[:n], s.cand[:n], q, level)
+			c := ComparePaired(base[:n], cand[:n], q, level)
 			o.falseFail = o.falseFail || c.RatioLo > limit
 			o.falsePass = o.falsePass || c.RatioHi <= limit
-			naive := ComparePairedQuantile(s.base[:n], s.cand[:n], q, DefaultConfidence)
+			naive := ComparePaired(base[:n], cand[:n], q, DefaultConfidence)
 			o.naiveFalseFail = o.naiveFalseFail || naive.RatioLo > limit
 			o.naiveFalsePass = o.naiveFalsePass || naive.RatioHi <= limit
-			ab := ComparePairedQuantile(s.base2[:n], s.slower[:n], q, level)
+			ab := ComparePaired(base2[:n], slower[:n], q, level)
 			o.abFailedBy[k] = ab.RatioLo > limit || (k > 0 && o.abFailedBy[k-1])
 		}
 	})
