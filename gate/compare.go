@@ -1,11 +1,8 @@
 package gate
 
 import (
-	"errors"
 	"fmt"
 	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/result"
@@ -54,20 +51,20 @@ func Compare(base, cand *result.Result, confidence float64) ([]Change, error) {
 			if bop == nil {
 				continue
 			}
-			bi, err1 := bop.IntervalHistograms()
-			ci, err2 := cop.IntervalHistograms()
-			if err := errors.Join(err1, err2); err != nil {
+			// Histograms that do not decode refuse the comparison,
+			// whatever metrics would have needed them.
+			if err := pair.decodes(bop, cop); err != nil {
 				return nil, err
 			}
 			for _, m := range CompareMetrics {
-				out = append(out, compareMetric(cc.Name, m, bop, cop, bi, ci, pair, confidence))
+				out = append(out, compareMetric(cc.Name, m, bop, cop, pair, confidence))
 			}
 		}
 	}
 	return out, nil
 }
 
-func compareMetric(component string, m slo.Metric, bop, cop *result.OperationResult, bi, ci []*hdrhistogram.Histogram, pair *pairing, confidence float64) Change {
+func compareMetric(component string, m slo.Metric, bop, cop *result.OperationResult, pair *pairing, confidence float64) Change {
 	ch := Change{Component: component, Operation: cop.Name, Metric: m, PValue: 1}
 	switch {
 	case m == slo.MetricMax:
@@ -101,7 +98,7 @@ func compareMetric(component string, m slo.Metric, bop, cop *result.OperationRes
 			ch.Note = fmt.Sprintf("needs %d samples a side (baseline %d, candidate %d)", need, bop.Count, cop.Count)
 			return ch
 		}
-		c := pair.compare(bi, ci, q, twoSided(confidence))
+		c, _ := pair.compare(bop, cop, q, twoSided(confidence)) // Compare checked that they decode
 		if !c.HasInterval() {
 			ch.Note = "too few samples for an interval"
 			return ch

@@ -184,3 +184,21 @@ func TestIncomparableResultsSayWhatDiffers(t *testing.T) {
 	require.ErrorIs(t, err, gate.ErrIncomparable)
 	assert.Contains(t, err.Error(), "streams 0 in the baseline, 4 in the candidate")
 }
+
+// An interval histogram that does not decode is never read as one that
+// holds nothing: every regression objective of its operation is
+// insufficient and says why, and compare refuses the results. (Each
+// operation's histograms are decoded once for all its objectives.)
+func TestAHistogramThatDoesNotDecodeIsSaidSo(t *testing.T) {
+	cand := base.result()
+	cand.Components[0].Operations[0].Intervals[3].Histogram = "not a histogram"
+	_, err := gate.Compare(base.result(), cand, 0.95)
+	require.ErrorContains(t, err, `operation "get": interval 3: histogram`)
+	v, err := gate.Judge(planWith("      regression: {get: {p50: +10%, p99: +10%}}\n"), cand, base.result())
+	require.NoError(t, err)
+	require.Len(t, v.Objectives["cache"], 2)
+	for _, o := range v.Objectives["cache"] {
+		assert.Equal(t, status.Insufficient, o.Status, o.Metric)
+		assert.Contains(t, o.Detail, `operation "get": interval 3: histogram`, o.Metric)
+	}
+}

@@ -20,7 +20,7 @@ type runners struct{ base, cand *result.Runner }
 
 // judgeRegression judges one regression objective: the candidate's metric
 // may be at most the tolerance worse than the baseline's, with the plan's
-// confidence. pair is the results' pairing (nil when they ran apart).
+// confidence. pair is the results' pairing, which reads their histograms.
 func judgeRegression(o slo.Objective, cand, base *result.ComponentResult, pair *pairing, confidence float64, run runners) status.ObjectiveResult {
 	r := status.ObjectiveResult{
 		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
@@ -47,20 +47,18 @@ func judgeRegression(o slo.Objective, cand, base *result.ComponentResult, pair *
 			r.Detail = fmt.Sprintf("%s needs at least %d samples on both sides (candidate %d, baseline %d)", o.Metric, need, cop.Count, bop.Count)
 			return r
 		}
-		bi, err1 := bop.IntervalHistograms()
-		ci, err2 := cop.IntervalHistograms()
-		if err := errors.Join(err1, err2); err != nil {
+		cmp, err := pair.compare(bop, cop, q, twoSided(confidence))
+		if err != nil {
 			r.Status = status.Insufficient
 			r.Detail = err.Error()
 			return r
 		}
-		cmp := pair.compare(bi, ci, q, twoSided(confidence))
 		r.MeasuredValue = float64(cmp.CandEstimate)
 		r.BaselineValue = float64(cmp.BaseEstimate)
 		r.Measured = slo.FormatDuration(time.Duration(cmp.CandEstimate))
 		r.Baseline = slo.FormatDuration(time.Duration(cmp.BaseEstimate))
 		applyComparison(&r, cmp, tol)
-		if pair == nil {
+		if !pair.paired() {
 			// Interleaved sides shared the runner: only runs apart can
 			// differ by it.
 			runnerNoise(&r, o.Metric, tol, cmp, run.base, run.cand, bop, cop)
@@ -160,24 +158,76 @@ func quantileInterval(h *hdrhistogram.Histogram, q float64) (lo, hi int64, ok bo
 	return lo, hi, ok
 }
 
-// pairing says how two results' intervals are compared: pair by pair when
-// the results are the two sides of one interleaved run, each side's
-// intervals on their own otherwise (a nil *pairing).
-type pairing struct{ base, cand *result.Pairing }
-
-// pairingOf is the pairing of a baseline and a candidate result.
-func pairingOf(base, cand *result.Result) *pairing {
-	if base == nil || !cand.PairedWith(base) {
-		return nil
-	}
-	return &pairing{base.Pairing, cand.Pairing}
+// pairing compares the quantiles of a baseline's and a candidate's
+// operations: pair by pair when the results are the two sides of one
+// interleaved run (base and cand set), each side's intervals on their own
+// otherwise. It decodes and reads each operation's interval histograms
+// once, however many of its quantiles are compared: decoding and reading
+// a histogram walks all its counts, which costs more than a comparison.
+type pairing struct {
+	base, cand *result.Pairing
+	read       map[*result.OperationResult]*readOperation
 }
 
-// compare compares the q-quantile of the candidate's intervals with the
-// baseline's, at the given two-sided confidence.
-func (p *pairing) compare(base, cand []*hdrhistogram.Histogram, q, confidence float64) stats.Comparison {
-	if p == nil {
-		return stats.CompareQuantile(base, cand, q, confidence)
+// readOperation is an operation's interval histograms, read: all of them,
+// and by the segments of its side's pairing when paired.
+type readOperation struct {
+	intervals stats.Intervals
+	segments  []stats.Intervals
+	err       error
+}
+
+// pairingOf is the pairing of a baseline (nil for none) and a candidate
+// result.
+func pairingOf(base, cand *result.Result) *pairing {
+	p := &pairing{read: map[*result.OperationResult]*readOperation{}}
+	if base != nil && cand.PairedWith(base) {
+		p.base, p.cand = base.Pairing, cand.Pairing
 	}
-	return stats.ComparePairedQuantile(p.base.SegmentsOf(base), p.cand.SegmentsOf(cand), q, confidence)
+	return p
+}
+
+// paired is whether the sides ran interleaved, as one run.
+func (p *pairing) paired() bool { return p.base != nil }
+
+// intervals reads op's interval histograms once; side is its result's
+// pairing when paired.
+func (p *pairing) intervals(op *result.OperationResult, side *result.Pairing) *readOperation {
+	if r, ok := p.read[op]; ok {
+		return r
+	}
+	r := &readOperation{}
+	p.read[op] = r
+	hs, err := op.IntervalHistograms()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	r.intervals = stats.ReadIntervals(hs)
+	if side != nil {
+		for _, seg := range side.SegmentsOf(hs) {
+			r.segments = append(r.segments, stats.ReadIntervals(seg))
+		}
+	}
+	return r
+}
+
+// decodes reads both operations' histograms and returns why they do not
+// decode, if they do not.
+func (p *pairing) decodes(bop, cop *result.OperationResult) error {
+	return errors.Join(p.intervals(bop, p.base).err, p.intervals(cop, p.cand).err)
+}
+
+// compare compares the q-quantile of the candidate's operation cop with the
+// baseline's bop, at the given two-sided confidence; the error is a
+// histogram that does not decode.
+func (p *pairing) compare(bop, cop *result.OperationResult, q, confidence float64) (stats.Comparison, error) {
+	if err := p.decodes(bop, cop); err != nil {
+		return stats.Comparison{}, err
+	}
+	b, c := p.intervals(bop, p.base), p.intervals(cop, p.cand)
+	if !p.paired() {
+		return b.intervals.Compare(c.intervals, q, confidence), nil
+	}
+	return stats.ComparePaired(b.segments, c.segments, q, confidence), nil
 }
