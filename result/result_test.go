@@ -121,6 +121,40 @@ func consistentResult(t *testing.T) *Result {
 		Components: []ComponentResult{{Name: "c", Operations: []OperationResult{op}}}}
 }
 
+// decodeCase is an edit of a sound result and what decoding the edited
+// result must refuse: an error naming refuse, or none when refuse is "".
+type decodeCase struct {
+	name   string
+	edit   func(r *Result)
+	refuse string
+}
+
+// checkDecodes runs each case on a fresh result from sound: it encodes the
+// edited result and decodes it again, which must refuse it with ErrInvalid
+// naming the case's refuse, or take it.
+func checkDecodes(t *testing.T, sound func(*testing.T) *Result, tests []decodeCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sound(t)
+			tt.edit(r)
+			data, err := r.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Decode(data)
+			switch {
+			case tt.refuse == "" && err != nil:
+				t.Fatalf("a sound result is refused: %v", err)
+			case tt.refuse != "" && err == nil:
+				t.Fatalf("decoded; want a refusal naming %q", tt.refuse)
+			case tt.refuse != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.refuse)):
+				t.Fatalf("error %v: want ErrInvalid naming %q", err, tt.refuse)
+			}
+		})
+	}
+}
+
 // TestDecodeRefusesPercentilesTheHistogramsDoNotGive: minimum bars are
 // judged on the stored percentiles and regressions on the histograms, so a
 // file whose stored percentiles are not its histograms' (edited by hand,
@@ -128,11 +162,7 @@ func consistentResult(t *testing.T) *Result {
 // measurements; a value in the same histogram bucket is the same value.
 func TestDecodeRefusesPercentilesTheHistogramsDoNotGive(t *testing.T) {
 	op := func(r *Result) *OperationResult { return &r.Components[0].Operations[0] }
-	tests := []struct {
-		name   string
-		edit   func(r *Result)
-		refuse string // "" if the result is sound
-	}{
+	checkDecodes(t, consistentResult, []decodeCase{
 		{"percentiles read from the histograms", func(*Result) {}, ""},
 		{"a stored p99 in the histogram's own bucket", func(r *Result) { op(r).LatencyNS.P99-- }, ""},
 		{"a stored p99 lower than the histogram's", func(r *Result) { op(r).LatencyNS.P99 /= 2 }, "stored latency p99"},
@@ -151,24 +181,5 @@ func TestDecodeRefusesPercentilesTheHistogramsDoNotGive(t *testing.T) {
 			o.ClientDelayNS, o.ClientDelayHistogram, o.LatencyLessClientNS, o.LatencyLessClientHistogram = nil, "", nil, ""
 		}, "stored latency p50"},
 		{"an older file without a service histogram", func(r *Result) { op(r).ServiceHistogram = "" }, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := consistentResult(t)
-			tt.edit(r)
-			data, err := r.Encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = Decode(data)
-			switch {
-			case tt.refuse == "" && err != nil:
-				t.Fatalf("a sound result is refused: %v", err)
-			case tt.refuse != "" && err == nil:
-				t.Fatalf("decoded; want a refusal naming %q", tt.refuse)
-			case tt.refuse != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.refuse)):
-				t.Fatalf("error %v: want ErrInvalid naming %q", err, tt.refuse)
-			}
-		})
-	}
+	})
 }

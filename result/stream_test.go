@@ -1,8 +1,6 @@
 package result
 
 import (
-	"errors"
-	"strings"
 	"testing"
 	"time"
 )
@@ -26,11 +24,7 @@ func streamingResult(t *testing.T) *Result {
 
 func TestDecodeChecksFirstMessages(t *testing.T) {
 	op := func(r *Result) *OperationResult { return &r.Components[0].Operations[0] }
-	tests := []struct {
-		name   string
-		edit   func(r *Result)
-		refuse string // "" if the result is sound
-	}{
+	checkDecodes(t, streamingResult, []decodeCase{
 		{"first messages read from their histogram", func(*Result) {}, ""},
 		{"an operation that does not stream", func(r *Result) { op(r).SetFirstMessage(nil); op(r).Messages = 0 }, ""},
 		{"a stored first message p99 off its histogram", func(r *Result) { op(r).FirstMessageNS.P99 *= 3 }, "stored first message p99"},
@@ -46,26 +40,7 @@ func TestDecodeChecksFirstMessages(t *testing.T) {
 		}, "more than"},
 		{"more first messages than messages", func(r *Result) { op(r).Messages = 10 }, "more than"},
 		{"a negative message count", func(r *Result) { op(r).Messages = -1 }, "negative message count"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := streamingResult(t)
-			tt.edit(r)
-			data, err := r.Encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = Decode(data)
-			switch {
-			case tt.refuse == "" && err != nil:
-				t.Fatalf("a sound result is refused: %v", err)
-			case tt.refuse != "" && err == nil:
-				t.Fatalf("decoded; want a refusal naming %q", tt.refuse)
-			case tt.refuse != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.refuse)):
-				t.Fatalf("error %v: want ErrInvalid naming %q", err, tt.refuse)
-			}
-		})
-	}
+	})
 }
 
 // Shards' first messages merge exactly, and a shard without any (an
