@@ -11,15 +11,15 @@ import (
 	"testing"
 )
 
-// ServeBenchmarkChild makes a test binary a benchmark's server process, so
-// the benchmark's allocation and CPU figures are the client's alone. Call it
-// first in TestMain: when env is set, it listens on a loopback port, starts
-// serve on it, prints the address and serves until its standard input
-// closes, then returns true and TestMain should return. Otherwise it
-// returns false at once.
-func ServeBenchmarkChild(env string, serve func(net.Listener) (stop func())) bool {
+// BenchmarkMain is the TestMain of a package whose benchmarks run against
+// a server in another process (see BenchServer), so that their allocation
+// and CPU figures are the client's alone. When env is set, the test binary
+// is that server: it listens on a loopback port, starts serve on it,
+// prints the address and serves until its standard input closes.
+// Otherwise it runs the tests and exits with their code.
+func BenchmarkMain(m *testing.M, env string, serve func(net.Listener) (stop func())) {
 	if os.Getenv(env) == "" {
-		return false
+		os.Exit(m.Run())
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,11 +32,10 @@ func ServeBenchmarkChild(env string, serve func(net.Listener) (stop func())) boo
 	if stop != nil {
 		stop()
 	}
-	return true
 }
 
 // BenchServer starts this test binary as the server process of
-// ServeBenchmarkChild and returns its address; it stops when b ends.
+// BenchmarkMain and returns its address; it stops when b ends.
 func BenchServer(b *testing.B, env string) string {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")

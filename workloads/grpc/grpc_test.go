@@ -552,12 +552,7 @@ func TestRunReportsEveryRequest(t *testing.T) {
 // their allocation and CPU figures are the client's alone.
 const benchServerEnv = "TAILGATE_GRPC_BENCH_SERVER"
 
-func TestMain(m *testing.M) {
-	if testserver.ServeBenchmarkChild(benchServerEnv, serveForBenchmark) {
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testserver.BenchmarkMain(m, benchServerEnv, serveForBenchmark) }
 
 // serveForBenchmark serves the interop TestService, health and reflection.
 func serveForBenchmark(l net.Listener) (stop func()) {

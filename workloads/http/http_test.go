@@ -442,12 +442,7 @@ func TestRunReportsEveryRequest(t *testing.T) {
 // their allocation and CPU figures are the client's alone.
 const benchServerEnv = "TAILGATE_HTTP_BENCH_SERVER"
 
-func TestMain(m *testing.M) {
-	if testserver.ServeBenchmarkChild(benchServerEnv, serveForBenchmark) {
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testserver.BenchmarkMain(m, benchServerEnv, serveForBenchmark) }
 
 // serveForBenchmark answers every request with a small JSON body, over
 // HTTP/1.1 and h2c.
