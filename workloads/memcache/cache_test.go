@@ -1,10 +1,7 @@
 package memcache_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,19 +123,7 @@ func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
 // none), and whether the key exists.
 func ttlOf(t *testing.T, addr, key string) (int, bool) {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := fmt.Fprintf(nc, "mg %s t\r\n", key); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(nc).ReadString('\n') // one line: HD t<ttl>, or EN
-	if err != nil {
-		t.Fatalf("mg %s t: %v", key, err)
-	}
+	line := exchange(t, "tcp", addr, "mg "+key+" t\r\n") // one line: HD t<ttl>, or EN
 	reply := strings.TrimSpace(line)
 	if reply == "EN" {
 		return 0, false

@@ -37,7 +37,8 @@ const (
 )
 
 // exchange sends a command line (and data) on a plain connection of its
-// own and returns the reply up to a line that ends it.
+// own and returns the reply up to a line that ends it: one of ends, or the
+// first line when there are none.
 func exchange(t *testing.T, network, addr, command string, ends ...string) string {
 	t.Helper()
 	nc, err := net.DialTimeout(network, addr, time.Second)
@@ -56,6 +57,9 @@ func exchange(t *testing.T, network, addr, command string, ends ...string) strin
 		reply.WriteString(line)
 		if err != nil {
 			t.Fatalf("reading the reply to %q: %v (so far %q)", command, err, reply.String())
+		}
+		if len(ends) == 0 {
+			return line
 		}
 		for _, end := range ends {
 			if line == end+"\r\n" {

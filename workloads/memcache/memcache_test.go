@@ -60,23 +60,7 @@ func op(kind int, key string, value []byte) *workloads.Op {
 // rawGet reads a key back with a plain client, to check what the driver wrote.
 func rawGet(t *testing.T, addr, key string) string {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(nc, "get %s\r\n", key)
-	var reply bytes.Buffer
-	buf := make([]byte, 4096)
-	for !bytes.HasSuffix(reply.Bytes(), []byte("END\r\n")) {
-		n, err := nc.Read(buf)
-		if err != nil {
-			t.Fatalf("reading the reply to get %s: %v (so far %q)", key, err, reply.String())
-		}
-		reply.Write(buf[:n])
-	}
-	return reply.String()
+	return exchange(t, "tcp", addr, "get "+key+"\r\n", "END")
 }
 
 func TestSetStoresTheValueAndGetReadsItBack(t *testing.T) {
@@ -124,6 +108,20 @@ func TestATooLargeValueIsAServerErrorAndTheConnectionStaysUsable(t *testing.T) {
 	}
 }
 
+// frozen connects to a memcached with the given operation timeout and
+// then stops the server (SIGSTOP), which is thawed when the test ends.
+func frozen(t *testing.T, timeout time.Duration) (workloads.Conn, *testserver.Server) {
+	t.Helper()
+	srv := testserver.Memcached(t)
+	s := spec("memcache://" + srv.Addr)
+	s.Component.Workload.Timeout = timeout
+	c := connect(t, s)
+	srv.Freeze()
+	srv.WaitFrozen()
+	t.Cleanup(srv.Thaw)
+	return c, srv
+}
+
 func TestAClientErrorIsCountedAndTheNextOperationReconnects(t *testing.T) {
 	srv := testserver.Memcached(t)
 	c := connect(t, spec("memcache://"+srv.Addr))
@@ -145,13 +143,8 @@ func TestAClientErrorIsCountedAndTheNextOperationReconnects(t *testing.T) {
 }
 
 func TestAFrozenServerTimesOutAndIsUsedAgainOnceThawed(t *testing.T) {
-	srv := testserver.Memcached(t)
-	s := spec("memcache://" + srv.Addr)
-	s.Component.Workload.Timeout = 100 * time.Millisecond
-	c := connect(t, s)
+	c, srv := frozen(t, 100*time.Millisecond)
 	ctx := context.Background()
-	srv.Freeze()
-	srv.WaitFrozen()
 	began := time.Now()
 	err := c.Do(ctx, op(kindGet, "tailgate:1", nil))
 	took := time.Since(began)
@@ -201,13 +194,7 @@ func TestAServerThatGoesAwayFailsOperationsUntilItComesBack(t *testing.T) {
 }
 
 func TestACanceledContextEndsAPendingOperationAtOnce(t *testing.T) {
-	srv := testserver.Memcached(t)
-	s := spec("memcache://" + srv.Addr)
-	s.Component.Workload.Timeout = 30 * time.Second
-	c := connect(t, s)
-	srv.Freeze()
-	srv.WaitFrozen()
-	defer srv.Thaw()
+	c, _ := frozen(t, 30*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	began := time.Now()
@@ -221,13 +208,7 @@ func TestACanceledContextEndsAPendingOperationAtOnce(t *testing.T) {
 }
 
 func TestCloseEndsAPendingOperationAndLaterOnes(t *testing.T) {
-	srv := testserver.Memcached(t)
-	s := spec("memcache://" + srv.Addr)
-	s.Component.Workload.Timeout = 30 * time.Second
-	c := connect(t, s)
-	srv.Freeze()
-	srv.WaitFrozen()
-	defer srv.Thaw()
+	c, _ := frozen(t, 30*time.Second)
 	done := make(chan error, 1)
 	go func() { done <- c.Do(context.Background(), op(kindGet, "tailgate:1", nil)) }()
 	time.Sleep(100 * time.Millisecond)
@@ -351,33 +332,11 @@ func BenchmarkDo(b *testing.B) {
 // stat reads a counter of the server's "stats".
 func stat(t *testing.T, addr, name string) int {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		t.Fatal(err)
+	n, ok := allStats(t, addr)[name]
+	if !ok {
+		t.Fatalf("stats has no %s", name)
 	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(nc, "stats\r\n")
-	var reply bytes.Buffer
-	buf := make([]byte, 4096)
-	for !bytes.HasSuffix(reply.Bytes(), []byte("END\r\n")) {
-		n, err := nc.Read(buf)
-		if err != nil {
-			t.Fatalf("reading stats: %v (so far %q)", err, reply.String())
-		}
-		reply.Write(buf[:n])
-	}
-	for _, line := range strings.Split(reply.String(), "\r\n") {
-		if v, ok := strings.CutPrefix(line, "STAT "+name+" "); ok {
-			var n int
-			if _, err := fmt.Sscan(v, &n); err != nil {
-				t.Fatalf("stat %s: %q: %v", name, v, err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("stats has no %s", name)
-	return 0
+	return n
 }
 
 // A server that closes connections idle for a second (memcached -o
