@@ -37,15 +37,9 @@ type Certificate struct {
 // NewCertificate makes a certificate valid for an hour.
 func NewCertificate(t testing.TB) *Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
 		Subject:      pkix.Name{CommonName: "tailgate test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		// ClientAuth too: as the issuer of Client's certificates, it must
 		// allow the use it lends them (OpenSSL checks the whole chain).
@@ -55,14 +49,7 @@ func NewCertificate(t testing.TB) *Certificate {
 		DNSNames:              []string{"tailgate.test"},
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	der, key, keyPEM := issue(t, tmpl, nil, nil)
 	dir := t.TempDir()
 	c := &Certificate{
 		CAFile:   filepath.Join(dir, "ca.pem"),
@@ -71,20 +58,47 @@ func NewCertificate(t testing.TB) *Certificate {
 		Server:   &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
 		key:      key,
 	}
+	var err error
 	if c.cert, err = x509.ParseCertificate(der); err != nil {
 		t.Fatal(err)
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	for path, data := range map[string][]byte{
-		c.CAFile:   certPEM,
-		c.CertFile: certPEM,
-		c.KeyFile:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-	} {
+	writeFiles(t, map[string][]byte{c.CAFile: certPEM, c.CertFile: certPEM, c.KeyFile: keyPEM})
+	return c
+}
+
+// issue makes a P-256 key and the certificate of tmpl for it, valid from
+// an hour ago for two hours, signed by parent and parentKey, or self-signed
+// when parent is nil. It returns the certificate in DER, the key, and the
+// key in PEM.
+func issue(t testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (der []byte, key *ecdsa.PrivateKey, keyPEM []byte) {
+	t.Helper()
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	if der, err = x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey); err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der, key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+// writeFiles writes each file's data, readable by the owner only.
+func writeFiles(t testing.TB, files map[string][]byte) {
+	t.Helper()
+	for path, data := range files {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return c
 }
 
 // RedisTLS starts redis-server speaking TLS only, with the certificate.
@@ -109,36 +123,19 @@ type ClientCertificate struct {
 // --tls-auth-clients yes, memcached ssl_verify_mode=2) accepts it.
 func (c *Certificate) Client(t testing.TB) ClientCertificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "tailgate test client"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	der, _, keyPEM := issue(t, tmpl, c.cert, c.key)
 	dir := t.TempDir()
 	cc := ClientCertificate{CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client-key.pem")}
-	for path, data := range map[string][]byte{
+	writeFiles(t, map[string][]byte{
 		cc.CertFile: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		cc.KeyFile:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-	} {
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+		cc.KeyFile:  keyPEM,
+	})
 	return cc
 }
 
