@@ -46,10 +46,14 @@
 // load go through tailgate's lean HTTP/2 client (workloads/internal/h2):
 // each Conn is one HTTP/2 connection, so the plan's connections are real
 // connections, carrying one call at a time on the worker's goroutine, with
-// no goroutine hand-off and no allocation per call. A call that times out
-// resets its stream and keeps the connection. A Conn that loses its server
-// dials again at its next call, backing off from 50 ms up to one second
-// between attempts; calls fail fast meanwhile.
+// no goroutine hand-off and no allocation per call. With workload.streams
+// above 1 the Driver is a workloads.Multiplexer: the Conns of one
+// ConnectStreams are streams of one HTTP/2 connection (an h2.Mux), up to
+// the server's SETTINGS_MAX_CONCURRENT_STREAMS at once; calls beyond it
+// wait for a stream and say when they went out (Op.Sent). A call that
+// times out resets its stream and keeps the connection. A Conn that loses
+// its server dials again at its next call, backing off from 50 ms up to
+// one second between attempts; calls fail fast meanwhile.
 package grpc
 
 import (
@@ -111,7 +115,10 @@ type Driver struct {
 	compress bool
 }
 
-var _ workloads.Driver = (*Driver)(nil)
+var (
+	_ workloads.Driver      = (*Driver)(nil)
+	_ workloads.Multiplexer = (*Driver)(nil)
+)
 
 // request is one plan request, resolved and compiled.
 type request struct {
@@ -368,20 +375,56 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	if err := c.dial(ctx, deadline); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "connection error: %v", err)
 	}
-	err := c.call(d.probe, c.frame(nil, false), false)
+	if err := probeError(c.call(d.probe, c.frame(nil, false), false)); err != nil {
+		c.closeNet()
+		c.Close()
+		return nil, err
+	}
+	c.h.Release()
+	return c, nil
+}
+
+// probeError is Connect's judgment of its health check's outcome: any
+// answer will do, but a failure to connect or no answer in time. The
+// error is a gRPC status error.
+func probeError(err error) error {
 	var ce *callError
 	switch {
 	case err == nil, errors.As(err, &ce) && ce.code != codes.Unavailable && ce.code != codes.DeadlineExceeded && ce.code != codes.Canceled:
-		c.h.Release()
-	default:
-		c.closeNet()
-		c.Close()
-		if ce != nil {
-			return nil, status.Error(ce.code, ce.msg)
+		return nil
+	case ce != nil:
+		return status.Error(ce.code, ce.msg)
+	}
+	return status.Errorf(codes.Unavailable, "connection error: %v", err)
+}
+
+// ConnectStreams opens one connection for n workers' calls at once (see
+// h2.Mux) and proves a gRPC server answers on it, as Connect does.
+func (d *Driver) ConnectStreams(ctx context.Context, n int) ([]workloads.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, max(d.timeout, 5*time.Second))
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	g := h2.NewGroup(n, d.timeout, backoffBase, backoffMax, d.dialNet)
+	conns := make([]workloads.Conn, n)
+	for i := range conns {
+		conns[i] = &conn{d: d, group: g, stream: h2.NewStream()}
+	}
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
 		}
+	}
+	m, err := g.Mux(ctx, deadline)
+	if err != nil {
+		closeAll()
 		return nil, status.Errorf(codes.Unavailable, "connection error: %v", err)
 	}
-	return c, nil
+	c0 := conns[0].(*conn)
+	if err := probeError(c0.callMux(ctx, m, deadline, d.probe, c0.frame(nil, false), false)); err != nil {
+		closeAll()
+		return nil, err
+	}
+	return conns, nil
 }
 
 // Describe names the target.
@@ -424,14 +467,16 @@ type conn struct {
 	// lastCall is when the previous call began.
 	lastCall time.Time
 
-	// After a failed dial, calls fail fast until retryAt.
-	retryAt  time.Time
-	backoff  time.Duration
-	dialErr  error
-	attempts uint64
+	// After a failed dial, calls fail fast until the next attempt.
+	backoff h2.Backoff
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
+
+	// A stream of a shared connection (see ConnectStreams): group is the
+	// connection's and stream the Conn's; h and link are unused.
+	group  *h2.Group
+	stream *h2.Stream
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -444,6 +489,9 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		return err
 	}
 	body := c.frames(r, msg, compressed)
+	if c.group != nil {
+		return c.doStream(ctx, op, r, body)
+	}
 	now := time.Now()
 	deadline := now.Add(c.d.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -510,54 +558,54 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 // redial connects again for a call due by deadline, failing fast while a
 // failed dial's backoff lasts. Its error is the call's.
 func (c *conn) redial(ctx context.Context, now, deadline time.Time) error {
-	if now.Before(c.retryAt) {
-		return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + c.dialErr.Error()}
-	}
-	if err := c.dial(ctx, deadline); err != nil {
-		c.dialFailed(err)
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("grpc: %w (%v)", ctxErr, err)
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("grpc: no connection within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
-		}
+	if err := c.backoff.Wait(now); err != nil {
 		return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
 	}
-	c.backoff, c.attempts = 0, 0
+	if err := c.dial(ctx, deadline); err != nil {
+		c.backoff.Failed(err)
+		return c.dialError(ctx, err)
+	}
+	c.backoff.Reset()
 	return nil
 }
 
-// dialFailed schedules the next attempt to connect.
-func (c *conn) dialFailed(err error) {
-	c.dialErr = err
-	if c.backoff == 0 {
-		c.backoff = backoffBase
-	} else {
-		c.backoff = min(time.Duration(float64(c.backoff)*1.6), backoffMax)
+// dialError is a call's error when its connection could not be opened.
+func (c *conn) dialError(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("grpc: %w (%v)", ctxErr, err)
 	}
-	c.attempts++
-	// Jitter of ±20%, from the attempt count: no shared random source.
-	jitter := float64(c.attempts*0x9e3779b97f4a7c15>>11)/float64(1<<53)*0.4 - 0.2
-	c.retryAt = time.Now().Add(time.Duration(float64(c.backoff) * (1 + jitter)))
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("grpc: no connection within the %s timeout: %w", c.d.timeout, context.DeadlineExceeded)
+	}
+	return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
 }
 
-// dial opens the connection (TLS with ALPN h2 for grpcs) and starts HTTP/2
-// on it, within deadline.
-func (c *conn) dial(ctx context.Context, deadline time.Time) error {
-	nc, err := sock.Dial(ctx, net.Dialer{KeepAlive: 30 * time.Second}, c.d.addr, deadline)
+// dialNet opens a connection to the target within deadline: TLS with ALPN
+// h2 for grpcs.
+func (d *Driver) dialNet(ctx context.Context, deadline time.Time) (net.Conn, error) {
+	nc, err := sock.Dial(ctx, net.Dialer{KeepAlive: 30 * time.Second}, d.addr, deadline)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if c.d.tls != nil {
-		tc, err := sock.Handshake(ctx, nc, c.d.tls)
+	if d.tls != nil {
+		tc, err := sock.Handshake(ctx, nc, d.tls)
 		if err != nil {
-			return fmt.Errorf("authentication handshake failed: %w", err)
+			return nil, fmt.Errorf("authentication handshake failed: %w", err)
 		}
 		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
 			nc.Close()
-			return fmt.Errorf("the server did not negotiate HTTP/2 (ALPN h2, got %q)", p)
+			return nil, fmt.Errorf("the server did not negotiate HTTP/2 (ALPN h2, got %q)", p)
 		}
 		nc = tc
+	}
+	return nc, nil
+}
+
+// dial opens the connection and starts HTTP/2 on it, within deadline.
+func (c *conn) dial(ctx context.Context, deadline time.Time) error {
+	nc, err := c.d.dialNet(ctx, deadline)
+	if err != nil {
+		return err
 	}
 	if err := c.link.Hold(nc); err != nil {
 		return err
@@ -602,9 +650,14 @@ func (c *conn) message(r *request, key []byte) (msg []byte, compressed bool, err
 // noted. The outcome is nil (status OK), a *callError or an
 // *h2.TransportError.
 func (c *conn) call(block []byte, body [2][]byte, stamp bool) error {
+	c.begin(stamp)
+	return c.outcome(c.h.Call(block, body, c), c.h.Status())
+}
+
+// begin readies the call state for the next call.
+func (c *conn) begin(stamp bool) {
 	c.grpcStatus, c.grpcMessage, c.encoding = -1, "", ""
 	c.messages.reset(stamp)
-	return c.outcome(c.h.Call(block, body, c))
 }
 
 // frame frames one message as gRPC frames it, a flag byte (compressed or
@@ -619,9 +672,48 @@ func (c *conn) frame(msg []byte, compressed bool) [2][]byte {
 	return [2][]byte{c.prefix[:], msg}
 }
 
-// outcome turns the end of a call's stream into its result, as grpc-go
-// maps it.
-func (c *conn) outcome(err error) error {
+// callMux is call on a stream of m, ending by deadline.
+func (c *conn) callMux(ctx context.Context, m *h2.Mux, deadline time.Time, block []byte, body [2][]byte, stamp bool) error {
+	c.begin(stamp)
+	return c.outcome(m.Call(ctx, c.stream, deadline, block, body, c), c.stream.Status())
+}
+
+// doStream makes one call, body its framed messages, on a stream of the
+// group's connection. A call the server provably did not process goes out
+// once more, within the same deadline, on a fresh connection.
+func (c *conn) doStream(ctx context.Context, op *workloads.Op, r *request, body [2][]byte) error {
+	deadline := sock.Deadline(ctx, c.d.timeout)
+	for attempt := 0; ; attempt++ {
+		m, err := c.group.Mux(ctx, deadline)
+		if err != nil {
+			if de, ok := err.(*h2.DialError); ok {
+				if de.Waiting {
+					return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + de.Err.Error()}
+				}
+				return c.dialError(ctx, de.Err)
+			}
+			return err
+		}
+		err = c.callMux(ctx, m, deadline, r.block, body, r.streaming)
+		if sent := c.stream.Sent(); !sent.IsZero() {
+			op.Sent = sent
+		}
+		if err == nil && r.streaming {
+			c.messages.answer(op)
+		}
+		if attempt == 0 && retryable(err) && ctx.Err() == nil && !c.stream.Closed() {
+			// The calls in flight on m finish there; this one goes on a
+			// fresh connection.
+			c.group.Retire(m)
+			continue
+		}
+		return c.classify(ctx, deadline, err)
+	}
+}
+
+// outcome turns the end of a call's stream, whose response had the HTTP
+// status httpStatus, into its result, as grpc-go maps it.
+func (c *conn) outcome(err error, httpStatus int) error {
 	if err != nil {
 		se, ok := err.(*h2.StreamError)
 		switch {
@@ -634,9 +726,9 @@ func (c *conn) outcome(err error) error {
 		}
 		return &callError{code: resetCode(se.Code), msg: se.Error(), unprocessed: se.Unprocessed()}
 	}
-	if status := c.h.Status(); status != 200 {
-		return &callError{code: httpStatusCode(status),
-			msg: fmt.Sprintf("unexpected HTTP status code received from server: %d", status)}
+	if httpStatus != 200 {
+		return &callError{code: httpStatusCode(httpStatus),
+			msg: fmt.Sprintf("unexpected HTTP status code received from server: %d", httpStatus)}
 	}
 	if c.grpcStatus < 0 {
 		return &callError{code: codes.Internal, msg: "server closed the stream without sending trailers"}
@@ -804,5 +896,14 @@ func (c *conn) closeNet() {
 }
 
 // Close closes the connection; an operation pending on it fails at once,
-// and later ones fail with net.ErrClosed.
-func (c *conn) Close() error { return c.link.Close() }
+// and later ones fail with net.ErrClosed. A stream's Close ends its own
+// call, and the shared connection closes with its last stream.
+func (c *conn) Close() error {
+	if c.group != nil {
+		if c.stream.Close() {
+			c.group.Release()
+		}
+		return nil
+	}
+	return c.link.Close()
+}

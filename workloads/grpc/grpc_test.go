@@ -51,6 +51,9 @@ type testService struct {
 	// replies it could not compress, as the client did not accept gzip.
 	compress     bool
 	compressErrs atomic.Int64
+	// inFlight counts the UnaryCalls in progress, mostInFlight the most
+	// at once.
+	inFlight, mostInFlight atomic.Int64
 
 	mu       sync.Mutex
 	requests []*testpb.SimpleRequest
@@ -58,6 +61,10 @@ type testService struct {
 }
 
 func (s *testService) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for most := s.mostInFlight.Load(); n > most && !s.mostInFlight.CompareAndSwap(most, n); most = s.mostInFlight.Load() {
+	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	if s.compress {
 		if err := grpc.SetSendCompressor(ctx, "gzip"); err != nil {

@@ -190,22 +190,34 @@ func TestCallsTheServerProvablyDidNotProcessGoOnceMoreOnAFreshConnection(t *test
 		}, []string{"", ""}, 2, 3},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := startH2Peer(t, tt.answer)
-			c := connect(t, peerSpec(t, p))
-			for i, want := range tt.want {
-				err := do(c, 0, "tailgate:1")
-				if got := kindOf(err); got != want {
-					t.Errorf("call %d: %v (kind %q), want kind %q", i, err, got, want)
+		// The same rules hold for a stream of a shared connection.
+		for _, streams := range []bool{false, true} {
+			name := tt.name
+			if streams {
+				name = "on a stream: " + name
+			}
+			t.Run(name, func(t *testing.T) {
+				p := startH2Peer(t, tt.answer)
+				var c workloads.Conn
+				if streams {
+					c = connectStreams(t, peerSpec(t, p), 1)[0]
+				} else {
+					c = connect(t, peerSpec(t, p))
 				}
-			}
-			if got := p.conns.Load(); got != tt.conns {
-				t.Errorf("the server accepted %d connections, want %d", got, tt.conns)
-			}
-			if got := p.answered.Load(); got != tt.answered {
-				t.Errorf("the server answered %d calls, want %d", got, tt.answered)
-			}
-		})
+				for i, want := range tt.want {
+					err := do(c, 0, "tailgate:1")
+					if got := kindOf(err); got != want {
+						t.Errorf("call %d: %v (kind %q), want kind %q", i, err, got, want)
+					}
+				}
+				if got := p.conns.Load(); got != tt.conns {
+					t.Errorf("the server accepted %d connections, want %d", got, tt.conns)
+				}
+				if got := p.answered.Load(); got != tt.answered {
+					t.Errorf("the server answered %d calls, want %d", got, tt.answered)
+				}
+			})
+		}
 	}
 }
 

@@ -138,6 +138,9 @@ func (pc *peerConn) headers(stream uint32, end bool, kv ...string) {
 // pingFirst puts a PING before the trailers, as grpc-go's servers do to
 // estimate the bandwidth-delay product.
 func (pc *peerConn) ok(stream uint32, pingFirst bool) {
+	// Counted before it is written: the client may check the count as
+	// soon as it has the answer.
+	pc.peer.answered.Add(1)
 	pc.locked(func() {
 		pc.headers(stream, false, ":status", "200", "content-type", "application/grpc")
 		pc.fr.WriteData(stream, false, []byte{0, 0, 0, 0, 0})
@@ -146,7 +149,6 @@ func (pc *peerConn) ok(stream uint32, pingFirst bool) {
 		}
 		pc.headers(stream, true, "grpc-status", "0")
 	})
-	pc.peer.answered.Add(1)
 }
 
 func (pc *peerConn) goAway(last uint32) {

@@ -144,8 +144,8 @@ func FuzzFrameReader(f *testing.F) {
 		if c.blockLen > maxHeaderBlock {
 			t.Fatalf("a header block of %d bytes was taken", c.blockLen)
 		}
-		if c.unacked < 0 || c.connWindow < -maxWindow || c.streamWindow < -maxWindow {
-			t.Fatalf("flow control out of range: unacked %d, windows %d and %d", c.unacked, c.connWindow, c.streamWindow)
+		if c.unacked < 0 || c.connWindow < -maxWindow || c.one.window < -maxWindow {
+			t.Fatalf("flow control out of range: unacked %d, windows %d and %d", c.unacked, c.connWindow, c.one.window)
 		}
 		checkWrites(t, w)
 	})

@@ -20,13 +20,15 @@ import (
 )
 
 // A Conn carries one call at a time: the drivers' engine calls Do from one
-// worker per connection. That is all a load generator needs of HTTP/2, and
-// it makes the client small: streams are opened in turn and never
-// interleave, so there is no stream table, no writer goroutine and no
-// reader goroutine, and a call is one write of its HEADERS and DATA frames
-// and reads of the reply on the worker's goroutine. Only a connection that
-// idles between calls is read by another goroutine, its watcher (see
-// idle.go).
+// worker per connection. That is all a load generator needs of HTTP/2 for
+// one stream per connection, and it makes that path small: streams are
+// opened in turn and never interleave, so there is no stream table, no
+// writer goroutine and no reader goroutine, and a call is one write of its
+// HEADERS and DATA frames and reads of the reply on the worker's
+// goroutine. Only a connection that idles between calls is read by another
+// goroutine, its watcher (see idle.go). Several calls at once on one
+// connection (workload.streams above 1) go through a Mux instead (see
+// mux.go), which shares the frame handling below.
 //
 // What the protocol asks of a client is kept: the preface and SETTINGS
 // exchange, acknowledging the server's SETTINGS and answering its PINGs,
@@ -63,10 +65,11 @@ const (
 	flagPadded     = 0x8
 	flagPriority   = 0x20
 
-	settingHeaderTableSize   = 0x1
-	settingEnablePush        = 0x2
-	settingInitialWindowSize = 0x4
-	settingMaxFrameSize      = 0x5
+	settingHeaderTableSize      = 0x1
+	settingEnablePush           = 0x2
+	settingMaxConcurrentStreams = 0x3
+	settingInitialWindowSize    = 0x4
+	settingMaxFrameSize         = 0x5
 
 	frameHeaderLen = 9
 	// maxFrameLen is the largest frame payload the client accepts: the
@@ -80,6 +83,9 @@ const (
 	maxStreamID = 1<<31 - 1 - 2
 	// maxHeaderBlock bounds a reply's header block, CONTINUATIONs included.
 	maxHeaderBlock = 1 << 20
+	// unlimitedStreams stands for a server that set no
+	// SETTINGS_MAX_CONCURRENT_STREAMS.
+	unlimitedStreams = 1 << 30
 )
 
 // clientPreface opens every connection, with the client's SETTINGS (no
@@ -166,7 +172,8 @@ type Receiver interface {
 }
 
 // Conn is one HTTP/2 connection; its methods run on one goroutine, but
-// for the idle watcher's (see idle.go).
+// for the idle watcher's (see idle.go). A Mux's Conn is shared under the
+// Mux's lock instead.
 type Conn struct {
 	nc  net.Conn
 	sc  *sock.Conn // raw I/O of a plain TCP connection; nil over TLS
@@ -175,8 +182,10 @@ type Conn struct {
 	dec *hpack.Decoder
 
 	nextStream uint32
-	// peerMaxFrame and the send windows are what the server allows.
+	// peerMaxFrame, peerMaxStreams and the send windows are what the
+	// server allows.
 	peerMaxFrame     int
+	peerMaxStreams   int
 	peerStreamWindow int64
 	connWindow       int64
 	// unacked counts DATA received since the connection's window was
@@ -209,27 +218,56 @@ type Conn struct {
 	// dead says why the watcher found the connection unusable.
 	dead error
 
-	// The call in progress.
-	stream       uint32
-	streamWindow int64
-	recv         Receiver
-	headersSeen  bool // the response's HEADERS (not the trailers) came
-	status       int
-	emitFor      bool // the header block being decoded is the call's
-	blockStream  uint32
-	blockEnds    bool // the header block being decoded ends its stream
-	inBlock      bool
-	blockLen     int
+	// cur is the call in progress, nil between calls; one is the storage
+	// of the calls made one at a time. mux is set for a Mux's connection,
+	// whose calls are in its table instead.
+	cur *call
+	one call
+	mux *Mux
+	// The header block being decoded: blockFor is its stream's call (nil
+	// for a stream no call waits on).
+	blockFor    *call
+	blockStream uint32
+	blockEnds   bool // the header block being decoded ends its stream
+	inBlock     bool
+	blockLen    int
+}
+
+// call is one stream's call: its send window and what the response said
+// so far.
+type call struct {
+	id          uint32
+	window      int64
+	recv        Receiver
+	headersSeen bool // the response's HEADERS (not the trailers) came
+	status      int
+}
+
+// open readies the call for stream id, its response going to recv.
+func (s *call) open(id uint32, window int64, recv Receiver) {
+	s.id, s.window, s.recv = id, window, recv
+	s.headersSeen, s.status = false, 0
 }
 
 // New starts HTTP/2 on an open connection: it sends the preface and
 // SETTINGS and reads the server's SETTINGS, which must come first. The
 // caller holds the connection, as after Acquire, until it calls Release.
 func New(nc net.Conn) (*Conn, error) {
-	c := &Conn{nc: nc, nextStream: 1, peerMaxFrame: maxFrameLen, peerStreamWindow: 65535, connWindow: 65535}
+	c, err := start(nc, true)
+	if err != nil {
+		return nil, err
+	}
+	c.startIdleWatch()
+	return c, nil
+}
+
+// start starts HTTP/2 on nc, through its raw socket when raw is set and
+// it has one (see sock.New).
+func start(nc net.Conn, raw bool) (*Conn, error) {
+	c := &Conn{nc: nc, nextStream: 1, peerMaxFrame: maxFrameLen, peerMaxStreams: unlimitedStreams, peerStreamWindow: 65535, connWindow: 65535}
 	c.dec = hpack.NewDecoder(4096, c.field)
 	var src io.Reader = nc
-	if sc, ok := sock.New(nc); ok {
+	if sc, ok := sock.New(nc); ok && raw {
 		c.sc, src = sc, sc
 	}
 	c.r = bufio.NewReaderSize(src, 2*(frameHeaderLen+maxFrameLen))
@@ -251,7 +289,6 @@ func New(nc net.Conn) (*Conn, error) {
 	if _, err := c.flush(); err != nil {
 		return nil, err
 	}
-	c.startIdleWatch()
 	return c, nil
 }
 
@@ -264,7 +301,7 @@ func (c *Conn) Usable() bool { return !c.goAway && c.nextStream <= maxStreamID }
 func (c *Conn) SetLazyPings(lazy bool) { c.lazyPings = lazy }
 
 // Status is the :status of the last call's response; 0 before one came.
-func (c *Conn) Status() int { return c.status }
+func (c *Conn) Status() int { return c.one.status }
 
 // flush writes the pending frames now and says how many bytes went out.
 func (c *Conn) flush() (int, error) {
@@ -314,11 +351,9 @@ func (c *Conn) unwritten() bool {
 
 // begin opens the next stream for a call whose response goes to recv.
 func (c *Conn) begin(recv Receiver) {
-	c.stream = c.nextStream
+	c.one.open(c.nextStream, c.peerStreamWindow, recv)
+	c.cur = &c.one
 	c.nextStream += 2
-	c.streamWindow = c.peerStreamWindow
-	c.recv = recv
-	c.headersSeen, c.status = false, 0
 	c.written, c.queued = 0, false
 }
 
@@ -343,26 +378,11 @@ func (c *Conn) Call(block []byte, body [2][]byte, recv Receiver) error {
 		c.unacked = 0
 	}
 	left := len(body[0]) + len(body[1])
-	for first := true; first || len(block) > 0; first = false {
-		n := min(len(block), c.peerMaxFrame)
-		typ, flags := byte(frameContinuation), byte(0)
-		if first {
-			typ = frameHeaders
-			if left == 0 {
-				flags |= flagEndStream
-			}
-		}
-		if n == len(block) {
-			flags |= flagEndHeaders
-		}
-		c.out = appendFrameHeader(c.out, n, typ, flags, c.stream)
-		c.out = append(c.out, block[:n]...)
-		block = block[n:]
-	}
+	c.out = appendHeaders(c.out, c.one.id, block, c.peerMaxFrame, left == 0)
 	pending := body
 	for left > 0 {
-		room := int(min(int64(c.peerMaxFrame), c.connWindow, c.streamWindow))
-		if room <= 0 {
+		n := c.appendData(&c.one, &pending, left)
+		if n == 0 {
 			// Out of window: send what is queued and read until the
 			// server grants more (or answers already).
 			if err := c.flushCall(); err != nil {
@@ -374,24 +394,7 @@ func (c *Conn) Call(block []byte, body [2][]byte, recv Receiver) error {
 			}
 			continue
 		}
-		n := min(room, left)
-		flags := byte(0)
-		if n == left {
-			flags = flagEndStream
-		}
-		c.out = appendFrameHeader(c.out, n, frameData, flags, c.stream)
-		for k := n; k > 0; {
-			take := min(k, len(pending[0]))
-			c.out = append(c.out, pending[0][:take]...)
-			pending[0] = pending[0][take:]
-			k -= take
-			if len(pending[0]) == 0 {
-				pending[0], pending[1] = pending[1], nil
-			}
-		}
 		left -= n
-		c.connWindow -= int64(n)
-		c.streamWindow -= int64(n)
 		if len(c.out) >= maxQueued && left > 0 {
 			// A large body goes out as it is framed, not all at once.
 			if err := c.flushCall(); err != nil {
@@ -414,9 +417,68 @@ func (c *Conn) Call(block []byte, body [2][]byte, recv Receiver) error {
 // them, so a large body does not sit in memory twice.
 const maxQueued = 256 << 10
 
+// appendHeaders appends a request's HEADERS frame, and CONTINUATIONs when
+// the block is longer than a frame; end ends the stream with it.
+func appendHeaders(out []byte, stream uint32, block []byte, maxFrame int, end bool) []byte {
+	for first := true; first || len(block) > 0; first = false {
+		n := min(len(block), maxFrame)
+		typ, flags := byte(frameContinuation), byte(0)
+		if first {
+			typ = frameHeaders
+			if end {
+				flags |= flagEndStream
+			}
+		}
+		if n == len(block) {
+			flags |= flagEndHeaders
+		}
+		out = appendFrameHeader(out, n, typ, flags, stream)
+		out = append(out, block[:n]...)
+		block = block[n:]
+	}
+	return out
+}
+
+// appendData queues the next DATA frame of s's body, the left bytes of
+// pending, as far as the windows allow, and says how many bytes it took:
+// 0 when a window is closed. The frame that takes the last byte ends the
+// stream.
+func (c *Conn) appendData(s *call, pending *[2][]byte, left int) int {
+	room := int(min(int64(c.peerMaxFrame), c.connWindow, s.window))
+	if room <= 0 {
+		return 0
+	}
+	n := min(room, left)
+	flags := byte(0)
+	if n == left {
+		flags = flagEndStream
+	}
+	c.out = appendFrameHeader(c.out, n, frameData, flags, s.id)
+	for k := n; k > 0; {
+		take := min(k, len(pending[0]))
+		c.out = append(c.out, pending[0][:take]...)
+		pending[0] = pending[0][take:]
+		k -= take
+		if len(pending[0]) == 0 {
+			pending[0], pending[1] = pending[1], nil
+		}
+	}
+	c.connWindow -= int64(n)
+	s.window -= int64(n)
+	return n
+}
+
 // outcome turns the end of a call into its result.
 func (c *Conn) outcome(err error) error {
-	c.recv = nil
+	c.one.recv = nil
+	c.cur = nil
+	return streamOutcome(err, func() { c.resetStream = c.one.id })
+}
+
+// streamOutcome is what ended a call's stream, as its result: nil, a
+// *StreamError or a *TransportError; timedOut runs when the call timed
+// out, so its stream is reset.
+func streamOutcome(err error, timedOut func()) error {
 	if err == nil {
 		return nil
 	}
@@ -425,7 +487,7 @@ func (c *Conn) outcome(err error) error {
 	switch {
 	case errors.As(err, &te):
 		if te.Timeout {
-			c.resetStream = c.stream
+			timedOut()
 		}
 		return err
 	case errors.As(err, &se):
@@ -434,20 +496,43 @@ func (c *Conn) outcome(err error) error {
 	return &TransportError{Err: err}
 }
 
-// readOne reads and handles one frame; done says the call's stream ended.
+// readOne reads and handles one frame of the call one at a time; done
+// says its stream ended.
 func (c *Conn) readOne() (done bool, err error) {
 	typ, flags, stream, payload, err := c.readFrame()
 	if err != nil {
 		return false, err
 	}
 	defer c.r.Discard(frameHeaderLen + len(payload))
+	s, done, err := c.handle(typ, flags, stream, payload)
+	return done && s == c.cur && s != nil, err
+}
+
+// streamFor is the call on stream id, or nil when no call waits on it.
+func (c *Conn) streamFor(id uint32) *call {
+	if c.mux != nil {
+		if s := c.mux.streams[id]; s != nil {
+			return &s.call
+		}
+		return nil
+	}
+	if c.cur != nil && c.cur.id == id {
+		return c.cur
+	}
+	return nil
+}
+
+// handle handles one frame. s is the call whose stream the frame ended
+// (done) or failed (a *StreamError); any other error fails the
+// connection. A Mux's reader calls it under the Mux's lock.
+func (c *Conn) handle(typ, flags byte, stream uint32, payload []byte) (s *call, done bool, err error) {
 	if c.inBlock && typ != frameContinuation {
-		return false, errors.New("http2: a header block was interrupted")
+		return nil, false, errors.New("http2: a header block was interrupted")
 	}
 	switch typ {
 	case frameData, frameHeaders, frameRSTStream, frameContinuation, framePriority:
 		if stream == 0 {
-			return false, fmt.Errorf("http2: a frame of type %d on stream 0", typ)
+			return nil, false, fmt.Errorf("http2: a frame of type %d on stream 0", typ)
 		}
 	}
 	switch typ {
@@ -457,66 +542,80 @@ func (c *Conn) readOne() (done bool, err error) {
 		data := payload
 		if flags&flagPadded != 0 {
 			if data, err = unpad(payload); err != nil {
-				return false, err
+				return nil, false, err
 			}
 		}
-		if stream != c.stream {
-			return false, nil
+		s := c.streamFor(stream)
+		if s == nil {
+			return nil, false, nil
 		}
-		if !c.headersSeen {
-			return false, errors.New("http2: DATA before the response's HEADERS")
+		if !s.headersSeen {
+			return nil, false, errors.New("http2: DATA before the response's HEADERS")
 		}
-		if c.recv != nil && len(data) > 0 {
-			c.recv.Data(data)
+		if s.recv != nil && len(data) > 0 {
+			s.recv.Data(data)
 		}
-		return flags&flagEndStream != 0, nil
+		return s, flags&flagEndStream != 0, nil
 	case frameHeaders:
 		frag := payload
 		if flags&flagPadded != 0 {
 			if frag, err = unpad(frag); err != nil {
-				return false, err
+				return nil, false, err
 			}
 		}
 		if flags&flagPriority != 0 {
 			if len(frag) < 5 {
-				return false, errors.New("http2: short HEADERS frame")
+				return nil, false, errors.New("http2: short HEADERS frame")
 			}
 			frag = frag[5:]
 		}
-		c.blockStream, c.blockEnds, c.emitFor = stream, flags&flagEndStream != 0, stream == c.stream && stream != 0
+		c.blockStream, c.blockEnds, c.blockFor = stream, flags&flagEndStream != 0, c.streamFor(stream)
 		c.blockLen = 0
 		return c.headerFragment(frag, flags&flagEndHeaders != 0)
 	case frameContinuation:
 		if !c.inBlock || stream != c.blockStream {
-			return false, errors.New("http2: CONTINUATION out of place")
+			return nil, false, errors.New("http2: CONTINUATION out of place")
 		}
 		return c.headerFragment(payload, flags&flagEndHeaders != 0)
 	case frameRSTStream:
 		if len(payload) != 4 {
-			return false, errors.New("http2: RST_STREAM of the wrong size")
+			return nil, false, errors.New("http2: RST_STREAM of the wrong size")
 		}
-		if stream != c.stream {
-			return false, nil
+		s := c.streamFor(stream)
+		if s == nil {
+			return nil, false, nil
 		}
-		return true, &StreamError{Code: binary.BigEndian.Uint32(payload)}
+		return s, true, &StreamError{Code: binary.BigEndian.Uint32(payload)}
 	case frameSettings:
 		if stream != 0 {
-			return false, errors.New("http2: SETTINGS on a stream")
+			return nil, false, errors.New("http2: SETTINGS on a stream")
 		}
 		if flags&flagAck != 0 {
-			return false, nil
+			return nil, false, nil
 		}
 		if err := c.settings(payload); err != nil {
-			return false, err
+			return nil, false, err
+		}
+		if c.mux != nil {
+			// The reader writes the acknowledgement once it let go of
+			// the lock; a new limit or window may let calls go on.
+			c.mux.grant()
+			c.mux.windowGrew()
+			return nil, false, nil
 		}
 		_, err := c.flush()
-		return false, err
+		return nil, false, err
 	case framePing:
 		if len(payload) != 8 {
-			return false, errors.New("http2: PING of the wrong size")
+			return nil, false, errors.New("http2: PING of the wrong size")
 		}
 		if flags&flagAck != 0 {
-			return false, nil
+			return nil, false, nil
+		}
+		if c.mux != nil {
+			c.out = appendFrameHeader(c.out, 8, framePing, flagAck, 0)
+			c.out = append(c.out, payload...)
+			return nil, false, nil
 		}
 		// grpc-go servers ping once per call to estimate the bandwidth-
 		// delay product. Between calls that come in quick succession,
@@ -525,96 +624,106 @@ func (c *Conn) readOne() (done bool, err error) {
 		c.pongs = appendFrameHeader(c.pongs, 8, framePing, flagAck, 0)
 		c.pongs = append(c.pongs, payload...)
 		if c.lazyPings {
-			return false, nil
+			return nil, false, nil
 		}
 		c.out = append(c.out, c.pongs...)
 		c.pongs = c.pongs[:0]
 		_, err := c.flush()
-		return false, err
+		return nil, false, err
 	case frameGoAway:
 		if len(payload) < 8 {
-			return false, errors.New("http2: GOAWAY of the wrong size")
+			return nil, false, errors.New("http2: GOAWAY of the wrong size")
 		}
 		c.goAway = true
 		c.lastStream = binary.BigEndian.Uint32(payload) & (1<<31 - 1)
-		if c.stream > c.lastStream {
+		if c.mux != nil {
+			c.mux.goAway(c.lastStream)
+			return nil, false, nil
+		}
+		if c.cur != nil && c.cur.id > c.lastStream {
 			// Not processed, and never will be: the call may go out
 			// again on another connection.
-			return true, &StreamError{GoAway: true}
+			return c.cur, true, &StreamError{GoAway: true}
 		}
-		return false, nil
+		return nil, false, nil
 	case frameWindowUpdate:
 		if len(payload) != 4 {
-			return false, errors.New("http2: WINDOW_UPDATE of the wrong size")
+			return nil, false, errors.New("http2: WINDOW_UPDATE of the wrong size")
 		}
 		inc := int64(binary.BigEndian.Uint32(payload) & (1<<31 - 1))
-		switch stream {
-		case 0:
+		if stream == 0 {
 			c.connWindow += inc
-		case c.stream:
-			c.streamWindow += inc
+		} else if s := c.streamFor(stream); s != nil {
+			s.window += inc
+		} else {
+			return nil, false, nil
 		}
-		return false, nil
+		if c.mux != nil {
+			c.mux.windowGrew()
+		}
+		return nil, false, nil
 	case framePushPromise:
-		return false, errors.New("http2: PUSH_PROMISE, though push is off")
+		return nil, false, errors.New("http2: PUSH_PROMISE, though push is off")
 	case framePriority:
 		if len(payload) != 5 {
-			return false, errors.New("http2: PRIORITY of the wrong size")
+			return nil, false, errors.New("http2: PRIORITY of the wrong size")
 		}
 	}
-	return false, nil // PRIORITY and unknown frames are ignored
+	return nil, false, nil // PRIORITY and unknown frames are ignored
 }
 
 // headerFragment decodes one fragment of a header block.
-func (c *Conn) headerFragment(frag []byte, last bool) (done bool, err error) {
+func (c *Conn) headerFragment(frag []byte, last bool) (s *call, done bool, err error) {
 	c.blockLen += len(frag)
 	if c.blockLen > maxHeaderBlock {
-		return false, fmt.Errorf("http2: a header block longer than %d bytes", maxHeaderBlock)
+		return nil, false, fmt.Errorf("http2: a header block longer than %d bytes", maxHeaderBlock)
 	}
 	c.inBlock = !last
 	if _, err := c.dec.Write(frag); err != nil {
-		return false, fmt.Errorf("http2: decoding headers: %w", err)
+		return nil, false, fmt.Errorf("http2: decoding headers: %w", err)
 	}
 	if !last {
-		return false, nil
+		return nil, false, nil
 	}
 	if err := c.dec.Close(); err != nil {
-		return false, fmt.Errorf("http2: decoding headers: %w", err)
+		return nil, false, fmt.Errorf("http2: decoding headers: %w", err)
 	}
-	if !c.emitFor {
-		return false, nil
+	s = c.blockFor
+	if s == nil {
+		return nil, false, nil
 	}
-	if !c.headersSeen {
+	if !s.headersSeen {
 		switch {
-		case c.status == 0:
-			return false, errors.New("http2: a response without :status")
-		case c.status < 200:
+		case s.status == 0:
+			return nil, false, errors.New("http2: a response without :status")
+		case s.status < 200:
 			// An interim response (100 Continue, 103 Early Hints): the
 			// real one follows (RFC 9113, 8.1).
 			if c.blockEnds {
-				return false, fmt.Errorf("http2: an interim response (%d) ends its stream", c.status)
+				return nil, false, fmt.Errorf("http2: an interim response (%d) ends its stream", s.status)
 			}
-			c.status = 0
-			return false, nil
+			s.status = 0
+			return nil, false, nil
 		}
-		c.headersSeen = true
+		s.headersSeen = true
 	}
-	return c.blockEnds, nil
+	return s, c.blockEnds, nil
 }
 
 // field receives each decoded header field.
 func (c *Conn) field(f hpack.HeaderField) {
-	if !c.emitFor {
+	s := c.blockFor
+	if s == nil {
 		return
 	}
 	if f.Name == ":status" {
-		if !c.headersSeen {
-			c.status = parseStatus(f.Value)
+		if !s.headersSeen {
+			s.status = parseStatus(f.Value)
 		}
 		return
 	}
-	if c.recv != nil {
-		c.recv.Field(f)
+	if s.recv != nil {
+		s.recv.Field(f)
 	}
 }
 
@@ -646,8 +755,16 @@ func (c *Conn) settings(p []byte) error {
 				return errors.New("http2: SETTINGS_INITIAL_WINDOW_SIZE out of range")
 			}
 			// Applies to open streams too (RFC 9113, 6.9.2).
-			c.streamWindow += int64(v) - c.peerStreamWindow
+			delta := int64(v) - c.peerStreamWindow
+			c.one.window += delta
+			if c.mux != nil {
+				for _, s := range c.mux.streams {
+					s.window += delta
+				}
+			}
 			c.peerStreamWindow = int64(v)
+		case settingMaxConcurrentStreams:
+			c.peerMaxStreams = int(min(v, unlimitedStreams))
 		case settingMaxFrameSize:
 			if v < maxFrameLen || v > 1<<24-1 {
 				return errors.New("http2: SETTINGS_MAX_FRAME_SIZE out of range")
@@ -688,7 +805,7 @@ func (c *Conn) readError(err error) error {
 	}
 	// A read that fails before the call's first byte went out (the queued
 	// write failed at once) leaves the call unwritten.
-	return &TransportError{Err: err, Unwritten: c.stream != 0 && c.queued && c.unwritten()}
+	return &TransportError{Err: err, Unwritten: c.cur != nil && c.queued && c.unwritten()}
 }
 
 func unpad(p []byte) ([]byte, error) {

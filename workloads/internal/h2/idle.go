@@ -199,7 +199,7 @@ func (c *Conn) watch() {
 // watchFrames sends the acknowledgements the last call left waiting, then
 // handles the server's frames as they come, with no call in progress.
 func (c *Conn) watchFrames() error {
-	c.stream = 0
+	c.cur = nil
 	c.lazyPings = false
 	c.out = append(c.out, c.pongs...)
 	c.pongs = c.pongs[:0]
