@@ -167,13 +167,13 @@ func parseYAML(data []byte, file string) (root *yaml.Node, err *Error) {
 		if errors.Is(e, io.EOF) {
 			return nil, &Error{File: file, Msg: "plan is empty; it needs at least version and components"}
 		}
-		return nil, yamlError(file, e)
+		return nil, yamlError(file, data, e)
 	}
 	var extra yaml.Node
 	switch e := dec.Decode(&extra); {
 	case errors.Is(e, io.EOF):
 	case e != nil:
-		return nil, yamlError(file, e)
+		return nil, yamlError(file, data, e)
 	default:
 		return nil, &Error{File: file, Line: extra.Line, Column: extra.Column, Msg: "a plan is one YAML document; remove this second one (or its --- separator)"}
 	}
@@ -183,8 +183,26 @@ func parseYAML(data []byte, file string) (root *yaml.Node, err *Error) {
 	return doc.Content[0], nil
 }
 
-// yamlError turns a yaml.v3 syntax error into an Error with its line.
-func yamlError(file string, err error) *Error {
+// tabIndent finds the first line of data indented with a tab, which YAML
+// forbids (yaml.v3 then reports an unrelated error, often on another
+// line); line and column count from 1.
+func tabIndent(data []byte) (line, column int, ok bool) {
+	for i, text := range strings.Split(string(data), "\n") {
+		indent := len(text) - len(strings.TrimLeft(text, " \t"))
+		if tab := strings.IndexByte(text[:indent], '\t'); tab >= 0 && indent < len(strings.TrimRight(text, "\r")) {
+			return i + 1, tab + 1, true
+		}
+	}
+	return 0, 0, false
+}
+
+// yamlError turns a yaml.v3 syntax error into an Error with its line. A
+// syntax error in a plan indented with tabs is the tab's.
+func yamlError(file string, data []byte, err error) *Error {
+	if line, column, ok := tabIndent(data); ok {
+		return &Error{File: file, Line: line, Column: column, Err: err,
+			Msg: "invalid YAML: a tab in the indentation: tabs are not allowed in YAML indentation; indent with spaces"}
+	}
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
