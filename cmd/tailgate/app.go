@@ -93,7 +93,7 @@ interrupted, too few samples, inconclusive, nothing judged).`,
 	root.SetOut(env.stdout)
 	root.SetErr(env.stderr)
 	root.SetContext(ctx)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	root.AddCommand(
 		newRunCmd(env),
 		newCheckCmd(env),
@@ -106,6 +106,7 @@ interrupted, too few samples, inconclusive, nothing judged).`,
 		newCanaryCmd(env),
 		newVersionCmd(env),
 	)
+	describe(root)
 	return root
 }
 
@@ -113,6 +114,7 @@ func newVersionCmd(env environment) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print tailgate's version",
+		Long:  "version prints the version of this tailgate binary: the release tag it was built from, or dev.",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			_, err := fmt.Fprintf(env.stdout, "tailgate %s\n", version)

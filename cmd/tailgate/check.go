@@ -14,7 +14,11 @@ func newCheckCmd(env environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check -c PLAN RESULT [--baseline RESULT] [--report-dir DIR]",
 		Short: "Judge a saved result against the plan, without sending load",
-		Args:  cobra.ExactArgs(1),
+		Long: `check judges a result file that run wrote earlier against the plan, as run would have
+judged it, without sending load: the minimum bars, the aspirational milestones and, with
+--baseline, the regression tier. The result must be of the plan's workloads. It prints the
+diff report, writes every report with --report-dir and exits with the verdict.`,
+		Args: needArgs(1, 1, "RESULT, the result file to judge (what run wrote with --out)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := loadPlan(plan, env)
 			if err != nil {

@@ -18,7 +18,7 @@ the baseline's value, the candidate's, the change with its confidence interval a
 and "~" where nothing changed beyond noise; rows no test stands behind (max, a percentile
 with too few samples) are marked "not tested". It judges nothing: the exit status is 0 unless
 the input is bad (2), such as results of different workloads or a shard's result.`,
-		Args: cobra.ExactArgs(2),
+		Args: needArgs(2, 2, "BASELINE and CANDIDATE, the two result files to compare"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			conf := 0.95
 			if confidence != "" {

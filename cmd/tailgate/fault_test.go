@@ -182,7 +182,7 @@ func TestASecondSignalExitsAtOnce(t *testing.T) {
 	signals := make(chan os.Signal, 2)
 	canceled, exited := make(chan struct{}), make(chan int, 1)
 	var stderr strings.Builder
-	go handleSignals(signals, func() { close(canceled) }, func(code int) { exited <- code }, &stderr)
+	go handleSignals(signals, interruptNotice([]string{"run", "-c", "plan.yaml"}), func() { close(canceled) }, func(code int) { exited <- code }, &stderr)
 	signals <- syscall.SIGINT
 	<-canceled
 	select {

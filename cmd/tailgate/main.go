@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"golang.org/x/term"
@@ -24,7 +25,7 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go handleSignals(signals, cancel, os.Exit, os.Stderr)
+	go handleSignals(signals, interruptNotice(os.Args[1:]), cancel, os.Exit, os.Stderr)
 	env := environment{
 		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv,
 		terminal: term.IsTerminal(int(os.Stderr.Fd())),
@@ -59,12 +60,30 @@ func startCPUProfile(path string) (stop func()) {
 	}
 }
 
+// interruptNotice says what the command of args does when interrupted:
+// run writes its partial result, canary drops the window under way (it
+// writes no result), the others just stop.
+func interruptNotice(args []string) string {
+	for _, a := range args {
+		switch a {
+		case "run":
+			return "stopping load and writing a partial result"
+		case "canary":
+			return "stopping the canary; the window under way is dropped, not judged"
+		}
+		if !strings.HasPrefix(a, "-") {
+			break
+		}
+	}
+	return "stopping"
+}
+
 // handleSignals turns the first interrupt into an orderly stop (cancel: the
-// run stops load and writes a partial result) and the second into an
-// immediate exit with status 130.
-func handleSignals(signals <-chan os.Signal, cancel func(), exit func(int), stderr io.Writer) {
+// command stops as notice says) and the second into an immediate exit with
+// status 130.
+func handleSignals(signals <-chan os.Signal, notice string, cancel func(), exit func(int), stderr io.Writer) {
 	sig := <-signals
-	fmt.Fprintf(stderr, "\ntailgate: %s: stopping load and writing a partial result (again to quit at once)\n", sig)
+	fmt.Fprintf(stderr, "\ntailgate: %s: %s (again to quit at once)\n", sig, notice)
 	cancel()
 	<-signals
 	fmt.Fprintln(stderr, "tailgate: second signal: exiting now")

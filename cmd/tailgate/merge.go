@@ -35,7 +35,7 @@ yet), or "error" when a shard was incomplete. Judge it like any other result:
 Exit status: 0 merged; 2 the files are not the shards of one run (different plans, seeds,
 workloads or shard counts, a shard missing or given twice) or are unreadable, nothing
 written; 3 a shard was incomplete: the merged result is written, marked incomplete.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needArgs(1, -1, "at least one SHARD, a shard's result file"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return runMerge(args, out, env)
 		},

@@ -35,7 +35,7 @@ tighten it. Results must be complete runs of the plan's workloads, not shards.
 Without --write it prints what would change and exits 0. With --write it edits the plan
 in place (atomically), keeping comments and style, and leaves a dated comment above each
 changed minimum. The date is today's, or SOURCE_DATE_EPOCH's when set.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needArgs(1, -1, "at least one RESULT, a run that vouches for the milestones"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return runPromote(plan, args, write, env)
 		},

@@ -141,7 +141,7 @@ func TestPromoteRefusesWhatIsNoEvidence(t *testing.T) {
 		code int
 		want string
 	}{
-		{name: "no result at all is a usage error", args: []string{"promote", "-c", plan}, code: 2, want: "requires at least 1 arg"},
+		{name: "no result at all is a usage error", args: []string{"promote", "-c", plan}, code: 2, want: "promote needs at least one RESULT"},
 		{name: "no plan is a usage error", args: []string{"promote", r1}, code: 2, want: "no plan given"},
 		{name: "the same file twice is one run", args: []string{"promote", "-c", plan, r1, r1}, code: 2, want: "given twice"},
 		{name: "a copy of a run is the same run", args: []string{"promote", "-c", plan, r1, copied}, code: 2, want: "are the same run"},

@@ -18,7 +18,7 @@ func newReportCmd(env environment) *cobra.Command {
 report.html and histograms.hlog, with the result beside them. --baseline overlays a baseline's
 percentile spectrum on the HTML charts. It sends no load and judges nothing: to judge again
 against a plan, use check.`,
-		Args: cobra.ExactArgs(1),
+		Args: needArgs(1, 1, "RESULT, the saved result file to render"),
 	}
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		if dir == "" {

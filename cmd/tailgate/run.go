@@ -39,7 +39,14 @@ func newRunCmd(env environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run -c PLAN [--target NAME=URL]... [--baseline RESULT] [--out RESULT] [--report-dir DIR]",
 		Short: "Soak the plan's targets, judge the result and exit with the verdict",
-		Args:  cobra.NoArgs,
+		Long: `run sends each component's workload to its target (the plan's, --target's or
+TAILGATE_TARGET_<NAME>'s) open loop, at the plan's rate and seed: the warmup first, then the
+measured window, every latency measured from the operation's intended start. It judges the
+result against the plan's minimum bars and aspirational milestones and, with --baseline (a
+saved result) or --baseline-target (a live baseline, run interleaved), its regression tier;
+writes the result file and, with --report-dir, every report; prints the diff report; and
+exits with the verdict.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRun(cmd.Context(), cmd, f, env)
 		},

@@ -11,7 +11,12 @@ func newValidateCmd(env environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate -c PLAN",
 		Short: "Check a plan: errors as run would report them, plus warnings",
-		Args:  cobra.NoArgs,
+		Long: `validate reads the plan as run would, strictly, and sends no load: unknown keys, bad
+values, objectives on operations the workload never issues and percentiles the duration and
+rate cannot estimate are errors, every one printed with file:line:column. Warnings point at
+what is valid but probably not meant (an aspirational bar looser than its minimum, latency
+bars without an error_rate bar, a bar at or above the timeout); they do not fail the plan.`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			p, err := loadPlan(plan, env)
 			if err != nil {

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// exitStatus is each command's exit-code table, as its --help prints it.
+// Commands whose description already ends in one (canary, merge, plan
+// hash) are not listed.
+var exitStatus = map[string]string{
+	"run": `Exit status:
+  0  every minimum and regression objective passed
+  1  an objective failed: the diff report says which, and by how much
+  2  bad usage or bad input: unknown flag, invalid plan (file:line:column), unreadable or
+     foreign baseline, unwritable --out or --report-dir (found before any load is sent)
+  3  the run failed or could not be judged: target unreachable, too many errors,
+     interrupted (the partial result is still written, marked incomplete), too few samples,
+     inconclusive, nothing judged`,
+	"check": `Exit status:
+  0  every minimum and regression objective passed
+  1  an objective failed: the diff report says which, and by how much
+  2  bad usage or bad input: no RESULT, invalid plan (file:line:column), unreadable or
+     foreign result, a result of another workload than the plan's
+  3  the result could not be judged: an incomplete run, too few samples, inconclusive,
+     nothing judged`,
+	"validate": `Exit status:
+  0  the plan is valid (warnings are printed and do not fail it)
+  2  bad usage, or an invalid plan: every error is printed with file:line:column`,
+	"compare": `Exit status:
+  0  the diff was printed (compare judges nothing)
+  2  bad usage or bad input: unreadable or foreign results, results of different
+     workloads, a shard's result`,
+	"report": `Exit status:
+  0  the reports were written
+  2  bad usage or bad input: no --report-dir, unreadable or foreign result, an unwritable
+     directory
+  3  a report could not be written`,
+	"promote": `Exit status:
+  0  printed (without --write) or written (with --write), whether or not a bar moved
+  2  bad usage or bad input: invalid plan, unreadable or foreign results, results of
+     another workload or of the same run twice, a plan that changed while promote ran`,
+	"version": `Exit status:
+  0  always`,
+}
+
+// describe gives every command of root a description with its exit-code
+// table, and makes each command's argument errors say what is missing and
+// print the command's usage.
+func describe(root *cobra.Command) {
+	for _, cmd := range root.Commands() {
+		describe(cmd)
+		if cmd.Long == "" {
+			cmd.Long = strings.ToUpper(cmd.Short[:1]) + cmd.Short[1:] + "."
+		}
+		if table, ok := exitStatus[cmd.Name()]; ok && !strings.Contains(cmd.Long, "Exit status") {
+			cmd.Long += "\n\n" + table
+		}
+		if cmd.Args != nil {
+			cmd.Args = withUsage(cmd.Args)
+		}
+	}
+}
+
+// withUsage wraps an argument check: its error is bad usage and carries the
+// command's usage.
+func withUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError(fmt.Errorf("%w\n\n%s", err, strings.TrimRight(cmd.UsageString(), "\n")))
+		}
+		return nil
+	}
+}
+
+// needArgs is a command's argument check that names what is missing:
+// "check needs RESULT: the result file to judge". max < 0 is no upper
+// bound.
+func needArgs(min, max int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < min:
+			return fmt.Errorf("%s needs %s", cmd.Name(), what)
+		case max >= 0 && len(args) > max:
+			return fmt.Errorf("%s takes %s, and %q is one argument too many", cmd.Name(), what, args[max])
+		}
+		return nil
+	}
+}
+
+// flagError rewrites pflag's message for a value that does not parse, which
+// quotes strconv ("strconv.ParseInt: parsing \"abc\": invalid syntax"), into
+// tailgate's: invalid --seed "abc": not an integer.
+func flagError(err error) error {
+	var invalid *pflag.InvalidValueError
+	if !errors.As(err, &invalid) {
+		return usageError(err)
+	}
+	f := invalid.GetFlag()
+	why := "not a valid " + f.Value.Type()
+	switch f.Value.Type() {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "count":
+		why = "not an integer"
+		if errors.Is(err, strconv.ErrRange) {
+			why = "out of range"
+		}
+	case "float32", "float64":
+		why = "not a number"
+	case "bool":
+		why = "not true or false"
+	case "duration":
+		why = "not a duration (e.g. 30s, 5m)"
+	}
+	return usageError(fmt.Errorf("invalid --%s %q: %s", f.Name, invalid.GetValue(), why))
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// None of these tests sends load: each command stops at its message.
+
+func TestNumericFlagsSayWhatIsWrongWithTheValue(t *testing.T) {
+	plan := writePlan(t, planFor("redis://127.0.0.1:1", "2ms"))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a seed that is not a number", []string{"run", "-c", plan, "--seed", "abc"}, `invalid --seed "abc": not an integer`},
+		{"a seed with a fraction", []string{"run", "-c", plan, "--seed", "1.5"}, `invalid --seed "1.5": not an integer`},
+		{"a seed past int64", []string{"run", "-c", plan, "--seed", "99999999999999999999"}, `invalid --seed "99999999999999999999": out of range`},
+		{"the canary's failure count", []string{"canary", "-c", plan, "--failures", "three"}, `invalid --failures "three": not an integer`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := invoke(t, nil, tc.args...)
+			assert.Equal(t, 2, inv.code)
+			assert.Contains(t, inv.stderr, tc.want)
+			assert.NotContains(t, inv.stderr, "strconv")
+			assert.NotContains(t, inv.stderr, "invalid syntax")
+		})
+	}
+}
+
+func TestAMissingArgumentIsNamedWithTheUsage(t *testing.T) {
+	plan := writePlan(t, planFor("redis://127.0.0.1:1", "2ms"))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"check without a result", []string{"check", "-c", plan}, "check needs RESULT, the result file to judge"},
+		{"check with two results", []string{"check", "-c", plan, "a.json", "b.json"}, `"b.json" is one argument too many`},
+		{"compare with one result", []string{"compare", "a.json"}, "compare needs BASELINE and CANDIDATE"},
+		{"report without a result", []string{"report", "--report-dir", t.TempDir()}, "report needs RESULT"},
+		{"merge without shards", []string{"merge", "--out", "x.json"}, "merge needs at least one SHARD"},
+		{"promote without results", []string{"promote", "-c", plan}, "promote needs at least one RESULT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := invoke(t, nil, tc.args...)
+			assert.Equal(t, 2, inv.code)
+			assert.Contains(t, inv.stderr, tc.want)
+			assert.Contains(t, inv.stderr, "Usage:\n  tailgate "+tc.args[0]+" ", "the usage follows the message")
+			assert.NotContains(t, inv.stderr, "accepts 1 arg(s)")
+		})
+	}
+}
+
+func TestEveryCommandsHelpDescribesItAndItsExitStatus(t *testing.T) {
+	for _, cmd := range newRoot(t.Context(), environment{}).Commands() {
+		if cmd.Name() == "help" || cmd.Name() == "completion" {
+			continue
+		}
+		for _, c := range append(cmd.Commands(), cmd) {
+			if !c.Runnable() {
+				continue
+			}
+			t.Run(c.CommandPath(), func(t *testing.T) {
+				args := append(strings.Fields(strings.TrimPrefix(c.CommandPath(), "tailgate ")), "--help")
+				inv := invoke(t, nil, args...)
+				assert.Equal(t, 0, inv.code)
+				description, _, _ := strings.Cut(inv.stdout, "\n\n")
+				assert.Greater(t, len(description), len(c.Short), "the help opens with a description longer than its one-line summary")
+				assert.Contains(t, inv.stdout, "Exit status:")
+				assert.Contains(t, inv.stdout, "Usage:")
+			})
+		}
+	}
+}
+
+func TestTheInterruptNoticeSaysWhatTheCommandDoes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-c", "plan.yaml"}, "writing a partial result"},
+		{[]string{"canary", "-c", "plan.yaml"}, "the window under way is dropped, not judged"},
+		{[]string{"check", "-c", "plan.yaml", "r.json"}, "stopping"},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			got := interruptNotice(tc.args)
+			assert.Contains(t, got, tc.want)
+			if tc.args[0] != "run" {
+				assert.NotContains(t, got, "partial result", "only run writes one")
+			}
+		})
+	}
+}
+
+func TestATabIndentedPlanSaysTabsAreNotAllowed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("version: 1\ncomponents:\n  - name: cache\n\ttarget: redis://127.0.0.1:6379\n"), 0o644))
+	inv := invoke(t, nil, "validate", "-c", path)
+	assert.Equal(t, 2, inv.code)
+	assert.Contains(t, inv.stderr, path+":4:1: invalid YAML: a tab in the indentation: tabs are not allowed in YAML indentation")
+}
