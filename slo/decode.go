@@ -42,7 +42,8 @@ var (
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"}
 	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
 	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "body_file", "weight", "messages", "expect_status"}
-	sloKeys       = []string{string(TierMinimum), string(TierAspirational), string(TierRegression)}
+	sloKeys       = []string{string(TierMinimum), string(TierAspirational), string(TierRegression), string(TierTrend)}
+	windowKeys    = []string{"window", "max"}
 )
 
 // Load reads and parses the plan file at path. References to environment
@@ -694,6 +695,9 @@ func (d *decoder) slo(n *yaml.Node, s *SLO) {
 	if e, ok := f[string(TierRegression)]; ok {
 		s.Regression = d.tier(e.value, TierRegression)
 	}
+	if e, ok := f[string(TierTrend)]; ok {
+		s.Trend = d.tier(e.value, TierTrend)
+	}
 }
 
 // tier decodes one tier's {operation: {metric: value}} in file order.
@@ -717,6 +721,14 @@ func (d *decoder) tier(n *yaml.Node, tier Tier) []Objective {
 				continue
 			}
 			name := fmt.Sprintf("%s %s %s", tier, clip(op.key.Value), metric)
+			if metric == MetricP99Window {
+				if o, ok := d.window(m.value, name); ok {
+					o.Tier, o.Operation = tier, op.key.Value
+					objectives = append(objectives, o)
+					opPos = append(opPos, position(op.key))
+				}
+				continue
+			}
 			value, ok := d.scalar(m.value, name)
 			if !ok {
 				continue
@@ -743,12 +755,43 @@ func (d *decoder) tier(n *yaml.Node, tier Tier) []Objective {
 	return objectives
 }
 
+// window decodes p99_window's {window: D, max: D}.
+func (d *decoder) window(n *yaml.Node, name string) (Objective, bool) {
+	o := Objective{Metric: MetricP99Window, Pos: position(d.resolve(n))}
+	if d.resolve(n).Kind != yaml.MappingNode {
+		d.errorf(n, "%s must be a mapping {window: 10s, max: 5ms}, got %s", name, describe(d.resolve(n)))
+		return o, false
+	}
+	f, ok := d.fields(n, name, windowKeys)
+	if !ok {
+		return o, false
+	}
+	good := true
+	for _, key := range windowKeys {
+		e, ok := f[key]
+		if !ok {
+			d.errorf(n, "%s needs %s (e.g. {window: 10s, max: 5ms})", name, key)
+			good = false
+			continue
+		}
+		dst := &o.Threshold.Window
+		if key == "max" {
+			dst = &o.Threshold.Latency
+		}
+		if !decodeField(d, e.value, dst, name+" "+key, asDuration) {
+			good = false
+		}
+	}
+	o.Raw = fmt.Sprintf("%s per %s", FormatDuration(o.Threshold.Latency), FormatDuration(o.Threshold.Window))
+	return o, good
+}
+
 // parseThreshold parses an objective's value in the form its tier and
 // metric take: a relative change in the regression tier, else a duration
 // for latencies and a percent for error_rate and throughput.
 func parseThreshold(tier Tier, metric Metric, s string) (Threshold, error) {
 	switch {
-	case tier == TierRegression:
+	case tier == TierRegression || tier == TierTrend || metric == MetricDrift:
 		r, err := ParseRelative(s)
 		return Threshold{Ratio: r}, err
 	case metric.IsLatency():

@@ -12,14 +12,23 @@
 //	unit       = "ns" | "us" | "µs" | "ms" | "s" | "m" | "h"
 //	percentile = "p50" | "p90" | "p99" | "p99.9" | "p99.99" | "max"
 //	percent    = number "%"             e.g. 0.1%, 99%
-//	relative   = ("+" | "-") number "%" e.g. +10%   (regression tier only)
+//	relative   = ("+" | "-") number "%" e.g. +10%   (regression and trend tiers, drift)
+//	window     = "{" "window:" duration "," "max:" duration "}"   (p99_window)
 //
 // Latency metrics (percentiles and max) take a duration in the minimum and
 // aspirational tiers; error_rate, throughput and hit_rate take a percent
 // (throughput is the achieved rate as a share of the asked rate, hit_rate
 // the share of a read's answers that found their key; hit_rate is judged
 // in the minimum and aspirational tiers only). The regression tier takes a
-// relative change against a baseline run for every metric.
+// relative change against a baseline run for every metric, and the trend
+// tier a relative change over the history of runs (--history) for every
+// latency metric.
+//
+// Two metrics judge a soak's course rather than its whole run, in the
+// minimum and aspirational tiers: p99_window takes a window and a bar
+// ({window: 10s, max: 5ms}: no window of the run has its p99 above the
+// bar), and drift a relative change (+20%: the last third of the run's p99
+// is at most 20% above the first third's).
 package slo
 
 import (
@@ -312,6 +321,10 @@ type SLO struct {
 	Minimum      []Objective
 	Aspirational []Objective
 	Regression   []Objective
+	// Trend is judged against the history of earlier runs (--history):
+	// a confirmed shift, or the drift since the oldest run, may raise the
+	// metric by at most the relative bar.
+	Trend []Objective
 }
 
 // Tier is an objective's tier.
@@ -322,6 +335,7 @@ const (
 	TierMinimum      Tier = "minimum"
 	TierAspirational Tier = "aspirational"
 	TierRegression   Tier = "regression"
+	TierTrend        Tier = "trend"
 )
 
 // Metric names what an objective measures.
@@ -340,10 +354,20 @@ const (
 	// MetricHitRate is the share of a read operation's answers that found
 	// their key: hits / (hits + misses). Higher is better.
 	MetricHitRate Metric = "hit_rate"
+	// MetricP99Window is the largest p99 of the run's windows
+	// (Threshold.Window long each), judged against Threshold.Latency.
+	MetricP99Window Metric = "p99_window"
+	// MetricDrift is how much the last third of the run's p99 exceeds
+	// the first third's, judged against the relative Threshold.Ratio.
+	MetricDrift Metric = "drift"
 )
 
 // Metrics lists every metric in display order.
-var Metrics = []Metric{MetricP50, MetricP90, MetricP99, MetricP999, MetricP9999, MetricMax, MetricErrorRate, MetricThroughput, MetricHitRate}
+var Metrics = []Metric{MetricP50, MetricP90, MetricP99, MetricP999, MetricP9999, MetricMax, MetricErrorRate, MetricThroughput, MetricHitRate, MetricP99Window, MetricDrift}
+
+// OverTime reports whether the metric judges the course of the run
+// (p99_window, drift) rather than the whole run.
+func (m Metric) OverTime() bool { return m == MetricP99Window || m == MetricDrift }
 
 // The latencies of a streaming call (a gRPC streaming method) that an
 // objective may name, as the prefix of a latency metric: first_message.p99
@@ -426,6 +450,9 @@ type Threshold struct {
 	Latency time.Duration
 	// Ratio is a fraction: 0.001 for 0.1% (error_rate), 0.99 for 99%
 	// (throughput), or the allowed relative change in the regression tier
-	// (+0.10 for +10%).
+	// (+0.10 for +10%), in the trend tier, and of drift.
 	Ratio float64
+	// Window is the length of one window of p99_window, whose bar is
+	// Latency.
+	Window time.Duration
 }

@@ -120,6 +120,9 @@ func (p *Plan) Candidates(runs []RunEvidence) []Candidate {
 				}
 			}
 			switch {
+			case milestone.Metric.OverTime():
+				cand.Outcome = OutcomeNotMet
+				cand.Reason = fmt.Sprintf("%s is judged over the course of a run, which promote does not weigh: move it to the minimum by hand", milestone.Metric)
 			case cand.Minimum != nil && !tighter(milestone, *cand.Minimum):
 				cand.Outcome = OutcomeNotTighter
 				cand.Reason = fmt.Sprintf("the minimum %s (line %d) is already at least as tight", cand.Minimum.shown(), cand.Minimum.Pos.Line)

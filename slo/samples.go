@@ -11,7 +11,13 @@ import (
 // ceil(10 / (1 − q)) for a percentile q, so that about ten samples lie
 // beyond it (20 for p50, 1000 for p99, 100000 for p99.99), and 1 for max,
 // error_rate and throughput.
+//
+// p99_window and drift need p99's count in each part they judge: in a
+// window, and in each third of the run.
 func MinSamples(m Metric) int64 {
+	if m.OverTime() {
+		m = MetricP99
+	}
 	q, ok := m.Quantile()
 	if !ok {
 		return 1
@@ -60,7 +66,7 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 		if skip(c) || !(rate > 0) || math.IsInf(rate, 0) {
 			continue
 		}
-		for _, tier := range [][]Objective{c.SLO.Minimum, c.SLO.Aspirational, c.SLO.Regression} {
+		for _, tier := range [][]Objective{c.SLO.Minimum, c.SLO.Aspirational, c.SLO.Regression, c.SLO.Trend} {
 			for _, o := range tier {
 				need := MinSamples(o.Metric)
 				if need <= 1 {
@@ -72,18 +78,25 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 					// Never issued: Lint says so; no duration would help.
 					continue
 				}
-				expected := rate * duration.Seconds() * share
+				span, part := duration, ""
+				switch o.Metric {
+				case MetricP99Window:
+					span, part = min(o.Threshold.Window, duration), " in each window"
+				case MetricDrift:
+					span, part = duration/3, " in each third of the run"
+				}
+				expected := rate * span.Seconds() * share
 				if expected >= plan {
 					continue
 				}
-				how := fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(duration.Seconds()))
+				how := fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(span.Seconds()))
 				if o.Operation != AllOperations {
 					how += fmt.Sprintf(" × %.3g%%", share*100)
 				}
 				errs = append(errs, &Error{
 					File: p.File, Line: o.Pos.Line, Column: o.Pos.Column, Component: c.Name,
-					Msg: fmt.Sprintf("%s %s needs at least %d samples, so a plan must expect %s (headroom for random arrivals); %s gives %s: lengthen the duration or drop the objective",
-						clip(o.Operation), o.Metric, need, strconv.FormatFloat(plan, 'f', -1, 64), how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64)),
+					Msg: fmt.Sprintf("%s %s needs at least %d samples%s, so a plan must expect %s (headroom for random arrivals); %s gives %s: lengthen the duration or drop the objective",
+						clip(o.Operation), o.Metric, need, part, strconv.FormatFloat(plan, 'f', -1, 64), how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64)),
 				})
 			}
 		}

@@ -178,6 +178,7 @@ func TestMinSamples(t *testing.T) {
 	want := map[Metric]int64{
 		MetricP50: 20, MetricP90: 100, MetricP99: 1000, MetricP999: 10000, MetricP9999: 100000,
 		MetricMax: 1, MetricErrorRate: 1, MetricThroughput: 1, MetricHitRate: 1,
+		MetricP99Window: 1000, MetricDrift: 1000,
 	}
 	for _, m := range Metrics {
 		if got := MinSamples(m); got != want[m] {

@@ -84,6 +84,8 @@ type validator struct {
 	// component names the component being checked, for messages.
 	component string
 	errs      Errors
+	// duration is the plan's measured length, when valid; 0 otherwise.
+	duration time.Duration
 }
 
 // newValidator returns a validator; origins may be nil.
@@ -130,6 +132,9 @@ func (v *validator) skipped(key any) bool {
 func (v *validator) plan(p *Plan) {
 	v.check(&p.Version, Position{}, p.Version == 1, "version", strconv.Itoa(p.Version), "is not supported; the only plan version is 1")
 	d := &p.Defaults
+	if validDuration(d.Duration) && !v.skipped(&d.Duration) {
+		v.duration = d.Duration
+	}
 	v.check(&d.Duration, Position{}, validDuration(d.Duration), "defaults.duration", FormatDuration(d.Duration),
 		"is out of range: must be between 1s and 24h")
 	v.check(&d.Warmup, Position{}, 0 <= d.Warmup && d.Warmup <= maxWarmup, "defaults.warmup", FormatDuration(d.Warmup),
@@ -220,6 +225,7 @@ func (v *validator) componentRules(c *Component) {
 	v.objectives(c, TierMinimum, c.SLO.Minimum, opsKnown)
 	v.objectives(c, TierAspirational, c.SLO.Aspirational, opsKnown)
 	v.objectives(c, TierRegression, c.SLO.Regression, opsKnown)
+	v.objectives(c, TierTrend, c.SLO.Trend, opsKnown)
 }
 
 // values checks the value_size mapping.
@@ -603,14 +609,30 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 			v.streamLatency(o, name, proto, protoErr == nil)
 		}
 		t := o.Threshold
+		if o.Metric.OverTime() && (tier == TierRegression || tier == TierTrend) {
+			v.errorf(o.Pos, "%s: %s judges the course of one run against a bar, in the minimum or aspirational tier, not against other runs", name, o.Metric)
+			continue
+		}
 		switch {
-		case tier == TierRegression:
+		case tier == TierTrend:
+			if !o.Metric.IsLatency() {
+				v.errorf(o.Pos, "%s: the trend tier judges latencies (p50 to max) over the history; %s is not one", name, o.Metric)
+			} else if !(0 < t.Ratio && t.Ratio <= maxRelativeChange) {
+				v.errorf(o.Pos, "%s %q is out of range: must be more than 0%% and at most +1000%%: the rise the history may show", name, raw)
+			}
+		case tier == TierRegression || o.Metric == MetricDrift:
 			if !(minRelativeChange <= t.Ratio && t.Ratio <= maxRelativeChange) {
 				v.errorf(o.Pos, "%s %q is out of range: must be between -100%% and +1000%%", name, raw)
 			}
 		case o.Metric.IsLatency():
 			if t.Latency <= 0 {
 				v.errorf(o.Pos, "%s %q must be more than 0", name, raw)
+			}
+		case o.Metric == MetricP99Window:
+			if t.Latency <= 0 || t.Window <= 0 {
+				v.errorf(o.Pos, "%s %q: window and max must be more than 0", name, raw)
+			} else if d := v.duration; d > 0 && t.Window > d {
+				v.errorf(o.Pos, "%s %q: the window is longer than defaults.duration %s, so the run has no whole window", name, raw, FormatDuration(d))
 			}
 		default:
 			if !(0 <= t.Ratio && t.Ratio <= 1) {
@@ -679,8 +701,10 @@ func (o *Objective) shown() string {
 		return o.Raw
 	}
 	switch {
-	case o.Tier == TierRegression:
+	case o.Tier == TierRegression || o.Tier == TierTrend || o.Metric == MetricDrift:
 		return formatRelative(o.Threshold.Ratio)
+	case o.Metric == MetricP99Window:
+		return FormatDuration(o.Threshold.Latency) + " per " + FormatDuration(o.Threshold.Window)
 	case o.Metric.IsLatency():
 		return FormatDuration(o.Threshold.Latency)
 	}
