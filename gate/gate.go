@@ -97,11 +97,14 @@ func Judge(plan *slo.Plan, res *result.Result, baseline *result.Result) (*Verdic
 			return nil, fmt.Errorf("component %q of plan %q is not in the result: the result is of another plan", comp.Name, plan.File)
 		}
 		var out []status.ObjectiveResult
-		for _, o := range comp.SLO.Minimum {
-			out = append(out, judgeAbsolute(o, cr, res.Runner))
-		}
-		for _, o := range comp.SLO.Aspirational {
-			out = append(out, judgeAbsolute(o, cr, res.Runner))
+		for _, tier := range [][]slo.Objective{comp.SLO.Minimum, comp.SLO.Aspirational} {
+			for _, o := range tier {
+				if o.Metric.OverTime() {
+					out = append(out, judgeOverTime(o, cr, res.IntervalNS, lookConfidence(confidence, cr.Looks)))
+					continue
+				}
+				out = append(out, judgeAbsolute(o, cr, res.Runner))
+			}
 		}
 		if len(comp.SLO.Regression) > 0 {
 			if baseline == nil {
@@ -209,6 +212,13 @@ func perObjectiveConfidence(plan *slo.Plan) float64 {
 	k := 0
 	for _, c := range plan.Components {
 		k += len(c.SLO.Regression)
+		for _, tier := range [][]slo.Objective{c.SLO.Minimum, c.SLO.Aspirational} {
+			for _, o := range tier {
+				if o.Metric == slo.MetricDrift {
+					k++
+				}
+			}
+		}
 	}
 	if k > 1 {
 		confidence = 1 - (1-confidence)/float64(k)
