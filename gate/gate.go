@@ -79,6 +79,15 @@ func appendUnique(list []string, add ...string) []string {
 // defaults.inconclusive: error (the default), or when no objective at all
 // was judged; otherwise pass. Nothing judged is never a pass.
 func Judge(plan *slo.Plan, res *result.Result, baseline *result.Result) (*Verdict, error) {
+	return JudgeWithHistory(plan, res, baseline, nil)
+}
+
+// JudgeWithHistory is Judge with the trend tier judged against hist (nil
+// for none: trend objectives are then not judged, and a warning says so).
+// A trend objective the history is too short for is insufficient, with a
+// warning, but does not make the verdict error: a new history has to
+// start somewhere.
+func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Result, hist *History) (*Verdict, error) {
 	if s := res.Shard; s != nil && s.Count > 1 {
 		return nil, fmt.Errorf("shard %d of %d: %w", s.Index, s.Count, ErrShard)
 	}
@@ -121,6 +130,16 @@ func Judge(plan *slo.Plan, res *result.Result, baseline *result.Result) (*Verdic
 				}
 			}
 		}
+		if len(comp.SLO.Trend) > 0 {
+			if hist == nil {
+				v.Warnings = appendUnique(v.Warnings, "trend objectives were not judged: no history given (--history)")
+			}
+			for _, o := range comp.SLO.Trend {
+				if hist != nil {
+					out = append(out, judgeTrend(o, cr, res, hist, trendAlpha(plan)))
+				}
+			}
+		}
 		sortObjectives(out)
 		for _, r := range out {
 			aspirational := r.Tier == string(slo.TierAspirational)
@@ -136,6 +155,8 @@ func Judge(plan *slo.Plan, res *result.Result, baseline *result.Result) (*Verdic
 			case r.Status == status.ClientBound && !aspirational:
 				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is client-bound, neither passed nor failed: %s", comp.Name, r.Operation, r.Metric, r.Detail))
 				blocked = true
+			case r.Status == status.Insufficient && r.Tier == string(slo.TierTrend):
+				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: trend %s %s was not judged: %s", comp.Name, r.Operation, r.Metric, r.Detail))
 			case r.Status == status.Insufficient && !aspirational:
 				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s could not be judged: %s", comp.Name, r.Operation, r.Metric, r.Detail))
 				blocked = true
@@ -226,14 +247,25 @@ func perObjectiveConfidence(plan *slo.Plan) float64 {
 	return confidence
 }
 
+// trendAlpha is the significance a change point of the trend tier must
+// reach: one less the plan's confidence (5% by default).
+func trendAlpha(plan *slo.Plan) float64 {
+	if c := plan.Defaults.Confidence; c > 0 {
+		return 1 - c
+	}
+	return 0.05
+}
+
 func tierRank(t string) int {
 	switch slo.Tier(t) {
 	case slo.TierMinimum:
 		return 0
 	case slo.TierRegression:
 		return 1
+	case slo.TierTrend:
+		return 2
 	}
-	return 2
+	return 3
 }
 
 // sortObjectives puts failures first, keeping plan order otherwise.

@@ -28,12 +28,18 @@ func ExitCode(v status.Verdict) int {
 // unreachable, an interrupt, too many errors): its verdict is then error,
 // whatever its objectives say, so a failed run never passes.
 func JudgeRun(plan *slo.Plan, res, baseline *result.Result, runFailed bool) (*Verdict, error) {
+	return JudgeRunWithHistory(plan, res, baseline, nil, runFailed)
+}
+
+// JudgeRunWithHistory is JudgeRun with the trend tier judged against hist
+// (see JudgeWithHistory).
+func JudgeRunWithHistory(plan *slo.Plan, res, baseline *result.Result, hist *History, runFailed bool) (*Verdict, error) {
 	var v *Verdict
 	if s := res.Shard; s != nil && s.Count > 1 {
 		v = ShardVerdict(res)
 	} else {
 		var err error
-		if v, err = Judge(plan, res, baseline); err != nil {
+		if v, err = JudgeWithHistory(plan, res, baseline, hist); err != nil {
 			return nil, err
 		}
 	}

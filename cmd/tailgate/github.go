@@ -171,6 +171,8 @@ func writeAnnotations(w *bytes.Buffer, planFile string, res *result.Result) {
 				kind, msg = "warning", "aspirational milestone could not be judged: "+o.Detail
 			case aspirational:
 				continue
+			case o.Status == status.Fail && o.Tier == string(slo.TierTrend):
+				kind, msg = "error", objectiveMiss(o)+": "+o.Detail // the commits the shift happened between
 			case o.Status == status.Fail:
 				kind, msg = "error", objectiveMiss(o)
 			case o.Status == status.Insufficient:
@@ -204,7 +206,9 @@ func writeAnnotations(w *bytes.Buffer, planFile string, res *result.Result) {
 // "1.3ms vs bar baseline 1.1ms +10% (+18.2%) [regression]".
 func objectiveMiss(o status.ObjectiveResult) string {
 	bar := o.Threshold
-	if o.Tier == string(slo.TierRegression) {
+	if o.Tier == string(slo.TierTrend) {
+		bar = "history " + o.Baseline + " " + o.Threshold
+	} else if o.Tier == string(slo.TierRegression) {
 		bar = "baseline"
 		if o.Baseline != "" {
 			bar += " " + o.Baseline

@@ -179,7 +179,7 @@ func nextSteps(ew *errWriter, res *result.Result, rows []objectiveRow) {
 			inconclusive = append(inconclusive, row)
 		case row.o.Status == status.ClientBound && row.o.Tier != string(slo.TierAspirational):
 			clientBound = append(clientBound, row)
-		case row.o.Status == status.Insufficient && row.o.Tier != string(slo.TierAspirational):
+		case row.o.Status == status.Insufficient && blocks(row.o):
 			blocked = append(blocked, row)
 		case row.o.Status == status.Missed:
 			missed = append(missed, row)

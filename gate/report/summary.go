@@ -45,7 +45,7 @@ func tallyOf(res *result.Result) tally {
 				t.failed++
 			case o.Status == status.Inconclusive:
 				t.inconclusive++
-			case o.Status == status.Insufficient && !aspirational:
+			case o.Status == status.Insufficient && blocks(o):
 				t.insufficient++
 			case o.Status == status.ClientBound && !aspirational:
 				t.clientBound++
@@ -126,9 +126,17 @@ func headline(res *result.Result) string {
 	return s
 }
 
-// isRegression reports whether an objective compares with a baseline.
+// isRegression reports whether an objective compares with other runs: a
+// baseline (regression) or the history (trend); its bar is a relative change.
 func isRegression(o status.ObjectiveResult) bool {
-	return o.Tier == string(slo.TierRegression)
+	return o.Tier == string(slo.TierRegression) || o.Tier == string(slo.TierTrend)
+}
+
+// blocks reports whether an objective that could not be judged stops the
+// run's verdict: a required one, but not a trend objective whose history
+// is still too short.
+func blocks(o status.ObjectiveResult) bool {
+	return o.Tier != string(slo.TierAspirational) && o.Tier != string(slo.TierTrend)
 }
 
 // lowerIsBetter reports the direction of an objective's bar: throughput must

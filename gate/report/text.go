@@ -170,7 +170,7 @@ func comparator(o status.ObjectiveResult) string {
 }
 
 func barText(o status.ObjectiveResult) string {
-	if o.Tier == string(slo.TierRegression) {
+	if isRegression(o) {
 		return o.Threshold + " vs " + o.Baseline
 	}
 	return o.Threshold
@@ -185,7 +185,7 @@ func MarginText(o status.ObjectiveResult) string {
 		return "-"
 	}
 	s := SignedPercent(o.Margin)
-	if o.Tier == string(slo.TierRegression) && (o.IntervalLow != 0 || o.IntervalHigh != 0) {
+	if isRegression(o) && (o.IntervalLow != 0 || o.IntervalHigh != 0) {
 		s += " [" + SignedPercent(o.IntervalLow) + ", " + SignedPercent(o.IntervalHigh) + "]"
 	}
 	return s

@@ -1,0 +1,140 @@
+package gate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/gate/stats"
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/result/history"
+	"github.com/tailgate-dev/tailgate/slo"
+)
+
+// History is what the trend tier judges a result against: the earlier
+// runs of a history store, oldest first, and the source (commit) of the
+// result being judged.
+type History struct {
+	Runs    []history.Run
+	Current history.Source
+}
+
+// trendPoint is one run of a metric's series.
+type trendPoint struct {
+	value  float64
+	source history.Source
+	at     time.Time
+}
+
+// label names a run in an alarm: its commit, or its start time.
+func (p trendPoint) label() string {
+	if l := p.source.Label(); l != "" {
+		return l
+	}
+	return p.at.UTC().Format("2006-01-02 15:04")
+}
+
+// judgeTrend judges one trend objective: the series of the metric over the
+// history's runs of the same workload, the judged result last, is searched
+// for change points (stats.TrendAlarms at significance alpha); the
+// objective fails when a confirmed change point, or the drift from the
+// anchor's segment (the oldest run's) to the latest, raises the metric by
+// more than the bar. Each alarm names the runs (commits) between which the
+// shift happened. A series too short to confirm a change is insufficient,
+// which the verdict reports without blocking the run.
+func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result, hist *History, alpha float64) status.ObjectiveResult {
+	r := status.ObjectiveResult{
+		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
+		ThresholdValue: o.Threshold.Ratio, Line: o.Pos.Line, Column: o.Pos.Column,
+	}
+	need := slo.MinSamples(o.Metric)
+	var points []trendPoint
+	other := 0
+	for i := range hist.Runs {
+		run := &hist.Runs[i]
+		if run.StartedAt.Equal(res.StartedAt) {
+			continue // the judged result itself, added before
+		}
+		c := run.Component(cr.Name)
+		if !run.Complete || c == nil {
+			continue
+		}
+		if c.WorkloadHash != cr.WorkloadHash {
+			other++
+			continue
+		}
+		if op := c.Operation(o.Operation); op != nil && op.Count >= need {
+			if v, err := op.LatencyNS.At(o.Metric); err == nil && v > 0 {
+				points = append(points, trendPoint{float64(v), run.Source, run.StartedAt})
+			}
+		}
+	}
+	if op := cr.Operation(o.Operation); res.Complete && op != nil && op.Count >= need {
+		if v, err := op.LatencyNS.At(o.Metric); err == nil && v > 0 {
+			points = append(points, trendPoint{float64(v), hist.Current, res.StartedAt})
+		}
+	}
+	var notes []string
+	if other > 0 {
+		notes = append(notes, fmt.Sprintf("%s of another workload left out", Plural(other, "run", "runs")))
+	}
+	if min := 2 * stats.MinSegment; len(points) < min {
+		r.Status = status.Insufficient
+		r.Measured = Plural(len(points), "run", "runs")
+		r.Detail = fmt.Sprintf("the history is too short to judge: %s of this workload with enough samples (this one included); a change is confirmed only with %d runs on each side, so the trend tier needs at least %d",
+			Plural(len(points), "run", "runs"), stats.MinSegment, min) + joinNotes(notes)
+		return r
+	}
+	values := make([]float64, len(points))
+	for i, p := range points {
+		values[i] = p.value
+	}
+	alarms, cps := stats.TrendAlarms(values, o.Threshold.Ratio, alpha)
+	segs := stats.Segments(len(values), cps)
+	first, last := segs[0], segs[len(segs)-1]
+	anchor := stats.Median(values[first[0]:first[1]])
+	latest := stats.Median(values[last[0]:last[1]])
+	r.BaselineValue, r.MeasuredValue = anchor, latest
+	r.Baseline = fmt.Sprintf("%s (anchor %s)", slo.FormatDuration(time.Duration(anchor)), points[0].label())
+	rise := latest/anchor - 1
+	var shifts []string
+	for _, c := range cps {
+		shifts = append(shifts, fmt.Sprintf("%s..%s %s (p=%.3f)", points[c.Index-1].label(), points[c.Index].label(), SignedPercent(c.Ratio-1), c.PValue))
+	}
+	summary := fmt.Sprintf("%s; ", Plural(len(points), "run", "runs"))
+	if len(cps) == 0 {
+		summary += "no change point"
+	} else {
+		summary += Plural(len(cps), "change point", "change points") + ": " + strings.Join(shifts, ", ")
+	}
+	switch {
+	case len(alarms) > 0:
+		r.Status = status.Fail
+		var said []string
+		worst := alarms[0]
+		for _, a := range alarms {
+			if a.Rise > worst.Rise {
+				worst = a
+			}
+			if a.Drift {
+				said = append(said, fmt.Sprintf("drift %s since the anchor run %s, in steps each within %s, the last at %s",
+					SignedPercent(a.Rise), points[0].label(), SignedPercent(o.Threshold.Ratio), points[a.After].label()))
+			} else {
+				said = append(said, fmt.Sprintf("a shift of %s between %s and %s", SignedPercent(a.Rise), points[a.Before].label(), points[a.After].label()))
+			}
+		}
+		rise = worst.Rise
+		r.PValue = worst.PValue
+		r.Detail = strings.Join(said, "; ") + "; " + summary + joinNotes(notes)
+	case len(cps) == 0:
+		r.Status = status.NoChange
+		r.Detail = summary + joinNotes(notes)
+	default:
+		r.Status = status.Pass
+		r.Detail = summary + joinNotes(notes)
+	}
+	r.Margin = rise
+	r.Measured = fmt.Sprintf("%s (%s)", SignedPercent(rise), slo.FormatDuration(time.Duration(latest)))
+	return r
+}
