@@ -104,6 +104,7 @@ interrupted, too few samples, inconclusive, nothing judged).`,
 		newPromoteCmd(env),
 		newMergeCmd(env),
 		newCanaryCmd(env),
+		newHistoryCmd(env),
 		newVersionCmd(env),
 	)
 	describe(root)

@@ -11,6 +11,7 @@ import (
 
 func newCheckCmd(env environment) *cobra.Command {
 	var plan, baselineFile, reportDir string
+	var hist trend
 	cmd := &cobra.Command{
 		Use:   "check -c PLAN RESULT [--baseline RESULT] [--report-dir DIR]",
 		Short: "Judge a saved result against the plan, without sending load",
@@ -41,16 +42,21 @@ diff report, writes every report with --report-dir and exits with the verdict.`,
 					return err
 				}
 			}
+			if err := hist.open(env); err != nil {
+				return err
+			}
 			if !res.Complete {
-				return judgeAndReport(p, res, baseline, baselineFile, "", reportDir,
+				return judgeAndReport(p, res, baseline, baselineFile, "", reportDir, &hist,
 					runError(fmt.Errorf("result %q is incomplete: %s", args[0], res.Incomplete)), env)
 			}
-			return judgeAndReport(p, res, baseline, baselineFile, "", reportDir, nil, env)
+			return judgeAndReport(p, res, baseline, baselineFile, "", reportDir, &hist, nil, env)
 		},
 	}
 	cmd.Flags().StringVarP(&plan, "config", "c", "", "plan file (YAML)")
 	cmd.Flags().StringVar(&baselineFile, "baseline", "", "baseline result file for the regression tier")
 	cmd.Flags().StringVar(&reportDir, "report-dir", "", "directory for the reports")
+	cmd.Flags().StringVar(&hist.dir, "history", "", "history directory to judge the plan's trend tier against (the result is not added)")
+	hist.flags.register(cmd)
 	return cmd
 }
 

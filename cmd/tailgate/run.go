@@ -32,6 +32,7 @@ type runFlags struct {
 	baselineTargets []string
 	shard           string
 	otlpEndpoint    string // --otlp-endpoint: run_otlp.go
+	history         trend  // --history: history.go
 }
 
 func newRunCmd(env environment) *cobra.Command {
@@ -62,6 +63,8 @@ exits with the verdict.`,
 	fl.StringArrayVar(&f.baselineTargets, "baseline-target", nil, "run interleaved A/B against a live baseline: NAME=URL (repeatable)")
 	fl.StringVar(&f.shard, "shard", "", "send shard I of N of the workload (I/N)")
 	fl.StringVar(&f.otlpEndpoint, "otlp-endpoint", "", "export metrics over OTLP/gRPC while the run lasts, to this URL (e.g. http://127.0.0.1:4317); also OTEL_EXPORTER_OTLP_ENDPOINT")
+	fl.StringVar(&f.history.dir, "history", "", "history directory: judge the plan's trend tier against it, then add this run")
+	f.history.flags.register(cmd)
 	return cmd
 }
 
@@ -108,6 +111,10 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		if err := checkWritableDir(f.reportDir, "--report-dir"); err != nil {
 			return err
 		}
+	}
+	f.history.add = true
+	if err := f.history.open(env); err != nil {
+		return err
 	}
 	// Live baselines first: their secrets join the plan's before the specs
 	// (the candidate's and, copied from them, the baseline's) take theirs.
@@ -165,7 +172,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		res, baseline, runErr = gate.Confirm(p, res, baseline, m.remeasure(ctx, specs, p.Defaults.Confirm, env))
 		pp.done()
 	}
-	return judgeAndReport(p, res, baseline, baselineFile, f.out, f.reportDir, runErr, env)
+	return judgeAndReport(p, res, baseline, baselineFile, f.out, f.reportDir, &f.history, runErr, env)
 }
 
 // measurer runs load: plainly, or interleaved with a live baseline; with
@@ -240,16 +247,24 @@ func (m measurer) remeasure(ctx context.Context, specs []*workloads.Spec, attemp
 
 // judgeAndReport judges a result, writes it and its reports, prints the
 // diff report and returns the verdict's exit status.
-func judgeAndReport(p *slo.Plan, res, baseline *result.Result, baselineFile, out, reportDir string, runErr error, env environment) error {
+//
+// With a history (hist.dir set), the trend tier is judged against it, and
+// a run's judged result is then added to it.
+func judgeAndReport(p *slo.Plan, res, baseline *result.Result, baselineFile, out, reportDir string, hist *trend, runErr error, env environment) error {
 	if baseline != nil {
 		res.Baseline = &result.BaselineReference{File: baselineFile, StartedAt: baseline.StartedAt}
 	}
 	res.Plan = p.File // the plan judged, which reports name
-	v, err := gate.JudgeRun(p, res, baseline, runErr != nil)
+	v, err := gate.JudgeRunWithHistory(p, res, baseline, hist.hist, runErr != nil)
 	if err != nil {
 		return usageError(err)
 	}
 	v.Apply(res)
+	if runErr == nil {
+		if err := hist.record(res, env); err != nil {
+			return err
+		}
+	}
 	if out != "" {
 		if err := res.WriteFile(out); err != nil {
 			return runError(err)
