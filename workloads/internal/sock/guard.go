@@ -12,7 +12,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // longAgo is a deadline in the past: setting it fails pending I/O at once.
@@ -111,7 +110,7 @@ func (g *Guard) Adopt(nc net.Conn, readSize int) (*bufio.Reader, error) {
 		if tc, ok := nc.(*tls.Conn); ok {
 			g.tc, under = tc, tc.NetConn()
 		}
-		if s, ok := under.(syscall.Conn); ok {
+		if s, ok := under.(syscall.Conn); ok && rawIOAvailable {
 			g.raw, _ = s.SyscallConn()
 		}
 	}
@@ -377,14 +376,7 @@ func (g *Guard) settle(deadline time.Time) bool {
 // peek looks at the socket's first pending byte without taking it or
 // waiting for it.
 func (g *Guard) peek(fd uintptr) {
-	for {
-		n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&g.peekBuf[0])),
-			1, syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-		if errno != syscall.EINTR {
-			g.peekN, g.peekErr = int(n), errno
-			return
-		}
-	}
+	g.peekN, g.peekErr = sysPeek(fd, g.peekBuf[:1])
 }
 
 // Replayable reports whether an operation that failed with err, on the

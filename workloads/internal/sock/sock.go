@@ -22,7 +22,6 @@ import (
 	"net"
 	"os"
 	"syscall"
-	"unsafe"
 )
 
 // Conn is a TCP (or unix stream) connection read and written with raw
@@ -54,6 +53,9 @@ type Conn struct {
 // anything else (a TLS connection, say), which the caller keeps using as
 // it is.
 func New(nc net.Conn) (c *Conn, ok bool) {
+	if !rawIOAvailable {
+		return nil, false
+	}
 	var sc syscall.Conn
 	switch nc := nc.(type) {
 	case *net.TCPConn:
@@ -129,7 +131,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 // request (and then waits for the reply), or reads.
 func (c *Conn) readReady(fd uintptr) bool {
 	if len(c.send) > 0 {
-		n, errno := rawIO(syscall.SYS_WRITE, fd, c.send)
+		n, errno := sysWrite(fd, c.send)
 		switch {
 		case errno == syscall.EAGAIN:
 			return true // no room at all: Read writes it the slow way
@@ -144,7 +146,7 @@ func (c *Conn) readReady(fd uintptr) bool {
 	if len(c.buf) == 0 {
 		return true
 	}
-	n, errno := rawIO(syscall.SYS_READ, fd, c.buf)
+	n, errno := sysRead(fd, c.buf)
 	switch errno {
 	case syscall.EAGAIN:
 		return false
@@ -175,7 +177,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 }
 
 func (c *Conn) writeReady(fd uintptr) bool {
-	n, errno := rawIO(syscall.SYS_WRITE, fd, c.buf)
+	n, errno := sysWrite(fd, c.buf)
 	switch errno {
 	case syscall.EAGAIN:
 		return false
@@ -185,18 +187,4 @@ func (c *Conn) writeReady(fd uintptr) bool {
 		c.errno = errno
 	}
 	return true
-}
-
-// rawIO reads or writes a non-blocking descriptor without the runtime's
-// blocking-call protocol, retrying when a signal interrupted it.
-func rawIO(trap, fd uintptr, b []byte) (int, syscall.Errno) {
-	if len(b) == 0 {
-		return 0, 0
-	}
-	for {
-		n, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		if errno != syscall.EINTR {
-			return int(n), errno
-		}
-	}
 }
