@@ -117,12 +117,7 @@ func TestUnwritableOutputsAreFoundBeforeLoad(t *testing.T) {
 // buildBinary compiles tailgate once for the tests that signal a process.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tailgate")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	outp, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", outp)
-	return bin
+	return buildTool(t, ".")
 }
 
 func TestInterrupts(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,16 +22,49 @@ import (
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
+// built holds the commands the tests have compiled, once per test binary:
+// a command runs as a process, so tests can share it, and each build of it
+// would link it anew.
+var built struct {
+	sync.Mutex
+	dir  string
+	bins map[string]string
+}
+
 // buildTool compiles one of the repository's commands (a path relative to
-// this directory) for a test.
+// this directory, "." for tailgate) for the tests, once.
 func buildTool(t *testing.T, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	built.Lock()
+	defer built.Unlock()
+	if bin, ok := built.bins[pkg]; ok {
+		return bin
+	}
+	if built.dir == "" {
+		dir, err := os.MkdirTemp("", "tailgate-test-bin-")
+		require.NoError(t, err)
+		built.dir, built.bins = dir, map[string]string{}
+	}
+	name := filepath.Base(pkg)
+	if pkg == "." {
+		name = "tailgate"
+	}
+	bin := filepath.Join(built.dir, name)
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	outp, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go build %s: %s", pkg, outp)
+	built.bins[pkg] = bin
 	return bin
+}
+
+// TestMain removes the commands the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // pinned prefixes a command with taskset pinning it to cpu, or leaves it
