@@ -43,6 +43,14 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of A B alternation")
 	flag.DurationVar(&cfg.duration, "duration", 4*time.Second, "length of one load run")
 	flag.StringVar(&cfg.only, "only", "http,vegeta,grpc,redis,memcache,soak,rate", "comma-separated scenarios to run (pipeline too)")
+	flag.StringVar(&cfg.alt, "alt", "", "a second tailgate binary, run beside the built one in the http and rate scenarios (A/B of engine changes)")
+	flag.Func("alt-env", "KEY=VALUE in the -alt binary's environment (repeatable); with -alt self, the built binary in that environment", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		cfg.altEnv = append(cfg.altEnv, v)
+		return nil
+	})
 	flag.StringVar(&cfg.wrk2, "wrk2", "", "path of the wrk2 binary (default: wrk2 on PATH)")
 	cfg.httpRates, cfg.httpConns = []int{5_000, 20_000, 40_000}, []int{8, 16}
 	flag.Func("http-rates", "comma-separated rates of the http scenario (default 5000,20000,40000)", func(v string) (err error) {
@@ -80,6 +88,9 @@ type config struct {
 	profiles    string
 	tailgateEnv []string
 	wrk2        string
+	// alt and altEnv are the A/B twin of the tailgate binary.
+	alt    string
+	altEnv []string
 	// httpRates and httpConns are the http scenario's cases.
 	httpRates, httpConns []int
 }
@@ -123,6 +134,17 @@ func run(ctx context.Context, cfg config) error {
 	fmt.Fprintf(os.Stderr, "bench: building tailgate and fastserver\n")
 	if b.tailgate, err = build(ctx, root, tmp, "./cmd/tailgate", "tailgate"); err != nil {
 		return err
+	}
+	switch {
+	case b.cfg.alt == "self":
+		b.cfg.alt = b.tailgate
+	case b.cfg.alt != "":
+		if b.cfg.alt, err = filepath.Abs(b.cfg.alt); err != nil {
+			return err
+		}
+		if !fileExists(b.cfg.alt) {
+			return fmt.Errorf("-alt %q: no such file", b.cfg.alt)
+		}
 	}
 	fastserver, err := build(ctx, root, tmp, "./bench/fastserver", "fastserver")
 	if err != nil {

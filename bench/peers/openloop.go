@@ -43,7 +43,13 @@ func (b *bench) httpOpenLoop() *scenario {
 				m, err := b.runTailgate(ctx, name, r, httpPlanOn(b.srv.nginx, float64(c.rate), c.conns, d))
 				m.tool = "tailgate"
 				return m, err
-			}},
+			}})
+		if b.cfg.alt != "" {
+			s.sides = append(s.sides, side{"alt " + c.String(), func(ctx context.Context, r int) (measurement, error) {
+				return b.runAlt(ctx, fmt.Sprintf("http-%d-%d", c.rate, c.conns), r, httpPlanOn(b.srv.nginx, float64(c.rate), c.conns, d))
+			}})
+		}
+		s.sides = append(s.sides,
 			side{"wrk2 " + c.String(), func(ctx context.Context, r int) (measurement, error) {
 				m, err := b.runWrk2(ctx, b.srv.nginx, c.rate, c.conns, d)
 				m.tool = "wrk2"
@@ -52,10 +58,11 @@ func (b *bench) httpOpenLoop() *scenario {
 	}
 	s.judge = func(runs [][]measurement) []goal {
 		var out []goal
+		stride := len(s.sides) / len(cases)
 		for i, c := range cases {
 			pair := make([][]measurement, len(runs))
 			for r, ms := range runs {
-				pair[r] = ms[2*i : 2*i+2]
+				pair[r] = []measurement{ms[stride*i], ms[stride*i+stride-1]}
 			}
 			cpu := cpuJudge(fmt.Sprintf("HTTP open loop, %s: client CPU per request", c), "wrk2", 1.0)(pair)[0]
 			if c.rate != 20_000 {
@@ -71,10 +78,28 @@ func (b *bench) httpOpenLoop() *scenario {
 			if c.rate == 5_000 {
 				out = append(out, p50Goal(fmt.Sprintf("HTTP open loop, %s: p50 against tailgate's service-time p50", c), pair))
 			}
+			if stride == 3 {
+				out = append(out, altGoals(fmt.Sprintf("HTTP open loop, %s", c), runs, stride*i)...)
+			}
 		}
 		return out
 	}
 	return s
+}
+
+// altGoals compare the -alt binary (side i+1) with the built one (side
+// i): CPU per operation, late sends and p99, for information.
+func altGoals(measure string, runs [][]measurement, i int) []goal {
+	pair := make([][]measurement, len(runs))
+	for r, ms := range runs {
+		pair[r] = []measurement{ms[i+1], ms[i]}
+	}
+	cpu := cpuJudge(measure+": alt's client CPU per operation", "built", 1.0)(pair)[0]
+	p99 := p99Goal(measure+": alt's p99", pair)
+	late := lateGoal(measure+": alt's late sends", pair, 0, 0.01)
+	late.peer = fmt.Sprintf("%.2f%% (built)", 100*medianOf(pair, 1, func(m measurement) float64 { return m.late }))
+	cpu.info, p99.info, late.info = true, true, true
+	return []goal{cpu, p99, late}
 }
 
 // lateGoal is the share of late sends of side i, median over the rounds,
@@ -136,16 +161,26 @@ func (b *bench) redisOpenLoop() *scenario {
 		title:  fmt.Sprintf("tailgate open loop on Redis (get 90, set 10, Poisson arrivals, 32 connections, 1 s warmup, %s)", d),
 	}
 	for _, rate := range redisRates {
+		plan := kvPlan("redis://"+b.srv.redis, rate, 32, d, "get: 90, set: 10", "poisson")
+		name := fmt.Sprintf("rate-%.0fk", rate/1000)
 		s.sides = append(s.sides, side{fmt.Sprintf("tailgate %.0fk/s", rate/1000), func(ctx context.Context, r int) (measurement, error) {
-			m, err := b.runTailgate(ctx, fmt.Sprintf("rate-%.0fk", rate/1000), r,
-				kvPlan("redis://"+b.srv.redis, rate, 32, d, "get: 90, set: 10", "poisson"))
+			m, err := b.runTailgate(ctx, name, r, plan)
 			m.asked = rate
 			return m, err
 		}})
+		if b.cfg.alt != "" {
+			s.sides = append(s.sides, side{fmt.Sprintf("alt %.0fk/s", rate/1000), func(ctx context.Context, r int) (measurement, error) {
+				m, err := b.runAlt(ctx, name, r, plan)
+				m.asked = rate
+				return m, err
+			}})
+		}
 	}
 	s.judge = func(runs [][]measurement) []goal {
 		var out []goal
-		for i, rate := range redisRates {
+		stride := len(s.sides) / len(redisRates)
+		for k, rate := range redisRates {
+			i := stride * k
 			var lateOK, rateOK int
 			worstLate, worstDev := 0.0, 0.0
 			var failed int64

@@ -113,7 +113,7 @@ func (b *bench) report(scenarios []*scenario) string {
 			p50s := show(func(x measurement) time.Duration { return x.p50 })
 			svc := show(func(x measurement) time.Duration { return x.serviceP50 }) + " / " + show(func(x measurement) time.Duration { return x.serviceP99 })
 			late := "n/a"
-			if s.runs[0][i].tool == "tailgate" {
+			if strings.HasPrefix(s.runs[0][i].tool, "tailgate") {
 				late = fmt.Sprintf("%.2f%%", 100*med(func(x measurement) float64 { return x.late }))
 			}
 			fmt.Fprintf(&w, "| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.0f | %s | %s | %s | %s | %.1f MB |\n",

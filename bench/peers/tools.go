@@ -251,15 +251,28 @@ func pipelinedPlan(plan string, depth int) string {
 
 // runTailgate runs the tailgate binary on a plan and reads its result.
 func (b *bench) runTailgate(ctx context.Context, name string, round int, plan string) (measurement, error) {
+	return b.runTailgateBinary(ctx, b.tailgate, b.cfg.tailgateEnv, name, round, plan)
+}
+
+// runAlt runs the -alt binary, with -alt-env, on a plan.
+func (b *bench) runAlt(ctx context.Context, name string, round int, plan string) (measurement, error) {
+	m, err := b.runTailgateBinary(ctx, b.cfg.alt, b.cfg.altEnv, name+"-alt", round, plan)
+	m.tool = "tailgate-alt"
+	return m, err
+}
+
+// runTailgateBinary runs a tailgate binary in env on a plan and reads its
+// result.
+func (b *bench) runTailgateBinary(ctx context.Context, bin string, env []string, name string, round int, plan string) (measurement, error) {
 	base := filepath.Join(b.tmp, fmt.Sprintf("%s-%d", name, round))
 	if err := os.WriteFile(base+".yaml", []byte(plan), 0o644); err != nil {
 		return measurement{}, err
 	}
-	env := append([]string(nil), b.cfg.tailgateEnv...)
+	env = append([]string(nil), env...)
 	if b.cfg.profiles != "" {
 		env = append(env, "TAILGATE_CPUPROFILE="+filepath.Join(b.cfg.profiles, fmt.Sprintf("%s-%d.pprof", name, round)))
 	}
-	u, _, err := runChild(ctx, limitFor(time.Minute), env, b.tailgate, "run", "-c", base+".yaml", "--out", base+".json")
+	u, _, err := runChild(ctx, limitFor(time.Minute), env, bin, "run", "-c", base+".yaml", "--out", base+".json")
 	// A missed bar (1) is a verdict, and a run that failed too often (3)
 	// still writes its partial result: both are measurements.
 	var exit *exec.ExitError
