@@ -40,7 +40,14 @@ type measurement struct {
 	// share of it completed per full interval of the measured window.
 	asked  float64
 	onTime float64
-	late   float64 // share of operations sent more than 1 ms late
+	// intended is the operations intended in the measured window (those
+	// completed, failed and never sent), and achieved the share of them
+	// that succeeded: against the schedule, not the asked mean, whose
+	// Poisson draw over a few seconds is itself off by a few tenths of
+	// a percent.
+	intended int64
+	achieved float64
+	late     float64 // share of operations sent more than 1 ms late
 }
 
 // cpuPerOp is client CPU per completed operation.
@@ -114,7 +121,7 @@ func (s *scenario) round(ctx context.Context, r int) error {
 			s.name, sd.label, m.requests, m.cpu.Seconds(), float64(m.cpuPerOp().Nanoseconds())/1e3,
 			float64(m.serverCPUPerOp().Nanoseconds())/1e3, m.opsPerS, showP99(m), float64(m.rssKB)/1024)
 		if m.asked > 0 {
-			fmt.Fprintf(os.Stderr, " on time %.2f%%", 100*m.onTime)
+			fmt.Fprintf(os.Stderr, " on time %.2f%%, achieved %.3f%% of %d intended, late %.2f%%", 100*m.onTime, 100*m.achieved, m.intended, 100*m.late)
 		}
 		if m.errors > 0 {
 			fmt.Fprintf(os.Stderr, " ERRORS %d", m.errors)

@@ -301,6 +301,7 @@ func (b *bench) runTailgateBinary(ctx context.Context, bin string, env []string,
 	}
 	if n := all.Count + all.Errors; n > 0 {
 		m.late = float64(all.Late) / float64(n)
+		m.intended, m.achieved = n, float64(all.Count)/float64(n)
 	}
 	// Completions per full interval of the measured window: the last
 	// interval also takes everything completed after the window.
