@@ -372,19 +372,8 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		if err := mergeInto(first, fm, o.Name, "first message histogram"); err != nil {
 			return out, err
 		}
-		out.Messages += o.Messages
-		out.Count += o.Count
-		out.Errors += o.Errors
-		out.Late += o.Late
-		out.Hits += o.Hits
-		out.Misses += o.Misses
+		out.AddCounts(o)
 		out.AskedRate += o.AskedRate
-		for kind, v := range o.ErrorKinds {
-			if out.ErrorKinds == nil {
-				out.ErrorKinds = map[string]int64{}
-			}
-			out.ErrorKinds[kind] += v
-		}
 		hs, err := o.IntervalHistograms()
 		if err != nil {
 			return out, fmt.Errorf("%w: %w", ErrInvalid, err)

@@ -251,6 +251,25 @@ type OperationResult struct {
 	FirstMessageHistogram string       `json:"first_message_histogram,omitempty"`
 }
 
+// AddCounts adds the counts of p (operations, errors, late sends, hits,
+// misses, messages and errors by kind) into o: the one way a row of several
+// operations, or of several shards' operation, totals them. Rates,
+// percentiles and histograms are the caller's.
+func (o *OperationResult) AddCounts(p *OperationResult) {
+	o.Count += p.Count
+	o.Errors += p.Errors
+	o.Late += p.Late
+	o.Hits += p.Hits
+	o.Misses += p.Misses
+	o.Messages += p.Messages
+	for kind, n := range p.ErrorKinds {
+		if o.ErrorKinds == nil {
+			o.ErrorKinds = map[string]int64{}
+		}
+		o.ErrorKinds[kind] += n
+	}
+}
+
 // SetFirstMessage fills the first-message fields from their whole-run
 // histogram, and leaves them out when it is nil or empty.
 func (o *OperationResult) SetFirstMessage(first *hdrhistogram.Histogram) {

@@ -69,9 +69,6 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			}
 			if len(r.kinds[k]) > 0 {
 				op.ErrorKinds = r.kinds[k]
-				for kind, v := range r.kinds[k] {
-					all.ErrorKinds[kind] += v
-				}
 			}
 			if window > 0 {
 				op.AchievedRate = float64(op.Count) / window.Seconds()
@@ -93,12 +90,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			allService.Merge(r.service[k])
 			allClient.Merge(r.client[k])
 			allLessClient.Merge(r.lessClient[k])
-			all.Count += op.Count
-			all.Errors += op.Errors
-			all.Late += op.Late
-			all.Hits += op.Hits
-			all.Misses += op.Misses
-			all.Messages += op.Messages
+			all.AddCounts(&op)
 			cr.Operations = append(cr.Operations, op)
 		}
 		all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)

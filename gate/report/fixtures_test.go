@@ -125,15 +125,8 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 		allLessClient.Merge(lessClient)
 		allWhole.Merge(whole)
 		allService.Merge(service)
-		all.Count += op.Count
-		all.Errors += op.Errors
+		all.AddCounts(&op)
 		all.AskedRate += op.AskedRate
-		for kind, n := range spec.errorKinds {
-			if all.ErrorKinds == nil {
-				all.ErrorKinds = map[string]int64{}
-			}
-			all.ErrorKinds[kind] += n
-		}
 		c.Operations = append(c.Operations, op)
 	}
 	c.AskedRate = all.AskedRate
