@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -77,4 +78,21 @@ func DoOnce(t testing.TB, spec *workloads.Spec) (workloads.Driver, error) {
 		return d, err
 	}
 	return d, c.Do(context.Background(), &workloads.Op{Kind: 0, Key: []byte("tailgate:1")})
+}
+
+// Run runs spec once, bounded at 30 s past its warmup and duration, fails
+// the test on an error and returns the component's result.
+func Run(t testing.TB, spec *workloads.Spec) *result.ComponentResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), spec.Warmup+spec.Duration+30*time.Second)
+	defer cancel()
+	res, err := workloads.Run(ctx, []*workloads.Spec{spec}, workloads.Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	comp := res.Component(spec.Component.Name)
+	if comp == nil {
+		t.Fatalf("no result for component %q", spec.Component.Name)
+	}
+	return comp
 }

@@ -4,7 +4,6 @@
 package testserver
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
@@ -156,22 +155,13 @@ func (s *Server) Stop() {
 	s.cmd.Wait()
 }
 
-// MeasureEveryOperation runs spec once (bounded at 30 s) and fails t unless
+// MeasureEveryOperation runs spec once (see Run) and fails t unless
 // every operation of its component was measured without an error and the
 // operations add up to within a quarter of rate × duration. It returns the
 // component's result for further checks.
 func MeasureEveryOperation(t testing.TB, spec *workloads.Spec) *result.ComponentResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := workloads.Run(ctx, []*workloads.Spec{spec}, workloads.Options{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	comp := res.Component(spec.Component.Name)
-	if comp == nil {
-		t.Fatalf("no result for component %q", spec.Component.Name)
-	}
+	comp := Run(t, spec)
 	var total int64
 	for _, name := range spec.Operations() {
 		o := comp.Operation(name)

@@ -1,7 +1,6 @@
 package grpc
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -20,16 +19,7 @@ import (
 // (warmup included) and about rate × duration of them were measured.
 func runWithoutErrors(t *testing.T, s *workloads.Spec) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), s.Warmup+s.Duration+30*time.Second)
-	defer cancel()
-	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	comp := res.Component(s.Component.Name)
-	if comp == nil {
-		t.Fatalf("no result for component %q", s.Component.Name)
-	}
+	comp := testserver.Run(t, s)
 	var total int64
 	for _, name := range s.Operations() {
 		o := comp.Operation(name)

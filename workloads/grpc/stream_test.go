@@ -20,7 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -129,18 +129,6 @@ func startInteropServer(t *testing.T) (addr string, rec *streamRecorder) {
 	return l.Addr().String(), rec
 }
 
-// runStreams runs s for real and returns the component's result.
-func runStreams(t *testing.T, s *workloads.Spec) *result.ComponentResult {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return res.Component(s.Component.Name)
-}
-
 // The three kinds of streaming method of the interop TestService, each
 // loaded for a second: every call succeeds, the server got what the plan
 // says, and the result holds both latencies and the messages.
@@ -159,7 +147,7 @@ func TestStreamingMethodsOfTheInteropTestService(t *testing.T) {
 			Body: `{"responseParameters": [{"size": 10}, {"size": 20}], "responseStatus": {"code": 0, "message": "{{key}}"}}`},
 	)
 	s.Component.Workload.Rate = 150
-	comp := runStreams(t, s)
+	comp := testserver.Run(t, s)
 	for _, tt := range []struct {
 		name              string
 		messagesPerCall   int64
@@ -321,7 +309,7 @@ func TestStreamsThatDoNotEndWellAreErrors(t *testing.T) {
 			s.Component.Workload.Connections = 4
 			s.Component.Workload.MaxErrorRate = 1
 			s.Duration = 500 * time.Millisecond
-			comp := runStreams(t, s)
+			comp := testserver.Run(t, s)
 			op2 := comp.Operation("output")
 			if op2.Count != 0 || op2.Errors == 0 || op2.ErrorKinds[tt.wantKind] != op2.Errors || op2.FirstMessageNS != nil || op2.Messages != 0 {
 				t.Errorf("%d measured, %d errors %v, first message %v, %d messages; want only errors of kind %q",

@@ -8,22 +8,9 @@ import (
 	"time"
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
-	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
-
-// run runs s once, bounded at 30 s, and fails t on an error.
-func run(t *testing.T, s *workloads.Spec) *result.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return res
-}
 
 // Up to 16 commands in flight per connection carry more than one at a
 // time, in closed loop, in each protocol, with every operation answered.
@@ -39,7 +26,7 @@ func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
 				if protocol == slo.MemcacheText { // incr cannot be pipelined over text
 					s.Component.Workload.Mix = everyOperation[:allIncr]
 				}
-				all := run(t, s).Components[0].Operation("all")
+				all := testserver.Run(t, s).Operation("all")
 				if all.Errors != 0 {
 					t.Errorf("depth %d: %d errors", depth, all.Errors)
 				}
@@ -90,7 +77,7 @@ func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
 			w.Mix = []slo.MixEntry{{Operation: "get", Weight: 80}, {Operation: "mget", Weight: 10}, {Operation: "set", Weight: 10}}
 			w.Prefill = slo.Prefill{Enabled: tt.prefill, Rate: 50000}
 			before := allStats(t, srv.Addr)
-			comp := run(t, s).Components[0]
+			comp := testserver.Run(t, s)
 			after := allStats(t, srv.Addr)
 			get, mget := comp.Operation("get"), comp.Operation("mget")
 			if get.Errors+mget.Errors != 0 {
