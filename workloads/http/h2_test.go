@@ -239,11 +239,7 @@ func TestHTTP2ServersUnderLoadCostNoErrors(t *testing.T) {
 	location / { return 200 "ok\n"; }
 }`, testserver.Listen, cert.CertFile, cert.KeyFile))
 	write := slo.Request{Name: "write", Method: "POST", Path: "/items/{{key}}", Body: `{"id":"{{key}}"}`}
-	tests := []struct {
-		name string
-		spec *workloads.Spec
-		idle bool
-	}{
+	measureEach(t, []loadCase{
 		{"Go, h2 over TLS, 1000/s", shape(h2Spec(tlsServer.URL, ca, slo.HTTPAuto, get("read", "/items/{{key}}"), write), 1000, 4, 2*time.Second), false},
 		{"Go, h2c, 1000/s", shape(h2Spec(clearServer.URL, "", slo.HTTP2Cleartext, get("read", "/items/{{key}}"), write), 1000, 4, 2*time.Second), false},
 		{"nginx http2 over TLS, 1000/s", shape(h2Spec("https://"+nginx.Addr, cert.CAFile, slo.HTTP2,
@@ -253,14 +249,5 @@ func TestHTTP2ServersUnderLoadCostNoErrors(t *testing.T) {
 		{"Go, h2c, idle timeout 300 ms, 8/s over 4 connections", shape(h2Spec(clearServer.URL, "", slo.HTTP2Cleartext, write), 8, 4, 3*time.Second), true},
 		{"nginx http2, keepalive_timeout 1s, 2/s over 4 connections", shape(h2Spec("https://"+nginx.Addr, cert.CAFile, slo.HTTPAuto,
 			write), 2, 4, 3*time.Second), true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.idle {
-				t.Parallel() // after the load runs, side by side
-			}
-			tt.spec.Component.Workload.MaxErrorRate = 1 // measure every failure instead of aborting
-			testserver.MeasureEveryOperation(t, tt.spec)
-		})
-	}
+	})
 }

@@ -127,14 +127,20 @@ func newServer(t *testing.T, addr string, useTLS bool) *server {
 			s.mu.Unlock()
 		}
 	}
+	startTest(t, hs, useTLS)
+	s.Server = hs
+	return s
+}
+
+// startTest starts hs, over TLS when useTLS, and closes it when the test
+// ends.
+func startTest(t *testing.T, hs *httptest.Server, useTLS bool) {
 	if useTLS {
 		hs.StartTLS()
 	} else {
 		hs.Start()
 	}
 	t.Cleanup(hs.Close)
-	s.Server = hs
-	return s
 }
 
 // spec is a small workload of the given requests against target.

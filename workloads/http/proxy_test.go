@@ -28,6 +28,32 @@ func shape(s *workloads.Spec, rate float64, connections int, duration time.Durat
 	return s
 }
 
+// loadCase is one run of a table of runs against servers that end
+// connections.
+type loadCase struct {
+	name string
+	spec *workloads.Spec
+	// idle runs send little and mostly wait: they run side by side, after
+	// the others.
+	idle bool
+}
+
+// measureEach runs each case and fails it unless every operation was
+// measured without an error (see testserver.MeasureEveryOperation): the
+// run goes on past any number of errors, to count every one.
+func measureEach(t *testing.T, tests []loadCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.idle {
+				t.Parallel()
+			}
+			tt.spec.Component.Workload.MaxErrorRate = 1
+			testserver.MeasureEveryOperation(t, tt.spec)
+		})
+	}
+}
+
 // Servers and proxies close a keep-alive connection that sat idle past
 // their timeout; the plan's requests, POST included, then go out on a new
 // connection and none fails. Under load, connections end after nginx's
@@ -46,26 +72,12 @@ frontend web
 	default_backend nginx
 backend nginx
 	server n1 `+nginx.Addr)
-	tests := []struct {
-		name string
-		spec *workloads.Spec
-		// idle runs send little and mostly wait: they run side by side.
-		idle bool
-	}{
+	measureEach(t, []loadCase{
 		// At 20/s over 32 connections each waits about 1.6 s between requests.
 		{"nginx keepalive_timeout 1s, 20/s over 32 connections", shape(spec("http://"+nginx.Addr, post), 20, 32, 3*time.Second), true},
 		// Requests at 0 s and 2 s: the second finds the connection closed.
 		{"haproxy timeout http-keep-alive 1s, 0.5/s on 1 connection", shape(spec("http://"+haproxy.Addr, post), 0.5, 1, 4*time.Second), true},
 		{"nginx under load", shape(spec("http://"+nginx.Addr, post), 1000, 8, 2*time.Second), false},
 		{"haproxy under load", shape(spec("http://"+haproxy.Addr, post), 1000, 8, 2*time.Second), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.idle {
-				t.Parallel() // after the load runs, side by side
-			}
-			tt.spec.Component.Workload.MaxErrorRate = 1 // measure every failure instead of aborting
-			testserver.MeasureEveryOperation(t, tt.spec)
-		})
-	}
+	})
 }

@@ -42,12 +42,7 @@ func newCountingServer(t *testing.T, useTLS bool, idleTimeout time.Duration, han
 	}
 	hs.Config.ErrorLog = log.New(io.Discard, "", 0)
 	hs.Config.IdleTimeout = idleTimeout
-	if useTLS {
-		hs.StartTLS()
-	} else {
-		hs.Start()
-	}
-	t.Cleanup(hs.Close)
+	startTest(t, hs, useTLS)
 	s.Server = hs
 	return s
 }
