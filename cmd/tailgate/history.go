@@ -97,6 +97,8 @@ func newHistoryCmd(env environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "Keep a history of runs and show its trends",
+		Long: `history keeps a directory of run summaries (history add, or run --history) against which
+the plan's trend tier is judged, and shows the trend of every judged metric (history show).`,
 	}
 	cmd.AddCommand(newHistoryAddCmd(env), newHistoryShowCmd(env))
 	return cmd
@@ -108,7 +110,19 @@ func newHistoryAddCmd(env environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add RESULT --store DIR",
 		Short: "Add a result's summary to a history directory",
-		Args:  cobra.ExactArgs(1),
+		Long: `history add writes a summary of a result file (per operation its counts, percentiles
+and whole-run histogram, its objectives and verdict, the runner's figures, and the commit
+and CI run from GITHUB_SHA, GITHUB_REF, GITHUB_RUN_ID, GITHUB_REPOSITORY and
+GITHUB_SERVER_URL, or --commit and --ref) as a new file of the history directory, and
+removes the oldest runs beyond --keep. It prints the file's path. run --history DIR does
+the same after judging the trend tier.
+
+Exit status:
+  0  the run was added
+  2  bad usage or bad input: no --store, unreadable or foreign result, an incomplete
+     run or a shard's result, --store not a directory
+  3  the history could not be written`,
+		Args: needArgs(1, 1, "RESULT, the result file to add"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" {
 				return usageError(errors.New("history add needs --store DIR"))
@@ -145,7 +159,17 @@ func newHistoryShowCmd(env environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show --store DIR [--html FILE]",
 		Short: "Print the trend of every judged metric of a history, and write it as one HTML page",
-		Args:  cobra.NoArgs,
+		Long: `history show prints, for every latency metric an objective was set on, its runs in the
+history, its first and last value, the change points the history confirms and the newest
+run's trend verdict. With --html it also writes one self-contained page: the metric run by
+run with its bars, the change points marked, and each run linked to its commit.
+
+Exit status:
+  0  the trends were printed (and written)
+  2  bad usage or bad input: no --store, an empty history, a file of the history that is
+     not a run, an unwritable --html
+  3  the page could not be written`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
 				return usageError(errors.New("history show needs --store DIR"))
