@@ -79,6 +79,17 @@ func Concat(parts []*Result) (*Result, error) {
 			op.AskedRate = ops[0].AskedRate // consecutive, not side by side
 			cr.Operations = append(cr.Operations, op)
 		}
+		segments := make([]*Result, len(parts))
+		for k, r := range parts {
+			one := *r
+			one.Components = []ComponentResult{*r.Component(fc.Name)}
+			segments[k] = &one
+		}
+		nodes, err := mergeNodes(segments, 0, window)
+		if err != nil {
+			return nil, fmt.Errorf("component %q: %w", fc.Name, err)
+		}
+		cr.Nodes = nodes
 		out.Components = append(out.Components, cr)
 	}
 	return &out, nil

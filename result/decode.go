@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -125,6 +126,9 @@ func Decode(data []byte) (*Result, error) {
 				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
 			}
 		}
+		if err := c.nodesAgree(); err != nil {
+			return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)
+		}
 	}
 	return &r, nil
 }
@@ -182,6 +186,36 @@ func (o *OperationResult) firstMessagesAgree() error {
 		return fmt.Errorf("first message histogram holds %d samples, more than the %d successes or the %d messages", n, o.Count, o.Messages)
 	}
 	return storedAgree("first message", *o.FirstMessageNS, o.FirstMessageHistogram, first)
+}
+
+// nodesAgree checks each node's counts, histogram and stored percentiles,
+// and that no address is listed twice.
+func (c *ComponentResult) nodesAgree() error {
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		if n.Address == "" {
+			return fmt.Errorf("node %d has no address", i)
+		}
+		for j := range i {
+			if c.Nodes[j].Address == n.Address {
+				return fmt.Errorf("node %q is listed twice", n.Address)
+			}
+		}
+		if n.Count < 0 || n.Errors < 0 {
+			return fmt.Errorf("node %q: negative count", n.Address)
+		}
+		h, err := n.WholeHistogram()
+		if err != nil {
+			return err
+		}
+		if n.Histogram != "" && h.TotalCount() != n.Count {
+			return fmt.Errorf("node %q: histogram holds %d samples, count says %d", n.Address, h.TotalCount(), n.Count)
+		}
+		if err := storedAgree("node "+strconv.Quote(n.Address)+" latency", n.LatencyNS, n.Histogram, h); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // storedAgree checks stored percentiles against the histogram they were read

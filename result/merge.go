@@ -329,7 +329,53 @@ func mergeComponent(shards []*Result, ci int, earliest time.Time, offsets []int,
 		}
 		cr.Operations = append(cr.Operations, op)
 	}
+	nodes, err := mergeNodes(shards, ci, window)
+	if err != nil {
+		return cr, nil, fmt.Errorf("component %q: %w", cr.Name, err)
+	}
+	cr.Nodes = nodes
 	return cr, warnings, nil
+}
+
+// mergeNodes joins the node records of component ci of several results
+// (shards side by side, or consecutive segments) by address, in the order
+// each address is first met; window is the merged measured window.
+func mergeNodes(parts []*Result, ci int, window time.Duration) ([]NodeResult, error) {
+	var out []NodeResult
+	var hists []*hdrhistogram.Histogram
+	for _, r := range parts {
+		for _, n := range r.Components[ci].Nodes {
+			i := slices.IndexFunc(out, func(o NodeResult) bool { return o.Address == n.Address })
+			if i < 0 {
+				out = append(out, NodeResult{Address: n.Address})
+				hists = append(hists, NewHistogram())
+				i = len(out) - 1
+			}
+			h, err := n.WholeHistogram()
+			if err != nil {
+				return nil, err
+			}
+			if dropped := hists[i].Merge(h); dropped != 0 {
+				return nil, fmt.Errorf("%w: node %q: %d values outside tailgate's histogram range", ErrInvalid, n.Address, dropped)
+			}
+			o := &out[i]
+			o.Errors += n.Errors
+			for kind, v := range n.ErrorKinds {
+				if o.ErrorKinds == nil {
+					o.ErrorKinds = map[string]int64{}
+				}
+				o.ErrorKinds[kind] += v
+			}
+		}
+	}
+	for i := range out {
+		o, h := &out[i], hists[i]
+		o.Count, o.LatencyNS, o.Histogram = h.TotalCount(), PercentilesOf(h), EncodeHistogram(h)
+		if window > 0 {
+			o.AchievedRate = float64(o.Count) / window.Seconds()
+		}
+	}
+	return out, nil
 }
 
 // mergeOperation merges one operation's records; offsets place each shard's

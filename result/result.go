@@ -140,6 +140,47 @@ type ComponentResult struct {
 	// Looks is set when the run could extend itself (defaults.adaptive):
 	// how often, and at what measured lengths, its data was looked at.
 	Looks *Looks `json:"looks,omitempty"`
+	// Nodes is the record of each server of a target made of several (the
+	// masters of a Redis Cluster, a Memcached server list), beside the
+	// component's operations; nil for a target of one server.
+	Nodes []NodeResult `json:"nodes,omitempty"`
+}
+
+// NodeResult is the record of one server of a component's target: every
+// measured operation it answered or failed on, all operations together.
+// The counts of a component's nodes add up to its "all" operation's,
+// except for operations that failed before reaching any node (never
+// sent, or refused by the client).
+type NodeResult struct {
+	// Address is the server's host:port, as the cluster announces it or
+	// the target lists it.
+	Address string `json:"address"`
+	// Count is the successful operations measured on it, Errors the
+	// failed ones, by kind in ErrorKinds.
+	Count      int64            `json:"count"`
+	Errors     int64            `json:"errors"`
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	// AchievedRate is Count per second of the measured window.
+	AchievedRate float64 `json:"achieved_rate"`
+	// LatencyNS is measured from the intended start, as the operations'
+	// are; Histogram is its whole-run HdrHistogram, V2 compressed, base64.
+	LatencyNS Percentiles `json:"latency_ns"`
+	Histogram string      `json:"histogram"`
+}
+
+// WholeHistogram decodes the node's whole-run latency histogram.
+func (n *NodeResult) WholeHistogram() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(n.Histogram, fmt.Sprintf("node %q: histogram", n.Address))
+}
+
+// Node returns the record of the node at address, or nil.
+func (c *ComponentResult) Node(address string) *NodeResult {
+	for i := range c.Nodes {
+		if c.Nodes[i].Address == address {
+			return &c.Nodes[i]
+		}
+	}
+	return nil
 }
 
 // ErrorSample is the first occurrence of one kind of error.

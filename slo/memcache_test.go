@@ -61,6 +61,9 @@ func TestUnixTargets(t *testing.T) {
 	for _, tt := range []struct{ target, want, err string }{
 		{target: "memcache+unix:///tmp/mc.sock", want: ProtocolMemcache},
 		{target: "redis+unix:///tmp/redis.sock?db=1", want: ProtocolRedis},
+		{target: "redis+cluster://10.0.0.1:7000,10.0.0.2:7000", want: ProtocolRedis},
+		{target: "rediss+cluster://u:pw@10.0.0.1:7000", want: ProtocolRedis},
+		{target: "redis+cluster:///tmp/x.sock", err: "has no host"},
 		{target: "redis+unix://:pw@/tmp/redis.sock", want: ProtocolRedis},
 		{target: "memcache+unix://", err: "names no absolute socket path"},
 		{target: "memcache+unix:relative.sock", err: "names no absolute socket path"},

@@ -24,7 +24,7 @@ func TestProtocol(t *testing.T) {
 		{target: "", err: "target is empty"},
 		{target: "h:6379", err: `unsupported scheme "h"`},
 		{target: "localhost", err: "target has no scheme; allowed: redis://"},
-		{target: "mysql://h", err: `unsupported scheme "mysql"; allowed: redis://, rediss://, redis+unix://, memcache://, memcaches://, memcache+unix://, http://, https://, grpc://, grpcs://, embedded:redis`},
+		{target: "mysql://h", err: `unsupported scheme "mysql"; allowed: redis://, rediss://, redis+unix://, redis+cluster://, rediss+cluster://, memcache://, memcaches://, memcache+unix://, http://, https://, grpc://, grpcs://, embedded:redis`},
 		{target: "embedded:memcache", err: `unsupported embedded target "memcache"`},
 		{target: "http://", err: "http target has no host"},
 		{target: "redis://:pw@h:port", err: "target is not a URL"},

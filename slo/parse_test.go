@@ -105,7 +105,7 @@ func TestEveryErrorIsReportedWithItsPosition(t *testing.T) {
 		`multi.bad.yaml:15:20: component "a": minimum get p99: invalid duration "fast": want a number and a unit, like 250ms or 1.5s (units: ns, us, µs, ms, s, m, h)`,
 		`multi.bad.yaml:16:9: component "a": slo.minimum: operation "put" is not issued by this component; valid: get, set, all`,
 		`multi.bad.yaml:17:11: component "B": name "B" is not a valid name: use 1 to 63 of a-z, 0-9, "_", "." and "-", starting with a letter or digit`,
-		`multi.bad.yaml:18:13: component "B": target "gopher://h": unsupported scheme "gopher"; allowed: redis://, rediss://, redis+unix://, memcache://, memcaches://, memcache+unix://, http://, https://, grpc://, grpcs://, embedded:redis`,
+		`multi.bad.yaml:18:13: component "B": target "gopher://h": unsupported scheme "gopher"; allowed: redis://, rediss://, redis+unix://, redis+cluster://, rediss+cluster://, memcache://, memcaches://, memcache+unix://, http://, https://, grpc://, grpcs://, embedded:redis`,
 	}
 	if err == nil {
 		t.Fatal("want errors")

@@ -73,6 +73,8 @@ var schemes = []struct {
 	{"redis", ProtocolRedis, false},
 	{"rediss", ProtocolRedis, false},
 	{"redis+unix", ProtocolRedis, true},
+	{"redis+cluster", ProtocolRedis, false},
+	{"rediss+cluster", ProtocolRedis, false},
 	{"memcache", ProtocolMemcache, false},
 	{"memcaches", ProtocolMemcache, false},
 	{"memcache+unix", ProtocolMemcache, true},
@@ -92,7 +94,8 @@ func schemeList() string {
 }
 
 // Protocol returns the protocol a target URL speaks: "redis" (redis://,
-// rediss://, redis+unix://, embedded:redis), "memcache" (memcache://,
+// rediss://, redis+unix://, redis+cluster://, rediss+cluster://,
+// embedded:redis), "memcache" (memcache://,
 // memcaches://, memcache+unix://), "http" (http://, https://) or "grpc"
 // (grpc://, grpcs://). The error never repeats the target, which may
 // hold a password.

@@ -125,10 +125,38 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			all.ErrorKinds = nil
 		}
 		cr.Operations = append(cr.Operations, all)
+		cr.Nodes = nodeResults(c, window)
 		res.Components = append(res.Components, cr)
 	}
 	res.PlanHash = result.PlanHashOf(res)
 	return res
+}
+
+// nodeResults is the record of each node of a NodeReporter's component,
+// in the driver's order; nil for a driver of one server.
+func nodeResults(c *componentRun, window time.Duration) []result.NodeResult {
+	nr, ok := c.driver.(NodeReporter)
+	if !ok {
+		return nil
+	}
+	names := nr.Nodes()
+	out := make([]result.NodeResult, 0, len(names))
+	for i, name := range names {
+		n := result.NodeResult{Address: name}
+		h := result.NewHistogram()
+		if i < len(c.rec.nodes) {
+			rec := &c.rec.nodes[i]
+			h = rec.latency
+			n.Errors, n.ErrorKinds = rec.errors, rec.kinds
+		}
+		n.Count = h.TotalCount()
+		n.LatencyNS, n.Histogram = result.PercentilesOf(h), result.EncodeHistogram(h)
+		if window > 0 {
+			n.AchievedRate = float64(n.Count) / window.Seconds()
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // NotRunResult is the result of a run that stopped before it measured

@@ -40,6 +40,9 @@ type record struct {
 	// scratch is the collector's: a worker's interval slice passes through
 	// it on its way into the whole-run histogram (see merge).
 	scratch *hdrhistogram.PackedHistogram
+	// nodes are the workers' records of a NodeReporter's nodes, by
+	// Op.Node − 1, merged once the workers are done.
+	nodes []nodeRun
 }
 
 type intervalAgg struct {
@@ -144,6 +147,22 @@ func (r *record) mergeWhole(workers []*worker) {
 				r.scratch.Reset()
 				r.scratch.MergeFrom(h.first)
 				r.scratch.MergeInto(r.first[k])
+			}
+		}
+		for i := range w.nodes {
+			for len(r.nodes) <= i {
+				r.nodes = append(r.nodes, nodeRun{latency: result.NewHistogram()})
+			}
+			from, into := &w.nodes[i], &r.nodes[i]
+			r.scratch.Reset()
+			r.scratch.MergeFrom(from.latency)
+			r.scratch.MergeInto(into.latency)
+			into.errors += from.errors
+			for kind, v := range from.kinds {
+				if into.kinds == nil {
+					into.kinds = map[string]int64{}
+				}
+				into.kinds[kind] += v
 			}
 		}
 	}

@@ -55,6 +55,23 @@ type Op struct {
 	// before each operation and counts them only when it succeeds.
 	Messages         int32
 	FirstMessageLead time.Duration
+	// Node is set by a driver that spreads operations over several
+	// servers (a NodeReporter: the nodes of a Redis Cluster, a Memcached
+	// server list): 1 + the index in Nodes of the server that answered
+	// the operation, or that it failed on; 0 when the driver does not
+	// say. The engine zeroes it before each operation.
+	Node int
+}
+
+// NodeReporter is a Driver whose operations are each served by one of
+// several servers: the engine records the measured operations of each
+// node apart (by Op.Node), and the result shows them beside the
+// component's.
+type NodeReporter interface {
+	// Nodes names the servers by address, in the order Op.Node counts
+	// them; a node found during the run is added at the end. The engine
+	// calls it once the load is over, before it closes the driver.
+	Nodes() []string
 }
 
 // PipelineConn is a Conn that can have several operations in flight on its

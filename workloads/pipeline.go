@@ -18,6 +18,8 @@ type inFlight struct {
 	clientNS   int64
 	measured   bool
 	seq        uint64
+	// node is the Op.Node its Queue named, for a failure before a reply.
+	node int
 }
 
 // pipelineIdeal is idealConn for a connection with a window of N
@@ -84,7 +86,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 		}
 		return cur
 	}
-	fail := func(kind int, measured bool, err error, t time.Time) {
+	fail := func(kind int, measured bool, err error, t time.Time, node int) {
 		s := &at(t).ops[kind]
 		switch {
 		case !measured:
@@ -93,6 +95,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 		default:
 			k := ErrorKind(err)
 			s.fail(k)
+			w.nodeFailure(node, k)
 			if s.kinds[k] == 1 {
 				c.errs.note(k, err.Error(), t.Sub(measStart))
 			}
@@ -104,7 +107,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 		t := w.clock.Now()
 		for ; n > 0; n-- {
 			f := &window[head]
-			fail(f.kind, f.measured, err, t)
+			fail(f.kind, f.measured, err, t, f.node)
 			head = (head + 1) % depth
 		}
 		head = 0
@@ -112,8 +115,12 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 	}
 	receive := func() bool {
 		f := &window[head]
-		reply.Kind, reply.Hits, reply.Misses = f.kind, 0, 0
+		reply.Kind, reply.Hits, reply.Misses, reply.Node = f.kind, 0, 0, 0
 		err := pc.Receive(ctx, &reply, f.sent.Add(timeout))
+		node := f.node
+		if reply.Node > 0 {
+			node = reply.Node
+		}
 		done := w.clock.Now()
 		if err != nil && ctx.Err() != nil {
 			return false
@@ -133,9 +140,10 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 				s.warmupErrors++
 			}
 		case err != nil:
-			fail(f.kind, true, err, done)
+			fail(f.kind, true, err, done, node)
 		default:
 			s.record(done.Sub(f.due).Nanoseconds(), done.Sub(f.sent).Nanoseconds(), f.clientNS, open && f.sent.Sub(f.due) > LateAfter)
+			w.nodeSuccess(node, done.Sub(f.due).Nanoseconds())
 			s.hits += int64(reply.Hits)
 			s.misses += int64(reply.Misses)
 		}
@@ -175,6 +183,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 				pending = false
 				continue
 			}
+			op.Node = 0
 			if err := pc.Queue(ctx, &op, sent.Add(timeout)); err != nil {
 				if ctx.Err() != nil {
 					break
@@ -186,12 +195,12 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 					queued = 0
 					failAll(err)
 				}
-				fail(op.Kind, measured, err, w.clock.Now())
+				fail(op.Kind, measured, err, w.clock.Now(), op.Node)
 				pending = false
 				continue
 			}
 			f := &window[(head+n+queued)%depth]
-			*f = inFlight{kind: op.Kind, due: pendingDue, sent: sent, measured: measured, seq: seq, clientNS: -1}
+			*f = inFlight{kind: op.Kind, due: pendingDue, sent: sent, measured: measured, seq: seq, clientNS: -1, node: op.Node}
 			if open {
 				f.idealStart, f.clientNS = ideal.send(seq, pendingDue, sent)
 			} else {

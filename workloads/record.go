@@ -148,3 +148,43 @@ func (o *opSlice) fail(kind string) {
 	}
 	o.kinds[kind]++
 }
+
+// nodeRun is one worker's whole-run record of one node of a NodeReporter
+// (see Op.Node): the latency of every measured success, from its intended
+// start, and the measured failures by kind.
+type nodeRun struct {
+	latency *hdrhistogram.Histogram
+	errors  int64
+	kinds   map[string]int64 // nil until the first error
+}
+
+// nodeOf returns the worker's record of node n (1-based, as Op.Node),
+// growing the list when the driver names a node first seen: an
+// allocation once per node and worker, never per operation.
+func (w *worker) nodeOf(n int) *nodeRun {
+	for len(w.nodes) < n {
+		w.nodes = append(w.nodes, nodeRun{latency: result.NewHistogram()})
+	}
+	return &w.nodes[n-1]
+}
+
+// nodeSuccess notes a measured success on node n (0: no node).
+func (w *worker) nodeSuccess(n int, latencyNS int64) {
+	if n > 0 {
+		_ = w.nodeOf(n).latency.RecordValue(clampNS(latencyNS))
+	}
+}
+
+// nodeFailure notes a measured failure of the given kind on node n (0: no
+// node).
+func (w *worker) nodeFailure(n int, kind string) {
+	if n <= 0 {
+		return
+	}
+	nr := w.nodeOf(n)
+	nr.errors++
+	if nr.kinds == nil {
+		nr.kinds = make(map[string]int64, 4)
+	}
+	nr.kinds[kind]++
+}

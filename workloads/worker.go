@@ -19,6 +19,9 @@ type worker struct {
 	free  chan *sliceSet
 	whole []wholeRun
 	out   chan<- *sliceSet
+	// nodes are its whole-run records of a NodeReporter's nodes, by
+	// Op.Node − 1; merged once the worker is done.
+	nodes []nodeRun
 }
 
 func newWorker(c *componentRun, conn Conn, clock Clock, out chan<- *sliceSet) *worker {
@@ -86,7 +89,7 @@ func (w *worker) run(ctx context.Context) {
 			clientNS = ideal.send(due, sent)
 		}
 		op.Sent = time.Time{}
-		op.Hits, op.Misses = 0, 0
+		op.Hits, op.Misses, op.Node = 0, 0, 0
 		op.Messages, op.FirstMessageLead = 0, 0
 		err := w.conn.Do(ctx, &op)
 		done := w.clock.Now()
@@ -112,11 +115,13 @@ func (w *worker) run(ctx context.Context) {
 		case err != nil:
 			kind := ErrorKind(err)
 			s.fail(kind)
+			w.nodeFailure(op.Node, kind)
 			if s.kinds[kind] == 1 {
 				c.errs.note(kind, err.Error(), done.Sub(win.measStart))
 			}
 		default:
 			s.record(done.Sub(due).Nanoseconds(), done.Sub(sent).Nanoseconds(), clientNS, pace.open && sent.Sub(due) > LateAfter)
+			w.nodeSuccess(op.Node, done.Sub(due).Nanoseconds())
 			s.hits += int64(op.Hits)
 			s.misses += int64(op.Misses)
 			if op.Messages > 0 {

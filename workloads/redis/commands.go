@@ -128,16 +128,19 @@ const mgetKeys = 10
 // commands is indexed by operation; the mix's operations are found by name.
 var commands = []command{
 	opGet: {name: "get", read: readOne, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return c.key(header(b, 2, "GET"), op, familyString)
+		return c.key(c.header(b, 2, "GET"), op, familyString)
 	}},
 	opSet: {name: "set", replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(c.key(header(b, 5, "SET"), op, familyString), op.Value)
+		b = appendBulk(c.key(c.header(b, 5, "SET"), op, familyString), op.Value)
 		return append(b, c.d.expiry...)
 	}},
 	opFill:    {name: "prefill", render: (*conn).renderFill},
 	opCleanup: {name: "cleanup", replies: 1, render: (*conn).renderCleanup},
 	{name: "mget", read: readEach, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = header(b, 1+mgetKeys, "MGET")
+		if c.d.cluster {
+			return c.clusterMget(b, op)
+		}
+		b = c.header(b, 1+mgetKeys, "MGET")
 		for i := range uint64(mgetKeys) {
 			c.keyBuf = strconv.AppendUint(append(c.keyBuf[:0], c.d.prefix...), (op.KeyIndex+i)%c.d.keyCount, 10)
 			b = appendBulk(b, c.keyBuf)
@@ -145,96 +148,96 @@ var commands = []command{
 		return b
 	}},
 	{name: "set_nx", replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(appendBulk(c.key(header(b, 6, "SET"), op, familyString), op.Value), []byte("NX"))
+		b = appendBulk(appendBulk(c.key(c.header(b, 6, "SET"), op, familyString), op.Value), []byte("NX"))
 		return append(b, c.d.expiry...)
 	}},
 	{name: "set_xx", replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(appendBulk(c.key(header(b, 6, "SET"), op, familyString), op.Value), []byte("XX"))
+		b = appendBulk(appendBulk(c.key(c.header(b, 6, "SET"), op, familyString), op.Value), []byte("XX"))
 		return append(b, c.d.expiry...)
 	}},
 	{name: "del", replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return c.key(header(b, 2, "DEL"), op, familyString)
+		return c.key(c.header(b, 2, "DEL"), op, familyString)
 	}},
 	{name: "hget", family: familyHash, read: readOne, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return appendBulk(c.key(header(b, 3, "HGET"), op, familyHash), hashFields[op.Index%8])
+		return appendBulk(c.key(c.header(b, 3, "HGET"), op, familyHash), hashFields[op.Index%8])
 	}},
 	{name: "hmget", family: familyHash, read: readEach, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = c.key(header(b, 6, "HMGET"), op, familyHash)
+		b = c.key(c.header(b, 6, "HMGET"), op, familyHash)
 		for i := range uint64(4) {
 			b = appendBulk(b, hashFields[(op.Index+i)%8])
 		}
 		return b
 	}},
 	{name: "hgetall", family: familyHash, read: readNonEmpty, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return c.key(header(b, 2, "HGETALL"), op, familyHash)
+		return c.key(c.header(b, 2, "HGETALL"), op, familyHash)
 	}},
 	{name: "hset", family: familyHash, replies: 2, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(appendBulk(c.key(header(b, 4, "HSET"), op, familyHash), hashFields[op.Index%8]), op.Value)
+		b = appendBulk(appendBulk(c.key(c.header(b, 4, "HSET"), op, familyHash), hashFields[op.Index%8]), op.Value)
 		return c.expire(b, op, familyHash)
 	}},
 	{name: "hdel", family: familyHash, replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return appendBulk(c.key(header(b, 3, "HDEL"), op, familyHash), hashFields[op.Index%8])
+		return appendBulk(c.key(c.header(b, 3, "HDEL"), op, familyHash), hashFields[op.Index%8])
 	}},
 	{name: "hincrby", family: familyHash, replies: 2, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(appendBulk(c.key(header(b, 4, "HINCRBY"), op, familyHash), counterField), one)
+		b = appendBulk(appendBulk(c.key(c.header(b, 4, "HINCRBY"), op, familyHash), counterField), one)
 		return c.expire(b, op, familyHash)
 	}},
 	{name: "lpush", family: familyList, replies: 3, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(c.key(header(b, 3, "LPUSH"), op, familyList), op.Value)
-		b = appendBulk(appendBulk(c.key(header(b, 4, "LTRIM"), op, familyList), trimLeft[0]), trimLeft[1])
+		b = appendBulk(c.key(c.header(b, 3, "LPUSH"), op, familyList), op.Value)
+		b = appendBulk(appendBulk(c.key(c.header(b, 4, "LTRIM"), op, familyList), trimLeft[0]), trimLeft[1])
 		return c.expire(b, op, familyList)
 	}},
 	{name: "rpush", family: familyList, replies: 3, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(c.key(header(b, 3, "RPUSH"), op, familyList), op.Value)
-		b = appendBulk(appendBulk(c.key(header(b, 4, "LTRIM"), op, familyList), trimRight[0]), trimRight[1])
+		b = appendBulk(c.key(c.header(b, 3, "RPUSH"), op, familyList), op.Value)
+		b = appendBulk(appendBulk(c.key(c.header(b, 4, "LTRIM"), op, familyList), trimRight[0]), trimRight[1])
 		return c.expire(b, op, familyList)
 	}},
 	{name: "lrange", family: familyList, read: readNonEmpty, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return appendBulk(appendBulk(c.key(header(b, 4, "LRANGE"), op, familyList), rangeTen[0]), rangeTen[1])
+		return appendBulk(appendBulk(c.key(c.header(b, 4, "LRANGE"), op, familyList), rangeTen[0]), rangeTen[1])
 	}},
 	{name: "llen", family: familyList, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return c.key(header(b, 2, "LLEN"), op, familyList)
+		return c.key(c.header(b, 2, "LLEN"), op, familyList)
 	}},
 	{name: "lpop", family: familyList, read: readOne, replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return c.key(header(b, 2, "LPOP"), op, familyList)
+		return c.key(c.header(b, 2, "LPOP"), op, familyList)
 	}},
 	{name: "rpop", family: familyList, read: readOne, replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return c.key(header(b, 2, "RPOP"), op, familyList)
+		return c.key(c.header(b, 2, "RPOP"), op, familyList)
 	}},
 	{name: "sadd", family: familySet, replies: 2, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(c.key(header(b, 3, "SADD"), op, familySet), setMembers[op.Index%16])
+		b = appendBulk(c.key(c.header(b, 3, "SADD"), op, familySet), setMembers[op.Index%16])
 		return c.expire(b, op, familySet)
 	}},
 	{name: "smembers", family: familySet, read: readNonEmpty, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return c.key(header(b, 2, "SMEMBERS"), op, familySet)
+		return c.key(c.header(b, 2, "SMEMBERS"), op, familySet)
 	}},
 	{name: "srem", family: familySet, replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return appendBulk(c.key(header(b, 3, "SREM"), op, familySet), setMembers[op.Index%16])
+		return appendBulk(c.key(c.header(b, 3, "SREM"), op, familySet), setMembers[op.Index%16])
 	}},
 	{name: "zadd", family: familyZset, replies: 2, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = c.key(header(b, 4, "ZADD"), op, familyZset)
+		b = c.key(c.header(b, 4, "ZADD"), op, familyZset)
 		c.keyBuf = strconv.AppendUint(c.keyBuf[:0], op.Index%1000, 10)
 		b = appendBulk(appendBulk(b, c.keyBuf), setMembers[op.Index%16])
 		return c.expire(b, op, familyZset)
 	}},
 	{name: "zrange", family: familyZset, read: readNonEmpty, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return appendBulk(appendBulk(c.key(header(b, 4, "ZRANGE"), op, familyZset), rangeTen[0]), rangeTen[1])
+		return appendBulk(appendBulk(c.key(c.header(b, 4, "ZRANGE"), op, familyZset), rangeTen[0]), rangeTen[1])
 	}},
 	{name: "zincrby", family: familyZset, replies: 2, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		b = appendBulk(appendBulk(c.key(header(b, 4, "ZINCRBY"), op, familyZset), one), setMembers[op.Index%16])
+		b = appendBulk(appendBulk(c.key(c.header(b, 4, "ZINCRBY"), op, familyZset), one), setMembers[op.Index%16])
 		return c.expire(b, op, familyZset)
 	}},
 	{name: "zrank", family: familyZset, read: readOne, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return appendBulk(c.key(header(b, 3, "ZRANK"), op, familyZset), setMembers[op.Index%16])
+		return appendBulk(c.key(c.header(b, 3, "ZRANK"), op, familyZset), setMembers[op.Index%16])
 	}},
 	{name: "zrem", family: familyZset, replies: 1, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return appendBulk(c.key(header(b, 3, "ZREM"), op, familyZset), setMembers[op.Index%16])
+		return appendBulk(c.key(c.header(b, 3, "ZREM"), op, familyZset), setMembers[op.Index%16])
 	}},
 	{name: "zscore", family: familyZset, read: readOne, replies: 1, idempotent: true, render: func(c *conn, b []byte, op *workloads.Op) []byte {
-		return appendBulk(c.key(header(b, 3, "ZSCORE"), op, familyZset), setMembers[op.Index%16])
+		return appendBulk(c.key(c.header(b, 3, "ZSCORE"), op, familyZset), setMembers[op.Index%16])
 	}},
-	{name: "ping", replies: 1, idempotent: true, render: func(_ *conn, b []byte, _ *workloads.Op) []byte {
-		return header(b, 1, "PING")
+	{name: "ping", replies: 1, idempotent: true, render: func(c *conn, b []byte, _ *workloads.Op) []byte {
+		return c.header(b, 1, "PING")
 	}},
 }
 
@@ -248,8 +251,16 @@ func operationNamed(name string) (operation, bool) {
 	return 0, false
 }
 
-// header appends the array header of a command of n parts and its name.
-func header(b []byte, n int, name string) []byte {
+// asking is the command a node that answered ASK needs before each
+// command of the redirected operation (see clusterConn).
+var asking = appendCommand(nil, "ASKING")
+
+// header appends the array header of a command of n parts and its name,
+// after ASKING when the connection is following an ASK redirection.
+func (c *conn) header(b []byte, n int, name string) []byte {
+	if c.asking {
+		b = append(b, asking...)
+	}
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(n), 10)
 	b = append(b, "\r\n$"...)
@@ -262,6 +273,10 @@ func header(b []byte, n int, name string) []byte {
 // key appends op's key of family f as a bulk string.
 func (c *conn) key(b []byte, op *workloads.Op, f family) []byte {
 	suffix := familySuffix[f]
+	if c.d.cluster {
+		c.keyBuf = append(c.d.clusterKey(c.keyBuf[:0], op.KeyIndex), suffix...)
+		return appendBulk(b, c.keyBuf)
+	}
 	b = append(b, '$')
 	b = strconv.AppendInt(b, int64(len(op.Key)+len(suffix)), 10)
 	b = append(b, "\r\n"...)
@@ -272,13 +287,13 @@ func (c *conn) key(b []byte, op *workloads.Op, f family) []byte {
 
 // expire appends EXPIRE of op's key of family f with the run's ttl.
 func (c *conn) expire(b []byte, op *workloads.Op, f family) []byte {
-	return append(c.key(header(b, 3, "EXPIRE"), op, f), c.d.ttl...)
+	return append(c.key(c.header(b, 3, "EXPIRE"), op, f), c.d.ttl...)
 }
 
 // renderFill renders prefill's writes of op's keys: the string and each
 // other family the mix uses, whole (see the table above).
 func (c *conn) renderFill(b []byte, op *workloads.Op) []byte {
-	b = appendBulk(c.key(header(b, 5, "SET"), op, familyString), op.Value)
+	b = appendBulk(c.key(c.header(b, 5, "SET"), op, familyString), op.Value)
 	b = append(b, c.d.expiry...)
 	for f := familyHash; f < families; f++ {
 		if !c.d.families[f] {
@@ -286,22 +301,22 @@ func (c *conn) renderFill(b []byte, op *workloads.Op) []byte {
 		}
 		switch f {
 		case familyHash:
-			b = c.key(header(b, 2+2*len(hashFields), "HSET"), op, f)
+			b = c.key(c.header(b, 2+2*len(hashFields), "HSET"), op, f)
 			for _, field := range hashFields {
 				b = appendBulk(appendBulk(b, field), op.Value)
 			}
 		case familyList:
-			b = c.key(header(b, 2+fillList, "RPUSH"), op, f)
+			b = c.key(c.header(b, 2+fillList, "RPUSH"), op, f)
 			for range fillList {
 				b = appendBulk(b, op.Value)
 			}
 		case familySet:
-			b = c.key(header(b, 2+len(setMembers), "SADD"), op, f)
+			b = c.key(c.header(b, 2+len(setMembers), "SADD"), op, f)
 			for _, m := range setMembers {
 				b = appendBulk(b, m)
 			}
 		case familyZset:
-			b = c.key(header(b, 2+2*len(setMembers), "ZADD"), op, f)
+			b = c.key(c.header(b, 2+2*len(setMembers), "ZADD"), op, f)
 			for i, m := range setMembers {
 				c.keyBuf = strconv.AppendInt(c.keyBuf[:0], int64(i), 10)
 				b = appendBulk(appendBulk(b, c.keyBuf), m)
@@ -321,7 +336,7 @@ func (c *conn) renderCleanup(b []byte, op *workloads.Op) []byte {
 			n++
 		}
 	}
-	b = c.key(header(b, 1+n, "DEL"), op, familyString)
+	b = c.key(c.header(b, 1+n, "DEL"), op, familyString)
 	for f := familyHash; f < families; f++ {
 		if c.d.families[f] {
 			b = c.key(b, op, f)

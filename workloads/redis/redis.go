@@ -5,7 +5,8 @@
 // Targets: redis://[user:password@]host:port[/db], rediss:// for TLS (the
 // URL is read by go-redis's ParseURL, so its options such as
 // ?skip_verify=true are honoured), redis+unix://[user:password@]/path/to.sock[?db=N]
-// for a unix socket, and embedded:redis, an in-process
+// for a unix socket, redis+cluster://host:port[,host:port...] and
+// rediss+cluster:// for a Redis Cluster (see cluster.go), and embedded:redis, an in-process
 // Redis-compatible server on a loopback port for runs on machines with
 // nothing installed.
 //
@@ -21,6 +22,8 @@
 //	                       workload's ttl, by default one that outlives the run
 //	DEL key                cleanup's deletes (workload.cleanup)
 //	...                    the commands of the mix's other operations (see commands.go)
+//	CLUSTER SLOTS          on a cluster: the slot map, before load and after MOVED
+//	ASKING                 on a cluster: before each command of an operation that met ASK
 //
 // every key under the plan's prefix, so an ACL user with +get +set (+del
 // for cleanup, and the commands of the mix's other operations) on the
@@ -51,6 +54,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -100,6 +104,9 @@ type Driver struct {
 	prefix   []byte
 	keyCount uint64
 	families [families]bool
+	// cluster is set for a Redis Cluster's nodes: keys carry a hash tag
+	// (see clusterKey).
+	cluster  bool
 	describe string
 	embedded *miniredis.Miniredis
 }
@@ -201,8 +208,16 @@ const kindNoPerm = "redis NOPERM"
 // run PING: its NOPERM reply is an answer in RESP all the same, and proof
 // enough.
 func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
-	c := &conn{d: d}
-	c.Link.Name = "redis"
+	c, err := d.connectTo(ctx, d.addr)
+	if err != nil {
+		return nil, err // not a nil *conn in a non-nil Conn
+	}
+	return c, nil
+}
+
+// connectTo is Connect to the server at addr.
+func (d *Driver) connectTo(ctx context.Context, addr string) (*conn, error) {
+	c := d.newConn(addr)
 	deadline := sock.Deadline(ctx, max(d.timeout, d.dialTimeout))
 	if err := c.Redial(ctx, deadline); err != nil {
 		return nil, err
@@ -221,6 +236,14 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// newConn is a connection to the server at addr, not dialed yet: its
+// first operation dials it.
+func (d *Driver) newConn(addr string) *conn {
+	c := &conn{d: d, addr: addr}
+	c.Link.Name = "redis"
+	return c
 }
 
 // Describe names the target, password redacted.
@@ -258,6 +281,9 @@ func appendBulk(b, s []byte) []byte {
 // context interrupts from a third.
 type conn struct {
 	d *Driver
+	// addr is the server's address (a cluster's node, or the driver's
+	// addr).
+	addr string
 	// null, elems and nils describe the last reply: nil (a GET that
 	// missed), or an array of elems elements of which nils were nil;
 	// first keeps them for the first reply of an operation.
@@ -266,6 +292,9 @@ type conn struct {
 	first       shape
 	// keyBuf holds keys and numbers being rendered.
 	keyBuf []byte
+	// asking is set while an operation follows an ASK redirection: each
+	// of its commands goes out after ASKING, whose +OK replies reads.
+	asking bool
 
 	sock.Pipeline
 }
@@ -339,6 +368,16 @@ func (c *conn) render(b []byte, kind operation, op *workloads.Op) []byte {
 func (c *conn) replies(kind operation) error {
 	var answer error
 	for i := range c.d.repliesOf(kind) {
+		if c.asking {
+			// ASKING's own reply, +OK; an error reply is an answer too.
+			if err := c.reply(); err != nil {
+				var se *workloads.StatusError
+				if !errors.As(err, &se) {
+					return err
+				}
+				answer = cmp.Or(answer, err)
+			}
+		}
 		c.null, c.elems, c.nils = false, 0, 0
 		err := c.nested(0)
 		if i == 0 {
@@ -408,7 +447,7 @@ func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time
 // Redial opens the connection within deadline and at most the dial
 // timeout, then authenticates and selects the database.
 func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
-	if err := c.Dial(ctx, net.Dialer{Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}, c.d.network, c.d.addr, c.d.tls, 16<<10, deadline); err != nil {
+	if err := c.Dial(ctx, net.Dialer{Timeout: c.d.dialTimeout, KeepAlive: 30 * time.Second}, c.d.network, c.addr, c.d.tls, 16<<10, deadline); err != nil {
 		return err
 	}
 	if c.d.replies == 0 {
