@@ -297,13 +297,25 @@ func TestPerfGateExample(t *testing.T) {
 	for _, s := range job.Steps {
 		runs.WriteString(s.Run)
 		if strings.HasPrefix(s.Uses, "actions/cache/") {
-			assert.Contains(t, s.With["key"], "steps.baseline.outputs.key", "%s keys the baseline on the workloads' hash", s.Uses)
+			switch s.With["path"] {
+			case ".tailgate-history":
+				assert.Contains(t, s.With["key"], "steps.baseline.outputs.history", "%s keys the history on the workloads' hash", s.Uses)
+			default:
+				assert.Contains(t, s.With["key"], "steps.baseline.outputs.key", "%s keys the baseline on the workloads' hash", s.Uses)
+			}
 		}
 	}
 	assert.Contains(t, runs.String(), "tailgate plan hash -c "+gateStep.With["plan"], "the baseline's key is the plan's workload hash")
-	if assert.Len(t, saves, 1) {
-		assert.Contains(t, saves[0].If, "refs/heads/main")
-		assert.Contains(t, saves[0].If, "steps."+gateStep.ID+".outputs.verdict == 'pass'", "only a passing run becomes the baseline")
+	assert.Contains(t, gateStep.With["args"], "--history .tailgate-history", "the gate judges the trend tier against the history and adds the run")
+	assert.Contains(t, runs.String(), "tailgate history show --store .tailgate-history --html "+gateStep.With["report-dir"]+"/", "the trend page goes into the uploaded reports")
+	require.Len(t, saves, 2, "main saves its baseline and its history")
+	for _, save := range saves {
+		assert.Contains(t, save.If, "refs/heads/main")
+		if save.With["path"] == ".tailgate-history" {
+			assert.NotContains(t, save.If, "outputs.verdict", "the history keeps failing runs too")
+		} else {
+			assert.Contains(t, save.If, "steps."+gateStep.ID+".outputs.verdict == 'pass'", "only a passing run becomes the baseline")
+		}
 	}
 }
 
