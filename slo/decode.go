@@ -36,7 +36,7 @@ var (
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "pipeline", "prefill", "ttl", "cleanup", "compression", "batch"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "concurrency", "pipeline", "prefill", "ttl", "cleanup", "compression", "batch"}
 	valuesKeys    = []string{"distribution", "min", "max", "compressibility"}
 	prefillKeys   = []string{"rate"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"}
@@ -489,6 +489,14 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 	}
 	decodeKey(d, f, "workload.", "protocol", &w.Protocol, asString)
 	decodeKey(d, f, "workload.", "streams", &w.Streams, asInt)
+	// concurrency is what ghz and k6 call streams: the same key.
+	if e, ok := f["concurrency"]; ok {
+		if _, both := f["streams"]; both {
+			d.errorf(e.key, "workload.concurrency is another name for workload.streams: write one of them, not both")
+		} else {
+			decodeField(d, e.value, &w.Streams, "workload.concurrency", asInt)
+		}
+	}
 	decodeKey(d, f, "workload.", "compression", &w.Compression, asString)
 	decodeKey(d, f, "workload.", "batch", &w.Batch, asInt)
 	if e, ok := f["mix"]; ok {

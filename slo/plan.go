@@ -149,7 +149,8 @@ type Workload struct {
 	Connections int
 	// Streams is how many operations one connection carries at once
 	// (HTTP/2 streams, for HTTP/2 and gRPC targets); 0, the default, is
-	// one. The engine runs Connections × Streams workers.
+	// one. The engine runs Connections × Streams workers. The plan writes
+	// it as streams or, by its other name, concurrency.
 	Streams int
 	// Timeout bounds one operation; a timed-out operation is an error.
 	Timeout time.Duration
