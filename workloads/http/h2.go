@@ -21,8 +21,10 @@ import (
 
 // HTTP/2 is spoken through tailgate's HTTP/2 client (workloads/internal/h2),
 // the one the gRPC driver uses: each Conn is one HTTP/2 connection carrying
-// one request at a time on the worker's goroutine, with the same
-// connection rules as gRPC's calls (see h2.Retryable and idle.go there):
+// one request at a time on the worker's goroutine, or, with
+// workload.streams above 1, one stream of a connection the Conns of one
+// ConnectStreams share (an h2.Mux), with the same connection rules as
+// gRPC's calls (see h2.Retryable and idle.go there):
 // a connection the server closed, drained (GOAWAY) or pinged while it
 // idled is dealt with before the next request; a request the server
 // provably did not process (above a GOAWAY's last-stream-id, refused with
@@ -197,6 +199,82 @@ func (c *conn) doH2(ctx context.Context, r *request, op *workloads.Op) error {
 	}
 }
 
+// ConnectStreams opens one HTTP/2 connection for n workers' requests at
+// once (see h2.Mux) and sends the HEAD probe on it, as Connect does. The
+// server must choose h2 by ALPN (or the plan say h2c): HTTP/1.1 carries
+// one request at a time.
+func (d *Driver) ConnectStreams(ctx context.Context, n int) ([]workloads.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, max(d.timeout, 5*time.Second))
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	g := h2.NewGroup(n, d.timeout, 0, 0, func(ctx context.Context, deadline time.Time) (net.Conn, error) {
+		nc, proto, err := d.open(ctx, deadline)
+		if err == nil {
+			err = d.settle(proto)
+		}
+		if err == nil && proto != protoH2 {
+			err = fmt.Errorf("workload.streams %d needs HTTP/2, and the server chose HTTP/1.1 by ALPN: set workload.protocol to h2 (h2c in the clear), or raise workload.connections instead", n)
+		}
+		if err != nil && nc != nil {
+			nc.Close()
+		}
+		return nc, err
+	})
+	conns := make([]workloads.Conn, n)
+	for i := range conns {
+		conns[i] = &conn{d: d, detail: make([]byte, 0, detailLimit), group: g, stream: h2.NewStream()}
+	}
+	fail := func(err error) ([]workloads.Conn, error) {
+		for _, c := range conns {
+			c.Close()
+		}
+		return nil, fmt.Errorf("HEAD %s over HTTP/2: %w", d.probeAt, err)
+	}
+	m, err := g.Mux(ctx, deadline)
+	if err != nil {
+		return fail(err)
+	}
+	c := conns[0].(*conn)
+	if err := m.Call(ctx, c.stream, deadline, d.probeH2, [2][]byte{}, c); err != nil {
+		return fail(err)
+	}
+	return conns, nil
+}
+
+// doStream sends one request on a stream of the group's connection and
+// reads its whole response. A request the server provably did not process
+// goes out once more, within the same deadline, on a fresh connection, as
+// in doH2.
+func (c *conn) doStream(ctx context.Context, r *request, op *workloads.Op) error {
+	deadline := sock.Deadline(ctx, c.d.timeout)
+	block, body := c.renderH2(r, op.Key)
+	for attempt := 0; ; attempt++ {
+		m, err := c.group.Mux(ctx, deadline)
+		if err != nil {
+			return c.failure(ctx, r, err)
+		}
+		c.cur, c.keep = r, false
+		c.detail = c.detail[:0]
+		err = m.Call(ctx, c.stream, deadline, block, [2][]byte{body}, c)
+		if sent := c.stream.Sent(); !sent.IsZero() {
+			op.Sent = sent
+		}
+		switch {
+		case err == nil:
+			if r.expect.ok(c.stream.Status()) {
+				return nil
+			}
+			return &workloads.StatusError{Kind: statusKind(c.stream.Status()), Detail: detail(c.detail)}
+		case attempt == 0 && h2.Retryable(err) && ctx.Err() == nil && !c.stream.Closed():
+			// The requests in flight on m finish there; this one goes
+			// on a fresh connection.
+			c.group.Retire(m)
+			continue
+		}
+		return c.failure(ctx, r, err)
+	}
+}
+
 // failure turns an HTTP/2 request's failure into the error the engine
 // counts.
 func (c *conn) failure(ctx context.Context, r *request, err error) error {
@@ -275,6 +353,14 @@ func (c *conn) dropH2() {
 	c.h = nil
 }
 
+// status is the :status of the response in progress, or of the last.
+func (c *conn) status() int {
+	if c.stream != nil {
+		return c.stream.Status()
+	}
+	return c.h.Status()
+}
+
 // Field takes nothing of a response's headers but its :status, which the
 // HTTP/2 client keeps.
 func (c *conn) Field(hpack.HeaderField) {}
@@ -283,7 +369,7 @@ func (c *conn) Field(hpack.HeaderField) {}
 // request does not expect, for its error.
 func (c *conn) Data(p []byte) {
 	if !c.keep {
-		if c.cur == nil || c.cur.expect.ok(c.h.Status()) {
+		if c.cur == nil || c.cur.expect.ok(c.status()) {
 			return
 		}
 		c.keep = true

@@ -96,7 +96,6 @@ const readBufferSize = 16 << 10
 // Driver loads one HTTP target; every Conn it returns is one connection.
 type Driver struct {
 	protocol slo.HTTPProtocol
-	streams  int // per connection; more than 1 needs HTTP/2
 	// speaks is the protocol the connections speak, protoHTTP1 or
 	// protoH2: fixed by the first connection (see settle).
 	mu       sync.Mutex
@@ -114,7 +113,10 @@ type Driver struct {
 	describe string
 }
 
-var _ workloads.Driver = (*Driver)(nil)
+var (
+	_ workloads.Driver      = (*Driver)(nil)
+	_ workloads.Multiplexer = (*Driver)(nil)
+)
 
 // request is one plan request, compiled for sending.
 type request struct {
@@ -203,7 +205,6 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	default:
 		return nil, fmt.Errorf("component %q: workload.protocol %q is not one tailgate speaks; allowed: auto, http1, h2, h2c", name, d.protocol)
 	}
-	d.streams = max(w.Streams, 1)
 	base := strings.TrimSuffix(target.EscapedPath(), "/")
 	d.probeAt = d.scheme + "://" + d.host + base + "/"
 	d.probe = []byte("HEAD " + base + "/ HTTP/1.1\r\nHost: " + d.host + "\r\nUser-Agent: " + UserAgent + "\r\n\r\n")
@@ -343,10 +344,6 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 	}
 	if proto == protoH2 {
 		return c.connectH2(nc)
-	}
-	if d.streams > 1 {
-		nc.Close()
-		return nil, fmt.Errorf("HEAD %s: workload.streams %d needs HTTP/2, and the server chose HTTP/1.1 by ALPN: set workload.protocol to h2, or raise workload.connections instead", d.probeAt, d.streams)
 	}
 	err = c.adopt(nc)
 	if err == nil {
@@ -570,6 +567,11 @@ type conn struct {
 
 	// link holds the network connection against Close and interrupts.
 	link sock.Guard
+
+	// A stream of a shared HTTP/2 connection (see ConnectStreams): group
+	// is the connection's and stream the Conn's; h and link are unused.
+	group  *h2.Group
+	stream *h2.Stream
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -599,6 +601,9 @@ var _ workloads.Conn = (*conn)(nil)
 //     short, a timeout) stays an error, counted by its kind.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	r := &c.d.requests[op.Kind]
+	if c.group != nil {
+		return c.doStream(ctx, r, op)
+	}
 	if c.h2mode {
 		return c.doH2(ctx, r, op)
 	}
@@ -1185,4 +1190,12 @@ func appendEscaped(dst, key []byte) []byte {
 
 // Close closes the connection; an operation pending on it fails at once,
 // and later ones fail with net.ErrClosed.
-func (c *conn) Close() error { return c.link.Close() }
+func (c *conn) Close() error {
+	if c.group != nil {
+		if c.stream.Close() {
+			c.group.Release()
+		}
+		return nil
+	}
+	return c.link.Close()
+}
