@@ -14,6 +14,8 @@
 // real connections. tailgate sends Redis these commands and no others:
 //
 //	AUTH [user] password   when a connection opens, if the URL has a password
+//	                       (a user alone, redis://name@host, is a user name
+//	                       without a password, as go-redis reads it: no AUTH)
 //	SELECT db              when a connection opens, if the URL names a database other than 0
 //	PING                   once per connection, in Connect: proof the server answers
 //	                       (a NOPERM reply proves it too, so the ACL user needs no +ping)
@@ -106,7 +108,9 @@ type Driver struct {
 	families [families]bool
 	// cluster is set for a Redis Cluster's nodes: keys carry a hash tag
 	// (see clusterKey).
-	cluster  bool
+	cluster bool
+	// loneUser is set when the URL names a user and no password.
+	loneUser bool
 	describe string
 	embedded *miniredis.Miniredis
 }
@@ -173,6 +177,9 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 		tc.InsecureSkipVerify = tc.InsecureSkipVerify || opt.TLSConfig.InsecureSkipVerify
 		d.tls = tc
 	}
+	// A user without a password is a user name, as go-redis reads the
+	// URL: neither sends AUTH for it.
+	d.loneUser = opt.Username != "" && opt.Password == ""
 	if opt.Password != "" {
 		if opt.Username != "" {
 			d.hello = appendCommand(d.hello, "AUTH", []byte(opt.Username), []byte(opt.Password))
@@ -200,8 +207,13 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 // ping is the command Connect proves the server with.
 var ping = appendCommand(nil, "PING")
 
-// kindNoPerm is the error kind of a command the ACL user may not run.
-const kindNoPerm = "redis NOPERM"
+// kindNoPerm is the error kind of a command the ACL user may not run,
+// kindNoAuth of one sent before authenticating to a server that asks for
+// it.
+const (
+	kindNoPerm = "redis NOPERM"
+	kindNoAuth = "redis NOAUTH"
+)
 
 // Connect opens one connection, authenticated and on the URL's database,
 // and proves the target answers (PING). A least-privilege ACL user may not
@@ -230,6 +242,9 @@ func (d *Driver) connectTo(ctx context.Context, addr string) (*conn, error) {
 	var se *workloads.StatusError
 	if errors.As(err, &se) && se.Kind == kindNoPerm {
 		err = nil
+	}
+	if errors.As(err, &se) && se.Kind == kindNoAuth && d.loneUser {
+		err = fmt.Errorf("%w (the target names a user and no password, for which tailgate, like go-redis, sends no AUTH: write redis://:PASSWORD@host for a password alone)", err)
 	}
 	if err != nil {
 		c.Close()

@@ -60,3 +60,32 @@ func TestMutualTLS(t *testing.T) {
 	require.Error(t, err, "a connection without a client certificate was taken")
 	t.Logf("without a client certificate: %v", err)
 }
+
+// A URL with a user and no password (redis://TOKEN@host) names a user, as
+// go-redis reads it: neither sends AUTH, so a server that asks for a
+// password refuses both, and tailgate says how to write a password alone.
+func TestALoneUserIsNoPasswordAsGoRedisReadsIt(t *testing.T) {
+	srv := testserver.Redis(t, "--requirepass", "tok-3e9")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	opt, err := goredis.ParseURL("redis://tok-3e9@" + srv.Addr)
+	require.NoError(t, err)
+	client := goredis.NewClient(opt)
+	defer client.Close()
+	err = client.Ping(ctx).Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "NOAUTH", "go-redis sends no password for a lone user")
+
+	s := spec("redis://tok-3e9@"+srv.Addr, 100, time.Second, time.Second)
+	d, err := workloads.Open(ctx, s)
+	require.NoError(t, err)
+	defer d.Close()
+	_, err = d.Connect(ctx)
+	require.Error(t, err)
+	assert.Equal(t, "redis NOAUTH", workloads.ErrorKind(err))
+	assert.Contains(t, err.Error(), "redis://:PASSWORD@host")
+
+	s = spec("redis://:tok-3e9@"+srv.Addr, 100, time.Second, time.Second)
+	testserver.Connect(t, s) // the password alone authenticates
+}
