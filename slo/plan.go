@@ -191,7 +191,7 @@ type Workload struct {
 	// Protocol is the wire protocol: the HTTP version of http:// and
 	// https:// targets (empty means HTTPAuto), or the protocol of a
 	// Memcached target (empty means MemcacheText).
-	Protocol HTTPProtocol
+	Protocol WireProtocol
 	// Batch is how many keys one mget asks for; 0 means DefaultBatch.
 	Batch int
 }
@@ -237,20 +237,26 @@ const DefaultPrefillRate = 10_000
 // MaxPipeline is the deepest per-connection pipeline a plan may ask for.
 const MaxPipeline = 1024
 
-// HTTPProtocol names the HTTP version an HTTP target is spoken in.
-type HTTPProtocol string
+// WireProtocol is workload.protocol: the HTTP version an HTTP target is
+// spoken in (HTTPAuto, HTTP1, HTTP2, HTTP2Cleartext), or the protocol a
+// Memcached target is spoken in (MemcacheText, MemcacheMeta).
+type WireProtocol string
+
+// HTTPProtocol is WireProtocol's former name, from when only HTTP targets
+// had a protocol; new code names WireProtocol.
+type HTTPProtocol = WireProtocol
 
 // The HTTP protocols.
 const (
 	// HTTPAuto takes what the server offers by ALPN over TLS (h2 or
 	// http/1.1), and HTTP/1.1 in the clear.
-	HTTPAuto HTTPProtocol = "auto"
+	HTTPAuto WireProtocol = "auto"
 	// HTTP1 is HTTP/1.1, over TLS or in the clear.
-	HTTP1 HTTPProtocol = "http1"
+	HTTP1 WireProtocol = "http1"
 	// HTTP2 is HTTP/2 over TLS (ALPN h2), required.
-	HTTP2 HTTPProtocol = "h2"
+	HTTP2 WireProtocol = "h2"
 	// HTTP2Cleartext is HTTP/2 in the clear, with prior knowledge (h2c).
-	HTTP2Cleartext HTTPProtocol = "h2c"
+	HTTP2Cleartext WireProtocol = "h2c"
 )
 
 // MaxMessages is the most request messages a streaming call may send.

@@ -60,8 +60,8 @@ var memcacheOperations = []string{OperationGet, "mget", OperationSet, "add", "re
 
 // The wire protocols a Memcached workload may speak (workload.protocol).
 const (
-	MemcacheText HTTPProtocol = "text"
-	MemcacheMeta HTTPProtocol = "meta"
+	MemcacheText WireProtocol = "text"
+	MemcacheMeta WireProtocol = "meta"
 )
 
 // schemes maps every accepted target form to its protocol, in display

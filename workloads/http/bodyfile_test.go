@@ -31,7 +31,7 @@ func TestA5MBRequestFromAFile(t *testing.T) {
 		name     string
 		srv      *server
 		ca       string
-		protocol slo.HTTPProtocol
+		protocol slo.WireProtocol
 		major    int
 	}{
 		{"HTTP/1.1", http1, "", slo.HTTPAuto, 1},

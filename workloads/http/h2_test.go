@@ -52,7 +52,7 @@ func newH2Server(t *testing.T, useTLS bool, configure func(*http.Server)) (*serv
 }
 
 // h2Spec is spec over HTTP/2: protocol h2 over TLS, h2c in the clear.
-func h2Spec(target, ca string, protocol slo.HTTPProtocol, requests ...slo.Request) *workloads.Spec {
+func h2Spec(target, ca string, protocol slo.WireProtocol, requests ...slo.Request) *workloads.Spec {
 	s := spec(target, requests...)
 	s.Component.Workload.Protocol = protocol
 	s.Component.Workload.TLS = slo.TLS{CAFile: ca}
@@ -69,7 +69,7 @@ func TestRequestsOverHTTP2CarryTheKeyTheHeadersAndTheBody(t *testing.T) {
 		name     string
 		srv      *server
 		ca       string
-		protocol slo.HTTPProtocol
+		protocol slo.WireProtocol
 	}{
 		{"h2 over TLS, asked for", tlsServer, ca, slo.HTTP2},
 		{"h2 over TLS, chosen by ALPN (auto)", tlsServer, ca, slo.HTTPAuto},
@@ -195,7 +195,7 @@ func TestTheProtocolThePlanAsksFor(t *testing.T) {
 	t.Cleanup(both.Close)
 	ca = writeCA(t, both)
 	for _, tt := range []struct {
-		protocol slo.HTTPProtocol
+		protocol slo.WireProtocol
 		major    int
 	}{{slo.HTTP1, 1}, {slo.HTTPAuto, 2}} {
 		s := spec(both.URL, get("read", "/items/1"))
@@ -212,7 +212,7 @@ func TestTheProtocolThePlanAsksFor(t *testing.T) {
 
 	for _, tt := range []struct {
 		target   string
-		protocol slo.HTTPProtocol
+		protocol slo.WireProtocol
 	}{{"http://127.0.0.1:1", slo.HTTP2}, {"https://127.0.0.1:1", slo.HTTP2Cleartext}} {
 		s := spec(tt.target, get("read", "/"))
 		s.Component.Workload.Protocol = tt.protocol

@@ -95,7 +95,7 @@ const readBufferSize = 16 << 10
 
 // Driver loads one HTTP target; every Conn it returns is one connection.
 type Driver struct {
-	protocol slo.HTTPProtocol
+	protocol slo.WireProtocol
 	// speaks is the protocol the connections speak, protoHTTP1 or
 	// protoH2: fixed by the first connection (see settle).
 	mu       sync.Mutex

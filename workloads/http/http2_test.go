@@ -59,7 +59,7 @@ func TestAnHTTP2OnlyServerIsNamedAtConnect(t *testing.T) {
 	tests := []struct {
 		name     string
 		target   string
-		protocol slo.HTTPProtocol
+		protocol slo.WireProtocol
 		want     string
 	}{
 		{"TLS, h2 alone by ALPN, protocol http1",

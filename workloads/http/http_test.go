@@ -467,7 +467,7 @@ func serveForBenchmark(l net.Listener) (stop func()) {
 // HTTP/1.1 (the first names) and over h2c (h2c/...).
 func BenchmarkDo(b *testing.B) {
 	addr := testserver.BenchServer(b, benchServerEnv)
-	for _, protocol := range []slo.HTTPProtocol{slo.HTTP1, slo.HTTP2Cleartext} {
+	for _, protocol := range []slo.WireProtocol{slo.HTTP1, slo.HTTP2Cleartext} {
 		s := spec("http://"+addr,
 			get("static", "/items/fixed"),
 			get("keyed", "/items/{{key}}"),

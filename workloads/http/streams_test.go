@@ -78,7 +78,7 @@ func (s *streamServer) stats() (conns, most int) {
 
 // streamsSpec is a run of GETs and POSTs at rate for d, on one connection
 // of n streams.
-func streamsSpec(target, ca string, protocol slo.HTTPProtocol, rate float64, n int, d time.Duration) *workloads.Spec {
+func streamsSpec(target, ca string, protocol slo.WireProtocol, rate float64, n int, d time.Duration) *workloads.Spec {
 	s := h2Spec(target, ca, protocol, get("read", "/items/{{key}}"),
 		slo.Request{Name: "write", Method: "POST", Path: "/items/{{key}}", Body: `{"id":"{{key}}"}`})
 	s = shape(s, rate, 1, d)

@@ -15,7 +15,7 @@ import (
 // Up to 16 commands in flight per connection carry more than one at a
 // time, in closed loop, in each protocol, with every operation answered.
 func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
-	for _, protocol := range []slo.HTTPProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		t.Run(string(protocol), func(t *testing.T) {
 			srv := testserver.Memcached(t)
 			counts := map[int]int64{}
@@ -58,7 +58,7 @@ func TestIncrOverTextCannotBePipelined(t *testing.T) {
 func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		protocol slo.HTTPProtocol
+		protocol slo.WireProtocol
 		prefill  bool
 		pipeline int
 		hot      bool // a hit rate of 99% at least, else below 50%
@@ -126,7 +126,7 @@ func ttlOf(t *testing.T, addr, key string) (int, bool) {
 // Every write carries the ttl, the plan's or one that outlives the run,
 // and cleanup deletes the plan's keys, incr's counters too.
 func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
-	for _, protocol := range []slo.HTTPProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		for _, tt := range []struct {
 			name      string
 			ttl       time.Duration

@@ -103,7 +103,7 @@ func serverKeys(t *testing.T, network, addr string) []string {
 }
 
 // everySpec is spec with every operation in its mix.
-func everySpec(target string, protocol slo.HTTPProtocol) *workloads.Spec {
+func everySpec(target string, protocol slo.WireProtocol) *workloads.Spec {
 	s := spec(target)
 	s.Component.Workload.Mix = everyOperation
 	s.Component.Workload.Protocol = protocol
@@ -114,7 +114,7 @@ func everySpec(target string, protocol slo.HTTPProtocol) *workloads.Spec {
 // protocol: memcached's own counters see every one, hit or miss, and what
 // it stored. incr counts on a counter key of its own, created at 1.
 func TestEachOperationIsIssuedAndCountedByTheServer(t *testing.T) {
-	for _, protocol := range []slo.HTTPProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		t.Run(string(protocol), func(t *testing.T) {
 			srv := testserver.Memcached(t)
 			c := connect(t, everySpec("memcache://"+srv.Addr, protocol))
@@ -181,7 +181,7 @@ func TestEachOperationIsIssuedAndCountedByTheServer(t *testing.T) {
 // A run of every operation, in each protocol, measures each without an
 // error, and leaves no key outside the plan's prefix.
 func TestARunOfEveryOperationTouchesOnlyKeysUnderThePrefix(t *testing.T) {
-	for _, protocol := range []slo.HTTPProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		t.Run(string(protocol), func(t *testing.T) {
 			srv := testserver.Memcached(t)
 			s := everySpec("memcache://"+srv.Addr, protocol)

@@ -27,7 +27,7 @@ func TestMemcachedOverTLS(t *testing.T) {
 	cert := testserver.NewCertificate(t)
 	t.Run("server certificate", func(t *testing.T) {
 		srv := testserver.MemcachedTLS(t, cert)
-		for _, protocol := range []slo.HTTPProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+		for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 			s := everySpec("memcaches://"+srv.Addr, protocol)
 			s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
 			testserver.MeasureEveryOperation(t, s)
@@ -111,7 +111,7 @@ func TestTextProtocolAuthentication(t *testing.T) {
 // memcache+unix:// loads a memcached listening on a unix socket only.
 func TestAUnixSocketTarget(t *testing.T) {
 	srv := testserver.MemcachedUnix(t)
-	for _, protocol := range []slo.HTTPProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		s := everySpec("memcache+unix://"+srv.Addr, protocol)
 		d, err := workloads.Open(context.Background(), s)
 		if err != nil {
