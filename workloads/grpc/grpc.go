@@ -18,8 +18,8 @@
 // (see stream.go): a server-streaming call sends its one message and
 // reads the responses to the end of the stream; a client-streaming or
 // bidirectional call sends the request's messages (1 unless the plan sets
-// messages) back to back and half-closes, and reads the responses as they
-// come. The operation's latency is to the end of the stream; its latency
+// messages) back to back and half-closes, and reads the responses to the
+// end of the stream. The operation's latency is to the end of the stream; its latency
 // to the first response message and how many messages came are recorded
 // beside it (workloads.Op.Messages).
 //

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/interop"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
@@ -564,11 +565,26 @@ func TestMain(m *testing.M) { testserver.BenchmarkMain(m, benchServerEnv, serveF
 // serveForBenchmark serves the interop TestService, health and reflection.
 func serveForBenchmark(l net.Listener) (stop func()) {
 	s := grpc.NewServer()
-	testpb.RegisterTestServiceServer(s, &testService{})
+	testpb.RegisterTestServiceServer(s, benchService{TestServiceServer: interop.NewTestServer(), unary: &testService{}})
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	reflection.Register(s)
 	go s.Serve(l)
 	return s.Stop
+}
+
+// benchService is the interop TestService, for its streaming methods, with
+// the unary calls of testService.
+type benchService struct {
+	testpb.TestServiceServer
+	unary *testService
+}
+
+func (s benchService) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	return s.unary.UnaryCall(ctx, req)
+}
+
+func (s benchService) EmptyCall(ctx context.Context, e *testpb.Empty) (*testpb.Empty, error) {
+	return s.unary.EmptyCall(ctx, e)
 }
 
 func BenchmarkDo(b *testing.B) {

@@ -18,10 +18,13 @@ import (
 //     plan's messages, 1 by default) go out back to back, each built from
 //     the body as a unary request is (inline or from body_file, with the
 //     operation's key for {{key}}), and the client's side closes; the
-//     responses are read as they come, while the requests are still being
-//     written if the server answers early. Sending without waiting for
-//     replies is what ghz and k6 do by default, and keeps a call one write
-//     and its reads.
+//     responses are read once the requests are written (and while the
+//     client waits for the server to grant flow-control window, for large
+//     requests). Sending without waiting for replies is what ghz does, and
+//     keeps a call on the worker's goroutine, one write and its reads; the
+//     cost is that a bidirectional call's first message is noted no
+//     earlier than the end of its requests' write, which on a healthy
+//     connection is microseconds.
 //
 // The call's latency is to the end of its stream (the trailers), from its
 // intended start; its latency to the first response message is recorded

@@ -401,3 +401,34 @@ func FuzzMessageReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkStreamingDo measures the client's cost of a streaming call: a
+// server stream of three messages, a client stream of four static
+// messages, a bidirectional call of three messages built per call around
+// the key; unary for comparison. None should allocate.
+func BenchmarkStreamingDo(b *testing.B) {
+	addr := testserver.BenchServer(b, benchServerEnv)
+	s := spec("grpc://"+addr,
+		call("unary", unaryCall, `{"responseSize": 16}`),
+		call("output", outputCall, `{"responseParameters": [{"size": 16}, {"size": 16}, {"size": 16}]}`),
+		slo.Request{Name: "input", Method: inputCall, Messages: 4, Body: `{"payload": {"body": "dGFpbGdh"}}`},
+		slo.Request{Name: "duplex", Method: fullDuplexCall, Messages: 3,
+			Body: `{"responseParameters": [{"size": 16}], "responseStatus": {"message": "{{key}}"}}`},
+	)
+	s.Component.Workload.Timeout = 10 * time.Second
+	ctx := context.Background()
+	dr, err := workloads.Open(ctx, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dr.Close()
+	if d := dr.(*Driver); d.requests[3].body.tmpl == nil {
+		b.Fatal("the bidirectional body did not compile to a template")
+	}
+	c, err := dr.Connect(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	testserver.BenchmarkOperations(b, c, s, "")
+}
