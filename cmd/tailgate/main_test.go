@@ -207,8 +207,17 @@ func TestReportAndCompareOfSavedResults(t *testing.T) {
 		assert.NoFileExists(t, out, "refused before the run, which would leave a result")
 	})
 	t.Run("compare refuses a result of another workload", func(t *testing.T) {
+		// a as a run with --seed 99 records it (the subtest above shows
+		// --seed reaching the workload identity): a third run of 2 s would
+		// show nothing more of compare.
+		other, err := result.Read(a)
+		require.NoError(t, err)
+		other.Seed = 99
+		id := &other.Components[0].Workload
+		id.Seed = 99
+		other.Components[0].WorkloadHash = id.Hash()
 		c := filepath.Join(dir, "c.json")
-		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "2s", "--seed", "99", "--out", c).code)
+		require.NoError(t, other.WriteFile(c))
 		inv := invoke(t, nil, "compare", a, c)
 		assert.Equal(t, 2, inv.code)
 		assert.Contains(t, inv.stderr, "seed 7 in the baseline, 99 in the candidate")
