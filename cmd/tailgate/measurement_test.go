@@ -224,7 +224,8 @@ func TestAStarvedGeneratorIsClientBoundButASlowServerStillFails(t *testing.T) {
 // Against a stored baseline, runner noise that differs between the two
 // runs is the confounder: busy loops beside one run only. A/A with them
 // beside the candidate must not fail; +30% with them beside the baseline
-// must not pass; +30% between two quiet runs still fails.
+// must not pass; +30% between two quiet runs still fails (a pair whose
+// runners differed anyway, on a shared machine, is measured again).
 func TestRunnerNoiseBetweenABaselineAndACandidate(t *testing.T) {
 	slowserver := buildTool(t, "../../bench/slowserver")
 	a := startServer(t, "", slowserver, "-median", "2ms")
@@ -255,24 +256,48 @@ func TestRunnerNoiseBetweenABaselineAndACandidate(t *testing.T) {
 			dir := t.TempDir()
 			base, out := filepath.Join(dir, "base.json"), filepath.Join(dir, "cand.json")
 			plan := writePlan(t, loadTestPlan(a, 1500, 32, tier))
-			stop := func() {}
-			if tt.baseBusy {
-				stop = busyLoops(t, 2, "")
+			measure := func() (int, *result.Result) {
+				stop := func() {}
+				if tt.baseBusy {
+					stop = busyLoops(t, 2, "")
+				}
+				invoke(t, nil, "run", "-c", plan, "--out", base)
+				stop()
+				if tt.candBusy {
+					stop = busyLoops(t, 2, "")
+				}
+				inv := invoke(t, nil, "run", "-c", plan, "--target", "web="+tt.candidate, "--baseline", base, "--out", out)
+				stop()
+				b, err := result.Read(base)
+				require.NoError(t, err)
+				c, err := result.Read(out)
+				require.NoError(t, err)
+				logFloor(t, "baseline", b)
+				logFloor(t, "candidate", c)
+				return inv.code, c
 			}
-			invoke(t, nil, "run", "-c", plan, "--out", base)
-			stop()
-			if tt.candBusy {
-				stop = busyLoops(t, 2, "")
+			code, c := measure()
+			// Two quiet runs are what the last case is about; on a machine
+			// that other work shares, the runners of two runs in a row can
+			// differ all the same, and the gate rightly says so. Such a
+			// pair is not the case under test: it is measured again, up
+			// to twice.
+			for again := 0; again < 2 && !tt.baseBusy && !tt.candBusy && runnerNoiseIn(c); again++ {
+				t.Log("the two runs' runners differed: not two quiet runs; measuring the pair again")
+				code, c = measure()
 			}
-			inv := invoke(t, nil, "run", "-c", plan, "--target", "web="+tt.candidate, "--baseline", base, "--out", out)
-			stop()
-			b, err := result.Read(base)
-			require.NoError(t, err)
-			c, err := result.Read(out)
-			require.NoError(t, err)
-			logFloor(t, "baseline", b)
-			logFloor(t, "candidate", c)
-			tt.check(t, inv.code, c)
+			tt.check(t, code, c)
 		})
 	}
+}
+
+// runnerNoiseIn is whether an objective of res was left inconclusive by
+// its runner's difference from the baseline's.
+func runnerNoiseIn(res *result.Result) bool {
+	for _, o := range res.Components[0].Objectives {
+		if o.Status == status.Inconclusive && strings.HasPrefix(o.Detail, "inconclusive (runner noise)") {
+			return true
+		}
+	}
+	return false
 }
