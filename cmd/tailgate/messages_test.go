@@ -8,6 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // None of these tests sends load: each command stops at its message.
@@ -105,4 +108,39 @@ func TestATabIndentedPlanSaysTabsAreNotAllowed(t *testing.T) {
 	inv := invoke(t, nil, "validate", "-c", path)
 	assert.Equal(t, 2, inv.code)
 	assert.Contains(t, inv.stderr, path+":4:1: invalid YAML: a tab in the indentation: tabs are not allowed in YAML indentation")
+}
+
+func TestTheResultGoesIntoTheReportDirectoryUnlessOutIsGiven(t *testing.T) {
+	// An unreachable target: run stops before any load, exit 3, and still
+	// writes its result and reports.
+	plan := writePlan(t, planFor("redis://127.0.0.1:"+itoa(testserver.FreePort(t)), "10ms"))
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		want, none []string
+	}{
+		{"--report-dir alone puts the result in the directory only", []string{"--report-dir", "out"},
+			[]string{"out/result.json", "out/report.html"}, []string{DefaultResultFile}},
+		{"--out with --report-dir writes the result there too", []string{"--report-dir", "out", "--out", "kept.json"},
+			[]string{"kept.json", "out/result.json"}, []string{DefaultResultFile}},
+		{"neither writes the default file", nil, []string{DefaultResultFile}, []string{"out"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			inv := invoke(t, nil, append([]string{"run", "-c", plan}, tc.args...)...)
+			assert.Equal(t, 3, inv.code)
+			for _, f := range tc.want {
+				_, err := result.Read(f)
+				if strings.HasSuffix(f, ".html") {
+					_, err = os.Stat(f)
+				}
+				assert.NoError(t, err, "%s is written", f)
+			}
+			for _, f := range tc.none {
+				_, err := os.Stat(f)
+				assert.True(t, os.IsNotExist(err), "%s is not written", f)
+			}
+			assert.Contains(t, inv.stderr, "result written to "+tc.want[0])
+		})
+	}
 }

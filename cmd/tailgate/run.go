@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,8 +19,22 @@ import (
 	"github.com/tailgate-dev/tailgate/workloads"
 )
 
-// DefaultResultFile is where run writes its result without --out.
+// DefaultResultFile is where run writes its result without --out or
+// --report-dir; with --report-dir and no --out, the result is DIR/result.json
+// (report.ResultFile) and nothing is written in the working directory.
 const DefaultResultFile = "tailgate-result.json"
+
+// resultPath is where run writes its result: --out when given, else the
+// report directory's result.json, else DefaultResultFile.
+func resultPath(out string, outGiven bool, reportDir string) string {
+	switch {
+	case outGiven:
+		return out
+	case reportDir != "":
+		return filepath.Join(reportDir, report.ResultFile)
+	}
+	return DefaultResultFile
+}
 
 type runFlags struct {
 	plan            string
@@ -56,7 +71,7 @@ exits with the verdict.`,
 	fl.StringVarP(&f.plan, "config", "c", "", "plan file (YAML)")
 	fl.StringArrayVar(&f.targets, "target", nil, "point component NAME at URL (repeatable); also TAILGATE_TARGET_<NAME>")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline result file for the regression tier")
-	fl.StringVar(&f.out, "out", DefaultResultFile, "where to write the result file")
+	fl.StringVar(&f.out, "out", DefaultResultFile, "where to write the result file (with --report-dir and no --out: DIR/result.json only)")
 	fl.StringVar(&f.reportDir, "report-dir", "", "directory for report.md, junit.xml, report.html, histograms.hlog and the result")
 	fl.StringVar(&f.duration, "duration", "", "measured soak length, overriding the plan's (e.g. 30s)")
 	fl.Int64Var(&f.seed, "seed", 0, "seed, overriding the plan's")
@@ -104,13 +119,14 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		}
 	}
 	// Find unwritable outputs before any load is sent.
-	if err := writable(f.out, "--out"); err != nil {
-		return err
-	}
 	if f.reportDir != "" {
 		if err := checkWritableDir(f.reportDir, "--report-dir"); err != nil {
 			return err
 		}
+	}
+	f.out = resultPath(f.out, cmd.Flags().Changed("out"), f.reportDir)
+	if err := writable(f.out, "--out"); err != nil {
+		return err
 	}
 	f.history.add = true
 	if err := f.history.open(env); err != nil {
