@@ -8,8 +8,7 @@ import (
 
 // Lint returns warnings about a valid plan that is probably not what its
 // author meant: an aspirational bar no tighter than the minimum it should
-// improve on, an objective on an operation the workload never issues, a
-// latency bar at or above the timeout (slower operations are errors, so the
+// improve on, a latency bar at or above the timeout (slower operations are errors, so the
 // bar can never be missed on latency), latency bars without an error-rate
 // bar (a target that fails every operation fast meets them), a component
 // with no objectives, and TLS settings that have no effect.
@@ -31,10 +30,6 @@ func (p *Plan) Lint() []Warning {
 		}
 		for _, tier := range [][]Objective{s.Minimum, s.Aspirational, s.Regression} {
 			for _, o := range tier {
-				if o.Operation != AllOperations && contains(c.Operations(), o.Operation) && c.Share(o.Operation) == 0 {
-					warn(c, o.Pos, "%s %s %s: %s has weight 0, so the workload never issues it and the objective has no data",
-						o.Tier, o.Operation, o.Metric, o.Operation)
-				}
 				if o.Tier != TierRegression && o.Metric.IsLatency() && c.Workload.Timeout > 0 && o.Threshold.Latency >= c.Workload.Timeout {
 					warn(c, o.Pos, "%s %s %s %s is not below the timeout %s: slower operations count as errors, so this bar is never missed on latency",
 						o.Tier, o.Operation, o.Metric, o.shown(), FormatDuration(c.Workload.Timeout))

@@ -201,7 +201,6 @@ components:
     slo:
       minimum:
         get: {p99: 2ms, max: 100ms}
-        set: {p99: 3ms}
         all: {error_rate: 1%, throughput: 99%}
       aspirational:
         get: {p99: 5ms}
@@ -212,10 +211,9 @@ components:
 `
 	checkLint(t, "lint.yaml", data, []string{
 		`lint.yaml:11:30: warning: component "cache": minimum get max 100ms is not below the timeout 100ms: slower operations count as errors, so this bar is never missed on latency`,
-		`lint.yaml:12:20: warning: component "cache": minimum set p99: set has weight 0, so the workload never issues it and the objective has no data`,
-		`lint.yaml:15:20: warning: component "cache": aspirational get p99 5ms is not tighter than the minimum 2ms (line 11): it is met whenever the minimum is, so promoting it changes nothing`,
-		`lint.yaml:16:27: warning: component "cache": aspirational all error_rate 1% is not tighter than the minimum 1% (line 13): it is met whenever the minimum is, so promoting it changes nothing`,
-		`lint.yaml:17:5: warning: component "quiet": no objectives: the component is loaded but never judged`,
+		`lint.yaml:14:20: warning: component "cache": aspirational get p99 5ms is not tighter than the minimum 2ms (line 11): it is met whenever the minimum is, so promoting it changes nothing`,
+		`lint.yaml:15:27: warning: component "cache": aspirational all error_rate 1% is not tighter than the minimum 1% (line 12): it is met whenever the minimum is, so promoting it changes nothing`,
+		`lint.yaml:16:5: warning: component "quiet": no objectives: the component is loaded but never judged`,
 	})
 	design, _, err := parseTestdata(t, "testdata/design.good.yaml")
 	if err != nil {

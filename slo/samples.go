@@ -51,7 +51,7 @@ func MinExpectedSamples(m Metric) float64 {
 // the given duration cannot judge: its expected sample count (rate ×
 // duration × the operation's share of the mix; the whole rate for "all") is
 // below MinExpectedSamples. Closed-loop components (rate 0) ask no rate, and
-// operations of weight 0 are never issued (see Lint): both are skipped. Parse applies it with Defaults.Duration; callers that change the
+// operations of weight 0 are never issued (an error: validate): both are skipped. Parse applies it with Defaults.Duration; callers that change the
 // duration (--duration) apply it again.
 func (p *Plan) SampleErrors(duration time.Duration) Errors {
 	return p.sampleErrors(duration, func(*Component) bool { return false })
@@ -75,7 +75,7 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 				plan := MinExpectedSamples(o.Metric)
 				share := c.Share(o.Operation)
 				if share == 0 {
-					// Never issued: Lint says so; no duration would help.
+					// Never issued: an error of its own (validate); no duration would help.
 					continue
 				}
 				span, part := duration, ""

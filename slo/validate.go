@@ -592,6 +592,11 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 		if opsKnown && o.Operation != AllOperations && !contains(ops, o.Operation) {
 			pos, _, _ := v.place(&o.Operation, o.Pos, o.Operation)
 			v.errorf(pos, "slo.%s: operation %q is not issued by this component; valid: %s", tier, clip(o.Operation), strings.Join(append(ops, AllOperations), ", "))
+		} else if opsKnown && o.Operation != AllOperations && c.Share(o.Operation) == 0 {
+			// No data is never a pass: such an objective could only ever be
+			// insufficient, so it is refused before any load.
+			pos, _, _ := v.place(&o.Operation, o.Pos, o.Operation)
+			v.errorf(pos, "slo.%s: operation %q has weight 0 in workload.mix, so the workload never issues it and the objective could never be judged; give it a weight or remove the objective", tier, clip(o.Operation))
 		}
 		// complete.p99 is p99: the same objective written twice.
 		canonical := o.Metric

@@ -180,8 +180,8 @@ func TestPromoteRejectsABadClock(t *testing.T) {
 }
 
 // TestValidateWarnsAboutBarsPromoteCannotUse checks the lint promote relies
-// on: a milestone looser than its minimum, an objective on an operation the
-// workload never issues, and (an error, not a warning) a percentile the
+// on: a milestone looser than its minimum, and (errors, not warnings) an
+// objective on an operation the workload never issues and a percentile the
 // planned samples cannot estimate.
 func TestValidateWarnsAboutBarsPromoteCannotUse(t *testing.T) {
 	plan := writePlan(t, `version: 1
@@ -200,16 +200,20 @@ components:
         get: {p99: 5ms}
 `)
 	inv := invoke(t, nil, "validate", "-c", plan)
+	assert.Equal(t, 2, inv.code)
+	assert.Contains(t, inv.stderr, plan+`:12:9: component "cache": slo.minimum: operation "set" has weight 0 in workload.mix, so the workload never issues it`)
+
+	plan = writePlan(t, strings.Replace(readFile(t, plan), "        set: {p99: 3ms}\n", "", 1))
+	inv = invoke(t, nil, "validate", "-c", plan)
 	assert.Equal(t, 0, inv.code)
-	assert.Contains(t, inv.stdout, plan+`:14:20: warning: component "cache": aspirational get p99 5ms is not tighter than the minimum 2ms (line 11)`)
-	assert.Contains(t, inv.stdout, plan+`:12:20: warning: component "cache": minimum set p99: set has weight 0, so the workload never issues it`)
+	assert.Contains(t, inv.stdout, plan+`:13:20: warning: component "cache": aspirational get p99 5ms is not tighter than the minimum 2ms (line 11)`)
 	assert.Contains(t, inv.stdout, plan+`:11:20: warning: component "cache": minimum latency bars but no error_rate bar`)
-	assert.Contains(t, inv.stdout, "3 warnings")
+	assert.Contains(t, inv.stdout, "2 warnings")
 
 	short := writePlan(t, strings.NewReplacer("get: {p99: 5ms}", "get: {p99.99: 1ms}", "duration: 60s", "duration: 10s").Replace(readFile(t, plan)))
 	inv = invoke(t, nil, "validate", "-c", short)
 	assert.Equal(t, 2, inv.code)
-	assert.Contains(t, inv.stderr, short+`:14:23: component "cache": get p99.99 needs at least 100000 samples`)
+	assert.Contains(t, inv.stderr, short+`:13:23: component "cache": get p99.99 needs at least 100000 samples`)
 }
 
 func TestLineDiff(t *testing.T) {
