@@ -10,7 +10,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// exitStatus is each command's exit-code table, as its --help prints it.
+// exitStatus is each command's exit-code table, as its --help prints it,
+// by command path below tailgate.
 // Commands whose description already ends in one (canary, merge, plan
 // hash) are not listed.
 var exitStatus = map[string]string{
@@ -47,6 +48,15 @@ var exitStatus = map[string]string{
      another workload or of the same run twice, a plan that changed while promote ran`,
 	"version": `Exit status:
   0  always`,
+	"history add": `Exit status:
+  0  the run was added
+  2  bad usage or bad input: no --store, an unreadable or foreign result, a shard's or an
+     incomplete result
+  3  the history could not be written`,
+	"history show": `Exit status:
+  0  the trends were printed (and written with --html)
+  2  bad usage or bad input: no --store, an unreadable history or one with no runs
+  3  the page could not be written`,
 }
 
 // describe gives every command of root a description with its exit-code
@@ -58,7 +68,7 @@ func describe(root *cobra.Command) {
 		if cmd.Long == "" {
 			cmd.Long = strings.ToUpper(cmd.Short[:1]) + cmd.Short[1:] + "."
 		}
-		if table, ok := exitStatus[cmd.Name()]; ok && !strings.Contains(cmd.Long, "Exit status") {
+		if table, ok := exitStatus[strings.TrimPrefix(cmd.CommandPath(), "tailgate ")]; ok && !strings.Contains(cmd.Long, "Exit status") {
 			cmd.Long += "\n\n" + table
 		}
 		if cmd.Args != nil {
