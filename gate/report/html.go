@@ -61,7 +61,9 @@ type htmlComponent struct {
 	FirstErrors                []string
 	ErrorKinds                 string
 	// Hits says what the component's reads found (HitsText).
-	Hits                 string
+	Hits string
+	// Streams says what its streaming calls received (StreamsText).
+	Streams              string
 	Spectrum, Throughput template.HTML
 	Waterfalls           []htmlWaterfall
 	Operations           []htmlOperation
@@ -154,6 +156,7 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 			hc.ErrorKinds = ErrorKindsText(all.ErrorKinds)
 		}
 		hc.Hits = HitsText(c)
+		hc.Streams = StreamsText(c)
 
 		var base *result.ComponentResult
 		if baseline != nil {
@@ -357,6 +360,9 @@ footer { margin: 40px auto 24px; color: #57606a; font-size: 12px; }
 {{- end}}
 {{- if .Hits}}
 <p class="note">Reads: {{.Hits}}</p>
+{{- end}}
+{{- if .Streams}}
+<p class="note">Streams (latency to the first response message; every other latency here is to the end of the stream): {{.Streams}}</p>
 {{- end}}
 {{- if or .FirstErrors .ErrorKinds}}
 <ul class="errors">
