@@ -42,9 +42,9 @@ type measurement struct {
 	onTime float64
 	// intended is the operations intended in the measured window (those
 	// completed, failed and never sent), and achieved the share of them
-	// that succeeded: against the schedule, not the asked mean, whose
-	// Poisson draw over a few seconds is itself off by a few tenths of
-	// a percent.
+	// that succeeded: the achieved rate against the asked mean holds the
+	// seeded Poisson draw's own deviation too (a few tenths of a percent
+	// over a few seconds), this share does not.
 	intended int64
 	achieved float64
 	late     float64 // share of operations sent more than 1 ms late
