@@ -127,16 +127,19 @@ func metricNines(metric string) float64 {
 	return maxNines
 }
 
+// spectrumLine is one curve of the percentile chart.
+type spectrumLine struct {
+	op, colour string
+	curve      curve
+}
+
 // spectrumChart draws the component's percentile spectrum: one line per
-// operation from its whole-run histogram, the baseline's as dashed grey
-// lines, and every latency bar as a dashed horizontal line, labelled.
-func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentResult) (template.HTML, error) {
+// operation from its whole-run histogram, the baseline's (named baseName)
+// as dashed grey lines, every latency bar as a dashed horizontal line
+// labelled right of the plot, and each failed bar's measurement in red.
+func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentResult, baseName string) (template.HTML, error) {
 	colours := opColours(c)
-	type drawn struct {
-		op    string
-		curve curve
-	}
-	var lines, baseLines []drawn
+	var lines, baseLines []spectrumLine
 	lo, hi := math.Inf(1), math.Inf(-1)
 	widen := func(values ...float64) {
 		for _, v := range values {
@@ -152,7 +155,7 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 		if cv.count == 0 {
 			continue
 		}
-		lines = append(lines, drawn{op.Name, cv})
+		lines = append(lines, spectrumLine{op.Name, colours[op.Name], cv})
 		widen(cv.values...)
 		if base == nil {
 			continue
@@ -163,7 +166,7 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 				return "", fmt.Errorf("baseline component %q: %w", base.Name, err)
 			}
 			if bcv := spectrumOf(bh); bcv.count > 0 {
-				baseLines = append(baseLines, drawn{op.Name, bcv})
+				baseLines = append(baseLines, spectrumLine{op.Name, baselineColour, bcv})
 				widen(bcv.values...)
 			}
 		}
@@ -171,6 +174,9 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 	bars := latencyBars(c)
 	for _, b := range bars {
 		widen(b.ThresholdValue)
+		if b.MeasuredValue > 0 {
+			widen(b.MeasuredValue)
+		}
 	}
 
 	var desc strings.Builder
@@ -183,10 +189,21 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 		fmt.Fprintf(&desc, " Bar: %s %s %s (%s), %s.", b.Operation, b.Metric, barExpression(b, "at most", "at least"), b.Tier, b.Status)
 	}
 	if len(baseLines) > 0 {
-		desc.WriteString(" Dashed grey lines are the baseline run.")
+		desc.WriteString(" Dashed grey lines are the baseline run, " + baseName + ".")
 	}
 
-	f := frame{width: chartWidth, height: 400, left: 64, right: 210, top: 16, bottom: 48}
+	// Bar labels go right of the plot, where no curve runs, each joined to
+	// its bar by a leader line; the legend goes above the plot.
+	labelWidth := 0.0
+	for _, b := range bars {
+		labelWidth = math.Max(labelWidth, textWidth(barLabel(b), 11))
+	}
+	right := math.Min(math.Max(labelWidth+30, 120), 360)
+	legend := spectrumLegend(lines, baseLines, bars, baseName)
+	rows := flowLegend(legend, 64, float64(chartWidth)-16)
+	plotHeight := math.Max(336, float64(len(bars))*labelHeight+12)
+	f := frame{width: chartWidth, left: 64, right: right, top: 12 + float64(rows)*legendRow + 8, bottom: 48}
+	f.height = int(math.Ceil(f.top + plotHeight + f.bottom))
 	var s svgWriter
 	s.open(id, "chart spectrum", f.width, f.height, "Percentile spectrum of "+c.Name, desc.String())
 	if len(lines) == 0 {
@@ -211,75 +228,175 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 
 	for _, b := range bars {
 		y := ys.at(b.ThresholdValue)
-		colour := colours[b.Operation]
-		if colour == "" {
-			colour = allColour
-		}
 		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s" class="bar">`,
-			num(f.x0()), num(y), num(f.x1()), num(y), colour, tierDash(b.Tier))
+			num(f.x0()), num(y), num(f.x1()), num(y), barColour(b, colours), tierDash(b.Tier))
 		s.printf(`<title>%s</title></line>`, esc(barLabel(b)))
 		x := xs.at(metricNines(b.Metric))
-		s.printf(`<path d="M%s %sl5 5l-5 5l-5 -5z" fill="%s"/>`, num(x), num(y-5), colour)
+		s.printf(`<path d="M%s %sl5 5l-5 5l-5 -5z" fill="%s"/>`, num(x), num(y-5), barColour(b, colours))
 	}
 	for _, l := range baseLines {
 		px, py := project(l.curve, xs, ys)
 		s.polyline(px, py, `stroke="`+baselineColour+`" stroke-width="1.5" stroke-dasharray="5 4" class="baseline"`,
-			"baseline "+l.op)
+			"baseline "+l.op+": "+baseName)
 	}
 	for _, l := range lines {
 		px, py := project(l.curve, xs, ys)
 		colour := colours[l.op]
-		s.polyline(px, py, `stroke="`+colour+`" stroke-width="2" stroke-linejoin="round"`, l.op)
+		s.polyline(px, py, `stroke="`+colour+`" stroke-width="2" stroke-linejoin="round" class="curve"`, l.op)
 		last := len(px) - 1
 		s.printf(`<circle cx="%s" cy="%s" r="3" fill="%s"><title>%s max %s</title></circle>`,
 			num(px[last]), num(py[last]), colour, esc(l.op), esc(chartLatency(l.curve.values[last])))
 	}
-
-	// Bar labels at the right end, above their lines, moved apart if close.
-	type label struct {
-		y    float64
-		text string
-	}
-	labels := make([]label, len(bars))
-	for i, b := range bars {
-		labels[i] = label{ys.at(b.ThresholdValue) - 4, barLabel(b)}
-	}
-	sort.SliceStable(labels, func(i, j int) bool { return labels[i].y < labels[j].y })
-	positions := make([]float64, len(labels))
-	for i := range labels {
-		positions[i] = labels[i].y
-	}
-	spreadLabels(positions, 13, f.y1()+10, f.y0()-4)
-	for i, l := range labels {
-		s.text(f.x1()-6, positions[i], "end", "bar-label", l.text)
+	// Each failed bar's measurement, in red on its percentile; a missed
+	// milestone's as a purple ring.
+	for _, b := range bars {
+		if (b.Status != status.Fail && b.Status != status.Missed) || b.MeasuredValue <= 0 {
+			continue
+		}
+		x, y := xs.at(metricNines(b.Metric)), ys.at(b.MeasuredValue)
+		style := `fill="` + failColour + `" stroke="#fff" stroke-width="1.5"`
+		if b.Status == status.Missed {
+			style = `fill="#fff" stroke="` + missedColour + `" stroke-width="2.5"`
+		}
+		s.printf(`<circle cx="%s" cy="%s" r="5.5" %s class="point-%s"><title>%s</title></circle>`,
+			num(x), num(y), style, statusClass(b.Status), esc(fmt.Sprintf("%s %s measured %s: %s", b.Operation, b.Metric, b.Measured, barLabel(b))))
 	}
 
-	// Legend, right of the plot.
-	lx, ly := f.x1()+16, f.y1()+8
+	// Bar labels, top down, moved apart where they would collide.
+	order := make([]int, len(bars))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return bars[order[i]].ThresholdValue > bars[order[j]].ThresholdValue })
+	wanted := make([]float64, len(order))
+	for i, bi := range order {
+		wanted[i] = ys.at(bars[bi].ThresholdValue)
+	}
+	placed := layoutLabels(wanted, labelHeight, f.y1()+labelHeight/2, f.y0()-labelHeight/2)
+	for i, bi := range order {
+		b := bars[bi]
+		class := "bar-label"
+		if b.Status == status.Fail {
+			class += " failing"
+		}
+		s.printf(`<polyline fill="none" points="%s,%s %s,%s %s,%s" stroke="%s" stroke-width="1" class="leader"/>`,
+			num(f.x1()), num(wanted[i]), num(f.x1()+8), num(wanted[i]), num(f.x1()+16), num(placed[i]), barColour(b, colours))
+		s.text(f.x1()+20, placed[i]+4, "start", class, barLabel(b))
+	}
+
+	drawLegend(&s, legend, 64, float64(chartWidth)-16, 12)
+	s.close()
+	return template.HTML(s.String()), nil
+}
+
+// labelHeight is the height a bar label takes, with room between two.
+const labelHeight = 15
+
+// legendRow is the height of one row of a chart legend.
+const legendRow = 18
+
+// The colours of what failed.
+const (
+	failColour   = "#cf222e"
+	missedColour = "#8250df"
+)
+
+// barColour is the colour of a bar: its operation's, red when it failed.
+func barColour(b status.ObjectiveResult, colours map[string]string) string {
+	if b.Status == status.Fail {
+		return failColour
+	}
+	if c := colours[b.Operation]; c != "" {
+		return c
+	}
+	return allColour
+}
+
+// legendItem is one entry of a chart legend: a key drawn by its kind and
+// the text beside it.
+type legendItem struct {
+	kind         string // "line", "dot" or "ring"
+	colour, dash string
+	width        float64
+	text         string
+}
+
+// spectrumLegend lists the percentile chart's legend: each operation, the
+// baseline by name, the bars' tiers, and the failing marks in use.
+func spectrumLegend(lines, baseLines []spectrumLine, bars []status.ObjectiveResult, baseName string) []legendItem {
+	var items []legendItem
+	colours := map[string]string{}
 	for _, l := range lines {
-		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"/>`, num(lx), num(ly), num(lx+22), num(ly), colours[l.op])
-		s.text(lx+28, ly+4, "start", "legend", fmt.Sprintf("%s (%s samples)", l.op, countLabel(l.curve.count)))
-		ly += 18
+		colours[l.op] = l.colour
+		items = append(items, legendItem{kind: "line", colour: l.colour, width: 2, text: fmt.Sprintf("%s (%s samples)", l.op, countLabel(l.curve.count))})
 	}
 	if len(baseLines) > 0 {
-		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="5 4"/>`,
-			num(lx), num(ly), num(lx+22), num(ly), baselineColour)
-		s.text(lx+28, ly+4, "start", "legend", "baseline")
-		ly += 18
+		items = append(items, legendItem{kind: "line", colour: baselineColour, dash: "5 4", width: 1.5, text: "baseline: " + baseName})
 	}
 	seen := map[string]bool{}
+	failed, missed := false, false
 	for _, b := range bars {
+		failed = failed || b.Status == status.Fail
+		missed = missed || b.Status == status.Missed
 		if seen[b.Tier] {
 			continue
 		}
 		seen[b.Tier] = true
-		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"/>`,
-			num(lx), num(ly), num(lx+22), num(ly), allColour, tierDash(b.Tier))
-		s.text(lx+28, ly+4, "start", "legend", b.Tier+" bar")
-		ly += 18
+		items = append(items, legendItem{kind: "line", colour: allColour, dash: tierDash(b.Tier), width: 1.5, text: b.Tier + " bar"})
 	}
-	s.close()
-	return template.HTML(s.String()), nil
+	if failed {
+		items = append(items, legendItem{kind: "dot", colour: failColour, text: "failed: bar and measurement in red"})
+	}
+	if missed {
+		items = append(items, legendItem{kind: "ring", colour: missedColour, text: "missed milestone: measurement"})
+	}
+	return items
+}
+
+// legendItemWidth is the room one legend item takes in a row.
+func legendItemWidth(it legendItem) float64 { return 28 + textWidth(it.text, 12) + 18 }
+
+// flowLegend counts the rows the legend takes between x0 and x1.
+func flowLegend(items []legendItem, x0, x1 float64) int {
+	if len(items) == 0 {
+		return 0
+	}
+	rows, x := 1, x0
+	for _, it := range items {
+		w := legendItemWidth(it)
+		if x > x0 && x+w > x1 {
+			rows++
+			x = x0
+		}
+		x += w
+	}
+	return rows
+}
+
+// drawLegend draws the legend in rows from (x0, top), wrapping at x1 as
+// flowLegend counts.
+func drawLegend(s *svgWriter, items []legendItem, x0, x1, top float64) {
+	x, y := x0, top+legendRow/2
+	for _, it := range items {
+		w := legendItemWidth(it)
+		if x > x0 && x+w > x1 {
+			x, y = x0, y+legendRow
+		}
+		switch it.kind {
+		case "dot":
+			s.printf(`<circle cx="%s" cy="%s" r="5" fill="%s"/>`, num(x+11), num(y), it.colour)
+		case "ring":
+			s.printf(`<circle cx="%s" cy="%s" r="4.5" fill="#fff" stroke="%s" stroke-width="2.5"/>`, num(x+11), num(y), it.colour)
+		default:
+			dash := ""
+			if it.dash != "" {
+				dash = ` stroke-dasharray="` + it.dash + `"`
+			}
+			s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="%s"%s/>`, num(x), num(y), num(x+22), num(y), it.colour, num(it.width), dash)
+		}
+		s.text(x+28, y+4, "start", "legend", it.text)
+		x += w
+	}
 }
 
 // barLabel names a bar on a chart: "get p99 ≤ 2ms (minimum): FAIL".
@@ -477,9 +594,9 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 	labelYs := make([]float64, len(opBars))
 	sort.SliceStable(opBars, func(i, j int) bool { return opBars[i].ThresholdValue > opBars[j].ThresholdValue })
 	for i, b := range opBars {
-		labelYs[i] = ys.at(b.ThresholdValue) - 4
+		labelYs[i] = ys.at(b.ThresholdValue) - 8 // centred just above the bar
 	}
-	spreadLabels(labelYs, 13, f.y1()+10, f.y0()-4)
+	labelYs = layoutLabels(labelYs, labelHeight, f.y1()+labelHeight/2, f.y0()-labelHeight/2)
 	for i, b := range opBars {
 		y := ys.at(b.ThresholdValue)
 		colour := "#cf222e"
@@ -491,7 +608,7 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 			num(f.x0()), num(y), num(f.x1()), num(y))
 		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"><title>%s</title></line>`,
 			num(f.x0()), num(y), num(f.x1()), num(y), colour, tierDash(b.Tier), esc(barLabel(b)))
-		s.text(f.x1()-6, labelYs[i], "end", "bar-label", fmt.Sprintf("%s %s (%s)", b.Metric, barExpression(b, "≤", "≥"), b.Tier))
+		s.text(f.x1()-6, labelYs[i]+4, "end", "bar-label", fmt.Sprintf("%s %s (%s)", b.Metric, barExpression(b, "≤", "≥"), b.Tier))
 	}
 
 	// Colour legend and line key, right of the plot.

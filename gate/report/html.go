@@ -163,7 +163,7 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 			base = baseline.Component(c.Name)
 		}
 		var err error
-		if hc.Spectrum, err = spectrumChart(hc.ID+"-spectrum", c, base); err != nil {
+		if hc.Spectrum, err = spectrumChart(hc.ID+"-spectrum", c, base, baselineName(res, baseline)); err != nil {
 			return nil, err
 		}
 		bars := latencyBars(c)
@@ -196,6 +196,25 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 		page.Components = append(page.Components, hc)
 	}
 	return page, nil
+}
+
+// baselineName names the baseline run a chart overlays: the file the
+// result was judged against, and when it ran.
+func baselineName(res, baseline *result.Result) string {
+	if baseline == nil {
+		return ""
+	}
+	var parts []string
+	if res.Baseline != nil && res.Baseline.File != "" {
+		parts = append(parts, res.Baseline.File)
+	}
+	if !baseline.StartedAt.IsZero() {
+		parts = append(parts, "started "+baseline.StartedAt.UTC().Format("2006-01-02 15:04 MST"))
+	}
+	if len(parts) == 0 {
+		return "the baseline run"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // statusClass names a status for the style sheet.
@@ -288,7 +307,17 @@ th, td { padding: 4px 10px; border-bottom: 1px solid #d8dee4; text-align: left; 
 th { background: #f6f8fa; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.bar { white-space: nowrap; }
-td.detail { color: #57606a; max-width: 380px; }
+td.detail { color: #57606a; max-width: 380px; overflow-wrap: anywhere; }
+table.objectives { width: 100%; }
+table.objectives .change { white-space: normal; min-width: 7em; }
+.table-scroll { overflow-x: auto; }
+@media (max-width: 960px) {
+  main, .banner-inner, footer { padding: 0 12px; }
+  th, td { padding: 4px 5px; }
+  td.num, th.num, td.bar { white-space: normal; }
+  td.detail { max-width: none; }
+  .within { white-space: normal; }
+}
 .st-fail, .st-insufficient, .st-inconclusive, .st-client-bound { font-weight: 700; }
 .st-fail { color: #cf222e; }
 .st-insufficient, .st-inconclusive, .st-client-bound { color: #9a6700; }
@@ -303,6 +332,7 @@ td.detail { color: #57606a; max-width: 380px; }
 .chart .axis-label { font-size: 12px; fill: #1f2328; }
 .chart .legend { font-size: 12px; fill: #1f2328; }
 .chart .bar-label { font-size: 11px; fill: #1f2328; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+.chart .bar-label.failing { fill: #cf222e; font-weight: 600; }
 .chart .empty { font-size: 13px; }
 .chart .grid { stroke: #eaeef2; }
 .chart .axis { stroke: #8c959f; }
@@ -348,10 +378,10 @@ footer { margin: 40px auto 24px; color: #57606a; font-size: 12px; }
 <h3>Objectives</h3>
 {{- if .Objectives}}
 <table class="objectives">
-<thead><tr><th scope="col">Operation</th><th scope="col">Metric</th><th scope="col">Bar</th><th scope="col">Tier</th><th scope="col" class="num">Measured <span class="ci">[95% CI]</span></th><th scope="col" class="num">Margin</th><th scope="col" class="num">Change vs baseline</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
+<thead><tr><th scope="col">Operation</th><th scope="col">Metric</th><th scope="col">Bar <span class="ci">(tier)</span></th><th scope="col" class="num">Measured <span class="ci">[95% CI]</span></th><th scope="col" class="num">Margin</th><th scope="col" class="num change">Change vs baseline</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
 <tbody>
 {{- range .Objectives}}
-<tr><td>{{.Operation}}</td><td>{{.Metric}}</td><td class="bar">{{.Bar}}</td><td>{{.Tier}}</td><td class="num">{{.Measured}}{{if .Interval}}<br><span class="ci">{{.Interval}}</span>{{end}}</td><td class="num">{{.Margin}}</td><td class="num">{{.Change}}</td><td class="status {{.StatusClass}}">{{.Status}}{{if .WithinInterval}}<br><span class="within">bar within the interval</span>{{end}}</td><td class="detail">{{.Detail}}</td></tr>
+<tr><td>{{.Operation}}</td><td>{{.Metric}}</td><td class="bar">{{.Bar}}<br><span class="ci">{{.Tier}}</span></td><td class="num">{{.Measured}}{{if .Interval}}<br><span class="ci">{{.Interval}}</span>{{end}}</td><td class="num">{{.Margin}}</td><td class="num change">{{.Change}}</td><td class="status {{.StatusClass}}">{{.Status}}{{if .WithinInterval}}<br><span class="within">bar within the interval</span>{{end}}</td><td class="detail">{{.Detail}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -385,6 +415,7 @@ footer { margin: 40px auto 24px; color: #57606a; font-size: 12px; }
 <h3>Throughput and errors</h3>
 {{.Throughput}}
 <h3>Measurements</h3>
+<div class="table-scroll">
 <table class="operations">
 <thead><tr><th scope="col">Operation</th><th scope="col" class="num">Count</th><th scope="col" class="num">Errors</th><th scope="col" class="num">Late</th><th scope="col" class="num">Rate</th><th scope="col" class="num">Asked</th><th scope="col" class="num">p50</th><th scope="col" class="num">p90</th><th scope="col" class="num">p99</th><th scope="col" class="num">p99.9</th><th scope="col" class="num">p99.99</th><th scope="col" class="num">Max</th><th scope="col" class="num">Service p99</th><th scope="col" class="num">Client delay p99</th></tr></thead>
 <tbody>
@@ -393,6 +424,7 @@ footer { margin: 40px auto 24px; color: #57606a; font-size: 12px; }
 {{- end}}
 </tbody>
 </table>
+</div>
 <p class="note">Service p99 is measured from the actual send, without the wait for the intended start; the objectives judge the latency from the intended start. Client delay is how late tailgate itself sent (not waiting for the connection's previous reply): the measurement floor.</p>
 </section>
 {{- end}}
