@@ -608,7 +608,13 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 			num(f.x0()), num(y), num(f.x1()), num(y))
 		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"><title>%s</title></line>`,
 			num(f.x0()), num(y), num(f.x1()), num(y), colour, tierDash(b.Tier), esc(barLabel(b)))
-		s.text(f.x1()-6, labelYs[i]+4, "end", "bar-label", fmt.Sprintf("%s %s (%s)", b.Metric, barExpression(b, "≤", "≥"), b.Tier))
+		label := fmt.Sprintf("%s %s (%s)", b.Metric, barExpression(b, "≤", "≥"), b.Tier)
+		// On a light box: the cells under it may be dark, and the p99 line
+		// passes under it rather than through the text.
+		w := textWidth(label, 11)
+		s.printf(`<rect x="%s" y="%s" width="%s" height="%s" rx="2" fill="#fff" fill-opacity="0.9" class="label-box"/>`,
+			num(f.x1()-8-w), num(labelYs[i]-7), num(w+6), num(14))
+		s.text(f.x1()-6, labelYs[i]+4, "end", "bar-label", label)
 	}
 
 	// Colour legend and line key, right of the plot.
