@@ -204,11 +204,16 @@ func TestSoakWhoseLatencyGrowsFailsItsWindowsAndDrift(t *testing.T) {
 	for _, o := range res.Components[0].Objectives {
 		if o.Operation == "get" {
 			got[slo.Metric(o.Metric)] = o
+			t.Logf("get %s: %s, measured %s, bar %s; %s", o.Metric, o.Status, o.Measured, o.Threshold, o.Detail)
 		}
 	}
-	for m, want := range map[slo.Metric]status.Status{slo.MetricP99: status.Pass, slo.MetricP99Window: status.Fail, slo.MetricDrift: status.Fail} {
-		o := got[m]
-		t.Logf("get %s: %s, measured %s, bar %s; %s", m, o.Status, o.Measured, o.Threshold, o.Detail)
-		assert.Equal(t, want, o.Status, "get %s: measured %s; %s", m, o.Measured, o.Detail)
+	// On a runner so busy that tailgate itself is later than the bar, the
+	// gate calls the whole-run p99 client-bound rather than judge it; it
+	// must never fail it.
+	if p99 := got[slo.MetricP99].Status; p99 != status.Pass && p99 != status.ClientBound {
+		t.Errorf("get p99: %s, want the whole-run bar passed (measured %s)", p99, got[slo.MetricP99].Measured)
+	}
+	for _, m := range []slo.Metric{slo.MetricP99Window, slo.MetricDrift} {
+		assert.Equal(t, status.Fail, got[m].Status, "get %s: measured %s; %s", m, got[m].Measured, got[m].Detail)
 	}
 }

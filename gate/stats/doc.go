@@ -20,6 +20,14 @@
 // 50 values, otherwise the normal approximation with the tie correction. It
 // assumes independent values and nothing about their distribution.
 //
+// # Shifts in a history of runs
+//
+// ChangePoints finds the confirmed shifts of a series of runs by E-divisive
+// means with a seeded permutation test, and TrendAlarms turns them into the
+// trend tier's alarms: a shift above the bar, or creep from the first
+// stretch to the last (changepoint.go, calibrated by
+// TestChangePointSimulation).
+//
 // # A quantile of a candidate against a baseline
 //
 // CompareQuantile takes each run as its per-interval histograms (about one
