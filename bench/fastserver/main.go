@@ -4,7 +4,8 @@
 // "http ADDR" and "grpc ADDR" on its standard output, and serves until its
 // standard input closes.
 //
-// HTTP: every request's body is read and answered 200 with "ok\n".
+// HTTP: every request's body is read and answered 200 with "ok\n", over
+// HTTP/1.1 or HTTP/2 in the clear with prior knowledge (h2c).
 // gRPC: grpc-go's interop grpc.testing.TestService (EmptyCall, and UnaryCall
 // answering a payload of the requested size), the health service and server
 // reflection, so peers that resolve methods by reflection (ghz) find them.
@@ -39,10 +40,14 @@ func main() {
 		fail(err)
 	}
 	answer := []byte("ok\n")
-	go http.Serve(hl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	hs := &http.Server{Protocols: protocols, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Write(answer)
-	}))
+	})}
+	go hs.Serve(hl)
 	gs := grpc.NewServer()
 	testpb.RegisterTestServiceServer(gs, testService{})
 	healthpb.RegisterHealthServer(gs, health.NewServer())

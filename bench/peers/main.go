@@ -5,6 +5,10 @@
 //	          connections: client CPU per request, late sends, p50 and p99, tailgate vs wrk2
 //	vegeta    HTTP GET at 5,000 req/s, open loop: client CPU per request, tailgate vs vegeta
 //	grpc      gRPC unary at 3,000 req/s, open loop: client CPU per call, tailgate vs ghz
+//	grpc-streams  the same, 16 calls at once: tailgate on 1 connection (streams: 16) and on 16
+//	          (streams: 1) vs ghz --concurrency 16 --connections 1
+//	h2-streams  HTTP/2 (h2c) GET at 3,000 req/s, 16 at once: tailgate streams: 16 on 1
+//	          connection vs streams: 1 on 16 connections
 //	redis     Redis GET, closed loop, 8 connections: ops/s, tailgate vs redis-benchmark
 //	pipeline  the same at pipeline 1, 4 and 16: tailgate's workload.pipeline vs redis-benchmark -P
 //	memcache  Memcached get, closed loop, 8 connections: ops/s, tailgate vs memcaslap
@@ -159,7 +163,7 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	if cfg.wants("vegeta") || cfg.wants("grpc") || cfg.wants("soak") {
+	if cfg.wants("vegeta") || cfg.wants("grpc") || cfg.wants("grpc-streams") || cfg.wants("h2-streams") || cfg.wants("soak") {
 		if err := srv.startFast(fastserver); err != nil {
 			return err
 		}

@@ -74,6 +74,8 @@ func (b *bench) report(scenarios []*scenario) string {
 		for _, g := range s.judge(s.runs) {
 			met, target, ratio := "no", g.target, fmt.Sprintf("%.3f×", g.ratio)
 			switch {
+			case g.info && g.target == "":
+				met, target = "—", "(no goal: a comparison)"
 			case g.info:
 				met, target = "—", "(no goal; "+g.target+" at the goal's rate)"
 			case g.met:

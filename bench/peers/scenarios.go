@@ -174,6 +174,48 @@ func (b *bench) scenarios() []*scenario {
 			server: func() int { return b.srv.fastPID },
 		})
 	}
+	if b.cfg.wants("grpc-streams") {
+		out = append(out, &scenario{
+			name:  "grpc-streams",
+			title: fmt.Sprintf("gRPC unary, open loop at 3,000 calls/s for %s, 16 calls at once: on 1 connection (tailgate streams: 16, ghz --concurrency 16 --connections 1) and on 16 (tailgate streams: 1)", d),
+			sides: []side{
+				{"tailgate streams: 16", func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "grpc-streams-16", r, grpcStreamsPlan(b.srv.grpc, 3000, d, 1, 16))
+				}},
+				{"ghz", func(ctx context.Context, r int) (measurement, error) {
+					return b.runGhzConcurrency(ctx, b.srv.grpc, 3000, d, 16, 1)
+				}},
+				{"tailgate streams: 1", func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "grpc-streams-1", r, grpcStreamsPlan(b.srv.grpc, 3000, d, 16, 1))
+				}},
+			},
+			judge: func(runs [][]measurement) []goal {
+				return append(append(
+					cpuJudge("gRPC 16 calls at once on 1 connection (streams: 16): client CPU per call", "ghz", 0.5)(runs),
+					cpuJudge("gRPC 16 calls at once on 16 connections (streams: 1): client CPU per call", "ghz", 0.5)(pick(runs, 2, 1))...),
+					infoRow(cpuJudge("gRPC streams: 16 on 1 connection vs streams: 1 on 16: client CPU per call", "tailgate streams: 1", 0)(pick(runs, 0, 2))))
+			},
+			server: func() int { return b.srv.fastPID },
+		})
+	}
+	if b.cfg.wants("h2-streams") {
+		out = append(out, &scenario{
+			name:  "h2-streams",
+			title: fmt.Sprintf("HTTP/2 in the clear (h2c) GET, open loop at 3,000 req/s for %s, 16 at once: tailgate streams: 16 on 1 connection and streams: 1 on 16", d),
+			sides: []side{
+				{"tailgate streams: 16", func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "h2-streams-16", r, h2StreamsPlan(b.srv.http, 3000, d, 1, 16))
+				}},
+				{"tailgate streams: 1", func(ctx context.Context, r int) (measurement, error) {
+					return b.runTailgate(ctx, "h2-streams-1", r, h2StreamsPlan(b.srv.http, 3000, d, 16, 1))
+				}},
+			},
+			judge: func(runs [][]measurement) []goal {
+				return []goal{infoRow(cpuJudge("HTTP/2 streams: 16 on 1 connection vs streams: 1 on 16: client CPU per request", "tailgate streams: 1", 0)(runs))}
+			},
+			server: func() int { return b.srv.fastPID },
+		})
+	}
 	if b.cfg.wants("redis") {
 		var n int64 = 200_000
 		out = append(out, &scenario{
@@ -296,6 +338,23 @@ func cpuJudge(measure, peer string, most float64) func([][]measurement) []goal {
 		return []goal{{measure: measure, tailgate: us(0), peer: us(1) + " (" + peer + ")", ratio: r,
 			target: fmt.Sprintf("≤ %.1f× %s", most, peer), met: r <= most}}
 	}
+}
+
+// pick is every round's measurements of the sides a and b, in that order,
+// for a judge of two sides.
+func pick(runs [][]measurement, a, b int) [][]measurement {
+	out := make([][]measurement, len(runs))
+	for i, ms := range runs {
+		out[i] = []measurement{ms[a], ms[b]}
+	}
+	return out
+}
+
+// infoRow is the one row of gs, shown for comparison with no goal.
+func infoRow(gs []goal) goal {
+	g := gs[0]
+	g.info, g.target, g.met = true, "", true
+	return g
 }
 
 // throughputJudge compares operations per second: higher is better.

@@ -197,8 +197,14 @@ components:
 `, d, addr, rate, conns)
 }
 
-// grpcPlan is a plan of one unary call at rate for d.
+// grpcPlan is a plan of one unary call at rate for d, on 4 connections.
 func grpcPlan(addr string, rate float64, d time.Duration) string {
+	return grpcStreamsPlan(addr, rate, d, 4, 1)
+}
+
+// grpcStreamsPlan is a plan of one unary call at rate for d, on conns
+// connections of streams streams each.
+func grpcStreamsPlan(addr string, rate float64, d time.Duration, conns, streams int) string {
 	return fmt.Sprintf(`version: 1
 defaults: {duration: %s, warmup: 0s, seed: 1}
 components:
@@ -207,7 +213,8 @@ components:
     workload:
       rate: %g
       arrival: uniform
-      connections: 4
+      connections: %d
+      streams: %d
       timeout: 1s
       keys: {count: 1000, distribution: uniform, prefix: "k"}
       requests:
@@ -215,7 +222,31 @@ components:
     slo:
       minimum:
         all: {error_rate: 1%%}
-`, d, addr, rate, grpcMethod, grpcBody)
+`, d, addr, rate, conns, streams, grpcMethod, grpcBody)
+}
+
+// h2StreamsPlan is a plan of one GET over h2c at rate for d, on conns
+// connections of streams streams each.
+func h2StreamsPlan(addr string, rate float64, d time.Duration, conns, streams int) string {
+	return fmt.Sprintf(`version: 1
+defaults: {duration: %s, warmup: 0s, seed: 1}
+components:
+  - name: web
+    target: http://%s
+    workload:
+      rate: %g
+      arrival: uniform
+      protocol: h2c
+      connections: %d
+      streams: %d
+      timeout: 1s
+      keys: {count: 1000, distribution: uniform, prefix: "k"}
+      requests:
+        - {name: home, method: GET, path: /}
+    slo:
+      minimum:
+        all: {error_rate: 1%%}
+`, d, addr, rate, conns, streams)
 }
 
 // kvPlan is a key-value plan; rate 0 is closed loop. An open loop gets a
@@ -357,11 +388,17 @@ func (b *bench) runVegeta(ctx context.Context, addr string, rate int, d time.Dur
 
 // runGhz calls the gRPC server with ghz and reads its JSON report.
 func (b *bench) runGhz(ctx context.Context, addr string, rate int, d time.Duration) (measurement, error) {
+	return b.runGhzConcurrency(ctx, addr, rate, d, 8, 4)
+}
+
+// runGhzConcurrency is runGhz with concurrency calls at once on conns
+// connections.
+func (b *bench) runGhzConcurrency(ctx context.Context, addr string, rate int, d time.Duration, concurrency, conns int) (measurement, error) {
 	if b.peers.ghz == "" {
 		return measurement{}, missing("ghz", "go install github.com/bojand/ghz/cmd/ghz@v0.93.0")
 	}
 	u, out, err := runChild(ctx, limitFor(d), nil, b.peers.ghz, "--insecure", "--call", grpcMethod, "-d", grpcBody,
-		"--rps", strconv.Itoa(rate), "-z", d.String(), "-c", "8", "--connections", "4", "-O", "json", addr)
+		"--rps", strconv.Itoa(rate), "-z", d.String(), "-c", strconv.Itoa(concurrency), "--connections", strconv.Itoa(conns), "-O", "json", addr)
 	if err != nil {
 		return measurement{}, err
 	}
