@@ -62,6 +62,25 @@ func runChromium(t *testing.T, browser string, args ...string) (stdout, stderr s
 // consoleLine matches Chromium's log lines of page console messages.
 var consoleLine = regexp.MustCompile(`(?m)^.*:CONSOLE[(:].*$`)
 
+// renderInChromium writes data to the file page, has Chromium load it and
+// build its DOM, fails the test on any console message, and returns the
+// DOM parsed.
+func renderInChromium(t *testing.T, browser, page string, data []byte) *html.Node {
+	t.Helper()
+	if err := os.WriteFile(page, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom, stderr := runChromium(t, browser, "--dump-dom", fileURL(page))
+	if lines := consoleLine.FindAllString(stderr, -1); len(lines) > 0 {
+		t.Errorf("the page wrote to the console:\n%s", strings.Join(lines, "\n"))
+	}
+	doc, err := html.Parse(strings.NewReader(dom))
+	if err != nil {
+		t.Fatalf("the DOM Chromium built does not parse: %v", err)
+	}
+	return doc
+}
+
 func fileURL(path string) string {
 	return "file://" + filepath.ToSlash(path)
 }
@@ -85,18 +104,7 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if err := HTMLWithBaseline(&buf, res, fixtureBaseline(t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	dom, stderr := runChromium(t, browser, "--dump-dom", fileURL(page))
-	if lines := consoleLine.FindAllString(stderr, -1); len(lines) > 0 {
-		t.Errorf("the page wrote to the console:\n%s", strings.Join(lines, "\n"))
-	}
-	doc, err := html.Parse(strings.NewReader(dom))
-	if err != nil {
-		t.Fatalf("the DOM Chromium built does not parse: %v", err)
-	}
+	doc := renderInChromium(t, browser, page, buf.Bytes())
 	var spectra, charts, chartTitles int
 	var h1, title string
 	walk(doc, func(n *html.Node) {

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,18 +90,7 @@ func TestTrendPageRendersInChromium(t *testing.T) {
 	if err := TrendHTML(&buf, TrendsOf(trendHistory())); err != nil {
 		t.Fatal(err)
 	}
-	page := filepath.Join(t.TempDir(), "trend.html")
-	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	dom, stderr := runChromium(t, browser, "--dump-dom", fileURL(page))
-	if lines := consoleLine.FindAllString(stderr, -1); len(lines) > 0 {
-		t.Errorf("the page wrote to the console:\n%s", strings.Join(lines, "\n"))
-	}
-	doc, err := html.Parse(strings.NewReader(dom))
-	if err != nil {
-		t.Fatalf("the DOM Chromium built does not parse: %v", err)
-	}
+	doc := renderInChromium(t, browser, filepath.Join(t.TempDir(), "trend.html"), buf.Bytes())
 	var charts, links, changePoints int
 	walk(doc, func(n *html.Node) {
 		switch {
