@@ -274,7 +274,10 @@ func runFields(res *result.Result) []htmlField {
 	return fields
 }
 
-var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+// pageHead opens every HTML page tailgate writes: self-contained (the
+// Content-Security-Policy loads nothing and runs no script), titled
+// {{.Title}}, and its style sheet begun with the body's.
+const pageHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -283,7 +286,9 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <title>{{.Title}}</title>
 <style>
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1f2328; background: #fff; }
-main, .banner-inner, footer { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
+`
+
+var pageTemplate = template.Must(template.New("report").Parse(pageHead + `main, .banner-inner, footer { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
 .banner { padding: 18px 0 14px; border-bottom: 4px solid; }
 .banner h1 { margin: 0 0 2px; font-size: 30px; letter-spacing: .02em; }
 .banner p { margin: 0; font-size: 16px; }

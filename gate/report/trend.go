@@ -322,16 +322,7 @@ func trendSVG(id string, t Trend) template.HTML {
 	return template.HTML(s.String()) //nolint:gosec // every value went through esc
 }
 
-var trendTemplate = template.Must(template.New("trend").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>{{.Title}}</title>
-<style>
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1f2328; background: #fff; }
-main, header div { max-width: 1020px; margin: 0 auto; padding: 0 24px; }
+var trendTemplate = template.Must(template.New("trend").Parse(pageHead + `main, header div { max-width: 1020px; margin: 0 auto; padding: 0 24px; }
 header { padding: 18px 0 14px; border-bottom: 4px solid #0969da; background: #ddf4ff; }
 header h1 { margin: 0 0 2px; font-size: 26px; }
 header p { margin: 0; font-size: 15px; }
