@@ -2,6 +2,8 @@ package testserver
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,4 +97,51 @@ func Run(t testing.TB, spec *workloads.Spec) *result.ComponentResult {
 		t.Fatalf("no result for component %q", spec.Component.Name)
 	}
 	return comp
+}
+
+// CheckTLSSettings holds a driver to the plan's tls settings against a
+// server whose certificate is in the file ca and valid for serverName but
+// not for the target's host name. try sends one operation with the given
+// settings (see DoOnce). Every TLS driver answers the same way: the CA file
+// is trusted; a server name is checked instead of the host; the system
+// roots do not trust the test certificate; insecure_skip_verify connects and its description says so; and a CA file
+// that is missing or holds no certificate is refused.
+func CheckTLSSettings(t *testing.T, ca, serverName string, try func(t *testing.T, settings slo.TLS) (workloads.Driver, error)) {
+	t.Helper()
+	t.Run("a CA file is trusted", func(t *testing.T) {
+		if _, err := try(t, slo.TLS{CAFile: ca}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("a server name is checked instead of the host", func(t *testing.T) {
+		if _, err := try(t, slo.TLS{CAFile: ca, ServerName: serverName}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := try(t, slo.TLS{CAFile: ca, ServerName: "other.invalid"}); err == nil || !strings.Contains(err.Error(), "not other.invalid") {
+			t.Fatalf("got %v, want a certificate name error", err)
+		}
+	})
+	t.Run("the system roots do not trust the test certificate", func(t *testing.T) {
+		if _, err := try(t, slo.TLS{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("got %v, want a certificate error", err)
+		}
+	})
+	t.Run("insecure_skip_verify connects and says so", func(t *testing.T) {
+		d, err := try(t, slo.TLS{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(d.Describe(), "certificate checks off") {
+			t.Errorf("Describe = %q", d.Describe())
+		}
+	})
+	t.Run("a CA file that is missing or holds no certificate", func(t *testing.T) {
+		empty := filepath.Join(t.TempDir(), "empty.pem")
+		writeFiles(t, map[string][]byte{empty: []byte("not a certificate")})
+		for _, file := range []string{filepath.Join(t.TempDir(), "absent.pem"), empty} {
+			if _, err := try(t, slo.TLS{CAFile: file}); err == nil || !strings.Contains(err.Error(), "ca_file") {
+				t.Errorf("%s: got %v, want a ca_file error", filepath.Base(file), err)
+			}
+		}
+	})
 }

@@ -198,17 +198,7 @@ func open(t *testing.T, s *workloads.Spec) (*Driver, error) {
 // connect opens the driver for s and one Conn, closed with the test.
 func connect(t *testing.T, s *workloads.Spec) workloads.Conn {
 	t.Helper()
-	d, err := open(t, s)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := d.Connect(ctx)
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	_, c := testserver.Connect(t, s)
 	return c
 }
 
@@ -505,32 +495,10 @@ func TestGRPCS(t *testing.T) {
 		s.Component.Workload.TLS = tlsSettings
 		return testserver.DoOnce(t, s)
 	}
-	t.Run("a CA file is trusted", func(t *testing.T) {
-		if _, err := run(t, slo.TLS{CAFile: ca}); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("a server name is checked instead of the host", func(t *testing.T) {
-		if _, err := run(t, slo.TLS{CAFile: ca, ServerName: "tailgate.test"}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := run(t, slo.TLS{CAFile: ca, ServerName: "other.test"}); err == nil || !strings.Contains(err.Error(), "certificate") {
-			t.Fatalf("got %v, want a certificate error", err)
-		}
-	})
-	t.Run("the system roots do not trust the test certificate", func(t *testing.T) {
-		_, err := run(t, slo.TLS{})
-		if err == nil || !strings.Contains(err.Error(), "certificate") || !errors.Is(err, workloads.ErrUnreachable) {
-			t.Fatalf("got %v, want an unreachable target with a certificate error", err)
-		}
-	})
-	t.Run("insecure_skip_verify connects and says so", func(t *testing.T) {
-		d, err := run(t, slo.TLS{InsecureSkipVerify: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(d.Describe(), "certificate checks off") {
-			t.Errorf("Describe = %q", d.Describe())
+	testserver.CheckTLSSettings(t, ca, "tailgate.test", run)
+	t.Run("a server the system roots do not trust is unreachable", func(t *testing.T) {
+		if _, err := run(t, slo.TLS{}); !errors.Is(err, workloads.ErrUnreachable) {
+			t.Fatalf("got %v, want an unreachable target", err)
 		}
 	})
 }

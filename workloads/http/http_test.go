@@ -377,41 +377,11 @@ func TestHTTPS(t *testing.T) {
 		s.Component.Workload.TLS = tls
 		return testserver.DoOnce(t, s)
 	}
-	t.Run("a CA file is trusted", func(t *testing.T) {
-		if _, err := open(t, slo.TLS{CAFile: ca}); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("a server name is checked instead of the host", func(t *testing.T) {
-		if _, err := open(t, slo.TLS{CAFile: ca, ServerName: "example.com"}); err != nil {
-			t.Fatal(err)
-		}
+	testserver.CheckTLSSettings(t, ca, "example.com", open)
+	t.Run("a server name the certificate is not for is an x509.HostnameError", func(t *testing.T) {
 		var hostErr x509.HostnameError
 		if _, err := open(t, slo.TLS{CAFile: ca, ServerName: "other.example"}); !errors.As(err, &hostErr) {
 			t.Fatalf("got %v, want a certificate name error", err)
-		}
-	})
-	t.Run("the system roots do not trust the test certificate", func(t *testing.T) {
-		if _, err := open(t, slo.TLS{}); err == nil || !strings.Contains(err.Error(), "certificate") {
-			t.Fatalf("got %v, want a certificate error", err)
-		}
-	})
-	t.Run("insecure_skip_verify connects and says so", func(t *testing.T) {
-		d, err := open(t, slo.TLS{InsecureSkipVerify: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(d.Describe(), "certificate checks off") {
-			t.Errorf("Describe = %q", d.Describe())
-		}
-	})
-	t.Run("a CA file that is missing or holds no certificate", func(t *testing.T) {
-		empty := filepath.Join(t.TempDir(), "empty.pem")
-		os.WriteFile(empty, []byte("not a certificate"), 0o600)
-		for _, file := range []string{filepath.Join(t.TempDir(), "absent.pem"), empty} {
-			if _, err := open(t, slo.TLS{CAFile: file}); err == nil || !strings.Contains(err.Error(), "ca_file") {
-				t.Errorf("%s: got %v, want a ca_file error", filepath.Base(file), err)
-			}
 		}
 	})
 }
