@@ -96,6 +96,9 @@ func percentValue(s, number string) (float64, error) {
 // ParseMetric parses a metric name: p50, p90, p99, p99.9, p99.99, max,
 // error_rate, throughput or hit_rate, or a latency of a streaming call,
 // first_message. or complete. before a latency (first_message.p99).
+// complete. names the latency every latency metric judges, to the end of
+// the operation, so it is parsed as the plain metric: complete.p99 is
+// p99, in the plan's checks, the verdicts, the reports and promote.
 func ParseMetric(s string) (Metric, error) {
 	for _, m := range Metrics {
 		if s == string(m) {
@@ -105,6 +108,9 @@ func ParseMetric(s string) (Metric, error) {
 	if latency, plain := Metric(s).Latency(); latency != "" {
 		if !contains(latencyNames(), string(plain)) {
 			return "", fmt.Errorf("unknown metric %q: %s takes a latency: %s.%s", clip(s), latency, latency, strings.Join(latencyNames(), ", "+latency+"."))
+		}
+		if latency == LatencyComplete {
+			return plain, nil
 		}
 		return Metric(s), nil
 	}
