@@ -215,12 +215,14 @@ func objectiveMiss(o status.ObjectiveResult) string {
 		}
 		bar += " " + o.Threshold
 	}
-	change := o.Margin
-	if o.Metric == string(slo.MetricThroughput) {
-		// The gate's throughput margin is the shortfall; show the change.
-		change = -change
+	// The figure as the reports write it: a relative tier's change from
+	// the baseline, else the margin (positive past the bar, negative
+	// headroom; for throughput, the shortfall).
+	figure := "margin " + report.SignedPercent(o.Margin)
+	if o.Tier == string(slo.TierRegression) || o.Tier == string(slo.TierTrend) {
+		figure = "change " + report.SignedPercent(o.Margin)
 	}
-	return fmt.Sprintf("%s vs bar %s (%s) [%s]", o.Measured, bar, report.SignedPercent(change), o.Tier)
+	return fmt.Sprintf("%s vs bar %s (%s) [%s]", o.Measured, bar, figure, o.Tier)
 }
 
 // workflowCommand writes one workflow command: ::kind props::message.

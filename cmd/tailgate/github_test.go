@@ -80,7 +80,7 @@ func TestGitHubActions(t *testing.T) {
 		require.Equal(t, 1, inv.code, "a 1us bar fails")
 
 		assert.Contains(t, inv.stdout, wantError)
-		assert.Regexp(t, `::error [^\n]*title=cache get p99::\S+ vs bar 1us \(\+[0-9.]+%25\) \[minimum\]\n`, inv.stdout)
+		assert.Regexp(t, `::error [^\n]*title=cache get p99::\S+ vs bar 1us \(margin \+[0-9.]+%25\) \[minimum\]\n`, inv.stdout)
 		assert.Contains(t, inv.stdout, wantWarning)
 		assert.Equal(t, 1, strings.Count(inv.stdout, "::error "), "only the failed objective is an error")
 		assert.Equal(t, 1, strings.Count(inv.stdout, "::warning "))
@@ -201,11 +201,11 @@ func TestAnnotationsOfEveryKindOfMiss(t *testing.T) {
 	writeAnnotations(&b, "perf.yaml", res)
 	// A % in a message is escaped as %25; the runner shows it as %.
 	want := `::error file=perf.yaml,title=tailgate run incomplete::the run did not complete: interrupted
-::error file=perf.yaml,line=10,col=19,title=api get p99::2.5ms vs bar 2ms (+25%25) [minimum]
-::error file=perf.yaml,line=14,col=19,title=api get p99::1.3ms vs bar baseline 1.1ms +10%25 (+18.2%25) [regression]
-::error file=perf.yaml,line=11,col=40,title=api all throughput::95%25 (4750/s) vs bar 99%25 (-4%25) [minimum]
+::error file=perf.yaml,line=10,col=19,title=api get p99::2.5ms vs bar 2ms (margin +25%25) [minimum]
+::error file=perf.yaml,line=14,col=19,title=api get p99::1.3ms vs bar baseline 1.1ms +10%25 (change +18.2%25) [regression]
+::error file=perf.yaml,line=11,col=40,title=api all throughput::95%25 (4750/s) vs bar 99%25 (margin +4%25) [minimum]
 ::error file=perf.yaml,line=12,col=21,title=api set p99.9::could not be judged: p99.9 needs at least 10000 successful samples, the run has 900 [minimum]
-::warning file=perf.yaml,line=13,col=19,title=api get p99::aspirational milestone missed: 2.5ms vs bar 1ms (+150%25) [aspirational]
+::warning file=perf.yaml,line=13,col=19,title=api get p99::aspirational milestone missed: 2.5ms vs bar 1ms (margin +150%25) [aspirational]
 `
 	assert.Equal(t, want, b.String())
 }
