@@ -1,7 +1,6 @@
 package memcache_test
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
-	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // Up to 16 commands in flight per connection carry more than one at a
@@ -23,9 +21,6 @@ func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
 				s := everySpec("memcache://"+srv.Addr, protocol)
 				s.Component.Workload.Rate, s.Component.Workload.Connections = 0, 2
 				s.Component.Workload.Pipeline = depth
-				if protocol == slo.MemcacheText { // incr cannot be pipelined over text
-					s.Component.Workload.Mix = everyOperation[:allIncr]
-				}
 				all := testserver.Run(t, s).Operation("all")
 				if all.Errors != 0 {
 					t.Errorf("depth %d: %d errors", depth, all.Errors)
@@ -41,16 +36,52 @@ func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
 	}
 }
 
-func TestIncrOverTextCannotBePipelined(t *testing.T) {
-	s := everySpec("memcache://127.0.0.1:11211", slo.MemcacheText)
-	s.Component.Workload.Pipeline = 4
-	if _, err := workloads.Open(context.Background(), s); err == nil || !strings.Contains(err.Error(), "use protocol: meta") {
-		t.Fatalf("got %v, want incr refused", err)
+// A pipelined text incr that finds no counter creates it, as an
+// unpipelined one does, with an add behind the commands in flight whose
+// reply is read in its place: memcached counted an add for every miss,
+// every incr is an operation of the run, and the counters hold what the
+// server says was created and incremented.
+func TestPipelinedIncrOverTextCreatesItsCounters(t *testing.T) {
+	srv := testserver.Memcached(t)
+	s := spec("memcache://" + srv.Addr)
+	w := &s.Component.Workload
+	w.Rate, w.Pipeline, w.Protocol = 2000, 8, slo.MemcacheText
+	w.Keys.Count = 50
+	w.Mix = []slo.MixEntry{{Operation: "incr", Weight: 1}}
+	incr := testserver.Run(t, s).Operation("incr")
+	if incr.Errors != 0 {
+		t.Fatalf("%d errors: %v", incr.Errors, incr.ErrorKinds)
 	}
-	s.Component.Workload.Protocol = slo.MemcacheMeta
-	if _, err := workloads.Open(context.Background(), s); err != nil {
-		t.Fatalf("meta: %v", err)
+	stats := allStats(t, srv.Addr)
+	if got := int64(stats["incr_hits"] + stats["incr_misses"]); got != incr.Count {
+		t.Errorf("memcached saw %d incr, the run measured %d", got, incr.Count)
 	}
+	if stats["incr_misses"] == 0 || stats["cmd_set"] != stats["incr_misses"] {
+		t.Errorf("%d incr missed their counter and %d adds were sent: want one add for each miss", stats["incr_misses"], stats["cmd_set"])
+	}
+	var keys []string
+	for n := range w.Keys.Count {
+		keys = append(keys, "tailgate:n:"+strconv.Itoa(n))
+	}
+	reply := exchange(t, "tcp", srv.Addr, "get "+strings.Join(keys, " ")+"\r\n", "END")
+	lines := strings.Split(reply, "\r\n")
+	sum, counters := 0, 0
+	for i, line := range lines {
+		if strings.HasPrefix(line, "VALUE ") && i+1 < len(lines) {
+			v, err := strconv.Atoi(lines[i+1])
+			if err != nil {
+				t.Fatalf("counter %q holds %q", line, lines[i+1])
+			}
+			sum += v
+			counters++
+		}
+	}
+	// Each counter was created at 1 by one stored add, then incremented
+	// by each incr that found it.
+	if counters != stats["curr_items"] || sum != counters+stats["incr_hits"] {
+		t.Errorf("%d counters summing to %d; memcached holds %d items and counted %d incr hits", counters, sum, stats["curr_items"], stats["incr_hits"])
+	}
+	t.Logf("%d incr measured: %d hits, %d misses, %d counters", incr.Count, stats["incr_hits"], stats["incr_misses"], counters)
 }
 
 // The hits and misses of get and mget (every key of it) are what the

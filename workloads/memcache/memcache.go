@@ -34,9 +34,13 @@
 // run, so no key is left forever), at most memcached's 30 days. Prefill
 // writes with set (ms), cleanup deletes each key with delete (md), and its
 // counter too when the mix has incr. With pipeline above 1, a connection
-// sends up to that many commands before it reads their replies, in order;
-// incr over the text protocol, whose create takes a second command after
-// the reply, cannot be pipelined (the meta protocol's ma can).
+// sends up to that many commands before it reads their replies, in order.
+// A pipelined text incr answered NOT_FOUND creates its counter as an
+// unpipelined one does, with add <ckey> 0 <ttl> 1 sent at once behind
+// the commands in flight: its reply (STORED, or NOT_STORED when another
+// connection created the counter first) is read in its place in the
+// stream and counts for no operation, and an incr of the same counter
+// already in flight behind it may also miss.
 //
 // incr counts on counter keys, <prefix>n:<number>, apart from the values
 // set writes (incrementing those would fail: they are not numbers); a
@@ -157,9 +161,11 @@ type Driver struct {
 	timeout  time.Duration
 	// ttl is every write's expiry in whole seconds, as memcached's
 	// exptime and the meta T flag take it.
-	ttl      []byte
-	batch    int
-	hasIncr  bool
+	ttl     []byte
+	batch   int
+	hasIncr bool
+	// depth is the workload's pipeline.
+	depth    int
 	prefix   []byte
 	ops      []operation
 	describe string
@@ -257,9 +263,7 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 		d.ops = append(d.ops, kind)
 		d.hasIncr = d.hasIncr || kind == opIncr
 	}
-	if d.hasIncr && !d.meta && spec.Pipeline() > 1 {
-		return nil, fmt.Errorf("component %q: incr cannot be pipelined over the text protocol, whose increment-or-create takes a second command after the reply; use protocol: meta, whose ma does both in one", name)
-	}
+	d.depth = spec.Pipeline()
 	if len(d.ops) == 0 {
 		return nil, fmt.Errorf("component %q: memcache needs a mix of %s", name, joinNames())
 	}
@@ -343,6 +347,16 @@ type conn struct {
 	d *Driver
 
 	sock.Pipeline
+	// A pipelined text incr that finds no counter creates it (see the
+	// package doc). counters holds the counter key of each operation in
+	// flight (by its place in queue order, modulo the pipeline's depth);
+	// replies counts the replies the commands written so far will give,
+	// read those read; creates are the places, among the replies, of the
+	// creating adds not yet answered, oldest first.
+	counters         [][]byte
+	queued, received uint64
+	replies, read    uint64
+	creates          []uint64
 }
 
 var _ workloads.PipelineConn = (*conn)(nil)
@@ -456,8 +470,18 @@ func (c *conn) Queue(ctx context.Context, op *workloads.Op, deadline time.Time) 
 	if err := c.Begin(ctx, deadline, c); err != nil {
 		return err
 	}
-	c.Out = c.render(c.Out, c.d.ops[op.Kind], op)
+	kind := c.d.ops[op.Kind]
+	c.Out = c.render(c.Out, kind, op)
 	c.InFlight++
+	if kind == opIncr && !c.d.meta {
+		if c.counters == nil {
+			c.counters = make([][]byte, c.d.depth)
+		}
+		at := &c.counters[c.queued%uint64(len(c.counters))]
+		*at = c.appendCounterKey((*at)[:0], op)
+	}
+	c.queued++
+	c.replies++
 	return nil
 }
 
@@ -468,12 +492,49 @@ func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time
 	if err := c.Next(ctx, deadline); err != nil {
 		return err
 	}
+	for len(c.creates) > 0 && c.creates[0] == c.read {
+		// A counter's create comes first: an answer either way, but
+		// for an error that leaves the stream out of step.
+		c.creates = c.creates[:copy(c.creates, c.creates[1:])]
+		c.read++
+		if _, err := c.storeReply(opAdd); err != nil && !inStep(err) {
+			return c.Link.Broken(ctx, err)
+		}
+		c.InFlight--
+	}
 	kind := c.d.ops[op.Kind]
 	found, err := c.readReply(kind)
+	c.read++
+	slot := c.received
+	c.received++
 	if err == nil {
 		c.count(kind, found, op)
+		if kind == opIncr && !c.d.meta && found == 0 {
+			if err := c.createCounter(ctx, c.counters[slot%uint64(len(c.counters))], deadline); err != nil {
+				return err
+			}
+		}
 	}
 	return c.Settle(ctx, err, inStep(err))
+}
+
+// createCounter sends, behind what is in flight, the add that creates a
+// pipelined text incr's counter that was not found (see Receive).
+func (c *conn) createCounter(ctx context.Context, counter []byte, deadline time.Time) error {
+	c.Out = append(append(c.Out, "add "...), counter...)
+	c.Out = append(append(append(c.Out, " 0 "...), c.d.ttl...), " 1\r\n1\r\n"...)
+	c.creates = append(c.creates, c.replies)
+	c.replies++
+	c.InFlight++
+	return c.Flush(ctx, deadline)
+}
+
+// Abandon drops the connection and what was in flight on it, creates of
+// counters included.
+func (c *conn) Abandon() {
+	c.Pipeline.Abandon()
+	c.queued, c.received, c.replies, c.read = 0, 0, 0, 0
+	c.creates = c.creates[:0]
 }
 
 // inStep reports whether the stream is still in step after the error
