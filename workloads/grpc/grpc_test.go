@@ -565,21 +565,11 @@ func BenchmarkDo(b *testing.B) {
 		call("json", unaryCall, `{"responseSize": 16, "responseStatus": {"message": "{{key}}"}, `+payload+`}`),
 	)
 	s.Component.Workload.Timeout = 10 * time.Second
-	ctx := context.Background()
-	dr, err := workloads.Open(ctx, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer dr.Close()
+	dr, c := testserver.Connect(b, s)
 	d := dr.(*Driver)
 	if d.requests[2].body.tmpl == nil {
 		b.Fatal("the template body did not compile to a template")
 	}
-	d.requests[3].body.tmpl = nil // measure the JSON way it replaces
-	c, err := d.Connect(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	d.requests[3].body.tmpl = nil // measure the JSON way it replaces (read at each call)
 	testserver.BenchmarkOperations(b, c, s, "")
 }

@@ -416,19 +416,9 @@ func BenchmarkStreamingDo(b *testing.B) {
 			Body: `{"responseParameters": [{"size": 16}], "responseStatus": {"message": "{{key}}"}}`},
 	)
 	s.Component.Workload.Timeout = 10 * time.Second
-	ctx := context.Background()
-	dr, err := workloads.Open(ctx, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer dr.Close()
+	dr, c := testserver.Connect(b, s)
 	if d := dr.(*Driver); d.requests[3].body.tmpl == nil {
 		b.Fatal("the bidirectional body did not compile to a template")
 	}
-	c, err := dr.Connect(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
 	testserver.BenchmarkOperations(b, c, s, "")
 }

@@ -445,17 +445,7 @@ func BenchmarkDo(b *testing.B) {
 		)
 		s.Component.Workload.Timeout = 10 * time.Second
 		s.Component.Workload.Protocol = protocol
-		ctx := context.Background()
-		d, err := workloads.Open(ctx, s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer d.Close()
-		c, err := d.Connect(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
+		_, c := testserver.Connect(b, s)
 		prefix := ""
 		if protocol == slo.HTTP2Cleartext {
 			prefix = "h2c/"
