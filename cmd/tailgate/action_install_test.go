@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,23 +32,8 @@ func writeRelease(t *testing.T, dir, tag, bin, sum string, listed bool) {
 	t.Helper()
 	rel := filepath.Join(dir, tag)
 	require.NoError(t, os.MkdirAll(rel, 0o755))
-	path := filepath.Join(rel, releaseArchive())
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	zw := gzip.NewWriter(f)
-	tw := tar.NewWriter(zw)
-	for name, file := range map[string]string{"tailgate": bin, "README.md": "../../README.md"} {
-		data, err := os.ReadFile(file)
-		require.NoError(t, err)
-		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg}))
-		_, err = tw.Write(data)
-		require.NoError(t, err)
-	}
-	require.NoError(t, tw.Close())
-	require.NoError(t, zw.Close())
-	require.NoError(t, f.Close())
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
+	data := releaseArchiveOf(t, bin)
+	require.NoError(t, os.WriteFile(filepath.Join(rel, releaseArchive()), data, 0o644))
 	if sum == "" {
 		h := sha256.Sum256(data)
 		sum = hex.EncodeToString(h[:])
@@ -56,6 +43,34 @@ func writeRelease(t *testing.T, dir, tag, bin, sum string, listed bool) {
 		lines += sum + "  " + releaseArchive() + "\n"
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(rel, "checksums.txt"), []byte(lines), 0o644))
+}
+
+// releaseArchives holds the archive of each binary, made once: every
+// release of the test holds the same one, and compressing a binary of tens
+// of megabytes takes many seconds under the race detector.
+var releaseArchives sync.Map
+
+// releaseArchiveOf is the release archive of bin: it and README.md, as
+// goreleaser packs them.
+func releaseArchiveOf(t *testing.T, bin string) []byte {
+	t.Helper()
+	if data, ok := releaseArchives.Load(bin); ok {
+		return data.([]byte)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, f := range []struct{ name, file string }{{"tailgate", bin}, {"README.md", "../../README.md"}} {
+		data, err := os.ReadFile(f.file)
+		require.NoError(t, err)
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg}))
+		_, err = tw.Write(data)
+		require.NoError(t, err)
+	}
+	require.NoError(t, tw.Close())
+	require.NoError(t, zw.Close())
+	releaseArchives.Store(bin, buf.Bytes())
+	return buf.Bytes()
 }
 
 // runnerArch is GitHub's RUNNER_ARCH for this machine.
