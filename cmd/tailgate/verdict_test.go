@@ -144,7 +144,7 @@ func TestAnAdaptiveRunExtendsAnInconclusiveVerdict(t *testing.T) {
 		return 3 * time.Millisecond
 	})
 	plan := `version: 1
-defaults: {duration: 1s, warmup: 200ms, adaptive: {max_duration: 2s}}
+defaults: {duration: 1s, warmup: 200ms, adaptive: {max_duration: 3s}}
 components:
   - name: web
     target: ` + candidate.URL + `
@@ -170,7 +170,10 @@ components:
 	assert.True(t, looks.Extended())
 	assert.Equal(t, int64(time.Second), looks.MeasuredNS[0])
 	assert.Equal(t, looks.MeasuredNS[len(looks.MeasuredNS)-1], res.MeasuredNS)
-	assert.LessOrEqual(t, res.MeasuredNS, int64(2*time.Second))
+	// Up to 3 s: on a quiet machine 1.5 s decides it; on a busy one the two
+	// slow first pairs can keep the interval open longer, and the run goes
+	// on until it is not (that is what adaptive is for).
+	assert.LessOrEqual(t, res.MeasuredNS, int64(3*time.Second))
 	require.NotEmpty(t, looks.Reasons)
 	assert.Contains(t, looks.Reasons[0], "web home p50")
 	require.Len(t, res.Components[0].Objectives, 1)
