@@ -2,6 +2,7 @@ package grpc
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -133,6 +134,16 @@ func startInteropServer(t *testing.T) (addr string, rec *streamRecorder) {
 // loaded for a second: every call succeeds, the server got what the plan
 // says, and the result holds both latencies and the messages.
 func TestStreamingMethodsOfTheInteropTestService(t *testing.T) {
+	// One call at a time on a connection, and four calls sharing one (the
+	// Mux): per-call stream state lives with each stream either way.
+	for _, streams := range []int{1, 4} {
+		t.Run(fmt.Sprintf("streams: %d", streams), func(t *testing.T) {
+			streamingMethodsOfTheInteropTestService(t, streams)
+		})
+	}
+}
+
+func streamingMethodsOfTheInteropTestService(t *testing.T, streams int) {
 	addr, rec := startInteropServer(t)
 	s := spec("grpc://"+addr,
 		// Three responses of 100, 200 and 300 bytes, the last two 2 ms
@@ -147,6 +158,7 @@ func TestStreamingMethodsOfTheInteropTestService(t *testing.T) {
 			Body: `{"responseParameters": [{"size": 10}, {"size": 20}], "responseStatus": {"code": 0, "message": "{{key}}"}}`},
 	)
 	s.Component.Workload.Rate = 150
+	s.Component.Workload.Streams = streams
 	comp := testserver.Run(t, s)
 	for _, tt := range []struct {
 		name              string
