@@ -178,23 +178,9 @@ func httpPlan(addr string, rate float64, d time.Duration) string {
 
 // httpPlanOn is a plan of one GET at rate for d on conns connections.
 func httpPlanOn(addr string, rate float64, conns int, d time.Duration) string {
-	return fmt.Sprintf(`version: 1
-defaults: {duration: %s, warmup: 0s, seed: 1}
-components:
-  - name: web
-    target: http://%s
-    workload:
-      rate: %g
-      arrival: uniform
-      connections: %d
-      timeout: 1s
-      keys: {count: 1000, distribution: uniform, prefix: "k"}
-      requests:
-        - {name: home, method: GET, path: /}
-    slo:
-      minimum:
-        all: {error_rate: 1%%}
-`, d, addr, rate, conns)
+	return requestPlan("web", "http://"+addr, rate, d,
+		fmt.Sprintf("      connections: %d\n", conns),
+		"{name: home, method: GET, path: /}")
 }
 
 // grpcPlan is a plan of one unary call at rate for d, on 4 connections.
@@ -205,48 +191,40 @@ func grpcPlan(addr string, rate float64, d time.Duration) string {
 // grpcStreamsPlan is a plan of one unary call at rate for d, on conns
 // connections of streams streams each.
 func grpcStreamsPlan(addr string, rate float64, d time.Duration, conns, streams int) string {
-	return fmt.Sprintf(`version: 1
-defaults: {duration: %s, warmup: 0s, seed: 1}
-components:
-  - name: rpc
-    target: grpc://%s
-    workload:
-      rate: %g
-      arrival: uniform
-      connections: %d
-      streams: %d
-      timeout: 1s
-      keys: {count: 1000, distribution: uniform, prefix: "k"}
-      requests:
-        - {name: unary, method: %s, body: '%s'}
-    slo:
-      minimum:
-        all: {error_rate: 1%%}
-`, d, addr, rate, conns, streams, grpcMethod, grpcBody)
+	return requestPlan("rpc", "grpc://"+addr, rate, d,
+		fmt.Sprintf("      connections: %d\n      streams: %d\n", conns, streams),
+		fmt.Sprintf("{name: unary, method: %s, body: '%s'}", grpcMethod, grpcBody))
 }
 
 // h2StreamsPlan is a plan of one GET over h2c at rate for d, on conns
 // connections of streams streams each.
 func h2StreamsPlan(addr string, rate float64, d time.Duration, conns, streams int) string {
+	return requestPlan("web", "http://"+addr, rate, d,
+		fmt.Sprintf("      protocol: h2c\n      connections: %d\n      streams: %d\n", conns, streams),
+		"{name: home, method: GET, path: /}")
+}
+
+// requestPlan is a plan of one component, name, sending the one request
+// to target at rate for d, with no warmup; conns holds the workload's
+// lines that place it on connections (each indented and ending in a
+// newline).
+func requestPlan(name, target string, rate float64, d time.Duration, conns, request string) string {
 	return fmt.Sprintf(`version: 1
 defaults: {duration: %s, warmup: 0s, seed: 1}
 components:
-  - name: web
-    target: http://%s
+  - name: %s
+    target: %s
     workload:
       rate: %g
       arrival: uniform
-      protocol: h2c
-      connections: %d
-      streams: %d
-      timeout: 1s
+%s      timeout: 1s
       keys: {count: 1000, distribution: uniform, prefix: "k"}
       requests:
-        - {name: home, method: GET, path: /}
+        - %s
     slo:
       minimum:
         all: {error_rate: 1%%}
-`, d, addr, rate, conns, streams)
+`, d, name, target, rate, conns, request)
 }
 
 // kvPlan is a key-value plan; rate 0 is closed loop. An open loop gets a
