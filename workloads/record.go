@@ -143,10 +143,17 @@ func (o *opSlice) record(latencyNS, serviceNS, clientNS int64, late bool) {
 // fail notes one measured error of the given kind.
 func (o *opSlice) fail(kind string) {
 	o.errors++
-	if o.kinds == nil {
-		o.kinds = make(map[string]int64, 4)
+	o.kinds = countKind(o.kinds, kind)
+}
+
+// countKind adds one error of the given kind to kinds and returns it,
+// making the map at the first error.
+func countKind(kinds map[string]int64, kind string) map[string]int64 {
+	if kinds == nil {
+		kinds = make(map[string]int64, 4)
 	}
-	o.kinds[kind]++
+	kinds[kind]++
+	return kinds
 }
 
 // nodeRun is one worker's whole-run record of one node of a NodeReporter
@@ -183,8 +190,5 @@ func (w *worker) nodeFailure(n int, kind string) {
 	}
 	nr := w.nodeOf(n)
 	nr.errors++
-	if nr.kinds == nil {
-		nr.kinds = make(map[string]int64, 4)
-	}
-	nr.kinds[kind]++
+	nr.kinds = countKind(nr.kinds, kind)
 }
