@@ -48,13 +48,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 4*time.Second, "length of one load run")
 	flag.StringVar(&cfg.only, "only", "http,vegeta,grpc,redis,memcache,soak,rate", "comma-separated scenarios to run (pipeline too)")
 	flag.StringVar(&cfg.alt, "alt", "", "a second tailgate binary, run beside the built one in the http and rate scenarios (A/B of engine changes)")
-	flag.Func("alt-env", "KEY=VALUE in the -alt binary's environment (repeatable); with -alt self, the built binary in that environment", func(v string) error {
-		if !strings.Contains(v, "=") {
-			return fmt.Errorf("want KEY=VALUE, got %q", v)
-		}
-		cfg.altEnv = append(cfg.altEnv, v)
-		return nil
-	})
+	flag.Func("alt-env", "KEY=VALUE in the -alt binary's environment (repeatable); with -alt self, the built binary in that environment", envFlag(&cfg.altEnv))
 	flag.StringVar(&cfg.wrk2, "wrk2", "", "path of the wrk2 binary (default: wrk2 on PATH)")
 	cfg.httpRates, cfg.httpConns = []int{5_000, 20_000, 40_000}, []int{8, 16}
 	flag.Func("http-rates", "comma-separated rates of the http scenario (default 5000,20000,40000)", func(v string) (err error) {
@@ -67,13 +61,7 @@ func main() {
 	})
 	flag.StringVar(&cfg.results, "results", "", "also write the report to this Markdown file (bench/RESULTS.md)")
 	flag.StringVar(&cfg.profiles, "profile", "", "directory for tailgate CPU profiles (TAILGATE_CPUPROFILE), one per run")
-	flag.Func("tailgate-env", "KEY=VALUE in tailgate's environment, for experiments such as GOMAXPROCS=1 (repeatable)", func(v string) error {
-		if !strings.Contains(v, "=") {
-			return fmt.Errorf("want KEY=VALUE, got %q", v)
-		}
-		cfg.tailgateEnv = append(cfg.tailgateEnv, v)
-		return nil
-	})
+	flag.Func("tailgate-env", "KEY=VALUE in tailgate's environment, for experiments such as GOMAXPROCS=1 (repeatable)", envFlag(&cfg.tailgateEnv))
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -97,6 +85,18 @@ type config struct {
 	altEnv []string
 	// httpRates and httpConns are the http scenario's cases.
 	httpRates, httpConns []int
+}
+
+// envFlag is the value function of a repeatable KEY=VALUE flag that
+// appends each value to *env.
+func envFlag(env *[]string) func(string) error {
+	return func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		*env = append(*env, v)
+		return nil
+	}
 }
 
 func (c config) wants(scenario string) bool {
