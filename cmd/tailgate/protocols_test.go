@@ -31,13 +31,15 @@ func (testService) UnaryCall(_ context.Context, req *testpb.SimpleRequest) (*tes
 	return &testpb.SimpleResponse{Payload: &testpb.Payload{Body: make([]byte, req.GetResponseSize())}}, nil
 }
 
-func startGRPC(t *testing.T) string {
+// startGRPC serves svc as the TestService, with health and reflection, on a
+// free loopback port until the test ends.
+func startGRPC(t *testing.T, svc testpb.TestServiceServer) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv := grpc.NewServer()
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	testpb.RegisterTestServiceServer(srv, testService{})
+	testpb.RegisterTestServiceServer(srv, svc)
 	reflection.Register(srv)
 	go srv.Serve(l)
 	t.Cleanup(srv.Stop)
@@ -55,7 +57,7 @@ func TestOneComponentOfEachProtocol(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	defer web.Close()
-	rpc := startGRPC(t)
+	rpc := startGRPC(t, testService{})
 	plan := writePlan(t, `version: 1
 defaults: {duration: 2s, warmup: 200ms}
 components:

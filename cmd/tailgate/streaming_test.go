@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,31 +8,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/interop"
-	testpb "google.golang.org/grpc/interop/grpc_testing"
-	"google.golang.org/grpc/reflection"
 
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 )
-
-// startInterop serves grpc-go's interop TestService, with health and
-// reflection, on a free loopback port until the test ends.
-func startInterop(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := grpc.NewServer()
-	healthpb.RegisterHealthServer(srv, health.NewServer())
-	testpb.RegisterTestServiceServer(srv, interop.NewTestServer())
-	reflection.Register(srv)
-	go srv.Serve(l)
-	t.Cleanup(srv.Stop)
-	return l.Addr().String()
-}
 
 // streamingPlan loads a server-streaming and a bidirectional method of the
 // interop TestService, with bars on both latencies; bar is the first
@@ -68,7 +47,7 @@ components:
 // the result and the reports; shards of it merge into one result that
 // check judges alike; a first-message bar the run misses fails it.
 func TestStreamingMethodsEndToEnd(t *testing.T) {
-	addr := startInterop(t)
+	addr := startGRPC(t, interop.NewTestServer())
 	plan := writePlan(t, streamingPlan(addr, "1s"))
 	dir := t.TempDir()
 	out := filepath.Join(dir, "result.json")
