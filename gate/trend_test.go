@@ -23,7 +23,6 @@ func trendCase(levels []float64, hash func(i int) string) (*gate.History, func()
 	for i, l := range levels[:len(levels)-1] {
 		run := history.FromResult(res, history.Source{Commit: fmt.Sprintf("c%02d", i)}, start)
 		run.StartedAt = start.Add(time.Duration(i) * time.Hour)
-		run.Components[0].WorkloadHash = res.Components[0].WorkloadHash
 		if hash != nil {
 			run.Components[0].WorkloadHash = hash(i)
 		}
