@@ -84,6 +84,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/slo"
@@ -258,28 +259,16 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	for _, op := range spec.Operations() {
 		kind, ok := operations[op]
 		if !ok {
-			return nil, fmt.Errorf("component %q: memcache does not speak operation %q (%s)", name, op, joinNames())
+			return nil, fmt.Errorf("component %q: memcache does not speak operation %q (%s)", name, op, strings.Join(slo.MixOperations(slo.ProtocolMemcache), ", "))
 		}
 		d.ops = append(d.ops, kind)
 		d.hasIncr = d.hasIncr || kind == opIncr
 	}
 	d.depth = spec.Pipeline()
 	if len(d.ops) == 0 {
-		return nil, fmt.Errorf("component %q: memcache needs a mix of %s", name, joinNames())
+		return nil, fmt.Errorf("component %q: memcache needs a mix of %s", name, strings.Join(slo.MixOperations(slo.ProtocolMemcache), ", "))
 	}
 	return d, nil
-}
-
-// joinNames lists the operations for messages, in the plan's order.
-func joinNames() string {
-	out := ""
-	for _, name := range slo.MixOperations(slo.ProtocolMemcache) {
-		if out != "" {
-			out += ", "
-		}
-		out += name
-	}
-	return out
 }
 
 // checkKey rejects what memcached cannot take in a key: spaces and
