@@ -100,7 +100,7 @@ func TestActionInstallStep(t *testing.T) {
 	actionPath, err := filepath.Abs("../..")
 	require.NoError(t, err)
 
-	bin := buildBinary(t)
+	bin := buildTool(t, ".")
 	releases := t.TempDir()
 	writeRelease(t, releases, "v1.2.3", bin, "", true)
 	writeRelease(t, releases, "v1", bin, "", true)

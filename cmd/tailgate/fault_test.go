@@ -114,14 +114,8 @@ func TestUnwritableOutputsAreFoundBeforeLoad(t *testing.T) {
 	}
 }
 
-// buildBinary compiles tailgate once for the tests that signal a process.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	return buildTool(t, ".")
-}
-
 func TestInterrupts(t *testing.T) {
-	bin := buildBinary(t)
+	bin := buildTool(t, ".")
 	srv := testserver.Redis(t)
 	plan := writePlan(t, faultPlan("redis://"+srv.Addr, "60s", "30s", "50%"))
 	start := func(out string) (*exec.Cmd, *strings.Builder) {

@@ -184,7 +184,7 @@ func TestAStarvedGeneratorIsClientBoundButASlowServerStillFails(t *testing.T) {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		t.Skip("needs taskset (util-linux)")
 	}
-	tailgate := buildBinary(t)
+	tailgate := buildTool(t, ".")
 	fast := startServer(t, "1", buildTool(t, "../../bench/fastserver"), "-http", "127.0.0.1:0", "-grpc", "127.0.0.1:0")
 	slow := startServer(t, "1", buildTool(t, "../../bench/slowserver"), "-median", "10ms")
 	const bar = "      minimum: {home: {p99: 5ms}}\n"
