@@ -260,19 +260,18 @@ func (m *Mux) flush() {
 				_, err = c.nc.Write(buf)
 			}
 		}
+		// Frames queued while this write held the writer's lock, by a
+		// call that then could not take it, go now. The writer's lock is
+		// let go under mu: a call that queues after this look takes it.
 		m.mu.Lock()
 		m.spare = buf[:0]
-		m.mu.Unlock()
 		m.wmu.Unlock()
+		more := len(c.out) > 0 && m.broken == nil
+		m.mu.Unlock()
 		if err != nil {
 			m.fail(&TransportError{Err: err, Timeout: errors.Is(err, os.ErrDeadlineExceeded)})
 			return
 		}
-		// Frames queued while this write held the writer's lock, by a
-		// call that then could not take it, go now.
-		m.mu.Lock()
-		more := len(c.out) > 0 && m.broken == nil
-		m.mu.Unlock()
 		if !more {
 			return
 		}
