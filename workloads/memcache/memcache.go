@@ -271,25 +271,31 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	return d, nil
 }
 
-// checkKey rejects what memcached cannot take in a key: spaces and
-// control characters split or break the command line.
-func checkKey(key string) error {
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; c <= ' ' || c == 0x7f {
-			return fmt.Errorf("%q holds spaces or control characters, which memcached keys cannot", key)
+// keySafe reports whether s holds no spaces and no control characters,
+// which split or break memcached's command line.
+func keySafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return false
 		}
+	}
+	return true
+}
+
+// checkKey rejects what memcached cannot take in a key (see keySafe).
+func checkKey(key string) error {
+	if !keySafe(key) {
+		return fmt.Errorf("%q holds spaces or control characters, which memcached keys cannot", key)
 	}
 	return nil
 }
 
-// checkPrefix rejects prefixes memcached cannot take in a key: spaces and
-// control characters split or break the command line, and the key, digits
-// and incr's infix included, must fit memcached's 250-byte limit.
+// checkPrefix rejects prefixes memcached cannot take in a key (see
+// keySafe), and those too long for the key, digits and incr's infix
+// included, to fit memcached's 250-byte limit.
 func checkPrefix(prefix string) error {
-	for i := 0; i < len(prefix); i++ {
-		if c := prefix[i]; c <= ' ' || c == 0x7f {
-			return errors.New("memcached keys cannot hold spaces or control characters")
-		}
+	if !keySafe(prefix) {
+		return errors.New("memcached keys cannot hold spaces or control characters")
 	}
 	if len(prefix)+len(counterInfix)+maxKeyDigits > maxKeyLen {
 		return fmt.Errorf("too long: memcached keys are at most %d bytes, and the key number takes up to %d", maxKeyLen, maxKeyDigits+len(counterInfix))

@@ -275,6 +275,8 @@ func TestOpenRejectsWhatMemcachedCannotTake(t *testing.T) {
 		want   string
 	}{
 		{"a user without a password in the URL", "memcache://admin@127.0.0.1:11211", nil, "takes a user and a password"},
+		{"a user with a space", "memcache://my%20admin:pw@127.0.0.1:11211", nil, `the user "my admin" holds spaces`},
+		{"a prefix with a control character", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = "app\x7f" }, "spaces or control characters"},
 		{"a path in the URL", "memcache://127.0.0.1:11211/0", nil, "no path"},
 		{"a prefix with a space", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = "my app:" }, "spaces"},
 		{"a prefix too long for a key", "memcache://127.0.0.1", func(w *slo.Workload) { w.Keys.Prefix = strings.Repeat("p", 240) }, "too long"},
