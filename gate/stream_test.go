@@ -40,11 +40,11 @@ func streamResult(f fixture, withFirst bool) *result.Result {
 	c := &r.Components[0]
 	c.Name, c.Protocol, c.Target = "feed", "grpc", "grpc://127.0.0.1:50051"
 	c.Operations[0].Name = "watch"
+	if !withFirst {
+		return r
+	}
 	for i := range c.Operations {
 		o := &c.Operations[i]
-		if !withFirst {
-			continue
-		}
 		whole, _ := o.WholeHistogram()
 		first := result.NewHistogram()
 		for _, b := range whole.Distribution() {
