@@ -357,6 +357,11 @@ var (
 func (c *clusterConn) grow(i int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.growLocked(i)
+}
+
+// growLocked is grow with c.mu held.
+func (c *clusterConn) growLocked(i int) {
 	for len(c.nodes) <= i {
 		c.nodes = append(c.nodes, nil)
 	}
@@ -374,9 +379,7 @@ func (c *clusterConn) node(i int32) (*conn, error) {
 	if c.closed {
 		return nil, net.ErrClosed
 	}
-	for len(c.nodes) <= int(i) {
-		c.nodes = append(c.nodes, nil)
-	}
+	c.growLocked(int(i))
 	c.nodes[i] = c.d.base.newConn(addr)
 	return c.nodes[i], nil
 }
