@@ -17,7 +17,7 @@ func TestStreamingCallsShowBothLatencies(t *testing.T) {
 	watch := res.Components[0].Operation("watch")
 	wantFirst := "watch first message p50 " + Latency(watch.FirstMessageNS.P50) + ", p99 " + Latency(watch.FirstMessageNS.P99)
 	for name, render := range map[string]func(io.Writer, *result.Result) error{
-		"text": Text, "markdown": Markdown, "html": func(w io.Writer, r *result.Result) error { return HTML(w, r) },
+		"text": Text, "markdown": Markdown, "html": HTML,
 	} {
 		var buf bytes.Buffer
 		if err := render(&buf, res); err != nil {
