@@ -655,15 +655,7 @@ func (c *conn) Redial(ctx context.Context, deadline time.Time) error {
 // first, and sends the credentials only to a server that requires them,
 // so that one without -Y never stores them.
 func (c *conn) authenticate() error {
-	c.Out = append(c.Out[:0], "version\r\n"...)
-	if err := c.Send(); err != nil {
-		return err
-	}
-	line, err := c.ReadLine("memcache")
-	if err != nil {
-		return err
-	}
-	err = versionReply(c.d.addr, line)
+	err := c.version()
 	if err == nil || !errors.Is(err, errUnauthenticated) {
 		return err
 	}
@@ -672,6 +664,7 @@ func (c *conn) authenticate() error {
 	c.Out = strconv.AppendInt(c.Out, int64(len(c.d.user)+1+len(c.d.password)), 10)
 	c.Out = append(append(c.Out, lineEnd...), c.d.user...)
 	c.Out = append(append(append(c.Out, ' '), c.d.password...), lineEnd...)
+	var line []byte
 	err = c.Send()
 	if err == nil {
 		line, err = c.ReadLine("memcache")
