@@ -185,7 +185,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		}
 	}
 	if runErr == nil {
-		res, baseline, runErr = gate.Confirm(p, res, baseline, m.remeasure(ctx, specs, p.Defaults.Confirm, env))
+		res, baseline, runErr = gate.Confirm(p, res, baseline, m.remeasure(ctx, specs, env))
 		pp.done()
 	}
 	return judgeAndReport(p, res, baseline, baselineFile, f.out, f.reportDir, &f.history, runErr, env)
@@ -248,7 +248,7 @@ func (m measurer) adaptation(prior, priorBase *result.Result) workloads.Adaptive
 // remeasure is how gate.Confirm measures failing components again: the
 // specs of the named components, with what measure takes for an adaptive
 // run's looks.
-func (m measurer) remeasure(ctx context.Context, specs []*workloads.Spec, attempts int, env environment) gate.Remeasure {
+func (m measurer) remeasure(ctx context.Context, specs []*workloads.Spec, env environment) gate.Remeasure {
 	return func(attempt int, names []string, res, baseline *result.Result) (*result.Result, *result.Result, error) {
 		var again []*workloads.Spec
 		for _, s := range specs {
@@ -256,7 +256,7 @@ func (m measurer) remeasure(ctx context.Context, specs []*workloads.Spec, attemp
 				again = append(again, s)
 			}
 		}
-		fmt.Fprintf(env.stderr, "tailgate: confirming the failure of %s (%d of %d)\n", strings.Join(names, ", "), attempt, attempts)
+		fmt.Fprintf(env.stderr, "tailgate: confirming the failure of %s (%d of %d)\n", strings.Join(names, ", "), attempt, m.plan.Defaults.Confirm)
 		return m.measure(ctx, again, res, baseline)
 	}
 }
