@@ -449,8 +449,7 @@ func (c *conn) exchange(kind operation, op *workloads.Op) (found int, err error)
 	// A counter that does not exist yet is created, as an application's
 	// increment-or-create does: NOT_STORED means another connection
 	// created it meanwhile, an answer too.
-	c.Out = c.appendCounterKey(append(c.Out[:0], "add "...), op)
-	c.Out = append(append(append(c.Out, " 0 "...), c.d.ttl...), " 1\r\n1\r\n"...)
+	c.Out = c.appendCreate(c.appendCounterKey(append(c.Out[:0], "add "...), op))
 	if err := c.Send(); err != nil {
 		return 0, err
 	}
@@ -516,12 +515,18 @@ func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time
 // createCounter sends, behind what is in flight, the add that creates a
 // pipelined text incr's counter that was not found (see Receive).
 func (c *conn) createCounter(ctx context.Context, counter []byte, deadline time.Time) error {
-	c.Out = append(append(c.Out, "add "...), counter...)
-	c.Out = append(append(append(c.Out, " 0 "...), c.d.ttl...), " 1\r\n1\r\n"...)
+	c.Out = c.appendCreate(append(append(c.Out, "add "...), counter...))
 	c.creates = append(c.creates, c.replies)
 	c.replies++
 	c.InFlight++
 	return c.Flush(ctx, deadline)
+}
+
+// appendCreate appends the rest of the add that creates a text incr's
+// counter at 1, after "add <ckey>": no flags, the run's expiry, the
+// value 1.
+func (c *conn) appendCreate(out []byte) []byte {
+	return append(append(append(out, " 0 "...), c.d.ttl...), " 1\r\n1\r\n"...)
 }
 
 // Abandon drops the connection and what was in flight on it, creates of
