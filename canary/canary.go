@@ -130,6 +130,10 @@ func New(cfg Config) (*Canary, error) {
 	c := &Canary{cfg: cfg, reg: prometheus.NewRegistry()}
 	judge := &slo.Plan{Version: cfg.Plan.Version, File: cfg.Plan.File, Defaults: cfg.Plan.Defaults, Secrets: cfg.Plan.Secrets}
 	for _, comp := range cfg.Plan.Components {
+		if comp.Workload.Stages != nil {
+			return nil, fmt.Errorf("%w: component %q runs in stages (workload.stages): a canary sends a steady share of one rate; give the canary's plan a rate",
+				ErrConfig, comp.Name)
+		}
 		if !(comp.Workload.Rate > 0) {
 			return nil, fmt.Errorf("%w: component %q is closed loop (rate 0): a canary sends a share of an asked rate, and a closed loop would load the target as hard as it goes",
 				ErrConfig, comp.Name)

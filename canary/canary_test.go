@@ -263,6 +263,8 @@ func TestCanaryRefuses(t *testing.T) {
 	good := plan(t, "redis://127.0.0.1:6379/0", 1000, `        all: {p99: 1s}`)
 	closed := plan(t, "redis://127.0.0.1:6379/0", 1000, `        all: {p99: 1s}`)
 	closed.Components[0].Workload.Rate = 0
+	staged := plan(t, "redis://127.0.0.1:6379/0", 1000, `        all: {p99: 1s}`)
+	staged.Components[0].Workload.Stages = []slo.Stage{{Rate: 1000, Duration: time.Second}}
 	tests := []struct {
 		name string
 		cfg  canary.Config
@@ -270,6 +272,7 @@ func TestCanaryRefuses(t *testing.T) {
 	}{
 		{"no plan", canary.Config{}, "no plan"},
 		{"a closed-loop component", canary.Config{Plan: closed}, "closed loop"},
+		{"a component in stages", canary.Config{Plan: staged}, "runs in stages"},
 		{"a scale above 100%", canary.Config{Plan: good, Scale: 1.5}, "--scale 150%"},
 		{"zero failures", canary.Config{Plan: good, Failures: -1}, "--failures -1"},
 		{"a negative period", canary.Config{Plan: good, Every: -time.Second}, "must be positive"},

@@ -41,6 +41,16 @@ type WorkloadIdentity struct {
 	// Batch is the keys of each mget, for a mix that has mget; left out
 	// otherwise, as Values is.
 	Batch int `json:"batch,omitempty"`
+	// Stages is the schedule of a workload in stages (Rate is then their
+	// mean); left out for a workload of one rate.
+	Stages []IdentityStage `json:"stages,omitempty"`
+}
+
+// IdentityStage is one stage of a WorkloadIdentity.
+type IdentityStage struct {
+	Rate     float64 `json:"rate"`
+	Duration string  `json:"duration"`
+	Ramp     string  `json:"ramp,omitempty"`
 }
 
 // IdentityValues is the value size distribution of a WorkloadIdentity.
@@ -149,6 +159,9 @@ func IdentityOf(comp *slo.Component, seed int64, secrets []string) WorkloadIdent
 	}
 	if w.Pipeline > 1 {
 		id.Pipeline = w.Pipeline
+	}
+	for _, st := range w.Stages {
+		id.Stages = append(id.Stages, IdentityStage{Rate: st.Rate, Duration: slo.FormatDuration(st.Duration), Ramp: string(st.Ramp)})
 	}
 	id.Prefill = w.Prefill.Enabled
 	if w.TTL > 0 {

@@ -36,7 +36,8 @@ var (
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
 	componentKeys = []string{"name", "target", "workload", "slo"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "concurrency", "pipeline", "prefill", "ttl", "cleanup", "compression", "batch"}
+	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "concurrency", "pipeline", "prefill", "ttl", "cleanup", "compression", "batch", "stages"}
+	stageKeys     = []string{"rate", "duration", "ramp"}
 	valuesKeys    = []string{"distribution", "min", "max", "compressibility"}
 	prefillKeys   = []string{"rate"}
 	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"}
@@ -240,6 +241,9 @@ type decoder struct {
 	errs       Errors
 	// secrets are the values ${NAME} references expanded to.
 	secrets []string
+	// stages is how many stages the workload of the component being
+	// decoded has, for the objectives that name one.
+	stageCount int
 }
 
 // budgetSpent is the panic value that unwinds a decode past maxNodes.
@@ -423,7 +427,9 @@ func (d *decoder) componentAt(n *yaml.Node, c *Component, index int) {
 		}
 	}
 	if e, ok := f["slo"]; ok {
+		d.stageCount = len(c.Workload.Stages)
 		d.slo(e.value, &c.SLO)
+		d.stageCount = 0
 	}
 }
 
@@ -460,10 +466,18 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 			d.incomplete[c] = true
 		}
 	}
-	if e, ok := f["rate"]; ok {
+	stages, staged := f["stages"]
+	switch e, ok := f["rate"]; {
+	case ok && staged:
+		d.errorf(stages.key, "workload.stages and workload.rate are exclusive: the stages give the rate; remove workload.rate or workload.stages")
+		d.markBad(&w.Rate, n)
+		track(false)
+	case staged:
+		track(d.stages(stages, w))
+	case ok:
 		track(decodeField(d, e.value, &w.Rate, "workload.rate", asNumber))
-	} else {
-		d.errorf(n, "workload.rate is required: operations per second, or 0 for closed loop")
+	default:
+		d.errorf(n, "workload.rate is required: operations per second, or 0 for closed loop (or workload.stages: a list of {rate, duration})")
 		d.markBad(&w.Rate, n)
 		track(false)
 	}
@@ -508,6 +522,47 @@ func (d *decoder) workload(n *yaml.Node, c *Component) (hasMix, hasRequests bool
 		hasRequests = true
 	}
 	return hasMix, hasRequests
+}
+
+// stages decodes workload.stages, a list of {rate, duration, ramp}, and
+// sets the workload's rate to their mean; false when a stage did not decode.
+func (d *decoder) stages(e pair, w *Workload) bool {
+	items, ok := d.sequence(e.value, "workload.stages")
+	if !ok {
+		d.markBad(&w.Rate, e.value)
+		return false
+	}
+	d.origins[&w.Stages] = origin{pos: position(e.key)}
+	// Decoded in place: origins point into this slice.
+	w.Stages = make([]Stage, len(items))
+	complete := true
+	for i, item := range items {
+		st := &w.Stages[i]
+		item = d.resolve(item)
+		st.Pos = position(item)
+		what := fmt.Sprintf("workload.stages: stage %d", i+1)
+		f, ok := d.fields(item, what, stageKeys)
+		if !ok {
+			complete = false
+			continue
+		}
+		for _, key := range []string{"rate", "duration"} {
+			if _, ok := f[key]; !ok {
+				d.errorf(item, "%s needs %s, as in {rate: 1000, duration: 30s}", what, key)
+				complete = false
+			}
+		}
+		complete = decodeKey(d, f, what+" ", "rate", &st.Rate, asNumber) && complete
+		complete = decodeKey(d, f, what+" ", "duration", &st.Duration, asDuration) && complete
+		decodeKey(d, f, what+" ", "ramp", &st.Ramp, asString)
+	}
+	if !complete {
+		d.markBad(&w.Rate, e.value)
+		return false
+	}
+	w.Rate = MeanRate(w.Stages)
+	d.origins[&w.Rate] = origin{pos: position(e.key), raw: formatNumber(w.Rate)}
+	return true
 }
 
 // valueSize decodes value_size: a number of bytes, or a mapping of a
@@ -718,47 +773,111 @@ func (d *decoder) tier(n *yaml.Node, tier Tier) []Objective {
 	var objectives []Objective
 	var opPos []Position
 	for _, op := range ops {
-		metrics, ok := d.pairs(op.value, what+"."+clip(op.key.Value))
-		if !ok {
-			continue
-		}
-		for _, m := range metrics {
-			metric, err := ParseMetric(m.key.Value)
-			if err != nil {
-				d.errorf(m.key, "%s.%s: %w", what, clip(op.key.Value), err)
-				continue
-			}
-			name := fmt.Sprintf("%s %s %s", tier, clip(op.key.Value), metric)
-			if metric == MetricP99Window {
-				if o, ok := d.window(m.value, name); ok {
-					o.Tier, o.Operation = tier, op.key.Value
-					objectives = append(objectives, o)
-					opPos = append(opPos, position(op.key))
-				}
-				continue
-			}
-			value, ok := d.scalar(m.value, name)
+		for _, bars := range d.barSets(op.value) {
+			metrics, ok := d.pairs(bars, what+"."+clip(op.key.Value))
 			if !ok {
 				continue
 			}
-			threshold, err := parseThreshold(tier, metric, value.Value)
-			if err != nil {
-				d.errorf(value, "%s: %w", name, err)
+			stages, metrics, ok := d.stageOf(metrics, what+"."+clip(op.key.Value))
+			if !ok {
 				continue
 			}
-			objectives = append(objectives, Objective{
-				Tier:      tier,
-				Operation: op.key.Value,
-				Metric:    metric,
-				Threshold: threshold,
-				Raw:       value.Value,
-				Pos:       position(value),
-			})
-			opPos = append(opPos, position(op.key))
+			judged := d.bars(metrics, tier, op)
+			for _, stage := range stages {
+				for _, o := range judged {
+					o.Stage = stage
+					objectives = append(objectives, o)
+					opPos = append(opPos, position(op.key))
+				}
+			}
 		}
 	}
 	for i := range objectives {
 		d.origins[&objectives[i].Operation] = origin{pos: opPos[i], raw: objectives[i].Operation}
+	}
+	return objectives
+}
+
+// barSets returns the mappings of bars an operation of a tier holds: its
+// value, or each item of it when it is a list (so that one operation can
+// have whole-run bars and bars of a stage).
+func (d *decoder) barSets(n *yaml.Node) []*yaml.Node {
+	if r := d.resolve(n); r.Kind == yaml.SequenceNode {
+		return r.Content
+	}
+	return []*yaml.Node{n}
+}
+
+// stageOf takes the stage key out of an operation's bars: the stages they
+// judge (0 for the whole run, or each stage of stage: all), and the bars
+// without it.
+func (d *decoder) stageOf(metrics []pair, what string) (stages []int, bars []pair, ok bool) {
+	stages = []int{0}
+	for _, m := range metrics {
+		if m.key.Value != "stage" {
+			bars = append(bars, m)
+			continue
+		}
+		value, ok := d.scalar(m.value, what+" stage")
+		if !ok {
+			return nil, nil, false
+		}
+		if d.stageCount == 0 {
+			d.errorf(m.key, "%s stage %q: the workload has no stages; stage names one of workload.stages", what, clip(value.Value))
+			return nil, nil, false
+		}
+		if value.Value == "all" {
+			stages = stages[:0]
+			for i := range d.stageCount {
+				stages = append(stages, i+1)
+			}
+			continue
+		}
+		n, err := strconv.Atoi(value.Value)
+		if err != nil || n < 1 || n > d.stageCount {
+			d.errorf(value, "%s stage %q: want a stage number from 1 to %d, or all", what, clip(value.Value), d.stageCount)
+			return nil, nil, false
+		}
+		stages = []int{n}
+	}
+	return stages, bars, true
+}
+
+// bars decodes the {metric: value} bars of one operation of a tier.
+func (d *decoder) bars(metrics []pair, tier Tier, op pair) []Objective {
+	what := "slo." + string(tier)
+	var objectives []Objective
+	for _, m := range metrics {
+		metric, err := ParseMetric(m.key.Value)
+		if err != nil {
+			d.errorf(m.key, "%s.%s: %w", what, clip(op.key.Value), err)
+			continue
+		}
+		name := fmt.Sprintf("%s %s %s", tier, clip(op.key.Value), metric)
+		if metric == MetricP99Window {
+			if o, ok := d.window(m.value, name); ok {
+				o.Tier, o.Operation = tier, op.key.Value
+				objectives = append(objectives, o)
+			}
+			continue
+		}
+		value, ok := d.scalar(m.value, name)
+		if !ok {
+			continue
+		}
+		threshold, err := parseThreshold(tier, metric, value.Value)
+		if err != nil {
+			d.errorf(value, "%s: %w", name, err)
+			continue
+		}
+		objectives = append(objectives, Objective{
+			Tier:      tier,
+			Operation: op.key.Value,
+			Metric:    metric,
+			Threshold: threshold,
+			Raw:       value.Value,
+			Pos:       position(value),
+		})
 	}
 	return objectives
 }

@@ -101,7 +101,7 @@ func TestEveryErrorIsReportedWithItsPosition(t *testing.T) {
 		`multi.bad.yaml:4:13: defaults.duration: invalid duration "60": missing unit; use one of ns, us, µs, ms, s, m, h`,
 		`multi.bad.yaml:5:9: defaults.seed: "-3.5" is not a whole number`,
 		`multi.bad.yaml:11:20: component "a": workload.connections "0" is out of range: must be 1 to 4096`,
-		`multi.bad.yaml:12:7: component "a": unknown key "mixx" in workload (did you mean "mix"?); allowed: rate, arrival, connections, timeout, keys, value_size, mix, requests, max_error_rate, protoset, tls, protocol, streams, concurrency, pipeline, prefill, ttl, cleanup, compression, batch`,
+		`multi.bad.yaml:12:7: component "a": unknown key "mixx" in workload (did you mean "mix"?); allowed: rate, arrival, connections, timeout, keys, value_size, mix, requests, max_error_rate, protoset, tls, protocol, streams, concurrency, pipeline, prefill, ttl, cleanup, compression, batch, stages`,
 		`multi.bad.yaml:15:20: component "a": minimum get p99: invalid duration "fast": want a number and a unit, like 250ms or 1.5s (units: ns, us, µs, ms, s, m, h)`,
 		`multi.bad.yaml:16:9: component "a": slo.minimum: operation "put" is not issued by this component; valid: get, set, all`,
 		`multi.bad.yaml:17:11: component "B": name "B" is not a valid name: use 1 to 63 of a-z, 0-9, "_", "." and "-", starting with a letter or digit`,
@@ -140,17 +140,17 @@ func TestTheDesignExamplePlan(t *testing.T) {
 			},
 			SLO: SLO{
 				Minimum: []Objective{
-					{TierMinimum, "get", MetricP99, Threshold{Latency: 2 * time.Millisecond}, "2ms", Position{19, 20}},
-					{TierMinimum, "get", MetricP999, Threshold{Latency: 5 * time.Millisecond}, "5ms", Position{19, 32}},
-					{TierMinimum, "set", MetricP99, Threshold{Latency: 3 * time.Millisecond}, "3ms", Position{20, 20}},
-					{TierMinimum, "all", MetricErrorRate, Threshold{Ratio: 0.001}, "0.1%", Position{21, 27}},
-					{TierMinimum, "all", MetricThroughput, Threshold{Ratio: 0.99}, "99%", Position{21, 45}},
+					{TierMinimum, "get", MetricP99, Threshold{Latency: 2 * time.Millisecond}, "2ms", Position{19, 20}, 0},
+					{TierMinimum, "get", MetricP999, Threshold{Latency: 5 * time.Millisecond}, "5ms", Position{19, 32}, 0},
+					{TierMinimum, "set", MetricP99, Threshold{Latency: 3 * time.Millisecond}, "3ms", Position{20, 20}, 0},
+					{TierMinimum, "all", MetricErrorRate, Threshold{Ratio: 0.001}, "0.1%", Position{21, 27}, 0},
+					{TierMinimum, "all", MetricThroughput, Threshold{Ratio: 0.99}, "99%", Position{21, 45}, 0},
 				},
 				Aspirational: []Objective{
-					{TierAspirational, "get", MetricP99, Threshold{Latency: time.Millisecond}, "1ms", Position{23, 20}},
+					{TierAspirational, "get", MetricP99, Threshold{Latency: time.Millisecond}, "1ms", Position{23, 20}, 0},
 				},
 				Regression: []Objective{
-					{TierRegression, "get", MetricP99, Threshold{Ratio: 0.10}, "+10%", Position{25, 20}},
+					{TierRegression, "get", MetricP99, Threshold{Ratio: 0.10}, "+10%", Position{25, 20}, 0},
 				},
 			},
 			Pos:       Position{7, 5},

@@ -143,8 +143,16 @@ const (
 
 // Workload is the load applied to one component.
 type Workload struct {
-	// Rate is operations per second, open loop; 0 means closed loop.
-	Rate        float64
+	// Rate is operations per second, open loop; 0 means closed loop. A
+	// workload in Stages has no rate of its own in the plan: Rate is then
+	// the stages' mean rate (their operations over their length), which
+	// the whole run's asked rate and throughput are judged against.
+	Rate float64
+	// Stages, when set, is the load's schedule: one stage after another,
+	// each at its rate (or ramping to it) for its duration, open loop.
+	// The run's measured length is the stages' total; warmup runs at the
+	// first stage's rate before it. Nil for a workload of one rate.
+	Stages      []Stage
 	Arrival     Arrival
 	Connections int
 	// Streams is how many operations one connection carries at once
@@ -194,6 +202,75 @@ type Workload struct {
 	Protocol WireProtocol
 	// Batch is how many keys one mget asks for; 0 means DefaultBatch.
 	Batch int
+}
+
+// Stage is one step of a staged workload (workload.stages).
+type Stage struct {
+	// Rate is operations per second at the end of the stage, and all
+	// through it unless it ramps.
+	Rate float64
+	// Duration is how long the stage lasts.
+	Duration time.Duration
+	// Ramp is how the rate gets to Rate: RampNone jumps to it at the
+	// stage's start, RampLinear ramps linearly from the previous stage's
+	// rate (0 for the first stage) over Duration.
+	Ramp Ramp
+	Pos  Position
+}
+
+// Ramp names how a stage's rate changes over the stage.
+type Ramp string
+
+// The ramps a stage may have.
+const (
+	// RampNone holds the stage's rate from its start.
+	RampNone Ramp = ""
+	// RampLinear ramps linearly from the previous stage's rate.
+	RampLinear Ramp = "linear"
+)
+
+// MaxStages is the most stages a workload may have.
+const MaxStages = 100
+
+// StartRate is the rate stage i of stages starts at: the previous stage's
+// rate (0 before the first) when it ramps, its own rate otherwise.
+func StartRate(stages []Stage, i int) float64 {
+	if stages[i].Ramp != RampLinear {
+		return stages[i].Rate
+	}
+	if i == 0 {
+		return 0
+	}
+	return stages[i-1].Rate
+}
+
+// StagesDuration is the total length of stages.
+func StagesDuration(stages []Stage) time.Duration {
+	var d time.Duration
+	for _, s := range stages {
+		d += s.Duration
+	}
+	return d
+}
+
+// StagesOperations is how many operations stages intend in all: each
+// stage's mean rate (the mean of its start and end rates when it ramps)
+// times its length.
+func StagesOperations(stages []Stage) float64 {
+	var n float64
+	for i, s := range stages {
+		n += (StartRate(stages, i) + s.Rate) / 2 * s.Duration.Seconds()
+	}
+	return n
+}
+
+// MeanRate is the rate of a run in stages over its whole length.
+func MeanRate(stages []Stage) float64 {
+	d := StagesDuration(stages)
+	if d <= 0 {
+		return 0
+	}
+	return StagesOperations(stages) / d.Seconds()
 }
 
 // SizeDistribution names how value sizes are drawn.
@@ -448,6 +525,10 @@ type Objective struct {
 	// Raw is the threshold as written, for reports.
 	Raw string
 	Pos Position
+	// Stage is the stage of a staged workload the objective judges
+	// (1-based, see Workload.Stages), or 0 for the whole run. The plan's
+	// stage: all is one objective per stage.
+	Stage int
 }
 
 // Threshold is an objective's bar. Exactly one of its forms is meaningful,

@@ -115,11 +115,14 @@ func (p *Plan) Candidates(runs []RunEvidence) []Candidate {
 		for _, milestone := range c.SLO.Aspirational {
 			cand := Candidate{Component: c.Name, Milestone: milestone}
 			for i := range c.SLO.Minimum {
-				if m := &c.SLO.Minimum[i]; m.Operation == milestone.Operation && m.Metric == milestone.Metric {
+				if m := &c.SLO.Minimum[i]; m.Operation == milestone.Operation && m.Metric == milestone.Metric && m.Stage == milestone.Stage {
 					cand.Minimum = m
 				}
 			}
 			switch {
+			case milestone.Stage != 0:
+				cand.Outcome = OutcomeNotMet
+				cand.Reason = fmt.Sprintf("it is stage %d's, and promote weighs whole runs only: move it to the minimum by hand", milestone.Stage)
 			case milestone.Metric.OverTime():
 				cand.Outcome = OutcomeNotMet
 				cand.Reason = fmt.Sprintf("%s is judged over the course of a run, which promote does not weigh: move it to the minimum by hand", milestone.Metric)

@@ -78,25 +78,40 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 					// Never issued: an error of its own (validate); no duration would help.
 					continue
 				}
-				span, part := duration, ""
+				length := duration
+				if st := c.Workload.Stages; st != nil {
+					length = StagesDuration(st)
+				}
+				span, part := length, ""
 				switch o.Metric {
 				case MetricP99Window:
-					span, part = min(o.Threshold.Window, duration), " in each window"
+					span, part = min(o.Threshold.Window, length), " in each window"
 				case MetricDrift:
-					span, part = duration/3, " in each third of the run"
+					span, part = length/3, " in each third of the run"
 				}
 				expected := rate * span.Seconds() * share
+				how := fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(span.Seconds()))
+				if st := c.Workload.Stages; o.Stage > 0 && o.Stage <= len(st) {
+					s := st[o.Stage-1]
+					stageRate := (StartRate(st, o.Stage-1) + s.Rate) / 2
+					expected = stageRate * s.Duration.Seconds() * share
+					part = fmt.Sprintf(" in stage %d", o.Stage)
+					how = fmt.Sprintf("stage %d's mean rate %s/s × %ss", o.Stage, formatNumber(stageRate), formatNumber(s.Duration.Seconds()))
+				}
 				if expected >= plan {
 					continue
 				}
-				how := fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(span.Seconds()))
+				lengthen := "duration"
+				if o.Stage > 0 {
+					lengthen = "stage"
+				}
 				if o.Operation != AllOperations {
 					how += fmt.Sprintf(" × %.3g%%", share*100)
 				}
 				errs = append(errs, &Error{
 					File: p.File, Line: o.Pos.Line, Column: o.Pos.Column, Component: c.Name,
-					Msg: fmt.Sprintf("%s %s needs at least %d samples%s, so a plan must expect %s (headroom for random arrivals); %s gives %s: lengthen the duration or drop the objective",
-						clip(o.Operation), o.Metric, need, part, strconv.FormatFloat(plan, 'f', -1, 64), how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64)),
+					Msg: fmt.Sprintf("%s %s needs at least %d samples%s, so a plan must expect %s (headroom for random arrivals); %s gives %s: lengthen the %s or drop the objective",
+						clip(o.Operation), o.Metric, need, part, strconv.FormatFloat(plan, 'f', -1, 64), how, strconv.FormatFloat(math.Floor(expected), 'f', -1, 64), lengthen),
 				})
 			}
 		}

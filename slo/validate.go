@@ -86,6 +86,9 @@ type validator struct {
 	errs      Errors
 	// duration is the plan's measured length, when valid; 0 otherwise.
 	duration time.Duration
+	// defaults are the plan's, for the rules of a component that depend
+	// on them (workload.stages).
+	defaults Defaults
 }
 
 // newValidator returns a validator; origins may be nil.
@@ -132,6 +135,7 @@ func (v *validator) skipped(key any) bool {
 func (v *validator) plan(p *Plan) {
 	v.check(&p.Version, Position{}, p.Version == 1, "version", strconv.Itoa(p.Version), "is not supported; the only plan version is 1")
 	d := &p.Defaults
+	v.defaults = *d
 	if validDuration(d.Duration) && !v.skipped(&d.Duration) {
 		v.duration = d.Duration
 	}
@@ -182,8 +186,12 @@ func (v *validator) componentRules(c *Component) {
 	v.name(&c.Name, c.Pos, "name")
 	protoKnown := v.target(c)
 	w := &c.Workload
-	v.check(&w.Rate, c.Pos, 0 <= w.Rate && w.Rate <= maxRate, "workload.rate", formatNumber(w.Rate),
-		"is out of range: must be 0 (closed loop) to 1000000 operations per second")
+	if w.Stages == nil {
+		v.check(&w.Rate, c.Pos, 0 <= w.Rate && w.Rate <= maxRate, "workload.rate", formatNumber(w.Rate),
+			"is out of range: must be 0 (closed loop) to 1000000 operations per second")
+	} else {
+		v.stages(c)
+	}
 	v.check(&w.Arrival, c.Pos, w.Arrival == ArrivalPoisson || w.Arrival == ArrivalUniform, "workload.arrival", string(w.Arrival),
 		"is not supported; allowed: poisson, uniform")
 	v.check(&w.Connections, c.Pos, 1 <= w.Connections && w.Connections <= maxConnections, "workload.connections", strconv.Itoa(w.Connections),
@@ -226,6 +234,48 @@ func (v *validator) componentRules(c *Component) {
 	v.objectives(c, TierAspirational, c.SLO.Aspirational, opsKnown)
 	v.objectives(c, TierRegression, c.SLO.Regression, opsKnown)
 	v.objectives(c, TierTrend, c.SLO.Trend, opsKnown)
+}
+
+// stages checks workload.stages: each stage's rate, duration and ramp, the
+// stages' number and total length, and the settings they cannot go with.
+func (v *validator) stages(c *Component) {
+	w := &c.Workload
+	pos, _, _ := v.place(&w.Stages, c.Pos, "")
+	switch {
+	case len(w.Stages) == 0:
+		v.errorf(pos, "workload.stages is empty: list at least one {rate, duration}")
+		return
+	case len(w.Stages) > MaxStages:
+		v.errorf(pos, "workload.stages has %d stages: at most %d", len(w.Stages), MaxStages)
+		return
+	}
+	good := true
+	for i := range w.Stages {
+		st := &w.Stages[i]
+		what := fmt.Sprintf("workload.stages: stage %d", i+1)
+		if !(0 < st.Rate && st.Rate <= maxRate) {
+			v.check(&st.Rate, st.Pos, false, what+" rate", formatNumber(st.Rate),
+				"is out of range: must be more than 0 and at most 1000000 operations per second (a stage is open loop)")
+			good = false
+		}
+		if !(0 < st.Duration && st.Duration <= maxDuration) {
+			v.check(&st.Duration, st.Pos, false, what+" duration", FormatDuration(st.Duration), "is out of range: must be more than 0 and at most 24h")
+			good = false
+		}
+		v.check(&st.Ramp, st.Pos, st.Ramp == RampNone || st.Ramp == RampLinear, what+" ramp", string(st.Ramp),
+			"is not supported; allowed: linear (ramp from the previous stage's rate), or leave it out to hold the rate from the stage's start")
+		if i == 0 && st.Ramp == RampLinear && v.defaults.Warmup > 0 {
+			p, _, _ := v.place(&st.Ramp, st.Pos, "")
+			v.errorf(p, "%s ramp \"linear\" ramps the first stage from 0, but warmup runs at the first stage's rate before it (defaults.warmup %s): set defaults.warmup: 0s, or start with a stage that holds a rate",
+				what, FormatDuration(v.defaults.Warmup))
+		}
+	}
+	if total := StagesDuration(w.Stages); good && !validDuration(total) {
+		v.errorf(pos, "workload.stages last %s in all: the stages' total is the measured length, which must be between 1s and 24h", FormatDuration(total))
+	}
+	if v.defaults.Adaptive.Enabled() {
+		v.errorf(pos, "workload.stages and defaults.adaptive cannot go together: an adaptive run extends its measured window, which the stages fix; remove one of them")
+	}
 }
 
 // values checks the value_size mapping.
@@ -576,12 +626,19 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 	type slot struct {
 		op     string
 		metric Metric
+		stage  int
 	}
 	seen := make(map[slot]bool)
 	for i := range objectives {
 		o := &objectives[i]
 		raw := o.shown()
 		name := fmt.Sprintf("%s %s %s", tier, clip(o.Operation), clip(string(o.Metric)))
+		if o.Stage != 0 {
+			name += fmt.Sprintf(" (stage %d)", o.Stage)
+			if !v.stageObjective(c, o, name) {
+				continue
+			}
+		}
 		if o.Tier != tier {
 			v.errorf(o.Pos, "%s is in the %s tier but says it is %q", name, tier, clip(string(o.Tier)))
 		}
@@ -603,10 +660,10 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 		if latency, plain := o.Metric.Latency(); latency == LatencyComplete {
 			canonical = plain
 		}
-		if seen[slot{o.Operation, canonical}] {
+		if seen[slot{o.Operation, canonical, o.Stage}] {
 			v.errorf(o.Pos, "%s is set twice", name)
 		}
-		seen[slot{o.Operation, canonical}] = true
+		seen[slot{o.Operation, canonical, o.Stage}] = true
 		if o.Metric == MetricHitRate {
 			v.hitRate(c, o, name, proto, protoErr == nil && opsKnown)
 		}
@@ -648,6 +705,23 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 			}
 		}
 	}
+}
+
+// stageObjective checks an objective of one stage: the stage exists, and
+// its tier and metric judge a stage's own figures (a stage is compared with
+// a bar, not with other runs, and is too short a span for a soak's course).
+func (v *validator) stageObjective(c *Component, o *Objective, name string) bool {
+	switch n := len(c.Workload.Stages); {
+	case o.Stage < 0 || o.Stage > n:
+		v.errorf(o.Pos, "%s: the workload has %d stages, so stage %d is none of them", name, n, o.Stage)
+	case o.Tier != TierMinimum && o.Tier != TierAspirational:
+		v.errorf(o.Pos, "%s: a stage's bars are in the minimum or aspirational tier; the %s tier judges the whole run", name, o.Tier)
+	case o.Metric.OverTime():
+		v.errorf(o.Pos, "%s: %s judges the course of the whole run, not of one stage", name, o.Metric)
+	default:
+		return true
+	}
+	return false
 }
 
 // hitRate checks where a hit_rate objective may stand: on a read of a

@@ -70,16 +70,31 @@ func flagSecrets(f, target string) []string {
 	return append(slo.TargetSecrets(target), slo.TargetSecrets(f)...)
 }
 
-// specsFor turns a plan into the engine's specs.
+// specsFor turns a plan into the engine's specs. A component in stages
+// is measured for the stages' total length.
 func specsFor(p *slo.Plan, shard result.Shard) []*workloads.Spec {
 	specs := make([]*workloads.Spec, len(p.Components))
 	for i := range p.Components {
+		duration := p.Defaults.Duration
+		if st := p.Components[i].Workload.Stages; st != nil {
+			duration = slo.StagesDuration(st)
+		}
 		specs[i] = &workloads.Spec{
-			Component: p.Components[i], Duration: p.Defaults.Duration, Warmup: p.Defaults.Warmup,
+			Component: p.Components[i], Duration: duration, Warmup: p.Defaults.Warmup,
 			Seed: p.Defaults.Seed, Shard: shard, Secrets: p.Secrets,
 		}
 	}
 	return specs
+}
+
+// stagedComponent names the plan's first component in stages, or "".
+func stagedComponent(p *slo.Plan) string {
+	for _, c := range p.Components {
+		if c.Workload.Stages != nil {
+			return c.Name
+		}
+	}
+	return ""
 }
 
 // parseDurationFlag reads a duration flag in the plan's units.

@@ -95,6 +95,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 		if p.Defaults.Duration, err = parseDurationFlag("duration", f.duration); err != nil {
 			return err
 		}
+		if c := stagedComponent(p); c != "" {
+			return usageError(fmt.Errorf("--duration %q: component %q runs in stages (workload.stages), whose durations are its measured length; change the stages instead", f.duration, c))
+		}
 		if errs := p.SampleErrors(p.Defaults.Duration); len(errs) > 0 {
 			return usageError(fmt.Errorf("with --duration %s:\n%w", f.duration, errs))
 		}
@@ -108,6 +111,9 @@ func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment
 	shard, err := parseShard(f.shard)
 	if err != nil {
 		return err
+	}
+	if c := stagedComponent(p); c != "" && len(f.baselineTargets) > 0 {
+		return usageError(fmt.Errorf("--baseline-target: component %q runs in stages (workload.stages), which an interleaved run would cut into segments; compare with a saved result (--baseline) instead", c))
 	}
 	if len(f.baselineTargets) > 0 && f.baseline != "" {
 		return usageError(errors.New("--baseline and --baseline-target exclude each other: compare with a saved result or with a live baseline"))
