@@ -108,6 +108,10 @@ func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Resul
 		var out []status.ObjectiveResult
 		for _, tier := range [][]slo.Objective{comp.SLO.Minimum, comp.SLO.Aspirational} {
 			for _, o := range tier {
+				if o.Metric == slo.MetricCapacity {
+					v.Warnings = appendUnique(v.Warnings, capacityNotJudged)
+					continue
+				}
 				if o.Metric.OverTime() {
 					out = append(out, judgeOverTime(o, cr, res.IntervalNS, lookConfidence(confidence, cr.Looks)))
 					continue
@@ -115,7 +119,11 @@ func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Resul
 				out = append(out, judgeAbsolute(o, cr, res.Runner))
 			}
 		}
-		if len(comp.SLO.Regression) > 0 {
+		regressions := withoutCapacity(comp.SLO.Regression)
+		if len(regressions) < len(comp.SLO.Regression) {
+			v.Warnings = appendUnique(v.Warnings, capacityNotJudged)
+		}
+		if len(regressions) > 0 {
 			if baseline == nil {
 				v.Warnings = appendUnique(v.Warnings, "regression objectives were not judged: no baseline given (--baseline)")
 			} else {
@@ -123,7 +131,7 @@ func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Resul
 				if bc == nil {
 					v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: regression objectives were not judged: the baseline has no such component", comp.Name))
 				}
-				for _, o := range comp.SLO.Regression {
+				for _, o := range regressions {
 					if bc != nil {
 						out = append(out, judgeRegression(o, cr, bc, pair, lookConfidence(confidence, cr.Looks), runners{baseline.Runner, res.Runner}))
 					}
@@ -195,6 +203,23 @@ func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Resul
 	return v, nil
 }
 
+// capacityNotJudged is the warning of a run or check whose plan sets
+// capacity objectives: a run measures one rate, so it cannot say how much
+// load the component carries. The objectives are left out of its verdict,
+// neither passed nor failed; tailgate capacity judges them.
+const capacityNotJudged = "capacity objectives are not judged by a run at one rate: tailgate capacity judges them"
+
+// withoutCapacity is objectives less the capacity ones.
+func withoutCapacity(objectives []slo.Objective) []slo.Objective {
+	var out []slo.Objective
+	for _, o := range objectives {
+		if o.Metric != slo.MetricCapacity {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // ShardVerdict is the verdict of a shard's result, which is not judged: a
 // shard sends a share of the load, so the plan's bars are for the merged
 // result. It has no objectives and says so; its status is error when the
@@ -232,7 +257,7 @@ func perObjectiveConfidence(plan *slo.Plan) float64 {
 	}
 	k := 0
 	for _, c := range plan.Components {
-		k += len(c.SLO.Regression)
+		k += len(withoutCapacity(c.SLO.Regression))
 		for _, tier := range [][]slo.Objective{c.SLO.Minimum, c.SLO.Aspirational} {
 			for _, o := range tier {
 				if o.Metric == slo.MetricDrift {

@@ -202,3 +202,28 @@ func TestAHistogramThatDoesNotDecodeIsSaidSo(t *testing.T) {
 		assert.Contains(t, o.Detail, `operation "get": interval 3: histogram`, o.Metric)
 	}
 }
+
+// TestARunDoesNotJudgeCapacity: a run measures one rate, so its verdict
+// leaves capacity objectives out, and says so; tailgate capacity judges them.
+func TestARunDoesNotJudgeCapacity(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		slo  string
+		want status.Verdict
+	}{
+		{"beside a bar the run meets, the run passes on that bar", "      minimum: {get: {p99: 20ms}, all: {capacity: 30000/s}}\n      regression: {all: {capacity: -5%}}\n", status.VerdictPass},
+		{"alone, nothing is judged, which is never a pass", "      minimum: {all: {capacity: 30000/s}}\n", status.VerdictError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := gate.Judge(planWith(tt.slo), base.result(), base.result())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v.Status)
+			for _, o := range v.Objectives["cache"] {
+				assert.NotEqual(t, "capacity", o.Metric)
+			}
+			assert.Contains(t, v.Warnings, "capacity objectives are not judged by a run at one rate: tailgate capacity judges them")
+		})
+	}
+}

@@ -35,7 +35,8 @@ var (
 	planKeys      = []string{"version", "defaults", "components"}
 	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
 	adaptiveKeys  = []string{"max_duration"}
-	componentKeys = []string{"name", "target", "workload", "slo"}
+	componentKeys = []string{"name", "target", "workload", "slo", "capacity"}
+	capacityKeys  = []string{"min_rate", "max_rate", "precision", "max_probes", "max_duration", "probe_duration", "probe_warmup"}
 	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "concurrency", "pipeline", "prefill", "ttl", "cleanup", "compression", "batch", "stages"}
 	stageKeys     = []string{"rate", "duration", "ramp"}
 	valuesKeys    = []string{"distribution", "min", "max", "compressibility"}
@@ -431,6 +432,24 @@ func (d *decoder) componentAt(n *yaml.Node, c *Component, index int) {
 		d.slo(e.value, &c.SLO)
 		d.stageCount = 0
 	}
+	if e, ok := f["capacity"]; ok {
+		d.capacity(e.value, &c.Capacity)
+	}
+}
+
+// capacity decodes a component's capacity block over the defaults.
+func (d *decoder) capacity(n *yaml.Node, c *Capacity) {
+	f, ok := d.fields(n, "capacity", capacityKeys)
+	if !ok {
+		return
+	}
+	decodeKey(d, f, "capacity.", "min_rate", &c.MinRate, asNumber)
+	decodeKey(d, f, "capacity.", "max_rate", &c.MaxRate, asNumber)
+	decodeKey(d, f, "capacity.", "precision", &c.Precision, asPercent)
+	decodeKey(d, f, "capacity.", "max_probes", &c.MaxProbes, asInt)
+	decodeKey(d, f, "capacity.", "max_duration", &c.MaxDuration, asDuration)
+	decodeKey(d, f, "capacity.", "probe_duration", &c.ProbeDuration, asDuration)
+	c.ProbeWarmupSet = decodeKey(d, f, "capacity.", "probe_warmup", &c.ProbeWarmup, asDuration)
 }
 
 // defaultWorkload fills in every workload default but the mix, which
@@ -921,6 +940,9 @@ func parseThreshold(tier Tier, metric Metric, s string) (Threshold, error) {
 	case tier == TierRegression || tier == TierTrend || metric == MetricDrift:
 		r, err := ParseRelative(s)
 		return Threshold{Ratio: r}, err
+	case metric == MetricCapacity:
+		r, err := ParseRate(s)
+		return Threshold{Rate: r}, err
 	case metric.IsLatency():
 		l, err := ParseDuration(s)
 		return Threshold{Latency: l}, err

@@ -13,6 +13,7 @@
 //	percentile = "p50" | "p90" | "p99" | "p99.9" | "p99.99" | "max"
 //	percent    = number "%"             e.g. 0.1%, 99%
 //	relative   = ("+" | "-") number "%" e.g. +10%   (regression and trend tiers, drift)
+//	rate       = number "/s"            e.g. 30000/s  (capacity, minimum tier)
 //	window     = "{" "window:" duration "," "max:" duration "}"   (p99_window)
 //
 // Latency metrics (percentiles and max) take a duration in the minimum and
@@ -23,6 +24,11 @@
 // relative change against a baseline run for every metric, and the trend
 // tier a relative change over the history of runs (--history) for every
 // latency metric.
+//
+// capacity takes a rate in the minimum tier (30000/s) and a relative change
+// in the regression tier (-5%), always on all: tailgate capacity judges it,
+// against the highest rate at which the component's minimum objectives
+// hold; run and check, which measure one rate, leave it unjudged.
 //
 // Two metrics judge a soak's course rather than its whole run, in the
 // minimum and aspirational tiers: p99_window takes a window and a bar
@@ -118,10 +124,76 @@ type Component struct {
 	Target   string
 	Workload Workload
 	SLO      SLO
+	// Capacity bounds tailgate capacity's search of this component.
+	Capacity Capacity
 	Pos      Position
 	// TargetPos locates the target key, for messages about the target.
 	TargetPos Position
 }
+
+// Capacity is a component's capacity block: the bounds of tailgate
+// capacity's search for the highest rate at which every minimum objective
+// holds. A bound left at zero takes DefaultCapacity's (WithDefaults); the
+// command's flags override MinRate, MaxRate and Precision.
+type Capacity struct {
+	// MinRate is the first rate probed; 0 means the workload's rate.
+	MinRate float64
+	// MaxRate is the highest rate ever probed; 0 means
+	// CapacityMaxFactor × MinRate.
+	MaxRate float64
+	// Precision is the widest bracket the search ends with, as a fraction
+	// of the capacity.
+	Precision float64
+	// MaxProbes is the most probes the search runs, lengthened and
+	// repeated ones included.
+	MaxProbes int
+	// MaxDuration is the most time the search spends.
+	MaxDuration time.Duration
+	// ProbeDuration is one probe's measured length, ProbeWarmup its
+	// warmup; ProbeWarmupSet says the plan wrote probe_warmup, so that
+	// probe_warmup: 0s asks for no warmup rather than the default.
+	ProbeDuration  time.Duration
+	ProbeWarmup    time.Duration
+	ProbeWarmupSet bool
+}
+
+// DefaultCapacity is the capacity block of a component whose plan writes
+// none: 5% precision, at most 20 probes of 10s (after 2s of warmup each)
+// and 10 minutes.
+var DefaultCapacity = Capacity{
+	Precision:     0.05,
+	MaxProbes:     20,
+	MaxDuration:   10 * time.Minute,
+	ProbeDuration: 10 * time.Second,
+	ProbeWarmup:   2 * time.Second,
+}
+
+// WithDefaults returns c with every bound left at zero (in a plan built in
+// code) at DefaultCapacity's; MinRate and MaxRate stay as they are, since
+// their defaults depend on the workload.
+func (c Capacity) WithDefaults() Capacity {
+	d := DefaultCapacity
+	if c.Precision == 0 {
+		c.Precision = d.Precision
+	}
+	if c.MaxProbes == 0 {
+		c.MaxProbes = d.MaxProbes
+	}
+	if c.MaxDuration == 0 {
+		c.MaxDuration = d.MaxDuration
+	}
+	if c.ProbeDuration == 0 {
+		c.ProbeDuration = d.ProbeDuration
+	}
+	if c.ProbeWarmup == 0 && !c.ProbeWarmupSet {
+		c.ProbeWarmup = d.ProbeWarmup
+	}
+	return c
+}
+
+// CapacityMaxFactor is how far above its lowest rate a capacity search
+// goes when the plan sets no max_rate.
+const CapacityMaxFactor = 16
 
 // Arrival names an arrival process for open-loop load.
 type Arrival string
@@ -444,10 +516,16 @@ const (
 	// MetricDrift is how much the last third of the run's p99 exceeds
 	// the first third's, judged against the relative Threshold.Ratio.
 	MetricDrift Metric = "drift"
+	// MetricCapacity is the highest rate at which every minimum objective
+	// of the component holds, as tailgate capacity finds it: a rate bar
+	// (Threshold.Rate, 30000/s) in the minimum tier, a relative change
+	// against a baseline capacity file in the regression tier (-5%). Higher
+	// is better. run and check do not judge it (they measure one rate).
+	MetricCapacity Metric = "capacity"
 )
 
 // Metrics lists every metric in display order.
-var Metrics = []Metric{MetricP50, MetricP90, MetricP99, MetricP999, MetricP9999, MetricMax, MetricErrorRate, MetricThroughput, MetricHitRate, MetricP99Window, MetricDrift}
+var Metrics = []Metric{MetricP50, MetricP90, MetricP99, MetricP999, MetricP9999, MetricMax, MetricErrorRate, MetricThroughput, MetricHitRate, MetricP99Window, MetricDrift, MetricCapacity}
 
 // OverTime reports whether the metric judges the course of the run
 // (p99_window, drift) rather than the whole run.
@@ -483,7 +561,7 @@ func (m Metric) FirstMessage() bool {
 // HigherIsBetter reports whether a larger measured value of the metric is
 // the better one (throughput, hit_rate).
 func (m Metric) HigherIsBetter() bool {
-	return m == MetricThroughput || m == MetricHitRate
+	return m == MetricThroughput || m == MetricHitRate || m == MetricCapacity
 }
 
 // Quantile returns the quantile (0..1) a latency percentile names (with or
@@ -543,4 +621,7 @@ type Threshold struct {
 	// Window is the length of one window of p99_window, whose bar is
 	// Latency.
 	Window time.Duration
+	// Rate is the bar of capacity in the minimum tier, in operations per
+	// second.
+	Rate float64
 }

@@ -21,6 +21,7 @@ var (
 	unsignedPattern = regexp.MustCompile(`^[0-9]+(?:\.[0-9]+)?%$`)
 	signedPattern   = regexp.MustCompile(`^[+-][0-9]+(?:\.[0-9]+)?%$`)
 	bareNumber      = regexp.MustCompile(`^[+-]?[0-9.]+$`)
+	unsignedNumber  = regexp.MustCompile(`^[0-9]+(?:\.[0-9]+)?$`)
 )
 
 // ParseDuration parses a non-negative duration such as 2ms, 1.5s or 1m30s.
@@ -91,6 +92,29 @@ func percentValue(s, number string) (float64, error) {
 		return 0, nil // never -0: "-0%" is no change, and prints as +0%
 	}
 	return f / 100, nil
+}
+
+// ParseRate parses a rate such as 30000/s or 2.5/s: operations per second,
+// the bar of a capacity objective. The "/s" is required so that a rate is
+// never read as a count. Ranges are the caller's to check.
+func ParseRate(s string) (float64, error) {
+	number, ok := strings.CutSuffix(s, "/s")
+	if !ok || !unsignedNumber.MatchString(number) {
+		if bareNumber.MatchString(s) {
+			return 0, fmt.Errorf("invalid rate %q: needs /s, like %s/s", clip(s), clip(s))
+		}
+		return 0, fmt.Errorf("invalid rate %q: want operations per second, like 30000/s", clip(s))
+	}
+	f, err := strconv.ParseFloat(number, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("invalid rate %q: too large", clip(s))
+	}
+	return f, nil
+}
+
+// FormatRate writes a rate as a plan writes it: 30000/s.
+func FormatRate(r float64) string {
+	return formatNumber(r) + "/s"
 }
 
 // ParseMetric parses a metric name: p50, p90, p99, p99.9, p99.99, max,

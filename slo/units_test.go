@@ -178,7 +178,7 @@ func TestMinSamples(t *testing.T) {
 	want := map[Metric]int64{
 		MetricP50: 20, MetricP90: 100, MetricP99: 1000, MetricP999: 10000, MetricP9999: 100000,
 		MetricMax: 1, MetricErrorRate: 1, MetricThroughput: 1, MetricHitRate: 1,
-		MetricP99Window: 1000, MetricDrift: 1000,
+		MetricP99Window: 1000, MetricDrift: 1000, MetricCapacity: 1,
 	}
 	for _, m := range Metrics {
 		if got := MinSamples(m); got != want[m] {
@@ -200,6 +200,32 @@ func TestFormatPercentAndRelative(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	t.Parallel()
+	good := map[string]float64{"30000/s": 30000, "2.5/s": 2.5, "0/s": 0}
+	for in, want := range good {
+		if got, err := ParseRate(in); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+		if in != "0/s" && FormatRate(want) != in {
+			t.Errorf("FormatRate(%v) = %q, want %q", want, FormatRate(want), in)
+		}
+	}
+	bad := map[string]string{
+		"30000":   "needs /s",
+		"30k/s":   "want operations per second",
+		"-5/s":    "want operations per second",
+		"/s":      "want operations per second",
+		"1e5/s":   "want operations per second",
+		"30000/m": "want operations per second",
+	}
+	for in, want := range bad {
+		if _, err := ParseRate(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseRate(%q): want an error containing %q, got %v", in, want, err)
 		}
 	}
 }

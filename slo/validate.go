@@ -38,6 +38,8 @@ const (
 	maxNameLen        = 63
 	minRelativeChange = -1.0
 	maxRelativeChange = 10.0
+	maxCapacityProbes = 1000
+	minProbeDuration  = 100 * time.Millisecond
 )
 
 var (
@@ -234,6 +236,55 @@ func (v *validator) componentRules(c *Component) {
 	v.objectives(c, TierAspirational, c.SLO.Aspirational, opsKnown)
 	v.objectives(c, TierRegression, c.SLO.Regression, opsKnown)
 	v.objectives(c, TierTrend, c.SLO.Trend, opsKnown)
+	v.capacity(c)
+}
+
+// capacity checks the capacity block's values as written; a value left
+// out (zero, in a plan built in code) takes its default.
+func (v *validator) capacity(c *Component) {
+	k := &c.Capacity
+	rate := func(key *float64, what string) {
+		if *key != 0 || v.written(key) {
+			v.check(key, c.Pos, 0 < *key && *key <= maxRate, what, formatNumber(*key), "is out of range: must be more than 0 and at most 1000000 operations per second")
+		}
+	}
+	rate(&k.MinRate, "capacity.min_rate")
+	rate(&k.MaxRate, "capacity.max_rate")
+	if k.MinRate > 0 && k.MaxRate > 0 && !v.skipped(&k.MinRate) && !v.skipped(&k.MaxRate) {
+		v.check(&k.MaxRate, c.Pos, k.MaxRate >= k.MinRate, "capacity.max_rate", formatNumber(k.MaxRate), fmt.Sprintf("is below capacity.min_rate %s", formatNumber(k.MinRate)))
+	}
+	if k.Precision != 0 || v.written(&k.Precision) {
+		v.check(&k.Precision, c.Pos, 0.001 <= k.Precision && k.Precision <= 1, "capacity.precision", formatPercent(k.Precision), "is out of range: must be between 0.1% and 100%")
+	}
+	if k.MaxProbes != 0 || v.written(&k.MaxProbes) {
+		v.check(&k.MaxProbes, c.Pos, 1 <= k.MaxProbes && k.MaxProbes <= maxCapacityProbes, "capacity.max_probes", strconv.Itoa(k.MaxProbes), "is out of range: must be 1 to 1000")
+	}
+	if k.MaxDuration != 0 || v.written(&k.MaxDuration) {
+		v.check(&k.MaxDuration, c.Pos, validDuration(k.MaxDuration), "capacity.max_duration", FormatDuration(k.MaxDuration), "is out of range: must be between 1s and 24h")
+	}
+	if k.ProbeDuration != 0 || v.written(&k.ProbeDuration) {
+		v.check(&k.ProbeDuration, c.Pos, minProbeDuration <= k.ProbeDuration && k.ProbeDuration <= maxWarmup, "capacity.probe_duration", FormatDuration(k.ProbeDuration), "is out of range: must be between 100ms and 1h")
+	}
+	v.check(&k.ProbeWarmup, c.Pos, 0 <= k.ProbeWarmup && k.ProbeWarmup <= maxWarmup, "capacity.probe_warmup", FormatDuration(k.ProbeWarmup), "is out of range: must be between 0 and 1h")
+}
+
+// capacityObjective checks a capacity objective: a rate bar in the
+// minimum tier or a relative change in the regression tier, on all of the
+// component's operations.
+func (v *validator) capacityObjective(o *Objective, tier Tier, name, raw string) {
+	switch {
+	case tier != TierMinimum && tier != TierRegression:
+		v.errorf(o.Pos, "%s: capacity is judged by tailgate capacity against a bar (minimum tier, such as 30000/s) or a baseline capacity file (regression tier, such as -5%%), not in the %s tier", name, tier)
+	case o.Operation != AllOperations:
+		pos, _, _ := v.place(&o.Operation, o.Pos, o.Operation)
+		v.errorf(pos, "%s: capacity is the rate of all of a component's operations together: write it under all", name)
+	case tier == TierRegression:
+		if !(minRelativeChange <= o.Threshold.Ratio && o.Threshold.Ratio <= maxRelativeChange) {
+			v.errorf(o.Pos, "%s %q is out of range: must be between -100%% and +1000%%", name, raw)
+		}
+	case !(0 < o.Threshold.Rate && o.Threshold.Rate <= maxRate):
+		v.errorf(o.Pos, "%s %q is out of range: must be more than 0/s and at most 1000000/s", name, raw)
+	}
 }
 
 // stages checks workload.stages: each stage's rate, duration and ramp, the
@@ -670,6 +721,10 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 		if latency, _ := o.Metric.Latency(); latency != "" {
 			v.streamLatency(o, name, proto, protoErr == nil)
 		}
+		if o.Metric == MetricCapacity {
+			v.capacityObjective(o, tier, name, raw)
+			continue
+		}
 		t := o.Threshold
 		if o.Metric.OverTime() && (tier == TierRegression || tier == TierTrend) {
 			v.errorf(o.Pos, "%s: %s judges the course of one run against a bar, in the minimum or aspirational tier, not against other runs", name, o.Metric)
@@ -784,6 +839,8 @@ func (o *Objective) shown() string {
 		return formatRelative(o.Threshold.Ratio)
 	case o.Metric == MetricP99Window:
 		return FormatDuration(o.Threshold.Latency) + " per " + FormatDuration(o.Threshold.Window)
+	case o.Metric == MetricCapacity:
+		return FormatRate(o.Threshold.Rate)
 	case o.Metric.IsLatency():
 		return FormatDuration(o.Threshold.Latency)
 	}
