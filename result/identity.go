@@ -44,6 +44,9 @@ type WorkloadIdentity struct {
 	// Stages is the schedule of a workload in stages (Rate is then their
 	// mean); left out for a workload of one rate.
 	Stages []IdentityStage `json:"stages,omitempty"`
+	// Commands are the generic Redis commands of the mix, by operation
+	// name, as written; left out when the mix has none.
+	Commands map[string]string `json:"commands,omitempty"`
 }
 
 // IdentityStage is one stage of a WorkloadIdentity.
@@ -175,6 +178,12 @@ func IdentityOf(comp *slo.Component, seed int64, secrets []string) WorkloadIdent
 			id.Mix[m.Operation] += m.Weight
 			if m.Operation == "mget" {
 				id.Batch = cmp.Or(w.Batch, slo.DefaultBatch)
+			}
+			if cmd := w.Commands[m.Operation]; cmd != nil {
+				if id.Commands == nil {
+					id.Commands = map[string]string{}
+				}
+				id.Commands[m.Operation] = cmd.Text
 			}
 		}
 	}

@@ -145,3 +145,20 @@ func TestIdentityOfAStreamingCallsMessages(t *testing.T) {
 		t.Error("messages left out and 1 message hash differently")
 	}
 }
+
+// A generic command's text is what it sends, so it is of the identity; a
+// mix without commands keeps its hash.
+func TestAGenericCommandIsOfTheIdentity(t *testing.T) {
+	t.Parallel()
+	hash := func(text string) string {
+		c := identityComponent(slo.MixEntry{Operation: "get", Weight: 9}, slo.MixEntry{Operation: "profile", Weight: 1})
+		c.Workload.Commands = map[string]*slo.Command{"profile": {Text: text}}
+		return IdentityOf(c, 42, nil).Hash()
+	}
+	if hash("HSET {{key}} a {{value}}") == hash("HSET {{key}} b {{value}}") {
+		t.Error("two commands hash alike")
+	}
+	if id := IdentityOf(identityComponent(slo.MixEntry{Operation: "get", Weight: 1}), 42, nil); id.Commands != nil {
+		t.Errorf("a mix without commands has commands %v in its identity, which would change its hash", id.Commands)
+	}
+}

@@ -32,20 +32,21 @@ const extensionPrefix = "x-"
 
 // The keys each mapping of the plan allows, in the order messages list them.
 var (
-	planKeys      = []string{"version", "defaults", "components"}
-	defaultsKeys  = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
-	adaptiveKeys  = []string{"max_duration"}
-	componentKeys = []string{"name", "target", "workload", "slo", "capacity"}
-	capacityKeys  = []string{"min_rate", "max_rate", "precision", "max_probes", "max_duration", "probe_duration", "probe_warmup"}
-	workloadKeys  = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "concurrency", "pipeline", "prefill", "ttl", "cleanup", "compression", "batch", "stages"}
-	stageKeys     = []string{"rate", "duration", "ramp"}
-	valuesKeys    = []string{"distribution", "min", "max", "compressibility"}
-	prefillKeys   = []string{"rate"}
-	tlsKeys       = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"}
-	keysKeys      = []string{"count", "distribution", "prefix", "zipf_s"}
-	requestKeys   = []string{"name", "method", "path", "headers", "secret_headers", "body", "body_file", "weight", "messages", "expect_status"}
-	sloKeys       = []string{string(TierMinimum), string(TierAspirational), string(TierRegression), string(TierTrend)}
-	windowKeys    = []string{"window", "max"}
+	planKeys       = []string{"version", "defaults", "components"}
+	defaultsKeys   = []string{"duration", "warmup", "seed", "confirm", "confidence", "inconclusive", "adaptive"}
+	adaptiveKeys   = []string{"max_duration"}
+	componentKeys  = []string{"name", "target", "workload", "slo", "capacity"}
+	capacityKeys   = []string{"min_rate", "max_rate", "precision", "max_probes", "max_duration", "probe_duration", "probe_warmup"}
+	workloadKeys   = []string{"rate", "arrival", "connections", "timeout", "keys", "value_size", "mix", "requests", "max_error_rate", "protoset", "tls", "protocol", "streams", "concurrency", "pipeline", "prefill", "ttl", "cleanup", "compression", "batch", "stages"}
+	stageKeys      = []string{"rate", "duration", "ramp"}
+	valuesKeys     = []string{"distribution", "min", "max", "compressibility"}
+	prefillKeys    = []string{"rate"}
+	tlsKeys        = []string{"ca_file", "server_name", "insecure_skip_verify", "cert_file", "key_file"}
+	keysKeys       = []string{"count", "distribution", "prefix", "zipf_s"}
+	mixCommandKeys = []string{"command", "weight"}
+	requestKeys    = []string{"name", "method", "path", "headers", "secret_headers", "body", "body_file", "weight", "messages", "expect_status"}
+	sloKeys        = []string{string(TierMinimum), string(TierAspirational), string(TierRegression), string(TierTrend)}
+	windowKeys     = []string{"window", "max"}
 )
 
 // Load reads and parses the plan file at path. References to environment
@@ -669,6 +670,12 @@ func (d *decoder) mix(e pair, w *Workload) bool {
 		m := &w.Mix[i]
 		m.Operation = p.key.Value
 		d.origins[&m.Operation] = origin{pos: position(p.key), raw: p.key.Value}
+		if d.resolve(p.value).Kind == yaml.MappingNode {
+			if !d.mixCommand(p, m, w) {
+				complete = false
+			}
+			continue
+		}
 		if !decodeField(d, p.value, &m.Weight, "workload.mix."+clip(p.key.Value), asInt) {
 			complete = false
 		}
@@ -677,6 +684,37 @@ func (d *decoder) mix(e pair, w *Workload) bool {
 		d.markBad(&w.Mix, e.value)
 	}
 	return complete
+}
+
+// mixCommand decodes a mix entry of a generic command,
+// {command: "...", weight: N}; the command is split and checked by
+// validation, which knows the target.
+func (d *decoder) mixCommand(p pair, m *MixEntry, w *Workload) bool {
+	what := "workload.mix." + clip(p.key.Value)
+	f, ok := d.fields(p.value, what, mixCommandKeys)
+	if !ok {
+		d.markBad(&m.Weight, p.value)
+		return false
+	}
+	cmd := &Command{}
+	if w.Commands == nil {
+		w.Commands = make(map[string]*Command)
+	}
+	w.Commands[m.Operation] = cmd
+	e, ok := f["command"]
+	if !ok {
+		d.errorf(p.value, "%s.command is required: a Redis command such as \"HSET {{key}} field {{value}}\"", what)
+		d.markBad(cmd, p.value)
+		return false
+	}
+	if !decodeField(d, e.value, &cmd.Text, what+".command", asString) {
+		d.markBad(cmd, e.value)
+		return false
+	}
+	d.origins[cmd] = origin{pos: position(e.value), raw: cmd.Text}
+	m.Weight = 1
+	decodeKey(d, f, what+".", "weight", &m.Weight, asInt)
+	return true
 }
 
 // requests decodes the named requests of an HTTP or gRPC workload.

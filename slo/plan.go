@@ -252,6 +252,10 @@ type Workload struct {
 	Cleanup bool
 	// Mix weights key-value operations (get, set); empty for request-based protocols.
 	Mix []MixEntry
+	// Commands holds the generic Redis commands of the mix, by operation
+	// name (see ParseCommand); nil when the mix has none. Decoding sets
+	// each one's Text, validation the rest.
+	Commands map[string]*Command
 	// Requests are the named requests of HTTP and gRPC components.
 	Requests []Request
 	// MaxErrorRate aborts the run as unmeasurable (exit 3) when the share of
@@ -440,7 +444,9 @@ type Keys struct {
 	ZipfS float64
 }
 
-// MixEntry is one weighted key-value operation.
+// MixEntry is one weighted key-value operation: a built-in operation
+// (get, set, hset, ...), or a generic Redis command of
+// Workload.Commands, which Operation names in results and objectives.
 type MixEntry struct {
 	Operation string
 	Weight    int

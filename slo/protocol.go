@@ -51,6 +51,16 @@ func MixOperations(protocol string) []string {
 // answers count as hits and misses.
 func IsRead(operation string) bool { return contains(readOperations, operation) }
 
+// Reads reports whether the component's operation op reads keys, so that
+// its answers count as hits and misses: a built-in read (IsRead), or a
+// generic command whose replies are counted (Command.Read).
+func (c *Component) Reads(op string) bool {
+	if cmd := c.Workload.Commands[op]; cmd != nil {
+		return cmd.Read != NotRead
+	}
+	return IsRead(op)
+}
+
 // mixOperations are the operations every key-value protocol takes.
 var mixOperations = []string{OperationGet, OperationSet}
 

@@ -583,11 +583,20 @@ func (v *validator) mix(c *Component) {
 	allowed := MixOperations(proto)
 	total := 0
 	seen := make(map[string]bool)
+	commands := 0
 	for i := range w.Mix {
 		m := &w.Mix[i]
 		pos, _, _ := v.place(&m.Operation, c.Pos, m.Operation)
+		cmd := w.Commands[m.Operation]
+		if cmd != nil {
+			commands++
+			if commands == MaxCommands+1 {
+				v.errorf(pos, "workload.mix has more than %d generic commands", MaxCommands)
+			}
+			v.mixCommand(m.Operation, cmd, pos, known, proto)
+		}
 		switch {
-		case known && !contains(allowed, m.Operation):
+		case cmd == nil && known && !contains(allowed, m.Operation):
 			v.errorf(pos, "workload.mix operation %q is not supported by %s target; allowed: %s", clip(m.Operation), protocolPhrase(proto), strings.Join(allowed, ", "))
 		case seen[m.Operation]:
 			v.errorf(pos, "workload.mix has operation %q twice", clip(m.Operation))
@@ -603,6 +612,35 @@ func (v *validator) mix(c *Component) {
 		pos, _, _ := v.place(&w.Mix, c.Pos, "")
 		v.errorf(pos, "workload.mix weights add up to 0: at least one operation needs a positive weight")
 	}
+}
+
+// mixCommand checks a mix entry of a generic command: its name, that
+// the target is Redis, and the command itself (ParseCommand), which it
+// fills in.
+func (v *validator) mixCommand(op string, cmd *Command, pos Position, known bool, proto string) {
+	what := "workload.mix." + clip(op)
+	switch {
+	case len(op) > maxNameLen || !namePattern.MatchString(op):
+		v.errorf(pos, `%s: %q is not a valid operation name: use 1 to 63 of a-z, 0-9, "_", "." and "-", starting with a letter or digit`, what, clip(op))
+	case op == AllOperations:
+		v.errorf(pos, "%s: operation name %q is reserved: it stands for every operation of the component", what, op)
+	case contains(redisOperations, op):
+		v.errorf(pos, "%s: %q is the name of a built-in operation; name the command something else, such as %q", what, op, op+"_cmd")
+	}
+	if known && proto != ProtocolRedis {
+		v.errorf(pos, "%s: a generic command is for Redis targets; %s target takes the operations %s", what, protocolPhrase(proto), andList(MixOperations(proto)))
+		return
+	}
+	cpos, raw, skip := v.place(cmd, pos, cmd.Text)
+	if skip {
+		return
+	}
+	parsed, err := ParseCommand(cmd.Text)
+	if err != nil {
+		v.errorf(cpos, "%s.command %q: %v", what, clip(raw), err)
+		return
+	}
+	*cmd = *parsed
 }
 
 // requests checks the parts of requests that do not depend on the protocol.
@@ -796,16 +834,16 @@ func (v *validator) hitRate(c *Component, o *Objective, name, proto string, know
 	}
 	var reads []string
 	for _, op := range c.Operations() {
-		if IsRead(op) {
+		if c.Reads(op) {
 			reads = append(reads, op)
 		}
 	}
 	switch {
 	case o.Operation == AllOperations && len(reads) == 0:
 		v.errorf(o.Pos, "%s: no operation of this component reads keys, so nothing hits or misses", name)
-	case o.Operation != AllOperations && contains(c.Operations(), o.Operation) && !IsRead(o.Operation) && len(reads) == 0:
+	case o.Operation != AllOperations && contains(c.Operations(), o.Operation) && !c.Reads(o.Operation) && len(reads) == 0:
 		v.errorf(o.Pos, "%s: %q does not read keys, so it neither hits nor misses, and no operation of this component reads", name, clip(o.Operation))
-	case o.Operation != AllOperations && contains(c.Operations(), o.Operation) && !IsRead(o.Operation):
+	case o.Operation != AllOperations && contains(c.Operations(), o.Operation) && !c.Reads(o.Operation):
 		v.errorf(o.Pos, "%s: %q does not read keys, so it neither hits nor misses; reads here: %s", name, clip(o.Operation), strings.Join(append(reads, AllOperations), ", "))
 	}
 }

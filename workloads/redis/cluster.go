@@ -100,7 +100,12 @@ type slotMap struct {
 var (
 	_ workloads.Driver       = (*clusterDriver)(nil)
 	_ workloads.NodeReporter = (*clusterDriver)(nil)
+	_ workloads.MultiKey     = (*clusterDriver)(nil)
 )
+
+// KeysPerOp is how many keys an operation of the kind takes (see
+// Driver.KeysPerOp).
+func (d *clusterDriver) KeysPerOp(kind int) int { return d.base.KeysPerOp(kind) }
 
 // OpenCluster builds a driver for a redis+cluster:// or rediss+cluster://
 // target. It does not connect: the first Connect loads the slot map.

@@ -49,10 +49,14 @@ func nodesAddUp(t *testing.T, c *result.ComponentResult, cluster *testserver.Red
 func TestClusterRunLoadsEveryMasterWithoutErrors(t *testing.T) {
 	cluster := testserver.StartRedisCluster(t, 3)
 	mix := []slo.MixEntry{{Operation: "get", Weight: 30}, {Operation: "set", Weight: 30}, {Operation: "mget", Weight: 10},
-		{Operation: "hset", Weight: 10}, {Operation: "hget", Weight: 10}, {Operation: "lpush", Weight: 5}, {Operation: "ping", Weight: 5}}
+		{Operation: "hset", Weight: 10}, {Operation: "hget", Weight: 10}, {Operation: "lpush", Weight: 5}, {Operation: "ping", Weight: 5},
+		{Operation: "member_move", Weight: 5}, {Operation: "three_keys", Weight: 5}}
+	// Generic commands of several keys: each key in the first one's slot.
+	commands := map[string]*slo.Command{"member_move": {Text: "SMOVE {{key}} {{key}} m1"}, "three_keys": {Text: "MGET {{key}} {{key}} {{key}}"}}
 	for _, pipeline := range []int{1, 8} {
 		t.Run("pipeline "+strconv.Itoa(pipeline), func(t *testing.T) {
 			s := clusterSpec(cluster.Target(), 1500, time.Second, mix...)
+			s.Component.Workload.Commands = commands
 			s.Component.Workload.Pipeline = pipeline
 			s.Component.Workload.Prefill = slo.Prefill{Enabled: true, Rate: 20000}
 			s.Component.Workload.Cleanup = pipeline == 8
@@ -69,6 +73,9 @@ func TestClusterRunLoadsEveryMasterWithoutErrors(t *testing.T) {
 			require.NotNil(t, mget)
 			assert.Zero(t, mget.Misses, "an mget's keys share a slot and were prefilled")
 			assert.Positive(t, mget.Hits)
+			three := c.Operation("three_keys")
+			require.NotNil(t, three)
+			assert.Equal(t, 3*three.Count, three.Hits, "a generic MGET's three keys share a slot and were prefilled")
 
 			data, err := res.Encode()
 			require.NoError(t, err)

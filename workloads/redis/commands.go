@@ -94,6 +94,9 @@ type command struct {
 	read   readStyle
 	// replies is how many replies the rendered commands get.
 	replies int
+	// keys is how many keys a generic command takes (see generic.go);
+	// 0 for the built-in ones, which draw one.
+	keys int
 	// idempotent operations may be sent again when the server provably
 	// did not process them (see conn.Do).
 	idempotent bool
@@ -356,5 +359,5 @@ func (d *Driver) repliesOf(kind operation) int {
 		}
 		return n
 	}
-	return commands[kind].replies
+	return d.cmds[kind].replies
 }

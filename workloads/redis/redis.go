@@ -24,6 +24,10 @@
 //	                       workload's ttl, by default one that outlives the run
 //	DEL key                cleanup's deletes (workload.cleanup)
 //	...                    the commands of the mix's other operations (see commands.go)
+//	the plan's commands    the mix's generic commands (command: templates, see
+//	                       generic.go), each of slo's allow-list, every key a
+//	                       {{key}} under the prefix, and EXPIRE after those that
+//	                       create keys
 //	CLUSTER SLOTS          on a cluster: the slot map, before load and after MOVED
 //	ASKING                 on a cluster: before each command of an operation that met ASK
 //
@@ -98,6 +102,9 @@ type Driver struct {
 	hello   []byte
 	replies int
 	ops     []operation
+	// cmds is the command table ops index: the built-in commands, then
+	// the mix's generic commands (see generic.go).
+	cmds []command
 	// expiry ends every SET: "$2 EX $n ttl", the ttl in whole seconds;
 	// ttl is that ttl alone, as a bulk string, for EXPIRE.
 	expiry, ttl []byte
@@ -192,14 +199,22 @@ func newDriver(opt *goredis.Options, spec *workloads.Spec, describe string) (*Dr
 		d.hello = appendCommand(d.hello, "SELECT", strconv.AppendInt(nil, int64(opt.DB), 10))
 		d.replies++
 	}
+	cmds, generic, err := withGenerics(commands, spec)
+	if err != nil {
+		return nil, fmt.Errorf("component %q: %w", spec.Component.Name, err)
+	}
+	d.cmds = cmds
 	for _, name := range spec.Operations() {
-		kind, ok := operationNamed(name)
+		kind, ok := generic[name]
+		if !ok {
+			kind, ok = operationNamed(name)
+		}
 		if !ok {
 			return nil, fmt.Errorf("component %q: redis does not speak operation %q (%s)", spec.Component.Name, name,
 				strings.Join(slo.MixOperations(slo.ProtocolRedis), ", "))
 		}
 		d.ops = append(d.ops, kind)
-		d.families[commands[kind].family] = true
+		d.families[cmds[kind].family] = true
 	}
 	return d, nil
 }
@@ -364,7 +379,7 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 		if errors.As(err, &se) {
 			return err // an answer: the stream is in step
 		}
-		if !replay && c.Link.Replayable(ctx, err, commands[kind].idempotent) {
+		if !replay && c.Link.Replayable(ctx, err, c.d.cmds[kind].idempotent) {
 			c.Link.Drop()
 			continue
 		}
@@ -374,7 +389,7 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 
 // render appends the commands of one operation to b.
 func (c *conn) render(b []byte, kind operation, op *workloads.Op) []byte {
-	return commands[kind].render(c, b, op)
+	return c.d.cmds[kind].render(c, b, op)
 }
 
 // replies reads the replies of one operation: the first error reply
@@ -414,7 +429,7 @@ func (c *conn) replies(kind operation) error {
 
 // count notes what a successful read found (see the table of commands).
 func (c *conn) count(kind operation, op *workloads.Op) {
-	switch commands[kind].read {
+	switch c.d.cmds[kind].read {
 	case readOne:
 		if c.first.null {
 			op.Misses++

@@ -40,7 +40,7 @@ func TestRepliesCountAsHitsAndMisses(t *testing.T) {
 			if !ok {
 				t.Fatalf("no operation %q", tt.op)
 			}
-			c := &conn{d: &Driver{}, Pipeline: sock.Pipeline{R: bufio.NewReader(strings.NewReader(tt.reply))}}
+			c := &conn{d: &Driver{cmds: commands}, Pipeline: sock.Pipeline{R: bufio.NewReader(strings.NewReader(tt.reply))}}
 			err := c.replies(kind)
 			if (err != nil) != tt.wantReplyErrs {
 				t.Fatalf("replies: %v", err)
