@@ -60,7 +60,7 @@ func expand(s string, lookup func(string) (string, bool)) (string, []string, err
 // common way to write a password-only AUTH, and a lone user of any scheme
 // may be a token. A user name beside a password is not a secret.
 func TargetSecrets(target string) []string {
-	u, err := url.Parse(target)
+	u, err := ParseTarget(target)
 	if err != nil || u.User == nil {
 		return nil
 	}

@@ -116,7 +116,7 @@ func Protocol(target string) (string, error) {
 	if target == "" {
 		return "", errors.New("target is empty")
 	}
-	u, err := url.Parse(target)
+	u, err := ParseTarget(target)
 	if err != nil {
 		var urlErr *url.Error
 		if errors.As(err, &urlErr) {

@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -206,7 +205,7 @@ func NotRunResult(specs []*Spec, start time.Time, reason, tool string) *result.R
 // withoutUserinfo is a target URL as a result may show it: with no userinfo
 // at all (a user alone may be a token), and every secret redacted.
 func withoutUserinfo(target string, secrets []string) string {
-	if u, err := url.Parse(target); err == nil && u.User != nil {
+	if u, err := slo.ParseTarget(target); err == nil && u.User != nil {
 		u.User = nil
 		target = u.String()
 	}

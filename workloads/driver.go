@@ -192,7 +192,7 @@ var ErrUnreachable = errors.New("target unreachable")
 // Open builds the driver for spec's target.
 func Open(ctx context.Context, spec *Spec) (Driver, error) {
 	target := spec.Component.Target
-	u, err := url.Parse(target)
+	u, err := slo.ParseTarget(target)
 	if err != nil {
 		return nil, fmt.Errorf("component %q: target %q: %w", spec.Component.Name, Redact(target, spec.Secrets), redactErr(err, spec.Secrets))
 	}

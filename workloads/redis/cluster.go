@@ -114,12 +114,9 @@ func OpenCluster(_ context.Context, target *url.URL, spec *workloads.Spec) (work
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("component %q: target %q: %s", spec.Component.Name, shown, fmt.Sprintf(format, args...))
 	}
-	var seeds []string
-	for addr := range strings.SplitSeq(target.Host, ",") {
-		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
-			return nil, bad("node %q is not host:port", addr)
-		}
-		seeds = append(seeds, addr)
+	seeds, err := workloads.SplitHostList(target.Host, "")
+	if err != nil {
+		return nil, bad("node %v", err)
 	}
 	if p := strings.TrimPrefix(target.Path, "/"); p != "" && p != "0" {
 		return nil, bad("a Redis Cluster has database 0 only, not %q", p)
