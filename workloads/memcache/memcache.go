@@ -7,6 +7,11 @@
 //	memcache://[user:password@]host[:port]     port 11211 by default
 //	memcaches://[user:password@]host[:port]    TLS (memcached -Z)
 //	memcache+unix://[user:password@]/path/to.sock
+//	memcache://[user:password@]host[:port],host[:port]...
+//	memcaches://[user:password@]host[:port],host[:port]...
+//
+// A list of servers spreads the keys over them by ketama consistent
+// hashing, as libmemcached does (see pool.go).
 //
 // A user and password in the URL authenticate each connection with the
 // text protocol's authentication (memcached -Y): tailgate first asks
@@ -191,6 +196,7 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	w := &spec.Component.Workload
 	shown := workloads.Redact(target.Redacted(), spec.Secrets)
 	d := &Driver{network: "tcp", timeout: w.Timeout, batch: w.Batch, prefix: []byte(w.Keys.Prefix)}
+	var addrs []string // the servers of a TCP or TLS target, in the order given
 	switch target.Scheme {
 	case "memcache+unix":
 		if target.Host != "" || target.Path == "" || target.RawQuery != "" {
@@ -201,14 +207,19 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 		if target.Host == "" || target.Hostname() == "" {
 			return nil, fmt.Errorf("component %q: %s target has no host; write it as %s://host:port", name, target.Scheme, target.Scheme)
 		}
+		if strings.HasSuffix(target.Host, ",") && target.Path != "" {
+			return nil, fmt.Errorf("component %q: %s target %q: a server list holds host:port servers only; a unix socket is a memcache+unix:// target of its own",
+				name, target.Scheme, shown)
+		}
 		if (target.Path != "" && target.Path != "/") || target.RawQuery != "" {
 			return nil, fmt.Errorf("component %q: %s target %q: takes no path or query; write it as %s://host:port",
 				name, target.Scheme, shown, target.Scheme)
 		}
-		d.addr = target.Host
-		if target.Port() == "" {
-			d.addr = net.JoinHostPort(target.Hostname(), DefaultPort)
+		var err error
+		if addrs, err = workloads.SplitHostList(target.Host, DefaultPort); err != nil {
+			return nil, fmt.Errorf("component %q: %s target %q: server %w", name, target.Scheme, shown, err)
 		}
+		d.addr = addrs[0]
 	}
 	if target.User != nil {
 		password, ok := target.User.Password()
@@ -225,16 +236,17 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 		if err != nil {
 			return nil, fmt.Errorf("component %q: %w", name, err)
 		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = target.Hostname()
-		}
 		d.tls = cfg
 	}
 	d.describe = target.Scheme + "://"
 	if d.user != "" {
 		d.describe += d.user + ":" + workloads.Redacted + "@"
 	}
-	d.describe += d.addr // a unix socket's path starts with its "/"
+	if addrs != nil {
+		d.describe += strings.Join(addrs, ",")
+	} else {
+		d.describe += d.addr // a unix socket's path starts with its "/"
+	}
 	switch w.Protocol {
 	case "", slo.MemcacheText:
 	case slo.MemcacheMeta:
@@ -267,6 +279,12 @@ func Open(_ context.Context, target *url.URL, spec *workloads.Spec) (workloads.D
 	d.depth = spec.Pipeline()
 	if len(d.ops) == 0 {
 		return nil, fmt.Errorf("component %q: memcache needs a mix of %s", name, strings.Join(slo.MixOperations(slo.ProtocolMemcache), ", "))
+	}
+	if len(addrs) > 1 {
+		return newPool(d, addrs), nil
+	}
+	if d.tls != nil && d.tls.ServerName == "" {
+		d.tls.ServerName = target.Hostname()
 	}
 	return d, nil
 }
@@ -483,8 +501,19 @@ func (c *conn) Queue(ctx context.Context, op *workloads.Op, deadline time.Time) 
 // read's hits and misses on op. An error reply that leaves the stream out
 // of step (see inStep) breaks the pipeline.
 func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time) error {
+	kind := c.d.ops[op.Kind]
+	found, err := c.receive(ctx, kind, deadline)
+	if err == nil {
+		c.count(kind, found, op)
+	}
+	return err
+}
+
+// receive reads the reply to the oldest command in flight, of an
+// operation of kind, and says how many keys it found (see exchange).
+func (c *conn) receive(ctx context.Context, kind operation, deadline time.Time) (int, error) {
 	if err := c.Next(ctx, deadline); err != nil {
-		return err
+		return 0, err
 	}
 	for len(c.creates) > 0 && c.creates[0] == c.read {
 		// A counter's create comes first: an answer either way, but
@@ -492,24 +521,20 @@ func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time
 		c.creates = c.creates[:copy(c.creates, c.creates[1:])]
 		c.read++
 		if _, err := c.storeReply(opAdd); err != nil && !inStep(err) {
-			return c.Link.Broken(ctx, err)
+			return 0, c.Link.Broken(ctx, err)
 		}
 		c.InFlight--
 	}
-	kind := c.d.ops[op.Kind]
 	found, err := c.readReply(kind)
 	c.read++
 	slot := c.received
 	c.received++
-	if err == nil {
-		c.count(kind, found, op)
-		if kind == opIncr && !c.d.meta && found == 0 {
-			if err := c.createCounter(ctx, c.counters[slot%uint64(len(c.counters))], deadline); err != nil {
-				return err
-			}
+	if err == nil && kind == opIncr && !c.d.meta && found == 0 {
+		if err := c.createCounter(ctx, c.counters[slot%uint64(len(c.counters))], deadline); err != nil {
+			return 0, err
 		}
 	}
-	return c.Settle(ctx, err, inStep(err))
+	return found, c.Settle(ctx, err, inStep(err))
 }
 
 // createCounter sends, behind what is in flight, the add that creates a
@@ -540,8 +565,12 @@ func (c *conn) Abandon() {
 // inStep reports whether the stream is still in step after the error
 // reply err: after ERROR and CLIENT_ERROR the server may not have read
 // what was sent as meant (it may have read the rest as commands of their
-// own); SERVER_ERROR and NOT_STORED are answers.
+// own); SERVER_ERROR and NOT_STORED are answers. No error is in step,
+// and is told without an allocation.
 func inStep(err error) bool {
+	if err == nil {
+		return true
+	}
 	var se *workloads.StatusError
 	return errors.As(err, &se) && se.Kind != KindError && se.Kind != KindClientError
 }
