@@ -627,6 +627,9 @@ func (v *validator) mixCommand(op string, cmd *Command, pos Position, known bool
 	case contains(redisOperations, op):
 		v.errorf(pos, "%s: %q is the name of a built-in operation; name the command something else, such as %q", what, op, op+"_cmd")
 	}
+	if known && !isKeyValue(proto) {
+		return // the mix itself is refused for this target
+	}
 	if known && proto != ProtocolRedis {
 		v.errorf(pos, "%s: a generic command is for Redis targets; %s target takes the operations %s", what, protocolPhrase(proto), andList(MixOperations(proto)))
 		return

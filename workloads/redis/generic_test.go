@@ -88,6 +88,8 @@ func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 		"member_move":   "SMOVE {{key}} {{key}} m3",
 		"head":          "GETRANGE {{key}} 0 3",
 		"note":          `SET {{key}} "a b" EX 30`,
+		// Every string of the keyspace holds a value that is no number.
+		"not_a_number": "INCR {{key}}",
 	}
 	s := spec("redis://"+srv.Addr, 1600, 500*time.Millisecond, time.Second)
 	w := &s.Component.Workload
@@ -109,6 +111,12 @@ func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 	for name := range templates {
 		op := c.Operation(name)
 		require.NotNil(t, op, name)
+		if name == "not_a_number" {
+			assert.Zero(t, op.Count, "INCR of a string that is no number succeeded")
+			assert.Positive(t, op.Errors)
+			assert.Equal(t, map[string]int64{"redis ERR": op.Errors}, op.ErrorKinds, "an error reply is an error of its kind")
+			continue
+		}
 		assert.Positive(t, op.Count, "%s measured", name)
 		assert.Zero(t, op.Errors, "%s: %v, first: %v", name, op.ErrorKinds, c.FirstErrors)
 	}
