@@ -116,6 +116,10 @@ func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Resul
 					out = append(out, judgeOverTime(o, cr, res.IntervalNS, lookConfidence(confidence, cr.Looks)))
 					continue
 				}
+				if o.Stage > 0 {
+					out = append(out, judgeStage(o, cr, res.Runner))
+					continue
+				}
 				out = append(out, judgeAbsolute(o, cr, res.Runner))
 			}
 		}
@@ -158,15 +162,15 @@ func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Resul
 			case r.Status == status.Fail:
 				failed = true
 			case r.Status == status.Inconclusive && !aspirational:
-				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is inconclusive, neither passed nor failed: %s", comp.Name, r.Operation, r.Metric, r.Detail))
+				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is inconclusive, neither passed nor failed: %s", comp.Name, r.Subject(), r.Metric, r.Detail))
 				inconclusive++
 			case r.Status == status.ClientBound && !aspirational:
-				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is client-bound, neither passed nor failed: %s", comp.Name, r.Operation, r.Metric, r.Detail))
+				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s is client-bound, neither passed nor failed: %s", comp.Name, r.Subject(), r.Metric, r.Detail))
 				blocked = true
 			case r.Status == status.Insufficient && r.Tier == string(slo.TierTrend):
-				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: trend %s %s was not judged: %s", comp.Name, r.Operation, r.Metric, r.Detail))
+				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: trend %s %s was not judged: %s", comp.Name, r.Subject(), r.Metric, r.Detail))
 			case r.Status == status.Insufficient && !aspirational:
-				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s could not be judged: %s", comp.Name, r.Operation, r.Metric, r.Detail))
+				v.Warnings = appendUnique(v.Warnings, fmt.Sprintf("component %q: %s %s could not be judged: %s", comp.Name, r.Subject(), r.Metric, r.Detail))
 				blocked = true
 			}
 		}
@@ -310,6 +314,22 @@ func noData(r status.ObjectiveResult, tier slo.Tier, measured, detail string) st
 	if tier == slo.TierAspirational {
 		r.Status = status.Missed
 	}
+	return r
+}
+
+// judgeStage judges a minimum or aspirational objective of one stage as a
+// whole run's is, on the stage's own figures: a stage is a run of its own
+// length, with the same sample rules.
+func judgeStage(o slo.Objective, cr *result.ComponentResult, runner *result.Runner) status.ObjectiveResult {
+	var r status.ObjectiveResult
+	if all := cr.Operation(slo.AllOperations); all == nil || all.Stage(o.Stage) == nil {
+		r = status.ObjectiveResult{Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
+			Line: o.Pos.Line, Column: o.Pos.Column}
+		r = noData(r, o.Tier, "no data", fmt.Sprintf("the result has no stage %d: it is of a run without that stage", o.Stage))
+	} else {
+		r = judgeAbsolute(o, cr.OfStage(o.Stage), runner)
+	}
+	r.Stage = o.Stage
 	return r
 }
 

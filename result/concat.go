@@ -72,6 +72,11 @@ func Concat(parts []*Result) (*Result, error) {
 			for k, r := range parts {
 				ops[k] = &r.Component(fc.Name).Operations[oi]
 			}
+			for k, o := range ops {
+				if len(o.Stages) > 0 {
+					return nil, fmt.Errorf("%w: segment %d: component %q ran in stages, which are one schedule and not joined end to end", ErrInvalid, k+1, fc.Name)
+				}
+			}
 			op, err := mergeOperation(ops, offsets, time.Duration(ivalNS), window)
 			if err != nil {
 				return nil, fmt.Errorf("component %q: %w", fc.Name, err)

@@ -125,6 +125,9 @@ func Decode(data []byte) (*Result, error) {
 			if err := o.percentilesAgree(h, cd, lc); err != nil {
 				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
 			}
+			if err := o.stagesAgree(); err != nil {
+				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
+			}
 		}
 		if err := c.nodesAgree(); err != nil {
 			return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)

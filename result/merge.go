@@ -327,6 +327,9 @@ func mergeComponent(shards []*Result, ci int, earliest time.Time, offsets []int,
 		if err != nil {
 			return cr, nil, fmt.Errorf("component %q: %w", cr.Name, err)
 		}
+		if op.Stages, err = mergeStages(ops); err != nil {
+			return cr, nil, fmt.Errorf("component %q: %w", cr.Name, err)
+		}
 		cr.Operations = append(cr.Operations, op)
 	}
 	nodes, err := mergeNodes(shards, ci, window)

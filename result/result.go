@@ -290,6 +290,9 @@ type OperationResult struct {
 	Messages              int64        `json:"messages,omitempty"`
 	FirstMessageNS        *Percentiles `json:"first_message_ns,omitempty"`
 	FirstMessageHistogram string       `json:"first_message_histogram,omitempty"`
+	// Stages is the record of each stage of a workload in stages, in
+	// order; left out for a workload of one rate.
+	Stages []StageResult `json:"stages,omitempty"`
 }
 
 // AddCounts adds the counts of p (operations, errors, late sends, hits,

@@ -123,12 +123,60 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		if len(all.ErrorKinds) == 0 {
 			all.ErrorKinds = nil
 		}
+		if r.stages != nil {
+			shares := make([]float64, len(c.ops))
+			for k := range shares {
+				shares[k] = 1 / float64(len(c.ops))
+				if totalWeight > 0 {
+					shares[k] = float64(weights[k]) / float64(totalWeight)
+				}
+			}
+			for k := range c.ops {
+				cr.Operations[k].Stages = stageResults(c, []int{k}, shares[k])
+			}
+			kinds := make([]int, len(c.ops))
+			for k := range kinds {
+				kinds[k] = k
+			}
+			all.Stages = stageResults(c, kinds, 1)
+		}
 		cr.Operations = append(cr.Operations, all)
 		cr.Nodes = nodeResults(c, window)
 		res.Components = append(res.Components, cr)
 	}
 	res.PlanHash = result.PlanHashOf(res)
 	return res
+}
+
+// stageResults is the record of each stage of the given operation kinds
+// together; share is their part of the asked rate.
+func stageResults(c *componentRun, kinds []int, share float64) []result.StageResult {
+	stages := c.spec.Component.Workload.Stages
+	shards := float64(max(c.spec.Shard.Count, 1))
+	out := make([]result.StageResult, len(stages))
+	h := result.NewHistogram()
+	for i, st := range stages {
+		h.Reset()
+		s := result.StageResult{
+			Index: i + 1, Rate: st.Rate, StartRate: slo.StartRate(stages, i), Ramp: string(st.Ramp),
+			StartNS: c.win.stageStart(i).Sub(c.win.measStart).Nanoseconds(),
+			EndNS:   c.win.stageEnds[i].Sub(c.win.measStart).Nanoseconds(),
+		}
+		s.AskedRate = (s.StartRate + s.Rate) / 2 / shards * share
+		for _, k := range kinds {
+			agg := &c.rec.stages[k][i]
+			agg.hist.MergeInto(h)
+			s.Errors += agg.errors
+			s.Hits += agg.hits
+			s.Misses += agg.misses
+		}
+		s.Count, s.LatencyNS, s.Histogram = h.TotalCount(), result.PercentilesOf(h), result.EncodeHistogram(h)
+		if l := s.Length(); l > 0 {
+			s.AchievedRate = float64(s.Count) / l.Seconds()
+		}
+		out[i] = s
+	}
+	return out
 }
 
 // nodeResults is the record of each node of a NodeReporter's component,

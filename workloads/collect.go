@@ -43,6 +43,44 @@ type record struct {
 	// nodes are the workers' records of a NodeReporter's nodes, by
 	// Op.Node − 1, merged once the workers are done.
 	nodes []nodeRun
+	// stages are the workers' records of each stage of a workload in
+	// stages, by operation kind and stage; nil for one rate.
+	stages [][]stageAgg
+}
+
+// stageAgg is the record of one operation kind in one stage.
+type stageAgg struct {
+	hist                 *hdrhistogram.PackedHistogram
+	errors, hits, misses int64
+}
+
+// stagesOf gives the record room for the given number of stages.
+func (r *record) stagesOf(stages int) {
+	r.stages = make([][]stageAgg, len(r.whole))
+	for k := range r.stages {
+		r.stages[k] = make([]stageAgg, stages)
+		for i := range r.stages[k] {
+			r.stages[k][i].hist = newPacked()
+		}
+	}
+}
+
+// mergeStage folds a worker's record of the stage it is in into the
+// record, and empties it.
+func (r *record) mergeStage(st *stageTrack) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k := range st.ops {
+		from, into := &st.ops[k], &r.stages[k][st.cur]
+		if from.latency.TotalCount() > 0 {
+			into.hist.MergeFrom(from.latency)
+			from.latency.Reset()
+		}
+		into.errors += from.errors
+		into.hits += from.hits
+		into.misses += from.misses
+		from.errors, from.hits, from.misses = 0, 0, 0
+	}
 }
 
 type intervalAgg struct {
@@ -126,9 +164,14 @@ func (r *record) merge(s *sliceSet) {
 	}
 }
 
-// mergeWhole folds workers' whole-run histograms into the record, once the
-// workers are done.
+// mergeWhole folds workers' whole-run histograms (and the stage each is
+// in) into the record, once the workers are done.
 func (r *record) mergeWhole(workers []*worker) {
+	for _, w := range workers {
+		if w.stage.ops != nil {
+			r.mergeStage(&w.stage)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, w := range workers {

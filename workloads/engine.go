@@ -12,6 +12,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // LateAfter is how far past its intended start an operation may be sent
@@ -112,12 +113,16 @@ type componentRun struct {
 
 func newComponentRun(spec *Spec, driver Driver) *componentRun {
 	ops := spec.Operations()
-	return &componentRun{
+	c := &componentRun{
 		spec: spec, ops: ops, driver: driver,
 		value: valueSource(spec),
 		rec:   newRecord(len(ops)),
 		errs:  &errorLog{secrets: spec.Secrets},
 	}
+	if st := spec.Component.Workload.Stages; st != nil {
+		c.rec.stagesOf(len(st))
+	}
+	return c
 }
 
 // startDelay is how long after Run reads the clock its load starts: time to
@@ -131,6 +136,12 @@ const startDelay = 10 * time.Millisecond
 // result and an error wrapping ErrUnreachable.
 func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error) {
 	opt = opt.withDefaults()
+	for _, s := range specs {
+		if st := s.Component.Workload.Stages; st != nil && s.Duration != slo.StagesDuration(st) {
+			return nil, fmt.Errorf("component %q: the run lasts %s but its stages %s: a run in stages is measured for the stages' total",
+				s.Component.Name, slo.FormatDuration(s.Duration), slo.FormatDuration(slo.StagesDuration(st)))
+		}
+	}
 	runs, err := connectAll(ctx, specs, opt.ConnectTimeout)
 	defer closeAll(runs)
 	if err != nil {

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"sort"
 	"sync/atomic"
 	"time"
 )
@@ -15,6 +16,9 @@ type window struct {
 	drainUntil time.Time // operations not sent by then are counted unsent
 	interval   time.Duration
 	intervals  int
+	// stageEnds is when each stage of a workload in stages ends (the
+	// last at end); nil for a workload of one rate.
+	stageEnds []time.Time
 }
 
 func newWindow(spec *Spec, start time.Time) window {
@@ -22,7 +26,27 @@ func newWindow(spec *Spec, start time.Time) window {
 	w.end = w.measStart.Add(spec.Duration)
 	w.drainUntil = w.end.Add(spec.Component.Workload.Timeout)
 	w.intervals = int((spec.Duration + w.interval - 1) / w.interval)
+	at := w.measStart
+	for _, st := range spec.Component.Workload.Stages {
+		at = at.Add(st.Duration)
+		w.stageEnds = append(w.stageEnds, at)
+	}
 	return w
+}
+
+// stageOf is the index of the stage an operation intended at due belongs
+// to (0-based), due being in the measured window.
+func (w *window) stageOf(due time.Time) int {
+	i := sort.Search(len(w.stageEnds), func(i int) bool { return due.Before(w.stageEnds[i]) })
+	return min(i, len(w.stageEnds)-1)
+}
+
+// stageStart is when stage i starts.
+func (w *window) stageStart(i int) time.Time {
+	if i == 0 {
+		return w.measStart
+	}
+	return w.stageEnds[i-1]
 }
 
 // intervalOf is the interval index of instant t: negative during warmup,

@@ -86,7 +86,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 		}
 		return cur
 	}
-	fail := func(kind int, measured bool, err error, t time.Time, node int) {
+	fail := func(kind int, due time.Time, measured bool, err error, t time.Time, node int) {
 		s := &at(t).ops[kind]
 		switch {
 		case !measured:
@@ -96,6 +96,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			k := ErrorKind(err)
 			s.fail(k)
 			w.nodeFailure(node, k)
+			w.stageFailure(due, kind)
 			if s.kinds[k] == 1 {
 				c.errs.note(k, err.Error(), t.Sub(measStart))
 			}
@@ -107,7 +108,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 		t := w.clock.Now()
 		for ; n > 0; n-- {
 			f := &window[head]
-			fail(f.kind, f.measured, err, t, f.node)
+			fail(f.kind, f.due, f.measured, err, t, f.node)
 			head = (head + 1) % depth
 		}
 		head = 0
@@ -140,10 +141,11 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 				s.warmupErrors++
 			}
 		case err != nil:
-			fail(f.kind, true, err, done, node)
+			fail(f.kind, f.due, true, err, done, node)
 		default:
 			s.record(done.Sub(f.due).Nanoseconds(), done.Sub(f.sent).Nanoseconds(), f.clientNS, open && f.sent.Sub(f.due) > LateAfter)
 			w.nodeSuccess(node, done.Sub(f.due).Nanoseconds())
+			w.stageSuccess(f.due, f.kind, done.Sub(f.due).Nanoseconds(), reply.Hits, reply.Misses)
 			s.hits += int64(reply.Hits)
 			s.misses += int64(reply.Misses)
 		}
@@ -178,6 +180,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			if open && sent.After(drainUntil) {
 				if measured {
 					at(sent).ops[op.Kind].fail(KindUnsent)
+					w.stageFailure(pendingDue, op.Kind)
 					c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(measStart))
 				}
 				pending = false
@@ -195,7 +198,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 					queued = 0
 					failAll(err)
 				}
-				fail(op.Kind, measured, err, w.clock.Now(), op.Node)
+				fail(op.Kind, pendingDue, measured, err, w.clock.Now(), op.Node)
 				pending = false
 				continue
 			}

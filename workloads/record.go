@@ -192,3 +192,53 @@ func (w *worker) nodeFailure(n int, kind string) {
 	nr.errors++
 	nr.kinds = countKind(nr.kinds, kind)
 }
+
+// stageRun is a worker's record of one operation kind in the stage it is
+// in: the latency of every measured success intended in the stage, from
+// its intended start, and the measured failures.
+type stageRun struct {
+	latency              *hdrhistogram.Histogram
+	errors, hits, misses int64
+}
+
+// stageTrack is a worker's record of the stage of a workload in stages it
+// is in. A worker's operations are intended in order, so it moves from
+// stage to stage and hands each one's record to the component's when it
+// leaves it: once per stage and worker, never per operation.
+type stageTrack struct {
+	cur int        // the stage recorded, 0-based
+	ops []stageRun // by operation kind; nil for a workload of one rate
+}
+
+// stageAt returns the worker's record of the stage an operation intended
+// at due (in the measured window) belongs to, nil for a workload of one
+// rate.
+func (w *worker) stageAt(due time.Time) []stageRun {
+	st := &w.stage
+	if st.ops == nil {
+		return nil
+	}
+	win := &w.comp.win
+	if due.Before(win.stageStart(st.cur)) || !due.Before(win.stageEnds[st.cur]) {
+		w.comp.rec.mergeStage(st)
+		st.cur = win.stageOf(due)
+	}
+	return st.ops
+}
+
+// stageSuccess notes a measured success intended at due in its stage.
+func (w *worker) stageSuccess(due time.Time, kind int, latencyNS int64, hits, misses int32) {
+	if ops := w.stageAt(due); ops != nil {
+		s := &ops[kind]
+		_ = s.latency.RecordValue(clampNS(latencyNS))
+		s.hits += int64(hits)
+		s.misses += int64(misses)
+	}
+}
+
+// stageFailure notes a measured failure intended at due in its stage.
+func (w *worker) stageFailure(due time.Time, kind int) {
+	if ops := w.stageAt(due); ops != nil {
+		ops[kind].errors++
+	}
+}

@@ -44,6 +44,11 @@ type schedule struct {
 	rate     float64 // single-runner rate: the sequence every shard walks
 	shardOf  uint64  // this runner's residue
 	shards   uint64
+	// curve is the intended count of a workload in stages, nil for one
+	// rate; unit is then the next arrival of the unit-rate Poisson
+	// process that curve.at maps to an intended start.
+	curve *curve
+	unit  float64
 }
 
 func newSchedule(spec *Spec) *schedule {
@@ -59,6 +64,13 @@ func newSchedule(spec *Spec) *schedule {
 	}
 	seed := componentSeed(spec.Seed, spec.Component.Name)
 	s.arrivals = rand.New(rand.NewPCG(seed, streamArrivals))
+	if w.Stages != nil {
+		s.curve = newCurve(w.Stages, spec.Warmup)
+		if s.poisson {
+			s.unit = s.arrivals.ExpFloat64()
+		}
+		return s
+	}
 	if s.poisson && s.rate > 0 {
 		s.offset = s.arrivals.ExpFloat64() / s.rate
 	}
@@ -71,10 +83,18 @@ func (s *schedule) next() (index uint64, due time.Duration) {
 	for {
 		index = s.index
 		var at float64
-		if s.poisson {
+		switch {
+		case s.curve != nil && s.poisson:
+			// A non-homogeneous Poisson process by a change of time: the
+			// unit-rate process's arrival u is intended at N⁻¹(u).
+			at = s.curve.at(s.unit)
+			s.unit += s.arrivals.ExpFloat64()
+		case s.curve != nil:
+			at = s.curve.at(float64(index))
+		case s.poisson:
 			at = s.offset
 			s.offset += s.arrivals.ExpFloat64() / s.rate
-		} else {
+		default:
 			at = float64(index) / s.rate
 		}
 		s.index++
@@ -83,6 +103,88 @@ func (s *schedule) next() (index uint64, due time.Duration) {
 			return index, time.Duration(math.Round(at * 1e9))
 		}
 	}
+}
+
+// curve is the count N(t) of operations a workload in stages intends by
+// t seconds from the run's start, piece by piece: warmup at the first
+// stage's starting rate, then each stage, holding its rate or ramping
+// linearly to it. A piece from rate r0 to r1 over D intends
+// r0·τ + (r1 − r0)·τ²/(2D) operations τ into it.
+type curve struct {
+	pieces []piece
+	// end is when the last piece ends and total what N is there; past
+	// end the last rate goes on (no operation is intended there: the
+	// window closes at end).
+	end, total, lastRate float64
+}
+
+// piece is one part of a curve: from start for length seconds, rates r0
+// to r1, with count operations intended before it.
+type piece struct {
+	start, length, r0, r1, count float64
+}
+
+// newCurve lays the stages out after warmup.
+func newCurve(stages []slo.Stage, warmup time.Duration) *curve {
+	c := &curve{}
+	add := func(from, length time.Duration, r0, r1 float64) {
+		if length <= 0 {
+			return
+		}
+		p := piece{start: seconds(from), length: seconds(length), r0: r0, r1: r1, count: c.total}
+		c.pieces = append(c.pieces, p)
+		c.total += (r0 + r1) / 2 * p.length
+		c.lastRate = r1
+	}
+	first := slo.StartRate(stages, 0)
+	add(0, warmup, first, first)
+	at := warmup
+	for i, st := range stages {
+		add(at, st.Duration, slo.StartRate(stages, i), st.Rate)
+		at += st.Duration
+	}
+	c.end = seconds(at)
+	return c
+}
+
+// seconds converts d exactly as stage boundaries are placed: from whole
+// nanoseconds, so that an operation intended at a boundary rounds back
+// onto it.
+func seconds(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e9 }
+
+// at is N⁻¹(u): when the curve has intended u operations, in seconds from
+// the run's start.
+func (c *curve) at(u float64) float64 {
+	if u >= c.total {
+		if c.lastRate <= 0 {
+			return c.end + 3600
+		}
+		return c.end + (u-c.total)/c.lastRate
+	}
+	// The last piece that starts at or before count u; pieces that intend
+	// nothing (rate 0) are passed over, as their count never grows.
+	lo, hi := 0, len(c.pieces)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if c.pieces[mid].count <= u {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	p := c.pieces[lo]
+	x := u - p.count
+	if x <= 0 {
+		return p.start
+	}
+	if p.r1 == p.r0 {
+		return p.start + x/p.r0
+	}
+	// r0·τ + a·τ² = x with a = (r1 − r0)/(2D); this root's form stays
+	// exact when r0 is 0 and does not cancel when a is small.
+	a := (p.r1 - p.r0) / (2 * p.length)
+	tau := 2 * x / (p.r0 + math.Sqrt(max(p.r0*p.r0+4*a*x, 0)))
+	return p.start + min(tau, p.length)
 }
 
 // idealConn follows one connection as it would have run had the generator

@@ -3,6 +3,8 @@ package workloads
 import (
 	"context"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/result"
 )
 
 // worker is one connection's sender: it takes operations from its
@@ -22,6 +24,8 @@ type worker struct {
 	// nodes are its whole-run records of a NodeReporter's nodes, by
 	// Op.Node − 1; merged once the worker is done.
 	nodes []nodeRun
+	// stage is its record of the stage it is in, for a workload in stages.
+	stage stageTrack
 }
 
 func newWorker(c *componentRun, conn Conn, clock Clock, out chan<- *sliceSet) *worker {
@@ -32,6 +36,12 @@ func newWorker(c *componentRun, conn Conn, clock Clock, out chan<- *sliceSet) *w
 	}
 	w.free <- w.newSlices()
 	w.free <- w.newSlices()
+	if c.rec.stages != nil {
+		w.stage.ops = make([]stageRun, len(c.ops))
+		for k := range w.stage.ops {
+			w.stage.ops[k].latency = result.NewHistogram()
+		}
+	}
 	return w
 }
 
@@ -80,6 +90,7 @@ func (w *worker) run(ctx context.Context) {
 			}
 			if measured {
 				cur.ops[op.Kind].fail(KindUnsent)
+				w.stageFailure(due, op.Kind)
 				c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(win.measStart))
 			}
 			continue
@@ -116,12 +127,14 @@ func (w *worker) run(ctx context.Context) {
 			kind := ErrorKind(err)
 			s.fail(kind)
 			w.nodeFailure(op.Node, kind)
+			w.stageFailure(due, op.Kind)
 			if s.kinds[kind] == 1 {
 				c.errs.note(kind, err.Error(), done.Sub(win.measStart))
 			}
 		default:
 			s.record(done.Sub(due).Nanoseconds(), done.Sub(sent).Nanoseconds(), clientNS, pace.open && sent.Sub(due) > LateAfter)
 			w.nodeSuccess(op.Node, done.Sub(due).Nanoseconds())
+			w.stageSuccess(due, op.Kind, done.Sub(due).Nanoseconds(), op.Hits, op.Misses)
 			s.hits += int64(op.Hits)
 			s.misses += int64(op.Misses)
 			if op.Messages > 0 {

@@ -111,7 +111,7 @@ func spectrumOf(h *hdrhistogram.Histogram) curve {
 func latencyBars(c *result.ComponentResult) []status.ObjectiveResult {
 	var bars []status.ObjectiveResult
 	for _, o := range c.Objectives {
-		if isRegression(o) || !slo.Metric(o.Metric).IsLatency() || o.ThresholdValue <= 0 {
+		if isRegression(o) || !slo.Metric(o.Metric).IsLatency() || o.ThresholdValue <= 0 || o.Stage > 0 {
 			continue
 		}
 		bars = append(bars, o)
@@ -186,7 +186,7 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 			chartLatency(l.curve.values[0]), chartLatency(l.curve.values[len(l.curve.values)-1]), l.curve.count)
 	}
 	for _, b := range bars {
-		fmt.Fprintf(&desc, " Bar: %s %s %s (%s), %s.", b.Operation, b.Metric, barExpression(b, "at most", "at least"), b.Tier, b.Status)
+		fmt.Fprintf(&desc, " Bar: %s %s %s (%s), %s.", b.Subject(), b.Metric, barExpression(b, "at most", "at least"), b.Tier, b.Status)
 	}
 	if len(baseLines) > 0 {
 		desc.WriteString(" Dashed grey lines are the baseline run, " + baseName + ".")
@@ -259,7 +259,7 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 			style = `fill="#fff" stroke="` + missedColour + `" stroke-width="2.5"`
 		}
 		s.printf(`<circle cx="%s" cy="%s" r="5.5" %s class="point-%s"><title>%s</title></circle>`,
-			num(x), num(y), style, statusClass(b.Status), esc(fmt.Sprintf("%s %s measured %s: %s", b.Operation, b.Metric, b.Measured, barLabel(b))))
+			num(x), num(y), style, statusClass(b.Status), esc(fmt.Sprintf("%s %s measured %s: %s", b.Subject(), b.Metric, b.Measured, barLabel(b))))
 	}
 
 	// Bar labels, top down, moved apart where they would collide.
@@ -401,7 +401,7 @@ func drawLegend(s *svgWriter, items []legendItem, x0, x1, top float64) {
 
 // barLabel names a bar on a chart: "get p99 ≤ 2ms (minimum): FAIL".
 func barLabel(b status.ObjectiveResult) string {
-	return fmt.Sprintf("%s %s %s (%s): %s", b.Operation, b.Metric, barExpression(b, "≤", "≥"), b.Tier, b.Status.Text())
+	return fmt.Sprintf("%s %s %s (%s): %s", b.Subject(), b.Metric, barExpression(b, "≤", "≥"), b.Tier, b.Status.Text())
 }
 
 // countLabel prints a sample count compactly: 950, 12.3k, 4.5M.
@@ -527,7 +527,7 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 	}
 	var opBars []status.ObjectiveResult
 	for _, b := range bars {
-		if b.Operation == op.Name {
+		if b.Operation == op.Name && b.Stage == 0 {
 			opBars = append(opBars, b)
 		}
 	}
@@ -588,6 +588,7 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 		s.text(f.x0()-6, y+4, "end", "tick", chartLatency(t))
 	}
 	timeAxis(&s, f, xs, window)
+	stageMarks(&s, f, xs, op.Stages)
 	if len(p99x) > 1 {
 		s.polyline(p99x, p99y, `stroke="#e36209" stroke-width="1.5" class="p99"`, "p99 per interval")
 	}
@@ -676,8 +677,16 @@ func throughputChart(id string, c *result.ComponentResult, intervalNS, measuredN
 		peakErrors = math.Max(peakErrors, errRates[i])
 		totalErrors += col.errors
 	}
+	for _, st := range op.Stages {
+		if mean := (st.StartRate + st.Rate) / 2; mean > 0 {
+			peak = math.Max(peak, math.Max(st.StartRate, st.Rate)*st.AskedRate/mean)
+		}
+	}
 	desc := fmt.Sprintf("Successful operations per second over %s in %d columns, peak %s/s", secondsLabel(window), len(cols), rateLabel(peak))
-	if c.AskedRate > 0 {
+	switch {
+	case len(op.Stages) > 0:
+		desc += fmt.Sprintf(", in %d stages (their asked rate dashed, dotted lines where a stage starts)", len(op.Stages))
+	case c.AskedRate > 0:
 		desc += fmt.Sprintf(", asked rate %s/s (dashed)", rateLabel(c.AskedRate))
 	}
 	desc += fmt.Sprintf("; below, errors per second: %d errors in all.", totalErrors)
@@ -694,7 +703,21 @@ func throughputChart(id string, c *result.ComponentResult, intervalNS, measuredN
 	s.line(top.x0(), top.y0(), top.x1(), top.y0(), "axis")
 	s.line(top.x0(), top.y0(), top.x0(), top.y1(), "axis")
 	s.yTitle(top, "ops/s")
-	if c.AskedRate > 0 {
+	switch {
+	case len(op.Stages) > 0:
+		// The asked rate follows the stages, ramps included.
+		var ax, ay []float64
+		for _, st := range op.Stages {
+			share := 1.0
+			if mean := (st.StartRate + st.Rate) / 2; mean > 0 {
+				share = st.AskedRate / mean // this runner's part of the plan's rate
+			}
+			ax = append(ax, xs.at(float64(st.StartNS)/1e9), xs.at(float64(st.EndNS)/1e9))
+			ay = append(ay, ys.at(st.StartRate*share), ys.at(st.Rate*share))
+		}
+		s.polyline(ax, ay, `stroke="`+baselineColour+`" stroke-width="1.5" stroke-dasharray="6 4"`, "asked rate of the stages")
+		stageMarks(&s, top, xs, op.Stages)
+	case c.AskedRate > 0:
 		y := ys.at(c.AskedRate)
 		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"><title>asked rate %s/s</title></line>`,
 			num(top.x0()), num(y), num(top.x1()), num(y), baselineColour, esc(rateLabel(c.AskedRate)))

@@ -67,6 +67,8 @@ type htmlComponent struct {
 	Spectrum, Throughput template.HTML
 	Waterfalls           []htmlWaterfall
 	Operations           []htmlOperation
+	// Stages are the rows of a component that ran in stages.
+	Stages []stageRow
 }
 
 type htmlObjective struct {
@@ -106,10 +108,10 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 			continue
 		}
 		o := row.o
-		line := fmt.Sprintf("%s %s %s: measured %s against %s (%s), %s", row.component, o.Operation, o.Metric,
+		line := fmt.Sprintf("%s %s %s: measured %s against %s (%s), %s", row.component, o.Subject(), o.Metric,
 			o.Measured, barExpression(o, "≤", "≥"), o.Tier, shortfall(o))
 		if isRegression(o) {
-			line = fmt.Sprintf("%s %s %s: %s (regression)", row.component, o.Operation, o.Metric, shortfall(o))
+			line = fmt.Sprintf("%s %s %s: %s (regression)", row.component, o.Subject(), o.Metric, shortfall(o))
 		}
 		if barInInterval(o) {
 			line += fmt.Sprintf("; %s %s: the run cannot tell on which side of the bar the true %s lies", withinIntervalText, intervalText(o), o.Metric)
@@ -131,7 +133,7 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 		sort.SliceStable(objectives, func(i, j int) bool { return objectives[i].Status.Rank() < objectives[j].Status.Rank() })
 		for _, o := range objectives {
 			ho := htmlObjective{
-				Operation: o.Operation, Metric: o.Metric, Bar: barExpression(o, "≤", "≥"), Tier: o.Tier,
+				Operation: o.Subject(), Metric: o.Metric, Bar: barExpression(o, "≤", "≥"), Tier: o.Tier,
 				Measured: o.Measured, Change: changeText(o), Status: o.Status.Text(),
 				StatusClass: "st-" + statusClass(o.Status), Detail: o.Detail,
 				Interval: intervalText(o), WithinInterval: barInInterval(o),
@@ -193,6 +195,7 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 			}
 			hc.Operations = append(hc.Operations, ho)
 		}
+		hc.Stages = stageRows(&result.Result{Components: []result.ComponentResult{*c}})
 		page.Components = append(page.Components, hc)
 	}
 	return page, nil
@@ -430,6 +433,19 @@ footer { margin: 40px auto 24px; color: #57606a; font-size: 12px; }
 </tbody>
 </table>
 </div>
+{{- if .Stages}}
+<h3>Stages</h3>
+<div class="table-scroll">
+<table class="operations">
+<thead><tr><th scope="col">Operation</th><th scope="col" class="num">Stage</th><th scope="col">Stage rate</th><th scope="col">Window</th><th scope="col" class="num">Count</th><th scope="col" class="num">Errors</th><th scope="col" class="num">Rate</th><th scope="col" class="num">p50</th><th scope="col" class="num">p90</th><th scope="col" class="num">p99</th><th scope="col" class="num">p99.9</th><th scope="col" class="num">Max</th></tr></thead>
+<tbody>
+{{- range .Stages}}
+<tr><td>{{.Operation}}</td><td class="num">{{.Index}}</td><td>{{.Rate}}</td><td>{{.Span}}</td><td class="num">{{.Count}}</td><td class="num">{{.Errors}}</td><td class="num">{{.Achieved}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.Max}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+</div>
+{{- end}}
 <p class="note">Service p99 is measured from the actual send, without the wait for the intended start; the objectives judge the latency from the intended start. Client delay is how late tailgate itself sent (not waiting for the connection's previous reply): the measurement floor.</p>
 </section>
 {{- end}}

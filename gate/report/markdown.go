@@ -35,7 +35,7 @@ func Markdown(w io.Writer, res *result.Result) error {
 			if interval := intervalText(o); interval != "" {
 				measured += " " + interval
 			}
-			ew.printf("| %s | %s | %s | %s | %s | %s | %s |\n", mdText(row.component), mdText(o.Operation),
+			ew.printf("| %s | %s | %s | %s | %s | %s | %s |\n", mdText(row.component), mdText(o.Subject()),
 				mdText(o.Metric), mdText(barExpression(o, "≤", "≥")+" ("+o.Tier+")"), mdText(measured),
 				mdText(changeText(o)), mdStatus(o))
 		}
@@ -70,6 +70,14 @@ func Markdown(w io.Writer, res *result.Result) error {
 			ew.printf("| %s | %s | %d | %d | %.0f/s | %s | %s | %s | %s |\n", mdText(c.Name), mdText(op.Name),
 				op.Count, op.Errors, op.AchievedRate, Latency(op.LatencyNS.P50), Latency(op.LatencyNS.P99),
 				Latency(op.LatencyNS.P999), Latency(op.LatencyNS.Max))
+		}
+	}
+	if rows := stageRows(res); len(rows) > 0 {
+		ew.printf("\n| Component | Operation | Stage | Stage rate | Window | Count | Errors | Rate | p50 | p99 | p99.9 | Max |\n")
+		ew.printf("|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range rows {
+			ew.printf("| %s | %s | %d | %s | %s | %d | %d | %s | %s | %s | %s | %s |\n", mdText(r.Component), mdText(r.Operation), r.Index,
+				mdText(r.Rate), mdText(r.Span), r.Count, r.Errors, r.Achieved, r.P50, r.P99, r.P999, r.Max)
 		}
 	}
 	ew.printf("\nLatency is measured from each operation's intended start, so a stalled server shows in the tail.\n\n")
@@ -376,7 +384,7 @@ func mdCode(s string) string {
 // detailRow writes an objective that was not judged as its name and the
 // title names the row's objective in bold: component, operation, metric.
 func (row objectiveRow) title() string {
-	return fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Operation), mdText(row.o.Metric))
+	return fmt.Sprintf("**%s %s %s**", mdText(row.component), mdText(row.o.Subject()), mdText(row.o.Metric))
 }
 
 // gate's reason: "**cache get p99**: detail."

@@ -163,7 +163,7 @@ func barExpression(o status.ObjectiveResult, atMost, atLeast string) string {
 // objectiveName names an objective in plain ASCII, as a test case:
 // "get p99 <= 2ms (minimum)".
 func objectiveName(o status.ObjectiveResult) string {
-	return fmt.Sprintf("%s %s %s (%s)", o.Operation, o.Metric, barExpression(o, "<=", ">="), o.Tier)
+	return fmt.Sprintf("%s %s %s (%s)", o.Subject(), o.Metric, barExpression(o, "<=", ">="), o.Tier)
 }
 
 // changeText describes a regression objective's change from the baseline:

@@ -36,17 +36,17 @@ func Text(w io.Writer, res *result.Result) error {
 			if interval == "" {
 				interval = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.component, o.Operation, o.Metric,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.component, o.Subject(), o.Metric,
 				o.Measured, interval, comparator(o), barText(o), MarginText(o), o.Status.Text(), o.Tier)
 		}
 		tw.Flush()
 		ew.printf("%s\n", textLegend)
 		for _, row := range rows {
 			if row.o.Detail != "" && row.o.Status != status.Pass && row.o.Status != status.Met {
-				ew.printf("  %s %s %s: %s\n", row.component, row.o.Operation, row.o.Metric, row.o.Detail)
+				ew.printf("  %s %s %s: %s\n", row.component, row.o.Subject(), row.o.Metric, row.o.Detail)
 			}
 			if note := intervalNote(row.o); note != "" {
-				ew.printf("  %s %s %s: %s\n", row.component, row.o.Operation, row.o.Metric, note)
+				ew.printf("  %s %s %s: %s\n", row.component, row.o.Subject(), row.o.Metric, note)
 			}
 		}
 		ew.printf("\n")
@@ -61,6 +61,16 @@ func Text(w io.Writer, res *result.Result) error {
 		}
 	}
 	tw.Flush()
+	if rows := stageRows(res); len(rows) > 0 {
+		ew.printf("\n")
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "COMPONENT\tOPERATION\tSTAGE\tSTAGE RATE\tWINDOW\tCOUNT\tERRORS\tRATE\tP50\tP99\tP99.9\tMAX")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Component, r.Operation, r.Index, r.Rate, r.Span,
+				r.Count, r.Errors, r.Achieved, r.P50, r.P99, r.P999, r.Max)
+		}
+		tw.Flush()
+	}
 	for _, c := range res.Components {
 		if h := HitsText(&c); h != "" {
 			ew.printf("reads of %q: %s\n", c.Name, h)

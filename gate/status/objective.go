@@ -2,6 +2,7 @@ package status
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 )
 
@@ -9,7 +10,10 @@ import (
 type ObjectiveResult struct {
 	Tier      string `json:"tier"`
 	Operation string `json:"operation"`
-	Metric    string `json:"metric"`
+	// Stage is the stage of a workload in stages the objective judges
+	// (1-based), left out for an objective of the whole run.
+	Stage  int    `json:"stage,omitempty"`
+	Metric string `json:"metric"`
 	// Threshold is the bar as written; ThresholdValue in ns, or a fraction.
 	Threshold      string  `json:"threshold"`
 	ThresholdValue float64 `json:"threshold_value"`
@@ -93,4 +97,13 @@ func (o *ObjectiveResult) UnmarshalJSON(data []byte) error {
 		o.IntervalHigh = math.Inf(1)
 	}
 	return nil
+}
+
+// Subject names what the objective judges, as reports write it: the
+// operation, and its stage for an objective of one stage ("get (stage 2)").
+func (r ObjectiveResult) Subject() string {
+	if r.Stage > 0 {
+		return fmt.Sprintf("%s (stage %d)", r.Operation, r.Stage)
+	}
+	return r.Operation
 }

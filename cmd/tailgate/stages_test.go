@@ -1,0 +1,102 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
+)
+
+// stagedWebPlan loads target in three stages of 400 ms: 1000/s, a ramp to
+// 2000/s, and 2000/s: 400, 600 and 800 operations.
+func stagedWebPlan(target string) string {
+	return `version: 1
+defaults: {warmup: 200ms, seed: 3}
+components:
+  - name: web
+    target: ` + target + `
+    workload:
+      arrival: uniform
+      connections: 16
+      timeout: 2s
+      requests:
+        - {name: home, method: GET, path: "/"}
+      stages:
+        - {rate: 1000, duration: 400ms}
+        - {rate: 2000, duration: 400ms, ramp: linear}
+        - {rate: 2000, duration: 400ms}
+    slo:
+      minimum:
+        home:
+          - {p90: 1s, error_rate: 1%}
+          - {p50: 1ns, stage: 2}
+        all: {p90: 1s, throughput: 99%, stage: all}
+`
+}
+
+func TestARunInStagesIsMeasuredAndJudgedStageByStage(t *testing.T) {
+	srv := sleepyServer(t, constant(200*time.Microsecond))
+	dir := t.TempDir()
+	out := filepath.Join(dir, "result.json")
+	inv := invoke(t, nil, "run", "-c", writePlan(t, stagedWebPlan(srv.URL)), "--out", out, "--report-dir", filepath.Join(dir, "reports"))
+	assert.Equal(t, 1, inv.code, "stage 2's p50 under 1ns fails")
+	res, err := result.Read(out)
+	require.NoError(t, err, "the result file, stages included, reads back")
+	assert.Equal(t, int64(1200*time.Millisecond), res.MeasuredNS, "the stages' total is the measured window")
+	c := res.Components[0]
+	for _, name := range []string{"home", "all"} {
+		op := c.Operation(name)
+		require.NotNil(t, op)
+		require.Len(t, op.Stages, 3, name)
+		for i, want := range []int64{400, 600, 800} {
+			s := op.Stages[i]
+			assert.Equal(t, want, s.Count+s.Errors, "%s stage %d: rate × duration operations intended (the ramp's mean rate)", name, i+1)
+			assert.Equal(t, int64(i)*int64(400*time.Millisecond), s.StartNS)
+			assert.Positive(t, s.LatencyNS.P50, "%s stage %d has its percentiles", name, i+1)
+			assert.GreaterOrEqual(t, s.LatencyNS.P99, s.LatencyNS.P50)
+			assert.NotEmpty(t, s.Histogram)
+		}
+		assert.Equal(t, "linear", op.Stages[1].Ramp)
+		assert.EqualValues(t, 1000, op.Stages[1].StartRate)
+	}
+	got := map[string]status.Status{}
+	for _, o := range c.Objectives {
+		got[o.Subject()+" "+o.Metric] = o.Status
+	}
+	assert.Equal(t, status.Fail, got["home (stage 2) p50"], "objectives: %v", got)
+	for _, key := range []string{"home p90", "home error_rate", "all (stage 1) p90", "all (stage 2) p90", "all (stage 3) p90", "all (stage 3) throughput"} {
+		assert.Equal(t, status.Pass, got[key], "%s; objectives: %v", key, got)
+	}
+	assert.Contains(t, inv.stdout, "home (stage 2)", "the text report names the stage")
+	assert.Contains(t, inv.stdout, "1000→2000/s linear", "the text report has a row per stage")
+	for file, want := range map[string]string{
+		"report.md":   "| web | home | 2 | 1000→2000/s linear |",
+		"report.html": `class="stage-boundary"`,
+		"junit.xml":   `name="home (stage 2) p50`,
+		"result.json": `"stage": 2`,
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, "reports", file))
+		require.NoError(t, err)
+		assert.Contains(t, string(data), want, file)
+	}
+}
+
+func TestStagesRefuseWhatWouldCutThem(t *testing.T) {
+	plan := writePlan(t, stagedWebPlan("http://127.0.0.1:1"))
+	for name, args := range map[string][]string{
+		"--duration":        {"--duration", "5s"},
+		"--baseline-target": {"--baseline-target", "web=http://127.0.0.1:2"},
+	} {
+		t.Run(name+" is refused", func(t *testing.T) {
+			inv := invoke(t, nil, append([]string{"run", "-c", plan}, args...)...)
+			assert.Equal(t, 2, inv.code)
+			assert.Contains(t, inv.stderr, "runs in stages")
+		})
+	}
+}

@@ -1,0 +1,90 @@
+package result_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailgate-dev/tailgate/result"
+)
+
+// stage is a stage record of the given bounds (in seconds) and latencies.
+func stage(t *testing.T, index int, from, to float64, errors int64, latencies ...int64) result.StageResult {
+	t.Helper()
+	h := result.NewHistogram()
+	for _, v := range latencies {
+		require.NoError(t, h.RecordValue(v))
+	}
+	return result.StageResult{Index: index, Rate: 100, StartRate: 100, AskedRate: 50,
+		StartNS: int64(from * 1e9), EndNS: int64(to * 1e9), Count: h.TotalCount(), Errors: errors,
+		AchievedRate: float64(h.TotalCount()) / (to - from), LatencyNS: result.PercentilesOf(h), Histogram: result.EncodeHistogram(h)}
+}
+
+// staged is decodable's result with its operation cut into two stages.
+func staged(t *testing.T) *result.Result {
+	r := decodable(t, 1000, 2000, 3000)
+	r.Components[0].Operations[0].Stages = []result.StageResult{
+		stage(t, 1, 0, 1, 1, 1000, 2000), stage(t, 2, 1, 2, 0, 3000),
+	}
+	return r
+}
+
+func TestStagesSurviveTheResultFileAndMerge(t *testing.T) {
+	t.Parallel()
+	r := staged(t)
+	data, err := r.Encode()
+	require.NoError(t, err)
+	back, err := result.Decode(data)
+	require.NoError(t, err)
+	assert.Equal(t, r.Components[0].Operations[0].Stages, back.Components[0].Operations[0].Stages)
+	view := back.Components[0].OfStage(1)
+	require.Len(t, view.Operations, 1)
+	assert.EqualValues(t, 2, view.Operations[0].Count, "stage 1 alone")
+	assert.InDelta(t, 2000, view.Operations[0].LatencyNS.Max, 5)
+
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a, b := fakeShard(t, 1, 2, t0, 1000, 2000), fakeShard(t, 2, 2, t0, 3000)
+	a.Components[0].Operations[0].Stages = []result.StageResult{stage(t, 1, 0, 1, 1, 1000), stage(t, 2, 1, 2, 0, 2000)}
+	b.Components[0].Operations[0].Stages = []result.StageResult{stage(t, 1, 0, 1, 1, 3000), stage(t, 2, 1, 2, 0)}
+	m, err := result.Merge([]*result.Result{a, b}, []string{"a", "b"})
+	require.NoError(t, err)
+	st := m.Components[0].Operations[0].Stages
+	require.Len(t, st, 2)
+	assert.EqualValues(t, 2, st[0].Count, "stage 1 of both shards")
+	assert.EqualValues(t, 2, st[0].Errors)
+	assert.InDelta(t, 3000, st[0].LatencyNS.Max, 5, "the slower shard's max")
+	assert.EqualValues(t, 100, st[0].AskedRate, "the shards' asked rates add up")
+	assert.EqualValues(t, 1, st[1].Count)
+
+	b.Components[0].Operations[0].Stages = nil
+	_, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
+	assert.ErrorContains(t, err, "running in stages", "a shard without the stages is refused")
+}
+
+func TestBadStagesAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		spoil func(s []result.StageResult)
+		want  string
+	}{
+		{"stages that do not add up to the operation", func(s []result.StageResult) { s[1].Errors = 4 }, "stages count 3 operations and 5 errors, the operation 3 and 1"},
+		{"a count its histogram does not hold", func(s []result.StageResult) { s[0].Count = 5 }, "stage 1: histogram holds 2 samples, count says 5"},
+		{"a stored p99 its histogram does not have", func(s []result.StageResult) { s[0].LatencyNS.P99 = 9e6 }, "stage 1 latency p99"},
+		{"stages out of order", func(s []result.StageResult) { s[0].Index, s[1].Index = 2, 1 }, "stage 1 is numbered 2"},
+		{"a gap between stages", func(s []result.StageResult) { s[1].StartNS += 1e6 }, "stage 2 starts at 1001000000 ns, not where stage 1 ends"},
+		{"a stage that ends before it starts", func(s []result.StageResult) { s[0].EndNS = 0 }, "stage 1 runs from 0 ns to 0 ns"},
+	} {
+		t.Run(tt.name+" are refused", func(t *testing.T) {
+			r := staged(t)
+			tt.spoil(r.Components[0].Operations[0].Stages)
+			data, err := r.Encode()
+			require.NoError(t, err)
+			_, err = result.Decode(data)
+			require.ErrorIs(t, err, result.ErrInvalid)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}
