@@ -71,7 +71,8 @@ type CommandArg struct {
 // KeyType is the Redis type of the values a command's keys hold. It picks
 // the key a {{key}} names: key k of the keyspace is prefix+n for strings
 // and for commands of any type, prefix+n+":h" for hashes, ":l" lists,
-// ":s" sets, ":z" sorted sets, as the built-in operations name theirs.
+// ":s" sets, ":z" sorted sets, as the built-in operations name theirs,
+// and ":x" for streams.
 type KeyType string
 
 // The key types.
@@ -81,6 +82,7 @@ const (
 	KeyList   KeyType = "list"
 	KeySet    KeyType = "set"
 	KeyZset   KeyType = "zset"
+	KeyStream KeyType = "stream"
 )
 
 // ReadStyle says how a read command's reply counts as hits and misses.
@@ -312,6 +314,14 @@ var allowed = map[string]commandSpec{
 	"GEOSEARCH":        one(-7, KeyZset, NotRead, readOnly),
 	"GEOSEARCHSTORE":   keys(-8, 1, 2, 1, KeyZset, NotRead, creates),
 
+	// Streams.
+	"XADD":      one(-5, KeyStream, NotRead, creates),
+	"XLEN":      one(2, KeyStream, NotRead, readOnly),
+	"XRANGE":    one(-4, KeyStream, ReadNonEmpty, readOnly),
+	"XREVRANGE": one(-4, KeyStream, ReadNonEmpty, readOnly),
+	"XTRIM":     one(-4, KeyStream, NotRead, 0),
+	"XDEL":      one(-3, KeyStream, NotRead, 0),
+
 	// Keyless, and about nothing but the connection.
 	"PING": keyless(-1),
 	"ECHO": keyless(2),
@@ -347,7 +357,8 @@ var refused = map[string]string{
 	"BLPOP": whyBlocking, "BRPOP": whyBlocking, "BLMOVE": whyBlocking, "BRPOPLPUSH": whyBlocking,
 	"BLMPOP": whyBlocking, "BZPOPMIN": whyBlocking, "BZPOPMAX": whyBlocking, "BZMPOP": whyBlocking,
 	"XREAD": whyBlocking, "XREADGROUP": whyBlocking,
-	"MULTI": whyTxn, "EXEC": whyTxn, "DISCARD": whyTxn, "WATCH": whyTxn, "UNWATCH": whyTxn,
+	"XGROUP": "manages consumer groups, state beyond the stream's entries",
+	"MULTI":  whyTxn, "EXEC": whyTxn, "DISCARD": whyTxn, "WATCH": whyTxn, "UNWATCH": whyTxn,
 	"WAIT": whyTxn, "WAITAOF": whyTxn,
 	"SUBSCRIBE": whyPubSub, "PSUBSCRIBE": whyPubSub, "SSUBSCRIBE": whyPubSub, "UNSUBSCRIBE": whyPubSub,
 	"PUNSUBSCRIBE": whyPubSub, "SUNSUBSCRIBE": whyPubSub, "PUBLISH": whyPubSub, "SPUBLISH": whyPubSub, "PUBSUB": whyPubSub,

@@ -48,8 +48,9 @@ import (
 //
 // Prefill writes k (SET … EX) and, for each other type the mix uses, its
 // key whole: HSET k:h f0 value … f7 value, RPUSH k:l with 8 values, SADD
-// k:s m0 … m15, ZADD k:z 0 m0 … 15 m15, each with its EXPIRE. Cleanup
-// deletes k and those keys with one DEL.
+// k:s m0 … m15, ZADD k:z 0 m0 … 15 m15, for a stream a generic command
+// uses XADD k:x * f0 value, each with its EXPIRE. Cleanup deletes k and
+// those keys with one DEL.
 
 // operation is what one Op.Kind does: an index into commands.
 type operation uint8
@@ -82,10 +83,12 @@ const (
 	familyList
 	familySet
 	familyZset
+	// familyStream is only a generic command's (XADD ...).
+	familyStream
 	families
 )
 
-var familySuffix = [families]string{"", ":h", ":l", ":s", ":z"}
+var familySuffix = [families]string{"", ":h", ":l", ":s", ":z", ":x"}
 
 // command is one operation's rendering and the shape of its reply.
 type command struct {
@@ -115,6 +118,7 @@ var (
 	trimRight    = [2][]byte{[]byte("-64"), []byte("-1")}
 	rangeTen     = [2][]byte{[]byte("0"), []byte("9")}
 	fillList     = 8
+	streamAutoID = []byte("*")
 )
 
 func tokens(prefix string, n int) [][]byte {
@@ -324,6 +328,8 @@ func (c *conn) renderFill(b []byte, op *workloads.Op) []byte {
 				c.keyBuf = strconv.AppendInt(c.keyBuf[:0], int64(i), 10)
 				b = appendBulk(appendBulk(b, c.keyBuf), m)
 			}
+		case familyStream:
+			b = appendBulk(appendBulk(appendBulk(c.key(c.header(b, 5, "XADD"), op, f), streamAutoID), hashFields[0]), op.Value)
 		}
 		b = c.expire(b, op, f)
 	}

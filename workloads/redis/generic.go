@@ -17,7 +17,7 @@ import (
 //     keys drawn the same way (workloads.MultiKey). A key holds its
 //     command's type, as the built-in operations' keys do: k for strings
 //     and commands of any type (DEL, EXPIRE, RENAME ...), k:h for
-//     hashes, k:l lists, k:s sets, k:z sorted sets, so that prefill
+//     hashes, k:l lists, k:s sets, k:z sorted sets, k:x streams, so that prefill
 //     writes the keys a command reads, cleanup deletes every key a
 //     command wrote, and a generic HGET reads what the built-in hset
 //     wrote.
@@ -55,7 +55,7 @@ type template struct {
 // families of the plan's key types.
 var typeFamily = map[slo.KeyType]family{
 	slo.KeyString: familyString, slo.KeyHash: familyHash, slo.KeyList: familyList,
-	slo.KeySet: familySet, slo.KeyZset: familyZset,
+	slo.KeySet: familySet, slo.KeyZset: familyZset, slo.KeyStream: familyStream,
 }
 
 // readStyles of the plan's read styles.

@@ -88,6 +88,8 @@ func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 		"member_move":   "SMOVE {{key}} {{key}} m3",
 		"head":          "GETRANGE {{key}} 0 3",
 		"note":          `SET {{key}} "a b" EX 30`,
+		"log":           "XADD {{key}} MAXLEN ~ 100 * f {{value}}",
+		"log_read":      "XRANGE {{key}} - + COUNT 5",
 		// Every string of the keyspace holds a value that is no number.
 		"not_a_number": "INCR {{key}}",
 	}
@@ -120,7 +122,7 @@ func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 		assert.Positive(t, op.Count, "%s measured", name)
 		assert.Zero(t, op.Errors, "%s: %v, first: %v", name, op.ErrorKinds, c.FirstErrors)
 	}
-	for _, read := range []string{"profile_read", "feed_move"} {
+	for _, read := range []string{"profile_read", "feed_move", "log_read"} {
 		op := c.Operation(read)
 		assert.Equal(t, op.Count, op.Hits+op.Misses, "%s: every read is a hit or a miss", read)
 		assert.Positive(t, op.Hits, "%s of a prefilled keyspace hits", read)
@@ -135,6 +137,7 @@ func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 		"HSET": {":h", "=name", "value"}, "HGET": {":h", "=name"}, "ZADD": {":z", "=1", "value"},
 		"LPUSH": {":l", "value"}, "LMOVE": {":l", ":l", "=LEFT", "=RIGHT"}, "SMOVE": {":s", ":s", "=m3"},
 		"GETRANGE": {"", "=0", "=3"},
+		"XADD":     {":x", "=MAXLEN", "=~", "=100", "=*", "=f", "value"}, "XRANGE": {":x", "=-", "=+", "=COUNT", "=5"},
 	}
 	// next is the command client sent after the i-th.
 	next := func(i int) []string {
@@ -163,7 +166,7 @@ func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 			continue
 		}
 		shape, ok := shapes[name]
-		if !ok || name == "HSET" && len(words) == 2+2*8 || name == "ZADD" && len(words) == 2+2*16 {
+		if !ok || name == "HSET" && len(words) == 2+2*8 || name == "ZADD" && len(words) == 2+2*16 || name == "XADD" && len(words) == 5 {
 			continue // prefill's and cleanup's own commands
 		}
 		sent[name]++
@@ -182,7 +185,7 @@ func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 					"%s: key %q, want a key number under the prefix, then %q", name, arg, want)
 			}
 		}
-		if name == "HSET" || name == "ZADD" || name == "LPUSH" || name == "LMOVE" || name == "SMOVE" {
+		if name == "HSET" || name == "ZADD" || name == "LPUSH" || name == "LMOVE" || name == "SMOVE" || name == "XADD" {
 			keys := 1 + map[string]int{"LMOVE": 1, "SMOVE": 1}[name]
 			after := i
 			for k := range keys {
@@ -198,7 +201,7 @@ func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"HSET", "HGET", "ZADD", "LPUSH", "LMOVE", "SMOVE", "GETRANGE", "SET"} {
+	for _, name := range []string{"HSET", "HGET", "ZADD", "LPUSH", "LMOVE", "SMOVE", "GETRANGE", "SET", "XADD", "XRANGE"} {
 		assert.Positive(t, sent[name], "MONITOR saw no %s of the mix", name)
 	}
 	assert.Zero(t, keysUnder(t, client, "tailgate:t:"), "cleanup deleted every key the commands touched")
