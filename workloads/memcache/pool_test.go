@@ -83,6 +83,7 @@ func ketamaRing(addrs []string) func(key string) int {
 // and every key sits on the server an independent ketama gives it, or
 // cleanup deleted it.
 func TestAServerListSpreadsKeysByKetama(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name     string
 		protocol slo.WireProtocol
@@ -93,6 +94,7 @@ func TestAServerListSpreadsKeysByKetama(t *testing.T) {
 		{"meta, pipelined, cleaned up", slo.MemcacheMeta, 8, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, addrs := startList(t, 3, func(t *testing.T) *testserver.Server { return testserver.Memcached(t) })
 			s := spec("memcache://" + strings.Join(addrs, ","))
 			w := &s.Component.Workload
@@ -103,6 +105,9 @@ func TestAServerListSpreadsKeysByKetama(t *testing.T) {
 			w.Prefill = slo.Prefill{Enabled: true, Rate: 50000}
 			s.Duration = 400 * time.Millisecond
 			comp := testserver.MeasureEveryOperation(t, s)
+			if t.Failed() {
+				t.Logf("first errors: %+v", comp.FirstErrors)
+			}
 
 			all := comp.Operation(slo.AllOperations)
 			if len(comp.Nodes) != len(addrs) {
@@ -168,9 +173,93 @@ func TestAServerListSpreadsKeysByKetama(t *testing.T) {
 	}
 }
 
+// A server that dies during the run fails the operations on its keys,
+// and only those: they count on its node, by their kinds, while the
+// other servers' nodes answer every operation.
+func TestAServerListCountsAFailingServersErrorsOnItsNode(t *testing.T) {
+	t.Parallel()
+	servers, addrs := startList(t, 3, func(t *testing.T) *testserver.Server { return testserver.Memcached(t) })
+	s := spec("memcache://" + strings.Join(addrs, ","))
+	w := &s.Component.Workload
+	w.Rate, w.Batch, w.Keys.Count = 1000, 3, 300
+	w.Mix = []slo.MixEntry{{Operation: "get", Weight: 60}, {Operation: "mget", Weight: 20}, {Operation: "set", Weight: 20}}
+	s.Duration = 500 * time.Millisecond
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(200 * time.Millisecond) // connected, and loading
+		servers[2].Kill()
+	}()
+	comp := testserver.Run(t, s)
+	<-done
+	if len(comp.Nodes) != 3 {
+		t.Fatalf("%d nodes", len(comp.Nodes))
+	}
+	var errs int64
+	for i, n := range comp.Nodes {
+		switch {
+		case i < 2 && (n.Errors != 0 || n.Count == 0):
+			t.Errorf("node %s: %d measured, %d errors %v; want its operations answered", n.Address, n.Count, n.Errors, n.ErrorKinds)
+		case i == 2 && (n.Errors == 0 || n.Count == 0):
+			t.Errorf("node %s, killed during the run: %d measured, %d errors", n.Address, n.Count, n.Errors)
+		}
+		errs += n.Errors
+	}
+	all := comp.Operation(slo.AllOperations)
+	if all.Errors != errs {
+		t.Errorf("the component counted %d errors, its nodes %d", all.Errors, errs)
+	}
+	t.Logf("killed %s: %d errors %v; nodes measured %d, %d, %d", addrs[2], comp.Nodes[2].Errors, comp.Nodes[2].ErrorKinds,
+		comp.Nodes[0].Count, comp.Nodes[1].Count, comp.Nodes[2].Count)
+}
+
+// A pipelined flush writes only what was queued: a server's connection
+// that last sent prefill's set alone does not send it again when another
+// server's commands go out (its reply would put the stream out of step).
+func TestAPipelinedServerListSendsOnlyWhatIsQueued(t *testing.T) {
+	t.Parallel()
+	_, addrs := startList(t, 2, func(t *testing.T) *testserver.Server { return testserver.Memcached(t) })
+	owner := ketamaRing(addrs)
+	keyOn := func(server int) string {
+		for n := 0; ; n++ {
+			if key := fmt.Sprintf("tailgate:%d", n); owner(key) == server {
+				return key
+			}
+		}
+	}
+	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+		s := spec("memcache://" + strings.Join(addrs, ","))
+		s.Component.Workload.Pipeline, s.Component.Workload.Protocol = 4, protocol
+		c := connect(t, s)
+		ctx, deadline := context.Background(), time.Now().Add(5*time.Second)
+		before := allStats(t, addrs[0])["cmd_set"]
+		if err := c.(workloads.KeyspaceConn).Fill(ctx, op(kindSet, keyOn(0), []byte("v"))); err != nil {
+			t.Fatal(err)
+		}
+		pc := c.(workloads.PipelineConn)
+		for _, key := range []string{keyOn(1), keyOn(0)} {
+			get := op(kindGet, key, nil)
+			if err := pc.Queue(ctx, get, deadline); err != nil {
+				t.Fatal(err)
+			}
+			if err := pc.Flush(ctx, deadline); err != nil {
+				t.Fatal(err)
+			}
+			reply := workloads.Op{Kind: kindGet}
+			if err := pc.Receive(ctx, &reply, deadline); err != nil {
+				t.Fatalf("%s: get %s: %v", protocol, key, err)
+			}
+		}
+		if got := allStats(t, addrs[0])["cmd_set"] - before; got != 1 {
+			t.Errorf("%s: %s was sent %d sets, prefill's one", protocol, addrs[0], got)
+		}
+	}
+}
+
 // memcaches:// with a list: each server is dialed over TLS, checked
 // against its own address, and logged in with the URL's user.
 func TestAServerListOverTLSWithAuthentication(t *testing.T) {
+	t.Parallel()
 	authFile := filepath.Join(t.TempDir(), "auth")
 	if err := os.WriteFile(authFile, []byte("gate:pw-gate-1\n"), 0o600); err != nil {
 		t.Fatal(err)
