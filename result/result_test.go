@@ -32,6 +32,15 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(data)
 	f.Add(data[:len(data)/2])
+	staged := *good
+	staged.Components = []ComponentResult{good.Components[0]}
+	op := &staged.Components[0].Operations[0]
+	op.Stages = []StageResult{{Index: 1, Rate: 100, StartRate: 100, StartNS: 0, EndNS: 1e9, Count: 100, AskedRate: 100, AchievedRate: 100,
+		LatencyNS: PercentilesOf(h), Histogram: EncodeHistogram(h)}}
+	if data, err = staged.Encode(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
 	f.Add([]byte(`{"schema": "tailgate.result/v1", "verdict": "pass", "components": [{"name": "x", "operations": [{"name": "all", "count": 3, "histogram": "HISTFAAAAB"}]}]}`))
 	f.Add([]byte(`{"schema": "k6.summary"}`))
 	f.Add([]byte(`null`))
@@ -47,6 +56,16 @@ func FuzzDecode(f *testing.F) {
 			for _, o := range c.Operations {
 				if _, err := o.WholeHistogram(); err != nil {
 					t.Fatalf("accepted result has a bad histogram: %v", err)
+				}
+				var count int64
+				for _, s := range o.Stages {
+					if _, err := s.StageHistogram(); err != nil {
+						t.Fatalf("accepted result has a bad stage histogram: %v", err)
+					}
+					count += s.Count
+				}
+				if len(o.Stages) > 0 && count != o.Count {
+					t.Fatalf("accepted stages count %d, their operation %d", count, o.Count)
 				}
 			}
 		}

@@ -1,6 +1,8 @@
 package workloads
 
 import (
+	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -131,5 +133,66 @@ func TestStagedScheduleFollowsTheStagesExactly(t *testing.T) {
 			assert.InDelta(t, math.Sqrt(k/1000), c.at(k), 1e-12, "operation %v", k)
 		}
 		assert.GreaterOrEqual(t, c.at(1000), 1.0, "the stage intends 1000 operations")
+	})
+}
+
+// runStages is a short run of three stages of 300 ms (1000/s, a ramp to
+// 2000/s, 2000/s: 300, 450 and 600 operations) after 100 ms of warmup.
+func runStages(t *testing.T, target string, pipeline int) *result.Result {
+	t.Helper()
+	stages := []slo.Stage{
+		{Rate: 1000, Duration: 300 * time.Millisecond},
+		{Rate: 2000, Duration: 300 * time.Millisecond, Ramp: slo.RampLinear},
+		{Rate: 2000, Duration: 300 * time.Millisecond},
+	}
+	spec := fakeSpec(target, slo.MeanRate(stages), slo.StagesDuration(stages))
+	spec.Component.Workload.Stages = stages
+	spec.Component.Workload.Pipeline = pipeline
+	spec.Warmup = 100 * time.Millisecond
+	res, err := Run(context.Background(), []*Spec{spec}, Options{})
+	require.NoError(t, err)
+	data, err := res.Encode()
+	require.NoError(t, err)
+	_, err = result.Decode(data)
+	require.NoError(t, err, "the result's stages are sound: they add up to their operations")
+	return res
+}
+
+func TestARunInStagesRecordsEachStage(t *testing.T) {
+	t.Parallel()
+	t.Run("one operation at a time, with the errors of the stage they were intended in", func(t *testing.T) {
+		t.Parallel()
+		// Warmup holds operations 0 to 99, stage 1 100 to 399, stage 2 400
+		// to 849: every tenth of stage 2 fails.
+		target := fakeTarget(t, func(_ context.Context, op *Op) error {
+			if 400 <= op.Index && op.Index < 850 && op.Index%10 == 0 {
+				return errors.New("refused")
+			}
+			return nil
+		})
+		res := runStages(t, target, 1)
+		all := res.Components[0].Operation("all")
+		require.Len(t, all.Stages, 3)
+		for i, want := range []int64{300, 450, 600} {
+			s := all.Stages[i]
+			assert.Equal(t, want, s.Count+s.Errors, "stage %d: rate × duration", i+1)
+			assert.Equal(t, int64(i)*int64(300*time.Millisecond), s.StartNS)
+		}
+		assert.EqualValues(t, []int64{0, 45, 0}, []int64{all.Stages[0].Errors, all.Stages[1].Errors, all.Stages[2].Errors})
+		assert.InDelta(t, 1500, all.Stages[1].AskedRate, 1e-9, "the ramp's mean rate")
+		get, set := res.Components[0].Operation("get"), res.Components[0].Operation("set")
+		for i := range 3 {
+			assert.Equal(t, all.Stages[i].Count, get.Stages[i].Count+set.Stages[i].Count, "stage %d of get and set make all's", i+1)
+		}
+	})
+	t.Run("pipelined", func(t *testing.T) {
+		t.Parallel()
+		_, target := newStore(t, time.Millisecond)
+		all := runStages(t, target, 4).Components[0].Operation("all")
+		require.Len(t, all.Stages, 3)
+		for i, want := range []int64{300, 450, 600} {
+			assert.Equal(t, want, all.Stages[i].Count+all.Stages[i].Errors, "stage %d: rate × duration", i+1)
+			assert.Positive(t, all.Stages[i].LatencyNS.P50)
+		}
 	})
 }

@@ -195,7 +195,7 @@ func writeAnnotations(w *bytes.Buffer, planFile string, res *result.Result) {
 					props = append(props, [2]string{"col", fmt.Sprint(o.Column)})
 				}
 			}
-			props = append(props, [2]string{"title", fmt.Sprintf("%s %s %s", c.Name, o.Operation, o.Metric)})
+			props = append(props, [2]string{"title", fmt.Sprintf("%s %s %s", c.Name, o.Subject(), o.Metric)})
 			workflowCommand(w, kind, props, msg)
 		}
 	}
