@@ -14,6 +14,7 @@ import (
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 // clusterSpec is a short mixed load of a cluster target.
@@ -94,6 +95,31 @@ func TestClusterRunLoadsEveryMasterWithoutErrors(t *testing.T) {
 		}
 		assert.Empty(t, keys, "node %s: cleanup deleted every key", cluster.Nodes[i].Addr)
 	}
+
+	// A pipelined flush writes only what was queued: a node's connection
+	// that last sent prefill's SET alone does not send it again when
+	// another node's commands go out, which would shift its stream by a
+	// reply (a GET of a key never written reading the SET's OK as a hit).
+	t.Run("a flush sends only what was queued", func(t *testing.T) {
+		defer sock.CheckIdleAfter(time.Hour)() // no idle check to drop the shifted connection
+		s := clusterSpec(cluster.Target(), 100, time.Second, slo.MixEntry{Operation: "get", Weight: 1})
+		s.Component.Workload.Pipeline = 4
+		_, c := testserver.Connect(t, s)
+		ctx, deadline := context.Background(), time.Now().Add(5*time.Second)
+		for n := range uint64(3) { // one hash tag: one node
+			op := &workloads.Op{Key: []byte("tailgate:c:" + strconv.FormatUint(n, 10)), KeyIndex: n, Value: []byte("v")}
+			require.NoError(t, c.(workloads.KeyspaceConn).Fill(ctx, op))
+		}
+		pc := c.(workloads.PipelineConn)
+		for n := uint64(1000); n < 1030; n++ { // tags on every node, keys never written
+			op := &workloads.Op{Key: []byte("tailgate:c:" + strconv.FormatUint(n, 10)), KeyIndex: n}
+			require.NoError(t, pc.Queue(ctx, op, deadline))
+			require.NoError(t, pc.Flush(ctx, deadline))
+			var reply workloads.Op
+			require.NoError(t, pc.Receive(ctx, &reply, deadline))
+			assert.Zero(t, reply.Hits, "GET of key %d, never written, on node %d", n, reply.Node)
+		}
+	})
 }
 
 // errorStat reads a count from INFO of node i: an errorstat_ or cmdstat_
