@@ -227,6 +227,10 @@ func (e *planEditor) findComponent(root *yaml.Node, name string) *yaml.Node {
 // be edited in place: the mapping is not one, the entry comes from a <<
 // merge, or its value is an alias or anchored and referred to elsewhere.
 func (e *planEditor) child(mapping *yaml.Node, key, what string) (k, v *yaml.Node, ok bool) {
+	if mapping.Kind == yaml.SequenceNode {
+		e.errorf(mapping, "the bars holding %s are a list (whole-run bars beside a stage's); promote edits a mapping of bars: edit it by hand", what)
+		return nil, nil, false
+	}
 	if mapping.Kind != yaml.MappingNode {
 		e.errorf(mapping, "%s is not a mapping", mapping.Tag)
 		return nil, nil, false
