@@ -85,6 +85,7 @@ func runnerArch() string {
 // directory laid out like the project's releases, with a real tailgate
 // binary in the archives.
 func TestActionInstallStep(t *testing.T) {
+	t.Parallel()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash is not installed")
@@ -160,6 +161,7 @@ func TestActionInstallStep(t *testing.T) {
 // TestActionBuildsWhatWasNotInstalled runs the action's build step, which
 // runs when the install step installed nothing, from this checkout.
 func TestActionBuildsWhatWasNotInstalled(t *testing.T) {
+	t.Parallel()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash is not installed")

@@ -39,6 +39,7 @@ func scrapeWindows(addr string) (map[string]float64, error) {
 }
 
 func TestCanaryCommand(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	target := "redis://" + srv.Addr + "/0"
 

@@ -41,6 +41,7 @@ components:
 }
 
 func TestAServerThatDiesMidRunStopsTheRunWithAPartialResult(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	out := filepath.Join(t.TempDir(), "result.json")
 	time.AfterFunc(1500*time.Millisecond, srv.Kill)
@@ -64,6 +65,7 @@ func TestAServerThatDiesMidRunStopsTheRunWithAPartialResult(t *testing.T) {
 }
 
 func TestAHungServerCountsTimeoutsAndTheRunEndsOnTime(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	out := filepath.Join(t.TempDir(), "result.json")
 	time.AfterFunc(time.Second, srv.Freeze)
@@ -79,6 +81,7 @@ func TestAHungServerCountsTimeoutsAndTheRunEndsOnTime(t *testing.T) {
 }
 
 func TestRefusalsForPartOfTheRunAreCountedAndConnectionsComeBack(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	out := filepath.Join(t.TempDir(), "result.json")
 	time.AfterFunc(1000*time.Millisecond, srv.Kill)
@@ -98,6 +101,7 @@ func TestRefusalsForPartOfTheRunAreCountedAndConnectionsComeBack(t *testing.T) {
 }
 
 func TestUnwritableOutputsAreFoundBeforeLoad(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, faultPlan("redis://127.0.0.1:1", "1s", "1s", "50%"))
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
@@ -115,6 +119,7 @@ func TestUnwritableOutputsAreFoundBeforeLoad(t *testing.T) {
 }
 
 func TestInterrupts(t *testing.T) {
+	t.Parallel()
 	bin := buildTool(t, ".")
 	srv := testserver.Redis(t)
 	plan := writePlan(t, faultPlan("redis://"+srv.Addr, "60s", "30s", "50%"))
@@ -168,6 +173,7 @@ func TestInterrupts(t *testing.T) {
 }
 
 func TestASecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
 	signals := make(chan os.Signal, 2)
 	canceled, exited := make(chan struct{}), make(chan int, 1)
 	var stderr strings.Builder

@@ -78,6 +78,7 @@ func (a *actionFile) step(id string) *actionStep {
 }
 
 func TestActionMetadata(t *testing.T) {
+	t.Parallel()
 	a, text := readAction(t)
 	assert.NotEmpty(t, a.Name)
 	assert.NotEmpty(t, a.Description)
@@ -182,6 +183,7 @@ func githubOutputs(t *testing.T) []string {
 // TestActionRunStep runs the action's run step in bash with a stand-in for
 // the tailgate binary that records its arguments.
 func TestActionRunStep(t *testing.T) {
+	t.Parallel()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash is not installed")
@@ -261,6 +263,7 @@ type workflowFile struct {
 }
 
 func TestPerfGateExample(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../.github/workflows/perf-gate.yml")
 	require.NoError(t, err)
 	var wf workflowFile
@@ -323,6 +326,7 @@ func TestPerfGateExample(t *testing.T) {
 // same as the example this repository runs, but for the action reference
 // and the plan's path.
 func TestReadmeWorkflowIsTheExample(t *testing.T) {
+	t.Parallel()
 	readme := readFile(t, "../../README.md")
 	_, section, ok := strings.Cut(readme, "## Use in GitHub Actions\n")
 	require.True(t, ok, "README has a Use in GitHub Actions section")
@@ -360,6 +364,7 @@ func yamlBlocks(text string) []string {
 // TestReadmeABStepIsTheExample keeps the README's interleaved A/B gate step
 // the same as the one in examples/ab/github-workflow.yml.
 func TestReadmeABStepIsTheExample(t *testing.T) {
+	t.Parallel()
 	readme := readFile(t, "../../README.md")
 	_, section, ok := strings.Cut(readme, "## Use in GitHub Actions\n")
 	require.True(t, ok)

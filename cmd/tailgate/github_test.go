@@ -66,6 +66,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 func TestGitHubActions(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, githubPlan)
 	barLine, barCol := positionOf(t, githubPlan, "1us")
 	maxLine, maxCol := positionOf(t, githubPlan, "1ns")
@@ -133,6 +134,7 @@ func TestGitHubActions(t *testing.T) {
 }
 
 func TestWorkflowCommandEscaping(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, data, property string
 	}{
@@ -157,6 +159,7 @@ func TestWorkflowCommandEscaping(t *testing.T) {
 }
 
 func TestStepOutputs(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	writeOutput(&b, "verdict", "pass")
 	assert.Equal(t, "verdict=pass\n", b.String())
@@ -171,6 +174,7 @@ func TestStepOutputs(t *testing.T) {
 }
 
 func TestAnnotationPath(t *testing.T) {
+	t.Parallel()
 	workspace := t.TempDir()
 	env := func(ws string) func(string) string {
 		return func(k string) string {
@@ -187,6 +191,7 @@ func TestAnnotationPath(t *testing.T) {
 }
 
 func TestAnnotationsOfEveryKindOfMiss(t *testing.T) {
+	t.Parallel()
 	res := &result.Result{Verdict: status.VerdictError, Complete: false, Incomplete: "interrupted",
 		Components: []result.ComponentResult{{Name: "api", Objectives: []status.ObjectiveResult{
 			{Tier: "minimum", Operation: "get", Metric: "p99", Threshold: "2ms", Measured: "2.5ms", Margin: 0.25, Status: status.Fail, Line: 10, Column: 19},
@@ -211,6 +216,7 @@ func TestAnnotationsOfEveryKindOfMiss(t *testing.T) {
 }
 
 func TestGitHubActionsNeverShowSecrets(t *testing.T) {
+	t.Parallel()
 	const secret = "hunter2-gh-secret"
 	lookup := func(k string) (string, bool) {
 		if k == "PW" {

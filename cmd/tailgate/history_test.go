@@ -62,6 +62,7 @@ func objectiveOf(t *testing.T, res *result.Result, tier slo.Tier) status.Objecti
 // the commits. Then history show draws it, check --history judges without
 // adding, and history add adds a saved result.
 func TestTrendCatchesCreepThatEveryRegressionPasses(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	proxy := testserver.NewDelayProxy(t, srv.Addr)
 	plan := writePlan(t, strings.ReplaceAll(creepPlan, "%ADDR%", proxy.Addr))
@@ -172,6 +173,7 @@ components:
 // whole-run p99 bar, and fails p99_window (its last window's p99 is above
 // the bar) and drift (the last third's p99 is far above the first's).
 func TestSoakWhoseLatencyGrowsFailsItsWindowsAndDrift(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	proxy := testserver.NewDelayProxy(t, srv.Addr)
 	proxy.SetDelay(2 * time.Millisecond)

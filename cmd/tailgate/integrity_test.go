@@ -37,6 +37,7 @@ components:
 // TestThroughputCountsOnlySuccessfulOperations: a Redis that answers every
 // SET with OOM, fast, is not delivering 100% throughput.
 func TestThroughputCountsOnlySuccessfulOperations(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t, "--maxmemory", "1mb", "--maxmemory-policy", "noeviction")
 	out := filepath.Join(t.TempDir(), "r.json")
 	inv := invoke(t, nil, "run", "-c", writePlan(t, strings.Replace(oomPlan, "%TARGET%", "redis://"+srv.Addr+"/0", 1)), "--out", out)
@@ -60,6 +61,7 @@ func TestThroughputCountsOnlySuccessfulOperations(t *testing.T) {
 // TestEveryExitLeavesEvidence: an unreachable target (exit 3) still writes
 // the result, marked incomplete with the reason, and every report.
 func TestEveryExitLeavesEvidence(t *testing.T) {
+	t.Parallel()
 	port := testserver.FreePort(t)
 	dir := t.TempDir()
 	out, reports := filepath.Join(dir, "r.json"), filepath.Join(dir, "rep")
@@ -87,6 +89,7 @@ func TestEveryExitLeavesEvidence(t *testing.T) {
 // (exit 2) and an unreachable target (exit 3) write the job summary, the
 // step output and annotations, one per plan error at its line and column.
 func TestGitHubActionsSeeEveryFailure(t *testing.T) {
+	t.Parallel()
 	t.Run("an invalid plan", func(t *testing.T) {
 		env, summary, output := actionsEnv(t)
 		plan := writePlan(t, strings.NewReplacer("rate: 2000", "rate: -5", "arrival: uniform", "arrival: bursty").Replace(planFor("redis://127.0.0.1:1", "10ms")))

@@ -69,6 +69,7 @@ func planFor(target, bar string) string {
 }
 
 func TestRunAgainstRealRedis(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	target := "redis://" + srv.Addr + "/0"
 	tests := []struct {
@@ -103,6 +104,7 @@ func TestRunAgainstRealRedis(t *testing.T) {
 }
 
 func TestRunRejectsAMisspelledKeyNamingItsLine(t *testing.T) {
+	t.Parallel()
 	plan := strings.Replace(planFor("redis://127.0.0.1:1", "1ms"), "value_size: 64", "value_sise: 64", 1)
 	inv := invoke(t, nil, "run", "-c", writePlan(t, plan))
 	assert.Equal(t, 2, inv.code)
@@ -111,6 +113,7 @@ func TestRunRejectsAMisspelledKeyNamingItsLine(t *testing.T) {
 }
 
 func TestRunExitsThreeQuicklyWhenTheTargetIsUnreachable(t *testing.T) {
+	t.Parallel()
 	port := testserver.FreePort(t)
 	target := "redis://:hunter2secret@127.0.0.1:" + itoa(port)
 	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor(target, "10ms")), "--out", filepath.Join(t.TempDir(), "r.json"))
@@ -122,6 +125,7 @@ func TestRunExitsThreeQuicklyWhenTheTargetIsUnreachable(t *testing.T) {
 }
 
 func TestTargetOverrides(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	plan := writePlan(t, planFor("redis://127.0.0.1:1", "500ms"))
 	t.Run("the environment points a component at the candidate", func(t *testing.T) {
@@ -141,6 +145,7 @@ func TestTargetOverrides(t *testing.T) {
 }
 
 func TestCheckJudgesASavedResultWithoutLoad(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	out := filepath.Join(t.TempDir(), "result.json")
 	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor("redis://"+srv.Addr, "500ms")), "--duration", "1s", "--out", out)
@@ -159,6 +164,7 @@ func TestCheckJudgesASavedResultWithoutLoad(t *testing.T) {
 }
 
 func TestUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"run"}, {"run", "--no-such-flag"}, {"frobnicate"}, {"check", "-c", "x.yaml"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			assert.Equal(t, 2, invoke(t, nil, args...).code)
@@ -167,6 +173,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	inv := invoke(t, nil, "version")
 	assert.Equal(t, 0, inv.code)
 	assert.Contains(t, inv.stdout, "tailgate ")
@@ -175,6 +182,7 @@ func TestVersion(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestReportAndCompareOfSavedResults(t *testing.T) {
+	t.Parallel()
 	// 750/s × 2s × 80% get expects 1200 gets, above the 1135 a p99 plan must expect.
 	plan := writePlan(t, strings.Replace(planFor("embedded:redis", "500ms"), "rate: 2000", "rate: 750", 1))
 	dir := t.TempDir()
@@ -225,6 +233,7 @@ func TestReportAndCompareOfSavedResults(t *testing.T) {
 }
 
 func TestAShardIsNotJudgedOnItsOwn(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "shard.json")
 	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor("embedded:redis", "1us")), "--duration", "1s", "--shard", "2/3", "--out", out)
 	assert.Equal(t, 0, inv.code, "the 1us bar is for the merged result")

@@ -39,6 +39,7 @@ components:
 // The sharded pipeline end to end on loopback: three `run --shard I/3` at
 // once against one redis-server, `merge`, then `check` of the merged result.
 func TestShardedRunMergeAndCheck(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	dir := t.TempDir()
 	plan := writePlan(t, shardedPlan)

@@ -16,6 +16,7 @@ import (
 // None of these tests sends load: each command stops at its message.
 
 func TestNumericFlagsSayWhatIsWrongWithTheValue(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, planFor("redis://127.0.0.1:1", "2ms"))
 	for _, tc := range []struct {
 		name string
@@ -38,6 +39,7 @@ func TestNumericFlagsSayWhatIsWrongWithTheValue(t *testing.T) {
 }
 
 func TestAMissingArgumentIsNamedWithTheUsage(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, planFor("redis://127.0.0.1:1", "2ms"))
 	for _, tc := range []struct {
 		name string
@@ -62,6 +64,7 @@ func TestAMissingArgumentIsNamedWithTheUsage(t *testing.T) {
 }
 
 func TestEveryCommandsHelpDescribesItAndItsExitStatus(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range newRoot(t.Context(), environment{}).Commands() {
 		if cmd.Name() == "help" || cmd.Name() == "completion" {
 			continue
@@ -84,6 +87,7 @@ func TestEveryCommandsHelpDescribesItAndItsExitStatus(t *testing.T) {
 }
 
 func TestTheInterruptNoticeSaysWhatTheCommandDoes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -103,6 +107,7 @@ func TestTheInterruptNoticeSaysWhatTheCommandDoes(t *testing.T) {
 }
 
 func TestATabIndentedPlanSaysTabsAreNotAllowed(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "plan.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("version: 1\ncomponents:\n  - name: cache\n\ttarget: redis://127.0.0.1:6379\n"), 0o644))
 	inv := invoke(t, nil, "validate", "-c", path)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestPlanHash(t *testing.T) {
+	t.Parallel()
 	base := planFor("redis://127.0.0.1:6379/0", "20ms")
 	hash := func(t *testing.T, plan string, args ...string) string {
 		t.Helper()

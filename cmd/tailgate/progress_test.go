@@ -11,6 +11,7 @@ import (
 )
 
 func TestProgress(t *testing.T) {
+	t.Parallel()
 	snapshot := workloads.Progress{Elapsed: 3 * time.Second, Total: 13 * time.Second, Components: []workloads.ComponentProgress{
 		{Name: "cache", Operations: 5000, Errors: 2, Rate: 1998.6, P99: 1200 * time.Microsecond},
 	}}

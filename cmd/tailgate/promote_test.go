@@ -71,6 +71,7 @@ func promoteRuns(t *testing.T, plan string) (r1, r2 string) {
 }
 
 func TestPromote(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, promotePlan)
 	r1, r2 := promoteRuns(t, plan)
 	env := map[string]string{"SOURCE_DATE_EPOCH": "1795000000"}
@@ -113,6 +114,7 @@ func TestPromote(t *testing.T) {
 }
 
 func TestPromoteRefusesWhatIsNoEvidence(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, promotePlan)
 	r1, r2 := promoteRuns(t, plan)
 	dir := t.TempDir()
@@ -162,6 +164,7 @@ func TestPromoteRefusesWhatIsNoEvidence(t *testing.T) {
 }
 
 func TestPromoteNamesRunsOfTheSameFileName(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, promotePlan)
 	r1, r2 := promoteRuns(t, plan)
 	a, b := filepath.Join(t.TempDir(), "result.json"), filepath.Join(t.TempDir(), "result.json")
@@ -173,6 +176,7 @@ func TestPromoteNamesRunsOfTheSameFileName(t *testing.T) {
 }
 
 func TestPromoteRejectsABadClock(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, promotePlan)
 	inv := invoke(t, map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, "promote", "-c", plan, "r.json")
 	assert.Equal(t, 2, inv.code)
@@ -184,6 +188,7 @@ func TestPromoteRejectsABadClock(t *testing.T) {
 // objective on an operation the workload never issues and a percentile the
 // planned samples cannot estimate.
 func TestValidateWarnsAboutBarsPromoteCannotUse(t *testing.T) {
+	t.Parallel()
 	plan := writePlan(t, `version: 1
 defaults: {duration: 60s}
 components:
@@ -217,6 +222,7 @@ components:
 }
 
 func TestLineDiff(t *testing.T) {
+	t.Parallel()
 	before := "a\nb\nc\nd\n"
 	after := "a\n# new\nB\nc\nd\ne\n"
 	assert.Equal(t, []string{"-   2 b", "+   2 # new", "+   3 B", "+   6 e"}, lineDiff(before, after))

@@ -47,6 +47,7 @@ func startGRPC(t *testing.T, svc testpb.TestServiceServer) string {
 }
 
 func TestOneComponentOfEachProtocol(t *testing.T) {
+	t.Parallel()
 	redis := testserver.Redis(t)
 	memcached := testserver.Memcached(t)
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -74,6 +74,7 @@ func (r *otlpReceiver) operationsExported() (total int64, runIDs []string, expor
 }
 
 func TestRunExportsOverOTLP(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	// 800 ops/s for 2s: enough samples for the plan's p99, light enough for
 	// the race detector on a busy machine.

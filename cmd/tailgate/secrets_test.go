@@ -36,6 +36,7 @@ func assertNowhere(t *testing.T, secret string, inv invocation, dirs ...string) 
 }
 
 func TestSecretsAreRedactedEverywhere(t *testing.T) {
+	t.Parallel()
 	const redisPassword = "s3cret-redis-pw-81b2"
 	const token = "tok-9f8e7d6c5b4a-secret"
 	redis := testserver.Redis(t, "--user", "gate", "on", ">"+redisPassword, "~tailgate:*", "+get", "+set", "+ping", "+auth",
@@ -95,6 +96,7 @@ components:
 }
 
 func TestRedisOverTLS(t *testing.T) {
+	t.Parallel()
 	cert := testserver.NewCertificate(t)
 	srv := testserver.RedisTLS(t, cert)
 	plan := func(tls string) string {
@@ -186,6 +188,7 @@ func runWritingEverything(t *testing.T, dir, plan string, env map[string]string,
 }
 
 func TestNoFormOfUserinfoSecretIsEverPrinted(t *testing.T) {
+	t.Parallel()
 	unreachable := "127.0.0.1:" + itoa(testserver.FreePort(t))
 	plain := "redis://" + unreachable + "/0"
 	paths := []struct {
@@ -229,6 +232,7 @@ func TestNoFormOfUserinfoSecretIsEverPrinted(t *testing.T) {
 }
 
 func TestAPasswordGivenAloneOnTheCommandLineAuthenticatesAndIsNeverPrinted(t *testing.T) {
+	t.Parallel()
 	const password = "Sup3rSecretPw-live"
 	redis := testserver.Redis(t, "--requirepass", password)
 	plan := writePlan(t, strings.Replace(secretPlan, "TARGET", "redis://127.0.0.1:1/0", 1))

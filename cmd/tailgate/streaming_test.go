@@ -47,6 +47,7 @@ components:
 // the result and the reports; shards of it merge into one result that
 // check judges alike; a first-message bar the run misses fails it.
 func TestStreamingMethodsEndToEnd(t *testing.T) {
+	t.Parallel()
 	addr := startGRPC(t, interop.NewTestServer())
 	plan := writePlan(t, streamingPlan(addr, "1s"))
 	dir := t.TempDir()

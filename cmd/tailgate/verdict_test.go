@@ -121,6 +121,7 @@ func TestConfirmation(t *testing.T) {
 }
 
 func TestADurationBeyondTheAdaptiveLimitIsRefused(t *testing.T) {
+	t.Parallel()
 	plan := webPlan("http://127.0.0.1:1", ", adaptive: {max_duration: 8s}", "      regression: {home: {p50: +25%}}\n")
 	inv := invoke(t, nil, "run", "-c", writePlan(t, plan), "--duration", "10s", "--out", filepath.Join(t.TempDir(), "r.json"))
 	assert.Equal(t, 2, inv.code)
