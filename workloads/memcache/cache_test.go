@@ -10,8 +10,11 @@ import (
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
-// Up to 16 commands in flight per connection carry more than one at a
+// Up to 16 commands in flight on a connection carry more than one at a
 // time, in closed loop, in each protocol, with every operation answered.
+// One connection: at depth 1 it waits a round trip per command, which is
+// what pipelining saves, whereas with several the generator's own CPU
+// (under -race, on a busy machine) bounds depth 1 and 16 alike.
 func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
 	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		t.Run(string(protocol), func(t *testing.T) {
@@ -19,7 +22,8 @@ func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
 			counts := map[int]int64{}
 			for _, depth := range []int{1, 16} {
 				s := everySpec("memcache://"+srv.Addr, protocol)
-				s.Component.Workload.Rate, s.Component.Workload.Connections = 0, 2
+				s.Component.Workload.Rate, s.Component.Workload.Connections = 0, 1
+				s.Duration = 500 * time.Millisecond
 				s.Component.Workload.Pipeline = depth
 				all := testserver.Run(t, s).Operation("all")
 				if all.Errors != 0 {
@@ -27,10 +31,10 @@ func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
 				}
 				counts[depth] = all.Count
 			}
-			t.Logf("closed loop, 2 connections, 1 s: %d operations at pipeline 1, %d at pipeline 16 (%.1fx)",
+			t.Logf("closed loop, 1 connection, 500 ms: %d operations at pipeline 1, %d at pipeline 16 (%.1fx)",
 				counts[1], counts[16], float64(counts[16])/float64(counts[1]))
 			if float64(counts[16]) <= 1.5*float64(counts[1]) {
-				t.Errorf("16 commands in flight per connection carried %d operations, 1 carried %d", counts[16], counts[1])
+				t.Errorf("16 commands in flight on a connection carried %d operations, 1 carried %d", counts[16], counts[1])
 			}
 		})
 	}

@@ -40,12 +40,17 @@ func keysUnder(t *testing.T, client *goredis.Client, prefix string) int {
 	return len(keys)
 }
 
+// Up to 16 commands in flight on a connection carry more than one at a
+// time, in closed loop. One connection: at depth 1 it waits a round trip
+// per command, which is what pipelining saves, whereas with several the
+// generator's own CPU (under -race, on a busy machine) bounds depth 1 and
+// 16 alike and the margin shrinks to noise.
 func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
 	srv := testserver.Redis(t)
 	counts := map[int]int64{}
 	for _, depth := range []int{1, 16} {
-		s := spec("redis://"+srv.Addr, 0, time.Second, time.Second)
-		s.Component.Workload.Connections = 2
+		s := spec("redis://"+srv.Addr, 0, 500*time.Millisecond, time.Second)
+		s.Component.Workload.Connections = 1
 		s.Component.Workload.Pipeline = depth
 		res, err := workloads.Run(context.Background(), []*workloads.Spec{s}, workloads.Options{})
 		require.NoError(t, err)
@@ -53,9 +58,9 @@ func TestPipeliningRaisesTheClosedLoopRate(t *testing.T) {
 		assert.Zero(t, all.Errors, "depth %d", depth)
 		counts[depth] = all.Count
 	}
-	t.Logf("closed loop, 2 connections, 1 s: %d operations at pipeline 1, %d at pipeline 16 (%.1fx)",
+	t.Logf("closed loop, 1 connection, 500 ms: %d operations at pipeline 1, %d at pipeline 16 (%.1fx)",
 		counts[1], counts[16], float64(counts[16])/float64(counts[1]))
-	assert.Greater(t, float64(counts[16]), 1.5*float64(counts[1]), "16 commands in flight per connection carry more than 1")
+	assert.Greater(t, float64(counts[16]), 1.5*float64(counts[1]), "16 commands in flight on a connection carry more than 1")
 }
 
 func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
