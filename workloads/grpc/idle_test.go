@@ -54,6 +54,7 @@ func idleSpec(target string, rate float64, conns int, d time.Duration) *workload
 // during the run: a minimum says the server ended connections (the event
 // under test happened), a maximum of one says it never had to.
 func TestServersThatEndIdleConnectionsCostNoErrors(t *testing.T) {
+	t.Parallel()
 	maxAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 2 * time.Second, MaxConnectionAgeGrace: time.Second})
 	shortAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 300 * time.Millisecond, MaxConnectionAgeGrace: 200 * time.Millisecond})
 	pings := grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Second, Timeout: 500 * time.Millisecond})
@@ -285,6 +286,7 @@ func TestAPingReadDuringACallIsAnsweredWhenTheConnectionIdles(t *testing.T) {
 // idles 1.6 s between calls, and every call after the first on one meets
 // a connection nginx ended.
 func TestAProxyThatEndsIdleConnectionsCostsNoErrors(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, "", reflectionBoth)
 	proxy := testserver.Nginx(t, `server {
 	listen `+testserver.Listen+` http2;

@@ -168,6 +168,7 @@ func TestClosingAStreamEndsItsCallOnly(t *testing.T) {
 // call: the calls above the GOAWAY go out again on a fresh connection, the
 // others finish on the old one.
 func TestServersThatEndStreamedConnectionsCostNoErrors(t *testing.T) {
+	t.Parallel()
 	maxAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: time.Second, MaxConnectionAgeGrace: 500 * time.Millisecond})
 	shortAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 300 * time.Millisecond, MaxConnectionAgeGrace: 200 * time.Millisecond})
 	pings := grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Second, Timeout: 500 * time.Millisecond})

@@ -59,6 +59,7 @@ func measureEach(t *testing.T, tests []loadCase) {
 // connection and none fails. Under load, connections end after nginx's
 // keepalive_requests with "Connection: close" instead.
 func TestConnectionsTheServerClosedWhileIdleCostNoErrors(t *testing.T) {
+	t.Parallel()
 	nginx := testserver.NginxServer(t, nginxIdle1s)
 	haproxy := testserver.HAProxy(t, `
 defaults

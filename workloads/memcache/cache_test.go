@@ -91,6 +91,7 @@ func TestPipelinedIncrOverTextCreatesItsCounters(t *testing.T) {
 // The hits and misses of get and mget (every key of it) are what the
 // server counted, prefilled and cold, pipelined or not.
 func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name     string
 		protocol slo.WireProtocol
@@ -161,6 +162,7 @@ func ttlOf(t *testing.T, addr, key string) (int, bool) {
 // Every write carries the ttl, the plan's or one that outlives the run,
 // and cleanup deletes the plan's keys, incr's counters too.
 func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
+	t.Parallel()
 	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		for _, tt := range []struct {
 			name      string
@@ -173,6 +175,7 @@ func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
 			{"cleanup leaves nothing", 0, true, 0, 0},
 		} {
 			t.Run(string(protocol)+": "+tt.name, func(t *testing.T) {
+				t.Parallel() // a server of its own, a light load
 				srv := testserver.Memcached(t)
 				s := everySpec("memcache://"+srv.Addr, protocol)
 				s.Component.Workload.Keys.Count = 50

@@ -181,6 +181,7 @@ func TestEachOperationIsIssuedAndCountedByTheServer(t *testing.T) {
 // A run of every operation, in each protocol, measures each without an
 // error, and leaves no key outside the plan's prefix.
 func TestARunOfEveryOperationTouchesOnlyKeysUnderThePrefix(t *testing.T) {
+	t.Parallel()
 	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		t.Run(string(protocol), func(t *testing.T) {
 			srv := testserver.Memcached(t)

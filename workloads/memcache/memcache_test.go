@@ -349,6 +349,7 @@ func stat(t *testing.T, addr, name string) int {
 // gaps are closed: TestAConnectionTheServerClosedWhileIdle makes sure of
 // each case.
 func TestConnectionsTheServerClosesWhenIdleCostNoErrors(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Memcached(t, "-o", "idle_timeout=1")
 	for _, tt := range []struct {
 		name     string

@@ -24,6 +24,7 @@ func connectErr(t *testing.T, s *workloads.Spec) error {
 // and with a client certificate one that requires it
 // (ssl_verify_mode=2), which refuses a connection without.
 func TestMemcachedOverTLS(t *testing.T) {
+	t.Parallel()
 	cert := testserver.NewCertificate(t)
 	t.Run("server certificate", func(t *testing.T) {
 		srv := testserver.MemcachedTLS(t, cert)
@@ -58,6 +59,7 @@ func TestMemcachedOverTLS(t *testing.T) {
 // refused in the server's words and never shown; and a server without -Y
 // is never sent the credentials, which it would store as a value.
 func TestTextProtocolAuthentication(t *testing.T) {
+	t.Parallel()
 	authFile := filepath.Join(t.TempDir(), "auth")
 	if err := os.WriteFile(authFile, []byte("gate:pw-gate-1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -110,6 +112,7 @@ func TestTextProtocolAuthentication(t *testing.T) {
 
 // memcache+unix:// loads a memcached listening on a unix socket only.
 func TestAUnixSocketTarget(t *testing.T) {
+	t.Parallel()
 	srv := testserver.MemcachedUnix(t)
 	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		s := everySpec("memcache+unix://"+srv.Addr, protocol)

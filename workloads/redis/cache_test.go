@@ -117,6 +117,7 @@ func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
 }
 
 func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		ttl     time.Duration

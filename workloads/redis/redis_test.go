@@ -216,49 +216,59 @@ func stat(t *testing.T, client *goredis.Client, name string) int {
 // closed and dialed again before use. Under load the connections never
 // idle.
 func TestConnectionsTheServerClosedWhileIdleCostNoErrors(t *testing.T) {
+	t.Parallel()
 	cert := testserver.NewCertificate(t)
 	for _, transport := range []string{"tcp", "tls"} {
-		var srv *testserver.Server
-		var client *goredis.Client
-		scheme := "redis://"
-		if transport == "tls" {
-			srv = testserver.RedisTLS(t, cert, "--timeout", "1")
-			pool := x509.NewCertPool()
-			pem, err := os.ReadFile(cert.CAFile)
-			require.NoError(t, err)
-			pool.AppendCertsFromPEM(pem)
-			client = goredis.NewClient(&goredis.Options{Addr: srv.Addr, TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
-			scheme = "rediss://"
-		} else {
-			srv = testserver.Redis(t, "--timeout", "1")
-			client = goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-		}
-		defer client.Close()
-		for _, tt := range []struct {
-			name     string
-			rate     float64
-			duration time.Duration
-			redials  bool
-		}{
-			// Twice the server's timeout: its close (its timeout check
-			// runs ten times a second, later on a busy machine) has long
-			// reached the client when the next operation is due, so no
-			// send races it, which the 1.33 s of 3/s did not ensure.
-			{"2/s over 4 connections", 2, 4 * time.Second, true},
-			{"1000/s over 4 connections", 1000, 2 * time.Second, false},
-		} {
-			t.Run(transport+": "+tt.name, func(t *testing.T) {
-				s := spec(scheme+srv.Addr, tt.rate, tt.duration, time.Second)
-				s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
-				before := stat(t, client, "total_connections_received")
-				testserver.MeasureEveryOperation(t, s)
-				opened := stat(t, client, "total_connections_received") - before
-				if tt.redials {
-					assert.Greater(t, opened, 4, "the server closed no idle connection: the case under test did not happen")
-				}
-				t.Logf("%d connections opened", opened)
-			})
-		}
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel() // a server of its own; it waits, idle, most of the time
+			idleCloses(t, transport, cert)
+		})
+	}
+}
+
+// idleCloses is TestConnectionsTheServerClosedWhileIdleCostNoErrors over
+// one transport.
+func idleCloses(t *testing.T, transport string, cert *testserver.Certificate) {
+	var srv *testserver.Server
+	var client *goredis.Client
+	scheme := "redis://"
+	if transport == "tls" {
+		srv = testserver.RedisTLS(t, cert, "--timeout", "1")
+		pool := x509.NewCertPool()
+		pem, err := os.ReadFile(cert.CAFile)
+		require.NoError(t, err)
+		pool.AppendCertsFromPEM(pem)
+		client = goredis.NewClient(&goredis.Options{Addr: srv.Addr, TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+		scheme = "rediss://"
+	} else {
+		srv = testserver.Redis(t, "--timeout", "1")
+		client = goredis.NewClient(&goredis.Options{Addr: srv.Addr})
+	}
+	defer client.Close()
+	for _, tt := range []struct {
+		name     string
+		rate     float64
+		duration time.Duration
+		redials  bool
+	}{
+		// Twice the server's timeout: its close (its timeout check
+		// runs ten times a second, later on a busy machine) has long
+		// reached the client when the next operation is due, so no
+		// send races it, which the 1.33 s of 3/s did not ensure.
+		{"2/s over 4 connections", 2, 4 * time.Second, true},
+		{"1000/s over 4 connections", 1000, 2 * time.Second, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec(scheme+srv.Addr, tt.rate, tt.duration, time.Second)
+			s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
+			before := stat(t, client, "total_connections_received")
+			testserver.MeasureEveryOperation(t, s)
+			opened := stat(t, client, "total_connections_received") - before
+			if tt.redials {
+				assert.Greater(t, opened, 4, "the server closed no idle connection: the case under test did not happen")
+			}
+			t.Logf("%d connections opened", opened)
+		})
 	}
 }
 
