@@ -84,9 +84,18 @@ func TestRefusalsForPartOfTheRunAreCountedAndConnectionsComeBack(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Redis(t)
 	out := filepath.Join(t.TempDir(), "result.json")
-	time.AfterFunc(1000*time.Millisecond, srv.Kill)
-	time.AfterFunc(1800*time.Millisecond, srv.Restart)
+	// Killed at 1 s, back at 1.8 s, in that order: a kill that ends late
+	// on a busy machine must not overlap the restart.
+	start := time.Now()
+	restarted := make(chan struct{})
+	time.AfterFunc(1000*time.Millisecond, func() {
+		defer close(restarted)
+		srv.Kill()
+		time.Sleep(time.Until(start.Add(1800 * time.Millisecond)))
+		srv.Restart()
+	})
 	inv := invoke(t, nil, "run", "-c", writePlan(t, faultPlan("redis://"+srv.Addr, "4s", "500ms", "90%")), "--out", out)
+	<-restarted
 	res, err := result.Read(out)
 	require.NoError(t, err)
 	all := res.Components[0].Operation("all")
