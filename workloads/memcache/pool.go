@@ -110,9 +110,9 @@ func (p *poolDriver) Connect(ctx context.Context) (workloads.Conn, error) {
 type poolConn struct {
 	p     *poolDriver
 	conns []*conn
-	// keys holds an mget's keys by server, used the servers that hold
-	// some, in the order first met (its first key's first); part is the
-	// operation of one server's share.
+	// keys holds an mget's keys by server; used lists the servers that
+	// hold some, in the order first met (its first key's server first);
+	// part is the operation of one server's share.
 	keys [][][]byte
 	used []int
 	part workloads.Op
