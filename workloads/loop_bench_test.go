@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // BenchmarkWorkerLoop times the engine's per-operation path (pacing, the
@@ -15,6 +17,36 @@ import (
 func BenchmarkWorkerLoop(b *testing.B) {
 	target := fakeTarget(&testing.T{}, func(ctx context.Context, op *Op) error { return nil })
 	spec := fakeSpec(target, 1e6, 200*time.Millisecond)
+	spec.Component.Workload.Connections = 1
+	spec.Component.Workload.Timeout = time.Minute
+	var ops int64
+	var elapsed time.Duration
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		began := time.Now()
+		res, err := Run(context.Background(), []*Spec{spec}, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(began)
+		ops += res.Components[0].Operation("all").Count
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(ops), "ns/sent")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(ops), "allocs/sent")
+}
+
+// BenchmarkWorkerLoopInStages is BenchmarkWorkerLoop with the rate in two
+// stages, the second ramping (both above what one connection sends, so it
+// never waits either): the per-operation cost of the staged schedule and of
+// recording each operation's stage as well, against BenchmarkWorkerLoop's
+// in the same invocation.
+func BenchmarkWorkerLoopInStages(b *testing.B) {
+	target := fakeTarget(&testing.T{}, func(ctx context.Context, op *Op) error { return nil })
+	stages := []slo.Stage{{Rate: 1e6, Duration: 100 * time.Millisecond}, {Rate: 2e6, Duration: 100 * time.Millisecond, Ramp: slo.RampLinear}}
+	spec := fakeSpec(target, slo.MeanRate(stages), slo.StagesDuration(stages))
+	spec.Component.Workload.Stages = stages
 	spec.Component.Workload.Connections = 1
 	spec.Component.Workload.Timeout = time.Minute
 	var ops int64
