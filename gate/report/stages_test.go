@@ -40,8 +40,11 @@ func stagesResult(t *testing.T) *result.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := baseResult()
-	c := cacheComponent(t, 5, 300*time.Microsecond, 17)
+	// The pass fixture's cache, already built for the other tests.
+	res := clone(t, fixtures(t)["pass"])
+	res.Warnings = nil
+	c := res.Components[0]
+	c.Target, c.Embedded, c.Objectives = "redis://:xxxxx@cache.internal:6379/0", false, nil
 	stages := plan.Components[0].Workload.Stages
 	for oi := range c.Operations {
 		op := &c.Operations[oi]
@@ -84,6 +87,7 @@ func stagesResult(t *testing.T) *result.Result {
 // objectives as rows of their own, a table of the stages, and on the
 // charts the stages' boundaries and asked rate.
 func TestStagesRender(t *testing.T) {
+	t.Parallel()
 	res := stagesResult(t)
 	for _, f := range []struct {
 		ext    string
