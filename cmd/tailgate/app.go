@@ -96,6 +96,7 @@ interrupted, too few samples, inconclusive, nothing judged).`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	root.AddCommand(
 		newRunCmd(env),
+		newCapacityCmd(env),
 		newCheckCmd(env),
 		newCompareCmd(env),
 		newReportCmd(env),

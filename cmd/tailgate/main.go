@@ -61,8 +61,8 @@ func startCPUProfile(path string) (stop func()) {
 }
 
 // interruptNotice says what the command of args does when interrupted:
-// run writes its partial result, canary drops the window under way (it
-// writes no result), the others just stop.
+// run writes its partial result, capacity what its search found, canary
+// drops the window under way (it writes no result), the others just stop.
 func interruptNotice(args []string) string {
 	for _, a := range args {
 		switch a {
@@ -70,6 +70,8 @@ func interruptNotice(args []string) string {
 			return "stopping load and writing a partial result"
 		case "canary":
 			return "stopping the canary; the window under way is dropped, not judged"
+		case "capacity":
+			return "stopping the search and writing what it found, marked interrupted"
 		}
 		if !strings.HasPrefix(a, "-") {
 			break

@@ -94,6 +94,7 @@ func TestTheInterruptNoticeSaysWhatTheCommandDoes(t *testing.T) {
 	}{
 		{[]string{"run", "-c", "plan.yaml"}, "writing a partial result"},
 		{[]string{"canary", "-c", "plan.yaml"}, "the window under way is dropped, not judged"},
+		{[]string{"capacity", "-c", "plan.yaml"}, "writing what it found, marked interrupted"},
 		{[]string{"check", "-c", "plan.yaml", "r.json"}, "stopping"},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
