@@ -100,6 +100,29 @@ func TestCapacityFindsTheKneeOfARealServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(html), `class="capacity"`)
 	assert.Contains(t, string(html), "all p50 20ms")
+
+	// The regression against this search as the baseline, with a probe
+	// each: the same server holds 95% of the baseline's capacity; one that
+	// fails below 95% of it is a regression.
+	withRegression := strings.Replace(capacityPlan, "        all: {p50: 20ms, error_rate: 1%, capacity: 450/s}\n",
+		"        all: {p50: 20ms, error_rate: 1%}\n      regression:\n        all: {capacity: -5%}\n", 1)
+	require.NotEqual(t, capacityPlan, withRegression)
+	for _, tt := range []struct {
+		server, rate float64
+		code         int
+		status       string
+	}{{server: knee, rate: c.CapacityRate, code: 0, status: "pass"}, {server: 0.8 * knee, rate: 0.9 * knee, code: 1, status: "fail"}} {
+		plan := writePlan(t, strings.ReplaceAll(withRegression, "%TARGET%", kneeServer(t, tt.server)))
+		again := filepath.Join(dir, "again.json")
+		r := rate(tt.rate)
+		inv := invoke(t, nil, "capacity", "-c", plan, "--out", again, "--baseline", out, "--min", r, "--max", r)
+		assert.Equal(t, tt.code, inv.code)
+		f, err := capacity.Read(again)
+		require.NoError(t, err)
+		require.Len(t, f.Components[0].Objectives, 1)
+		assert.Equal(t, tt.status, string(f.Components[0].Objectives[0].Status), f.Components[0].Objectives[0].Detail)
+		assert.Equal(t, out, f.Baseline)
+	}
 }
 
 func TestAnInterruptedSearchWritesWhatItFound(t *testing.T) {

@@ -139,9 +139,9 @@ func judgeRegression(o slo.Objective, c, b *Component, baselineFile string) stat
 	factor := 1 + o.Threshold.Ratio
 	r.ThresholdValue = o.Threshold.Ratio
 	r.Baseline, r.BaselineValue = Bracket(b), b.CapacityRate
-	r.Measured = Bracket(c)
+	r.Measured = fmt.Sprintf("%s against the baseline's %s", Bracket(c), Bracket(b))
 	cHigh, bHigh := upper(c), upper(b)
-	if b.CapacityRate > 0 {
+	if b.CapacityRate > 0 && c.CapacityRate > 0 {
 		r.MeasuredValue = c.CapacityRate/b.CapacityRate - 1
 		r.Measured = fmt.Sprintf("%s (%s against the baseline's %s)", formatRelative(r.MeasuredValue), Bracket(c), Bracket(b))
 		r.Margin = o.Threshold.Ratio - r.MeasuredValue
