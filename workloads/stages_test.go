@@ -136,19 +136,19 @@ func TestStagedScheduleFollowsTheStagesExactly(t *testing.T) {
 	})
 }
 
-// runStages is a short run of three stages of 300 ms (1000/s, a ramp to
-// 2000/s, 2000/s: 300, 450 and 600 operations) after 100 ms of warmup.
+// runStages is a short run of three stages of 150 ms (1000/s, a ramp to
+// 2000/s, 2000/s: 150, 225 and 300 operations) after 50 ms of warmup.
 func runStages(t *testing.T, target string, pipeline int) *result.Result {
 	t.Helper()
 	stages := []slo.Stage{
-		{Rate: 1000, Duration: 300 * time.Millisecond},
-		{Rate: 2000, Duration: 300 * time.Millisecond, Ramp: slo.RampLinear},
-		{Rate: 2000, Duration: 300 * time.Millisecond},
+		{Rate: 1000, Duration: 150 * time.Millisecond},
+		{Rate: 2000, Duration: 150 * time.Millisecond, Ramp: slo.RampLinear},
+		{Rate: 2000, Duration: 150 * time.Millisecond},
 	}
 	spec := fakeSpec(target, slo.MeanRate(stages), slo.StagesDuration(stages))
 	spec.Component.Workload.Stages = stages
 	spec.Component.Workload.Pipeline = pipeline
-	spec.Warmup = 100 * time.Millisecond
+	spec.Warmup = 50 * time.Millisecond
 	res, err := Run(context.Background(), []*Spec{spec}, Options{})
 	require.NoError(t, err)
 	data, err := res.Encode()
@@ -162,10 +162,10 @@ func TestARunInStagesRecordsEachStage(t *testing.T) {
 	t.Parallel()
 	t.Run("one operation at a time, with the errors of the stage they were intended in", func(t *testing.T) {
 		t.Parallel()
-		// Warmup holds operations 0 to 99, stage 1 100 to 399, stage 2 400
-		// to 849: every tenth of stage 2 fails.
+		// Warmup holds operations 0 to 49, stage 1 50 to 199, stage 2 200
+		// to 424: every tenth of stage 2 fails.
 		target := fakeTarget(t, func(_ context.Context, op *Op) error {
-			if 400 <= op.Index && op.Index < 850 && op.Index%10 == 0 {
+			if 200 <= op.Index && op.Index < 425 && op.Index%10 == 0 {
 				return errors.New("refused")
 			}
 			return nil
@@ -173,12 +173,12 @@ func TestARunInStagesRecordsEachStage(t *testing.T) {
 		res := runStages(t, target, 1)
 		all := res.Components[0].Operation("all")
 		require.Len(t, all.Stages, 3)
-		for i, want := range []int64{300, 450, 600} {
+		for i, want := range []int64{150, 225, 300} {
 			s := all.Stages[i]
 			assert.Equal(t, want, s.Count+s.Errors, "stage %d: rate × duration", i+1)
-			assert.Equal(t, int64(i)*int64(300*time.Millisecond), s.StartNS)
+			assert.Equal(t, int64(i)*int64(150*time.Millisecond), s.StartNS)
 		}
-		assert.EqualValues(t, []int64{0, 45, 0}, []int64{all.Stages[0].Errors, all.Stages[1].Errors, all.Stages[2].Errors})
+		assert.EqualValues(t, []int64{0, 23, 0}, []int64{all.Stages[0].Errors, all.Stages[1].Errors, all.Stages[2].Errors})
 		assert.InDelta(t, 1500, all.Stages[1].AskedRate, 1e-9, "the ramp's mean rate")
 		get, set := res.Components[0].Operation("get"), res.Components[0].Operation("set")
 		for i := range 3 {
@@ -190,7 +190,7 @@ func TestARunInStagesRecordsEachStage(t *testing.T) {
 		_, target := newStore(t, time.Millisecond)
 		all := runStages(t, target, 4).Components[0].Operation("all")
 		require.Len(t, all.Stages, 3)
-		for i, want := range []int64{300, 450, 600} {
+		for i, want := range []int64{150, 225, 300} {
 			assert.Equal(t, want, all.Stages[i].Count+all.Stages[i].Errors, "stage %d: rate × duration", i+1)
 			assert.Positive(t, all.Stages[i].LatencyNS.P50)
 		}

@@ -13,11 +13,11 @@ import (
 	"github.com/tailgate-dev/tailgate/result"
 )
 
-// stagedWebPlan loads target in three stages of 400 ms: 1000/s, a ramp to
-// 2000/s, and 2000/s: 400, 600 and 800 operations.
+// stagedWebPlan loads target in three stages of 350 ms: 1000/s, a ramp to
+// 2000/s, and 2000/s: 350, 525 and 700 operations.
 func stagedWebPlan(target string) string {
 	return `version: 1
-defaults: {warmup: 200ms, seed: 3}
+defaults: {warmup: 100ms, seed: 3}
 components:
   - name: web
     target: ` + target + `
@@ -28,9 +28,9 @@ components:
       requests:
         - {name: home, method: GET, path: "/"}
       stages:
-        - {rate: 1000, duration: 400ms}
-        - {rate: 2000, duration: 400ms, ramp: linear}
-        - {rate: 2000, duration: 400ms}
+        - {rate: 1000, duration: 350ms}
+        - {rate: 2000, duration: 350ms, ramp: linear}
+        - {rate: 2000, duration: 350ms}
     slo:
       minimum:
         home:
@@ -48,16 +48,16 @@ func TestARunInStagesIsMeasuredAndJudgedStageByStage(t *testing.T) {
 	assert.Equal(t, 1, inv.code, "stage 2's p50 under 1ns fails")
 	res, err := result.Read(out)
 	require.NoError(t, err, "the result file, stages included, reads back")
-	assert.Equal(t, int64(1200*time.Millisecond), res.MeasuredNS, "the stages' total is the measured window")
+	assert.Equal(t, int64(1050*time.Millisecond), res.MeasuredNS, "the stages' total is the measured window")
 	c := res.Components[0]
 	for _, name := range []string{"home", "all"} {
 		op := c.Operation(name)
 		require.NotNil(t, op)
 		require.Len(t, op.Stages, 3, name)
-		for i, want := range []int64{400, 600, 800} {
+		for i, want := range []int64{350, 525, 700} {
 			s := op.Stages[i]
 			assert.Equal(t, want, s.Count+s.Errors, "%s stage %d: rate × duration operations intended (the ramp's mean rate)", name, i+1)
-			assert.Equal(t, int64(i)*int64(400*time.Millisecond), s.StartNS)
+			assert.Equal(t, int64(i)*int64(350*time.Millisecond), s.StartNS)
 			assert.Positive(t, s.LatencyNS.P50, "%s stage %d has its percentiles", name, i+1)
 			assert.GreaterOrEqual(t, s.LatencyNS.P99, s.LatencyNS.P50)
 			assert.NotEmpty(t, s.Histogram)
