@@ -244,6 +244,11 @@ func runCapacity(ctx context.Context, f capacityFlags, env environment) error {
 	}
 	fmt.Fprintf(env.stderr, "tailgate: capacity written to %s\n", f.out)
 	if searchErr != nil {
+		if !errors.Is(searchErr, workloads.ErrUnreachable) && !errors.Is(searchErr, workloads.ErrAborted) {
+			// What a driver refuses before load is bad input, as for run:
+			// an unsupported scheme, an unknown method.
+			return reportedError{usageError(searchErr)}
+		}
 		return reportedError{runError(searchErr)}
 	}
 	if code := gate.ExitCode(file.Verdict); code != gate.ExitPass {

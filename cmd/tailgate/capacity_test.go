@@ -159,6 +159,7 @@ func TestCapacityRefusesWhatItCannotSearch(t *testing.T) {
 		{"a bad rate", capacityPlan, []string{"--min", "fast"}, `--min "fast": want a rate`},
 		{"a highest rate below the lowest", capacityPlan, []string{"--min", "5000", "--max", "100"}, "must be at least the lowest"},
 		{"a foreign baseline", capacityPlan, []string{"--baseline", "plan"}, "--baseline: capacity file"},
+		{"an unreachable target could not be measured", capacityPlan, nil, "target unreachable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +172,15 @@ func TestCapacityRefusesWhatItCannotSearch(t *testing.T) {
 				args = append(args, a)
 			}
 			inv := invoke(t, nil, args...)
-			assert.Equal(t, 2, inv.code)
+			if strings.Contains(tt.want, "unreachable") {
+				assert.Equal(t, 3, inv.code)
+				f, err := capacity.Read(args[4])
+				require.NoError(t, err, "the file is written")
+				assert.False(t, f.Complete)
+				assert.Equal(t, capacity.StopError, f.Components[0].Stop)
+			} else {
+				assert.Equal(t, 2, inv.code)
+			}
 			assert.Contains(t, inv.stderr, tt.want)
 		})
 	}
