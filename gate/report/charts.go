@@ -525,10 +525,15 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 			hi = math.Max(hi, float64(col.hist.Max()))
 		}
 	}
-	var opBars []status.ObjectiveResult
+	// A stage's bars are drawn across their stage only, without the
+	// whole-run bars' labels at the right.
+	var opBars, stageBars []status.ObjectiveResult
 	for _, b := range bars {
-		if b.Operation == op.Name && b.Stage == 0 {
+		switch {
+		case b.Operation == op.Name && b.Stage == 0:
 			opBars = append(opBars, b)
+		case b.Operation == op.Name && op.Stage(b.Stage) != nil:
+			stageBars = append(stageBars, b)
 		}
 	}
 	title := fmt.Sprintf("Latency over time of %s %s", component, op.Name)
@@ -540,7 +545,7 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 		s.close()
 		return template.HTML(s.String()), nil
 	}
-	for _, b := range opBars {
+	for _, b := range append(opBars, stageBars...) {
 		lo, hi = math.Min(lo, b.ThresholdValue), math.Max(hi, b.ThresholdValue)
 	}
 	lo, hi, yTicks := logBounds(lo, hi)
@@ -617,6 +622,8 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 			num(f.x1()-8-w), num(labelYs[i]-7), num(w+6), num(14))
 		s.text(f.x1()-6, labelYs[i]+4, "end", "bar-label", label)
 	}
+
+	stageBarLines(&s, xs, ys, op, stageBars)
 
 	// Colour legend and line key, right of the plot.
 	lx, ly := f.x1()+16, f.y1()+4

@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 
+	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // stageRow is one stage of one operation, as the reports' stage tables
@@ -66,5 +68,41 @@ func stageMarks(s *svgWriter, f frame, xs scale, stages []result.StageResult) {
 		// stages and without.
 		s.printf(`<text x="%s" y="%s" text-anchor="middle" class="stage-label" font-size="11" fill="#57606a">%s</text>`,
 			num((x0+x1)/2), num(f.y1()+11), esc(label))
+	}
+}
+
+// stageLatencyBars lists the component's absolute latency bars of one
+// stage, which a waterfall draws across their stage.
+func stageLatencyBars(c *result.ComponentResult) []status.ObjectiveResult {
+	var bars []status.ObjectiveResult
+	for _, o := range c.Objectives {
+		if o.Stage > 0 && !isRegression(o) && slo.Metric(o.Metric).IsLatency() && o.ThresholdValue > 0 {
+			bars = append(bars, o)
+		}
+	}
+	return bars
+}
+
+// stageBarLines draws each bar of a stage on a waterfall, across its
+// stage: a dashed line at the bar (red for the minimum, purple for a
+// milestone) with its metric and bar above it when the stage is wide
+// enough to hold them.
+func stageBarLines(s *svgWriter, xs, ys scale, op *result.OperationResult, bars []status.ObjectiveResult) {
+	for _, b := range bars {
+		st := op.Stage(b.Stage)
+		x0, x1 := xs.at(float64(st.StartNS)/1e9), xs.at(float64(st.EndNS)/1e9)
+		y := ys.at(b.ThresholdValue)
+		colour := "#cf222e"
+		if b.Tier == string(slo.TierAspirational) {
+			colour = "#8250df"
+		}
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#fff" stroke-width="3.5" stroke-opacity="0.8"/>`, num(x0), num(y), num(x1), num(y))
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s" class="stage-bar"><title>%s</title></line>`,
+			num(x0), num(y), num(x1), num(y), colour, tierDash(b.Tier), esc(barLabel(b)))
+		label := fmt.Sprintf("%s %s", b.Metric, barExpression(b, "≤", "≥"))
+		if textWidth(label, 10) < x1-x0-8 {
+			s.printf(`<text x="%s" y="%s" text-anchor="start" class="stage-bar-label" font-size="10" fill="%s" paint-order="stroke" stroke="#fff" stroke-width="3">%s</text>`,
+				num(x0+4), num(y-4), colour, esc(label))
+		}
 	}
 }

@@ -114,6 +114,9 @@ func TestStagesRender(t *testing.T) {
 				if n := strings.Count(out, `class="stage-boundary"`); n != 2*3 {
 					t.Errorf("%d stage boundaries drawn, want 2 on each of the 2 waterfalls and the throughput chart", n)
 				}
+				if n := strings.Count(out, `class="stage-bar"`); n != 3 {
+					t.Errorf("%d bars of a stage drawn, want get's p99 across each of its 3 stages", n)
+				}
 			}
 			golden.Check(t, "stages."+f.ext+".golden", buf.Bytes())
 		})
