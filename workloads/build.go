@@ -48,6 +48,11 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			totalWeight += w
 		}
 		all := result.OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), ErrorKinds: map[string]int64{}}
+		// With one kind of operation, all is that operation histogram for
+		// histogram, and takes its figures rather than merge, read and
+		// encode copies of its histograms again (under -race, about half
+		// of building a short segment's result).
+		single := len(c.ops) == 1
 		allHist, allService, allClient, allLessClient := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
 		allFirst := result.NewHistogram()
 		nIvals := 0
@@ -60,7 +65,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			}
 			op.SetClientDelay(r.client[k], r.lessClient[k])
 			op.SetFirstMessage(r.first[k])
-			if r.first[k] != nil {
+			if r.first[k] != nil && !single {
 				allFirst.Merge(r.first[k])
 			}
 			if totalWeight > 0 {
@@ -85,17 +90,23 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			if op.Intervals == nil {
 				op.Intervals = []result.Interval{}
 			}
-			allHist.Merge(r.whole[k])
-			allService.Merge(r.service[k])
-			allClient.Merge(r.client[k])
-			allLessClient.Merge(r.lessClient[k])
+			if !single {
+				allHist.Merge(r.whole[k])
+				allService.Merge(r.service[k])
+				allClient.Merge(r.client[k])
+				allLessClient.Merge(r.lessClient[k])
+			}
 			all.AddCounts(&op)
 			cr.Operations = append(cr.Operations, op)
 		}
-		all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)
-		all.Histogram, all.ServiceHistogram = result.EncodeHistogram(allHist), result.EncodeHistogram(allService)
-		all.SetClientDelay(allClient, allLessClient)
-		all.SetFirstMessage(allFirst)
+		if single {
+			latenciesOf(&all, &cr.Operations[0])
+		} else {
+			all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)
+			all.Histogram, all.ServiceHistogram = result.EncodeHistogram(allHist), result.EncodeHistogram(allService)
+			all.SetClientDelay(allClient, allLessClient)
+			all.SetFirstMessage(allFirst)
+		}
 		if window > 0 {
 			all.AchievedRate = float64(all.Count) / window.Seconds()
 		}
@@ -177,6 +188,24 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 		out[i] = s
 	}
 	return out
+}
+
+// latenciesOf gives dst the whole-run histograms of src and their
+// percentiles: latency, service time, client delay, latency less client
+// delay and first message, each percentile set its own copy.
+func latenciesOf(dst, src *result.OperationResult) {
+	dst.LatencyNS, dst.ServiceNS = src.LatencyNS, src.ServiceNS
+	dst.Histogram, dst.ServiceHistogram = src.Histogram, src.ServiceHistogram
+	own := func(p *result.Percentiles) *result.Percentiles {
+		if p == nil {
+			return nil
+		}
+		c := *p
+		return &c
+	}
+	dst.ClientDelayNS, dst.ClientDelayHistogram = own(src.ClientDelayNS), src.ClientDelayHistogram
+	dst.LatencyLessClientNS, dst.LatencyLessClientHistogram = own(src.LatencyLessClientNS), src.LatencyLessClientHistogram
+	dst.FirstMessageNS, dst.FirstMessageHistogram = own(src.FirstMessageNS), src.FirstMessageHistogram
 }
 
 // nodeResults is the record of each node of a NodeReporter's component,

@@ -1,9 +1,14 @@
 package workloads
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
@@ -77,5 +82,65 @@ func TestNotRunResultRedactsEveryFormOfTheTargetsSecret(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With one kind of operation, "all" is that operation: every whole-run
+// histogram and its percentiles are the ones merging the operation's into
+// empty histograms gives (what "all" of several operations is), so a
+// result of one operation reads the same whichever way it was built.
+func TestAllOfOneOperationIsThatOperation(t *testing.T) {
+	t.Parallel()
+	clock := newSimClock(t)
+	spec := fakeSpec(simTarget(t, clock, 3*time.Millisecond, nil), 200, time.Second)
+	spec.Component.Workload.Mix = []slo.MixEntry{{Operation: "get", Weight: 1}}
+	res, err := Run(context.Background(), []*Spec{spec}, Options{Clock: clock})
+	require.NoError(t, err)
+	c := res.Components[0]
+	get, all := c.Operation("get"), c.Operation("all")
+	require.NotNil(t, get)
+	require.NotNil(t, all)
+	require.Positive(t, get.Count)
+	merged := func(encoded string) *hdrhistogram.Histogram {
+		h := result.NewHistogram()
+		if encoded != "" {
+			h.Merge(decodeAll(t, encoded))
+		}
+		return h
+	}
+	for _, f := range []struct {
+		what    string
+		got, of string
+		gotP    *result.Percentiles
+	}{
+		{"latency", all.Histogram, get.Histogram, &all.LatencyNS},
+		{"service time", all.ServiceHistogram, get.ServiceHistogram, &all.ServiceNS},
+		{"client delay", all.ClientDelayHistogram, get.ClientDelayHistogram, all.ClientDelayNS},
+		{"latency less client delay", all.LatencyLessClientHistogram, get.LatencyLessClientHistogram, all.LatencyLessClientNS},
+	} {
+		want := merged(f.of)
+		assert.Equal(t, result.EncodeHistogram(want), f.got, "%s histogram", f.what)
+		require.NotNil(t, f.gotP, "%s percentiles", f.what)
+		assert.Equal(t, result.PercentilesOf(want), *f.gotP, "%s percentiles", f.what)
+	}
+	assert.NotSame(t, get.ClientDelayNS, all.ClientDelayNS, "all has its own percentiles")
+	assert.Nil(t, all.FirstMessageNS, "nothing streamed")
+	assert.Equal(t, get.Count, all.Count)
+}
+
+// BenchmarkASegmentOfOneOperation runs, in simulated time, what one segment
+// of an interleaved run of one operation is (250 ms at 400/s after a
+// 100 ms warmup) and builds its result.
+func BenchmarkASegmentOfOneOperation(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		clock := newSimClock(b)
+		spec := fakeSpec(simTarget(b, clock, 3*time.Millisecond, nil), 400, 250*time.Millisecond)
+		spec.Warmup = 100 * time.Millisecond
+		spec.Component.Workload.Mix = []slo.MixEntry{{Operation: "get", Weight: 1}}
+		b.StartTimer()
+		if _, err := Run(context.Background(), []*Spec{spec}, Options{Clock: clock}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

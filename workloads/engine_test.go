@@ -47,7 +47,7 @@ func (c fakeConn) Do(ctx context.Context, op *Op) error { return c.do(ctx, op) }
 func (fakeConn) Close() error                           { return nil }
 
 // fakeTarget registers an operation for a test and returns its target.
-func fakeTarget(t *testing.T, do func(ctx context.Context, op *Op) error) string {
+func fakeTarget(t testing.TB, do func(ctx context.Context, op *Op) error) string {
 	t.Helper()
 	fakeMu.Lock()
 	defer fakeMu.Unlock()

@@ -13,7 +13,7 @@ import (
 
 // simTarget is a target whose every operation takes service of simulated
 // time; fail, if set, says which operations fail.
-func simTarget(t *testing.T, clock *simClock, service time.Duration, fail func(op *Op) error) string {
+func simTarget(t testing.TB, clock *simClock, service time.Duration, fail func(op *Op) error) string {
 	return fakeTarget(t, func(ctx context.Context, op *Op) error {
 		if !clock.sleep(ctx, service) {
 			return ctx.Err()
