@@ -62,7 +62,7 @@ components:
     workload:
       rate: 300
       arrival: uniform
-      connections: 48
+      connections: 16
       timeout: 2s
       requests: [{name: hit, method: GET, path: /}]
     capacity: {max_rate: 2400, max_probes: 16, max_duration: 60s, probe_duration: 400ms, probe_warmup: 100ms}
