@@ -215,9 +215,10 @@ func TestARunDoesNotJudgeCapacity(t *testing.T) {
 		{"beside a bar the run meets, the run passes on that bar", "      minimum: {get: {p99: 20ms}, all: {capacity: 30000/s}}\n      regression: {all: {capacity: -5%}}\n", status.VerdictPass},
 		{"alone, nothing is judged, which is never a pass", "      minimum: {all: {capacity: 30000/s}}\n", status.VerdictError},
 	}
+	res := base.result() // the run, and its own baseline
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := gate.Judge(planWith(tt.slo), base.result(), base.result())
+			v, err := gate.Judge(planWith(tt.slo), res, res)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, v.Status)
 			for _, o := range v.Objectives["cache"] {
