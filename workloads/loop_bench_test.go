@@ -17,24 +17,7 @@ import (
 func BenchmarkWorkerLoop(b *testing.B) {
 	target := fakeTarget(&testing.T{}, func(ctx context.Context, op *Op) error { return nil })
 	spec := fakeSpec(target, 1e6, 200*time.Millisecond)
-	spec.Component.Workload.Connections = 1
-	spec.Component.Workload.Timeout = time.Minute
-	var ops int64
-	var elapsed time.Duration
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for b.Loop() {
-		began := time.Now()
-		res, err := Run(context.Background(), []*Spec{spec}, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		elapsed += time.Since(began)
-		ops += res.Components[0].Operation("all").Count
-	}
-	runtime.ReadMemStats(&after)
-	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(ops), "ns/sent")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(ops), "allocs/sent")
+	benchmarkRuns(b, spec)
 }
 
 // BenchmarkWorkerLoopInStages is BenchmarkWorkerLoop with the rate in two
@@ -47,6 +30,13 @@ func BenchmarkWorkerLoopInStages(b *testing.B) {
 	stages := []slo.Stage{{Rate: 1e6, Duration: 100 * time.Millisecond}, {Rate: 2e6, Duration: 100 * time.Millisecond, Ramp: slo.RampLinear}}
 	spec := fakeSpec(target, slo.MeanRate(stages), slo.StagesDuration(stages))
 	spec.Component.Workload.Stages = stages
+	benchmarkRuns(b, spec)
+}
+
+// benchmarkRuns runs spec, on one connection that never times out, once a
+// benchmark iteration, and reports the cost and the allocations per sent
+// operation.
+func benchmarkRuns(b *testing.B, spec *Spec) {
 	spec.Component.Workload.Connections = 1
 	spec.Component.Workload.Timeout = time.Minute
 	var ops int64

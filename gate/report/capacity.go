@@ -204,12 +204,7 @@ func capacitySVG(id string, c *capacity.Component) template.HTML {
 	return template.HTML(s.String()) //nolint:gosec // every value went through esc
 }
 
-var capacityTemplate = template.Must(template.New("capacity").Parse(pageHead + `main, header div { max-width: 1020px; margin: 0 auto; padding: 0 24px; }
-header { padding: 18px 0 14px; border-bottom: 4px solid #0969da; background: #ddf4ff; }
-header h1 { margin: 0 0 2px; font-size: 26px; }
-header p { margin: 0; font-size: 15px; }
-h2 { margin: 28px 0 4px; font-size: 19px; }
-.capacity-rate { font-size: 17px; font-weight: 700; margin: 4px 0; }
+var capacityTemplate = template.Must(template.New("capacity").Parse(plainPageHead + `.capacity-rate { font-size: 17px; font-weight: 700; margin: 4px 0; }
 .st-fail { color: #cf222e; font-weight: 700; }
 .st-error, .st-insufficient, .st-inconclusive, .st-client-bound { color: #9a6700; font-weight: 700; }
 .st-pass, .st-met { color: #1a7f37; }

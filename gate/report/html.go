@@ -291,6 +291,15 @@ const pageHead = `<!DOCTYPE html>
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1f2328; background: #fff; }
 `
 
+// plainPageHead opens the pages with a plain blue header (the trend and
+// capacity pages): pageHead and the header's and section titles' style.
+const plainPageHead = pageHead + `main, header div { max-width: 1020px; margin: 0 auto; padding: 0 24px; }
+header { padding: 18px 0 14px; border-bottom: 4px solid #0969da; background: #ddf4ff; }
+header h1 { margin: 0 0 2px; font-size: 26px; }
+header p { margin: 0; font-size: 15px; }
+h2 { margin: 28px 0 4px; font-size: 19px; }
+`
+
 var pageTemplate = template.Must(template.New("report").Parse(pageHead + `main, .banner-inner, footer { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
 .banner { padding: 18px 0 14px; border-bottom: 4px solid; }
 .banner h1 { margin: 0 0 2px; font-size: 30px; letter-spacing: .02em; }

@@ -322,12 +322,7 @@ func trendSVG(id string, t Trend) template.HTML {
 	return template.HTML(s.String()) //nolint:gosec // every value went through esc
 }
 
-var trendTemplate = template.Must(template.New("trend").Parse(pageHead + `main, header div { max-width: 1020px; margin: 0 auto; padding: 0 24px; }
-header { padding: 18px 0 14px; border-bottom: 4px solid #0969da; background: #ddf4ff; }
-header h1 { margin: 0 0 2px; font-size: 26px; }
-header p { margin: 0; font-size: 15px; }
-h2 { margin: 28px 0 4px; font-size: 19px; }
-.verdict { font-weight: 700; }
+var trendTemplate = template.Must(template.New("trend").Parse(plainPageHead + `.verdict { font-weight: 700; }
 .st-fail { color: #cf222e; }
 .st-insufficient, .st-inconclusive { color: #9a6700; }
 .st-pass, .st-met { color: #1a7f37; }
