@@ -148,3 +148,39 @@ func TestMergeRefuses(t *testing.T) {
 		})
 	}
 }
+
+// Segments end to end (Concat) each fill intervals of their own, which
+// keep the segment's histogram as it was; shards side by side (Merge)
+// share each interval, whose histograms are merged.
+func TestIntervalsOfSegmentsAreKeptAndOfShardsMerged(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a := fakeShard(t, 1, 2, t0, 1000, 2000)
+	b := fakeShard(t, 2, 2, t0, 3000)
+	c, err := result.Concat([]*result.Result{a, b})
+	require.NoError(t, err)
+	ivs := c.Components[0].Operations[0].Intervals
+	require.Len(t, ivs, 3, "b's window starts 2 intervals after a's")
+	for i, want := range []result.Interval{a.Components[0].Operations[0].Intervals[0], {}, b.Components[0].Operations[0].Intervals[0]} {
+		assert.Equal(t, want.Count, ivs[i].Count, "interval %d", i)
+		assert.Equal(t, want.Errors, ivs[i].Errors, "interval %d", i)
+		if want.Histogram != "" {
+			assert.Equal(t, want.Histogram, ivs[i].Histogram, "interval %d is its segment's", i)
+		}
+	}
+	hs, err := c.Components[0].Operations[0].IntervalHistograms()
+	require.NoError(t, err)
+	assert.Zero(t, hs[1].TotalCount(), "no segment measured interval 1")
+
+	m, err := result.Merge([]*result.Result{a, b}, nil)
+	require.NoError(t, err)
+	op := m.Components[0].Operations[0]
+	require.Len(t, op.Intervals, 1)
+	assert.EqualValues(t, 3, op.Intervals[0].Count, "both shards' interval 0")
+	assert.EqualValues(t, 2, op.Intervals[0].Errors)
+	hs, err = op.IntervalHistograms()
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, hs[0].TotalCount())
+	assert.InDelta(t, 1000, hs[0].Min(), 1)
+	assert.InDelta(t, 3000, hs[0].Max(), 3)
+}

@@ -144,3 +144,25 @@ func BenchmarkASegmentOfOneOperation(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkJoiningSixteenSegments joins sixteen such segments into one
+// result, as an interleaved run of 2 s joins each side's.
+func BenchmarkJoiningSixteenSegments(b *testing.B) {
+	parts := make([]*result.Result, 16)
+	for i := range parts {
+		clock := newSimClock(b)
+		spec := fakeSpec(simTarget(b, clock, 3*time.Millisecond, nil), 400, 250*time.Millisecond)
+		spec.Warmup = 100 * time.Millisecond
+		spec.Component.Workload.Mix = []slo.MixEntry{{Operation: "get", Weight: 1}}
+		res, err := Run(context.Background(), []*Spec{spec}, Options{Clock: clock})
+		if err != nil {
+			b.Fatal(err)
+		}
+		parts[i] = res
+	}
+	for b.Loop() {
+		if _, err := result.Concat(parts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
