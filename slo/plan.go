@@ -320,6 +320,12 @@ func StartRate(stages []Stage, i int) float64 {
 	return stages[i-1].Rate
 }
 
+// stageMeanRate is stage i's mean rate: the mean of its start and end
+// rates, which is its rate when it holds one.
+func stageMeanRate(stages []Stage, i int) float64 {
+	return (StartRate(stages, i) + stages[i].Rate) / 2
+}
+
 // StagesDuration is the total length of stages.
 func StagesDuration(stages []Stage) time.Duration {
 	var d time.Duration
@@ -330,12 +336,11 @@ func StagesDuration(stages []Stage) time.Duration {
 }
 
 // StagesOperations is how many operations stages intend in all: each
-// stage's mean rate (the mean of its start and end rates when it ramps)
-// times its length.
+// stage's mean rate (stageMeanRate) times its length.
 func StagesOperations(stages []Stage) float64 {
 	var n float64
 	for i, s := range stages {
-		n += (StartRate(stages, i) + s.Rate) / 2 * s.Duration.Seconds()
+		n += stageMeanRate(stages, i) * s.Duration.Seconds()
 	}
 	return n
 }

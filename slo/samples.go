@@ -93,7 +93,7 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 				how := fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(span.Seconds()))
 				if st := c.Workload.Stages; o.Stage > 0 && o.Stage <= len(st) {
 					s := st[o.Stage-1]
-					stageRate := (StartRate(st, o.Stage-1) + s.Rate) / 2
+					stageRate := stageMeanRate(st, o.Stage-1)
 					expected = stageRate * s.Duration.Seconds() * share
 					part = fmt.Sprintf(" in stage %d", o.Stage)
 					how = fmt.Sprintf("stage %d's mean rate %s/s × %ss", o.Stage, formatNumber(stageRate), formatNumber(s.Duration.Seconds()))
