@@ -20,21 +20,6 @@ func Bars(comp *slo.Component) []float64 {
 	return bars
 }
 
-// Objectives reports whether the component has capacity objectives in the
-// given tier.
-func Objectives(comp *slo.Component, tier slo.Tier) bool {
-	objectives := comp.SLO.Minimum
-	if tier == slo.TierRegression {
-		objectives = comp.SLO.Regression
-	}
-	for _, o := range objectives {
-		if o.Metric == slo.MetricCapacity {
-			return true
-		}
-	}
-	return false
-}
-
 // Judge judges a component's capacity objectives on what its search found
 // (c): each minimum rate bar, and each regression against the baseline's
 // search of the component (nil when there is no baseline, when the
