@@ -228,9 +228,7 @@ func (r *runner) search(ctx context.Context) error {
 		case ProbePass:
 			out.Capacity = max(out.Capacity, rate)
 		case ProbeFail:
-			if out.Upper == 0 || rate < out.Upper {
-				out.Upper = rate
-			}
+			r.failedAt(rate)
 		}
 		switch {
 		case out.Capacity == 0:
@@ -241,24 +239,29 @@ func (r *runner) search(ctx context.Context) error {
 			rate = min(rate*2, b.Max)
 			continue
 		}
+		if out.Upper-out.Capacity > b.Precision*out.Capacity {
+			rate = midpoint(out.Capacity, out.Upper)
+			continue
+		}
 		if bar, ok := r.barInside(); ok {
 			rate = bar
 			continue
 		}
-		if out.Upper-out.Capacity <= b.Precision*out.Capacity {
-			return r.stop(StopPrecision, "the capacity is %s/s, below %s/s (within %s)", formatRate(out.Capacity), formatRate(out.Upper), formatFloat(b.Precision*100)+"%")
-		}
-		rate = midpoint(out.Capacity, out.Upper)
+		return r.stop(StopPrecision, "the capacity is %s/s, below %s/s (within %s)", formatRate(out.Capacity), formatRate(out.Upper), formatFloat(b.Precision*100)+"%")
 	}
 }
 
-// barInside returns a bar the final bracket holds strictly inside, once the
-// bracket is within the precision: probing it decides the bar.
+// failedAt lowers the bracket's upper bound to a rate that failed.
+func (r *runner) failedAt(rate float64) {
+	if r.out.Upper == 0 || rate < r.out.Upper {
+		r.out.Upper = rate
+	}
+}
+
+// barInside returns a bar the bracket holds strictly inside: probing it
+// decides the bar. The search asks once the bracket is within the precision.
 func (r *runner) barInside() (float64, bool) {
 	out := r.out
-	if out.Upper-out.Capacity > r.b.Precision*out.Capacity {
-		return 0, false
-	}
 	for _, bar := range r.b.Bars {
 		if out.Capacity < bar && bar < out.Upper {
 			return bar, true
@@ -306,9 +309,7 @@ func (r *runner) judgeRate(ctx context.Context, rate float64) (ProbeVerdict, err
 			}
 			return "", r.stop(StopInsufficient, "the probe at %s/s had too few samples to judge even measured for %s: %s", formatRate(rate), duration, p.Detail)
 		case ProbeErrorRate:
-			if r.out.Upper == 0 || rate < r.out.Upper {
-				r.out.Upper = rate
-			}
+			r.failedAt(rate)
 			return "", r.stop(StopErrorRate, "the probe at %s/s breached an error-rate bar; the search stops loading a failing target: %s", formatRate(rate), p.Detail)
 		case ProbeClientBound:
 			return "", r.stop(StopClientBound, "at %s/s the load generator, not the target, is the limit: it was too late sending for the probe to measure the target, so %s/s is not the target's capacity: %s", formatRate(rate), formatRate(rate), p.Detail)
