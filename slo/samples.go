@@ -66,6 +66,10 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 		if skip(c) || !(rate > 0) || math.IsInf(rate, 0) {
 			continue
 		}
+		stages, length := c.Workload.Stages, duration
+		if stages != nil {
+			length = StagesDuration(stages)
+		}
 		for _, tier := range [][]Objective{c.SLO.Minimum, c.SLO.Aspirational, c.SLO.Regression, c.SLO.Trend} {
 			for _, o := range tier {
 				need := MinSamples(o.Metric)
@@ -78,25 +82,23 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 					// Never issued: an error of its own (validate); no duration would help.
 					continue
 				}
-				length := duration
-				if st := c.Workload.Stages; st != nil {
-					length = StagesDuration(st)
-				}
-				span, part := length, ""
-				switch o.Metric {
-				case MetricP99Window:
-					span, part = min(o.Threshold.Window, length), " in each window"
-				case MetricDrift:
-					span, part = length/3, " in each third of the run"
-				}
-				expected := rate * span.Seconds() * share
-				how := fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(span.Seconds()))
-				if st := c.Workload.Stages; o.Stage > 0 && o.Stage <= len(st) {
-					s := st[o.Stage-1]
-					stageRate := stageMeanRate(st, o.Stage-1)
-					expected = stageRate * s.Duration.Seconds() * share
+				var expected float64
+				var part, how string
+				if o.Stage > 0 && o.Stage <= len(stages) {
+					stageRate, span := stageMeanRate(stages, o.Stage-1), stages[o.Stage-1].Duration
+					expected = stageRate * span.Seconds() * share
 					part = fmt.Sprintf(" in stage %d", o.Stage)
-					how = fmt.Sprintf("stage %d's mean rate %s/s × %ss", o.Stage, formatNumber(stageRate), formatNumber(s.Duration.Seconds()))
+					how = fmt.Sprintf("stage %d's mean rate %s/s × %ss", o.Stage, formatNumber(stageRate), formatNumber(span.Seconds()))
+				} else {
+					span := length
+					switch o.Metric {
+					case MetricP99Window:
+						span, part = min(o.Threshold.Window, length), " in each window"
+					case MetricDrift:
+						span, part = length/3, " in each third of the run"
+					}
+					expected = rate * span.Seconds() * share
+					how = fmt.Sprintf("rate %s/s × %ss", formatNumber(rate), formatNumber(span.Seconds()))
 				}
 				if expected >= plan {
 					continue
