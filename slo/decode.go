@@ -569,9 +569,9 @@ func (d *decoder) stages(e pair, w *Workload) bool {
 		for _, key := range []string{"rate", "duration"} {
 			if _, ok := f[key]; !ok {
 				d.errorf(item, "%s needs %s, as in {rate: 1000, duration: 30s}", what, key)
-				complete = false
 			}
 		}
+		// decodeKey is false for a missing key: the stage is then incomplete.
 		complete = decodeKey(d, f, what+" ", "rate", &st.Rate, asNumber) && complete
 		complete = decodeKey(d, f, what+" ", "duration", &st.Duration, asDuration) && complete
 		decodeKey(d, f, what+" ", "ramp", &st.Ramp, asString)
