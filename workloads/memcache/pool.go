@@ -285,15 +285,12 @@ func (c *poolConn) Queue(ctx context.Context, op *workloads.Op, deadline time.Ti
 }
 
 // Flush writes what is queued on each server's connection, one write
-// each. A connection with nothing in flight has nothing queued: its Out
-// may still hold the last command it sent alone (prefill's set, Connect's
-// version), which must not go out again.
+// each (none on a connection with nothing in flight, see
+// sock.Pipeline.Flush).
 func (c *poolConn) Flush(ctx context.Context, deadline time.Time) error {
 	for _, nc := range c.conns {
-		if nc.InFlight > 0 && len(nc.Out) > 0 {
-			if err := nc.Flush(ctx, deadline); err != nil {
-				return err
-			}
+		if err := nc.Flush(ctx, deadline); err != nil {
+			return err
 		}
 	}
 	return nil

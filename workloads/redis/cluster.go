@@ -480,13 +480,11 @@ func (c *clusterConn) Queue(ctx context.Context, op *workloads.Op, deadline time
 	return nil
 }
 
-// Flush writes what is queued on each node's connection, one write each.
-// A connection with nothing in flight has nothing queued: its Out may
-// still hold the last command it sent alone (prefill's, Connect's PING),
-// which must not go out again.
+// Flush writes what is queued on each node's connection, one write each
+// (none on a connection with nothing in flight, see sock.Pipeline.Flush).
 func (c *clusterConn) Flush(ctx context.Context, deadline time.Time) error {
 	for _, nc := range c.nodes {
-		if nc != nil && nc.InFlight > 0 && len(nc.Out) > 0 {
+		if nc != nil {
 			if err := nc.Flush(ctx, deadline); err != nil {
 				return err
 			}

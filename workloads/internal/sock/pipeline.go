@@ -70,8 +70,13 @@ func (p *Pipeline) Begin(ctx context.Context, deadline time.Time, d Redialer) er
 	return nil
 }
 
-// Flush writes every queued command with one write.
+// Flush writes every queued command with one write. With nothing in
+// flight nothing is queued: Out may still hold the last command sent
+// alone (Send), which must not go out again, and Flush writes nothing.
 func (p *Pipeline) Flush(ctx context.Context, deadline time.Time) error {
+	if p.InFlight == 0 {
+		return nil
+	}
 	return p.Link.Flush(ctx, &p.Out, deadline)
 }
 
