@@ -307,6 +307,15 @@ func sortObjectives(out []status.ObjectiveResult) {
 	})
 }
 
+// objectiveOf is o's result before it is judged: what the objective is
+// and where the plan sets it.
+func objectiveOf(o slo.Objective) status.ObjectiveResult {
+	return status.ObjectiveResult{
+		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
+		Line: o.Pos.Line, Column: o.Pos.Column,
+	}
+}
+
 // noData is r when the run measured nothing the objective could be judged
 // on: a minimum bar is insufficient, an aspirational milestone missed.
 func noData(r status.ObjectiveResult, tier slo.Tier, measured, detail string) status.ObjectiveResult {
@@ -323,9 +332,7 @@ func noData(r status.ObjectiveResult, tier slo.Tier, measured, detail string) st
 func judgeStage(o slo.Objective, cr *result.ComponentResult, runner *result.Runner) status.ObjectiveResult {
 	var r status.ObjectiveResult
 	if all := cr.Operation(slo.AllOperations); all == nil || all.Stage(o.Stage) == nil {
-		r = status.ObjectiveResult{Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
-			Line: o.Pos.Line, Column: o.Pos.Column}
-		r = noData(r, o.Tier, "no data", fmt.Sprintf("the result has no stage %d: it is of a run without that stage", o.Stage))
+		r = noData(objectiveOf(o), o.Tier, "no data", fmt.Sprintf("the result has no stage %d: it is of a run without that stage", o.Stage))
 	} else {
 		r = judgeAbsolute(o, cr.OfStage(o.Stage), runner)
 	}
@@ -336,10 +343,7 @@ func judgeStage(o slo.Objective, cr *result.ComponentResult, runner *result.Runn
 // judgeAbsolute judges a minimum or aspirational objective; runner is the
 // result's runner record (nil in older results).
 func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.Runner) status.ObjectiveResult {
-	r := status.ObjectiveResult{
-		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
-		Line: o.Pos.Line, Column: o.Pos.Column,
-	}
+	r := objectiveOf(o)
 	pass, fail := status.Pass, status.Fail
 	if o.Tier == slo.TierAspirational {
 		pass, fail = status.Met, status.Missed

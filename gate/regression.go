@@ -22,10 +22,8 @@ type runners struct{ base, cand *result.Runner }
 // may be at most the tolerance worse than the baseline's, with the plan's
 // confidence. pair is the results' pairing, which reads their histograms.
 func judgeRegression(o slo.Objective, cand, base *result.ComponentResult, pair *pairing, confidence float64, run runners) status.ObjectiveResult {
-	r := status.ObjectiveResult{
-		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
-		ThresholdValue: o.Threshold.Ratio, Line: o.Pos.Line, Column: o.Pos.Column,
-	}
+	r := objectiveOf(o)
+	r.ThresholdValue = o.Threshold.Ratio
 	cop, bop := cand.Operation(o.Operation), base.Operation(o.Operation)
 	if cop == nil || bop == nil || cop.Count == 0 || bop.Count == 0 {
 		r.Status = status.Insufficient

@@ -44,10 +44,8 @@ func (p trendPoint) label() string {
 // shift happened. A series too short to confirm a change is insufficient,
 // which the verdict reports without blocking the run.
 func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result, hist *History, alpha float64) status.ObjectiveResult {
-	r := status.ObjectiveResult{
-		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
-		ThresholdValue: o.Threshold.Ratio, Line: o.Pos.Line, Column: o.Pos.Column,
-	}
+	r := objectiveOf(o)
+	r.ThresholdValue = o.Threshold.Ratio
 	need := slo.MinSamples(o.Metric)
 	var points []trendPoint
 	other := 0
