@@ -1,6 +1,7 @@
 package memcache
 
 import (
+	"cmp"
 	"crypto/md5"
 	"encoding/binary"
 	"math"
@@ -75,13 +76,7 @@ func newKetama(addrs []string, weights []uint32) *ketama {
 		}
 	}
 	slices.SortFunc(points, func(a, b point) int {
-		if a.value != b.value {
-			if a.value < b.value {
-				return -1
-			}
-			return 1
-		}
-		return int(a.server - b.server)
+		return cmp.Or(cmp.Compare(a.value, b.value), cmp.Compare(a.server, b.server))
 	})
 	k := &ketama{points: make([]uint32, len(points)), servers: make([]int32, len(points))}
 	for i, p := range points {
@@ -107,19 +102,11 @@ func keyHash(key []byte) uint32 {
 
 // point is the index of the first point at or above hash, wrapping to 0.
 func (k *ketama) point(hash uint32) int {
-	lo, hi := 0, len(k.points)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if k.points[mid] < hash {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo == len(k.points) {
+	i, _ := slices.BinarySearch(k.points, hash)
+	if i == len(k.points) {
 		return 0
 	}
-	return lo
+	return i
 }
 
 // server is the index in the list of the server that holds key.
