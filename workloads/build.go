@@ -135,18 +135,13 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			all.ErrorKinds = nil
 		}
 		if r.stages != nil {
-			shares := make([]float64, len(c.ops))
-			for k := range shares {
-				shares[k] = 1 / float64(len(c.ops))
-				if totalWeight > 0 {
-					shares[k] = float64(weights[k]) / float64(totalWeight)
-				}
-			}
-			for k := range c.ops {
-				cr.Operations[k].Stages = stageResults(c, []int{k}, shares[k])
-			}
 			kinds := make([]int, len(c.ops))
 			for k := range kinds {
+				share := 1 / float64(len(c.ops))
+				if totalWeight > 0 {
+					share = float64(weights[k]) / float64(totalWeight)
+				}
+				cr.Operations[k].Stages = stageResults(c, []int{k}, share)
 				kinds[k] = k
 			}
 			all.Stages = stageResults(c, kinds, 1)
