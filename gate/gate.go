@@ -307,9 +307,10 @@ func sortObjectives(out []status.ObjectiveResult) {
 	})
 }
 
-// objectiveOf is o's result before it is judged: what the objective is
-// and where the plan sets it.
-func objectiveOf(o slo.Objective) status.ObjectiveResult {
+// ObjectiveOf is o's result before it is judged: what the objective is
+// and where the plan sets it. Every judge of an objective, here and in
+// gate/capacity, starts from it.
+func ObjectiveOf(o slo.Objective) status.ObjectiveResult {
 	return status.ObjectiveResult{
 		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
 		Line: o.Pos.Line, Column: o.Pos.Column,
@@ -332,7 +333,7 @@ func noData(r status.ObjectiveResult, tier slo.Tier, measured, detail string) st
 func judgeStage(o slo.Objective, cr *result.ComponentResult, runner *result.Runner) status.ObjectiveResult {
 	var r status.ObjectiveResult
 	if all := cr.Operation(slo.AllOperations); all == nil || all.Stage(o.Stage) == nil {
-		r = noData(objectiveOf(o), o.Tier, "no data", fmt.Sprintf("the result has no stage %d: it is of a run without that stage", o.Stage))
+		r = noData(ObjectiveOf(o), o.Tier, "no data", fmt.Sprintf("the result has no stage %d: it is of a run without that stage", o.Stage))
 	} else {
 		r = judgeAbsolute(o, cr.OfStage(o.Stage), runner)
 	}
@@ -343,7 +344,7 @@ func judgeStage(o slo.Objective, cr *result.ComponentResult, runner *result.Runn
 // judgeAbsolute judges a minimum or aspirational objective; runner is the
 // result's runner record (nil in older results).
 func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.Runner) status.ObjectiveResult {
-	r := objectiveOf(o)
+	r := ObjectiveOf(o)
 	pass, fail := status.Pass, status.Fail
 	if o.Tier == slo.TierAspirational {
 		pass, fail = status.Met, status.Missed

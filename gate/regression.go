@@ -22,7 +22,7 @@ type runners struct{ base, cand *result.Runner }
 // may be at most the tolerance worse than the baseline's, with the plan's
 // confidence. pair is the results' pairing, which reads their histograms.
 func judgeRegression(o slo.Objective, cand, base *result.ComponentResult, pair *pairing, confidence float64, run runners) status.ObjectiveResult {
-	r := objectiveOf(o)
+	r := ObjectiveOf(o)
 	r.ThresholdValue = o.Threshold.Ratio
 	cop, bop := cand.Operation(o.Operation), base.Operation(o.Operation)
 	if cop == nil || bop == nil || cop.Count == 0 || bop.Count == 0 {

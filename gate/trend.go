@@ -44,7 +44,7 @@ func (p trendPoint) label() string {
 // shift happened. A series too short to confirm a change is insufficient,
 // which the verdict reports without blocking the run.
 func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result, hist *History, alpha float64) status.ObjectiveResult {
-	r := objectiveOf(o)
+	r := ObjectiveOf(o)
 	r.ThresholdValue = o.Threshold.Ratio
 	need := slo.MinSamples(o.Metric)
 	var points []trendPoint

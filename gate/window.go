@@ -18,7 +18,7 @@ import (
 // third's, compared as the regression tier compares two runs). confidence
 // is the per-objective confidence of the regression statistics.
 func judgeOverTime(o slo.Objective, cr *result.ComponentResult, intervalNS int64, confidence float64) status.ObjectiveResult {
-	r := objectiveOf(o)
+	r := ObjectiveOf(o)
 	op := cr.Operation(o.Operation)
 	if op == nil || op.Count+op.Errors == 0 {
 		return noData(r, o.Tier, "no data", fmt.Sprintf("operation %q recorded no operations", o.Operation))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/slo"
 )
@@ -51,13 +52,6 @@ func Judge(comp *slo.Component, c *Component, baseline *Component, baselineFile 
 	return out, warnings
 }
 
-func objectiveOf(o slo.Objective) status.ObjectiveResult {
-	return status.ObjectiveResult{
-		Tier: string(o.Tier), Operation: o.Operation, Metric: string(o.Metric), Threshold: o.Raw,
-		Line: o.Pos.Line, Column: o.Pos.Column,
-	}
-}
-
 // upper is a search's upper bound: UpperRate, or infinity when no probe
 // above the capacity failed.
 func upper(c *Component) float64 {
@@ -83,7 +77,7 @@ func Bracket(c *Component) string {
 
 // judgeBar judges capacity: R/s, the minimum tier's bar.
 func judgeBar(o slo.Objective, c *Component) status.ObjectiveResult {
-	r := objectiveOf(o)
+	r := gate.ObjectiveOf(o)
 	bar := o.Threshold.Rate
 	r.ThresholdValue, r.MeasuredValue = bar, c.CapacityRate
 	r.Measured = Bracket(c)
@@ -120,7 +114,7 @@ func judgeBar(o slo.Objective, c *Component) status.ObjectiveResult {
 // and passes when even the lowest the candidate's may be reaches the bar
 // set by the highest the baseline's may be.
 func judgeRegression(o slo.Objective, c, b *Component, baselineFile string) status.ObjectiveResult {
-	r := objectiveOf(o)
+	r := gate.ObjectiveOf(o)
 	factor := 1 + o.Threshold.Ratio
 	r.ThresholdValue = o.Threshold.Ratio
 	r.Baseline, r.BaselineValue = Bracket(b), b.CapacityRate
