@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"html/template"
@@ -12,17 +11,12 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate/capacity"
 	"github.com/tailgate-dev/tailgate/gate/status"
-	"github.com/tailgate-dev/tailgate/internal/atomicfile"
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // WriteCapacityHTML writes CapacityHTML's page to path atomically.
 func WriteCapacityHTML(path string, f *capacity.File) error {
-	var buf bytes.Buffer
-	if err := CapacityHTML(&buf, f); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, buf.Bytes())
+	return writeRendered(path, func(w io.Writer) error { return CapacityHTML(w, f) })
 }
 
 type capacityPage struct {
@@ -77,12 +71,7 @@ func CapacityHTML(w io.Writer, f *capacity.File) error {
 		}
 		page.Components = append(page.Components, chart)
 	}
-	var buf bytes.Buffer
-	if err := capacityTemplate.Execute(&buf, page); err != nil {
-		return fmt.Errorf("capacity page: %w", err)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return executePage(w, capacityTemplate, page, "capacity page")
 }
 
 func rateText(r float64) string { return fmt.Sprintf("%.0f/s", r) }
@@ -145,9 +134,7 @@ func capacitySVG(id string, c *capacity.Component) template.HTML {
 	var s svgWriter
 	s.open(id, "chart", f.width, f.height, fmt.Sprintf("%s: latency against throughput", c.Name),
 		fmt.Sprintf("p50, p99 and p99.9 of each of %d probes against the rate it achieved; capacity %s", len(c.Probes), capacity.Bracket(c)))
-	s.printf(`<rect class="plot-bg" x="%s" y="%s" width="%s" height="%s"/>`, num(f.x0()), num(f.y1()), num(f.x1()-f.x0()), num(f.y0()-f.y1()))
-	s.yGrid(f, ys, ticks, chartLatency)
-	s.yTitle(f, "latency (log scale)")
+	s.latencyPlot(f, ys, ticks, "latency (log scale)")
 	for _, t := range xticks {
 		x := xs.at(t)
 		s.line(x, f.y1(), x, f.y0(), "grid")
@@ -166,7 +153,7 @@ func capacitySVG(id string, c *capacity.Component) template.HTML {
 	}
 	for _, b := range bars {
 		y := ys.at(b.ThresholdValue)
-		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#cf222e" stroke-dasharray="%s" class="bar"/>`, num(f.x0()), num(y), num(f.x1()), num(y), tierDash(b.Tier))
+		s.barLine(f, y, b.Tier)
 		s.text(f.x0()+6, y-4, "start", "bar-label", fmt.Sprintf("%s %s %s", b.Operation, b.Metric, b.Threshold))
 	}
 	series := []struct {
@@ -212,13 +199,7 @@ var capacityTemplate = template.Must(template.New("capacity").Parse(plainPageHea
 table { border-collapse: collapse; margin: 10px 0; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 12px; text-align: right; border-bottom: 1px solid #eaeef2; }
 th { font-weight: 600; color: #57606a; }
-.chart { display: block; max-width: 100%; height: auto; }
-.chart text { font-size: 11px; fill: #57606a; }
-.chart .axis-label { font-size: 12px; fill: #1f2328; }
-.chart .bar-label { font-size: 11px; fill: #1f2328; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
-.chart .grid { stroke: #eaeef2; }
-.chart .plot-bg { fill: #fff; stroke: #d8dee4; }
-.chart .bracket { fill: #1a7f37; opacity: 0.12; }
+` + plainChartStyle + `.chart .bracket { fill: #1a7f37; opacity: 0.12; }
 .chart .capacity { stroke: #1a7f37; stroke-width: 2; }
 .chart .probe.st-fail { stroke: #cf222e; stroke-width: 2; }
 </style>

@@ -63,3 +63,13 @@ func WriteDirWithBaseline(dir string, res, baseline *result.Result) error {
 	}
 	return errors.Join(errs...)
 }
+
+// writeRendered writes what render writes to path atomically, and nothing
+// when render fails.
+func writeRendered(path string, render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, buf.Bytes())
+}

@@ -31,11 +31,18 @@ func HTMLWithBaseline(w io.Writer, res *result.Result, baseline *result.Result) 
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
+	return executePage(w, pageTemplate, page, "html report")
+}
+
+// executePage renders a page's template whole before writing it to w, so
+// a template that fails midway writes nothing; what names the page in the
+// error.
+func executePage(w io.Writer, t *template.Template, page any, what string) error {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, page); err != nil {
-		return fmt.Errorf("html report: %w", err)
+	if err := t.Execute(&buf, page); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 
@@ -298,6 +305,16 @@ header { padding: 18px 0 14px; border-bottom: 4px solid #0969da; background: #dd
 header h1 { margin: 0 0 2px; font-size: 26px; }
 header p { margin: 0; font-size: 15px; }
 h2 { margin: 28px 0 4px; font-size: 19px; }
+`
+
+// plainChartStyle is the style of the charts on the plain pages (trend and
+// capacity): the SVG, its text, axis and bar labels, grid and plot area.
+const plainChartStyle = `.chart { display: block; max-width: 100%; height: auto; }
+.chart text { font-size: 11px; fill: #57606a; }
+.chart .axis-label { font-size: 12px; fill: #1f2328; }
+.chart .bar-label { font-size: 11px; fill: #1f2328; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+.chart .grid { stroke: #eaeef2; }
+.chart .plot-bg { fill: #fff; stroke: #d8dee4; }
 `
 
 var pageTemplate = template.Must(template.New("report").Parse(pageHead + `main, .banner-inner, footer { max-width: 1180px; margin: 0 auto; padding: 0 24px; }

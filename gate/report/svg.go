@@ -67,6 +67,21 @@ func (s *svgWriter) yTitle(f frame, title string) {
 		num((f.y0()+f.y1())/2), esc(title))
 }
 
+// latencyPlot draws a chart's plot area: its background, the latency grid
+// at each tick of its y scale, and the y axis's title (the trend and
+// capacity charts).
+func (s *svgWriter) latencyPlot(f frame, ys scale, ticks []float64, title string) {
+	s.printf(`<rect class="plot-bg" x="%s" y="%s" width="%s" height="%s"/>`, num(f.x0()), num(f.y1()), num(f.x1()-f.x0()), num(f.y0()-f.y1()))
+	s.yGrid(f, ys, ticks, chartLatency)
+	s.yTitle(f, title)
+}
+
+// barLine draws an objective's bar across the plot at height y, dashed as
+// its tier is (the trend and capacity charts).
+func (s *svgWriter) barLine(f frame, y float64, tier string) {
+	s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#cf222e" stroke-dasharray="%s" class="bar"/>`, num(f.x0()), num(y), num(f.x1()), num(y), tierDash(tier))
+}
+
 // polyline draws a series; style is extra attributes, already safe.
 func (s *svgWriter) polyline(xs, ys []float64, style, title string) {
 	s.WriteString(`<polyline fill="none" points="`)

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
-	"github.com/tailgate-dev/tailgate/internal/atomicfile"
 	"github.com/tailgate-dev/tailgate/result/history"
 	"github.com/tailgate-dev/tailgate/slo"
 )
@@ -187,11 +185,7 @@ func TrendText(w io.Writer, trends []Trend) error {
 
 // WriteTrendHTML writes TrendHTML's page to path atomically.
 func WriteTrendHTML(path string, trends []Trend) error {
-	var buf bytes.Buffer
-	if err := TrendHTML(&buf, trends); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, buf.Bytes())
+	return writeRendered(path, func(w io.Writer) error { return TrendHTML(w, trends) })
 }
 
 type trendPage struct {
@@ -238,12 +232,7 @@ func TrendHTML(w io.Writer, trends []Trend) error {
 	if failing > 0 {
 		page.Headline += fmt.Sprintf("; %s by the trend tier", gate.Plural(failing, "metric fails", "metrics fail"))
 	}
-	var buf bytes.Buffer
-	if err := trendTemplate.Execute(&buf, page); err != nil {
-		return fmt.Errorf("trend page: %w", err)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return executePage(w, trendTemplate, page, "trend page")
 }
 
 // trendSVG draws one trend: runs along x, the metric up y from zero.
@@ -268,9 +257,7 @@ func trendSVG(id string, t Trend) template.HTML {
 	var s svgWriter
 	s.open(id, "chart", f.width, f.height, fmt.Sprintf("%s %s %s over %d runs", t.Component, t.Operation, t.Metric, n),
 		fmt.Sprintf("%s per run, oldest left; change points: %s", t.Metric, shiftText(t)))
-	s.printf(`<rect class="plot-bg" x="%s" y="%s" width="%s" height="%s"/>`, num(f.x0()), num(f.y1()), num(f.x1()-f.x0()), num(f.y0()-f.y1()))
-	s.yGrid(f, ys, ticks, chartLatency)
-	s.yTitle(f, string(t.Metric))
+	s.latencyPlot(f, ys, ticks, string(t.Metric))
 	// The level of each stretch between change points.
 	segs := stats.Segments(n, t.ChangePoints)
 	values := make([]float64, n)
@@ -296,7 +283,7 @@ func trendSVG(id string, t Trend) template.HTML {
 			continue
 		}
 		y := ys.at(b.ThresholdValue)
-		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#cf222e" stroke-dasharray="%s" class="bar"/>`, num(f.x0()), num(y), num(f.x1()), num(y), tierDash(b.Tier))
+		s.barLine(f, y, b.Tier)
 		s.text(f.x1()-4, y-4, "end", "bar-label", b.Tier+" "+b.Threshold)
 	}
 	px, py := make([]float64, n), make([]float64, n)
@@ -328,13 +315,7 @@ var trendTemplate = template.Must(template.New("trend").Parse(plainPageHead + `.
 .st-pass, .st-met { color: #1a7f37; }
 .st-nochange { color: #57606a; }
 .note { color: #57606a; font-size: 13px; margin: 2px 0; }
-.chart { display: block; max-width: 100%; height: auto; }
-.chart text { font-size: 11px; fill: #57606a; }
-.chart .axis-label { font-size: 12px; fill: #1f2328; }
-.chart .bar-label { font-size: 11px; fill: #1f2328; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
-.chart .grid { stroke: #eaeef2; }
-.chart .plot-bg { fill: #fff; stroke: #d8dee4; }
-</style>
+` + plainChartStyle + `</style>
 </head>
 <body>
 <header><div><h1>Trends</h1><p>{{.Headline}}{{if .First}}, {{.First}} to {{.Last}} UTC{{end}}</p></div></header>
