@@ -451,83 +451,77 @@ func SplitCommand(line string) ([]string, error) {
 			return args, nil
 		}
 		var cur []byte
-		inDouble, inSingle := false, false
 		start := i
-		for done := false; !done; {
-			switch {
-			case inDouble:
-				if i == len(line) {
-					return nil, fmt.Errorf("unbalanced double quote in argument %d (at byte %d)", len(args)+1, start+1)
-				}
-				c := line[i]
-				switch {
-				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
-					v, _ := strconv.ParseUint(line[i+2:i+4], 16, 8)
-					cur = append(cur, byte(v))
-					i += 3
-				case c == '\\' && i+1 < len(line):
-					i++
-					switch e := line[i]; e {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, e)
-					}
-				case c == '"':
-					if i+1 < len(line) && !isCommandSpace(line[i+1]) {
-						return nil, fmt.Errorf("a closing double quote must end argument %d (at byte %d)", len(args)+1, i+1)
-					}
-					done = true
-				default:
-					cur = append(cur, c)
-				}
+		for i < len(line) && !isCommandSpace(line[i]) {
+			if c := line[i]; c != '"' && c != '\'' {
+				cur = append(cur, c)
 				i++
-			case inSingle:
-				if i == len(line) {
-					return nil, fmt.Errorf("unbalanced single quote in argument %d (at byte %d)", len(args)+1, start+1)
-				}
-				c := line[i]
-				switch {
-				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
-					cur = append(cur, '\'')
-					i++
-				case c == '\'':
-					if i+1 < len(line) && !isCommandSpace(line[i+1]) {
-						return nil, fmt.Errorf("a closing single quote must end argument %d (at byte %d)", len(args)+1, i+1)
-					}
-					done = true
-				default:
-					cur = append(cur, c)
-				}
-				i++
-			default:
-				if i == len(line) {
-					done = true
-					break
-				}
-				switch c := line[i]; {
-				case isCommandSpace(c):
-					done = true
-				case c == '"':
-					inDouble = true
-				case c == '\'':
-					inSingle = true
-				default:
-					cur = append(cur, c)
-				}
-				i++
+				continue
+			}
+			var err error
+			if cur, i, err = appendQuoted(cur, line, i, len(args)+1, start); err != nil {
+				return nil, err
 			}
 		}
 		args = append(args, string(cur))
 	}
+}
+
+// appendQuoted appends to cur the quoted text that opens at line[open], a
+// double or a single quote, and returns the index past its closing quote,
+// which must end the argument. Within double quotes the backslash escapes
+// \xHH, \n, \r, \t, \b, \a and any other character as itself; within single
+// quotes it escapes only a single quote. arg numbers the argument in
+// errors, and start is where it begins.
+func appendQuoted(cur []byte, line string, open, arg, start int) ([]byte, int, error) {
+	quote := line[open]
+	kind := "double"
+	if quote == '\'' {
+		kind = "single"
+	}
+	for i := open + 1; ; i++ {
+		if i == len(line) {
+			return nil, 0, fmt.Errorf("unbalanced %s quote in argument %d (at byte %d)", kind, arg, start+1)
+		}
+		c := line[i]
+		switch {
+		case c == '\\' && quote == '"' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
+			v, _ := strconv.ParseUint(line[i+2:i+4], 16, 8)
+			cur = append(cur, byte(v))
+			i += 3
+		case c == '\\' && quote == '"' && i+1 < len(line):
+			i++
+			cur = append(cur, unescape(line[i]))
+		case c == '\\' && quote == '\'' && i+1 < len(line) && line[i+1] == '\'':
+			cur = append(cur, '\'')
+			i++
+		case c == quote:
+			if i+1 < len(line) && !isCommandSpace(line[i+1]) {
+				return nil, 0, fmt.Errorf("a closing %s quote must end argument %d (at byte %d)", kind, arg, i+1)
+			}
+			return cur, i + 1, nil
+		default:
+			cur = append(cur, c)
+		}
+	}
+}
+
+// unescape is the byte a backslash followed by e stands for within double
+// quotes.
+func unescape(e byte) byte {
+	switch e {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case 'b':
+		return '\b'
+	case 'a':
+		return '\a'
+	}
+	return e
 }
 
 func isCommandSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == 0 }
