@@ -331,12 +331,7 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 		d.markBad(&p.Components, n)
 		return
 	}
-	if e, ok := f["version"]; ok {
-		decodeField(d, e.value, &p.Version, "version", asInt)
-	} else {
-		d.errorf(n, "version is required; add version: 1 at the top")
-		d.markBad(&p.Version, n)
-	}
+	requireKey(d, n, f, "", "version", &p.Version, asInt, "; add version: 1 at the top")
 	if e, ok := f["defaults"]; ok {
 		d.defaults(e.value, &p.Defaults)
 	}
@@ -382,12 +377,8 @@ func (d *decoder) adaptive(n *yaml.Node, a *Adaptive) {
 	if !ok {
 		return
 	}
-	if e, ok := f["max_duration"]; ok {
-		decodeField(d, e.value, &a.MaxDuration, "defaults.adaptive.max_duration", asDuration)
-	} else {
-		d.errorf(n, "defaults.adaptive.max_duration is required: the longest measured length a run may extend to, such as 3m")
-		d.markBad(&a.MaxDuration, n)
-	}
+	requireKey(d, n, f, "defaults.adaptive.", "max_duration", &a.MaxDuration, asDuration,
+		": the longest measured length a run may extend to, such as 3m")
 }
 
 // componentAt decodes the index-th component.
@@ -589,11 +580,7 @@ func (d *decoder) stages(e pair, w *Workload) bool {
 // size distribution.
 func (d *decoder) valueSize(n *yaml.Node, w *Workload) {
 	n = d.resolve(n)
-	if n.Kind != yaml.MappingNode {
-		decodeField(d, n, &w.ValueSize, "workload.value_size", asInt)
-		return
-	}
-	f, ok := d.fields(n, "workload.value_size", valuesKeys)
+	f, ok := scalarOrFields(d, n, "workload.value_size", &w.ValueSize, asInt, valuesKeys)
 	if !ok {
 		return
 	}
@@ -602,12 +589,7 @@ func (d *decoder) valueSize(n *yaml.Node, w *Workload) {
 	d.origins[v] = origin{pos: position(n)}
 	decodeKey(d, f, "workload.value_size.", "distribution", &v.Distribution, asString)
 	decodeKey(d, f, "workload.value_size.", "min", &v.Min, asInt)
-	if e, ok := f["max"]; ok {
-		decodeField(d, e.value, &v.Max, "workload.value_size.max", asInt)
-	} else {
-		d.errorf(n, "workload.value_size.max is required: the largest value written, in bytes, such as 4096")
-		d.markBad(&v.Max, n)
-	}
+	requireKey(d, n, f, "workload.value_size.", "max", &v.Max, asInt, ": the largest value written, in bytes, such as 4096")
 	if _, ok := f["min"]; !ok && v.Distribution == SizeFixed {
 		v.Min = v.Max
 	}
@@ -618,11 +600,7 @@ func (d *decoder) valueSize(n *yaml.Node, w *Workload) {
 // prefill decodes prefill: true or false, or a mapping with its rate.
 func (d *decoder) prefill(n *yaml.Node, p *Prefill) {
 	n = d.resolve(n)
-	if n.Kind != yaml.MappingNode {
-		decodeField(d, n, &p.Enabled, "workload.prefill", asBool)
-		return
-	}
-	f, ok := d.fields(n, "workload.prefill", prefillKeys)
+	f, ok := scalarOrFields(d, n, "workload.prefill", &p.Enabled, asBool, prefillKeys)
 	if !ok {
 		return
 	}
@@ -771,12 +749,7 @@ func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
 		}
 	}
 	if e, ok := f["secret_headers"]; ok {
-		if items, ok := d.sequence(e.value, what+" secret_headers"); ok {
-			r.SecretHeaders = make([]string, len(items))
-			for i, item := range items {
-				decodeField(d, item, &r.SecretHeaders[i], what+" secret_headers", asString)
-			}
-		}
+		r.SecretHeaders = decodeList(d, e.value, what+" secret_headers", asString[string])
 	}
 	if e, ok := f["body"]; ok {
 		var o origin
@@ -790,12 +763,7 @@ func (d *decoder) request(n *yaml.Node, r *Request, index int) bool {
 	decodeKey(d, f, what+" ", "weight", &r.Weight, asInt)
 	decodeKey(d, f, what+" ", "messages", &r.Messages, asInt)
 	if e, ok := f["expect_status"]; ok {
-		if items, ok := d.sequence(e.value, what+" expect_status"); ok {
-			r.ExpectStatus = make([]int, len(items))
-			for i, item := range items {
-				decodeField(d, item, &r.ExpectStatus[i], what+" expect_status", asInt)
-			}
-		}
+		r.ExpectStatus = decodeList(d, e.value, what+" expect_status", asInt)
 	}
 	return true
 }
@@ -806,17 +774,18 @@ func (d *decoder) slo(n *yaml.Node, s *SLO) {
 	if !ok {
 		return
 	}
-	if e, ok := f[string(TierMinimum)]; ok {
-		s.Minimum = d.tier(e.value, TierMinimum)
-	}
-	if e, ok := f[string(TierAspirational)]; ok {
-		s.Aspirational = d.tier(e.value, TierAspirational)
-	}
-	if e, ok := f[string(TierRegression)]; ok {
-		s.Regression = d.tier(e.value, TierRegression)
-	}
-	if e, ok := f[string(TierTrend)]; ok {
-		s.Trend = d.tier(e.value, TierTrend)
+	for _, t := range []struct {
+		tier       Tier
+		objectives *[]Objective
+	}{
+		{TierMinimum, &s.Minimum},
+		{TierAspirational, &s.Aspirational},
+		{TierRegression, &s.Regression},
+		{TierTrend, &s.Trend},
+	} {
+		if e, ok := f[string(t.tier)]; ok {
+			*t.objectives = d.tier(e.value, t.tier)
+		}
 	}
 }
 

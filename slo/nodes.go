@@ -185,6 +185,45 @@ func decodeKey[T any](d *decoder, fields map[string]pair, prefix, key string, ds
 	return ok && decodeField(d, e.value, dst, prefix+key, parse)
 }
 
+// requireKey is decodeKey for a key the mapping n, of the given fields,
+// must have: when it lacks the key, the problem is reported at n as
+// "prefix+key is required" followed by hint, and dst is marked bad.
+func requireKey[T any](d *decoder, n *yaml.Node, fields map[string]pair, prefix, key string, dst *T, parse func(*yaml.Node) (T, error), hint string) {
+	if _, ok := fields[key]; !ok {
+		d.errorf(n, "%s is required%s", prefix+key, hint)
+		d.markBad(dst, n)
+		return
+	}
+	decodeKey(d, fields, prefix, key, dst, parse)
+}
+
+// scalarOrFields decodes a key that is written either as one value or as a
+// mapping (value_size: 64, or value_size: {max: 4096, ...}): the resolved
+// node n, when it is not a mapping, into dst with parse; a mapping into its
+// fields, which are then returned with true.
+func scalarOrFields[T any](d *decoder, n *yaml.Node, what string, dst *T, parse func(*yaml.Node) (T, error), allowed []string) (map[string]pair, bool) {
+	if n.Kind != yaml.MappingNode {
+		decodeField(d, n, dst, what, parse)
+		return nil, false
+	}
+	return d.fields(n, what, allowed)
+}
+
+// decodeList decodes the sequence n of scalars with parse, each named what
+// in messages; nil when n is not a sequence. The items are decoded in
+// place, so that their origins point into the list returned.
+func decodeList[T any](d *decoder, n *yaml.Node, what string, parse func(*yaml.Node) (T, error)) []T {
+	items, ok := d.sequence(n, what)
+	if !ok {
+		return nil
+	}
+	list := make([]T, len(items))
+	for i, item := range items {
+		decodeField(d, item, &list[i], what, parse)
+	}
+	return list
+}
+
 // decodeValue decodes the scalar n with parse and says where it came from;
 // the origin is marked bad, and the problem reported, when that fails.
 func decodeValue[T any](d *decoder, n *yaml.Node, what string, parse func(*yaml.Node) (T, error)) (T, origin) {
