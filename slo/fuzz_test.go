@@ -13,17 +13,23 @@ import (
 	"time"
 )
 
-// FuzzParse checks that any input either fails with positioned Errors or
-// yields a plan that passes Validate again, without panicking.
-func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.yaml")
-	for _, file := range files {
-		data, err := os.ReadFile(file)
+// addSeedFiles adds the contents of each file at paths to f's seed corpus.
+func addSeedFiles(f *testing.F, paths []string) {
+	f.Helper()
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(data)
 	}
+}
+
+// FuzzParse checks that any input either fails with positioned Errors or
+// yields a plan that passes Validate again, without panicking.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	addSeedFiles(f, files)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParseWithEnv(data, "fuzz.yaml", lookupTestEnv)
 		if err != nil {

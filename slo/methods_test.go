@@ -32,17 +32,9 @@ func TestProtocol(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {
 			got, err := Protocol(tt.target)
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("Protocol(%q) = %q, %v; want an error containing %q", tt.target, got, err, tt.err)
-				}
-				if strings.Contains(err.Error(), "pw") {
-					t.Errorf("the error shows the password: %v", err)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Errorf("Protocol(%q) = %q, %v; want %q", tt.target, got, err, tt.want)
+			checkParse(t, "Protocol", tt.target, got, err, tt.want, tt.err, equal)
+			if tt.err != "" && strings.Contains(err.Error(), "pw") {
+				t.Errorf("the error shows the password: %v", err)
 			}
 		})
 	}
@@ -380,8 +372,15 @@ func checkLint(t *testing.T, file, data string, want []string) {
 	for _, w := range p.Lint() {
 		got = append(got, w.String())
 	}
+	checkLines(t, "warnings", got, want)
+}
+
+// checkLines fails t unless got is want, line by line, printing both
+// under what.
+func checkLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Errorf("%s:\n%s\nwant:\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

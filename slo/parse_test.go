@@ -110,10 +110,7 @@ func TestEveryErrorIsReportedWithItsPosition(t *testing.T) {
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	got := strings.Split(err.Error(), "\n")
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLines(t, "errors", strings.Split(err.Error(), "\n"), want)
 }
 
 func TestTheDesignExamplePlan(t *testing.T) {

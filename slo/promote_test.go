@@ -316,13 +316,7 @@ func TestFlowEndSkipsQuotesAndComments(t *testing.T) {
 func FuzzPromote(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/promote/*/plan.yaml")
 	more, _ := filepath.Glob("testdata/*.good.yaml")
-	for _, path := range append(seeds, more...) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	addSeedFiles(f, append(seeds, more...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		plan, err := ParseWithEnv(data, "plan.yaml", lookupTestEnv)
 		if err != nil {

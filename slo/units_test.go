@@ -42,17 +42,9 @@ func TestParseDuration(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := ParseDuration(tt.in)
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("ParseDuration(%q) = %v, %v; want an error containing %q", tt.in, got, err, tt.err)
-				}
-				if !strings.Contains(err.Error(), `"`+tt.in+`"`) {
-					t.Errorf("error %q does not quote the input", err)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			checkParse(t, "ParseDuration", tt.in, got, err, tt.want, tt.err, equal)
+			if tt.err != "" && !strings.Contains(err.Error(), `"`+tt.in+`"`) {
+				t.Errorf("error %q does not quote the input", err)
 			}
 		})
 	}
@@ -147,7 +139,17 @@ func TestParseRelative(t *testing.T) {
 	}
 }
 
+// checkFraction is checkParse for a parser of fractions, which may round
+// in the last digits.
 func checkFraction(t *testing.T, fn, in string, got float64, err error, want float64, wantErr string) {
+	t.Helper()
+	checkParse(t, fn, in, got, err, want, wantErr, func(got, want float64) bool { return math.Abs(got-want) <= 1e-12 })
+}
+
+// checkParse fails t unless fn(in) returned got equal to want by same, or,
+// when wantErr is set, an error containing wantErr (then it stops t at
+// once, so that the caller may go on to check that error).
+func checkParse[T any](t *testing.T, fn, in string, got T, err error, want T, wantErr string, same func(got, want T) bool) {
 	t.Helper()
 	if wantErr != "" {
 		if err == nil || !strings.Contains(err.Error(), wantErr) {
@@ -155,10 +157,13 @@ func checkFraction(t *testing.T, fn, in string, got float64, err error, want flo
 		}
 		return
 	}
-	if err != nil || math.Abs(got-want) > 1e-12 {
+	if err != nil || !same(got, want) {
 		t.Errorf("%s(%q) = %v, %v; want %v", fn, in, got, err, want)
 	}
 }
+
+// equal is checkParse's same for values compared exactly.
+func equal[T comparable](got, want T) bool { return got == want }
 
 func TestParseMetric(t *testing.T) {
 	for _, m := range Metrics {
