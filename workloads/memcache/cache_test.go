@@ -1,6 +1,11 @@
 package memcache_test
 
 import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -8,6 +13,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // Up to 16 commands in flight on a connection carry more than one at a
@@ -203,5 +209,206 @@ func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// everyOperation is a mix of every operation, in the order of the kinds
+// below.
+var everyOperation = []slo.MixEntry{
+	{Operation: "get", Weight: 30}, {Operation: "mget", Weight: 10}, {Operation: "set", Weight: 20},
+	{Operation: "add", Weight: 5}, {Operation: "replace", Weight: 5}, {Operation: "delete", Weight: 10},
+	{Operation: "incr", Weight: 10}, {Operation: "touch", Weight: 10},
+}
+
+// The kinds of everyOperation.
+const (
+	allGet = iota
+	allMget
+	allSet
+	allAdd
+	allReplace
+	allDelete
+	allIncr
+	allTouch
+)
+
+// exchange sends a command line (and data) on a plain connection of its
+// own and returns the reply up to a line that ends it: one of ends, or the
+// first line when there are none.
+func exchange(t *testing.T, network, addr, command string, ends ...string) string {
+	t.Helper()
+	nc, err := net.DialTimeout(network, addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprint(nc, command); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(nc)
+	var reply strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		reply.WriteString(line)
+		if err != nil {
+			t.Fatalf("reading the reply to %q: %v (so far %q)", command, err, reply.String())
+		}
+		if len(ends) == 0 {
+			return line
+		}
+		for _, end := range ends {
+			if line == end+"\r\n" {
+				return reply.String()
+			}
+		}
+	}
+}
+
+// allStats reads every numeric counter of the server's "stats".
+func allStats(t *testing.T, addr string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, line := range strings.Split(exchange(t, "tcp", addr, "stats\r\n", "END"), "\r\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "STAT" {
+			if n, err := strconv.Atoi(f[2]); err == nil {
+				out[f[1]] = n
+			}
+		}
+	}
+	return out
+}
+
+// serverKeys lists every key the server holds (lru_crawler metadump).
+func serverKeys(t *testing.T, network, addr string) []string {
+	t.Helper()
+	var keys []string
+	// metadump ends its lines with a bare LF, and END with CRLF.
+	for _, line := range strings.Split(exchange(t, network, addr, "lru_crawler metadump all\r\n", "END"), "\n") {
+		if key, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "key="); ok {
+			key, _, _ = strings.Cut(key, " ")
+			unescaped, err := url.QueryUnescape(key) // metadump escapes keys
+			if err != nil {
+				t.Fatalf("metadump key %q: %v", key, err)
+			}
+			keys = append(keys, unescaped)
+		}
+	}
+	return keys
+}
+
+// everySpec is spec with every operation in its mix.
+func everySpec(target string, protocol slo.WireProtocol) *workloads.Spec {
+	s := spec(target)
+	s.Component.Workload.Mix = everyOperation
+	s.Component.Workload.Protocol = protocol
+	return s
+}
+
+// Each operation sends the command it is documented to send, in each
+// protocol: memcached's own counters see every one, hit or miss, and what
+// it stored. incr counts on a counter key of its own, created at 1.
+func TestEachOperationIsIssuedAndCountedByTheServer(t *testing.T) {
+	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+		t.Run(string(protocol), func(t *testing.T) {
+			srv := testserver.Memcached(t)
+			c := connect(t, everySpec("memcache://"+srv.Addr, protocol))
+			ctx := context.Background()
+			mget := func(keys ...string) *workloads.Op {
+				o := op(allMget, keys[0], nil)
+				for _, k := range keys {
+					o.Keys = append(o.Keys, []byte(k))
+				}
+				return o
+			}
+			// Meta commands count as their text peers do, but for two:
+			// ma's creation of a missing counter counts as neither an
+			// incr nor a set, and mg's T flag counts as a touch when it
+			// finds the key and as a get miss when it does not.
+			text, meta := 1, 0
+			if protocol == slo.MemcacheMeta {
+				text, meta = 0, 1
+			}
+			steps := []struct {
+				name string
+				op   *workloads.Op
+				want map[string]int
+			}{
+				{"get of a missing key", op(allGet, "tailgate:1", nil), map[string]int{"cmd_get": 1, "get_misses": 1}},
+				{"set", op(allSet, "tailgate:1", []byte("hello")), map[string]int{"cmd_set": 1, "curr_items": 1}},
+				{"get of a stored key", op(allGet, "tailgate:1", nil), map[string]int{"cmd_get": 1, "get_hits": 1}},
+				{"mget of two stored keys and a missing one", mget("tailgate:1", "tailgate:2", "tailgate:1"), map[string]int{"cmd_get": 3, "get_hits": 2, "get_misses": 1}},
+				{"add of a stored key", op(allAdd, "tailgate:1", []byte("other")), map[string]int{"cmd_set": 1}},
+				{"add of a missing key", op(allAdd, "tailgate:3", []byte("three")), map[string]int{"cmd_set": 1, "curr_items": 1}},
+				{"replace of a missing key", op(allReplace, "tailgate:4", []byte("four")), map[string]int{"cmd_set": 1}},
+				{"replace of a stored key", op(allReplace, "tailgate:3", []byte("3")), map[string]int{"cmd_set": 1}},
+				{"touch of a stored key", op(allTouch, "tailgate:3", nil), map[string]int{"cmd_touch": 1, "touch_hits": 1}},
+				{"touch of a missing key", op(allTouch, "tailgate:9", nil), map[string]int{"cmd_touch": text, "touch_misses": text, "cmd_get": meta, "get_misses": meta}},
+				{"delete of a stored key", op(allDelete, "tailgate:3", nil), map[string]int{"delete_hits": 1, "curr_items": -1}},
+				{"delete of a missing key", op(allDelete, "tailgate:3", nil), map[string]int{"delete_misses": 1}},
+				{"incr of a counter that does not exist", op(allIncr, "tailgate:5", nil), map[string]int{"incr_misses": text, "cmd_set": text, "curr_items": 1}},
+				{"incr of a counter", op(allIncr, "tailgate:5", nil), map[string]int{"incr_hits": 1}},
+			}
+			counters := []string{"cmd_get", "get_hits", "get_misses", "cmd_set", "curr_items", "cmd_touch", "touch_hits", "touch_misses",
+				"delete_hits", "delete_misses", "incr_hits", "incr_misses"}
+			for _, step := range steps {
+				before := allStats(t, srv.Addr)
+				if err := c.Do(ctx, step.op); err != nil {
+					t.Fatalf("%s: %v", step.name, err)
+				}
+				after := allStats(t, srv.Addr)
+				for _, name := range counters {
+					if got := after[name] - before[name]; got != step.want[name] {
+						t.Errorf("%s: %s moved by %d, want %d", step.name, name, got, step.want[name])
+					}
+				}
+			}
+			if got := rawGet(t, srv.Addr, "tailgate:n:5"); got != "VALUE tailgate:n:5 0 1\r\n2\r\nEND\r\n" {
+				t.Errorf("the counter holds %q, want 2", got)
+			}
+			if got := rawGet(t, srv.Addr, "tailgate:1"); got != "VALUE tailgate:1 0 5\r\nhello\r\nEND\r\n" {
+				t.Errorf("the add of a stored key changed it: %q", got)
+			}
+		})
+	}
+}
+
+// A run of every operation, in each protocol, measures each without an
+// error, and leaves no key outside the plan's prefix.
+func TestARunOfEveryOperationTouchesOnlyKeysUnderThePrefix(t *testing.T) {
+	t.Parallel()
+	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
+		t.Run(string(protocol), func(t *testing.T) {
+			srv := testserver.Memcached(t)
+			s := everySpec("memcache://"+srv.Addr, protocol)
+			s.Component.Workload.Batch = 4
+			s.Component.Workload.Rate = 400
+			before := allStats(t, srv.Addr)
+			comp := testserver.MeasureEveryOperation(t, s)
+			after := allStats(t, srv.Addr)
+			// Every mget asks for 4 keys: the server's gets are the gets
+			// and four times the mgets (the spec has no warmup), and in
+			// meta the touches that missed.
+			gets := comp.Operation("get").Count
+			mgets := comp.Operation("mget").Count
+			touches := int64(0)
+			if protocol == slo.MemcacheMeta {
+				touches = comp.Operation("touch").Count
+			}
+			got, want := int64(after["cmd_get"]-before["cmd_get"]), gets+4*mgets
+			if got < want || got > want+touches {
+				t.Errorf("the server counted %d gets; want %d (%d gets, %d mgets of 4), and up to %d touches more", got, want, gets, mgets, touches)
+			}
+			keys := serverKeys(t, "tcp", srv.Addr)
+			if len(keys) == 0 {
+				t.Fatal("the run left no key")
+			}
+			for _, key := range keys {
+				if !strings.HasPrefix(key, "tailgate:") {
+					t.Errorf("key %q outside the prefix", key)
+				}
+			}
+		})
 	}
 }
