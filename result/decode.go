@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -23,23 +21,7 @@ const maxResultSize = 512 << 20
 
 // Read loads and checks a result file (see Decode).
 func Read(path string) (*Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("result %q: %w", path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxResultSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("result %q: %w", path, err)
-	}
-	if len(data) > maxResultSize {
-		return nil, fmt.Errorf("result %q: %w: larger than %d MiB", path, ErrInvalid, maxResultSize>>20)
-	}
-	r, err := Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("result %q: %w", path, err)
-	}
-	return r, nil
+	return atomicfile.Read(path, "result", maxResultSize, ErrInvalid, Decode)
 }
 
 // Decode parses and checks result JSON: schema, fields and every histogram

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"slices"
 	"time"
 
@@ -127,23 +125,7 @@ func (f *File) WriteFile(path string) error {
 
 // Read loads and checks a capacity file (see Decode).
 func Read(path string) (*File, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("capacity file %q: %w", path, err)
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("capacity file %q: %w", path, err)
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("capacity file %q: %w: larger than %d MiB", path, ErrInvalid, maxFileSize>>20)
-	}
-	f, err := Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("capacity file %q: %w", path, err)
-	}
-	return f, nil
+	return atomicfile.Read(path, "capacity file", maxFileSize, ErrInvalid, Decode)
 }
 
 // Decode parses and checks a capacity file: its schema, verdict, and every

@@ -1,0 +1,59 @@
+package atomicfile
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var errNotOurs = errors.New("not one of ours")
+
+// TestReadLoadsWhatWriteWroteWithinItsLimit: Read returns the decoded
+// file, refuses one a byte over its limit without decoding it, and names
+// the kind of file and its path in every error while keeping the cause.
+func TestReadLoadsWhatWriteWroteWithinItsLimit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.json")
+	if err := Write(path, []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	decoded := 0
+	asString := func(data []byte) (string, error) { decoded++; return string(data), nil }
+	refuse := func([]byte) (string, error) { return "", errNotOurs }
+	for _, tc := range []struct {
+		name    string
+		path    string
+		limit   int
+		decode  func([]byte) (string, error)
+		want    string
+		wantErr error
+		message string
+	}{
+		{name: "a file at its limit is read whole", path: path, limit: 10, decode: asString, want: "0123456789"},
+		{name: "a file a byte over its limit is refused undecoded", path: path, limit: 9, decode: asString, wantErr: errNotOurs,
+			message: `widget "` + path + `": not one of ours: larger than 0 MiB`},
+		{name: "a missing file says so", path: filepath.Join(dir, "missing.json"), limit: 10, decode: asString, wantErr: fs.ErrNotExist,
+			message: `widget "` + filepath.Join(dir, "missing.json") + `": open `},
+		{name: "a decoding error keeps its cause", path: path, limit: 10, decode: refuse, wantErr: errNotOurs,
+			message: `widget "` + path + `": not one of ours`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			decoded = 0
+			got, err := Read(tc.path, "widget", tc.limit, errNotOurs, tc.decode)
+			if tc.wantErr == nil {
+				if err != nil || got != tc.want {
+					t.Fatalf("Read = %q, %v; want %q", got, err, tc.want)
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantErr) || !strings.HasPrefix(err.Error(), tc.message) {
+				t.Fatalf("Read's error = %v; want one wrapping %v that starts %q", err, tc.wantErr, tc.message)
+			}
+			if tc.limit < 10 && decoded != 0 {
+				t.Errorf("an oversized file was decoded")
+			}
+		})
+	}
+}
