@@ -184,3 +184,29 @@ func TestIntervalsOfSegmentsAreKeptAndOfShardsMerged(t *testing.T) {
 	assert.InDelta(t, 1000, hs[0].Min(), 1)
 	assert.InDelta(t, 3000, hs[0].Max(), 3)
 }
+
+func TestConcatRefuses(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		second func(r *result.Result)
+		want   string
+	}{
+		{"a segment of another interval", func(r *result.Result) { r.IntervalNS *= 2 },
+			"segment 2 has another shape than the first"},
+		{"a segment without the component", func(r *result.Result) { r.Components[0].Name = "sessions" },
+			`segment 2 lacks component "cache"`},
+		{"a segment run in stages", func(r *result.Result) {
+			r.Components[0].Operations[0].Stages = []result.StageResult{stage(t, 1, 0, 2, 1, 3000)}
+		}, `segment 2: component "cache" ran in stages, which are one schedule and not joined end to end`},
+	} {
+		t.Run(tt.name+" is refused", func(t *testing.T) {
+			a, b := fakeShard(t, 1, 2, t0, 1000), fakeShard(t, 2, 2, t0, 3000)
+			tt.second(b)
+			c, err := result.Concat([]*result.Result{a, b})
+			assert.Nil(t, c)
+			assert.ErrorIs(t, err, result.ErrInvalid)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}
