@@ -12,8 +12,7 @@ import (
 )
 
 type canaryFlags struct {
-	plan        string
-	targets     []string
+	planFlags
 	every       string
 	window      string
 	warmup      string
@@ -47,8 +46,7 @@ failures are reported and the canary goes on); 0 when stopped by a signal; 2 bad
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.plan, "config", "c", "", "plan file (YAML)")
-	fl.StringArrayVar(&f.targets, "target", nil, "point component NAME at URL (repeatable); also TAILGATE_TARGET_<NAME>")
+	f.planFlags.register(fl)
 	fl.StringVar(&f.every, "every", "1m", "how often a window starts")
 	fl.StringVar(&f.window, "window", "10s", "measured length of one window")
 	fl.StringVar(&f.warmup, "warmup", "1s", "load applied before each window, not measured")
@@ -60,11 +58,8 @@ failures are reported and the canary goes on); 0 when stopped by a signal; 2 bad
 }
 
 func runCanary(cmd *cobra.Command, f canaryFlags, env environment) error {
-	p, err := loadPlan(f.plan, env)
+	p, err := f.load(env)
 	if err != nil {
-		return err
-	}
-	if err := overrideTargets(p, f.targets, env); err != nil {
 		return err
 	}
 	cfg := canary.Config{Plan: p, Failures: f.failures, KeepRunning: f.keepRunning, Listen: f.listen,

@@ -26,8 +26,7 @@ import (
 const DefaultCapacityFile = "tailgate-capacity.json"
 
 type capacityFlags struct {
-	plan      string
-	targets   []string
+	planFlags
 	component string
 	out       string
 	html      string
@@ -68,8 +67,7 @@ Exit status:
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.plan, "config", "c", "", "plan file (YAML)")
-	fl.StringArrayVar(&f.targets, "target", nil, "point component NAME at URL (repeatable); also TAILGATE_TARGET_<NAME>")
+	f.planFlags.register(fl)
 	fl.StringVar(&f.component, "component", "", "search this component alone")
 	fl.StringVar(&f.out, "out", DefaultCapacityFile, "where to write the capacity file")
 	fl.StringVar(&f.html, "html", "", "write the latency-versus-throughput curve as one HTML page here")
@@ -144,11 +142,8 @@ func probeObjectives(c *slo.Component) []slo.Objective {
 }
 
 func runCapacity(ctx context.Context, f capacityFlags, env environment) error {
-	p, err := loadPlan(f.plan, env)
+	p, err := f.load(env)
 	if err != nil {
-		return err
-	}
-	if err := overrideTargets(p, f.targets, env); err != nil {
 		return err
 	}
 	var comps []*slo.Component
@@ -165,8 +160,9 @@ func runCapacity(ctx context.Context, f capacityFlags, env environment) error {
 		return usageError(fmt.Errorf("--component %q is not in the plan; its components: %s", f.component, strings.Join(names, ", ")))
 	}
 	bounds := make([]capacity.Bounds, len(comps))
+	objectives := make([][]slo.Objective, len(comps))
 	for i, c := range comps {
-		if len(probeObjectives(c)) == 0 {
+		if objectives[i] = probeObjectives(c); len(objectives[i]) == 0 {
 			return usageError(fmt.Errorf("component %q has no minimum objective (but capacity) for a probe to hold: the capacity is the highest rate at which they all hold; add some, such as all: {p99: 2ms, error_rate: 0.1%%}", c.Name))
 		}
 		if bounds[i], err = searchBounds(p, c, f); err != nil {
@@ -194,7 +190,7 @@ func runCapacity(ctx context.Context, f capacityFlags, env environment) error {
 		if ctx.Err() != nil {
 			break
 		}
-		prober := &capacityProber{plan: p, comp: c, objectives: probeObjectives(c), opts: workloads.Options{Tool: file.Tool}}
+		prober := &capacityProber{plan: p, comp: c, objectives: objectives[i], opts: workloads.Options{Tool: file.Tool}}
 		s := &capacity.Search{Bounds: bounds[i], Probe: prober.probe, Progress: func(pr capacity.Probe) { printProbe(env.stderr, c.Name, pr) }}
 		fmt.Fprintf(env.stderr, "tailgate: capacity of %s: probing from %s/s up to %s/s, to within %s\n", c.Name, rate(bounds[i].Min), rate(bounds[i].Max), gate.FormatPercent(bounds[i].Precision))
 		out, err := s.Run(ctx)
@@ -336,9 +332,10 @@ func probeVerdict(objectives []status.ObjectiveResult) (capacity.ProbeVerdict, s
 }
 
 // fillProbe copies a probe's measurements from its result: the whole
-// component's (its operations together).
+// component's (its operations together). The warmup is the probe's step's,
+// which the result repeats.
 func fillProbe(pr *capacity.Probe, res *result.Result, name string) {
-	pr.MeasuredNS, pr.WarmupNS = res.MeasuredNS, res.WarmupNS
+	pr.MeasuredNS = res.MeasuredNS
 	cr := res.Component(name)
 	if cr == nil {
 		return

@@ -52,7 +52,7 @@ diff report, writes every report with --report-dir and exits with the verdict.`,
 			return judgeAndReport(p, res, baseline, baselineFile, "", reportDir, &hist, nil, env)
 		},
 	}
-	cmd.Flags().StringVarP(&plan, "config", "c", "", "plan file (YAML)")
+	planFlag(cmd.Flags(), &plan)
 	cmd.Flags().StringVar(&baselineFile, "baseline", "", "baseline result file for the regression tier")
 	cmd.Flags().StringVar(&reportDir, "report-dir", "", "directory for the reports")
 	cmd.Flags().StringVar(&hist.dir, "history", "", "history directory to judge the plan's trend tier against (the result is not added)")

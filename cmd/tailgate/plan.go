@@ -7,10 +7,43 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
+
+// planFlag adds -c PLAN, the plan file, to fl.
+func planFlag(fl *pflag.FlagSet, plan *string) {
+	fl.StringVarP(plan, "config", "c", "", "plan file (YAML)")
+}
+
+// planFlags are the flags of a command that loads a plan and sends load
+// to its targets: -c PLAN and --target NAME=URL.
+type planFlags struct {
+	plan    string
+	targets []string
+}
+
+// register adds -c and --target to fl.
+func (f *planFlags) register(fl *pflag.FlagSet) {
+	planFlag(fl, &f.plan)
+	fl.StringArrayVar(&f.targets, "target", nil, "point component NAME at URL (repeatable); also TAILGATE_TARGET_<NAME>")
+}
+
+// load loads the plan and points its components at their targets from
+// TAILGATE_TARGET_<NAME> and --target.
+func (f *planFlags) load(env environment) (*slo.Plan, error) {
+	p, err := loadPlan(f.plan, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := overrideTargets(p, f.targets, env); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
 
 // loadPlan reads and validates a plan; every problem is a usage error.
 func loadPlan(path string, env environment) (*slo.Plan, error) {

@@ -46,7 +46,7 @@ Exit status: 0 printed; 2 bad usage or an invalid plan.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&plan, "config", "c", "", "plan file (YAML)")
+	planFlag(cmd.Flags(), &plan)
 	cmd.Flags().Int64Var(&seed, "seed", 0, "seed, overriding the plan's (as run --seed)")
 	return cmd
 }

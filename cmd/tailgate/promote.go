@@ -40,7 +40,7 @@ changed minimum. The date is today's, or SOURCE_DATE_EPOCH's when set.`,
 			return runPromote(plan, args, write, env)
 		},
 	}
-	cmd.Flags().StringVarP(&plan, "config", "c", "", "plan file (YAML)")
+	planFlag(cmd.Flags(), &plan)
 	cmd.Flags().BoolVar(&write, "write", false, "edit the plan in place instead of printing what would change")
 	return cmd
 }

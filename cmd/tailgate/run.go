@@ -37,8 +37,7 @@ func resultPath(out string, outGiven bool, reportDir string) string {
 }
 
 type runFlags struct {
-	plan            string
-	targets         []string
+	planFlags
 	baseline        string
 	out             string
 	reportDir       string
@@ -68,8 +67,7 @@ exits with the verdict.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.plan, "config", "c", "", "plan file (YAML)")
-	fl.StringArrayVar(&f.targets, "target", nil, "point component NAME at URL (repeatable); also TAILGATE_TARGET_<NAME>")
+	f.planFlags.register(fl)
 	fl.StringVar(&f.baseline, "baseline", "", "baseline result file for the regression tier")
 	fl.StringVar(&f.out, "out", DefaultResultFile, "where to write the result file (with --report-dir and no --out: DIR/result.json only)")
 	fl.StringVar(&f.reportDir, "report-dir", "", "directory for report.md, junit.xml, report.html, histograms.hlog and the result")
@@ -84,11 +82,8 @@ exits with the verdict.`,
 }
 
 func runRun(ctx context.Context, cmd *cobra.Command, f runFlags, env environment) error {
-	p, err := loadPlan(f.plan, env)
+	p, err := f.load(env)
 	if err != nil {
-		return err
-	}
-	if err := overrideTargets(p, f.targets, env); err != nil {
 		return err
 	}
 	if f.duration != "" {

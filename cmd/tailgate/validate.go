@@ -30,6 +30,6 @@ bars without an error_rate bar, a bar at or above the timeout); they do not fail
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&plan, "config", "c", "", "plan file (YAML)")
+	planFlag(cmd.Flags(), &plan)
 	return cmd
 }
