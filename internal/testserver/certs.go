@@ -150,6 +150,13 @@ func (c *Certificate) RequireClients() *tls.Config {
 	return cfg
 }
 
+// Roots is a pool that trusts the certificate, for a client's RootCAs.
+func (c *Certificate) Roots() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(c.cert)
+	return pool
+}
+
 // MemcachedTLS starts memcached speaking TLS only (-Z), with the
 // certificate. Its extra arguments may add -o options of its own, such as
 // ssl_verify_mode=2 with ssl_ca_cert to require client certificates

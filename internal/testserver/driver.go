@@ -99,6 +99,23 @@ func Run(t testing.TB, spec *workloads.Spec) *result.ComponentResult {
 	return comp
 }
 
+// CheckClientCertificates holds a driver to a server that requires a
+// client certificate signed by cert (see Certificate.RequireClients): an
+// operation with client's certificate and key is taken, and one with the
+// CA file alone is refused. try sends one operation with the given
+// settings (see DoOnce).
+func CheckClientCertificates(t *testing.T, cert *Certificate, client ClientCertificate, try func(t *testing.T, settings slo.TLS) (workloads.Driver, error)) {
+	t.Helper()
+	if _, err := try(t, slo.TLS{CAFile: cert.CAFile, CertFile: client.CertFile, KeyFile: client.KeyFile}); err != nil {
+		t.Fatalf("with a client certificate: %v", err)
+	}
+	_, err := try(t, slo.TLS{CAFile: cert.CAFile})
+	if err == nil {
+		t.Fatal("an operation without a client certificate was taken")
+	}
+	t.Logf("without a client certificate: %v", err)
+}
+
 // CheckTLSSettings holds a driver to the plan's tls settings against a
 // server whose certificate is in the file ca and valid for serverName but
 // not for the target's host name. try sends one operation with the given

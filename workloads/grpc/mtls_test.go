@@ -8,6 +8,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // A server that requires a client certificate takes tailgate's calls with
@@ -16,18 +17,9 @@ func TestMutualTLS(t *testing.T) {
 	cert := testserver.NewCertificate(t)
 	client := cert.Client(t)
 	srv := startServer(t, "", reflectionBoth, grpc.Creds(credentials.NewTLS(cert.RequireClients())))
-	run := func(tlsSettings slo.TLS) error {
+	testserver.CheckClientCertificates(t, cert, client, func(t *testing.T, settings slo.TLS) (workloads.Driver, error) {
 		s := spec("grpcs://"+srv.addr, call("unary", unaryCall, `{"responseStatus": {"message": "{{key}}"}}`))
-		s.Component.Workload.TLS = tlsSettings
-		_, err := testserver.DoOnce(t, s)
-		return err
-	}
-	if err := run(slo.TLS{CAFile: cert.CAFile, CertFile: client.CertFile, KeyFile: client.KeyFile}); err != nil {
-		t.Fatalf("with a client certificate: %v", err)
-	}
-	err := run(slo.TLS{CAFile: cert.CAFile})
-	if err == nil {
-		t.Fatal("a call without a client certificate was taken")
-	}
-	t.Logf("without a client certificate: %v", err)
+		s.Component.Workload.TLS = settings
+		return testserver.DoOnce(t, s)
+	})
 }

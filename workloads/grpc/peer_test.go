@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
 )
 
 // h2Peer is a bare HTTP/2 server on loopback, written with x/net's framer,
@@ -42,37 +44,11 @@ type peerConn struct {
 
 func startH2Peer(t *testing.T, answer func(pc *peerConn, stream uint32, nth int)) *h2Peer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &h2Peer{addr: l.Addr().String(), answer: answer}
-	var wg sync.WaitGroup
-	var open sync.Map
-	t.Cleanup(func() {
-		l.Close()
-		open.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
-		wg.Wait()
+	p := &h2Peer{answer: answer}
+	p.addr = testserver.ServeTCP(t, func(nc net.Conn) {
+		pc := &peerConn{peer: p, id: p.conns.Add(1), nc: nc}
+		pc.serve()
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			nc, err := l.Accept()
-			if err != nil {
-				return
-			}
-			open.Store(nc, nil)
-			pc := &peerConn{peer: p, id: p.conns.Add(1), nc: nc}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer open.Delete(nc)
-				defer nc.Close()
-				pc.serve()
-			}()
-		}
-	}()
 	return p
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
+	"github.com/tailgate-dev/tailgate/workloads"
 )
 
 // A server that requires a client certificate takes tailgate's requests
@@ -25,18 +26,9 @@ func TestMutualTLS(t *testing.T) {
 	hs.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
 	hs.StartTLS()
 	defer hs.Close()
-	request := func(tls slo.TLS) error {
+	testserver.CheckClientCertificates(t, cert, client, func(t *testing.T, settings slo.TLS) (workloads.Driver, error) {
 		s := spec(hs.URL, get("read", "/items/{{key}}"))
-		s.Component.Workload.TLS = tls
-		_, err := testserver.DoOnce(t, s)
-		return err
-	}
-	if err := request(slo.TLS{CAFile: cert.CAFile, CertFile: client.CertFile, KeyFile: client.KeyFile}); err != nil {
-		t.Fatalf("with a client certificate: %v", err)
-	}
-	err := request(slo.TLS{CAFile: cert.CAFile})
-	if err == nil {
-		t.Fatal("a request without a client certificate was taken")
-	}
-	t.Logf("without a client certificate: %v", err)
+		s.Component.Workload.TLS = settings
+		return testserver.DoOnce(t, s)
+	})
 }

@@ -241,24 +241,10 @@ func TestConnectFailsWhenNothingListens(t *testing.T) {
 }
 
 func TestConnectFailsWhenTheServerIsNotMemcached(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			nc, err := l.Accept()
-			if err != nil {
-				return
-			}
-			nc.Write([]byte("-ERR unknown command 'version'\r\n"))
-			nc.Close()
-		}
-	}()
+	addr := testserver.ServeTCP(t, func(nc net.Conn) { nc.Write([]byte("-ERR unknown command 'version'\r\n")) })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	d, err := workloads.Open(ctx, spec("memcache://"+l.Addr().String()))
+	d, err := workloads.Open(ctx, spec("memcache://"+addr))
 	if err != nil {
 		t.Fatal(err)
 	}

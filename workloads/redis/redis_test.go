@@ -3,8 +3,6 @@ package redis_test
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,11 +231,7 @@ func idleCloses(t *testing.T, transport string, cert *testserver.Certificate) {
 	scheme := "redis://"
 	if transport == "tls" {
 		srv = testserver.RedisTLS(t, cert, "--timeout", "1")
-		pool := x509.NewCertPool()
-		pem, err := os.ReadFile(cert.CAFile)
-		require.NoError(t, err)
-		pool.AppendCertsFromPEM(pem)
-		client = goredis.NewClient(&goredis.Options{Addr: srv.Addr, TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+		client = goredis.NewClient(&goredis.Options{Addr: srv.Addr, TLSConfig: &tls.Config{RootCAs: cert.Roots(), ServerName: "127.0.0.1"}})
 		scheme = "rediss://"
 	} else {
 		srv = testserver.Redis(t, "--timeout", "1")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -65,33 +64,14 @@ func (c *client) exchange(line string) (string, error) {
 // connection and a reader over it; it returns the listener's address.
 func lineServer(t *testing.T, cfg *tls.Config, serve func(nc net.Conn, r *bufio.Reader)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			nc, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if cfg != nil {
-				nc = tls.Server(nc, cfg)
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer nc.Close()
-				nc.SetDeadline(time.Now().Add(10 * time.Second))
-				serve(nc, bufio.NewReader(nc))
-			}()
+	return testserver.ServeTCP(t, func(nc net.Conn) {
+		if cfg != nil {
+			nc = tls.Server(nc, cfg)
+			defer nc.Close()
 		}
-	}()
-	return l.Addr().String()
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		serve(nc, bufio.NewReader(nc))
+	})
 }
 
 // reset closes nc with an RST instead of a FIN.
@@ -128,12 +108,7 @@ func idleLongerThanTheCheck() { time.Sleep(IdleCheckAfter + 50*time.Millisecond)
 
 func TestReadyRedialsAConnectionTheServerIsDoneWith(t *testing.T) {
 	cert := testserver.NewCertificate(t)
-	roots := x509.NewCertPool()
-	pem, err := os.ReadFile(cert.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots.AppendCertsFromPEM(pem)
+	roots := cert.Roots()
 	tests := []struct {
 		name string
 		then func(nc net.Conn) // what the server does after the first exchange
@@ -195,12 +170,7 @@ func (c *recordingCache) Put(string, *tls.ClientSessionState) {
 // are processed, and the connection is kept.
 func TestReadyKeepsATLSConnectionWithPostHandshakeMessagesPending(t *testing.T) {
 	cert := testserver.NewCertificate(t)
-	roots := x509.NewCertPool()
-	pem, err := os.ReadFile(cert.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots.AppendCertsFromPEM(pem)
+	roots := cert.Roots()
 	cache := &recordingCache{}
 	c := &client{tls: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13, ClientSessionCache: cache}}
 	c.addr = lineServer(t, cert.Server, echoLines(1, func(net.Conn) {}))

@@ -9,29 +9,14 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/internal/testserver"
 )
 
 // echoServer answers every connection by sending back what it reads.
 func echoServer(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	return l.Addr().String()
+	return testserver.ServeTCP(t, func(c net.Conn) { io.Copy(c, c) })
 }
 
 func dial(t *testing.T, addr string) (net.Conn, *Conn) {
@@ -97,21 +82,8 @@ func TestWriteWritesAll(t *testing.T) {
 }
 
 func TestDeadlinesAndCloseEndAWait(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() { // accepts and never answers
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	nc, c := dial(t, l.Addr().String())
+	// The server accepts and never answers.
+	nc, c := dial(t, testserver.ServeTCP(t, func(c net.Conn) { io.Copy(io.Discard, c) }))
 	nc.SetDeadline(time.Now().Add(50 * time.Millisecond))
 	c.Send([]byte("ping"))
 	if _, err := c.Read(make([]byte, 16)); !errors.Is(err, os.ErrDeadlineExceeded) {
