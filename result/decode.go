@@ -240,19 +240,11 @@ func meanSlack(mean int64) int64 {
 
 // Encode is the result file's bytes: indented JSON and a final newline.
 func (r *Result) Encode() ([]byte, error) {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encoding result: %w", err)
-	}
-	return append(data, '\n'), nil
+	return atomicfile.EncodeJSON(r, "result")
 }
 
 // WriteFile writes the result atomically: a temporary file in the same
 // directory, synced, then renamed over path.
 func (r *Result) WriteFile(path string) error {
-	data, err := r.Encode()
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, data)
+	return atomicfile.WriteJSON(path, r, "result")
 }

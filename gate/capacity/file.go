@@ -107,20 +107,12 @@ func (f *File) Component(name string) *Component {
 
 // Encode writes the file as indented JSON.
 func (f *File) Encode() ([]byte, error) {
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encoding the capacity file: %w", err)
-	}
-	return append(data, '\n'), nil
+	return atomicfile.EncodeJSON(f, "the capacity file")
 }
 
 // WriteFile writes the file to path atomically.
 func (f *File) WriteFile(path string) error {
-	data, err := f.Encode()
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, data)
+	return atomicfile.WriteJSON(path, f, "the capacity file")
 }
 
 // Read loads and checks a capacity file (see Decode).

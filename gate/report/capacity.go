@@ -229,7 +229,4 @@ th { font-weight: 600; color: #57606a; }
 </table>
 </section>
 {{- end}}
-</main>
-</body>
-</html>
-`))
+` + plainPageFoot))

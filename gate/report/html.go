@@ -307,6 +307,12 @@ header p { margin: 0; font-size: 15px; }
 h2 { margin: 28px 0 4px; font-size: 19px; }
 `
 
+// plainPageFoot closes the pages plainPageHead opens.
+const plainPageFoot = `</main>
+</body>
+</html>
+`
+
 // plainChartStyle is the style of the charts on the plain pages (trend and
 // capacity): the SVG, its text, axis and bar labels, grid and plot area.
 const plainChartStyle = `.chart { display: block; max-width: 100%; height: auto; }

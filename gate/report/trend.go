@@ -331,7 +331,4 @@ var trendTemplate = template.Must(template.New("trend").Parse(plainPageHead + `.
 {{.SVG}}
 </section>
 {{- end}}
-</main>
-</body>
-</html>
-`))
+` + plainPageFoot))

@@ -1,15 +1,37 @@
 // Package atomicfile writes files so that a reader never sees a partial one:
 // the result file, the report directory and promoted plans are all written
-// through it. Read loads such a file back whole, bounded in size, and
-// decodes it: the result and capacity files are read through it.
+// through it, the JSON files as EncodeJSON encodes them. Read loads such a
+// file back whole, bounded in size, and decodes it: the result and capacity
+// files are read through it.
 package atomicfile
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 )
+
+// EncodeJSON is v as tailgate writes a JSON file: indented, with a final
+// newline. what names the file in the error.
+func EncodeJSON(v any, what string) ([]byte, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", what, err)
+	}
+	return append(data, '\n'), nil
+}
+
+// WriteJSON writes v to path atomically (see Write), encoded as EncodeJSON
+// encodes it.
+func WriteJSON(path string, v any, what string) error {
+	data, err := EncodeJSON(v, what)
+	if err != nil {
+		return err
+	}
+	return Write(path, data)
+}
 
 // Read loads the file at path whole and decodes it. A file larger than
 // limit bytes is refused unread with an error wrapping invalid, the format's

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"errors"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,5 +56,22 @@ func TestReadLoadsWhatWriteWroteWithinItsLimit(t *testing.T) {
 				t.Errorf("an oversized file was decoded")
 			}
 		})
+	}
+}
+
+// TestWriteJSONWritesIndentedJSONAndANewline: the JSON files' bytes, read
+// back as written, and an encoding error that names the file.
+func TestWriteJSONWritesIndentedJSONAndANewline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.json")
+	if err := WriteJSON(path, map[string]int{"count": 1}, "the widget file"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(path, "widget", 1<<20, errNotOurs, func(data []byte) (string, error) { return string(data), nil })
+	if want := "{\n  \"count\": 1\n}\n"; err != nil || got != want {
+		t.Fatalf("WriteJSON wrote %q, %v; want %q", got, err, want)
+	}
+	err = WriteJSON(path, math.NaN(), "the widget file")
+	if err == nil || !strings.HasPrefix(err.Error(), "encoding the widget file: ") {
+		t.Fatalf("WriteJSON(NaN) = %v; want an error that names the file", err)
 	}
 }
