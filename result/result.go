@@ -175,12 +175,7 @@ func (n *NodeResult) WholeHistogram() (*hdrhistogram.Histogram, error) {
 
 // Node returns the record of the node at address, or nil.
 func (c *ComponentResult) Node(address string) *NodeResult {
-	for i := range c.Nodes {
-		if c.Nodes[i].Address == address {
-			return &c.Nodes[i]
-		}
-	}
-	return nil
+	return find(c.Nodes, address, func(n *NodeResult) string { return n.Address })
 }
 
 // ErrorSample is the first occurrence of one kind of error.
@@ -377,19 +372,20 @@ func PercentilesOf(h *hdrhistogram.Histogram) Percentiles {
 
 // Component returns the named component's result, or nil.
 func (r *Result) Component(name string) *ComponentResult {
-	for i := range r.Components {
-		if r.Components[i].Name == name {
-			return &r.Components[i]
-		}
-	}
-	return nil
+	return find(r.Components, name, func(c *ComponentResult) string { return c.Name })
 }
 
 // Operation returns the named operation's result, or nil.
 func (c *ComponentResult) Operation(name string) *OperationResult {
-	for i := range c.Operations {
-		if c.Operations[i].Name == name {
-			return &c.Operations[i]
+	return find(c.Operations, name, func(o *OperationResult) string { return o.Name })
+}
+
+// find is the first of items whose key is key, or nil: how a result's
+// components, operations, nodes and stages are looked up.
+func find[T any, K comparable](items []T, key K, keyOf func(*T) K) *T {
+	for i := range items {
+		if keyOf(&items[i]) == key {
+			return &items[i]
 		}
 	}
 	return nil

@@ -52,12 +52,7 @@ func (s *StageResult) StageHistogram() (*hdrhistogram.Histogram, error) {
 
 // Stage returns the operation's record of stage index (1-based), or nil.
 func (o *OperationResult) Stage(index int) *StageResult {
-	for i := range o.Stages {
-		if o.Stages[i].Index == index {
-			return &o.Stages[i]
-		}
-	}
-	return nil
+	return find(o.Stages, index, func(s *StageResult) int { return s.Index })
 }
 
 // OfStage is the component as stage index (1-based) alone saw it: each
