@@ -86,10 +86,7 @@ func runnerArch() string {
 // binary in the archives.
 func TestActionInstallStep(t *testing.T) {
 	t.Parallel()
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("bash is not installed")
-	}
+	bash := lookBash(t)
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("the install step's test runs on Linux and macOS")
 	}
@@ -162,10 +159,7 @@ func TestActionInstallStep(t *testing.T) {
 // runs when the install step installed nothing, from this checkout.
 func TestActionBuildsWhatWasNotInstalled(t *testing.T) {
 	t.Parallel()
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("bash is not installed")
-	}
+	bash := lookBash(t)
 	a, _ := readAction(t)
 	install := -1
 	var build *actionStep

@@ -77,6 +77,17 @@ func (a *actionFile) step(id string) *actionStep {
 	return nil
 }
 
+// lookBash returns the path of bash, skipping t where it is not
+// installed.
+func lookBash(t *testing.T) string {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not installed")
+	}
+	return bash
+}
+
 func TestActionMetadata(t *testing.T) {
 	t.Parallel()
 	a, text := readAction(t)
@@ -184,10 +195,7 @@ func githubOutputs(t *testing.T) []string {
 // the tailgate binary that records its arguments.
 func TestActionRunStep(t *testing.T) {
 	t.Parallel()
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("bash is not installed")
-	}
+	bash := lookBash(t)
 	a, _ := readAction(t)
 	step := a.step("run")
 	require.NotNil(t, step)

@@ -15,23 +15,35 @@ import (
 
 // None of these tests sends load: each command stops at its message.
 
+// usageCase is a command line that is bad usage, and what its message
+// must say.
+type usageCase struct {
+	name string
+	args []string
+	want string
+}
+
+// check runs the command line and checks that it exits 2 with the message
+// on stderr; it returns the invocation for what else a test checks.
+func (tc usageCase) check(t *testing.T) invocation {
+	t.Helper()
+	inv := invoke(t, nil, tc.args...)
+	assert.Equal(t, 2, inv.code)
+	assert.Contains(t, inv.stderr, tc.want)
+	return inv
+}
+
 func TestNumericFlagsSayWhatIsWrongWithTheValue(t *testing.T) {
 	t.Parallel()
 	plan := writePlan(t, planFor("redis://127.0.0.1:1", "2ms"))
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	for _, tc := range []usageCase{
 		{"a seed that is not a number", []string{"run", "-c", plan, "--seed", "abc"}, `invalid --seed "abc": not an integer`},
 		{"a seed with a fraction", []string{"run", "-c", plan, "--seed", "1.5"}, `invalid --seed "1.5": not an integer`},
 		{"a seed past int64", []string{"run", "-c", plan, "--seed", "99999999999999999999"}, `invalid --seed "99999999999999999999": out of range`},
 		{"the canary's failure count", []string{"canary", "-c", plan, "--failures", "three"}, `invalid --failures "three": not an integer`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			inv := invoke(t, nil, tc.args...)
-			assert.Equal(t, 2, inv.code)
-			assert.Contains(t, inv.stderr, tc.want)
+			inv := tc.check(t)
 			assert.NotContains(t, inv.stderr, "strconv")
 			assert.NotContains(t, inv.stderr, "invalid syntax")
 		})
@@ -41,11 +53,7 @@ func TestNumericFlagsSayWhatIsWrongWithTheValue(t *testing.T) {
 func TestAMissingArgumentIsNamedWithTheUsage(t *testing.T) {
 	t.Parallel()
 	plan := writePlan(t, planFor("redis://127.0.0.1:1", "2ms"))
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	for _, tc := range []usageCase{
 		{"check without a result", []string{"check", "-c", plan}, "check needs RESULT, the result file to judge"},
 		{"check with two results", []string{"check", "-c", plan, "a.json", "b.json"}, `"b.json" is one argument too many`},
 		{"compare with one result", []string{"compare", "a.json"}, "compare needs BASELINE and CANDIDATE"},
@@ -54,9 +62,7 @@ func TestAMissingArgumentIsNamedWithTheUsage(t *testing.T) {
 		{"promote without results", []string{"promote", "-c", plan}, "promote needs at least one RESULT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			inv := invoke(t, nil, tc.args...)
-			assert.Equal(t, 2, inv.code)
-			assert.Contains(t, inv.stderr, tc.want)
+			inv := tc.check(t)
 			assert.Contains(t, inv.stderr, "Usage:\n  tailgate "+tc.args[0]+" ", "the usage follows the message")
 			assert.NotContains(t, inv.stderr, "accepts 1 arg(s)")
 		})
