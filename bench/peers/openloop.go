@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/gate/stats"
 )
 
 // httpCase is one HTTP open-loop work: a rate on a number of connections.
@@ -120,7 +122,7 @@ func p99Goal(measure string, runs [][]measurement) goal {
 	for r, ms := range runs {
 		ratios[r] = float64(ms[0].p99) / float64(ms[1].p99)
 	}
-	r := median(ratios)
+	r := stats.Median(ratios)
 	p99 := func(side int) string {
 		return roundDuration(time.Duration(medianOf(runs, side, func(m measurement) float64 { return float64(m.p99) }))).String()
 	}
@@ -136,7 +138,7 @@ func p50Goal(measure string, runs [][]measurement) goal {
 	for r, ms := range runs {
 		ratios[r] = float64(ms[0].p50) / float64(ms[0].serviceP50)
 	}
-	r := median(ratios)
+	r := stats.Median(ratios)
 	dur := func(side int, f func(measurement) time.Duration) string {
 		return roundDuration(time.Duration(medianOf(runs, side, func(m measurement) float64 { return float64(f(m)) }))).String()
 	}

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
-	"sort"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/gate/stats"
 )
 
 // bench holds what every scenario shares.
@@ -132,6 +132,14 @@ func (s *scenario) round(ctx context.Context, r int) error {
 	return nil
 }
 
+// tailgateSide is the side labelled label that runs tailgate on plan, its
+// runs named name.
+func (b *bench) tailgateSide(label, name, plan string) side {
+	return side{label, func(ctx context.Context, r int) (measurement, error) {
+		return b.runTailgate(ctx, name, r, plan)
+	}}
+}
+
 func (b *bench) scenarios() []*scenario {
 	var out []*scenario
 	d := b.cfg.duration
@@ -147,9 +155,7 @@ func (b *bench) scenarios() []*scenario {
 			name:  "vegeta",
 			title: fmt.Sprintf("HTTP GET (bench/fastserver), open loop at 5,000 req/s for %s, 8 connections", d),
 			sides: []side{
-				{"tailgate", func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "http", r, httpPlan(b.srv.http, 5000, d))
-				}},
+				b.tailgateSide("tailgate", "http", httpPlan(b.srv.http, 5000, d)),
 				{"vegeta", func(ctx context.Context, r int) (measurement, error) {
 					return b.runVegeta(ctx, b.srv.http, 5000, d)
 				}},
@@ -163,9 +169,7 @@ func (b *bench) scenarios() []*scenario {
 			name:  "grpc",
 			title: fmt.Sprintf("gRPC unary (grpc.testing.TestService/UnaryCall), open loop at 3,000 calls/s for %s, 4 connections", d),
 			sides: []side{
-				{"tailgate", func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "grpc", r, grpcPlan(b.srv.grpc, 3000, d))
-				}},
+				b.tailgateSide("tailgate", "grpc", grpcPlan(b.srv.grpc, 3000, d)),
 				{"ghz", func(ctx context.Context, r int) (measurement, error) {
 					return b.runGhz(ctx, b.srv.grpc, 3000, d)
 				}},
@@ -179,15 +183,11 @@ func (b *bench) scenarios() []*scenario {
 			name:  "grpc-streams",
 			title: fmt.Sprintf("gRPC unary, open loop at 3,000 calls/s for %s, 16 calls at once: on 1 connection (tailgate streams: 16, ghz --concurrency 16 --connections 1) and on 16 (tailgate streams: 1)", d),
 			sides: []side{
-				{"tailgate streams: 16", func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "grpc-streams-16", r, grpcStreamsPlan(b.srv.grpc, 3000, d, 1, 16))
-				}},
+				b.tailgateSide("tailgate streams: 16", "grpc-streams-16", grpcStreamsPlan(b.srv.grpc, 3000, d, 1, 16)),
 				{"ghz", func(ctx context.Context, r int) (measurement, error) {
 					return b.runGhzConcurrency(ctx, b.srv.grpc, 3000, d, 16, 1)
 				}},
-				{"tailgate streams: 1", func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "grpc-streams-1", r, grpcStreamsPlan(b.srv.grpc, 3000, d, 16, 1))
-				}},
+				b.tailgateSide("tailgate streams: 1", "grpc-streams-1", grpcStreamsPlan(b.srv.grpc, 3000, d, 16, 1)),
 			},
 			judge: func(runs [][]measurement) []goal {
 				return append(append(
@@ -203,12 +203,8 @@ func (b *bench) scenarios() []*scenario {
 			name:  "h2-streams",
 			title: fmt.Sprintf("HTTP/2 in the clear (h2c) GET, open loop at 3,000 req/s for %s, 16 at once: tailgate streams: 16 on 1 connection and streams: 1 on 16", d),
 			sides: []side{
-				{"tailgate streams: 16", func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "h2-streams-16", r, h2StreamsPlan(b.srv.http, 3000, d, 1, 16))
-				}},
-				{"tailgate streams: 1", func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "h2-streams-1", r, h2StreamsPlan(b.srv.http, 3000, d, 16, 1))
-				}},
+				b.tailgateSide("tailgate streams: 16", "h2-streams-16", h2StreamsPlan(b.srv.http, 3000, d, 1, 16)),
+				b.tailgateSide("tailgate streams: 1", "h2-streams-1", h2StreamsPlan(b.srv.http, 3000, d, 16, 1)),
 			},
 			judge: func(runs [][]measurement) []goal {
 				return []goal{infoRow(cpuJudge("HTTP/2 streams: 16 on 1 connection vs streams: 1 on 16: client CPU per request", "tailgate streams: 1", 0)(runs))}
@@ -274,9 +270,7 @@ func (b *bench) scenarios() []*scenario {
 			name:  "memcache",
 			title: fmt.Sprintf("Memcached get of 256-byte values, closed loop, 8 connections, %s", d),
 			sides: []side{
-				{"tailgate", func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "memcache", r, kvPlan("memcache://"+b.srv.memcached, 0, 8, d, "get: 100", "uniform"))
-				}},
+				b.tailgateSide("tailgate", "memcache", kvPlan("memcache://"+b.srv.memcached, 0, 8, d, "get: 100", "uniform")),
 				{"memcaslap", func(ctx context.Context, r int) (measurement, error) {
 					return b.runMemcaslap(ctx, b.srv.memcached, 8, d)
 				}},
@@ -292,19 +286,15 @@ func (b *bench) scenarios() []*scenario {
 			name:   "soak",
 			title:  fmt.Sprintf("tailgate's peak RSS, HTTP at 5,000 req/s: a %s soak against a %s one", long, short),
 			sides: []side{
-				{"tailgate " + short.String(), func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "soak-short", r, httpPlan(b.srv.http, 5000, short))
-				}},
-				{"tailgate " + long.String(), func(ctx context.Context, r int) (measurement, error) {
-					return b.runTailgate(ctx, "soak-long", r, httpPlan(b.srv.http, 5000, long))
-				}},
+				b.tailgateSide("tailgate "+short.String(), "soak-short", httpPlan(b.srv.http, 5000, short)),
+				b.tailgateSide("tailgate "+long.String(), "soak-long", httpPlan(b.srv.http, 5000, long)),
 			},
 			judge: func(runs [][]measurement) []goal {
 				ratios := make([]float64, len(runs))
 				for i, ms := range runs {
 					ratios[i] = float64(ms[1].rssKB) / float64(ms[0].rssKB)
 				}
-				r := median(ratios)
+				r := stats.Median(ratios)
 				return []goal{{
 					measure:  fmt.Sprintf("Peak RSS, %s soak vs %s soak at 5,000 req/s", long, short),
 					tailgate: fmt.Sprintf("%.1f MB", medianOf(runs, 1, func(m measurement) float64 { return float64(m.rssKB) / 1024 })),
@@ -327,7 +317,7 @@ func cpuJudge(measure, peer string, most float64) func([][]measurement) []goal {
 		for i, ms := range runs {
 			ratios[i] = float64(ms[0].cpuPerOp()) / float64(ms[1].cpuPerOp())
 		}
-		r := median(ratios)
+		r := stats.Median(ratios)
 		us := func(side int) string {
 			return fmt.Sprintf("%.1f µs", medianOf(runs, side, func(m measurement) float64 { return float64(m.cpuPerOp().Nanoseconds()) / 1e3 }))
 		}
@@ -360,7 +350,7 @@ func throughputJudge(measure, peer string, least float64) func([][]measurement) 
 		for i, ms := range runs {
 			ratios[i] = ms[0].opsPerS / ms[1].opsPerS
 		}
-		r := median(ratios)
+		r := stats.Median(ratios)
 		ops := func(side int) string {
 			return fmt.Sprintf("%.0f/s", medianOf(runs, side, func(m measurement) float64 { return m.opsPerS }))
 		}
@@ -369,25 +359,13 @@ func throughputJudge(measure, peer string, least float64) func([][]measurement) 
 	}
 }
 
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // medianOf is the median over rounds of f of one side's measurement.
 func medianOf(runs [][]measurement, side int, f func(measurement) float64) float64 {
 	xs := make([]float64, len(runs))
 	for i, ms := range runs {
 		xs[i] = f(ms[side])
 	}
-	return median(xs)
+	return stats.Median(xs)
 }
 
 func showP99(m measurement) string {
