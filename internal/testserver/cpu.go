@@ -78,3 +78,31 @@ func benchmarkOp(b *testing.B, name string, c workloads.Conn, op *workloads.Op) 
 		cpu.Report(b)
 	})
 }
+
+// BenchmarkPipelined sends batch on c pipelined (Queue each operation,
+// one Flush, Receive each), again and again, and reports allocations and
+// CPU per batch. c must be a workloads.PipelineConn of a workload whose
+// pipeline holds the batch.
+func BenchmarkPipelined(b *testing.B, c workloads.Conn, batch []workloads.Op) {
+	pc := c.(workloads.PipelineConn)
+	ctx := context.Background()
+	b.ReportAllocs()
+	cpu := StartCPU()
+	for b.Loop() {
+		deadline := time.Now().Add(5 * time.Second)
+		for i := range batch {
+			if err := pc.Queue(ctx, &batch[i], deadline); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := pc.Flush(ctx, deadline); err != nil {
+			b.Fatal(err)
+		}
+		for i := range batch {
+			if err := pc.Receive(ctx, &batch[i], deadline); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	cpu.Report(b)
+}

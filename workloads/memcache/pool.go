@@ -92,7 +92,7 @@ func (p *poolDriver) Close() error { return nil }
 
 // Connect opens one connection to every server and proves each answers.
 func (p *poolDriver) Connect(ctx context.Context) (workloads.Conn, error) {
-	c := &poolConn{p: p, keys: make([][][]byte, len(p.servers)), order: make([]inFlight, max(p.base.depth, 1))}
+	c := &poolConn{p: p, keys: make([][][]byte, len(p.servers)), inFlight: sock.NewInFlight[poolOp](p.base.depth)}
 	for _, s := range p.servers {
 		nc, err := s.Connect(ctx)
 		if err != nil {
@@ -118,14 +118,13 @@ type poolConn struct {
 	part workloads.Op
 	// counter holds the counter key of the incr being routed.
 	counter []byte
-	// order is each pipelined operation in flight, oldest at head.
-	order   []inFlight
-	head, n int
+	// inFlight is each pipelined operation in flight.
+	inFlight sock.InFlight[poolOp]
 }
 
-// inFlight is a pipelined operation of a pool between its Queue and its
+// poolOp is a pipelined operation of a pool between its Queue and its
 // Receive.
-type inFlight struct {
+type poolOp struct {
 	// servers have a part of it in flight, in the order queued.
 	servers []int
 	// node is the server it counts on; keys how many keys an mget read.
@@ -251,7 +250,7 @@ func (c *poolConn) Delete(ctx context.Context, op *workloads.Op) error {
 // connection, an mget's parts into each of theirs.
 func (c *poolConn) Queue(ctx context.Context, op *workloads.Op, deadline time.Time) error {
 	kind := c.p.base.ops[op.Kind]
-	f := &c.order[(c.head+c.n)%len(c.order)]
+	f := c.inFlight.Next()
 	f.servers, f.keys = f.servers[:0], 1
 	if kind == opMget && len(op.Keys) > 1 {
 		c.split(op)
@@ -280,7 +279,7 @@ func (c *poolConn) Queue(ctx context.Context, op *workloads.Op, deadline time.Ti
 		}
 	}
 	op.Node = f.node + 1
-	c.n++
+	c.inFlight.Push()
 	return nil
 }
 
@@ -299,10 +298,10 @@ func (c *poolConn) Flush(ctx context.Context, deadline time.Time) error {
 // Await waits for the reply to the oldest operation in flight to begin
 // (its first part's, for an mget of several servers).
 func (c *poolConn) Await(ctx context.Context, until time.Time) (bool, error) {
-	if c.n == 0 {
+	if c.inFlight.Empty() {
 		return false, nil
 	}
-	return c.conns[c.order[c.head].servers[0]].Await(ctx, until)
+	return c.conns[c.inFlight.Oldest().servers[0]].Await(ctx, until)
 }
 
 // Receive reads the reply to the oldest operation in flight, from each
@@ -312,7 +311,7 @@ func (c *poolConn) Await(ctx context.Context, until time.Time) (bool, error) {
 // connection.
 func (c *poolConn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time) error {
 	kind := c.p.base.ops[op.Kind]
-	f := &c.order[c.head]
+	f := c.inFlight.Oldest()
 	var answer error
 	node, hits := f.node, 0
 	for _, s := range f.servers {
@@ -329,7 +328,7 @@ func (c *poolConn) Receive(ctx context.Context, op *workloads.Op, deadline time.
 			answer, node = err, s
 		}
 	}
-	c.head, c.n = (c.head+1)%len(c.order), c.n-1
+	c.inFlight.Pop()
 	op.Node = node + 1
 	if answer != nil {
 		return answer
@@ -348,7 +347,7 @@ func (c *poolConn) Abandon() {
 	for _, nc := range c.conns {
 		nc.Abandon()
 	}
-	c.head, c.n = 0, 0
+	c.inFlight.Reset()
 }
 
 // Close closes every server's connection.

@@ -315,3 +315,16 @@ func TestServerListTargets(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPipelinedServerList sends gets pipelined 16 at a time to a
+// list of two servers, the keys spread over both by ketama.
+func BenchmarkPipelinedServerList(b *testing.B) {
+	addrs := []string{testserver.Memcached(b).Addr, testserver.Memcached(b).Addr}
+	s := spec("memcache://" + strings.Join(addrs, ","))
+	s.Component.Workload.Pipeline = 16
+	batch := make([]workloads.Op, 16)
+	for i := range batch {
+		batch[i] = *op(kindGet, fmt.Sprintf("tailgate:%d", i), nil)
+	}
+	testserver.BenchmarkPipelined(b, connect(b, s), batch)
+}

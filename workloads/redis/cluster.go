@@ -15,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/tailgate-dev/tailgate/workloads"
+	"github.com/tailgate-dev/tailgate/workloads/internal/sock"
 )
 
 // Redis Cluster: redis+cluster://[user:password@]host:port[,host:port...]
@@ -181,7 +182,7 @@ func (d *clusterDriver) Connect(ctx context.Context) (workloads.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &clusterConn{d: d, order: make([]int32, d.depth)}
+	c := &clusterConn{d: d, inFlight: sock.NewInFlight[int32](d.depth)}
 	seen := map[int32]bool{}
 	for _, node := range m.owner {
 		if node < 0 || seen[node] {
@@ -343,11 +344,8 @@ type clusterConn struct {
 	closed bool
 	// tag holds the prefix and hash tag of the key being routed.
 	tag []byte
-	// order is the node of each pipelined operation in flight, oldest at
-	// head: replies come back in order on each node's connection, so the
-	// oldest operation's reply is the next on its node's.
-	order   []int32
-	head, n int
+	// inFlight is the node of each pipelined operation in flight.
+	inFlight sock.InFlight[int32]
 }
 
 var (
@@ -475,8 +473,8 @@ func (c *clusterConn) Queue(ctx context.Context, op *workloads.Op, deadline time
 	if err := nc.Queue(ctx, op, deadline); err != nil {
 		return err
 	}
-	c.order[(c.head+c.n)%len(c.order)] = node
-	c.n++
+	*c.inFlight.Next() = node
+	c.inFlight.Push()
 	return nil
 }
 
@@ -495,16 +493,16 @@ func (c *clusterConn) Flush(ctx context.Context, deadline time.Time) error {
 
 // Await waits for the reply to the oldest operation in flight to begin.
 func (c *clusterConn) Await(ctx context.Context, until time.Time) (bool, error) {
-	if c.n == 0 {
+	if c.inFlight.Empty() {
 		return false, nil
 	}
-	return c.nodes[c.order[c.head]].Await(ctx, until)
+	return c.nodes[*c.inFlight.Oldest()].Await(ctx, until)
 }
 
 // Receive reads the reply to the oldest operation in flight, from its
 // node's connection. A MOVED reply loads the slot map again.
 func (c *clusterConn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time) error {
-	node := c.order[c.head]
+	node := *c.inFlight.Oldest()
 	op.Node = int(node) + 1
 	err := c.nodes[node].Receive(ctx, op, deadline)
 	var se *workloads.StatusError
@@ -517,7 +515,7 @@ func (c *clusterConn) Receive(ctx context.Context, op *workloads.Op, deadline ti
 	default:
 		return err // the engine abandons every node's connection
 	}
-	c.head, c.n = (c.head+1)%len(c.order), c.n-1
+	c.inFlight.Pop()
 	return err
 }
 
@@ -528,7 +526,7 @@ func (c *clusterConn) Abandon() {
 			nc.Abandon()
 		}
 	}
-	c.head, c.n = 0, 0
+	c.inFlight.Reset()
 }
 
 // Close closes every node's connection.

@@ -243,3 +243,16 @@ func TestClusterTargetsAreChecked(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPipelinedCluster sends gets pipelined 16 at a time to a
+// cluster of three masters, the keys spread over their slots.
+func BenchmarkPipelinedCluster(b *testing.B) {
+	cluster := testserver.StartRedisCluster(b, 3)
+	s := clusterSpec(cluster.Target(), 100, time.Second, slo.MixEntry{Operation: "get", Weight: 1})
+	s.Component.Workload.Pipeline = 16
+	batch := make([]workloads.Op, 16)
+	for i := range batch {
+		batch[i] = workloads.Op{Kind: kindGet, KeyIndex: uint64(i * 10)}
+	}
+	testserver.BenchmarkPipelined(b, connect(b, s), batch)
+}
