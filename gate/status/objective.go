@@ -101,9 +101,9 @@ func (o *ObjectiveResult) UnmarshalJSON(data []byte) error {
 
 // Subject names what the objective judges, as reports write it: the
 // operation, and its stage for an objective of one stage ("get (stage 2)").
-func (r ObjectiveResult) Subject() string {
-	if r.Stage > 0 {
-		return fmt.Sprintf("%s (stage %d)", r.Operation, r.Stage)
+func (o ObjectiveResult) Subject() string {
+	if o.Stage > 0 {
+		return fmt.Sprintf("%s (stage %d)", o.Operation, o.Stage)
 	}
-	return r.Operation
+	return o.Operation
 }
