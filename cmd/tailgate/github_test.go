@@ -58,13 +58,6 @@ func actionsEnv(t *testing.T) (env map[string]string, summary, output string) {
 	return map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": output}, summary, output
 }
 
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return string(data)
-}
-
 func TestGitHubActions(t *testing.T) {
 	t.Parallel()
 	plan := writePlan(t, githubPlan)

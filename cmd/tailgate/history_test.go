@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,11 +123,10 @@ func TestTrendCatchesCreepThatEveryRegressionPasses(t *testing.T) {
 	inv := invoke(t, nil, "history", "show", "--store", store, "--html", page)
 	require.Equal(t, 0, inv.code, inv.stderr)
 	assert.Regexp(t, `cache\s+get\s+p50\s+13`, inv.stdout)
-	html, err := os.ReadFile(page)
-	require.NoError(t, err)
-	assert.Contains(t, string(html), `class="change-point"`)
-	assert.Contains(t, string(html), `href="https://github.com/acme/cache/commit/c12"`)
-	assert.Contains(t, string(html), `class="verdict st-fail"`)
+	html := readFile(t, page)
+	assert.Contains(t, html, `class="change-point"`)
+	assert.Contains(t, html, `href="https://github.com/acme/cache/commit/c12"`)
+	assert.Contains(t, html, `class="verdict st-fail"`)
 
 	inv = invoke(t, nil, "check", "-c", plan, results[len(results)-1], "--history", store, "--baseline", results[len(results)-2])
 	assert.Equal(t, 1, inv.code, "check --history judges the trend tier")

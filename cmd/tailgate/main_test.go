@@ -45,6 +45,24 @@ func writePlan(t *testing.T, text string) string {
 	return path
 }
 
+// readFile returns the contents of the file at path, failing t when it
+// cannot be read.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(data)
+}
+
+// assertFilesSay checks that each file of dir that want names holds its
+// text.
+func assertFilesSay(t *testing.T, dir string, want map[string]string) {
+	t.Helper()
+	for file, text := range want {
+		assert.Contains(t, readFile(t, filepath.Join(dir, file)), text, file)
+	}
+}
+
 const redisPlan = `version: 1
 defaults: {duration: 3s, warmup: 500ms, seed: 7}
 components:

@@ -2,12 +2,10 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/result"
@@ -115,8 +113,7 @@ func TestTheInterruptNoticeSaysWhatTheCommandDoes(t *testing.T) {
 
 func TestATabIndentedPlanSaysTabsAreNotAllowed(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "plan.yaml")
-	require.NoError(t, os.WriteFile(path, []byte("version: 1\ncomponents:\n  - name: cache\n\ttarget: redis://127.0.0.1:6379\n"), 0o644))
+	path := writePlan(t, "version: 1\ncomponents:\n  - name: cache\n\ttarget: redis://127.0.0.1:6379\n")
 	inv := invoke(t, nil, "validate", "-c", path)
 	assert.Equal(t, 2, inv.code)
 	assert.Contains(t, inv.stderr, path+":4:1: invalid YAML: a tab in the indentation: tabs are not allowed in YAML indentation")

@@ -4,7 +4,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,9 +25,7 @@ func assertNowhere(t *testing.T, secret string, inv invocation, dirs ...string) 
 			if err != nil || d.IsDir() {
 				return err
 			}
-			data, err := os.ReadFile(path)
-			require.NoError(t, err)
-			assert.NotContains(t, string(data), secret, "file %s", path)
+			assert.NotContains(t, readFile(t, path), secret, "file %s", path)
 			return nil
 		})
 		require.NoError(t, err)

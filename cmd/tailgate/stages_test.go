@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -75,16 +74,12 @@ func TestARunInStagesIsMeasuredAndJudgedStageByStage(t *testing.T) {
 	}
 	assert.Contains(t, inv.stdout, "home (stage 2)", "the text report names the stage")
 	assert.Contains(t, inv.stdout, "1000→2000/s linear", "the text report has a row per stage")
-	for file, want := range map[string]string{
+	assertFilesSay(t, filepath.Join(dir, "reports"), map[string]string{
 		"report.md":   "| web | home | 2 | 1000→2000/s linear |",
 		"report.html": `class="stage-boundary"`,
 		"junit.xml":   `name="home (stage 2) p50`,
 		"result.json": `"stage": 2`,
-	} {
-		data, err := os.ReadFile(filepath.Join(dir, "reports", file))
-		require.NoError(t, err)
-		assert.Contains(t, string(data), want, file)
-	}
+	})
 }
 
 func TestStagesRefuseWhatWouldCutThem(t *testing.T) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,11 +69,7 @@ func TestStreamingMethodsEndToEnd(t *testing.T) {
 	}
 	assert.Contains(t, inv.stdout, "first_message.p90")
 	assert.Contains(t, inv.stdout, `streams of "feed"`)
-	for file, want := range map[string]string{"report.txt": `streams of "feed"`, "report.md": "Streams of feed", "result.json": `"first_message_ns"`} {
-		data, err := os.ReadFile(filepath.Join(reports, file))
-		require.NoError(t, err)
-		assert.Contains(t, string(data), want, file)
-	}
+	assertFilesSay(t, reports, map[string]string{"report.txt": `streams of "feed"`, "report.md": "Streams of feed", "result.json": `"first_message_ns"`})
 
 	// Two shards of the same plan, merged, judged again without load.
 	var shards []string
