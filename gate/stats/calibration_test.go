@@ -79,7 +79,7 @@ func TestCalibration(t *testing.T) {
 	fmt.Fprintln(w, "variant\tq\tsigma\tops/s\ts\tA/A fail\tA/A cover\tA/A signif\tA/B fail\tA/B cover\tA/B signif\tmethod\t")
 	for vi, v := range variants {
 		rows := make([]string, len(scenarios))
-		parallel(len(scenarios), workers(), func(_, i int) {
+		parallel(len(scenarios), workers(), func(i int) {
 			sc := scenarios[i]
 			rng := rand.New(rand.NewPCG(uint64(sc.rate), uint64(sc.seconds)+uint64(1000*sc.sigma)+uint64(1e6*sc.q)))
 			d := logNormal{median: 2e6, sigma: sc.sigma}

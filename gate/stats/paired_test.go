@@ -111,8 +111,7 @@ func TestExpandedTailPairedUsesKMinusOneDegrees(t *testing.T) {
 }
 
 // segments are the interval histograms of each segment of one side of an
-// interleaved run, one interval a segment; simulations reuse them, as
-// allocating large histograms dominates their time under the race detector.
+// interleaved run, one interval a segment.
 type segments [][]*hdrhistogram.Histogram
 
 func newSegments(pairs int) segments {
@@ -123,21 +122,52 @@ func newSegments(pairs int) segments {
 	return out
 }
 
-// simulatePair simulates an interleaved run into base and cand: each side's
+// simulatePair simulates an interleaved run into base and cand (see
+// drawPair).
+func simulatePair(rng *rand.Rand, d distribution, perSegment int, noise, jitter, shift float64, base, cand segments) {
+	drawPair(rng, d, perSegment, len(base), noise, jitter, shift, func(side segments, k int, values []int64) {
+		h := side[k][0]
+		h.Reset()
+		for _, v := range values {
+			h.RecordValue(v)
+		}
+	}, base, cand)
+}
+
+// readPair is simulatePair read as the comparisons read it (readSegments),
+// built by recorded from the same draws, for the simulations that compare
+// thousands of runs (see readRun).
+func readPair(t testing.TB, rng *rand.Rand, d distribution, perSegment, pairs int, noise, jitter, shift float64) (base, cand []Intervals) {
+	t.Helper()
+	base, cand = make([]Intervals, pairs), make([]Intervals, pairs)
+	drawPair(rng, d, perSegment, pairs, noise, jitter, shift, func(side []Intervals, k int, values []int64) {
+		side[k] = Intervals{parts: readValues(t, values)}
+	}, base, cand)
+	return base, cand
+}
+
+// readValues is ReadIntervals of one histogram holding values.
+func readValues(t testing.TB, values []int64) []sparse {
+	if s := recorded(t, values); s.total > 0 {
+		return []sparse{s}
+	}
+	return nil
+}
+
+// drawPair draws an interleaved run of pairs segment pairs: each side's
 // segment perSegment samples of d. noise scales both segments of a pair
 // alike (the machine slowed both), jitter scales each segment on its own,
-// and the candidate is shift times slower.
-func simulatePair(rng *rand.Rand, d distribution, perSegment int, noise, jitter, shift float64, base, cand segments) {
-	fill := func(h *hdrhistogram.Histogram, scale float64) {
-		h.Reset()
-		for range perSegment {
-			h.RecordValue(int64(scale * d.draw(rng)))
-		}
-	}
-	for k := range base {
+// and the candidate is shift times slower. It hands each segment's values
+// to segment with its side (base or cand) and index; the values are reused
+// for the next segment.
+func drawPair[S any](rng *rand.Rand, d distribution, perSegment, pairs int, noise, jitter, shift float64, segment func(side S, k int, values []int64), base, cand S) {
+	values := make([]int64, perSegment)
+	for k := range pairs {
 		common := math.Exp(noise * rng.NormFloat64())
-		fill(base[k][0], common*math.Exp(jitter*rng.NormFloat64()))
-		fill(cand[k][0], shift*common*math.Exp(jitter*rng.NormFloat64()))
+		draw(rng, d, common*math.Exp(jitter*rng.NormFloat64()), values)
+		segment(base, k, values)
+		draw(rng, d, shift*common*math.Exp(jitter*rng.NormFloat64()), values)
+		segment(cand, k, values)
 	}
 }
 
@@ -161,21 +191,11 @@ func TestComparePairedSimulated(t *testing.T) {
 	quantiles := []float64{0.5, 0.99}
 	type outcome struct{ aaFail, aaCover, aaSignificant, abFail, abCover, abUnpaired bool }
 	outcomes := make([][trials]outcome, len(quantiles))
-	type sides struct{ base, same, base2, slower segments }
-	perWorker := make([]sides, workers())
-	for w := range perWorker {
-		perWorker[w] = sides{newSegments(pairs), newSegments(pairs), newSegments(pairs), newSegments(pairs)}
-	}
-	parallel(trials, len(perWorker), func(worker, trial int) {
+	parallel(trials, workers(), func(trial int) {
 		rng := rand.New(rand.NewPCG(11, uint64(trial)))
-		s := perWorker[worker]
-		simulatePair(rng, d, perSegment, 0.15, 0.03, 1, s.base, s.same)
+		b, same := readPair(t, rng, d, perSegment, pairs, 0.15, 0.03, 1)
 		// The +30% candidate runs interleaved with a baseline of its own.
-		base2 := s.base2
-		simulatePair(rng, d, perSegment, 0.15, 0.03, 1.3, base2, s.slower)
-		// Each side is read once and compared at both quantiles.
-		b, same := readSegments(s.base), readSegments(s.same)
-		b2, slower := readSegments(base2), readSegments(s.slower)
+		b2, slower := readPair(t, rng, d, perSegment, pairs, 0.15, 0.03, 1.3)
 		for qi, q := range quantiles {
 			o := &outcomes[qi][trial]
 			c := ComparePaired(b, same, q, DefaultConfidence)

@@ -161,20 +161,12 @@ func TestLookConfidenceWithThePairedComparison(t *testing.T) {
 	}
 	q := 0.5
 	outcomes := make([]outcome, trials)
-	type sides struct{ base, cand, base2, slower segments }
-	perWorker := make([]sides, workers())
-	for w := range perWorker {
-		perWorker[w] = sides{newSegments(16), newSegments(16), newSegments(16), newSegments(16)}
-	}
-	parallel(trials, len(perWorker), func(worker, trial int) {
+	parallel(trials, workers(), func(trial int) {
 		rng := rand.New(rand.NewPCG(17, uint64(trial)))
-		s := perWorker[worker]
-		simulatePair(rng, d, perSegment, 0.15, 0.03, limit, s.base, s.cand)
-		simulatePair(rng, d, perSegment, 0.15, 0.03, 1.15, s.base2, s.slower)
-		o := &outcomes[trial]
 		// Each side is read once; every look compares its first n segments.
-		base, cand := readSegments(s.base), readSegments(s.cand)
-		base2, slower := readSegments(s.base2), readSegments(s.slower)
+		base, cand := readPair(t, rng, d, perSegment, 16, 0.15, 0.03, limit)
+		base2, slower := readPair(t, rng, d, perSegment, 16, 0.15, 0.03, 1.15)
+		o := &outcomes[trial]
 		for k, n := range looks {
 			level := LookConfidence(DefaultConfidence, fractions[:k+1])
 			c := ComparePaired(base[:n], cand[:n], q, level)

@@ -2,8 +2,10 @@ package stats
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
@@ -63,19 +65,76 @@ func run(t testing.TB, rng *rand.Rand, d distribution, rate, seconds int, scale 
 }
 
 // rerun is run into existing histograms, reset first, as a runner reuses its
-// interval histograms. Simulations reuse them because allocating and
-// freeing large histograms dominates their time under the race detector.
+// interval histograms.
 func rerun(t testing.TB, rng *rand.Rand, d distribution, rate int, scale float64, intervals []*hdrhistogram.Histogram) {
 	t.Helper()
+	values := make([]int64, rate)
 	for _, h := range intervals {
 		h.Reset()
-		for range rate {
-			if err := h.RecordValue(int64(scale * d.draw(rng))); err != nil {
+		draw(rng, d, scale, values)
+		for _, v := range values {
+			if err := h.RecordValue(v); err != nil {
 				t.Error(err)
 				return
 			}
 		}
 	}
+}
+
+// readRun is a run of seconds intervals as the comparisons read it
+// (nonEmpty of run's histograms), built by recorded from the same draws:
+// simulations call it thousands of times, and resetting and reading a
+// nanosecond histogram, which walks all its slots, would dominate their
+// time under the race detector. values is scratch space of rate values.
+func readRun(t testing.TB, rng *rand.Rand, d distribution, scale float64, seconds int, values []int64) []sparse {
+	t.Helper()
+	out := make([]sparse, 0, seconds)
+	for range seconds {
+		draw(rng, d, scale, values)
+		if s := recorded(t, values); s.total > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// draw fills values with latencies of d multiplied by scale.
+func draw(rng *rand.Rand, d distribution, scale float64, values []int64) {
+	for i := range values {
+		values[i] = int64(scale * d.draw(rng))
+	}
+}
+
+// recorded is sparseOf of a runner histogram (newRunnerHistogram) holding
+// values, worked out from the values themselves with HdrHistogram's bucket
+// geometry; it sorts values. Like RecordValue it refuses values outside the
+// histogram's range, with t.Error. TestRecordedReadsAsAHistogram checks it
+// against sparseOf.
+func recorded(t testing.TB, values []int64) sparse {
+	t.Helper()
+	const lowest, digits, highest = 1, 3, 3600e9
+	unitMagnitude, halfCountMagnitude := geometryMagnitudes(lowest, digits)
+	subBucketMask := int64(1)<<(halfCountMagnitude+1) - 1<<unitMagnitude
+	slices.Sort(values)
+	s := sparse{lowest: lowest, digits: digits}
+	for _, v := range values {
+		if v < 0 || v > highest {
+			t.Errorf("value %d is outside a runner histogram's range [0, %d]", v, int64(highest))
+			return s
+		}
+		// HdrHistogram's getBucketIndex, getSubBucketIdx and countsIndex.
+		bucketIdx := 64 - bits.LeadingZeros64(uint64(v|subBucketMask)) - int(unitMagnitude) - int(halfCountMagnitude+1)
+		subBucketIdx := int(v >> (uint(bucketIdx) + unitMagnitude))
+		idx := (bucketIdx+1)<<halfCountMagnitude + subBucketIdx - 1<<halfCountMagnitude
+		lo, hi := bucketBounds(idx, unitMagnitude, halfCountMagnitude)
+		if n := len(s.buckets); n > 0 && s.buckets[n-1].lo == lo {
+			s.buckets[n-1].count++
+		} else {
+			s.buckets = append(s.buckets, bucket{lo: lo, hi: hi, count: 1})
+		}
+		s.total++
+	}
+	return s
 }
 
 // sample records n draws into h, reset first; like run, it reports errors
@@ -92,16 +151,15 @@ func sample(t testing.TB, rng *rand.Rand, d distribution, n int, h *hdrhistogram
 	return h
 }
 
-// parallel calls do(worker, 0), ..., do(worker, n-1) on workers (0 to
-// workers-1) goroutines; the simulations are independent, each with its own
-// generator, and each worker may keep its own histograms.
-func parallel(n, workers int, do func(worker, i int)) {
+// parallel calls do(0), ..., do(n-1) on workers goroutines; the
+// simulations are independent, each with its own generator.
+func parallel(n, workers int, do func(i int)) {
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for w := range workers {
+	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				do(w, i)
+				do(i)
 			}
 		})
 	}
@@ -115,4 +173,33 @@ func parallel(n, workers int, do func(worker, i int)) {
 // workers is how many goroutines parallel should use.
 func workers() int {
 	return runtime.GOMAXPROCS(0)
+}
+
+// TestRecordedReadsAsAHistogram checks that recorded gives what reading a
+// runner histogram of the same values gives: across the whole range, at
+// every power of two and either side of it (where HdrHistogram's buckets
+// change width), and for the log-normal latencies the simulations draw.
+func TestRecordedReadsAsAHistogram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	values := []int64{0, 0, 1, 2047, 2048, 2049, 4095, 4096, 3600e9}
+	for p := range 42 {
+		values = append(values, int64(1)<<p-1, int64(1)<<p, int64(1)<<p+1)
+	}
+	d := logNormal{median: 2e6, sigma: 0.5}
+	for range 5000 {
+		values = append(values, int64(d.draw(rng)), int64(rng.Float64()*rng.Float64()*3600e9))
+	}
+	h := newRunnerHistogram()
+	for _, v := range values {
+		if err := h.RecordValue(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, got := sparseOf(h), recorded(t, values)
+	if got.total != want.total || got.lowest != want.lowest || got.digits != want.digits {
+		t.Fatalf("total %d, lowest %d, %d digits; want %d, %d, %d", got.total, got.lowest, got.digits, want.total, want.lowest, want.digits)
+	}
+	if !slices.Equal(got.buckets, want.buckets) {
+		t.Fatalf("%d buckets, want %d: %v, want %v", len(got.buckets), len(want.buckets), got.buckets, want.buckets)
+	}
 }

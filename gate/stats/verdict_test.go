@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/tailgate-dev/tailgate/gate/status"
 )
 
@@ -61,9 +59,8 @@ func TestRegressionVerdict(t *testing.T) {
 // at p50, 76% at p99; a longer run or defaults.adaptive narrows the rest).
 // (TestCalibration covers more rates, durations and spreads.)
 //
-// Each run is read once and compared at both quantiles, through the
-// function CompareQuantile wraps: reading a histogram copies all its counts,
-// which dominates the time under the race detector.
+// Each run is read once (readRun) and compared at both quantiles, through
+// the function CompareQuantile wraps.
 func TestRegressionVerdictSimulated(t *testing.T) {
 	t.Parallel()
 	const (
@@ -84,23 +81,12 @@ func TestRegressionVerdictSimulated(t *testing.T) {
 		falseAlarms[qi], caught[qi] = make([]bool, trials), make([]bool, trials)
 		aaPassed[qi], abPassed[qi] = make([]bool, trials), make([]bool, trials)
 	}
-	// Each worker reuses its histograms, as the runner does.
-	type runs struct{ base, same, slower []*hdrhistogram.Histogram }
-	perWorker := make([]runs, workers())
-	for w := range perWorker {
-		for _, r := range []*[]*hdrhistogram.Histogram{&perWorker[w].base, &perWorker[w].same, &perWorker[w].slower} {
-			for range seconds {
-				*r = append(*r, newRunnerHistogram())
-			}
-		}
-	}
-	parallel(trials, len(perWorker), func(worker, trial int) {
+	parallel(trials, workers(), func(trial int) {
 		rng := rand.New(rand.NewPCG(5, uint64(trial)))
-		r := perWorker[worker]
-		rerun(t, rng, d, rate, 1, r.base)
-		rerun(t, rng, d, rate, 1, r.same)
-		rerun(t, rng, d, rate, 1.3, r.slower)
-		base, same, slower := nonEmpty(r.base), nonEmpty(r.same), nonEmpty(r.slower)
+		values := make([]int64, rate)
+		base := readRun(t, rng, d, 1, seconds, values)
+		same := readRun(t, rng, d, 1, seconds, values)
+		slower := readRun(t, rng, d, 1.3, seconds, values)
 		for qi, q := range quantiles {
 			aa := RegressionVerdict(compareIntervals(base, same, q, DefaultConfidence, defaultSettings), tolerance)
 			ab := RegressionVerdict(compareIntervals(base, slower, q, DefaultConfidence, defaultSettings), tolerance)
