@@ -150,6 +150,7 @@ func errorStat(t *testing.T, cluster *testserver.RedisCluster, i int, section, l
 // ASKING on the target), and once it moved, MOVED (followed, and the map
 // loaded again). No operation fails.
 func TestClusterFollowsASlotMigrationThroughAskAndMoved(t *testing.T) {
+	t.Parallel()
 	cluster := testserver.StartRedisCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -198,6 +199,7 @@ func TestClusterFollowsASlotMigrationThroughAskAndMoved(t *testing.T) {
 // operation fails after a bounded number of redirections instead of
 // hanging.
 func TestClusterRedirectionLoopIsAnError(t *testing.T) {
+	t.Parallel()
 	cluster := testserver.StartRedisCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -75,6 +75,7 @@ func monitor(t *testing.T, addr string) (stop func() []monitored) {
 }
 
 func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
 	defer client.Close()

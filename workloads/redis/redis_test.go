@@ -31,6 +31,7 @@ func spec(target string, rate float64, duration, timeout time.Duration) *workloa
 }
 
 func TestRunAgainstRealRedisKeepsToThePrefix(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t)
 	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
 	defer client.Close()
@@ -306,6 +307,7 @@ func TestOnlyAnUnansweredGetIsSentAgain(t *testing.T) {
 // nothing else, runs a plan: tailgate sends it nothing more (no PING
 // permission is needed, and no SELECT for database 0).
 func TestALeastPrivilegeACLUserRunsAPlan(t *testing.T) {
+	t.Parallel()
 	srv := testserver.Redis(t, "--user", "gate", "on", ">pw-gate-1", "~tailgate:*", "+get", "+set")
 	for _, target := range []string{"redis://gate:pw-gate-1@" + srv.Addr, "redis://gate:pw-gate-1@" + srv.Addr + "/0"} {
 		t.Run(target, func(t *testing.T) {
@@ -317,6 +319,7 @@ func TestALeastPrivilegeACLUserRunsAPlan(t *testing.T) {
 // A redis+unix:// target loads a server listening on a unix socket only,
 // with AUTH and SELECT from the URL, every key under the prefix.
 func TestAUnixSocketTargetIsLoaded(t *testing.T) {
+	t.Parallel()
 	srv := testserver.RedisUnix(t, "--requirepass", "pw-unix-1")
 	s := spec("redis+unix://:pw-unix-1@"+srv.Addr+"?db=3", 300, time.Second, time.Second)
 	s.Secrets = []string{"pw-unix-1"}
@@ -341,6 +344,7 @@ func TestAUnixSocketTargetIsLoaded(t *testing.T) {
 // takes tailgate's connections with tls.cert_file and key_file, and
 // refuses them without.
 func TestMutualTLS(t *testing.T) {
+	t.Parallel()
 	cert := testserver.NewCertificate(t)
 	client := cert.Client(t)
 	srv := testserver.RedisTLS(t, cert, "--tls-auth-clients", "yes")
