@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,14 +32,23 @@ func constant(d time.Duration) func(int64) time.Duration {
 	return func(int64) time.Duration { return d }
 }
 
+// webPlan is webPlanAt's plan of 6 s at 400/s after a 500 ms warmup, with
+// extraDefaults (", confirm: 2") added to its defaults.
 func webPlan(target, extraDefaults, slo string) string {
+	return webPlanAt(target, "duration: 6s, warmup: 500ms"+extraDefaults, 400, slo)
+}
+
+// webPlanAt is a plan of one HTTP component, web, that sends GET / (the
+// operation home) to target at rate with the given defaults (the mapping's
+// content), judged by the slo block's tiers.
+func webPlanAt(target, defaults string, rate int, slo string) string {
 	return `version: 1
-defaults: {duration: 6s, warmup: 500ms` + extraDefaults + `}
+defaults: {` + defaults + `}
 components:
   - name: web
     target: ` + target + `
     workload:
-      rate: 400
+      rate: ` + strconv.Itoa(rate) + `
       arrival: uniform
       connections: 16
       timeout: 2s
@@ -144,21 +154,7 @@ func TestAnAdaptiveRunExtendsAnInconclusiveVerdict(t *testing.T) {
 		}
 		return 3 * time.Millisecond
 	})
-	plan := `version: 1
-defaults: {duration: 1s, warmup: 200ms, adaptive: {max_duration: 3s}}
-components:
-  - name: web
-    target: ` + candidate.URL + `
-    workload:
-      rate: 800
-      arrival: uniform
-      connections: 16
-      timeout: 2s
-      requests:
-        - {name: home, method: GET, path: "/"}
-    slo:
-      regression: {home: {p50: +25%}}
-`
+	plan := webPlanAt(candidate.URL, "duration: 1s, warmup: 200ms, adaptive: {max_duration: 3s}", 800, "      regression: {home: {p50: +25%}}\n")
 	out := filepath.Join(t.TempDir(), "result.json")
 	inv := invoke(t, nil, "run", "-c", writePlan(t, plan), "--out", out, "--baseline-target", "web="+baseline.URL)
 	assert.Equal(t, 0, inv.code, "stdout:\n%s\nstderr:\n%s", inv.stdout, inv.stderr)
