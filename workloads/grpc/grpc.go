@@ -376,11 +376,11 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 		return nil, status.Errorf(codes.Unavailable, "connection error: %v", err)
 	}
 	if err := probeError(c.call(d.probe, c.frame(nil, false), false)); err != nil {
-		c.closeNet()
+		c.Drop()
 		c.Close()
 		return nil, err
 	}
-	c.h.Release()
+	c.H.Release()
 	return c, nil
 }
 
@@ -407,7 +407,7 @@ func (d *Driver) ConnectStreams(ctx context.Context, n int) ([]workloads.Conn, e
 	g := h2.NewGroup(n, d.timeout, backoffBase, backoffMax, d.dialNet)
 	conns := make([]workloads.Conn, n)
 	for i := range conns {
-		conns[i] = &conn{d: d, group: g, stream: h2.NewStream()}
+		conns[i] = &conn{d: d, Client: h2.Client{Group: g, Stream: h2.NewStream()}}
 	}
 	closeAll := func() {
 		for _, c := range conns {
@@ -442,13 +442,14 @@ const (
 	backoffMax  = time.Second
 )
 
-// conn is one HTTP/2 connection, used by one worker, with the buffers its
-// operations build messages in. The engine may Close it from another
-// goroutine while a call hangs, and a canceled context interrupts from a
-// third.
+// conn is one HTTP/2 connection, or a stream of a shared one (see
+// ConnectStreams), used by one worker, with the buffers its operations
+// build messages in. Its H is nil when broken: the next Do dials again.
+// The engine may Close it from another goroutine while a call hangs, and
+// a canceled context interrupts from a third.
 type conn struct {
+	h2.Client
 	d    *Driver
-	h    *h2.Conn // nil when broken; the next Do dials again
 	wire []byte
 	text []byte
 	gz   gzipper
@@ -469,14 +470,6 @@ type conn struct {
 
 	// After a failed dial, calls fail fast until the next attempt.
 	backoff h2.Backoff
-
-	// link holds the network connection against Close and interrupts.
-	link sock.Guard
-
-	// A stream of a shared connection (see ConnectStreams): group is the
-	// connection's and stream the Conn's; h and link are unused.
-	group  *h2.Group
-	stream *h2.Stream
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -489,7 +482,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		return err
 	}
 	body := c.frames(r, msg, compressed)
-	if c.group != nil {
+	if c.Group != nil {
 		return c.doStream(ctx, op, r, body)
 	}
 	now := time.Now()
@@ -499,40 +492,34 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	}
 	gap := now.Sub(c.lastCall)
 	c.lastCall = now
-	c.link.Watch(ctx)
+	c.Link.Watch(ctx)
 	// A connection the server closed or drained while it idled, or drained
 	// during Connect's call, is not reused: the call goes out on a fresh
-	// one (see h2.Conn.Acquire).
-	if c.h != nil && (c.h.Acquire(now) != nil || !c.h.Usable()) {
-		c.closeNet()
-	}
-	nc, closed := c.link.Current()
+	// one.
+	nc, err := c.Ready(now)
 	switch {
-	case closed:
-		if c.h != nil {
-			c.closeNet()
-		}
-		return net.ErrClosed
-	case c.h == nil:
+	case err != nil:
+		return err
+	case nc == nil:
 		if err := c.redial(ctx, now, deadline); err != nil {
 			return err
 		}
 	default:
 		if err := nc.SetDeadline(deadline); err != nil {
-			c.closeNet()
+			c.Drop()
 			return &workloads.StatusError{Kind: codeKind(codes.Unavailable), Detail: "connection error: " + err.Error()}
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		c.h.Release()
+		c.H.Release()
 		return err // checked after the deadline is set, so a later interrupt is not undone
 	}
-	c.h.SetLazyPings(gap < h2.IdleAfter)
+	c.H.SetLazyPings(gap < h2.IdleAfter)
 	err = c.call(r.block, body, r.streaming)
 	if retryable(err) && ctx.Err() == nil && !c.closedForGood() {
 		// The server did not process the call: once more, on a fresh
 		// connection, within the same deadline.
-		c.closeNet()
+		c.Drop()
 		if err := c.redial(ctx, time.Now(), deadline); err != nil {
 			return err
 		}
@@ -541,16 +528,16 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	if err == nil && r.streaming {
 		c.messages.answer(op)
 	}
-	if err == nil && c.h.Usable() {
-		c.h.Release()
+	if err == nil && c.H.Usable() {
+		c.H.Release()
 		return nil
 	}
 	// A connection that failed, or that the server is ending, is closed;
 	// one whose call timed out is kept, its stream reset.
-	if te, ok := err.(*h2.TransportError); ok && !te.Timeout || !c.h.Usable() {
-		c.closeNet()
+	if te, ok := err.(*h2.TransportError); ok && !te.Timeout || !c.H.Usable() {
+		c.Drop()
 	} else {
-		c.h.Release()
+		c.H.Release()
 	}
 	return c.classify(ctx, deadline, err)
 }
@@ -607,16 +594,7 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := c.link.Hold(nc); err != nil {
-		return err
-	}
-	h, err := h2.New(nc)
-	if err != nil {
-		c.closeNet()
-		return err
-	}
-	c.h = h
-	return nil
+	return c.Start(nc)
 }
 
 // message returns the request message of one operation, and whether it
@@ -651,7 +629,7 @@ func (c *conn) message(r *request, key []byte) (msg []byte, compressed bool, err
 // *h2.TransportError.
 func (c *conn) call(block []byte, body [2][]byte, stamp bool) error {
 	c.begin(stamp)
-	return c.outcome(c.h.Call(block, body, c), c.h.Status())
+	return c.outcome(c.H.Call(block, body, c), c.H.Status())
 }
 
 // begin readies the call state for the next call.
@@ -675,7 +653,7 @@ func (c *conn) frame(msg []byte, compressed bool) [2][]byte {
 // callMux is call on a stream of m, ending by deadline.
 func (c *conn) callMux(ctx context.Context, m *h2.Mux, deadline time.Time, block []byte, body [2][]byte, stamp bool) error {
 	c.begin(stamp)
-	return c.outcome(m.Call(ctx, c.stream, deadline, block, body, c), c.stream.Status())
+	return c.outcome(m.Call(ctx, c.Stream, deadline, block, body, c), c.Stream.Status())
 }
 
 // doStream makes one call, body its framed messages, on a stream of the
@@ -684,7 +662,7 @@ func (c *conn) callMux(ctx context.Context, m *h2.Mux, deadline time.Time, block
 func (c *conn) doStream(ctx context.Context, op *workloads.Op, r *request, body [2][]byte) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	for attempt := 0; ; attempt++ {
-		m, err := c.group.Mux(ctx, deadline)
+		m, err := c.Group.Mux(ctx, deadline)
 		if err != nil {
 			if de, ok := err.(*h2.DialError); ok {
 				if de.Waiting {
@@ -695,16 +673,16 @@ func (c *conn) doStream(ctx context.Context, op *workloads.Op, r *request, body 
 			return err
 		}
 		err = c.callMux(ctx, m, deadline, r.block, body, r.streaming)
-		if sent := c.stream.Sent(); !sent.IsZero() {
+		if sent := c.Stream.Sent(); !sent.IsZero() {
 			op.Sent = sent
 		}
 		if err == nil && r.streaming {
 			c.messages.answer(op)
 		}
-		if attempt == 0 && retryable(err) && ctx.Err() == nil && !c.stream.Closed() {
+		if attempt == 0 && retryable(err) && ctx.Err() == nil && !c.Stream.Closed() {
 			// The calls in flight on m finish there; this one goes on a
 			// fresh connection.
-			c.group.Retire(m)
+			c.Group.Retire(m)
 			continue
 		}
 		return c.classify(ctx, deadline, err)
@@ -882,28 +860,6 @@ func codeKind(code codes.Code) string {
 
 // closedForGood reports whether Close was called.
 func (c *conn) closedForGood() bool {
-	_, closed := c.link.Current()
+	_, closed := c.Link.Current()
 	return closed
-}
-
-// closeNet drops the connection after a failure, and the HTTP/2 state on it.
-func (c *conn) closeNet() {
-	c.link.Drop()
-	if c.h != nil {
-		c.h.StopIdleWatch()
-	}
-	c.h = nil
-}
-
-// Close closes the connection; an operation pending on it fails at once,
-// and later ones fail with net.ErrClosed. A stream's Close ends its own
-// call, and the shared connection closes with its last stream.
-func (c *conn) Close() error {
-	if c.group != nil {
-		if c.stream.Close() {
-			c.group.Release()
-		}
-		return nil
-	}
-	return c.link.Close()
 }

@@ -257,7 +257,7 @@ func TestAnIdleConnectionIsWatched(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := startH2Peer(t, tt.answer)
 			c := connect(t, peerSpec(t, p))
-			h := c.(*conn).h
+			h := c.(*conn).H
 			waitFor(t, "the client to notice", func() bool { return tt.idle(p, h) })
 			if err := do(c, 0, "tailgate:1"); err != nil {
 				t.Fatalf("the call after the pause: %v", err)

@@ -133,50 +133,45 @@ func (c *conn) doH2(ctx context.Context, r *request, op *workloads.Op) error {
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	gap := now.Sub(c.lastCall)
 	c.lastCall = now
-	c.link.Watch(ctx)
-	// A connection the server closed or drained while it idled is not
-	// reused: the request goes out on a fresh one.
-	if c.h != nil && (c.h.Acquire(now) != nil || !c.h.Usable()) {
-		c.dropH2()
-	}
+	c.Link.Watch(ctx)
 	block, body := c.renderH2(r, op.Key)
 	for attempt := 0; ; attempt++ {
-		nc, closed := c.link.Current()
+		// A connection the server closed or drained while it idled is not
+		// reused: the request goes out on a fresh one (as after a failed
+		// attempt, whose connection is dropped).
+		nc, err := c.Ready(now)
 		switch {
-		case closed:
-			if c.h != nil {
-				c.dropH2()
-			}
-			return net.ErrClosed
-		case c.h == nil:
+		case err != nil:
+			return err
+		case nc == nil:
 			if err := c.dialH2(ctx, deadline); err != nil {
 				return c.failure(ctx, r, err)
 			}
 		default:
 			if err := nc.SetDeadline(deadline); err != nil {
-				c.dropH2()
+				c.Drop()
 				return c.failure(ctx, r, err)
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			c.h.Release()
+			c.H.Release()
 			return fmt.Errorf("http: %w", err) // checked after the deadline is set, so a later interrupt is not undone
 		}
-		c.h.SetLazyPings(gap < h2.IdleAfter)
+		c.H.SetLazyPings(gap < h2.IdleAfter)
 		c.cur, c.keep = r, false
 		c.detail = c.detail[:0]
-		err := c.h.Call(block, [2][]byte{body}, c)
-		if err == nil && c.h.Usable() {
-			c.h.Release()
-			if r.expect.ok(c.h.Status()) {
+		err = c.H.Call(block, [2][]byte{body}, c)
+		if err == nil && c.H.Usable() {
+			c.H.Release()
+			if r.expect.ok(c.H.Status()) {
 				return nil
 			}
-			return &workloads.StatusError{Kind: statusKind(c.h.Status()), Detail: detail(c.detail)}
+			return &workloads.StatusError{Kind: statusKind(c.H.Status()), Detail: detail(c.detail)}
 		}
 		if err == nil {
 			// The answer came, and the server is ending the connection.
-			code := c.h.Status()
-			c.dropH2()
+			code := c.H.Status()
+			c.Drop()
 			if r.expect.ok(code) {
 				return nil
 			}
@@ -185,15 +180,15 @@ func (c *conn) doH2(ctx context.Context, r *request, op *workloads.Op) error {
 		if h2.Retryable(err) && attempt == 0 && ctx.Err() == nil {
 			// The server did not process the request: once more, on a
 			// fresh connection, within the same deadline.
-			c.dropH2()
+			c.Drop()
 			continue
 		}
 		// A connection that failed, or that the server is ending, is
 		// closed; one whose request timed out is kept, its stream reset.
-		if te, ok := err.(*h2.TransportError); ok && !te.Timeout || !c.h.Usable() {
-			c.dropH2()
+		if te, ok := err.(*h2.TransportError); ok && !te.Timeout || !c.H.Usable() {
+			c.Drop()
 		} else {
-			c.h.Release()
+			c.H.Release()
 		}
 		return c.failure(ctx, r, err)
 	}
@@ -222,7 +217,7 @@ func (d *Driver) ConnectStreams(ctx context.Context, n int) ([]workloads.Conn, e
 	})
 	conns := make([]workloads.Conn, n)
 	for i := range conns {
-		conns[i] = &conn{d: d, detail: make([]byte, 0, detailLimit), group: g, stream: h2.NewStream()}
+		conns[i] = &conn{d: d, detail: make([]byte, 0, detailLimit), Client: h2.Client{Group: g, Stream: h2.NewStream()}}
 	}
 	fail := func(err error) ([]workloads.Conn, error) {
 		for _, c := range conns {
@@ -235,7 +230,7 @@ func (d *Driver) ConnectStreams(ctx context.Context, n int) ([]workloads.Conn, e
 		return fail(err)
 	}
 	c := conns[0].(*conn)
-	if err := m.Call(ctx, c.stream, deadline, d.probeH2, [2][]byte{}, c); err != nil {
+	if err := m.Call(ctx, c.Stream, deadline, d.probeH2, [2][]byte{}, c); err != nil {
 		return fail(err)
 	}
 	return conns, nil
@@ -249,26 +244,26 @@ func (c *conn) doStream(ctx context.Context, r *request, op *workloads.Op) error
 	deadline := sock.Deadline(ctx, c.d.timeout)
 	block, body := c.renderH2(r, op.Key)
 	for attempt := 0; ; attempt++ {
-		m, err := c.group.Mux(ctx, deadline)
+		m, err := c.Group.Mux(ctx, deadline)
 		if err != nil {
 			return c.failure(ctx, r, err)
 		}
 		c.cur, c.keep = r, false
 		c.detail = c.detail[:0]
-		err = m.Call(ctx, c.stream, deadline, block, [2][]byte{body}, c)
-		if sent := c.stream.Sent(); !sent.IsZero() {
+		err = m.Call(ctx, c.Stream, deadline, block, [2][]byte{body}, c)
+		if sent := c.Stream.Sent(); !sent.IsZero() {
 			op.Sent = sent
 		}
 		switch {
 		case err == nil:
-			if r.expect.ok(c.stream.Status()) {
+			if r.expect.ok(c.Stream.Status()) {
 				return nil
 			}
-			return &workloads.StatusError{Kind: statusKind(c.stream.Status()), Detail: detail(c.detail)}
-		case attempt == 0 && h2.Retryable(err) && ctx.Err() == nil && !c.stream.Closed():
+			return &workloads.StatusError{Kind: statusKind(c.Stream.Status()), Detail: detail(c.detail)}
+		case attempt == 0 && h2.Retryable(err) && ctx.Err() == nil && !c.Stream.Closed():
 			// The requests in flight on m finish there; this one goes
 			// on a fresh connection.
-			c.group.Retire(m)
+			c.Group.Retire(m)
 			continue
 		}
 		return c.failure(ctx, r, err)
@@ -332,33 +327,15 @@ func (c *conn) dialH2(ctx context.Context, deadline time.Time) error {
 		nc.Close()
 		return fmt.Errorf("the server did not negotiate HTTP/2 again (ALPN h2, got %q)", proto)
 	}
-	if err := c.link.Hold(nc); err != nil {
-		return err
-	}
-	h, err := h2.New(nc)
-	if err != nil {
-		c.link.Drop()
-		return err
-	}
-	c.h = h
-	return nil
-}
-
-// dropH2 closes the HTTP/2 connection after a failure, and its state.
-func (c *conn) dropH2() {
-	c.link.Drop()
-	if c.h != nil {
-		c.h.StopIdleWatch()
-	}
-	c.h = nil
+	return c.Start(nc)
 }
 
 // status is the :status of the response in progress, or of the last.
 func (c *conn) status() int {
-	if c.stream != nil {
-		return c.stream.Status()
+	if c.Stream != nil {
+		return c.Stream.Status()
 	}
-	return c.h.Status()
+	return c.H.Status()
 }
 
 // Field takes nothing of a response's headers but its :status, which the

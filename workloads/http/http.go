@@ -370,23 +370,17 @@ func (d *Driver) Connect(ctx context.Context) (workloads.Conn, error) {
 // connectH2 starts HTTP/2 on a new connection and sends the HEAD probe.
 func (c *conn) connectH2(nc net.Conn) (workloads.Conn, error) {
 	c.h2mode = true
-	err := c.link.Hold(nc)
+	err := c.Start(nc)
 	if err == nil {
-		c.h, err = h2.New(nc)
-		if err != nil {
-			c.link.Drop()
-		}
-	}
-	if err == nil {
-		err = c.h.Call(c.d.probeH2, [2][]byte{}, c)
-		if err == nil && c.h.Usable() {
-			c.h.Release()
+		err = c.H.Call(c.d.probeH2, [2][]byte{}, c)
+		if err == nil && c.H.Usable() {
+			c.H.Release()
 			return c, nil
 		}
 		if err == nil {
 			err = errors.New("the server sent GOAWAY on the first request")
 		}
-		c.dropH2()
+		c.Drop()
 	}
 	c.Close()
 	return nil, fmt.Errorf("HEAD %s over HTTP/2: %w", c.d.probeAt, err)
@@ -541,6 +535,10 @@ func (d *Driver) Close() error { return nil }
 // may Close it from another goroutine while a request hangs, and a
 // canceled context interrupts from a third.
 type conn struct {
+	// Client holds the network connection against Close and interrupts
+	// (Link), and HTTP/2 on it, or a stream of a shared HTTP/2
+	// connection (see ConnectStreams).
+	h2.Client
 	d      *Driver
 	r      *bufio.Reader
 	req    []byte // the rendered request
@@ -553,25 +551,16 @@ type conn struct {
 	keepAlive time.Duration
 	lastUsed  time.Time
 
-	// Over HTTP/2 (h2mode): the connection, nil when broken (the next Do
-	// dials again); the rendered path and header block of a templated
-	// request; the request in progress and whether the start of its
-	// response's body is kept (see Data); when the last request began.
+	// Over HTTP/2 (h2mode; H is nil when broken, the next Do dials
+	// again): the rendered path and header block of a templated request;
+	// the request in progress and whether the start of its response's
+	// body is kept (see Data); when the last request began.
 	h2mode   bool
-	h        *h2.Conn
 	path     []byte
 	block    []byte
 	cur      *request
 	keep     bool
 	lastCall time.Time
-
-	// link holds the network connection against Close and interrupts.
-	link sock.Guard
-
-	// A stream of a shared HTTP/2 connection (see ConnectStreams): group
-	// is the connection's and stream the Conn's; h and link are unused.
-	group  *h2.Group
-	stream *h2.Stream
 }
 
 var _ workloads.Conn = (*conn)(nil)
@@ -601,7 +590,7 @@ var _ workloads.Conn = (*conn)(nil)
 //     short, a timeout) stays an error, counted by its kind.
 func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 	r := &c.d.requests[op.Kind]
-	if c.group != nil {
+	if c.Group != nil {
 		return c.doStream(ctx, r, op)
 	}
 	if c.h2mode {
@@ -613,7 +602,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 		c.keepAliveStale()
 	}
 	for attempt := 0; ; attempt++ {
-		if err := c.link.Ready(ctx, deadline, c); err != nil {
+		if err := c.Link.Ready(ctx, deadline, c); err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("http: %w (%v)", ctx.Err(), err)
 			}
@@ -626,8 +615,8 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 			}
 			return &workloads.StatusError{Kind: statusKind(code), Detail: detail(c.detail)}
 		}
-		replay := attempt == 0 && c.link.Replayable(ctx, err, r.replayable)
-		c.link.Drop()
+		replay := attempt == 0 && c.Link.Replayable(ctx, err, r.replayable)
+		c.Link.Drop()
 		if replay {
 			continue
 		}
@@ -648,7 +637,7 @@ func (c *conn) Do(ctx context.Context, op *workloads.Op) error {
 func (c *conn) keepAliveStale() {
 	now := time.Now()
 	if !c.lastUsed.IsZero() && now.Sub(c.lastUsed) > c.keepAlive-c.keepAlive/10 {
-		c.link.Drop()
+		c.Link.Drop()
 	}
 	c.lastUsed = now
 }
@@ -711,7 +700,7 @@ func (c *conn) dial(ctx context.Context, deadline time.Time) error {
 
 // adopt makes nc the connection HTTP/1.1 requests go on.
 func (c *conn) adopt(nc net.Conn) error {
-	r, err := c.link.Adopt(nc, readBufferSize)
+	r, err := c.Link.Adopt(nc, readBufferSize)
 	if err != nil {
 		return err
 	}
@@ -732,11 +721,11 @@ func (c *conn) exchange(req []byte, headOnly bool, expect *statusSet) (code int,
 // send sends a rendered request. On a raw connection it is written by the
 // first read, which then waits for the reply.
 func (c *conn) send(req []byte) error {
-	nc, _ := c.link.Current()
+	nc, _ := c.Link.Current()
 	if nc == nil {
 		return net.ErrClosed
 	}
-	return c.link.Send(req)
+	return c.Link.Send(req)
 }
 
 // receive reads a response to the end. The start of the body is kept in
@@ -781,7 +770,7 @@ func (c *conn) receive(headOnly bool, expect *statusSet) (code int, err error) {
 		return h.code, fmt.Errorf("reading the response body: %w", err)
 	}
 	if h.close || h.code == http.StatusSwitchingProtocols {
-		c.link.Drop()
+		c.Link.Drop()
 	}
 	return h.code, nil
 }
@@ -1186,16 +1175,4 @@ func appendEscaped(dst, key []byte) []byte {
 		}
 	}
 	return dst
-}
-
-// Close closes the connection; an operation pending on it fails at once,
-// and later ones fail with net.ErrClosed.
-func (c *conn) Close() error {
-	if c.group != nil {
-		if c.stream.Close() {
-			c.group.Release()
-		}
-		return nil
-	}
-	return c.link.Close()
 }
