@@ -346,12 +346,10 @@ func (d *decoder) plan(n *yaml.Node, p *Plan) {
 		d.markBad(&p.Components, e.value)
 		return
 	}
-	d.origins[&p.Components] = origin{pos: position(e.key)}
-	// Components are decoded in place: origins point into this slice.
-	p.Components = make([]Component, len(items))
-	for i, item := range items {
-		d.componentAt(item, &p.Components[i], i)
-	}
+	decodeItems(d, e.key, items, &p.Components, func(item *yaml.Node, c *Component, i int) bool {
+		d.componentAt(item, c, i)
+		return true
+	})
 }
 
 // defaults decodes the defaults mapping over the built-in defaults.
@@ -543,37 +541,34 @@ func (d *decoder) stages(e pair, w *Workload) bool {
 		d.markBad(&w.Rate, e.value)
 		return false
 	}
-	d.origins[&w.Stages] = origin{pos: position(e.key)}
-	// Decoded in place: origins point into this slice.
-	w.Stages = make([]Stage, len(items))
-	complete := true
-	for i, item := range items {
-		st := &w.Stages[i]
-		item = d.resolve(item)
-		st.Pos = position(item)
-		what := fmt.Sprintf("workload.stages: stage %d", i+1)
-		f, ok := d.fields(item, what, stageKeys)
-		if !ok {
-			complete = false
-			continue
-		}
-		for _, key := range []string{"rate", "duration"} {
-			if _, ok := f[key]; !ok {
-				d.errorf(item, "%s needs %s, as in {rate: 1000, duration: 30s}", what, key)
-			}
-		}
-		// decodeKey is false for a missing key: the stage is then incomplete.
-		complete = decodeKey(d, f, what+" ", "rate", &st.Rate, asNumber) && complete
-		complete = decodeKey(d, f, what+" ", "duration", &st.Duration, asDuration) && complete
-		decodeKey(d, f, what+" ", "ramp", &st.Ramp, asString)
-	}
-	if !complete {
+	if !decodeItems(d, e.key, items, &w.Stages, d.stage) {
 		d.markBad(&w.Rate, e.value)
 		return false
 	}
 	w.Rate = MeanRate(w.Stages)
 	d.origins[&w.Rate] = origin{pos: position(e.key), raw: formatNumber(w.Rate)}
 	return true
+}
+
+// stage decodes the index-th stage; false when it is incomplete.
+func (d *decoder) stage(n *yaml.Node, st *Stage, index int) bool {
+	n = d.resolve(n)
+	st.Pos = position(n)
+	what := fmt.Sprintf("workload.stages: stage %d", index+1)
+	f, ok := d.fields(n, what, stageKeys)
+	if !ok {
+		return false
+	}
+	for _, key := range []string{"rate", "duration"} {
+		if _, ok := f[key]; !ok {
+			d.errorf(n, "%s needs %s, as in {rate: 1000, duration: 30s}", what, key)
+		}
+	}
+	// decodeKey is false for a missing key: the stage is then incomplete.
+	rate := decodeKey(d, f, what+" ", "rate", &st.Rate, asNumber)
+	duration := decodeKey(d, f, what+" ", "duration", &st.Duration, asDuration)
+	decodeKey(d, f, what+" ", "ramp", &st.Ramp, asString)
+	return rate && duration
 }
 
 // valueSize decodes value_size: a number of bytes, or a mapping of a
@@ -641,23 +636,14 @@ func (d *decoder) mix(e pair, w *Workload) bool {
 		d.markBad(&w.Mix, e.value)
 		return false
 	}
-	d.origins[&w.Mix] = origin{pos: position(e.key)}
-	w.Mix = make([]MixEntry, len(entries))
-	complete := true
-	for i, p := range entries {
-		m := &w.Mix[i]
+	complete := decodeItems(d, e.key, entries, &w.Mix, func(p pair, m *MixEntry, _ int) bool {
 		m.Operation = p.key.Value
 		d.origins[&m.Operation] = origin{pos: position(p.key), raw: p.key.Value}
 		if d.resolve(p.value).Kind == yaml.MappingNode {
-			if !d.mixCommand(p, m, w) {
-				complete = false
-			}
-			continue
+			return d.mixCommand(p, m, w)
 		}
-		if !decodeField(d, p.value, &m.Weight, "workload.mix."+clip(p.key.Value), asInt) {
-			complete = false
-		}
-	}
+		return decodeField(d, p.value, &m.Weight, "workload.mix."+clip(p.key.Value), asInt)
+	})
 	if !complete {
 		d.markBad(&w.Mix, e.value)
 	}
@@ -702,15 +688,7 @@ func (d *decoder) requests(e pair, w *Workload) bool {
 		d.markBad(&w.Requests, e.value)
 		return false
 	}
-	d.origins[&w.Requests] = origin{pos: position(e.key)}
-	// Decoded in place: origins point into this slice.
-	w.Requests = make([]Request, len(items))
-	complete := true
-	for i, item := range items {
-		if !d.request(item, &w.Requests[i], i) {
-			complete = false
-		}
-	}
+	complete := decodeItems(d, e.key, items, &w.Requests, d.request)
 	if !complete {
 		d.markBad(&w.Requests, e.value)
 	}

@@ -209,6 +209,23 @@ func scalarOrFields[T any](d *decoder, n *yaml.Node, what string, dst *T, parse 
 	return d.fields(n, what, allowed)
 }
 
+// decodeItems decodes the items of a list (its sequence items, or its
+// mapping's pairs), whose key is key, into a new slice at dst, each item
+// with decode; the list's origin is its key. The items are decoded in place,
+// so that the origins decode records point into the slice. It reports
+// whether every item decoded.
+func decodeItems[T, Item any](d *decoder, key *yaml.Node, items []Item, dst *[]T, decode func(item Item, v *T, index int) bool) bool {
+	d.origins[dst] = origin{pos: position(key)}
+	*dst = make([]T, len(items))
+	complete := true
+	for i, item := range items {
+		if !decode(item, &(*dst)[i], i) {
+			complete = false
+		}
+	}
+	return complete
+}
+
 // decodeList decodes the sequence n of scalars with parse, each named what
 // in messages; nil when n is not a sequence. The items are decoded in
 // place, so that their origins point into the list returned.
