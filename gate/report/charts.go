@@ -9,6 +9,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
@@ -518,11 +519,15 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	window := 0.0
-	for _, col := range cols {
+	// Each column's buckets, read once: the lowest's Lo and the highest's Hi
+	// are the column's Min and Max.
+	buckets := make([][]stats.Bucket, len(cols))
+	for i, col := range cols {
 		window = math.Max(window, col.end)
-		if col.hist.TotalCount() > 0 {
-			lo = math.Min(lo, float64(col.hist.Min()))
-			hi = math.Max(hi, float64(col.hist.Max()))
+		if b := stats.Buckets(col.hist); len(b) > 0 {
+			buckets[i] = b
+			lo = math.Min(lo, float64(b[0].Lo))
+			hi = math.Max(hi, float64(b[len(b)-1].Hi))
 		}
 	}
 	// A stage's bars are drawn across their stage only, without the
@@ -561,19 +566,16 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 
 	s.printf(`<rect x="%s" y="%s" width="%s" height="%s" class="plot-bg"/>`, num(f.x0()), num(f.y1()), num(f.x1()-f.x0()), num(f.y0()-f.y1()))
 	var p99x, p99y []float64
-	for _, col := range cols {
+	for i, col := range cols {
 		total := col.hist.TotalCount()
 		if total == 0 {
 			continue
 		}
 		var rows [heatRows]int64
-		for _, bar := range col.hist.Distribution() {
-			if bar.Count == 0 {
-				continue
-			}
-			mid := math.Max(float64(bar.From+bar.To)/2, 1)
+		for _, b := range buckets[i] {
+			mid := math.Max(float64(b.Lo+b.Hi)/2, 1)
 			row := int((math.Log10(mid) - logLo) / (logHi - logLo) * heatRows)
-			rows[min(max(row, 0), heatRows-1)] += bar.Count
+			rows[min(max(row, 0), heatRows-1)] += b.Count
 		}
 		x0, x1 := xs.at(col.start), xs.at(col.end)
 		for r, n := range rows {

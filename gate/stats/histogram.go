@@ -190,6 +190,28 @@ func compareBuckets(a, b bucket) int {
 	return 0
 }
 
+// Bucket is one non-empty bucket of a histogram: Count values were recorded
+// somewhere in [Lo, Hi], its lowest- and highest-equivalent values (the From
+// and To of HdrHistogram's Distribution bars).
+type Bucket struct {
+	Lo, Hi, Count int64
+}
+
+// Buckets returns the non-empty buckets of h in ascending value order: the
+// bars of h.Distribution() that hold a count, read without visiting every
+// slot through HdrHistogram's iterator and allocating a bar for each (a
+// nanosecond histogram has tens of thousands). The first bucket's Lo is
+// h.Min() and the last one's Hi is h.Max(). A nil or empty histogram has
+// none.
+func Buckets(h *hdrhistogram.Histogram) []Bucket {
+	s := sparseOf(h)
+	out := make([]Bucket, len(s.buckets))
+	for i, b := range s.buckets {
+		out[i] = Bucket{Lo: b.lo, Hi: b.hi, Count: b.count}
+	}
+	return out
+}
+
 // ValueAtRank returns the value of the given rank in h: the highest value
 // equivalent (at the histogram's precision) to the recorded value at which the
 // cumulative count, counted from the smallest value, first reaches rank.

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -60,6 +61,35 @@ func TestSparseBucketsMatchHdrHistogram(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestBucketsAreTheDistributionsBarsWithACount(t *testing.T) {
+	if b := Buckets(nil); len(b) != 0 {
+		t.Errorf("a nil histogram has buckets %v", b)
+	}
+	h := newRunnerHistogram()
+	if b := Buckets(h); len(b) != 0 {
+		t.Errorf("an empty histogram has buckets %v", b)
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 2000 {
+		if err := h.RecordValue(int64(rng.Float64() * rng.Float64() * 1e10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []Bucket
+	for _, bar := range h.Distribution() {
+		if bar.Count > 0 {
+			want = append(want, Bucket{Lo: bar.From, Hi: bar.To, Count: bar.Count})
+		}
+	}
+	got := Buckets(h)
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d buckets, want %d: %v, want %v", len(got), len(want), got, want)
+	}
+	if got[0].Lo != h.Min() || got[len(got)-1].Hi != h.Max() {
+		t.Errorf("buckets span [%d, %d], want Min %d and Max %d", got[0].Lo, got[len(got)-1].Hi, h.Min(), h.Max())
 	}
 }
 
