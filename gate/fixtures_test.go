@@ -1,8 +1,11 @@
 package gate_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -38,11 +41,38 @@ func encode(h *hdrhistogram.Histogram) string {
 	return string(b)
 }
 
-// operation builds one operation's record from the fixture.
-func (f fixture) operation(name string) result.OperationResult {
+// measured is what a fixture's latencies give an operation: its intervals,
+// and the count, percentiles and histogram of the whole.
+type measured struct {
+	intervals []result.Interval
+	count     int64
+	latency   result.Percentiles
+	histogram string
+}
+
+// measurementKey is the fields of a fixture its latencies depend on.
+type measurementKey struct {
+	seed                 uint64
+	medianNS, sigma      float64
+	intervals, perSecond int
+	drift                string
+}
+
+// measurements holds what fixture.measure worked out, by measurementKey:
+// the tests build the same few fixtures hundreds of times, and drawing
+// their samples and encoding their histograms, which walks every slot of a
+// nanosecond histogram, dominated the package's time under -race.
+var measurements sync.Map
+
+// measure draws the fixture's latencies, once for each measurementKey.
+func (f fixture) measure() measured {
+	key := measurementKey{f.seed, f.medianNS, f.sigma, f.intervals, f.perSecond, fmt.Sprint(f.drift)}
+	if m, ok := measurements.Load(key); ok {
+		return m.(measured)
+	}
 	rng := rand.New(rand.NewPCG(f.seed, 7))
 	whole := result.NewHistogram()
-	op := result.OperationResult{Name: name, AskedRate: float64(f.perSecond)}
+	var m measured
 	for i := range f.intervals {
 		h := result.NewHistogram()
 		scale := 1.0
@@ -50,13 +80,23 @@ func (f fixture) operation(name string) result.OperationResult {
 			scale = f.drift[i]
 		}
 		for range f.perSecond {
-			v := scale * f.medianNS * math.Exp(f.sigma*rng.NormFloat64())
-			h.RecordValue(int64(v))
+			v := int64(scale * f.medianNS * math.Exp(f.sigma*rng.NormFloat64()))
+			// Recorded into the whole as well: merging h would walk all
+			// its slots.
+			h.RecordValue(v)
+			whole.RecordValue(v)
 		}
-		whole.Merge(h)
-		op.Intervals = append(op.Intervals, result.Interval{OffsetNS: int64(i) * int64(time.Second), Count: h.TotalCount(), Histogram: encode(h)})
+		m.intervals = append(m.intervals, result.Interval{OffsetNS: int64(i) * int64(time.Second), Count: h.TotalCount(), Histogram: encode(h)})
 	}
-	op.Count = whole.TotalCount()
+	m.count, m.latency, m.histogram = whole.TotalCount(), result.PercentilesOf(whole), encode(whole)
+	measurements.Store(key, m)
+	return m
+}
+
+// operation builds one operation's record from the fixture.
+func (f fixture) operation(name string) result.OperationResult {
+	m := f.measure()
+	op := result.OperationResult{Name: name, AskedRate: float64(f.perSecond), Intervals: slices.Clone(m.intervals), Count: m.count}
 	if f.reads {
 		op.Hits, op.Misses = op.Count-f.misses, f.misses
 	}
@@ -72,9 +112,8 @@ func (f fixture) operation(name string) result.OperationResult {
 			op.ErrorKinds["unsent"] = f.unsent
 		}
 	}
-	op.LatencyNS = result.PercentilesOf(whole)
-	op.ServiceNS = op.LatencyNS
-	op.Histogram = encode(whole)
+	op.LatencyNS, op.ServiceNS = m.latency, m.latency
+	op.Histogram = m.histogram
 	op.AchievedRate = float64(op.Count) / float64(f.intervals)
 	return op
 }
