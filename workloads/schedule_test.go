@@ -25,16 +25,22 @@ func testSpec(arrival slo.Arrival, rate float64) *Spec {
 	}
 }
 
+// requireSameArrivals draws n arrivals from a and from b, and requires
+// each of a's to be b's.
+func requireSameArrivals(t *testing.T, a, b *schedule, n int) {
+	t.Helper()
+	for range n {
+		ia, da := a.next()
+		ib, db := b.next()
+		require.Equal(t, ia, ib)
+		require.Equal(t, da, db)
+	}
+}
+
 func TestScheduleIsFixedBySeed(t *testing.T) {
 	for _, arrival := range []slo.Arrival{slo.ArrivalPoisson, slo.ArrivalUniform} {
 		t.Run(string(arrival)+" arrivals repeat exactly run after run", func(t *testing.T) {
-			a, b := newSchedule(testSpec(arrival, 1000)), newSchedule(testSpec(arrival, 1000))
-			for range 1000 {
-				ia, da := a.next()
-				ib, db := b.next()
-				require.Equal(t, ia, ib)
-				require.Equal(t, da, db)
-			}
+			requireSameArrivals(t, newSchedule(testSpec(arrival, 1000)), newSchedule(testSpec(arrival, 1000)), 1000)
 		})
 	}
 	t.Run("another seed gives other arrivals", func(t *testing.T) {

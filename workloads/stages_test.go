@@ -98,13 +98,7 @@ func TestStagedScheduleFollowsTheStagesExactly(t *testing.T) {
 	})
 	t.Run("the same seed gives the same staged arrivals", func(t *testing.T) {
 		t.Parallel()
-		a, b := newSchedule(stagedSpec(slo.ArrivalPoisson)), newSchedule(stagedSpec(slo.ArrivalPoisson))
-		for range 2000 {
-			ia, da := a.next()
-			ib, db := b.next()
-			require.Equal(t, ia, ib)
-			require.Equal(t, da, db)
-		}
+		requireSameArrivals(t, newSchedule(stagedSpec(slo.ArrivalPoisson)), newSchedule(stagedSpec(slo.ArrivalPoisson)), 2000)
 	})
 	t.Run("shards together send the single runner's staged sequence", func(t *testing.T) {
 		t.Parallel()

@@ -166,6 +166,16 @@ func MemcachedTLS(t testing.TB, cert *Certificate, extraArgs ...string) *Server 
 	return Memcached(t, append([]string{"-Z", "-o", "ssl_chain_cert=" + cert.CertFile + ",ssl_key=" + cert.KeyFile}, extraArgs...)...)
 }
 
+// MemcachedAuthFile writes the file of users memcached's text-protocol
+// authentication reads (memcached -Y file), holding the one user:password
+// given, and returns its path.
+func MemcachedAuthFile(t testing.TB, userPassword string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "auth")
+	writeFiles(t, map[string][]byte{path: []byte(userPassword + "\n")})
+	return path
+}
+
 // MemcachedRequireClients are the arguments that make MemcachedTLS
 // require a client certificate signed by cert.
 func MemcachedRequireClients(cert *Certificate) []string {

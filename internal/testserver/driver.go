@@ -82,6 +82,22 @@ func DoOnce(t testing.TB, spec *workloads.Spec) (workloads.Driver, error) {
 	return d, c.Do(context.Background(), &workloads.Op{Kind: 0, Key: []byte("tailgate:1")})
 }
 
+// CheckTimesOut sends one operation of the first kind on c, for the key
+// "tailgate:1", to a server that answers it later than a second, on a
+// workload whose timeout is shorter: it must fail as a timeout, within
+// that second.
+func CheckTimesOut(t *testing.T, c workloads.Conn) {
+	t.Helper()
+	began := time.Now()
+	err := c.Do(context.Background(), &workloads.Op{Kind: 0, Key: []byte("tailgate:1")})
+	if kind := workloads.ErrorKind(err); kind != workloads.KindTimeout {
+		t.Fatalf("got %v (kind %q), want a timeout", err, kind)
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Errorf("a 100ms timeout took %s", took)
+	}
+}
+
 // Run runs spec once, bounded at 30 s past its warmup and duration, fails
 // the test on an error and returns the component's result.
 func Run(t testing.TB, spec *workloads.Spec) *result.ComponentResult {

@@ -298,6 +298,21 @@ func serverKeys(t *testing.T, network, addr string) []string {
 	return keys
 }
 
+// keysUnderThePrefix checks that the server holds keys, every one under
+// the plan's prefix.
+func keysUnderThePrefix(t *testing.T, network, addr string) {
+	t.Helper()
+	keys := serverKeys(t, network, addr)
+	if len(keys) == 0 {
+		t.Fatal("the runs left no key")
+	}
+	for _, key := range keys {
+		if !strings.HasPrefix(key, "tailgate:") {
+			t.Errorf("key %q outside the prefix", key)
+		}
+	}
+}
+
 // everySpec is spec with every operation in its mix.
 func everySpec(target string, protocol slo.WireProtocol) *workloads.Spec {
 	s := spec(target)
@@ -400,15 +415,7 @@ func TestARunOfEveryOperationTouchesOnlyKeysUnderThePrefix(t *testing.T) {
 			if got < want || got > want+touches {
 				t.Errorf("the server counted %d gets; want %d (%d gets, %d mgets of 4), and up to %d touches more", got, want, gets, mgets, touches)
 			}
-			keys := serverKeys(t, "tcp", srv.Addr)
-			if len(keys) == 0 {
-				t.Fatal("the run left no key")
-			}
-			for _, key := range keys {
-				if !strings.HasPrefix(key, "tailgate:") {
-					t.Errorf("key %q outside the prefix", key)
-				}
-			}
+			keysUnderThePrefix(t, "tcp", srv.Addr)
 		})
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -397,10 +395,7 @@ func TestAConnectionTheServerClosedWhileIdle(t *testing.T) {
 // A server that refuses a connection is reported in its own words, not as
 // "not a memcached server".
 func TestARefusingServerIsReportedInItsOwnWords(t *testing.T) {
-	authFile := filepath.Join(t.TempDir(), "auth")
-	if err := os.WriteFile(authFile, []byte("gate:pw-gate-1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	authFile := testserver.MemcachedAuthFile(t, "gate:pw-gate-1")
 	tests := []struct {
 		name string
 		args []string

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -260,10 +258,7 @@ func TestAPipelinedServerListSendsOnlyWhatIsQueued(t *testing.T) {
 // against its own address, and logged in with the URL's user.
 func TestAServerListOverTLSWithAuthentication(t *testing.T) {
 	t.Parallel()
-	authFile := filepath.Join(t.TempDir(), "auth")
-	if err := os.WriteFile(authFile, []byte("gate:pw-gate-1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	authFile := testserver.MemcachedAuthFile(t, "gate:pw-gate-1")
 	cert := testserver.NewCertificate(t)
 	_, addrs := startList(t, 2, func(t *testing.T) *testserver.Server { return testserver.MemcachedTLS(t, cert, "-Y", authFile) })
 	s := spec("memcaches://gate:pw-gate-1@" + strings.Join(addrs, ","))

@@ -2,8 +2,6 @@ package memcache_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,6 +16,21 @@ func connectErr(t *testing.T, s *workloads.Spec) error {
 	t.Helper()
 	_, _, err := testserver.Dial(t, s)
 	return err
+}
+
+// measureDescribed opens the driver of s, checks that it describes its
+// target as want, and measures every operation of s.
+func measureDescribed(t *testing.T, s *workloads.Spec, want string) {
+	t.Helper()
+	d, err := workloads.Open(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got := d.Describe(); got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+	testserver.MeasureEveryOperation(t, s)
 }
 
 // memcaches:// loads Debian's memcached over TLS (-Z), in each protocol,
@@ -60,10 +73,7 @@ func TestMemcachedOverTLS(t *testing.T) {
 // is never sent the credentials, which it would store as a value.
 func TestTextProtocolAuthentication(t *testing.T) {
 	t.Parallel()
-	authFile := filepath.Join(t.TempDir(), "auth")
-	if err := os.WriteFile(authFile, []byte("gate:pw-gate-1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	authFile := testserver.MemcachedAuthFile(t, "gate:pw-gate-1")
 	cert := testserver.NewCertificate(t)
 	for _, tt := range []struct {
 		name   string
@@ -94,14 +104,7 @@ func TestTextProtocolAuthentication(t *testing.T) {
 	t.Run("a server that requires none", func(t *testing.T) {
 		srv := testserver.Memcached(t)
 		s := spec("memcache://gate:pw-gate-1@" + srv.Addr)
-		d, err := workloads.Open(context.Background(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := d.Describe(); got != "memcache://gate:xxxxx@"+srv.Addr {
-			t.Errorf("Describe = %q", got)
-		}
-		testserver.MeasureEveryOperation(t, s)
+		measureDescribed(t, s, "memcache://gate:xxxxx@"+srv.Addr)
 		for _, key := range serverKeys(t, "tcp", srv.Addr) {
 			if !strings.HasPrefix(key, "tailgate:") {
 				t.Errorf("key %q outside the prefix: the credentials were stored", key)
@@ -116,22 +119,7 @@ func TestAUnixSocketTarget(t *testing.T) {
 	srv := testserver.MemcachedUnix(t)
 	for _, protocol := range []slo.WireProtocol{slo.MemcacheText, slo.MemcacheMeta} {
 		s := everySpec("memcache+unix://"+srv.Addr, protocol)
-		d, err := workloads.Open(context.Background(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := d.Describe(); got != "memcache+unix://"+srv.Addr {
-			t.Errorf("Describe = %q", got)
-		}
-		testserver.MeasureEveryOperation(t, s)
+		measureDescribed(t, s, "memcache+unix://"+srv.Addr)
 	}
-	keys := serverKeys(t, "unix", srv.Addr)
-	if len(keys) == 0 {
-		t.Fatal("the runs left no key")
-	}
-	for _, key := range keys {
-		if !strings.HasPrefix(key, "tailgate:") {
-			t.Errorf("key %q outside the prefix", key)
-		}
-	}
+	keysUnderThePrefix(t, "unix", srv.Addr)
 }
