@@ -519,16 +519,20 @@ func drawWeights(rng *rand.PCG, k int, weights *[maxClusters]int64) {
 }
 
 // quantile is the q-quantile of the clusters merged with the given weights.
+// The drawn clusters and their weights are gathered into arrays on the
+// stack first: the search reads them for every row it visits, and under
+// the race detector every read through a pointer or a slice is checked.
 func (r *resampler) quantile(weights *[maxClusters]int64, q float64) int64 {
 	var drawn [maxClusters]int
+	var drawnWeights [maxClusters]int64
 	k := r.clusters
 	nDrawn := 0
 	var n int64
 	for i := range k {
-		if weights[i] > 0 {
-			drawn[nDrawn] = i
+		if w := weights[i]; w > 0 {
+			drawn[nDrawn], drawnWeights[nDrawn] = i, w
 			nDrawn++
-			n += weights[i] * r.totals[i]
+			n += w * r.totals[i]
 		}
 	}
 	rank := quantileRank(q, n)
@@ -537,8 +541,8 @@ func (r *resampler) quantile(weights *[maxClusters]int64, q float64) int64 {
 		mid := (lo + hi) / 2
 		row := r.cumulative[mid*k : (mid+1)*k]
 		var below int64
-		for _, i := range drawn[:nDrawn] {
-			below += weights[i] * row[i]
+		for j := 0; j < nDrawn; j++ {
+			below += drawnWeights[j] * row[drawn[j]]
 		}
 		if below >= rank {
 			hi = mid
