@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -74,12 +73,7 @@ func TestAGzipCompressingServer(t *testing.T) {
 			for i := range 3 {
 				for _, c := range conns {
 					key := "tailgate:" + string(rune('a'+i))
-					if err := do(c, 0, key); err != nil {
-						t.Fatalf("template: %v", err)
-					}
-					if req, _ := srv.svc.last(t); req.GetResponseStatus().GetMessage() != key {
-						t.Fatalf("the server got %v, want message %q", req, key)
-					}
+					doEchoed(t, srv, c, key)
 					if err := do(c, 1, key); err != nil {
 						t.Fatalf("static: %v", err)
 					}
@@ -186,11 +180,10 @@ func TestCompressedRepliesAreChecked(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(strings.TrimPrefix(tt.path, "/svc.S/"), func(t *testing.T) {
 			err := do(c, i, "tailgate:1")
-			var se *workloads.StatusError
 			switch {
 			case tt.wantKind == "" && err != nil:
 				t.Fatalf("got %v, want success", err)
-			case tt.wantKind != "" && (!errors.As(err, &se) || se.Kind != tt.wantKind || !strings.Contains(se.Detail, tt.wantDetail)):
+			case tt.wantKind != "" && !isStatus(err, tt.wantKind, tt.wantDetail):
 				t.Fatalf("got %v, want %s %q", err, tt.wantKind, tt.wantDetail)
 			}
 			if err := do(c, 0, "tailgate:1"); err != nil {

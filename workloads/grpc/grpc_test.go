@@ -206,6 +206,25 @@ func do(c workloads.Conn, kind int, key string) error {
 	return c.Do(context.Background(), &workloads.Op{Kind: kind, Key: []byte(key)})
 }
 
+// isStatus reports whether err is the status kind, its detail holding
+// detail.
+func isStatus(err error, kind, detail string) bool {
+	var se *workloads.StatusError
+	return errors.As(err, &se) && se.Kind == kind && strings.Contains(se.Detail, detail)
+}
+
+// doEchoed makes a call of kind 0, whose request message templates the
+// key, for key on c, and requires srv to have got it so.
+func doEchoed(t *testing.T, srv *testServer, c workloads.Conn, key string) {
+	t.Helper()
+	if err := do(c, 0, key); err != nil {
+		t.Fatalf("call for %s: %v", key, err)
+	}
+	if req, _ := srv.svc.last(t); req.GetResponseStatus().GetMessage() != key {
+		t.Fatalf("the server got %v, want message %q", req, key)
+	}
+}
+
 func TestUnaryCallsResolvedThroughReflection(t *testing.T) {
 	srv := startServer(t, "", reflectionBoth)
 	c := connect(t, spec("grpc://"+srv.addr,
@@ -351,9 +370,7 @@ func TestStatusCodesAreStatusErrors(t *testing.T) {
 		{2, "grpc Unimplemented", ""},
 	}
 	for _, tt := range tests {
-		err := do(c, tt.kind, "tailgate:3")
-		var se *workloads.StatusError
-		if !errors.As(err, &se) || se.Kind != tt.wantKind || !strings.Contains(se.Detail, tt.wantDetail) {
+		if err := do(c, tt.kind, "tailgate:3"); !isStatus(err, tt.wantKind, tt.wantDetail) {
 			t.Errorf("request %d: got %#v, want %s %q", tt.kind, err, tt.wantKind, tt.wantDetail)
 		}
 	}
@@ -368,13 +385,7 @@ func TestASlowServerTimesOut(t *testing.T) {
 	testserver.CheckTimesOut(t, c)
 	srv.svc.delay.Store(0)
 	for i := range 3 { // the buffer of the timed-out call is not reused
-		key := fmt.Sprintf("tailgate:%d", 10+i)
-		if err := do(c, 0, key); err != nil {
-			t.Fatalf("after the timeout: %v", err)
-		}
-		if req, _ := srv.svc.last(t); req.GetResponseStatus().GetMessage() != key {
-			t.Fatalf("the server got %v", req)
-		}
+		doEchoed(t, srv, c, fmt.Sprintf("tailgate:%d", 10+i))
 	}
 }
 
@@ -453,12 +464,7 @@ func TestOpenRejectsBadRequests(t *testing.T) {
 }
 
 func TestAnUnreachableServer(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)) // nothing listens
 	s := spec("grpc://"+addr, call("unary", unaryCall, ""))
 	t.Run("fails Open when reflection is needed", func(t *testing.T) {
 		if _, err := open(t, s); !errors.Is(err, workloads.ErrUnreachable) {

@@ -2,7 +2,6 @@ package grpc
 
 import (
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -93,9 +92,7 @@ func TestAnswersThatAreNotOK(t *testing.T) {
 		{3, "grpc FailedPrecondition", "not now: 100% busy"},
 	}
 	for _, tt := range tests {
-		err := do(c, tt.kind, "tailgate:1")
-		var se *workloads.StatusError
-		if !errors.As(err, &se) || se.Kind != tt.wantKind || !strings.Contains(se.Detail, tt.wantDetail) {
+		if err := do(c, tt.kind, "tailgate:1"); !isStatus(err, tt.wantKind, tt.wantDetail) {
 			t.Errorf("call %d: got %v, want %s %q", tt.kind, err, tt.wantKind, tt.wantDetail)
 		}
 		if err := do(c, 4, "tailgate:1"); err != nil {

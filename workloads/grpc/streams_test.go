@@ -117,13 +117,7 @@ func TestAStreamThatTimesOutLeavesTheConnection(t *testing.T) {
 	waitFor(t, "the server to see the stream reset", func() bool { return srv.svc.inFlight.Load() == 0 })
 	for i := range 3 {
 		for _, c := range conns {
-			key := "tailgate:" + string(rune('a'+i))
-			if err := do(c, 0, key); err != nil {
-				t.Fatalf("after the timeout: %v", err)
-			}
-			if req, _ := srv.svc.last(t); req.GetResponseStatus().GetMessage() != key {
-				t.Fatalf("the server got %v", req)
-			}
+			doEchoed(t, srv, c, "tailgate:"+string(rune('a'+i)))
 		}
 	}
 	if n := srv.accepted.Load() - before; n != 0 {

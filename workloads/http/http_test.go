@@ -306,12 +306,7 @@ func TestConnectAcceptsAnyHTTPResponse(t *testing.T) {
 }
 
 func TestConnectFailsWhenNothingListens(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)) // nothing listens
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	d, err := workloads.Open(ctx, spec("http://"+addr, get("read", "/")))
