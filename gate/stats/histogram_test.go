@@ -42,12 +42,7 @@ func TestSparseBucketsMatchHdrHistogram(t *testing.T) {
 			if err := h.RecordValues(0, 3); err != nil {
 				t.Fatal(err)
 			}
-			var want []bucket
-			for _, bar := range h.Distribution() {
-				if bar.Count > 0 {
-					want = append(want, bucket{lo: bar.From, hi: bar.To, count: bar.Count})
-				}
-			}
+			want := distributionBuckets(h)
 			got := sparseOf(h)
 			if got.total != h.TotalCount() {
 				t.Errorf("total = %d, want %d", got.total, h.TotalCount())
@@ -56,12 +51,24 @@ func TestSparseBucketsMatchHdrHistogram(t *testing.T) {
 				t.Fatalf("%d buckets, want %d", len(got.buckets), len(want))
 			}
 			for i, b := range got.buckets {
-				if b.lo != want[i].lo || b.hi != want[i].hi || b.count != want[i].count {
-					t.Fatalf("bucket %d = [%d, %d] x%d, want [%d, %d] x%d", i, b.lo, b.hi, b.count, want[i].lo, want[i].hi, want[i].count)
+				if b.lo != want[i].Lo || b.hi != want[i].Hi || b.count != want[i].Count {
+					t.Fatalf("bucket %d = [%d, %d] x%d, want [%d, %d] x%d", i, b.lo, b.hi, b.count, want[i].Lo, want[i].Hi, want[i].Count)
 				}
 			}
 		})
 	}
+}
+
+// distributionBuckets is what HdrHistogram itself says h holds: the bars of
+// its Distribution that have a count.
+func distributionBuckets(h *hdrhistogram.Histogram) []Bucket {
+	var out []Bucket
+	for _, bar := range h.Distribution() {
+		if bar.Count > 0 {
+			out = append(out, Bucket{Lo: bar.From, Hi: bar.To, Count: bar.Count})
+		}
+	}
+	return out
 }
 
 func TestBucketsAreTheDistributionsBarsWithACount(t *testing.T) {
@@ -78,13 +85,7 @@ func TestBucketsAreTheDistributionsBarsWithACount(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var want []Bucket
-	for _, bar := range h.Distribution() {
-		if bar.Count > 0 {
-			want = append(want, Bucket{Lo: bar.From, Hi: bar.To, Count: bar.Count})
-		}
-	}
-	got := Buckets(h)
+	want, got := distributionBuckets(h), Buckets(h)
 	if !slices.Equal(got, want) {
 		t.Fatalf("%d buckets, want %d: %v, want %v", len(got), len(want), got, want)
 	}
