@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,6 +16,7 @@ import (
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 var base = fixture{seed: 1, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}
@@ -227,4 +230,225 @@ func TestARunDoesNotJudgeCapacity(t *testing.T) {
 			assert.Contains(t, v.Warnings, "capacity objectives are not judged by a run at one rate: tailgate capacity judges them")
 		})
 	}
+}
+
+// streamPlan parses a one-component gRPC plan of a streaming call, "watch",
+// with the given slo block.
+func streamPlan(t *testing.T, sloBlock string) *slo.Plan {
+	t.Helper()
+	p, err := slo.Parse([]byte(`version: 1
+defaults: {duration: 15s, warmup: 0s}
+components:
+  - name: feed
+    target: grpc://127.0.0.1:50051
+    workload:
+      rate: 1000
+      requests:
+        - {name: watch, method: grpc.testing.TestService/StreamingOutputCall}
+    slo:
+`+sloBlock), "plan.yaml")
+	require.NoError(t, err)
+	return p
+}
+
+// streamResult is the fixture's run as a streaming call's: every call's
+// first message came at a fifth of its latency to the end, with three
+// messages a call; withFirst false leaves the first messages out, as for a
+// call that is not a stream.
+func streamResult(f fixture, withFirst bool) *result.Result {
+	r := f.result()
+	c := &r.Components[0]
+	c.Name, c.Protocol, c.Target = "feed", "grpc", "grpc://127.0.0.1:50051"
+	c.Operations[0].Name = "watch"
+	if !withFirst {
+		return r
+	}
+	for i := range c.Operations {
+		o := &c.Operations[i]
+		whole, _ := o.WholeHistogram()
+		first := result.NewHistogram()
+		for _, b := range whole.Distribution() {
+			if b.Count > 0 {
+				first.RecordValues((b.From+b.To)/2/5, b.Count)
+			}
+		}
+		o.Messages = 3 * o.Count
+		o.SetFirstMessage(first)
+	}
+	return r
+}
+
+func TestStreamingCallsAreJudgedOnEitherLatency(t *testing.T) {
+	// base's p99 is about 6.4 ms to the end, so about 1.3 ms to the first
+	// message.
+	tests := []struct {
+		name      string
+		slo       string
+		withFirst bool
+		status    status.Status
+		measured  string // a substring of the measured value
+	}{
+		{"a first message under its bar passes", "      minimum: {watch: {first_message.p99: 2ms}}\n", true, status.Pass, "ms"},
+		{"a first message over its bar fails", "      minimum: {watch: {first_message.p99: 1ms}}\n", true, status.Fail, "ms"},
+		{"the end of the stream judges the same bar otherwise", "      minimum: {watch: {p99: 2ms}}\n", true, status.Fail, "ms"},
+		{"complete is the end of the stream", "      minimum: {watch: {complete.p99: 2ms}}\n", true, status.Fail, "ms"},
+		{"complete passes where the end does", "      minimum: {watch: {complete.p99: 20ms}}\n", true, status.Pass, "ms"},
+		{"all holds the first messages too", "      minimum: {all: {first_message.max: 1s}}\n", true, status.Pass, "ms"},
+		{"no first messages is never a pass", "      minimum: {watch: {first_message.p99: 1s}}\n", false, status.Insufficient, "no first messages"},
+		{"no first messages misses a milestone", "      aspirational: {watch: {first_message.p99: 1s}}\n", false, status.Missed, "no first messages"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := gate.Judge(streamPlan(t, tt.slo), streamResult(base, tt.withFirst), nil)
+			require.NoError(t, err)
+			require.Len(t, v.Objectives["feed"], 1)
+			o := v.Objectives["feed"][0]
+			assert.Equal(t, tt.status, o.Status, "%s: %s", o.Measured, o.Detail)
+			assert.Contains(t, o.Measured, tt.measured)
+		})
+	}
+
+	t.Run("the first message's bar reads the first messages", func(t *testing.T) {
+		r := streamResult(base, true)
+		v, err := gate.Judge(streamPlan(t, "      minimum: {watch: {first_message.p99: 1s, p99: 1s}}\n"), r, nil)
+		require.NoError(t, err)
+		require.Len(t, v.Objectives["feed"], 2)
+		first, end := v.Objectives["feed"][0], v.Objectives["feed"][1]
+		op := r.Components[0].Operation("watch")
+		assert.Equal(t, float64(op.FirstMessageNS.P99), first.MeasuredValue)
+		assert.Equal(t, float64(op.LatencyNS.P99), end.MeasuredValue)
+		assert.Less(t, first.MeasuredValue, end.MeasuredValue)
+		assert.Greater(t, first.IntervalHigh, first.IntervalLow, "the interval comes from the first-message histogram")
+		assert.Less(t, first.IntervalHigh, end.IntervalLow)
+	})
+
+	t.Run("a regression on complete compares the end of the stream", func(t *testing.T) {
+		slower := fixture{seed: 3, medianNS: 2.6e6, sigma: 0.5, intervals: 15, perSecond: 1000}
+		v, err := gate.Judge(streamPlan(t, "      regression: {watch: {complete.p99: +10%}}\n"), streamResult(slower, true), streamResult(base, true))
+		require.NoError(t, err)
+		require.Len(t, v.Objectives["feed"], 1)
+		assert.Equal(t, status.Fail, v.Objectives["feed"][0].Status)
+	})
+}
+
+// withStages cuts each operation of res into stages of the given numbers
+// of its one-second intervals, as the engine records them.
+func withStages(t *testing.T, res *result.Result, seconds ...int) *result.Result {
+	t.Helper()
+	for i := range res.Components[0].Operations {
+		op := &res.Components[0].Operations[i]
+		ivals, err := op.IntervalHistograms()
+		require.NoError(t, err)
+		from := 0
+		for k, n := range seconds {
+			h := result.NewHistogram()
+			for _, iv := range ivals[from : from+n] {
+				h.Merge(iv)
+			}
+			op.Stages = append(op.Stages, result.StageResult{
+				Index: k + 1, Rate: op.AskedRate, StartRate: op.AskedRate, AskedRate: op.AskedRate,
+				StartNS: int64(from) * int64(time.Second), EndNS: int64(from+n) * int64(time.Second),
+				Count: h.TotalCount(), AchievedRate: float64(h.TotalCount()) / float64(n),
+				LatencyNS: result.PercentilesOf(h), Histogram: encode(h),
+			})
+			from += n
+		}
+		op.Stages[0].Errors = op.Errors
+	}
+	return res
+}
+
+func stagedPlan(t *testing.T, stages, sloBlock string) *slo.Plan {
+	t.Helper()
+	p, err := slo.Parse([]byte(`version: 1
+defaults: {warmup: 0s}
+components:
+  - name: cache
+    target: redis://127.0.0.1:6379
+    workload:
+      mix: {get: 100}
+      stages:
+`+stages+`    slo:
+`+sloBlock), "plan.yaml")
+	require.NoError(t, err)
+	return p
+}
+
+func TestStageObjectivesAreJudgedOnTheirStage(t *testing.T) {
+	t.Parallel()
+	// Five seconds at 1 ms, then five at 3 ms: the whole run's p50 is
+	// between the two.
+	f := fixture{seed: 1, medianNS: 1e6, sigma: 0.1, intervals: 10, perSecond: 2000,
+		drift: []float64{1, 1, 1, 1, 1, 3, 3, 3, 3, 3}}
+	plan := stagedPlan(t, "        - {rate: 2000, duration: 5s}\n        - {rate: 2000, duration: 5s}\n", `      minimum:
+        get:
+          - {p99: 10ms}
+          - {p50: 2ms, stage: all}
+`)
+	res := withStages(t, f.result(), 5, 5)
+	_, err := result.Decode(mustEncode(t, res))
+	require.NoError(t, err, "the fixture's stages are a sound result")
+	v, err := gate.Judge(plan, res, nil)
+	require.NoError(t, err)
+	got := map[string]status.Status{}
+	for _, o := range v.Objectives["cache"] {
+		got[o.Subject()+" "+o.Metric] = o.Status
+	}
+	assert.Equal(t, map[string]status.Status{
+		"get p99": status.Pass, "get (stage 1) p50": status.Pass, "get (stage 2) p50": status.Fail,
+	}, got)
+	assert.Equal(t, status.VerdictFail, v.Status)
+
+	t.Run("a stage with too few samples is insufficient, never a pass", func(t *testing.T) {
+		short := fixture{seed: 2, medianNS: 1e6, sigma: 0.1, intervals: 3, perSecond: 400}
+		plan := stagedPlan(t, "        - {rate: 400, duration: 2s}\n        - {rate: 400, duration: 1s}\n", `      minimum:
+        get: {p90: 10ms, stage: 2}
+`)
+		res := withStages(t, short.result(), 2, 1)
+		// Stage 2 measured 40 operations where the plan expected 400
+		// (operations failed, or the target fell behind).
+		for i := range res.Components[0].Operations {
+			s := &res.Components[0].Operations[i].Stages[1]
+			h := result.NewHistogram()
+			for range 40 {
+				h.RecordValue(1e6)
+			}
+			s.Count, s.LatencyNS, s.Histogram = 40, result.PercentilesOf(h), encode(h)
+		}
+		v, err := gate.Judge(plan, res, nil)
+		require.NoError(t, err)
+		require.Len(t, v.Objectives["cache"], 1)
+		o := v.Objectives["cache"][0]
+		assert.Equal(t, status.Insufficient, o.Status)
+		assert.Equal(t, 2, o.Stage)
+		assert.Contains(t, o.Detail, "needs at least 100 successful samples, the run has 40")
+		assert.Equal(t, status.VerdictError, v.Status)
+		assert.True(t, containsSubstring(v.Warnings, "get (stage 2) p90 could not be judged"), "warnings: %v", v.Warnings)
+	})
+	t.Run("a result without the stage is insufficient", func(t *testing.T) {
+		v, err := gate.Judge(plan, f.result(), nil)
+		require.NoError(t, err)
+		for _, o := range v.Objectives["cache"] {
+			if o.Stage > 0 {
+				assert.Equal(t, status.Insufficient, o.Status)
+				assert.Contains(t, o.Detail, "has no stage")
+			}
+		}
+	})
+}
+
+func mustEncode(t *testing.T, res *result.Result) []byte {
+	t.Helper()
+	b, err := res.Encode()
+	require.NoError(t, err)
+	return b
+}
+
+func containsSubstring(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
