@@ -129,18 +129,6 @@ func searchBounds(p *slo.Plan, c *slo.Component, f capacityFlags) (capacity.Boun
 	return b, nil
 }
 
-// probeObjectives are the objectives a probe is judged by: the
-// component's whole-run minimum bars but capacity.
-func probeObjectives(c *slo.Component) []slo.Objective {
-	var out []slo.Objective
-	for _, o := range c.SLO.Minimum {
-		if o.Metric != slo.MetricCapacity && o.Stage == 0 {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
 func runCapacity(ctx context.Context, f capacityFlags, env environment) error {
 	p, err := f.load(env)
 	if err != nil {
@@ -162,7 +150,7 @@ func runCapacity(ctx context.Context, f capacityFlags, env environment) error {
 	bounds := make([]capacity.Bounds, len(comps))
 	objectives := make([][]slo.Objective, len(comps))
 	for i, c := range comps {
-		if objectives[i] = probeObjectives(c); len(objectives[i]) == 0 {
+		if objectives[i] = capacity.ProbeObjectives(c); len(objectives[i]) == 0 {
 			return usageError(fmt.Errorf("component %q has no minimum objective (but capacity) for a probe to hold: the capacity is the highest rate at which they all hold; add some, such as all: {p99: 2ms, error_rate: 0.1%%}", c.Name))
 		}
 		if bounds[i], err = searchBounds(p, c, f); err != nil {

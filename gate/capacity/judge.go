@@ -21,6 +21,20 @@ func Bars(comp *slo.Component) []float64 {
 	return bars
 }
 
+// ProbeObjectives are the objectives a probe of a component is judged by:
+// its whole-run minimum objectives but capacity, which one probe at one
+// rate cannot measure. A probe runs at one rate, so a stage's objectives
+// do not apply to it.
+func ProbeObjectives(comp *slo.Component) []slo.Objective {
+	var out []slo.Objective
+	for _, o := range comp.SLO.Minimum {
+		if o.Metric != slo.MetricCapacity && o.Stage == 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // Judge judges a component's capacity objectives on what its search found
 // (c): each minimum rate bar, and each regression against the baseline's
 // search of the component (nil when there is no baseline, when the

@@ -42,6 +42,20 @@ func searched(lo, hi float64, stop Stop) *Component {
 	return c
 }
 
+func TestAProbeIsJudgedByTheWholeRunsMinimumObjectivesButCapacity(t *testing.T) {
+	comp := &slo.Component{SLO: slo.SLO{
+		Minimum: []slo.Objective{
+			{Tier: slo.TierMinimum, Operation: "get", Metric: slo.MetricP99},
+			{Tier: slo.TierMinimum, Operation: "all", Metric: slo.MetricCapacity},
+			{Tier: slo.TierMinimum, Operation: "get", Metric: slo.MetricP99, Stage: 2},
+			{Tier: slo.TierMinimum, Operation: "all", Metric: slo.MetricErrorRate},
+		},
+		Aspirational: []slo.Objective{{Tier: slo.TierAspirational, Operation: "get", Metric: slo.MetricP50}},
+	}}
+	assert.Equal(t, []slo.Objective{comp.SLO.Minimum[0], comp.SLO.Minimum[3]}, ProbeObjectives(comp))
+	assert.Empty(t, ProbeObjectives(&slo.Component{}), "no minimum objective, nothing to probe by")
+}
+
 func TestTheCapacityBarIsJudgedOnTheWholeBracket(t *testing.T) {
 	t.Parallel()
 	comp := judgedComponent(t)
