@@ -85,9 +85,7 @@ func TestHitsAndMissesAreWhatTheServerCounted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := testserver.Redis(t)
-			client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-			defer client.Close()
+			srv, client := redisWithClient(t)
 			s := spec("redis://"+srv.Addr, 1000, time.Second, time.Second)
 			w := &s.Component.Workload
 			w.Keys.Count = 5000
@@ -133,9 +131,7 @@ func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := testserver.Redis(t)
-			client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-			defer client.Close()
+			srv, client := redisWithClient(t)
 			require.NoError(t, client.Set(context.Background(), "someone-elses-key", "v", 0).Err())
 			s := spec("redis://"+srv.Addr, 500, time.Second, time.Second)
 			w := &s.Component.Workload
@@ -163,9 +159,7 @@ func TestWritesExpireAndCleanupDeletesThePlansKeys(t *testing.T) {
 
 func TestValuesOfADistributionAreStoredAsDrawn(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Redis(t)
-	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-	defer client.Close()
+	srv, client := redisWithClient(t)
 	s := spec("redis://"+srv.Addr, 500, time.Second, time.Second)
 	w := &s.Component.Workload
 	w.Values = &slo.Values{Distribution: slo.SizeUniform, Min: 100, Max: 1000}
@@ -241,9 +235,7 @@ func commandStats(t *testing.T, client *goredis.Client) map[string][2]int64 {
 
 func TestEveryCommandOfTheMixReachesTheServerAndStaysUnderThePrefix(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Redis(t)
-	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-	defer client.Close()
+	srv, client := redisWithClient(t)
 	require.NoError(t, client.Set(context.Background(), "someone-elses-key", "v", 0).Err())
 	ops := slo.MixOperations(slo.ProtocolRedis)
 	s := spec("redis://"+srv.Addr, float64(100*len(ops)), time.Second, time.Second)

@@ -26,6 +26,17 @@ func clusterSpec(target string, rate float64, duration time.Duration, mix ...slo
 	return s
 }
 
+// tagZeroSlot is the slot of the hash tag {0}, which keys 0 to 9 share,
+// the index of the node that serves it, and the index of the next node
+// of the three, to move it to.
+func tagZeroSlot(ctx context.Context, t *testing.T, cluster *testserver.RedisCluster) (slot int64, from, to int) {
+	t.Helper()
+	slot, err := cluster.Client(0).ClusterKeySlot(ctx, "tailgate:c:{0}").Result()
+	require.NoError(t, err)
+	from = cluster.Owner(ctx, int(slot))
+	return slot, from, (from + 1) % 3
+}
+
 // nodesAddUp checks that every node of the cluster was loaded, with no
 // error, and that the nodes' counts add up to the component's.
 func nodesAddUp(t *testing.T, c *result.ComponentResult, cluster *testserver.RedisCluster) {
@@ -154,11 +165,7 @@ func TestClusterFollowsASlotMigrationThroughAskAndMoved(t *testing.T) {
 	cluster := testserver.StartRedisCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	// Keys 0 to 9 share the tag {0}: the slot that moves.
-	slot, err := cluster.Client(0).ClusterKeySlot(ctx, "tailgate:c:{0}").Result()
-	require.NoError(t, err)
-	from := cluster.Owner(ctx, int(slot))
-	to := (from + 1) % 3
+	slot, from, to := tagZeroSlot(ctx, t, cluster)
 
 	// 20 tags: a twentieth of the operations meet the moving slot.
 	s := clusterSpec(cluster.Target(), 1000, 4*time.Second, slo.MixEntry{Operation: "get", Weight: 50}, slo.MixEntry{Operation: "set", Weight: 50})
@@ -203,17 +210,14 @@ func TestClusterRedirectionLoopIsAnError(t *testing.T) {
 	cluster := testserver.StartRedisCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	slot, err := cluster.Client(0).ClusterKeySlot(ctx, "tailgate:c:{0}").Result()
-	require.NoError(t, err)
-	from := cluster.Owner(ctx, int(slot))
-	to := (from + 1) % 3
+	slot, from, to := tagZeroSlot(ctx, t, cluster)
 	require.NoError(t, cluster.Client(from).Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", cluster.IDs[to]).Err())
 
 	s := clusterSpec(cluster.Target(), 100, time.Second, slo.MixEntry{Operation: "get", Weight: 1})
 	_, conn := testserver.Connect(t, s)
 	op := &workloads.Op{Key: []byte("tailgate:c:3"), KeyIndex: 3}
 	start := time.Now()
-	err = conn.Do(ctx, op)
+	err := conn.Do(ctx, op)
 	require.Error(t, err)
 	assert.Equal(t, "redis redirections", workloads.ErrorKind(err), "%v", err)
 	assert.Contains(t, err.Error(), "redirection loop")

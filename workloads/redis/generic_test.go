@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailgate-dev/tailgate/internal/testserver"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -76,9 +74,7 @@ func monitor(t *testing.T, addr string) (stop func() []monitored) {
 
 func TestGenericCommandsAreSentAsPlannedWithKeysUnderThePrefix(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Redis(t)
-	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-	defer client.Close()
+	srv, client := redisWithClient(t)
 	require.NoError(t, client.Set(context.Background(), "someone-elses-key", "v", 0).Err())
 	templates := map[string]string{
 		"profile_write": "HSET {{key}} name {{value}}",

@@ -32,9 +32,7 @@ func spec(target string, rate float64, duration, timeout time.Duration) *workloa
 
 func TestRunAgainstRealRedisKeepsToThePrefix(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Redis(t)
-	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-	defer client.Close()
+	srv, client := redisWithClient(t)
 	require.NoError(t, client.Set(context.Background(), "someone-elses-key", "v", 0).Err())
 
 	res, err := workloads.Run(context.Background(), []*workloads.Spec{spec("redis://"+srv.Addr, 500, time.Second, time.Second)}, workloads.Options{})
@@ -98,6 +96,16 @@ func TestUnreachableRedisFailsBeforeLoad(t *testing.T) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
+// redisWithClient starts redis-server, and a go-redis client of it to
+// see what it holds, closed with the test.
+func redisWithClient(t *testing.T) (*testserver.Server, *goredis.Client) {
+	t.Helper()
+	srv := testserver.Redis(t)
+	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { client.Close() })
+	return srv, client
+}
+
 // connect opens the driver for s and one connection, closed with the test.
 func connect(t testing.TB, s *workloads.Spec) workloads.Conn {
 	_, c := testserver.Connect(t, s)
@@ -144,9 +152,7 @@ func TestAConnectionAuthenticatesAndSelectsTheDatabase(t *testing.T) {
 }
 
 func TestAnErrorReplyIsAStatusAndTheConnectionStaysInStep(t *testing.T) {
-	srv := testserver.Redis(t)
-	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-	defer client.Close()
+	srv, client := redisWithClient(t)
 	ctx := context.Background()
 	require.NoError(t, client.RPush(ctx, "tailgate:t:list", "a").Err())
 	c := connect(t, spec("redis://"+srv.Addr, 100, time.Second, time.Second))
@@ -280,9 +286,7 @@ func idleCloses(t *testing.T, transport string, cert *testserver.Certificate) {
 // error.
 func TestOnlyAnUnansweredGetIsSentAgain(t *testing.T) {
 	defer sock.CheckIdleAfter(time.Hour)()
-	srv := testserver.Redis(t)
-	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
-	defer client.Close()
+	srv, client := redisWithClient(t)
 	ctx := context.Background()
 	c := connect(t, spec("redis://"+srv.Addr, 100, time.Second, time.Second))
 	killOthers := func() {

@@ -104,40 +104,47 @@ func checkWrites(t *testing.T, w *captureConn) {
 	}
 }
 
+// rawFrame is a frame of the type, flags and stream, with the payload.
+func rawFrame(typ, flags byte, stream uint32, payload ...byte) []byte {
+	return append(appendFrameHeader(nil, len(payload), typ, flags, stream), payload...)
+}
+
+// addSeeds adds to f's corpus the seed responses, then each of seeds.
+func addSeeds(f *testing.F, seeds [][]byte) {
+	for _, r := range seedResponses {
+		f.Add(r.build())
+	}
+	for _, seed := range seeds {
+		f.Add(seed)
+	}
+}
+
 // FuzzFrameReader feeds the client's frame reader whatever a server might
 // send: it must neither panic nor loop, fail a connection only with an
 // error, and answer only with acknowledgements.
 func FuzzFrameReader(f *testing.F) {
-	for _, r := range seedResponses {
-		f.Add(r.build())
-	}
-	frame := func(typ, flags byte, stream uint32, payload ...byte) []byte {
-		return append(appendFrameHeader(nil, len(payload), typ, flags, stream), payload...)
-	}
-	for _, seed := range [][]byte{
-		frame(frameHeaders, flagEndHeaders|flagPadded, 1, 200, 0x88),                               // padding longer than the frame
-		frame(frameHeaders, flagEndHeaders|flagPriority, 1, 0, 0, 0),                               // a priority cut short
-		frame(frameContinuation, flagEndHeaders, 1, 0x88),                                          // CONTINUATION with no HEADERS
-		append(frame(frameHeaders, 0, 1, 0x88), frame(framePing, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8)...), // a block interrupted
-		append(frame(frameHeaders, 0, 1, 0x88), frame(frameContinuation, flagEndHeaders, 3)...),    // CONTINUATION of another stream
-		frame(frameGoAway, 0, 0, 0, 0, 0),                                                          // GOAWAY cut short
-		frame(frameGoAway, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),                                           // GOAWAY below the call
-		frame(framePriority, 0, 1, 0, 0, 0, 3),                                                     // PRIORITY of the wrong size
-		frame(framePriority, 0, 0, 0, 0, 0, 3, 16),                                                 // PRIORITY on stream 0
-		frame(frameRSTStream, 0, 1, 0, 0, 0, ErrCodeRefusedStream),                                 // refused
-		frame(frameRSTStream, 0, 1, 0, 0),                                                          // RST_STREAM of the wrong size
-		frame(frameSettings, 0, 0, 0, settingInitialWindowSize, 0x80, 0, 0, 0),                     // a window too large
-		frame(frameSettings, 0, 0, 0, settingMaxFrameSize, 0, 0, 0, 1),                             // a frame size too small
-		frame(frameSettings, 0, 0, 1),                                                              // SETTINGS of the wrong size
-		frame(frameWindowUpdate, 0, 1, 0x7f, 0xff, 0xff, 0xff),                                     // the largest increment
-		frame(frameData, flagPadded|flagEndStream, 1, 4, 0),                                        // DATA padded past its end
-		frame(frameData, 0, 0, 1),                                                                  // DATA on stream 0
-		frame(framePushPromise, flagEndHeaders, 1, 0, 0, 0, 2),                                     // push, though it is off
-		frame(0xfa, 0xff, 7, 1, 2, 3),                                                              // an unknown frame
-		appendFrameHeader(nil, maxFrameLen+1, frameData, 0, 1),                                     // a frame above the maximum
-	} {
-		f.Add(seed)
-	}
+	addSeeds(f, [][]byte{
+		rawFrame(frameHeaders, flagEndHeaders|flagPadded, 1, 200, 0x88),                                  // padding longer than the frame
+		rawFrame(frameHeaders, flagEndHeaders|flagPriority, 1, 0, 0, 0),                                  // a priority cut short
+		rawFrame(frameContinuation, flagEndHeaders, 1, 0x88),                                             // CONTINUATION with no HEADERS
+		append(rawFrame(frameHeaders, 0, 1, 0x88), rawFrame(framePing, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8)...), // a block interrupted
+		append(rawFrame(frameHeaders, 0, 1, 0x88), rawFrame(frameContinuation, flagEndHeaders, 3)...),    // CONTINUATION of another stream
+		rawFrame(frameGoAway, 0, 0, 0, 0, 0),                                                             // GOAWAY cut short
+		rawFrame(frameGoAway, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),                                              // GOAWAY below the call
+		rawFrame(framePriority, 0, 1, 0, 0, 0, 3),                                                        // PRIORITY of the wrong size
+		rawFrame(framePriority, 0, 0, 0, 0, 0, 3, 16),                                                    // PRIORITY on stream 0
+		rawFrame(frameRSTStream, 0, 1, 0, 0, 0, ErrCodeRefusedStream),                                    // refused
+		rawFrame(frameRSTStream, 0, 1, 0, 0),                                                             // RST_STREAM of the wrong size
+		rawFrame(frameSettings, 0, 0, 0, settingInitialWindowSize, 0x80, 0, 0, 0),                        // a window too large
+		rawFrame(frameSettings, 0, 0, 0, settingMaxFrameSize, 0, 0, 0, 1),                                // a frame size too small
+		rawFrame(frameSettings, 0, 0, 1),                                                                 // SETTINGS of the wrong size
+		rawFrame(frameWindowUpdate, 0, 1, 0x7f, 0xff, 0xff, 0xff),                                        // the largest increment
+		rawFrame(frameData, flagPadded|flagEndStream, 1, 4, 0),                                           // DATA padded past its end
+		rawFrame(frameData, 0, 0, 1),                                                                     // DATA on stream 0
+		rawFrame(framePushPromise, flagEndHeaders, 1, 0, 0, 0, 2),                                        // push, though it is off
+		rawFrame(0xfa, 0xff, 7, 1, 2, 3),                                                                 // an unknown frame
+		appendFrameHeader(nil, maxFrameLen+1, frameData, 0, 1),                                           // a frame above the maximum
+	})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c, w, reply := readerConn(in, 3)
 		readCalls(c, reply)

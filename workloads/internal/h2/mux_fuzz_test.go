@@ -39,22 +39,14 @@ func muxReaderConn(in []byte) (*Mux, *captureConn, []*Stream) {
 // call has an outcome), keep its count of streams in step, and answer
 // only with acknowledgements.
 func FuzzMuxFrameReader(f *testing.F) {
-	for _, r := range seedResponses {
-		f.Add(r.build())
-	}
-	frame := func(typ, flags byte, stream uint32, payload ...byte) []byte {
-		return append(appendFrameHeader(nil, len(payload), typ, flags, stream), payload...)
-	}
-	for _, seed := range [][]byte{
-		frame(frameGoAway, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0),                                        // GOAWAY above stream 3
-		frame(frameRSTStream, 0, 3, 0, 0, 0, ErrCodeRefusedStream),                              // stream 3 refused
-		frame(frameSettings, 0, 0, 0, settingMaxConcurrentStreams, 0, 0, 0, 1),                  // one stream at a time
-		frame(frameSettings, 0, 0, 0, settingInitialWindowSize, 0, 1, 0, 0),                     // a larger window for open streams
-		frame(frameWindowUpdate, 0, 5, 0, 0, 1, 0),                                              // a stream's window
-		append(frame(frameHeaders, 0, 1, 0x88), frame(frameContinuation, flagEndHeaders, 3)...), // CONTINUATION of another stream
-	} {
-		f.Add(seed)
-	}
+	addSeeds(f, [][]byte{
+		rawFrame(frameGoAway, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0),                                           // GOAWAY above stream 3
+		rawFrame(frameRSTStream, 0, 3, 0, 0, 0, ErrCodeRefusedStream),                                 // stream 3 refused
+		rawFrame(frameSettings, 0, 0, 0, settingMaxConcurrentStreams, 0, 0, 0, 1),                     // one stream at a time
+		rawFrame(frameSettings, 0, 0, 0, settingInitialWindowSize, 0, 1, 0, 0),                        // a larger window for open streams
+		rawFrame(frameWindowUpdate, 0, 5, 0, 0, 1, 0),                                                 // a stream's window
+		append(rawFrame(frameHeaders, 0, 1, 0x88), rawFrame(frameContinuation, flagEndHeaders, 3)...), // CONTINUATION of another stream
+	})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		m, w, streams := muxReaderConn(in)
 		m.readLoop()
