@@ -154,30 +154,34 @@ func regressionResult(t *testing.T) *result.Result {
 func TestHTMLLayoutInChromium(t *testing.T) {
 	browser := chromium(t)
 	shots := os.Getenv(shotsEnv)
+	// Each page is rendered once, and measured at each of its widths.
+	page := func(res *result.Result, baseline bool) []byte {
+		var base *result.Result
+		if baseline {
+			base = fixtureBaseline(t)
+		}
+		var buf bytes.Buffer
+		if err := HTMLWithBaseline(&buf, res, base); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	fail, crowded := page(fixtures(t)["fail"], true), page(crowdedResult(t), true)
 	pages := []struct {
-		name     string
-		res      *result.Result
-		baseline bool
-		width    string
+		name  string
+		html  []byte
+		width string
 	}{
-		{"pass", fixtures(t)["pass"], false, "1280"},
-		{"fail", fixtures(t)["fail"], true, "1280"},
-		{"regression", regressionResult(t), true, "1280"},
-		{"crowded", crowdedResult(t), true, "1280"},
-		{"fail-800px", fixtures(t)["fail"], true, "800"},
-		{"crowded-800px", crowdedResult(t), true, "800"},
+		{"pass", page(fixtures(t)["pass"], false), "1280"},
+		{"fail", fail, "1280"},
+		{"regression", page(regressionResult(t), true), "1280"},
+		{"crowded", crowded, "1280"},
+		{"fail-800px", fail, "800"},
+		{"crowded-800px", crowded, "800"},
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
-			var base *result.Result
-			if p.baseline {
-				base = fixtureBaseline(t)
-			}
-			var buf bytes.Buffer
-			if err := HTMLWithBaseline(&buf, p.res, base); err != nil {
-				t.Fatal(err)
-			}
-			r := measureLayout(t, browser, buf.Bytes(), p.width)
+			r := measureLayout(t, browser, p.html, p.width)
 			if r.Labels == 0 || r.StatusCells == 0 {
 				t.Fatalf("the probe found %d chart labels and %d Status cells: it measured nothing", r.Labels, r.StatusCells)
 			}
@@ -195,7 +199,7 @@ func TestHTMLLayoutInChromium(t *testing.T) {
 			}
 			if shots != "" {
 				shot := filepath.Join(shots, p.name+".png")
-				runChromium(t, browser, "--screenshot="+shot, "--window-size="+p.width+",2400", fileURL(writePage(t, buf.Bytes())))
+				runChromium(t, browser, "--screenshot="+shot, "--window-size="+p.width+",2400", fileURL(writePage(t, p.html)))
 				t.Logf("screenshot written to %s", shot)
 			}
 		})
