@@ -159,9 +159,10 @@ func errorStat(t *testing.T, cluster *testserver.RedisCluster, i int, section, l
 // A slot moves to another master while the load runs: while it migrates,
 // its source answers ASK for keys it no longer holds (followed with
 // ASKING on the target), and once it moved, MOVED (followed, and the map
-// loaded again). No operation fails.
+// loaded again). No operation fails. It runs alone: its load must meet the
+// slot in the moments it migrates, which four tests at once on the cores
+// made it miss (no ASK in one run of five).
 func TestClusterFollowsASlotMigrationThroughAskAndMoved(t *testing.T) {
-	t.Parallel()
 	cluster := testserver.StartRedisCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
