@@ -281,6 +281,20 @@ func (e *StatusError) Error() string {
 	return e.Kind + ": " + e.Detail
 }
 
+// AsStatus is the StatusError err is or wraps, nil when there is none. A
+// nil err costs no allocation (errors.As's target would), so a driver may
+// ask on every reply.
+func AsStatus(err error) *StatusError {
+	if err == nil {
+		return nil
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se
+	}
+	return nil
+}
+
 // Error kinds that the engine counts errors by, besides StatusError kinds.
 const (
 	KindTimeout  = "timeout"

@@ -428,8 +428,8 @@ func (c *clusterConn) do(ctx context.Context, op *workloads.Op, kind operation) 
 		nc.asking = ask
 		err = nc.roundTrip(ctx, op, kind)
 		nc.asking = false
-		var se *workloads.StatusError
-		if err == nil || !errors.As(err, &se) {
+		se := workloads.AsStatus(err)
+		if se == nil {
 			return err
 		}
 		r, isRedirect := parseRedirection(se.Detail, nc.addr)
@@ -505,10 +505,10 @@ func (c *clusterConn) Receive(ctx context.Context, op *workloads.Op, deadline ti
 	node := *c.inFlight.Oldest()
 	op.Node = int(node) + 1
 	err := c.nodes[node].Receive(ctx, op, deadline)
-	var se *workloads.StatusError
+	se := workloads.AsStatus(err)
 	switch {
 	case err == nil:
-	case errors.As(err, &se):
+	case se != nil:
 		if r, ok := parseRedirection(se.Detail, c.nodes[node].addr); ok && !r.ask {
 			c.d.reload()
 		}

@@ -401,8 +401,7 @@ func (c *conn) replies(kind operation) error {
 		if c.asking {
 			// ASKING's own reply, +OK; an error reply is an answer too.
 			if err := c.reply(); err != nil {
-				var se *workloads.StatusError
-				if !errors.As(err, &se) {
+				if workloads.AsStatus(err) == nil {
 					return err
 				}
 				answer = cmp.Or(answer, err)
@@ -413,10 +412,9 @@ func (c *conn) replies(kind operation) error {
 		if i == 0 {
 			c.first = shape{null: c.null, elems: c.elems, nils: c.nils}
 		}
-		var se *workloads.StatusError
 		switch {
 		case err == nil:
-		case errors.As(err, &se):
+		case workloads.AsStatus(err) != nil:
 			if answer == nil {
 				answer = err
 			}
@@ -470,8 +468,7 @@ func (c *conn) Receive(ctx context.Context, op *workloads.Op, deadline time.Time
 	if err == nil {
 		c.count(kind, op)
 	}
-	var se *workloads.StatusError
-	return c.Settle(ctx, err, errors.As(err, &se)) // an error reply is an answer
+	return c.Settle(ctx, err, workloads.AsStatus(err) != nil) // an error reply is an answer
 }
 
 // Redial opens the connection within deadline and at most the dial
