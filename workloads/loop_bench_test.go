@@ -33,6 +33,16 @@ func BenchmarkWorkerLoopInStages(b *testing.B) {
 	benchmarkRuns(b, spec)
 }
 
+// BenchmarkPipelinedWorkerLoop is BenchmarkWorkerLoop pipelined 16 deep,
+// on the in-process store of the pipelining tests with no round trip: the
+// per-operation cost of queueing, flushing and receiving in the engine.
+func BenchmarkPipelinedWorkerLoop(b *testing.B) {
+	_, target := newStore(&testing.T{}, 0)
+	spec := fakeSpec(target, 1e6, 200*time.Millisecond)
+	spec.Component.Workload.Pipeline = 16
+	benchmarkRuns(b, spec)
+}
+
 // benchmarkRuns runs spec, on one connection that never times out, once a
 // benchmark iteration, and reports the cost and the allocations per sent
 // operation.

@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -126,8 +125,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 		if err != nil && ctx.Err() != nil {
 			return false
 		}
-		var se *StatusError
-		if err != nil && !errors.As(err, &se) {
+		if err != nil && AsStatus(err) == nil {
 			failAll(err)
 			return true
 		}
@@ -191,8 +189,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 				if ctx.Err() != nil {
 					break
 				}
-				var se *StatusError
-				if !errors.As(err, &se) && n+queued > 0 {
+				if AsStatus(err) == nil && n+queued > 0 {
 					// The stream broke under what is queued and in flight.
 					n += queued
 					queued = 0

@@ -295,8 +295,7 @@ func (m *Mux) readLoop() {
 		}
 		s, done, err := c.handle(typ, flags, id, payload)
 		c.r.Discard(frameHeaderLen + len(payload))
-		var se *StreamError
-		if err != nil && (s == nil || !errors.As(err, &se)) {
+		if err != nil && (s == nil || !isStreamError(err)) {
 			m.mu.Unlock()
 			m.fail(err)
 			return
@@ -508,4 +507,12 @@ func (m *Mux) abandon(s *Stream, err error) error {
 		m.flush()
 	}
 	return err
+}
+
+// isStreamError reports whether err is or wraps a StreamError (the
+// failure of one call, not of the connection); asked only of an error,
+// so that the read loop allocates nothing per frame.
+func isStreamError(err error) bool {
+	var se *StreamError
+	return errors.As(err, &se)
 }
