@@ -283,40 +283,11 @@ func (cp *capacityProber) probe(ctx context.Context, step capacity.Step) (capaci
 		return pr, err
 	}
 	pr.Objectives = v.Objectives[c.Name]
-	pr.Verdict, pr.Detail = probeVerdict(pr.Objectives)
+	pr.Verdict, pr.Detail = capacity.ProbeVerdictOf(pr.Objectives)
 	if !res.Complete {
 		pr.Verdict, pr.Detail = capacity.ProbeInterrupted, "the probe did not complete: "+res.Incomplete
 	}
 	return pr, nil
-}
-
-// probeVerdict reads a probe's verdict from its judged objectives: an
-// error-rate bar breached first, then any other failure (a failure shown
-// stands), then client-bound, then too few samples; pass when all held.
-func probeVerdict(objectives []status.ObjectiveResult) (capacity.ProbeVerdict, string) {
-	rank := map[capacity.ProbeVerdict]int{capacity.ProbeErrorRate: 1, capacity.ProbeFail: 2, capacity.ProbeClientBound: 3, capacity.ProbeInsufficient: 4, capacity.ProbePass: 5}
-	verdict, detail := capacity.ProbePass, ""
-	for _, o := range objectives {
-		v := capacity.ProbePass
-		switch {
-		case o.Status == status.Fail && o.Metric == string(slo.MetricErrorRate):
-			v = capacity.ProbeErrorRate
-		case o.Status == status.Fail:
-			v = capacity.ProbeFail
-		case o.Status == status.ClientBound:
-			v = capacity.ProbeClientBound
-		case !o.Status.Judged():
-			v = capacity.ProbeInsufficient
-		}
-		if rank[v] < rank[verdict] {
-			verdict = v
-			detail = fmt.Sprintf("%s %s: %s against %s", o.Operation, o.Metric, o.Measured, o.Threshold)
-			if o.Detail != "" {
-				detail += ": " + o.Detail
-			}
-		}
-	}
-	return verdict, detail
 }
 
 // fillProbe copies a probe's measurements from its result: the whole

@@ -191,6 +191,35 @@ func Verdict(f *File) status.Verdict {
 	return status.VerdictPass
 }
 
+// ProbeVerdictOf reads a probe's verdict from its judged objectives: an
+// error-rate bar breached first, then any other failure (a failure shown
+// stands), then client-bound, then too few samples; pass when all held.
+func ProbeVerdictOf(objectives []status.ObjectiveResult) (ProbeVerdict, string) {
+	rank := map[ProbeVerdict]int{ProbeErrorRate: 1, ProbeFail: 2, ProbeClientBound: 3, ProbeInsufficient: 4, ProbePass: 5}
+	verdict, detail := ProbePass, ""
+	for _, o := range objectives {
+		v := ProbePass
+		switch {
+		case o.Status == status.Fail && o.Metric == string(slo.MetricErrorRate):
+			v = ProbeErrorRate
+		case o.Status == status.Fail:
+			v = ProbeFail
+		case o.Status == status.ClientBound:
+			v = ProbeClientBound
+		case !o.Status.Judged():
+			v = ProbeInsufficient
+		}
+		if rank[v] < rank[verdict] {
+			verdict = v
+			detail = fmt.Sprintf("%s %s: %s against %s", o.Operation, o.Metric, o.Measured, o.Threshold)
+			if o.Detail != "" {
+				detail += ": " + o.Detail
+			}
+		}
+	}
+	return verdict, detail
+}
+
 func formatPercent(f float64) string {
 	return fmt.Sprintf("%.3g%%", f*100)
 }

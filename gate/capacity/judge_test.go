@@ -148,3 +148,32 @@ func TestBracket(t *testing.T) {
 	assert.Equal(t, "below 1000/s", Bracket(searched(0, 1000, StopBelowMin)))
 	assert.Equal(t, "none found", Bracket(searched(0, 0, StopInterrupted)))
 }
+
+func TestAProbesVerdictIsItsWorstObjective(t *testing.T) {
+	pass := status.ObjectiveResult{Operation: "get", Metric: "p99", Status: status.Pass, Measured: "1ms", Threshold: "2ms"}
+	fail := status.ObjectiveResult{Operation: "get", Metric: "p99", Status: status.Fail, Measured: "3ms", Threshold: "2ms"}
+	errorRate := status.ObjectiveResult{Operation: "all", Metric: "error_rate", Status: status.Fail, Measured: "5%", Threshold: "0.1%"}
+	clientBound := status.ObjectiveResult{Operation: "get", Metric: "p99", Status: status.ClientBound, Measured: "3ms", Threshold: "2ms", Detail: "the generator sent late"}
+	insufficient := status.ObjectiveResult{Operation: "get", Metric: "p99.9", Status: status.Insufficient, Measured: "-", Threshold: "4ms"}
+	tests := []struct {
+		name       string
+		objectives []status.ObjectiveResult
+		verdict    ProbeVerdict
+		detail     string
+	}{
+		{"none", nil, ProbePass, ""},
+		{"all held", []status.ObjectiveResult{pass, pass}, ProbePass, ""},
+		{"too few samples", []status.ObjectiveResult{pass, insufficient}, ProbeInsufficient, "get p99.9: - against 4ms"},
+		{"client-bound before too few samples", []status.ObjectiveResult{insufficient, clientBound}, ProbeClientBound, "get p99: 3ms against 2ms: the generator sent late"},
+		{"a failure shown stands over client-bound", []status.ObjectiveResult{clientBound, fail}, ProbeFail, "get p99: 3ms against 2ms"},
+		{"an error-rate breach first", []status.ObjectiveResult{fail, errorRate, insufficient}, ProbeErrorRate, "all error_rate: 5% against 0.1%"},
+		{"the first of equals names it", []status.ObjectiveResult{fail, {Operation: "set", Metric: "p99", Status: status.Fail, Measured: "9ms", Threshold: "2ms"}}, ProbeFail, "get p99: 3ms against 2ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			verdict, detail := ProbeVerdictOf(tt.objectives)
+			assert.Equal(t, tt.verdict, verdict)
+			assert.Equal(t, tt.detail, detail)
+		})
+	}
+}
