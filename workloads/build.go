@@ -53,8 +53,6 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		// encode copies of its histograms again (under -race, about half
 		// of building a short segment's result).
 		single := len(c.ops) == 1
-		allHist, allService, allClient, allLessClient := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
-		allFirst := result.NewHistogram()
 		nIvals := 0
 		for k, name := range c.ops {
 			op := result.OperationResult{
@@ -65,9 +63,6 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			}
 			op.SetClientDelay(r.client[k], r.lessClient[k])
 			op.SetFirstMessage(r.first[k])
-			if r.first[k] != nil && !single {
-				allFirst.Merge(r.first[k])
-			}
 			if totalWeight > 0 {
 				op.AskedRate = spec.rate() * float64(weights[k]) / float64(totalWeight)
 			}
@@ -90,22 +85,13 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			if op.Intervals == nil {
 				op.Intervals = []result.Interval{}
 			}
-			if !single {
-				allHist.Merge(r.whole[k])
-				allService.Merge(r.service[k])
-				allClient.Merge(r.client[k])
-				allLessClient.Merge(r.lessClient[k])
-			}
 			all.AddCounts(&op)
 			cr.Operations = append(cr.Operations, op)
 		}
 		if single {
 			latenciesOf(&all, &cr.Operations[0])
 		} else {
-			all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)
-			all.Histogram, all.ServiceHistogram = result.EncodeHistogram(allHist), result.EncodeHistogram(allService)
-			all.SetClientDelay(allClient, allLessClient)
-			all.SetFirstMessage(allFirst)
+			mergedLatencies(&all, r)
 		}
 		if window > 0 {
 			all.AchievedRate = float64(all.Count) / window.Seconds()
@@ -183,6 +169,26 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 		out[i] = s
 	}
 	return out
+}
+
+// mergedLatencies gives all the whole-run histograms of every operation
+// kind of r merged, and their percentiles.
+func mergedLatencies(all *result.OperationResult, r *record) {
+	allHist, allService, allClient, allLessClient := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
+	allFirst := result.NewHistogram()
+	for k := range r.whole {
+		allHist.Merge(r.whole[k])
+		allService.Merge(r.service[k])
+		allClient.Merge(r.client[k])
+		allLessClient.Merge(r.lessClient[k])
+		if r.first[k] != nil {
+			allFirst.Merge(r.first[k])
+		}
+	}
+	all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)
+	all.Histogram, all.ServiceHistogram = result.EncodeHistogram(allHist), result.EncodeHistogram(allService)
+	all.SetClientDelay(allClient, allLessClient)
+	all.SetFirstMessage(allFirst)
 }
 
 // latenciesOf gives dst the whole-run histograms of src and their
