@@ -213,7 +213,7 @@ func (c *Component) Share(op string) float64 {
 func (p *Plan) SetTarget(name, target string) error {
 	c := p.Component(name)
 	if c == nil {
-		return fmt.Errorf("no component %q in plan %q (components: %s)", clip(name), p.File, strings.Join(p.componentNames(), ", "))
+		return fmt.Errorf("no component %q in plan %q (components: %s)", clip(name), p.File, strings.Join(p.ComponentNames(), ", "))
 	}
 	newProto, err := Protocol(target)
 	if err != nil {
@@ -237,8 +237,8 @@ func (p *Plan) SetTarget(name, target string) error {
 	return nil
 }
 
-// componentNames lists the components' names in file order.
-func (p *Plan) componentNames() []string {
+// ComponentNames lists the components' names in file order.
+func (p *Plan) ComponentNames() []string {
 	names := make([]string, len(p.Components))
 	for i, c := range p.Components {
 		names[i] = c.Name

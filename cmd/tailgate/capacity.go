@@ -141,11 +141,7 @@ func runCapacity(ctx context.Context, f capacityFlags, env environment) error {
 		}
 	}
 	if len(comps) == 0 {
-		names := make([]string, len(p.Components))
-		for i, c := range p.Components {
-			names[i] = c.Name
-		}
-		return usageError(fmt.Errorf("--component %q is not in the plan; its components: %s", f.component, strings.Join(names, ", ")))
+		return usageError(fmt.Errorf("--component %q is not in the plan; its components: %s", f.component, strings.Join(p.ComponentNames(), ", ")))
 	}
 	bounds := make([]capacity.Bounds, len(comps))
 	objectives := make([][]slo.Objective, len(comps))
