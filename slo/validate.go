@@ -789,10 +789,12 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 		case o.Metric == MetricP99Window:
 			if t.Latency <= 0 || t.Window <= 0 {
 				v.errorf(o.Pos, "%s %q: window and max must be more than 0", name, raw)
-			} else if d := v.duration; c.Workload.Stages == nil && d > 0 && t.Window > d {
+			} else if st := c.Workload.Stages; st != nil {
+				if d := StagesDuration(st); t.Window > d {
+					v.errorf(o.Pos, "%s %q: the window is longer than the stages, %s in all, so the run has no whole window", name, raw, FormatDuration(d))
+				}
+			} else if d := v.duration; d > 0 && t.Window > d {
 				v.errorf(o.Pos, "%s %q: the window is longer than defaults.duration %s, so the run has no whole window", name, raw, FormatDuration(d))
-			} else if d := StagesDuration(c.Workload.Stages); c.Workload.Stages != nil && t.Window > d {
-				v.errorf(o.Pos, "%s %q: the window is longer than the stages, %s in all, so the run has no whole window", name, raw, FormatDuration(d))
 			}
 		default:
 			if !(0 <= t.Ratio && t.Ratio <= 1) {
