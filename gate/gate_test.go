@@ -13,6 +13,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/report"
+	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/result"
@@ -267,10 +268,8 @@ func streamResult(f fixture, withFirst bool) *result.Result {
 		o := &c.Operations[i]
 		whole, _ := o.WholeHistogram()
 		first := result.NewHistogram()
-		for _, b := range whole.Distribution() {
-			if b.Count > 0 {
-				first.RecordValues((b.From+b.To)/2/5, b.Count)
-			}
+		for _, b := range stats.Buckets(whole) {
+			first.RecordValues((b.Lo+b.Hi)/2/5, b.Count)
 		}
 		o.Messages = 3 * o.Count
 		o.SetFirstMessage(first)
