@@ -427,12 +427,15 @@ func TestStageObjectivesAreJudgedOnTheirStage(t *testing.T) {
 	t.Run("a result without the stage is insufficient", func(t *testing.T) {
 		v, err := gate.Judge(plan, f.result(), nil)
 		require.NoError(t, err)
+		staged := 0
 		for _, o := range v.Objectives["cache"] {
 			if o.Stage > 0 {
+				staged++
 				assert.Equal(t, status.Insufficient, o.Status)
 				assert.Contains(t, o.Detail, "has no stage")
 			}
 		}
+		assert.Equal(t, 2, staged, "the p50 of each of the plan's 2 stages keeps its stage")
 	})
 }
 
