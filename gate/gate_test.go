@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -422,7 +423,8 @@ func TestStageObjectivesAreJudgedOnTheirStage(t *testing.T) {
 		assert.Equal(t, 2, o.Stage)
 		assert.Contains(t, o.Detail, "needs at least 100 successful samples, the run has 40")
 		assert.Equal(t, status.VerdictError, v.Status)
-		assert.True(t, containsSubstring(v.Warnings, "get (stage 2) p90 could not be judged"), "warnings: %v", v.Warnings)
+		assert.True(t, slices.ContainsFunc(v.Warnings, func(w string) bool { return strings.Contains(w, "get (stage 2) p90 could not be judged") }),
+			"warnings: %v", v.Warnings)
 	})
 	t.Run("a result without the stage is insufficient", func(t *testing.T) {
 		v, err := gate.Judge(plan, f.result(), nil)
@@ -444,13 +446,4 @@ func mustEncode(t *testing.T, res *result.Result) []byte {
 	b, err := res.Encode()
 	require.NoError(t, err)
 	return b
-}
-
-func containsSubstring(list []string, sub string) bool {
-	for _, s := range list {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }
