@@ -60,25 +60,17 @@ func run(t testing.TB, rng *rand.Rand, d distribution, rate, seconds int, scale 
 	for s := range out {
 		out[s] = newRunnerHistogram()
 	}
-	rerun(t, rng, d, rate, scale, out)
-	return out
-}
-
-// rerun is run into existing histograms, reset first, as a runner reuses its
-// interval histograms.
-func rerun(t testing.TB, rng *rand.Rand, d distribution, rate int, scale float64, intervals []*hdrhistogram.Histogram) {
-	t.Helper()
 	values := make([]int64, rate)
-	for _, h := range intervals {
-		h.Reset()
+	for _, h := range out {
 		draw(rng, d, scale, values)
 		for _, v := range values {
 			if err := h.RecordValue(v); err != nil {
 				t.Error(err)
-				return
+				return out
 			}
 		}
 	}
+	return out
 }
 
 // readRun is a run of seconds intervals as the comparisons read it
