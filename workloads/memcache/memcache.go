@@ -414,8 +414,7 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 			c.count(kind, found, op)
 			return nil
 		}
-		var se *workloads.StatusError
-		if errors.As(err, &se) {
+		if workloads.AsStatus(err) != nil {
 			if !inStep(err) {
 				c.Link.Drop()
 			}
@@ -571,8 +570,8 @@ func inStep(err error) bool {
 	if err == nil {
 		return true
 	}
-	var se *workloads.StatusError
-	return errors.As(err, &se) && se.Kind != KindError && se.Kind != KindClientError
+	se := workloads.AsStatus(err)
+	return se != nil && se.Kind != KindError && se.Kind != KindClientError
 }
 
 // readReply reads the reply of one operation of kind, in the driver's

@@ -320,7 +320,7 @@ func (c *poolConn) Receive(ctx context.Context, op *workloads.Op, deadline time.
 			hits += found
 			continue
 		}
-		if se := (*workloads.StatusError)(nil); !errors.As(err, &se) {
+		if workloads.AsStatus(err) == nil {
 			op.Node = s + 1
 			return err
 		}

@@ -375,8 +375,7 @@ func (c *conn) roundTrip(ctx context.Context, op *workloads.Op, kind operation) 
 			c.count(kind, op)
 			return nil
 		}
-		var se *workloads.StatusError
-		if errors.As(err, &se) {
+		if workloads.AsStatus(err) != nil {
 			return err // an answer: the stream is in step
 		}
 		if !replay && c.Link.Replayable(ctx, err, c.d.cmds[kind].idempotent) {
@@ -563,8 +562,7 @@ func (c *conn) nested(depth int) error {
 		}
 		for range n {
 			if err := c.nested(depth + 1); err != nil {
-				var se *workloads.StatusError
-				if !errors.As(err, &se) {
+				if workloads.AsStatus(err) == nil {
 					return err
 				}
 			}
