@@ -166,22 +166,19 @@ func capacitySVG(id string, c *capacity.Component) template.HTML {
 		{"p99.9", "#0a3069", func(p capacity.Probe) int64 { return p.LatencyNS.P999 }},
 	}
 	for _, sr := range series {
+		// The probes the series draws: those that measured it.
+		var drawn []capacity.Probe
 		var px, py []float64
 		for _, p := range probes {
 			if v := sr.at(p); v > 0 && p.Verdict != capacity.ProbeInterrupted {
+				drawn = append(drawn, p)
 				px, py = append(px, xs.at(p.AchievedRate)), append(py, ys.at(float64(v)))
 			}
 		}
 		s.polyline(px, py, fmt.Sprintf(`stroke="%s" stroke-width="2"`, sr.colour), sr.name)
-		i := 0
-		for _, p := range probes {
-			v := sr.at(p)
-			if v <= 0 || p.Verdict == capacity.ProbeInterrupted {
-				continue
-			}
-			tip := fmt.Sprintf("%s at %s asked, %s achieved: %s, %s", sr.name, rateText(p.Rate), rateText(p.AchievedRate), chartLatency(float64(v)), p.Verdict)
+		for i, p := range drawn {
+			tip := fmt.Sprintf("%s at %s asked, %s achieved: %s, %s", sr.name, rateText(p.Rate), rateText(p.AchievedRate), chartLatency(float64(sr.at(p))), p.Verdict)
 			s.printf(`<circle cx="%s" cy="%s" r="3.5" fill="%s" class="probe %s"><title>%s</title></circle>`, num(px[i]), num(py[i]), sr.colour, probeClass(p.Verdict), esc(tip))
-			i++
 		}
 		if len(px) > 0 {
 			s.text(px[len(px)-1]+6, py[len(py)-1]+4, "start", "bar-label", sr.name)
