@@ -108,11 +108,13 @@ func spectrumOf(h *hdrhistogram.Histogram) curve {
 }
 
 // latencyBars lists the component's absolute latency bars: minimum and
-// aspirational objectives on a percentile or the maximum.
-func latencyBars(c *result.ComponentResult) []status.ObjectiveResult {
+// aspirational objectives on a percentile or the maximum, of the whole run
+// and, with stages, of one stage too (which a waterfall draws across their
+// stage).
+func latencyBars(c *result.ComponentResult, stages bool) []status.ObjectiveResult {
 	var bars []status.ObjectiveResult
 	for _, o := range c.Objectives {
-		if isRegression(o) || !slo.Metric(o.Metric).IsLatency() || o.ThresholdValue <= 0 || o.Stage > 0 {
+		if isRegression(o) || !slo.Metric(o.Metric).IsLatency() || o.ThresholdValue <= 0 || (o.Stage > 0 && !stages) {
 			continue
 		}
 		bars = append(bars, o)
@@ -172,7 +174,7 @@ func spectrumChart(id string, c *result.ComponentResult, base *result.ComponentR
 			}
 		}
 	}
-	bars := latencyBars(c)
+	bars := latencyBars(c, false)
 	for _, b := range bars {
 		widen(b.ThresholdValue)
 		if b.MeasuredValue > 0 {

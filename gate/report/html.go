@@ -175,7 +175,7 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 		if hc.Spectrum, err = spectrumChart(hc.ID+"-spectrum", c, base, baselineName(res, baseline)); err != nil {
 			return nil, err
 		}
-		bars := append(latencyBars(c), stageLatencyBars(c)...)
+		bars := latencyBars(c, true)
 		for oi, op := range waterfallOperations(c) {
 			chart, err := heatmapChart(fmt.Sprintf("%s-waterfall-%d", hc.ID, oi+1), c.Name, op, bars, res.IntervalNS, res.MeasuredNS)
 			if err != nil {

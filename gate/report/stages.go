@@ -71,18 +71,6 @@ func stageMarks(s *svgWriter, f frame, xs scale, stages []result.StageResult) {
 	}
 }
 
-// stageLatencyBars lists the component's absolute latency bars of one
-// stage, which a waterfall draws across their stage.
-func stageLatencyBars(c *result.ComponentResult) []status.ObjectiveResult {
-	var bars []status.ObjectiveResult
-	for _, o := range c.Objectives {
-		if o.Stage > 0 && !isRegression(o) && slo.Metric(o.Metric).IsLatency() && o.ThresholdValue > 0 {
-			bars = append(bars, o)
-		}
-	}
-	return bars
-}
-
 // stageBarLines draws each bar of a stage on a waterfall, across its
 // stage: a dashed line at the bar (red for the minimum, purple for a
 // milestone) with its metric and bar above it when the stage is wide
