@@ -54,23 +54,13 @@ func TestARequestQueuedBySendIsWrittenByTheNextRead(t *testing.T) {
 }
 
 func TestWriteWritesAll(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	received := make(chan []byte, 1)
-	go func() { // reads everything, slowly at first
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := testserver.ServeTCP(t, func(c net.Conn) { // reads everything, slowly at first
 		time.Sleep(50 * time.Millisecond)
 		b, _ := io.ReadAll(c)
 		received <- b
-	}()
-	nc, c := dial(t, l.Addr().String())
+	})
+	nc, c := dial(t, addr)
 	want := bytes.Repeat([]byte("tailgate"), 1<<20) // more than the socket takes at once
 	if n, err := c.Write(want); err != nil || n != len(want) {
 		t.Fatalf("Write: %d, %v", n, err)
@@ -100,19 +90,7 @@ func TestDeadlinesAndCloseEndAWait(t *testing.T) {
 }
 
 func TestAClosedPeerIsTheEndOfTheStream(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err == nil {
-			c.Write([]byte("bye"))
-			c.Close()
-		}
-	}()
-	_, c := dial(t, l.Addr().String())
+	_, c := dial(t, testserver.ServeTCP(t, func(c net.Conn) { c.Write([]byte("bye")) }))
 	buf := make([]byte, 16)
 	n, err := c.Read(buf)
 	if err != nil || string(buf[:n]) != "bye" {
