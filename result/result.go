@@ -377,15 +377,14 @@ func PercentilesOf(h *hdrhistogram.Histogram) Percentiles {
 	if h.TotalCount() == 0 {
 		return Percentiles{}
 	}
-	packed := packedCopy(h)
-	if packed == nil {
-		v := h.ValueAtPercentilesSlice([]float64{50, 90, 99, 99.9, 99.99})
-		return Percentiles{P50: v[0], P90: v[1], P99: v[2], P999: v[3], P9999: v[4],
-			Max: h.Max(), Min: h.Min(), Mean: int64(h.Mean())}
-	}
 	v := h.ValueAtPercentilesSlice([]float64{0, 50, 90, 99, 99.9, 99.99, 100})
-	return Percentiles{P50: v[1], P90: v[2], P99: v[3], P999: v[4], P9999: v[5],
-		Max: v[6], Min: v[0], Mean: int64(packed.Mean())}
+	p := Percentiles{P50: v[1], P90: v[2], P99: v[3], P999: v[4], P9999: v[5], Max: v[6], Min: v[0]}
+	if packed := packedCopy(h); packed != nil {
+		p.Mean = int64(packed.Mean())
+	} else {
+		p.Max, p.Min, p.Mean = h.Max(), h.Min(), int64(h.Mean())
+	}
+	return p
 }
 
 // packedCopy is a packed copy of h when h has tailgate's geometry and its
