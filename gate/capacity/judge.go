@@ -86,7 +86,7 @@ func Bracket(c *Component) string {
 	case c.UpperRate == 0:
 		return fmt.Sprintf("at least %s/s", formatRate(c.CapacityRate))
 	}
-	return fmt.Sprintf("%s/s (below %s/s, +%s)", formatRate(c.CapacityRate), formatRate(c.UpperRate), formatPercent(c.UpperRate/c.CapacityRate-1))
+	return fmt.Sprintf("%s/s (below %s/s, +%s)", formatRate(c.CapacityRate), formatRate(c.UpperRate), gate.FormatPercent(c.UpperRate/c.CapacityRate-1))
 }
 
 // judgeBar judges capacity: R/s, the minimum tier's bar.
@@ -136,7 +136,7 @@ func judgeRegression(o slo.Objective, c, b *Component, baselineFile string) stat
 	cHigh, bHigh := upper(c), upper(b)
 	if b.CapacityRate > 0 && c.CapacityRate > 0 {
 		r.MeasuredValue = c.CapacityRate/b.CapacityRate - 1
-		r.Measured = fmt.Sprintf("%s (%s against the baseline's %s)", formatRelative(r.MeasuredValue), Bracket(c), Bracket(b))
+		r.Measured = fmt.Sprintf("%s (%s against the baseline's %s)", gate.SignedPercent(r.MeasuredValue), Bracket(c), Bracket(b))
 		r.Margin = o.Threshold.Ratio - r.MeasuredValue
 		r.IntervalLow, r.IntervalHigh = c.CapacityRate/bHigh-1, cHigh/b.CapacityRate-1
 	}
@@ -146,7 +146,7 @@ func judgeRegression(o slo.Objective, c, b *Component, baselineFile string) stat
 		r.Detail = "a search found neither a passing nor a failing rate"
 	case !math.IsInf(cHigh, 1) && cHigh <= factor*b.CapacityRate:
 		r.Status = status.Fail
-		r.Detail = fmt.Sprintf("the candidate failed at %s/s, at or below %s of the least the baseline carried (%s/s)", formatRate(cHigh), formatPercent(factor), formatRate(b.CapacityRate))
+		r.Detail = fmt.Sprintf("the candidate failed at %s/s, at or below %s of the least the baseline carried (%s/s)", formatRate(cHigh), gate.FormatPercent(factor), formatRate(b.CapacityRate))
 	case c.CapacityRate > 0 && c.CapacityRate >= factor*bHigh:
 		r.Status = status.Pass
 	case c.Stop == StopClientBound:
@@ -154,7 +154,7 @@ func judgeRegression(o slo.Objective, c, b *Component, baselineFile string) stat
 		r.Detail = "the candidate's search stopped where the load generator, not the target, was the limit: " + c.Detail
 	default:
 		r.Status = status.Inconclusive
-		r.Detail = fmt.Sprintf("the brackets overlap the bar: the candidate's capacity is %s, the bar %s of the baseline's %s; search with a finer --precision, or raise the baseline's max_rate if it passed its highest rate", Bracket(c), formatPercent(factor), Bracket(b))
+		r.Detail = fmt.Sprintf("the brackets overlap the bar: the candidate's capacity is %s, the bar %s of the baseline's %s; search with a finer --precision, or raise the baseline's max_rate if it passed its highest rate", Bracket(c), gate.FormatPercent(factor), Bracket(b))
 	}
 	return r
 }
@@ -218,15 +218,4 @@ func ProbeVerdictOf(objectives []status.ObjectiveResult) (ProbeVerdict, string) 
 		}
 	}
 	return verdict, detail
-}
-
-func formatPercent(f float64) string {
-	return fmt.Sprintf("%.3g%%", f*100)
-}
-
-func formatRelative(f float64) string {
-	if f >= 0 {
-		return "+" + formatPercent(f)
-	}
-	return "-" + formatPercent(-f)
 }

@@ -177,3 +177,70 @@ func TestAProbesVerdictIsItsWorstObjective(t *testing.T) {
 		})
 	}
 }
+
+// judgedAgainst is a component with one capacity regression objective of
+// the given threshold, judged on candidate against baseline.
+func judgedAgainst(t *testing.T, threshold string, candidate, baseline *Component) status.ObjectiveResult {
+	t.Helper()
+	p, err := slo.Parse([]byte(`version: 1
+components:
+  - name: cache
+    target: redis://127.0.0.1:6379/0
+    workload: {rate: 1000}
+    slo:
+      regression:
+        all: {capacity: `+threshold+`}
+`), "plan.yaml")
+	require.NoError(t, err)
+	out, warnings := Judge(&p.Components[0], candidate, baseline, "base.json")
+	require.Empty(t, warnings)
+	require.Len(t, out, 1)
+	return out[0]
+}
+
+func TestCapacityFiguresPrintPercentsAsEveryReportDoesNeverAnExponent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		threshold string
+		candidate *Component
+		baseline  *Component
+		measured  string
+		detail    string
+	}{
+		{
+			name:      "a candidate carrying eleven times the baseline's load is +1000%",
+			threshold: "-5%",
+			candidate: searched(33000, 34000, StopPrecision),
+			baseline:  searched(3000, 3100, StopPrecision),
+			measured:  "+1000% (33000/s (below 34000/s, +3.03%) against the baseline's 3000/s (below 3100/s, +3.33%))",
+		},
+		{
+			name:      "a bracket ten times as wide as its capacity is +1000%",
+			threshold: "-5%",
+			candidate: searched(1000, 11000, StopMaxProbes),
+			baseline:  searched(1000, 1050, StopPrecision),
+			measured:  "+0% (1000/s (below 11000/s, +1000%) against the baseline's 1000/s (below 1050/s, +5%))",
+		},
+		{
+			name:      "a bar of eleven times the baseline is 1100% of it",
+			threshold: "+1000%",
+			candidate: searched(1000, 2000, StopPrecision),
+			baseline:  searched(1000, 1050, StopPrecision),
+			measured:  "+0% (1000/s (below 2000/s, +100%) against the baseline's 1000/s (below 1050/s, +5%))",
+			detail:    "the candidate failed at 2000/s, at or below 1100% of the least the baseline carried (1000/s)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := judgedAgainst(t, tt.threshold, tt.candidate, tt.baseline)
+			assert.Equal(t, tt.measured, r.Measured)
+			if tt.detail != "" {
+				assert.Equal(t, tt.detail, r.Detail)
+			}
+			for _, s := range []string{r.Measured, r.Baseline, r.Detail} {
+				assert.NotContains(t, s, "e+", "a percent printed as an exponent")
+			}
+		})
+	}
+}
