@@ -98,9 +98,25 @@ func percentValue(s, number string) (float64, error) {
 // the bar of a capacity objective. The "/s" is required so that a rate is
 // never read as a count. Ranges are the caller's to check.
 func ParseRate(s string) (float64, error) {
+	return parseRate(s, false)
+}
+
+// ParseRateArg parses a rate given on the command line, where no count can
+// be meant: a rate as ParseRate reads it (30000/s), or the same number
+// without its /s (30000). Ranges are the caller's to check.
+func ParseRateArg(s string) (float64, error) {
+	return parseRate(s, true)
+}
+
+// parseRate reads a rate by the grammar of the package doc, its "/s"
+// optional when bare is true.
+func parseRate(s string, bare bool) (float64, error) {
 	number, ok := strings.CutSuffix(s, "/s")
+	if !ok && bare {
+		number, ok = s, true
+	}
 	if !ok || !unsignedNumber.MatchString(number) {
-		if bareNumber.MatchString(s) {
+		if bareNumber.MatchString(s) && !bare {
 			return 0, fmt.Errorf("invalid rate %q: needs /s, like %s/s", clip(s), clip(s))
 		}
 		return 0, fmt.Errorf("invalid rate %q: want operations per second, like 30000/s", clip(s))

@@ -234,3 +234,39 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRateArgIsParseRateWithItsUnitOptional(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want float64
+		err  string
+	}{
+		{"a rate as the plan writes it", "30000/s", 30000, ""},
+		{"the same number without its unit", "30000", 30000, ""},
+		{"a fraction without its unit", "2.5", 2.5, ""},
+		{"no rate is the caller's to refuse", "0", 0, ""},
+		{"a word", "fast", 0, `invalid rate "fast": want operations per second`},
+		{"an exponent", "1e5", 0, `invalid rate "1e5": want operations per second`},
+		{"a sign", "-5", 0, `invalid rate "-5": want operations per second`},
+		{"another unit", "30000/m", 0, `invalid rate "30000/m": want operations per second`},
+		{"the unit alone", "/s", 0, `invalid rate "/s": want operations per second`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRateArg(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("ParseRateArg(%q) = %v, %v; want an error containing %q", tt.in, got, err, tt.err)
+				}
+			} else if err != nil || got != tt.want {
+				t.Fatalf("ParseRateArg(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+			plan, planErr := ParseRate(strings.TrimSuffix(tt.in, "/s") + "/s")
+			if (planErr == nil) != (err == nil) || plan != got {
+				t.Errorf("ParseRateArg(%q) = %v, %v, but the plan's rate reads %v, %v", tt.in, got, err, plan, planErr)
+			}
+		})
+	}
+}

@@ -78,10 +78,11 @@ Exit status:
 	return cmd
 }
 
-// parseRateFlag reads --min and --max: 30000 or 30000/s.
+// parseRateFlag reads --min and --max: 30000 or 30000/s, by the plan's
+// rate grammar (slo.ParseRateArg).
 func parseRateFlag(name, value string) (float64, error) {
-	r, err := strconv.ParseFloat(strings.TrimSuffix(value, "/s"), 64)
-	if err != nil || math.IsNaN(r) || math.IsInf(r, 0) || r <= 0 {
+	r, err := slo.ParseRateArg(value)
+	if err != nil || r <= 0 {
 		return 0, usageError(fmt.Errorf("--%s %q: want a rate more than 0, in operations per second, such as 30000", name, value))
 	}
 	return r, nil

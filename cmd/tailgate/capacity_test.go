@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/gate/capacity"
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // kneeServer is an HTTP server on loopback whose service time grows
@@ -186,6 +187,40 @@ func TestCapacityRefusesWhatItCannotSearch(t *testing.T) {
 				assert.Equal(t, capacity.StopError, f.Components[0].Stop)
 			}
 			assert.Contains(t, inv.stderr, tt.want)
+		})
+	}
+}
+
+func TestTheRateFlagsReadThePlansRates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		value string
+		want  float64 // 0: refused
+	}{
+		{"a bare number is a rate, as the help says", "30000", 30000},
+		{"a rate as the plan writes it", "30000/s", 30000},
+		{"a fraction of a rate", "2.5/s", 2.5},
+		{"no rate is refused", "0", 0},
+		{"a word is refused", "fast", 0},
+		{"an exponent, which the plan does not read, is refused", "1e4", 0},
+		{"a hexadecimal number is refused", "0x10", 0},
+		{"a sign is refused", "+30000", 0},
+		{"a rate per minute is refused", "30000/m", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRateFlag("min", tt.value)
+			if tt.want == 0 {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), `--min "`+tt.value+`": want a rate more than 0`)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+			plan, err := slo.ParseRate(strings.TrimSuffix(tt.value, "/s") + "/s")
+			require.NoError(t, err, "the plan reads the rate the flag reads")
+			assert.Equal(t, plan, got, "the flag and the plan read the same rate")
 		})
 	}
 }
