@@ -326,6 +326,16 @@ func stageMeanRate(stages []Stage, i int) float64 {
 	return (StartRate(stages, i) + stages[i].Rate) / 2
 }
 
+// RunLength is how long a run of the component measures: its stages'
+// total when it runs in stages, duration (defaults.duration, or --duration)
+// otherwise. The run and the sample rule both measure by it.
+func (c *Component) RunLength(duration time.Duration) time.Duration {
+	if st := c.Workload.Stages; st != nil {
+		return StagesDuration(st)
+	}
+	return duration
+}
+
 // StagesDuration is the total length of stages.
 func StagesDuration(stages []Stage) time.Duration {
 	var d time.Duration

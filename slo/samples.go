@@ -66,10 +66,7 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 		if skip(c) || !(rate > 0) || math.IsInf(rate, 0) {
 			continue
 		}
-		stages, length := c.Workload.Stages, duration
-		if stages != nil {
-			length = StagesDuration(stages)
-		}
+		stages, length := c.Workload.Stages, c.RunLength(duration)
 		for _, tier := range [][]Objective{c.SLO.Minimum, c.SLO.Aspirational, c.SLO.Regression, c.SLO.Trend} {
 			for _, o := range tier {
 				need := MinSamples(o.Metric)

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -65,5 +66,40 @@ func TestStartRateOfAFirstRampIsZero(t *testing.T) {
 	}
 	if n := StagesOperations(st); n != 450 {
 		t.Errorf("StagesOperations = %v, want 250 + 200", n)
+	}
+}
+
+func TestTheSampleRuleCountsTheRunsLength(t *testing.T) {
+	t.Parallel()
+	short := []Stage{{Rate: 50, Duration: 10 * time.Second}}
+	long := []Stage{{Rate: 50, Duration: 10 * time.Second}, {Rate: 50, Duration: 20 * time.Second}}
+	tests := []struct {
+		name     string
+		stages   []Stage
+		duration time.Duration
+		length   time.Duration
+	}{
+		{"a steady run measures the duration", nil, time.Minute, time.Minute},
+		{"a short steady run measures the duration", nil, 10 * time.Second, 10 * time.Second},
+		{"a run in stages measures its stages, not a longer duration", short, time.Minute, 10 * time.Second},
+		{"a run in stages measures its stages, not a shorter duration", long, 10 * time.Second, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Component{Name: "cache", Workload: Workload{Rate: 50, Stages: tt.stages},
+				SLO: SLO{Minimum: []Objective{{Tier: TierMinimum, Operation: AllOperations, Metric: MetricP99}}}}
+			if got := c.RunLength(tt.duration); got != tt.length {
+				t.Fatalf("RunLength(%v) = %v, want %v", tt.duration, got, tt.length)
+			}
+			// p99 needs 1135 samples expected: 50/s gives them in 22.7s.
+			p := &Plan{File: "plan.yaml", Components: []Component{c}}
+			errs := p.SampleErrors(tt.duration)
+			if short := tt.length < 23*time.Second; short != (len(errs) == 1) {
+				t.Fatalf("%v measured at 50/s: want an error %v, got %v", tt.length, short, errs)
+			}
+			if len(errs) == 1 && !strings.Contains(errs[0].Error(), "× "+formatNumber(tt.length.Seconds())+"s gives") {
+				t.Errorf("the error does not count %v: %v", tt.length, errs[0])
+			}
+		})
 	}
 }

@@ -789,12 +789,12 @@ func (v *validator) objectives(c *Component, tier Tier, objectives []Objective, 
 		case o.Metric == MetricP99Window:
 			if t.Latency <= 0 || t.Window <= 0 {
 				v.errorf(o.Pos, "%s %q: window and max must be more than 0", name, raw)
-			} else if st := c.Workload.Stages; st != nil {
-				if d := StagesDuration(st); t.Window > d {
-					v.errorf(o.Pos, "%s %q: the window is longer than the stages, %s in all, so the run has no whole window", name, raw, FormatDuration(d))
+			} else if d, staged := c.RunLength(v.duration), c.Workload.Stages != nil; t.Window > d && (staged || d > 0) {
+				length := "defaults.duration " + FormatDuration(d) + ","
+				if staged {
+					length = "the stages, " + FormatDuration(d) + " in all,"
 				}
-			} else if d := v.duration; d > 0 && t.Window > d {
-				v.errorf(o.Pos, "%s %q: the window is longer than defaults.duration %s, so the run has no whole window", name, raw, FormatDuration(d))
+				v.errorf(o.Pos, "%s %q: the window is longer than %s so the run has no whole window", name, raw, length)
 			}
 		default:
 			if !(0 <= t.Ratio && t.Ratio <= 1) {

@@ -108,12 +108,8 @@ func flagSecrets(f, target string) []string {
 func specsFor(p *slo.Plan, shard result.Shard) []*workloads.Spec {
 	specs := make([]*workloads.Spec, len(p.Components))
 	for i := range p.Components {
-		duration := p.Defaults.Duration
-		if st := p.Components[i].Workload.Stages; st != nil {
-			duration = slo.StagesDuration(st)
-		}
 		specs[i] = &workloads.Spec{
-			Component: p.Components[i], Duration: duration, Warmup: p.Defaults.Warmup,
+			Component: p.Components[i], Duration: p.Components[i].RunLength(p.Defaults.Duration), Warmup: p.Defaults.Warmup,
 			Seed: p.Defaults.Seed, Shard: shard, Secrets: p.Secrets,
 		}
 	}

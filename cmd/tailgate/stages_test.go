@@ -10,6 +10,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // stagedWebPlan loads target in three stages of 350 ms: 1000/s, a ramp to
@@ -92,6 +93,41 @@ func TestStagesRefuseWhatWouldCutThem(t *testing.T) {
 			inv := invoke(t, nil, append([]string{"run", "-c", plan}, args...)...)
 			assert.Equal(t, 2, inv.code)
 			assert.Contains(t, inv.stderr, "runs in stages")
+		})
+	}
+}
+
+func TestEachSpecRunsForTheLengthItsComponentMeasures(t *testing.T) {
+	t.Parallel()
+	p, err := slo.Parse([]byte(`version: 1
+defaults: {duration: 1m}
+components:
+  - name: steady
+    target: http://127.0.0.1:1
+    workload: {rate: 100, requests: [{name: home, method: GET, path: "/"}]}
+    slo: {minimum: {all: {error_rate: 1%}}}
+  - name: staged
+    target: http://127.0.0.1:1
+    workload:
+      requests: [{name: home, method: GET, path: "/"}]
+      stages: [{rate: 100, duration: 10s}, {rate: 200, duration: 20s}]
+    slo: {minimum: {all: {error_rate: 1%}}}
+`), "plan.yaml")
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		want time.Duration
+	}{
+		{"steady", time.Minute},
+		{"staged", 30 * time.Second},
+	}
+	specs := specsFor(p, result.Shard{})
+	require.Len(t, specs, len(tests))
+	for i, tt := range tests {
+		t.Run("the "+tt.name+" component", func(t *testing.T) {
+			require.Equal(t, tt.name, specs[i].Component.Name)
+			assert.Equal(t, tt.want, specs[i].Duration)
+			assert.Equal(t, p.Components[i].RunLength(p.Defaults.Duration), specs[i].Duration, "the run measures what the sample rule counts")
 		})
 	}
 }
