@@ -42,11 +42,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			res.Warnings = append(res.Warnings, fmt.Sprintf("component %q: TLS certificate checks were off (insecure_skip_verify): the target's identity was not verified", cr.Name))
 		}
 		cr.FirstErrors = c.errs.samples()
-		weights := spec.weights()
-		totalWeight := 0
-		for _, w := range weights {
-			totalWeight += w
-		}
+		shares := spec.shares()
 		all := result.OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), ErrorKinds: map[string]int64{}}
 		// With one kind of operation, all is that operation histogram for
 		// histogram, and takes its figures rather than merge, read and
@@ -63,9 +59,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			}
 			op.SetClientDelay(r.client[k], r.lessClient[k])
 			op.SetFirstMessage(r.first[k])
-			if totalWeight > 0 {
-				op.AskedRate = spec.rate() * float64(weights[k]) / float64(totalWeight)
-			}
+			op.AskedRate = spec.rate() * shares[k]
 			if len(r.kinds[k]) > 0 {
 				op.ErrorKinds = r.kinds[k]
 			}
@@ -123,11 +117,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		if r.stages != nil {
 			kinds := make([]int, len(c.ops))
 			for k := range kinds {
-				share := 1 / float64(len(c.ops))
-				if totalWeight > 0 {
-					share = float64(weights[k]) / float64(totalWeight)
-				}
-				cr.Operations[k].Stages = stageResults(c, []int{k}, share)
+				cr.Operations[k].Stages = stageResults(c, []int{k}, shares[k])
 				kinds[k] = k
 			}
 			all.Stages = stageResults(c, kinds, 1)
@@ -261,17 +251,9 @@ func NotRunResult(specs []*Spec, start time.Time, reason, tool string) *result.R
 			Embedded:  spec.Component.Target == "embedded:redis",
 			AskedRate: spec.rate(), WorkloadHash: id.Hash(), Workload: id, Objectives: []status.ObjectiveResult{},
 		}
-		weights := spec.weights()
-		total := 0
-		for _, w := range weights {
-			total += w
-		}
+		shares := spec.shares()
 		for k, name := range spec.Operations() {
-			op := result.OperationResult{Name: name, Histogram: empty, ServiceHistogram: empty}
-			if total > 0 {
-				op.AskedRate = spec.rate() * float64(weights[k]) / float64(total)
-			}
-			cr.Operations = append(cr.Operations, op)
+			cr.Operations = append(cr.Operations, result.OperationResult{Name: name, AskedRate: spec.rate() * shares[k], Histogram: empty, ServiceHistogram: empty})
 		}
 		cr.Operations = append(cr.Operations, result.OperationResult{Name: slo.AllOperations, AskedRate: spec.rate(), Histogram: empty, ServiceHistogram: empty})
 		res.Components = append(res.Components, cr)

@@ -166,3 +166,52 @@ func BenchmarkJoiningSixteenSegments(b *testing.B) {
 		}
 	}
 }
+
+// TestEveryRecordOfARunAsksAnOperationWhatItIsSent holds the run's result,
+// its stages and the result of a run that never started to one share per
+// operation: the part of the asked rate the engine draws for it. A mix whose
+// weights add up to 0 (a spec built in code; a plan refuses it) sends every
+// operation as its first.
+func TestEveryRecordOfARunAsksAnOperationWhatItIsSent(t *testing.T) {
+	t.Parallel()
+	stages := []slo.Stage{{Rate: 400, Duration: 250 * time.Millisecond}, {Rate: 800, Duration: 250 * time.Millisecond}}
+	tests := []struct {
+		name  string
+		mix   []slo.MixEntry
+		share map[string]float64
+	}{
+		{"a weighted mix asks each operation its weight's part", []slo.MixEntry{{Operation: "get", Weight: 3}, {Operation: "set", Weight: 1}}, map[string]float64{"get": 0.75, "set": 0.25}},
+		{"an operation of weight 0 is asked nothing", []slo.MixEntry{{Operation: "get", Weight: 1}, {Operation: "set", Weight: 0}}, map[string]float64{"get": 1, "set": 0}},
+		{"a mix with no weight asks its first operation the whole rate", []slo.MixEntry{{Operation: "get"}, {Operation: "set"}}, map[string]float64{"get": 1, "set": 0}},
+		{"one operation with no weight is asked the whole rate", []slo.MixEntry{{Operation: "get"}}, map[string]float64{"get": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newSimClock(t)
+			spec := fakeSpec(simTarget(t, clock, time.Millisecond, nil), slo.MeanRate(stages), slo.StagesDuration(stages))
+			spec.Component.Workload.Mix = tt.mix
+			spec.Component.Workload.Stages = stages
+			res, err := Run(context.Background(), []*Spec{spec}, Options{Clock: clock})
+			require.NoError(t, err)
+			ran := res.Components[0]
+			notRun := NotRunResult([]*Spec{spec}, time.Unix(0, 0), "refused", "tailgate test").Components[0]
+			for name, share := range tt.share {
+				op, never := ran.Operation(name), notRun.Operation(name)
+				require.NotNil(t, op, name)
+				require.NotNil(t, never, name)
+				assert.InDelta(t, share*ran.AskedRate, op.AskedRate, 1e-9, "%s: the run's asked rate", name)
+				assert.InDelta(t, share*notRun.AskedRate, never.AskedRate, 1e-9, "%s: the asked rate of a run that never started", name)
+				require.Len(t, op.Stages, len(stages), name)
+				for i, s := range op.Stages {
+					assert.InDelta(t, share*slo.MeanRate(stages[i:i+1]), s.AskedRate, 1e-9, "%s: stage %d's asked rate", name, i+1)
+				}
+				if share == 0 {
+					assert.Zero(t, op.Count+op.Errors, "%s is asked nothing and sent nothing", name)
+				} else {
+					assert.Positive(t, op.Count, "%s is asked a rate and sent operations", name)
+				}
+			}
+		})
+	}
+}

@@ -50,6 +50,29 @@ func (s *Spec) weights() []int {
 	return out
 }
 
+// shares returns each operation's part of the asked rate, indexed by
+// Op.Kind, as the drawer draws them: its weight over the weights' total.
+// When the weights add up to 0 (a spec built in code; a plan refuses it)
+// the drawer sends every operation as the first, and so the first is asked
+// the whole rate. Every record of a run asks an operation this part.
+func (s *Spec) shares() []float64 {
+	weights := s.weights()
+	total := 0
+	for _, w := range weights {
+		total += w
+	}
+	out := make([]float64, len(weights))
+	for k, w := range weights {
+		if total > 0 {
+			out[k] = float64(w) / float64(total)
+		}
+	}
+	if total <= 0 && len(out) > 0 {
+		out[0] = 1
+	}
+	return out
+}
+
 // rate is this shard's share of the asked rate.
 func (s *Spec) rate() float64 {
 	if s.Shard.Count > 1 {
