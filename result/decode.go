@@ -1,8 +1,6 @@
 package result
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -28,9 +26,8 @@ func Read(path string) (*Result, error) {
 // must be sound. Every error wraps ErrInvalid.
 func Decode(data []byte) (*Result, error) {
 	var r Result
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	if err := atomicfile.DecodeJSON(data, &r, ErrInvalid); err != nil {
+		return nil, err
 	}
 	if r.Schema != Schema {
 		return nil, fmt.Errorf("%w: schema is %q, want %q", ErrInvalid, r.Schema, Schema)

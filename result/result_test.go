@@ -3,6 +3,7 @@ package result
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +202,39 @@ func TestDecodeRefusesPercentilesTheHistogramsDoNotGive(t *testing.T) {
 		}, "stored latency p50"},
 		{"an older file without a service histogram", func(r *Result) { op(r).ServiceHistogram = "" }, ""},
 	})
+}
+
+// TestDecodeRefusesDataAfterTheResult: a file holding a result and more
+// (two results written into one, a result and stray bytes) is not a result,
+// as a capacity file with more is not a capacity file; white space after it
+// is.
+func TestDecodeRefusesDataAfterTheResult(t *testing.T) {
+	data, err := consistentResult(t).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		after  string
+		refuse bool
+	}{
+		{"the result as written", "", false},
+		{"white space after it", "\n\t \n", false},
+		{"a second result after it", string(data), true},
+		{"a stray brace after it", "}", true},
+		{"stray text after it", "garbage", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(append(slices.Clone(data), tt.after...))
+			switch {
+			case !tt.refuse && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.refuse && !errors.Is(err, ErrInvalid):
+				t.Fatalf("got %v, want ErrInvalid", err)
+			case tt.refuse && !strings.Contains(err.Error(), "after the file's JSON"):
+				t.Fatalf("got %v, want a refusal of the data after the result", err)
+			}
+		})
+	}
 }

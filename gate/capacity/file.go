@@ -1,8 +1,6 @@
 package capacity
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -126,12 +124,8 @@ func Read(path string) (*File, error) {
 // one above it). Every error wraps ErrInvalid.
 func Decode(data []byte) (*File, error) {
 	var f File
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: data after the file's JSON object", ErrInvalid)
+	if err := atomicfile.DecodeJSON(data, &f, ErrInvalid); err != nil {
+		return nil, err
 	}
 	if f.Schema != Schema {
 		return nil, fmt.Errorf("%w: schema is %q, want %q", ErrInvalid, clip(f.Schema), Schema)

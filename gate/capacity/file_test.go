@@ -76,6 +76,10 @@ func TestAnInvalidCapacityFileIsRefused(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+	sound, err := sampleFile().Encode()
+	require.NoError(t, err)
+	_, err = Decode(append(sound, "}"...))
+	assert.ErrorIs(t, err, ErrInvalid, "a sound file and a stray brace after it")
 	for _, text := range []string{"", "{", "[]", `{"schema": "tailgate.capacity/v1"} {}`,
 		`{"schema":"tailgate.capacity/v1","verdict":"pass","components":[{"name":"a","stop":"precision","objectives":[{"tier":"minimum"}]}]}`} {
 		_, err := Decode([]byte(text))

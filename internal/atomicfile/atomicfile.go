@@ -2,10 +2,11 @@
 // the result file, the report directory and promoted plans are all written
 // through it, the JSON files as EncodeJSON encodes them. Read loads such a
 // file back whole, bounded in size, and decodes it: the result and capacity
-// files are read through it.
+// files are read through it, their JSON decoded by DecodeJSON.
 package atomicfile
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,30 @@ func EncodeJSON(v any, what string) ([]byte, error) {
 		return nil, fmt.Errorf("encoding %s: %w", what, err)
 	}
 	return append(data, '\n'), nil
+}
+
+// DecodeJSON decodes data, one JSON value as EncodeJSON writes it, into v.
+// Anything but white space after the value is refused: a file holding two
+// files' JSON, or stray bytes after one, is neither of them. Every error
+// wraps invalid, the format's sentinel for a file that is not one of its own.
+func DecodeJSON(data []byte, v any, invalid error) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", invalid, err)
+	}
+	if rest := bytes.TrimSpace(data[dec.InputOffset():]); len(rest) > 0 {
+		return fmt.Errorf("%w: data after the file's JSON object: %q", invalid, clip(rest))
+	}
+	return nil
+}
+
+// clip is the start of stray data, for a message.
+func clip(b []byte) string {
+	const most = 20
+	if len(b) > most {
+		return string(b[:most]) + "..."
+	}
+	return string(b)
 }
 
 // WriteJSON writes v to path atomically (see Write), encoded as EncodeJSON

@@ -75,3 +75,41 @@ func TestWriteJSONWritesIndentedJSONAndANewline(t *testing.T) {
 		t.Fatalf("WriteJSON(NaN) = %v; want an error that names the file", err)
 	}
 }
+
+// TestDecodeJSONTakesOneValueAndNothingAfterIt: what EncodeJSON wrote, and
+// white space after it, decodes; a second value or stray bytes after it,
+// or no whole value, are refused with the format's sentinel.
+func TestDecodeJSONTakesOneValueAndNothingAfterIt(t *testing.T) {
+	written, err := EncodeJSON(map[string]int{"a": 1}, "the file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		data   string
+		refuse string // "" when it decodes
+	}{
+		{"as EncodeJSON wrote it", string(written), ""},
+		{"with white space after it", string(written) + " \n\t\n", ""},
+		{"a second value after it", string(written) + `{"a": 2}`, `data after the file's JSON object: "{\"a\": 2}"`},
+		{"a stray brace after it", string(written) + "}", `data after the file's JSON object: "}"`},
+		{"a long tail, quoted by its start", string(written) + strings.Repeat("x", 50), `"xxxxxxxxxxxxxxxxxxxx..."`},
+		{"no whole value", `{"a": `, "unexpected EOF"},
+		{"nothing", "", "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v map[string]int
+			err := DecodeJSON([]byte(tt.data), &v, errNotOurs)
+			if tt.refuse == "" {
+				if err != nil || v["a"] != 1 {
+					t.Fatalf("got %v, %v; want a: 1", v, err)
+				}
+				return
+			}
+			if !errors.Is(err, errNotOurs) || !strings.Contains(err.Error(), tt.refuse) {
+				t.Fatalf("got %v; want an error wrapping the sentinel, naming %q", err, tt.refuse)
+			}
+		})
+	}
+}
