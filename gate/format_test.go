@@ -33,3 +33,27 @@ func TestSignedPercent(t *testing.T) {
 		})
 	}
 }
+
+func TestFormatPercent(t *testing.T) {
+	tests := []struct {
+		name string
+		in   float64
+		want string
+	}{
+		{"none is 0%", 0, "0%"},
+		{"a small share keeps two decimals", 0.001, "0.1%"},
+		{"a share below 10% drops the zeros it ends in", 0.025, "2.5%"},
+		{"a share from 10% keeps one decimal", 0.995, "99.5%"},
+		{"a tenfold share is whole percents, never an exponent", 10, "1000%"},
+		{"below 0.01% two significant digits", 0.0000123, "0.0012%"},
+		{"one error in ten million operations is no exponent", 1e-7, "0.00001%"},
+		{"one error in a billion is no exponent", 1.5e-9, "0.00000015%"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := gate.FormatPercent(tt.in); got != tt.want {
+				t.Errorf("FormatPercent(%v) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

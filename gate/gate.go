@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/gate/status"
@@ -466,13 +467,16 @@ func marginAbove(measured, bar float64) float64 {
 	return (measured - bar) / bar
 }
 
-// FormatPercent prints a fraction as a compact percentage: 0.1%, 99.5%.
+// FormatPercent prints a fraction as a compact percentage: 0.1%, 99.5%,
+// 0.0012%, 1000%; never as an exponent, however small or large.
 func FormatPercent(f float64) string {
 	switch p := f * 100; {
 	case p == 0:
 		return "0%"
 	case math.Abs(p) < 0.01:
-		return fmt.Sprintf("%.2g%%", p)
+		// Two significant digits, written out: 0.00001%, not 1e-05%.
+		decimals := 1 - int(math.Floor(math.Log10(math.Abs(p))))
+		return trimZeros(strconv.FormatFloat(p, 'f', decimals, 64)) + "%"
 	case math.Abs(p) < 10:
 		return trimZeros(fmt.Sprintf("%.2f", p)) + "%"
 	default:
