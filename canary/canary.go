@@ -120,7 +120,7 @@ func New(cfg Config) (*Canary, error) {
 	case cfg.Every < 0 || cfg.Window < 0 || cfg.Warmup < 0:
 		return nil, fmt.Errorf("%w: --every, --window and --warmup must be positive", ErrConfig)
 	case !(cfg.Scale > 0 && cfg.Scale <= 1):
-		return nil, fmt.Errorf("%w: --scale %g%% is outside (0%%, 100%%]", ErrConfig, cfg.Scale*100)
+		return nil, fmt.Errorf("%w: --scale %s is outside (0%%, 100%%]", ErrConfig, slo.FormatPercent(cfg.Scale))
 	case cfg.Failures < 1:
 		return nil, fmt.Errorf("%w: --failures %d: want at least 1", ErrConfig, cfg.Failures)
 	}

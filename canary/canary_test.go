@@ -274,6 +274,7 @@ func TestCanaryRefuses(t *testing.T) {
 		{"a closed-loop component", canary.Config{Plan: closed}, "closed loop"},
 		{"a component in stages", canary.Config{Plan: staged}, "runs in stages"},
 		{"a scale above 100%", canary.Config{Plan: good, Scale: 1.5}, "--scale 150%"},
+		{"a scale of 110%, quoted as given", canary.Config{Plan: good, Scale: 1.1}, "--scale 110% is outside"},
 		{"zero failures", canary.Config{Plan: good, Failures: -1}, "--failures -1"},
 		{"a negative period", canary.Config{Plan: good, Every: -time.Second}, "must be positive"},
 		{"a bad listen address", canary.Config{Plan: good, Listen: "127.0.0.1:99999"}, "--listen"},

@@ -102,9 +102,9 @@ func FuzzParsePercent(f *testing.F) {
 			if v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 				t.Fatalf("ParsePercent(%q) = %v", s, v)
 			}
-			back, err := ParsePercent(formatPercent(v))
+			back, err := ParsePercent(FormatPercent(v))
 			if err != nil || math.Abs(back-v) > 1e-9*v {
-				t.Fatalf("%q → %v → %q → %v, %v", s, v, formatPercent(v), back, err)
+				t.Fatalf("%q → %v → %q → %v, %v", s, v, FormatPercent(v), back, err)
 			}
 		}
 		if v, err := ParseRelative(s); err == nil {

@@ -200,5 +200,5 @@ func (o *Objective) formatValue(v float64) string {
 	if o.Metric.IsLatency() {
 		return FormatDuration(time.Duration(v))
 	}
-	return formatPercent(v)
+	return FormatPercent(v)
 }

@@ -196,9 +196,9 @@ func TestFormatPercentAndRelative(t *testing.T) {
 	tests := []struct {
 		got, want string
 	}{
-		{formatPercent(0.001), "0.1%"},
-		{formatPercent(0.99), "99%"},
-		{formatPercent(0.999), "99.9%"},
+		{FormatPercent(0.001), "0.1%"},
+		{FormatPercent(0.99), "99%"},
+		{FormatPercent(0.999), "99.9%"},
 		{formatRelative(0.1), "+10%"},
 		{formatRelative(-0.05), "-5%"},
 	}

@@ -147,7 +147,7 @@ func (v *validator) plan(p *Plan) {
 		"is out of range: must be between 0 and 1h")
 	v.check(&d.Confirm, Position{}, 0 <= d.Confirm && d.Confirm <= maxConfirm, "defaults.confirm", strconv.Itoa(d.Confirm),
 		"is out of range: must be 0 (off) to 10 reruns")
-	v.check(&d.Confidence, Position{}, minConfidence <= d.Confidence && d.Confidence <= maxConfidence, "defaults.confidence", formatPercent(d.Confidence),
+	v.check(&d.Confidence, Position{}, minConfidence <= d.Confidence && d.Confidence <= maxConfidence, "defaults.confidence", FormatPercent(d.Confidence),
 		"is out of range: must be between 50% and 99.9%")
 	if d.Adaptive.MaxDuration != 0 || v.origins[&d.Adaptive.MaxDuration].pos != (Position{}) {
 		v.check(&d.Adaptive.MaxDuration, Position{}, validDuration(d.Adaptive.MaxDuration), "defaults.adaptive.max_duration", FormatDuration(d.Adaptive.MaxDuration),
@@ -227,7 +227,7 @@ func (v *validator) componentRules(c *Component) {
 	if t := &w.TLS; (t.CertFile == "") != (t.KeyFile == "") && !v.skipped(&t.CertFile) && !v.skipped(&t.KeyFile) {
 		v.errorf(c.Pos, "workload.tls needs cert_file and key_file together: the client certificate and its private key")
 	}
-	v.check(&w.MaxErrorRate, c.Pos, 0 <= w.MaxErrorRate && w.MaxErrorRate <= 1, "workload.max_error_rate", formatPercent(w.MaxErrorRate),
+	v.check(&w.MaxErrorRate, c.Pos, 0 <= w.MaxErrorRate && w.MaxErrorRate <= 1, "workload.max_error_rate", FormatPercent(w.MaxErrorRate),
 		"is out of range: must be between 0% and 100%")
 	v.mix(c)
 	v.requests(c)
@@ -254,7 +254,7 @@ func (v *validator) capacity(c *Component) {
 		v.check(&k.MaxRate, c.Pos, k.MaxRate >= k.MinRate, "capacity.max_rate", formatNumber(k.MaxRate), fmt.Sprintf("is below capacity.min_rate %s", formatNumber(k.MinRate)))
 	}
 	if k.Precision != 0 || v.written(&k.Precision) {
-		v.check(&k.Precision, c.Pos, 0.001 <= k.Precision && k.Precision <= 1, "capacity.precision", formatPercent(k.Precision), "is out of range: must be between 0.1% and 100%")
+		v.check(&k.Precision, c.Pos, 0.001 <= k.Precision && k.Precision <= 1, "capacity.precision", FormatPercent(k.Precision), "is out of range: must be between 0.1% and 100%")
 	}
 	if k.MaxProbes != 0 || v.written(&k.MaxProbes) {
 		v.check(&k.MaxProbes, c.Pos, 1 <= k.MaxProbes && k.MaxProbes <= maxCapacityProbes, "capacity.max_probes", strconv.Itoa(k.MaxProbes), "is out of range: must be 1 to 1000")
@@ -346,7 +346,7 @@ func (v *validator) values(c *Component, vs *Values) {
 		}
 	}
 	v.check(&vs.Compressibility, c.Pos, 0 <= vs.Compressibility && vs.Compressibility <= 1, "workload.value_size.compressibility",
-		formatPercent(vs.Compressibility), "is out of range: must be between 0% and 100%")
+		FormatPercent(vs.Compressibility), "is out of range: must be between 0% and 100%")
 }
 
 // written reports whether the plan wrote the value at key (as opposed to
@@ -889,7 +889,7 @@ func (o *Objective) shown() string {
 	case o.Metric.IsLatency():
 		return FormatDuration(o.Threshold.Latency)
 	}
-	return formatPercent(o.Threshold.Ratio)
+	return FormatPercent(o.Threshold.Ratio)
 }
 
 // formatNumber renders a plain number as a plan writes it: 1000000, not
@@ -898,17 +898,18 @@ func formatNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-// formatPercent renders a fraction as a percent: 0.001 as 0.1%.
-func formatPercent(f float64) string {
+// FormatPercent writes a fraction as the plan writes a percent, so that the
+// plan reads it back: 0.001 as 0.1%, 0.07 as 7% (not 7.000000000000001%).
+func FormatPercent(f float64) string {
 	return formatNumber(roundPercent(f)) + "%"
 }
 
 // formatRelative renders a relative change with its sign: 0.1 as +10%.
 func formatRelative(f float64) string {
 	if f >= 0 {
-		return "+" + formatPercent(math.Abs(f)) // Abs turns -0 into 0
+		return "+" + FormatPercent(math.Abs(f)) // Abs turns -0 into 0
 	}
-	return "-" + formatPercent(-f)
+	return "-" + FormatPercent(-f)
 }
 
 // roundPercent converts a fraction to percent, rounding away the binary

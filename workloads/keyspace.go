@@ -169,8 +169,8 @@ func (c *componentRun) prefill(ctx context.Context, opt Options) error {
 		return nil
 	}
 	if float64(p.Failed) > c.spec.Component.Workload.MaxErrorRate*float64(p.Total) {
-		return fmt.Errorf("%w: component %q: prefill: %d of %d writes failed (more than max_error_rate %g%%): %s",
-			ErrAborted, p.Component, p.Failed, p.Total, c.spec.Component.Workload.MaxErrorRate*100, c.keyspaceErr)
+		return fmt.Errorf("%w: component %q: prefill: %d of %d writes failed (more than max_error_rate %s): %s",
+			ErrAborted, p.Component, p.Failed, p.Total, slo.FormatPercent(c.spec.Component.Workload.MaxErrorRate), c.keyspaceErr)
 	}
 	c.warnings = append(c.warnings, fmt.Sprintf("component %q: prefill: %d of %d writes failed, so their reads may miss: %s",
 		p.Component, p.Failed, p.Total, c.keyspaceErr))

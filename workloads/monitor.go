@@ -8,6 +8,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tailgate-dev/tailgate/result"
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // abortWindow is the span over which the error share is watched while load
@@ -148,9 +149,9 @@ func (m *monitor) checkWindow(i int, now time.Time, cur seen) error {
 	dOps, dErrs := cur.ops-old.ops, cur.errs-old.errs
 	maxShare := c.spec.Component.Workload.MaxErrorRate
 	if dOps >= 20 && float64(dErrs) > maxShare*float64(dOps) {
-		return fmt.Errorf("%w: component %q: %d of %d operations failed in the %s before %s (more than max_error_rate %g%%): %s",
+		return fmt.Errorf("%w: component %q: %d of %d operations failed in the %s before %s (more than max_error_rate %s): %s",
 			ErrAborted, c.spec.Component.Name, dErrs, dOps, abortWindow, now.Sub(m.start).Round(100*time.Millisecond),
-			maxShare*100, c.errs.summary())
+			slo.FormatPercent(maxShare), c.errs.summary())
 	}
 	return nil
 }
@@ -169,8 +170,8 @@ func checkErrorShare(runs []*componentRun) error {
 			return fmt.Errorf("%w: component %q: no operation completed in the measured window", ErrAborted, c.spec.Component.Name)
 		}
 		if float64(failed) > maxShare*float64(ok+failed) {
-			return fmt.Errorf("%w: component %q: %d of %d operations failed (more than max_error_rate %g%%): %s",
-				ErrAborted, c.spec.Component.Name, failed, ok+failed, maxShare*100, c.errs.summary())
+			return fmt.Errorf("%w: component %q: %d of %d operations failed (more than max_error_rate %s): %s",
+				ErrAborted, c.spec.Component.Name, failed, ok+failed, slo.FormatPercent(maxShare), c.errs.summary())
 		}
 	}
 	return nil

@@ -239,3 +239,41 @@ func TestALowRateRunMeasuresItsWholeWindow(t *testing.T) {
 	assert.Equal(t, int64(10*time.Second), res.MeasuredNS)
 	assert.InDelta(t, 1, all.AchievedRate, 1e-9)
 }
+
+// An abort quotes max_error_rate as the plan writes it, never with the
+// binary noise of its fraction times 100 (0.07 × 100 is 7.000000000000001).
+func TestAbortsQuoteMaxErrorRateAsThePlanWritesIt(t *testing.T) {
+	tests := []struct {
+		maxErrorRate float64
+		want         string
+	}{
+		{0.5, "(more than max_error_rate 50%)"},
+		{0.07, "(more than max_error_rate 7%)"},
+		{0.29, "(more than max_error_rate 29%)"},
+		{0.001, "(more than max_error_rate 0.1%)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			start := time.Unix(1000, 0)
+			c := newComponentRun(fakeSpec("fake://x", 100, time.Minute), fakeDriver{})
+			c.spec.Component.Workload.MaxErrorRate = tt.maxErrorRate
+			m := newMonitor([]*componentRun{c}, start, time.Minute, 2500*time.Millisecond, func(Progress) {})
+			// Every operation fails from the start: the first look with a
+			// base 3 s old aborts.
+			var abort error
+			for i := 1; i <= 20 && abort == nil; i++ {
+				c.rec.seenOps = int64(i) * 250 / 3
+				c.rec.seenErrors = c.rec.seenOps
+				abort = m.look(start.Add(time.Duration(i) * m.tick))
+			}
+			require.ErrorIs(t, abort, ErrAborted)
+			assert.Contains(t, abort.Error(), tt.want, "the monitor's abort")
+
+			c.rec.errors[0] = 10
+			require.NoError(t, c.rec.whole[0].RecordValue(1000))
+			err := checkErrorShare([]*componentRun{c})
+			require.ErrorIs(t, err, ErrAborted)
+			assert.Contains(t, err.Error(), tt.want, "the finished run's abort")
+		})
+	}
+}
