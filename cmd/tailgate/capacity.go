@@ -177,7 +177,7 @@ func runCapacity(ctx context.Context, f capacityFlags, env environment) error {
 		}
 		prober := &capacityProber{plan: p, comp: c, objectives: objectives[i], opts: workloads.Options{Tool: file.Tool}}
 		s := &capacity.Search{Bounds: bounds[i], Probe: prober.probe, Progress: func(pr capacity.Probe) { printProbe(env.stderr, c.Name, pr) }}
-		fmt.Fprintf(env.stderr, "tailgate: capacity of %s: probing from %s/s up to %s/s, to within %s\n", c.Name, rate(bounds[i].Min), rate(bounds[i].Max), gate.FormatPercent(bounds[i].Precision))
+		fmt.Fprintf(env.stderr, "tailgate: capacity of %s: probing from %s/s up to %s/s, to within %s\n", c.Name, rate(bounds[i].Min), rate(bounds[i].Max), slo.FormatPercent(bounds[i].Precision))
 		out, err := s.Run(ctx)
 		if err != nil && out == nil {
 			return usageError(fmt.Errorf("component %q: %w", c.Name, err))

@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/slo"
 )
 
 // ProbeVerdict is what one probe showed.
@@ -102,7 +104,7 @@ func (b Bounds) Check() error {
 	case !finite(b.Max) || b.Max < b.Min:
 		return fmt.Errorf("the highest rate %q must be at least the lowest, %s", formatFloat(b.Max), formatFloat(b.Min))
 	case !finite(b.Precision) || b.Precision <= 0 || b.Precision > 1:
-		return fmt.Errorf("precision %q must be more than 0%% and at most 100%%", formatFloat(b.Precision*100)+"%")
+		return fmt.Errorf("precision %q must be more than 0%% and at most 100%%", slo.FormatPercent(b.Precision))
 	case b.MaxProbes < 1:
 		return fmt.Errorf("the most probes %d must be at least 1", b.MaxProbes)
 	case b.MaxDuration <= 0 || b.ProbeDuration <= 0 || b.ProbeWarmup < 0:
@@ -247,7 +249,7 @@ func (r *runner) search(ctx context.Context) error {
 			rate = bar
 			continue
 		}
-		return r.stop(StopPrecision, "the capacity is %s/s, below %s/s (within %s)", formatRate(out.Capacity), formatRate(out.Upper), formatFloat(b.Precision*100)+"%")
+		return r.stop(StopPrecision, "the capacity is %s/s, below %s/s (within %s)", formatRate(out.Capacity), formatRate(out.Upper), slo.FormatPercent(b.Precision))
 	}
 }
 

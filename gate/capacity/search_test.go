@@ -294,3 +294,33 @@ func TestBoundsThatCannotBeSearchedAreRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestThePrecisionIsQuotedAsThePlanWritesIt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		precision float64
+		want      string
+	}{
+		{"a whole percent", 0.05, "(within 5%)"},
+		{"a fraction of a percent", 0.0125, "(within 1.25%)"},
+		{"every digit the plan gave", 0.123456, "(within 12.3456%)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := testBounds()
+			b.Precision = tt.precision
+			out, err := search(t, b, &fakeTarget{verdict: knee(3333)}, context.Background())
+			require.NoError(t, err)
+			require.Equal(t, StopPrecision, out.Stop)
+			assert.Contains(t, out.Detail, tt.want)
+		})
+	}
+	t.Run("a precision out of range is quoted as given, never as an exponent", func(t *testing.T) {
+		b := testBounds()
+		b.Precision = 1000
+		err := b.Check()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `precision "100000%" must be`)
+	})
+}
