@@ -47,67 +47,99 @@ func idleSpec(target string, rate float64, conns int, d time.Duration) *workload
 	return s
 }
 
+// endingCase is a grpc-go server that ends, drains or pings a connection
+// between calls, and a load against it. connections bounds the
+// connections the server accepted during the run: a minimum says the
+// server ended connections (the event under test happened), a maximum of
+// one says it never had to.
+type endingCase struct {
+	name               string
+	server             grpc.ServerOption
+	tls                bool
+	rate               float64
+	conns              int
+	duration           time.Duration
+	minConns, maxConns int64
+}
+
+var (
+	retireAt1s    = grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: time.Second, MaxConnectionAgeGrace: 500 * time.Millisecond})
+	retireAt2s    = grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 2 * time.Second, MaxConnectionAgeGrace: time.Second})
+	retireAt300ms = grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 300 * time.Millisecond, MaxConnectionAgeGrace: 200 * time.Millisecond})
+	// The server pings after 1 s without a frame (1 s is the least grpc-go
+	// allows) and closes the connection if the PING is not answered within
+	// 500 ms.
+	pingAfter1s = grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Second, Timeout: 500 * time.Millisecond})
+)
+
+// runEndingCase runs tt's load against a server of its own (with cert's
+// key when tt is over TLS) and fails t unless every call succeeded and the
+// server accepted as many connections as tt allows.
+func runEndingCase(t *testing.T, cert *testserver.Certificate, tt endingCase) {
+	t.Helper()
+	opts, scheme := []grpc.ServerOption{tt.server}, "grpc://"
+	if tt.tls {
+		opts, scheme = append(opts, grpc.Creds(credentials.NewTLS(cert.Server))), "grpcs://"
+	}
+	srv := startServer(t, "", reflectionBoth, opts...)
+	s := idleSpec(scheme+srv.addr, tt.rate, tt.conns, tt.duration)
+	if tt.tls {
+		s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
+	}
+	// A protoset, so that the only connections are the run's.
+	s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
+	runWithoutErrors(t, s)
+	t.Logf("the server accepted %d connections", srv.accepted.Load())
+	if got := srv.accepted.Load(); got < tt.minConns || got > tt.maxConns {
+		t.Errorf("the server accepted %d connections during the run, want %d to %d", got, tt.minConns, tt.maxConns)
+	}
+}
+
 // TestServersThatEndIdleConnectionsCostNoErrors runs the setups where a
-// grpc-go server ends, drains or pings a connection between calls: none may
-// cost a call, at a rate that leaves the connection idle between calls and
-// under load. connections bounds the connections the server accepted
-// during the run: a minimum says the server ended connections (the event
-// under test happened), a maximum of one says it never had to.
+// grpc-go server ends, drains or pings a connection between calls, at a
+// rate that leaves the connection idle between calls: none may cost a
+// call. The cases wait, idle, most of the time, so they run at once;
+// TestServersThatEndConnectionsUnderLoadCostNoErrors is the same under
+// load.
 func TestServersThatEndIdleConnectionsCostNoErrors(t *testing.T) {
 	t.Parallel()
-	maxAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 2 * time.Second, MaxConnectionAgeGrace: time.Second})
-	shortAge := grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 300 * time.Millisecond, MaxConnectionAgeGrace: 200 * time.Millisecond})
-	pings := grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Second, Timeout: 500 * time.Millisecond})
 	cert := testserver.NewCertificate(t)
-	tests := []struct {
-		name               string
-		server             grpc.ServerOption
-		tls                bool
-		rate               float64
-		conns              int
-		duration           time.Duration
-		minConns, maxConns int64
-	}{
-		// Connections live 2 s (±10%): calls every 2 s meet GOAWAY between
-		// them and, as often, right after one was sent. Calls at 0, 2, 4
-		// and 6 s usually see three connections retired; on a loaded
-		// runner the jitter and a late first call can leave one, which
-		// still proves the server retired a connection the run went on
-		// past.
-		{"a maximum connection age of 2s (grace 1s), a call every 2s", maxAge, false, 0.5, 1, 8 * time.Second, 2, 5},
+	for _, tt := range []endingCase{
+		// Connections live 1 s (±10%): calls every second meet GOAWAY
+		// between them and, as often, right after one was sent. Calls at
+		// 0, 1, 2 and 3 s usually see three connections retired; on a
+		// loaded runner the jitter and a late first call can leave one,
+		// which still proves the server retired a connection the run went
+		// on past.
+		{"a maximum connection age of 1s (grace 500ms), a call every second", retireAt1s, false, 1, 1, 4 * time.Second, 2, 5},
 		// The same a dozen times over: connections live 300 ms, calls
 		// come every 200 ms, after the connection was watched.
-		{"a maximum connection age of 300ms (grace 200ms), a call every 200ms", shortAge, false, 5, 1, 3 * time.Second, 6, 16},
-		// The server pings after 1 s without a frame (1 s is the least
-		// grpc-go allows) and closes the connection if the PING is not
-		// answered within 500 ms: answered, the one connection serves the
-		// whole run, a PING or two in each pause.
-		{"keepalive pings after 1s (timeout 500ms), a call every 2s", pings, false, 0.5, 1, 6 * time.Second, 1, 1},
-		{"keepalive pings after 1s (timeout 500ms) over TLS, a call every 2s", pings, true, 0.5, 1, 6 * time.Second, 1, 1},
-		{"a maximum connection age of 2s (grace 1s), 1000 calls a second", maxAge, false, 1000, 1, 3 * time.Second, 2, 3},
-		{"keepalive pings after 1s (timeout 500ms), 1000 calls a second", pings, false, 1000, 1, 3 * time.Second, 1, 1},
-	}
-	for _, tt := range tests {
+		{"a maximum connection age of 300ms (grace 200ms), a call every 200ms", retireAt300ms, false, 5, 1, 3 * time.Second, 6, 16},
+		// Answered, the one connection serves the whole run, a PING or
+		// two in each pause.
+		{"keepalive pings after 1s (timeout 500ms), a call every 2s", pingAfter1s, false, 0.5, 1, 6 * time.Second, 1, 1},
+		{"keepalive pings after 1s (timeout 500ms) over TLS, a call every 2s", pingAfter1s, true, 0.5, 1, 6 * time.Second, 1, 1},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.rate < 10 {
-				t.Parallel() // they wait, idle, most of the time
-			}
-			opts, scheme := []grpc.ServerOption{tt.server}, "grpc://"
-			if tt.tls {
-				opts, scheme = append(opts, grpc.Creds(credentials.NewTLS(cert.Server))), "grpcs://"
-			}
-			srv := startServer(t, "", reflectionBoth, opts...)
-			s := idleSpec(scheme+srv.addr, tt.rate, tt.conns, tt.duration)
-			if tt.tls {
-				s.Component.Workload.TLS = slo.TLS{CAFile: cert.CAFile}
-			}
-			// A protoset, so that the only connections are the run's.
-			s.Component.Workload.Protoset = writeProtoset(t, testpb.File_grpc_testing_test_proto)
-			runWithoutErrors(t, s)
-			t.Logf("the server accepted %d connections", srv.accepted.Load())
-			if got := srv.accepted.Load(); got < tt.minConns || got > tt.maxConns {
-				t.Errorf("the server accepted %d connections during the run, want %d to %d", got, tt.minConns, tt.maxConns)
-			}
+			t.Parallel()
+			runEndingCase(t, cert, tt)
+		})
+	}
+}
+
+// TestServersThatEndConnectionsUnderLoadCostNoErrors is
+// TestServersThatEndIdleConnectionsCostNoErrors at 1000 calls a second: a
+// connection the server retires by age under load must not cost a call,
+// and one it would ping after a second without a frame never idles that
+// long. A busy core can stall a connection that long, so these run one at
+// a time, with the cores to themselves.
+func TestServersThatEndConnectionsUnderLoadCostNoErrors(t *testing.T) {
+	for _, tt := range []endingCase{
+		{"a maximum connection age of 2s (grace 1s), 1000 calls a second", retireAt2s, false, 1000, 1, 3 * time.Second, 2, 3},
+		{"keepalive pings after 1s (timeout 500ms), 1000 calls a second", pingAfter1s, false, 1000, 1, 3 * time.Second, 1, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			runEndingCase(t, nil, tt)
 		})
 	}
 }
