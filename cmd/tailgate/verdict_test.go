@@ -80,10 +80,11 @@ func TestInterleavedABAgainstALiveBaseline(t *testing.T) {
 			candidate := sleepyServer(t, constant(tt.candidate))
 			dir := t.TempDir()
 			out := filepath.Join(dir, "result.json")
-			// 2 s: the fewest segments (8 a side) of 250 ms, 100 requests
-			// each, plenty for a p50 twice as slow.
+			// 1 s, the least a run may last: the fewest segments (8 a
+			// side) of 125 ms, 50 requests each, plenty for a p50 twice as
+			// slow, or the same within a few percent.
 			inv := invoke(t, nil, "run", "-c", writePlan(t, webPlan(candidate.URL, tt.confirm, tier)), "--out", out,
-				"--baseline-target", "web="+baseline.URL, "--duration", "2s")
+				"--baseline-target", "web="+baseline.URL, "--duration", "1s")
 			assert.Equal(t, tt.wantCode, inv.code)
 			assert.Contains(t, inv.stdout, tt.wantOut)
 			base, err := result.Read(filepath.Join(dir, "result.baseline.json"))
@@ -91,8 +92,8 @@ func TestInterleavedABAgainstALiveBaseline(t *testing.T) {
 			cand, err := result.Read(out)
 			require.NoError(t, err)
 			for _, r := range []*result.Result{base, cand} {
-				assert.Equal(t, int64(2*time.Second), r.MeasuredNS, "each side gets the full duration")
-				assert.InDelta(t, 800, r.Components[0].Operation("home").Count, 20)
+				assert.Equal(t, int64(time.Second), r.MeasuredNS, "each side gets the full duration")
+				assert.InDelta(t, 400, r.Components[0].Operation("home").Count, 10)
 			}
 			require.Len(t, cand.Components[0].Objectives, 1)
 		})
