@@ -91,19 +91,23 @@ func TestRunAgainstRealRedis(t *testing.T) {
 	srv := testserver.Redis(t)
 	target := "redis://" + srv.Addr + "/0"
 	tests := []struct {
-		name     string
-		bar      string
+		name string
+		bar  string
+		// seconds is how long the run measures: the plan's 3 s, or the
+		// least a run may last (--duration 1s) where the plan's length
+		// shows nothing more.
+		seconds  int
 		wantCode int
 		wantOut  []string
 	}{
-		{name: "a 2000 ops/s soak with generous bars passes", bar: "500ms", wantCode: 0, wantOut: []string{"tailgate: PASS", "cache"}},
-		{name: "an impossible bar fails and the report names it", bar: "1us", wantCode: 1,
+		{name: "a 2000 ops/s soak with generous bars passes", bar: "500ms", seconds: 3, wantCode: 0, wantOut: []string{"tailgate: PASS", "cache"}},
+		{name: "an impossible bar fails and the report names it", bar: "1us", seconds: 1, wantCode: 1,
 			wantOut: []string{"tailgate: FAIL: 1 of 3 objectives failed", "get        p99", "1us", "FAIL    minimum"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "result.json")
-			inv := invoke(t, nil, "run", "-c", writePlan(t, planFor(target, tt.bar)), "--out", out)
+			inv := invoke(t, nil, "run", "-c", writePlan(t, planFor(target, tt.bar)), "--duration", itoa(tt.seconds)+"s", "--out", out)
 			assert.Equal(t, tt.wantCode, inv.code)
 			for _, s := range tt.wantOut {
 				assert.Contains(t, inv.stdout, s)
@@ -115,8 +119,9 @@ func TestRunAgainstRealRedis(t *testing.T) {
 			require.NotNil(t, all)
 			assert.Zero(t, all.Errors)
 			assert.InDelta(t, 2000, all.AchievedRate, 2000*0.03, "achieved rate")
-			assert.InDelta(t, 6000, all.Count, 6000*0.03, "3 s at 2000/s")
-			assert.Len(t, all.Intervals, 3)
+			want := float64(2000 * tt.seconds)
+			assert.InDelta(t, want, all.Count, want*0.03, "%d s at 2000/s", tt.seconds)
+			assert.Len(t, all.Intervals, tt.seconds)
 		})
 	}
 }
@@ -201,12 +206,12 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestReportAndCompareOfSavedResults(t *testing.T) {
 	t.Parallel()
-	// 750/s × 2s × 80% get expects 1200 gets, above the 1135 a p99 plan must expect.
-	plan := writePlan(t, strings.Replace(planFor("embedded:redis", "500ms"), "rate: 2000", "rate: 750", 1))
+	// 1500/s × 1s × 80% get expects 1200 gets, above the 1135 a p99 plan must expect.
+	plan := writePlan(t, strings.Replace(planFor("embedded:redis", "500ms"), "rate: 2000", "rate: 1500", 1))
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	for _, out := range []string{a, b} {
-		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "2s", "--out", out).code)
+		require.Equal(t, 0, invoke(t, nil, "run", "-c", plan, "--duration", "1s", "--out", out).code)
 	}
 	t.Run("report writes every report of a saved result", func(t *testing.T) {
 		reports := filepath.Join(dir, "reports")
@@ -234,8 +239,8 @@ func TestReportAndCompareOfSavedResults(t *testing.T) {
 	})
 	t.Run("compare refuses a result of another workload", func(t *testing.T) {
 		// a as a run with --seed 99 records it (the subtest above shows
-		// --seed reaching the workload identity): a third run of 2 s would
-		// show nothing more of compare.
+		// --seed reaching the workload identity): a third run would show
+		// nothing more of compare.
 		other, err := result.Read(a)
 		require.NoError(t, err)
 		other.Seed = 99
