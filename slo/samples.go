@@ -105,7 +105,7 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 					lengthen = "stage"
 				}
 				if o.Operation != AllOperations {
-					how += fmt.Sprintf(" × %.3g%%", share*100)
+					how += " × " + FormatPercent(significant(share, 3))
 				}
 				errs = append(errs, &Error{
 					File: p.File, Line: o.Pos.Line, Column: o.Pos.Column, Component: c.Name,
@@ -116,4 +116,15 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 		}
 	}
 	return errs
+}
+
+// significant rounds f to digits significant digits, for a figure the plan
+// never holds (an operation's share of the mix) written as FormatPercent
+// writes the plan's: 1/3 as 33.3%, never as an exponent.
+func significant(f float64, digits int) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', digits, 64), 64)
+	if err != nil {
+		return f
+	}
+	return r
 }

@@ -103,3 +103,26 @@ func TestTheSampleRuleCountsTheRunsLength(t *testing.T) {
 		})
 	}
 }
+
+func TestTheSampleRuleWritesAnOperationsShareOutNeverAsAnExponent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		mix  []MixEntry
+		want string
+	}{
+		{"a tenth", []MixEntry{{"get", 1}, {"set", 9}}, "× 10%"},
+		{"a third, in three digits", []MixEntry{{"get", 1}, {"set", 2}}, "× 33.3%"},
+		{"one in two million", []MixEntry{{"get", 1}, {"set", 1_000_000}, {"delete", 999_999}}, "× 0.00005%"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Component{Name: "cache", Workload: Workload{Rate: 10, Mix: tt.mix},
+				SLO: SLO{Minimum: []Objective{{Tier: TierMinimum, Operation: "get", Metric: MetricP99}}}}
+			errs := (&Plan{File: "plan.yaml", Components: []Component{c}}).SampleErrors(time.Minute)
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), tt.want+" gives") {
+				t.Fatalf("got %v, want one error counting %q", errs, tt.want)
+			}
+		})
+	}
+}
