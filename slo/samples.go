@@ -117,14 +117,3 @@ func (p *Plan) sampleErrors(duration time.Duration, skip func(*Component) bool) 
 	}
 	return errs
 }
-
-// significant rounds f to digits significant digits, for a figure the plan
-// never holds (an operation's share of the mix) written as FormatPercent
-// writes the plan's: 1/3 as 33.3%, never as an exponent.
-func significant(f float64, digits int) float64 {
-	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', digits, 64), 64)
-	if err != nil {
-		return f
-	}
-	return r
-}

@@ -915,13 +915,17 @@ func formatRelative(f float64) string {
 // roundPercent converts a fraction to percent, rounding away the binary
 // noise of the division (0.001 × 100 is 0.1, not 0.10000000000000001).
 func roundPercent(f float64) float64 {
-	p := f * 100
-	if math.IsInf(p, 0) || math.IsNaN(p) {
-		return p
-	}
-	r, err := strconv.ParseFloat(strconv.FormatFloat(p, 'g', 12, 64), 64)
+	return significant(f*100, 12)
+}
+
+// significant rounds f to digits significant digits: a percent's binary
+// noise away (roundPercent), or a figure the plan never holds, such as an
+// operation's share of the mix, to what a message shows of it (1/3 as
+// 33.3%). Infinities and NaN come back as they are.
+func significant(f float64, digits int) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', digits, 64), 64)
 	if err != nil {
-		return p
+		return f
 	}
 	return r
 }
