@@ -62,13 +62,14 @@ func (s *Spec) shares() []float64 {
 		total += w
 	}
 	out := make([]float64, len(weights))
-	for k, w := range weights {
-		if total > 0 {
-			out[k] = float64(w) / float64(total)
+	if total <= 0 {
+		if len(out) > 0 {
+			out[0] = 1
 		}
+		return out
 	}
-	if total <= 0 && len(out) > 0 {
-		out[0] = 1
+	for k, w := range weights {
+		out[k] = float64(w) / float64(total)
 	}
 	return out
 }
