@@ -89,6 +89,9 @@ func Decode(data []byte) (*Result, error) {
 			if _, err := o.IntervalHistograms(); err != nil {
 				return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)
 			}
+			if err := o.intervalClientDelaysAgree(); err != nil {
+				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
+			}
 			cd, err1 := o.ClientDelays()
 			lc, err2 := o.LatenciesLessClient()
 			if err := errors.Join(err1, err2); err != nil {
@@ -244,4 +247,22 @@ func (r *Result) Encode() ([]byte, error) {
 // directory, synced, then renamed over path.
 func (r *Result) WriteFile(path string) error {
 	return atomicfile.WriteJSON(path, r, "result")
+}
+
+// intervalClientDelaysAgree checks that each interval's client-delay
+// histogram, where the intervals have them, holds one sample a success of
+// the interval, as the whole-run one does for the operation: a window
+// judged on the generator's delay must read the delays of its own
+// operations.
+func (o *OperationResult) intervalClientDelaysAgree() error {
+	hs, err := o.IntervalClientDelays()
+	if err != nil {
+		return err
+	}
+	for i, h := range hs {
+		if h.TotalCount() != o.Intervals[i].Count {
+			return fmt.Errorf("interval %d: client delay histogram holds %d samples, count says %d", i, h.TotalCount(), o.Intervals[i].Count)
+		}
+	}
+	return nil
 }

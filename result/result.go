@@ -358,6 +358,13 @@ type Interval struct {
 	Count     int64  `json:"count"`
 	Errors    int64  `json:"errors"`
 	Histogram string `json:"histogram"`
+	// ClientDelayHistogram holds the client delays of the interval's
+	// successes (see OperationResult.ClientDelayNS), V2 compressed,
+	// base64: how late the load generator itself sent during this slice
+	// of the run, which p99_window and drift need to tell its delay from
+	// the target's. Left out where the operation has no client delays,
+	// and in results written before it was recorded.
+	ClientDelayHistogram string `json:"client_delay_histogram,omitempty"`
 }
 
 // PercentilesOf reads the standard percentiles of a histogram.
@@ -441,6 +448,24 @@ func (o *OperationResult) WholeHistogram() (*hdrhistogram.Histogram, error) {
 		return nil, fmt.Errorf("operation %q: histogram: %w", o.Name, err)
 	}
 	return h, nil
+}
+
+// IntervalClientDelays decodes the client-delay histogram of each of the
+// operation's intervals, in order. It returns nil when any interval lacks
+// one (an older result, a closed-loop run, a part that recorded none).
+func (o *OperationResult) IntervalClientDelays() ([]*hdrhistogram.Histogram, error) {
+	out := make([]*hdrhistogram.Histogram, 0, len(o.Intervals))
+	for i, iv := range o.Intervals {
+		if iv.ClientDelayHistogram == "" {
+			return nil, nil
+		}
+		h, err := hdrhistogram.Decode([]byte(iv.ClientDelayHistogram))
+		if err != nil {
+			return nil, fmt.Errorf("operation %q: interval %d: client delay histogram: %w", o.Name, i, err)
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // IntervalHistograms decodes the operation's per-interval histograms.
