@@ -2,6 +2,7 @@ package gate
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -31,7 +32,8 @@ type Floor struct {
 	// tailgate noticed what it waited for, a reply included.
 	WakeupNS int64
 	// ServiceNS is the operation's service time at the quantile (from the
-	// send to the reply noticed, so the runner's wake-up delay is in it).
+	// send to the reply noticed, so the runner's wake-up delay is in it);
+	// 0 for a slice of a run, which records none (see sliceFloor).
 	ServiceNS int64
 	// TargetNS is the least the target itself took at the quantile: what
 	// is left of the service time once every reply is granted a wake-up
@@ -81,19 +83,63 @@ func FloorOf(op *result.OperationResult, runner *result.Runner, q float64) (Floo
 // A slow target shows in the body of S, where the runner's delays are
 // short; a starved generator's stalls only reach the tail.
 func targetBound(service, wake *hdrhistogram.Histogram, q float64) int64 {
-	const steps = 200
-	at := func(h *hdrhistogram.Histogram, level float64) int64 {
-		if level >= 1 {
+	return lowerBound(service, q, wake)
+}
+
+// boundSteps is how many levels p below q lowerBound tries.
+const boundSteps = 200
+
+// lowerBound is a lower bound of the q-quantile of what is left of total
+// once the parts are taken out of it, operation by operation, knowing only
+// each one's distribution: for any level p < q, at least a share 1−p of
+// total lies at or above Q_p(total), and at most a share (q−p)/k of each of
+// the k parts above its Q_(1−(q−p)/k), so on at least a share 1−q what is
+// left is at least the difference:
+//
+//	Q_q(total − parts) ≥ max over p < q of  Q_p(total) − Σ Q_(1−(q−p)/k)(part)
+//
+// Each histogram is read in one pass over its buckets.
+func lowerBound(total *hdrhistogram.Histogram, q float64, parts ...*hdrhistogram.Histogram) int64 {
+	k := float64(len(parts))
+	levels := make([]float64, boundSteps)
+	for i := range levels {
+		levels[i] = q * float64(i) / boundSteps * 100
+	}
+	bound := total.ValueAtPercentilesSlice(levels)
+	for _, h := range parts {
+		for i := range levels {
+			p := q * float64(i) / boundSteps
+			levels[i] = min((1-(q-p)/k)*100, 100)
+		}
+		for i, v := range h.ValueAtPercentilesSlice(levels) {
+			bound[i] -= v
+		}
+	}
+	return max(slices.Max(bound), 0)
+}
+
+// sliceFloor is the measurement floor at quantile q of a slice of a run (a
+// window, a third of it), from its latencies and client delays and the
+// runner's wake-up delays over the whole run: a slice records no service
+// times, so ServiceNS is 0 and TargetNS bounds what is left of each
+// latency once both the generator's delay in sending and the runner's in
+// noticing the reply are taken out (see lowerBound). Waiting for the
+// connection's previous reply stays the target's.
+func sliceFloor(latency, client, wake *hdrhistogram.Histogram, q float64) Floor {
+	at := func(h *hdrhistogram.Histogram) int64 {
+		if q >= 1 {
 			return h.Max()
 		}
-		return h.ValueAtQuantile(level * 100)
+		return h.ValueAtQuantile(q * 100)
 	}
-	best := int64(0)
-	for i := range steps {
-		p := q * float64(i) / steps
-		best = max(best, at(service, p)-at(wake, 1-q+p))
-	}
-	return best
+	return Floor{ClientNS: at(client), WakeupNS: at(wake), TargetNS: lowerBound(latency, q, client, wake)}
+}
+
+// excuses reports whether a floor f puts a latency above bar down to the
+// load generator: the target's own part may be within the bar, and the
+// generator's own delay is at least MaterialFloor of it (see clientBound).
+func (f Floor) excuses(bar float64) bool {
+	return float64(f.TargetNS) <= bar && float64(f.NS()) >= MaterialFloor*bar
 }
 
 // metricQuantile is the quantile a latency metric reads: 1 for the maximum.
@@ -128,7 +174,7 @@ func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationRe
 		return
 	}
 	bar := r.ThresholdValue
-	if float64(f.TargetNS) > bar || float64(f.NS()) < MaterialFloor*bar {
+	if !f.excuses(bar) {
 		return
 	}
 	r.Status = status.ClientBound

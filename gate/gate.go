@@ -114,7 +114,7 @@ func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Resul
 					continue
 				}
 				if o.Metric.OverTime() {
-					out = append(out, judgeOverTime(o, cr, res.IntervalNS, lookConfidence(confidence, cr.Looks)))
+					out = append(out, judgeOverTime(o, cr, res.IntervalNS, lookConfidence(confidence, cr.Looks), res.Runner))
 					continue
 				}
 				if o.Stage > 0 {

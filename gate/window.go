@@ -16,31 +16,103 @@ import (
 // per-interval histograms: p99_window (no window's p99 above the bar) or
 // drift (the last third's p99 at most the tolerance above the first
 // third's, compared as the regression tier compares two runs). confidence
-// is the per-objective confidence of the regression statistics.
-func judgeOverTime(o slo.Objective, cr *result.ComponentResult, intervalNS int64, confidence float64) status.ObjectiveResult {
+// is the per-objective confidence of the regression statistics; runner is
+// the result's runner record (nil in older results). Where the result
+// records each interval's client delays, a slice of the run is held to the
+// same rule as a whole run's latency (see clientBound): what the load
+// generator's own delay could explain is client-bound, not the target's.
+func judgeOverTime(o slo.Objective, cr *result.ComponentResult, intervalNS int64, confidence float64, runner *result.Runner) status.ObjectiveResult {
 	r := ObjectiveOf(o)
 	op := cr.Operation(o.Operation)
 	if op == nil || op.Count+op.Errors == 0 {
 		return noData(r, o.Tier, "no data", fmt.Sprintf("operation %q recorded no operations", o.Operation))
 	}
-	intervals, err := op.IntervalHistograms()
+	t, err := readOverTime(op, runner)
 	if err != nil {
 		return noData(r, o.Tier, "no data", err.Error())
 	}
 	if o.Metric == slo.MetricP99Window {
-		return judgeWindows(r, o, intervals, intervalNS)
+		return judgeWindows(r, o, t, intervalNS)
 	}
-	return judgeDrift(r, o, intervals, confidence)
+	return judgeDrift(r, o, t, confidence)
+}
+
+// overTime is an operation's record read for judging it over time.
+type overTime struct {
+	intervals []*hdrhistogram.Histogram
+	// clients are each interval's client delays and wake the runner's
+	// wake-up delays; both nil when the result lacks either.
+	clients []*hdrhistogram.Histogram
+	wake    *hdrhistogram.Histogram
+}
+
+func readOverTime(op *result.OperationResult, runner *result.Runner) (overTime, error) {
+	intervals, err := op.IntervalHistograms()
+	if err != nil {
+		return overTime{}, err
+	}
+	t := overTime{intervals: intervals}
+	if runner == nil {
+		return t, nil
+	}
+	clients, err1 := op.IntervalClientDelays()
+	wake, err2 := runner.Wakeups()
+	if err1 != nil || err2 != nil || clients == nil || wake.TotalCount() == 0 {
+		// A floor that cannot be read leaves the slices judged on their
+		// latency alone, as in a result that never recorded one.
+		return t, nil
+	}
+	t.clients, t.wake = clients, wake
+	return t, nil
+}
+
+// merged is intervals [from, to) merged into one histogram.
+func merged(hs []*hdrhistogram.Histogram, from, to int) *hdrhistogram.Histogram {
+	h := result.NewHistogram()
+	for _, iv := range hs[from:to] {
+		h.Merge(iv)
+	}
+	return h
+}
+
+// floor is the measurement floor at the p99 of intervals [from, to), whose
+// latencies latency holds merged; ok is false without client delays.
+func (t overTime) floor(latency *hdrhistogram.Histogram, from, to int) (f Floor, ok bool) {
+	if t.clients == nil {
+		return Floor{}, false
+	}
+	return sliceFloor(latency, merged(t.clients, from, to), t.wake, 0.99), true
+}
+
+// window is one judged window: its index, p99 and measurement floor.
+type window struct {
+	index int
+	p99   int64
+	floor Floor
+}
+
+// worse is the window of the two with the higher p99; a has it when none
+// was set (p99 −1).
+func worse(a, b window) window {
+	if b.p99 > a.p99 {
+		return b
+	}
+	return a
 }
 
 // judgeWindows cuts the intervals into consecutive windows of the
 // objective's length and judges each window's p99 that has enough samples
-// to estimate it; a trailing part shorter than a window is left out.
-func judgeWindows(r status.ObjectiveResult, o slo.Objective, intervals []*hdrhistogram.Histogram, intervalNS int64) status.ObjectiveResult {
+// to estimate it; a trailing part shorter than a window is left out. A
+// window above the bar fails the objective unless its own floor excuses it
+// (client-bound); the objective is client-bound when every window above
+// the bar is.
+func judgeWindows(r status.ObjectiveResult, o slo.Objective, t overTime, intervalNS int64) status.ObjectiveResult {
 	r.ThresholdValue = float64(o.Threshold.Latency.Nanoseconds())
+	bar := r.ThresholdValue
 	if intervalNS <= 0 {
 		return noData(r, o.Tier, "no intervals", "the result records no interval length")
 	}
+	intervals := t.intervals
 	per := int((o.Threshold.Window.Nanoseconds() + intervalNS/2) / intervalNS)
 	if per < 1 {
 		per = 1
@@ -51,22 +123,38 @@ func judgeWindows(r status.ObjectiveResult, o slo.Objective, intervals []*hdrhis
 			slo.FormatDuration(time.Duration(int64(len(intervals))*intervalNS)), slo.FormatDuration(o.Threshold.Window)))
 	}
 	need := slo.MinSamples(slo.MetricP99)
-	judged, sparse, worst, worstAt := 0, 0, int64(-1), 0
+	judged, sparse, failed, excused := 0, 0, 0, 0
+	none := window{p99: -1}
+	worst, worstFailed, worstExcused := none, none, none
 	for w := range windows {
-		h := result.NewHistogram()
-		for _, iv := range intervals[w*per : (w+1)*per] {
-			h.Merge(iv)
-		}
+		h := merged(intervals, w*per, (w+1)*per)
 		if h.TotalCount() < need {
 			sparse++
 			continue
 		}
 		judged++
-		if p := h.ValueAtQuantile(99); p > worst {
-			worst, worstAt = p, w
+		cur := window{index: w, p99: h.ValueAtQuantile(99)}
+		f, hasFloor := t.floor(h, w*per, (w+1)*per)
+		if hasFloor {
+			cur.floor = f
+			r.FloorNS = max(r.FloorNS, f.NS())
+		}
+		worst = worse(worst, cur)
+		if float64(cur.p99) > bar {
+			if hasFloor && f.excuses(bar) {
+				excused++
+				worstExcused = worse(worstExcused, cur)
+			} else {
+				failed++
+				worstFailed = worse(worstFailed, cur)
+			}
 		}
 	}
-	window := time.Duration(int64(per) * intervalNS)
+	length := time.Duration(int64(per) * intervalNS)
+	span := func(w window) string {
+		from := time.Duration(int64(w.index) * length.Nanoseconds())
+		return slo.FormatDuration(from) + "–" + slo.FormatDuration(from+length)
+	}
 	var notes []string
 	if sparse > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d windows had fewer than %d samples for a p99 and were not judged", sparse, windows, need))
@@ -79,21 +167,42 @@ func judgeWindows(r status.ObjectiveResult, o slo.Objective, intervals []*hdrhis
 		r.Detail += joinNotes(notes)
 		return r
 	}
-	from := time.Duration(int64(worstAt) * window.Nanoseconds())
-	r.MeasuredValue = float64(worst)
-	r.Measured = fmt.Sprintf("%s at %s–%s", slo.FormatDuration(time.Duration(worst)), slo.FormatDuration(from), slo.FormatDuration(from+window))
-	r.Margin = (r.MeasuredValue - r.ThresholdValue) / r.ThresholdValue
-	r.Status = status.Pass
-	if o.Tier == slo.TierAspirational {
-		r.Status = status.Met
+	shown := worst
+	if failed > 0 {
+		shown = worstFailed
 	}
-	if r.MeasuredValue > r.ThresholdValue {
+	r.MeasuredValue = float64(shown.p99)
+	r.Measured = fmt.Sprintf("%s at %s", slo.FormatDuration(time.Duration(shown.p99)), span(shown))
+	r.Margin = (r.MeasuredValue - bar) / bar
+	aspirational := o.Tier == slo.TierAspirational
+	switch {
+	case failed > 0 && aspirational:
+		r.Status = status.Missed
+	case failed > 0:
 		r.Status = status.Fail
-		if o.Tier == slo.TierAspirational {
-			r.Status = status.Missed
+	case excused > 0:
+		r.Status = status.ClientBound
+	case aspirational:
+		r.Status = status.Met
+	default:
+		r.Status = status.Pass
+	}
+	r.Detail = fmt.Sprintf("the worst of %d judged %s windows", judged, slo.FormatDuration(length))
+	if excused > 0 {
+		f := worstExcused.floor
+		verb := "were"
+		if excused == 1 {
+			verb = "was"
+		}
+		excuse := fmt.Sprintf("%d of %d judged windows %s above the bar only while the load generator was too late to measure the target: the worst at %s, p99 %s, with its own delay at p99 %s (client delay %s, runner wake-up delay %s) and the target's part at least %s",
+			excused, judged, verb, span(worstExcused), dur(worstExcused.p99), dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), dur(f.TargetNS))
+		if failed == 0 {
+			r.Detail = excuse + ": " + ClientRemedies
+		} else {
+			notes = append(notes, excuse)
 		}
 	}
-	r.Detail = fmt.Sprintf("the worst of %d judged %s windows", judged, slo.FormatDuration(window)) + joinNotes(notes)
+	r.Detail += joinNotes(notes)
 	return r
 }
 
@@ -106,9 +215,15 @@ func joinNotes(notes []string) string {
 }
 
 // judgeDrift compares the p99 of the run's last third of intervals with
-// its first third's, with the regression tier's statistics.
-func judgeDrift(r status.ObjectiveResult, o slo.Objective, intervals []*hdrhistogram.Histogram, confidence float64) status.ObjectiveResult {
+// its first third's, with the regression tier's statistics. With client
+// delays recorded, what the load generator did is taken out of the
+// verdict either way: a drift the last third's floor could explain is
+// client-bound rather than a fail, and so is a pass whose first third the
+// generator was materially later in than in the last, when the target's own
+// first-third p99 may lie low enough for the drift to be past the tolerance.
+func judgeDrift(r status.ObjectiveResult, o slo.Objective, t overTime, confidence float64) status.ObjectiveResult {
 	r.ThresholdValue = o.Threshold.Ratio
+	intervals := t.intervals
 	third := len(intervals) / 3
 	if third == 0 {
 		return noData(r, o.Tier, fmt.Sprintf("%d intervals", len(intervals)), "drift compares the first and last thirds of the run, and it has fewer than 3 intervals")
@@ -125,15 +240,60 @@ func judgeDrift(r status.ObjectiveResult, o slo.Objective, intervals []*hdrhisto
 	applyComparison(&r, cmp, o.Threshold.Ratio)
 	r.Measured = fmt.Sprintf("%s (p99 %s → %s)", SignedPercent(r.Margin), slo.FormatDuration(time.Duration(cmp.BaseEstimate)), slo.FormatDuration(time.Duration(cmp.CandEstimate)))
 	r.Baseline = "first third " + slo.FormatDuration(time.Duration(cmp.BaseEstimate))
+	if fFirst, ok := t.floor(merged(intervals, 0, third), 0, third); ok {
+		n := len(intervals)
+		fLast, _ := t.floor(merged(intervals, n-third, n), n-third, n)
+		r.FloorNS = max(fFirst.NS(), fLast.NS())
+		driftFloor(&r, cmp, o.Threshold.Ratio, fFirst, fLast)
+	}
 	if o.Tier == slo.TierAspirational {
 		switch r.Status {
 		case status.Fail, status.Inconclusive, status.Insufficient:
 			r.Status = status.Missed
+		case status.ClientBound:
 		default:
 			r.Status = status.Met
 		}
 	}
 	return r
+}
+
+// driftFloor makes a drift verdict that the load generator's own delay
+// could have decided client-bound, given the floors of the first and last
+// thirds at their p99:
+//
+//   - a fail, when the last third's floor excuses its p99 against what the
+//     tolerance allows over the first third's (the first third's p99, its
+//     floor in it, only raises that allowance);
+//   - a pass or no change, when the generator was later in the first third
+//     than in the last by at least MaterialFloor of the first third's p99,
+//     and the target's own first-third p99 may be low enough (its lower
+//     bound) for the last third's p99 to lie past the tolerance over it. A
+//     delay steady through the run raises both thirds alike and is left to
+//     stand, as a whole run's latency bar leaves a precise generator's.
+func driftFloor(r *status.ObjectiveResult, cmp stats.Comparison, tol float64, first, last Floor) {
+	base, cand := float64(cmp.BaseEstimate), float64(cmp.CandEstimate)
+	switch r.Status {
+	case status.Fail:
+		allowed := base * (1 + tol)
+		if !last.excuses(allowed) {
+			return
+		}
+		r.Status = status.ClientBound
+		r.Detail = fmt.Sprintf("the load generator was too late to measure the target in the last third: its own delay at p99 there was %s (client delay %s, runner wake-up delay %s), %s of the %s the tolerance allows over the first third's p99, and the target's own p99 there may be as low as %s, within it: %s",
+			dur(last.NS()), dur(last.ClientNS), dur(last.WakeupNS), FormatPercent(float64(last.NS())/allowed), dur(int64(allowed)), dur(last.TargetNS), ClientRemedies)
+	case status.Pass, status.NoChange:
+		if float64(first.NS()-last.NS()) < MaterialFloor*base || cand <= (1+tol)*float64(first.TargetNS) {
+			return
+		}
+		could := "+inf"
+		if first.TargetNS > 0 {
+			could = SignedPercent(cand/float64(first.TargetNS) - 1)
+		}
+		r.Status = status.ClientBound
+		r.Detail = fmt.Sprintf("the load generator was later in the first third than in the last (its own delay at p99 %s against %s), so the first third's p99 %s may be more its delay than the target's: the target's own p99 there may be as low as %s, against which the last third's %s is %s, past the %s tolerance: %s",
+			dur(first.NS()), dur(last.NS()), dur(int64(base)), dur(first.TargetNS), dur(int64(cand)), could, SignedPercent(tol), ClientRemedies)
+	}
 }
 
 func countOf(hs []*hdrhistogram.Histogram) int64 {

@@ -1,11 +1,16 @@
 package gate_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
@@ -70,6 +75,143 @@ func TestOverTimeObjectives(t *testing.T) {
 			if seen != len(tt.want) {
 				t.Errorf("judged %d of the %d objectives", seen, len(tt.want))
 			}
+		})
+	}
+}
+
+// withIntervalClients gives every operation of res client delays interval
+// by interval, client(i, v) for a latency v of interval i, with the whole
+// run's their sum, and res the runner record.
+func withIntervalClients(res *result.Result, client func(interval int, latencyNS int64) int64, runner *result.Runner) *result.Result {
+	for k := range res.Components[0].Operations {
+		op := &res.Components[0].Operations[k]
+		hs, err := op.IntervalHistograms()
+		if err != nil {
+			panic(err)
+		}
+		whole := result.NewHistogram()
+		for i, h := range hs {
+			ch := result.NewHistogram()
+			for _, b := range h.Distribution() {
+				if b.Count > 0 {
+					_ = ch.RecordValues(max(client(i, (b.From+b.To)/2), 1), b.Count)
+				}
+			}
+			whole.Merge(ch)
+			op.Intervals[i].ClientDelayHistogram = encode(ch)
+		}
+		cp := result.PercentilesOf(whole)
+		op.ClientDelayNS, op.ClientDelayHistogram = &cp, encode(whole)
+	}
+	res.Runner = runner
+	return res
+}
+
+// scaled is n intervals' latency scales, 1 but for [from, to), which is by.
+func scaled(n, from, to int, by float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = 1
+		if i >= from && i < to {
+			out[i] = by
+		}
+	}
+	return out
+}
+
+// TestOverTimeObjectivesTellTheGeneratorFromTheTarget: a slice of the run
+// in which the load generator itself was late is held to the whole run's
+// client-bound rule, window by window and third against third, and a slow
+// target still fails whatever the generator did elsewhere.
+func TestOverTimeObjectivesTellTheGeneratorFromTheTarget(t *testing.T) {
+	const block = `      minimum:
+        get: {p99_window: {window: 5s, max: 3500us}, drift: +20%}
+`
+	precise := func(int, int64) int64 { return 1_000 }
+	// starvedIn: in [from, to) tailgate sent late by all but 1/by of each
+	// latency (the target's part), elsewhere it was precise.
+	starvedIn := func(from, to int, by float64) func(int, int64) int64 {
+		return func(i int, v int64) int64 {
+			if i >= from && i < to {
+				return v - int64(float64(v)/by)
+			}
+			return 1_000
+		}
+	}
+	// run is a 30 s steady target at 2000/s with the given latency scales.
+	run := func(seed uint64, scales []float64) fixture {
+		return fixture{seed: seed, medianNS: 1e6, sigma: 0.3, intervals: 30, perSecond: 2000, drift: scales}
+	}
+	join := func(a, b []float64) []float64 {
+		out := slices.Clone(a)
+		for i, v := range b {
+			out[i] *= v
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		res    *result.Result
+		want   map[slo.Metric]status.Status
+		detail map[slo.Metric]string
+	}{
+		{"a window the generator was starved in is client-bound, not the target's fail",
+			withIntervalClients(run(11, scaled(30, 10, 15, 3)).result(), starvedIn(10, 15, 3), quietRunner),
+			map[slo.Metric]status.Status{slo.MetricP99Window: status.ClientBound},
+			map[slo.Metric]string{slo.MetricP99Window: "1 of 6 judged windows was above the bar only while the load generator was too late to measure the target: the worst at 10s–15s"}},
+		{"the same window slow with a precise generator fails",
+			withIntervalClients(run(11, scaled(30, 10, 15, 3)).result(), precise, quietRunner),
+			map[slo.Metric]status.Status{slo.MetricP99Window: status.Fail},
+			map[slo.Metric]string{slo.MetricP99Window: "at 10s–15s"}},
+		{"a slow window of the target's fails beside a starved one, and is the one shown",
+			withIntervalClients(run(12, join(scaled(30, 10, 15, 3), scaled(30, 25, 30, 2.5))).result(), starvedIn(10, 15, 3), quietRunner),
+			map[slo.Metric]status.Status{slo.MetricP99Window: status.Fail},
+			map[slo.Metric]string{slo.MetricP99Window: "at 25s–30s"}},
+		{"a result without interval client delays is judged on its latency alone",
+			run(11, scaled(30, 10, 15, 3)).result(),
+			map[slo.Metric]status.Status{slo.MetricP99Window: status.Fail},
+			map[slo.Metric]string{slo.MetricP99Window: "at 10s–15s"}},
+		{"a drift the generator's lateness in the last third could explain is client-bound",
+			withIntervalClients(run(13, scaled(30, 20, 30, 2)).result(), starvedIn(20, 30, 2), quietRunner),
+			map[slo.Metric]status.Status{slo.MetricDrift: status.ClientBound},
+			map[slo.Metric]string{slo.MetricDrift: "too late to measure the target in the last third"}},
+		{"a target that doubles in the last third fails the drift with a precise generator",
+			withIntervalClients(run(13, scaled(30, 20, 30, 2)).result(), precise, quietRunner),
+			map[slo.Metric]status.Status{slo.MetricDrift: status.Fail},
+			map[slo.Metric]string{slo.MetricDrift: "+"}},
+		{"a generator late in the first third that hides the target's doubling is client-bound, never a pass",
+			withIntervalClients(run(14, join(scaled(30, 0, 10, 2), scaled(30, 20, 30, 2))).result(), starvedIn(0, 10, 2), quietRunner),
+			map[slo.Metric]status.Status{slo.MetricDrift: status.ClientBound},
+			map[slo.Metric]string{slo.MetricDrift: "later in the first third than in the last"}},
+		{"a generator delay steady through the run leaves no drift to stand",
+			withIntervalClients(run(15, nil).result(), func(_ int, v int64) int64 { return v / 10 }, quietRunner),
+			map[slo.Metric]status.Status{slo.MetricP99Window: status.Pass, slo.MetricDrift: status.NoChange}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := gate.Judge(planWith(block), tt.res, nil)
+			require.NoError(t, err)
+			seen := 0
+			for _, o := range v.Objectives["cache"] {
+				m := slo.Metric(o.Metric)
+				want, ok := tt.want[m]
+				if !ok {
+					continue
+				}
+				seen++
+				assert.Equal(t, want, o.Status, "%s: measured %s; %s", m, o.Measured, o.Detail)
+				if d := tt.detail[m]; d != "" {
+					assert.Contains(t, o.Detail+" "+o.Measured, d, m)
+				}
+				if tt.res.Runner != nil {
+					assert.Positive(t, o.FloorNS, "%s: the floor is recorded", m)
+				}
+				if want == status.ClientBound {
+					assert.Contains(t, o.Detail, gate.ClientRemedies)
+					assert.NotEqual(t, status.VerdictPass, v.Status, "a client-bound objective is not a pass")
+				}
+			}
+			assert.Equal(t, len(tt.want), seen)
 		})
 	}
 }
