@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
@@ -47,9 +49,24 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		// With one kind of operation, all is that operation histogram for
 		// histogram, and takes its figures rather than merge, read and
 		// encode copies of its histograms again (under -race, about half
-		// of building a short segment's result).
+		// of building a short segment's result): its whole-run ones
+		// (latenciesOf) and its intervals' client delays.
 		single := len(c.ops) == 1
 		nIvals := 0
+		// An interval with no success has an empty client-delay histogram
+		// where its operation has client delays at all (every interval
+		// then carries one), and none in a closed-loop run.
+		var emptyClient string
+		clientOf := func(h *hdrhistogram.PackedHistogram) string {
+			if h != nil {
+				return result.EncodePacked(h)
+			}
+			if emptyClient == "" {
+				emptyClient = result.EncodePacked(newPacked())
+			}
+			return emptyClient
+		}
+		var anyClient bool
 		for k, name := range c.ops {
 			op := result.OperationResult{
 				Name: name, Count: r.whole[k].TotalCount(), Errors: r.errors[k], Late: r.late[k],
@@ -67,14 +84,20 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 				op.AchievedRate = float64(op.Count) / window.Seconds()
 			}
 			nIvals = max(nIvals, len(r.ivals[k]))
+			withClient := r.client[k].TotalCount() > 0
+			anyClient = anyClient || withClient
 			for i, iv := range r.ivals[k] {
 				if iv.hist == nil {
 					iv.hist = newPacked()
 				}
-				op.Intervals = append(op.Intervals, result.Interval{
+				ri := result.Interval{
 					OffsetNS: int64(i) * c.win.interval.Nanoseconds(), Count: iv.hist.TotalCount(),
 					Errors: iv.errors, Histogram: result.EncodePacked(iv.hist),
-				})
+				}
+				if withClient {
+					ri.ClientDelayHistogram = clientOf(iv.client)
+				}
+				op.Intervals = append(op.Intervals, ri)
 			}
 			if op.Intervals == nil {
 				op.Intervals = []result.Interval{}
@@ -91,11 +114,13 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			all.AchievedRate = float64(all.Count) / window.Seconds()
 		}
 		// One interval of all operations at a time, in one scratch
-		// histogram: memory stays flat however long the soak.
+		// histogram (and one for the client delays): memory stays flat
+		// however long the soak.
 		all.Intervals = make([]result.Interval, 0, nIvals)
-		scratch := result.NewHistogram()
+		scratch, clientScratch := result.NewHistogram(), newPacked()
 		for i := range nIvals {
 			scratch.Reset()
+			clientScratch.Reset()
 			var errs int64
 			for k := range c.ops {
 				if i < len(r.ivals[k]) {
@@ -103,13 +128,24 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 					if iv.hist != nil {
 						iv.hist.MergeInto(scratch)
 					}
+					if iv.client != nil && !single {
+						clientScratch.Merge(iv.client)
+					}
 					errs += iv.errors
 				}
 			}
-			all.Intervals = append(all.Intervals, result.Interval{
+			ri := result.Interval{
 				OffsetNS: int64(i) * c.win.interval.Nanoseconds(), Count: scratch.TotalCount(),
 				Errors: errs, Histogram: result.EncodeHistogram(scratch),
-			})
+			}
+			switch {
+			case single:
+				// The one operation's, as its whole-run histograms are.
+				ri.ClientDelayHistogram = cr.Operations[0].Intervals[i].ClientDelayHistogram
+			case anyClient:
+				ri.ClientDelayHistogram = result.EncodePacked(clientScratch)
+			}
+			all.Intervals = append(all.Intervals, ri)
 		}
 		if len(all.ErrorKinds) == 0 {
 			all.ErrorKinds = nil

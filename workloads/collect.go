@@ -83,9 +83,12 @@ func (r *record) mergeStage(st *stageTrack) {
 	}
 }
 
+// intervalAgg is the record of one operation kind in one interval: the
+// latencies of its successes, their client delays (nil until a worker
+// recorded one: a closed-loop run records none) and its errors.
 type intervalAgg struct {
-	hist   *hdrhistogram.PackedHistogram
-	errors int64
+	hist, client *hdrhistogram.PackedHistogram
+	errors       int64
 }
 
 func newRecord(kinds int) *record {
@@ -153,6 +156,17 @@ func (r *record) merge(s *sliceSet) {
 		r.scratch.Reset()
 		r.scratch.MergeFrom(o.latency)
 		r.scratch.MergeInto(r.whole[k])
+		if o.client.TotalCount() > 0 {
+			// One scan of the slice's dense histogram serves both the
+			// interval's packed aggregate and the whole-run histogram.
+			if iv.client == nil {
+				iv.client = newPacked()
+			}
+			r.scratch.Reset()
+			r.scratch.MergeFrom(o.client)
+			iv.client.Merge(r.scratch)
+			r.scratch.MergeInto(r.client[k])
+		}
 		r.errors[k] += o.errors
 		r.late[k] += o.late
 		r.hits[k] += o.hits
@@ -177,7 +191,7 @@ func (r *record) mergeWhole(workers []*worker) {
 	for _, w := range workers {
 		for k, h := range w.whole {
 			for _, m := range [...]struct{ from, into *hdrhistogram.Histogram }{
-				{h.service, r.service[k]}, {h.client, r.client[k]}, {h.lessClient, r.lessClient[k]},
+				{h.service, r.service[k]}, {h.lessClient, r.lessClient[k]},
 			} {
 				r.scratch.Reset()
 				r.scratch.MergeFrom(m.from)

@@ -17,15 +17,16 @@ func newPacked() *hdrhistogram.PackedHistogram {
 // opSlice is one worker's record of one operation kind for one interval.
 type opSlice struct {
 	latency *hdrhistogram.Histogram // completion − intended start
+	// client (send − ideal start: the generator's own delay) is the
+	// slice's own, like latency: a window of the run is judged on the
+	// generator's delay within it, so it is kept per interval.
+	client *hdrhistogram.Histogram
 	// service (completion − actual send) is the worker's histogram for the
 	// whole run, shared by all its slices: service time is only reported
 	// for the whole run, so it is merged once, when the worker is done,
-	// rather than at every interval.
-	service *hdrhistogram.Histogram
-	// client (send − ideal start: the generator's own delay) and
-	// lessClient (latency less that delay) are whole-run histograms shared
-	// like service.
-	client     *hdrhistogram.Histogram
+	// rather than at every interval. lessClient (latency less the client
+	// delay) is a whole-run histogram shared like service.
+	service    *hdrhistogram.Histogram
 	lessClient *hdrhistogram.Histogram
 	errors     int64
 	late       int64
@@ -48,10 +49,11 @@ type sliceSet struct {
 }
 
 // wholeRun is one worker's whole-run histograms of one operation kind:
-// service time and the generator's own delay are only reported for the
-// whole run, so they are merged once, when the worker is done.
+// service time and latency less the generator's own delay are only
+// reported for the whole run, so they are merged once, when the worker is
+// done.
 type wholeRun struct {
-	service, client, lessClient *hdrhistogram.Histogram
+	service, lessClient *hdrhistogram.Histogram
 	// first holds a streaming call's latencies to its first message; nil
 	// until the first one, so operations that do not stream carry none.
 	first *hdrhistogram.Histogram
@@ -67,7 +69,7 @@ func (w *wholeRun) recordFirst(latencyNS time.Duration) {
 }
 
 func newWholeRun() wholeRun {
-	return wholeRun{service: result.NewHistogram(), client: result.NewHistogram(), lessClient: result.NewHistogram()}
+	return wholeRun{service: result.NewHistogram(), lessClient: result.NewHistogram()}
 }
 
 // newSliceSet returns a slice set with whole-run histograms of its own.
@@ -79,25 +81,27 @@ func newSliceSet(kinds int) *sliceSet {
 	return newWorkerSliceSet(whole)
 }
 
-// newWorkerSliceSet returns a slice set that records into the worker's
-// whole-run histograms, one set per operation kind.
+// newWorkerSliceSet returns a slice set with interval histograms of its own
+// that records into the worker's whole-run histograms, one set per
+// operation kind.
 func newWorkerSliceSet(whole []wholeRun) *sliceSet {
 	s := &sliceSet{ops: make([]opSlice, len(whole))}
 	for i := range s.ops {
 		s.ops[i].latency = result.NewHistogram()
+		s.ops[i].client = result.NewHistogram()
 		s.ops[i].service = whole[i].service
-		s.ops[i].client = whole[i].client
 		s.ops[i].lessClient = whole[i].lessClient
 	}
 	return s
 }
 
-// reset empties the slice for another interval; the shared service-time
+// reset empties the slice for another interval; the shared whole-run
 // histograms keep their counts.
 func (s *sliceSet) reset() {
 	for i := range s.ops {
 		o := &s.ops[i]
 		o.latency.Reset()
+		o.client.Reset()
 		o.errors, o.late, o.warmupOps, o.warmupErrors, o.hits, o.misses, o.messages = 0, 0, 0, 0, 0, 0, 0
 		clear(o.kinds)
 	}
