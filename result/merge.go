@@ -69,8 +69,8 @@ func PlanHashOf(r *Result) string {
 
 // Merge combines the results of the N shards of one run (run --shard I/N for
 // I = 1..N) into the result of the whole run, losslessly: whole-run and
-// per-interval histograms (latency and service time) are merged bucket by
-// bucket, counts, errors by kind, late operations and warmup counts are
+// per-interval histograms (latency, service time and client delays) are
+// merged bucket by bucket, counts, errors by kind, late operations and warmup counts are
 // added, and every percentile is read again from the merged histograms,
 // never averaged. The asked rate is the sum of the shards'; the achieved rate
 // is recomputed over the union of their measured windows; each error kind
@@ -388,6 +388,17 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	whole, service, client, lessClient := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
 	first := NewHistogram()
 	var ivals []intervalSlot
+	// The merged intervals carry client delays only when every part's
+	// successes have theirs: one part without them (an older result)
+	// would leave a merged interval's short of its count.
+	ivClients := true
+	for _, o := range ops {
+		for _, iv := range o.Intervals {
+			if iv.Count > 0 && iv.ClientDelayHistogram == "" {
+				ivClients = false
+			}
+		}
+	}
 	for k, o := range ops {
 		h, err := o.WholeHistogram()
 		if err != nil {
@@ -437,6 +448,11 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 			if err := ivals[at].add(hs[j], iv, o.Name); err != nil {
 				return out, err
 			}
+			if ivClients {
+				if err := ivals[at].addClient(iv, j, o.Name); err != nil {
+					return out, err
+				}
+			}
 		}
 	}
 	out.LatencyNS, out.ServiceNS = PercentilesOf(whole), PercentilesOf(service)
@@ -450,19 +466,35 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	if window > 0 {
 		out.AchievedRate = float64(out.Count) / window.Seconds()
 	}
+	// Intervals carry client delays where the operation has them at all,
+	// as the engine writes them.
+	ivClients = ivClients && out.ClientDelayHistogram != ""
 	var empty string
+	emptyHist := func() string {
+		if empty == "" {
+			empty = EncodeHistogram(NewHistogram())
+		}
+		return empty
+	}
 	for i, slot := range ivals {
 		iv := Interval{OffsetNS: int64(i) * interval.Nanoseconds(), Errors: slot.errors}
 		switch {
 		case slot.hist == nil:
-			if empty == "" {
-				empty = EncodeHistogram(NewHistogram())
-			}
-			iv.Histogram = empty
+			iv.Histogram = emptyHist()
 		case slot.merged:
 			iv.Count, iv.Histogram = slot.hist.TotalCount(), EncodeHistogram(slot.hist)
 		default:
 			iv.Count, iv.Histogram = slot.hist.TotalCount(), slot.only
+		}
+		if ivClients {
+			switch {
+			case slot.client != nil:
+				iv.ClientDelayHistogram = EncodeHistogram(slot.client)
+			case slot.clientOnly != "":
+				iv.ClientDelayHistogram = slot.clientOnly
+			default:
+				iv.ClientDelayHistogram = emptyHist()
+			}
 		}
 		out.Intervals = append(out.Intervals, iv)
 	}
@@ -483,6 +515,13 @@ type intervalSlot struct {
 	// only is the only part's encoding, while merged is false.
 	only   string
 	errors int64
+	// client is the merge of the parts' client delays once a second part
+	// with some fell into the slot, nil until then; clientOnly is the
+	// first part's encoding (its interval clientAt), kept as is while it
+	// is alone, so a slot of one part is never decoded.
+	client     *hdrhistogram.Histogram
+	clientOnly string
+	clientAt   int
 }
 
 // add adds a part's interval iv, whose histogram is h, to the slot.
@@ -500,6 +539,33 @@ func (s *intervalSlot) add(h *hdrhistogram.Histogram, iv Interval, op string) er
 		s.hist, s.merged, s.only = m, true, ""
 	}
 	return mergeInto(s.hist, h, op, "interval histogram")
+}
+
+// addClient adds the client delays of a part's interval iv, the j-th of
+// operation op, to the slot. An interval without successes may have none.
+func (s *intervalSlot) addClient(iv Interval, j int, op string) error {
+	if iv.ClientDelayHistogram == "" {
+		return nil
+	}
+	if s.clientOnly == "" && s.client == nil {
+		s.clientOnly, s.clientAt = iv.ClientDelayHistogram, j
+		return nil
+	}
+	add := func(enc string, at int) error {
+		h, err := hdrhistogram.Decode([]byte(enc))
+		if err != nil {
+			return fmt.Errorf("%w: operation %q: interval %d: client delay histogram: %w", ErrInvalid, op, at, err)
+		}
+		return mergeInto(s.client, h, op, "interval client delay histogram")
+	}
+	if s.client == nil {
+		s.client = NewHistogram()
+		if err := add(s.clientOnly, s.clientAt); err != nil {
+			return err
+		}
+		s.clientOnly = ""
+	}
+	return add(iv.ClientDelayHistogram, j)
 }
 
 // mergeInto adds src to dst and fails when a value falls outside dst's

@@ -144,6 +144,13 @@ func TestThreeShardsAgainstOneRedisMergeIntoTheWhole(t *testing.T) {
 			sum += iv.Count
 		}
 		assert.Equal(t, op.Count, sum, "%s: the intervals hold every sample", name)
+		// And so do their client delays, the merged slots' as the shards'.
+		clients, err := op.IntervalClientDelays()
+		require.NoError(t, err)
+		require.Len(t, clients, len(op.Intervals), "%s: every merged interval has client delays", name)
+		for i, h := range clients {
+			assert.Equal(t, op.Intervals[i].Count, h.TotalCount(), "%s: merged interval %d's client delays", name, i)
+		}
 		if name != "all" {
 			opsSum += op.Count + op.Errors
 		}
