@@ -47,15 +47,27 @@ func (f Floor) NS() int64 { return f.ClientNS + f.WakeupNS }
 
 // FloorOf reads an operation's measurement floor at quantile q (1 for the
 // maximum). ok is false when the result lacks what it needs: an older
-// result, or a closed-loop run.
+// result, or a closed-loop run. An operation of one stage (see
+// result.ComponentResult.OfStage) has client delays but no service times,
+// and is read as a slice of the run (sliceFloor).
 func FloorOf(op *result.OperationResult, runner *result.Runner, q float64) (Floor, bool) {
-	if op == nil || runner == nil || op.ClientDelayHistogram == "" || op.ServiceHistogram == "" {
+	if op == nil || runner == nil || op.ClientDelayHistogram == "" {
 		return Floor{}, false
 	}
 	client, err1 := op.ClientDelays()
 	wake, err2 := runner.Wakeups()
-	service, err3 := hdrhistogram.Decode([]byte(op.ServiceHistogram))
-	if err1 != nil || err2 != nil || err3 != nil || client.TotalCount() == 0 || wake.TotalCount() == 0 {
+	if err1 != nil || err2 != nil || client.TotalCount() == 0 || wake.TotalCount() == 0 {
+		return Floor{}, false
+	}
+	if op.ServiceHistogram == "" {
+		latency, err := op.WholeHistogram()
+		if err != nil {
+			return Floor{}, false
+		}
+		return sliceFloor(latency, client, wake, q), true
+	}
+	service, err := hdrhistogram.Decode([]byte(op.ServiceHistogram))
+	if err != nil {
 		return Floor{}, false
 	}
 	at := func(h *hdrhistogram.Histogram, q float64) int64 {
@@ -179,12 +191,15 @@ func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationRe
 	}
 	r.Status = status.ClientBound
 	late := ""
-	if op.Count > 0 {
+	if op.Count > 0 && f.ServiceNS > 0 {
 		late = fmt.Sprintf(", %s of sends late", FormatPercent(float64(op.Late)/float64(op.Count)))
 	}
-	r.Detail = fmt.Sprintf("the load generator was too late to measure the target: its own delay at %s was %s (client delay %s, runner wake-up delay %s%s), %s of the bar %s, and the target's service time (%s at %s) may be within the bar once the runner's wake-up delays are allowed for (at least %s): %s",
-		m, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), late, FormatPercent(float64(f.NS())/bar), dur(int64(bar)),
-		dur(f.ServiceNS), m, dur(f.TargetNS), ClientRemedies)
+	target := fmt.Sprintf("the target's service time (%s at %s) may be within the bar once the runner's wake-up delays are allowed for (at least %s)", dur(f.ServiceNS), m, dur(f.TargetNS))
+	if f.ServiceNS == 0 {
+		target = fmt.Sprintf("the target's own part may be within the bar once the generator's and the runner's delays are taken out of the latency (at least %s at %s)", dur(f.TargetNS), m)
+	}
+	r.Detail = fmt.Sprintf("the load generator was too late to measure the target: its own delay at %s was %s (client delay %s, runner wake-up delay %s%s), %s of the bar %s, and %s: %s",
+		m, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), late, FormatPercent(float64(f.NS())/bar), dur(int64(bar)), target, ClientRemedies)
 }
 
 func dur(ns int64) string { return slo.FormatDuration(time.Duration(ns)) }

@@ -339,11 +339,16 @@ func withStages(t *testing.T, res *result.Result, seconds ...int) *result.Result
 		op := &res.Components[0].Operations[i]
 		ivals, err := op.IntervalHistograms()
 		require.NoError(t, err)
+		clients, err := op.IntervalClientDelays()
+		require.NoError(t, err)
 		from := 0
 		for k, n := range seconds {
-			h := result.NewHistogram()
-			for _, iv := range ivals[from : from+n] {
+			h, c := result.NewHistogram(), result.NewHistogram()
+			for j, iv := range ivals[from : from+n] {
 				h.Merge(iv)
+				if clients != nil {
+					c.Merge(clients[from+j])
+				}
 			}
 			op.Stages = append(op.Stages, result.StageResult{
 				Index: k + 1, Rate: op.AskedRate, StartRate: op.AskedRate, AskedRate: op.AskedRate,
@@ -351,6 +356,9 @@ func withStages(t *testing.T, res *result.Result, seconds ...int) *result.Result
 				Count: h.TotalCount(), AchievedRate: float64(h.TotalCount()) / float64(n),
 				LatencyNS: result.PercentilesOf(h), Histogram: encode(h),
 			})
+			if clients != nil {
+				op.Stages[k].ClientDelayHistogram = encode(c)
+			}
 			from += n
 		}
 		op.Stages[0].Errors = op.Errors
@@ -399,6 +407,36 @@ func TestStageObjectivesAreJudgedOnTheirStage(t *testing.T) {
 	}, got)
 	assert.Equal(t, status.VerdictFail, v.Status)
 
+	t.Run("a stage the load generator was starved in is client-bound, not the target's fail", func(t *testing.T) {
+		// The same run, its second stage slow because tailgate sent all
+		// but a third of each latency late.
+		starved := withIntervalClients(f.result(), func(i int, v int64) int64 {
+			if i >= 5 {
+				return v - v/3
+			}
+			return 1_000
+		}, quietRunner)
+		res := withStages(t, starved, 5, 5)
+		_, err := result.Decode(mustEncode(t, res))
+		require.NoError(t, err, "the fixture's stages are a sound result")
+		v, err := gate.Judge(plan, res, nil)
+		require.NoError(t, err)
+		stage2 := func(v *gate.Verdict) status.ObjectiveResult {
+			i := slices.IndexFunc(v.Objectives["cache"], func(o status.ObjectiveResult) bool { return o.Stage == 2 })
+			require.GreaterOrEqual(t, i, 0, "stage 2's objective")
+			return v.Objectives["cache"][i]
+		}
+		o := stage2(v)
+		assert.Equal(t, status.ClientBound, o.Status, o.Detail)
+		assert.Contains(t, o.Detail, "taken out of the latency")
+		assert.Positive(t, o.FloorNS)
+		assert.Equal(t, status.VerdictError, v.Status)
+
+		precise := withStages(t, withIntervalClients(f.result(), func(int, int64) int64 { return 1_000 }, quietRunner), 5, 5)
+		v, err = gate.Judge(plan, precise, nil)
+		require.NoError(t, err)
+		assert.Equal(t, status.Fail, stage2(v).Status, "a precise generator leaves the slow stage to the target")
+	})
 	t.Run("a stage with too few samples is insufficient, never a pass", func(t *testing.T) {
 		short := fixture{seed: 2, medianNS: 1e6, sigma: 0.1, intervals: 3, perSecond: 400}
 		plan := stagedPlan(t, "        - {rate: 400, duration: 2s}\n        - {rate: 400, duration: 1s}\n", `      minimum:

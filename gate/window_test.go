@@ -81,7 +81,8 @@ func TestOverTimeObjectives(t *testing.T) {
 
 // withIntervalClients gives every operation of res client delays interval
 // by interval, client(i, v) for a latency v of interval i, with the whole
-// run's their sum, and res the runner record.
+// run's their sum (and the latencies less them), and res the runner
+// record.
 func withIntervalClients(res *result.Result, client func(interval int, latencyNS int64) int64, runner *result.Runner) *result.Result {
 	for k := range res.Components[0].Operations {
 		op := &res.Components[0].Operations[k]
@@ -89,19 +90,23 @@ func withIntervalClients(res *result.Result, client func(interval int, latencyNS
 		if err != nil {
 			panic(err)
 		}
-		whole := result.NewHistogram()
+		whole, less := result.NewHistogram(), result.NewHistogram()
 		for i, h := range hs {
 			ch := result.NewHistogram()
 			for _, b := range h.Distribution() {
 				if b.Count > 0 {
-					_ = ch.RecordValues(max(client(i, (b.From+b.To)/2), 1), b.Count)
+					v := (b.From + b.To) / 2
+					c := max(client(i, v), 1)
+					_ = ch.RecordValues(c, b.Count)
+					_ = less.RecordValues(max(v-c, 1), b.Count)
 				}
 			}
 			whole.Merge(ch)
 			op.Intervals[i].ClientDelayHistogram = encode(ch)
 		}
-		cp := result.PercentilesOf(whole)
+		cp, lp := result.PercentilesOf(whole), result.PercentilesOf(less)
 		op.ClientDelayNS, op.ClientDelayHistogram = &cp, encode(whole)
+		op.LatencyLessClientNS, op.LatencyLessClientHistogram = &lp, encode(less)
 	}
 	res.Runner = runner
 	return res

@@ -40,6 +40,20 @@ type StageResult struct {
 	// Histogram is the stage's HdrHistogram, V2 compressed, base64.
 	LatencyNS Percentiles `json:"latency_ns"`
 	Histogram string      `json:"histogram"`
+	// ClientDelayHistogram holds the client delays of the stage's
+	// successes (see OperationResult.ClientDelayNS), V2 compressed,
+	// base64, so a stage's bar tells the load generator's delay from the
+	// target's as a whole run's does: a stage at the top of a ramp is
+	// where the generator is likeliest to fall behind. Left out where the
+	// operation has no client delays, and in results written before it
+	// was recorded.
+	ClientDelayHistogram string `json:"client_delay_histogram,omitempty"`
+}
+
+// ClientDelays decodes the stage's client-delay histogram; empty when it
+// has none.
+func (s *StageResult) ClientDelays() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(s.ClientDelayHistogram, fmt.Sprintf("stage %d: client delay histogram", s.Index))
 }
 
 // Length is how long the stage lasted.
@@ -71,6 +85,7 @@ func (c *ComponentResult) OfStage(index int) *ComponentResult {
 			Name: o.Name, Count: s.Count, Errors: s.Errors, Hits: s.Hits, Misses: s.Misses,
 			AskedRate: s.AskedRate, AchievedRate: s.AchievedRate,
 			LatencyNS: s.LatencyNS, Histogram: s.Histogram, Intervals: []Interval{},
+			ClientDelayHistogram: s.ClientDelayHistogram,
 		})
 	}
 	return out
@@ -106,6 +121,13 @@ func (o *OperationResult) stagesAgree() error {
 		if err := storedAgree(fmt.Sprintf("stage %d latency", s.Index), s.LatencyNS, s.Histogram, h); err != nil {
 			return err
 		}
+		cd, err := s.ClientDelays()
+		if err != nil {
+			return err
+		}
+		if n := cd.TotalCount(); s.ClientDelayHistogram != "" && n != s.Count {
+			return fmt.Errorf("stage %d: client delay histogram holds %d samples, count says %d", s.Index, n, s.Count)
+		}
 		count += s.Count
 		errors += s.Errors
 	}
@@ -130,7 +152,7 @@ func mergeStages(ops []*OperationResult) ([]StageResult, error) {
 	}
 	out := make([]StageResult, len(first.Stages))
 	for i, s := range first.Stages {
-		h := NewHistogram()
+		h, client := NewHistogram(), NewHistogram()
 		m := StageResult{Index: s.Index, Rate: s.Rate, StartRate: s.StartRate, Ramp: s.Ramp, StartNS: s.StartNS, EndNS: s.EndNS}
 		for k, o := range ops {
 			if len(o.Stages) != len(first.Stages) || o.Stages[i].Index != s.Index || o.Stages[i].Length() != s.Length() {
@@ -144,12 +166,24 @@ func mergeStages(ops []*OperationResult) ([]StageResult, error) {
 			if err := mergeInto(h, sh, o.Name, fmt.Sprintf("stage %d histogram", s.Index)); err != nil {
 				return nil, err
 			}
+			cd, err := p.ClientDelays()
+			if err != nil {
+				return nil, fmt.Errorf("%w: operation %q: %w", ErrInvalid, o.Name, err)
+			}
+			if err := mergeInto(client, cd, o.Name, fmt.Sprintf("stage %d client delay histogram", s.Index)); err != nil {
+				return nil, err
+			}
 			m.Errors += p.Errors
 			m.Hits += p.Hits
 			m.Misses += p.Misses
 			m.AskedRate += p.AskedRate
 		}
 		m.Count, m.LatencyNS, m.Histogram = h.TotalCount(), PercentilesOf(h), EncodeHistogram(h)
+		// A shard without client delays (an older result) leaves the
+		// merge short of the count: then it says nothing, and is left out.
+		if n := client.TotalCount(); n > 0 && n == m.Count {
+			m.ClientDelayHistogram = EncodeHistogram(client)
+		}
 		if l := m.Length(); l > 0 {
 			m.AchievedRate = float64(m.Count) / l.Seconds()
 		}

@@ -58,6 +58,32 @@ func TestStagesSurviveTheResultFileAndMerge(t *testing.T) {
 	assert.EqualValues(t, 100, st[0].AskedRate, "the shards' asked rates add up")
 	assert.EqualValues(t, 1, st[1].Count)
 
+	assert.Empty(t, st[0].ClientDelayHistogram, "shards without client delays merge to none")
+
+	withClient := func(s result.StageResult, delays ...int64) result.StageResult {
+		h := result.NewHistogram()
+		for _, v := range delays {
+			require.NoError(t, h.RecordValue(v))
+		}
+		s.ClientDelayHistogram = result.EncodeHistogram(h)
+		return s
+	}
+	a.Components[0].Operations[0].Stages = []result.StageResult{withClient(stage(t, 1, 0, 1, 1, 1000), 10), withClient(stage(t, 2, 1, 2, 0, 2000), 20)}
+	b.Components[0].Operations[0].Stages = []result.StageResult{withClient(stage(t, 1, 0, 1, 1, 3000), 30), withClient(stage(t, 2, 1, 2, 0))}
+	m, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
+	require.NoError(t, err)
+	st = m.Components[0].Operations[0].Stages
+	for i, want := range []int64{2, 1} {
+		h, err := st[i].ClientDelays()
+		require.NoError(t, err)
+		assert.Equal(t, want, h.TotalCount(), "stage %d: both shards' client delays", i+1)
+	}
+	b.Components[0].Operations[0].Stages[0].ClientDelayHistogram = ""
+	m, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
+	require.NoError(t, err)
+	assert.Empty(t, m.Components[0].Operations[0].Stages[0].ClientDelayHistogram, "a shard without them leaves the merged stage none")
+	assert.NotEmpty(t, m.Components[0].Operations[0].Stages[1].ClientDelayHistogram)
+
 	b.Components[0].Operations[0].Stages = nil
 	_, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
 	assert.ErrorContains(t, err, "running in stages", "a shard without the stages is refused")
@@ -76,6 +102,11 @@ func TestBadStagesAreRefused(t *testing.T) {
 		{"stages out of order", func(s []result.StageResult) { s[0].Index, s[1].Index = 2, 1 }, "stage 1 is numbered 2"},
 		{"a gap between stages", func(s []result.StageResult) { s[1].StartNS += 1e6 }, "stage 2 starts at 1001000000 ns, not where stage 1 ends"},
 		{"a stage that ends before it starts", func(s []result.StageResult) { s[0].EndNS = 0 }, "stage 1 runs from 0 ns to 0 ns"},
+		{"client delays that do not count the stage's successes", func(s []result.StageResult) {
+			h := result.NewHistogram()
+			_ = h.RecordValue(10)
+			s[0].ClientDelayHistogram = result.EncodeHistogram(h)
+		}, "stage 1: client delay histogram holds 1 samples, count says 2"},
 	} {
 		t.Run(tt.name+" are refused", func(t *testing.T) {
 			r := staged(t)

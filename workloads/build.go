@@ -172,9 +172,10 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 	stages := c.spec.Component.Workload.Stages
 	shards := float64(max(c.spec.Shard.Count, 1))
 	out := make([]result.StageResult, len(stages))
-	h := result.NewHistogram()
+	h, client := result.NewHistogram(), result.NewHistogram()
 	for i, st := range stages {
 		h.Reset()
+		client.Reset()
 		s := result.StageResult{
 			Index: i + 1, Rate: st.Rate, StartRate: slo.StartRate(stages, i), Ramp: string(st.Ramp),
 			StartNS: c.win.stageStart(i).Sub(c.win.measStart).Nanoseconds(),
@@ -184,11 +185,17 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 		for _, k := range kinds {
 			agg := &c.rec.stages[k][i]
 			agg.hist.MergeInto(h)
+			agg.client.MergeInto(client)
 			s.Errors += agg.errors
 			s.Hits += agg.hits
 			s.Misses += agg.misses
 		}
 		s.Count, s.LatencyNS, s.Histogram = h.TotalCount(), result.PercentilesOf(h), result.EncodeHistogram(h)
+		// Client delays come with every success of an open-loop run, and
+		// with none of a closed-loop one.
+		if n := client.TotalCount(); n > 0 && n == s.Count {
+			s.ClientDelayHistogram = result.EncodeHistogram(client)
+		}
 		if l := s.Length(); l > 0 {
 			s.AchievedRate = float64(s.Count) / l.Seconds()
 		}

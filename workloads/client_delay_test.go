@@ -95,12 +95,33 @@ func TestEveryIntervalHoldsItsClientDelays(t *testing.T) {
 				}
 				assert.Equal(t, result.EncodeHistogram(whole), result.EncodeHistogram(sum),
 					"%s: the intervals' client delays add up to the whole run's, bucket for bucket", op.Name)
+				if tt.stages != nil {
+					assertStagesHoldTheirClientDelays(t, &op, whole)
+				}
 			}
 			if tt.withClient {
 				assertAllIsTheMergeOfItsOperations(t, c)
 			}
 		})
 	}
+}
+
+// assertStagesHoldTheirClientDelays checks that each stage of op holds the
+// client delays of its own successes, and that they add up, bucket for
+// bucket, to the whole run's.
+func assertStagesHoldTheirClientDelays(t *testing.T, op *result.OperationResult, whole *hdrhistogram.Histogram) {
+	t.Helper()
+	require.NotEmpty(t, op.Stages, "%s: stages", op.Name)
+	sum := result.NewHistogram()
+	for _, s := range op.Stages {
+		h, err := s.ClientDelays()
+		require.NoError(t, err)
+		require.NotEmpty(t, s.ClientDelayHistogram, "%s: stage %d has client delays", op.Name, s.Index)
+		assert.Equal(t, s.Count, h.TotalCount(), "%s: stage %d's client delays count its successes", op.Name, s.Index)
+		require.Zero(t, sum.Merge(h))
+	}
+	assert.Equal(t, result.EncodeHistogram(whole), result.EncodeHistogram(sum),
+		"%s: the stages' client delays add up to the whole run's, bucket for bucket", op.Name)
 }
 
 // assertAllIsTheMergeOfItsOperations checks that each interval's client

@@ -50,7 +50,7 @@ type record struct {
 
 // stageAgg is the record of one operation kind in one stage.
 type stageAgg struct {
-	hist                 *hdrhistogram.PackedHistogram
+	hist, client         *hdrhistogram.PackedHistogram
 	errors, hits, misses int64
 }
 
@@ -60,7 +60,7 @@ func (r *record) stagesOf(stages int) {
 	for k := range r.stages {
 		r.stages[k] = make([]stageAgg, stages)
 		for i := range r.stages[k] {
-			r.stages[k][i].hist = newPacked()
+			r.stages[k][i].hist, r.stages[k][i].client = newPacked(), newPacked()
 		}
 	}
 }
@@ -75,6 +75,10 @@ func (r *record) mergeStage(st *stageTrack) {
 		if from.latency.TotalCount() > 0 {
 			into.hist.MergeFrom(from.latency)
 			from.latency.Reset()
+		}
+		if from.client != nil && from.client.TotalCount() > 0 {
+			into.client.MergeFrom(from.client)
+			from.client.Reset()
 		}
 		into.errors += from.errors
 		into.hits += from.hits

@@ -143,7 +143,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 		default:
 			s.record(done.Sub(f.due).Nanoseconds(), done.Sub(f.sent).Nanoseconds(), f.clientNS, open && f.sent.Sub(f.due) > LateAfter)
 			w.nodeSuccess(node, done.Sub(f.due).Nanoseconds())
-			w.stageSuccess(f.due, f.kind, done.Sub(f.due).Nanoseconds(), reply.Hits, reply.Misses)
+			w.stageSuccess(f.due, f.kind, done.Sub(f.due).Nanoseconds(), f.clientNS, reply.Hits, reply.Misses)
 			s.hits += int64(reply.Hits)
 			s.misses += int64(reply.Misses)
 		}

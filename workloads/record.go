@@ -201,7 +201,10 @@ func (w *worker) nodeFailure(n int, kind string) {
 // in: the latency of every measured success intended in the stage, from
 // its intended start, and the measured failures.
 type stageRun struct {
-	latency              *hdrhistogram.Histogram
+	latency *hdrhistogram.Histogram
+	// client holds the successes' client delays; nil for a closed-loop
+	// run, which has none.
+	client               *hdrhistogram.Histogram
 	errors, hits, misses int64
 }
 
@@ -230,11 +233,15 @@ func (w *worker) stageAt(due time.Time) []stageRun {
 	return st.ops
 }
 
-// stageSuccess notes a measured success intended at due in its stage.
-func (w *worker) stageSuccess(due time.Time, kind int, latencyNS int64, hits, misses int32) {
+// stageSuccess notes a measured success intended at due in its stage, with
+// its client delay (clientNS, negative in a closed-loop run).
+func (w *worker) stageSuccess(due time.Time, kind int, latencyNS, clientNS int64, hits, misses int32) {
 	if ops := w.stageAt(due); ops != nil {
 		s := &ops[kind]
 		_ = s.latency.RecordValue(clampNS(latencyNS))
+		if clientNS >= 0 && s.client != nil {
+			_ = s.client.RecordValue(clampNS(clientNS))
+		}
 		s.hits += int64(hits)
 		s.misses += int64(misses)
 	}

@@ -40,6 +40,9 @@ func newWorker(c *componentRun, conn Conn, clock Clock, out chan<- *sliceSet) *w
 		w.stage.ops = make([]stageRun, len(c.ops))
 		for k := range w.stage.ops {
 			w.stage.ops[k].latency = result.NewHistogram()
+			if c.spec.rate() > 0 { // open loop: sends have intended starts
+				w.stage.ops[k].client = result.NewHistogram()
+			}
 		}
 	}
 	return w
@@ -134,7 +137,7 @@ func (w *worker) run(ctx context.Context) {
 		default:
 			s.record(done.Sub(due).Nanoseconds(), done.Sub(sent).Nanoseconds(), clientNS, pace.open && sent.Sub(due) > LateAfter)
 			w.nodeSuccess(op.Node, done.Sub(due).Nanoseconds())
-			w.stageSuccess(due, op.Kind, done.Sub(due).Nanoseconds(), op.Hits, op.Misses)
+			w.stageSuccess(due, op.Kind, done.Sub(due).Nanoseconds(), clientNS, op.Hits, op.Misses)
 			s.hits += int64(op.Hits)
 			s.misses += int64(op.Misses)
 			if op.Messages > 0 {
