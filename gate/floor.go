@@ -131,8 +131,9 @@ func lowerBound(total *hdrhistogram.Histogram, q float64, parts ...*hdrhistogram
 }
 
 // sliceFloor is the measurement floor at quantile q of a slice of a run (a
-// window, a third of it), from its latencies and client delays and the
-// runner's wake-up delays over the whole run: a slice records no service
+// window, a third of it, a stage), from its latencies and client delays and
+// the runner's wake-up delays (the slice's own, or the whole run's where the
+// result has none per interval, as for a stage): a slice records no service
 // times, so ServiceNS is 0 and TargetNS bounds what is left of each
 // latency once both the generator's delay in sending and the runner's in
 // noticing the reply are taken out (see lowerBound). Waiting for the

@@ -41,9 +41,13 @@ func judgeOverTime(o slo.Objective, cr *result.ComponentResult, intervalNS int64
 type overTime struct {
 	intervals []*hdrhistogram.Histogram
 	// clients are each interval's client delays and wake the runner's
-	// wake-up delays; both nil when the result lacks either.
+	// wake-up delays; both nil when the result lacks either. wakes are the
+	// runner's wake-up delays interval by interval, nil in a result
+	// without them (merged, joined or older), whose slices then read the
+	// whole run's.
 	clients []*hdrhistogram.Histogram
 	wake    *hdrhistogram.Histogram
+	wakes   []*hdrhistogram.Histogram
 }
 
 func readOverTime(op *result.OperationResult, runner *result.Runner) (overTime, error) {
@@ -63,6 +67,9 @@ func readOverTime(op *result.OperationResult, runner *result.Runner) (overTime, 
 		return t, nil
 	}
 	t.clients, t.wake = clients, wake
+	if wakes, err := runner.IntervalWakeups(); err == nil {
+		t.wakes = wakes
+	}
 	return t, nil
 }
 
@@ -76,12 +83,21 @@ func merged(hs []*hdrhistogram.Histogram, from, to int) *hdrhistogram.Histogram 
 }
 
 // floor is the measurement floor at the p99 of intervals [from, to), whose
-// latencies latency holds merged; ok is false without client delays.
+// latencies latency holds merged; ok is false without client delays. The
+// runner's wake-up delays are the slice's own where the result has them: a
+// short stall of the runner that the whole run's p99 does not see still
+// delays the replies noticed in its slice.
 func (t overTime) floor(latency *hdrhistogram.Histogram, from, to int) (f Floor, ok bool) {
 	if t.clients == nil {
 		return Floor{}, false
 	}
-	return sliceFloor(latency, merged(t.clients, from, to), t.wake, 0.99), true
+	wake := t.wake
+	if to <= len(t.wakes) {
+		if w := merged(t.wakes, from, to); w.TotalCount() > 0 {
+			wake = w
+		}
+	}
+	return sliceFloor(latency, merged(t.clients, from, to), wake, 0.99), true
 }
 
 // window is one judged window: its index, p99 and measurement floor.

@@ -1,9 +1,12 @@
 package gate_test
 
 import (
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -205,4 +208,60 @@ func TestOverTimeObjectivesTellTheGeneratorFromTheTarget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAWindowReadsTheRunnersWakeupsOfItsOwnIntervals: a runner that
+// stalls for 1.5% of one window's probes, an eighth of a percent of the
+// run's, delays the replies noticed in that window while the whole run's
+// wake-up p99 stays quiet. Read from the window's own intervals, the stall
+// excuses the window's p99 (client-bound); read from the whole run's, as
+// in a result without runner intervals, the replies' delay is the
+// target's.
+func TestAWindowReadsTheRunnersWakeupsOfItsOwnIntervals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 1))
+	res := fixture{seed: 21, medianNS: 1e6, sigma: 0.3, intervals: 60, perSecond: 2000}.result()
+	wakeAll := result.NewHistogram()
+	var runnerIvals []result.RunnerInterval
+	var ops []result.Interval
+	for i := range 60 {
+		stalls := i >= 10 && i < 15
+		lat, cl, wk := result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
+		for range 2000 {
+			target, c, r := 1e6*math.Exp(0.3*rng.NormFloat64()), 2e3+1e3*rng.Float64(), 20e3+20e3*rng.Float64()
+			if stalls && rng.Float64() < 0.015 {
+				u := rng.Float64()
+				c, r = c+0.5e6*u, r+12e6*u
+			}
+			_ = lat.RecordValue(int64(target + c + r))
+			_ = cl.RecordValue(int64(c))
+		}
+		for range 500 {
+			w := 20e3 + 20e3*rng.Float64()
+			if stalls && rng.Float64() < 0.015 {
+				w += 12e6 * rng.Float64()
+			}
+			_ = wk.RecordValue(int64(w))
+		}
+		wakeAll.Merge(wk)
+		ops = append(ops, result.Interval{OffsetNS: int64(i) * int64(time.Second), Count: lat.TotalCount(), Histogram: encode(lat), ClientDelayHistogram: encode(cl)})
+		runnerIvals = append(runnerIvals, result.RunnerInterval{OffsetNS: int64(i) * int64(time.Second), WakeupHistogram: encode(wk)})
+	}
+	for k := range res.Components[0].Operations {
+		op := &res.Components[0].Operations[k]
+		op.Intervals, op.ClientDelayHistogram = ops, encode(result.NewHistogram())
+	}
+	res.Runner = &result.Runner{CPUs: 2, WakeupNS: result.PercentilesOf(wakeAll), WakeupHistogram: encode(wakeAll), Intervals: runnerIvals}
+	require.Less(t, res.Runner.WakeupNS.P99, int64(time.Millisecond), "the whole run's wake-up p99 does not see the stall")
+	plan := planWith("      minimum:\n        get: {p99_window: {window: 5s, max: 3500us}}\n")
+
+	v, err := gate.Judge(plan, res, nil)
+	require.NoError(t, err)
+	checkOverTime(t, v, map[slo.Metric]status.Status{slo.MetricP99Window: status.ClientBound},
+		map[slo.Metric]string{slo.MetricP99Window: "the worst at 10s–15s"})
+
+	res.Runner.Intervals = nil
+	v, err = gate.Judge(plan, res, nil)
+	require.NoError(t, err)
+	checkOverTime(t, v, map[slo.Metric]status.Status{slo.MetricP99Window: status.Fail},
+		map[slo.Metric]string{slo.MetricP99Window: "at 10s–15s"})
 }

@@ -62,6 +62,9 @@ func Decode(data []byte) (*Result, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
+		if err := r.Runner.intervalsAgree(wake); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
 	}
 	for ci := range r.Components {
 		c := &r.Components[ci]

@@ -204,6 +204,45 @@ func TestDecodeRefusesPercentilesTheHistogramsDoNotGive(t *testing.T) {
 	})
 }
 
+// TestDecodeChecksTheRunnersIntervals: the runner's intervals decode, run
+// forward from the measured window's start and hold no more wake-ups than
+// the whole run's record.
+func TestDecodeChecksTheRunnersIntervals(t *testing.T) {
+	wakeups := func(n int) string {
+		h := NewHistogram()
+		for i := range n {
+			_ = h.RecordValue(int64(1000 + i))
+		}
+		return EncodeHistogram(h)
+	}
+	withIntervals := func(offsets []int64, counts []int) func(r *Result) {
+		return func(r *Result) {
+			for i, at := range offsets {
+				r.Runner.Intervals = append(r.Runner.Intervals, RunnerInterval{OffsetNS: at, WakeupHistogram: wakeups(counts[i])})
+			}
+		}
+	}
+	checkDecodes(t, consistentResult, []decodeCase{
+		{"intervals of the measured window", withIntervals([]int64{0, 1e9}, []int{400, 500}), ""},
+		{"an interval before the measured window", withIntervals([]int64{-1e9, 0}, []int{1, 1}), "runner interval 0 starts at -1000000000 ns, before the measured window"},
+		{"intervals out of order", withIntervals([]int64{1e9, 1e9}, []int{1, 1}), "runner interval 1 starts at 1000000000 ns, not after interval 0"},
+		{"more wake-ups than the whole run's", withIntervals([]int64{0, 1e9}, []int{600, 500}), "runner intervals hold 1100 wake-ups, the whole run 1000"},
+		{"an interval that does not decode", func(r *Result) {
+			r.Runner.Intervals = []RunnerInterval{{WakeupHistogram: "not a histogram"}}
+		}, "runner interval 0: wakeup histogram"},
+	})
+	a, b := consistentResult(t), consistentResult(t)
+	withIntervals([]int64{0}, []int{10})(a)
+	withIntervals([]int64{0}, []int{20})(b)
+	merged, err := Concat([]*Result{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Runner == nil || merged.Runner.Intervals != nil {
+		t.Errorf("joined runner %+v: want the whole-run record without intervals", merged.Runner)
+	}
+}
+
 // TestDecodeRefusesDataAfterTheResult: a file holding a result and more
 // (two results written into one, a result and stray bytes) is not a result,
 // as a capacity file with more is not a capacity file; white space after it

@@ -26,6 +26,39 @@ type Runner struct {
 	// the runner's speed, its tail the preemptions it suffered.
 	CPUProbeNS        Percentiles `json:"cpu_probe_ns"`
 	CPUProbeHistogram string      `json:"cpu_probe_histogram"`
+	// Intervals are the wake-up delays of each interval of the measured
+	// window, laid out as the operations' intervals are (same length, same
+	// start), so a slice of the run reads how late the runner woke tailgate
+	// during it. Left out of merged and joined results (whose runners were
+	// several) and of results written before they were recorded.
+	Intervals []RunnerInterval `json:"intervals,omitempty"`
+}
+
+// RunnerInterval is the runner's record of one interval of the measured
+// window.
+type RunnerInterval struct {
+	// OffsetNS is the interval's start from the measured window's start.
+	OffsetNS int64 `json:"offset_ns"`
+	// WakeupHistogram holds the probe's wake-up delays of the interval
+	// (HdrHistogram, V2 compressed, base64).
+	WakeupHistogram string `json:"wakeup_histogram"`
+}
+
+// IntervalWakeups decodes each interval's wake-up delays, in order; nil
+// when the record has none.
+func (r *Runner) IntervalWakeups() ([]*hdrhistogram.Histogram, error) {
+	if len(r.Intervals) == 0 {
+		return nil, nil
+	}
+	out := make([]*hdrhistogram.Histogram, len(r.Intervals))
+	for i, iv := range r.Intervals {
+		h, err := decodeOptional(iv.WakeupHistogram, fmt.Sprintf("runner interval %d: wakeup histogram", i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
 }
 
 // Wakeups decodes the wake-up delay histogram.
@@ -49,7 +82,8 @@ func RunnerOf(wakeups, cpu *hdrhistogram.Histogram, cpus int) *Runner {
 }
 
 // mergeRunners joins the runner records of segments or shards: their
-// samples together, the fewest CPUs. Results without one are skipped; nil
+// samples together, the fewest CPUs, no intervals (the parts' runners were
+// several, or ran at other times). Results without one are skipped; nil
 // when none has one.
 func mergeRunners(rs []*Result) (*Runner, error) {
 	wakeups, cpu := NewHistogram(), NewHistogram()
@@ -81,4 +115,29 @@ func mergeRunners(rs []*Result) (*Runner, error) {
 		return nil, nil
 	}
 	return RunnerOf(wakeups, cpu, cpus), nil
+}
+
+// intervalsAgree checks the runner's intervals against its whole-run
+// wake-up delays wake: laid end to end from the measured window's start,
+// each sound, and together no more samples than the whole run's (which
+// also holds the warmup's).
+func (r *Runner) intervalsAgree(wake *hdrhistogram.Histogram) error {
+	hs, err := r.IntervalWakeups()
+	if err != nil {
+		return err
+	}
+	var n int64
+	for i, h := range hs {
+		switch at := r.Intervals[i].OffsetNS; {
+		case at < 0:
+			return fmt.Errorf("runner interval %d starts at %d ns, before the measured window", i, at)
+		case i > 0 && at <= r.Intervals[i-1].OffsetNS:
+			return fmt.Errorf("runner interval %d starts at %d ns, not after interval %d", i, at, i-1)
+		}
+		n += h.TotalCount()
+	}
+	if n > wake.TotalCount() {
+		return fmt.Errorf("runner intervals hold %d wake-ups, the whole run %d", n, wake.TotalCount())
+	}
+	return nil
 }

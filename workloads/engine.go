@@ -185,7 +185,7 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error
 	defer stopProbe()
 	probed := make(chan *runnerProbe, 1)
 	probeSleeper := clock.NewSleeper()
-	go func() { probed <- probeRunner(probeCtx, clock, probeSleeper, start) }()
+	go func() { probed <- probeRunner(probeCtx, clock, probeSleeper, start, probeWindowOf(runs)) }()
 	mon := newMonitor(runs, start, longest, opt.ProgressEvery, opt.Progress)
 	tick := clock.NewTicker(mon.tick)
 	monitorDone, stopMonitor := make(chan struct{}), make(chan struct{})
@@ -225,6 +225,19 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error
 	}
 	res.Runner = (<-probed).record()
 	return res, outcome(ctx, loadCtx, runs, res, end.Sub(start))
+}
+
+// probeWindowOf is the measured window the runner probe cuts into
+// intervals: the components share its start and interval length (one
+// plan's warmup and interval), and the longest gives its count.
+func probeWindowOf(runs []*componentRun) probeWindow {
+	var w probeWindow
+	for _, c := range runs {
+		if c.win.intervals > w.count {
+			w = probeWindow{start: c.win.measStart, interval: c.win.interval, count: c.win.intervals}
+		}
+	}
+	return w
 }
 
 // withDefaults fills in the defaults of unset options.

@@ -23,6 +23,20 @@ const cpuProbeRounds = 4000
 // runnerProbe records the probe's samples for one run.
 type runnerProbe struct {
 	wakeups, cpu *hdrhistogram.Histogram
+	// intervals are the wake-ups of each interval of the measured window,
+	// by the instant the probe meant to wake at: sparse, as wake-up
+	// delays fill few buckets, so a long soak's stay small.
+	intervals []*hdrhistogram.PackedHistogram
+	win       probeWindow
+}
+
+// probeWindow is the measured window as the probe cuts it: its start, the
+// interval length and how many intervals it has (the last one takes every
+// later instant, as the operations' last interval does).
+type probeWindow struct {
+	start    time.Time
+	interval time.Duration
+	count    int
 }
 
 // cpuProbeSink keeps the probe's computation from being optimized away.
@@ -41,9 +55,16 @@ func cpuProbe() uint64 {
 }
 
 // probeRunner samples the runner every ProbeEvery from start until ctx ends,
-// waiting with sl, which it closes.
-func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time) *runnerProbe {
-	p := &runnerProbe{wakeups: result.NewHistogram(), cpu: result.NewHistogram()}
+// waiting with sl, which it closes; win is the measured window, whose
+// intervals get their own record of the wake-ups.
+func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, win probeWindow) *runnerProbe {
+	p := &runnerProbe{wakeups: result.NewHistogram(), cpu: result.NewHistogram(), win: win}
+	if win.interval > 0 && win.count > 0 {
+		p.intervals = make([]*hdrhistogram.PackedHistogram, win.count)
+		for i := range p.intervals {
+			p.intervals[i] = newPacked()
+		}
+	}
 	defer sl.Close()
 	next := start
 	for {
@@ -52,7 +73,12 @@ func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time) 
 			return p
 		}
 		woke := clock.Now()
-		_ = p.wakeups.RecordValue(clampNS(woke.Sub(next).Nanoseconds()))
+		late := clampNS(woke.Sub(next).Nanoseconds())
+		_ = p.wakeups.RecordValue(late)
+		if p.intervals != nil && !next.Before(win.start) {
+			i := min(int(next.Sub(win.start)/win.interval), win.count-1)
+			_ = p.intervals[i].RecordValue(late)
+		}
 		cpuProbeSink.Store(cpuProbe())
 		_ = p.cpu.RecordValue(clampNS(clock.Now().Sub(woke).Nanoseconds()))
 		// After a stall the probes it swallowed fire at once, each late
@@ -63,5 +89,11 @@ func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time) 
 
 // result is the probe's record as the result file holds it.
 func (p *runnerProbe) record() *result.Runner {
-	return result.RunnerOf(p.wakeups, p.cpu, runtime.GOMAXPROCS(0))
+	r := result.RunnerOf(p.wakeups, p.cpu, runtime.GOMAXPROCS(0))
+	for i, h := range p.intervals {
+		r.Intervals = append(r.Intervals, result.RunnerInterval{
+			OffsetNS: int64(i) * p.win.interval.Nanoseconds(), WakeupHistogram: result.EncodePacked(h),
+		})
+	}
+	return r
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/internal/testserver"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 	"github.com/tailgate-dev/tailgate/workloads"
 )
@@ -85,11 +86,13 @@ components:
 		start  func(t *testing.T, srv *testserver.Server) workloads.Options
 		status status.Status
 		detail string
+		// stalled is whether the runner's own record shows the stall.
+		stalled bool
 	}{
 		{"a starved generator is client-bound", func(*testing.T, *testserver.Server) workloads.Options {
 			now := time.Now()
 			return workloads.Options{Clock: stallingClock{from: now.Add(from), to: now.Add(to), by: 40 * time.Millisecond}}
-		}, status.ClientBound, "above the bar only while the load generator was too late to measure the target"},
+		}, status.ClientBound, "above the bar only while the load generator was too late to measure the target", true},
 		{"a frozen server fails", func(t *testing.T, srv *testserver.Server) workloads.Options {
 			var wg sync.WaitGroup
 			wg.Go(func() {
@@ -100,7 +103,7 @@ components:
 			})
 			t.Cleanup(wg.Wait)
 			return workloads.Options{}
-		}, status.Fail, "at 2s–4s"},
+		}, status.Fail, "at 2s–4s", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +114,19 @@ components:
 			spec := &workloads.Spec{Component: c, Duration: plan.Defaults.Duration, Warmup: plan.Defaults.Warmup, Seed: 1}
 			res, err := workloads.Run(context.Background(), []*workloads.Spec{spec}, tt.start(t, srv))
 			require.NoError(t, err)
+			data, err := res.Encode()
+			require.NoError(t, err)
+			_, err = result.Decode(data)
+			require.NoError(t, err, "the result reads back, its runner intervals checked")
+			wakes, err := res.Runner.IntervalWakeups()
+			require.NoError(t, err)
+			require.Len(t, wakes, 6, "a runner record for each of the 6 intervals")
+			worst := int64(0)
+			for _, h := range wakes[2:4] {
+				worst = max(worst, h.ValueAtQuantile(99))
+			}
+			assert.Equal(t, tt.stalled, worst >= (30*time.Millisecond).Nanoseconds(),
+				"the runner's wake-up p99 in the stretch is %s", time.Duration(worst))
 			get := res.Components[0].Operation("get")
 			require.NotNil(t, get)
 			assert.Zero(t, get.Errors)
