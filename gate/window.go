@@ -210,8 +210,8 @@ func judgeWindows(r status.ObjectiveResult, o slo.Objective, t overTime, interva
 		if excused == 1 {
 			verb = "was"
 		}
-		excuse := fmt.Sprintf("%d of %d judged windows %s above the bar only while the load generator was too late to measure the target: the worst at %s, p99 %s, with its own delay at p99 %s (client delay %s, runner wake-up delay %s) and the target's part at least %s",
-			excused, judged, verb, span(worstExcused), dur(worstExcused.p99), dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), dur(f.TargetNS))
+		excuse := fmt.Sprintf("%d of %d judged windows %s above the bar only while the load generator was too late to measure the target: the worst at %s, p99 %s, with its own delay at p99 %s (client delay %s, runner wake-up delay %s), and %s",
+			excused, judged, verb, span(worstExcused), dur(worstExcused.p99), dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), targetPart(f.TargetNS, "the target's part"))
 		if failed == 0 {
 			r.Detail = excuse + ": " + ClientRemedies
 		} else {
@@ -296,20 +296,30 @@ func driftFloor(r *status.ObjectiveResult, cmp stats.Comparison, tol float64, fi
 			return
 		}
 		r.Status = status.ClientBound
-		r.Detail = fmt.Sprintf("the load generator was too late to measure the target in the last third: its own delay at p99 there was %s (client delay %s, runner wake-up delay %s), %s of the %s the tolerance allows over the first third's p99, and the target's own p99 there may be as low as %s, within it: %s",
-			dur(last.NS()), dur(last.ClientNS), dur(last.WakeupNS), FormatPercent(float64(last.NS())/allowed), dur(int64(allowed)), dur(last.TargetNS), ClientRemedies)
+		r.Detail = fmt.Sprintf("the load generator was too late to measure the target in the last third: its own delay at p99 there was %s (client delay %s, runner wake-up delay %s), %s of the %s the tolerance allows over the first third's p99, and the target's own p99 there may be within it (%s): %s",
+			dur(last.NS()), dur(last.ClientNS), dur(last.WakeupNS), FormatPercent(float64(last.NS())/allowed), dur(int64(allowed)), targetPart(last.TargetNS, "it is"), ClientRemedies)
 	case status.Pass, status.NoChange:
 		if float64(first.NS()-last.NS()) < MaterialFloor*base || cand <= (1+tol)*float64(first.TargetNS) {
 			return
 		}
-		could := "+inf"
+		hidden := fmt.Sprintf("the target's own p99 there cannot be told from zero, so no drift of the last third's %s can be ruled out", dur(int64(cand)))
 		if first.TargetNS > 0 {
-			could = SignedPercent(cand/float64(first.TargetNS) - 1)
+			hidden = fmt.Sprintf("the target's own p99 there may be as low as %s, against which the last third's %s is %s, past the %s tolerance",
+				dur(first.TargetNS), dur(int64(cand)), SignedPercent(cand/float64(first.TargetNS)-1), SignedPercent(tol))
 		}
 		r.Status = status.ClientBound
-		r.Detail = fmt.Sprintf("the load generator was later in the first third than in the last (its own delay at p99 %s against %s), so the first third's p99 %s may be more its delay than the target's: the target's own p99 there may be as low as %s, against which the last third's %s is %s, past the %s tolerance: %s",
-			dur(first.NS()), dur(last.NS()), dur(int64(base)), dur(first.TargetNS), dur(int64(cand)), could, SignedPercent(tol), ClientRemedies)
+		r.Detail = fmt.Sprintf("the load generator was later in the first third than in the last (its own delay at p99 %s against %s), so the first third's p99 %s may be more its delay than the target's: %s: %s",
+			dur(first.NS()), dur(last.NS()), dur(int64(base)), hidden, ClientRemedies)
 	}
+}
+
+// targetPart says what the least the target took, ns, is known to be:
+// "<what> at least 1.2ms", or that it cannot be told from zero.
+func targetPart(ns int64, what string) string {
+	if ns <= 0 {
+		return what + " cannot be told from zero"
+	}
+	return what + " at least " + dur(ns)
 }
 
 func countOf(hs []*hdrhistogram.Histogram) int64 {
