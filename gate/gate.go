@@ -118,7 +118,7 @@ func JudgeWithHistory(plan *slo.Plan, res *result.Result, baseline *result.Resul
 					continue
 				}
 				if o.Stage > 0 {
-					out = append(out, judgeStage(o, cr, res.Runner))
+					out = append(out, judgeStage(o, cr, res.Runner, res.IntervalNS))
 					continue
 				}
 				out = append(out, judgeAbsolute(o, cr, res.Runner))
@@ -330,13 +330,16 @@ func noData(r status.ObjectiveResult, tier slo.Tier, measured, detail string) st
 
 // judgeStage judges a minimum or aspirational objective of one stage as a
 // whole run's is, on the stage's own figures: a stage is a run of its own
-// length, with the same sample rules.
-func judgeStage(o slo.Objective, cr *result.ComponentResult, runner *result.Runner) status.ObjectiveResult {
+// length, with the same sample rules, and its floor reads the runner's
+// wake-ups of the stage's intervals where the result has them
+// (result.Runner.Over).
+func judgeStage(o slo.Objective, cr *result.ComponentResult, runner *result.Runner, intervalNS int64) status.ObjectiveResult {
 	var r status.ObjectiveResult
 	if all := cr.Operation(slo.AllOperations); all == nil || all.Stage(o.Stage) == nil {
 		r = noData(ObjectiveOf(o), o.Tier, "no data", fmt.Sprintf("the result has no stage %d: it is of a run without that stage", o.Stage))
 	} else {
-		r = judgeAbsolute(o, cr.OfStage(o.Stage), runner)
+		st := all.Stage(o.Stage)
+		r = judgeAbsolute(o, cr.OfStage(o.Stage), runner.Over(st.StartNS, st.EndNS, intervalNS))
 	}
 	r.Stage = o.Stage
 	return r

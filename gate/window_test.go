@@ -259,9 +259,22 @@ func TestAWindowReadsTheRunnersWakeupsOfItsOwnIntervals(t *testing.T) {
 	checkOverTime(t, v, map[slo.Metric]status.Status{slo.MetricP99Window: status.ClientBound},
 		map[slo.Metric]string{slo.MetricP99Window: "the worst at 10s–15s"})
 
+	// The same run in three stages, the stalled window the second: its
+	// p99 bar reads the stage's own wake-ups as the window does.
+	staged := withStages(t, res, 10, 5, 45)
+	stagePlan := stagedPlan(t, "        - {rate: 2000, duration: 10s}\n        - {rate: 2000, duration: 5s}\n        - {rate: 2000, duration: 45s}\n",
+		"      minimum:\n        get: {p99: 3500us, stage: 2}\n")
+	v, err = gate.Judge(stagePlan, staged, nil)
+	require.NoError(t, err)
+	require.Len(t, v.Objectives["cache"], 1)
+	assert.Equal(t, status.ClientBound, v.Objectives["cache"][0].Status, v.Objectives["cache"][0].Detail)
+
 	res.Runner.Intervals = nil
 	v, err = gate.Judge(plan, res, nil)
 	require.NoError(t, err)
 	checkOverTime(t, v, map[slo.Metric]status.Status{slo.MetricP99Window: status.Fail},
 		map[slo.Metric]string{slo.MetricP99Window: "at 10s–15s"})
+	v, err = gate.Judge(stagePlan, staged, nil)
+	require.NoError(t, err)
+	assert.Equal(t, status.Fail, v.Objectives["cache"][0].Status, "without the runner's intervals the stage reads the whole run's wake-ups")
 }

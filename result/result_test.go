@@ -243,6 +243,54 @@ func TestDecodeChecksTheRunnersIntervals(t *testing.T) {
 	}
 }
 
+// TestRunnerOverASliceReadsItsIntervals: a slice on interval boundaries
+// reads the wake-ups of the intervals it covers (the last one to the end of
+// the window); any other slice, or a record without intervals, the whole
+// run's.
+func TestRunnerOverASliceReadsItsIntervals(t *testing.T) {
+	wake, cpu := NewHistogram(), NewHistogram()
+	r := RunnerOf(wake, cpu, 2)
+	for i := range 4 {
+		h := NewHistogram()
+		for range i + 1 { // interval i holds i+1 wake-ups of (i+1) ms
+			_ = h.RecordValue(int64(i+1) * 1e6)
+			_ = wake.RecordValue(int64(i+1) * 1e6)
+		}
+		r.Intervals = append(r.Intervals, RunnerInterval{OffsetNS: int64(i) * 1e9, WakeupHistogram: EncodeHistogram(h)})
+	}
+	whole := RunnerOf(wake, cpu, 2)
+	r.WakeupNS, r.WakeupHistogram = whole.WakeupNS, whole.WakeupHistogram
+	for _, tt := range []struct {
+		name     string
+		from, to int64
+		want     int64 // wake-ups read; 10 is the whole run's
+	}{
+		{"one interval", 1e9, 2e9, 2},
+		{"two intervals", 1e9, 3e9, 5},
+		{"to the end of the window", 2e9, 4e9, 7},
+		{"past the last interval's start, to the end", 3e9, 3.5e9, 4},
+		{"a start inside an interval", 0.5e9, 2e9, 10},
+		{"an end inside an interval before the last", 0, 1.5e9, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := r.Over(tt.from, tt.to, 1e9).Wakeups()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.TotalCount() != tt.want {
+				t.Errorf("read %d wake-ups, want %d", h.TotalCount(), tt.want)
+			}
+		})
+	}
+	if got := (&Runner{WakeupHistogram: r.WakeupHistogram}).Over(0, 1e9, 1e9); got.WakeupHistogram != r.WakeupHistogram {
+		t.Error("a record without intervals must read the whole run's")
+	}
+	var none *Runner
+	if none.Over(0, 1e9, 1e9) != nil {
+		t.Error("no record stays none")
+	}
+}
+
 // TestDecodeRefusesDataAfterTheResult: a file holding a result and more
 // (two results written into one, a result and stray bytes) is not a result,
 // as a capacity file with more is not a capacity file; white space after it

@@ -141,3 +141,42 @@ func (r *Runner) intervalsAgree(wake *hdrhistogram.Histogram) error {
 	}
 	return nil
 }
+
+// Over is the runner's record of the slice of the measured window from
+// fromNS to toNS (a stage): its wake-ups those of the intervals the slice
+// covers, when the result has intervals of length intervalNS and the
+// slice starts on one's boundary and ends on one's or in the last one;
+// otherwise, or when those intervals hold no wake-up, the whole run's
+// record. The CPU probe stays the whole run's.
+func (r *Runner) Over(fromNS, toNS, intervalNS int64) *Runner {
+	if r == nil || len(r.Intervals) == 0 || intervalNS <= 0 || fromNS < 0 || fromNS%intervalNS != 0 {
+		return r
+	}
+	from, to := int(fromNS/intervalNS), len(r.Intervals)
+	switch last := int64(to-1) * intervalNS; {
+	case toNS > last:
+		// Ends in the last interval, which runs to the window's end
+		// (shorter than the others when the window is no multiple).
+	case toNS%intervalNS == 0:
+		to = int(toNS / intervalNS)
+	default:
+		return r // ends inside an interval before the last
+	}
+	if from >= to {
+		return r
+	}
+	hs, err := r.IntervalWakeups()
+	if err != nil {
+		return r
+	}
+	m := NewHistogram()
+	for _, h := range hs[from:to] {
+		m.Merge(h)
+	}
+	if m.TotalCount() == 0 {
+		return r
+	}
+	out := *r
+	out.WakeupNS, out.WakeupHistogram, out.Intervals = PercentilesOf(m), EncodeHistogram(m), nil
+	return &out
+}
