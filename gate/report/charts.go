@@ -433,6 +433,7 @@ const maxColumns = 200
 // column is one or more consecutive intervals drawn as one.
 type column struct {
 	start, end    float64 // seconds from the measured window's start
+	first, last   int     // the intervals it draws, first to last
 	count, errors int64
 	hist          *hdrhistogram.Histogram
 }
@@ -456,7 +457,7 @@ func columnsOf(op *result.OperationResult, intervalNS, measuredNS int64, withHis
 		if measuredNS > op.Intervals[last].OffsetNS {
 			end = min(end, measuredNS)
 		}
-		col := column{start: float64(op.Intervals[first].OffsetNS) / 1e9, end: float64(end) / 1e9}
+		col := column{start: float64(op.Intervals[first].OffsetNS) / 1e9, end: float64(end) / 1e9, first: first, last: last}
 		for i := first; i <= last; i++ {
 			col.count += op.Intervals[i].Count
 			col.errors += op.Intervals[i].Errors
@@ -510,15 +511,51 @@ var heatKey = []struct {
 // heatRows is the number of latency rows of the waterfall.
 const heatRows = 36
 
+// floorsOf is the measurement floor at the p99 of each column: the client
+// delay p99 of its intervals plus the runner's wake-up p99 over them (the
+// whole run's where the result has none per interval), as the gate reads a
+// window's; nil when the result lacks either.
+func floorsOf(op *result.OperationResult, runner *result.Runner, cols []column) []float64 {
+	if runner == nil {
+		return nil
+	}
+	clients, err1 := op.IntervalClientDelays()
+	whole, err2 := runner.Wakeups()
+	if err1 != nil || err2 != nil || clients == nil || whole.TotalCount() == 0 {
+		return nil
+	}
+	wakes, err := runner.IntervalWakeups()
+	if err != nil {
+		wakes = nil
+	}
+	out := make([]float64, len(cols))
+	for i, col := range cols {
+		c, w := result.NewHistogram(), result.NewHistogram()
+		for k := col.first; k <= col.last; k++ {
+			c.Merge(clients[k])
+			if k < len(wakes) {
+				w.Merge(wakes[k])
+			}
+		}
+		if w.TotalCount() == 0 {
+			w = whole
+		}
+		out[i] = float64(c.ValueAtQuantile(99) + w.ValueAtQuantile(99))
+	}
+	return out
+}
+
 // heatmapChart draws one operation's latency over time: a column per
 // interval, a row per log-latency band, each cell coloured by the share of
-// the interval's operations in it, with the interval p99 and the
+// the interval's operations in it, with the interval p99, the measurement
+// floor (where the result records one per interval: see floorsOf) and the
 // operation's bars over it.
-func heatmapChart(id, component string, op *result.OperationResult, bars []status.ObjectiveResult, intervalNS, measuredNS int64) (template.HTML, error) {
+func heatmapChart(id, component string, op *result.OperationResult, bars []status.ObjectiveResult, runner *result.Runner, intervalNS, measuredNS int64) (template.HTML, error) {
 	cols, err := columnsOf(op, intervalNS, measuredNS, true)
 	if err != nil {
 		return "", fmt.Errorf("component %q: %w", component, err)
 	}
+	floors := floorsOf(op, runner, cols)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	window := 0.0
 	// Each column's buckets, read once: the lowest's Lo and the highest's Hi
@@ -555,11 +592,19 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 	for _, b := range append(opBars, stageBars...) {
 		lo, hi = math.Min(lo, b.ThresholdValue), math.Max(hi, b.ThresholdValue)
 	}
+	for _, v := range floors {
+		if v > 0 {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
 	lo, hi, yTicks := logBounds(lo, hi)
 	desc := fmt.Sprintf("Waterfall of %s latencies: time across (%d columns), latency up on a log scale from %s to %s; "+
 		"darker cells hold a larger share of their interval's operations (0.01%% or less lightest, 10%% or more darkest). "+
 		"The orange line is each interval's p99.",
 		op.Name, len(cols), chartLatency(lo), chartLatency(hi))
+	if floors != nil {
+		desc += " The grey dotted line is each interval's measurement floor: how late tailgate itself was at p99 (its send delay plus the runner's wake-up delay); a p99 near it is tailgate's as much as the target's."
+	}
 	s.open(id, "chart heatmap", f.width, f.height, title, desc)
 	xs := scale{lo: 0, hi: math.Max(window, 1e-9), from: f.x0(), to: f.x1()}
 	ys := scale{lo: lo, hi: hi, from: f.y0(), to: f.y1(), logarithms: true}
@@ -567,8 +612,12 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 	rowHeight := (f.y0() - f.y1()) / heatRows
 
 	s.printf(`<rect x="%s" y="%s" width="%s" height="%s" class="plot-bg"/>`, num(f.x0()), num(f.y1()), num(f.x1()-f.x0()), num(f.y0()-f.y1()))
-	var p99x, p99y []float64
+	var p99x, p99y, floorX, floorY []float64
 	for i, col := range cols {
+		if floors != nil && floors[i] > 0 {
+			floorX = append(floorX, (xs.at(col.start)+xs.at(col.end))/2)
+			floorY = append(floorY, ys.at(floors[i]))
+		}
 		total := col.hist.TotalCount()
 		if total == 0 {
 			continue
@@ -598,6 +647,9 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 	}
 	timeAxis(&s, f, xs, window)
 	stageMarks(&s, f, xs, op.Stages)
+	if len(floorX) > 1 {
+		s.polyline(floorX, floorY, `stroke="#57606a" stroke-width="1.5" stroke-dasharray="2 3" class="floor"`, "measurement floor (p99) per interval")
+	}
 	if len(p99x) > 1 {
 		s.polyline(p99x, p99y, `stroke="#e36209" stroke-width="1.5" class="p99"`, "p99 per interval")
 	}
@@ -640,6 +692,11 @@ func heatmapChart(id, component string, op *result.OperationResult, bars []statu
 	ly += float64(len(heatKey))*17 + 12
 	s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#e36209" stroke-width="1.5"/>`, num(lx), num(ly), num(lx+22), num(ly))
 	s.text(lx+28, ly+4, "start", "legend", "p99 per interval")
+	if len(floorX) > 1 {
+		ly += 18
+		s.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#57606a" stroke-width="1.5" stroke-dasharray="2 3"/>`, num(lx), num(ly), num(lx+22), num(ly))
+		s.text(lx+28, ly+4, "start", "legend", "measurement floor")
+	}
 	s.close()
 	return template.HTML(s.String()), nil
 }

@@ -177,7 +177,7 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 		}
 		bars := latencyBars(c, true)
 		for oi, op := range waterfallOperations(c) {
-			chart, err := heatmapChart(fmt.Sprintf("%s-waterfall-%d", hc.ID, oi+1), c.Name, op, bars, res.IntervalNS, res.MeasuredNS)
+			chart, err := heatmapChart(fmt.Sprintf("%s-waterfall-%d", hc.ID, oi+1), c.Name, op, bars, res.Runner, res.IntervalNS, res.MeasuredNS)
 			if err != nil {
 				return nil, err
 			}

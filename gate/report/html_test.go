@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
 	"github.com/tailgate-dev/tailgate/internal/golden"
@@ -335,5 +339,60 @@ func TestSpectrumPlacesBarsAndPercentiles(t *testing.T) {
 	ys := scale{lo: 1e3, hi: 1e6, from: 300, to: 0, logarithms: true}
 	if got := ys.at(1e4); got < 199.9 || got > 200.1 {
 		t.Errorf("10us on a 1us..1ms log axis at %.2f, want 200", got)
+	}
+}
+
+// TestWaterfallDrawsTheMeasurementFloorWhereTheResultHasOne: with each
+// interval's client delays and the runner's wake-ups recorded, the
+// waterfall draws the floor per interval, keyed in its legend and said in
+// its description, at the height the gate reads (client delay p99 plus
+// wake-up p99); without them, none.
+func TestWaterfallDrawsTheMeasurementFloorWhereTheResultHasOne(t *testing.T) {
+	c := makeComponent(t, 7, "cache", "redis://127.0.0.1:6379", "redis", 20,
+		opSpec{name: "get", perSecond: 500, latency: logNormal(time.Millisecond, 0.4)})
+	op := c.Operation("get")
+	hists, err := op.IntervalHistograms()
+	require.NoError(t, err)
+	withFloor := *op
+	withFloor.Intervals = slices.Clone(op.Intervals)
+	runner := fixtureRunner()
+	for i, h := range hists {
+		client, wake := result.NewHistogram(), result.NewHistogram()
+		for _, b := range h.Distribution() {
+			if b.Count > 0 {
+				// tailgate sent a tenth of each latency late
+				require.NoError(t, client.RecordValues(max((b.From+b.To)/2/10, 1), b.Count))
+			}
+		}
+		for range 500 {
+			record(t, wake, int64(20_000+i*1_000))
+		}
+		withFloor.Intervals[i].ClientDelayHistogram = encode(t, client)
+		runner.Intervals = append(runner.Intervals, result.RunnerInterval{OffsetNS: int64(i) * fixtureInterval, WakeupHistogram: encode(t, wake)})
+	}
+	measured := int64(20) * fixtureInterval
+	chart, err := heatmapChart("w", "cache", &withFloor, nil, runner, fixtureInterval, measured)
+	require.NoError(t, err)
+	assert.Contains(t, string(chart), `class="floor"`)
+	assert.Contains(t, string(chart), ">measurement floor<")
+	assert.Contains(t, string(chart), "measurement floor: how late tailgate itself was at p99")
+
+	cols, err := columnsOf(&withFloor, fixtureInterval, measured, false)
+	require.NoError(t, err)
+	floors := floorsOf(&withFloor, runner, cols)
+	require.Len(t, floors, 20)
+	clients, err := withFloor.IntervalClientDelays()
+	require.NoError(t, err)
+	wakes, err := runner.IntervalWakeups()
+	require.NoError(t, err)
+	assert.Equal(t, float64(clients[3].ValueAtQuantile(99)+wakes[3].ValueAtQuantile(99)), floors[3], "interval 4's floor")
+
+	for name, args := range map[string]struct {
+		op     *result.OperationResult
+		runner *result.Runner
+	}{"no interval client delays": {op, runner}, "no runner": {&withFloor, nil}} {
+		chart, err := heatmapChart("w", "cache", args.op, nil, args.runner, fixtureInterval, measured)
+		require.NoError(t, err)
+		assert.NotContains(t, string(chart), `class="floor"`, name)
 	}
 }
