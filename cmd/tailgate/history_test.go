@@ -169,7 +169,9 @@ components:
 // TestSoakWhoseLatencyGrowsFailsItsWindowsAndDrift: redis-server behind a
 // proxy whose delay grows from 2 ms to 14 ms through a 6 s soak passes a
 // whole-run p99 bar, and fails p99_window (its last window's p99 is above
-// the bar) and drift (the last third's p99 is far above the first's).
+// the bar) and drift (the last third's p99 is far above the first's). It
+// compares tails within one run, so it runs with the cores to itself
+// (scripts/test's quiet tests).
 func TestSoakWhoseLatencyGrowsFailsItsWindowsAndDrift(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Redis(t)
@@ -213,7 +215,16 @@ func TestSoakWhoseLatencyGrowsFailsItsWindowsAndDrift(t *testing.T) {
 	if p99 := got[slo.MetricP99].Status; p99 != status.Pass && p99 != status.ClientBound {
 		t.Errorf("get p99: %s, want the whole-run bar passed (measured %s)", p99, got[slo.MetricP99].Measured)
 	}
+	// Likewise a window or third in which tailgate itself was late enough
+	// to explain the miss is client-bound (and says so); never a pass,
+	// and the target's growth fails at least one of them (exit 1 above).
 	for _, m := range []slo.Metric{slo.MetricP99Window, slo.MetricDrift} {
-		assert.Equal(t, status.Fail, got[m].Status, "get %s: measured %s; %s", m, got[m].Measured, got[m].Detail)
+		switch o := got[m]; o.Status {
+		case status.Fail:
+		case status.ClientBound:
+			assert.Contains(t, o.Detail, "too late to measure the target", "get %s", m)
+		default:
+			t.Errorf("get %s: %s, want fail (or client-bound on a runner too busy to measure it); measured %s; %s", m, o.Status, o.Measured, o.Detail)
+		}
 	}
 }
