@@ -472,7 +472,9 @@ components:
 		start  func(t *testing.T, srv *testserver.Server) workloads.Options
 		status status.Status
 		detail string
-		// stalled is whether the runner's own record shows the stall.
+		// stalled is whether tailgate's own waits stalled, which its
+		// runner record must show in the stretch (a busy machine may
+		// raise the other case's too, so that one is not checked).
 		stalled bool
 	}{
 		{"a starved generator is client-bound", func(*testing.T, *testserver.Server) workloads.Options {
@@ -511,8 +513,10 @@ components:
 			for _, h := range wakes[2:4] {
 				worst = max(worst, h.ValueAtQuantile(99))
 			}
-			assert.Equal(t, tt.stalled, worst >= (30*time.Millisecond).Nanoseconds(),
-				"the runner's wake-up p99 in the stretch is %s", time.Duration(worst))
+			if tt.stalled {
+				assert.GreaterOrEqual(t, worst, (30 * time.Millisecond).Nanoseconds(),
+					"the runner's wake-up p99 in the stretch is %s", time.Duration(worst))
+			}
 			get := res.Components[0].Operation("get")
 			require.NotNil(t, get)
 			assert.Zero(t, get.Errors)
