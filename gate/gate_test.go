@@ -339,15 +339,16 @@ func withStages(t *testing.T, res *result.Result, seconds ...int) *result.Result
 		op := &res.Components[0].Operations[i]
 		ivals, err := op.IntervalHistograms()
 		require.NoError(t, err)
-		clients, err := op.IntervalClientDelays()
-		require.NoError(t, err)
+		withClient := op.HasIntervalClientDelays()
 		from := 0
 		for k, n := range seconds {
 			h, c := result.NewHistogram(), result.NewHistogram()
 			for j, iv := range ivals[from : from+n] {
 				h.Merge(iv)
-				if clients != nil {
-					c.Merge(clients[from+j])
+				if withClient {
+					cd, err := op.IntervalClientDelay(from + j)
+					require.NoError(t, err)
+					c.Merge(cd)
 				}
 			}
 			op.Stages = append(op.Stages, result.StageResult{
@@ -356,7 +357,7 @@ func withStages(t *testing.T, res *result.Result, seconds ...int) *result.Result
 				Count: h.TotalCount(), AchievedRate: float64(h.TotalCount()) / float64(n),
 				LatencyNS: result.PercentilesOf(h), Histogram: encode(h),
 			})
-			if clients != nil {
+			if withClient {
 				op.Stages[k].ClientDelayHistogram = encode(c)
 			}
 			from += n

@@ -44,10 +44,11 @@ type overTime struct {
 	// wake-up delays; both nil when the result lacks either. wakes are the
 	// runner's wake-up delays interval by interval, nil in a result
 	// without them (merged, joined or older), whose slices then read the
-	// whole run's.
-	clients []*hdrhistogram.Histogram
-	wake    *hdrhistogram.Histogram
-	wakes   []*hdrhistogram.Histogram
+	// whole run's. Both are read a slice at a time: decoded, each
+	// interval is a 270 KB histogram, and a soak of an hour has thousands.
+	op     *result.OperationResult // with client delays in every interval; nil without
+	wake   *hdrhistogram.Histogram
+	runner *result.Runner
 }
 
 func readOverTime(op *result.OperationResult, runner *result.Runner) (overTime, error) {
@@ -59,18 +60,30 @@ func readOverTime(op *result.OperationResult, runner *result.Runner) (overTime, 
 	if runner == nil {
 		return t, nil
 	}
-	clients, err1 := op.IntervalClientDelays()
-	wake, err2 := runner.Wakeups()
-	if err1 != nil || err2 != nil || clients == nil || wake.TotalCount() == 0 {
+	wake, err := runner.Wakeups()
+	if err != nil || wake.TotalCount() == 0 {
 		// A floor that cannot be read leaves the slices judged on their
 		// latency alone, as in a result that never recorded one.
 		return t, nil
 	}
-	t.clients, t.wake = clients, wake
-	if wakes, err := runner.IntervalWakeups(); err == nil {
-		t.wakes = wakes
+	if op.HasIntervalClientDelays() {
+		t.op, t.wake, t.runner = op, wake, runner
 	}
 	return t, nil
+}
+
+// mergedEach is the histograms read(from) … read(to−1) merged into one,
+// read one at a time.
+func mergedEach(from, to int, read func(i int) (*hdrhistogram.Histogram, error)) (*hdrhistogram.Histogram, error) {
+	h := result.NewHistogram()
+	for i := from; i < to; i++ {
+		part, err := read(i)
+		if err != nil {
+			return nil, err
+		}
+		h.Merge(part)
+	}
+	return h, nil
 }
 
 // merged is intervals [from, to) merged into one histogram.
@@ -88,16 +101,20 @@ func merged(hs []*hdrhistogram.Histogram, from, to int) *hdrhistogram.Histogram 
 // short stall of the runner that the whole run's p99 does not see still
 // delays the replies noticed in its slice.
 func (t overTime) floor(latency *hdrhistogram.Histogram, from, to int) (f Floor, ok bool) {
-	if t.clients == nil {
+	if t.op == nil {
 		return Floor{}, false
 	}
+	client, err := mergedEach(from, to, t.op.IntervalClientDelay)
+	if err != nil {
+		return Floor{}, false // judged on the latency alone, as without one
+	}
 	wake := t.wake
-	if to <= len(t.wakes) {
-		if w := merged(t.wakes, from, to); w.TotalCount() > 0 {
+	if to <= len(t.runner.Intervals) {
+		if w, err := mergedEach(from, to, t.runner.IntervalWakeup); err == nil && w.TotalCount() > 0 {
 			wake = w
 		}
 	}
-	return sliceFloor(latency, merged(t.clients, from, to), wake, 0.99), true
+	return sliceFloor(latency, client, wake, 0.99), true
 }
 
 // window is one judged window: its index, p99 and measurement floor.

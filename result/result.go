@@ -450,22 +450,30 @@ func (o *OperationResult) WholeHistogram() (*hdrhistogram.Histogram, error) {
 	return h, nil
 }
 
-// IntervalClientDelays decodes the client-delay histogram of each of the
-// operation's intervals, in order. It returns nil when any interval lacks
-// one (an older result, a closed-loop run, a part that recorded none).
-func (o *OperationResult) IntervalClientDelays() ([]*hdrhistogram.Histogram, error) {
-	out := make([]*hdrhistogram.Histogram, 0, len(o.Intervals))
-	for i, iv := range o.Intervals {
-		if iv.ClientDelayHistogram == "" {
-			return nil, nil
-		}
-		h, err := hdrhistogram.Decode([]byte(iv.ClientDelayHistogram))
-		if err != nil {
-			return nil, fmt.Errorf("operation %q: interval %d: client delay histogram: %w", o.Name, i, err)
-		}
-		out = append(out, h)
+// IntervalClientDelay decodes the client-delay histogram of the operation's
+// i-th interval; nil when the interval has none (an older result, a
+// closed-loop run). One at a time: decoded, each is a 270 KB histogram, and
+// a soak of an hour has thousands.
+func (o *OperationResult) IntervalClientDelay(i int) (*hdrhistogram.Histogram, error) {
+	if o.Intervals[i].ClientDelayHistogram == "" {
+		return nil, nil
 	}
-	return out, nil
+	h, err := hdrhistogram.Decode([]byte(o.Intervals[i].ClientDelayHistogram))
+	if err != nil {
+		return nil, fmt.Errorf("operation %q: interval %d: client delay histogram: %w", o.Name, i, err)
+	}
+	return h, nil
+}
+
+// HasIntervalClientDelays reports whether every interval of the operation
+// holds its client delays.
+func (o *OperationResult) HasIntervalClientDelays() bool {
+	for _, iv := range o.Intervals {
+		if iv.ClientDelayHistogram == "" {
+			return false
+		}
+	}
+	return len(o.Intervals) > 0
 }
 
 // IntervalHistograms decodes the operation's per-interval histograms.

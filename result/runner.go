@@ -44,21 +44,10 @@ type RunnerInterval struct {
 	WakeupHistogram string `json:"wakeup_histogram"`
 }
 
-// IntervalWakeups decodes each interval's wake-up delays, in order; nil
-// when the record has none.
-func (r *Runner) IntervalWakeups() ([]*hdrhistogram.Histogram, error) {
-	if len(r.Intervals) == 0 {
-		return nil, nil
-	}
-	out := make([]*hdrhistogram.Histogram, len(r.Intervals))
-	for i, iv := range r.Intervals {
-		h, err := decodeOptional(iv.WakeupHistogram, fmt.Sprintf("runner interval %d: wakeup histogram", i))
-		if err != nil {
-			return nil, err
-		}
-		out[i] = h
-	}
-	return out, nil
+// IntervalWakeup decodes the wake-up delays of the runner's i-th interval.
+// One at a time: decoded, each is a 270 KB histogram.
+func (r *Runner) IntervalWakeup(i int) (*hdrhistogram.Histogram, error) {
+	return decodeOptional(r.Intervals[i].WakeupHistogram, fmt.Sprintf("runner interval %d: wakeup histogram", i))
 }
 
 // Wakeups decodes the wake-up delay histogram.
@@ -122,12 +111,12 @@ func mergeRunners(rs []*Result) (*Runner, error) {
 // each sound, and together no more samples than the whole run's (which
 // also holds the warmup's).
 func (r *Runner) intervalsAgree(wake *hdrhistogram.Histogram) error {
-	hs, err := r.IntervalWakeups()
-	if err != nil {
-		return err
-	}
 	var n int64
-	for i, h := range hs {
+	for i := range r.Intervals {
+		h, err := r.IntervalWakeup(i)
+		if err != nil {
+			return err
+		}
 		switch at := r.Intervals[i].OffsetNS; {
 		case at < 0:
 			return fmt.Errorf("runner interval %d starts at %d ns, before the measured window", i, at)
@@ -165,12 +154,12 @@ func (r *Runner) Over(fromNS, toNS, intervalNS int64) *Runner {
 	if from >= to {
 		return r
 	}
-	hs, err := r.IntervalWakeups()
-	if err != nil {
-		return r
-	}
 	m := NewHistogram()
-	for _, h := range hs[from:to] {
+	for i := from; i < to; i++ {
+		h, err := r.IntervalWakeup(i)
+		if err != nil {
+			return r
+		}
 		m.Merge(h)
 	}
 	if m.TotalCount() == 0 {

@@ -74,22 +74,21 @@ func TestEveryIntervalHoldsItsClientDelays(t *testing.T) {
 			for _, op := range c.Operations {
 				require.Positive(t, op.Count, "%s: measured successes", op.Name)
 				require.NotEmpty(t, op.Intervals, "%s: intervals", op.Name)
-				ivs, err := op.IntervalClientDelays()
-				require.NoError(t, err, op.Name)
 				if !tt.withClient {
-					assert.Nil(t, ivs, "%s: no interval has client delays", op.Name)
 					for i, iv := range op.Intervals {
 						assert.Empty(t, iv.ClientDelayHistogram, "%s: interval %d", op.Name, i)
 					}
 					assert.Empty(t, op.ClientDelayHistogram, "%s: no whole-run client delays", op.Name)
 					continue
 				}
-				require.Len(t, ivs, len(op.Intervals), "%s: every interval has client delays", op.Name)
+				require.True(t, op.HasIntervalClientDelays(), "%s: every interval has client delays", op.Name)
 				whole, err := op.ClientDelays()
 				require.NoError(t, err, op.Name)
 				assert.Equal(t, op.Count, whole.TotalCount(), "%s: the whole-run client delays count the successes", op.Name)
 				sum := result.NewHistogram()
-				for i, h := range ivs {
+				for i := range op.Intervals {
+					h, err := op.IntervalClientDelay(i)
+					require.NoError(t, err)
 					assert.Equal(t, op.Intervals[i].Count, h.TotalCount(), "%s: interval %d's client delays count its successes", op.Name, i)
 					require.Zero(t, sum.Merge(h))
 				}
@@ -130,9 +129,7 @@ func assertStagesHoldTheirClientDelays(t *testing.T, op *result.OperationResult,
 func assertAllIsTheMergeOfItsOperations(t *testing.T, c result.ComponentResult) {
 	t.Helper()
 	all := c.Operation(slo.AllOperations)
-	allIvs, err := all.IntervalClientDelays()
-	require.NoError(t, err)
-	merged := make([]*hdrhistogram.Histogram, len(allIvs))
+	merged := make([]*hdrhistogram.Histogram, len(all.Intervals))
 	for i := range merged {
 		merged[i] = result.NewHistogram()
 	}
@@ -140,14 +137,16 @@ func assertAllIsTheMergeOfItsOperations(t *testing.T, c result.ComponentResult) 
 		if op.Name == slo.AllOperations {
 			continue
 		}
-		ivs, err := op.IntervalClientDelays()
-		require.NoError(t, err)
-		require.LessOrEqual(t, len(ivs), len(merged), "%s has no more intervals than all", op.Name)
-		for i, h := range ivs {
+		require.LessOrEqual(t, len(op.Intervals), len(merged), "%s has no more intervals than all", op.Name)
+		for i := range op.Intervals {
+			h, err := op.IntervalClientDelay(i)
+			require.NoError(t, err)
 			require.Zero(t, merged[i].Merge(h))
 		}
 	}
-	for i, h := range allIvs {
+	for i := range all.Intervals {
+		h, err := all.IntervalClientDelay(i)
+		require.NoError(t, err)
 		assert.Equal(t, result.EncodeHistogram(merged[i]), result.EncodeHistogram(h), "all's interval %d is its operations' merged", i)
 	}
 }

@@ -519,22 +519,34 @@ func floorsOf(op *result.OperationResult, runner *result.Runner, cols []column) 
 	if runner == nil {
 		return nil
 	}
-	clients, err1 := op.IntervalClientDelays()
-	whole, err2 := runner.Wakeups()
-	if err1 != nil || err2 != nil || clients == nil || whole.TotalCount() == 0 {
+	whole, err := runner.Wakeups()
+	if err != nil || whole.TotalCount() == 0 {
 		return nil
 	}
-	wakes, err := runner.IntervalWakeups()
-	if err != nil {
-		wakes = nil
+	if !op.HasIntervalClientDelays() {
+		return nil
+	}
+	// Read a column at a time: decoded, each interval's is a 270 KB
+	// histogram.
+	add := func(into *hdrhistogram.Histogram, h *hdrhistogram.Histogram, err error) bool {
+		if err != nil {
+			return false
+		}
+		into.Merge(h)
+		return true
 	}
 	out := make([]float64, len(cols))
 	for i, col := range cols {
 		c, w := result.NewHistogram(), result.NewHistogram()
 		for k := col.first; k <= col.last; k++ {
-			c.Merge(clients[k])
-			if k < len(wakes) {
-				w.Merge(wakes[k])
+			h, err := op.IntervalClientDelay(k)
+			if !add(c, h, err) {
+				return nil
+			}
+			if k < len(runner.Intervals) {
+				if h, err := runner.IntervalWakeup(k); !add(w, h, err) {
+					return nil
+				}
 			}
 		}
 		if w.TotalCount() == 0 {

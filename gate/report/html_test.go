@@ -381,11 +381,11 @@ func TestWaterfallDrawsTheMeasurementFloorWhereTheResultHasOne(t *testing.T) {
 	require.NoError(t, err)
 	floors := floorsOf(&withFloor, runner, cols)
 	require.Len(t, floors, 20)
-	clients, err := withFloor.IntervalClientDelays()
+	client, err := withFloor.IntervalClientDelay(3)
 	require.NoError(t, err)
-	wakes, err := runner.IntervalWakeups()
+	wake, err := runner.IntervalWakeup(3)
 	require.NoError(t, err)
-	assert.Equal(t, float64(clients[3].ValueAtQuantile(99)+wakes[3].ValueAtQuantile(99)), floors[3], "interval 4's floor")
+	assert.Equal(t, float64(client.ValueAtQuantile(99)+wake.ValueAtQuantile(99)), floors[3], "interval 4's floor")
 
 	for name, args := range map[string]struct {
 		op     *result.OperationResult
