@@ -445,11 +445,14 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 			for len(ivals) <= at {
 				ivals = append(ivals, intervalSlot{})
 			}
-			if err := ivals[at].add(hs[j], iv, o.Name); err != nil {
+			slot := &ivals[at]
+			slot.errors += iv.Errors
+			if err := slot.latency.add(iv.Histogram, hs[j], j, o.Name, "interval histogram"); err != nil {
 				return out, err
 			}
-			if ivClients {
-				if err := ivals[at].addClient(iv, j, o.Name); err != nil {
+			// An interval without successes may have no client delays.
+			if ivClients && iv.ClientDelayHistogram != "" {
+				if err := slot.client.add(iv.ClientDelayHistogram, nil, j, o.Name, "client delay histogram"); err != nil {
 					return out, err
 				}
 			}
@@ -477,22 +480,12 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		return empty
 	}
 	for i, slot := range ivals {
-		iv := Interval{OffsetNS: int64(i) * interval.Nanoseconds(), Errors: slot.errors}
-		switch {
-		case slot.hist == nil:
-			iv.Histogram = emptyHist()
-		case slot.merged:
-			iv.Count, iv.Histogram = slot.hist.TotalCount(), EncodeHistogram(slot.hist)
-		default:
-			iv.Count, iv.Histogram = slot.hist.TotalCount(), slot.only
+		iv := Interval{OffsetNS: int64(i) * interval.Nanoseconds(), Errors: slot.errors, Histogram: emptyHist()}
+		if slot.latency.hist != nil {
+			iv.Count, iv.Histogram = slot.latency.hist.TotalCount(), slot.latency.encoded()
 		}
 		if ivClients {
-			switch {
-			case slot.client != nil:
-				iv.ClientDelayHistogram = EncodeHistogram(slot.client)
-			case slot.clientOnly != "":
-				iv.ClientDelayHistogram = slot.clientOnly
-			default:
+			if iv.ClientDelayHistogram = slot.client.encoded(); iv.ClientDelayHistogram == "" {
 				iv.ClientDelayHistogram = emptyHist()
 			}
 		}
@@ -501,71 +494,73 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	return out, nil
 }
 
-// intervalSlot is one interval of a merged operation. Shards side by side
-// all fall into each slot and are merged; segments end to end (Concat)
-// fill each slot with one part's interval, which is kept as that part
-// encoded it: decoding, merging into an empty histogram and encoding it
-// again would give the same histogram, and under -race cost about 15 ms
-// an interval, most of joining an interleaved run's segments.
+// intervalSlot is one interval of a merged operation: its latencies,
+// client delays and errors. Shards side by side all fall into each slot and
+// are merged; segments end to end (Concat) fill each slot with one part's
+// interval.
 type intervalSlot struct {
-	// hist is the merged histogram, or the only part's, decoded; nil
-	// while no part fell into the slot.
-	hist   *hdrhistogram.Histogram
-	merged bool
-	// only is the only part's encoding, while merged is false.
-	only   string
-	errors int64
-	// client is the merge of the parts' client delays once a second part
-	// with some fell into the slot, nil until then; clientOnly is the
-	// first part's encoding (its interval clientAt), kept as is while it
-	// is alone, so a slot of one part is never decoded.
-	client     *hdrhistogram.Histogram
-	clientOnly string
-	clientAt   int
+	latency, client histSlot
+	errors          int64
 }
 
-// add adds a part's interval iv, whose histogram is h, to the slot.
-func (s *intervalSlot) add(h *hdrhistogram.Histogram, iv Interval, op string) error {
-	s.errors += iv.Errors
+// histSlot merges the histograms of the parts that fall into one slot.
+// While a single part fills it, it keeps that part's encoding as it is:
+// decoding, merging into an empty histogram and encoding it again would
+// give the same histogram, and under -race cost about 15 ms an interval,
+// most of joining an interleaved run's segments.
+type histSlot struct {
+	// hist is the merge of the parts once a second one fell in (merged),
+	// or else the only part's histogram when it was given decoded.
+	hist   *hdrhistogram.Histogram
+	merged bool
+	// only is the only part's encoding, while merged is false, and onlyAt
+	// its interval's index in its part; "" while no part fell in.
+	only   string
+	onlyAt int
+}
+
+// add adds a part's histogram to the slot: enc is its encoding, the what of
+// interval at of operation op, and h the histogram decoded, or nil to decode
+// it only when a second part falls into the slot.
+func (s *histSlot) add(enc string, h *hdrhistogram.Histogram, at int, op, what string) error {
+	decode := func(h *hdrhistogram.Histogram, enc string, at int) (*hdrhistogram.Histogram, error) {
+		if h != nil {
+			return h, nil
+		}
+		h, err := hdrhistogram.Decode([]byte(enc))
+		if err != nil {
+			return nil, fmt.Errorf("%w: operation %q: interval %d: %s: %w", ErrInvalid, op, at, what, err)
+		}
+		return h, nil
+	}
 	switch {
-	case s.hist == nil:
-		s.hist, s.only = h, iv.Histogram
+	case !s.merged && s.only == "":
+		s.hist, s.only, s.onlyAt = h, enc, at
 		return nil
 	case !s.merged:
+		alone, err := decode(s.hist, s.only, s.onlyAt)
+		if err != nil {
+			return err
+		}
 		m := NewHistogram()
-		if err := mergeInto(m, s.hist, op, "interval histogram"); err != nil {
+		if err := mergeInto(m, alone, op, what); err != nil {
 			return err
 		}
 		s.hist, s.merged, s.only = m, true, ""
 	}
-	return mergeInto(s.hist, h, op, "interval histogram")
+	h, err := decode(h, enc, at)
+	if err != nil {
+		return err
+	}
+	return mergeInto(s.hist, h, op, what)
 }
 
-// addClient adds the client delays of a part's interval iv, the j-th of
-// operation op, to the slot. An interval without successes may have none.
-func (s *intervalSlot) addClient(iv Interval, j int, op string) error {
-	if iv.ClientDelayHistogram == "" {
-		return nil
+// encoded is the slot's histogram encoded, or "" when no part fell in.
+func (s *histSlot) encoded() string {
+	if s.merged {
+		return EncodeHistogram(s.hist)
 	}
-	if s.clientOnly == "" && s.client == nil {
-		s.clientOnly, s.clientAt = iv.ClientDelayHistogram, j
-		return nil
-	}
-	add := func(enc string, at int) error {
-		h, err := hdrhistogram.Decode([]byte(enc))
-		if err != nil {
-			return fmt.Errorf("%w: operation %q: interval %d: client delay histogram: %w", ErrInvalid, op, at, err)
-		}
-		return mergeInto(s.client, h, op, "interval client delay histogram")
-	}
-	if s.client == nil {
-		s.client = NewHistogram()
-		if err := add(s.clientOnly, s.clientAt); err != nil {
-			return err
-		}
-		s.clientOnly = ""
-	}
-	return add(iv.ClientDelayHistogram, j)
+	return s.only
 }
 
 // mergeInto adds src to dst and fails when a value falls outside dst's
