@@ -76,7 +76,7 @@ func (r *record) mergeStage(st *stageTrack) {
 			into.hist.MergeFrom(from.latency)
 			from.latency.Reset()
 		}
-		if from.client != nil && from.client.TotalCount() > 0 {
+		if from.client.TotalCount() > 0 {
 			into.client.MergeFrom(from.client)
 			from.client.Reset()
 		}

@@ -39,10 +39,7 @@ func newWorker(c *componentRun, conn Conn, clock Clock, out chan<- *sliceSet) *w
 	if c.rec.stages != nil {
 		w.stage.ops = make([]stageRun, len(c.ops))
 		for k := range w.stage.ops {
-			w.stage.ops[k].latency = result.NewHistogram()
-			if c.spec.rate() > 0 { // open loop: sends have intended starts
-				w.stage.ops[k].client = result.NewHistogram()
-			}
+			w.stage.ops[k].latency, w.stage.ops[k].client = result.NewHistogram(), result.NewHistogram()
 		}
 	}
 	return w
