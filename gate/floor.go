@@ -148,6 +148,46 @@ func sliceFloor(latency, client, wake *hdrhistogram.Histogram, q float64) Floor 
 	return Floor{ClientNS: at(client), WakeupNS: at(wake), TargetNS: lowerBound(latency, q, client, wake)}
 }
 
+// intervalDelays reads what the floor of op's intervals [from, to) rests on:
+// their client delays, and the runner's wake-up delays over them, the
+// slice's own where the runner has them per interval (a short stall of the
+// runner that the whole run's p99 does not see still delays the replies
+// noticed in its slice) and the whole run's otherwise. ok is false when the
+// result lacks either (older, closed-loop), or they do not decode: the
+// slice is then judged on its latency alone. Read a slice at a time:
+// decoded, each interval's histogram is 270 KB.
+func intervalDelays(op *result.OperationResult, runner *result.Runner, from, to int) (client, wake *hdrhistogram.Histogram, ok bool) {
+	if runner == nil || !op.HasIntervalClientDelays() {
+		return nil, nil, false
+	}
+	client, err := op.ClientDelaysOver(from, to)
+	if err != nil {
+		return nil, nil, false
+	}
+	if to <= len(runner.Intervals) {
+		if w, err := runner.WakeupsOver(from, to); err == nil && w.TotalCount() > 0 {
+			return client, w, true
+		}
+	}
+	wake, err = runner.Wakeups()
+	if err != nil || wake.TotalCount() == 0 {
+		return nil, nil, false
+	}
+	return client, wake, true
+}
+
+// IntervalsFloorNS is the measurement floor at the p99 of op's intervals
+// [from, to): their client delay p99 plus the runner's wake-up p99 over them,
+// as p99_window reads a window's (see intervalDelays); ok is false when the
+// result cannot give it.
+func IntervalsFloorNS(op *result.OperationResult, runner *result.Runner, from, to int) (ns int64, ok bool) {
+	client, wake, ok := intervalDelays(op, runner, from, to)
+	if !ok {
+		return 0, false
+	}
+	return client.ValueAtQuantile(99) + wake.ValueAtQuantile(99), true
+}
+
 // excuses reports whether a floor f puts a latency above bar down to the
 // load generator: the target's own part may be within the bar, and the
 // generator's own delay is at least MaterialFloor of it (see clientBound).

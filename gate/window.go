@@ -37,18 +37,13 @@ func judgeOverTime(o slo.Objective, cr *result.ComponentResult, intervalNS int64
 	return judgeDrift(r, o, t, confidence)
 }
 
-// overTime is an operation's record read for judging it over time.
+// overTime is an operation's record read for judging it over time: its
+// interval histograms, and the operation and runner record its slices'
+// floors are read from (see intervalDelays).
 type overTime struct {
 	intervals []*hdrhistogram.Histogram
-	// clients are each interval's client delays and wake the runner's
-	// wake-up delays; both nil when the result lacks either. wakes are the
-	// runner's wake-up delays interval by interval, nil in a result
-	// without them (merged, joined or older), whose slices then read the
-	// whole run's. Both are read a slice at a time: decoded, each
-	// interval is a 270 KB histogram, and a soak of an hour has thousands.
-	op     *result.OperationResult // with client delays in every interval; nil without
-	wake   *hdrhistogram.Histogram
-	runner *result.Runner
+	op        *result.OperationResult
+	runner    *result.Runner
 }
 
 func readOverTime(op *result.OperationResult, runner *result.Runner) (overTime, error) {
@@ -56,34 +51,7 @@ func readOverTime(op *result.OperationResult, runner *result.Runner) (overTime, 
 	if err != nil {
 		return overTime{}, err
 	}
-	t := overTime{intervals: intervals}
-	if runner == nil {
-		return t, nil
-	}
-	wake, err := runner.Wakeups()
-	if err != nil || wake.TotalCount() == 0 {
-		// A floor that cannot be read leaves the slices judged on their
-		// latency alone, as in a result that never recorded one.
-		return t, nil
-	}
-	if op.HasIntervalClientDelays() {
-		t.op, t.wake, t.runner = op, wake, runner
-	}
-	return t, nil
-}
-
-// mergedEach is the histograms read(from) … read(to−1) merged into one,
-// read one at a time.
-func mergedEach(from, to int, read func(i int) (*hdrhistogram.Histogram, error)) (*hdrhistogram.Histogram, error) {
-	h := result.NewHistogram()
-	for i := from; i < to; i++ {
-		part, err := read(i)
-		if err != nil {
-			return nil, err
-		}
-		h.Merge(part)
-	}
-	return h, nil
+	return overTime{intervals: intervals, op: op, runner: runner}, nil
 }
 
 // merged is intervals [from, to) merged into one histogram.
@@ -96,23 +64,11 @@ func merged(hs []*hdrhistogram.Histogram, from, to int) *hdrhistogram.Histogram 
 }
 
 // floor is the measurement floor at the p99 of intervals [from, to), whose
-// latencies latency holds merged; ok is false without client delays. The
-// runner's wake-up delays are the slice's own where the result has them: a
-// short stall of the runner that the whole run's p99 does not see still
-// delays the replies noticed in its slice.
+// latencies latency holds merged; ok is false without client delays.
 func (t overTime) floor(latency *hdrhistogram.Histogram, from, to int) (f Floor, ok bool) {
-	if t.op == nil {
+	client, wake, ok := intervalDelays(t.op, t.runner, from, to)
+	if !ok {
 		return Floor{}, false
-	}
-	client, err := mergedEach(from, to, t.op.IntervalClientDelay)
-	if err != nil {
-		return Floor{}, false // judged on the latency alone, as without one
-	}
-	wake := t.wake
-	if to <= len(t.runner.Intervals) {
-		if w, err := mergedEach(from, to, t.runner.IntervalWakeup); err == nil && w.TotalCount() > 0 {
-			wake = w
-		}
 	}
 	return sliceFloor(latency, client, wake, 0.99), true
 }

@@ -465,6 +465,13 @@ func (o *OperationResult) IntervalClientDelay(i int) (*hdrhistogram.Histogram, e
 	return h, nil
 }
 
+// ClientDelaysOver is the client delays of the operation's intervals
+// [from, to) merged, decoded one at a time; an interval without any adds
+// nothing (see HasIntervalClientDelays).
+func (o *OperationResult) ClientDelaysOver(from, to int) (*hdrhistogram.Histogram, error) {
+	return mergeOver(from, to, o.IntervalClientDelay)
+}
+
 // HasIntervalClientDelays reports whether every interval of the operation
 // holds its client delays.
 func (o *OperationResult) HasIntervalClientDelays() bool {

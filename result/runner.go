@@ -131,6 +131,29 @@ func (r *Runner) intervalsAgree(wake *hdrhistogram.Histogram) error {
 	return nil
 }
 
+// WakeupsOver is the wake-ups of the runner's intervals [from, to) merged,
+// decoded one at a time.
+func (r *Runner) WakeupsOver(from, to int) (*hdrhistogram.Histogram, error) {
+	return mergeOver(from, to, r.IntervalWakeup)
+}
+
+// mergeOver is the histograms read(from) … read(to−1) merged into one, read
+// one at a time: decoded, an interval's histogram is 270 KB, and a soak of an
+// hour has thousands.
+func mergeOver(from, to int, read func(i int) (*hdrhistogram.Histogram, error)) (*hdrhistogram.Histogram, error) {
+	m := NewHistogram()
+	for i := from; i < to; i++ {
+		h, err := read(i)
+		if err != nil {
+			return nil, err
+		}
+		if h != nil {
+			m.Merge(h)
+		}
+	}
+	return m, nil
+}
+
 // Over is the runner's record of the slice of the measured window from
 // fromNS to toNS (a stage): its wake-ups those of the intervals the slice
 // covers, when the result has intervals of length intervalNS and the
@@ -154,15 +177,8 @@ func (r *Runner) Over(fromNS, toNS, intervalNS int64) *Runner {
 	if from >= to {
 		return r
 	}
-	m := NewHistogram()
-	for i := from; i < to; i++ {
-		h, err := r.IntervalWakeup(i)
-		if err != nil {
-			return r
-		}
-		m.Merge(h)
-	}
-	if m.TotalCount() == 0 {
+	m, err := r.WakeupsOver(from, to)
+	if err != nil || m.TotalCount() == 0 {
 		return r
 	}
 	out := *r

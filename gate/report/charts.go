@@ -9,6 +9,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
@@ -511,48 +512,16 @@ var heatKey = []struct {
 // heatRows is the number of latency rows of the waterfall.
 const heatRows = 36
 
-// floorsOf is the measurement floor at the p99 of each column: the client
-// delay p99 of its intervals plus the runner's wake-up p99 over them (the
-// whole run's where the result has none per interval), as the gate reads a
-// window's; nil when the result lacks either.
+// floorsOf is the measurement floor at the p99 of each column, as the gate
+// reads a window's (gate.IntervalsFloorNS); nil when the result lacks it.
 func floorsOf(op *result.OperationResult, runner *result.Runner, cols []column) []float64 {
-	if runner == nil {
-		return nil
-	}
-	whole, err := runner.Wakeups()
-	if err != nil || whole.TotalCount() == 0 {
-		return nil
-	}
-	if !op.HasIntervalClientDelays() {
-		return nil
-	}
-	// Read a column at a time: decoded, each interval's is a 270 KB
-	// histogram.
-	add := func(into *hdrhistogram.Histogram, h *hdrhistogram.Histogram, err error) bool {
-		if err != nil {
-			return false
-		}
-		into.Merge(h)
-		return true
-	}
 	out := make([]float64, len(cols))
 	for i, col := range cols {
-		c, w := result.NewHistogram(), result.NewHistogram()
-		for k := col.first; k <= col.last; k++ {
-			h, err := op.IntervalClientDelay(k)
-			if !add(c, h, err) {
-				return nil
-			}
-			if k < len(runner.Intervals) {
-				if h, err := runner.IntervalWakeup(k); !add(w, h, err) {
-					return nil
-				}
-			}
+		ns, ok := gate.IntervalsFloorNS(op, runner, col.first, col.last+1)
+		if !ok {
+			return nil
 		}
-		if w.TotalCount() == 0 {
-			w = whole
-		}
-		out[i] = float64(c.ValueAtQuantile(99) + w.ValueAtQuantile(99))
+		out[i] = float64(ns)
 	}
 	return out
 }
