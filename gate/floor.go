@@ -154,8 +154,8 @@ func sliceFloor(latency, client, wake *hdrhistogram.Histogram, q float64) Floor 
 // runner that the whole run's p99 does not see still delays the replies
 // noticed in its slice) and the whole run's otherwise. ok is false when the
 // result lacks either (older, closed-loop), or they do not decode: the
-// slice is then judged on its latency alone. Read a slice at a time:
-// decoded, each interval's histogram is 270 KB.
+// slice is then judged on its latency alone. Read a slice at a time: a
+// slice's merged histograms are dense (270 KB each).
 func intervalDelays(op *result.OperationResult, runner *result.Runner, from, to int) (client, wake *hdrhistogram.Histogram, ok bool) {
 	if runner == nil || !op.HasIntervalClientDelays() {
 		return nil, nil, false

@@ -344,11 +344,11 @@ func withStages(t *testing.T, res *result.Result, seconds ...int) *result.Result
 		for k, n := range seconds {
 			h, c := result.NewHistogram(), result.NewHistogram()
 			for j, iv := range ivals[from : from+n] {
-				h.Merge(iv)
+				iv.MergeInto(h)
 				if withClient {
 					cd, err := op.IntervalClientDelay(from + j)
 					require.NoError(t, err)
-					c.Merge(cd)
+					cd.MergeInto(c)
 				}
 			}
 			op.Stages = append(op.Stages, result.StageResult{

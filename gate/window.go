@@ -41,7 +41,7 @@ func judgeOverTime(o slo.Objective, cr *result.ComponentResult, intervalNS int64
 // interval histograms, and the operation and runner record its slices'
 // floors are read from (see intervalDelays).
 type overTime struct {
-	intervals []*hdrhistogram.Histogram
+	intervals []*hdrhistogram.PackedHistogram
 	op        *result.OperationResult
 	runner    *result.Runner
 }
@@ -55,10 +55,10 @@ func readOverTime(op *result.OperationResult, runner *result.Runner) (overTime, 
 }
 
 // merged is intervals [from, to) merged into one histogram.
-func merged(hs []*hdrhistogram.Histogram, from, to int) *hdrhistogram.Histogram {
+func merged(hs []*hdrhistogram.PackedHistogram, from, to int) *hdrhistogram.Histogram {
 	h := result.NewHistogram()
 	for _, iv := range hs[from:to] {
-		h.Merge(iv)
+		iv.MergeInto(h)
 	}
 	return h
 }
@@ -295,7 +295,7 @@ func targetPart(ns int64, what string) string {
 	return what + " at least " + dur(ns)
 }
 
-func countOf(hs []*hdrhistogram.Histogram) int64 {
+func countOf(hs []*hdrhistogram.PackedHistogram) int64 {
 	var n int64
 	for _, h := range hs {
 		n += h.TotalCount()

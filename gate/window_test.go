@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
@@ -99,9 +100,9 @@ func withIntervalClients(res *result.Result, client func(interval int, latencyNS
 		whole, less := result.NewHistogram(), result.NewHistogram()
 		for i, h := range hs {
 			ch := result.NewHistogram()
-			for _, b := range h.Distribution() {
+			for _, b := range stats.Buckets(h) {
 				if b.Count > 0 {
-					v := (b.From + b.To) / 2
+					v := (b.Lo + b.Hi) / 2
 					c := max(client(i, v), 1)
 					_ = ch.RecordValues(c, b.Count)
 					_ = less.RecordValues(max(v-c, 1), b.Count)

@@ -20,6 +20,12 @@ func NewHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(HistogramLowest, HistogramHighest, HistogramDigits)
 }
 
+// NewPackedHistogram returns an empty latency histogram in tailgate's
+// geometry, packed: it holds only its populated buckets.
+func NewPackedHistogram() *hdrhistogram.PackedHistogram {
+	return hdrhistogram.NewPacked(HistogramLowest, HistogramHighest, HistogramDigits)
+}
+
 // EncodeHistogram returns the standard base64 V2-compressed encoding, as the
 // result file carries histograms.
 func EncodeHistogram(h *hdrhistogram.Histogram) string {
@@ -46,6 +52,18 @@ func decodeOptional(enc, what string) (*hdrhistogram.Histogram, error) {
 		return NewHistogram(), nil
 	}
 	h, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return h, nil
+}
+
+// decodeOptionalPacked is decodeOptional into a packed histogram.
+func decodeOptionalPacked(enc, what string) (*hdrhistogram.PackedHistogram, error) {
+	if enc == "" {
+		return NewPackedHistogram(), nil
+	}
+	h, err := hdrhistogram.DecodePacked([]byte(enc))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -510,8 +510,9 @@ type intervalSlot struct {
 // most of joining an interleaved run's segments.
 type histSlot struct {
 	// hist is the merge of the parts once a second one fell in (merged),
-	// or else the only part's histogram when it was given decoded.
-	hist   *hdrhistogram.Histogram
+	// or else the only part's histogram when it was given decoded. Packed:
+	// a merged soak of hours holds every interval's slot at once.
+	hist   *hdrhistogram.PackedHistogram
 	merged bool
 	// only is the only part's encoding, while merged is false, and onlyAt
 	// its interval's index in its part; "" while no part fell in.
@@ -522,12 +523,12 @@ type histSlot struct {
 // add adds a part's histogram to the slot: enc is its encoding, the what of
 // interval at of operation op, and h the histogram decoded, or nil to decode
 // it only when a second part falls into the slot.
-func (s *histSlot) add(enc string, h *hdrhistogram.Histogram, at int, op, what string) error {
-	decode := func(h *hdrhistogram.Histogram, enc string, at int) (*hdrhistogram.Histogram, error) {
+func (s *histSlot) add(enc string, h *hdrhistogram.PackedHistogram, at int, op, what string) error {
+	decode := func(h *hdrhistogram.PackedHistogram, enc string, at int) (*hdrhistogram.PackedHistogram, error) {
 		if h != nil {
 			return h, nil
 		}
-		h, err := hdrhistogram.Decode([]byte(enc))
+		h, err := hdrhistogram.DecodePacked([]byte(enc))
 		if err != nil {
 			return nil, fmt.Errorf("%w: operation %q: interval %d: %s: %w", ErrInvalid, op, at, what, err)
 		}
@@ -542,7 +543,7 @@ func (s *histSlot) add(enc string, h *hdrhistogram.Histogram, at int, op, what s
 		if err != nil {
 			return err
 		}
-		m := NewHistogram()
+		m := NewPackedHistogram()
 		if err := mergeInto(m, alone, op, what); err != nil {
 			return err
 		}
@@ -558,14 +559,14 @@ func (s *histSlot) add(enc string, h *hdrhistogram.Histogram, at int, op, what s
 // encoded is the slot's histogram encoded, or "" when no part fell in.
 func (s *histSlot) encoded() string {
 	if s.merged {
-		return EncodeHistogram(s.hist)
+		return EncodePacked(s.hist)
 	}
 	return s.only
 }
 
 // mergeInto adds src to dst and fails when a value falls outside dst's
-// range: a merge must lose nothing.
-func mergeInto(dst, src *hdrhistogram.Histogram, op, what string) error {
+// range: a merge must lose nothing. H is a dense or a packed histogram.
+func mergeInto[H interface{ Merge(H) int64 }](dst, src H, op, what string) error {
 	if dropped := dst.Merge(src); dropped != 0 {
 		return fmt.Errorf("%w: operation %q: %s: %d values outside tailgate's histogram range", ErrInvalid, op, what, dropped)
 	}

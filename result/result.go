@@ -97,8 +97,8 @@ func (r *Result) PairedWith(other *Result) bool {
 // SegmentsOf splits an operation's interval histograms (see
 // OperationResult.IntervalHistograms) into the segments of an interleaved
 // run: segment k holds intervals Segments[k] up to the next segment's first.
-func (p *Pairing) SegmentsOf(intervals []*hdrhistogram.Histogram) [][]*hdrhistogram.Histogram {
-	out := make([][]*hdrhistogram.Histogram, len(p.Segments))
+func (p *Pairing) SegmentsOf(intervals []*hdrhistogram.PackedHistogram) [][]*hdrhistogram.PackedHistogram {
+	out := make([][]*hdrhistogram.PackedHistogram, len(p.Segments))
 	for k, from := range p.Segments {
 		to := len(intervals)
 		if k+1 < len(p.Segments) {
@@ -451,14 +451,13 @@ func (o *OperationResult) WholeHistogram() (*hdrhistogram.Histogram, error) {
 }
 
 // IntervalClientDelay decodes the client-delay histogram of the operation's
-// i-th interval; nil when the interval has none (an older result, a
-// closed-loop run). One at a time: decoded, each is a 270 KB histogram, and
-// a soak of an hour has thousands.
-func (o *OperationResult) IntervalClientDelay(i int) (*hdrhistogram.Histogram, error) {
+// i-th interval, packed (see IntervalHistogram); nil when the interval has
+// none (an older result, a closed-loop run).
+func (o *OperationResult) IntervalClientDelay(i int) (*hdrhistogram.PackedHistogram, error) {
 	if o.Intervals[i].ClientDelayHistogram == "" {
 		return nil, nil
 	}
-	h, err := hdrhistogram.Decode([]byte(o.Intervals[i].ClientDelayHistogram))
+	h, err := hdrhistogram.DecodePacked([]byte(o.Intervals[i].ClientDelayHistogram))
 	if err != nil {
 		return nil, fmt.Errorf("operation %q: interval %d: client delay histogram: %w", o.Name, i, err)
 	}
@@ -483,15 +482,28 @@ func (o *OperationResult) HasIntervalClientDelays() bool {
 	return len(o.Intervals) > 0
 }
 
-// IntervalHistograms decodes the operation's per-interval histograms.
-func (o *OperationResult) IntervalHistograms() ([]*hdrhistogram.Histogram, error) {
-	out := make([]*hdrhistogram.Histogram, 0, len(o.Intervals))
-	for i, iv := range o.Intervals {
-		h, err := hdrhistogram.Decode([]byte(iv.Histogram))
+// IntervalHistogram decodes the latency histogram of the operation's i-th
+// interval, packed: only its populated buckets, a few KB where a dense
+// histogram of tailgate's range takes 270 KB, so a soak of hours can hold
+// all of its intervals at once.
+func (o *OperationResult) IntervalHistogram(i int) (*hdrhistogram.PackedHistogram, error) {
+	h, err := hdrhistogram.DecodePacked([]byte(o.Intervals[i].Histogram))
+	if err != nil {
+		return nil, fmt.Errorf("operation %q: interval %d: histogram: %w", o.Name, i, err)
+	}
+	return h, nil
+}
+
+// IntervalHistograms decodes every interval's latency histogram, packed
+// (see IntervalHistogram).
+func (o *OperationResult) IntervalHistograms() ([]*hdrhistogram.PackedHistogram, error) {
+	out := make([]*hdrhistogram.PackedHistogram, len(o.Intervals))
+	for i := range o.Intervals {
+		h, err := o.IntervalHistogram(i)
 		if err != nil {
-			return nil, fmt.Errorf("operation %q: interval %d: histogram: %w", o.Name, i, err)
+			return nil, err
 		}
-		out = append(out, h)
+		out[i] = h
 	}
 	return out, nil
 }

@@ -44,10 +44,10 @@ type RunnerInterval struct {
 	WakeupHistogram string `json:"wakeup_histogram"`
 }
 
-// IntervalWakeup decodes the wake-up delays of the runner's i-th interval.
-// One at a time: decoded, each is a 270 KB histogram.
-func (r *Runner) IntervalWakeup(i int) (*hdrhistogram.Histogram, error) {
-	return decodeOptional(r.Intervals[i].WakeupHistogram, fmt.Sprintf("runner interval %d: wakeup histogram", i))
+// IntervalWakeup decodes the wake-up delays of the runner's i-th interval,
+// packed (see OperationResult.IntervalHistogram).
+func (r *Runner) IntervalWakeup(i int) (*hdrhistogram.PackedHistogram, error) {
+	return decodeOptionalPacked(r.Intervals[i].WakeupHistogram, fmt.Sprintf("runner interval %d: wakeup histogram", i))
 }
 
 // Wakeups decodes the wake-up delay histogram.
@@ -137,10 +137,9 @@ func (r *Runner) WakeupsOver(from, to int) (*hdrhistogram.Histogram, error) {
 	return mergeOver(from, to, r.IntervalWakeup)
 }
 
-// mergeOver is the histograms read(from) … read(to−1) merged into one, read
-// one at a time: decoded, an interval's histogram is 270 KB, and a soak of an
-// hour has thousands.
-func mergeOver(from, to int, read func(i int) (*hdrhistogram.Histogram, error)) (*hdrhistogram.Histogram, error) {
+// mergeOver is the histograms read(from) … read(to−1) merged into one
+// dense histogram, each read packed and merged in turn.
+func mergeOver(from, to int, read func(i int) (*hdrhistogram.PackedHistogram, error)) (*hdrhistogram.Histogram, error) {
 	m := NewHistogram()
 	for i := from; i < to; i++ {
 		h, err := read(i)
@@ -148,7 +147,7 @@ func mergeOver(from, to int, read func(i int) (*hdrhistogram.Histogram, error)) 
 			return nil, err
 		}
 		if h != nil {
-			m.Merge(h)
+			h.MergeInto(m)
 		}
 	}
 	return m, nil

@@ -62,7 +62,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 				return result.EncodePacked(h)
 			}
 			if emptyClient == "" {
-				emptyClient = result.EncodePacked(newPacked())
+				emptyClient = result.EncodePacked(result.NewPackedHistogram())
 			}
 			return emptyClient
 		}
@@ -88,7 +88,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			anyClient = anyClient || withClient
 			for i, iv := range r.ivals[k] {
 				if iv.hist == nil {
-					iv.hist = newPacked()
+					iv.hist = result.NewPackedHistogram()
 				}
 				ri := result.Interval{
 					OffsetNS: int64(i) * c.win.interval.Nanoseconds(), Count: iv.hist.TotalCount(),
@@ -117,7 +117,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		// histogram (and one for the client delays): memory stays flat
 		// however long the soak.
 		all.Intervals = make([]result.Interval, 0, nIvals)
-		scratch, clientScratch := result.NewHistogram(), newPacked()
+		scratch, clientScratch := result.NewHistogram(), result.NewPackedHistogram()
 		for i := range nIvals {
 			scratch.Reset()
 			clientScratch.Reset()

@@ -90,7 +90,7 @@ func TestEveryIntervalHoldsItsClientDelays(t *testing.T) {
 					h, err := op.IntervalClientDelay(i)
 					require.NoError(t, err)
 					assert.Equal(t, op.Intervals[i].Count, h.TotalCount(), "%s: interval %d's client delays count its successes", op.Name, i)
-					require.Zero(t, sum.Merge(h))
+					require.Zero(t, h.MergeInto(sum))
 				}
 				assert.Equal(t, result.EncodeHistogram(whole), result.EncodeHistogram(sum),
 					"%s: the intervals' client delays add up to the whole run's, bucket for bucket", op.Name)
@@ -141,12 +141,12 @@ func assertAllIsTheMergeOfItsOperations(t *testing.T, c result.ComponentResult) 
 		for i := range op.Intervals {
 			h, err := op.IntervalClientDelay(i)
 			require.NoError(t, err)
-			require.Zero(t, merged[i].Merge(h))
+			require.Zero(t, h.MergeInto(merged[i]))
 		}
 	}
 	for i := range all.Intervals {
 		h, err := all.IntervalClientDelay(i)
 		require.NoError(t, err)
-		assert.Equal(t, result.EncodeHistogram(merged[i]), result.EncodeHistogram(h), "all's interval %d is its operations' merged", i)
+		assert.Equal(t, result.EncodeHistogram(merged[i]), result.EncodePacked(h), "all's interval %d is its operations' merged", i)
 	}
 }

@@ -60,7 +60,7 @@ func (r *record) stagesOf(stages int) {
 	for k := range r.stages {
 		r.stages[k] = make([]stageAgg, stages)
 		for i := range r.stages[k] {
-			r.stages[k][i].hist, r.stages[k][i].client = newPacked(), newPacked()
+			r.stages[k][i].hist, r.stages[k][i].client = result.NewPackedHistogram(), result.NewPackedHistogram()
 		}
 	}
 }
@@ -109,7 +109,7 @@ func newRecord(kinds int) *record {
 		messages:   make([]int64, kinds),
 		first:      make([]*hdrhistogram.Histogram, kinds),
 		kinds:      make([]map[string]int64, kinds),
-		scratch:    newPacked(),
+		scratch:    result.NewPackedHistogram(),
 	}
 	for k := range kinds {
 		r.whole[k] = result.NewHistogram()
@@ -149,7 +149,7 @@ func (r *record) merge(s *sliceSet) {
 			continue
 		}
 		for len(r.ivals[k]) <= s.interval {
-			r.ivals[k] = append(r.ivals[k], intervalAgg{hist: newPacked()})
+			r.ivals[k] = append(r.ivals[k], intervalAgg{hist: result.NewPackedHistogram()})
 		}
 		iv := &r.ivals[k][s.interval]
 		iv.hist.MergeFrom(o.latency)
@@ -164,7 +164,7 @@ func (r *record) merge(s *sliceSet) {
 			// One scan of the slice's dense histogram serves both the
 			// interval's packed aggregate and the whole-run histogram.
 			if iv.client == nil {
-				iv.client = newPacked()
+				iv.client = result.NewPackedHistogram()
 			}
 			r.scratch.Reset()
 			r.scratch.MergeFrom(o.client)

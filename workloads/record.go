@@ -8,12 +8,6 @@ import (
 	"github.com/tailgate-dev/tailgate/result"
 )
 
-// newPacked returns an empty packed histogram in the result's geometry: an
-// interval's record, small while it holds few samples.
-func newPacked() *hdrhistogram.PackedHistogram {
-	return hdrhistogram.NewPacked(result.HistogramLowest, result.HistogramHighest, result.HistogramDigits)
-}
-
 // opSlice is one worker's record of one operation kind for one interval.
 type opSlice struct {
 	latency *hdrhistogram.Histogram // completion − intended start

@@ -62,7 +62,7 @@ func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, 
 	if win.interval > 0 && win.count > 0 {
 		p.intervals = make([]*hdrhistogram.PackedHistogram, win.count)
 		for i := range p.intervals {
-			p.intervals[i] = newPacked()
+			p.intervals[i] = result.NewPackedHistogram()
 		}
 	}
 	defer sl.Close()

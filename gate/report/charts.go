@@ -436,13 +436,13 @@ type column struct {
 	start, end    float64 // seconds from the measured window's start
 	first, last   int     // the intervals it draws, first to last
 	count, errors int64
-	hist          *hdrhistogram.Histogram
+	hist          *hdrhistogram.PackedHistogram
 }
 
 // columnsOf groups an operation's intervals into at most maxColumns columns;
 // histograms are merged only when withHistograms is set.
 func columnsOf(op *result.OperationResult, intervalNS, measuredNS int64, withHistograms bool) ([]column, error) {
-	var hists []*hdrhistogram.Histogram
+	var hists []*hdrhistogram.PackedHistogram
 	if withHistograms {
 		var err error
 		if hists, err = op.IntervalHistograms(); err != nil {
@@ -467,7 +467,7 @@ func columnsOf(op *result.OperationResult, intervalNS, measuredNS int64, withHis
 			if per == 1 {
 				col.hist = hists[first]
 			} else {
-				col.hist = result.NewHistogram()
+				col.hist = result.NewPackedHistogram()
 				for i := first; i <= last; i++ {
 					col.hist.Merge(hists[i])
 				}

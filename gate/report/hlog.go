@@ -45,7 +45,7 @@ func HLog(w io.Writer, res *result.Result) error {
 	type series struct {
 		tag       string
 		intervals []result.Interval
-		hists     []*hdrhistogram.Histogram
+		hists     []*hdrhistogram.PackedHistogram
 	}
 	var all []series
 	longest := 0
@@ -77,7 +77,7 @@ func HLog(w io.Writer, res *result.Result) error {
 			h.SetTag(s.tag)
 			h.SetStartTimeMs(windowStart + iv.OffsetNS/1e6)
 			h.SetEndTimeMs(windowStart + end/1e6)
-			if err := lw.OutputIntervalHistogram(h); err != nil {
+			if err := lw.OutputIntervalPackedHistogram(h); err != nil {
 				if ew.err != nil {
 					return ew.err
 				}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/result"
 )
@@ -358,10 +359,10 @@ func TestWaterfallDrawsTheMeasurementFloorWhereTheResultHasOne(t *testing.T) {
 	runner := fixtureRunner()
 	for i, h := range hists {
 		client, wake := result.NewHistogram(), result.NewHistogram()
-		for _, b := range h.Distribution() {
+		for _, b := range stats.Buckets(h) {
 			if b.Count > 0 {
 				// tailgate sent a tenth of each latency late
-				require.NoError(t, client.RecordValues(max((b.From+b.To)/2/10, 1), b.Count))
+				require.NoError(t, client.RecordValues(max((b.Lo+b.Hi)/2/10, 1), b.Count))
 			}
 		}
 		for range 500 {
@@ -385,7 +386,7 @@ func TestWaterfallDrawsTheMeasurementFloorWhereTheResultHasOne(t *testing.T) {
 	require.NoError(t, err)
 	wake, err := runner.IntervalWakeup(3)
 	require.NoError(t, err)
-	assert.Equal(t, float64(client.ValueAtQuantile(99)+wake.ValueAtQuantile(99)), floors[3], "interval 4's floor")
+	assert.Equal(t, float64(client.ValueAtPercentile(99)+wake.ValueAtPercentile(99)), floors[3], "interval 4's floor")
 
 	for name, args := range map[string]struct {
 		op     *result.OperationResult

@@ -62,7 +62,7 @@ func stagesResult(t *testing.T) *result.Result {
 			h := result.NewHistogram()
 			var errs int64
 			for k := from; k < from+n; k++ {
-				h.Merge(ivals[k])
+				ivals[k].MergeInto(h)
 				errs += op.Intervals[k].Errors
 			}
 			s := result.StageResult{Index: i + 1, Rate: st.Rate, StartRate: slo.StartRate(stages, i), Ramp: string(st.Ramp),

@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Defaults of CompareQuantile. The calibration behind them is in the package
@@ -175,7 +173,7 @@ var defaultSettings = settings{
 // at least confidence, so this interval is conservative.
 //
 // The result is deterministic: the bootstrap uses a fixed seed.
-func CompareQuantile(base, cand []*hdrhistogram.Histogram, q, confidence float64) Comparison {
+func CompareQuantile[H Histogram](base, cand []H, q, confidence float64) Comparison {
 	return ReadIntervals(base).Compare(ReadIntervals(cand), q, confidence)
 }
 
@@ -237,10 +235,10 @@ func compareIntervals(baseIntervals, candIntervals []sparse, q, confidence float
 }
 
 // nonEmpty reads the histograms that hold samples.
-func nonEmpty(hs []*hdrhistogram.Histogram) []sparse {
+func nonEmpty[H Histogram](hs []H) []sparse {
 	out := make([]sparse, 0, len(hs))
 	for _, h := range hs {
-		if s := sparseOf(h); s.total > 0 {
+		if s := readSparse(h); s.total > 0 {
 			out = append(out, s)
 		}
 	}

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/bits"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -48,6 +49,53 @@ func sparseOf(h *hdrhistogram.Histogram) sparse {
 		s.total = saturatingAdd(s.total, c)
 	}
 	return s
+}
+
+// readSparse reads the non-empty buckets of a dense or packed histogram; a
+// nil one reads as empty.
+func readSparse[H Histogram](h H) sparse {
+	switch h := any(h).(type) {
+	case *hdrhistogram.PackedHistogram:
+		return sparseOfPacked(h)
+	case *hdrhistogram.Histogram:
+		return sparseOf(h)
+	}
+	return sparse{}
+}
+
+// sparseOfPacked is sparseOf of a packed histogram: its buckets are the
+// populated ones already, in value order.
+func sparseOfPacked(p *hdrhistogram.PackedHistogram) sparse {
+	if p == nil || p.TotalCount() == 0 {
+		return sparse{}
+	}
+	s := sparse{lowest: p.LowestTrackableValue(), digits: p.SignificantFigures(), buckets: make([]bucket, 0, p.Populated())}
+	unitMagnitude, halfCountMagnitude := geometryMagnitudes(s.lowest, s.digits)
+	for lo, c := range p.ForEachBucket {
+		if c <= 0 {
+			continue
+		}
+		s.buckets = append(s.buckets, bucket{lo: lo, hi: highestEquivalent(lo, unitMagnitude, halfCountMagnitude), count: c})
+		s.total = saturatingAdd(s.total, c)
+	}
+	return s
+}
+
+// highestEquivalent is the highest value of the bucket whose lowest value
+// is lo, in HdrHistogram's geometry: the bucket's width is the power of two
+// of the bucket index, which the value's highest bit gives.
+func highestEquivalent(lo int64, unitMagnitude, halfCountMagnitude uint) int64 {
+	mask := uint64(1)<<(halfCountMagnitude+1) - 1
+	bucketIdx := 64 - bits.LeadingZeros64(uint64(lo)|mask<<unitMagnitude) - int(unitMagnitude+halfCountMagnitude+1)
+	shift := uint(bucketIdx) + unitMagnitude
+	if shift >= 63 {
+		return math.MaxInt64
+	}
+	hi := lo + (int64(1)<<shift - 1)
+	if hi < lo {
+		return math.MaxInt64
+	}
+	return hi
 }
 
 // emptyBlock is how many counts sparseOf checks for emptiness at once.
@@ -203,8 +251,8 @@ type Bucket struct {
 // nanosecond histogram has tens of thousands). The first bucket's Lo is
 // h.Min() and the last one's Hi is h.Max(). A nil or empty histogram has
 // none.
-func Buckets(h *hdrhistogram.Histogram) []Bucket {
-	s := sparseOf(h)
+func Buckets[H Histogram](h H) []Bucket {
+	s := readSparse(h)
 	out := make([]Bucket, len(s.buckets))
 	for i, b := range s.buckets {
 		out[i] = Bucket{Lo: b.lo, Hi: b.hi, Count: b.count}

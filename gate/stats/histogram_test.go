@@ -20,6 +20,7 @@ func TestSparseBucketsMatchHdrHistogram(t *testing.T) {
 		{name: "microsecond units with 2 digits", lowest: 1000, highest: 1e12, digits: 2, maxValue: 1e11},
 		{name: "a lowest value that is not a power of two", lowest: 7, highest: 1e8, digits: 1, maxValue: 1e8},
 		{name: "4 significant digits", lowest: 1, highest: 1e6, digits: 4, maxValue: 1e6},
+		{name: "values up to the top of a wide range", lowest: 1, highest: 1 << 62, digits: 2, maxValue: 1 << 62},
 		{name: "a decoded histogram with 0 significant digits", lowest: 1, highest: 1e9, digits: 0, maxValue: 1e9, fromSnapshotNoDigits: true},
 	}
 	for _, g := range geometries {
@@ -43,16 +44,30 @@ func TestSparseBucketsMatchHdrHistogram(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := distributionBuckets(h)
-			got := sparseOf(h)
-			if got.total != h.TotalCount() {
-				t.Errorf("total = %d, want %d", got.total, h.TotalCount())
+			enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if len(got.buckets) != len(want) {
-				t.Fatalf("%d buckets, want %d", len(got.buckets), len(want))
+			packed, err := hdrhistogram.DecodePacked(enc)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for i, b := range got.buckets {
-				if b.lo != want[i].Lo || b.hi != want[i].Hi || b.count != want[i].Count {
-					t.Fatalf("bucket %d = [%d, %d] x%d, want [%d, %d] x%d", i, b.lo, b.hi, b.count, want[i].Lo, want[i].Hi, want[i].Count)
+			// A result's intervals are read packed, the whole run dense:
+			// both must give the buckets HdrHistogram itself gives.
+			for form, got := range map[string]sparse{"dense": readSparse(h), "packed": readSparse(packed)} {
+				if got.total != h.TotalCount() {
+					t.Errorf("%s: total = %d, want %d", form, got.total, h.TotalCount())
+				}
+				if got.lowest != h.LowestTrackableValue() || got.digits != h.SignificantFigures() {
+					t.Errorf("%s: geometry (%d, %d digits), want (%d, %d digits)", form, got.lowest, got.digits, h.LowestTrackableValue(), h.SignificantFigures())
+				}
+				if len(got.buckets) != len(want) {
+					t.Fatalf("%s: %d buckets, want %d", form, len(got.buckets), len(want))
+				}
+				for i, b := range got.buckets {
+					if b.lo != want[i].Lo || b.hi != want[i].Hi || b.count != want[i].Count {
+						t.Fatalf("%s: bucket %d = [%d, %d] x%d, want [%d, %d] x%d", form, i, b.lo, b.hi, b.count, want[i].Lo, want[i].Hi, want[i].Count)
+					}
 				}
 			}
 		})
@@ -72,7 +87,7 @@ func distributionBuckets(h *hdrhistogram.Histogram) []Bucket {
 }
 
 func TestBucketsAreTheDistributionsBarsWithACount(t *testing.T) {
-	if b := Buckets(nil); len(b) != 0 {
+	if b := Buckets[*hdrhistogram.Histogram](nil); len(b) != 0 {
 		t.Errorf("a nil histogram has buckets %v", b)
 	}
 	h := newRunnerHistogram()

@@ -14,9 +14,15 @@ type Intervals struct {
 	parts []sparse // the intervals that hold samples
 }
 
+// Histogram is an HdrHistogram, dense or packed. A packed one reads in time
+// proportional to its populated buckets, a dense one to its range.
+type Histogram interface {
+	*hdrhistogram.Histogram | *hdrhistogram.PackedHistogram
+}
+
 // ReadIntervals reads a run's interval histograms; empty and nil histograms
 // hold no samples and are left out, as CompareQuantile leaves them out.
-func ReadIntervals(hs []*hdrhistogram.Histogram) Intervals {
+func ReadIntervals[H Histogram](hs []H) Intervals {
 	return Intervals{parts: nonEmpty(hs)}
 }
 

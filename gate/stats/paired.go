@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // MethodPaired compares the segments of an interleaved run pair by pair:
@@ -44,12 +42,12 @@ const (
 // variance and a paired one cancels. The bootstrap's interval is the
 // expanded percentile interval for k pairs (a t quantile with k-1 degrees
 // of freedom, see expandedTail).
-func ComparePairedQuantile(base, cand [][]*hdrhistogram.Histogram, q, confidence float64) Comparison {
+func ComparePairedQuantile[H Histogram](base, cand [][]H, q, confidence float64) Comparison {
 	return ComparePaired(readSegments(base), readSegments(cand), q, confidence)
 }
 
 // readSegments reads each segment's intervals.
-func readSegments(segments [][]*hdrhistogram.Histogram) []Intervals {
+func readSegments[H Histogram](segments [][]H) []Intervals {
 	out := make([]Intervals, len(segments))
 	for k, seg := range segments {
 		out[k] = ReadIntervals(seg)

@@ -511,7 +511,7 @@ components:
 			for i := 2; i < 4; i++ {
 				h, err := res.Runner.IntervalWakeup(i)
 				require.NoError(t, err)
-				worst = max(worst, h.ValueAtQuantile(99))
+				worst = max(worst, h.ValueAtPercentile(99))
 			}
 			if tt.stalled {
 				assert.GreaterOrEqual(t, worst, (30 * time.Millisecond).Nanoseconds(),
