@@ -204,6 +204,18 @@ func TestDecodeRefusesPercentilesTheHistogramsDoNotGive(t *testing.T) {
 	})
 }
 
+// TestDecodeChecksTheOperationsIntervals: each interval's latency histogram
+// decodes and holds its interval's count, as the windows that judge the
+// histograms and the charts that draw the counts read the same run.
+func TestDecodeChecksTheOperationsIntervals(t *testing.T) {
+	iv := func(r *Result) *Interval { return &r.Components[0].Operations[0].Intervals[0] }
+	checkDecodes(t, consistentResult, []decodeCase{
+		{"an interval that holds its count", func(*Result) {}, ""},
+		{"a count its histogram does not hold", func(r *Result) { iv(r).Count++ }, "interval 0: histogram holds 1000 samples, count says 1001"},
+		{"a histogram that does not decode", func(r *Result) { iv(r).Histogram = "not a histogram" }, "interval 0: histogram"},
+	})
+}
+
 // TestDecodeChecksTheRunnersIntervals: the runner's intervals decode, run
 // forward from the measured window's start and hold no more wake-ups than
 // the whole run's record.
