@@ -14,6 +14,8 @@
 //	memcache  Memcached get, closed loop, 8 connections: ops/s, tailgate vs memcaslap
 //	soak      tailgate's peak RSS over a 4x longer soak at 5,000 req/s (flat memory)
 //	rate      tailgate's late sends and achieved rate, open loop on Redis at 10k and 50k ops/s, Poisson
+//	judge     tailgate check and report on an hour's soak's result: peak RSS against a ten
+//	          minutes' one and against the result file (with -alt, against that binary too)
 //
 // Every tool runs as a child process; its CPU time (user + system) and peak
 // RSS come from the kernel's accounting of the child (getrusage). The tools
@@ -46,7 +48,7 @@ func main() {
 	cfg := config{}
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of A B alternation")
 	flag.DurationVar(&cfg.duration, "duration", 4*time.Second, "length of one load run")
-	flag.StringVar(&cfg.only, "only", "http,vegeta,grpc,redis,memcache,soak,rate", "comma-separated scenarios to run (pipeline too)")
+	flag.StringVar(&cfg.only, "only", "http,vegeta,grpc,redis,memcache,soak,rate,judge", "comma-separated scenarios to run (pipeline too)")
 	flag.StringVar(&cfg.alt, "alt", "", "a second tailgate binary, run beside the built one in the http and rate scenarios (A/B of engine changes)")
 	flag.Func("alt-env", "KEY=VALUE in the -alt binary's environment (repeatable); with -alt self, the built binary in that environment", envFlag(&cfg.altEnv))
 	flag.StringVar(&cfg.wrk2, "wrk2", "", "path of the wrk2 binary (default: wrk2 on PATH)")
@@ -163,7 +165,7 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	if cfg.wants("vegeta") || cfg.wants("grpc") || cfg.wants("grpc-streams") || cfg.wants("h2-streams") || cfg.wants("soak") {
+	if cfg.wants("vegeta") || cfg.wants("grpc") || cfg.wants("grpc-streams") || cfg.wants("h2-streams") || cfg.wants("soak") || cfg.wants("judge") {
 		if err := srv.startFast(fastserver); err != nil {
 			return err
 		}

@@ -307,6 +307,9 @@ func (b *bench) scenarios() []*scenario {
 	if b.cfg.wants("rate") {
 		out = append(out, b.redisOpenLoop())
 	}
+	if b.cfg.wants("judge") {
+		out = append(out, b.judgeScenario())
+	}
 	return out
 }
 
