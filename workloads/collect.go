@@ -13,7 +13,7 @@ import (
 )
 
 // record is one component's collected record: its workers' interval slices
-// merged into per-interval and whole-run histograms and counts. The
+// recorded into per-interval and whole-run histograms and counts. The
 // collector writes it, the monitor reads it while load runs, and the result
 // is built from it once the workers are done.
 type record struct {
@@ -37,14 +37,13 @@ type record struct {
 	// failed operation, warmup included, for the abort monitor.
 	warmupOps, warmupErrors int64
 	seenOps, seenErrors     int64
-	// scratch is the collector's: a worker's interval slice passes through
-	// it on its way into the whole-run histogram (see merge).
-	scratch *hdrhistogram.PackedHistogram
-	// nodes are the workers' records of a NodeReporter's nodes, by
-	// Op.Node − 1, merged once the workers are done.
+	// dense is the collector's: a slice's many samples pass through it on
+	// their way into a packed histogram (see packInto).
+	dense *hdrhistogram.Histogram
+	// nodes are the records of a NodeReporter's nodes, by Op.Node − 1.
 	nodes []nodeRun
-	// stages are the workers' records of each stage of a workload in
-	// stages, by operation kind and stage; nil for one rate.
+	// stages are the records of each stage of a workload in stages, by
+	// operation kind and stage; nil for one rate.
 	stages [][]stageAgg
 }
 
@@ -62,28 +61,6 @@ func (r *record) stagesOf(stages int) {
 		for i := range r.stages[k] {
 			r.stages[k][i].hist, r.stages[k][i].client = result.NewPackedHistogram(), result.NewPackedHistogram()
 		}
-	}
-}
-
-// mergeStage folds a worker's record of the stage it is in into the
-// record, and empties it.
-func (r *record) mergeStage(st *stageTrack) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for k := range st.ops {
-		from, into := &st.ops[k], &r.stages[k][st.cur]
-		if from.latency.TotalCount() > 0 {
-			into.hist.MergeFrom(from.latency)
-			from.latency.Reset()
-		}
-		if from.client.TotalCount() > 0 {
-			into.client.MergeFrom(from.client)
-			from.client.Reset()
-		}
-		into.errors += from.errors
-		into.hits += from.hits
-		into.misses += from.misses
-		from.errors, from.hits, from.misses = 0, 0, 0
 	}
 }
 
@@ -109,7 +86,7 @@ func newRecord(kinds int) *record {
 		messages:   make([]int64, kinds),
 		first:      make([]*hdrhistogram.Histogram, kinds),
 		kinds:      make([]map[string]int64, kinds),
-		scratch:    result.NewPackedHistogram(),
+		dense:      result.NewHistogram(),
 	}
 	for k := range kinds {
 		r.whole[k] = result.NewHistogram()
@@ -121,7 +98,7 @@ func newRecord(kinds int) *record {
 	return r
 }
 
-// collect merges every slice the workers hand over into its component's
+// collect records every slice the workers hand over into its component's
 // record and gives the emptied slice back to its worker, until in closes.
 func collect(in <-chan *sliceSet) {
 	for s := range in {
@@ -134,13 +111,13 @@ func collect(in <-chan *sliceSet) {
 	}
 }
 
-// merge folds one worker slice into the record.
+// merge records one worker slice into the record.
 func (r *record) merge(s *sliceSet) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k := range s.ops {
 		o := &s.ops[k]
-		n := o.latency.TotalCount()
+		n := int64(len(o.samples))
 		r.warmupOps += o.warmupOps
 		r.warmupErrors += o.warmupErrors
 		r.seenOps += o.warmupOps + n + o.errors
@@ -152,25 +129,8 @@ func (r *record) merge(s *sliceSet) {
 			r.ivals[k] = append(r.ivals[k], intervalAgg{hist: result.NewPackedHistogram()})
 		}
 		iv := &r.ivals[k][s.interval]
-		iv.hist.MergeFrom(o.latency)
 		iv.errors += o.errors
-		// Dense into dense goes through an iterator over every bucket;
-		// a scan into the sparse scratch and its buckets into the dense
-		// whole-run histogram cost a third of that, with the same counts.
-		r.scratch.Reset()
-		r.scratch.MergeFrom(o.latency)
-		r.scratch.MergeInto(r.whole[k])
-		if o.client.TotalCount() > 0 {
-			// One scan of the slice's dense histogram serves both the
-			// interval's packed aggregate and the whole-run histogram.
-			if iv.client == nil {
-				iv.client = result.NewPackedHistogram()
-			}
-			r.scratch.Reset()
-			r.scratch.MergeFrom(o.client)
-			iv.client.Merge(r.scratch)
-			r.scratch.MergeInto(r.client[k])
-		}
+		r.samples(k, iv, o.samples)
 		r.errors[k] += o.errors
 		r.late[k] += o.late
 		r.hits[k] += o.hits
@@ -179,54 +139,122 @@ func (r *record) merge(s *sliceSet) {
 		for kind, v := range o.kinds {
 			r.kinds[k][kind] += v
 		}
+		for st, c := range o.stages {
+			agg := &r.stages[k][st]
+			agg.errors += c.errors
+			agg.hits += c.hits
+			agg.misses += c.misses
+		}
+		for i := range o.nodes {
+			from, into := &o.nodes[i], r.nodeOf(i+1)
+			into.errors += from.errors
+			for kind, v := range from.kinds {
+				into.kinds = countKindBy(into.kinds, kind, v)
+			}
+		}
 	}
 }
 
-// mergeWhole folds workers' whole-run histograms (and the stage each is
-// in) into the record, once the workers are done.
-func (r *record) mergeWhole(workers []*worker) {
-	for _, w := range workers {
-		if w.stage.ops != nil {
-			r.mergeStage(&w.stage)
+// samples records the successes of one operation kind in one slice: in
+// the whole-run histograms, the interval's, their stages' and nodes'.
+func (r *record) samples(k int, iv *intervalAgg, samples []sample) {
+	if len(samples) == 0 {
+		return
+	}
+	withClient := false
+	for i := range samples {
+		sm := &samples[i]
+		lat := clampNS(sm.latency)
+		_ = r.whole[k].RecordValue(lat)
+		_ = r.service[k].RecordValue(clampNS(sm.service))
+		if sm.client >= 0 {
+			withClient = true
+			_ = r.client[k].RecordValue(clampNS(sm.client))
+			_ = r.lessClient[k].RecordValue(clampNS(sm.latency - sm.client))
+		}
+		if sm.first > 0 {
+			if r.first[k] == nil {
+				r.first[k] = result.NewHistogram()
+			}
+			_ = r.first[k].RecordValue(clampNS(sm.first))
+		}
+		if sm.node > 0 {
+			_ = r.nodeOf(int(sm.node)).latency.RecordValue(lat)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, w := range workers {
-		for k, h := range w.whole {
-			for _, m := range [...]struct{ from, into *hdrhistogram.Histogram }{
-				{h.service, r.service[k]}, {h.lessClient, r.lessClient[k]},
-			} {
-				r.scratch.Reset()
-				r.scratch.MergeFrom(m.from)
-				r.scratch.MergeInto(m.into)
-			}
-			if h.first != nil {
-				if r.first[k] == nil {
-					r.first[k] = result.NewHistogram()
-				}
-				r.scratch.Reset()
-				r.scratch.MergeFrom(h.first)
-				r.scratch.MergeInto(r.first[k])
+	latency := func(sm *sample) (int64, bool) { return clampNS(sm.latency), true }
+	client := func(sm *sample) (int64, bool) { return clampNS(sm.client), sm.client >= 0 }
+	r.packInto(iv.hist, samples, latency)
+	if withClient {
+		if iv.client == nil {
+			iv.client = result.NewPackedHistogram()
+		}
+		r.packInto(iv.client, samples, client)
+	}
+	if r.stages == nil {
+		return
+	}
+	// A worker's operations are intended in order: its slice holds a run
+	// of each stage it met.
+	for from := 0; from < len(samples); {
+		st := samples[from].stage
+		to := from + 1
+		for to < len(samples) && samples[to].stage == st {
+			to++
+		}
+		agg := &r.stages[k][st]
+		r.packInto(agg.hist, samples[from:to], latency)
+		r.packInto(agg.client, samples[from:to], client)
+		from = to
+	}
+}
+
+// denseAt is how many values a slice records into a packed histogram
+// through the dense scratch rather than one by one: a value costs a packed
+// histogram a search of its buckets (about 70 ns), the dense one a few
+// nanoseconds, and moving the dense one's counts into the packed one a scan
+// of its 270 KB (about 40 µs).
+const denseAt = 512
+
+// packInto records the values value gives of samples (those it says are
+// there) into p.
+func (r *record) packInto(p *hdrhistogram.PackedHistogram, samples []sample, value func(*sample) (int64, bool)) {
+	if len(samples) < denseAt {
+		for i := range samples {
+			if v, ok := value(&samples[i]); ok {
+				_ = p.RecordValue(v)
 			}
 		}
-		for i := range w.nodes {
-			for len(r.nodes) <= i {
-				r.nodes = append(r.nodes, nodeRun{latency: result.NewHistogram()})
-			}
-			from, into := &w.nodes[i], &r.nodes[i]
-			r.scratch.Reset()
-			r.scratch.MergeFrom(from.latency)
-			r.scratch.MergeInto(into.latency)
-			into.errors += from.errors
-			for kind, v := range from.kinds {
-				if into.kinds == nil {
-					into.kinds = map[string]int64{}
-				}
-				into.kinds[kind] += v
-			}
+		return
+	}
+	r.dense.Reset()
+	for i := range samples {
+		if v, ok := value(&samples[i]); ok {
+			_ = r.dense.RecordValue(v)
 		}
 	}
+	if r.dense.TotalCount() > 0 {
+		p.MergeFrom(r.dense)
+	}
+}
+
+// nodeOf returns the record of node n (1-based, as Op.Node), growing the
+// list when a driver names a node first seen.
+func (r *record) nodeOf(n int) *nodeRun {
+	for len(r.nodes) < n {
+		r.nodes = append(r.nodes, nodeRun{latency: result.NewHistogram()})
+	}
+	return &r.nodes[n-1]
+}
+
+// countKindBy adds v errors of the given kind to kinds and returns it,
+// making the map at the first.
+func countKindBy(kinds map[string]int64, kind string, v int64) map[string]int64 {
+	if kinds == nil {
+		kinds = make(map[string]int64, 4)
+	}
+	kinds[kind] += v
+	return kinds
 }
 
 // seen is how many operations a component completed or failed so far,

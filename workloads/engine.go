@@ -195,13 +195,12 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error
 	}()
 	drive(loadCtx, runs, clock, flushes)
 	stopProbe()
-	// The workers' slices (full histograms, several per operation kind
-	// per worker) are done with. Dropping them and collecting once before
-	// the result is built means encoding the result's intervals, whose
-	// transient garbage grows with the soak, starts from a small heap and
-	// does not raise peak memory above what the load itself held.
+	// The workers' slices (an interval's samples each) are done with.
+	// Dropping them and collecting once before the result is built means
+	// encoding the result's intervals, whose transient garbage grows with
+	// the soak, starts from a small heap and does not raise peak memory
+	// above what the load itself held.
 	for _, c := range runs {
-		c.rec.mergeWhole(c.workers)
 		c.workers = nil
 	}
 	runtime.GC()

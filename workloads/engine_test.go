@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,13 +96,28 @@ func TestTheRecordHoldsEveryOperationOnce(t *testing.T) {
 	res, err := Run(context.Background(), []*Spec{fakeSpec(target, 1000, time.Second)}, Options{Clock: clock})
 	require.NoError(t, err)
 	c := res.Components[0]
+	total := requireEveryOperationOnce(t, c)
+	assert.EqualValues(t, 1000, total, "1 s at 1000/s, uniform")
+	assert.EqualValues(t, 1000, c.Operation("all").Count)
+	n := 0
+	calls.Range(func(_, _ any) bool { n++; return true })
+	assert.Equal(t, 1000, n, "each operation was performed once")
+}
+
+// requireEveryOperationOnce checks that every operation of c is in its
+// interval, in the whole-run latency histogram and in the service-time
+// histogram, bucket for bucket, and returns how many the operation kinds
+// hold together.
+func requireEveryOperationOnce(t *testing.T, c result.ComponentResult) int64 {
+	t.Helper()
 	var total int64
-	for _, op := range append(c.Operations[:2:2], *c.Operation("all")) {
+	for _, op := range append(c.Operations[:len(c.Operations)-1:len(c.Operations)-1], *c.Operation("all")) {
 		whole := decodeAll(t, op.Histogram)
 		service := decodeAll(t, op.ServiceHistogram)
-		sum := result.NewHistogram()
+		sum, clientSum := result.NewHistogram(), result.NewHistogram()
 		for _, iv := range op.Intervals {
 			require.Zero(t, sum.Merge(decodeAll(t, iv.Histogram)))
+			require.Zero(t, clientSum.Merge(decodeAll(t, iv.ClientDelayHistogram)))
 		}
 		assert.Equal(t, op.Count, whole.TotalCount(), op.Name)
 		assert.Equal(t, op.Count, service.TotalCount(), "%s: one service time per operation", op.Name)
@@ -111,15 +127,35 @@ func TestTheRecordHoldsEveryOperationOnce(t *testing.T) {
 		assert.Equal(t, op.Count, lessClient.TotalCount(), "%s: one latency less client delay per operation", op.Name)
 		assert.LessOrEqual(t, lessClient.Max(), whole.Max(), "%s: removing a delay never lengthens a latency", op.Name)
 		assert.Equal(t, whole.Export().Counts, sum.Export().Counts, "%s: the intervals add up to the whole, bucket for bucket", op.Name)
+		assert.Equal(t, client.Export().Counts, clientSum.Export().Counts, "%s: the intervals' client delays add up to the whole's", op.Name)
 		if op.Name != "all" {
 			total += op.Count
 		}
 	}
-	assert.EqualValues(t, 1000, total, "1 s at 1000/s, uniform")
-	assert.EqualValues(t, 1000, c.Operation("all").Count)
-	n := 0
-	calls.Range(func(_, _ any) bool { n++; return true })
-	assert.Equal(t, 1000, n, "each operation was performed once")
+	return total
+}
+
+// A worker whose slice of an interval fills (sliceSamples of one kind)
+// hands it over and goes on in another of the same interval: the record
+// still holds every operation once, in its interval.
+func TestAWorkerThatFillsItsSliceLosesNothing(t *testing.T) {
+	var calls atomic.Int64
+	clock := newSimClock(t)
+	target := fakeTarget(t, func(ctx context.Context, op *Op) error {
+		calls.Add(1)
+		return nil
+	})
+	spec := fakeSpec(target, 50_000, time.Second)
+	spec.Component.Workload.Connections = 1
+	spec.Interval = time.Second
+	res, err := Run(context.Background(), []*Spec{spec}, Options{Clock: clock})
+	require.NoError(t, err)
+	c := res.Components[0]
+	get := c.Operation("get")
+	require.Len(t, get.Intervals, 1)
+	require.Greater(t, get.Intervals[0].Count, int64(sliceSamples), "the one worker filled a slice of its one interval")
+	assert.EqualValues(t, 50_000, requireEveryOperationOnce(t, c), "1 s at 50,000/s, uniform")
+	assert.EqualValues(t, 50_000, calls.Load(), "each operation was performed once")
 }
 
 // An operation is only counted as unsent when the run's end and the timeout

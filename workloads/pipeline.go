@@ -93,9 +93,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			s.warmupErrors++
 		default:
 			k := ErrorKind(err)
-			s.fail(k)
-			w.nodeFailure(node, k)
-			w.stageFailure(due, kind)
+			s.fail(k, int32(node), w.stageOf(due))
 			if s.kinds[k] == 1 {
 				c.errs.note(k, err.Error(), t.Sub(measStart))
 			}
@@ -141,11 +139,12 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 		case err != nil:
 			fail(f.kind, f.due, true, err, done, node)
 		default:
-			s.record(done.Sub(f.due).Nanoseconds(), done.Sub(f.sent).Nanoseconds(), f.clientNS, open && f.sent.Sub(f.due) > LateAfter)
-			w.nodeSuccess(node, done.Sub(f.due).Nanoseconds())
-			w.stageSuccess(f.due, f.kind, done.Sub(f.due).Nanoseconds(), f.clientNS, reply.Hits, reply.Misses)
-			s.hits += int64(reply.Hits)
-			s.misses += int64(reply.Misses)
+			sm := sample{latency: done.Sub(f.due).Nanoseconds(), service: done.Sub(f.sent).Nanoseconds(), client: f.clientNS,
+				node: int32(node), stage: w.stageOf(f.due)}
+			s.record(sm, open && f.sent.Sub(f.due) > LateAfter, reply.Hits, reply.Misses)
+			if len(s.samples) >= sliceSamples {
+				cur = w.spill(cur)
+			}
 		}
 		return true
 	}
@@ -177,8 +176,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			measured := !pendingDue.Before(measStart)
 			if open && sent.After(drainUntil) {
 				if measured {
-					at(sent).ops[op.Kind].fail(KindUnsent)
-					w.stageFailure(pendingDue, op.Kind)
+					at(sent).ops[op.Kind].fail(KindUnsent, 0, w.stageOf(pendingDue))
 					c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(measStart))
 				}
 				pending = false

@@ -213,7 +213,11 @@ func BenchmarkRecord(b *testing.B) {
 	s := newSliceSet(2)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		s.ops[i&1].record(int64(50_000+i%100_000), int64(40_000+i%50_000), int64(i%5_000), i%64 == 0)
+		// An interval of 16,384 operations, then the collector empties it.
+		if i%(1<<14) == 0 {
+			s.reset()
+		}
+		s.ops[i&1].record(sample{latency: int64(50_000 + i%100_000), service: int64(40_000 + i%50_000), client: int64(i % 5_000), stage: -1}, i%64 == 0, 0, 0)
 	}
 }
 

@@ -3,8 +3,6 @@ package workloads
 import (
 	"context"
 	"time"
-
-	"github.com/tailgate-dev/tailgate/result"
 )
 
 // worker is one connection's sender: it takes operations from its
@@ -16,37 +14,23 @@ type worker struct {
 	conn  Conn
 	clock Clock
 	sleep Sleeper
-	// free holds this worker's emptied slices, returned by the collector;
-	// whole are its whole-run histograms, shared by all its slices.
-	free  chan *sliceSet
-	whole []wholeRun
-	out   chan<- *sliceSet
-	// nodes are its whole-run records of a NodeReporter's nodes, by
-	// Op.Node − 1; merged once the worker is done.
-	nodes []nodeRun
-	// stage is its record of the stage it is in, for a workload in stages.
-	stage stageTrack
+	// free holds this worker's emptied slices, returned by the collector.
+	free chan *sliceSet
+	out  chan<- *sliceSet
+	// stage is the stage it is in, for a workload in stages (see stageOf).
+	stage int
 }
 
 func newWorker(c *componentRun, conn Conn, clock Clock, out chan<- *sliceSet) *worker {
 	w := &worker{comp: c, conn: conn, clock: clock, sleep: clock.NewSleeper(), out: out,
-		free: make(chan *sliceSet, 2), whole: make([]wholeRun, len(c.ops))}
-	for k := range w.whole {
-		w.whole[k] = newWholeRun()
-	}
+		free: make(chan *sliceSet, 2)}
 	w.free <- w.newSlices()
 	w.free <- w.newSlices()
-	if c.rec.stages != nil {
-		w.stage.ops = make([]stageRun, len(c.ops))
-		for k := range w.stage.ops {
-			w.stage.ops[k].latency, w.stage.ops[k].client = result.NewHistogram(), result.NewHistogram()
-		}
-	}
 	return w
 }
 
 func (w *worker) newSlices() *sliceSet {
-	s := newWorkerSliceSet(w.whole)
+	s := newSliceSet(len(w.comp.ops))
 	s.owner = w
 	return s
 }
@@ -89,8 +73,7 @@ func (w *worker) run(ctx context.Context) {
 				cur, flushAt = w.rotate(cur, sent)
 			}
 			if measured {
-				cur.ops[op.Kind].fail(KindUnsent)
-				w.stageFailure(due, op.Kind)
+				cur.ops[op.Kind].fail(KindUnsent, 0, w.stageOf(due))
 				c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(win.measStart))
 			}
 			continue
@@ -125,21 +108,20 @@ func (w *worker) run(ctx context.Context) {
 			}
 		case err != nil:
 			kind := ErrorKind(err)
-			s.fail(kind)
-			w.nodeFailure(op.Node, kind)
-			w.stageFailure(due, op.Kind)
+			s.fail(kind, int32(op.Node), w.stageOf(due))
 			if s.kinds[kind] == 1 {
 				c.errs.note(kind, err.Error(), done.Sub(win.measStart))
 			}
 		default:
-			s.record(done.Sub(due).Nanoseconds(), done.Sub(sent).Nanoseconds(), clientNS, pace.open && sent.Sub(due) > LateAfter)
-			w.nodeSuccess(op.Node, done.Sub(due).Nanoseconds())
-			w.stageSuccess(due, op.Kind, done.Sub(due).Nanoseconds(), clientNS, op.Hits, op.Misses)
-			s.hits += int64(op.Hits)
-			s.misses += int64(op.Misses)
+			sm := sample{latency: done.Sub(due).Nanoseconds(), service: done.Sub(sent).Nanoseconds(), client: clientNS,
+				node: int32(op.Node), stage: w.stageOf(due)}
 			if op.Messages > 0 {
 				s.messages += int64(op.Messages)
-				w.whole[op.Kind].recordFirst(done.Sub(due) - op.FirstMessageLead)
+				sm.first = max((done.Sub(due) - op.FirstMessageLead).Nanoseconds(), 1)
+			}
+			s.record(sm, pace.open && sent.Sub(due) > LateAfter, op.Hits, op.Misses)
+			if len(s.samples) >= sliceSamples {
+				cur = w.spill(cur)
 			}
 		}
 	}
@@ -151,13 +133,34 @@ func (w *worker) run(ctx context.Context) {
 // rotate hands the worker's filled slice to the collector and starts the
 // interval holding instant t.
 func (w *worker) rotate(cur *sliceSet, t time.Time) (*sliceSet, time.Time) {
-	w.out <- cur
-	var next *sliceSet
-	select {
-	case next = <-w.free:
-	default:
-		next = w.newSlices()
-	}
+	next := w.handOver(cur)
 	next.interval = w.comp.win.intervalOf(t)
 	return next, w.comp.win.flushAt(next.interval, t)
+}
+
+// sliceSamples is how many samples of one operation kind a slice holds at
+// most: a worker that fills one hands it over and goes on in another of
+// the same interval, so a slice stays the size of a few hundred KB however
+// fast its worker sends.
+const sliceSamples = 1 << 14
+
+// spill hands the worker's full slice to the collector and goes on in an
+// empty one of the same interval.
+func (w *worker) spill(cur *sliceSet) *sliceSet {
+	interval := cur.interval
+	next := w.handOver(cur)
+	next.interval = interval
+	return next
+}
+
+// handOver gives cur to the collector and returns an empty slice: one the
+// collector gave back, or a new one.
+func (w *worker) handOver(cur *sliceSet) *sliceSet {
+	w.out <- cur
+	select {
+	case next := <-w.free:
+		return next
+	default:
+		return w.newSlices()
+	}
 }
