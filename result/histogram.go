@@ -48,24 +48,23 @@ func EncodePacked(h *hdrhistogram.PackedHistogram) string {
 // decodeOptional decodes a histogram field that older results lack: empty
 // is an empty histogram.
 func decodeOptional(enc, what string) (*hdrhistogram.Histogram, error) {
-	if enc == "" {
-		return NewHistogram(), nil
-	}
-	h, err := hdrhistogram.Decode([]byte(enc))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return h, nil
+	return decodeField(enc, what, hdrhistogram.Decode, NewHistogram)
 }
 
 // decodeOptionalPacked is decodeOptional into a packed histogram.
 func decodeOptionalPacked(enc, what string) (*hdrhistogram.PackedHistogram, error) {
+	return decodeField(enc, what, hdrhistogram.DecodePacked, NewPackedHistogram)
+}
+
+// decodeField decodes enc with decode, or gives empty() for "".
+func decodeField[H any](enc, what string, decode func([]byte) (H, error), empty func() H) (H, error) {
 	if enc == "" {
-		return NewPackedHistogram(), nil
+		return empty(), nil
 	}
-	h, err := hdrhistogram.DecodePacked([]byte(enc))
+	h, err := decode([]byte(enc))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		var none H
+		return none, fmt.Errorf("%s: %w", what, err)
 	}
 	return h, nil
 }
