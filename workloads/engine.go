@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -386,12 +387,19 @@ func connectAll(ctx context.Context, specs []*Spec, timeout time.Duration) ([]*c
 			}
 		}
 		if err := errors.Join(errs...); err != nil {
-			first := err
+			var first error
+			failed := 0
 			for _, e := range errs {
 				if e != nil {
-					first = e
-					break
+					first = cmp.Or(first, e)
+					failed++
 				}
+			}
+			if failed < n {
+				// The target answers, but not this many: a server's limit
+				// on clients (maxclients, -c, a proxy's maxconn) most often.
+				return runs, fmt.Errorf("component %q: %w: %s: %d of the %d connections failed to open (does the server take that many clients?): %w",
+					spec.Component.Name, ErrUnreachable, d.Describe(), failed, n, redactErr(first, spec.Secrets))
 			}
 			return runs, fmt.Errorf("component %q: %w: %s: %w", spec.Component.Name, ErrUnreachable,
 				d.Describe(), redactErr(first, spec.Secrets))

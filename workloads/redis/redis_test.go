@@ -404,6 +404,20 @@ func TestALoneUserIsNoPasswordAsGoRedisReadsIt(t *testing.T) {
 	testserver.Connect(t, s) // the password alone authenticates
 }
 
+// A server that takes fewer clients than the plan has connections answers
+// some and refuses the rest: the run does not start, and says how many
+// connections failed and why, so the limit is plain.
+func TestAServerTakingFewerClientsThanThePlansConnections(t *testing.T) {
+	srv := testserver.Redis(t, "--maxclients", "8")
+	s := spec("redis://"+srv.Addr, 100, time.Second, 0)
+	s.Component.Workload.Connections = 12
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := workloads.Run(ctx, []*workloads.Spec{s}, workloads.Options{})
+	require.ErrorIs(t, err, workloads.ErrUnreachable)
+	assert.Regexp(t, `: [1-9][0-9]* of the 12 connections failed to open \(does the server take that many clients\?\): .*max number of clients reached`, err.Error())
+}
+
 // stallingClock is the real clock, except that from from to to every wait
 // of tailgate's wakes by late: a runner that starves the load generator
 // (its workers and its runner probe alike) for a while.
