@@ -130,7 +130,7 @@ func (r *record) merge(s *sliceSet) {
 		}
 		iv := &r.ivals[k][s.interval]
 		iv.errors += o.errors
-		r.samples(k, iv, o.samples)
+		r.recordSamples(k, iv, o.samples)
 		r.errors[k] += o.errors
 		r.late[k] += o.late
 		r.hits[k] += o.hits
@@ -155,9 +155,9 @@ func (r *record) merge(s *sliceSet) {
 	}
 }
 
-// samples records the successes of one operation kind in one slice: in
+// recordSamples records the successes of one operation kind in one slice: in
 // the whole-run histograms, the interval's, their stages' and nodes'.
-func (r *record) samples(k int, iv *intervalAgg, samples []sample) {
+func (r *record) recordSamples(k int, iv *intervalAgg, samples []sample) {
 	if len(samples) == 0 {
 		return
 	}
@@ -202,9 +202,11 @@ func (r *record) samples(k int, iv *intervalAgg, samples []sample) {
 		for to < len(samples) && samples[to].stage == st {
 			to++
 		}
-		agg := &r.stages[k][st]
-		r.packInto(agg.hist, samples[from:to], latency)
-		r.packInto(agg.client, samples[from:to], client)
+		if st >= 0 {
+			agg := &r.stages[k][st]
+			r.packInto(agg.hist, samples[from:to], latency)
+			r.packInto(agg.client, samples[from:to], client)
+		}
 		from = to
 	}
 }
