@@ -24,6 +24,8 @@ type fixture struct {
 	perSecond int
 	errors    int64
 	unsent    int64
+	// clientUnsent of the unsent a generator never late would have sent.
+	clientUnsent int64
 	// reads makes the operation a read: misses of its successes found
 	// no key, the rest are hits.
 	reads  bool
@@ -101,6 +103,7 @@ func (f fixture) operation(name string) result.OperationResult {
 		op.Hits, op.Misses = op.Count-f.misses, f.misses
 	}
 	op.Errors = f.errors + f.unsent
+	op.ClientUnsent = f.clientUnsent
 	if op.Errors > 0 {
 		// The engine's error kinds as a result file names them
 		// (workloads.KindTimeout, KindUnsent): the gate reads results only.

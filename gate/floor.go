@@ -243,4 +243,20 @@ func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationRe
 		m, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), late, FormatPercent(float64(f.NS())/bar), dur(int64(bar)), target, ClientRemedies)
 }
 
+// unsentBound makes a missed error_rate or throughput bar client-bound
+// when the operations tailgate itself left unsent decide it: the unsent
+// operations a load generator never late would have sent before the window
+// closed (result.OperationResult.ClientUnsent) were never offered to the
+// target, and met says whether the bar holds without them, neither sent
+// nor failed. Unsent operations that waited on the target's own replies
+// stay the target's.
+func unsentBound(r *status.ObjectiveResult, op *result.OperationResult, met func(count, errors int64) bool) {
+	if op.ClientUnsent <= 0 || !met(op.Count, op.Errors-op.ClientUnsent) {
+		return
+	}
+	r.Status = status.ClientBound
+	r.Detail = fmt.Sprintf("the load generator fell behind: %d of the %d operations left unsent when the window closed would have been sent in time by a generator never late (tailgate was short of CPU or wake-ups, not waiting on the target), and without them the bar is met: %s",
+		op.ClientUnsent, op.ErrorKinds[result.KindUnsent], ClientRemedies)
+}
+
 func dur(ns int64) string { return slo.FormatDuration(time.Duration(ns)) }

@@ -416,6 +416,9 @@ func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.R
 		r.Status = pass
 		if r.MeasuredValue > r.ThresholdValue {
 			r.Status = fail
+			unsentBound(&r, op, func(count, errors int64) bool {
+				return float64(errors)/float64(count+errors) <= r.ThresholdValue
+			})
 		}
 	case o.Metric == slo.MetricHitRate:
 		r.ThresholdValue = o.Threshold.Ratio
@@ -453,6 +456,9 @@ func judgeAbsolute(o slo.Objective, cr *result.ComponentResult, runner *result.R
 		r.Status = pass
 		if r.MeasuredValue < r.ThresholdValue {
 			r.Status = fail
+			unsentBound(&r, op, func(count, errors int64) bool {
+				return float64(count)/float64(count+errors) >= r.ThresholdValue
+			})
 		}
 	}
 	return r

@@ -81,6 +81,10 @@ func Decode(data []byte) (*Result, error) {
 			if o.Count < 0 || o.Errors < 0 {
 				return nil, fmt.Errorf("%w: component %q operation %q: negative count", ErrInvalid, c.Name, o.Name)
 			}
+			if o.ClientUnsent < 0 || o.ClientUnsent > o.ErrorKinds[KindUnsent] {
+				return nil, fmt.Errorf("%w: component %q operation %q: client_unsent %d, of %d unsent operations",
+					ErrInvalid, c.Name, o.Name, o.ClientUnsent, o.ErrorKinds[KindUnsent])
+			}
 			h, err := o.WholeHistogram()
 			if err != nil {
 				return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)

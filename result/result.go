@@ -226,6 +226,10 @@ func (p Percentiles) At(m slo.Metric) (int64, error) {
 		slo.MetricP50, slo.MetricP90, slo.MetricP99, slo.MetricP999, slo.MetricP9999, slo.MetricMax)
 }
 
+// KindUnsent is the error kind of a measured operation never sent before
+// the window closed (see OperationResult.ClientUnsent).
+const KindUnsent = "unsent"
+
 // OperationResult is the record of one operation of a component, or of all
 // of them ("all").
 type OperationResult struct {
@@ -237,6 +241,11 @@ type OperationResult struct {
 	// Late counts operations sent more than LateAfter past their intended
 	// start (still measured from it).
 	Late int64 `json:"late"`
+	// ClientUnsent counts the unsent errors (ErrorKinds["unsent"]) that a
+	// load generator never late would have sent before the window
+	// closed: tailgate's own falling behind left them unsent, not the
+	// target's latency. Left out when 0 and in older results.
+	ClientUnsent int64 `json:"client_unsent,omitempty"`
 	// Hits and Misses count what the measured successes of a read (a
 	// Redis GET, a memcached get) found: keys with a value and keys
 	// without. Both are left out for operations that do not read, and
@@ -298,6 +307,7 @@ func (o *OperationResult) AddCounts(p *OperationResult) {
 	o.Count += p.Count
 	o.Errors += p.Errors
 	o.Late += p.Late
+	o.ClientUnsent += p.ClientUnsent
 	o.Hits += p.Hits
 	o.Misses += p.Misses
 	o.Messages += p.Messages

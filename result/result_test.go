@@ -216,6 +216,24 @@ func TestDecodeChecksTheOperationsIntervals(t *testing.T) {
 	})
 }
 
+// TestDecodeChecksClientUnsent: the unsent operations tailgate's own
+// lateness explains are some of the unsent ones.
+func TestDecodeChecksClientUnsent(t *testing.T) {
+	op := func(r *Result) *OperationResult { return &r.Components[0].Operations[0] }
+	unsent := func(n, own int64) func(r *Result) {
+		return func(r *Result) {
+			o := op(r)
+			o.Errors, o.ErrorKinds, o.ClientUnsent = n, map[string]int64{KindUnsent: n}, own
+		}
+	}
+	checkDecodes(t, consistentResult, []decodeCase{
+		{"some of the unsent", unsent(5, 3), ""},
+		{"all of them", unsent(5, 5), ""},
+		{"more than were unsent", unsent(5, 6), "client_unsent 6, of 5 unsent operations"},
+		{"negative", unsent(5, -1), "client_unsent -1, of 5 unsent operations"},
+	})
+}
+
 // TestDecodeChecksTheRunnersIntervals: the runner's intervals decode, run
 // forward from the measured window's start and hold no more wake-ups than
 // the whole run's record.

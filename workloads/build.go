@@ -69,7 +69,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		var anyClient bool
 		for k, name := range c.ops {
 			op := result.OperationResult{
-				Name: name, Count: r.whole[k].TotalCount(), Errors: r.errors[k], Late: r.late[k],
+				Name: name, Count: r.whole[k].TotalCount(), Errors: r.errors[k], Late: r.late[k], ClientUnsent: r.clientUnsent[k],
 				Hits: r.hits[k], Misses: r.misses[k], Messages: r.messages[k],
 				LatencyNS: result.PercentilesOf(r.whole[k]), ServiceNS: result.PercentilesOf(r.service[k]),
 				Histogram: result.EncodeHistogram(r.whole[k]), ServiceHistogram: result.EncodeHistogram(r.service[k]),

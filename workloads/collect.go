@@ -25,8 +25,11 @@ type record struct {
 	ivals      [][]intervalAgg
 	errors     []int64
 	late       []int64
-	hits       []int64
-	misses     []int64
+	// clientUnsent counts the unsent errors that were the generator's
+	// own doing (see idealConn.unsent).
+	clientUnsent []int64
+	hits         []int64
+	misses       []int64
 	// messages and first are streaming calls' (see Op.Messages); an
 	// operation's first stays nil until a worker recorded one.
 	messages []int64
@@ -74,19 +77,20 @@ type intervalAgg struct {
 
 func newRecord(kinds int) *record {
 	r := &record{
-		whole:      make([]*hdrhistogram.Histogram, kinds),
-		service:    make([]*hdrhistogram.Histogram, kinds),
-		client:     make([]*hdrhistogram.Histogram, kinds),
-		lessClient: make([]*hdrhistogram.Histogram, kinds),
-		ivals:      make([][]intervalAgg, kinds),
-		errors:     make([]int64, kinds),
-		late:       make([]int64, kinds),
-		hits:       make([]int64, kinds),
-		misses:     make([]int64, kinds),
-		messages:   make([]int64, kinds),
-		first:      make([]*hdrhistogram.Histogram, kinds),
-		kinds:      make([]map[string]int64, kinds),
-		dense:      result.NewHistogram(),
+		whole:        make([]*hdrhistogram.Histogram, kinds),
+		service:      make([]*hdrhistogram.Histogram, kinds),
+		client:       make([]*hdrhistogram.Histogram, kinds),
+		lessClient:   make([]*hdrhistogram.Histogram, kinds),
+		ivals:        make([][]intervalAgg, kinds),
+		errors:       make([]int64, kinds),
+		late:         make([]int64, kinds),
+		clientUnsent: make([]int64, kinds),
+		hits:         make([]int64, kinds),
+		misses:       make([]int64, kinds),
+		messages:     make([]int64, kinds),
+		first:        make([]*hdrhistogram.Histogram, kinds),
+		kinds:        make([]map[string]int64, kinds),
+		dense:        result.NewHistogram(),
 	}
 	for k := range kinds {
 		r.whole[k] = result.NewHistogram()
@@ -133,6 +137,7 @@ func (r *record) merge(s *sliceSet) {
 		r.recordSamples(k, iv, o.samples)
 		r.errors[k] += o.errors
 		r.late[k] += o.late
+		r.clientUnsent[k] += o.clientUnsent
 		r.hits[k] += o.hits
 		r.misses[k] += o.misses
 		r.messages[k] += o.messages

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
 )
 
@@ -301,7 +302,7 @@ const (
 	KindRefused  = "refused"
 	KindReset    = "reset"
 	KindClosed   = "closed"
-	KindUnsent   = "unsent"
+	KindUnsent   = result.KindUnsent
 	KindCanceled = "canceled"
 	KindOther    = "other"
 )

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -195,7 +196,65 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 		all := res.Components[0].Operation("all")
 		assert.Equal(t, int64(4), all.Count, "the four operations the workers were stuck on")
 		assert.EqualValues(t, 200-4, all.ErrorKinds[KindUnsent])
+		assert.Zero(t, all.ClientUnsent, "the target held every worker: the operations left unsent are its own")
 	})
+	for _, pipeline := range []int{1, 4} {
+		t.Run(fmt.Sprintf("a generator frozen past the end leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
+			frozenGeneratorLeavesItsOwnUnsent(t, pipeline)
+		})
+	}
+}
+
+// frozenGeneratorLeavesItsOwnUnsent runs 500 ms at 400/s, the generator
+// frozen from 300 ms to past the end and the 200 ms timeout, against a
+// target that answers at once (pipelined pipeline deep, when above 1).
+func frozenGeneratorLeavesItsOwnUnsent(t *testing.T, pipeline int) {
+	sim := newSimClock(t)
+	now := sim.Now()
+	clock := freezingClock{sim, now.Add(startDelay + 300*time.Millisecond), now.Add(time.Second)}
+	target := fakeTarget(t, func(ctx context.Context, op *Op) error { return nil })
+	if pipeline > 1 {
+		_, target = newStore(t, 0)
+	}
+	s := fakeSpec(target, 400, 500*time.Millisecond)
+	s.Component.Workload.Timeout = 200 * time.Millisecond
+	s.Component.Workload.Pipeline = pipeline
+	res, err := Run(context.Background(), []*Spec{s}, Options{Clock: clock})
+	require.NoError(t, err) // max_error_rate 100%
+	all := res.Components[0].Operation("all")
+	assert.EqualValues(t, 120, all.Count, "the operations due before the freeze")
+	assert.EqualValues(t, 80, all.ErrorKinds[KindUnsent], "the rest, woken past the end and the timeout")
+	assert.Equal(t, all.ErrorKinds[KindUnsent], all.ClientUnsent, "a generator never late would have sent every one of them, the target answering at once")
+	var kinds int64
+	for _, op := range res.Components[0].Operations[:2] {
+		kinds += op.ClientUnsent
+	}
+	assert.Equal(t, all.ClientUnsent, kinds, "all's are its operations'")
+}
+
+// freezingClock is a simulated clock on which every wait of tailgate's
+// that would end in [from, to) ends at to: a load generator frozen for a
+// while (its process descheduled, a stop-the-world pause), the target
+// untouched.
+type freezingClock struct {
+	*simClock
+	from, to time.Time
+}
+
+func (c freezingClock) NewSleeper() Sleeper {
+	return freezingSleeper{c.simClock.NewSleeper(), c}
+}
+
+type freezingSleeper struct {
+	Sleeper
+	c freezingClock
+}
+
+func (s freezingSleeper) Until(ctx context.Context, t time.Time) bool {
+	if !t.Before(s.c.from) && t.Before(s.c.to) {
+		t = s.c.to
+	}
+	return s.Sleeper.Until(ctx, t)
 }
 
 // A target that cannot keep up queues the operations behind its replies:

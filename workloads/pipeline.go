@@ -28,7 +28,8 @@ type inFlight struct {
 // target's doing, like waiting for a reply without a pipeline; a worker
 // that woke late is the generator's.
 type pipelineIdeal struct {
-	free []time.Time // ideal completion of the operation that last held each slot
+	free []time.Time   // ideal completion of the operation that last held each slot
+	last time.Duration // the service time of the operation done last
 }
 
 // send notes operation seq, intended at due and sent at sent, and returns
@@ -43,7 +44,19 @@ func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (time.Time, int64)
 
 // done notes the service time of operation seq.
 func (p *pipelineIdeal) done(seq uint64, idealStart time.Time, service time.Duration) {
-	p.free[seq%uint64(len(p.free))] = idealStart.Add(service)
+	p.free[seq%uint64(len(p.free))], p.last = idealStart.Add(service), service
+}
+
+// unsent is idealConn.unsent for operation seq: whether a generator never
+// late would have sent it by deadline.
+func (p *pipelineIdeal) unsent(seq uint64, due, deadline time.Time) bool {
+	slot := &p.free[seq%uint64(len(p.free))]
+	start := due
+	if slot.After(due) {
+		start = *slot
+	}
+	*slot = start.Add(p.last)
+	return !start.After(deadline)
 }
 
 // runPipelined is run for a connection with up to the workload's
@@ -175,8 +188,10 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			}
 			measured := !pendingDue.Before(measStart)
 			if open && sent.After(drainUntil) {
+				own := ideal.unsent(seq, pendingDue, drainUntil)
+				seq++
 				if measured {
-					at(sent).ops[op.Kind].fail(KindUnsent, 0, w.stageOf(pendingDue))
+					at(sent).ops[op.Kind].unsent(own, w.stageOf(pendingDue))
 					c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(measStart))
 				}
 				pending = false

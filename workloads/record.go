@@ -33,6 +33,9 @@ type opSlice struct {
 	samples []sample // the measured successes
 	errors  int64
 	late    int64
+	// clientUnsent counts the unsent errors a generator never late would
+	// have sent (see idealConn.unsent).
+	clientUnsent int64
 	// hits and misses count what measured reads found (see Op.Hits);
 	// messages what measured streaming calls received (see Op.Messages).
 	hits, misses, messages int64
@@ -80,7 +83,7 @@ func (s *sliceSet) reset() {
 	for i := range s.ops {
 		o := &s.ops[i]
 		o.samples = o.samples[:0]
-		o.errors, o.late, o.warmupOps, o.warmupErrors, o.hits, o.misses, o.messages = 0, 0, 0, 0, 0, 0, 0
+		o.errors, o.late, o.clientUnsent, o.warmupOps, o.warmupErrors, o.hits, o.misses, o.messages = 0, 0, 0, 0, 0, 0, 0, 0
 		clear(o.kinds)
 		clear(o.stages)
 		for n := range o.nodes {
@@ -142,6 +145,15 @@ func (o *opSlice) fail(kind string, node, stage int32) {
 	}
 	if c := o.stageOf(stage); c != nil {
 		c.errors++
+	}
+}
+
+// unsent notes one measured operation never sent before the window closed,
+// intended in stage; own when a generator never late would have sent it.
+func (o *opSlice) unsent(own bool, stage int32) {
+	o.fail(KindUnsent, 0, stage)
+	if own {
+		o.clientUnsent++
 	}
 }
 

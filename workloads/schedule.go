@@ -197,8 +197,9 @@ func (c *curve) at(u float64) float64 {
 // actual send is never before the ideal start (by induction, the ideal
 // completion is never after the actual one), so the delay is never negative.
 type idealConn struct {
-	free  time.Time // ideal completion of the previous operation
-	start time.Time // ideal start of the operation in flight
+	free  time.Time     // ideal completion of the previous operation
+	start time.Time     // ideal start of the operation in flight
+	last  time.Duration // the service time of the operation done last
 }
 
 // send notes an operation intended at due and sent at sent, and returns its
@@ -212,7 +213,23 @@ func (c *idealConn) send(due, sent time.Time) int64 {
 }
 
 // done notes the service time of the operation sent last.
-func (c *idealConn) done(service time.Duration) { c.free = c.start.Add(service) }
+func (c *idealConn) done(service time.Duration) {
+	c.free, c.last = c.start.Add(service), service
+}
+
+// unsent notes an operation intended at due that was never sent, the
+// window having closed, and reports whether a generator never late would
+// have sent it by deadline: then its going unsent was the generator's own
+// doing, not the target's. The ideal connection is then busy with it for
+// the service time it saw last.
+func (c *idealConn) unsent(due, deadline time.Time) bool {
+	c.start = due
+	if c.free.After(due) {
+		c.start = c.free
+	}
+	c.free = c.start.Add(c.last)
+	return !c.start.After(deadline)
+}
 
 // drawer turns an operation index into its kind and key. Each worker owns
 // one; the draw depends on the index only, so any worker draws the same.

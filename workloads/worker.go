@@ -68,12 +68,14 @@ func (w *worker) run(ctx context.Context) {
 		measured := !due.Before(win.measStart)
 		if pace.open && sent.After(win.drainUntil) {
 			// Time is up and the backlog was never sent: each such
-			// operation is a failure of the target to keep up.
+			// operation is a failure to keep up, the target's unless a
+			// generator never late would have sent it in time.
 			if !sent.Before(flushAt) {
 				cur, flushAt = w.rotate(cur, sent)
 			}
+			own := ideal.unsent(due, win.drainUntil)
 			if measured {
-				cur.ops[op.Kind].fail(KindUnsent, 0, w.stageOf(due))
+				cur.ops[op.Kind].unsent(own, w.stageOf(due))
 				c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(win.measStart))
 			}
 			continue
