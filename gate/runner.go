@@ -26,13 +26,17 @@ const runnerTail = 0.99
 const runnerBody = 0.90
 
 // waitsPerOperation is how many times an operation waits on the runner
-// (tailgate's send, the target's own work, tailgate noticing the reply):
-// below runnerTail a latency is granted that many times the difference of
-// the runners' mean wake-up delays. Measured with a log-normal HTTP service
-// (median 2 ms) and two busy loops beside one of two 3 s runs, the busy
-// run's p50 rose 0.45 to 0.7 ms while its mean wake-up delay rose 0.14 to
-// 0.9 ms and its p50 wake-up delay did not rise at all.
-const waitsPerOperation = 3
+// (tailgate's send, the target's own work, tailgate noticing the reply),
+// and how much more a target on the same contended machine slows than
+// tailgate wakes late: below runnerTail a latency is granted that many
+// times the difference of the runners' mean wake-up delays. Measured with
+// bench/slowserver (log-normal, median 2 ms) at 1,500/s on 32 connections
+// and two busy loops beside one of two 2 s runs, 11 pairs: the busy run's
+// p50 rose 233 to 361 µs while its mean wake-up delay rose 59 to 117 µs,
+// 2.0 to 5.1 times less (the engine, which keeps no histogram per worker,
+// is itself woken late less than the target is slowed), and its p50
+// wake-up delay did not rise at all.
+const waitsPerOperation = 6
 
 // tailWaits is how many of an operation's waits on the runner a tail
 // latency is granted the runners' tail difference for: the target's own
