@@ -35,10 +35,7 @@ type pipelineIdeal struct {
 // send notes operation seq, intended at due and sent at sent, and returns
 // its ideal start and client delay in nanoseconds.
 func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (time.Time, int64) {
-	start := due
-	if f := p.free[seq%uint64(len(p.free))]; f.After(due) {
-		start = f
-	}
+	start := idealStart(due, p.free[seq%uint64(len(p.free))])
 	return start, max(sent.Sub(start).Nanoseconds(), 0)
 }
 
@@ -51,10 +48,7 @@ func (p *pipelineIdeal) done(seq uint64, idealStart time.Time, service time.Dura
 // late would have sent it by deadline.
 func (p *pipelineIdeal) unsent(seq uint64, due, deadline time.Time) bool {
 	slot := &p.free[seq%uint64(len(p.free))]
-	start := due
-	if slot.After(due) {
-		start = *slot
-	}
+	start := idealStart(due, *slot)
 	*slot = start.Add(p.last)
 	return !start.After(deadline)
 }
@@ -191,8 +185,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 				own := ideal.unsent(seq, pendingDue, drainUntil)
 				seq++
 				if measured {
-					at(sent).ops[op.Kind].unsent(own, w.stageOf(pendingDue))
-					c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(measStart))
+					w.unsent(&at(sent).ops[op.Kind], own, pendingDue, sent)
 				}
 				pending = false
 				continue

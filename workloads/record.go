@@ -50,7 +50,7 @@ type opSlice struct {
 	stages []stageTally
 	// nodes counts its measured failures by node (Op.Node − 1); grown to
 	// the highest node met.
-	nodes []nodeCounts
+	nodes []nodeTally
 }
 
 // stageTally is what a stage's record counts besides its latencies.
@@ -58,8 +58,8 @@ type stageTally struct {
 	errors, hits, misses int64
 }
 
-// nodeCounts is a node's measured failures, by kind.
-type nodeCounts struct {
+// nodeTally is a node's measured failures, by kind.
+type nodeTally struct {
 	errors int64
 	kinds  map[string]int64 // nil until the first error
 }
@@ -124,7 +124,7 @@ func (o *opSlice) record(sm sample, late bool, hits, misses int32) {
 	}
 	o.hits += int64(hits)
 	o.misses += int64(misses)
-	if c := o.stageOf(sm.stage); c != nil {
+	if c := o.tallyOf(sm.stage); c != nil {
 		c.hits += int64(hits)
 		c.misses += int64(misses)
 	}
@@ -137,13 +137,13 @@ func (o *opSlice) fail(kind string, node, stage int32) {
 	o.kinds = countKind(o.kinds, kind)
 	if node > 0 {
 		for len(o.nodes) < int(node) {
-			o.nodes = append(o.nodes, nodeCounts{})
+			o.nodes = append(o.nodes, nodeTally{})
 		}
 		n := &o.nodes[node-1]
 		n.errors++
 		n.kinds = countKind(n.kinds, kind)
 	}
-	if c := o.stageOf(stage); c != nil {
+	if c := o.tallyOf(stage); c != nil {
 		c.errors++
 	}
 }
@@ -157,8 +157,8 @@ func (o *opSlice) unsent(own bool, stage int32) {
 	}
 }
 
-// stageOf is the slice's counts of stage st, nil for −1 (one rate).
-func (o *opSlice) stageOf(st int32) *stageTally {
+// tallyOf is the slice's counts of stage st, nil for −1 (one rate).
+func (o *opSlice) tallyOf(st int32) *stageTally {
 	if st < 0 {
 		return nil
 	}

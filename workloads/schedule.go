@@ -205,11 +205,17 @@ type idealConn struct {
 // send notes an operation intended at due and sent at sent, and returns its
 // client delay in nanoseconds.
 func (c *idealConn) send(due, sent time.Time) int64 {
-	c.start = due
-	if c.free.After(due) {
-		c.start = c.free
-	}
+	c.start = idealStart(due, c.free)
 	return max(sent.Sub(c.start).Nanoseconds(), 0)
+}
+
+// idealStart is when a generator never late starts an operation intended
+// at due on a connection free from free: the later of the two.
+func idealStart(due, free time.Time) time.Time {
+	if free.After(due) {
+		return free
+	}
+	return due
 }
 
 // done notes the service time of the operation sent last.
@@ -223,10 +229,7 @@ func (c *idealConn) done(service time.Duration) {
 // doing, not the target's. The ideal connection is then busy with it for
 // the service time it saw last.
 func (c *idealConn) unsent(due, deadline time.Time) bool {
-	c.start = due
-	if c.free.After(due) {
-		c.start = c.free
-	}
+	c.start = idealStart(due, c.free)
 	c.free = c.start.Add(c.last)
 	return !c.start.After(deadline)
 }

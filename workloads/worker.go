@@ -75,8 +75,7 @@ func (w *worker) run(ctx context.Context) {
 			}
 			own := ideal.unsent(due, win.drainUntil)
 			if measured {
-				cur.ops[op.Kind].unsent(own, w.stageOf(due))
-				c.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", sent.Sub(win.measStart))
+				w.unsent(&cur.ops[op.Kind], own, due, sent)
 			}
 			continue
 		}
@@ -129,6 +128,18 @@ func (w *worker) run(ctx context.Context) {
 	}
 	if !cur.empty() {
 		w.out <- cur
+	}
+}
+
+// unsent notes in s one measured operation intended at due and still unsent
+// at t, when the window had closed; own when a generator never late would
+// have sent it (see idealConn.unsent). The component's error log keeps the
+// first of each kind only, so only the slice's first is offered to it: its
+// lock is not taken for every operation of a backlog.
+func (w *worker) unsent(s *opSlice, own bool, due, t time.Time) {
+	s.unsent(own, w.stageOf(due))
+	if s.kinds[KindUnsent] == 1 {
+		w.comp.errs.note(KindUnsent, "operation not sent before the window closed: the target did not keep up with the asked rate (or tailgate ran out of CPU or connections to send it)", t.Sub(w.comp.win.measStart))
 	}
 }
 
