@@ -70,16 +70,18 @@ func FloorOf(op *result.OperationResult, runner *result.Runner, q float64) (Floo
 	if err != nil {
 		return Floor{}, false
 	}
-	at := func(h *hdrhistogram.Histogram, q float64) int64 {
-		if q >= 1 {
-			return h.Max()
-		}
-		return h.ValueAtQuantile(q * 100)
-	}
 	return Floor{
-		ClientNS: at(client, q), WakeupNS: at(wake, q),
-		ServiceNS: at(service, q), TargetNS: targetBound(service, wake, q),
+		ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q),
+		ServiceNS: quantileOf(service, q), TargetNS: targetBound(service, wake, q),
 	}, true
+}
+
+// quantileOf is h's q-quantile, its maximum for q 1.
+func quantileOf(h *hdrhistogram.Histogram, q float64) int64 {
+	if q >= 1 {
+		return h.Max()
+	}
+	return h.ValueAtQuantile(q * 100)
 }
 
 // targetBound is a lower bound of the q-quantile of the target's own share
@@ -139,13 +141,7 @@ func lowerBound(total *hdrhistogram.Histogram, q float64, parts ...*hdrhistogram
 // noticing the reply are taken out (see lowerBound). Waiting for the
 // connection's previous reply stays the target's.
 func sliceFloor(latency, client, wake *hdrhistogram.Histogram, q float64) Floor {
-	at := func(h *hdrhistogram.Histogram) int64 {
-		if q >= 1 {
-			return h.Max()
-		}
-		return h.ValueAtQuantile(q * 100)
-	}
-	return Floor{ClientNS: at(client), WakeupNS: at(wake), TargetNS: lowerBound(latency, q, client, wake)}
+	return Floor{ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q), TargetNS: lowerBound(latency, q, client, wake)}
 }
 
 // intervalDelays reads what the floor of op's intervals [from, to) rests on:
@@ -185,7 +181,7 @@ func IntervalsFloorNS(op *result.OperationResult, runner *result.Runner, from, t
 	if !ok {
 		return 0, false
 	}
-	return client.ValueAtQuantile(99) + wake.ValueAtQuantile(99), true
+	return Floor{ClientNS: quantileOf(client, 0.99), WakeupNS: quantileOf(wake, 0.99)}.NS(), true
 }
 
 // excuses reports whether a floor f puts a latency above bar down to the

@@ -3,9 +3,10 @@ package stats
 import hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 // Intervals is a run's interval histograms read for the comparisons.
-// Reading a histogram walks all its counts (tens of thousands of slots for a
-// nanosecond histogram, copied out of it first), which costs more than
-// comparing its few hundred non-empty buckets: a caller that compares
+// Reading a dense histogram walks all its counts (tens of thousands of
+// slots for a nanosecond histogram, copied out of it first), a packed one
+// its populated buckets; either costs more than comparing the few hundred
+// buckets once read: a caller that compares
 // several quantiles of the same histograms, as the gate does for p50, p99
 // and p99.9 of one operation, reads them once with ReadIntervals and
 // compares with Compare and ComparePaired. The histograms may be reused once
