@@ -93,11 +93,8 @@ func Decode(data []byte) (*Result, error) {
 				return nil, fmt.Errorf("%w: component %q operation %q: histogram holds %d samples, count says %d",
 					ErrInvalid, c.Name, o.Name, h.TotalCount(), o.Count)
 			}
-			if err := o.intervalsAgree(); err != nil {
-				return nil, fmt.Errorf("%w: component %q: %v", ErrInvalid, c.Name, err)
-			}
-			if err := o.intervalClientDelaysAgree(); err != nil {
-				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
+			if err := o.intervalsAgree(c.Name); err != nil {
+				return nil, err
 			}
 			cd, err1 := o.ClientDelays()
 			lc, err2 := o.LatenciesLessClient()
@@ -256,35 +253,28 @@ func (r *Result) WriteFile(path string) error {
 	return atomicfile.WriteJSON(path, r, "result")
 }
 
-// intervalsAgree checks that each interval's latency histogram decodes and
-// holds one sample a success of the interval: windows and drift judge the
-// histograms, the throughput chart the counts.
-func (o *OperationResult) intervalsAgree() error {
+// intervalsAgree checks, interval by interval, that each interval's
+// latency histogram decodes and holds one sample a success of the interval
+// (windows and drift judge the histograms, the throughput chart the
+// counts), and that its client-delay histogram, where the intervals have
+// them, does too, as the whole-run one does for the operation: a window
+// judged on the generator's delay must read the delays of its own
+// operations. component names the operation's component in the error.
+func (o *OperationResult) intervalsAgree(component string) error {
 	for i, iv := range o.Intervals {
 		h, err := o.IntervalHistogram(i)
+		if err == nil && h.TotalCount() != iv.Count {
+			err = fmt.Errorf("operation %q: interval %d: histogram holds %d samples, count says %d", o.Name, i, h.TotalCount(), iv.Count)
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: component %q: %v", ErrInvalid, component, err)
 		}
-		if h.TotalCount() != iv.Count {
-			return fmt.Errorf("operation %q: interval %d: histogram holds %d samples, count says %d", o.Name, i, h.TotalCount(), iv.Count)
+		cd, err := o.IntervalClientDelay(i)
+		if err == nil && cd != nil && cd.TotalCount() != iv.Count {
+			err = fmt.Errorf("interval %d: client delay histogram holds %d samples, count says %d", i, cd.TotalCount(), iv.Count)
 		}
-	}
-	return nil
-}
-
-// intervalClientDelaysAgree checks that each interval's client-delay
-// histogram, where the intervals have them, holds one sample a success of
-// the interval, as the whole-run one does for the operation: a window
-// judged on the generator's delay must read the delays of its own
-// operations.
-func (o *OperationResult) intervalClientDelaysAgree() error {
-	for i, iv := range o.Intervals {
-		h, err := o.IntervalClientDelay(i)
 		if err != nil {
-			return err
-		}
-		if h != nil && h.TotalCount() != iv.Count {
-			return fmt.Errorf("interval %d: client delay histogram holds %d samples, count says %d", i, h.TotalCount(), iv.Count)
+			return fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, component, o.Name, err)
 		}
 	}
 	return nil

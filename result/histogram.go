@@ -2,6 +2,7 @@ package result
 
 import (
 	"fmt"
+	"sync"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -35,6 +36,10 @@ func EncodeHistogram(h *hdrhistogram.Histogram) string {
 	}
 	return string(b)
 }
+
+// EncodedEmpty is the encoding of an empty histogram in tailgate's
+// geometry, as an interval without successes carries it; encoded once.
+var EncodedEmpty = sync.OnceValue(func() string { return EncodeHistogram(NewHistogram()) })
 
 // EncodePacked encodes a packed histogram in the same encoding.
 func EncodePacked(h *hdrhistogram.PackedHistogram) string {

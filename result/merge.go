@@ -472,21 +472,14 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	// Intervals carry client delays where the operation has them at all,
 	// as the engine writes them.
 	ivClients = ivClients && out.ClientDelayHistogram != ""
-	var empty string
-	emptyHist := func() string {
-		if empty == "" {
-			empty = EncodeHistogram(NewHistogram())
-		}
-		return empty
-	}
 	for i, slot := range ivals {
-		iv := Interval{OffsetNS: int64(i) * interval.Nanoseconds(), Errors: slot.errors, Histogram: emptyHist()}
+		iv := Interval{OffsetNS: int64(i) * interval.Nanoseconds(), Errors: slot.errors, Histogram: EncodedEmpty()}
 		if slot.latency.hist != nil {
 			iv.Count, iv.Histogram = slot.latency.hist.TotalCount(), slot.latency.encoded()
 		}
 		if ivClients {
 			if iv.ClientDelayHistogram = slot.client.encoded(); iv.ClientDelayHistogram == "" {
-				iv.ClientDelayHistogram = emptyHist()
+				iv.ClientDelayHistogram = EncodedEmpty()
 			}
 		}
 		out.Intervals = append(out.Intervals, iv)

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/slo"
@@ -53,19 +51,6 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 		// (latenciesOf) and its intervals' client delays.
 		single := len(c.ops) == 1
 		nIvals := 0
-		// An interval with no success has an empty client-delay histogram
-		// where its operation has client delays at all (every interval
-		// then carries one), and none in a closed-loop run.
-		var emptyClient string
-		clientOf := func(h *hdrhistogram.PackedHistogram) string {
-			if h != nil {
-				return result.EncodePacked(h)
-			}
-			if emptyClient == "" {
-				emptyClient = result.EncodePacked(result.NewPackedHistogram())
-			}
-			return emptyClient
-		}
 		var anyClient bool
 		for k, name := range c.ops {
 			op := result.OperationResult{
@@ -95,7 +80,13 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 					Errors: iv.errors, Histogram: result.EncodePacked(iv.hist),
 				}
 				if withClient {
-					ri.ClientDelayHistogram = clientOf(iv.client)
+					// An interval with no success has an empty one where
+					// its operation has client delays at all, so every
+					// interval carries one; a closed-loop run has none.
+					ri.ClientDelayHistogram = result.EncodedEmpty()
+					if iv.client != nil {
+						ri.ClientDelayHistogram = result.EncodePacked(iv.client)
+					}
 				}
 				op.Intervals = append(op.Intervals, ri)
 			}
