@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -80,11 +78,8 @@ func (j *judgeFiles) prepare(ctx context.Context) error {
 	if err := os.WriteFile(base+".yaml", []byte(judgePlan(j.b.srv.http, d)), 0o644); err != nil {
 		return err
 	}
-	if _, _, err := runChild(ctx, limitFor(d), nil, j.b.tailgate, "run", "-c", base+".yaml", "--out", base+".json"); err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || !fileExists(base+".json") {
-			return err
-		}
+	if _, _, err := runChild(ctx, limitFor(d), nil, j.b.tailgate, "run", "-c", base+".yaml", "--out", base+".json"); err != nil && !(verdictExit(err) && fileExists(base+".json")) {
+		return err
 	}
 	one, err := result.Read(base + ".json")
 	if err != nil {
@@ -106,7 +101,7 @@ func (j *judgeFiles) prepare(ctx context.Context) error {
 		if err := long.WriteFile(p + ".json"); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p+".yaml", []byte(judgePlan(j.b.srv.http, time.Duration(len(parts))*d)), 0o644); err != nil {
+		if err := os.WriteFile(p+".yaml", []byte(judgePlan(j.b.srv.http, length)), 0o644); err != nil {
 			return err
 		}
 		st, err := os.Stat(p + ".json")
@@ -130,13 +125,7 @@ func (j *judgeFiles) side(bin, command string, length time.Duration) func(ctx co
 			args = []string{"report", p + ".json", "--report-dir", fmt.Sprintf("%s-report-%d", p, r)}
 		}
 		u, _, err := runChild(ctx, 10*time.Minute, nil, bin, args...)
-		// A missed bar (1) and an unjudged one (3) are verdicts: the work
-		// was done.
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && (exit.ExitCode() == 1 || exit.ExitCode() == 3) {
-			err = nil
-		}
-		if err != nil {
+		if err != nil && !verdictExit(err) {
 			return measurement{}, err
 		}
 		return measurement{cpu: u.cpu, rssKB: u.rssKB, wall: u.wall}, nil

@@ -270,6 +270,14 @@ func (b *bench) runAlt(ctx context.Context, name string, round int, plan string)
 	return m, err
 }
 
+// verdictExit is whether err is tailgate's exit 1 (a missed bar) or 3 (a run
+// that failed too often, or could not be judged, which still writes its
+// result): verdicts, whose work was done and is measured.
+func verdictExit(err error) bool {
+	var exit *exec.ExitError
+	return errors.As(err, &exit) && (exit.ExitCode() == 1 || exit.ExitCode() == 3)
+}
+
 // runTailgateBinary runs a tailgate binary in env on a plan and reads its
 // result.
 func (b *bench) runTailgateBinary(ctx context.Context, bin string, env []string, name string, round int, plan string) (measurement, error) {
@@ -282,10 +290,7 @@ func (b *bench) runTailgateBinary(ctx context.Context, bin string, env []string,
 		env = append(env, "TAILGATE_CPUPROFILE="+filepath.Join(b.cfg.profiles, fmt.Sprintf("%s-%d.pprof", name, round)))
 	}
 	u, _, err := runChild(ctx, limitFor(time.Minute), env, bin, "run", "-c", base+".yaml", "--out", base+".json")
-	// A missed bar (1) is a verdict, and a run that failed too often (3)
-	// still writes its partial result: both are measurements.
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && (exit.ExitCode() == 1 || exit.ExitCode() == 3) && fileExists(base+".json") {
+	if verdictExit(err) && fileExists(base+".json") {
 		err = nil
 	}
 	if err != nil {
