@@ -93,3 +93,28 @@ func BenchmarkConnections(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCollectorMerge times the collector recording a worker's slice
+// of one operation kind (latency, service time and client delay in the
+// whole-run histograms, latency and client delay in the interval's
+// packed ones), per sample: a full slice, through the dense scratch, and a
+// few samples, recorded one by one. BenchmarkRecordPeerBareHDR, one dense
+// RecordValue, is its peer.
+func BenchmarkCollectorMerge(b *testing.B) {
+	for _, n := range []int{sliceSamples, 8} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			r := newRecord(1)
+			s := newSliceSet(1)
+			for i := range n {
+				s.ops[0].record(sample{latency: int64(50_000 + i*37%100_000), service: int64(40_000 + i*29%50_000), client: int64(i * 13 % 5_000), stage: -1}, false, 0, 0)
+			}
+			samples := s.ops[0].samples
+			for b.Loop() {
+				r.merge(s)
+				// The collector empties the slice; the worker fills it again.
+				s.ops[0].samples = samples
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
+		})
+	}
+}
