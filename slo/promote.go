@@ -25,6 +25,10 @@ type Measurement struct {
 	// Samples counts the operations behind Value: the successful ones for a
 	// latency, all of them for error_rate and throughput.
 	Samples int64
+	// Unjudged is, when Value is NaN, the status the gate gave in place of
+	// a measurement ("client-bound", "inconclusive", "insufficient"), so
+	// promote can say why the run earns nothing; "" when there is none.
+	Unjudged string
 }
 
 // RunEvidence is what one run measured, as promote weighs it.
@@ -169,6 +173,9 @@ func missedBy(run *RunEvidence, component string, milestone Objective) string {
 		return fmt.Sprintf("%s has %d samples of %s; %s needs %d", run.Name, m.Samples, milestone.Operation, milestone.Metric, need)
 	}
 	if math.IsNaN(m.Value) {
+		if m.Unjudged != "" {
+			return fmt.Sprintf("%s has no value of %s %s (%s)", run.Name, milestone.Operation, milestone.Metric, m.Unjudged)
+		}
 		return fmt.Sprintf("%s has no value of %s %s", run.Name, milestone.Operation, milestone.Metric)
 	}
 	if !milestone.MetBy(m.Value, m.Samples) {

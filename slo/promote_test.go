@@ -223,6 +223,10 @@ components:
 			runs:    []RunEvidence{{Name: "a.json", Incomplete: "interrupted", Measurements: measured("", 1, 5000).Measurements}},
 			outcome: OutcomeNotMet, reason: "a.json is incomplete (interrupted)"},
 		{name: "no runs, no promotion", outcome: OutcomeNotMet, reason: "no runs given"},
+		{name: "a run the gate could not judge says why",
+			runs: []RunEvidence{measured("a.json", 900e3, 5000), {Name: "b.json", Complete: true, Measurements: []Measurement{
+				{Component: "cache", Operation: "get", Metric: MetricP99, Value: math.NaN(), Samples: 5000, Unjudged: "client-bound"},
+			}}}, outcome: OutcomeNotMet, reason: "b.json has no value of get p99 (client-bound)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

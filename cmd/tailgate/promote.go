@@ -201,8 +201,11 @@ func measurementsOf(p *slo.Plan, res *result.Result, name string) (slo.RunEviden
 					m.Samples = op.Count + op.Errors
 				}
 				measured := o.Status == status.Met || o.Status == status.Missed
-				if measured && op.Count+op.Errors > 0 {
+				switch {
+				case measured && op.Count+op.Errors > 0:
 					m.Value = o.MeasuredValue
+				case !measured:
+					m.Unjudged = string(o.Status)
 				}
 			}
 			run.Measurements = append(run.Measurements, m)

@@ -69,7 +69,10 @@ func TestPromote(t *testing.T) {
 		assert.Contains(t, inv.stdout, "3 milestones weighed against 2 runs: r1.json, r2.json")
 		assert.Contains(t, inv.stdout, "promote    cache get p99 4.5s -> 4s  ("+plan+":16:20)")
 		assert.Contains(t, inv.stdout, "promote    cache set max (none) -> 4s")
-		assert.Regexp(t, `not met    cache get p50 1ns: r1\.json measured \S+, bar 1ns; r2\.json measured \S+, bar 1ns`, inv.stdout)
+		// On a loaded runner the embedded server's p50 may be client-bound
+		// instead (its own time is tailgate's): either way it is not met,
+		// and the line says why.
+		assert.Regexp(t, `not met    cache get p50 1ns: r1\.json (measured \S+, bar 1ns|has no value of get p50 \(client-bound\)); r2\.json (measured \S+, bar 1ns|has no value of get p50 \(client-bound\))\n`, inv.stdout)
 		assert.Contains(t, inv.stdout, "-  14         get: {p99: 4.5s}   # generous")
 		assert.Contains(t, inv.stdout, "+  15         get: {p99: 4s}   # generous")
 		assert.Contains(t, inv.stdout, "dry run: "+plan+" is unchanged")
