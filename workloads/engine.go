@@ -104,8 +104,10 @@ type componentRun struct {
 	win     window
 	pace    *pacer
 	workers []*worker
-	rec     *record
-	errs    *errorLog
+	// late is the runner's recent wake-up delay, kept by the run's probe.
+	late *lateness
+	rec  *record
+	errs *errorLog
 	// warnings are the prefill's and cleanup's, for the result;
 	// keyspaceErr is the first error of the last pass over the keyspace.
 	warnings    []string
@@ -179,14 +181,16 @@ func Run(ctx context.Context, specs []*Spec, opt Options) (*result.Result, error
 	// of them starts, so that a simulated clock knows them all from the
 	// first instant.
 	flushes := make(chan *sliceSet, 64)
+	late := new(lateness)
 	for _, c := range runs {
+		c.late = late
 		c.prepare(start, clock, flushes)
 	}
 	probeCtx, stopProbe := context.WithCancel(loadCtx)
 	defer stopProbe()
 	probed := make(chan *runnerProbe, 1)
 	probeSleeper := clock.NewSleeper()
-	go func() { probed <- probeRunner(probeCtx, clock, probeSleeper, start, probeWindowOf(runs)) }()
+	go func() { probed <- probeRunner(probeCtx, clock, probeSleeper, start, probeWindowOf(runs), late) }()
 	mon := newMonitor(runs, start, longest, opt.ProgressEvery, opt.Progress)
 	tick := clock.NewTicker(mon.tick)
 	monitorDone, stopMonitor := make(chan struct{}), make(chan struct{})

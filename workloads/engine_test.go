@@ -202,7 +202,74 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 		t.Run(fmt.Sprintf("a generator frozen past the end leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
 			frozenGeneratorLeavesItsOwnUnsent(t, pipeline)
 		})
+		t.Run(fmt.Sprintf("a generator starved throughout leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
+			all := starvedOrSlow(t, pipeline, true)
+			assert.Positive(t, all.ErrorKinds[KindUnsent])
+			assert.Equal(t, all.ErrorKinds[KindUnsent], all.ClientUnsent,
+				"every reply was noticed as late as the runner's wake-ups were: the target answered at once")
+		})
+		t.Run(fmt.Sprintf("a target as slow leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
+			all := starvedOrSlow(t, pipeline, false)
+			assert.Positive(t, all.ErrorKinds[KindUnsent])
+			assert.Zero(t, all.ClientUnsent, "the same service times, the runner woken on time: the target took them")
+		})
 	}
+}
+
+// starvedOrSlow runs 500 ms at 400/s on 4 connections with a 200 ms
+// timeout, every operation taking 20 ms (pipelined, a batch pipeline deep
+// 20 ms × pipeline) from its send to tailgate reading its reply, which
+// keeps up with at most half the asked rate. When starved, the target
+// answers at once and tailgate is short of CPU throughout: it notices
+// each reply that late, and every wait of its own (the pacing, the runner
+// probe) ends that late too. Otherwise the target takes the time and
+// tailgate is on time.
+func starvedOrSlow(t *testing.T, pipeline int, starved bool) *result.OperationResult {
+	t.Helper()
+	took := 20 * time.Millisecond * time.Duration(pipeline)
+	sim := newSimClock(t)
+	var clock Clock = sim
+	if starved {
+		clock = latingClock{sim, took}
+	}
+	target := fakeTarget(t, func(ctx context.Context, op *Op) error {
+		sim.sleep(ctx, took)
+		return nil
+	})
+	if pipeline > 1 {
+		var st *store
+		st, target = newStore(t, took)
+		st.sim = sim
+	}
+	s := fakeSpec(target, 400, 500*time.Millisecond)
+	s.Component.Workload.Timeout = 200 * time.Millisecond
+	s.Component.Workload.Pipeline = pipeline
+	res, err := Run(context.Background(), []*Spec{s}, Options{Clock: clock})
+	require.NoError(t, err) // max_error_rate 100%
+	all := res.Components[0].Operation("all")
+	assert.Less(t, all.Count, int64(150), "at most half of the 200 asked, and the timeout's share")
+	assert.Equal(t, int64(200), all.Count+all.ErrorKinds[KindUnsent], "every operation succeeded or went unsent")
+	return all
+}
+
+// latingClock is a simulated clock on which every wait of tailgate's ends
+// late by a fixed delay: a load generator short of CPU throughout.
+type latingClock struct {
+	*simClock
+	late time.Duration
+}
+
+func (c latingClock) NewSleeper() Sleeper {
+	return latingSleeper{c.simClock.NewSleeper(), c.late}
+}
+
+type latingSleeper struct {
+	Sleeper
+	late time.Duration
+}
+
+func (s latingSleeper) Until(ctx context.Context, t time.Time) bool {
+	return s.Sleeper.Until(ctx, t.Add(s.late))
 }
 
 // frozenGeneratorLeavesItsOwnUnsent runs 500 ms at 400/s, the generator

@@ -11,12 +11,12 @@ type inFlight struct {
 	kind      int
 	due, sent time.Time
 	// idealStart is its start had the generator never been late (see
-	// pipelineIdeal); clientNS the delay of its send past that, or -1 in
-	// closed loop.
-	idealStart time.Time
-	clientNS   int64
-	measured   bool
-	seq        uint64
+	// pipelineIdeal), leanStart its start on the lean timeline; clientNS
+	// the delay of its send past idealStart, or -1 in closed loop.
+	idealStart, leanStart time.Time
+	clientNS              int64
+	measured              bool
+	seq                   uint64
 	// node is the Op.Node its Queue named, for a failure before a reply.
 	node int
 }
@@ -26,31 +26,44 @@ type inFlight struct {
 // intended start and the ideal completion of operation s−N, whose slot
 // in the window it takes. Waiting for a full window to open is the
 // target's doing, like waiting for a reply without a pipeline; a worker
-// that woke late is the generator's.
+// that woke late is the generator's. Unsent operations are weighed on the
+// lean timeline of each slot, as idealConn's.
 type pipelineIdeal struct {
-	free []time.Time   // ideal completion of the operation that last held each slot
-	last time.Duration // the service time of the operation done last
+	free     []time.Time // ideal completion of the operation that last held each slot
+	leanFree []time.Time // the same on the lean timeline
+	lean     leanTimeline
+}
+
+func newPipelineIdeal(depth int) pipelineIdeal {
+	return pipelineIdeal{free: make([]time.Time, depth), leanFree: make([]time.Time, depth)}
 }
 
 // send notes operation seq, intended at due and sent at sent, and returns
-// its ideal start and client delay in nanoseconds.
-func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (time.Time, int64) {
-	start := idealStart(due, p.free[seq%uint64(len(p.free))])
-	return start, max(sent.Sub(start).Nanoseconds(), 0)
+// its ideal start, its lean start and its client delay in nanoseconds.
+// Until its reply comes, its slot is taken to free on the lean timeline
+// after the typical lean service time: an operation left unsent meanwhile
+// (never queued, so it need not wait for the window) waits for it as a
+// generator never late would have.
+func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (start, lean time.Time, clientNS int64) {
+	slot := seq % uint64(len(p.free))
+	start, lean = idealStart(due, p.free[slot]), idealStart(due, p.leanFree[slot])
+	p.leanFree[slot] = lean.Add(max(p.lean.typical, 0))
+	return start, lean, max(sent.Sub(start).Nanoseconds(), 0)
 }
 
-// done notes the service time of operation seq.
-func (p *pipelineIdeal) done(seq uint64, idealStart time.Time, service time.Duration) {
-	p.free[seq%uint64(len(p.free))], p.last = idealStart.Add(service), service
+// done notes the service time of operation seq, which started at start
+// (lean on the lean timeline), late being the runner's wake-up delay when
+// it ended.
+func (p *pipelineIdeal) done(seq uint64, start, lean time.Time, service, late time.Duration) {
+	slot := seq % uint64(len(p.free))
+	p.free[slot] = start.Add(service)
+	p.leanFree[slot] = lean.Add(p.lean.took(service, late))
 }
 
 // unsent is idealConn.unsent for operation seq: whether a generator never
 // late would have sent it by deadline.
 func (p *pipelineIdeal) unsent(seq uint64, due, deadline time.Time) bool {
-	slot := &p.free[seq%uint64(len(p.free))]
-	start := idealStart(due, *slot)
-	*slot = start.Add(p.last)
-	return !start.After(deadline)
+	return p.lean.unsent(&p.leanFree[seq%uint64(len(p.leanFree))], due, deadline)
 }
 
 // runPipelined is run for a connection with up to the workload's
@@ -74,7 +87,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 	dr.multiKey(c.driver, len(c.ops))
 	depth := spec.Pipeline()
 	window := make([]inFlight, depth)
-	ideal := pipelineIdeal{free: make([]time.Time, depth)}
+	ideal := newPipelineIdeal(depth)
 	var head, n int // the oldest operation in flight, and how many are
 	var seq uint64
 	cur := <-w.free
@@ -135,7 +148,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			return true
 		}
 		head, n = (head+1)%depth, n-1
-		ideal.done(f.seq, f.idealStart, done.Sub(f.sent))
+		ideal.done(f.seq, f.idealStart, f.leanStart, done.Sub(f.sent), c.late.now())
 		s := &at(done).ops[f.kind]
 		switch {
 		case !f.measured:
@@ -208,9 +221,9 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			f := &window[(head+n+queued)%depth]
 			*f = inFlight{kind: op.Kind, due: pendingDue, sent: sent, measured: measured, seq: seq, clientNS: -1, node: op.Node}
 			if open {
-				f.idealStart, f.clientNS = ideal.send(seq, pendingDue, sent)
+				f.idealStart, f.leanStart, f.clientNS = ideal.send(seq, pendingDue, sent)
 			} else {
-				f.idealStart = sent
+				f.idealStart, f.leanStart = sent, sent
 			}
 			seq++
 			queued++

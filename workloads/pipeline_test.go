@@ -23,6 +23,8 @@ import (
 // can only raise the rate by keeping more requests on the wire.
 type store struct {
 	rtt time.Duration
+	// sim, when set, is the simulated clock the round trips take.
+	sim *simClock
 	mu  sync.Mutex
 	// keys holds every key written, with its value's length.
 	keys    map[string]int
@@ -56,6 +58,23 @@ func newStore(t *testing.T, rtt time.Duration) (*store, string) {
 		delete(stores, name)
 	})
 	return s, "pipestore://" + name
+}
+
+// now and sleepUntil are the store's time: the simulated clock's, when
+// it has one.
+func (s *store) now() time.Time {
+	if s.sim != nil {
+		return s.sim.Now()
+	}
+	return time.Now()
+}
+
+func (s *store) sleepUntil(ctx context.Context, t time.Time) {
+	if s.sim != nil {
+		s.sim.wait(ctx, t)
+		return
+	}
+	time.Sleep(time.Until(t))
 }
 
 func (s *store) Connect(context.Context) (Conn, error) { return &storeConn{s: s}, nil }
@@ -95,7 +114,7 @@ func (c *storeConn) apply(r storeReq) (hit bool) {
 }
 
 func (c *storeConn) Do(ctx context.Context, op *Op) error {
-	time.Sleep(c.s.rtt)
+	c.s.sleepUntil(ctx, c.s.now().Add(c.s.rtt))
 	if c.apply(storeReq{kind: op.Kind, key: string(op.Key), size: len(op.Value)}) {
 		op.Hits = 1
 	} else if op.Kind == 0 {
@@ -110,7 +129,7 @@ func (c *storeConn) Queue(_ context.Context, op *Op, _ time.Time) error {
 }
 
 func (c *storeConn) Flush(context.Context, time.Time) error {
-	now := time.Now()
+	now := c.s.now()
 	for _, r := range c.queued {
 		r.ready = now.Add(c.s.rtt)
 		c.flown = append(c.flown, r)
@@ -120,26 +139,26 @@ func (c *storeConn) Flush(context.Context, time.Time) error {
 	return nil
 }
 
-func (c *storeConn) Await(_ context.Context, until time.Time) (bool, error) {
+func (c *storeConn) Await(ctx context.Context, until time.Time) (bool, error) {
 	if len(c.flown) == 0 {
 		return false, nil
 	}
 	ready := c.flown[0].ready
-	if !ready.After(time.Now()) {
+	if !ready.After(c.s.now()) {
 		return true, nil
 	}
 	if until.Before(ready) {
-		time.Sleep(time.Until(until))
+		c.s.sleepUntil(ctx, until)
 		return false, nil
 	}
-	time.Sleep(time.Until(ready))
+	c.s.sleepUntil(ctx, ready)
 	return true, nil
 }
 
-func (c *storeConn) Receive(_ context.Context, op *Op, _ time.Time) error {
+func (c *storeConn) Receive(ctx context.Context, op *Op, _ time.Time) error {
 	r := c.flown[0]
 	c.flown = c.flown[1:]
-	time.Sleep(time.Until(r.ready))
+	c.s.sleepUntil(ctx, r.ready)
 	if c.apply(r) {
 		op.Hits = 1
 	} else if op.Kind == 0 {

@@ -20,6 +20,27 @@ const ProbeEvery = 2 * time.Millisecond
 // microseconds on a current core, so probing costs well under 1% of one.
 const cpuProbeRounds = 4000
 
+// lateness is the runner's recent wake-up delay: a moving average of the
+// probe's last sixteen or so (about 32 ms), which the workers read when a
+// reply comes, as the share of its service time that was, on average,
+// tailgate noticing it late (see leanTimeline). Only the probe writes it.
+// A nil lateness is always zero.
+type lateness struct{ ns atomic.Int64 }
+
+// note adds one probe's wake-up delay.
+func (l *lateness) note(late int64) {
+	old := l.ns.Load()
+	l.ns.Store(old + (late-old)/16)
+}
+
+// now is the recent wake-up delay.
+func (l *lateness) now() time.Duration {
+	if l == nil {
+		return 0
+	}
+	return time.Duration(l.ns.Load())
+}
+
 // runnerProbe records the probe's samples for one run.
 type runnerProbe struct {
 	wakeups, cpu *hdrhistogram.Histogram
@@ -28,6 +49,8 @@ type runnerProbe struct {
 	// delays fill few buckets, so a long soak's stay small.
 	intervals []*hdrhistogram.PackedHistogram
 	win       probeWindow
+	// late is published for the workers while the probe runs.
+	late *lateness
 }
 
 // probeWindow is the measured window as the probe cuts it: its start, the
@@ -56,9 +79,10 @@ func cpuProbe() uint64 {
 
 // probeRunner samples the runner every ProbeEvery from start until ctx ends,
 // waiting with sl, which it closes; win is the measured window, whose
-// intervals get their own record of the wake-ups.
-func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, win probeWindow) *runnerProbe {
-	p := &runnerProbe{wakeups: result.NewHistogram(), cpu: result.NewHistogram(), win: win}
+// intervals get their own record of the wake-ups; late, when not nil, is
+// kept at the recent wake-up delay.
+func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, win probeWindow, late *lateness) *runnerProbe {
+	p := &runnerProbe{wakeups: result.NewHistogram(), cpu: result.NewHistogram(), win: win, late: late}
 	if win.interval > 0 && win.count > 0 {
 		p.intervals = make([]*hdrhistogram.PackedHistogram, win.count)
 		for i := range p.intervals {
@@ -75,6 +99,9 @@ func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, 
 		woke := clock.Now()
 		late := clampNS(woke.Sub(next).Nanoseconds())
 		_ = p.wakeups.RecordValue(late)
+		if p.late != nil {
+			p.late.note(late)
+		}
 		if p.intervals != nil && !next.Before(win.start) {
 			i := min(int(next.Sub(win.start)/win.interval), win.count-1)
 			_ = p.intervals[i].RecordValue(late)

@@ -196,16 +196,20 @@ func (c *curve) at(u float64) float64 {
 // while a worker that woke late, or fell behind because it did, is. The
 // actual send is never before the ideal start (by induction, the ideal
 // completion is never after the actual one), so the delay is never negative.
+//
+// Operations left unsent are weighed on a second, lean timeline of the same
+// connection (see unsent).
 type idealConn struct {
-	free  time.Time     // ideal completion of the previous operation
-	start time.Time     // ideal start of the operation in flight
-	last  time.Duration // the service time of the operation done last
+	free  time.Time // ideal completion of the previous operation
+	start time.Time // ideal start of the operation in flight
+	lean  leanTimeline
 }
 
 // send notes an operation intended at due and sent at sent, and returns its
 // client delay in nanoseconds.
 func (c *idealConn) send(due, sent time.Time) int64 {
 	c.start = idealStart(due, c.free)
+	c.lean.start = idealStart(due, c.lean.free)
 	return max(sent.Sub(c.start).Nanoseconds(), 0)
 }
 
@@ -218,20 +222,72 @@ func idealStart(due, free time.Time) time.Time {
 	return due
 }
 
-// done notes the service time of the operation sent last.
-func (c *idealConn) done(service time.Duration) {
-	c.free, c.last = c.start.Add(service), service
+// done notes the service time of the operation sent last, and late, the
+// runner's wake-up delay when it ended (see lateness).
+func (c *idealConn) done(service, late time.Duration) {
+	c.free = c.start.Add(service)
+	c.lean.free = c.lean.start.Add(c.lean.took(service, late))
 }
 
 // unsent notes an operation intended at due that was never sent, the
 // window having closed, and reports whether a generator never late would
 // have sent it by deadline: then its going unsent was the generator's own
-// doing, not the target's. The ideal connection is then busy with it for
-// the service time it saw last.
+// doing, not the target's (see leanTimeline).
 func (c *idealConn) unsent(due, deadline time.Time) bool {
-	c.start = idealStart(due, c.free)
-	c.free = c.start.Add(c.last)
-	return !c.start.After(deadline)
+	return c.lean.unsent(&c.lean.free, due, deadline)
+}
+
+// leanTimeline is an ideal connection whose operations take their service
+// time less the runner's wake-up delay when they ended: the part of a
+// service time that was tailgate noticing the reply late, not the target
+// answering, when the generator is short of CPU throughout rather than
+// frozen once. The runner probe's wake-ups wait on the same CPUs and
+// scheduler as a reply's reader, so their recent mean delay (lateness) is
+// what a reply's noticing took on average; the lean timeline subtracts it
+// without clamping each operation at zero, so that over a backlog its
+// busy time is the target's own on average, neither the generator's nor
+// less. It decides only whether an operation left unsent was the
+// generator's doing: it runs ahead of the actual connection by the
+// generator's delays, and an unsent operation whose lean start falls
+// before the deadline would have been sent by a generator never late.
+// Each unsent operation takes the connection's typical lean service time
+// (see took). A target too slow for the asked rate keeps the lean
+// timeline behind as well, so what it leaves unsent stays its own.
+type leanTimeline struct {
+	free  time.Time // lean completion of the previous operation
+	start time.Time // lean start of the operation in flight
+	// typical is the mean lean service time, over the last leanMemory
+	// operations or so, which an unsent operation is taken to last; n
+	// counts the operations it has seen.
+	typical time.Duration
+	n       int
+}
+
+// leanMemory is how many operations the typical lean service time follows.
+// Each lean service time is noisy (a reply noticed at once takes less than
+// nothing, one left waiting across a descheduled stretch several times the
+// mean), and thousands of unsent operations may each be taken to last it,
+// so it is an average over many replies, not the last few: a few hundred
+// span a few of the scheduler's time slices even on one connection.
+const leanMemory = 256
+
+// took is how long an operation of the measured service time takes on the
+// lean timeline, late being the runner's wake-up delay when it ended.
+func (l *leanTimeline) took(service, late time.Duration) time.Duration {
+	d := service - late
+	l.n++
+	l.typical += (d - l.typical) / time.Duration(min(l.n, leanMemory))
+	return d
+}
+
+// unsent takes an operation intended at due on the slot that frees at
+// *free (the connection's, or a pipeline slot's), busies the slot with it
+// for the typical lean service time, and reports whether it starts by
+// deadline.
+func (l *leanTimeline) unsent(free *time.Time, due, deadline time.Time) bool {
+	start := idealStart(due, *free)
+	*free = start.Add(max(l.typical, 0))
+	return !start.After(deadline)
 }
 
 // drawer turns an operation index into its kind and key. Each worker owns

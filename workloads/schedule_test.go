@@ -271,9 +271,49 @@ func TestIdealConnCountsOnlyTheGeneratorsOwnDelay(t *testing.T) {
 			var c idealConn
 			for i, o := range tc.ops {
 				got := c.send(at(o.due), at(o.sent))
-				c.done(time.Duration(o.service * float64(time.Millisecond)))
+				c.done(time.Duration(o.service*float64(time.Millisecond)), 0)
 				assert.InDelta(t, o.want*1e6, float64(got), 1, "operation %d", i)
 			}
+		})
+	}
+}
+
+// A generator short of CPU notices most replies at once and some only after
+// a descheduled stretch: its lean service times are noisy, negative for the
+// first and several times the mean for the others. The operations it leaves
+// unsent are weighed on their mean, not on the last few replies', however
+// those ended.
+func TestTheLeanTimelineWeighsUnsentOperationsOnTheMeanNotTheLastReplies(t *testing.T) {
+	at := func(us int) time.Time { return time.Unix(0, 0).Add(time.Duration(us) * time.Microsecond) }
+	for _, tc := range []struct {
+		name      string
+		late      time.Duration // the runner's wake-up delay as each reply ends
+		wantOwned int           // of the 100 unsent
+	}{
+		{"replies noticed late by a starved runner: the target was quick", time.Millisecond, 100},
+		{"the same service times, the runner on time: the target took them", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c idealConn
+			due := 0
+			for i := range 1000 {
+				service := 50 * time.Microsecond // noticed at once
+				if i%8 == 7 || i >= 997 {
+					service = 5 * time.Millisecond // left waiting a time slice
+				}
+				c.send(at(due), at(due))
+				c.done(service, tc.late)
+				due += 400
+			}
+			deadline := at(due + 100*400 + 20000) // the last unsent due, and 20 ms
+			owned := 0
+			for range 100 {
+				if c.unsent(at(due), deadline) {
+					owned++
+				}
+				due += 400
+			}
+			assert.Equal(t, tc.wantOwned, owned)
 		})
 	}
 }

@@ -93,7 +93,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 		// Waiting for a stream is the target's doing, not the generator's:
 		// the ideal connection waits too.
-		ideal.done(done.Sub(sent))
+		ideal.done(done.Sub(sent), c.late.now())
 		if op.Sent.After(sent) {
 			sent = op.Sent
 		}
