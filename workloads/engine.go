@@ -56,6 +56,11 @@ type Progress struct {
 	Elapsed time.Duration
 	Total   time.Duration
 	Warmup  bool
+	// RunnerDelay is the runner's recent wake-up delay (the probe's, a
+	// moving average over about 32 ms): how late tailgate itself is
+	// running. Sustained above LateAfter, the load generator is short of
+	// CPU and its sends and readings are late.
+	RunnerDelay time.Duration
 	// Components are in plan order.
 	Components []ComponentProgress
 }

@@ -117,6 +117,9 @@ func (m *monitor) look(now time.Time) error {
 		return nil
 	}
 	m.lastProgress = now
+	if len(m.runs) > 0 {
+		p.RunnerDelay = m.runs[0].late.now()
+	}
 	if m.progress != nil {
 		m.progress(p)
 	}

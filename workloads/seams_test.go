@@ -137,6 +137,23 @@ func TestProgressComesEveryProgressEvery(t *testing.T) {
 		require.Len(t, p.Components, 1)
 		assert.Positive(t, p.Components[0].Rate, "at %s", p.Elapsed)
 		assert.Positive(t, p.Components[0].Operations, "at %s", p.Elapsed)
+		assert.Zero(t, p.RunnerDelay, "the simulated runner wakes on time")
+	}
+}
+
+// Progress says how late the runner wakes while the load runs.
+func TestProgressCarriesTheRunnersWakeUpDelay(t *testing.T) {
+	sim := newSimClock(t)
+	clock := latingClock{sim, 3 * time.Millisecond}
+	target := simTarget(t, sim, time.Millisecond, nil)
+	spec := fakeSpec(target, 200, 2*time.Second)
+	var got []Progress
+	_, err := Run(context.Background(), []*Spec{spec}, Options{Clock: clock, ProgressEvery: 500 * time.Millisecond,
+		Progress: func(p Progress) { got = append(got, p) }})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(got), 3)
+	for _, p := range got {
+		assert.InDelta(t, 3*time.Millisecond, p.RunnerDelay, float64(100*time.Microsecond), "at %s", p.Elapsed)
 	}
 }
 

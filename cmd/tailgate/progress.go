@@ -40,6 +40,11 @@ func (p *progressPrinter) show(pr workloads.Progress) {
 			fmt.Fprintf(&b, " p99 %s", slo.FormatDuration(c.P99))
 		}
 	}
+	if pr.RunnerDelay > workloads.LateAfter {
+		// Said while it lasts, not only in the verdict at the end: a
+		// soak on a starved runner can be stopped and moved early.
+		fmt.Fprintf(&b, " | tailgate behind: wake-ups %s late", slo.FormatDuration(pr.RunnerDelay))
+	}
 	if p.terminal {
 		fmt.Fprintf(p.w, "\r\033[K%s", b.String())
 		p.drawn = true

@@ -37,4 +37,19 @@ func TestProgress(t *testing.T) {
 		assert.Equal(t, 2, strings.Count(out.String(), "\n"))
 		assert.NotContains(t, out.String(), "\r")
 	})
+	t.Run("a load generator running late says so while it lasts", func(t *testing.T) {
+		for _, tc := range []struct {
+			delay time.Duration
+			want  string
+		}{
+			{time.Millisecond, "tailgate: measuring 3s/13s | cache 1999/s errors 2 p99 1.2ms\n"},
+			{3100 * time.Microsecond, "tailgate: measuring 3s/13s | cache 1999/s errors 2 p99 1.2ms | tailgate behind: wake-ups 3.1ms late\n"},
+		} {
+			var out strings.Builder
+			late := snapshot
+			late.RunnerDelay = tc.delay
+			(&progressPrinter{w: &out}).show(late)
+			assert.Equal(t, tc.want, out.String())
+		}
+	})
 }
