@@ -241,15 +241,23 @@ func starvedOrSlow(t *testing.T, pipeline int, starved bool) *result.OperationRe
 		st, target = newStore(t, took)
 		st.sim = sim
 	}
+	res := runBehind(t, target, clock, pipeline)
+	all := res.Components[0].Operation("all")
+	assert.Less(t, all.Count, int64(150), "at most half of the 200 asked, and the timeout's share")
+	assert.Equal(t, int64(200), all.Count+all.ErrorKinds[KindUnsent], "every operation succeeded or went unsent")
+	return all
+}
+
+// runBehind runs target for 500 ms at 400/s with a 200 ms timeout on
+// clock, pipeline deep, for the tests of operations left unsent.
+func runBehind(t *testing.T, target string, clock Clock, pipeline int) *result.Result {
+	t.Helper()
 	s := fakeSpec(target, 400, 500*time.Millisecond)
 	s.Component.Workload.Timeout = 200 * time.Millisecond
 	s.Component.Workload.Pipeline = pipeline
 	res, err := Run(context.Background(), []*Spec{s}, Options{Clock: clock})
 	require.NoError(t, err) // max_error_rate 100%
-	all := res.Components[0].Operation("all")
-	assert.Less(t, all.Count, int64(150), "at most half of the 200 asked, and the timeout's share")
-	assert.Equal(t, int64(200), all.Count+all.ErrorKinds[KindUnsent], "every operation succeeded or went unsent")
-	return all
+	return res
 }
 
 // latingClock is a simulated clock on which every wait of tailgate's ends
@@ -283,11 +291,7 @@ func frozenGeneratorLeavesItsOwnUnsent(t *testing.T, pipeline int) {
 	if pipeline > 1 {
 		_, target = newStore(t, 0)
 	}
-	s := fakeSpec(target, 400, 500*time.Millisecond)
-	s.Component.Workload.Timeout = 200 * time.Millisecond
-	s.Component.Workload.Pipeline = pipeline
-	res, err := Run(context.Background(), []*Spec{s}, Options{Clock: clock})
-	require.NoError(t, err) // max_error_rate 100%
+	res := runBehind(t, target, clock, pipeline)
 	all := res.Components[0].Operation("all")
 	assert.EqualValues(t, 120, all.Count, "the operations due before the freeze")
 	assert.EqualValues(t, 80, all.ErrorKinds[KindUnsent], "the rest, woken past the end and the timeout")
