@@ -31,7 +31,7 @@ type inFlight struct {
 type pipelineIdeal struct {
 	free     []time.Time // ideal completion of the operation that last held each slot
 	leanFree []time.Time // the same on the lean timeline
-	lean     leanTimeline
+	lean     leanService
 }
 
 func newPipelineIdeal(depth int) pipelineIdeal {
@@ -41,13 +41,13 @@ func newPipelineIdeal(depth int) pipelineIdeal {
 // send notes operation seq, intended at due and sent at sent, and returns
 // its ideal start, its lean start and its client delay in nanoseconds.
 // Until its reply comes, its slot is taken to free on the lean timeline
-// after the typical lean service time: an operation left unsent meanwhile
+// after the expected lean service time: an operation left unsent meanwhile
 // (never queued, so it need not wait for the window) waits for it as a
 // generator never late would have.
 func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (start, lean time.Time, clientNS int64) {
 	slot := seq % uint64(len(p.free))
 	start, lean = idealStart(due, p.free[slot]), idealStart(due, p.leanFree[slot])
-	p.leanFree[slot] = lean.Add(max(p.lean.typical, 0))
+	p.leanFree[slot] = lean.Add(p.lean.expected())
 	return start, lean, max(sent.Sub(start).Nanoseconds(), 0)
 }
 

@@ -23,7 +23,7 @@ const cpuProbeRounds = 4000
 // lateness is the runner's recent wake-up delay: a moving average of the
 // probe's last sixteen or so (about 32 ms), which the workers read when a
 // reply comes, as the share of its service time that was, on average,
-// tailgate noticing it late (see leanTimeline). Only the probe writes it.
+// tailgate noticing it late (see leanService). Only the probe writes it.
 // A nil lateness is always zero.
 type lateness struct{ ns atomic.Int64 }
 
@@ -49,8 +49,6 @@ type runnerProbe struct {
 	// delays fill few buckets, so a long soak's stay small.
 	intervals []*hdrhistogram.PackedHistogram
 	win       probeWindow
-	// late is published for the workers while the probe runs.
-	late *lateness
 }
 
 // probeWindow is the measured window as the probe cuts it: its start, the
@@ -79,10 +77,10 @@ func cpuProbe() uint64 {
 
 // probeRunner samples the runner every ProbeEvery from start until ctx ends,
 // waiting with sl, which it closes; win is the measured window, whose
-// intervals get their own record of the wake-ups; late, when not nil, is
-// kept at the recent wake-up delay.
-func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, win probeWindow, late *lateness) *runnerProbe {
-	p := &runnerProbe{wakeups: result.NewHistogram(), cpu: result.NewHistogram(), win: win, late: late}
+// intervals get their own record of the wake-ups; recent is kept at the
+// recent wake-up delay for the workers while the probe runs.
+func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, win probeWindow, recent *lateness) *runnerProbe {
+	p := &runnerProbe{wakeups: result.NewHistogram(), cpu: result.NewHistogram(), win: win}
 	if win.interval > 0 && win.count > 0 {
 		p.intervals = make([]*hdrhistogram.PackedHistogram, win.count)
 		for i := range p.intervals {
@@ -99,9 +97,7 @@ func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, 
 		woke := clock.Now()
 		late := clampNS(woke.Sub(next).Nanoseconds())
 		_ = p.wakeups.RecordValue(late)
-		if p.late != nil {
-			p.late.note(late)
-		}
+		recent.note(late)
 		if p.intervals != nil && !next.Before(win.start) {
 			i := min(int(next.Sub(win.start)/win.interval), win.count-1)
 			_ = p.intervals[i].RecordValue(late)

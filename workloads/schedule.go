@@ -198,18 +198,20 @@ func (c *curve) at(u float64) float64 {
 // completion is never after the actual one), so the delay is never negative.
 //
 // Operations left unsent are weighed on a second, lean timeline of the same
-// connection (see unsent).
+// connection (see leanService).
 type idealConn struct {
 	free  time.Time // ideal completion of the previous operation
 	start time.Time // ideal start of the operation in flight
-	lean  leanTimeline
+	// leanFree and leanStart are the same on the lean timeline.
+	leanFree, leanStart time.Time
+	lean                leanService
 }
 
 // send notes an operation intended at due and sent at sent, and returns its
 // client delay in nanoseconds.
 func (c *idealConn) send(due, sent time.Time) int64 {
 	c.start = idealStart(due, c.free)
-	c.lean.start = idealStart(due, c.lean.free)
+	c.leanStart = idealStart(due, c.leanFree)
 	return max(sent.Sub(c.start).Nanoseconds(), 0)
 }
 
@@ -226,39 +228,36 @@ func idealStart(due, free time.Time) time.Time {
 // runner's wake-up delay when it ended (see lateness).
 func (c *idealConn) done(service, late time.Duration) {
 	c.free = c.start.Add(service)
-	c.lean.free = c.lean.start.Add(c.lean.took(service, late))
+	c.leanFree = c.leanStart.Add(c.lean.took(service, late))
 }
 
 // unsent notes an operation intended at due that was never sent, the
 // window having closed, and reports whether a generator never late would
 // have sent it by deadline: then its going unsent was the generator's own
-// doing, not the target's (see leanTimeline).
+// doing, not the target's (see leanService).
 func (c *idealConn) unsent(due, deadline time.Time) bool {
-	return c.lean.unsent(&c.lean.free, due, deadline)
+	return c.lean.unsent(&c.leanFree, due, deadline)
 }
 
-// leanTimeline is an ideal connection whose operations take their service
-// time less the runner's wake-up delay when they ended: the part of a
-// service time that was tailgate noticing the reply late, not the target
-// answering, when the generator is short of CPU throughout rather than
-// frozen once. The runner probe's wake-ups wait on the same CPUs and
-// scheduler as a reply's reader, so their recent mean delay (lateness) is
-// what a reply's noticing took on average; the lean timeline subtracts it
-// without clamping each operation at zero, so that over a backlog its
-// busy time is the target's own on average, neither the generator's nor
-// less. It decides only whether an operation left unsent was the
-// generator's doing: it runs ahead of the actual connection by the
-// generator's delays, and an unsent operation whose lean start falls
-// before the deadline would have been sent by a generator never late.
-// Each unsent operation takes the connection's typical lean service time
-// (see took). A target too slow for the asked rate keeps the lean
-// timeline behind as well, so what it leaves unsent stays its own.
-type leanTimeline struct {
-	free  time.Time // lean completion of the previous operation
-	start time.Time // lean start of the operation in flight
+// leanService is what an operation takes on a connection's lean timeline:
+// an ideal connection whose operations take their service time less the
+// runner's wake-up delay when they ended, the part of a service time that
+// was tailgate noticing the reply late, not the target answering, when the
+// generator is short of CPU throughout rather than frozen once. The runner
+// probe's wake-ups wait on the same CPUs and scheduler as a reply's
+// reader, so their recent mean delay (lateness) is what a reply's noticing
+// took on average; it is subtracted without clamping each operation at
+// zero, so that over a backlog the lean busy time is the target's own on
+// average, neither the generator's nor less. The lean timeline decides
+// only whether an operation left unsent was the generator's doing: it runs
+// ahead of the actual connection by the generator's delays, and an unsent
+// operation whose lean start falls before the deadline would have been
+// sent by a generator never late. Each unsent operation takes the typical
+// lean service time (see took). A target too slow for the asked rate keeps
+// the lean timeline behind as well, so what it leaves unsent stays its own.
+type leanService struct {
 	// typical is the mean lean service time, over the last leanMemory
-	// operations or so, which an unsent operation is taken to last; n
-	// counts the operations it has seen.
+	// operations or so; n counts the operations it has seen.
 	typical time.Duration
 	n       int
 }
@@ -273,20 +272,25 @@ const leanMemory = 256
 
 // took is how long an operation of the measured service time takes on the
 // lean timeline, late being the runner's wake-up delay when it ended.
-func (l *leanTimeline) took(service, late time.Duration) time.Duration {
+func (l *leanService) took(service, late time.Duration) time.Duration {
 	d := service - late
 	l.n++
 	l.typical += (d - l.typical) / time.Duration(min(l.n, leanMemory))
 	return d
 }
 
+// expected is how long an operation not yet answered, or never sent, is
+// taken to last on the lean timeline: the typical lean service time, never
+// less than nothing.
+func (l *leanService) expected() time.Duration { return max(l.typical, 0) }
+
 // unsent takes an operation intended at due on the slot that frees at
-// *free (the connection's, or a pipeline slot's), busies the slot with it
-// for the typical lean service time, and reports whether it starts by
-// deadline.
-func (l *leanTimeline) unsent(free *time.Time, due, deadline time.Time) bool {
+// *free on the lean timeline (the connection's, or a pipeline slot's),
+// busies the slot with it for the expected time, and reports whether it
+// starts by deadline.
+func (l *leanService) unsent(free *time.Time, due, deadline time.Time) bool {
 	start := idealStart(due, *free)
-	*free = start.Add(max(l.typical, 0))
+	*free = start.Add(l.expected())
 	return !start.After(deadline)
 }
 
