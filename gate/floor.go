@@ -35,9 +35,15 @@ type Floor struct {
 	// send to the reply noticed, so the runner's wake-up delay is in it);
 	// 0 for a slice of a run, which records none (see sliceFloor).
 	ServiceNS int64
+	// LeanNS is the operation's latency on the lean timeline at the
+	// quantile (result.OperationResult.LeanLatencyHistogram): its service
+	// time plus its wait behind the target's earlier replies on its
+	// connection; 0 when the result has none (older, or a slice).
+	LeanNS int64
 	// TargetNS is the least the target itself took at the quantile: what
-	// is left of the service time once every reply is granted a wake-up
-	// delay as large as the runner's were (see targetBound).
+	// is left of the lean latency, or of the service time where the result
+	// has none, once every reply is granted a wake-up delay as large as the
+	// runner's were (see targetBound).
 	TargetNS int64
 }
 
@@ -70,10 +76,18 @@ func FloorOf(op *result.OperationResult, runner *result.Runner, q float64) (Floo
 	if err != nil {
 		return Floor{}, false
 	}
-	return Floor{
-		ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q),
-		ServiceNS: quantileOf(service, q), TargetNS: targetBound(service, wake, q),
-	}, true
+	f := Floor{ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q), ServiceNS: quantileOf(service, q)}
+	// The lean latency holds the service time and what the target's
+	// earlier replies held it up: a target that stalls now and then makes
+	// the operations queued behind the stall late, each answered quickly
+	// once it is over, so its service times alone would put the tail it
+	// made down to the generator.
+	own := service
+	if lean, err := op.LeanLatencies(); err == nil && lean.TotalCount() > 0 {
+		own, f.LeanNS = lean, quantileOf(lean, q)
+	}
+	f.TargetNS = targetBound(own, wake, q)
+	return f, true
 }
 
 // quantileOf is h's q-quantile, its maximum for q 1.
@@ -85,9 +99,10 @@ func quantileOf(h *hdrhistogram.Histogram, q float64) int64 {
 }
 
 // targetBound is a lower bound of the q-quantile of the target's own share
-// of the service time. A service time S is the target's part T plus the
-// delay R with which tailgate noticed the reply, and R is distributed as the
-// runner's wake-up delays W. Whatever their dependence, for any level p < q
+// of the service time, or of the lean latency (a wait that is the target's
+// doing, plus the service time). A service time S is the target's part T
+// plus the delay R with which tailgate noticed the reply, and R is
+// distributed as the runner's wake-up delays W. Whatever their dependence, for any level p < q
 // at most a share 1−p of S lies above Q_p(S) and at most a share q−p of R
 // above Q_(1−q+p)(W), so more than a share 1−q of T lies above their
 // difference:
@@ -203,15 +218,16 @@ func metricQuantile(m slo.Metric) float64 {
 // client-bound, neither a pass nor a fail, when
 //
 //   - the target's own part may be within the bar: the least the target
-//     itself took at the quantile (Floor.TargetNS: its service time with
+//     itself took at the quantile (Floor.TargetNS: its lean latency, its
+//     service time and its wait behind its own earlier replies, with
 //     every reply granted a wake-up delay like the runner's) is at most
 //     the bar; and
 //   - the generator's own part is material: the floor (client delay plus
 //     the runner's wake-up delay, both at the quantile) is at least
 //     MaterialFloor of the bar.
 //
-// A target whose service time alone misses the bar fails whatever the
-// generator did; a generator precise to a tenth of the bar leaves the miss
+// A target whose own latency misses the bar fails whatever the generator
+// did; a generator precise to a tenth of the bar leaves the miss
 // to the target. The floor is recorded on the objective either way.
 func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationResult, runner *result.Runner) {
 	f, ok := FloorOf(op, runner, metricQuantile(m))
@@ -232,7 +248,10 @@ func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationRe
 		late = fmt.Sprintf(", %s of sends late", FormatPercent(float64(op.Late)/float64(op.Count)))
 	}
 	target := fmt.Sprintf("the target's service time (%s at %s) may be within the bar once the runner's wake-up delays are allowed for (at least %s)", dur(f.ServiceNS), m, dur(f.TargetNS))
-	if f.ServiceNS == 0 {
+	switch {
+	case f.LeanNS > 0:
+		target = fmt.Sprintf("the target's own latency, its service time and the wait behind its earlier replies (%s at %s), may be within the bar once the runner's wake-up delays are allowed for (at least %s)", dur(f.LeanNS), m, dur(f.TargetNS))
+	case f.ServiceNS == 0:
 		target = fmt.Sprintf("the target's own part may be within the bar once the generator's and the runner's delays are taken out of the latency (at least %s at %s)", dur(f.TargetNS), m)
 	}
 	r.Detail = fmt.Sprintf("the load generator was too late to measure the target: its own delay at %s was %s (client delay %s, runner wake-up delay %s%s), %s of the bar %s, and %s: %s",

@@ -60,6 +60,24 @@ func withGenerator(res *result.Result, service, client func(latencyNS int64) int
 	return res
 }
 
+// withLean gives every operation of res a lean latency derived from each
+// latency in its whole-run histogram (see withGenerator).
+func withLean(res *result.Result, lean func(latencyNS int64) int64) *result.Result {
+	for i := range res.Components[0].Operations {
+		op := &res.Components[0].Operations[i]
+		whole, err := op.WholeHistogram()
+		if err != nil {
+			panic(err)
+		}
+		lh := result.NewHistogram()
+		for _, b := range whole.Distribution() {
+			_ = lh.RecordValues(max(lean((b.From+b.To)/2), 1), b.Count)
+		}
+		op.LeanLatencyHistogram = encode(lh)
+	}
+	return res
+}
+
 func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *testing.T) {
 	fast := func(v int64) int64 { return v / 20 }       // the target answered in a twentieth of the latency
 	same := func(v int64) int64 { return v }            // the target took all of it
@@ -79,6 +97,16 @@ func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *test
 		{"a precise generator leaves the miss to the target", "2ms",
 			withGenerator(base.result(), fast, precise, quietRunner), status.Fail, status.VerdictFail},
 		{"a result without client delays is judged as before", "2ms", base.result(), status.Fail, status.VerdictFail},
+		// A target that stalls now and then: the operations queued behind
+		// a stall on its connection are late, each answered quickly once
+		// it is over. Its service times are fast, its lean latency is the
+		// latency itself.
+		{"a stalling target fails on its own latency, however fast its service times", "3ms",
+			withLean(withGenerator(base.result(), fast, precise, noisyRunner), same), status.Fail, status.VerdictFail},
+		{"a result without lean latencies is judged on the service times", "3ms",
+			withGenerator(base.result(), fast, precise, noisyRunner), status.ClientBound, status.VerdictError},
+		{"a fast target behind a starved generator is client-bound on its lean latency too", "2ms",
+			withLean(withGenerator(base.result(), fast, mostly, noisyRunner), fast), status.ClientBound, status.VerdictError},
 		{"a met bar passes, starved generator or not", "20ms",
 			withGenerator(base.result(), fast, mostly, noisyRunner), status.Pass, status.VerdictPass},
 	}
@@ -97,6 +125,11 @@ func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *test
 				assert.Contains(t, o.Detail, gate.ClientRemedies)
 				assert.Contains(t, v.Warnings[0], "client-bound")
 				assert.Equal(t, gate.ExitRun, gate.ExitCode(v.Status))
+				if tt.res.Components[0].Operations[0].LeanLatencyHistogram != "" {
+					assert.Contains(t, o.Detail, "the wait behind its earlier replies", "read on the lean latency")
+				} else {
+					assert.Contains(t, o.Detail, "the target's service time")
+				}
 			}
 		})
 	}

@@ -105,6 +105,9 @@ func Decode(data []byte) (*Result, error) {
 				return nil, fmt.Errorf("%w: component %q operation %q: client delay histograms hold %d and %d samples, count says %d",
 					ErrInvalid, c.Name, o.Name, n, lc.TotalCount(), o.Count)
 			}
+			if err := o.leanAgrees(cd.TotalCount()); err != nil {
+				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
+			}
 			if err := o.firstMessagesAgree(); err != nil {
 				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
 			}
@@ -150,6 +153,22 @@ func (o *OperationResult) percentilesAgree(latency, client, lessClient *hdrhisto
 		if err := storedAgree("latency less client delay", *o.LatencyLessClientNS, o.LatencyLessClientHistogram, lessClient); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// leanAgrees checks the lean latency histogram, where there is one: one
+// sample per client delay, of which there are clients.
+func (o *OperationResult) leanAgrees(clients int64) error {
+	if o.LeanLatencyHistogram == "" {
+		return nil
+	}
+	lean, err := o.LeanLatencies()
+	if err != nil {
+		return err
+	}
+	if lean.TotalCount() != clients || clients == 0 {
+		return fmt.Errorf("lean latency histogram holds %d samples, the client delay histogram %d", lean.TotalCount(), clients)
 	}
 	return nil
 }

@@ -385,7 +385,7 @@ func mergeNodes(parts []*Result, ci int, window time.Duration) ([]NodeResult, er
 // intervals on the merged timeline.
 func mergeOperation(ops []*OperationResult, offsets []int, interval, window time.Duration) (OperationResult, error) {
 	out := OperationResult{Name: ops[0].Name, Intervals: []Interval{}}
-	whole, service, client, lessClient := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
+	whole, service, client, lessClient, lean := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
 	first := NewHistogram()
 	var ivals []intervalSlot
 	// The merged intervals carry client delays only when every part's
@@ -421,7 +421,12 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		if err := errors.Join(err1, err2); err != nil {
 			return out, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
-		if err := errors.Join(mergeInto(client, cd, o.Name, "client delay histogram"), mergeInto(lessClient, lc, o.Name, "latency less client histogram")); err != nil {
+		ll, err := o.LeanLatencies()
+		if err != nil {
+			return out, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		if err := errors.Join(mergeInto(client, cd, o.Name, "client delay histogram"), mergeInto(lessClient, lc, o.Name, "latency less client histogram"),
+			mergeInto(lean, ll, o.Name, "lean latency histogram")); err != nil {
 			return out, err
 		}
 		fm, err := o.FirstMessages()
@@ -463,7 +468,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	// A part without client delays (an older result) leaves the merged
 	// histograms short of the count: then they say nothing, and are left out.
 	if client.TotalCount() == out.Count {
-		out.SetClientDelay(client, lessClient)
+		out.SetClientDelay(client, lessClient, lean)
 	}
 	out.SetFirstMessage(first)
 	if window > 0 {

@@ -244,7 +244,7 @@ func clientShard(t *testing.T, index, count int, measuredStart time.Time, withCl
 	}
 	op.Count, op.Errors, op.ErrorKinds = whole.TotalCount(), 0, nil
 	op.Histogram, op.ServiceHistogram = result.EncodeHistogram(whole), result.EncodeHistogram(whole)
-	op.SetClientDelay(client, lessClient)
+	op.SetClientDelay(client, lessClient, nil)
 	r.Components[0].FirstErrors = nil
 	r.MeasuredNS = int64(len(intervals)) * r.IntervalNS
 	return r
@@ -346,6 +346,34 @@ func TestIntervalClientDelaysSurviveMergesAndJoins(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Merged shards hold their lean latencies merged, or none when a shard
+// lacks them (written before they were recorded): a merged histogram short
+// of the count would read as fewer operations than ran.
+func TestLeanLatenciesAreMergedOnlyWhenEveryShardHasThem(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	withLean := func(r *result.Result) *result.Result {
+		op := &r.Components[0].Operations[0]
+		whole, err := op.WholeHistogram()
+		require.NoError(t, err)
+		op.LeanLatencyHistogram = result.EncodeHistogram(whole)
+		return r
+	}
+	a := withLean(clientShard(t, 1, 2, t0, true, []int64{1000, 2000}))
+	b := withLean(clientShard(t, 2, 2, t0, true, []int64{3000}))
+	m, err := result.Merge([]*result.Result{a, b}, nil)
+	require.NoError(t, err)
+	lean, err := m.Components[0].Operations[0].LeanLatencies()
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, lean.TotalCount())
+	assert.EqualValues(t, 3000, lean.Max()/1000*1000)
+
+	older := clientShard(t, 2, 2, t0, true, []int64{3000})
+	m, err = result.Merge([]*result.Result{a, older}, nil)
+	require.NoError(t, err)
+	assert.Empty(t, m.Components[0].Operations[0].LeanLatencyHistogram)
+	assert.NotEmpty(t, m.Components[0].Operations[0].ClientDelayHistogram, "the client delays are whole")
 }
 
 // A part's interval client delays that do not decode make the merge fail,

@@ -282,6 +282,17 @@ type OperationResult struct {
 	ClientDelayHistogram       string       `json:"client_delay_histogram,omitempty"`
 	LatencyLessClientNS        *Percentiles `json:"latency_less_client_ns,omitempty"`
 	LatencyLessClientHistogram string       `json:"latency_less_client_histogram,omitempty"`
+	// LeanLatencyHistogram holds each success's latency on its
+	// connection's lean timeline: its wait there behind the connection's
+	// earlier operations, plus its service time. On the lean timeline an
+	// operation takes its service time less the runner's recent wake-up
+	// delay, so a wait on it is the target's doing (a stalled or too slow
+	// target's replies holding up the operations behind them), not a
+	// generator short of CPU noticing replies late, as the ideal start of
+	// ClientDelayNS may be. The client-bound rule reads it as what the
+	// target itself took. Left out where ClientDelayNS is, and in results
+	// written before it was recorded.
+	LeanLatencyHistogram string `json:"lean_latency_histogram,omitempty"`
 	// Messages counts the response messages that the measured successes
 	// of a streaming call (a gRPC server-streaming, client-streaming or
 	// bidirectional method) received; Messages / Count is the messages per
@@ -337,9 +348,12 @@ func (o *OperationResult) FirstMessages() (*hdrhistogram.Histogram, error) {
 }
 
 // SetClientDelay fills the client-delay fields from their whole-run
-// histograms (the generator's own delay, and latency less it), and leaves
-// them out when nothing was recorded.
-func (o *OperationResult) SetClientDelay(client, lessClient *hdrhistogram.Histogram) {
+// histograms (the generator's own delay, latency less it, and the latency
+// on the lean timeline), and leaves them out when nothing was recorded;
+// lean is left out when nil or short of the client delays' count (a merge
+// with a part written before it was recorded).
+func (o *OperationResult) SetClientDelay(client, lessClient, lean *hdrhistogram.Histogram) {
+	o.LeanLatencyHistogram = ""
 	if client.TotalCount() == 0 {
 		o.ClientDelayNS, o.ClientDelayHistogram, o.LatencyLessClientNS, o.LatencyLessClientHistogram = nil, "", nil, ""
 		return
@@ -347,6 +361,9 @@ func (o *OperationResult) SetClientDelay(client, lessClient *hdrhistogram.Histog
 	cp, lp := PercentilesOf(client), PercentilesOf(lessClient)
 	o.ClientDelayNS, o.LatencyLessClientNS = &cp, &lp
 	o.ClientDelayHistogram, o.LatencyLessClientHistogram = EncodeHistogram(client), EncodeHistogram(lessClient)
+	if lean != nil && lean.TotalCount() == client.TotalCount() {
+		o.LeanLatencyHistogram = EncodeHistogram(lean)
+	}
 }
 
 // ClientDelays decodes the client-delay histogram; empty when the result
@@ -359,6 +376,12 @@ func (o *OperationResult) ClientDelays() (*hdrhistogram.Histogram, error) {
 // client delays; empty when the result has none.
 func (o *OperationResult) LatenciesLessClient() (*hdrhistogram.Histogram, error) {
 	return decodeOptional(o.LatencyLessClientHistogram, fmt.Sprintf("operation %q: latency less client histogram", o.Name))
+}
+
+// LeanLatencies decodes the histogram of latencies on the lean timeline
+// (see LeanLatencyHistogram); empty when the result has none.
+func (o *OperationResult) LeanLatencies() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(o.LeanLatencyHistogram, fmt.Sprintf("operation %q: lean latency histogram", o.Name))
 }
 
 // Interval is one slice of the measured window.

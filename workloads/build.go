@@ -59,7 +59,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 				LatencyNS: result.PercentilesOf(r.whole[k]), ServiceNS: result.PercentilesOf(r.service[k]),
 				Histogram: result.EncodeHistogram(r.whole[k]), ServiceHistogram: result.EncodeHistogram(r.service[k]),
 			}
-			op.SetClientDelay(r.client[k], r.lessClient[k])
+			op.SetClientDelay(r.client[k], r.lessClient[k], r.lean[k])
 			op.SetFirstMessage(r.first[k])
 			op.AskedRate = spec.rate() * shares[k]
 			if len(r.kinds[k]) > 0 {
@@ -198,26 +198,27 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 // mergedLatencies gives all the whole-run histograms of every operation
 // kind of r merged, and their percentiles.
 func mergedLatencies(all *result.OperationResult, r *record) {
-	allHist, allService, allClient, allLessClient := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
+	allHist, allService, allClient, allLessClient, allLean := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
 	allFirst := result.NewHistogram()
 	for k := range r.whole {
 		allHist.Merge(r.whole[k])
 		allService.Merge(r.service[k])
 		allClient.Merge(r.client[k])
 		allLessClient.Merge(r.lessClient[k])
+		allLean.Merge(r.lean[k])
 		if r.first[k] != nil {
 			allFirst.Merge(r.first[k])
 		}
 	}
 	all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)
 	all.Histogram, all.ServiceHistogram = result.EncodeHistogram(allHist), result.EncodeHistogram(allService)
-	all.SetClientDelay(allClient, allLessClient)
+	all.SetClientDelay(allClient, allLessClient, allLean)
 	all.SetFirstMessage(allFirst)
 }
 
 // latenciesOf gives dst the whole-run histograms of src and their
 // percentiles: latency, service time, client delay, latency less client
-// delay and first message, each percentile set its own copy.
+// delay, lean latency and first message, each percentile set its own copy.
 func latenciesOf(dst, src *result.OperationResult) {
 	dst.LatencyNS, dst.ServiceNS = src.LatencyNS, src.ServiceNS
 	dst.Histogram, dst.ServiceHistogram = src.Histogram, src.ServiceHistogram
@@ -230,6 +231,7 @@ func latenciesOf(dst, src *result.OperationResult) {
 	}
 	dst.ClientDelayNS, dst.ClientDelayHistogram = own(src.ClientDelayNS), src.ClientDelayHistogram
 	dst.LatencyLessClientNS, dst.LatencyLessClientHistogram = own(src.LatencyLessClientNS), src.LatencyLessClientHistogram
+	dst.LeanLatencyHistogram = src.LeanLatencyHistogram
 	dst.FirstMessageNS, dst.FirstMessageHistogram = own(src.FirstMessageNS), src.FirstMessageHistogram
 }
 

@@ -22,6 +22,7 @@ type record struct {
 	service    []*hdrhistogram.Histogram
 	client     []*hdrhistogram.Histogram
 	lessClient []*hdrhistogram.Histogram
+	lean       []*hdrhistogram.Histogram // latency on the lean timeline
 	ivals      [][]intervalAgg
 	errors     []int64
 	late       []int64
@@ -81,6 +82,7 @@ func newRecord(kinds int) *record {
 		service:      make([]*hdrhistogram.Histogram, kinds),
 		client:       make([]*hdrhistogram.Histogram, kinds),
 		lessClient:   make([]*hdrhistogram.Histogram, kinds),
+		lean:         make([]*hdrhistogram.Histogram, kinds),
 		ivals:        make([][]intervalAgg, kinds),
 		errors:       make([]int64, kinds),
 		late:         make([]int64, kinds),
@@ -97,6 +99,7 @@ func newRecord(kinds int) *record {
 		r.service[k] = result.NewHistogram()
 		r.client[k] = result.NewHistogram()
 		r.lessClient[k] = result.NewHistogram()
+		r.lean[k] = result.NewHistogram()
 		r.kinds[k] = map[string]int64{}
 	}
 	return r
@@ -176,6 +179,7 @@ func (r *record) recordSamples(k int, iv *intervalAgg, samples []sample) {
 			withClient = true
 			_ = r.client[k].RecordValue(clampNS(sm.client))
 			_ = r.lessClient[k].RecordValue(clampNS(sm.latency - sm.client))
+			_ = r.lean[k].RecordValue(clampNS(sm.lean))
 		}
 		if sm.first > 0 {
 			if r.first[k] == nil {

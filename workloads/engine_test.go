@@ -207,13 +207,63 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 			assert.Positive(t, all.ErrorKinds[KindUnsent])
 			assert.Equal(t, all.ErrorKinds[KindUnsent], all.ClientUnsent,
 				"every reply was noticed as late as the runner's wake-ups were: the target answered at once")
+			// The ideal timeline puts the backlog on the target; the lean
+			// one holds only the service times, replies noticed late.
+			took := 20 * time.Millisecond * time.Duration(pipeline)
+			assert.Greater(t, quantile(t, all.LatenciesLessClient, 0.99), 4*took)
+			assert.Less(t, quantile(t, all.LeanLatencies, 0.99), 2*took)
 		})
 		t.Run(fmt.Sprintf("a target as slow leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
 			all := starvedOrSlow(t, pipeline, false)
 			assert.Positive(t, all.ErrorKinds[KindUnsent])
 			assert.Zero(t, all.ClientUnsent, "the same service times, the runner woken on time: the target took them")
+			took := 20 * time.Millisecond * time.Duration(pipeline)
+			assert.Greater(t, quantile(t, all.LeanLatencies, 0.99), 4*took, "the backlog the target made is its own")
 		})
 	}
+}
+
+// quantile is the q-quantile of the histogram read returns.
+func quantile(t *testing.T, read func() (*hdrhistogram.Histogram, error), q float64) time.Duration {
+	t.Helper()
+	h, err := read()
+	require.NoError(t, err)
+	require.Positive(t, h.TotalCount())
+	return time.Duration(h.ValueAtQuantile(q * 100))
+}
+
+// A target that stalls now and then, on a runner that notices every reply
+// late: the operations queued behind a stall are answered quickly once it
+// is over, so their service times are short and the wait is in their
+// latency. The lean latency holds that wait, the target's, and not the
+// runner's lateness.
+func TestTheLeanLatencyHoldsTheWaitBehindAStallingTarget(t *testing.T) {
+	const late = 3 * time.Millisecond
+	sim := newSimClock(t)
+	target := fakeTarget(t, func(ctx context.Context, op *Op) error {
+		own := time.Millisecond
+		if op.Index%100 == 50 {
+			own = 60 * time.Millisecond // every 100th operation stalls
+		}
+		sim.sleep(ctx, own+late) // the reply noticed late
+		return nil
+	})
+	s := fakeSpec(target, 200, 2*time.Second)
+	s.Component.Workload.Connections = 1
+	res, err := Run(context.Background(), []*Spec{s}, Options{Clock: latingClock{sim, late}})
+	require.NoError(t, err)
+	all := res.Components[0].Operation("all")
+	require.Zero(t, all.Errors)
+	service := time.Duration(all.ServiceNS.P99)
+	assert.Less(t, service, 10*time.Millisecond, "one operation in 100 stalls: the service times' p99 is short")
+	// Behind each stall a dozen operations queue, 5 ms apart: the p99 is
+	// the stall's own latency or the first one's behind it, some 60 ms.
+	// The lean latency holds all of it but the runner's lateness: in
+	// sending, and in noticing the stalled reply.
+	latency, lean := time.Duration(all.LatencyNS.P99), quantile(t, all.LeanLatencies, 0.99)
+	assert.Greater(t, latency, 50*time.Millisecond)
+	assert.Greater(t, lean, latency-3*late, "the wait behind the stall is the target's")
+	assert.LessOrEqual(t, lean, latency)
 }
 
 // starvedOrSlow runs 500 ms at 400/s on 4 connections with a 200 ms

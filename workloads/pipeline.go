@@ -160,7 +160,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			fail(f.kind, f.due, true, err, done, node)
 		default:
 			sm := sample{latency: done.Sub(f.due).Nanoseconds(), service: done.Sub(f.sent).Nanoseconds(), client: f.clientNS,
-				node: int32(node), stage: w.stageOf(f.due)}
+				lean: (f.leanStart.Sub(f.due) + done.Sub(f.sent)).Nanoseconds(), node: int32(node), stage: w.stageOf(f.due)}
 			s.record(sm, open && f.sent.Sub(f.due) > LateAfter, reply.Hits, reply.Misses)
 			if len(s.samples) >= sliceSamples {
 				cur = w.spill(cur)

@@ -208,11 +208,11 @@ type idealConn struct {
 }
 
 // send notes an operation intended at due and sent at sent, and returns its
-// client delay in nanoseconds.
-func (c *idealConn) send(due, sent time.Time) int64 {
+// client delay and its wait on the lean timeline, in nanoseconds.
+func (c *idealConn) send(due, sent time.Time) (clientNS, leanWaitNS int64) {
 	c.start = idealStart(due, c.free)
 	c.leanStart = idealStart(due, c.leanFree)
-	return max(sent.Sub(c.start).Nanoseconds(), 0)
+	return max(sent.Sub(c.start).Nanoseconds(), 0), c.leanStart.Sub(due).Nanoseconds()
 }
 
 // idealStart is when a generator never late starts an operation intended
