@@ -111,8 +111,11 @@ type componentRun struct {
 	workers []*worker
 	// late is the runner's recent wake-up delay, kept by the run's probe.
 	late *lateness
-	rec  *record
-	errs *errorLog
+	// drain weighs the operations left unsent on every connection's lean
+	// timeline.
+	drain drainPool
+	rec   *record
+	errs  *errorLog
 	// warnings are the prefill's and cleanup's, for the result;
 	// keyspaceErr is the first error of the last pass over the keyspace.
 	warnings    []string

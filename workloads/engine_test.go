@@ -203,7 +203,7 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 			frozenGeneratorLeavesItsOwnUnsent(t, pipeline)
 		})
 		t.Run(fmt.Sprintf("a generator starved throughout leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
-			all := starvedOrSlow(t, pipeline, true)
+			all := starvedOrSlow(t, pipeline, 1)
 			assert.Positive(t, all.ErrorKinds[KindUnsent])
 			assert.Equal(t, all.ErrorKinds[KindUnsent], all.ClientUnsent,
 				"every reply was noticed as late as the runner's wake-ups were: the target answered at once")
@@ -213,8 +213,17 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 			assert.Greater(t, quantile(t, all.LatenciesLessClient, 0.99), 4*took)
 			assert.Less(t, quantile(t, all.LeanLatencies, 0.99), 2*took)
 		})
+		t.Run(fmt.Sprintf("a generator starved of 60%% of each operation's time leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
+			// 8 ms of the target's an operation, 10 ms apart on each
+			// connection: a generator never late keeps up. Weighed on
+			// the lane of the worker that drew them alone, 42 of 60 were
+			// tailgate's (44 of 56 pipelined).
+			all := starvedOrSlow(t, pipeline, 0.6)
+			assert.Positive(t, all.ErrorKinds[KindUnsent])
+			assert.Equal(t, all.ErrorKinds[KindUnsent], all.ClientUnsent, "weighed on every connection's lean timeline, not the drawing worker's alone")
+		})
 		t.Run(fmt.Sprintf("a target as slow leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
-			all := starvedOrSlow(t, pipeline, false)
+			all := starvedOrSlow(t, pipeline, 0)
 			assert.Positive(t, all.ErrorKinds[KindUnsent])
 			assert.Zero(t, all.ClientUnsent, "the same service times, the runner woken on time: the target took them")
 			took := 20 * time.Millisecond * time.Duration(pipeline)
@@ -269,18 +278,18 @@ func TestTheLeanLatencyHoldsTheWaitBehindAStallingTarget(t *testing.T) {
 // starvedOrSlow runs 500 ms at 400/s on 4 connections with a 200 ms
 // timeout, every operation taking 20 ms (pipelined, a batch pipeline deep
 // 20 ms × pipeline) from its send to tailgate reading its reply, which
-// keeps up with at most half the asked rate. When starved, the target
-// answers at once and tailgate is short of CPU throughout: it notices
-// each reply that late, and every wait of its own (the pacing, the runner
-// probe) ends that late too. Otherwise the target takes the time and
-// tailgate is on time.
-func starvedOrSlow(t *testing.T, pipeline int, starved bool) *result.OperationResult {
+// keeps up with at most half the asked rate. Of that time, the share
+// starved is tailgate short of CPU throughout: it notices each reply that
+// late, and every wait of its own (the pacing, the runner probe) ends that
+// late too; the rest is the target's. Starved 1, the target answers at
+// once; 0, the target takes it all and tailgate is on time.
+func starvedOrSlow(t *testing.T, pipeline int, starved float64) *result.OperationResult {
 	t.Helper()
 	took := 20 * time.Millisecond * time.Duration(pipeline)
 	sim := newSimClock(t)
 	var clock Clock = sim
-	if starved {
-		clock = latingClock{sim, took}
+	if starved > 0 {
+		clock = latingClock{sim, time.Duration(float64(took) * starved)}
 	}
 	target := fakeTarget(t, func(ctx context.Context, op *Op) error {
 		sim.sleep(ctx, took)

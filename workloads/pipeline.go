@@ -27,27 +27,44 @@ type inFlight struct {
 // in the window it takes. Waiting for a full window to open is the
 // target's doing, like waiting for a reply without a pipeline; a worker
 // that woke late is the generator's. Unsent operations are weighed on the
-// lean timeline of each slot, as idealConn's.
+// lean timeline of each slot, a lane of the drain pool each, as
+// idealConn's.
 type pipelineIdeal struct {
 	free     []time.Time // ideal completion of the operation that last held each slot
 	leanFree []time.Time // the same on the lean timeline
 	lean     leanService
+	// lanes are the slots' lanes in the drain pool, published from
+	// publishFrom on (see idealConn); nil publishes nothing. busy marks
+	// the slots with an operation in flight, published those published
+	// busy on their lane.
+	lanes           []*leanLane
+	publishFrom     time.Time
+	busy, published []bool
 }
 
-func newPipelineIdeal(depth int) pipelineIdeal {
-	return pipelineIdeal{free: make([]time.Time, depth), leanFree: make([]time.Time, depth)}
+// newPipelineIdeal follows a window of depth operations, each slot a lane
+// of pool published from publishFrom on; a nil pool publishes nothing.
+func newPipelineIdeal(depth int, pool *drainPool, publishFrom time.Time) pipelineIdeal {
+	p := pipelineIdeal{free: make([]time.Time, depth), leanFree: make([]time.Time, depth), publishFrom: publishFrom,
+		busy: make([]bool, depth), published: make([]bool, depth)}
+	if pool != nil {
+		for range depth {
+			p.lanes = append(p.lanes, pool.lane())
+		}
+	}
+	return p
 }
 
 // send notes operation seq, intended at due and sent at sent, and returns
 // its ideal start, its lean start and its client delay in nanoseconds.
-// Until its reply comes, its slot is taken to free on the lean timeline
-// after the expected lean service time: an operation left unsent meanwhile
-// (never queued, so it need not wait for the window) waits for it as a
-// generator never late would have.
 func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (start, lean time.Time, clientNS int64) {
 	slot := seq % uint64(len(p.free))
 	start, lean = idealStart(due, p.free[slot]), idealStart(due, p.leanFree[slot])
-	p.leanFree[slot] = lean.Add(p.lean.expected())
+	p.busy[slot] = true
+	if p.lanes != nil && !sent.Before(p.publishFrom) {
+		p.lanes[slot].busy(lean, sent, p.lean.expected())
+		p.published[slot] = true
+	}
 	return start, lean, max(sent.Sub(start).Nanoseconds(), 0)
 }
 
@@ -58,12 +75,21 @@ func (p *pipelineIdeal) done(seq uint64, start, lean time.Time, service, late ti
 	slot := seq % uint64(len(p.free))
 	p.free[slot] = start.Add(service)
 	p.leanFree[slot] = lean.Add(p.lean.took(service, late))
+	p.busy[slot] = false
+	if p.published[slot] {
+		p.lanes[slot].idle(p.leanFree[slot], p.lean.expected())
+		p.published[slot] = false
+	}
 }
 
-// unsent is idealConn.unsent for operation seq: whether a generator never
-// late would have sent it by deadline.
-func (p *pipelineIdeal) unsent(seq uint64, due, deadline time.Time) bool {
-	return p.lean.unsent(&p.leanFree[seq%uint64(len(p.leanFree))], due, deadline)
+// idle publishes the lane of every slot without an operation in flight
+// free: its worker sends no more.
+func (p *pipelineIdeal) idle() {
+	for slot, l := range p.lanes {
+		if !p.busy[slot] {
+			l.idle(p.leanFree[slot], p.lean.expected())
+		}
+	}
 }
 
 // runPipelined is run for a connection with up to the workload's
@@ -87,7 +113,8 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 	dr.multiKey(c.driver, len(c.ops))
 	depth := spec.Pipeline()
 	window := make([]inFlight, depth)
-	ideal := newPipelineIdeal(depth)
+	ideal := newPipelineIdeal(depth, &c.drain, c.win.end)
+	defer ideal.idle()
 	var head, n int // the oldest operation in flight, and how many are
 	var seq uint64
 	cur := <-w.free
@@ -195,7 +222,8 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			}
 			measured := !pendingDue.Before(measStart)
 			if open && sent.After(drainUntil) {
-				own := ideal.unsent(seq, pendingDue, drainUntil)
+				ideal.idle()
+				own := c.drain.unsent(pendingDue, drainUntil, sent, c.late.now())
 				seq++
 				if measured {
 					w.unsent(&at(sent).ops[op.Kind], own, pendingDue, sent)

@@ -198,13 +198,20 @@ func (c *curve) at(u float64) float64 {
 // completion is never after the actual one), so the delay is never negative.
 //
 // Operations left unsent are weighed on a second, lean timeline of the same
-// connection (see leanService).
+// connection (see leanService), which it publishes to its component's
+// drainPool as one lane.
 type idealConn struct {
 	free  time.Time // ideal completion of the previous operation
 	start time.Time // ideal start of the operation in flight
 	// leanFree and leanStart are the same on the lean timeline.
 	leanFree, leanStart time.Time
 	lean                leanService
+	// lane is the connection's lane in the drain pool, published from
+	// publishFrom (the window's end) on; nil publishes nothing. published
+	// is set while the operation in flight is published busy on it.
+	lane        *leanLane
+	publishFrom time.Time
+	published   bool
 }
 
 // send notes an operation intended at due and sent at sent, and returns its
@@ -212,6 +219,10 @@ type idealConn struct {
 func (c *idealConn) send(due, sent time.Time) (clientNS, leanWaitNS int64) {
 	c.start = idealStart(due, c.free)
 	c.leanStart = idealStart(due, c.leanFree)
+	if c.lane != nil && !sent.Before(c.publishFrom) {
+		c.lane.busy(c.leanStart, sent, c.lean.expected())
+		c.published = true
+	}
 	return max(sent.Sub(c.start).Nanoseconds(), 0), c.leanStart.Sub(due).Nanoseconds()
 }
 
@@ -229,14 +240,17 @@ func idealStart(due, free time.Time) time.Time {
 func (c *idealConn) done(service, late time.Duration) {
 	c.free = c.start.Add(service)
 	c.leanFree = c.leanStart.Add(c.lean.took(service, late))
+	if c.published {
+		c.lane.idle(c.leanFree, c.lean.expected())
+		c.published = false
+	}
 }
 
-// unsent notes an operation intended at due that was never sent, the
-// window having closed, and reports whether a generator never late would
-// have sent it by deadline: then its going unsent was the generator's own
-// doing, not the target's (see leanService).
-func (c *idealConn) unsent(due, deadline time.Time) bool {
-	return c.lean.unsent(&c.leanFree, due, deadline)
+// idle publishes the connection's lane free: its worker sends no more.
+func (c *idealConn) idle() {
+	if c.lane != nil {
+		c.lane.idle(c.leanFree, c.lean.expected())
+	}
 }
 
 // leanService is what an operation takes on a connection's lean timeline:
@@ -249,11 +263,13 @@ func (c *idealConn) unsent(due, deadline time.Time) bool {
 // took on average; it is subtracted without clamping each operation at
 // zero, so that over a backlog the lean busy time is the target's own on
 // average, neither the generator's nor less. The lean timeline decides
-// only whether an operation left unsent was the generator's doing: it runs
-// ahead of the actual connection by the generator's delays, and an unsent
-// operation whose lean start falls before the deadline would have been
-// sent by a generator never late. Each unsent operation takes the typical
-// lean service time (see took). A target too slow for the asked rate keeps
+// only whether an operation left unsent was the generator's doing, and
+// what a success waited behind the target's earlier replies (its lean
+// latency): it runs ahead of the actual connection by the generator's
+// delays, and an unsent operation whose lean start, on whichever lane of
+// the component frees first (see drainPool), falls before the deadline
+// would have been sent by a generator never late. Each unsent operation
+// takes the typical lean service time (see took). A target too slow for the asked rate keeps
 // the lean timeline behind as well, so what it leaves unsent stays its own.
 type leanService struct {
 	// typical is the mean lean service time, over the last leanMemory
@@ -283,16 +299,6 @@ func (l *leanService) took(service, late time.Duration) time.Duration {
 // taken to last on the lean timeline: the typical lean service time, never
 // less than nothing.
 func (l *leanService) expected() time.Duration { return max(l.typical, 0) }
-
-// unsent takes an operation intended at due on the slot that frees at
-// *free on the lean timeline (the connection's, or a pipeline slot's),
-// busies the slot with it for the expected time, and reports whether it
-// starts by deadline.
-func (l *leanService) unsent(free *time.Time, due, deadline time.Time) bool {
-	start := idealStart(due, *free)
-	*free = start.Add(l.expected())
-	return !start.After(deadline)
-}
 
 // drawer turns an operation index into its kind and key. Each worker owns
 // one; the draw depends on the index only, so any worker draws the same.

@@ -305,7 +305,8 @@ func TestTheLeanTimelineWeighsUnsentOperationsOnTheMeanNotTheLastReplies(t *test
 		{"the same service times, the runner on time: the target took them", 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var c idealConn
+			var pool drainPool
+			c := idealConn{lane: pool.lane()}
 			due := 0
 			for i := range 1000 {
 				service := 50 * time.Microsecond // noticed at once
@@ -317,9 +318,10 @@ func TestTheLeanTimelineWeighsUnsentOperationsOnTheMeanNotTheLastReplies(t *test
 				due += 400
 			}
 			deadline := at(due + 100*400 + 20000) // the last unsent due, and 20 ms
+			c.idle()
 			owned := 0
 			for range 100 {
-				if c.unsent(at(due), deadline) {
+				if pool.unsent(at(due), deadline, deadline, 0) {
 					owned++
 				}
 				due += 400
@@ -327,6 +329,62 @@ func TestTheLeanTimelineWeighsUnsentOperationsOnTheMeanNotTheLastReplies(t *test
 			assert.Equal(t, tc.wantOwned, owned)
 		})
 	}
+}
+
+// The operations left unsent are weighed on every lane of the component
+// that a generator never late could have sent them on, whichever worker
+// drew them: each lane here takes 10 ms an operation, and 100 operations
+// due at once, 250 ms before the deadline, fit 26 to a lane.
+func TestTheDrainPoolWeighsUnsentOperationsOnEveryLane(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	deadline, now := t0.Add(250*time.Millisecond), t0.Add(300*time.Millisecond)
+	perOp := 10 * time.Millisecond
+	idle := func(l *leanLane) { l.idle(t0, perOp) }
+	busySince := func(ago time.Duration) func(*leanLane) {
+		return func(l *leanLane) { l.busy(t0, now.Add(-ago), perOp) }
+	}
+	for _, tc := range []struct {
+		name   string
+		others func(*leanLane) // the state of the three lanes beside an idle one
+		late   time.Duration   // the runner's recent wake-up delay
+		want   int             // of the 100
+	}{
+		{"four idle lanes take them all", idle, 0, 100},
+		{"lanes never published (in flight since before the end) take none", func(*leanLane) {}, 0, 26},
+		{"lanes busy for a second take none", busySince(time.Second), 0, 26},
+		{"lanes busy for 5 ms take theirs once their operation is taken to end", busySince(5 * time.Millisecond), 0, 100},
+		{"lanes whose second in flight was the runner's delay are free soon", busySince(time.Second), 995 * time.Millisecond, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var pool drainPool
+			idle(pool.lane())
+			for range 3 {
+				tc.others(pool.lane())
+			}
+			owned := 0
+			for range 100 {
+				if pool.unsent(t0, deadline, now, tc.late) {
+					owned++
+				}
+			}
+			assert.Equal(t, tc.want, owned)
+		})
+	}
+	t.Run("a lane published later is taken at its place", func(t *testing.T) {
+		var pool drainPool
+		first, second := pool.lane(), pool.lane()
+		idle(first)
+		owned := 0
+		for i := range 100 {
+			if i == 10 {
+				idle(second) // its worker finished its operation and drains too
+			}
+			if pool.unsent(t0, deadline, now, 0) {
+				owned++
+			}
+		}
+		assert.Equal(t, 52, owned, "26 on each")
+	})
 }
 
 // BenchmarkCPUProbe is the runner probe's fixed computation, run every

@@ -47,7 +47,8 @@ func (w *worker) run(ctx context.Context) {
 	now := w.clock.Now()
 	cur.interval = win.intervalOf(now)
 	flushAt := win.flushAt(cur.interval, now)
-	var ideal idealConn
+	ideal := idealConn{lane: c.drain.lane(), publishFrom: win.end}
+	defer ideal.idle()
 	for ctx.Err() == nil {
 		index, due, ok := pace.next()
 		if !ok {
@@ -73,7 +74,8 @@ func (w *worker) run(ctx context.Context) {
 			if !sent.Before(flushAt) {
 				cur, flushAt = w.rotate(cur, sent)
 			}
-			own := ideal.unsent(due, win.drainUntil)
+			ideal.idle()
+			own := c.drain.unsent(due, win.drainUntil, sent, c.late.now())
 			if measured {
 				w.unsent(&cur.ops[op.Kind], own, due, sent)
 			}
