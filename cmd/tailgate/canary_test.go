@@ -45,7 +45,8 @@ func TestCanaryCommand(t *testing.T) {
 
 	t.Run("a failing bar exits 1 after --failures windows, scraped meanwhile", func(t *testing.T) {
 		addr := fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t))
-		plan := writePlan(t, planFor(target, "1us"))
+		slow, _ := slowRedis(t, 2*time.Millisecond)
+		plan := writePlan(t, planFor(slow, "1us"))
 		done := make(chan invocation, 1)
 		go func() {
 			done <- invoke(t, nil, "canary", "-c", plan, "--every", "1s", "--window", "1s", "--warmup", "100ms",

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,16 +18,17 @@ import (
 )
 
 // githubPlan fails on purpose: no server answers a get within 1us, and no
-// operation takes 1ns. It needs no server: the target is embedded.
+// operation takes 1ns. Its target is a Redis behind a 1 ms proxy
+// (slowRedis), so that the bar is the target's miss whatever the runner.
 const githubPlan = `version: 1
 defaults: {duration: 1s, warmup: 200ms, seed: 5}
 components:
   - name: cache
-    target: embedded:redis
+    target: %TARGET%
     workload:
       rate: 2000
       arrival: uniform
-      connections: 4
+      connections: 8
       keys: {count: 1000, prefix: "tailgate:gh:"}
       mix: {get: 90, set: 10}
     slo:
@@ -60,9 +62,11 @@ func actionsEnv(t *testing.T) (env map[string]string, summary, output string) {
 
 func TestGitHubActions(t *testing.T) {
 	t.Parallel()
-	plan := writePlan(t, githubPlan)
-	barLine, barCol := positionOf(t, githubPlan, "1us")
-	maxLine, maxCol := positionOf(t, githubPlan, "1ns")
+	slow, _ := slowRedis(t, time.Millisecond)
+	text := strings.Replace(githubPlan, "%TARGET%", slow, 1)
+	plan := writePlan(t, text)
+	barLine, barCol := positionOf(t, text, "1us")
+	maxLine, maxCol := positionOf(t, text, "1ns")
 	wantError := fmt.Sprintf("::error file=%s,line=%d,col=%d,title=cache get p99::", escapeProperty(plan), barLine, barCol)
 	wantWarning := fmt.Sprintf("::warning file=%s,line=%d,col=%d,title=cache get max::aspirational milestone missed: ", escapeProperty(plan), maxLine, maxCol)
 	resultFile := filepath.Join(t.TempDir(), "result.json")
@@ -107,7 +111,7 @@ func TestGitHubActions(t *testing.T) {
 
 	t.Run("a passing check says pass and annotates nothing", func(t *testing.T) {
 		env, summary, output := actionsEnv(t)
-		lenient := writePlan(t, strings.Replace(strings.Replace(githubPlan, "1us", "10s", 1), "max: 1ns", "max: 10s", 1))
+		lenient := writePlan(t, strings.Replace(strings.Replace(text, "1us", "10s", 1), "max: 1ns", "max: 10s", 1))
 		inv := invoke(t, env, "check", "-c", lenient, resultFile)
 		require.Equal(t, 0, inv.code)
 		assert.NotContains(t, inv.stdout, "::")

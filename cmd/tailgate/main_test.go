@@ -86,6 +86,19 @@ func planFor(target, bar string) string {
 	return strings.NewReplacer("%TARGET%", target, "%BAR%", bar).Replace(redisPlan)
 }
 
+// slowRedis is a real Redis behind a proxy that holds every reply for
+// delay, as a redis:// target: a target whose own latency is past an
+// impossible bar whatever the runner, so that the bar fails rather than
+// being put down to a busy runner's wake-ups (client-bound), as a bar at
+// the noise of a fast Redis on a loaded machine may rightly be. Closing
+// the proxy takes the target away.
+func slowRedis(t *testing.T, delay time.Duration) (string, *testserver.DelayProxy) {
+	t.Helper()
+	proxy := testserver.NewDelayProxy(t, testserver.Redis(t).Addr)
+	proxy.SetDelay(delay)
+	return "redis://" + proxy.Addr + "/0", proxy
+}
+
 func TestRunAgainstRealRedis(t *testing.T) {
 	t.Parallel()
 	srv := testserver.Redis(t)
@@ -97,16 +110,21 @@ func TestRunAgainstRealRedis(t *testing.T) {
 		// least a run may last (--duration 1s) where the plan's length
 		// shows nothing more.
 		seconds  int
+		slow     bool // behind a 2 ms proxy (slowRedis)
 		wantCode int
 		wantOut  []string
 	}{
 		{name: "a 2000 ops/s soak with generous bars passes", bar: "500ms", seconds: 3, wantCode: 0, wantOut: []string{"tailgate: PASS", "cache"}},
-		{name: "an impossible bar fails and the report names it", bar: "1us", seconds: 1, wantCode: 1,
+		{name: "an impossible bar fails and the report names it", bar: "1us", seconds: 1, slow: true, wantCode: 1,
 			wantOut: []string{"tailgate: FAIL: 1 of 3 objectives failed", "get        p99", "1us", "FAIL    minimum"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "result.json")
+			target := target
+			if tt.slow {
+				target, _ = slowRedis(t, 2*time.Millisecond)
+			}
 			inv := invoke(t, nil, "run", "-c", writePlan(t, planFor(target, tt.bar)), "--duration", itoa(tt.seconds)+"s", "--out", out)
 			assert.Equal(t, tt.wantCode, inv.code)
 			for _, s := range tt.wantOut {
@@ -169,12 +187,12 @@ func TestTargetOverrides(t *testing.T) {
 
 func TestCheckJudgesASavedResultWithoutLoad(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Redis(t)
+	target, proxy := slowRedis(t, 2*time.Millisecond)
 	out := filepath.Join(t.TempDir(), "result.json")
-	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor("redis://"+srv.Addr, "500ms")), "--duration", "1s", "--out", out)
+	inv := invoke(t, nil, "run", "-c", writePlan(t, planFor(target, "500ms")), "--duration", "1s", "--out", out)
 	require.Equal(t, 0, inv.code)
-	srv.Stop()
-	strict := writePlan(t, planFor("redis://"+srv.Addr, "1us"))
+	proxy.Close()
+	strict := writePlan(t, planFor(target, "1us"))
 	inv = invoke(t, nil, "check", "-c", strict, out)
 	assert.Equal(t, 1, inv.code)
 	assert.Contains(t, inv.stdout, "FAIL")
