@@ -281,10 +281,14 @@ func TestRunnerNoiseBetweenABaselineAndACandidate(t *testing.T) {
 		code, res := judge(t, quietA, quietB)
 		// Two quiet runs are what this case is about; on a machine that
 		// other work shares, the runners of two runs can differ all the
-		// same, and the gate rightly says so. Such a pair is not the case
-		// under test: it is measured again, up to twice.
-		for again := 0; again < 2 && runnerNoiseIn(res); again++ {
-			t.Log("the two runs' runners differed: not two quiet runs; measuring the pair again")
+		// same, and the gate rightly says so, or one run's noise can widen
+		// its interval across the tolerance (seen: +13% measured, within
+		// [+7.8%, +19.1%], on a runner whose wake-ups reached 1.7 ms at
+		// p99), and the gate rightly calls it inconclusive. Such a pair is
+		// not the case under test: it is measured again, up to twice. A
+		// gate that could not tell +30% would still be inconclusive then.
+		for again := 0; again < 2 && inconclusiveIn(res); again++ {
+			t.Log("the pair was inconclusive: not two quiet runs; measuring the pair again")
 			base := measure(t, a, false)
 			code, res = judge(t, base, measure(t, b, false))
 		}
@@ -292,11 +296,12 @@ func TestRunnerNoiseBetweenABaselineAndACandidate(t *testing.T) {
 	})
 }
 
-// runnerNoiseIn is whether an objective of res was left inconclusive by
-// its runner's difference from the baseline's.
-func runnerNoiseIn(res *result.Result) bool {
+// inconclusiveIn is whether an objective of res was left inconclusive:
+// by its runner's difference from the baseline's, or by an interval across
+// the tolerance.
+func inconclusiveIn(res *result.Result) bool {
 	for _, o := range res.Components[0].Objectives {
-		if o.Status == status.Inconclusive && strings.HasPrefix(o.Detail, "inconclusive (runner noise)") {
+		if o.Status == status.Inconclusive {
 			return true
 		}
 	}
