@@ -66,11 +66,12 @@ func FloorOf(op *result.OperationResult, runner *result.Runner, q float64) (Floo
 		return Floor{}, false
 	}
 	if op.ServiceHistogram == "" {
-		latency, err := op.WholeHistogram()
-		if err != nil {
+		latency, err1 := op.WholeHistogram()
+		lean, err2 := op.LeanLatencies()
+		if err1 != nil || err2 != nil {
 			return Floor{}, false
 		}
-		return sliceFloor(latency, client, wake, q), true
+		return sliceFloor(latency, client, wake, lean, q), true
 	}
 	service, err := hdrhistogram.Decode([]byte(op.ServiceHistogram))
 	if err != nil {
@@ -148,15 +149,25 @@ func lowerBound(total *hdrhistogram.Histogram, q float64, parts ...*hdrhistogram
 }
 
 // sliceFloor is the measurement floor at quantile q of a slice of a run (a
-// window, a third of it, a stage), from its latencies and client delays and
-// the runner's wake-up delays (the slice's own, or the whole run's where the
-// result has none per interval, as for a stage): a slice records no service
-// times, so ServiceNS is 0 and TargetNS bounds what is left of each
-// latency once both the generator's delay in sending and the runner's in
-// noticing the reply are taken out (see lowerBound). Waiting for the
-// connection's previous reply stays the target's.
-func sliceFloor(latency, client, wake *hdrhistogram.Histogram, q float64) Floor {
-	return Floor{ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q), TargetNS: lowerBound(latency, q, client, wake)}
+// window, a third of it, a stage), from its latencies, client delays and
+// lean latencies and the runner's wake-up delays (the slice's own, or the
+// whole run's where the result has none per interval, as for a stage): a
+// slice records no service times, so ServiceNS is 0. TargetNS bounds the
+// target's part of the slice's lean latencies as FloorOf does a whole
+// run's (see targetBound). Where the slice has none (lean nil or empty: an
+// older result), it bounds what is left of each latency once both the
+// generator's delay in sending and the runner's in noticing the reply are
+// taken out (see lowerBound), the wait for the connection's previous reply
+// staying the target's, even where it was the runner noticing that reply
+// late.
+func sliceFloor(latency, client, wake, lean *hdrhistogram.Histogram, q float64) Floor {
+	f := Floor{ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q)}
+	if lean != nil && lean.TotalCount() > 0 {
+		f.LeanNS, f.TargetNS = quantileOf(lean, q), targetBound(lean, wake, q)
+		return f
+	}
+	f.TargetNS = lowerBound(latency, q, client, wake)
+	return f
 }
 
 // intervalDelays reads what the floor of op's intervals [from, to) rests on:

@@ -70,7 +70,12 @@ func (t overTime) floor(latency *hdrhistogram.Histogram, from, to int) (f Floor,
 	if !ok {
 		return Floor{}, false
 	}
-	return sliceFloor(latency, client, wake, 0.99), true
+	// Reading the result decoded every interval's lean latencies once.
+	lean, err := t.op.LeanLatenciesOver(from, to)
+	if err != nil {
+		lean = nil
+	}
+	return sliceFloor(latency, client, wake, lean, 0.99), true
 }
 
 // window is one judged window: its index, p99 and measurement floor.

@@ -157,6 +157,24 @@ func (o *OperationResult) percentilesAgree(latency, client, lessClient *hdrhisto
 	return nil
 }
 
+// intervalLeanAgrees checks interval i's lean latency histogram, where it
+// has one: one sample per client delay of the interval (client, nil when
+// it has none).
+func (o *OperationResult) intervalLeanAgrees(i int, client *hdrhistogram.PackedHistogram) error {
+	lean, err := o.IntervalLeanLatency(i)
+	if err != nil || lean == nil {
+		return err
+	}
+	var clients int64
+	if client != nil {
+		clients = client.TotalCount()
+	}
+	if lean.TotalCount() != clients || client == nil {
+		return fmt.Errorf("interval %d: lean latency histogram holds %d samples, the client delay histogram %d", i, lean.TotalCount(), clients)
+	}
+	return nil
+}
+
 // leanAgrees checks the lean latency histogram, where there is one: one
 // sample per client delay, of which there are clients.
 func (o *OperationResult) leanAgrees(clients int64) error {
@@ -291,6 +309,9 @@ func (o *OperationResult) intervalsAgree(component string) error {
 		cd, err := o.IntervalClientDelay(i)
 		if err == nil && cd != nil && cd.TotalCount() != iv.Count {
 			err = fmt.Errorf("interval %d: client delay histogram holds %d samples, count says %d", i, cd.TotalCount(), iv.Count)
+		}
+		if err == nil {
+			err = o.intervalLeanAgrees(i, cd)
 		}
 		if err != nil {
 			return fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, component, o.Name, err)

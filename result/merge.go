@@ -391,11 +391,14 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	// The merged intervals carry client delays only when every part's
 	// successes have theirs: one part without them (an older result)
 	// would leave a merged interval's short of its count.
-	ivClients := true
+	ivClients, ivLean := true, true
 	for _, o := range ops {
 		for _, iv := range o.Intervals {
 			if iv.Count > 0 && iv.ClientDelayHistogram == "" {
 				ivClients = false
+			}
+			if iv.Count > 0 && iv.LeanLatencyHistogram == "" {
+				ivLean = false
 			}
 		}
 	}
@@ -461,6 +464,11 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 					return out, err
 				}
 			}
+			if ivLean && iv.LeanLatencyHistogram != "" {
+				if err := slot.lean.add(iv.LeanLatencyHistogram, nil, j, o.Name, "lean latency histogram"); err != nil {
+					return out, err
+				}
+			}
 		}
 	}
 	out.LatencyNS, out.ServiceNS = PercentilesOf(whole), PercentilesOf(service)
@@ -477,6 +485,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	// Intervals carry client delays where the operation has them at all,
 	// as the engine writes them.
 	ivClients = ivClients && out.ClientDelayHistogram != ""
+	ivLean = ivLean && ivClients && out.LeanLatencyHistogram != ""
 	for i, slot := range ivals {
 		iv := Interval{OffsetNS: int64(i) * interval.Nanoseconds(), Errors: slot.errors, Histogram: EncodedEmpty()}
 		if slot.latency.hist != nil {
@@ -487,18 +496,23 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 				iv.ClientDelayHistogram = EncodedEmpty()
 			}
 		}
+		if ivLean {
+			if iv.LeanLatencyHistogram = slot.lean.encoded(); iv.LeanLatencyHistogram == "" {
+				iv.LeanLatencyHistogram = EncodedEmpty()
+			}
+		}
 		out.Intervals = append(out.Intervals, iv)
 	}
 	return out, nil
 }
 
 // intervalSlot is one interval of a merged operation: its latencies,
-// client delays and errors. Shards side by side all fall into each slot and
+// client delays, lean latencies and errors. Shards side by side all fall into each slot and
 // are merged; segments end to end (Concat) fill each slot with one part's
 // interval.
 type intervalSlot struct {
-	latency, client histSlot
-	errors          int64
+	latency, client, lean histSlot
+	errors                int64
 }
 
 // histSlot merges the histograms of the parts that fall into one slot.

@@ -353,27 +353,50 @@ func TestIntervalClientDelaysSurviveMergesAndJoins(t *testing.T) {
 // of the count would read as fewer operations than ran.
 func TestLeanLatenciesAreMergedOnlyWhenEveryShardHasThem(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	// withLean gives the shard's operation and each interval lean
+	// latencies equal to its latencies.
 	withLean := func(r *result.Result) *result.Result {
 		op := &r.Components[0].Operations[0]
 		whole, err := op.WholeHistogram()
 		require.NoError(t, err)
 		op.LeanLatencyHistogram = result.EncodeHistogram(whole)
+		for i := range op.Intervals {
+			op.Intervals[i].LeanLatencyHistogram = op.Intervals[i].Histogram
+		}
 		return r
 	}
-	a := withLean(clientShard(t, 1, 2, t0, true, []int64{1000, 2000}))
-	b := withLean(clientShard(t, 2, 2, t0, true, []int64{3000}))
+	a := withLean(clientShard(t, 1, 2, t0, true, []int64{1000, 2000}, []int64{4000}))
+	b := withLean(clientShard(t, 2, 2, t0, true, []int64{3000}, []int64{}))
 	m, err := result.Merge([]*result.Result{a, b}, nil)
 	require.NoError(t, err)
-	lean, err := m.Components[0].Operations[0].LeanLatencies()
+	op := m.Components[0].Operations[0]
+	lean, err := op.LeanLatencies()
 	require.NoError(t, err)
-	assert.EqualValues(t, 3, lean.TotalCount())
-	assert.EqualValues(t, 3000, lean.Max()/1000*1000)
+	assert.EqualValues(t, 4, lean.TotalCount())
+	assert.EqualValues(t, 4000, lean.Max()/1000*1000)
+	for i, want := range []int64{3, 1} {
+		h, err := op.IntervalLeanLatency(i)
+		require.NoError(t, err)
+		require.NotNil(t, h, "interval %d", i)
+		assert.Equal(t, want, h.TotalCount(), "interval %d: the shards' lean latencies merged", i)
+	}
+	over, err := op.LeanLatenciesOver(0, 2)
+	require.NoError(t, err)
+	assert.EqualValues(t, 4, over.TotalCount())
 
-	older := clientShard(t, 2, 2, t0, true, []int64{3000})
+	older := clientShard(t, 2, 2, t0, true, []int64{3000}, []int64{})
 	m, err = result.Merge([]*result.Result{a, older}, nil)
 	require.NoError(t, err)
-	assert.Empty(t, m.Components[0].Operations[0].LeanLatencyHistogram)
-	assert.NotEmpty(t, m.Components[0].Operations[0].ClientDelayHistogram, "the client delays are whole")
+	op = m.Components[0].Operations[0]
+	assert.Empty(t, op.LeanLatencyHistogram)
+	assert.NotEmpty(t, op.ClientDelayHistogram, "the client delays are whole")
+	for i, iv := range op.Intervals {
+		assert.Empty(t, iv.LeanLatencyHistogram, "interval %d", i)
+		assert.NotEmpty(t, iv.ClientDelayHistogram, "interval %d", i)
+	}
+	over, err = op.LeanLatenciesOver(0, 2)
+	require.NoError(t, err)
+	assert.Nil(t, over, "none to read")
 }
 
 // A part's interval client delays that do not decode make the merge fail,

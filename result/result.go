@@ -398,6 +398,12 @@ type Interval struct {
 	// the target's. Left out where the operation has no client delays,
 	// and in results written before it was recorded.
 	ClientDelayHistogram string `json:"client_delay_histogram,omitempty"`
+	// LeanLatencyHistogram holds the lean latencies of the interval's
+	// successes (see OperationResult.LeanLatencyHistogram), V2
+	// compressed, base64: what the target itself took during this slice
+	// of the run, as p99_window and drift read it. Left out where the
+	// operation has no lean latencies.
+	LeanLatencyHistogram string `json:"lean_latency_histogram,omitempty"`
 }
 
 // PercentilesOf reads the standard percentiles of a histogram.
@@ -502,6 +508,30 @@ func (o *OperationResult) IntervalClientDelay(i int) (*hdrhistogram.PackedHistog
 // nothing (see HasIntervalClientDelays).
 func (o *OperationResult) ClientDelaysOver(from, to int) (*hdrhistogram.Histogram, error) {
 	return mergeOver(from, to, o.IntervalClientDelay)
+}
+
+// IntervalLeanLatency decodes the lean latency histogram of the operation's
+// i-th interval, packed; nil when the interval has none.
+func (o *OperationResult) IntervalLeanLatency(i int) (*hdrhistogram.PackedHistogram, error) {
+	if o.Intervals[i].LeanLatencyHistogram == "" {
+		return nil, nil
+	}
+	h, err := hdrhistogram.DecodePacked([]byte(o.Intervals[i].LeanLatencyHistogram))
+	if err != nil {
+		return nil, fmt.Errorf("operation %q: interval %d: lean latency histogram: %w", o.Name, i, err)
+	}
+	return h, nil
+}
+
+// LeanLatenciesOver is the lean latencies of the operation's intervals
+// [from, to) merged; nil when one of them has none (an older result).
+func (o *OperationResult) LeanLatenciesOver(from, to int) (*hdrhistogram.Histogram, error) {
+	for _, iv := range o.Intervals[from:to] {
+		if iv.LeanLatencyHistogram == "" {
+			return nil, nil
+		}
+	}
+	return mergeOver(from, to, o.IntervalLeanLatency)
 }
 
 // HasIntervalClientDelays reports whether every interval of the operation

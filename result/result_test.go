@@ -220,6 +220,20 @@ func TestDecodeChecksTheLeanLatencies(t *testing.T) {
 		{"lean latencies without client delays", func(r *Result) {
 			op(r).ClientDelayNS, op(r).ClientDelayHistogram, op(r).LatencyLessClientNS, op(r).LatencyLessClientHistogram = nil, "", nil, ""
 		}, "lean latency histogram holds 1000 samples, the client delay histogram 0"},
+		{"an interval's, one per client delay of the interval", func(r *Result) {
+			iv := &op(r).Intervals[0]
+			iv.ClientDelayHistogram, iv.LeanLatencyHistogram = op(r).ClientDelayHistogram, op(r).LeanLatencyHistogram
+		}, ""},
+		{"an interval's, fewer than its client delays", func(r *Result) {
+			iv := &op(r).Intervals[0]
+			iv.ClientDelayHistogram, iv.LeanLatencyHistogram = op(r).ClientDelayHistogram, EncodeHistogram(short)
+		}, "interval 0: lean latency histogram holds 1 samples, the client delay histogram 1000"},
+		{"an interval's without its client delays", func(r *Result) { op(r).Intervals[0].LeanLatencyHistogram = op(r).LeanLatencyHistogram },
+			"interval 0: lean latency histogram holds 1000 samples, the client delay histogram 0"},
+		{"an interval's that does not decode", func(r *Result) {
+			iv := &op(r).Intervals[0]
+			iv.ClientDelayHistogram, iv.LeanLatencyHistogram = op(r).ClientDelayHistogram, "not a histogram"
+		}, "interval 0: lean latency histogram"},
 	})
 }
 

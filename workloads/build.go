@@ -83,9 +83,9 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 					// An interval with no success has an empty one where
 					// its operation has client delays at all, so every
 					// interval carries one; a closed-loop run has none.
-					ri.ClientDelayHistogram = result.EncodedEmpty()
+					ri.ClientDelayHistogram, ri.LeanLatencyHistogram = result.EncodedEmpty(), result.EncodedEmpty()
 					if iv.client != nil {
-						ri.ClientDelayHistogram = result.EncodePacked(iv.client)
+						ri.ClientDelayHistogram, ri.LeanLatencyHistogram = result.EncodePacked(iv.client), result.EncodePacked(iv.lean)
 					}
 				}
 				op.Intervals = append(op.Intervals, ri)
@@ -105,13 +105,15 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			all.AchievedRate = float64(all.Count) / window.Seconds()
 		}
 		// One interval of all operations at a time, in one scratch
-		// histogram (and one for the client delays): memory stays flat
+		// histogram (and one each for the client delays and lean
+		// latencies): memory stays flat
 		// however long the soak.
 		all.Intervals = make([]result.Interval, 0, nIvals)
-		scratch, clientScratch := result.NewHistogram(), result.NewPackedHistogram()
+		scratch, clientScratch, leanScratch := result.NewHistogram(), result.NewPackedHistogram(), result.NewPackedHistogram()
 		for i := range nIvals {
 			scratch.Reset()
 			clientScratch.Reset()
+			leanScratch.Reset()
 			var errs int64
 			for k := range c.ops {
 				if i < len(r.ivals[k]) {
@@ -121,6 +123,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 					}
 					if iv.client != nil && !single {
 						clientScratch.Merge(iv.client)
+						leanScratch.Merge(iv.lean)
 					}
 					errs += iv.errors
 				}
@@ -133,8 +136,9 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			case single:
 				// The one operation's, as its whole-run histograms are.
 				ri.ClientDelayHistogram = cr.Operations[0].Intervals[i].ClientDelayHistogram
+				ri.LeanLatencyHistogram = cr.Operations[0].Intervals[i].LeanLatencyHistogram
 			case anyClient:
-				ri.ClientDelayHistogram = result.EncodePacked(clientScratch)
+				ri.ClientDelayHistogram, ri.LeanLatencyHistogram = result.EncodePacked(clientScratch), result.EncodePacked(leanScratch)
 			}
 			all.Intervals = append(all.Intervals, ri)
 		}
@@ -163,10 +167,11 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 	stages := c.spec.Component.Workload.Stages
 	shards := float64(max(c.spec.Shard.Count, 1))
 	out := make([]result.StageResult, len(stages))
-	h, client := result.NewHistogram(), result.NewHistogram()
+	h, client, lean := result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
 	for i, st := range stages {
 		h.Reset()
 		client.Reset()
+		lean.Reset()
 		s := result.StageResult{
 			Index: i + 1, Rate: st.Rate, StartRate: slo.StartRate(stages, i), Ramp: string(st.Ramp),
 			StartNS: c.win.stageStart(i).Sub(c.win.measStart).Nanoseconds(),
@@ -177,6 +182,7 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 			agg := &c.rec.stages[k][i]
 			agg.hist.MergeInto(h)
 			agg.client.MergeInto(client)
+			agg.lean.MergeInto(lean)
 			s.Errors += agg.errors
 			s.Hits += agg.hits
 			s.Misses += agg.misses
@@ -185,7 +191,7 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 		// Client delays come with every success of an open-loop run, and
 		// with none of a closed-loop one.
 		if n := client.TotalCount(); n > 0 && n == s.Count {
-			s.ClientDelayHistogram = result.EncodeHistogram(client)
+			s.ClientDelayHistogram, s.LeanLatencyHistogram = result.EncodeHistogram(client), result.EncodeHistogram(lean)
 		}
 		if l := s.Length(); l > 0 {
 			s.AchievedRate = float64(s.Count) / l.Seconds()

@@ -79,22 +79,15 @@ func TestEveryIntervalHoldsItsClientDelays(t *testing.T) {
 						assert.Empty(t, iv.ClientDelayHistogram, "%s: interval %d", op.Name, i)
 					}
 					assert.Empty(t, op.ClientDelayHistogram, "%s: no whole-run client delays", op.Name)
+					assert.Empty(t, op.LeanLatencyHistogram, "%s: no lean latencies", op.Name)
 					continue
 				}
+				assertIntervalsAddUp(t, &op, "lean latencies", op.LeanLatencies, op.IntervalLeanLatency)
 				require.True(t, op.HasIntervalClientDelays(), "%s: every interval has client delays", op.Name)
-				whole, err := op.ClientDelays()
-				require.NoError(t, err, op.Name)
-				assert.Equal(t, op.Count, whole.TotalCount(), "%s: the whole-run client delays count the successes", op.Name)
-				sum := result.NewHistogram()
-				for i := range op.Intervals {
-					h, err := op.IntervalClientDelay(i)
-					require.NoError(t, err)
-					assert.Equal(t, op.Intervals[i].Count, h.TotalCount(), "%s: interval %d's client delays count its successes", op.Name, i)
-					require.Zero(t, h.MergeInto(sum))
-				}
-				assert.Equal(t, result.EncodeHistogram(whole), result.EncodeHistogram(sum),
-					"%s: the intervals' client delays add up to the whole run's, bucket for bucket", op.Name)
+				assertIntervalsAddUp(t, &op, "client delays", op.ClientDelays, op.IntervalClientDelay)
 				if tt.stages != nil {
+					whole, err := op.ClientDelays()
+					require.NoError(t, err, op.Name)
 					assertStagesHoldTheirClientDelays(t, &op, whole)
 				}
 			}
@@ -105,9 +98,29 @@ func TestEveryIntervalHoldsItsClientDelays(t *testing.T) {
 	}
 }
 
+// assertIntervalsAddUp checks that each interval of op holds one of what
+// (its lean latencies, say) a success of the interval, and that the
+// intervals' add up, bucket for bucket, to the whole run's.
+func assertIntervalsAddUp(t *testing.T, op *result.OperationResult, what string, whole func() (*hdrhistogram.Histogram, error), interval func(i int) (*hdrhistogram.PackedHistogram, error)) {
+	t.Helper()
+	w, err := whole()
+	require.NoError(t, err, op.Name)
+	assert.Equal(t, op.Count, w.TotalCount(), "%s: the whole run's %s count the successes", op.Name, what)
+	sum := result.NewHistogram()
+	for i := range op.Intervals {
+		h, err := interval(i)
+		require.NoError(t, err)
+		require.NotNil(t, h, "%s: interval %d has %s", op.Name, i, what)
+		assert.Equal(t, op.Intervals[i].Count, h.TotalCount(), "%s: interval %d's %s count its successes", op.Name, i, what)
+		require.Zero(t, h.MergeInto(sum))
+	}
+	assert.Equal(t, result.EncodeHistogram(w), result.EncodeHistogram(sum),
+		"%s: the intervals' %s add up to the whole run's, bucket for bucket", op.Name, what)
+}
+
 // assertStagesHoldTheirClientDelays checks that each stage of op holds the
-// client delays of its own successes, and that they add up, bucket for
-// bucket, to the whole run's.
+// client delays and lean latencies of its own successes, and that the
+// client delays add up, bucket for bucket, to the whole run's.
 func assertStagesHoldTheirClientDelays(t *testing.T, op *result.OperationResult, whole *hdrhistogram.Histogram) {
 	t.Helper()
 	require.NotEmpty(t, op.Stages, "%s: stages", op.Name)
@@ -118,6 +131,9 @@ func assertStagesHoldTheirClientDelays(t *testing.T, op *result.OperationResult,
 		require.NotEmpty(t, s.ClientDelayHistogram, "%s: stage %d has client delays", op.Name, s.Index)
 		assert.Equal(t, s.Count, h.TotalCount(), "%s: stage %d's client delays count its successes", op.Name, s.Index)
 		require.Zero(t, sum.Merge(h))
+		lean, err := s.LeanLatencies()
+		require.NoError(t, err)
+		assert.Equal(t, s.Count, lean.TotalCount(), "%s: stage %d's lean latencies count its successes", op.Name, s.Index)
 	}
 	assert.Equal(t, result.EncodeHistogram(whole), result.EncodeHistogram(sum),
 		"%s: the stages' client delays add up to the whole run's, bucket for bucket", op.Name)

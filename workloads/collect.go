@@ -53,7 +53,7 @@ type record struct {
 
 // stageAgg is the record of one operation kind in one stage.
 type stageAgg struct {
-	hist, client         *hdrhistogram.PackedHistogram
+	hist, client, lean   *hdrhistogram.PackedHistogram
 	errors, hits, misses int64
 }
 
@@ -63,17 +63,18 @@ func (r *record) stagesOf(stages int) {
 	for k := range r.stages {
 		r.stages[k] = make([]stageAgg, stages)
 		for i := range r.stages[k] {
-			r.stages[k][i].hist, r.stages[k][i].client = result.NewPackedHistogram(), result.NewPackedHistogram()
+			r.stages[k][i].hist, r.stages[k][i].client, r.stages[k][i].lean = result.NewPackedHistogram(), result.NewPackedHistogram(), result.NewPackedHistogram()
 		}
 	}
 }
 
 // intervalAgg is the record of one operation kind in one interval: the
-// latencies of its successes, their client delays (nil until a worker
-// recorded one: a closed-loop run records none) and its errors.
+// latencies of its successes, their client delays and lean latencies (nil
+// until a worker recorded one: a closed-loop run records none) and its
+// errors.
 type intervalAgg struct {
-	hist, client *hdrhistogram.PackedHistogram
-	errors       int64
+	hist, client, lean *hdrhistogram.PackedHistogram
+	errors             int64
 }
 
 func newRecord(kinds int) *record {
@@ -193,12 +194,14 @@ func (r *record) recordSamples(k int, iv *intervalAgg, samples []sample) {
 	}
 	latency := func(sm *sample) (int64, bool) { return clampNS(sm.latency), true }
 	client := func(sm *sample) (int64, bool) { return clampNS(sm.client), sm.client >= 0 }
+	lean := func(sm *sample) (int64, bool) { return clampNS(sm.lean), sm.client >= 0 }
 	r.packInto(iv.hist, samples, latency)
 	if withClient {
 		if iv.client == nil {
-			iv.client = result.NewPackedHistogram()
+			iv.client, iv.lean = result.NewPackedHistogram(), result.NewPackedHistogram()
 		}
 		r.packInto(iv.client, samples, client)
+		r.packInto(iv.lean, samples, lean)
 	}
 	if r.stages == nil {
 		return
@@ -215,6 +218,7 @@ func (r *record) recordSamples(k int, iv *intervalAgg, samples []sample) {
 			agg := &r.stages[k][st]
 			r.packInto(agg.hist, samples[from:to], latency)
 			r.packInto(agg.client, samples[from:to], client)
+			r.packInto(agg.lean, samples[from:to], lean)
 		}
 		from = to
 	}
