@@ -190,7 +190,8 @@ func TestCanaryPublishesItsWindowsOnMetrics(t *testing.T) {
 }
 
 func TestCanaryFailsAfterKConsecutiveFailingWindows(t *testing.T) {
-	srv := testserver.Redis(t)
+	// A Redis 1 ms slow, so the 1us bar is the target's miss whatever the runner.
+	srv := testserver.SlowRedis(t, time.Millisecond)
 	p := plan(t, "redis://"+srv.Addr+"/0", 1500, `        all: {p99: 1us}`)
 	log := &syncBuffer{}
 	began := time.Now()
@@ -218,7 +219,8 @@ func TestCanaryFailsAfterKConsecutiveFailingWindows(t *testing.T) {
 }
 
 func TestCanaryKeepsRunningAndReportsFailures(t *testing.T) {
-	srv := testserver.Redis(t)
+	// A Redis 1 ms slow, so the 1us bar is the target's miss whatever the runner.
+	srv := testserver.SlowRedis(t, time.Millisecond)
 	p := plan(t, "redis://"+srv.Addr+"/0", 1500, `        all: {p99: 1us}`)
 	// 1500/s × 800ms expects 1200 samples, above the 1135 p99 must expect.
 	c, cancel, done := start(t, canary.Config{Plan: p, Every: 500 * time.Millisecond, Window: 800 * time.Millisecond,

@@ -86,16 +86,10 @@ func planFor(target, bar string) string {
 	return strings.NewReplacer("%TARGET%", target, "%BAR%", bar).Replace(redisPlan)
 }
 
-// slowRedis is a real Redis behind a proxy that holds every reply for
-// delay, as a redis:// target: a target whose own latency is past an
-// impossible bar whatever the runner, so that the bar fails rather than
-// being put down to a busy runner's wake-ups (client-bound), as a bar at
-// the noise of a fast Redis on a loaded machine may rightly be. Closing
-// the proxy takes the target away.
+// slowRedis is testserver.SlowRedis as a redis:// target, and its proxy.
 func slowRedis(t *testing.T, delay time.Duration) (string, *testserver.DelayProxy) {
 	t.Helper()
-	proxy := testserver.NewDelayProxy(t, testserver.Redis(t).Addr)
-	proxy.SetDelay(delay)
+	proxy := testserver.SlowRedis(t, delay)
 	return "redis://" + proxy.Addr + "/0", proxy
 }
 

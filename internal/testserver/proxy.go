@@ -38,6 +38,19 @@ func NewDelayProxy(t testing.TB, target string) *DelayProxy {
 	return p
 }
 
+// SlowRedis starts a real Redis behind a delay proxy holding every reply
+// for delay: a target whose own latency is past an impossible bar whatever
+// the runner, so that a test of a failing bar sees it fail rather than put
+// down to a busy runner's wake-ups (client-bound), as a bar at the noise of
+// a fast Redis on a loaded machine may rightly be. It returns the proxy,
+// whose Addr is the target's; closing it takes the target away.
+func SlowRedis(t testing.TB, delay time.Duration) *DelayProxy {
+	t.Helper()
+	p := NewDelayProxy(t, Redis(t).Addr)
+	p.SetDelay(delay)
+	return p
+}
+
 // SetDelay sets the delay added to every reply from now on.
 func (p *DelayProxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
 
