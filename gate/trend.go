@@ -20,6 +20,40 @@ type History struct {
 	Current history.Source
 }
 
+// TrendRunnerSpread is how far apart, as a ratio, a history run's CPU
+// probe median may lie from the judged result's for the trend tier to
+// compare the two as runs of one kind of runner: four quiet runs of one
+// machine were 7.7% apart, while a fleet moved to other machines lies
+// beyond, and would otherwise show as a confirmed shift of the target.
+const TrendRunnerSpread = 1.15
+
+// sameRunner reports whether a history run's runner is of the judged
+// result's kind: as many CPUs, and CPU probe medians within
+// TrendRunnerSpread. A run or result without a runner record (older
+// versions) is taken to be.
+func sameRunner(cur *result.Runner, run *history.Runner) bool {
+	if cur == nil || run == nil {
+		return true
+	}
+	if cur.CPUs != run.CPUs {
+		return false
+	}
+	a, b := float64(cur.CPUProbeNS.P50), float64(run.CPUProbeNS.P50)
+	return a <= 0 || b <= 0 || max(a/b, b/a) <= TrendRunnerSpread
+}
+
+// clientBoundIn reports whether objectives judged the operation and metric
+// of o client-bound: the run's value of it was the load generator's as
+// much as the target's.
+func clientBoundIn(objectives []status.ObjectiveResult, o slo.Objective) bool {
+	for _, r := range objectives {
+		if r.Operation == o.Operation && r.Metric == string(o.Metric) && r.Stage == 0 && r.Status == status.ClientBound {
+			return true
+		}
+	}
+	return false
+}
+
 // trendPoint is one run of a metric's series.
 type trendPoint struct {
 	value  float64
@@ -48,7 +82,7 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 	r.ThresholdValue = o.Threshold.Ratio
 	need := slo.MinSamples(o.Metric)
 	var points []trendPoint
-	other := 0
+	other, otherRunner, unjudged := 0, 0, 0
 	for i := range hist.Runs {
 		run := &hist.Runs[i]
 		if run.StartedAt.Equal(res.StartedAt) {
@@ -60,6 +94,14 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 		}
 		if c.WorkloadHash != cr.WorkloadHash {
 			other++
+			continue
+		}
+		if !sameRunner(res.Runner, run.Runner) {
+			otherRunner++
+			continue
+		}
+		if clientBoundIn(c.Objectives, o) {
+			unjudged++
 			continue
 		}
 		if op := c.Operation(o.Operation); op != nil && op.Count >= need {
@@ -76,6 +118,13 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 	var notes []string
 	if other > 0 {
 		notes = append(notes, fmt.Sprintf("%s of another workload left out", Plural(other, "run", "runs")))
+	}
+	if otherRunner > 0 {
+		notes = append(notes, fmt.Sprintf("%s on another kind of runner left out (another CPU count, or a CPU probe median more than %s from this run's)",
+			Plural(otherRunner, "run", "runs"), FormatPercent(TrendRunnerSpread-1)))
+	}
+	if unjudged > 0 {
+		notes = append(notes, fmt.Sprintf("%s whose %s %s was client-bound left out", Plural(unjudged, "run", "runs"), o.Operation, o.Metric))
 	}
 	if min := 2 * stats.MinSegment; len(points) < min {
 		r.Status = status.Insufficient
@@ -134,5 +183,24 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 	}
 	r.Margin = rise
 	r.Measured = fmt.Sprintf("%s (%s)", SignedPercent(rise), slo.FormatDuration(time.Duration(latest)))
+	if r.Status == status.Fail {
+		generatorsRise(&r, o, cr.Operation(o.Operation), res.Runner, anchor)
+	}
 	return r
+}
+
+// generatorsRise makes a failed trend objective client-bound when the
+// judged run's own measurement floor could have made the rise: the
+// target's part of its value may lie within the anchor's plus the
+// tolerance, and the load generator's delay is material to that (the
+// client-bound rule of a minimum bar, at the bar the trend implies).
+func generatorsRise(r *status.ObjectiveResult, o slo.Objective, op *result.OperationResult, runner *result.Runner, anchor float64) {
+	f, ok := FloorOf(op, runner, metricQuantile(o.Metric))
+	bar := anchor * (1 + o.Threshold.Ratio)
+	if !ok || !f.excuses(bar) {
+		return
+	}
+	r.Status = status.ClientBound
+	r.Detail = fmt.Sprintf("the load generator was too late in this run to tell the rise from its own delay: its own delay at %s was %s (client delay %s, runner wake-up delay %s), and the target's part may be within the anchor's %s plus %s (%s; at least %s): %s; ",
+		o.Metric, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), dur(int64(anchor)), SignedPercent(o.Threshold.Ratio), dur(int64(bar)), dur(f.TargetNS), ClientRemedies) + r.Detail
 }

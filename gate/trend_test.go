@@ -9,6 +9,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/gate"
 	"github.com/tailgate-dev/tailgate/gate/status"
+	"github.com/tailgate-dev/tailgate/result"
 	"github.com/tailgate-dev/tailgate/result/history"
 	"github.com/tailgate-dev/tailgate/slo"
 )
@@ -16,6 +17,12 @@ import (
 // trendCase builds a history whose p99s are levels[i] × (1 ± 1% noise),
 // the last level being the judged result's, with commits c00, c01, ….
 func trendCase(levels []float64, hash func(i int) string) (*gate.History, func() *gate.Verdict) {
+	return editedTrendCase(levels, hash, nil, nil)
+}
+
+// editedTrendCase is trendCase with each history run i edited by edit,
+// and the judged result by current, where they are not nil.
+func editedTrendCase(levels []float64, hash func(i int) string, edit func(i int, run *history.Run), current func(*result.Result)) (*gate.History, func() *gate.Verdict) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	res := fixture{seed: 1, medianNS: 1e6, sigma: 0.3, intervals: 15, perSecond: 1000}.result()
 	start := res.StartedAt.Add(-time.Duration(len(levels)) * time.Hour)
@@ -27,7 +34,13 @@ func trendCase(levels []float64, hash func(i int) string) (*gate.History, func()
 			run.Components[0].WorkloadHash = hash(i)
 		}
 		run.Components[0].Operations[0].LatencyNS.P99 = int64(2e6 * l * (1 + 0.01*rng.NormFloat64()))
+		if edit != nil {
+			edit(i, &run)
+		}
 		h.Runs = append(h.Runs, run)
+	}
+	if current != nil {
+		current(res)
 	}
 	res.Components[0].Operations[0].LatencyNS.P99 = int64(2e6 * levels[len(levels)-1])
 	return h, func() *gate.Verdict {
@@ -114,6 +127,84 @@ func TestTrendTier(t *testing.T) {
 			}
 			if tt.status == status.Insufficient && !strings.Contains(strings.Join(v.Warnings, "\n"), "was not judged: the history is too short") {
 				t.Errorf("warnings %q do not say the trend was not judged", v.Warnings)
+			}
+		})
+	}
+}
+
+// trendOf is the trend objective v judged for the component.
+func trendOf(t *testing.T, v *gate.Verdict) status.ObjectiveResult {
+	t.Helper()
+	for _, o := range v.Objectives["cache"] {
+		if o.Tier == string(slo.TierTrend) {
+			return o
+		}
+	}
+	t.Fatalf("no trend objective judged: %+v", v)
+	return status.ObjectiveResult{}
+}
+
+// TestTheTrendComparesLikeRunnersAndMeasuredRuns: a fleet moved to other
+// machines, or runs the load generator could not measure, are not the
+// target's trend. The runs of another kind of runner than the judged
+// result's (another CPU count, a CPU probe median beyond
+// TrendRunnerSpread), and those whose own objective of the metric was
+// client-bound, are left out of the series; a rise the judged run's own
+// floor could have made is client-bound, not the target's fail.
+func TestTheTrendComparesLikeRunnersAndMeasuredRuns(t *testing.T) {
+	runnerOf := func(cpus int, probeNS int64) *history.Runner {
+		return &history.Runner{CPUs: cpus, CPUProbeNS: result.Percentiles{P50: probeNS}}
+	}
+	onRunner := func(r *history.Runner) func(*result.Result) {
+		return func(res *result.Result) {
+			res.Runner = &result.Runner{CPUs: r.CPUs, CPUProbeNS: r.CPUProbeNS}
+		}
+	}
+	// Seven runs at one level on the old fleet, seven 30% higher on the
+	// new: a shift the trend fails on when it compares them.
+	step := concat(repeat(1, 7), repeat(1.3, 7))
+	fleet := func(old, cur *history.Runner) func(int, *history.Run) {
+		return func(i int, run *history.Run) {
+			run.Runner = cur
+			if i < 7 {
+				run.Runner = old
+			}
+		}
+	}
+	eight := runnerOf(2, 8_000)
+	fast, precise := func(v int64) int64 { return v / 20 }, func(int64) int64 { return 1_000 }
+	mostly := func(v int64) int64 { return v * 9 / 10 }
+	tests := []struct {
+		name    string
+		edit    func(int, *history.Run)
+		current func(*result.Result)
+		status  status.Status
+		detail  string
+	}{
+		{"runs of one kind of runner throughout are compared", fleet(eight, eight), onRunner(eight), status.Fail, "between c06 and c07"},
+		{"a CPU probe median 7.5% apart is the same kind of runner", fleet(runnerOf(2, 7_440), eight), onRunner(eight), status.Fail, "between c06 and c07"},
+		{"runs on CPUs 25% faster are left out", fleet(runnerOf(2, 6_000), eight), onRunner(eight), status.NoChange,
+			"7 runs on another kind of runner left out (another CPU count, or a CPU probe median more than 15% from this run's)"},
+		{"runs with twice the CPUs are left out", fleet(runnerOf(4, 8_000), eight), onRunner(eight), status.NoChange, "7 runs on another kind of runner left out"},
+		{"runs without a runner record are compared", nil, onRunner(eight), status.Fail, "between c06 and c07"},
+		{"runs whose p99 was client-bound are left out", func(i int, run *history.Run) {
+			if i >= 7 {
+				run.Components[0].Objectives = []status.ObjectiveResult{{Tier: string(slo.TierMinimum), Operation: "get", Metric: "p99", Status: status.ClientBound}}
+			}
+		}, nil, status.NoChange, "6 runs whose get p99 was client-bound left out"},
+		{"a rise this run's own floor could have made is client-bound", nil, func(res *result.Result) {
+			withGenerator(res, fast, mostly, noisyRunner)
+		}, status.ClientBound, "the load generator was too late in this run to tell the rise from its own delay"},
+		{"the same rise measured by a precise generator fails", nil, func(res *result.Result) {
+			withGenerator(res, fast, precise, quietRunner)
+		}, status.Fail, "between c06 and c07"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, judge := editedTrendCase(step, nil, tt.edit, tt.current)
+			o := trendOf(t, judge())
+			if o.Status != tt.status || !strings.Contains(o.Detail, tt.detail) {
+				t.Errorf("trend %s (%s); want %s holding %q", o.Status, o.Detail, tt.status, tt.detail)
 			}
 		})
 	}
