@@ -493,12 +493,18 @@ func (o *OperationResult) WholeHistogram() (*hdrhistogram.Histogram, error) {
 // i-th interval, packed (see IntervalHistogram); nil when the interval has
 // none (an older result, a closed-loop run).
 func (o *OperationResult) IntervalClientDelay(i int) (*hdrhistogram.PackedHistogram, error) {
-	if o.Intervals[i].ClientDelayHistogram == "" {
+	return o.intervalPacked(i, o.Intervals[i].ClientDelayHistogram, "client delay")
+}
+
+// intervalPacked decodes enc, one of interval i's optional histograms
+// (what), packed; nil when the interval has none.
+func (o *OperationResult) intervalPacked(i int, enc, what string) (*hdrhistogram.PackedHistogram, error) {
+	if enc == "" {
 		return nil, nil
 	}
-	h, err := hdrhistogram.DecodePacked([]byte(o.Intervals[i].ClientDelayHistogram))
+	h, err := hdrhistogram.DecodePacked([]byte(enc))
 	if err != nil {
-		return nil, fmt.Errorf("operation %q: interval %d: client delay histogram: %w", o.Name, i, err)
+		return nil, fmt.Errorf("operation %q: interval %d: %s histogram: %w", o.Name, i, what, err)
 	}
 	return h, nil
 }
@@ -513,14 +519,7 @@ func (o *OperationResult) ClientDelaysOver(from, to int) (*hdrhistogram.Histogra
 // IntervalLeanLatency decodes the lean latency histogram of the operation's
 // i-th interval, packed; nil when the interval has none.
 func (o *OperationResult) IntervalLeanLatency(i int) (*hdrhistogram.PackedHistogram, error) {
-	if o.Intervals[i].LeanLatencyHistogram == "" {
-		return nil, nil
-	}
-	h, err := hdrhistogram.DecodePacked([]byte(o.Intervals[i].LeanLatencyHistogram))
-	if err != nil {
-		return nil, fmt.Errorf("operation %q: interval %d: lean latency histogram: %w", o.Name, i, err)
-	}
-	return h, nil
+	return o.intervalPacked(i, o.Intervals[i].LeanLatencyHistogram, "lean latency")
 }
 
 // LeanLatenciesOver is the lean latencies of the operation's intervals
