@@ -35,15 +35,16 @@ type Floor struct {
 	// send to the reply noticed, so the runner's wake-up delay is in it);
 	// 0 for a slice of a run, which records none (see sliceFloor).
 	ServiceNS int64
-	// LeanNS is the operation's latency on the lean timeline at the
-	// quantile (result.OperationResult.LeanLatencyHistogram): its service
+	// OwnNS is the operation's latency less its client delay at the
+	// quantile (result.OperationResult.LatencyLessClientNS): its service
 	// time plus its wait behind the target's earlier replies on its
-	// connection; 0 when the result has none (older, or a slice).
-	LeanNS int64
+	// connection; 0 when the result is read on its service times (written
+	// before the ideal timeline took the runner's delay out).
+	OwnNS int64
 	// TargetNS is the least the target itself took at the quantile: what
-	// is left of the lean latency, or of the service time where the result
-	// has none, once every reply is granted a wake-up delay as large as the
-	// runner's were (see targetBound).
+	// is left of OwnNS, or of the service time where it is 0, once every
+	// reply is granted a wake-up delay as large as the runner's were (see
+	// targetBound).
 	TargetNS int64
 }
 
@@ -67,25 +68,29 @@ func FloorOf(op *result.OperationResult, runner *result.Runner, q float64) (Floo
 	}
 	if op.ServiceHistogram == "" {
 		latency, err1 := op.WholeHistogram()
-		lean, err2 := op.LeanLatencies()
+		own, err2 := op.LatenciesLessClient()
 		if err1 != nil || err2 != nil {
 			return Floor{}, false
 		}
-		return sliceFloor(latency, client, wake, lean, q), true
+		return sliceFloor(latency, client, wake, own, q), true
 	}
 	service, err := hdrhistogram.Decode([]byte(op.ServiceHistogram))
 	if err != nil {
 		return Floor{}, false
 	}
 	f := Floor{ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q), ServiceNS: quantileOf(service, q)}
-	// The lean latency holds the service time and what the target's
-	// earlier replies held it up: a target that stalls now and then makes
-	// the operations queued behind the stall late, each answered quickly
-	// once it is over, so its service times alone would put the tail it
-	// made down to the generator.
+	// The latency less the client delay holds the service time and what
+	// the target's earlier replies held it up: a target that stalls now
+	// and then makes the operations queued behind the stall late, each
+	// answered quickly once it is over, so its service times alone would
+	// put the tail it made down to the generator. An older result's ideal
+	// timeline counted the runner's late noticing of replies as the
+	// target's: it is read on its service times, as it was judged.
 	own := service
-	if lean, err := op.LeanLatencies(); err == nil && lean.TotalCount() > 0 {
-		own, f.LeanNS = lean, quantileOf(lean, q)
+	if op.HasIntervalLatenciesLessClient() {
+		if less, err := op.LatenciesLessClient(); err == nil && less.TotalCount() > 0 {
+			own, f.OwnNS = less, quantileOf(less, q)
+		}
 	}
 	f.TargetNS = targetBound(own, wake, q)
 	return f, true
@@ -100,8 +105,8 @@ func quantileOf(h *hdrhistogram.Histogram, q float64) int64 {
 }
 
 // targetBound is a lower bound of the q-quantile of the target's own share
-// of the service time, or of the lean latency (a wait that is the target's
-// doing, plus the service time). A service time S is the target's part T
+// of the service time, or of the latency less the client delay (a wait
+// that is the target's doing, plus the service time). A service time S is the target's part T
 // plus the delay R with which tailgate noticed the reply, and R is
 // distributed as the runner's wake-up delays W. Whatever their dependence, for any level p < q
 // at most a share 1−p of S lies above Q_p(S) and at most a share q−p of R
@@ -150,20 +155,19 @@ func lowerBound(total *hdrhistogram.Histogram, q float64, parts ...*hdrhistogram
 
 // sliceFloor is the measurement floor at quantile q of a slice of a run (a
 // window, a third of it, a stage), from its latencies, client delays and
-// lean latencies and the runner's wake-up delays (the slice's own, or the
-// whole run's where the result has none per interval, as for a stage): a
-// slice records no service times, so ServiceNS is 0. TargetNS bounds the
-// target's part of the slice's lean latencies as FloorOf does a whole
-// run's (see targetBound). Where the slice has none (lean nil or empty: an
-// older result), it bounds what is left of each latency once both the
+// latencies less them (own) and the runner's wake-up delays (the slice's
+// own, or the whole run's where the result has none per interval, as for a
+// stage): a slice records no service times, so ServiceNS is 0. TargetNS
+// bounds the target's part of own as FloorOf does a whole run's (see
+// targetBound). Where the slice has none (own nil or empty: an older
+// result), it bounds what is left of each latency once both the
 // generator's delay in sending and the runner's in noticing the reply are
 // taken out (see lowerBound), the wait for the connection's previous reply
-// staying the target's, even where it was the runner noticing that reply
-// late.
-func sliceFloor(latency, client, wake, lean *hdrhistogram.Histogram, q float64) Floor {
+// staying the target's.
+func sliceFloor(latency, client, wake, own *hdrhistogram.Histogram, q float64) Floor {
 	f := Floor{ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q)}
-	if lean != nil && lean.TotalCount() > 0 {
-		f.LeanNS, f.TargetNS = quantileOf(lean, q), targetBound(lean, wake, q)
+	if own != nil && own.TotalCount() > 0 {
+		f.OwnNS, f.TargetNS = quantileOf(own, q), targetBound(own, wake, q)
 		return f
 	}
 	f.TargetNS = lowerBound(latency, q, client, wake)
@@ -229,10 +233,10 @@ func metricQuantile(m slo.Metric) float64 {
 // client-bound, neither a pass nor a fail, when
 //
 //   - the target's own part may be within the bar: the least the target
-//     itself took at the quantile (Floor.TargetNS: its lean latency, its
-//     service time and its wait behind its own earlier replies, with
-//     every reply granted a wake-up delay like the runner's) is at most
-//     the bar; and
+//     itself took at the quantile (Floor.TargetNS: its latency less the
+//     client delay, its service time and its wait behind its own earlier
+//     replies, with every reply granted a wake-up delay like the
+//     runner's) is at most the bar; and
 //   - the generator's own part is material: the floor (client delay plus
 //     the runner's wake-up delay, both at the quantile) is at least
 //     MaterialFloor of the bar.
@@ -260,8 +264,8 @@ func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationRe
 	}
 	target := fmt.Sprintf("the target's service time (%s at %s) may be within the bar once the runner's wake-up delays are allowed for (at least %s)", dur(f.ServiceNS), m, dur(f.TargetNS))
 	switch {
-	case f.LeanNS > 0:
-		target = fmt.Sprintf("the target's own latency, its service time and the wait behind its earlier replies (%s at %s), may be within the bar once the runner's wake-up delays are allowed for (at least %s)", dur(f.LeanNS), m, dur(f.TargetNS))
+	case f.OwnNS > 0:
+		target = fmt.Sprintf("the target's own latency, its service time and the wait behind its earlier replies (%s at %s), may be within the bar once the runner's wake-up delays are allowed for (at least %s)", dur(f.OwnNS), m, dur(f.TargetNS))
 	case f.ServiceNS == 0:
 		target = fmt.Sprintf("the target's own part may be within the bar once the generator's and the runner's delays are taken out of the latency (at least %s at %s)", dur(f.TargetNS), m)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailgate-dev/tailgate/gate"
+	"github.com/tailgate-dev/tailgate/gate/stats"
 	"github.com/tailgate-dev/tailgate/gate/status"
 	"github.com/tailgate-dev/tailgate/result"
 )
@@ -60,22 +61,38 @@ func withGenerator(res *result.Result, service, client func(latencyNS int64) int
 	return res
 }
 
-// withLean gives every operation of res a lean latency derived from each
-// latency in its whole-run histogram (see withGenerator).
-func withLean(res *result.Result, lean func(latencyNS int64) int64) *result.Result {
-	for i := range res.Components[0].Operations {
-		op := &res.Components[0].Operations[i]
-		whole, err := op.WholeHistogram()
+// withOwnLatency gives every operation of res latencies less client
+// delays interval by interval, own(i, v) for a latency v of interval i, and
+// the whole run's, as a result writes them whose ideal timeline takes the
+// runner's delay out (see withGenerator and withIntervalClients, one of
+// which must have given it client delays).
+func withOwnLatency(res *result.Result, own func(interval int, latencyNS int64) int64) *result.Result {
+	for k := range res.Components[0].Operations {
+		op := &res.Components[0].Operations[k]
+		hs, err := op.IntervalHistograms()
 		if err != nil {
 			panic(err)
 		}
-		lh := result.NewHistogram()
-		for _, b := range whole.Distribution() {
-			_ = lh.RecordValues(max(lean((b.From+b.To)/2), 1), b.Count)
+		whole := result.NewHistogram()
+		for i, h := range hs {
+			lh := result.NewHistogram()
+			for _, b := range stats.Buckets(h) {
+				if b.Count > 0 {
+					_ = lh.RecordValues(max(own(i, (b.Lo+b.Hi)/2), 1), b.Count)
+				}
+			}
+			whole.Merge(lh)
+			op.Intervals[i].LatencyLessClientHistogram = encode(lh)
 		}
-		op.LeanLatencyHistogram = encode(lh)
+		p := result.PercentilesOf(whole)
+		op.LatencyLessClientNS, op.LatencyLessClientHistogram = &p, encode(whole)
 	}
 	return res
+}
+
+// throughout is an own latency the same in every interval.
+func throughout(own func(latencyNS int64) int64) func(int, int64) int64 {
+	return func(_ int, v int64) int64 { return own(v) }
 }
 
 func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *testing.T) {
@@ -99,14 +116,14 @@ func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *test
 		{"a result without client delays is judged as before", "2ms", base.result(), status.Fail, status.VerdictFail},
 		// A target that stalls now and then: the operations queued behind
 		// a stall on its connection are late, each answered quickly once
-		// it is over. Its service times are fast, its lean latency is the
+		// it is over. Its service times are fast, its own latency is the
 		// latency itself.
 		{"a stalling target fails on its own latency, however fast its service times", "3ms",
-			withLean(withGenerator(base.result(), fast, precise, noisyRunner), same), status.Fail, status.VerdictFail},
-		{"a result without lean latencies is judged on the service times", "3ms",
+			withOwnLatency(withGenerator(base.result(), fast, precise, noisyRunner), throughout(same)), status.Fail, status.VerdictFail},
+		{"a result without interval latencies less client delays (older) is judged on the service times", "3ms",
 			withGenerator(base.result(), fast, precise, noisyRunner), status.ClientBound, status.VerdictError},
-		{"a fast target behind a starved generator is client-bound on its lean latency too", "2ms",
-			withLean(withGenerator(base.result(), fast, mostly, noisyRunner), fast), status.ClientBound, status.VerdictError},
+		{"a fast target behind a starved generator is client-bound on its own latency too", "2ms",
+			withOwnLatency(withGenerator(base.result(), fast, mostly, noisyRunner), throughout(fast)), status.ClientBound, status.VerdictError},
 		{"a met bar passes, starved generator or not", "20ms",
 			withGenerator(base.result(), fast, mostly, noisyRunner), status.Pass, status.VerdictPass},
 	}
@@ -125,8 +142,8 @@ func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *test
 				assert.Contains(t, o.Detail, gate.ClientRemedies)
 				assert.Contains(t, v.Warnings[0], "client-bound")
 				assert.Equal(t, gate.ExitRun, gate.ExitCode(v.Status))
-				if tt.res.Components[0].Operations[0].LeanLatencyHistogram != "" {
-					assert.Contains(t, o.Detail, "the wait behind its earlier replies", "read on the lean latency")
+				if tt.res.Components[0].Operations[0].HasIntervalLatenciesLessClient() {
+					assert.Contains(t, o.Detail, "the wait behind its earlier replies", "read on the latency less the client delay")
 				} else {
 					assert.Contains(t, o.Detail, "the target's service time")
 				}

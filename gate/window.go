@@ -70,12 +70,12 @@ func (t overTime) floor(latency *hdrhistogram.Histogram, from, to int) (f Floor,
 	if !ok {
 		return Floor{}, false
 	}
-	// Reading the result decoded every interval's lean latencies once.
-	lean, err := t.op.LeanLatenciesOver(from, to)
+	// Reading the result decoded every interval's histograms once.
+	own, err := t.op.LatenciesLessClientOver(from, to)
 	if err != nil {
-		lean = nil
+		own = nil
 	}
-	return sliceFloor(latency, client, wake, lean, 0.99), true
+	return sliceFloor(latency, client, wake, own, 0.99), true
 }
 
 // window is one judged window: its index, p99 and measurement floor.

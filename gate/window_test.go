@@ -119,32 +119,6 @@ func withIntervalClients(res *result.Result, client func(interval int, latencyNS
 	return res
 }
 
-// withIntervalLean gives every operation of res lean latencies interval by
-// interval, lean(i, v) for a latency v of interval i, and the whole run's
-// (see withIntervalClients, which must have given it client delays).
-func withIntervalLean(res *result.Result, lean func(interval int, latencyNS int64) int64) *result.Result {
-	for k := range res.Components[0].Operations {
-		op := &res.Components[0].Operations[k]
-		hs, err := op.IntervalHistograms()
-		if err != nil {
-			panic(err)
-		}
-		whole := result.NewHistogram()
-		for i, h := range hs {
-			lh := result.NewHistogram()
-			for _, b := range stats.Buckets(h) {
-				if b.Count > 0 {
-					_ = lh.RecordValues(max(lean(i, (b.Lo+b.Hi)/2), 1), b.Count)
-				}
-			}
-			whole.Merge(lh)
-			op.Intervals[i].LeanLatencyHistogram = encode(lh)
-		}
-		op.LeanLatencyHistogram = encode(whole)
-	}
-	return res
-}
-
 // scaled is n intervals' latency scales, 1 but for [from, to), which is by.
 func scaled(n, from, to int, by float64) []float64 {
 	out := make([]float64, n)
@@ -209,18 +183,19 @@ func TestOverTimeObjectivesTellTheGeneratorFromTheTarget(t *testing.T) {
 			slo.MetricP99Window, status.Fail, "at 25s–30s"},
 		// A generator that notices replies late queues the operations
 		// behind them on the ideal timeline, which counts the wait as the
-		// target's: only the lean latency tells it was the runner's.
-		{"a window whose queue was the runner noticing replies late is client-bound on its lean latency",
-			withIntervalLean(withIntervalClients(slowMiddle.result(), precise, noisyRunner), func(i int, v int64) int64 {
+		// target's: only a timeline that takes the runner's delay out
+		// tells it was the runner's.
+		{"a window whose queue was the runner noticing replies late is client-bound on its own latency",
+			withOwnLatency(withIntervalClients(slowMiddle.result(), precise, noisyRunner), func(i int, v int64) int64 {
 				if i >= 10 && i < 15 {
 					return v / 20
 				}
 				return v
 			}), slo.MetricP99Window, status.ClientBound, "the worst at 10s–15s"},
-		{"without its lean latencies that window fails",
+		{"without its latencies less client delays (an older result) that window fails",
 			withIntervalClients(slowMiddle.result(), precise, noisyRunner), slo.MetricP99Window, status.Fail, "at 10s–15s"},
-		{"a window the target made slow fails on its lean latency behind the same runner",
-			withIntervalLean(withIntervalClients(slowMiddle.result(), precise, noisyRunner), func(_ int, v int64) int64 { return v }),
+		{"a window the target made slow fails on its own latency behind the same runner",
+			withOwnLatency(withIntervalClients(slowMiddle.result(), precise, noisyRunner), func(_ int, v int64) int64 { return v }),
 			slo.MetricP99Window, status.Fail, "at 10s–15s"},
 		{"a result without interval client delays is judged on its latency alone",
 			slowMiddle.result(), slo.MetricP99Window, status.Fail, "at 10s–15s"},

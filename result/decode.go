@@ -105,9 +105,6 @@ func Decode(data []byte) (*Result, error) {
 				return nil, fmt.Errorf("%w: component %q operation %q: client delay histograms hold %d and %d samples, count says %d",
 					ErrInvalid, c.Name, o.Name, n, lc.TotalCount(), o.Count)
 			}
-			if err := o.leanAgrees(cd.TotalCount()); err != nil {
-				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
-			}
 			if err := o.firstMessagesAgree(); err != nil {
 				return nil, fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, c.Name, o.Name, err)
 			}
@@ -157,36 +154,20 @@ func (o *OperationResult) percentilesAgree(latency, client, lessClient *hdrhisto
 	return nil
 }
 
-// intervalLeanAgrees checks interval i's lean latency histogram, where it
-// has one: one sample per client delay of the interval (client, nil when
-// it has none).
-func (o *OperationResult) intervalLeanAgrees(i int, client *hdrhistogram.PackedHistogram) error {
-	lean, err := o.IntervalLeanLatency(i)
-	if err != nil || lean == nil {
+// intervalLessClientAgrees checks interval i's histogram of latencies
+// less client delays, where it has one: one sample per client delay of the
+// interval (client, nil when it has none).
+func (o *OperationResult) intervalLessClientAgrees(i int, client *hdrhistogram.PackedHistogram) error {
+	less, err := o.IntervalLatencyLessClient(i)
+	if err != nil || less == nil {
 		return err
 	}
 	var clients int64
 	if client != nil {
 		clients = client.TotalCount()
 	}
-	if lean.TotalCount() != clients || client == nil {
-		return fmt.Errorf("interval %d: lean latency histogram holds %d samples, the client delay histogram %d", i, lean.TotalCount(), clients)
-	}
-	return nil
-}
-
-// leanAgrees checks the lean latency histogram, where there is one: one
-// sample per client delay, of which there are clients.
-func (o *OperationResult) leanAgrees(clients int64) error {
-	if o.LeanLatencyHistogram == "" {
-		return nil
-	}
-	lean, err := o.LeanLatencies()
-	if err != nil {
-		return err
-	}
-	if lean.TotalCount() != clients || clients == 0 {
-		return fmt.Errorf("lean latency histogram holds %d samples, the client delay histogram %d", lean.TotalCount(), clients)
+	if less.TotalCount() != clients || client == nil {
+		return fmt.Errorf("interval %d: latency less client histogram holds %d samples, the client delay histogram %d", i, less.TotalCount(), clients)
 	}
 	return nil
 }
@@ -311,7 +292,7 @@ func (o *OperationResult) intervalsAgree(component string) error {
 			err = fmt.Errorf("interval %d: client delay histogram holds %d samples, count says %d", i, cd.TotalCount(), iv.Count)
 		}
 		if err == nil {
-			err = o.intervalLeanAgrees(i, cd)
+			err = o.intervalLessClientAgrees(i, cd)
 		}
 		if err != nil {
 			return fmt.Errorf("%w: component %q operation %q: %v", ErrInvalid, component, o.Name, err)

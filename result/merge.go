@@ -385,20 +385,20 @@ func mergeNodes(parts []*Result, ci int, window time.Duration) ([]NodeResult, er
 // intervals on the merged timeline.
 func mergeOperation(ops []*OperationResult, offsets []int, interval, window time.Duration) (OperationResult, error) {
 	out := OperationResult{Name: ops[0].Name, Intervals: []Interval{}}
-	whole, service, client, lessClient, lean := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
+	whole, service, client, lessClient := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
 	first := NewHistogram()
 	var ivals []intervalSlot
 	// The merged intervals carry client delays only when every part's
 	// successes have theirs: one part without them (an older result)
 	// would leave a merged interval's short of its count.
-	ivClients, ivLean := true, true
+	ivClients, ivLess := true, true
 	for _, o := range ops {
 		for _, iv := range o.Intervals {
 			if iv.Count > 0 && iv.ClientDelayHistogram == "" {
 				ivClients = false
 			}
-			if iv.Count > 0 && iv.LeanLatencyHistogram == "" {
-				ivLean = false
+			if iv.Count > 0 && iv.LatencyLessClientHistogram == "" {
+				ivLess = false
 			}
 		}
 	}
@@ -424,12 +424,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 		if err := errors.Join(err1, err2); err != nil {
 			return out, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
-		ll, err := o.LeanLatencies()
-		if err != nil {
-			return out, fmt.Errorf("%w: %w", ErrInvalid, err)
-		}
-		if err := errors.Join(mergeInto(client, cd, o.Name, "client delay histogram"), mergeInto(lessClient, lc, o.Name, "latency less client histogram"),
-			mergeInto(lean, ll, o.Name, "lean latency histogram")); err != nil {
+		if err := errors.Join(mergeInto(client, cd, o.Name, "client delay histogram"), mergeInto(lessClient, lc, o.Name, "latency less client histogram")); err != nil {
 			return out, err
 		}
 		fm, err := o.FirstMessages()
@@ -464,8 +459,8 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 					return out, err
 				}
 			}
-			if ivLean && iv.LeanLatencyHistogram != "" {
-				if err := slot.lean.add(iv.LeanLatencyHistogram, nil, j, o.Name, "lean latency histogram"); err != nil {
+			if ivLess && iv.LatencyLessClientHistogram != "" {
+				if err := slot.lessClient.add(iv.LatencyLessClientHistogram, nil, j, o.Name, "latency less client histogram"); err != nil {
 					return out, err
 				}
 			}
@@ -476,7 +471,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	// A part without client delays (an older result) leaves the merged
 	// histograms short of the count: then they say nothing, and are left out.
 	if client.TotalCount() == out.Count {
-		out.SetClientDelay(client, lessClient, lean)
+		out.SetClientDelay(client, lessClient)
 	}
 	out.SetFirstMessage(first)
 	if window > 0 {
@@ -485,7 +480,7 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 	// Intervals carry client delays where the operation has them at all,
 	// as the engine writes them.
 	ivClients = ivClients && out.ClientDelayHistogram != ""
-	ivLean = ivLean && ivClients && out.LeanLatencyHistogram != ""
+	ivLess = ivLess && ivClients
 	for i, slot := range ivals {
 		iv := Interval{OffsetNS: int64(i) * interval.Nanoseconds(), Errors: slot.errors, Histogram: EncodedEmpty()}
 		if slot.latency.hist != nil {
@@ -496,9 +491,9 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 				iv.ClientDelayHistogram = EncodedEmpty()
 			}
 		}
-		if ivLean {
-			if iv.LeanLatencyHistogram = slot.lean.encoded(); iv.LeanLatencyHistogram == "" {
-				iv.LeanLatencyHistogram = EncodedEmpty()
+		if ivLess {
+			if iv.LatencyLessClientHistogram = slot.lessClient.encoded(); iv.LatencyLessClientHistogram == "" {
+				iv.LatencyLessClientHistogram = EncodedEmpty()
 			}
 		}
 		out.Intervals = append(out.Intervals, iv)
@@ -507,12 +502,12 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 }
 
 // intervalSlot is one interval of a merged operation: its latencies,
-// client delays, lean latencies and errors. Shards side by side all fall into each slot and
+// client delays, latencies less them and errors. Shards side by side all fall into each slot and
 // are merged; segments end to end (Concat) fill each slot with one part's
 // interval.
 type intervalSlot struct {
-	latency, client, lean histSlot
-	errors                int64
+	latency, client, lessClient histSlot
+	errors                      int64
 }
 
 // histSlot merges the histograms of the parts that fall into one slot.

@@ -244,7 +244,7 @@ func clientShard(t *testing.T, index, count int, measuredStart time.Time, withCl
 	}
 	op.Count, op.Errors, op.ErrorKinds = whole.TotalCount(), 0, nil
 	op.Histogram, op.ServiceHistogram = result.EncodeHistogram(whole), result.EncodeHistogram(whole)
-	op.SetClientDelay(client, lessClient, nil)
+	op.SetClientDelay(client, lessClient)
 	r.Components[0].FirstErrors = nil
 	r.MeasuredNS = int64(len(intervals)) * r.IntervalNS
 	return r
@@ -348,39 +348,34 @@ func TestIntervalClientDelaysSurviveMergesAndJoins(t *testing.T) {
 	}
 }
 
-// Merged shards hold their lean latencies merged, or none when a shard
-// lacks them (written before they were recorded): a merged histogram short
-// of the count would read as fewer operations than ran.
-func TestLeanLatenciesAreMergedOnlyWhenEveryShardHasThem(t *testing.T) {
+// Merged shards hold their intervals' latencies less client delays merged,
+// or none when a shard lacks them (written before they were recorded): a
+// merged histogram short of the interval's count would read as fewer
+// operations than ran.
+func TestIntervalLatenciesLessClientAreMergedOnlyWhenEveryShardHasThem(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	// withLean gives the shard's operation and each interval lean
-	// latencies equal to its latencies.
-	withLean := func(r *result.Result) *result.Result {
+	// withLess gives each interval of the shard's operation latencies less
+	// client delays equal to its latencies.
+	withLess := func(r *result.Result) *result.Result {
 		op := &r.Components[0].Operations[0]
-		whole, err := op.WholeHistogram()
-		require.NoError(t, err)
-		op.LeanLatencyHistogram = result.EncodeHistogram(whole)
 		for i := range op.Intervals {
-			op.Intervals[i].LeanLatencyHistogram = op.Intervals[i].Histogram
+			op.Intervals[i].LatencyLessClientHistogram = op.Intervals[i].Histogram
 		}
 		return r
 	}
-	a := withLean(clientShard(t, 1, 2, t0, true, []int64{1000, 2000}, []int64{4000}))
-	b := withLean(clientShard(t, 2, 2, t0, true, []int64{3000}, []int64{}))
+	a := withLess(clientShard(t, 1, 2, t0, true, []int64{1000, 2000}, []int64{4000}))
+	b := withLess(clientShard(t, 2, 2, t0, true, []int64{3000}, []int64{}))
 	m, err := result.Merge([]*result.Result{a, b}, nil)
 	require.NoError(t, err)
 	op := m.Components[0].Operations[0]
-	lean, err := op.LeanLatencies()
-	require.NoError(t, err)
-	assert.EqualValues(t, 4, lean.TotalCount())
-	assert.EqualValues(t, 4000, lean.Max()/1000*1000)
+	require.True(t, op.HasIntervalLatenciesLessClient())
 	for i, want := range []int64{3, 1} {
-		h, err := op.IntervalLeanLatency(i)
+		h, err := op.IntervalLatencyLessClient(i)
 		require.NoError(t, err)
 		require.NotNil(t, h, "interval %d", i)
-		assert.Equal(t, want, h.TotalCount(), "interval %d: the shards' lean latencies merged", i)
+		assert.Equal(t, want, h.TotalCount(), "interval %d: the shards' merged", i)
 	}
-	over, err := op.LeanLatenciesOver(0, 2)
+	over, err := op.LatenciesLessClientOver(0, 2)
 	require.NoError(t, err)
 	assert.EqualValues(t, 4, over.TotalCount())
 
@@ -388,13 +383,12 @@ func TestLeanLatenciesAreMergedOnlyWhenEveryShardHasThem(t *testing.T) {
 	m, err = result.Merge([]*result.Result{a, older}, nil)
 	require.NoError(t, err)
 	op = m.Components[0].Operations[0]
-	assert.Empty(t, op.LeanLatencyHistogram)
-	assert.NotEmpty(t, op.ClientDelayHistogram, "the client delays are whole")
+	assert.False(t, op.HasIntervalLatenciesLessClient())
 	for i, iv := range op.Intervals {
-		assert.Empty(t, iv.LeanLatencyHistogram, "interval %d", i)
-		assert.NotEmpty(t, iv.ClientDelayHistogram, "interval %d", i)
+		assert.Empty(t, iv.LatencyLessClientHistogram, "interval %d", i)
+		assert.NotEmpty(t, iv.ClientDelayHistogram, "interval %d: the client delays are whole", i)
 	}
-	over, err = op.LeanLatenciesOver(0, 2)
+	over, err = op.LatenciesLessClientOver(0, 2)
 	require.NoError(t, err)
 	assert.Nil(t, over, "none to read")
 }

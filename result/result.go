@@ -271,28 +271,24 @@ type OperationResult struct {
 	// by operation: the send instant less the operation's ideal start,
 	// which is its intended start or, when later, the instant its
 	// connection's previous operation would have completed had the
-	// generator never been late (its own ideal start plus its service
-	// time). Waiting for a previous reply is the target's doing and is not
-	// counted; a worker that wakes late, or falls behind because it did,
-	// is. It is the floor under every latency measured: the run cannot
-	// see the target's latency below it. LatencyLessClientNS is each
-	// operation's latency less its client delay. Both are nil for a
-	// closed-loop run and in results written before they were recorded.
+	// generator never been late (its own ideal start plus its service time
+	// less the runner's recent wake-up delay, the part of it that was
+	// tailgate noticing the reply late). Waiting for the target's previous
+	// reply is the target's doing and is not counted; a worker that wakes
+	// late, or falls behind because it did or because it noticed replies
+	// late, is. It is the floor under every latency measured: the run
+	// cannot see the target's latency below it. LatencyLessClientNS is
+	// each operation's latency less its client delay: its service time and
+	// its wait behind the target's earlier replies, what the target itself
+	// took as the client-bound rule reads it. Both are nil for a
+	// closed-loop run and in results written before they were recorded;
+	// results written before the runner's delay was taken out of the ideal
+	// timeline have no interval latencies less client delays
+	// (HasIntervalLatenciesLessClient), and are judged as they were.
 	ClientDelayNS              *Percentiles `json:"client_delay_ns,omitempty"`
 	ClientDelayHistogram       string       `json:"client_delay_histogram,omitempty"`
 	LatencyLessClientNS        *Percentiles `json:"latency_less_client_ns,omitempty"`
 	LatencyLessClientHistogram string       `json:"latency_less_client_histogram,omitempty"`
-	// LeanLatencyHistogram holds each success's latency on its
-	// connection's lean timeline: its wait there behind the connection's
-	// earlier operations, plus its service time. On the lean timeline an
-	// operation takes its service time less the runner's recent wake-up
-	// delay, so a wait on it is the target's doing (a stalled or too slow
-	// target's replies holding up the operations behind them), not a
-	// generator short of CPU noticing replies late, as the ideal start of
-	// ClientDelayNS may be. The client-bound rule reads it as what the
-	// target itself took. Left out where ClientDelayNS is, and in results
-	// written before it was recorded.
-	LeanLatencyHistogram string `json:"lean_latency_histogram,omitempty"`
 	// Messages counts the response messages that the measured successes
 	// of a streaming call (a gRPC server-streaming, client-streaming or
 	// bidirectional method) received; Messages / Count is the messages per
@@ -348,12 +344,9 @@ func (o *OperationResult) FirstMessages() (*hdrhistogram.Histogram, error) {
 }
 
 // SetClientDelay fills the client-delay fields from their whole-run
-// histograms (the generator's own delay, latency less it, and the latency
-// on the lean timeline), and leaves them out when nothing was recorded;
-// lean is left out when nil or short of the client delays' count (a merge
-// with a part written before it was recorded).
-func (o *OperationResult) SetClientDelay(client, lessClient, lean *hdrhistogram.Histogram) {
-	o.LeanLatencyHistogram = ""
+// histograms (the generator's own delay, and latency less it), and leaves
+// them out when nothing was recorded.
+func (o *OperationResult) SetClientDelay(client, lessClient *hdrhistogram.Histogram) {
 	if client.TotalCount() == 0 {
 		o.ClientDelayNS, o.ClientDelayHistogram, o.LatencyLessClientNS, o.LatencyLessClientHistogram = nil, "", nil, ""
 		return
@@ -361,9 +354,6 @@ func (o *OperationResult) SetClientDelay(client, lessClient, lean *hdrhistogram.
 	cp, lp := PercentilesOf(client), PercentilesOf(lessClient)
 	o.ClientDelayNS, o.LatencyLessClientNS = &cp, &lp
 	o.ClientDelayHistogram, o.LatencyLessClientHistogram = EncodeHistogram(client), EncodeHistogram(lessClient)
-	if lean != nil && lean.TotalCount() == client.TotalCount() {
-		o.LeanLatencyHistogram = EncodeHistogram(lean)
-	}
 }
 
 // ClientDelays decodes the client-delay histogram; empty when the result
@@ -376,12 +366,6 @@ func (o *OperationResult) ClientDelays() (*hdrhistogram.Histogram, error) {
 // client delays; empty when the result has none.
 func (o *OperationResult) LatenciesLessClient() (*hdrhistogram.Histogram, error) {
 	return decodeOptional(o.LatencyLessClientHistogram, fmt.Sprintf("operation %q: latency less client histogram", o.Name))
-}
-
-// LeanLatencies decodes the histogram of latencies on the lean timeline
-// (see LeanLatencyHistogram); empty when the result has none.
-func (o *OperationResult) LeanLatencies() (*hdrhistogram.Histogram, error) {
-	return decodeOptional(o.LeanLatencyHistogram, fmt.Sprintf("operation %q: lean latency histogram", o.Name))
 }
 
 // Interval is one slice of the measured window.
@@ -398,12 +382,13 @@ type Interval struct {
 	// the target's. Left out where the operation has no client delays,
 	// and in results written before it was recorded.
 	ClientDelayHistogram string `json:"client_delay_histogram,omitempty"`
-	// LeanLatencyHistogram holds the lean latencies of the interval's
-	// successes (see OperationResult.LeanLatencyHistogram), V2
-	// compressed, base64: what the target itself took during this slice
-	// of the run, as p99_window and drift read it. Left out where the
-	// operation has no lean latencies.
-	LeanLatencyHistogram string `json:"lean_latency_histogram,omitempty"`
+	// LatencyLessClientHistogram holds the latencies of the interval's
+	// successes less their client delays (see
+	// OperationResult.LatencyLessClientNS), V2 compressed, base64: what
+	// the target itself took during this slice of the run, as p99_window
+	// and drift read it. Left out where the operation has no client
+	// delays, and in results written before it was recorded.
+	LatencyLessClientHistogram string `json:"latency_less_client_histogram,omitempty"`
 }
 
 // PercentilesOf reads the standard percentiles of a histogram.
@@ -516,21 +501,36 @@ func (o *OperationResult) ClientDelaysOver(from, to int) (*hdrhistogram.Histogra
 	return mergeOver(from, to, o.IntervalClientDelay)
 }
 
-// IntervalLeanLatency decodes the lean latency histogram of the operation's
-// i-th interval, packed; nil when the interval has none.
-func (o *OperationResult) IntervalLeanLatency(i int) (*hdrhistogram.PackedHistogram, error) {
-	return o.intervalPacked(i, o.Intervals[i].LeanLatencyHistogram, "lean latency")
+// IntervalLatencyLessClient decodes the histogram of the operation's i-th
+// interval's latencies less their client delays, packed; nil when the
+// interval has none.
+func (o *OperationResult) IntervalLatencyLessClient(i int) (*hdrhistogram.PackedHistogram, error) {
+	return o.intervalPacked(i, o.Intervals[i].LatencyLessClientHistogram, "latency less client")
 }
 
-// LeanLatenciesOver is the lean latencies of the operation's intervals
-// [from, to) merged; nil when one of them has none (an older result).
-func (o *OperationResult) LeanLatenciesOver(from, to int) (*hdrhistogram.Histogram, error) {
+// LatenciesLessClientOver is the latencies less their client delays of the
+// operation's intervals [from, to) merged; nil when one of them has none
+// (an older result).
+func (o *OperationResult) LatenciesLessClientOver(from, to int) (*hdrhistogram.Histogram, error) {
 	for _, iv := range o.Intervals[from:to] {
-		if iv.LeanLatencyHistogram == "" {
+		if iv.LatencyLessClientHistogram == "" {
 			return nil, nil
 		}
 	}
-	return mergeOver(from, to, o.IntervalLeanLatency)
+	return mergeOver(from, to, o.IntervalLatencyLessClient)
+}
+
+// HasIntervalLatenciesLessClient reports whether every interval of the
+// operation holds its latencies less their client delays, as results do
+// whose ideal timeline takes the runner's delay out of each service time
+// (see OperationResult.ClientDelayNS); results written before hold none.
+func (o *OperationResult) HasIntervalLatenciesLessClient() bool {
+	for _, iv := range o.Intervals {
+		if iv.LatencyLessClientHistogram == "" {
+			return false
+		}
+	}
+	return len(o.Intervals) > 0
 }
 
 // HasIntervalClientDelays reports whether every interval of the operation

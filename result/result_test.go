@@ -116,16 +116,16 @@ func TestObjectiveStatusesDecodeStrictly(t *testing.T) {
 
 // consistentResult is a sound result whose stored percentiles are read from
 // its histograms, as tailgate writes them: latency, service time, client
-// delay, lean latency and the runner's probes.
+// delay and the runner's probes.
 func consistentResult(t *testing.T) *Result {
 	t.Helper()
-	latency, service, client, lessClient, lean := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
+	latency, service, client, lessClient := NewHistogram(), NewHistogram(), NewHistogram(), NewHistogram()
 	wake, cpu := NewHistogram(), NewHistogram()
 	for i := int64(1); i <= 1000; i++ {
 		for _, rec := range []struct {
 			h *hdrhistogram.Histogram
 			v int64
-		}{{latency, i * 1000}, {service, i * 900}, {client, i * 10}, {lessClient, i * 990}, {lean, i * 950}, {wake, i * 7}, {cpu, 3000 + i}} {
+		}{{latency, i * 1000}, {service, i * 900}, {client, i * 10}, {lessClient, i * 990}, {wake, i * 7}, {cpu, 3000 + i}} {
 			if err := rec.h.RecordValue(rec.v); err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func consistentResult(t *testing.T) *Result {
 		LatencyNS: PercentilesOf(latency), Histogram: EncodeHistogram(latency),
 		ServiceNS: PercentilesOf(service), ServiceHistogram: EncodeHistogram(service),
 		Intervals: []Interval{{Count: latency.TotalCount(), Histogram: EncodeHistogram(latency)}}}
-	op.SetClientDelay(client, lessClient, lean)
+	op.SetClientDelay(client, lessClient)
 	return &Result{Schema: Schema, Verdict: status.VerdictPass, Complete: true, MeasuredNS: 1e9, IntervalNS: 1e9,
 		Runner:     RunnerOf(wake, cpu, 2),
 		Components: []ComponentResult{{Name: "c", Operations: []OperationResult{op}}}}
@@ -199,41 +199,33 @@ func TestDecodeRefusesPercentilesTheHistogramsDoNotGive(t *testing.T) {
 			o := op(r)
 			o.Count, o.Histogram, o.Intervals = 0, empty, nil
 			o.ClientDelayNS, o.ClientDelayHistogram, o.LatencyLessClientNS, o.LatencyLessClientHistogram = nil, "", nil, ""
-			o.LeanLatencyHistogram = ""
 		}, "stored latency p50"},
 		{"an older file without a service histogram", func(r *Result) { op(r).ServiceHistogram = "" }, ""},
 	})
 }
 
-// TestDecodeChecksTheLeanLatencies: the lean latencies, which the
-// client-bound rule reads as what the target itself took, hold one sample
-// per client delay; a file without them (older) is read on service times.
-func TestDecodeChecksTheLeanLatencies(t *testing.T) {
+// TestDecodeChecksTheIntervalsLatenciesLessClient: an interval's latencies
+// less client delays, which the client-bound rule reads as what the target
+// itself took in the slice, hold one sample per client delay of the
+// interval; a file without them (older) is read as it was.
+func TestDecodeChecksTheIntervalsLatenciesLessClient(t *testing.T) {
 	op := func(r *Result) *OperationResult { return &r.Components[0].Operations[0] }
+	iv := func(r *Result) *Interval { return &r.Components[0].Operations[0].Intervals[0] }
 	short := NewHistogram()
 	_ = short.RecordValue(1000)
 	checkDecodes(t, consistentResult, []decodeCase{
-		{"one per client delay", func(*Result) {}, ""},
-		{"an older file without them", func(r *Result) { op(r).LeanLatencyHistogram = "" }, ""},
-		{"fewer than the client delays", func(r *Result) { op(r).LeanLatencyHistogram = EncodeHistogram(short) }, "lean latency histogram holds 1 samples, the client delay histogram 1000"},
-		{"a histogram that does not decode", func(r *Result) { op(r).LeanLatencyHistogram = "not a histogram" }, "lean latency histogram"},
-		{"lean latencies without client delays", func(r *Result) {
-			op(r).ClientDelayNS, op(r).ClientDelayHistogram, op(r).LatencyLessClientNS, op(r).LatencyLessClientHistogram = nil, "", nil, ""
-		}, "lean latency histogram holds 1000 samples, the client delay histogram 0"},
-		{"an interval's, one per client delay of the interval", func(r *Result) {
-			iv := &op(r).Intervals[0]
-			iv.ClientDelayHistogram, iv.LeanLatencyHistogram = op(r).ClientDelayHistogram, op(r).LeanLatencyHistogram
+		{"an older file without them", func(*Result) {}, ""},
+		{"one per client delay of the interval", func(r *Result) {
+			iv(r).ClientDelayHistogram, iv(r).LatencyLessClientHistogram = op(r).ClientDelayHistogram, op(r).LatencyLessClientHistogram
 		}, ""},
-		{"an interval's, fewer than its client delays", func(r *Result) {
-			iv := &op(r).Intervals[0]
-			iv.ClientDelayHistogram, iv.LeanLatencyHistogram = op(r).ClientDelayHistogram, EncodeHistogram(short)
-		}, "interval 0: lean latency histogram holds 1 samples, the client delay histogram 1000"},
-		{"an interval's without its client delays", func(r *Result) { op(r).Intervals[0].LeanLatencyHistogram = op(r).LeanLatencyHistogram },
-			"interval 0: lean latency histogram holds 1000 samples, the client delay histogram 0"},
-		{"an interval's that does not decode", func(r *Result) {
-			iv := &op(r).Intervals[0]
-			iv.ClientDelayHistogram, iv.LeanLatencyHistogram = op(r).ClientDelayHistogram, "not a histogram"
-		}, "interval 0: lean latency histogram"},
+		{"fewer than its client delays", func(r *Result) {
+			iv(r).ClientDelayHistogram, iv(r).LatencyLessClientHistogram = op(r).ClientDelayHistogram, EncodeHistogram(short)
+		}, "interval 0: latency less client histogram holds 1 samples, the client delay histogram 1000"},
+		{"without its client delays", func(r *Result) { iv(r).LatencyLessClientHistogram = op(r).LatencyLessClientHistogram },
+			"interval 0: latency less client histogram holds 1000 samples, the client delay histogram 0"},
+		{"one that does not decode", func(r *Result) {
+			iv(r).ClientDelayHistogram, iv(r).LatencyLessClientHistogram = op(r).ClientDelayHistogram, "not a histogram"
+		}, "interval 0: latency less client histogram"},
 	})
 }
 

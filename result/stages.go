@@ -48,17 +48,19 @@ type StageResult struct {
 	// operation has no client delays, and in results written before it
 	// was recorded.
 	ClientDelayHistogram string `json:"client_delay_histogram,omitempty"`
-	// LeanLatencyHistogram holds the lean latencies of the stage's
-	// successes (see OperationResult.LeanLatencyHistogram), V2 compressed,
-	// base64: what the target itself took in the stage, as its bar reads
-	// it. Left out where the operation has none.
-	LeanLatencyHistogram string `json:"lean_latency_histogram,omitempty"`
+	// LatencyLessClientHistogram holds the latencies of the stage's
+	// successes less their client delays (see
+	// OperationResult.LatencyLessClientNS), V2 compressed, base64: what
+	// the target itself took in the stage, as its bar reads it. Left out
+	// where the operation has no client delays, and in results written
+	// before it was recorded.
+	LatencyLessClientHistogram string `json:"latency_less_client_histogram,omitempty"`
 }
 
-// LeanLatencies decodes the stage's lean latency histogram; empty when it
-// has none.
-func (s *StageResult) LeanLatencies() (*hdrhistogram.Histogram, error) {
-	return decodeOptional(s.LeanLatencyHistogram, fmt.Sprintf("stage %d: lean latency histogram", s.Index))
+// LatenciesLessClient decodes the stage's histogram of latencies less
+// client delays; empty when it has none.
+func (s *StageResult) LatenciesLessClient() (*hdrhistogram.Histogram, error) {
+	return decodeOptional(s.LatencyLessClientHistogram, fmt.Sprintf("stage %d: latency less client histogram", s.Index))
 }
 
 // ClientDelays decodes the stage's client-delay histogram; empty when it
@@ -96,7 +98,7 @@ func (c *ComponentResult) OfStage(index int) *ComponentResult {
 			Name: o.Name, Count: s.Count, Errors: s.Errors, Hits: s.Hits, Misses: s.Misses,
 			AskedRate: s.AskedRate, AchievedRate: s.AchievedRate,
 			LatencyNS: s.LatencyNS, Histogram: s.Histogram, Intervals: []Interval{},
-			ClientDelayHistogram: s.ClientDelayHistogram, LeanLatencyHistogram: s.LeanLatencyHistogram,
+			ClientDelayHistogram: s.ClientDelayHistogram, LatencyLessClientHistogram: s.LatencyLessClientHistogram,
 		})
 	}
 	return out
@@ -139,16 +141,16 @@ func (o *OperationResult) stagesAgree() error {
 		if n := cd.TotalCount(); s.ClientDelayHistogram != "" && n != s.Count {
 			return fmt.Errorf("stage %d: client delay histogram holds %d samples, count says %d", s.Index, n, s.Count)
 		}
-		lean, err := s.LeanLatencies()
+		less, err := s.LatenciesLessClient()
 		if err != nil {
 			return err
 		}
-		switch n := lean.TotalCount(); {
-		case s.LeanLatencyHistogram == "":
+		switch n := less.TotalCount(); {
+		case s.LatencyLessClientHistogram == "":
 		case s.ClientDelayHistogram == "":
-			return fmt.Errorf("stage %d: lean latency histogram without client delays", s.Index)
+			return fmt.Errorf("stage %d: latency less client histogram without client delays", s.Index)
 		case n != s.Count:
-			return fmt.Errorf("stage %d: lean latency histogram holds %d samples, count says %d", s.Index, n, s.Count)
+			return fmt.Errorf("stage %d: latency less client histogram holds %d samples, count says %d", s.Index, n, s.Count)
 		}
 		count += s.Count
 		errors += s.Errors
@@ -174,7 +176,7 @@ func mergeStages(ops []*OperationResult) ([]StageResult, error) {
 	}
 	out := make([]StageResult, len(first.Stages))
 	for i, s := range first.Stages {
-		h, client, lean := NewHistogram(), NewHistogram(), NewHistogram()
+		h, client, lessClient := NewHistogram(), NewHistogram(), NewHistogram()
 		m := StageResult{Index: s.Index, Rate: s.Rate, StartRate: s.StartRate, Ramp: s.Ramp, StartNS: s.StartNS, EndNS: s.EndNS}
 		for k, o := range ops {
 			if len(o.Stages) != len(first.Stages) || o.Stages[i].Index != s.Index || o.Stages[i].Length() != s.Length() {
@@ -195,11 +197,11 @@ func mergeStages(ops []*OperationResult) ([]StageResult, error) {
 			if err := mergeInto(client, cd, o.Name, fmt.Sprintf("stage %d client delay histogram", s.Index)); err != nil {
 				return nil, err
 			}
-			ll, err := p.LeanLatencies()
+			lc, err := p.LatenciesLessClient()
 			if err != nil {
 				return nil, fmt.Errorf("%w: operation %q: %w", ErrInvalid, o.Name, err)
 			}
-			if err := mergeInto(lean, ll, o.Name, fmt.Sprintf("stage %d lean latency histogram", s.Index)); err != nil {
+			if err := mergeInto(lessClient, lc, o.Name, fmt.Sprintf("stage %d latency less client histogram", s.Index)); err != nil {
 				return nil, err
 			}
 			m.Errors += p.Errors
@@ -212,8 +214,8 @@ func mergeStages(ops []*OperationResult) ([]StageResult, error) {
 		// merge short of the count: then it says nothing, and is left out.
 		if n := client.TotalCount(); n > 0 && n == m.Count {
 			m.ClientDelayHistogram = EncodeHistogram(client)
-			if lean.TotalCount() == n {
-				m.LeanLatencyHistogram = EncodeHistogram(lean)
+			if lessClient.TotalCount() == n {
+				m.LatencyLessClientHistogram = EncodeHistogram(lessClient)
 			}
 		}
 		if l := m.Length(); l > 0 {

@@ -78,27 +78,27 @@ func TestStagesSurviveTheResultFileAndMerge(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, h.TotalCount(), "stage %d: both shards' client delays", i+1)
 	}
-	assert.Empty(t, st[0].LeanLatencyHistogram, "shards without lean latencies merge to none")
+	assert.Empty(t, st[0].LatencyLessClientHistogram, "shards without latencies less client delays merge to none")
 	for _, shard := range []*result.Result{a, b} {
 		for i := range shard.Components[0].Operations[0].Stages {
 			s := &shard.Components[0].Operations[0].Stages[i]
-			s.LeanLatencyHistogram = s.Histogram
+			s.LatencyLessClientHistogram = s.Histogram
 		}
 	}
 	m, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
 	require.NoError(t, err)
 	st = m.Components[0].Operations[0].Stages
 	for i, want := range []int64{2, 1} {
-		h, err := st[i].LeanLatencies()
+		h, err := st[i].LatenciesLessClient()
 		require.NoError(t, err)
-		assert.Equal(t, want, h.TotalCount(), "stage %d: both shards' lean latencies", i+1)
+		assert.Equal(t, want, h.TotalCount(), "stage %d: both shards' latencies less client delays", i+1)
 	}
 	view = m.Components[0].OfStage(1)
-	assert.Equal(t, st[0].LeanLatencyHistogram, view.Operations[0].LeanLatencyHistogram, "a stage's view carries them")
-	b.Components[0].Operations[0].Stages[0].LeanLatencyHistogram = ""
+	assert.Equal(t, st[0].LatencyLessClientHistogram, view.Operations[0].LatencyLessClientHistogram, "a stage's view carries them")
+	b.Components[0].Operations[0].Stages[0].LatencyLessClientHistogram = ""
 	m, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
 	require.NoError(t, err)
-	assert.Empty(t, m.Components[0].Operations[0].Stages[0].LeanLatencyHistogram, "a shard without them leaves the merged stage none")
+	assert.Empty(t, m.Components[0].Operations[0].Stages[0].LatencyLessClientHistogram, "a shard without them leaves the merged stage none")
 
 	b.Components[0].Operations[0].Stages[0].ClientDelayHistogram = ""
 	m, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
@@ -129,12 +129,12 @@ func TestBadStagesAreRefused(t *testing.T) {
 			_ = h.RecordValue(10)
 			s[0].ClientDelayHistogram = result.EncodeHistogram(h)
 		}, "stage 1: client delay histogram holds 1 samples, count says 2"},
-		{"lean latencies that do not count the stage's successes", func(s []result.StageResult) {
+		{"latencies less client delays that do not count the stage's successes", func(s []result.StageResult) {
 			s[0].ClientDelayHistogram = s[0].Histogram
-			s[0].LeanLatencyHistogram = s[1].Histogram
-		}, "stage 1: lean latency histogram holds 1 samples, count says 2"},
-		{"lean latencies without client delays", func(s []result.StageResult) { s[0].LeanLatencyHistogram = s[0].Histogram },
-			"stage 1: lean latency histogram without client delays"},
+			s[0].LatencyLessClientHistogram = s[1].Histogram
+		}, "stage 1: latency less client histogram holds 1 samples, count says 2"},
+		{"latencies less client delays without client delays", func(s []result.StageResult) { s[0].LatencyLessClientHistogram = s[0].Histogram },
+			"stage 1: latency less client histogram without client delays"},
 	} {
 		t.Run(tt.name+" are refused", func(t *testing.T) {
 			r := staged(t)

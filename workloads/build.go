@@ -59,7 +59,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 				LatencyNS: result.PercentilesOf(r.whole[k]), ServiceNS: result.PercentilesOf(r.service[k]),
 				Histogram: result.EncodeHistogram(r.whole[k]), ServiceHistogram: result.EncodeHistogram(r.service[k]),
 			}
-			op.SetClientDelay(r.client[k], r.lessClient[k], r.lean[k])
+			op.SetClientDelay(r.client[k], r.lessClient[k])
 			op.SetFirstMessage(r.first[k])
 			op.AskedRate = spec.rate() * shares[k]
 			if len(r.kinds[k]) > 0 {
@@ -83,9 +83,9 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 					// An interval with no success has an empty one where
 					// its operation has client delays at all, so every
 					// interval carries one; a closed-loop run has none.
-					ri.ClientDelayHistogram, ri.LeanLatencyHistogram = result.EncodedEmpty(), result.EncodedEmpty()
+					ri.ClientDelayHistogram, ri.LatencyLessClientHistogram = result.EncodedEmpty(), result.EncodedEmpty()
 					if iv.client != nil {
-						ri.ClientDelayHistogram, ri.LeanLatencyHistogram = result.EncodePacked(iv.client), result.EncodePacked(iv.lean)
+						ri.ClientDelayHistogram, ri.LatencyLessClientHistogram = result.EncodePacked(iv.client), result.EncodePacked(iv.lessClient)
 					}
 				}
 				op.Intervals = append(op.Intervals, ri)
@@ -105,15 +105,15 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			all.AchievedRate = float64(all.Count) / window.Seconds()
 		}
 		// One interval of all operations at a time, in one scratch
-		// histogram (and one each for the client delays and lean
-		// latencies): memory stays flat
+		// histogram (and one each for the client delays and latencies
+		// less them): memory stays flat
 		// however long the soak.
 		all.Intervals = make([]result.Interval, 0, nIvals)
-		scratch, clientScratch, leanScratch := result.NewHistogram(), result.NewPackedHistogram(), result.NewPackedHistogram()
+		scratch, clientScratch, lessScratch := result.NewHistogram(), result.NewPackedHistogram(), result.NewPackedHistogram()
 		for i := range nIvals {
 			scratch.Reset()
 			clientScratch.Reset()
-			leanScratch.Reset()
+			lessScratch.Reset()
 			var errs int64
 			for k := range c.ops {
 				if i < len(r.ivals[k]) {
@@ -123,7 +123,7 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 					}
 					if iv.client != nil && !single {
 						clientScratch.Merge(iv.client)
-						leanScratch.Merge(iv.lean)
+						lessScratch.Merge(iv.lessClient)
 					}
 					errs += iv.errors
 				}
@@ -136,9 +136,9 @@ func buildResult(runs []*componentRun, start, end time.Time, tool string) *resul
 			case single:
 				// The one operation's, as its whole-run histograms are.
 				ri.ClientDelayHistogram = cr.Operations[0].Intervals[i].ClientDelayHistogram
-				ri.LeanLatencyHistogram = cr.Operations[0].Intervals[i].LeanLatencyHistogram
+				ri.LatencyLessClientHistogram = cr.Operations[0].Intervals[i].LatencyLessClientHistogram
 			case anyClient:
-				ri.ClientDelayHistogram, ri.LeanLatencyHistogram = result.EncodePacked(clientScratch), result.EncodePacked(leanScratch)
+				ri.ClientDelayHistogram, ri.LatencyLessClientHistogram = result.EncodePacked(clientScratch), result.EncodePacked(lessScratch)
 			}
 			all.Intervals = append(all.Intervals, ri)
 		}
@@ -167,11 +167,11 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 	stages := c.spec.Component.Workload.Stages
 	shards := float64(max(c.spec.Shard.Count, 1))
 	out := make([]result.StageResult, len(stages))
-	h, client, lean := result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
+	h, client, lessClient := result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
 	for i, st := range stages {
 		h.Reset()
 		client.Reset()
-		lean.Reset()
+		lessClient.Reset()
 		s := result.StageResult{
 			Index: i + 1, Rate: st.Rate, StartRate: slo.StartRate(stages, i), Ramp: string(st.Ramp),
 			StartNS: c.win.stageStart(i).Sub(c.win.measStart).Nanoseconds(),
@@ -182,7 +182,7 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 			agg := &c.rec.stages[k][i]
 			agg.hist.MergeInto(h)
 			agg.client.MergeInto(client)
-			agg.lean.MergeInto(lean)
+			agg.lessClient.MergeInto(lessClient)
 			s.Errors += agg.errors
 			s.Hits += agg.hits
 			s.Misses += agg.misses
@@ -191,7 +191,7 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 		// Client delays come with every success of an open-loop run, and
 		// with none of a closed-loop one.
 		if n := client.TotalCount(); n > 0 && n == s.Count {
-			s.ClientDelayHistogram, s.LeanLatencyHistogram = result.EncodeHistogram(client), result.EncodeHistogram(lean)
+			s.ClientDelayHistogram, s.LatencyLessClientHistogram = result.EncodeHistogram(client), result.EncodeHistogram(lessClient)
 		}
 		if l := s.Length(); l > 0 {
 			s.AchievedRate = float64(s.Count) / l.Seconds()
@@ -204,27 +204,26 @@ func stageResults(c *componentRun, kinds []int, share float64) []result.StageRes
 // mergedLatencies gives all the whole-run histograms of every operation
 // kind of r merged, and their percentiles.
 func mergedLatencies(all *result.OperationResult, r *record) {
-	allHist, allService, allClient, allLessClient, allLean := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
+	allHist, allService, allClient, allLessClient := result.NewHistogram(), result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
 	allFirst := result.NewHistogram()
 	for k := range r.whole {
 		allHist.Merge(r.whole[k])
 		allService.Merge(r.service[k])
 		allClient.Merge(r.client[k])
 		allLessClient.Merge(r.lessClient[k])
-		allLean.Merge(r.lean[k])
 		if r.first[k] != nil {
 			allFirst.Merge(r.first[k])
 		}
 	}
 	all.LatencyNS, all.ServiceNS = result.PercentilesOf(allHist), result.PercentilesOf(allService)
 	all.Histogram, all.ServiceHistogram = result.EncodeHistogram(allHist), result.EncodeHistogram(allService)
-	all.SetClientDelay(allClient, allLessClient, allLean)
+	all.SetClientDelay(allClient, allLessClient)
 	all.SetFirstMessage(allFirst)
 }
 
 // latenciesOf gives dst the whole-run histograms of src and their
 // percentiles: latency, service time, client delay, latency less client
-// delay, lean latency and first message, each percentile set its own copy.
+// delay and first message, each percentile set its own copy.
 func latenciesOf(dst, src *result.OperationResult) {
 	dst.LatencyNS, dst.ServiceNS = src.LatencyNS, src.ServiceNS
 	dst.Histogram, dst.ServiceHistogram = src.Histogram, src.ServiceHistogram
@@ -237,7 +236,6 @@ func latenciesOf(dst, src *result.OperationResult) {
 	}
 	dst.ClientDelayNS, dst.ClientDelayHistogram = own(src.ClientDelayNS), src.ClientDelayHistogram
 	dst.LatencyLessClientNS, dst.LatencyLessClientHistogram = own(src.LatencyLessClientNS), src.LatencyLessClientHistogram
-	dst.LeanLatencyHistogram = src.LeanLatencyHistogram
 	dst.FirstMessageNS, dst.FirstMessageHistogram = own(src.FirstMessageNS), src.FirstMessageHistogram
 }
 

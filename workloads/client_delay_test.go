@@ -79,10 +79,9 @@ func TestEveryIntervalHoldsItsClientDelays(t *testing.T) {
 						assert.Empty(t, iv.ClientDelayHistogram, "%s: interval %d", op.Name, i)
 					}
 					assert.Empty(t, op.ClientDelayHistogram, "%s: no whole-run client delays", op.Name)
-					assert.Empty(t, op.LeanLatencyHistogram, "%s: no lean latencies", op.Name)
 					continue
 				}
-				assertIntervalsAddUp(t, &op, "lean latencies", op.LeanLatencies, op.IntervalLeanLatency)
+				assertIntervalsAddUp(t, &op, "latencies less client delays", op.LatenciesLessClient, op.IntervalLatencyLessClient)
 				require.True(t, op.HasIntervalClientDelays(), "%s: every interval has client delays", op.Name)
 				assertIntervalsAddUp(t, &op, "client delays", op.ClientDelays, op.IntervalClientDelay)
 				if tt.stages != nil {
@@ -99,7 +98,7 @@ func TestEveryIntervalHoldsItsClientDelays(t *testing.T) {
 }
 
 // assertIntervalsAddUp checks that each interval of op holds one of what
-// (its lean latencies, say) a success of the interval, and that the
+// (its client delays, say) a success of the interval, and that the
 // intervals' add up, bucket for bucket, to the whole run's.
 func assertIntervalsAddUp(t *testing.T, op *result.OperationResult, what string, whole func() (*hdrhistogram.Histogram, error), interval func(i int) (*hdrhistogram.PackedHistogram, error)) {
 	t.Helper()
@@ -119,7 +118,7 @@ func assertIntervalsAddUp(t *testing.T, op *result.OperationResult, what string,
 }
 
 // assertStagesHoldTheirClientDelays checks that each stage of op holds the
-// client delays and lean latencies of its own successes, and that the
+// client delays and latencies less them of its own successes, and that the
 // client delays add up, bucket for bucket, to the whole run's.
 func assertStagesHoldTheirClientDelays(t *testing.T, op *result.OperationResult, whole *hdrhistogram.Histogram) {
 	t.Helper()
@@ -131,9 +130,9 @@ func assertStagesHoldTheirClientDelays(t *testing.T, op *result.OperationResult,
 		require.NotEmpty(t, s.ClientDelayHistogram, "%s: stage %d has client delays", op.Name, s.Index)
 		assert.Equal(t, s.Count, h.TotalCount(), "%s: stage %d's client delays count its successes", op.Name, s.Index)
 		require.Zero(t, sum.Merge(h))
-		lean, err := s.LeanLatencies()
+		less, err := s.LatenciesLessClient()
 		require.NoError(t, err)
-		assert.Equal(t, s.Count, lean.TotalCount(), "%s: stage %d's lean latencies count its successes", op.Name, s.Index)
+		assert.Equal(t, s.Count, less.TotalCount(), "%s: stage %d's latencies less client delays count its successes", op.Name, s.Index)
 	}
 	assert.Equal(t, result.EncodeHistogram(whole), result.EncodeHistogram(sum),
 		"%s: the stages' client delays add up to the whole run's, bucket for bucket", op.Name)

@@ -22,7 +22,6 @@ type record struct {
 	service    []*hdrhistogram.Histogram
 	client     []*hdrhistogram.Histogram
 	lessClient []*hdrhistogram.Histogram
-	lean       []*hdrhistogram.Histogram // latency on the lean timeline
 	ivals      [][]intervalAgg
 	errors     []int64
 	late       []int64
@@ -53,8 +52,8 @@ type record struct {
 
 // stageAgg is the record of one operation kind in one stage.
 type stageAgg struct {
-	hist, client, lean   *hdrhistogram.PackedHistogram
-	errors, hits, misses int64
+	hist, client, lessClient *hdrhistogram.PackedHistogram
+	errors, hits, misses     int64
 }
 
 // stagesOf gives the record room for the given number of stages.
@@ -63,18 +62,19 @@ func (r *record) stagesOf(stages int) {
 	for k := range r.stages {
 		r.stages[k] = make([]stageAgg, stages)
 		for i := range r.stages[k] {
-			r.stages[k][i].hist, r.stages[k][i].client, r.stages[k][i].lean = result.NewPackedHistogram(), result.NewPackedHistogram(), result.NewPackedHistogram()
+			agg := &r.stages[k][i]
+			agg.hist, agg.client, agg.lessClient = result.NewPackedHistogram(), result.NewPackedHistogram(), result.NewPackedHistogram()
 		}
 	}
 }
 
 // intervalAgg is the record of one operation kind in one interval: the
-// latencies of its successes, their client delays and lean latencies (nil
-// until a worker recorded one: a closed-loop run records none) and its
-// errors.
+// latencies of its successes, their client delays and latencies less them
+// (nil until a worker recorded one: a closed-loop run records none) and
+// its errors.
 type intervalAgg struct {
-	hist, client, lean *hdrhistogram.PackedHistogram
-	errors             int64
+	hist, client, lessClient *hdrhistogram.PackedHistogram
+	errors                   int64
 }
 
 func newRecord(kinds int) *record {
@@ -83,7 +83,6 @@ func newRecord(kinds int) *record {
 		service:      make([]*hdrhistogram.Histogram, kinds),
 		client:       make([]*hdrhistogram.Histogram, kinds),
 		lessClient:   make([]*hdrhistogram.Histogram, kinds),
-		lean:         make([]*hdrhistogram.Histogram, kinds),
 		ivals:        make([][]intervalAgg, kinds),
 		errors:       make([]int64, kinds),
 		late:         make([]int64, kinds),
@@ -100,7 +99,6 @@ func newRecord(kinds int) *record {
 		r.service[k] = result.NewHistogram()
 		r.client[k] = result.NewHistogram()
 		r.lessClient[k] = result.NewHistogram()
-		r.lean[k] = result.NewHistogram()
 		r.kinds[k] = map[string]int64{}
 	}
 	return r
@@ -180,7 +178,6 @@ func (r *record) recordSamples(k int, iv *intervalAgg, samples []sample) {
 			withClient = true
 			_ = r.client[k].RecordValue(clampNS(sm.client))
 			_ = r.lessClient[k].RecordValue(clampNS(sm.latency - sm.client))
-			_ = r.lean[k].RecordValue(clampNS(sm.lean))
 		}
 		if sm.first > 0 {
 			if r.first[k] == nil {
@@ -194,14 +191,14 @@ func (r *record) recordSamples(k int, iv *intervalAgg, samples []sample) {
 	}
 	latency := func(sm *sample) (int64, bool) { return clampNS(sm.latency), true }
 	client := func(sm *sample) (int64, bool) { return clampNS(sm.client), sm.client >= 0 }
-	lean := func(sm *sample) (int64, bool) { return clampNS(sm.lean), sm.client >= 0 }
+	lessClient := func(sm *sample) (int64, bool) { return clampNS(sm.latency - sm.client), sm.client >= 0 }
 	r.packInto(iv.hist, samples, latency)
 	if withClient {
 		if iv.client == nil {
-			iv.client, iv.lean = result.NewPackedHistogram(), result.NewPackedHistogram()
+			iv.client, iv.lessClient = result.NewPackedHistogram(), result.NewPackedHistogram()
 		}
 		r.packInto(iv.client, samples, client)
-		r.packInto(iv.lean, samples, lean)
+		r.packInto(iv.lessClient, samples, lessClient)
 	}
 	if r.stages == nil {
 		return
@@ -218,7 +215,7 @@ func (r *record) recordSamples(k int, iv *intervalAgg, samples []sample) {
 			agg := &r.stages[k][st]
 			r.packInto(agg.hist, samples[from:to], latency)
 			r.packInto(agg.client, samples[from:to], client)
-			r.packInto(agg.lean, samples[from:to], lean)
+			r.packInto(agg.lessClient, samples[from:to], lessClient)
 		}
 		from = to
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // drainPool weighs the operations a component left unsent, all its
-// workers' together, on the lean timelines of all its connections (see
+// workers' together, on the ideal timelines of all its connections (see
 // leanService), a lane for each connection or pipeline slot: a generator
 // never late would have sent each one on whichever lane freed first. Once
 // the window and the timeout have closed, a worker no longer sends: the
@@ -25,12 +25,12 @@ type drainPool struct {
 	lanes laneOrder
 }
 
-// leanLane is one lane of a component's lean timeline as its worker last
+// leanLane is one lane of a component's ideal timeline as its worker last
 // published it, and what the pool has placed on it since.
 type leanLane struct {
 	mu sync.Mutex
 	// state is laneUnpublished, laneBusy (an operation in flight since
-	// sent, started at start on the lean timeline) or laneIdle (free at
+	// sent, started at start on the ideal timeline) or laneIdle (free at
 	// free).
 	state             int
 	start, sent, free time.Time
@@ -59,14 +59,14 @@ func (p *drainPool) lane() *leanLane {
 }
 
 // busy publishes an operation in flight on the lane since sent, started
-// at start on the lean timeline, lasting perOp there as far as is known.
+// at start on the ideal timeline, lasting perOp there as far as is known.
 func (l *leanLane) busy(start, sent time.Time, perOp time.Duration) {
 	l.mu.Lock()
 	l.state, l.start, l.sent, l.perOp = laneBusy, start, sent, perOp
 	l.mu.Unlock()
 }
 
-// idle publishes the lane free on the lean timeline from free, an
+// idle publishes the lane free on the ideal timeline from free, an
 // operation lasting perOp on it.
 func (l *leanLane) idle(free time.Time, perOp time.Duration) {
 	l.mu.Lock()
@@ -74,7 +74,7 @@ func (l *leanLane) idle(free time.Time, perOp time.Duration) {
 	l.mu.Unlock()
 }
 
-// freeAt is when the lane frees on the lean timeline, as seen at now with
+// freeAt is when the lane frees on the ideal timeline, as seen at now with
 // the runner late by late, and how long an unsent operation lasts on it.
 // An operation in flight has lasted at least as long as it has been out,
 // less the runner's delay in noticing its reply.

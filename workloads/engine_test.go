@@ -207,11 +207,11 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 			assert.Positive(t, all.ErrorKinds[KindUnsent])
 			assert.Equal(t, all.ErrorKinds[KindUnsent], all.ClientUnsent,
 				"every reply was noticed as late as the runner's wake-ups were: the target answered at once")
-			// The ideal timeline puts the backlog on the target; the lean
-			// one holds only the service times, replies noticed late.
+			// The backlog is the generator's: the latency less the client
+			// delay holds only the service times, replies noticed late.
 			took := 20 * time.Millisecond * time.Duration(pipeline)
-			assert.Greater(t, quantile(t, all.LatenciesLessClient, 0.99), 4*took)
-			assert.Less(t, quantile(t, all.LeanLatencies, 0.99), 2*took)
+			assert.Greater(t, time.Duration(all.LatencyNS.P99), 4*took)
+			assert.Less(t, quantile(t, all.LatenciesLessClient, 0.99), 2*took)
 		})
 		t.Run(fmt.Sprintf("a generator starved of 60%% of each operation's time leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
 			// 8 ms of the target's an operation, 10 ms apart on each
@@ -220,14 +220,14 @@ func TestOnlyAStallPastTheEndAndTheTimeoutLeavesOperationsUnsent(t *testing.T) {
 			// tailgate's (44 of 56 pipelined).
 			all := starvedOrSlow(t, pipeline, 0.6)
 			assert.Positive(t, all.ErrorKinds[KindUnsent])
-			assert.Equal(t, all.ErrorKinds[KindUnsent], all.ClientUnsent, "weighed on every connection's lean timeline, not the drawing worker's alone")
+			assert.Equal(t, all.ErrorKinds[KindUnsent], all.ClientUnsent, "weighed on every connection's ideal timeline, not the drawing worker's alone")
 		})
 		t.Run(fmt.Sprintf("a target as slow leaves the rest unsent on its own account, pipeline %d", pipeline), func(t *testing.T) {
 			all := starvedOrSlow(t, pipeline, 0)
 			assert.Positive(t, all.ErrorKinds[KindUnsent])
 			assert.Zero(t, all.ClientUnsent, "the same service times, the runner woken on time: the target took them")
 			took := 20 * time.Millisecond * time.Duration(pipeline)
-			assert.Greater(t, quantile(t, all.LeanLatencies, 0.99), 4*took, "the backlog the target made is its own")
+			assert.Greater(t, quantile(t, all.LatenciesLessClient, 0.99), 4*took, "the backlog the target made is its own")
 		})
 	}
 }
@@ -244,9 +244,9 @@ func quantile(t *testing.T, read func() (*hdrhistogram.Histogram, error), q floa
 // A target that stalls now and then, on a runner that notices every reply
 // late: the operations queued behind a stall are answered quickly once it
 // is over, so their service times are short and the wait is in their
-// latency. The lean latency holds that wait, the target's, and not the
-// runner's lateness.
-func TestTheLeanLatencyHoldsTheWaitBehindAStallingTarget(t *testing.T) {
+// latency. The latency less the client delay holds that wait, the
+// target's, and not the runner's lateness.
+func TestTheLatencyLessClientHoldsTheWaitBehindAStallingTarget(t *testing.T) {
 	const late = 3 * time.Millisecond
 	sim := newSimClock(t)
 	target := fakeTarget(t, func(ctx context.Context, op *Op) error {
@@ -267,12 +267,12 @@ func TestTheLeanLatencyHoldsTheWaitBehindAStallingTarget(t *testing.T) {
 	assert.Less(t, service, 10*time.Millisecond, "one operation in 100 stalls: the service times' p99 is short")
 	// Behind each stall a dozen operations queue, 5 ms apart: the p99 is
 	// the stall's own latency or the first one's behind it, some 60 ms.
-	// The lean latency holds all of it but the runner's lateness: in
-	// sending, and in noticing the stalled reply.
-	latency, lean := time.Duration(all.LatencyNS.P99), quantile(t, all.LeanLatencies, 0.99)
+	// The latency less the client delay holds all of it but the runner's
+	// lateness: in sending, and in noticing the stalled reply.
+	latency, own := time.Duration(all.LatencyNS.P99), quantile(t, all.LatenciesLessClient, 0.99)
 	assert.Greater(t, latency, 50*time.Millisecond)
-	assert.Greater(t, lean, latency-3*late, "the wait behind the stall is the target's")
-	assert.LessOrEqual(t, lean, latency)
+	assert.Greater(t, own, latency-3*late, "the wait behind the stall is the target's")
+	assert.LessOrEqual(t, own, latency)
 }
 
 // starvedOrSlow runs 500 ms at 400/s on 4 connections with a 200 ms

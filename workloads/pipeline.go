@@ -11,12 +11,12 @@ type inFlight struct {
 	kind      int
 	due, sent time.Time
 	// idealStart is its start had the generator never been late (see
-	// pipelineIdeal), leanStart its start on the lean timeline; clientNS
-	// the delay of its send past idealStart, or -1 in closed loop.
-	idealStart, leanStart time.Time
-	clientNS              int64
-	measured              bool
-	seq                   uint64
+	// pipelineIdeal); clientNS the delay of its send past it, or -1 in
+	// closed loop.
+	idealStart time.Time
+	clientNS   int64
+	measured   bool
+	seq        uint64
 	// node is the Op.Node its Queue named, for a failure before a reply.
 	node int
 }
@@ -24,15 +24,14 @@ type inFlight struct {
 // pipelineIdeal is idealConn for a connection with a window of N
 // operations in flight: operation s starts, ideally, at the later of its
 // intended start and the ideal completion of operation s−N, whose slot
-// in the window it takes. Waiting for a full window to open is the
-// target's doing, like waiting for a reply without a pipeline; a worker
-// that woke late is the generator's. Unsent operations are weighed on the
-// lean timeline of each slot, a lane of the drain pool each, as
-// idealConn's.
+// in the window it takes, and takes its lean service time there. Waiting
+// for a full window to open is the target's doing, like waiting for a
+// reply without a pipeline; a worker that woke late, or noticed replies
+// late, is the generator's. Unsent operations are weighed on each slot's
+// timeline, a lane of the drain pool each, as idealConn's.
 type pipelineIdeal struct {
-	free     []time.Time // ideal completion of the operation that last held each slot
-	leanFree []time.Time // the same on the lean timeline
-	lean     leanService
+	free []time.Time // ideal completion of the operation that last held each slot
+	lean leanService
 	// lanes are the slots' lanes in the drain pool, published from
 	// publishFrom on (see idealConn); nil publishes nothing. busy marks
 	// the slots with an operation in flight, published those published
@@ -45,7 +44,7 @@ type pipelineIdeal struct {
 // newPipelineIdeal follows a window of depth operations, each slot a lane
 // of pool published from publishFrom on; a nil pool publishes nothing.
 func newPipelineIdeal(depth int, pool *drainPool, publishFrom time.Time) pipelineIdeal {
-	p := pipelineIdeal{free: make([]time.Time, depth), leanFree: make([]time.Time, depth), publishFrom: publishFrom,
+	p := pipelineIdeal{free: make([]time.Time, depth), publishFrom: publishFrom,
 		busy: make([]bool, depth), published: make([]bool, depth)}
 	if pool != nil {
 		for range depth {
@@ -56,28 +55,26 @@ func newPipelineIdeal(depth int, pool *drainPool, publishFrom time.Time) pipelin
 }
 
 // send notes operation seq, intended at due and sent at sent, and returns
-// its ideal start, its lean start and its client delay in nanoseconds.
-func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (start, lean time.Time, clientNS int64) {
+// its ideal start and its client delay in nanoseconds.
+func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (start time.Time, clientNS int64) {
 	slot := seq % uint64(len(p.free))
-	start, lean = idealStart(due, p.free[slot]), idealStart(due, p.leanFree[slot])
+	start = idealStart(due, p.free[slot])
 	p.busy[slot] = true
 	if p.lanes != nil && !sent.Before(p.publishFrom) {
-		p.lanes[slot].busy(lean, sent, p.lean.expected())
+		p.lanes[slot].busy(start, sent, p.lean.expected())
 		p.published[slot] = true
 	}
-	return start, lean, max(sent.Sub(start).Nanoseconds(), 0)
+	return start, max(sent.Sub(start).Nanoseconds(), 0)
 }
 
-// done notes the service time of operation seq, which started at start
-// (lean on the lean timeline), late being the runner's wake-up delay when
-// it ended.
-func (p *pipelineIdeal) done(seq uint64, start, lean time.Time, service, late time.Duration) {
+// done notes the service time of operation seq, which started at start,
+// late being the runner's wake-up delay when it ended.
+func (p *pipelineIdeal) done(seq uint64, start time.Time, service, late time.Duration) {
 	slot := seq % uint64(len(p.free))
-	p.free[slot] = start.Add(service)
-	p.leanFree[slot] = lean.Add(p.lean.took(service, late))
+	p.free[slot] = start.Add(p.lean.took(service, late))
 	p.busy[slot] = false
 	if p.published[slot] {
-		p.lanes[slot].idle(p.leanFree[slot], p.lean.expected())
+		p.lanes[slot].idle(p.free[slot], p.lean.expected())
 		p.published[slot] = false
 	}
 }
@@ -87,7 +84,7 @@ func (p *pipelineIdeal) done(seq uint64, start, lean time.Time, service, late ti
 func (p *pipelineIdeal) idle() {
 	for slot, l := range p.lanes {
 		if !p.busy[slot] {
-			l.idle(p.leanFree[slot], p.lean.expected())
+			l.idle(p.free[slot], p.lean.expected())
 		}
 	}
 }
@@ -175,7 +172,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			return true
 		}
 		head, n = (head+1)%depth, n-1
-		ideal.done(f.seq, f.idealStart, f.leanStart, done.Sub(f.sent), c.late.now())
+		ideal.done(f.seq, f.idealStart, done.Sub(f.sent), c.late.now())
 		s := &at(done).ops[f.kind]
 		switch {
 		case !f.measured:
@@ -187,7 +184,7 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			fail(f.kind, f.due, true, err, done, node)
 		default:
 			sm := sample{latency: done.Sub(f.due).Nanoseconds(), service: done.Sub(f.sent).Nanoseconds(), client: f.clientNS,
-				lean: (f.leanStart.Sub(f.due) + done.Sub(f.sent)).Nanoseconds(), node: int32(node), stage: w.stageOf(f.due)}
+				node: int32(node), stage: w.stageOf(f.due)}
 			s.record(sm, open && f.sent.Sub(f.due) > LateAfter, reply.Hits, reply.Misses)
 			if len(s.samples) >= sliceSamples {
 				cur = w.spill(cur)
@@ -249,9 +246,9 @@ func (w *worker) runPipelined(ctx context.Context, pc PipelineConn) {
 			f := &window[(head+n+queued)%depth]
 			*f = inFlight{kind: op.Kind, due: pendingDue, sent: sent, measured: measured, seq: seq, clientNS: -1, node: op.Node}
 			if open {
-				f.idealStart, f.leanStart, f.clientNS = ideal.send(seq, pendingDue, sent)
+				f.idealStart, f.clientNS = ideal.send(seq, pendingDue, sent)
 			} else {
-				f.idealStart, f.leanStart = sent, sent
+				f.idealStart = sent
 			}
 			seq++
 			queued++

@@ -21,12 +21,6 @@ type sample struct {
 	// client is the generator's own delay (send − ideal start), negative
 	// in a closed-loop run, which has no intended starts.
 	client int64
-	// lean is its latency on its connection's lean timeline: its wait
-	// there behind the operations before it (lean start − intended start;
-	// see leanService) plus the time from its send to its reply, that
-	// part of a wait for a stream included (see Op.Sent); unset when
-	// client is negative.
-	lean int64
 	// first is a streaming call's latency to its first message; 0 for an
 	// operation that does not stream.
 	first int64

@@ -190,22 +190,21 @@ func (c *curve) at(u float64) float64 {
 // idealConn follows one connection as it would have run had the generator
 // never been late: each operation starts at the later of its intended start
 // and the ideal completion of the connection's previous operation, and takes
-// its measured service time. How much later an operation was actually sent
-// than that ideal start is the generator's own delay (its client delay):
-// waiting for the previous reply is the target's doing and is not counted,
-// while a worker that woke late, or fell behind because it did, is. The
-// actual send is never before the ideal start (by induction, the ideal
-// completion is never after the actual one), so the delay is never negative.
+// its lean service time there (see leanService): its measured service time
+// less the runner's recent delay in noticing replies. How much later an
+// operation was actually sent than that ideal start is the generator's own
+// delay (its client delay): waiting for the target's previous reply is the
+// target's doing and is not counted, while a worker that woke late, or fell
+// behind because it did or because it noticed replies late, is. The actual
+// send is never before the ideal start (by induction, the ideal completion
+// is never after the actual one), so the delay is never negative.
 //
-// Operations left unsent are weighed on a second, lean timeline of the same
-// connection (see leanService), which it publishes to its component's
-// drainPool as one lane.
+// Operations left unsent are weighed on the same timeline, which the
+// connection publishes to its component's drainPool as one lane.
 type idealConn struct {
 	free  time.Time // ideal completion of the previous operation
 	start time.Time // ideal start of the operation in flight
-	// leanFree and leanStart are the same on the lean timeline.
-	leanFree, leanStart time.Time
-	lean                leanService
+	lean  leanService
 	// lane is the connection's lane in the drain pool, published from
 	// publishFrom (the window's end) on; nil publishes nothing. published
 	// is set while the operation in flight is published busy on it.
@@ -215,15 +214,14 @@ type idealConn struct {
 }
 
 // send notes an operation intended at due and sent at sent, and returns its
-// client delay and its wait on the lean timeline, in nanoseconds.
-func (c *idealConn) send(due, sent time.Time) (clientNS, leanWaitNS int64) {
+// client delay in nanoseconds.
+func (c *idealConn) send(due, sent time.Time) int64 {
 	c.start = idealStart(due, c.free)
-	c.leanStart = idealStart(due, c.leanFree)
 	if c.lane != nil && !sent.Before(c.publishFrom) {
-		c.lane.busy(c.leanStart, sent, c.lean.expected())
+		c.lane.busy(c.start, sent, c.lean.expected())
 		c.published = true
 	}
-	return max(sent.Sub(c.start).Nanoseconds(), 0), c.leanStart.Sub(due).Nanoseconds()
+	return max(sent.Sub(c.start).Nanoseconds(), 0)
 }
 
 // idealStart is when a generator never late starts an operation intended
@@ -238,10 +236,9 @@ func idealStart(due, free time.Time) time.Time {
 // done notes the service time of the operation sent last, and late, the
 // runner's wake-up delay when it ended (see lateness).
 func (c *idealConn) done(service, late time.Duration) {
-	c.free = c.start.Add(service)
-	c.leanFree = c.leanStart.Add(c.lean.took(service, late))
+	c.free = c.start.Add(c.lean.took(service, late))
 	if c.published {
-		c.lane.idle(c.leanFree, c.lean.expected())
+		c.lane.idle(c.free, c.lean.expected())
 		c.published = false
 	}
 }
@@ -249,28 +246,30 @@ func (c *idealConn) done(service, late time.Duration) {
 // idle publishes the connection's lane free: its worker sends no more.
 func (c *idealConn) idle() {
 	if c.lane != nil {
-		c.lane.idle(c.leanFree, c.lean.expected())
+		c.lane.idle(c.free, c.lean.expected())
 	}
 }
 
-// leanService is what an operation takes on a connection's lean timeline:
-// an ideal connection whose operations take their service time less the
-// runner's wake-up delay when they ended, the part of a service time that
-// was tailgate noticing the reply late, not the target answering, when the
-// generator is short of CPU throughout rather than frozen once. The runner
-// probe's wake-ups wait on the same CPUs and scheduler as a reply's
-// reader, so their recent mean delay (lateness) is what a reply's noticing
-// took on average; it is subtracted without clamping each operation at
-// zero, so that over a backlog the lean busy time is the target's own on
-// average, neither the generator's nor less. The lean timeline decides
-// only whether an operation left unsent was the generator's doing, and
-// what a success waited behind the target's earlier replies (its lean
-// latency): it runs ahead of the actual connection by the generator's
-// delays, and an unsent operation whose lean start, on whichever lane of
-// the component frees first (see drainPool), falls before the deadline
-// would have been sent by a generator never late. Each unsent operation
-// takes the typical lean service time (see took). A target too slow for the asked rate keeps
-// the lean timeline behind as well, so what it leaves unsent stays its own.
+// leanService is what an operation takes on a connection's ideal
+// timeline (idealConn, pipelineIdeal): its service time less the runner's
+// wake-up delay when it ended, the part of a service time that was tailgate
+// noticing the reply late, not the target answering, when the generator is
+// short of CPU throughout rather than frozen once. The runner probe's
+// wake-ups wait on the same CPUs and scheduler as a reply's reader, so
+// their recent mean delay (lateness) is what a reply's noticing took on
+// average; it is subtracted without clamping each operation at zero, so
+// that over a backlog the lean busy time is the target's own on average,
+// neither the generator's nor less. Were the measured service times taken
+// whole, a generator short of CPU would queue its connections on its own
+// late noticing, and the queue would count as the target's: in the
+// latency less the client delay, which the client-bound rule reads as what
+// the target took, and in the operations left unsent. The timeline runs
+// ahead of the actual connection by the generator's delays, and an unsent
+// operation whose ideal start, on whichever lane of the component frees
+// first (see drainPool), falls before the deadline would have been sent by
+// a generator never late. Each unsent operation takes the typical lean
+// service time (see took). A target too slow for the asked rate keeps the
+// timeline behind as well, so what it leaves unsent stays its own.
 type leanService struct {
 	// typical is the mean lean service time, over the last leanMemory
 	// operations or so; n counts the operations it has seen.
@@ -287,7 +286,7 @@ type leanService struct {
 const leanMemory = 256
 
 // took is how long an operation of the measured service time takes on the
-// lean timeline, late being the runner's wake-up delay when it ended.
+// ideal timeline, late being the runner's wake-up delay when it ended.
 func (l *leanService) took(service, late time.Duration) time.Duration {
 	d := service - late
 	l.n++
@@ -296,7 +295,7 @@ func (l *leanService) took(service, late time.Duration) time.Duration {
 }
 
 // expected is how long an operation not yet answered, or never sent, is
-// taken to last on the lean timeline: the typical lean service time, never
+// taken to last on the ideal timeline: the typical lean service time, never
 // less than nothing.
 func (l *leanService) expected() time.Duration { return max(l.typical, 0) }
 

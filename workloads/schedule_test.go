@@ -252,15 +252,15 @@ func BenchmarkPreciseWait(b *testing.B) {
 }
 
 // The ideal connection counts as client delay only the generator's own
-// lateness; its lean timeline counts as a wait only what the target's own
-// replies held up, not the runner noticing them late.
+// lateness, its late noticing of replies included, and as a wait behind
+// the previous reply only what the target took.
 func TestIdealConnCountsOnlyTheGeneratorsOwnDelay(t *testing.T) {
 	at := func(ms float64) time.Time { return time.Unix(0, 0).Add(time.Duration(ms * float64(time.Millisecond))) }
 	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 	type op struct {
 		due, sent, service float64 // ms
 		want               float64 // client delay, ms
-		wait               float64 // wait on the lean timeline, ms
+		wait               float64 // ideal start less intended start, ms
 	}
 	for _, tc := range []struct {
 		name string
@@ -272,18 +272,19 @@ func TestIdealConnCountsOnlyTheGeneratorsOwnDelay(t *testing.T) {
 		{"waiting for the connection's previous reply is the target's", 0, []op{{0, 0, 10, 0, 0}, {1, 10, 10, 0, 9}, {2, 20, 1, 0, 18}}},
 		{"what the worker adds after the reply is its own", 0, []op{{0, 0, 10, 0, 0}, {1, 10.5, 1, 0.5, 9}}},
 		{"a backlog left by a late wake-up is the generator's", 0, []op{{0, 5, 1, 5, 0}, {1, 6, 1, 5, 0}, {2, 7, 1, 5, 0}, {10, 10, 1, 0, 0}}},
-		// Each reply noticed 2 ms late: the ideal start waits for it, the
-		// lean timeline only for the target's 1 ms.
-		{"replies noticed late hold nothing up on the lean timeline", 2, []op{{0, 0, 3, 0, 0}, {1, 3, 3, 0, 0}, {2, 6, 3, 0, 0}}},
-		{"a stalled reply holds up the ones behind it on both", 2, []op{{0, 0, 52, 0, 0}, {1, 52, 3, 0, 49}, {2, 55, 3, 0, 49}}},
+		// Each reply noticed 2 ms late, of a service time of 3: the
+		// target took 1 ms, and each later send is behind by the
+		// noticing of every reply before it.
+		{"replies noticed late are the generator's delay, not a wait", 2, []op{{0, 0, 3, 0, 0}, {1, 3, 3, 2, 0}, {2, 6, 3, 4, 0}}},
+		{"a stalled reply holds up the ones behind it, noticed late", 2, []op{{0, 0, 52, 0, 0}, {1, 52, 3, 2, 49}, {2, 55, 3, 4, 49}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c idealConn
 			for i, o := range tc.ops {
-				got, wait := c.send(at(o.due), at(o.sent))
-				c.done(ms(o.service), ms(tc.late))
+				got := c.send(at(o.due), at(o.sent))
 				assert.InDelta(t, o.want*1e6, float64(got), 1, "client delay of operation %d", i)
-				assert.InDelta(t, o.wait*1e6, float64(wait), 1, "lean wait of operation %d", i)
+				assert.InDelta(t, o.wait*1e6, float64(c.start.Sub(at(o.due))), 1, "wait of operation %d", i)
+				c.done(ms(o.service), ms(tc.late))
 			}
 		})
 	}

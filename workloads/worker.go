@@ -81,9 +81,9 @@ func (w *worker) run(ctx context.Context) {
 			}
 			continue
 		}
-		clientNS, leanWaitNS := int64(-1), int64(0) // closed loop: no intended start to be late for
+		clientNS := int64(-1) // closed loop: no intended start to be late for
 		if pace.open {
-			clientNS, leanWaitNS = ideal.send(due, sent)
+			clientNS = ideal.send(due, sent)
 		}
 		op.Sent = time.Time{}
 		op.Hits, op.Misses, op.Node = 0, 0, 0
@@ -96,7 +96,6 @@ func (w *worker) run(ctx context.Context) {
 		// Waiting for a stream is the target's doing, not the generator's:
 		// the ideal connection waits too.
 		ideal.done(done.Sub(sent), c.late.now())
-		leanNS := leanWaitNS + done.Sub(sent).Nanoseconds()
 		if op.Sent.After(sent) {
 			sent = op.Sent
 		}
@@ -117,7 +116,7 @@ func (w *worker) run(ctx context.Context) {
 				c.errs.note(kind, err.Error(), done.Sub(win.measStart))
 			}
 		default:
-			sm := sample{latency: done.Sub(due).Nanoseconds(), service: done.Sub(sent).Nanoseconds(), client: clientNS, lean: leanNS,
+			sm := sample{latency: done.Sub(due).Nanoseconds(), service: done.Sub(sent).Nanoseconds(), client: clientNS,
 				node: int32(op.Node), stage: w.stageOf(due)}
 			if op.Messages > 0 {
 				s.messages += int64(op.Messages)

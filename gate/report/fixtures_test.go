@@ -124,7 +124,7 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 		op.AchievedRate = float64(op.Count) / window
 		op.LatencyNS, op.ServiceNS = result.PercentilesOf(whole), result.PercentilesOf(service)
 		op.Histogram, op.ServiceHistogram = encode(t, whole), encode(t, service)
-		op.SetClientDelay(client, lessClient, nil)
+		op.SetClientDelay(client, lessClient)
 		allClient.Merge(client)
 		allLessClient.Merge(lessClient)
 		allWhole.Merge(whole)
@@ -137,7 +137,7 @@ func makeComponent(t testing.TB, seed uint64, name, target, protocol string, int
 	all.AchievedRate = float64(all.Count) / window
 	all.LatencyNS, all.ServiceNS = result.PercentilesOf(allWhole), result.PercentilesOf(allService)
 	all.Histogram, all.ServiceHistogram = encode(t, allWhole), encode(t, allService)
-	all.SetClientDelay(allClient, allLessClient, nil)
+	all.SetClientDelay(allClient, allLessClient)
 	for i, h := range allIntervals {
 		all.Intervals = append(all.Intervals, result.Interval{
 			OffsetNS: int64(i) * fixtureInterval, Count: h.TotalCount(), Errors: allErrors[i], Histogram: encode(t, h),
