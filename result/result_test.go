@@ -42,6 +42,17 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(data)
+	// With client delays, the whole run's and the interval's, and the
+	// interval's latencies less them.
+	clients := *good
+	clients.Components = []ComponentResult{good.Components[0]}
+	cop := &clients.Components[0].Operations[0]
+	cop.Intervals = []Interval{{Count: 100, Histogram: EncodeHistogram(h), ClientDelayHistogram: EncodeHistogram(h), LatencyLessClientHistogram: EncodeHistogram(h)}}
+	cop.SetClientDelay(h, h)
+	if data, err = clients.Encode(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
 	f.Add([]byte(`{"schema": "tailgate.result/v1", "verdict": "pass", "components": [{"name": "x", "operations": [{"name": "all", "count": 3, "histogram": "HISTFAAAAB"}]}]}`))
 	f.Add([]byte(`{"schema": "k6.summary"}`))
 	f.Add([]byte(`null`))
