@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,9 +37,12 @@ func TestSecretsAreRedactedEverywhere(t *testing.T) {
 	t.Parallel()
 	const redisPassword = "s3cret-redis-pw-81b2"
 	const token = "tok-9f8e7d6c5b4a-secret"
-	redis := testserver.Redis(t, "--user", "gate", "on", ">"+redisPassword, "~tailgate:*", "+get", "+set", "+ping", "+auth",
+	// Both targets 1 ms slow, so the 1ns bars are their misses whatever
+	// the runner.
+	redis := testserver.SlowRedis(t, time.Millisecond, "--user", "gate", "on", ">"+redisPassword, "~tailgate:*", "+get", "+set", "+ping", "+auth",
 		"--user", "default", "off")
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Millisecond)
 		if r.Header.Get("Authorization") != "Bearer "+token {
 			http.Error(w, "no", http.StatusUnauthorized)
 			return
@@ -231,7 +235,7 @@ func TestNoFormOfUserinfoSecretIsEverPrinted(t *testing.T) {
 func TestAPasswordGivenAloneOnTheCommandLineAuthenticatesAndIsNeverPrinted(t *testing.T) {
 	t.Parallel()
 	const password = "Sup3rSecretPw-live"
-	redis := testserver.Redis(t, "--requirepass", password)
+	redis := testserver.SlowRedis(t, time.Millisecond, "--requirepass", password) // the 1ns bar its miss whatever the runner
 	plan := writePlan(t, strings.Replace(secretPlan, "TARGET", "redis://127.0.0.1:1/0", 1))
 	dir := t.TempDir()
 	inv := runWritingEverything(t, dir, plan, nil, "--target", "cache=redis://:"+password+"@"+redis.Addr+"/0")

@@ -38,15 +38,16 @@ func NewDelayProxy(t testing.TB, target string) *DelayProxy {
 	return p
 }
 
-// SlowRedis starts a real Redis behind a delay proxy holding every reply
-// for delay: a target whose own latency is past an impossible bar whatever
-// the runner, so that a test of a failing bar sees it fail rather than put
-// down to a busy runner's wake-ups (client-bound), as a bar at the noise of
-// a fast Redis on a loaded machine may rightly be. It returns the proxy,
-// whose Addr is the target's; closing it takes the target away.
-func SlowRedis(t testing.TB, delay time.Duration) *DelayProxy {
+// SlowRedis starts a real Redis (with extraArgs, as Redis) behind a delay
+// proxy holding every reply for delay: a target whose own latency is past
+// an impossible bar whatever the runner, so that a test of a failing bar
+// sees it fail rather than put down to a busy runner's wake-ups
+// (client-bound), as a bar at the noise of a fast Redis on a loaded
+// machine may rightly be. It returns the proxy, whose Addr is the
+// target's; closing it takes the target away.
+func SlowRedis(t testing.TB, delay time.Duration, extraArgs ...string) *DelayProxy {
 	t.Helper()
-	p := NewDelayProxy(t, Redis(t).Addr)
+	p := NewDelayProxy(t, Redis(t, extraArgs...).Addr)
 	p.SetDelay(delay)
 	return p
 }
