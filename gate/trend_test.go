@@ -182,9 +182,9 @@ func TestTheTrendComparesLikeRunnersAndMeasuredRuns(t *testing.T) {
 		detail  string
 	}{
 		{"runs of one kind of runner throughout are compared", fleet(eight, eight), onRunner(eight), status.Fail, "between c06 and c07"},
-		{"a CPU probe median 7.5% apart is the same kind of runner", fleet(runnerOf(2, 7_440), eight), onRunner(eight), status.Fail, "between c06 and c07"},
-		{"runs on CPUs 25% faster are left out", fleet(runnerOf(2, 6_000), eight), onRunner(eight), status.NoChange,
-			"7 runs on another kind of runner left out (another CPU count, or a CPU probe median more than 15% from this run's)"},
+		{"a CPU probe median 1.25 times apart is the same kind of runner", fleet(runnerOf(2, 10_000), eight), onRunner(eight), status.Fail, "between c06 and c07"},
+		{"runs on CPUs twice as fast are left out", fleet(runnerOf(2, 4_000), eight), onRunner(eight), status.NoChange,
+			"7 runs on another kind of runner left out (another CPU count, or a CPU probe median more than 1.5 times this run's, or less than 1/1.5)"},
 		{"runs with twice the CPUs are left out", fleet(runnerOf(4, 8_000), eight), onRunner(eight), status.NoChange, "7 runs on another kind of runner left out"},
 		{"runs without a runner record are compared", nil, onRunner(eight), status.Fail, "between c06 and c07"},
 		{"runs whose p99 was client-bound are left out", func(i int, run *history.Run) {
