@@ -162,7 +162,7 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 				slo.FormatDuration(time.Duration(s.AtNS)), s.Message))
 		}
 		if all := c.Operation(slo.AllOperations); all != nil && len(all.ErrorKinds) > 0 {
-			hc.ErrorKinds = ErrorKindsText(all.ErrorKinds)
+			hc.ErrorKinds = ErrorsText(all)
 		}
 		hc.Hits = HitsText(c)
 		hc.Streams = StreamsText(c)

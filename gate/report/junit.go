@@ -184,7 +184,7 @@ func incompleteCase(res *result.Result, c *result.ComponentResult) junitCase {
 		fmt.Fprintf(&body, "first %s error at %s: %s\n", kind, slo.FormatDuration(time.Duration(s.AtNS)), s.Message)
 	}
 	if all := c.Operation(slo.AllOperations); all != nil && len(all.ErrorKinds) > 0 {
-		fmt.Fprintf(&body, "errors: %s\n", ErrorKindsText(all.ErrorKinds))
+		fmt.Fprintf(&body, "errors: %s\n", ErrorsText(all))
 	}
 	return junitCase{
 		Name: "run completed", Classname: "tailgate." + c.Name, Time: seconds(res.MeasuredNS),

@@ -312,7 +312,7 @@ func incompleteDetails(ew *errWriter, res *result.Result) {
 			ew.printf("  - first %s error at %s: %s\n", mdText(kind), slo.FormatDuration(time.Duration(s.AtNS)), mdCode(s.Message))
 		}
 		if all := c.Operation(slo.AllOperations); all != nil && len(all.ErrorKinds) > 0 {
-			ew.printf("  - errors: %s\n", mdText(ErrorKindsText(all.ErrorKinds)))
+			ew.printf("  - errors: %s\n", mdText(ErrorsText(all)))
 		}
 	}
 	ew.printf("\n")

@@ -94,7 +94,7 @@ func Text(w io.Writer, res *result.Result) error {
 		}
 		for _, op := range c.Operations {
 			if op.Name == slo.AllOperations && len(op.ErrorKinds) > 0 {
-				ew.printf("errors in %q: %s\n", c.Name, ErrorKindsText(op.ErrorKinds))
+				ew.printf("errors in %q: %s\n", c.Name, ErrorsText(&op))
 			}
 		}
 		for _, kind := range sortedKeys(c.FirstErrors) {
@@ -259,13 +259,20 @@ func StreamsText(c *result.ComponentResult) string {
 	return strings.Join(parts, "; ")
 }
 
-// ErrorKindsText lists error counts by kind, largest first.
-func ErrorKindsText(kinds map[string]int64) string {
+// ErrorsText is an operation's errors by kind, largest first, saying how
+// many of its unsent operations were tailgate's own falling behind rather
+// than the target's (result.OperationResult.ClientUnsent): "unsent 18613
+// (495 of them tailgate's own, left unsent by its falling behind), timeout 3".
+func ErrorsText(op *result.OperationResult) string {
+	kinds := op.ErrorKinds
 	keys := sortedKeys(kinds)
 	sort.SliceStable(keys, func(i, j int) bool { return kinds[keys[i]] > kinds[keys[j]] })
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %d", k, kinds[k])
+		if k == result.KindUnsent && op.ClientUnsent > 0 {
+			parts[i] += fmt.Sprintf(" (%d of them tailgate's own, left unsent by its falling behind)", op.ClientUnsent)
+		}
 	}
 	return strings.Join(parts, ", ")
 }
