@@ -111,7 +111,7 @@ type componentRun struct {
 	workers []*worker
 	// late is the runner's recent wake-up delay, kept by the run's probe.
 	late *lateness
-	// drain weighs the operations left unsent on every connection's lean
+	// drain weighs the operations left unsent on every connection's ideal
 	// timeline.
 	drain drainPool
 	rec   *record
