@@ -97,10 +97,7 @@ func (l *leanLane) freeAt(now time.Time, late time.Duration) (time.Time, time.Du
 func (p *drainPool) unsent(due, deadline, now time.Time, late time.Duration) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.lanes) == 0 {
-		return false
-	}
-	for {
+	for { // the caller's own lane is among them
 		l := p.lanes[0]
 		free, perOp := l.freeAt(now, late)
 		if l.placed.After(free) {
@@ -118,6 +115,43 @@ func (p *drainPool) unsent(due, deadline, now time.Time, late time.Duration) boo
 		l.key = l.placed
 		heap.Fix(&p.lanes, 0)
 		return !start.After(deadline)
+	}
+}
+
+// timelineSlot is one slot of an ideal timeline (a connection's, or a
+// pipeline slot's) as its worker publishes it to the drain pool: its lane,
+// whether an operation is in flight on it, and whether that operation is
+// published busy there.
+type timelineSlot struct {
+	lane                *leanLane // nil publishes nothing
+	inFlight, published bool
+}
+
+// sent notes an operation sent at sent, starting at start on the timeline
+// and taken to last perOp, and publishes it busy from publishFrom on.
+func (s *timelineSlot) sent(start, sent, publishFrom time.Time, perOp time.Duration) {
+	s.inFlight = true
+	if s.lane != nil && !sent.Before(publishFrom) {
+		s.lane.busy(start, sent, perOp)
+		s.published = true
+	}
+}
+
+// answered notes the operation in flight answered, the slot free from
+// free, and publishes it so if its operation was published.
+func (s *timelineSlot) answered(free time.Time, perOp time.Duration) {
+	s.inFlight = false
+	if s.published {
+		s.lane.idle(free, perOp)
+		s.published = false
+	}
+}
+
+// idle publishes the slot free from free unless an operation is in flight
+// on it: its worker sends no more.
+func (s *timelineSlot) idle(free time.Time, perOp time.Duration) {
+	if s.lane != nil && !s.inFlight {
+		s.lane.idle(free, perOp)
 	}
 }
 

@@ -32,23 +32,19 @@ type inFlight struct {
 type pipelineIdeal struct {
 	free []time.Time // ideal completion of the operation that last held each slot
 	lean leanService
-	// lanes are the slots' lanes in the drain pool, published from
-	// publishFrom on (see idealConn); nil publishes nothing. busy marks
-	// the slots with an operation in flight, published those published
-	// busy on their lane.
-	lanes           []*leanLane
-	publishFrom     time.Time
-	busy, published []bool
+	// slots are the slots' lanes in the drain pool, published from
+	// publishFrom on (see idealConn).
+	slots       []timelineSlot
+	publishFrom time.Time
 }
 
 // newPipelineIdeal follows a window of depth operations, each slot a lane
 // of pool published from publishFrom on; a nil pool publishes nothing.
 func newPipelineIdeal(depth int, pool *drainPool, publishFrom time.Time) pipelineIdeal {
-	p := pipelineIdeal{free: make([]time.Time, depth), publishFrom: publishFrom,
-		busy: make([]bool, depth), published: make([]bool, depth)}
+	p := pipelineIdeal{free: make([]time.Time, depth), slots: make([]timelineSlot, depth), publishFrom: publishFrom}
 	if pool != nil {
-		for range depth {
-			p.lanes = append(p.lanes, pool.lane())
+		for i := range p.slots {
+			p.slots[i].lane = pool.lane()
 		}
 	}
 	return p
@@ -59,11 +55,7 @@ func newPipelineIdeal(depth int, pool *drainPool, publishFrom time.Time) pipelin
 func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (start time.Time, clientNS int64) {
 	slot := seq % uint64(len(p.free))
 	start = idealStart(due, p.free[slot])
-	p.busy[slot] = true
-	if p.lanes != nil && !sent.Before(p.publishFrom) {
-		p.lanes[slot].busy(start, sent, p.lean.expected())
-		p.published[slot] = true
-	}
+	p.slots[slot].sent(start, sent, p.publishFrom, p.lean.expected())
 	return start, max(sent.Sub(start).Nanoseconds(), 0)
 }
 
@@ -72,20 +64,14 @@ func (p *pipelineIdeal) send(seq uint64, due, sent time.Time) (start time.Time, 
 func (p *pipelineIdeal) done(seq uint64, start time.Time, service, late time.Duration) {
 	slot := seq % uint64(len(p.free))
 	p.free[slot] = start.Add(p.lean.took(service, late))
-	p.busy[slot] = false
-	if p.published[slot] {
-		p.lanes[slot].idle(p.free[slot], p.lean.expected())
-		p.published[slot] = false
-	}
+	p.slots[slot].answered(p.free[slot], p.lean.expected())
 }
 
 // idle publishes the lane of every slot without an operation in flight
 // free: its worker sends no more.
 func (p *pipelineIdeal) idle() {
-	for slot, l := range p.lanes {
-		if !p.busy[slot] {
-			l.idle(p.free[slot], p.lean.expected())
-		}
+	for i := range p.slots {
+		p.slots[i].idle(p.free[i], p.lean.expected())
 	}
 }
 

@@ -205,22 +205,17 @@ type idealConn struct {
 	free  time.Time // ideal completion of the previous operation
 	start time.Time // ideal start of the operation in flight
 	lean  leanService
-	// lane is the connection's lane in the drain pool, published from
-	// publishFrom (the window's end) on; nil publishes nothing. published
-	// is set while the operation in flight is published busy on it.
-	lane        *leanLane
+	// slot is the connection's lane in the drain pool, published from
+	// publishFrom (the window's end) on.
+	slot        timelineSlot
 	publishFrom time.Time
-	published   bool
 }
 
 // send notes an operation intended at due and sent at sent, and returns its
 // client delay in nanoseconds.
 func (c *idealConn) send(due, sent time.Time) int64 {
 	c.start = idealStart(due, c.free)
-	if c.lane != nil && !sent.Before(c.publishFrom) {
-		c.lane.busy(c.start, sent, c.lean.expected())
-		c.published = true
-	}
+	c.slot.sent(c.start, sent, c.publishFrom, c.lean.expected())
 	return max(sent.Sub(c.start).Nanoseconds(), 0)
 }
 
@@ -237,18 +232,11 @@ func idealStart(due, free time.Time) time.Time {
 // runner's wake-up delay when it ended (see lateness).
 func (c *idealConn) done(service, late time.Duration) {
 	c.free = c.start.Add(c.lean.took(service, late))
-	if c.published {
-		c.lane.idle(c.free, c.lean.expected())
-		c.published = false
-	}
+	c.slot.answered(c.free, c.lean.expected())
 }
 
 // idle publishes the connection's lane free: its worker sends no more.
-func (c *idealConn) idle() {
-	if c.lane != nil {
-		c.lane.idle(c.free, c.lean.expected())
-	}
-}
+func (c *idealConn) idle() { c.slot.idle(c.free, c.lean.expected()) }
 
 // leanService is what an operation takes on a connection's ideal
 // timeline (idealConn, pipelineIdeal): its service time less the runner's

@@ -307,7 +307,7 @@ func TestTheLeanTimelineWeighsUnsentOperationsOnTheMeanNotTheLastReplies(t *test
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var pool drainPool
-			c := idealConn{lane: pool.lane()}
+			c := idealConn{slot: timelineSlot{lane: pool.lane()}}
 			due := 0
 			for i := range 1000 {
 				service := 50 * time.Microsecond // noticed at once

@@ -47,7 +47,7 @@ func (w *worker) run(ctx context.Context) {
 	now := w.clock.Now()
 	cur.interval = win.intervalOf(now)
 	flushAt := win.flushAt(cur.interval, now)
-	ideal := idealConn{lane: c.drain.lane(), publishFrom: win.end}
+	ideal := idealConn{slot: timelineSlot{lane: c.drain.lane()}, publishFrom: win.end}
 	defer ideal.idle()
 	for ctx.Err() == nil {
 		index, due, ok := pace.next()
