@@ -106,12 +106,12 @@ func quantileOf(h *hdrhistogram.Histogram, q float64) int64 {
 
 // targetBound is a lower bound of the q-quantile of the target's own share
 // of the service time, or of the latency less the client delay (a wait
-// that is the target's doing, plus the service time). A service time S is the target's part T
-// plus the delay R with which tailgate noticed the reply, and R is
-// distributed as the runner's wake-up delays W. Whatever their dependence, for any level p < q
-// at most a share 1−p of S lies above Q_p(S) and at most a share q−p of R
-// above Q_(1−q+p)(W), so more than a share 1−q of T lies above their
-// difference:
+// that is the target's doing, plus the service time). A service time S is
+// the target's part T plus the delay R with which tailgate noticed the
+// reply, and R is distributed as the runner's wake-up delays W. Whatever
+// their dependence, for any level p < q at most a share 1−p of S lies
+// above Q_p(S) and at most a share q−p of R above Q_(1−q+p)(W), so more
+// than a share 1−q of T lies above their difference:
 //
 //	Q_q(T) ≥ max over p < q of  Q_p(S) − Q_(1−q+p)(W)
 //
@@ -242,8 +242,8 @@ func metricQuantile(m slo.Metric) float64 {
 //     MaterialFloor of the bar.
 //
 // A target whose own latency misses the bar fails whatever the generator
-// did; a generator precise to a tenth of the bar leaves the miss
-// to the target. The floor is recorded on the objective either way.
+// did; a generator precise to a tenth of the bar leaves the miss to the
+// target. The floor is recorded on the objective either way.
 func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationResult, runner *result.Runner) {
 	f, ok := FloorOf(op, runner, metricQuantile(m))
 	if !ok {

@@ -70,11 +70,10 @@ func (t overTime) floor(latency *hdrhistogram.Histogram, from, to int) (f Floor,
 	if !ok {
 		return Floor{}, false
 	}
-	// Reading the result decoded every interval's histograms once.
-	own, err := t.op.LatenciesLessClientOver(from, to)
-	if err != nil {
-		own = nil
-	}
+	// Reading the result decoded every interval's histograms once: one
+	// that does not decode now is read as missing (nil), as in an older
+	// result.
+	own, _ := t.op.LatenciesLessClientOver(from, to)
 	return sliceFloor(latency, client, wake, own, 0.99), true
 }
 

@@ -166,7 +166,7 @@ func (o *OperationResult) intervalLessClientAgrees(i int, client *hdrhistogram.P
 	if client != nil {
 		clients = client.TotalCount()
 	}
-	if less.TotalCount() != clients || client == nil {
+	if client == nil || less.TotalCount() != clients {
 		return fmt.Errorf("interval %d: latency less client histogram holds %d samples, the client delay histogram %d", i, less.TotalCount(), clients)
 	}
 	return nil

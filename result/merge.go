@@ -502,9 +502,9 @@ func mergeOperation(ops []*OperationResult, offsets []int, interval, window time
 }
 
 // intervalSlot is one interval of a merged operation: its latencies,
-// client delays, latencies less them and errors. Shards side by side all fall into each slot and
-// are merged; segments end to end (Concat) fill each slot with one part's
-// interval.
+// client delays, latencies less them and errors. Shards side by side all
+// fall into each slot and are merged; segments end to end (Concat) fill
+// each slot with one part's interval.
 type intervalSlot struct {
 	latency, client, lessClient histSlot
 	errors                      int64

@@ -512,10 +512,8 @@ func (o *OperationResult) IntervalLatencyLessClient(i int) (*hdrhistogram.Packed
 // operation's intervals [from, to) merged; nil when one of them has none
 // (an older result).
 func (o *OperationResult) LatenciesLessClientOver(from, to int) (*hdrhistogram.Histogram, error) {
-	for _, iv := range o.Intervals[from:to] {
-		if iv.LatencyLessClientHistogram == "" {
-			return nil, nil
-		}
+	if !every(o.Intervals[from:to], lessClientOf) {
+		return nil, nil
 	}
 	return mergeOver(from, to, o.IntervalLatencyLessClient)
 }
@@ -525,24 +523,27 @@ func (o *OperationResult) LatenciesLessClientOver(from, to int) (*hdrhistogram.H
 // whose ideal timeline takes the runner's delay out of each service time
 // (see OperationResult.ClientDelayNS); results written before hold none.
 func (o *OperationResult) HasIntervalLatenciesLessClient() bool {
-	for _, iv := range o.Intervals {
-		if iv.LatencyLessClientHistogram == "" {
-			return false
-		}
-	}
-	return len(o.Intervals) > 0
+	return len(o.Intervals) > 0 && every(o.Intervals, lessClientOf)
 }
 
 // HasIntervalClientDelays reports whether every interval of the operation
 // holds its client delays.
 func (o *OperationResult) HasIntervalClientDelays() bool {
-	for _, iv := range o.Intervals {
-		if iv.ClientDelayHistogram == "" {
+	return len(o.Intervals) > 0 && every(o.Intervals, clientDelayOf)
+}
+
+// every reports whether each of intervals holds the histogram enc reads.
+func every(intervals []Interval, enc func(*Interval) string) bool {
+	for i := range intervals {
+		if enc(&intervals[i]) == "" {
 			return false
 		}
 	}
-	return len(o.Intervals) > 0
+	return true
 }
+
+func clientDelayOf(iv *Interval) string { return iv.ClientDelayHistogram }
+func lessClientOf(iv *Interval) string  { return iv.LatencyLessClientHistogram }
 
 // IntervalHistogram decodes the latency histogram of the operation's i-th
 // interval, packed: only its populated buckets, a few KB where a dense

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -73,11 +74,7 @@ func TestStagesSurviveTheResultFileAndMerge(t *testing.T) {
 	m, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
 	require.NoError(t, err)
 	st = m.Components[0].Operations[0].Stages
-	for i, want := range []int64{2, 1} {
-		h, err := st[i].ClientDelays()
-		require.NoError(t, err)
-		assert.Equal(t, want, h.TotalCount(), "stage %d: both shards' client delays", i+1)
-	}
+	assertStageCounts(t, st, "client delays", (*result.StageResult).ClientDelays, 2, 1)
 	assert.Empty(t, st[0].LatencyLessClientHistogram, "shards without latencies less client delays merge to none")
 	for _, shard := range []*result.Result{a, b} {
 		for i := range shard.Components[0].Operations[0].Stages {
@@ -88,11 +85,7 @@ func TestStagesSurviveTheResultFileAndMerge(t *testing.T) {
 	m, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
 	require.NoError(t, err)
 	st = m.Components[0].Operations[0].Stages
-	for i, want := range []int64{2, 1} {
-		h, err := st[i].LatenciesLessClient()
-		require.NoError(t, err)
-		assert.Equal(t, want, h.TotalCount(), "stage %d: both shards' latencies less client delays", i+1)
-	}
+	assertStageCounts(t, st, "latencies less client delays", (*result.StageResult).LatenciesLessClient, 2, 1)
 	view = m.Components[0].OfStage(1)
 	assert.Equal(t, st[0].LatencyLessClientHistogram, view.Operations[0].LatencyLessClientHistogram, "a stage's view carries them")
 	b.Components[0].Operations[0].Stages[0].LatencyLessClientHistogram = ""
@@ -109,6 +102,17 @@ func TestStagesSurviveTheResultFileAndMerge(t *testing.T) {
 	b.Components[0].Operations[0].Stages = nil
 	_, err = result.Merge([]*result.Result{a, b}, []string{"a", "b"})
 	assert.ErrorContains(t, err, "running in stages", "a shard without the stages is refused")
+}
+
+// assertStageCounts checks that stage i of st holds want[i] of what read
+// decodes (its client delays, say): both shards'.
+func assertStageCounts(t *testing.T, st []result.StageResult, what string, read func(*result.StageResult) (*hdrhistogram.Histogram, error), want ...int64) {
+	t.Helper()
+	for i, n := range want {
+		h, err := read(&st[i])
+		require.NoError(t, err)
+		assert.Equal(t, n, h.TotalCount(), "stage %d: both shards' %s", i+1, what)
+	}
 }
 
 func TestBadStagesAreRefused(t *testing.T) {
