@@ -23,10 +23,12 @@ type History struct {
 // TrendRunnerSpread is how far apart, as a ratio, a history run's CPU
 // probe median may lie from the judged result's for the trend tier to
 // compare the two as runs of one kind of runner. Four quiet runs of one
-// machine were 7.7% apart, and runs beside other tests' load on one CI
-// machine up to 1.23 times; a fleet moved to machines half again as slow
-// or fast lies beyond, and would otherwise show as a confirmed shift of
-// the target. A smaller move of the fleet is not told from load.
+// machine were 7.7% apart; in the race-detector test suite on one CI
+// machine, runs of its quiet phase had 10.5 and 11.2 us and one beside
+// other tests' load 12.9 us (1.23 times the lowest). A fleet moved to
+// machines half again as slow or fast lies beyond, and would otherwise
+// show as a confirmed shift of the target. A smaller move of the fleet is
+// not told from load.
 const TrendRunnerSpread = 1.5
 
 // sameRunner reports whether a history run's runner is of the judged
