@@ -62,7 +62,7 @@ func Decode(data []byte) (*Result, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		if err := r.Runner.intervalsAgree(wake); err != nil {
+		if err := errors.Join(r.Runner.intervalsAgree(wake), r.Runner.checkPressure()); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 	}

@@ -309,6 +309,82 @@ func TestDecodeChecksTheRunnersIntervals(t *testing.T) {
 	}
 }
 
+// TestTheRunnersCPUPressure: a CPU pressure (and a steal) decodes only as
+// a share, a merge weighs the parts' by how long each ran (its wake-ups)
+// and keeps one only when every part has one, and a slice of the run has
+// none.
+func TestTheRunnersCPUPressure(t *testing.T) {
+	share := func(v float64) func(r *Result) {
+		return func(r *Result) { r.Runner.CPUPressure = &v }
+	}
+	checkDecodes(t, consistentResult, []decodeCase{
+		{"a share", share(0.25), ""},
+		{"none at all", share(0), ""},
+		{"a stall throughout", share(1), ""},
+		{"below none", share(-0.01), "runner cpu_pressure -0.01 is not a share within [0, 1]"},
+		{"above the whole window", share(1.5), "runner cpu_pressure 1.5 is not a share within [0, 1]"},
+		{"a steal", func(r *Result) { v := 0.2; r.Runner.CPUSteal = &v }, ""},
+		{"a steal above the whole time", func(r *Result) { v := 1.01; r.Runner.CPUSteal = &v }, "runner cpu_steal 1.01 is not a share within [0, 1]"},
+	})
+	// wakeups gives a result's runner n wake-ups.
+	withWakeups := func(r *Result, n int) {
+		h := NewHistogram()
+		for i := range n {
+			_ = h.RecordValue(int64(1000 + i))
+		}
+		r.Runner = RunnerOf(h, h, 2)
+	}
+	for _, tt := range []struct {
+		name       string
+		pressures  []float64 // a negative one is unrecorded
+		wakeups    []int
+		want       float64
+		unrecorded bool
+	}{
+		{"weighed by how long each part ran", []float64{0.1, 0.4}, []int{300, 100}, 0.175, false},
+		{"equal parts", []float64{0.2, 0.3}, []int{50, 50}, 0.25, false},
+		{"a part without one", []float64{0.2, -1}, []int{50, 50}, 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var parts []*Result
+			for i, p := range tt.pressures {
+				r := consistentResult(t)
+				withWakeups(r, tt.wakeups[i])
+				if p >= 0 {
+					r.Runner.CPUPressure = &p
+					steal := p / 2
+					r.Runner.CPUSteal = &steal
+				}
+				parts = append(parts, r)
+			}
+			merged, err := Concat(parts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := merged.Runner.CPUPressure
+			switch {
+			case tt.unrecorded && got != nil:
+				t.Errorf("merged CPU pressure %v, want none", *got)
+			case !tt.unrecorded && (got == nil || math.Abs(*got-tt.want) > 1e-9):
+				t.Errorf("merged CPU pressure %v, want %v", got, tt.want)
+			}
+			switch steal := merged.Runner.CPUSteal; {
+			case tt.unrecorded && steal != nil:
+				t.Errorf("merged steal %v, want none", *steal)
+			case !tt.unrecorded && (steal == nil || math.Abs(*steal-tt.want/2) > 1e-9):
+				t.Errorf("merged steal %v, want %v", steal, tt.want/2)
+			}
+		})
+	}
+	r := consistentResult(t)
+	r.Runner.Intervals = []RunnerInterval{{OffsetNS: 0, WakeupHistogram: r.Runner.WakeupHistogram}, {OffsetNS: 1e9, WakeupHistogram: EncodeHistogram(NewHistogram())}}
+	share(0.3)(r)
+	r.Runner.CPUSteal = r.Runner.CPUPressure
+	if got := r.Runner.Over(0, 1e9, 1e9); got == r.Runner || got.CPUPressure != nil || got.CPUSteal != nil {
+		t.Errorf("a slice's runner %+v: want its own record, without the whole window's CPU pressure and steal", got)
+	}
+}
+
 // TestRunnerOverASliceReadsItsIntervals: a slice on interval boundaries
 // reads the wake-ups of the intervals it covers (the last one to the end of
 // the window); any other slice, or a record without intervals, the whole

@@ -49,6 +49,10 @@ type runnerProbe struct {
 	// delays fill few buckets, so a long soak's stay small.
 	intervals []*hdrhistogram.PackedHistogram
 	win       probeWindow
+	// measured and ended are the runner's CPU pressure at the measured
+	// window's start (read once: marked) and at the probe's end.
+	measured, ended pressureMark
+	marked          bool
 }
 
 // probeWindow is the measured window as the probe cuts it: its start, the
@@ -92,9 +96,15 @@ func probeRunner(ctx context.Context, clock Clock, sl Sleeper, start time.Time, 
 	for {
 		next = next.Add(ProbeEvery)
 		if !sl.Until(ctx, next) {
+			if p.marked {
+				p.ended = markPressure()
+			}
 			return p
 		}
 		woke := clock.Now()
+		if !p.marked && !next.Before(win.start) {
+			p.measured, p.marked = markPressure(), true
+		}
 		late := clampNS(woke.Sub(next).Nanoseconds())
 		_ = p.wakeups.RecordValue(late)
 		recent.note(late)
@@ -117,6 +127,12 @@ func (p *runnerProbe) record() *result.Runner {
 		r.Intervals = append(r.Intervals, result.RunnerInterval{
 			OffsetNS: int64(i) * p.win.interval.Nanoseconds(), WakeupHistogram: result.EncodePacked(h),
 		})
+	}
+	if share, ok := pressureShare(p.measured, p.ended); ok {
+		r.CPUPressure = &share
+	}
+	if share, ok := stealShare(p.measured, p.ended); ok {
+		r.CPUSteal = &share
 	}
 	return r
 }

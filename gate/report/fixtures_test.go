@@ -259,16 +259,18 @@ func baseResult() *result.Result {
 }
 
 // fixtureRunner is a quiet runner: wake-ups 5 to 60 us late, the CPU
-// probe 8 us.
+// probe 8 us, some task waiting for a CPU 6.2% of the time, 0.4% of its CPU time
+// stolen.
 func fixtureRunner() *result.Runner {
 	wake, cpu := result.NewHistogram(), result.NewHistogram()
 	for i := range 2500 {
 		_ = wake.RecordValue(int64(5_000 + i%100*i%551*100))
 		_ = cpu.RecordValue(int64(8_000 + i%7*100))
 	}
+	pressure, steal := 0.062, 0.004
 	return &result.Runner{CPUs: 2,
 		WakeupNS: result.PercentilesOf(wake), WakeupHistogram: encodeRunner(wake),
-		CPUProbeNS: result.PercentilesOf(cpu), CPUProbeHistogram: encodeRunner(cpu)}
+		CPUProbeNS: result.PercentilesOf(cpu), CPUProbeHistogram: encodeRunner(cpu), CPUPressure: &pressure, CPUSteal: &steal}
 }
 
 func encodeRunner(h *hdrhistogram.Histogram) string {
