@@ -35,6 +35,20 @@ var (
 	slowerRunner = runnerRecord(0, 0, 12_000)
 )
 
+// pressured is the quiet runner with a CPU pressure of share.
+func pressured(share float64) *result.Runner {
+	r := runnerRecord(0, 0, 8_000)
+	r.CPUPressure = &share
+	return r
+}
+
+// stolen is the runner pressured by pressure with a steal of steal.
+func stolen(pressure, steal float64) *result.Runner {
+	r := pressured(pressure)
+	r.CPUSteal = &steal
+	return r
+}
+
 // withGenerator gives every operation of res a service time and a client
 // delay derived from each latency in its whole-run histogram, and res the
 // runner record.
@@ -177,19 +191,40 @@ func TestRunnerNoiseBetweenRunsMakesWhatItCouldExplainInconclusive(t *testing.T)
 		name       string
 		base, cand *result.Result
 		want       status.Status
+		// detail is what an inconclusive objective's detail must hold.
+		detail string
 	}{
+		{"A/A on a busier candidate runner does not fail",
+			run(base, pressured(0.06)), run(slower(1.2), pressured(0.25)), status.Inconclusive,
+			"the candidate's runner was busier than the baseline's (its tasks kept from a CPU, by other tasks or by its hypervisor, 25% of the measured window against 6%)"},
+		{"+30% against a baseline whose hypervisor stole its time does not pass",
+			run(slower(1.3), stolen(0.12, 0.23)), run(slower(1.3), stolen(0.06, 0.01)), status.Inconclusive,
+			"the baseline's runner was busier than the candidate's (its tasks kept from a CPU, by other tasks or by its hypervisor, 35% of the measured window against 7%)"},
+		{"a steal only one runner records is not compared",
+			run(slower(1.3), stolen(0.06, 0.3)), run(slower(1.3), pressured(0.06)), status.Pass, ""},
+		{"+30% against a baseline on a busier runner does not pass",
+			run(slower(1.3), pressured(0.27)), run(slower(1.3), pressured(0.07)), status.Inconclusive,
+			"the baseline's runner was busier than the candidate's (its tasks kept from a CPU, by other tasks or by its hypervisor, 27% of the measured window against 7%)"},
+		{"+30% on a candidate runner busier by less than MaterialContention fails",
+			run(base, pressured(0.06)), run(slower(1.3), pressured(0.15)), status.Fail, ""},
+		{"+30% on a calmer candidate runner still fails",
+			run(base, pressured(0.27)), run(slower(1.3), pressured(0.06)), status.Fail, ""},
+		{"+30% against a baseline without a CPU pressure fails",
+			run(base, quietRunner), run(slower(1.3), pressured(0.3)), status.Fail, ""},
+		{"A/A on a busier candidate runner passes",
+			run(base, pressured(0.06)), run(fixture{seed: 2, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, pressured(0.3)), status.Pass, ""},
 		{"A/A with a noisy candidate runner does not fail",
-			run(base, quietRunner), run(slower(1.2), noisyRunner), status.Inconclusive},
+			run(base, quietRunner), run(slower(1.2), noisyRunner), status.Inconclusive, ""},
 		{"+30% with a noisy baseline runner does not pass",
-			run(slower(1.3), noisyRunner), run(slower(1.3), quietRunner), status.Inconclusive},
+			run(slower(1.3), noisyRunner), run(slower(1.3), quietRunner), status.Inconclusive, ""},
 		{"+30% with a slower baseline CPU does not pass",
-			run(slower(1.3), slowerRunner), run(slower(1.3), quietRunner), status.Inconclusive},
+			run(slower(1.3), slowerRunner), run(slower(1.3), quietRunner), status.Inconclusive, ""},
 		{"+30% between comparable runners fails",
-			run(base, quietRunner), run(slower(1.3), quietRunner), status.Fail},
+			run(base, quietRunner), run(slower(1.3), quietRunner), status.Fail, ""},
 		{"+30% with a quieter candidate runner still fails",
-			run(base, noisyRunner), run(slower(1.3), quietRunner), status.Fail},
+			run(base, noisyRunner), run(slower(1.3), quietRunner), status.Fail, ""},
 		{"A/A between comparable runners passes",
-			run(base, quietRunner), run(fixture{seed: 2, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, quietRunner), status.Pass},
+			run(base, quietRunner), run(fixture{seed: 2, medianNS: 2e6, sigma: 0.5, intervals: 15, perSecond: 1000}, quietRunner), status.Pass, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,6 +239,7 @@ func TestRunnerNoiseBetweenRunsMakesWhatItCouldExplainInconclusive(t *testing.T)
 			if tt.want == status.Inconclusive {
 				assert.Contains(t, o.Detail, "runner noise")
 				assert.Contains(t, o.Detail, "--baseline-target")
+				assert.Contains(t, o.Detail, tt.detail)
 				assert.NotEqual(t, status.VerdictPass, v.Status)
 				assert.NotEqual(t, status.VerdictFail, v.Status)
 			}

@@ -52,6 +52,14 @@ const tailWaits = 2
 // two busy loops beside one run put it 3 to 35 times apart.
 const MaterialRunnerRatio = 2
 
+// MaterialContention is how far apart, in share of the measured window,
+// two runners' contentions (CPU pressure plus steal, result.Runner's
+// Contention) must be for one runner to count as busier: quiet 2 s runs on
+// one 2-CPU machine read 6.1–8.0% at under 2% steal, the same runs beside
+// two busy loops 23–33%, and quiet runs while the machine's hypervisor
+// stole 21–25% of its time 33–38%.
+const MaterialContention = 0.10
+
 // runnerConfidence is the level of the order-statistic intervals by which
 // two runners' figures are told apart.
 const runnerConfidence = 0.99
@@ -72,6 +80,13 @@ type RunnerDiff struct {
 	// Speed is the candidate's CPU probe median over the baseline's: what
 	// a slower CPU multiplies a latency by.
 	Speed float64
+	// Busier is 1 when the candidate's runner was busier than the
+	// baseline's (their contentions at least MaterialContention apart), -1
+	// when the baseline's was, 0 otherwise or when either is unrecorded.
+	// How much a busier runner slows a target that shares it is not
+	// measured, so it is never granted as an amount: it only keeps a
+	// verdict it could explain from standing.
+	Busier int
 	// Base and Cand are the runners' figures, for the reader.
 	Base, Cand RunnerFigures
 }
@@ -79,10 +94,13 @@ type RunnerDiff struct {
 // RunnerFigures are one runner's figures at one quantile.
 type RunnerFigures struct {
 	WakeupNS, CPUProbeNS int64
+	// Contention is the runner's CPU pressure plus steal, of those both
+	// runners record; nil when they record neither.
+	Contention *float64
 }
 
 // Differ reports whether the runners differ measurably at all.
-func (d RunnerDiff) Differ() bool { return d.WakeupNS != 0 || d.Speed != 1 }
+func (d RunnerDiff) Differ() bool { return d.WakeupNS != 0 || d.Speed != 1 || d.Busier != 0 }
 
 // Adjust turns a candidate/baseline latency ratio into the ratio the
 // candidate would have shown on the baseline's runner: the candidate's
@@ -143,6 +161,17 @@ func CompareRunners(base, cand *result.Runner, q float64) (RunnerDiff, bool) {
 	if speed := float64(ccEst) / float64(bcEst); (ccLo > bcHi || bcLo > ccHi) && math.Abs(math.Log(speed)) > math.Log(MaterialSpeed) {
 		d.Speed = speed
 	}
+	bp, ok1 := base.Contention(cand)
+	cp, ok2 := cand.Contention(base)
+	if ok1 && ok2 {
+		d.Base.Contention, d.Cand.Contention = &bp, &cp
+		switch {
+		case cp-bp >= MaterialContention:
+			d.Busier = 1
+		case bp-cp >= MaterialContention:
+			d.Busier = -1
+		}
+	}
 	return d, true
 }
 
@@ -176,9 +205,13 @@ func runnerNoise(r *status.ObjectiveResult, m slo.Metric, tol float64, cmp stats
 	limit := 1 + tol
 	b := float64(cmp.BaseEstimate)
 	lo, hi := d.Adjust(cmp.RatioLo, b), d.Adjust(cmp.RatioHi, b)
+	passed := r.Status == status.Pass || r.Status == status.NoChange
 	switch {
 	case r.Status == status.Fail && lo < cmp.RatioLo && lo <= limit:
-	case (r.Status == status.Pass || r.Status == status.NoChange) && hi > cmp.RatioHi && hi > limit:
+	case passed && hi > cmp.RatioHi && hi > limit:
+	case r.Status == status.Fail && d.Busier > 0, passed && d.Busier < 0:
+		busierRunner(r, d)
+		return
 	default:
 		return
 	}
@@ -191,6 +224,25 @@ func runnerNoise(r *status.ObjectiveResult, m slo.Metric, tol float64, cmp stats
 	r.Detail = fmt.Sprintf(runnerNoiseDetail+": the two runs' runners differ (baseline's: wake-up delay %s at %s, CPU probe %s; candidate's: %s, %s), and on one runner the change could be %s against %s, so the %s cannot stand; compare the two on one runner with interleaved A/B (run --baseline-target)",
 		dur(d.Base.WakeupNS), quantileName(max(q, runnerTail)), dur(d.Base.CPUProbeNS), dur(d.Cand.WakeupNS), dur(d.Cand.CPUProbeNS),
 		bound, SignedPercent(tol), was)
+	if detail != "" {
+		r.Detail += "; " + detail
+	}
+}
+
+// busierRunner makes inconclusive a verdict that one runner's being busier
+// could explain: a fail on the busier runner (a target sharing it is slowed
+// by more than tailgate's own delays show), a pass against a baseline on
+// the busier runner (its latencies may have been inflated by it).
+func busierRunner(r *status.ObjectiveResult, d RunnerDiff) {
+	busier, other, was := "candidate's", "baseline's", r.Status
+	busy, calm := *d.Cand.Contention, *d.Base.Contention
+	if d.Busier < 0 {
+		busier, other, busy, calm = other, busier, calm, busy
+	}
+	detail := r.Detail
+	r.Status = status.Inconclusive
+	r.Detail = fmt.Sprintf(runnerNoiseDetail+": the %s runner was busier than the %s (its tasks kept from a CPU, by other tasks or by its hypervisor, %s of the measured window against %s), which slows a target sharing it by more than tailgate's own delays show, so the %s cannot stand; compare the two on one runner with interleaved A/B (run --baseline-target)",
+		busier, other, FormatPercent(busy), FormatPercent(calm), was)
 	if detail != "" {
 		r.Detail += "; " + detail
 	}
