@@ -63,6 +63,23 @@ type trendPoint struct {
 	value  float64
 	source history.Source
 	at     time.Time
+	// contention is the run's runner's CPU pressure plus its steal (see
+	// contentionOf), nil when unrecorded.
+	contention *float64
+}
+
+// contentionOf is a run's contention: its CPU pressure plus its steal,
+// where recorded; nil without a CPU pressure (steal alone is not compared
+// with a pressure).
+func contentionOf(pressure, steal *float64) *float64 {
+	if pressure == nil {
+		return nil
+	}
+	c := *pressure
+	if steal != nil {
+		c += *steal
+	}
+	return &c
 }
 
 // label names a run in an alarm: its commit, or its start time.
@@ -110,13 +127,21 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 		}
 		if op := c.Operation(o.Operation); op != nil && op.Count >= need {
 			if v, err := op.LatencyNS.At(o.Metric); err == nil && v > 0 {
-				points = append(points, trendPoint{float64(v), run.Source, run.StartedAt})
+				p := trendPoint{value: float64(v), source: run.Source, at: run.StartedAt}
+				if run.Runner != nil {
+					p.contention = contentionOf(run.Runner.CPUPressure, run.Runner.CPUSteal)
+				}
+				points = append(points, p)
 			}
 		}
 	}
 	if op := cr.Operation(o.Operation); res.Complete && op != nil && op.Count >= need {
 		if v, err := op.LatencyNS.At(o.Metric); err == nil && v > 0 {
-			points = append(points, trendPoint{float64(v), hist.Current, res.StartedAt})
+			p := trendPoint{value: float64(v), source: hist.Current, at: res.StartedAt}
+			if res.Runner != nil {
+				p.contention = contentionOf(res.Runner.CPUPressure, res.Runner.CPUSteal)
+			}
+			points = append(points, p)
 		}
 	}
 	var notes []string
@@ -190,7 +215,57 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 	if r.Status == status.Fail {
 		generatorsRise(&r, o, cr.Operation(o.Operation), res.Runner, anchor)
 	}
+	if r.Status == status.Fail {
+		busierAfter(&r, points, segs, alarms)
+	}
 	return r
+}
+
+// busierAfter makes a failed trend objective inconclusive (runner noise)
+// when every alarm's rise came with busier runners: the runs after it
+// (the last segment, for a drift) had a median contention at least
+// MaterialContention above the runs before it (the anchor's segment). How
+// much a busier runner slows a target sharing it is not measured, so the
+// rise cannot be told from the runners'. An alarm whose sides do not all
+// record a contention stands.
+func busierAfter(r *status.ObjectiveResult, points []trendPoint, segs [][2]int, alarms []stats.TrendAlarm) {
+	segmentOf := func(i int) [2]int {
+		for _, s := range segs {
+			if i >= s[0] && i < s[1] {
+				return s
+			}
+		}
+		return segs[len(segs)-1]
+	}
+	median := func(s [2]int) (float64, bool) {
+		var cs []float64
+		for _, p := range points[s[0]:s[1]] {
+			if p.contention == nil {
+				return 0, false
+			}
+			cs = append(cs, *p.contention)
+		}
+		return stats.Median(cs), len(cs) > 0
+	}
+	var said []string
+	for _, a := range alarms {
+		before, after := segmentOf(a.Before), segmentOf(a.After)
+		if a.Drift {
+			before, after = segs[0], segs[len(segs)-1]
+		}
+		calm, ok1 := median(before)
+		busy, ok2 := median(after)
+		if !ok1 || !ok2 || busy-calm < MaterialContention {
+			return
+		}
+		said = append(said, fmt.Sprintf("runs %s..%s a median %s of the measured window, against %s before", points[after[0]].label(), points[after[1]-1].label(), FormatPercent(busy), FormatPercent(calm)))
+	}
+	if len(said) == 0 {
+		return
+	}
+	r.Status = status.Inconclusive
+	r.Detail = fmt.Sprintf(runnerNoiseDetail+": the runs after the rise ran on busier runners than those before it (kept from a CPU by other tasks or by their hypervisors: %s), which slows a target sharing them by more than tailgate's own delays show, so the fail cannot stand; ",
+		strings.Join(said, "; ")) + r.Detail
 }
 
 // generatorsRise makes a failed trend objective client-bound when the

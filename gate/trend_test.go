@@ -157,8 +157,15 @@ func TestTheTrendComparesLikeRunnersAndMeasuredRuns(t *testing.T) {
 	}
 	onRunner := func(r *history.Runner) func(*result.Result) {
 		return func(res *result.Result) {
-			res.Runner = &result.Runner{CPUs: r.CPUs, CPUProbeNS: r.CPUProbeNS}
+			res.Runner = &result.Runner{CPUs: r.CPUs, CPUProbeNS: r.CPUProbeNS, CPUPressure: r.CPUPressure, CPUSteal: r.CPUSteal}
 		}
+	}
+	// contended is a runner like eight whose tasks were kept from a CPU:
+	// pressure and steal, shares of the window.
+	contended := func(pressure, steal float64) *history.Runner {
+		r := runnerOf(2, 8_000)
+		r.CPUPressure, r.CPUSteal = &pressure, &steal
+		return r
 	}
 	// Seven runs at one level on the old fleet, seven 30% higher on the
 	// new: a shift the trend fails on when it compares them.
@@ -187,6 +194,11 @@ func TestTheTrendComparesLikeRunnersAndMeasuredRuns(t *testing.T) {
 			"7 runs on another kind of runner left out (another CPU count, or a CPU probe median more than 1.5 times this run's, or less than 1/1.5)"},
 		{"runs with twice the CPUs are left out", fleet(runnerOf(4, 8_000), eight), onRunner(eight), status.NoChange, "7 runs on another kind of runner left out"},
 		{"runs without a runner record are compared", nil, onRunner(eight), status.Fail, "between c06 and c07"},
+		{"a rise with busier runners is inconclusive", fleet(contended(0.05, 0.01), contended(0.2, 0.1)), onRunner(contended(0.2, 0.1)), status.Inconclusive,
+			"inconclusive (runner noise): the runs after the rise ran on busier runners than those before it (kept from a CPU by other tasks or by their hypervisors: runs c07..c13 a median 30% of the measured window, against 6% before)"},
+		{"a rise with runners busier by less than MaterialContention fails", fleet(contended(0.05, 0.01), contended(0.12, 0.01)), onRunner(contended(0.12, 0.01)), status.Fail, "between c06 and c07"},
+		{"a rise with calmer runners fails", fleet(contended(0.3, 0), contended(0.05, 0)), onRunner(contended(0.05, 0)), status.Fail, "between c06 and c07"},
+		{"a rise after runs that record no contention fails", fleet(eight, contended(0.3, 0)), onRunner(contended(0.3, 0)), status.Fail, "between c06 and c07"},
 		{"runs whose p99 was client-bound are left out", func(i int, run *history.Run) {
 			if i >= 7 {
 				run.Components[0].Objectives = []status.ObjectiveResult{{Tier: string(slo.TierMinimum), Operation: "get", Metric: "p99", Status: status.ClientBound}}
@@ -220,5 +232,40 @@ func TestTrendWithoutHistoryWarns(t *testing.T) {
 	}
 	if v.Status != status.VerdictPass || !strings.Contains(strings.Join(v.Warnings, "\n"), "no history given (--history)") {
 		t.Errorf("verdict %s, warnings %q", v.Status, v.Warnings)
+	}
+}
+
+// TestADriftOnBusierRunnersIsInconclusive: a drift since the anchor whose
+// latest runs ran on runners busier than the anchor's by at least
+// MaterialContention cannot be told from the runners'; the same drift on
+// like runners fails.
+func TestADriftOnBusierRunnersIsInconclusive(t *testing.T) {
+	creep := concat(repeat(1, 6), repeat(1.07, 6), repeat(1.145, 6), repeat(1.225, 6))
+	runner := func(pressure float64) *history.Runner {
+		return &history.Runner{CPUs: 2, CPUProbeNS: result.Percentiles{P50: 8_000}, CPUPressure: &pressure}
+	}
+	for _, tt := range []struct {
+		name         string
+		latest, want float64
+		status       status.Status
+		detail       string
+	}{
+		{"busier latest runs", 0.3, 0.3, status.Inconclusive, "runs c18..c23 a median 30% of the measured window, against 5% before"},
+		{"like runners", 0.05, 0.05, status.Fail, "since the anchor run c00, in steps each within +10%"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, judge := editedTrendCase(creep, nil, func(i int, run *history.Run) {
+				run.Runner = runner(0.05)
+				if i >= 18 {
+					run.Runner = runner(tt.latest)
+				}
+			}, func(res *result.Result) {
+				res.Runner = &result.Runner{CPUs: 2, CPUProbeNS: result.Percentiles{P50: 8_000}, CPUPressure: &tt.want}
+			})
+			o := trendOf(t, judge())
+			if o.Status != tt.status || !strings.Contains(o.Detail, tt.detail) {
+				t.Errorf("trend %s (%s); want %s holding %q", o.Status, o.Detail, tt.status, tt.detail)
+			}
+		})
 	}
 }

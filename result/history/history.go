@@ -114,6 +114,10 @@ type Runner struct {
 	CPUs       int                `json:"cpus"`
 	WakeupNS   result.Percentiles `json:"wakeup_ns"`
 	CPUProbeNS result.Percentiles `json:"cpu_probe_ns"`
+	// CPUPressure and CPUSteal are the result's (result.Runner), absent
+	// where it has none.
+	CPUPressure *float64 `json:"cpu_pressure,omitempty"`
+	CPUSteal    *float64 `json:"cpu_steal,omitempty"`
 }
 
 // Component is one component's summary.
@@ -164,7 +168,7 @@ func FromResult(res *result.Result, src Source, now time.Time) Run {
 		Seed: res.Seed, Verdict: res.Verdict, Complete: res.Complete, MeasuredNS: res.MeasuredNS,
 	}
 	if r := res.Runner; r != nil {
-		run.Runner = &Runner{CPUs: r.CPUs, WakeupNS: r.WakeupNS, CPUProbeNS: r.CPUProbeNS}
+		run.Runner = &Runner{CPUs: r.CPUs, WakeupNS: r.WakeupNS, CPUProbeNS: r.CPUProbeNS, CPUPressure: r.CPUPressure, CPUSteal: r.CPUSteal}
 	}
 	for _, c := range res.Components {
 		hc := Component{Name: c.Name, WorkloadHash: c.WorkloadHash, Objectives: c.Objectives}
