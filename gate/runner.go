@@ -57,7 +57,7 @@ const MaterialRunnerRatio = 2
 // Contention) must be for one runner to count as busier: quiet 2 s runs on
 // one 2-CPU machine read 6.1–8.0% at under 2% steal, the same runs beside
 // two busy loops 23–33%, and quiet runs while the machine's hypervisor
-// stole 21–25% of its time 33–38%.
+// stole 21–25% of its time 32.8–38.0%.
 const MaterialContention = 0.10
 
 // runnerConfidence is the level of the order-statistic intervals by which

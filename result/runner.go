@@ -46,7 +46,7 @@ type Runner struct {
 	// /proc/stat), within [0, 1]: a virtual runner's noisy neighbours, which
 	// slow tailgate and a target beside it alike and which CPU pressure
 	// does not count. On one 2-CPU CI machine, 2 s runs against the same
-	// server read a median of 2.2 ms at 0–2% steal and 3.0–4.0 ms at
+	// server read a median of 2.2 ms at 0–2% steal and 3.1–4.0 ms at
 	// 21–25%. Absent where the kernel does not report it.
 	CPUSteal *float64 `json:"cpu_steal,omitempty"`
 }
@@ -126,7 +126,7 @@ func mergeRunners(rs []*Result) (*Runner, error) {
 	// The parts' CPU pressures and steals, weighed by their wake-ups,
 	// which the probe samples at a fixed period: by how long each ran.
 	// Each only when every part recorded it.
-	pressure, steal := shareMean{all: true}, shareMean{all: true}
+	var pressure, steal shareMean
 	for _, r := range rs {
 		if r.Runner == nil {
 			continue
@@ -161,16 +161,16 @@ func mergeRunners(rs []*Result) (*Runner, error) {
 }
 
 // shareMean is the weighted mean of parts' shares, kept only while every
-// part has one (all).
+// part has one (none missing).
 type shareMean struct {
 	sum, weight float64
-	all         bool
+	missing     bool
 }
 
 // add counts a part's share (nil when it has none) with a weight.
 func (m *shareMean) add(share *float64, weight int64) {
 	if share == nil || weight <= 0 {
-		m.all = false
+		m.missing = true
 		return
 	}
 	m.sum += *share * float64(weight)
@@ -179,7 +179,7 @@ func (m *shareMean) add(share *float64, weight int64) {
 
 // mean is the mean share, nil unless every part had one.
 func (m *shareMean) mean() *float64 {
-	if !m.all || m.weight == 0 {
+	if m.missing || m.weight == 0 {
 		return nil
 	}
 	share := min(m.sum/m.weight, 1)

@@ -59,27 +59,32 @@ func stealShare(from, to pressureMark) (float64, bool) {
 // ok is false when there is no such line, it has fewer than the eight
 // times, or one is not a count.
 func parseStat(b []byte) (steal, total int64, ok bool) {
-	for line := range bytes.Lines(b) {
-		fields := bytes.Fields(line)
-		if len(fields) == 0 || string(fields[0]) != "cpu" {
-			continue
-		}
-		if len(fields) < 9 {
+	fields := procLine(b, "cpu")
+	if len(fields) < 8 {
+		return 0, 0, false
+	}
+	for i, f := range fields[:8] {
+		v, err := strconv.ParseInt(string(f), 10, 64)
+		if err != nil || v < 0 || total > 1<<62-v {
 			return 0, 0, false
 		}
-		for i, f := range fields[1:9] {
-			v, err := strconv.ParseInt(string(f), 10, 64)
-			if err != nil || v < 0 || total > 1<<62-v {
-				return 0, 0, false
-			}
-			total += v
-			if i == 7 {
-				steal = v
-			}
+		total += v
+		if i == 7 {
+			steal = v
 		}
-		return steal, total, true
 	}
-	return 0, 0, false
+	return steal, total, true
+}
+
+// procLine is the fields after the name of the first line of a /proc file
+// whose first field is name; nil when there is none.
+func procLine(b []byte, name string) [][]byte {
+	for line := range bytes.Lines(b) {
+		if fields := bytes.Fields(line); len(fields) > 0 && string(fields[0]) == name {
+			return fields[1:]
+		}
+	}
+	return nil
 }
 
 // pressureShare is the share of the wall time between two marks during
@@ -99,23 +104,16 @@ func pressureShare(from, to pressureMark) (float64, bool) {
 // microseconds). ok is false when the file holds no such line or its
 // total is not a count.
 func parsePressure(b []byte) (time.Duration, bool) {
-	for line := range bytes.Lines(b) {
-		fields := bytes.Fields(line)
-		if len(fields) == 0 || string(fields[0]) != "some" {
+	for _, f := range procLine(b, "some") {
+		v, found := bytes.CutPrefix(f, []byte("total="))
+		if !found {
 			continue
 		}
-		for _, f := range fields[1:] {
-			v, found := bytes.CutPrefix(f, []byte("total="))
-			if !found {
-				continue
-			}
-			us, err := strconv.ParseInt(string(v), 10, 64)
-			if err != nil || us < 0 || us > int64(time.Duration(1<<63-1)/time.Microsecond) {
-				return 0, false
-			}
-			return time.Duration(us) * time.Microsecond, true
+		us, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || us < 0 || us > int64(time.Duration(1<<63-1)/time.Microsecond) {
+			return 0, false
 		}
-		return 0, false
+		return time.Duration(us) * time.Microsecond, true
 	}
 	return 0, false
 }

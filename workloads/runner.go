@@ -49,8 +49,9 @@ type runnerProbe struct {
 	// delays fill few buckets, so a long soak's stay small.
 	intervals []*hdrhistogram.PackedHistogram
 	win       probeWindow
-	// measured and ended are the runner's CPU pressure at the measured
-	// window's start (read once: marked) and at the probe's end.
+	// measured and ended are the runner's contention (CPU pressure and
+	// steal) at the measured window's start (read once: marked) and at
+	// the probe's end.
 	measured, ended pressureMark
 	marked          bool
 }
