@@ -63,23 +63,9 @@ type trendPoint struct {
 	value  float64
 	source history.Source
 	at     time.Time
-	// contention is the run's runner's CPU pressure plus its steal (see
-	// contentionOf), nil when unrecorded.
-	contention *float64
-}
-
-// contentionOf is a run's contention: its CPU pressure plus its steal,
-// where recorded; nil without a CPU pressure (steal alone is not compared
-// with a pressure).
-func contentionOf(pressure, steal *float64) *float64 {
-	if pressure == nil {
-		return nil
-	}
-	c := *pressure
-	if steal != nil {
-		c += *steal
-	}
-	return &c
+	// contention is the run's runner's CPU pressure and steal, where
+	// recorded.
+	contention result.Contention
 }
 
 // label names a run in an alarm: its commit, or its start time.
@@ -129,7 +115,7 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 			if v, err := op.LatencyNS.At(o.Metric); err == nil && v > 0 {
 				p := trendPoint{value: float64(v), source: run.Source, at: run.StartedAt}
 				if run.Runner != nil {
-					p.contention = contentionOf(run.Runner.CPUPressure, run.Runner.CPUSteal)
+					p.contention = result.Contention{Pressure: run.Runner.CPUPressure, Steal: run.Runner.CPUSteal}
 				}
 				points = append(points, p)
 			}
@@ -137,11 +123,7 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 	}
 	if op := cr.Operation(o.Operation); res.Complete && op != nil && op.Count >= need {
 		if v, err := op.LatencyNS.At(o.Metric); err == nil && v > 0 {
-			p := trendPoint{value: float64(v), source: hist.Current, at: res.StartedAt}
-			if res.Runner != nil {
-				p.contention = contentionOf(res.Runner.CPUPressure, res.Runner.CPUSteal)
-			}
-			points = append(points, p)
+			points = append(points, trendPoint{value: float64(v), source: hist.Current, at: res.StartedAt, contention: res.Runner.CPUContention()})
 		}
 	}
 	var notes []string
@@ -226,8 +208,9 @@ func judgeTrend(o slo.Objective, cr *result.ComponentResult, res *result.Result,
 // (the last segment, for a drift) had a median contention at least
 // MaterialContention above the runs before it (the anchor's segment). How
 // much a busier runner slows a target sharing it is not measured, so the
-// rise cannot be told from the runners'. An alarm whose sides do not all
-// record a contention stands.
+// rise cannot be told from the runners'. Contentions sum only the figures
+// every run of both sides records (result.Contentions), as between a
+// baseline and a candidate; an alarm whose runs share none stands.
 func busierAfter(r *status.ObjectiveResult, points []trendPoint, segs [][2]int, alarms []stats.TrendAlarm) {
 	segmentOf := func(i int) [2]int {
 		for _, s := range segs {
@@ -237,15 +220,21 @@ func busierAfter(r *status.ObjectiveResult, points []trendPoint, segs [][2]int, 
 		}
 		return segs[len(segs)-1]
 	}
-	median := func(s [2]int) (float64, bool) {
-		var cs []float64
-		for _, p := range points[s[0]:s[1]] {
-			if p.contention == nil {
-				return 0, false
+	// medians are the median contentions of the runs of before and of
+	// after, over the figures all of them record (result.Contentions).
+	medians := func(before, after [2]int) (calm, busy float64, ok bool) {
+		var cs []result.Contention
+		for _, s := range [][2]int{before, after} {
+			for _, p := range points[s[0]:s[1]] {
+				cs = append(cs, p.contention)
 			}
-			cs = append(cs, *p.contention)
 		}
-		return stats.Median(cs), len(cs) > 0
+		n := before[1] - before[0]
+		shares, ok := result.Contentions(cs...)
+		if !ok || n == 0 || n == len(shares) {
+			return 0, 0, false
+		}
+		return stats.Median(shares[:n]), stats.Median(shares[n:]), true
 	}
 	var said []string
 	for _, a := range alarms {
@@ -253,9 +242,8 @@ func busierAfter(r *status.ObjectiveResult, points []trendPoint, segs [][2]int, 
 		if a.Drift {
 			before, after = segs[0], segs[len(segs)-1]
 		}
-		calm, ok1 := median(before)
-		busy, ok2 := median(after)
-		if !ok1 || !ok2 || busy-calm < MaterialContention {
+		calm, busy, ok := medians(before, after)
+		if !ok || busy-calm < MaterialContention {
 			return
 		}
 		said = append(said, fmt.Sprintf("runs %s..%s a median %s of the measured window, against %s before", points[after[0]].label(), points[after[1]-1].label(), FormatPercent(busy), FormatPercent(calm)))

@@ -167,6 +167,18 @@ func TestTheTrendComparesLikeRunnersAndMeasuredRuns(t *testing.T) {
 		r.CPUPressure, r.CPUSteal = &pressure, &steal
 		return r
 	}
+	// pressured and stolen are runners like eight that record only their
+	// CPU pressure, or only their steal.
+	pressured := func(pressure float64) *history.Runner {
+		r := runnerOf(2, 8_000)
+		r.CPUPressure = &pressure
+		return r
+	}
+	stolen := func(steal float64) *history.Runner {
+		r := runnerOf(2, 8_000)
+		r.CPUSteal = &steal
+		return r
+	}
 	// Seven runs at one level on the old fleet, seven 30% higher on the
 	// new: a shift the trend fails on when it compares them.
 	step := concat(repeat(1, 7), repeat(1.3, 7))
@@ -199,6 +211,9 @@ func TestTheTrendComparesLikeRunnersAndMeasuredRuns(t *testing.T) {
 		{"a rise with runners busier by less than MaterialContention fails", fleet(contended(0.05, 0.01), contended(0.12, 0.01)), onRunner(contended(0.12, 0.01)), status.Fail, "between c06 and c07"},
 		{"a rise with calmer runners fails", fleet(contended(0.3, 0), contended(0.05, 0)), onRunner(contended(0.05, 0)), status.Fail, "between c06 and c07"},
 		{"a rise after runs that record no contention fails", fleet(eight, contended(0.3, 0)), onRunner(contended(0.3, 0)), status.Fail, "between c06 and c07"},
+		{"a steal only the later runs record is not compared", fleet(pressured(0.05), contended(0.06, 0.3)), onRunner(contended(0.06, 0.3)), status.Fail, "between c06 and c07"},
+		{"runs that all record only their steal are compared on it", fleet(stolen(0.01), stolen(0.3)), onRunner(stolen(0.3)), status.Inconclusive,
+			"runs c07..c13 a median 30% of the measured window, against 1% before"},
 		{"runs whose p99 was client-bound are left out", func(i int, run *history.Run) {
 			if i >= 7 {
 				run.Components[0].Objectives = []status.ObjectiveResult{{Tier: string(slo.TierMinimum), Operation: "get", Metric: "p99", Status: status.ClientBound}}

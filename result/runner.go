@@ -63,21 +63,56 @@ func (r *Runner) checkPressure() error {
 	return nil
 }
 
+// Contention is a runner's record of how long its tasks were kept from a
+// CPU over the measured window: its CPU pressure and its steal, shares of
+// the window, each nil where the runner did not record it.
+type Contention struct {
+	Pressure, Steal *float64
+}
+
+// Contentions sums each of cs over the figures (CPU pressure, steal) that
+// every one of cs records, so that runners are compared on the same
+// terms: a figure only some of them record is left out of all. ok is
+// false when no figure is recorded by all (or cs is empty).
+func Contentions(cs ...Contention) (shares []float64, ok bool) {
+	pressure, steal := len(cs) > 0, len(cs) > 0
+	for _, c := range cs {
+		pressure = pressure && c.Pressure != nil
+		steal = steal && c.Steal != nil
+	}
+	if !pressure && !steal {
+		return nil, false
+	}
+	shares = make([]float64, len(cs))
+	for i, c := range cs {
+		if pressure {
+			shares[i] += *c.Pressure
+		}
+		if steal {
+			shares[i] += *c.Steal
+		}
+	}
+	return shares, true
+}
+
+// CPUContention is r's contention record; none for a nil r.
+func (r *Runner) CPUContention() Contention {
+	if r == nil {
+		return Contention{}
+	}
+	return Contention{Pressure: r.CPUPressure, Steal: r.CPUSteal}
+}
+
 // Contention is the share of the measured window the runner's tasks were
 // kept from a CPU: its CPU pressure plus its steal, of those recorded in
-// both r and other (so that two runners are compared on the same terms);
-// ok is false when neither is recorded in both.
+// both r and other (see Contentions); ok is false when neither is
+// recorded in both.
 func (r *Runner) Contention(other *Runner) (share float64, ok bool) {
-	if r == nil || other == nil {
+	shares, ok := Contentions(r.CPUContention(), other.CPUContention())
+	if !ok {
 		return 0, false
 	}
-	if r.CPUPressure != nil && other.CPUPressure != nil {
-		share, ok = share+*r.CPUPressure, true
-	}
-	if r.CPUSteal != nil && other.CPUSteal != nil {
-		share, ok = share+*r.CPUSteal, true
-	}
-	return share, ok
+	return shares[0], true
 }
 
 // RunnerInterval is the runner's record of one interval of the measured
