@@ -117,7 +117,7 @@ func newVersionCmd(env environment) *cobra.Command {
 		Use:   "version",
 		Short: "Print tailgate's version",
 		Long:  "version prints the version of this tailgate binary: the release tag it was built from, or dev.",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			_, err := fmt.Fprintf(env.stdout, "tailgate %s\n", version)
 			return err

@@ -40,7 +40,7 @@ however long the canary runs.
 
 Exit status: 1 after --failures consecutive failing windows (with --keep-running: never, the
 failures are reported and the canary goes on); 0 when stopped by a signal; 2 bad usage.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCanary(cmd, f, env)
 		},

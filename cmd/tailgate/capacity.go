@@ -61,7 +61,7 @@ Exit status:
   3  the search could not measure: target unreachable, interrupted (what was found is still
      written, marked interrupted), a client-bound probe, too few samples, a budget spent
      before the precision, no rate that passed, a capacity objective inconclusive`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCapacity(cmd.Context(), f, env)
 		},

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -53,6 +54,12 @@ var exitStatus = map[string]string{
   2  bad usage or bad input: no --store, an unreadable or foreign result, a shard's or an
      incomplete result
   3  the history could not be written`,
+	"plan": `Exit status:
+  0  the help was printed
+  2  bad usage: a command plan does not have`,
+	"history": `Exit status:
+  0  the help was printed
+  2  bad usage: a command history does not have`,
 	"history show": `Exit status:
   0  the trends were printed (and written with --html)
   2  bad usage or bad input: no --store, an unreadable history or one with no runs
@@ -71,6 +78,12 @@ func describe(root *cobra.Command) {
 		if table, ok := exitStatus[strings.TrimPrefix(cmd.CommandPath(), "tailgate ")]; ok && !strings.Contains(cmd.Long, "Exit status") {
 			cmd.Long += "\n\n" + table
 		}
+		if cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil {
+			// A group (plan, history) prints its help when called alone;
+			// an unknown command below it is bad usage, not help.
+			cmd.Args = cobra.NoArgs
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
 		if cmd.Args != nil {
 			cmd.Args = withUsage(cmd.Args)
 		}
@@ -78,15 +91,41 @@ func describe(root *cobra.Command) {
 }
 
 // withUsage wraps an argument check: its error is bad usage and carries the
-// command's usage.
+// command's usage. A plan file given as an argument to a command that reads
+// it from -c, the commonest slip, is answered first, with the command line
+// that would read it.
 func withUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
+		err := planAsArgument(cmd, args)
+		if err == nil {
+			err = check(cmd, args)
+		}
+		if err != nil {
 			return usageError(fmt.Errorf("%w\n\n%s", err, strings.TrimRight(cmd.UsageString(), "\n")))
 		}
 		return nil
 	}
 }
+
+// planAsArgument is an error when args hold a plan file (named .yaml or
+// .yml) and cmd reads its plan from -c, which is not given.
+func planAsArgument(cmd *cobra.Command, args []string) error {
+	if f := cmd.Flags().Lookup("config"); f == nil || f.Changed {
+		return nil
+	}
+	for i, a := range args {
+		if ext := strings.ToLower(filepath.Ext(a)); ext != ".yaml" && ext != ".yml" {
+			continue
+		}
+		rest := append(append([]string{}, args[:i]...), args[i+1:]...)
+		line := strings.Join(append([]string{cmd.CommandPath(), "-c", a}, rest...), " ")
+		return fmt.Errorf("%s reads its plan from -c, and %q is given as an argument: %s", cmd.Name(), a, line)
+	}
+	return nil
+}
+
+// noArgs is the argument check of a command that takes none.
+var noArgs = needArgs(0, 0, "no arguments")
 
 // needArgs is a command's argument check that names what is missing:
 // "check needs RESULT: the result file to judge". max < 0 is no upper

@@ -169,7 +169,7 @@ Exit status:
   2  bad usage or bad input: no --store, an empty history, a file of the history that is
      not a run, an unwritable --html
   3  the page could not be written`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
 				return usageError(errors.New("history show needs --store DIR"))

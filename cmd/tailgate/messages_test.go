@@ -67,6 +67,32 @@ func TestAMissingArgumentIsNamedWithTheUsage(t *testing.T) {
 	}
 }
 
+// TestAPlanGivenAsAnArgumentIsAnsweredWithTheLineThatReadsIt: the plan is
+// read from -c; a plan file given as an argument, a newcomer's first slip,
+// is bad usage whose message is the command line that would read it, and
+// a stray argument or an unknown command below a group is named.
+func TestAPlanGivenAsAnArgumentIsAnsweredWithTheLineThatReadsIt(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []usageCase{
+		{"run with its plan as an argument", []string{"run", "examples/quickstart.yaml"},
+			`run reads its plan from -c, and "examples/quickstart.yaml" is given as an argument: tailgate run -c examples/quickstart.yaml`},
+		{"validate with its plan as an argument", []string{"validate", "plan.yml"}, "tailgate validate -c plan.yml\n"},
+		{"check with the plan before the result", []string{"check", "plan.yaml", "r.json"}, "tailgate check -c plan.yaml r.json\n"},
+		{"check with only a plan", []string{"check", "plan.YAML"}, "tailgate check -c plan.YAML\n"},
+		{"promote with the plan among the results", []string{"promote", "a.json", "plan.yaml", "b.json"}, "tailgate promote -c plan.yaml a.json b.json\n"},
+		{"plan hash with its plan as an argument", []string{"plan", "hash", "plan.yaml"}, "tailgate plan hash -c plan.yaml\n"},
+		{"capacity with its plan as an argument", []string{"capacity", "--out", "c.json", "plan.yaml"}, "tailgate capacity -c plan.yaml\n"},
+		{"run with a stray argument", []string{"run", "-c", "plan.yaml", "now"}, `run takes no arguments, and "now" is one argument too many`},
+		{"an unknown command below plan", []string{"plan", "hsah"}, `unknown command "hsah" for "tailgate plan"`},
+		{"an unknown command below history", []string{"history", "list"}, `unknown command "list" for "tailgate history"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := tc.check(t)
+			assert.Contains(t, inv.stderr, "Usage:\n  tailgate "+tc.args[0]+" ", "the usage follows the message")
+		})
+	}
+}
+
 func TestEveryCommandsHelpDescribesItAndItsExitStatus(t *testing.T) {
 	t.Parallel()
 	for _, cmd := range newRoot(t.Context(), environment{}).Commands() {

@@ -12,6 +12,7 @@ func newPlanCmd(env environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Facts about a plan",
+		Long:  "plan prints facts about a plan without running it: its workload hash (plan hash).",
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newPlanHashCmd(env))
@@ -33,7 +34,7 @@ durations and targets do not change it: key a stored baseline on it (see the
 perf-gate example), not on the plan file's hash.
 
 Exit status: 0 printed; 2 bad usage or an invalid plan.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := loadPlan(plan, env)
 			if err != nil {

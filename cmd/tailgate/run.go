@@ -61,7 +61,7 @@ result against the plan's minimum bars and aspirational milestones and, with --b
 saved result) or --baseline-target (a live baseline, run interleaved), its regression tier;
 writes the result file and, with --report-dir, every report; prints the diff report; and
 exits with the verdict.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRun(cmd.Context(), cmd, f, env)
 		},

@@ -16,7 +16,7 @@ values, objectives on operations the workload never issues and percentiles the d
 rate cannot estimate are errors, every one printed with file:line:column. Warnings point at
 what is valid but probably not meant (an aspirational bar looser than its minimum, latency
 bars without an error_rate bar, a bar at or above the timeout); they do not fail the plan.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			p, err := loadPlan(plan, env)
 			if err != nil {
