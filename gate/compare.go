@@ -19,6 +19,10 @@ type Change struct {
 	Metric    slo.Metric
 	// Base and Cand are in ns for latencies, fractions for error_rate.
 	Base, Cand float64
+	// NoBase and NoCand are true when that side measured nothing the
+	// metric reads (no successful sample of a latency, no operation for
+	// an error rate): its value is no measurement and prints as "-".
+	NoBase, NoCand bool
 	// Ratio is Cand/Base; Low and High bound it when an interval exists.
 	Ratio     float64
 	Low, High float64
@@ -66,6 +70,10 @@ func Compare(base, cand *result.Result, confidence float64) ([]Change, error) {
 
 func compareMetric(component string, m slo.Metric, bop, cop *result.OperationResult, pair *pairing, confidence float64) Change {
 	ch := Change{Component: component, Operation: cop.Name, Metric: m, PValue: 1}
+	ch.NoBase, ch.NoCand = bop.Count == 0, cop.Count == 0
+	if m == slo.MetricErrorRate {
+		ch.NoBase, ch.NoCand = bop.Count+bop.Errors == 0, cop.Count+cop.Errors == 0
+	}
 	switch {
 	case m == slo.MetricMax:
 		ch.Base, ch.Cand = float64(bop.LatencyNS.Max), float64(cop.LatencyNS.Max)
@@ -110,6 +118,41 @@ func compareMetric(component string, m slo.Metric, bop, cop *result.OperationRes
 		ch.Tested = true
 	}
 	return ch
+}
+
+// CompareWarnings says what a reader of the comparison of base and cand
+// must know first: a side whose run was cut short (an unreachable target,
+// too many errors, an interrupt) holds only what it measured before it
+// stopped.
+func CompareWarnings(base, cand *result.Result) []string {
+	var out []string
+	for _, side := range []struct {
+		name string
+		res  *result.Result
+	}{{"baseline", base}, {"candidate", cand}} {
+		if side.res.Complete {
+			continue
+		}
+		why := side.res.Incomplete
+		if why == "" {
+			why = "no reason recorded"
+		}
+		out = append(out, fmt.Sprintf("the %s run is incomplete (%s): its figures are only what it measured before it stopped", side.name, why))
+	}
+	return out
+}
+
+// Values prints a Change's baseline and candidate values in the metric's
+// unit, "-" for a side that measured nothing.
+func (c Change) Values() (base, cand string) {
+	base, cand = "-", "-"
+	if !c.NoBase {
+		base = FormatValue(c.Metric, c.Base)
+	}
+	if !c.NoCand {
+		cand = FormatValue(c.Metric, c.Cand)
+	}
+	return base, cand
 }
 
 // FormatValue prints a Change's value in its metric's unit.

@@ -167,7 +167,7 @@ func TestCompare(t *testing.T) {
 	changes, err := gate.Compare(base.result(), cand, 0.95)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	require.NoError(t, report.Compare(&buf, "base.json", "cand.json", changes))
+	require.NoError(t, report.Compare(&buf, "base.json", "cand.json", changes, gate.CompareWarnings(base.result(), cand)))
 	golden.Check(t, "compare.golden", buf.Bytes())
 	for _, c := range changes {
 		if c.Operation == "get" && c.Metric == "p50" {
@@ -182,6 +182,39 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	assert.NotContains(t, buf.String(), "+26.6%", "an untested max is not shown as a change")
+}
+
+// TestCompareAgainstACandidateThatMeasuredNothing: a candidate whose
+// operations all failed (a target it never reached) has no latency to
+// compare; its side prints "-", never a "0s" that would read as replies
+// that took no time, while its error rate is a measurement (100%).
+func TestCompareAgainstACandidateThatMeasuredNothing(t *testing.T) {
+	cand := base.result()
+	for i := range cand.Components[0].Operations {
+		op := &cand.Components[0].Operations[i]
+		op.Errors, op.Count, op.LatencyNS = op.Errors+op.Count, 0, result.Percentiles{}
+	}
+	changes, err := gate.Compare(base.result(), cand, 0.95)
+	require.NoError(t, err)
+	for _, c := range changes {
+		b, v := c.Values()
+		assert.False(t, c.NoBase, "%s %s", c.Operation, c.Metric)
+		assert.NotEqual(t, "-", b, "%s %s", c.Operation, c.Metric)
+		if c.Metric == slo.MetricErrorRate {
+			assert.False(t, c.NoCand)
+			assert.Equal(t, "100%", v)
+			continue
+		}
+		assert.False(t, c.Tested, "%s %s", c.Operation, c.Metric)
+		assert.True(t, c.NoCand, "%s %s", c.Operation, c.Metric)
+		assert.Equal(t, "-", v, "%s %s", c.Operation, c.Metric)
+	}
+	cand.Complete, cand.Incomplete = false, `component "cache": target unreachable: redis://127.0.0.1:1/0: connection refused`
+	var buf bytes.Buffer
+	require.NoError(t, report.Compare(&buf, "base.json", "cand.json", changes, gate.CompareWarnings(base.result(), cand)))
+	assert.Contains(t, buf.String(), "tailgate compare: baseline base.json, candidate cand.json\nwarning: the candidate run is incomplete (component \"cache\": target unreachable: redis://127.0.0.1:1/0: connection refused): its figures are only what it measured before it stopped\n\n")
+	assert.Regexp(t, `(?m)^cache\s+get\s+p99\s+\S+\s+-\s+not tested`, buf.String())
+	assert.NotRegexp(t, `(?m)^cache\s+\S+\s+p\S+\s+\S+\s+0s\s`, buf.String())
 }
 
 func TestIncomparableResultsSayWhatDiffers(t *testing.T) {

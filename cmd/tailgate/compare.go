@@ -40,7 +40,7 @@ the input is bad (2), such as results of different workloads or a shard's result
 			if err != nil {
 				return usageError(err)
 			}
-			return report.Compare(env.stdout, args[0], args[1], changes)
+			return report.Compare(env.stdout, args[0], args[1], changes, gate.CompareWarnings(base, cand))
 		},
 	}
 	cmd.Flags().StringVar(&confidence, "confidence", "", "one-sided confidence of \"beyond noise\" (default 95%)")

@@ -12,9 +12,14 @@ import (
 // metric, the change, its interval and whether it is beyond noise ("~" when
 // it is not). A change no test stands behind (a maximum, a percentile with
 // too few samples) is marked "not tested", never shown as a change.
-func Compare(w io.Writer, baseName, candName string, changes []gate.Change) error {
+// warnings (gate.CompareWarnings) come first, under the header.
+func Compare(w io.Writer, baseName, candName string, changes []gate.Change, warnings []string) error {
 	ew := &errWriter{w: w}
-	ew.printf("tailgate compare: baseline %s, candidate %s\n\n", baseName, candName)
+	ew.printf("tailgate compare: baseline %s, candidate %s\n", baseName, candName)
+	for _, warn := range warnings {
+		ew.printf("warning: %s\n", warn)
+	}
+	ew.printf("\n")
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tOPERATION\tMETRIC\tBASELINE\tCANDIDATE\tCHANGE\tINTERVAL\tP")
 	moved, tested := 0, 0
@@ -39,8 +44,9 @@ func Compare(w io.Writer, baseName, candName string, changes []gate.Change) erro
 				interval = "[" + SignedPercent(c.Low-1) + ", " + SignedPercent(c.High-1) + "]"
 			}
 		}
+		bv, cv := c.Values()
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Component, c.Operation, c.Metric,
-			gate.FormatValue(c.Metric, c.Base), gate.FormatValue(c.Metric, c.Cand), change, interval, p)
+			bv, cv, change, interval, p)
 	}
 	tw.Flush()
 	ew.printf("\n%d of %d tested changes are beyond noise; \"~\" marks no change beyond noise.\n", moved, tested)

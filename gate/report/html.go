@@ -190,12 +190,12 @@ func buildPage(res *result.Result, baseline *result.Result) (*htmlPage, error) {
 			ho := htmlOperation{
 				Name: op.Name, Count: op.Count, Errors: op.Errors, Late: op.Late,
 				Rate: fmt.Sprintf("%.0f/s", op.AchievedRate), Asked: "closed loop",
-				P50: Latency(op.LatencyNS.P50), P90: Latency(op.LatencyNS.P90), P99: Latency(op.LatencyNS.P99),
-				P999: Latency(op.LatencyNS.P999), P9999: Latency(op.LatencyNS.P9999), Max: Latency(op.LatencyNS.Max),
-				ServiceP99: Latency(op.ServiceNS.P99), ClientP99: "-",
+				P50: LatencyOf(op.Count, op.LatencyNS.P50), P90: LatencyOf(op.Count, op.LatencyNS.P90), P99: LatencyOf(op.Count, op.LatencyNS.P99),
+				P999: LatencyOf(op.Count, op.LatencyNS.P999), P9999: LatencyOf(op.Count, op.LatencyNS.P9999), Max: LatencyOf(op.Count, op.LatencyNS.Max),
+				ServiceP99: LatencyOf(op.Count, op.ServiceNS.P99), ClientP99: "-",
 			}
 			if op.ClientDelayNS != nil {
-				ho.ClientP99 = Latency(op.ClientDelayNS.P99)
+				ho.ClientP99 = LatencyOf(op.Count, op.ClientDelayNS.P99)
 			}
 			if op.AskedRate > 0 {
 				ho.Asked = fmt.Sprintf("%.0f/s", op.AskedRate)

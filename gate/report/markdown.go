@@ -68,8 +68,8 @@ func Markdown(w io.Writer, res *result.Result) error {
 	for _, c := range res.Components {
 		for _, op := range c.Operations {
 			ew.printf("| %s | %s | %d | %d | %.0f/s | %s | %s | %s | %s |\n", mdText(c.Name), mdText(op.Name),
-				op.Count, op.Errors, op.AchievedRate, Latency(op.LatencyNS.P50), Latency(op.LatencyNS.P99),
-				Latency(op.LatencyNS.P999), Latency(op.LatencyNS.Max))
+				op.Count, op.Errors, op.AchievedRate, LatencyOf(op.Count, op.LatencyNS.P50), LatencyOf(op.Count, op.LatencyNS.P99),
+				LatencyOf(op.Count, op.LatencyNS.P999), LatencyOf(op.Count, op.LatencyNS.Max))
 		}
 	}
 	if rows := stageRows(res); len(rows) > 0 {

@@ -32,8 +32,8 @@ func stageRows(res *result.Result) []stageRow {
 					Component: c.Name, Operation: op.Name, Index: s.Index,
 					Rate: StageRateText(s), Span: Latency(s.StartNS) + "–" + Latency(s.EndNS),
 					Count: s.Count, Errors: s.Errors, Achieved: fmt.Sprintf("%.0f/s", s.AchievedRate),
-					P50: Latency(s.LatencyNS.P50), P90: Latency(s.LatencyNS.P90), P99: Latency(s.LatencyNS.P99),
-					P999: Latency(s.LatencyNS.P999), Max: Latency(s.LatencyNS.Max),
+					P50: LatencyOf(s.Count, s.LatencyNS.P50), P90: LatencyOf(s.Count, s.LatencyNS.P90), P99: LatencyOf(s.Count, s.LatencyNS.P99),
+					P999: LatencyOf(s.Count, s.LatencyNS.P999), Max: LatencyOf(s.Count, s.LatencyNS.Max),
 				})
 			}
 		}

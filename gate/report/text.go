@@ -59,7 +59,7 @@ func Text(w io.Writer, res *result.Result) error {
 	for _, c := range res.Components {
 		for _, op := range c.Operations {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f/s\t%s\t%s\t%s\t%s\n", c.Name, op.Name, op.Count, op.Errors, op.AchievedRate,
-				Latency(op.LatencyNS.P50), Latency(op.LatencyNS.P99), Latency(op.LatencyNS.P999), Latency(op.LatencyNS.Max))
+				LatencyOf(op.Count, op.LatencyNS.P50), LatencyOf(op.Count, op.LatencyNS.P99), LatencyOf(op.Count, op.LatencyNS.P999), LatencyOf(op.Count, op.LatencyNS.Max))
 		}
 	}
 	tw.Flush()
@@ -209,6 +209,16 @@ func SignedPercent(f float64) string { return gate.SignedPercent(f) }
 // Latency prints nanoseconds compactly.
 func Latency(ns int64) string {
 	return slo.FormatDuration(time.Duration(ns))
+}
+
+// LatencyOf prints a latency percentile of n successful samples: "-" when
+// there are none (a run that reached no server, an operation that only
+// failed), where a "0s" would read as replies that took no time.
+func LatencyOf(n, ns int64) string {
+	if n <= 0 {
+		return "-"
+	}
+	return Latency(ns)
 }
 
 // HitsText says what a component's reads found, operation by operation:

@@ -2,6 +2,9 @@ package report
 
 import (
 	"bytes"
+	"io"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,4 +39,33 @@ func TestErrorsTextSaysWhichUnsentWereTailgates(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, Text(&out, res))
 	assert.Contains(t, out.String(), "unsent 9 (4 of them tailgate's own, left unsent by its falling behind)")
+}
+
+// TestAnOperationWithoutSamplesShowsNoLatency: an operation that only
+// failed, as every operation of a run that reached no server does, has no
+// latency to show; its percentiles print "-" in every table, never "0s",
+// which would read as replies that took no time.
+func TestAnOperationWithoutSamplesShowsNoLatency(t *testing.T) {
+	res := errorResult(t)
+	for i := range res.Components[0].Operations {
+		op := &res.Components[0].Operations[i]
+		op.Errors += op.Count
+		op.Count, op.AchievedRate, op.LatencyNS, op.ServiceNS = 0, 0, result.Percentiles{}, result.Percentiles{}
+	}
+	name := res.Components[0].Name
+	for _, tt := range []struct {
+		format string
+		render func(io.Writer, *result.Result) error
+		row    *regexp.Regexp
+	}{
+		{"text", Text, regexp.MustCompile(`(?m)^` + name + `\s+get\s+0\s+\d+\s+0/s\s+-\s+-\s+-\s+-$`)},
+		{"markdown", Markdown, regexp.MustCompile(`(?m)^\| ` + name + ` \| get \| 0 \| \d+ \| 0/s \| - \| - \| - \| - \|$`)},
+		{"html", HTML, regexp.MustCompile(`<tr><td>get</td><td class="num">0</td>(<td class="num">[^<]*</td>){4}(<td class="num">-</td>){8}</tr>`)},
+	} {
+		t.Run(tt.format, func(t *testing.T) {
+			var b strings.Builder
+			require.NoError(t, tt.render(&b, res))
+			assert.Regexp(t, tt.row, b.String())
+		})
+	}
 }
