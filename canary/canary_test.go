@@ -248,6 +248,35 @@ func TestCanaryKeepsRunningAndReportsFailures(t *testing.T) {
 	}
 }
 
+// TestAWindowWithNoRepliesPublishesNoLatency: when the target goes away
+// between windows, the window after measures only failures; its latency
+// series are withdrawn rather than set to 0, which would read as replies
+// that took no time and keep a latency alert quiet through the outage.
+func TestAWindowWithNoRepliesPublishesNoLatency(t *testing.T) {
+	srv := testserver.Redis(t)
+	p := plan(t, "redis://"+srv.Addr+"/0", 1500, `        all: {p99: 1s}`)
+	c, _, _ := start(t, canary.Config{Plan: p, Every: 300 * time.Millisecond, Window: 800 * time.Millisecond,
+		Warmup: 100 * time.Millisecond, Scale: 1, Failures: 1, KeepRunning: true, Listen: "127.0.0.1:0"})
+	p99 := map[string]string{"component": "cache", "operation": "all", "quantile": "0.99"}
+	require.Eventually(t, func() bool {
+		v, ok := value(scrape(t, c.Addr()), canary.MetricLatency, p99)
+		return ok && v > 0
+	}, 20*time.Second, 50*time.Millisecond, "a measured window publishes its p99")
+	srv.Stop()
+	require.Eventually(t, func() bool {
+		families := scrape(t, c.Addr())
+		failing, _ := value(families, canary.MetricVerdict, map[string]string{"verdict": "error"})
+		errs, _ := value(families, canary.MetricErrors, map[string]string{"component": "cache", "operation": "all"})
+		return failing == 1 && errs > 0
+	}, 20*time.Second, 50*time.Millisecond, "a window against the stopped server is an error")
+	families := scrape(t, c.Addr())
+	_, ok := value(families, canary.MetricLatency, p99)
+	assert.False(t, ok, "no latency is published for a window with no replies")
+	rate, ok := value(families, canary.MetricThroughput, map[string]string{"component": "cache"})
+	assert.True(t, ok)
+	assert.Zero(t, rate, "the achieved rate of a window with no replies is a measurement: 0")
+}
+
 func TestAnUnreachableTargetIsAFailingWindow(t *testing.T) {
 	port := testserver.FreePort(t) // nothing listens there
 	p := plan(t, fmt.Sprintf("redis://127.0.0.1:%d/0", port), 1500, `        all: {p99: 1s}`)

@@ -97,7 +97,10 @@ func newMetrics(reg *prometheus.Registry) metrics {
 
 // publish records one window. res and v may be nil (the window could not be
 // measured): then only the verdict series change, and the latest latencies
-// stay those of the last measured window.
+// stay those of the last measured window. An operation with no successful
+// sample in a measured window (its target went away, every call failed)
+// has no latency series until it has one again: a 0 would read as replies
+// that took no time, and hide an outage from a latency alert.
 func (m metrics) publish(verdict status.Verdict, consecutive int, end time.Time, res *result.Result, v *gate.Verdict) {
 	m.windows.WithLabelValues(string(verdict)).Inc()
 	for _, s := range verdicts {
@@ -115,6 +118,10 @@ func (m metrics) publish(verdict status.Verdict, consecutive int, end time.Time,
 	for _, c := range res.Components {
 		for _, o := range c.Operations {
 			for _, q := range latencyQuantiles {
+				if o.Count == 0 {
+					m.latency.DeleteLabelValues(c.Name, o.Name, q.label)
+					continue
+				}
 				m.latency.WithLabelValues(c.Name, o.Name, q.label).Set(float64(q.of(o.LatencyNS)) / 1e9)
 			}
 			m.operations.WithLabelValues(c.Name, o.Name).Add(float64(o.Count))

@@ -36,7 +36,8 @@ out; raise --window or --scale to judge them. Closed-loop components are refused
 A window fails when a minimum bar is missed, or when it could not be measured (unreachable
 target, too many errors). The latest verdicts, latencies and bars, and counters of windows,
 operations and errors, are served on http://--listen/metrics for Prometheus; memory stays flat
-however long the canary runs.
+however long the canary runs. An operation with no successful reply in the latest window has
+no latency series (never a 0), so an outage cannot look fast.
 
 Exit status: 1 after --failures consecutive failing windows (with --keep-running: never, the
 failures are reported and the canary goes on); 0 when stopped by a signal; 2 bad usage.`,
