@@ -46,6 +46,30 @@ type Floor struct {
 	// reply is granted a wake-up delay as large as the runner's were (see
 	// targetBound).
 	TargetNS int64
+	// Steal is the runner's CPU steal over the measured window
+	// (result.Runner.CPUSteal), the whole run's for a slice too; 0 where
+	// unrecorded.
+	Steal float64
+}
+
+// Remedies says what to do about a run this floor made client-bound:
+// ClientRemedies, after, on a runner whose hypervisor took a material
+// share of its CPU time (a steal of at least MaterialContention), that no
+// change to the plan cures that.
+func (f Floor) Remedies() string {
+	if f.Steal < MaterialContention {
+		return ClientRemedies
+	}
+	return fmt.Sprintf("this runner's hypervisor gave %s of its CPU time to other machines (CPU steal), which no change to the plan cures: run again, or on a runner whose CPUs are its own; otherwise %s",
+		FormatPercent(f.Steal), ClientRemedies)
+}
+
+// stealOf is runner's CPU steal, 0 where unrecorded.
+func stealOf(runner *result.Runner) float64 {
+	if runner == nil || runner.CPUSteal == nil {
+		return 0
+	}
+	return *runner.CPUSteal
 }
 
 // NS is the floor itself: client delay plus wake-up delay at the quantile.
@@ -72,13 +96,15 @@ func FloorOf(op *result.OperationResult, runner *result.Runner, q float64) (Floo
 		if err1 != nil || err2 != nil {
 			return Floor{}, false
 		}
-		return sliceFloor(latency, client, wake, own, q), true
+		f := sliceFloor(latency, client, wake, own, q)
+		f.Steal = stealOf(runner)
+		return f, true
 	}
 	service, err := hdrhistogram.Decode([]byte(op.ServiceHistogram))
 	if err != nil {
 		return Floor{}, false
 	}
-	f := Floor{ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q), ServiceNS: quantileOf(service, q)}
+	f := Floor{ClientNS: quantileOf(client, q), WakeupNS: quantileOf(wake, q), ServiceNS: quantileOf(service, q), Steal: stealOf(runner)}
 	// The latency less the client delay holds the service time and what
 	// the target's earlier replies held it up: a target that stalls now
 	// and then makes the operations queued behind the stall late, each
@@ -270,7 +296,7 @@ func clientBound(r *status.ObjectiveResult, m slo.Metric, op *result.OperationRe
 		target = fmt.Sprintf("the target's own part may be within the bar once the generator's and the runner's delays are taken out of the latency (at least %s at %s)", dur(f.TargetNS), m)
 	}
 	r.Detail = fmt.Sprintf("the load generator was too late to measure the target: its own delay at %s was %s (client delay %s, runner wake-up delay %s%s), %s of the bar %s, and %s: %s",
-		m, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), late, FormatPercent(float64(f.NS())/bar), dur(int64(bar)), target, ClientRemedies)
+		m, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), late, FormatPercent(float64(f.NS())/bar), dur(int64(bar)), target, f.Remedies())
 }
 
 // unsentBound makes a missed error_rate or throughput bar client-bound

@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -161,6 +162,44 @@ func TestAMissedBarIsClientBoundOnlyWhenTheGeneratorCouldHaveMadeTheMiss(t *test
 				} else {
 					assert.Contains(t, o.Detail, "the target's service time")
 				}
+			}
+		})
+	}
+}
+
+// TestAClientBoundRunOnAStolenRunnerSaysNoPlanChangeCuresIt: when the
+// runner's hypervisor took a material share of its CPU time, the remedies
+// of a client-bound bar say so first (a plan change does not cure a busy
+// host); at a steal below MaterialContention they are the plan's remedies
+// alone.
+func TestAClientBoundRunOnAStolenRunnerSaysNoPlanChangeCuresIt(t *testing.T) {
+	fast := func(v int64) int64 { return v / 20 }
+	mostly := func(v int64) int64 { return v * 9 / 10 }
+	onRunner := func(steal float64) *result.Runner {
+		r := *noisyRunner
+		r.CPUSteal = &steal
+		return &r
+	}
+	const cure = "this runner's hypervisor gave 21.3% of its CPU time to other machines (CPU steal), which no change to the plan cures: run again, or on a runner whose CPUs are its own; otherwise " + gate.ClientRemedies
+	for _, tt := range []struct {
+		name   string
+		runner *result.Runner
+		cure   bool
+	}{
+		{"a steal of 21.3% is named", onRunner(0.213), true},
+		{"a steal under MaterialContention is not", onRunner(0.02), false},
+		{"a runner that records no steal is not", noisyRunner, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := gate.Judge(planWith("      minimum: {get: {p99: 2ms}}\n"), withGenerator(base.result(), fast, mostly, tt.runner), nil)
+			require.NoError(t, err)
+			o := v.Objectives["cache"][0]
+			require.Equal(t, status.ClientBound, o.Status, o.Detail)
+			assert.True(t, strings.HasSuffix(o.Detail, gate.ClientRemedies), o.Detail)
+			if tt.cure {
+				assert.Contains(t, o.Detail, cure)
+			} else {
+				assert.NotContains(t, o.Detail, "CPU steal")
 			}
 		})
 	}

@@ -269,5 +269,5 @@ func generatorsRise(r *status.ObjectiveResult, o slo.Objective, op *result.Opera
 	}
 	r.Status = status.ClientBound
 	r.Detail = fmt.Sprintf("the load generator was too late in this run to tell the rise from its own delay: its own delay at %s was %s (client delay %s, runner wake-up delay %s), and the target's part may be within the anchor's %s plus %s (%s; at least %s): %s; ",
-		o.Metric, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), dur(int64(anchor)), SignedPercent(o.Threshold.Ratio), dur(int64(bar)), dur(f.TargetNS), ClientRemedies) + r.Detail
+		o.Metric, dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), dur(int64(anchor)), SignedPercent(o.Threshold.Ratio), dur(int64(bar)), dur(f.TargetNS), f.Remedies()) + r.Detail
 }

@@ -74,7 +74,9 @@ func (t overTime) floor(latency *hdrhistogram.Histogram, from, to int) (f Floor,
 	// that does not decode now is read as missing (nil), as in an older
 	// result.
 	own, _ := t.op.LatenciesLessClientOver(from, to)
-	return sliceFloor(latency, client, wake, own, 0.99), true
+	f = sliceFloor(latency, client, wake, own, 0.99)
+	f.Steal = stealOf(t.runner)
+	return f, true
 }
 
 // window is one judged window: its index, p99 and measurement floor.
@@ -190,7 +192,7 @@ func judgeWindows(r status.ObjectiveResult, o slo.Objective, t overTime, interva
 		excuse := fmt.Sprintf("%d of %d judged windows %s above the bar only while the load generator was too late to measure the target: the worst at %s, p99 %s, with its own delay at p99 %s (client delay %s, runner wake-up delay %s), and %s",
 			excused, judged, verb, span(worstExcused), dur(worstExcused.p99), dur(f.NS()), dur(f.ClientNS), dur(f.WakeupNS), targetPart(f.TargetNS, "the target's part"))
 		if failed == 0 {
-			r.Detail = excuse + ": " + ClientRemedies
+			r.Detail = excuse + ": " + f.Remedies()
 		} else {
 			notes = append(notes, excuse)
 		}
@@ -274,7 +276,7 @@ func driftFloor(r *status.ObjectiveResult, cmp stats.Comparison, tol float64, fi
 		}
 		r.Status = status.ClientBound
 		r.Detail = fmt.Sprintf("the load generator was too late to measure the target in the last third: its own delay at p99 there was %s (client delay %s, runner wake-up delay %s), %s of the %s the tolerance allows over the first third's p99, and the target's own p99 there may be within it (%s): %s",
-			dur(last.NS()), dur(last.ClientNS), dur(last.WakeupNS), FormatPercent(float64(last.NS())/allowed), dur(int64(allowed)), targetPart(last.TargetNS, "it is"), ClientRemedies)
+			dur(last.NS()), dur(last.ClientNS), dur(last.WakeupNS), FormatPercent(float64(last.NS())/allowed), dur(int64(allowed)), targetPart(last.TargetNS, "it is"), last.Remedies())
 	case status.Pass, status.NoChange:
 		if float64(first.NS()-last.NS()) < MaterialFloor*base || cand <= (1+tol)*float64(first.TargetNS) {
 			return
@@ -286,7 +288,7 @@ func driftFloor(r *status.ObjectiveResult, cmp stats.Comparison, tol float64, fi
 		}
 		r.Status = status.ClientBound
 		r.Detail = fmt.Sprintf("the load generator was later in the first third than in the last (its own delay at p99 %s against %s), so the first third's p99 %s may be more its delay than the target's: %s: %s",
-			dur(first.NS()), dur(last.NS()), dur(int64(base)), hidden, ClientRemedies)
+			dur(first.NS()), dur(last.NS()), dur(int64(base)), hidden, first.Remedies())
 	}
 }
 
