@@ -60,6 +60,16 @@ const MaterialRunnerRatio = 2
 // stole 21–25% of its time 32.8–38.0%.
 const MaterialContention = 0.10
 
+// BusyContention is the contention at and above which any difference
+// between two runners counts as one being busier, however small: quiet
+// runs of that machine read 8.0% at most, every contended condition 23%
+// or more, and at such levels a few points more slowed a target sharing
+// the runner as much as a real change did. In one CI rehearsal, quiet runs
+// while the hypervisor stole a third of the time read 60.8% (a 2 ms
+// server) and 52.2% (the same server made 30% slower): the medians were
+// 4.97 ms and 5.06 ms, and the +30% was judged no-change.
+const BusyContention = 0.20
+
 // runnerConfidence is the level of the order-statistic intervals by which
 // two runners' figures are told apart.
 const runnerConfidence = 0.99
@@ -81,8 +91,9 @@ type RunnerDiff struct {
 	// a slower CPU multiplies a latency by.
 	Speed float64
 	// Busier is 1 when the candidate's runner was busier than the
-	// baseline's (their contentions at least MaterialContention apart), -1
-	// when the baseline's was, 0 otherwise or when either is unrecorded.
+	// baseline's (their contentions at least MaterialContention apart, or
+	// apart at all when either is at least BusyContention), -1 when the
+	// baseline's was, 0 otherwise or when either is unrecorded.
 	// How much a busier runner slows a target that shares it is not
 	// measured, so it is never granted as an amount: it only keeps a
 	// verdict it could explain from standing.
@@ -165,10 +176,11 @@ func CompareRunners(base, cand *result.Runner, q float64) (RunnerDiff, bool) {
 	cp, ok2 := cand.Contention(base)
 	if ok1 && ok2 {
 		d.Base.Contention, d.Cand.Contention = &bp, &cp
+		busy := max(bp, cp) >= BusyContention
 		switch {
-		case cp-bp >= MaterialContention:
+		case cp-bp >= MaterialContention, busy && cp > bp:
 			d.Busier = 1
-		case bp-cp >= MaterialContention:
+		case bp-cp >= MaterialContention, busy && bp > cp:
 			d.Busier = -1
 		}
 	}
