@@ -64,6 +64,44 @@ func TestOverTimeObjectives(t *testing.T) {
 	}
 }
 
+// TestDriftOnABusyRunnerIsInconclusive: a runner's contention is recorded
+// for the whole run only, so on a busy one (BusyContention) it may have
+// fallen on either third that drift compares: its pass, no change or fail
+// cannot stand. p99_window's absolute bar is judged as before.
+func TestDriftOnABusyRunnerIsInconclusive(t *testing.T) {
+	const block = `      minimum:
+        get: {p99_window: {window: 5s, max: 3500us}, drift: +20%}
+`
+	steady := fixture{seed: 1, medianNS: 1e6, sigma: 0.3, intervals: 30, perSecond: 2000}
+	doubling := fixture{seed: 2, medianNS: 1e6, sigma: 0.3, intervals: 30, perSecond: 2000, drift: growing(30, 2)}
+	for _, tt := range []struct {
+		name   string
+		fix    fixture
+		runner *result.Runner
+		want   map[slo.Metric]status.Status
+		detail map[slo.Metric]string
+	}{
+		{"a steady run on a quiet runner shows no drift", steady, pressured(0.06),
+			map[slo.Metric]status.Status{slo.MetricDrift: status.NoChange}, nil},
+		{"a steady run on a runner whose hypervisor stole its time is inconclusive", steady, stolen(0.09, 0.35),
+			map[slo.Metric]status.Status{slo.MetricDrift: status.Inconclusive},
+			map[slo.Metric]string{slo.MetricDrift: "inconclusive (runner noise): the runner was kept from a CPU, by other tasks or by its hypervisor, 44% of the measured window, which may have fallen on either third and slows a target sharing it by more than tailgate's own delays show, so the no-change cannot stand"}},
+		{"a doubling tail on a busy runner leaves drift inconclusive and still fails the window", doubling, stolen(0.09, 0.35),
+			map[slo.Metric]status.Status{slo.MetricDrift: status.Inconclusive, slo.MetricP99Window: status.Fail},
+			map[slo.Metric]string{slo.MetricDrift: "so the fail cannot stand"}},
+		{"a doubling tail on a runner just under BusyContention fails the drift", doubling, pressured(0.19),
+			map[slo.Metric]status.Status{slo.MetricDrift: status.Fail, slo.MetricP99Window: status.Fail}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := tt.fix.result()
+			res.Runner = tt.runner
+			v, err := gate.Judge(planWith(block), res, nil)
+			require.NoError(t, err)
+			checkOverTime(t, v, tt.want, tt.detail)
+		})
+	}
+}
+
 // checkOverTime checks the status of each of the objectives of v named in
 // want, and that its detail or measured value holds detail's text for it.
 // It returns the objectives checked.
