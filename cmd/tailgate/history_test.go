@@ -218,11 +218,21 @@ func TestSoakWhoseLatencyGrowsFailsItsWindowsAndDrift(t *testing.T) {
 	// Likewise a window or third in which tailgate itself was late enough
 	// to explain the miss is client-bound (and says so); never a pass,
 	// and the target's growth fails at least one of them (exit 1 above).
+	// On a busy runner (contention at least gate.MaterialContention; seen:
+	// 40.1%, the hypervisor stealing 29.1%) the noise can widen drift's
+	// interval across the tolerance, and at gate.BusyContention drift
+	// cannot stand at all: inconclusive is its right verdict.
+	busy := busyRunners(t, out)
 	for _, m := range []slo.Metric{slo.MetricP99Window, slo.MetricDrift} {
 		switch o := got[m]; o.Status {
 		case status.Fail:
 		case status.ClientBound:
 			assert.Contains(t, o.Detail, "too late to measure the target", "get %s", m)
+		case status.Inconclusive:
+			if busy == "" {
+				t.Errorf("get %s: inconclusive on a quiet runner; measured %s; %s", m, o.Measured, o.Detail)
+			}
+			t.Logf("get %s: inconclusive on a busy runner (%s)", m, busy)
 		default:
 			t.Errorf("get %s: %s, want fail (or client-bound on a runner too busy to measure it); measured %s; %s", m, o.Status, o.Measured, o.Detail)
 		}
