@@ -227,7 +227,9 @@ func TestSoakWhoseLatencyGrowsFailsItsWindowsAndDrift(t *testing.T) {
 		switch o := got[m]; o.Status {
 		case status.Fail:
 		case status.ClientBound:
-			assert.Contains(t, o.Detail, "too late to measure the target", "get %s", m)
+			// Late in the slice judged ("too late to measure the target"),
+			// or later in drift's first third than in its last.
+			assert.Regexp(t, `the load generator was (too late to measure the target|later in the first third than in the last)`, o.Detail, "get %s", m)
 		case status.Inconclusive:
 			if busy == "" {
 				t.Errorf("get %s: inconclusive on a quiet runner; measured %s; %s", m, o.Measured, o.Detail)
