@@ -53,9 +53,9 @@ type Floor struct {
 }
 
 // Remedies says what to do about a run this floor made client-bound:
-// ClientRemedies, after, on a runner whose hypervisor took a material
-// share of its CPU time (a steal of at least MaterialContention), that no
-// change to the plan cures that.
+// ClientRemedies, preceded, on a runner whose hypervisor took a material
+// share of its CPU time (a steal of at least MaterialContention), by the
+// note that no change to the plan cures that.
 func (f Floor) Remedies() string {
 	if f.Steal < MaterialContention {
 		return ClientRemedies

@@ -64,10 +64,11 @@ const MaterialContention = 0.10
 // between two runners counts as one being busier, however small: quiet
 // runs of that machine read 8.0% at most, every contended condition 23%
 // or more, and at such levels a few points more slowed a target sharing
-// the runner as much as a real change did. In one CI rehearsal, quiet runs
-// while the hypervisor stole a third of the time read 60.8% (a 2 ms
-// server) and 52.2% (the same server made 30% slower): the medians were
-// 4.97 ms and 5.06 ms, and the +30% was judged no-change.
+// the runner as much as a real change did. In one run of
+// TestRunnerNoiseBetweenABaselineAndACandidate, quiet runs while the
+// hypervisor stole a third of the time read 60.8% (a 2 ms server) and
+// 52.2% (the same server made 30% slower): the medians were 4.97 ms and
+// 5.06 ms, and the +30% was judged no-change.
 const BusyContention = 0.20
 
 // runnerConfidence is the level of the order-statistic intervals by which

@@ -270,14 +270,14 @@ func busyDrift(r *status.ObjectiveResult, runner *result.Runner) {
 	default:
 		return
 	}
-	c, ok := result.Contentions(runner.CPUContention())
-	if !ok || c[0] < BusyContention {
+	c, ok := runner.Contention(runner) // the figures it records
+	if !ok || c < BusyContention {
 		return
 	}
 	was, detail := r.Status, r.Detail
 	r.Status = status.Inconclusive
 	r.Detail = fmt.Sprintf(runnerNoiseDetail+": the runner was kept from a CPU, by other tasks or by its hypervisor, %s of the measured window, which may have fallen on either third and slows a target sharing it by more than tailgate's own delays show, so the %s cannot stand; run on a quieter runner",
-		FormatPercent(c[0]), was)
+		FormatPercent(c), was)
 	if detail != "" {
 		r.Detail += "; " + detail
 	}

@@ -329,8 +329,8 @@ func busyRunners(t *testing.T, paths ...string) string {
 	for _, p := range paths {
 		res, err := result.Read(p)
 		require.NoError(t, err)
-		if c, ok := result.Contentions(res.Runner.CPUContention()); ok && c[0] >= gate.MaterialContention {
-			busy = append(busy, fmt.Sprintf("%s %s", filepath.Base(p), gate.FormatPercent(c[0])))
+		if c, ok := res.Runner.Contention(res.Runner); ok && c >= gate.MaterialContention {
+			busy = append(busy, fmt.Sprintf("%s %s", filepath.Base(p), gate.FormatPercent(c)))
 		}
 	}
 	return strings.Join(busy, ", ")

@@ -13,7 +13,6 @@ func newPlanCmd(env environment) *cobra.Command {
 		Use:   "plan",
 		Short: "Facts about a plan",
 		Long:  "plan prints facts about a plan without running it: its workload hash (plan hash).",
-		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newPlanHashCmd(env))
 	return cmd
